@@ -1,0 +1,7 @@
+import { commandMap, eventMap } from '../registry-helpers.ts';
+
+/** Commands of the arm room. Each room owns its file; the registry merges them. */
+
+export const commands = commandMap();
+
+export const events = eventMap();

@@ -1,0 +1,3 @@
+export * from './errors.ts';
+export * from './contract.ts';
+export * from './registry.ts';

@@ -1,0 +1,17 @@
+/**
+ * Commands that start a host rather than run one contract command: they own the process
+ * (a server, an MCP stdio loop) until it is stopped.
+ */
+export interface HostCommand {
+  summary: string;
+  synopsis?: string;
+  run(argv: readonly string[]): Promise<number>;
+}
+
+export const hostCommands: Record<string, HostCommand> = {
+  serve: {
+    summary: 'Serve the UI and the contract over HTTP + WebSocket on 127.0.0.1. First stdout line: {"url","token"}.',
+    synopsis: 'serve [--port N]',
+    run: async (argv) => (await import('../server-cli.ts')).serveCommand(argv),
+  },
+};

@@ -1,0 +1,7 @@
+import type { HandlerTable } from '../dispatcher.ts';
+
+/**
+ * Handlers of the skills room. Keep this file thin: import heavy modules lazily inside each
+ * handler so the CLI starts fast.
+ */
+export const skillsHandlers: HandlerTable = {};
