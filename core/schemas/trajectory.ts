@@ -1,0 +1,209 @@
+import { z } from 'zod';
+
+/**
+ * A trajectory is one recording of a person (or a script standing in for one) doing a task:
+ *
+ *   DIR/trajectory.json   TrajectoryMeta, rewritten only at start and at a clean stop or repair
+ *   DIR/events.jsonl      one TrajectoryEvent per line, appended and flushed as each happens
+ *   DIR/frames/*.png      screenshots referenced by events (written before the line that names them)
+ *   DIR/video.mp4         optional screen video of the whole session
+ *
+ * This schema is a published format: fields are only ever added (optional), never renamed or
+ * retyped. Readers strip unknown fields, so a newer writer stays readable by an older reader.
+ */
+
+export const trajectoryVersion = 1;
+
+/** Pixels: screen pixels on X11, CSS pixels of the viewport on the web. */
+export const Point = z.object({ x: z.number(), y: z.number() });
+export type Point = z.infer<typeof Point>;
+
+export const Rect = z.object({
+  x: z.number(),
+  y: z.number(),
+  width: z.number().nonnegative(),
+  height: z.number().nonnegative(),
+});
+export type Rect = z.infer<typeof Rect>;
+
+export const ScreenSize = z.object({
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** Device pixels per CSS pixel (web); screenshots are taken at this scale. */
+  deviceScaleFactor: z.number().positive().optional(),
+});
+export type ScreenSize = z.infer<typeof ScreenSize>;
+
+/** An X11 top-level window as the window manager sees it. */
+export const WindowInfo = z.object({
+  /** X window id in decimal, as xdotool prints it. */
+  id: z.string().optional(),
+  pid: z.number().int().optional(),
+  title: z.string(),
+  /** WM_CLASS class name, e.g. "Galculator", "Mousepad". */
+  className: z.string().optional(),
+  /** Outer position and size on the screen. */
+  geometry: Rect,
+});
+export type WindowInfo = z.infer<typeof WindowInfo>;
+
+/**
+ * The UI element an action hit, as far as the recorder could tell. On the web every field that
+ * could be read is filled; on X11 only `box` (the window) and what the window title says.
+ * Replay tries them in order: role + name, test id, text, css.
+ */
+export const Target = z.object({
+  /** ARIA role (explicit or implicit), e.g. "button", "textbox", "menuitem", "link". */
+  role: z.string().optional(),
+  /** Accessible name as Playwright's getByRole({ name }) matches it. */
+  name: z.string().optional(),
+  /** data-testid (or data-test-id / data-test). */
+  testId: z.string().optional(),
+  /** Visible text of the element, trimmed and shortened. */
+  text: z.string().optional(),
+  /** A CSS selector that was unique in the page when the action happened. */
+  css: z.string().optional(),
+  /** A ready Playwright locator expression, best first, e.g. `getByRole('button', { name: 'Save' })`. */
+  locator: z.string().optional(),
+  /** Lower-case tag name (web). */
+  tag: z.string().optional(),
+  /** The element's id attribute, when it has one. */
+  elementId: z.string().optional(),
+  /** input type (web), e.g. "password", "email", "text". */
+  inputType: z.string().optional(),
+  label: z.string().optional(),
+  placeholder: z.string().optional(),
+  href: z.string().optional(),
+  /** Bounding box in the same space as the event's pointer. */
+  box: Rect.optional(),
+  /** Which locator strategy the recorder judged most robust. */
+  strategy: z.enum(['role', 'testId', 'text', 'css', 'position']).optional(),
+});
+export type Target = z.infer<typeof Target>;
+
+export const eventKinds = [
+  'click',
+  'double_click',
+  'right_click',
+  'middle_click',
+  'type', // printable text typed into one target, coalesced from keystrokes
+  'key', // a non-text key or chord, e.g. "Enter", "ctrl+s", "shift+Tab"
+  'scroll',
+  'drag',
+  'wait', // an explicit pause the person (or script) made; `ms` says how long
+  'navigate', // web: the page's URL changed
+  'focus', // the active window (X11) or page (web) changed
+] as const;
+export const EventKind = z.enum(eventKinds);
+export type EventKind = z.infer<typeof EventKind>;
+
+export const TrajectoryEvent = z.object({
+  /** 0, 1, 2, … in file order; a gap means nothing, a repeat means a corrupt file. */
+  seq: z.number().int().nonnegative(),
+  kind: EventKind,
+  /** Milliseconds since the trajectory started. */
+  t: z.number().nonnegative(),
+  /** Wall clock, epoch ms. */
+  at: z.number(),
+  /** Where the action happened (click point, scroll point, drag start). */
+  pointer: Point.optional(),
+  /** The pointer relative to the active window's top-left (X11), stable if the window moves. */
+  pointerInWindow: Point.optional(),
+  /** Drag end point. */
+  pointerEnd: Point.optional(),
+  button: z.enum(['left', 'right', 'middle']).optional(),
+  /** `type`: the text as typed, after redaction; absent when masked. */
+  text: z.string().optional(),
+  /** `type` on the web: the field's whole value after typing, after redaction; absent when masked. */
+  value: z.string().optional(),
+  /** `key`: the chord, modifiers first in the order ctrl, alt, shift, meta: "ctrl+shift+s", "Enter". */
+  key: z.string().optional(),
+  /** `scroll`: wheel delta in pixels (positive = down / right). */
+  scroll: z.object({ dx: z.number(), dy: z.number() }).optional(),
+  /** `wait`: how long. */
+  ms: z.number().nonnegative().optional(),
+  /** `navigate` and every web event: the page URL (after redaction). */
+  url: z.string().optional(),
+  /** Web: the page title. */
+  pageTitle: z.string().optional(),
+  target: Target.optional(),
+  /** X11: the active window when the action happened. */
+  window: WindowInfo.optional(),
+  /** Screenshots, as paths relative to the trajectory folder (under frames/). */
+  frames: z
+    .object({
+      /** The last settled screen before the action (often the previous event's `after`). */
+      before: z.string().optional(),
+      /** The screen once the UI settled after the action. */
+      after: z.string().optional(),
+    })
+    .optional(),
+  /** Web: `locator.ariaSnapshot()` of the page body after the action (YAML), shortened. */
+  ariaSnapshot: z.string().optional(),
+  /** True when the action touched a password field: its text is not stored and its region is blurred. */
+  masked: z.boolean().default(false),
+  /** Names of the redaction patterns that changed this event's stored text. */
+  redactions: z.array(z.string()).optional(),
+  /** How the action was observed: OS input hooks (X11) or listeners in the page (web). */
+  source: z.enum(['hook', 'dom']).optional(),
+});
+export type TrajectoryEvent = z.infer<typeof TrajectoryEvent>;
+export type TrajectoryEventInput = z.input<typeof TrajectoryEvent>;
+
+export const TrajectoryMeta = z.object({
+  version: z.literal(trajectoryVersion),
+  id: z.string(),
+  kind: z.enum(['x11', 'web']),
+  /** X11: the app that was recorded. */
+  app: z
+    .object({
+      /** Short human name, e.g. "galculator". */
+      name: z.string().optional(),
+      /** The command line it was launched with (`--app`), absent when attached. */
+      command: z.string().optional(),
+      pid: z.number().int().optional(),
+      /** The window recorded at the start. */
+      window: WindowInfo.optional(),
+    })
+    .optional(),
+  /** Web: the URL the recording started at. */
+  url: z.string().optional(),
+  /** Screen (X11) or viewport (web) size. */
+  screen: ScreenSize,
+  /** ISO time the recording started. */
+  started: z.string(),
+  /** ISO time it stopped cleanly, or of the last event when repaired after a crash. */
+  ended: z.string().optional(),
+  status: z.enum(['recording', 'complete', 'repaired']).default('recording'),
+  /** Who drove the app: a person, or a `--script` standing in for one. */
+  mode: z.enum(['person', 'script']).default('person'),
+  eventCount: z.number().int().nonnegative().optional(),
+  /** The first settled screenshot, before any action. */
+  startFrame: z.string().optional(),
+  /** Relative path of the session video, when one was recorded. */
+  video: z.string().optional(),
+  privacy: z
+    .object({
+      passwordMasking: z.boolean(),
+      /** Names of the redaction patterns that were active. */
+      redact: z.array(z.string()),
+    })
+    .optional(),
+  recorder: z.object({ name: z.string(), version: z.string() }).optional(),
+});
+export type TrajectoryMeta = z.infer<typeof TrajectoryMeta>;
+export type TrajectoryMetaInput = z.input<typeof TrajectoryMeta>;
+
+/** A whole trajectory as read from disk (by native/trajectory's readTrajectory). */
+export interface Trajectory {
+  dir: string;
+  meta: TrajectoryMeta;
+  events: TrajectoryEvent[];
+}
+
+export const trajectoryFiles = {
+  meta: 'trajectory.json',
+  events: 'events.jsonl',
+  frames: 'frames',
+  video: 'video.mp4',
+} as const;
