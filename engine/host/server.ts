@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,7 +6,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { describeZodError, type ErrorBody, type EventEnvelope, findCommand, Request } from '../../core/index.ts';
 import type { Dispatcher } from './dispatcher.ts';
-import { pendingConfirmations } from './handlers/system.ts';
+import { uiConfirm } from './confirm.ts';
 
 export interface ServerOptions {
   port?: number;
@@ -72,19 +72,7 @@ export async function startServer(dispatcher: Dispatcher, options: ServerOptions
     return candidates.some((candidate) => candidate !== undefined && sameSecret(candidate, token));
   }
 
-  const confirmOverUi = (question: string, details: unknown, signal: AbortSignal) =>
-    new Promise<boolean>((resolve) => {
-      const confirmId = randomUUID();
-      const finish = (answer: boolean) => {
-        clearTimeout(timer);
-        pendingConfirmations.delete(confirmId);
-        resolve(answer);
-      };
-      const timer = setTimeout(() => finish(false), options.confirmTimeoutMs ?? 120_000);
-      signal.addEventListener('abort', () => finish(false), { once: true });
-      pendingConfirmations.set(confirmId, finish);
-      broadcast({ event: 'confirm.request', payload: { confirmId, question, ...(details === undefined ? {} : { details }) }, at: Date.now() });
-    });
+  const confirmOverUi = uiConfirm((envelope) => broadcast(envelope), options.confirmTimeoutMs);
 
   function broadcast(envelope: EventEnvelope) {
     const text = JSON.stringify(envelope);
