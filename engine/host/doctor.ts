@@ -59,7 +59,7 @@ async function checkFfmpeg(): Promise<DoctorCheck> {
   const path = ffmpegPath();
   if (!path) return { name: 'ffmpeg', status: 'missing', detail: 'no ffmpeg (session video)', fix: 'npm install @ffmpeg-installer/ffmpeg' };
   const result = await runProgram(path, ['-hide_banner', '-version'], { timeoutMs: 10_000 });
-  const first = result.stdout.split('\n')[0] ?? '';
+  const first = (result.stdout.split('\n')[0] ?? '').split(' Copyright')[0].split(' https://')[0];
   return result.code === 0
     ? { name: 'ffmpeg', status: 'ok', detail: `${path}: ${first}` }
     : { name: 'ffmpeg', status: 'missing', detail: `${path} does not run: ${result.stderr.slice(0, 200)}`, fix: 'chmod +x the ffmpeg binary or reinstall @ffmpeg-installer/ffmpeg' };
