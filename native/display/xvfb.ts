@@ -12,7 +12,8 @@ export interface VirtualDisplay {
 
 /**
  * Starts a private Xvfb (and openbox, so windows move, resize and focus like on a desktop).
- * Each test file gets its own display, so files can run in parallel without sharing windows.
+ * Each test file (and each benchmark) gets its own display, so they run in parallel without
+ * sharing windows.
  */
 export async function startDisplay(options: { width?: number; height?: number; windowManager?: boolean } = {}): Promise<VirtualDisplay> {
   const width = options.width ?? 1920;
