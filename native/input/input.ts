@@ -1,0 +1,48 @@
+import type { Point } from '../../core/schemas/trajectory.ts';
+
+/**
+ * Synthetic input: what a person's mouse and keyboard would do. Coordinates are screen pixels.
+ * Every method resolves once the input has been sent to the X server (not once the app reacted).
+ */
+export interface InputDriver {
+  move(x: number, y: number): Promise<void>;
+  click(x: number, y: number, options?: { button?: 'left' | 'right' | 'middle'; double?: boolean }): Promise<void>;
+  /** Types text as keystrokes, symbols included ("a@b.c!"). */
+  type(text: string, options?: { delayMs?: number }): Promise<void>;
+  /** Presses a chord: "Enter", "ctrl+s", "ctrl+shift+Tab" (see keys.ts). */
+  press(chord: string): Promise<void>;
+  /** Wheel: positive dy scrolls down, positive dx right, in wheel notches. */
+  scroll(dx: number, dy: number, at?: Point): Promise<void>;
+  pointer(): Promise<Point>;
+  dispose(): void;
+}
+
+export interface Modifiers {
+  ctrl: boolean;
+  alt: boolean;
+  shift: boolean;
+  meta: boolean;
+}
+
+/** One global input event, normalized from the OS hook. */
+export type HookEvent =
+  | { type: 'mousedown' | 'mouseup'; at: number; x: number; y: number; button: 'left' | 'right' | 'middle'; modifiers: Modifiers }
+  | { type: 'mousemove'; at: number; x: number; y: number; modifiers: Modifiers }
+  | { type: 'wheel'; at: number; x: number; y: number; dx: number; dy: number; modifiers: Modifiers }
+  | {
+      type: 'keydown' | 'keyup';
+      at: number;
+      /** Chord spelling of the physical key: "a", "Enter", "F5", "Shift". */
+      key: string;
+      /** Text the key types with the current shift state (US layout), if any. */
+      text?: string;
+      isModifier: boolean;
+      modifiers: Modifiers;
+    };
+
+/** Global input hooks: every mouse and key event on the display, from any source. */
+export interface InputHooks {
+  start(listener: (event: HookEvent) => void): Promise<void>;
+  stop(): void;
+  dispose(): void;
+}

@@ -1,0 +1,84 @@
+import { createRequire } from 'node:module';
+import { SkillframeError } from '../../core/errors.ts';
+import type { Point } from '../../core/schemas/trajectory.ts';
+import type { InputDriver } from './input.ts';
+import { keyForRobot, modifiersForRobot, parseChord } from './keys.ts';
+
+interface Robot {
+  moveMouse(x: number, y: number): void;
+  mouseClick(button?: string, double?: boolean): void;
+  typeString(text: string): void;
+  typeStringDelayed(text: string, cpm: number): void;
+  keyTap(key: string, modifiers?: string[]): void;
+  scrollMouse(x: number, y: number): void;
+  getMousePos(): { x: number; y: number };
+  setKeyboardDelay(ms: number): void;
+  setMouseDelay(ms: number): void;
+  screen: { capture(x?: number, y?: number, width?: number, height?: number): { width: number; height: number; byteWidth: number; bytesPerPixel: number; image: Buffer }; };
+  getScreenSize(): { width: number; height: number };
+}
+
+let robot: Robot | undefined;
+
+/**
+ * Loads robotjs once. It segfaults without an X display, so the check comes first and the module
+ * is only required on demand (the CLI must start without a display).
+ */
+export function loadRobot(env: NodeJS.ProcessEnv = process.env): Robot {
+  if (!env.DISPLAY) throw new SkillframeError('unavailable', 'no X display: DISPLAY is not set (run under a desktop or xvfb-run)');
+  if (env.DISPLAY !== process.env.DISPLAY) {
+    // robotjs opens the display named in this process's DISPLAY, once.
+    throw new SkillframeError('bad_input', `robotjs can only drive this process's display ${JSON.stringify(process.env.DISPLAY)}, not ${JSON.stringify(env.DISPLAY)}`);
+  }
+  if (!robot) {
+    const require = createRequire(import.meta.url);
+    try {
+      robot = require('robotjs') as Robot;
+    } catch (error) {
+      throw new SkillframeError('unavailable', `robotjs failed to load: ${(error as Error).message}`);
+    }
+  }
+  return robot;
+}
+
+/**
+ * Synthetic input through robotjs (XTEST), in this process. Fast (no process per action), but its
+ * calls block the event loop while they run; do not use it in the same process as the uiohook
+ * recorder (the hook thread stalls on shifted keys there) — the recorder drives scripts with
+ * XdotoolInput instead.
+ */
+export class RobotInput implements InputDriver {
+  private readonly robot: Robot;
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    this.robot = loadRobot(env);
+    this.robot.setMouseDelay(10);
+    this.robot.setKeyboardDelay(10);
+  }
+  async move(x: number, y: number): Promise<void> {
+    this.robot.moveMouse(Math.round(x), Math.round(y));
+  }
+  async click(x: number, y: number, options: { button?: 'left' | 'right' | 'middle'; double?: boolean } = {}): Promise<void> {
+    this.robot.moveMouse(Math.round(x), Math.round(y));
+    this.robot.mouseClick(options.button ?? 'left', options.double ?? false);
+  }
+  async type(text: string, options: { delayMs?: number } = {}): Promise<void> {
+    if (options.delayMs && options.delayMs > 0) this.robot.typeStringDelayed(text, Math.round(60_000 / options.delayMs));
+    else this.robot.typeString(text);
+  }
+  async press(chordText: string): Promise<void> {
+    const chord = parseChord(chordText);
+    if (!chord) throw new SkillframeError('bad_input', `key: cannot read chord ${JSON.stringify(chordText)} (try "Enter" or "ctrl+s")`);
+    this.robot.keyTap(keyForRobot(chord.key), modifiersForRobot(chord.modifiers));
+  }
+  async scroll(dx: number, dy: number, at?: Point): Promise<void> {
+    if (at) this.robot.moveMouse(Math.round(at.x), Math.round(at.y));
+    // robotjs: positive y scrolls up; ours scrolls down.
+    this.robot.scrollMouse(Math.round(dx), -Math.round(dy));
+  }
+  async pointer(): Promise<Point> {
+    return this.robot.getMousePos();
+  }
+  dispose(): void {
+    /* robotjs holds no per-instance resources */
+  }
+}

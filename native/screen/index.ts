@@ -1,0 +1,15 @@
+export { clipRect, type Capture, type ScreenSource } from './screen.ts';
+export { FakeScreen } from './fake-screen.ts';
+export { decodePng, encodePng, meanDifference, obscureRegions } from './image.ts';
+
+/** The real screen of `env.DISPLAY`: robotjs when it is this process's display, else ffmpeg. */
+export async function createScreen(env: NodeJS.ProcessEnv = process.env) {
+  if (env.DISPLAY && env.DISPLAY === process.env.DISPLAY) {
+    try {
+      return new (await import('./robot-screen.ts')).RobotScreen(env);
+    } catch {
+      /* robotjs missing: fall back to ffmpeg */
+    }
+  }
+  return new (await import('./ffmpeg-screen.ts')).FfmpegScreen(env);
+}

@@ -1,0 +1,47 @@
+import type { Rect, WindowInfo } from '../../core/schemas/trajectory.ts';
+
+export type { WindowInfo };
+
+/** Which window: every given field must match. `title` is a case-insensitive regular expression. */
+export interface WindowQuery {
+  id?: string;
+  pid?: number;
+  title?: string;
+  className?: string;
+}
+
+/** The windows of one X display, behind an interface so the engine can be tested without one. */
+export interface WindowSystem {
+  /** Visible top-level windows that match. */
+  find(query: WindowQuery): Promise<WindowInfo[]>;
+  /** The focused window, if any. */
+  active(): Promise<WindowInfo | undefined>;
+  info(id: string): Promise<WindowInfo | undefined>;
+  /** Polls until a matching window is visible; throws `timeout` or `aborted`. */
+  waitFor(query: WindowQuery, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<WindowInfo>;
+  focus(id: string): Promise<void>;
+  move(id: string, x: number, y: number): Promise<void>;
+  resize(id: string, width: number, height: number): Promise<void>;
+  screenSize(): Promise<{ width: number; height: number }>;
+  dispose(): void;
+}
+
+export function matchesQuery(window: WindowInfo, query: WindowQuery): boolean {
+  if (query.id !== undefined && window.id !== query.id) return false;
+  if (query.pid !== undefined && window.pid !== query.pid) return false;
+  if (query.title !== undefined && !safeRegex(query.title).test(window.title)) return false;
+  if (query.className !== undefined && window.className?.toLowerCase() !== query.className.toLowerCase()) return false;
+  return true;
+}
+
+function safeRegex(pattern: string): RegExp {
+  try {
+    return new RegExp(pattern, 'i');
+  } catch {
+    return new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+  }
+}
+
+export function centerOf(rect: Rect): { x: number; y: number } {
+  return { x: rect.x + rect.width / 2, y: rect.y + rect.height / 2 };
+}

@@ -1,0 +1,114 @@
+import { SkillframeError } from '../../core/errors.ts';
+import type { WindowInfo } from '../../core/schemas/trajectory.ts';
+import { runProgram } from '../process/run.ts';
+import { matchesQuery, type WindowQuery, type WindowSystem } from './window.ts';
+
+/**
+ * Windows of an X display through xdotool (EWMH: needs a window manager such as openbox for
+ * focus and the active window) and xprop for WM_CLASS.
+ */
+export class XdotoolWindows implements WindowSystem {
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly classes = new Map<string, string | undefined>();
+  constructor(env: NodeJS.ProcessEnv = process.env) {
+    if (!env.DISPLAY) throw new SkillframeError('unavailable', 'no X display: DISPLAY is not set');
+    this.env = env;
+  }
+
+  private async run(program: string, args: string[], signal?: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    try {
+      return await runProgram(program, args, { env: this.env, timeoutMs: 10_000, signal });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new SkillframeError('unavailable', `${program} is not installed (apt-get install ${program === 'xprop' ? 'x11-utils' : program})`);
+      if ((error as Error).name === 'AbortError') throw new SkillframeError('aborted', 'window lookup cancelled');
+      throw error;
+    }
+  }
+
+  async find(query: WindowQuery): Promise<WindowInfo[]> {
+    let ids: string[];
+    if (query.id !== undefined) ids = [query.id];
+    else {
+      const args = ['search', '--onlyvisible'];
+      if (query.pid !== undefined) args.push('--pid', String(query.pid));
+      else if (query.className !== undefined) args.push('--class', query.className);
+      else args.push('--name', query.title ?? '.');
+      const result = await this.run('xdotool', args);
+      ids = result.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+    }
+    const windows: WindowInfo[] = [];
+    for (const id of ids) {
+      const window = await this.info(id);
+      if (window && matchesQuery(window, query) && window.geometry.width > 1 && window.geometry.height > 1) windows.push(window);
+    }
+    return windows;
+  }
+
+  async active(): Promise<WindowInfo | undefined> {
+    const result = await this.run('xdotool', ['getactivewindow']);
+    const id = result.stdout.trim();
+    return result.code === 0 && id ? this.info(id) : undefined;
+  }
+
+  async info(id: string): Promise<WindowInfo | undefined> {
+    if (!/^\d+$/.test(id)) throw new SkillframeError('bad_input', `window id ${JSON.stringify(id)} is not a decimal X window id`);
+    // One process for name + geometry; the pid comes last because it fails for windows without _NET_WM_PID.
+    const result = await this.run('xdotool', ['getwindowname', id, 'getwindowgeometry', '--shell', id, 'getwindowpid', id]);
+    const lines = result.stdout.split('\n');
+    const title = lines[0] ?? '';
+    const value = (name: string) => {
+      const match = new RegExp(`^${name}=(-?\\d+)$`, 'm').exec(result.stdout);
+      return match ? Number(match[1]) : undefined;
+    };
+    const x = value('X');
+    const y = value('Y');
+    const width = value('WIDTH');
+    const height = value('HEIGHT');
+    if (x === undefined || y === undefined || width === undefined || height === undefined) return undefined;
+    const pidLine = lines.slice(7).find((line) => /^\d+$/.test(line.trim()));
+    const window: WindowInfo = { id, title, geometry: { x, y, width, height } };
+    if (pidLine) window.pid = Number(pidLine);
+    const className = await this.className(id);
+    if (className) window.className = className;
+    return window;
+  }
+
+  private async className(id: string): Promise<string | undefined> {
+    if (this.classes.has(id)) return this.classes.get(id);
+    const result = await this.run('xprop', ['-id', id, 'WM_CLASS']).catch(() => undefined);
+    const match = result && /WM_CLASS\(STRING\) = "[^"]*", "([^"]*)"/.exec(result.stdout);
+    const name = match ? match[1] : undefined;
+    this.classes.set(id, name);
+    return name;
+  }
+
+  async waitFor(query: WindowQuery, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<WindowInfo> {
+    const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+    for (;;) {
+      if (options.signal?.aborted) throw new SkillframeError('aborted', 'stopped while waiting for a window');
+      const found = await this.find(query);
+      if (found.length > 0) return found[0];
+      if (Date.now() > deadline) throw new SkillframeError('timeout', `no window matching ${JSON.stringify(query)} appeared within ${options.timeoutMs ?? 15_000} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+  }
+
+  async focus(id: string): Promise<void> {
+    await this.run('xdotool', ['windowactivate', '--sync', id]);
+  }
+  async move(id: string, x: number, y: number): Promise<void> {
+    await this.run('xdotool', ['windowmove', '--sync', id, String(Math.round(x)), String(Math.round(y))]);
+  }
+  async resize(id: string, width: number, height: number): Promise<void> {
+    await this.run('xdotool', ['windowsize', '--sync', id, String(Math.round(width)), String(Math.round(height))]);
+  }
+  async screenSize(): Promise<{ width: number; height: number }> {
+    const result = await this.run('xdotool', ['getdisplaygeometry']);
+    const [width, height] = result.stdout.trim().split(/\s+/).map(Number);
+    if (!width || !height) throw new SkillframeError('unavailable', `cannot read the size of display ${this.env.DISPLAY}`);
+    return { width, height };
+  }
+  dispose(): void {
+    this.classes.clear();
+  }
+}
