@@ -1,0 +1,736 @@
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { SkillframeError } from '../core/index.ts';
+import {
+  PlanFile,
+  RuntimeStateCardsFile,
+  SKILL_FORMAT_VERSION,
+  SkillFrontmatter,
+  StateCardsFile,
+  type AnchorDescriptor,
+  type Box,
+  type PermissionTier,
+  type PlanParameter,
+  type PlanStep,
+  type StateCard,
+  type StateView,
+  type TargetDescriptor,
+} from '../core/schemas/skill.ts';
+import type { TrajectoryEvent, TrajectoryMeta } from '../core/schemas/trajectory.ts';
+import { readTrajectory } from '../native/trajectory/store.ts';
+import { frameDifference } from '../engine/vision/diff.ts';
+import { dHash, hammingDistance } from '../engine/vision/hash.ts';
+import type { Ocr, OcrLine } from '../engine/vision/ocr.ts';
+import { destructiveReason, requiredTier } from './audit.ts';
+import { packageToFiles, writePackageFiles, type SkillPackage } from './format.ts';
+import { boxAround, clampBox, contains, cropPng, decodeRgba, grow, intersects, renderView, unionOf } from './images.ts';
+
+/**
+ * Builder: trajectory → MMSkills package. Deterministic: the same recording gives the same
+ * procedure text. OCR (engine/vision) adds labels, anchors and expected text on X11 frames; DOM
+ * targets carry the web. An optional rewriter (a VLM pass) may improve the wording afterwards.
+ */
+
+export interface BuildOptions {
+  trajectoryDir: string;
+  outDir: string;
+  name?: string;
+  /** OCR for X11 labels and anchors; omit to build without (faster, fewer rungs for replay). */
+  ocr?: Pick<Ocr, 'recognize'>;
+  rewriter?: SkillRewriter;
+  signal?: AbortSignal;
+  progress?: (fraction: number, message: string) => void;
+}
+
+/** The hook for an optional VLM pass; what it returns is validated and length-capped before use. */
+export interface SkillRewriter {
+  rewrite(draft: { task: string; app: string; steps: { id: number; description: string }[]; states: { state_id: string; stage: string; when_to_use: string }[] }, signal?: AbortSignal): Promise<{
+    description?: string;
+    steps?: { id: number; description: string }[];
+    states?: { state_id: string; when_to_use?: string; visual_risk?: string }[];
+  }>;
+}
+
+export interface BuildResult {
+  name: string;
+  dir: string;
+  steps: number;
+  states: number;
+  parameters: string[];
+  permission_tier: PermissionTier;
+  files: number;
+  bytes: number;
+  ms: number;
+  warnings: string[];
+}
+
+type Action = PlanStep['action'];
+
+interface Draft {
+  action: Action;
+  events: TrajectoryEvent[];
+  text?: string;
+  masked?: boolean;
+  key?: string;
+  dx?: number;
+  dy?: number;
+  ms?: number;
+  before?: string;
+  after?: string;
+  url?: string;
+  navigatedTo?: string;
+  windowTitleAfter?: string;
+}
+
+const modifierKeys = new Set(['ctrl', 'control', 'alt', 'shift', 'meta', 'super', 'control_l', 'control_r', 'shift_l', 'shift_r', 'alt_l', 'alt_r', 'super_l', 'super_r']);
+const keyAliases: Record<string, string> = { return: 'enter', kp_enter: 'enter', esc: 'escape', del: 'delete', arrowup: 'up', arrowdown: 'down', arrowleft: 'left', arrowright: 'right', prior: 'pageup', next: 'pagedown', ' ': 'space' };
+/** A pause longer than this between actions, with the screen changing meanwhile, becomes a wait step. */
+const waitGapMs = 1500;
+const maxStepsPerState = 4;
+
+export function normalizeKey(chord: string): string | undefined {
+  const parts = chord.split('+').map((part) => part.trim()).filter(Boolean);
+  if (!parts.length) return undefined;
+  const mapped = parts.map((part, index) => {
+    const lower = part.toLowerCase();
+    if (index < parts.length - 1) return lower === 'control' ? 'ctrl' : lower === 'super' ? 'meta' : lower;
+    return keyAliases[lower] ?? (lower.length === 1 ? lower : lower.replace(/[^a-z0-9_]/g, ''));
+  });
+  const key = mapped[mapped.length - 1];
+  if (!key || modifierKeys.has(key)) return undefined;
+  return mapped.join('+');
+}
+
+/** Pass 1: events → draft steps (merge keystrokes, drop no-ops, fold navigation into the step that caused it). */
+export function segment(meta: TrajectoryMeta, events: readonly TrajectoryEvent[], warnings: string[]): Draft[] {
+  const drafts: Draft[] = [];
+  let lastAfter = meta.startFrame;
+  let url = meta.url;
+  let previousKind: string | undefined;
+  for (const event of [...events].sort((a, b) => a.seq - b.seq)) {
+    const before = event.frames?.before ?? lastAfter;
+    const last = drafts[drafts.length - 1];
+    if (event.kind === 'navigate') {
+      url = event.url ?? url;
+      if (last && last.action !== 'wait') last.navigatedTo = event.url;
+      if (event.frames?.after) lastAfter = event.frames.after;
+      if (last && event.frames?.after) last.after = event.frames.after;
+      previousKind = event.kind;
+      continue;
+    }
+    if (event.kind === 'focus') {
+      if (last && event.window?.title) last.windowTitleAfter = event.window.title;
+      if (event.frames?.after) lastAfter = event.frames.after;
+      previousKind = event.kind;
+      continue;
+    }
+    if (event.kind === 'drag') {
+      warnings.push(`event ${event.seq}: drag is not a plan action yet; skipped`);
+      continue;
+    }
+    const draft: Draft = { action: 'click', events: [event], before, after: event.frames?.after, url: event.url ?? url };
+    switch (event.kind) {
+      case 'click':
+      case 'middle_click': {
+        // Two clicks at one spot within 400 ms that the recorder did not fold are a double click.
+        const previousEvent = last?.events[last.events.length - 1];
+        if (last?.action === 'click' && previousEvent?.pointer && event.pointer && event.t - previousEvent.t < 400 && Math.hypot(previousEvent.pointer.x - event.pointer.x, previousEvent.pointer.y - event.pointer.y) < 4) {
+          last.action = 'double_click';
+          last.events.push(event);
+          last.after = event.frames?.after ?? last.after;
+          lastAfter = last.after ?? lastAfter;
+          continue;
+        }
+        draft.action = 'click';
+        break;
+      }
+      case 'double_click':
+        if (last?.action === 'click' && last.events[0].pointer && event.pointer && Math.hypot(last.events[0].pointer.x - event.pointer.x, last.events[0].pointer.y - event.pointer.y) < 4 && event.t - last.events[0].t < 600) {
+          drafts.pop(); // the recorder logged the first click of the double click on its own
+          draft.before = last.before;
+        }
+        draft.action = 'double_click';
+        break;
+      case 'right_click':
+        draft.action = 'right_click';
+        break;
+      case 'type': {
+        const text = event.text ?? '';
+        if (!text && !event.masked) continue;
+        if (last?.action === 'type' && previousKind === 'type' && sameField(last.events[0], event)) {
+          last.text = `${last.text ?? ''}${text}`;
+          last.masked = last.masked || event.masked;
+          last.events.push(event);
+          last.after = event.frames?.after ?? last.after;
+          lastAfter = last.after ?? lastAfter;
+          continue;
+        }
+        draft.action = 'type';
+        draft.text = text;
+        draft.masked = event.masked;
+        break;
+      }
+      case 'key': {
+        const key = event.key ? normalizeKey(event.key) : undefined;
+        if (!key) continue;
+        draft.action = 'press';
+        draft.key = key;
+        break;
+      }
+      case 'scroll': {
+        const dx = Math.round(event.scroll?.dx ?? 0);
+        const dy = Math.round(event.scroll?.dy ?? 0);
+        if (dx === 0 && dy === 0) continue;
+        if (last?.action === 'scroll' && previousKind === 'scroll') {
+          last.dx = (last.dx ?? 0) + dx;
+          last.dy = (last.dy ?? 0) + dy;
+          last.events.push(event);
+          last.after = event.frames?.after ?? last.after;
+          lastAfter = last.after ?? lastAfter;
+          continue;
+        }
+        draft.action = 'scroll';
+        draft.dx = dx;
+        draft.dy = dy;
+        break;
+      }
+      case 'wait':
+        draft.action = 'wait';
+        draft.ms = Math.round(event.ms ?? 0);
+        if (!draft.ms) continue;
+        break;
+      default:
+        continue;
+    }
+    drafts.push(draft);
+    if (draft.after) lastAfter = draft.after;
+    previousKind = event.kind;
+  }
+  return drafts;
+}
+
+function sameField(a: TrajectoryEvent, b: TrajectoryEvent): boolean {
+  if (a.target?.css || b.target?.css) return a.target?.css === b.target?.css;
+  if (a.window?.id || b.window?.id) return a.window?.id === b.window?.id;
+  return true;
+}
+
+interface Frame {
+  png: Buffer;
+  rgba: { data: Uint8Array; width: number; height: number };
+  hash: string;
+}
+
+/** Builds a package from a trajectory folder and writes it to `outDir`. */
+export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
+  const started = Date.now();
+  const signal = options.signal;
+  const progress = options.progress ?? (() => undefined);
+  const warnings: string[] = [];
+  const trajectory = readTrajectory(options.trajectoryDir, { repair: false });
+  const { meta } = trajectory;
+  const drafts = segment(meta, trajectory.events, warnings);
+  if (!drafts.length) throw new SkillframeError('bad_input', `trajectory ${options.trajectoryDir} has no actions to build a skill from (${trajectory.events.length} events)`);
+  if (drafts.length > 200) throw new SkillframeError('bad_input', `trajectory ${options.trajectoryDir} has ${drafts.length} steps; a skill holds at most 200 — split the recording`);
+
+  const frames = new Map<string, Frame>();
+  const frame = async (name: string | undefined): Promise<Frame | undefined> => {
+    if (!name) return undefined;
+    const cached = frames.get(name);
+    if (cached) return cached;
+    let png: Buffer;
+    try {
+      png = readFileSync(join(trajectory.dir, name));
+    } catch {
+      warnings.push(`frame ${name} is missing`);
+      return undefined;
+    }
+    const rgba = await decodeRgba(png);
+    const loaded = { png, rgba, hash: dHash(rgba) };
+    frames.set(name, loaded);
+    return loaded;
+  };
+  const screen = { width: meta.screen.width, height: meta.screen.height };
+
+  // Pass 2: pauses in which the screen changed by itself become wait steps.
+  const withWaits: Draft[] = [];
+  for (const [index, draft] of drafts.entries()) {
+    const previous = drafts[index - 1];
+    if (previous && previous.action !== 'wait' && draft.action !== 'wait') {
+      const gap = draft.events[0].t - previous.events[previous.events.length - 1].t;
+      if (gap > waitGapMs && previous.after && draft.before && previous.after !== draft.before) {
+        const [a, b] = [await frame(previous.after), await frame(draft.before)];
+        if (a && b && hammingDistance(a.hash, b.hash) > 2) withWaits.push({ action: 'wait', events: [draft.events[0]], ms: Math.min(10_000, Math.round(gap / 100) * 100), before: previous.after, after: draft.before, url: draft.url });
+      }
+    }
+    withWaits.push(draft);
+  }
+
+  const name = skillName(options.name, meta);
+  const appName = meta.kind === 'web' ? hostOf(meta.url) ?? 'web' : meta.app?.name ?? meta.app?.window?.className?.toLowerCase() ?? 'app';
+  const parameters: PlanParameter[] = [];
+  const steps: PlanStep[] = [];
+  const stepFrames: { before?: Frame; after?: Frame; changed?: Box; target?: TargetDescriptor }[] = [];
+  const images = new Map<string, Buffer>();
+
+  // Pass 3: per step — changed region, target descriptors, OCR label/anchors, expected post-state.
+  for (const [index, draft] of withWaits.entries()) {
+    if (signal?.aborted) throw signal.reason ?? new SkillframeError('aborted', 'build was cancelled');
+    progress(0.1 + 0.6 * (index / withWaits.length), `step ${index + 1}/${withWaits.length}`);
+    const id = index + 1;
+    const event = draft.events[0];
+    const before = await frame(draft.before);
+    const after = await frame(draft.after);
+    let changed: Box | undefined;
+    if (before && after && before.rgba.width === after.rgba.width && before.rgba.height === after.rgba.height) {
+      const difference = frameDifference(before.rgba, after.rgba);
+      changed = unionOf(difference.boxes.map(([x, y, width, height]) => ({ x, y, width, height })));
+    }
+    const target = draft.action === 'wait' ? undefined : await describeTarget(draft, event, before, id, screen, options.ocr, signal, images, warnings);
+    const expectedText = await expectedOcrText(meta, draft, after, changed, screen, options.ocr, signal);
+    const description = describeStep(draft, target, meta, parameters, id);
+    const common = {
+      id,
+      state_id: 'pending',
+      stage: '',
+      description: description.text,
+      expected: {
+        dom_text_appears: domTextAppears(draft, withWaits[index - 1]),
+        ocr_text_appears: expectedText,
+        ...(changed ? { changed_region: changed } : {}),
+        ...(draft.navigatedTo ? { url: draft.navigatedTo.slice(0, 2000) } : {}),
+        ...(draft.windowTitleAfter ? { window_title: draft.windowTitleAfter.slice(0, 300) } : {}),
+      },
+      destructive: false,
+    };
+    const reason = destructiveReason(`${description.text} ${target?.ocr?.text ?? ''} ${target?.locator?.name ?? ''}`) ?? (draft.action === 'press' && /^(?:ctrl\+w|ctrl\+q|alt\+f4)$/.test(draft.key ?? '') ? `presses ${draft.key}, which closes` : undefined);
+    if (reason) Object.assign(common, { destructive: true, destructive_reason: reason });
+    let step: PlanStep;
+    switch (draft.action) {
+      case 'click':
+      case 'double_click':
+      case 'right_click':
+        step = { ...common, action: draft.action, target: target! };
+        break;
+      case 'type':
+        step = { ...common, action: 'type', text: description.typed ?? '', ...(target ? { target } : {}) };
+        break;
+      case 'press':
+        step = { ...common, action: 'press', key: draft.key!, ...(target ? { target } : {}) };
+        break;
+      case 'scroll':
+        step = { ...common, action: 'scroll', dx: draft.dx ?? 0, dy: draft.dy ?? 0, ...(target ? { target } : {}) };
+        break;
+      case 'wait':
+        step = { ...common, action: 'wait', ms: draft.ms ?? 0 };
+        break;
+    }
+    steps.push(step);
+    stepFrames.push({ before, after, changed, target });
+  }
+
+  // Pass 4: states (visually distinct screens) and stages (window / page changes).
+  progress(0.75, 'state cards and views');
+  const cards: StateCard[] = [];
+  let stageIndex = 0;
+  let stageKey: string | undefined;
+  let stageName = '';
+  let stateHash: string | undefined;
+  for (const [index, step] of steps.entries()) {
+    const draft = withWaits[index];
+    const event = draft.events[0];
+    const key = meta.kind === 'web' ? pageKey(draft.url) : event.window?.title ?? meta.app?.window?.title ?? appName;
+    const { before } = stepFrames[index];
+    const newStage = key !== stageKey;
+    if (newStage) {
+      stageIndex += 1;
+      stageKey = key;
+      stageName = meta.kind === 'web' ? `${stageIndex}. On ${event.pageTitle ? JSON.stringify(event.pageTitle.slice(0, 60)) : 'the page'} (${(key ?? '').slice(0, 60)})` : `${stageIndex}. In the ${JSON.stringify((key ?? appName).slice(0, 60))} window`;
+    }
+    // A new state where the screen looks different; at most 4 steps a state keeps its views focused.
+    const full = cards.length > 0 && cards[cards.length - 1].step_ids.length >= maxStepsPerState;
+    const newState = newStage || full || !stateHash || (before && hammingDistance(before.hash, stateHash) > 6) || cards.length === 0;
+    if (newState && cards.length < 100) {
+      stateHash = before?.hash ?? stateHash;
+      cards.push({
+        state_id: `s${String(cards.length + 1).padStart(2, '0')}`,
+        stage: stageName.slice(0, 120),
+        image_role: step.action === 'wait' ? 'check' : 'target',
+        when_to_use: '',
+        when_not_to_use: '',
+        visible_cues: [],
+        verification_cue: '',
+        visual_risk: '',
+        preferred_view_order: [],
+        available_views: [],
+        step_ids: [],
+      });
+    }
+    const card = cards[cards.length - 1];
+    card.step_ids.push(step.id);
+    step.state_id = card.state_id;
+    step.stage = card.stage;
+  }
+
+  for (const [cardIndex, card] of cards.entries()) {
+    if (signal?.aborted) throw signal.reason ?? new SkillframeError('aborted', 'build was cancelled');
+    progress(0.75 + 0.2 * (cardIndex / cards.length), `views of ${card.state_id}`);
+    const cardSteps = card.step_ids.map((id) => steps[id - 1]);
+    const firstIndex = card.step_ids[0] - 1;
+    const lastIndex = card.step_ids[card.step_ids.length - 1] - 1;
+    const first = stepFrames[firstIndex];
+    const last = stepFrames[lastIndex];
+    const targets = cardSteps.map((step) => step.target).filter((target): target is TargetDescriptor => Boolean(target));
+    const targetBoxes = targets.map((target) => target.box ?? boxAround(target.point, 24, 24, screen));
+    const changedBoxes = card.step_ids.map((id) => stepFrames[id - 1].changed).filter((box): box is Box => Boolean(box));
+    const checkBox = unionOf(changedBoxes);
+    const views: StateView[] = [];
+    const addView = async (view: StateView['view'], source: Frame | undefined, crop: Box | undefined, marks: { box: Box; color: 'red' | 'green' }[]) => {
+      if (!source) return;
+      const size = { width: source.rgba.width, height: source.rgba.height };
+      const rendered = await renderView(source.png, size, { crop, marks, format: 'webp' });
+      const file = `Images/${card.state_id}-${view}.webp`;
+      images.set(file, rendered.data);
+      views.push({ view, file, width: rendered.width, height: rendered.height, marks: [...new Set(marks.map((mark) => (mark.color === 'red' ? 'target' : 'check') as 'target' | 'check'))] });
+    };
+    await addView('full_frame', first.before, undefined, targetBoxes.map((box) => ({ box, color: 'red' as const })));
+    if (targetBoxes[0] && first.before) {
+      const focus = grow(targetBoxes[0], 0, screen);
+      const crop = boxAround({ x: focus.x + focus.width / 2, y: focus.y + focus.height / 2 }, Math.max(320, focus.width * 3), Math.max(200, focus.height * 3), { width: first.before.rgba.width, height: first.before.rgba.height });
+      await addView('focus_crop', first.before, crop, [{ box: targetBoxes[0], color: 'red' }]);
+    }
+    await addView('before', first.before, undefined, []);
+    await addView('after', last.after, undefined, checkBox ? [{ box: checkBox, color: 'green' }] : []);
+    card.available_views = views;
+    card.preferred_view_order = (['focus_crop', 'full_frame', 'after', 'before'] as const).filter((view) => views.some((candidate) => candidate.view === view));
+    fillCardText(card, cardSteps, meta, appName);
+  }
+
+  const tier = requiredTier({ steps } as unknown as PlanFile);
+  const task = options.name ? options.name.replace(/-/g, ' ') : 'the recorded task';
+  let description = skillDescription(task, appName, steps);
+
+  if (options.rewriter) {
+    try {
+      const rewrite = await options.rewriter.rewrite({ task, app: appName, steps: steps.map((step) => ({ id: step.id, description: step.description })), states: cards.map((card) => ({ state_id: card.state_id, stage: card.stage, when_to_use: card.when_to_use })) }, signal);
+      if (typeof rewrite.description === 'string' && rewrite.description.trim()) description = rewrite.description.trim().slice(0, 1024);
+      for (const change of rewrite.steps ?? []) {
+        const step = steps.find((candidate) => candidate.id === change.id);
+        if (step && typeof change.description === 'string' && change.description.trim()) step.description = change.description.trim().slice(0, 300);
+      }
+      for (const change of rewrite.states ?? []) {
+        const card = cards.find((candidate) => candidate.state_id === change.state_id);
+        if (!card) continue;
+        if (typeof change.when_to_use === 'string' && change.when_to_use.trim()) card.when_to_use = change.when_to_use.trim().slice(0, 400);
+        if (typeof change.visual_risk === 'string' && change.visual_risk.trim()) card.visual_risk = change.visual_risk.trim().slice(0, 300);
+      }
+    } catch (error) {
+      warnings.push(`rewriter failed, kept the deterministic text: ${(error as Error).message}`);
+    }
+  }
+
+  const plan = PlanFile.parse({
+    format_version: SKILL_FORMAT_VERSION,
+    skill: name,
+    platform: meta.kind,
+    app: {
+      name: appName,
+      ...(meta.app?.command ? { command: meta.app.command } : {}),
+      ...(meta.url ? { url: meta.url } : {}),
+      ...(meta.app?.window?.title ? { window_title: meta.app.window.title.slice(0, 300) } : {}),
+    },
+    screen,
+    permission_tier: tier,
+    parameters,
+    steps,
+  });
+  const frontmatter = SkillFrontmatter.parse({
+    name,
+    description,
+    metadata: {
+      version: '1.0.0',
+      app: appName,
+      permission_tier: tier,
+      platform: meta.kind,
+      format_version: String(SKILL_FORMAT_VERSION),
+      steps: String(steps.length),
+      built_at: new Date().toISOString(),
+      source: `trajectory ${meta.id}`.slice(0, 200),
+    },
+  });
+  const stateCards = StateCardsFile.parse({ format_version: SKILL_FORMAT_VERSION, skill: name, states: cards });
+  const runtime = RuntimeStateCardsFile.parse({
+    format_version: SKILL_FORMAT_VERSION,
+    skill: name,
+    states: cards.map((card) => ({
+      state_id: card.state_id,
+      stage: card.stage,
+      when_to_use: card.when_to_use.slice(0, 200),
+      visible_cues: card.visible_cues.slice(0, 3).map((cue) => cue.slice(0, 120)),
+      verification_cue: card.verification_cue.slice(0, 200),
+      ...(card.preferred_view_order[0] ? { preferred_view: card.preferred_view_order[0] } : {}),
+    })),
+  });
+  const skill: SkillPackage = { frontmatter, body: skillBody(frontmatter, plan, stateCards, task), cards: stateCards, runtime, plan, images };
+  progress(0.97, 'writing');
+  const files = packageToFiles(skill);
+  writePackageFiles(options.outDir, files);
+  const bytes = [...files.values()].reduce((sum, data) => sum + data.length, 0);
+  progress(1, 'done');
+  return { name, dir: options.outDir, steps: steps.length, states: cards.length, parameters: parameters.map((parameter) => parameter.name), permission_tier: tier, files: files.size, bytes, ms: Date.now() - started, warnings };
+}
+
+async function describeTarget(
+  draft: Draft,
+  event: TrajectoryEvent,
+  before: Frame | undefined,
+  stepId: number,
+  screen: { width: number; height: number },
+  ocr: BuildOptions['ocr'],
+  signal: AbortSignal | undefined,
+  images: Map<string, Buffer>,
+  warnings: string[],
+): Promise<TargetDescriptor | undefined> {
+  const recorded = event.target;
+  const pointer = event.pointer ?? (recorded?.box ? { x: recorded.box.x + recorded.box.width / 2, y: recorded.box.y + recorded.box.height / 2 } : undefined);
+  if (!pointer) {
+    if (draft.action === 'click' || draft.action === 'double_click' || draft.action === 'right_click') {
+      warnings.push(`step ${stepId}: a click without a pointer position; using the screen centre`);
+      return { point: { x: Math.round(screen.width / 2), y: Math.round(screen.height / 2) }, anchors: [] };
+    }
+    return undefined;
+  }
+  const point = { x: Math.round(pointer.x), y: Math.round(pointer.y) };
+  const box = recorded?.box ? clampBox({ x: recorded.box.x, y: recorded.box.y, width: recorded.box.width, height: recorded.box.height }, screen) : undefined;
+  const target: TargetDescriptor = { point, anchors: [], ...(box ? { box } : {}) };
+  if (recorded && (recorded.role || recorded.name || recorded.testId || recorded.text || recorded.css)) {
+    target.locator = {
+      ...(recorded.role ? { role: recorded.role.slice(0, 60) } : {}),
+      ...(recorded.name ? { name: recorded.name.slice(0, 200) } : {}),
+      ...(recorded.testId ? { test_id: recorded.testId.slice(0, 200) } : {}),
+      ...(recorded.text ? { text: recorded.text.slice(0, 200) } : {}),
+      ...(recorded.css ? { css: recorded.css.slice(0, 500) } : {}),
+      ...(box ? { box } : {}),
+    };
+  }
+  if (event.window) {
+    target.window = {
+      title: event.window.title.slice(0, 300),
+      geometry: clampBox({ x: event.window.geometry.x, y: event.window.geometry.y, width: event.window.geometry.width, height: event.window.geometry.height }, { width: 1 << 15, height: 1 << 15 }),
+      ...(event.pointerInWindow ? { point_in_window: { x: Math.round(event.pointerInWindow.x), y: Math.round(event.pointerInWindow.y) } } : {}),
+    };
+  }
+  if (before) {
+    const size = { width: before.rgba.width, height: before.rgba.height };
+    // The template is the element's box when known, else a patch around the pointer.
+    const templateBox = box && box.width >= 8 && box.height >= 8 && box.width <= 600 && box.height <= 300 ? box : boxAround(point, 96, 48, size);
+    const crop = await cropPng(before.png, size, templateBox);
+    const file = `Images/step-${String(stepId).padStart(2, '0')}-target.png`;
+    images.set(file, crop.data);
+    target.template = { file, box: templateBox, frame: size, point_in_crop: { x: point.x - templateBox.x, y: point.y - templateBox.y } };
+    if (ocr && !target.locator) {
+      const region = boxAround(point, 640, 320, size);
+      try {
+        const { lines } = await ocr.recognize(before.rgba, { region: [region.x, region.y, region.width, region.height], signal });
+        const read = lines.map((line) => ({ ...line, area: { x: line.box[0], y: line.box[1], width: line.box[2], height: line.box[3] } }));
+        const hit = read.find((line) => contains(grow(line.area, 6, size), point)) ?? nearest(read, point, 40);
+        if (hit) {
+          target.ocr = { text: hit.text.slice(0, 200), box: hit.area, confidence: Math.max(0, Math.min(1, hit.confidence)) };
+          if (!target.box) target.box = grow(hit.area, 4, size);
+        }
+        target.anchors = pickAnchors(read.filter((line) => line !== hit), point);
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        warnings.push(`step ${stepId}: OCR failed (${(error as Error).message})`);
+      }
+    }
+  }
+  return target;
+}
+
+function nearest<T extends { area: Box }>(lines: T[], point: { x: number; y: number }, within: number): T | undefined {
+  let best: T | undefined;
+  let bestDistance = within;
+  for (const line of lines) {
+    const dx = Math.max(line.area.x - point.x, 0, point.x - (line.area.x + line.area.width));
+    const dy = Math.max(line.area.y - point.y, 0, point.y - (line.area.y + line.area.height));
+    const distance = Math.hypot(dx, dy);
+    if (distance < bestDistance) {
+      best = line;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Up to 3 nearby lines of confident, non-numeric-looking text: labels that stay put. */
+function pickAnchors(lines: (OcrLine & { area: Box })[], point: { x: number; y: number }): AnchorDescriptor[] {
+  return lines
+    .filter((line) => line.confidence >= 0.8 && line.text.trim().length >= 2 && /[A-Za-z]/.test(line.text))
+    .map((line) => ({ line, distance: Math.hypot(line.area.x + line.area.width / 2 - point.x, line.area.y + line.area.height / 2 - point.y) }))
+    .sort((a, b) => a.distance - b.distance)
+    .slice(0, 3)
+    .map(({ line }) => ({
+      text: line.text.slice(0, 200),
+      box: line.area,
+      offset: { dx: Math.round(point.x - (line.area.x + line.area.width / 2)), dy: Math.round(point.y - (line.area.y + line.area.height / 2)) },
+    }));
+}
+
+async function expectedOcrText(meta: TrajectoryMeta, draft: Draft, after: Frame | undefined, changed: Box | undefined, screen: { width: number; height: number }, ocr: BuildOptions['ocr'], signal?: AbortSignal): Promise<string[]> {
+  if (!ocr || meta.kind !== 'x11' || !after || !changed) return [];
+  // Reading the whole screen costs seconds; a small changed region is where the answer shows.
+  if (changed.width * changed.height > 0.25 * screen.width * screen.height) return [];
+  const region = grow(changed, 8, { width: after.rgba.width, height: after.rgba.height });
+  try {
+    const { lines } = await ocr.recognize(after.rgba, { region: [region.x, region.y, region.width, region.height], signal });
+    return lines.filter((line) => line.confidence >= 0.6 && line.text.trim()).slice(0, 4).map((line) => line.text.trim().slice(0, 200));
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    return [];
+  }
+}
+
+function domTextAppears(draft: Draft, previous: Draft | undefined): string[] {
+  const now = draft.events[draft.events.length - 1].ariaSnapshot;
+  const then = previous?.events[previous.events.length - 1].ariaSnapshot;
+  // Without the snapshot before, every line would look new; say nothing rather than noise.
+  if (!now || !then) return [];
+  const old = new Set((then ?? '').split('\n').map((line) => line.trim()));
+  const fresh: string[] = [];
+  for (const line of now.split('\n').map((value) => value.trim())) {
+    if (!line || old.has(line)) continue;
+    const quoted = /"([^"]{2,120})"/.exec(line)?.[1] ?? /:\s*(.{2,120})$/.exec(line)?.[1];
+    if (quoted && !fresh.includes(quoted)) fresh.push(quoted);
+    if (fresh.length >= 4) break;
+  }
+  return fresh;
+}
+
+function describeStep(draft: Draft, target: TargetDescriptor | undefined, meta: TrajectoryMeta, parameters: PlanParameter[], id: number): { text: string; typed?: string } {
+  const what = targetPhrase(target, meta);
+  switch (draft.action) {
+    case 'click':
+      return { text: `Click ${what}.` };
+    case 'double_click':
+      return { text: `Double-click ${what}.` };
+    case 'right_click':
+      return { text: `Right-click ${what}.` };
+    case 'type': {
+      const base = draft.masked ? 'secret' : 'text';
+      const name = `${base}_${parameters.filter((parameter) => parameter.name.startsWith(base)).length + 1}`;
+      const field = target?.locator?.name ?? target?.locator?.text;
+      parameters.push({
+        name,
+        default: draft.masked ? '' : (draft.text ?? '').slice(0, 10_000),
+        description: (draft.masked ? `Masked when recorded (a password field); pass it with --param ${name}=…` : `Text typed in step ${id}${field ? ` into "${field.slice(0, 60)}"` : ''}`).slice(0, 200),
+        steps: [id],
+      });
+      return { text: `Type {{${name}}}${field ? ` into the ${JSON.stringify(field.slice(0, 60))} field` : ''}.`, typed: `{{${name}}}` };
+    }
+    case 'press':
+      return { text: `Press ${draft.key!.split('+').map((part) => (part.length === 1 ? part.toUpperCase() : part[0].toUpperCase() + part.slice(1))).join('+')}.` };
+    case 'scroll': {
+      const parts = [];
+      if (draft.dy) parts.push(`${draft.dy > 0 ? 'down' : 'up'} ${Math.abs(draft.dy)} px`);
+      if (draft.dx) parts.push(`${draft.dx > 0 ? 'right' : 'left'} ${Math.abs(draft.dx)} px`);
+      return { text: `Scroll ${parts.join(' and ')}${target ? ` over ${what}` : ''}.` };
+    }
+    case 'wait':
+      return { text: `Wait ${((draft.ms ?? 0) / 1000).toFixed(1)} s for the screen to settle.` };
+  }
+}
+
+function targetPhrase(target: TargetDescriptor | undefined, meta: TrajectoryMeta): string {
+  if (!target) return 'the focused element';
+  const locator = target.locator;
+  const label = locator?.name || locator?.text || target.ocr?.text;
+  if (label) {
+    const role = locator?.role && locator.role !== 'generic' ? ` ${locator.role}` : '';
+    return `the ${JSON.stringify(label.trim().slice(0, 80))}${role}`;
+  }
+  if (locator?.test_id) return `the element with test id ${JSON.stringify(locator.test_id.slice(0, 80))}`;
+  if (target.window?.title) return `at (${target.point.x}, ${target.point.y}) in the ${JSON.stringify(target.window.title.slice(0, 60))} window`;
+  return `at (${target.point.x}, ${target.point.y})${meta.kind === 'web' ? ' in the page' : ''}`;
+}
+
+function fillCardText(card: StateCard, cardSteps: PlanStep[], meta: TrajectoryMeta, appName: string) {
+  const first = cardSteps[0];
+  const last = cardSteps[cardSteps.length - 1];
+  const labels = cardSteps
+    .map((step) => step.target?.locator?.name ?? step.target?.locator?.text ?? step.target?.ocr?.text)
+    .filter((label): label is string => Boolean(label && label.trim()))
+    .map((label) => label.trim().slice(0, 60));
+  const anchors = cardSteps.flatMap((step) => step.target?.anchors ?? []).map((anchor) => anchor.text.slice(0, 60));
+  const place = meta.kind === 'web' ? 'the page' : `the ${appName} window`;
+  card.when_to_use = `When ${place} is showing and the next action is: ${first.description}`.slice(0, 400);
+  const plain = (step: PlanStep) => step.description.replace(/\.$/, '');
+  card.when_not_to_use = (cardSteps.length > 1 ? `When step ${last.id} (${plain(last)}) has already happened and ${place} shows its result.` : `When the screen already shows the result of step ${first.id} (${plain(first)}).`).slice(0, 400);
+  card.visible_cues = [...new Set([...labels.map((label) => `"${label}" is visible`), ...anchors.map((anchor) => `"${anchor}" nearby`)])].slice(0, 8).map((cue) => cue.slice(0, 160));
+  if (!card.visible_cues.length) card.visible_cues = [meta.kind === 'web' ? `page ${pageKey(first.action === 'wait' ? meta.url : meta.url) ?? ''}`.trim() : `${appName} window in front`];
+  const expected = last.expected;
+  const check = expected?.ocr_text_appears?.[0] ?? expected?.dom_text_appears?.[0];
+  card.verification_cue = (check ? `After the last step, "${check.slice(0, 80)}" appears (green box in the after view).` : expected?.url ? `After the last step the page is ${expected.url.slice(0, 120)}.` : expected?.changed_region ? 'After the last step the region in the green box has changed.' : 'The screen looks like the after view.').slice(0, 300);
+  const risks = [];
+  if (cardSteps.some((step) => step.destructive)) risks.push('a step here is destructive; confirm before acting');
+  if (cardSteps.some((step) => step.target && !step.target.locator && !step.target.ocr)) risks.push('the target has no readable label; rely on the focus crop');
+  if (labels.some((label) => labels.filter((other) => other === label).length > 1)) risks.push('the same label is used more than once in this state');
+  card.visual_risk = (risks.join('; ') || 'low: targets have readable labels').slice(0, 300);
+}
+
+function skillDescription(task: string, app: string, steps: PlanStep[]): string {
+  const summary = steps
+    .filter((step) => step.action !== 'wait')
+    .slice(0, 8)
+    .map((step) => step.description.replace(/\.$/, '').replace(/^./, (letter) => letter.toLowerCase()))
+    .join(', then ');
+  return `Use to do ${task} in ${app}: ${summary}${steps.length > 8 ? ', …' : ''}. Recorded once and replayable with Skillframe (${steps.length} steps).`.slice(0, 1024);
+}
+
+function skillBody(frontmatter: SkillFrontmatter, plan: PlanFile, cards: StateCardsFile, task: string): string {
+  const lines = [`# ${frontmatter.name}`, '', frontmatter.description, '', `App: ${plan.app.name} (${plan.platform}). Permission tier: ${plan.permission_tier}. Recorded screen: ${plan.screen.width}×${plan.screen.height}.`, ''];
+  if (plan.parameters.length) {
+    lines.push('## Parameters', '');
+    for (const parameter of plan.parameters) lines.push(`- \`${parameter.name}\`: ${parameter.description}. Default: ${parameter.default ? JSON.stringify(parameter.default.slice(0, 80)) : '(none)'}.`);
+    lines.push('');
+  }
+  lines.push('## Procedure', '');
+  let stage = '';
+  for (const step of plan.steps) {
+    if (step.stage !== stage) {
+      stage = step.stage;
+      lines.push(`### ${stage}`, '');
+    }
+    const check = step.expected?.ocr_text_appears?.[0] ?? step.expected?.dom_text_appears?.[0];
+    lines.push(`${step.id}. ${step.description}${step.destructive ? ' (destructive: confirm first)' : ''}${check ? ` Expect ${JSON.stringify(check.slice(0, 60))} to appear.` : ''} [state ${step.state_id}]`);
+  }
+  lines.push('', '## States', '', `${cards.states.length} states; read runtime_state_cards.json first, then state_cards.json, then the images they name under Images/ (red box = target, green box = check).`, '');
+  lines.push(`Task: ${task}.`, '');
+  return lines.join('\n');
+}
+
+export function skillName(requested: string | undefined, meta: TrajectoryMeta): string {
+  const base = requested ?? (meta.kind === 'web' ? `${hostOf(meta.url) ?? 'web'}-task` : `${meta.app?.name ?? basename(meta.app?.command?.split(/\s+/)[0] ?? 'app')}-task`);
+  const slug = base.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 64).replace(/-+$/g, '');
+  if (!slug) throw new SkillframeError('bad_input', `input.name: ${JSON.stringify(requested)} has no letters or digits to make a skill name from`);
+  return slug;
+}
+
+function hostOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return new URL(url).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function pageKey(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname}`;
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,123 @@
+import type { Box } from '../core/schemas/skill.ts';
+
+/**
+ * Views for a package (DESIGN.md §4): frames scaled to fit model context, with a red box on the
+ * target and a green box on the check. sharp is loaded lazily so the CLI starts fast.
+ */
+
+export const maxViewSide = 1280;
+
+export interface Mark {
+  box: Box;
+  color: 'red' | 'green';
+}
+
+export interface RenderedImage {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+type Sharp = (typeof import('sharp'))['default'];
+let sharpModule: Sharp | undefined;
+async function loadSharp(): Promise<Sharp> {
+  sharpModule ??= (await import('sharp')).default;
+  return sharpModule;
+}
+
+const strokeColors = { red: '#e0242b', green: '#18a34a' } as const;
+
+/**
+ * Cuts `crop` (whole frame when absent) out of a frame, draws the marks (given in frame
+ * coordinates), scales so the longer side is at most `maxSide`, and encodes.
+ */
+export async function renderView(
+  frame: Buffer,
+  frameSize: { width: number; height: number },
+  options: { crop?: Box; marks?: Mark[]; maxSide?: number; format?: 'png' | 'webp' } = {},
+): Promise<RenderedImage> {
+  const sharp = await loadSharp();
+  const crop = clampBox(options.crop ?? { x: 0, y: 0, width: frameSize.width, height: frameSize.height }, frameSize);
+  const maxSide = options.maxSide ?? maxViewSide;
+  const scale = Math.min(1, maxSide / Math.max(crop.width, crop.height));
+  const width = Math.max(1, Math.round(crop.width * scale));
+  const height = Math.max(1, Math.round(crop.height * scale));
+  let pipeline = sharp(frame, { limitInputPixels: 16_384 * 16_384 })
+    .extract({ left: crop.x, top: crop.y, width: crop.width, height: crop.height })
+    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' });
+  const marks = options.marks ?? [];
+  if (marks.length) {
+    const stroke = Math.max(2, Math.round(3 * Math.max(width, height) / 1280));
+    const rects = marks
+      .map((mark) => {
+        const x = (mark.box.x - crop.x) * scale;
+        const y = (mark.box.y - crop.y) * scale;
+        return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(4, mark.box.width * scale).toFixed(1)}" height="${Math.max(4, mark.box.height * scale).toFixed(1)}" fill="none" stroke="${strokeColors[mark.color]}" stroke-width="${stroke}"/>`;
+      })
+      .join('');
+    const svg = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${rects}</svg>`);
+    pipeline = pipeline.composite([{ input: svg, top: 0, left: 0 }]);
+  }
+  const data = options.format === 'png' ? await pipeline.png({ compressionLevel: 9 }).toBuffer() : await pipeline.webp({ quality: 80, effort: 4 }).toBuffer();
+  return { data, width, height };
+}
+
+/** An exact crop at full resolution, lossless, for template matching at replay. */
+export async function cropPng(frame: Buffer, frameSize: { width: number; height: number }, box: Box): Promise<RenderedImage> {
+  const sharp = await loadSharp();
+  const area = clampBox(box, frameSize);
+  const data = await sharp(frame).extract({ left: area.x, top: area.y, width: area.width, height: area.height }).png({ compressionLevel: 9 }).toBuffer();
+  return { data, width: area.width, height: area.height };
+}
+
+/** A small PNG thumbnail as a data URL, for the UI (which only talks through the contract). */
+export async function thumbnailDataUrl(image: Buffer, maxSide: number): Promise<string> {
+  const sharp = await loadSharp();
+  const data = await sharp(image, { limitInputPixels: 4096 * 4096 }).resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true }).png({ compressionLevel: 9 }).toBuffer();
+  return `data:image/png;base64,${data.toString('base64')}`;
+}
+
+/** Decodes to raw RGBA (for hashing and diffs with engine/vision). */
+export async function decodeRgba(image: Buffer): Promise<{ data: Uint8Array; width: number; height: number }> {
+  const sharp = await loadSharp();
+  const { data, info } = await sharp(image, { limitInputPixels: 4096 * 4096 * 4 }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+}
+
+export function clampBox(box: Box, size: { width: number; height: number }): Box {
+  const x = Math.max(0, Math.min(size.width - 1, Math.round(box.x)));
+  const y = Math.max(0, Math.min(size.height - 1, Math.round(box.y)));
+  const right = Math.max(x + 1, Math.min(size.width, Math.round(box.x + box.width)));
+  const bottom = Math.max(y + 1, Math.min(size.height, Math.round(box.y + box.height)));
+  return { x, y, width: right - x, height: bottom - y };
+}
+
+/** A box of the given size centred on a point, kept inside the frame. */
+export function boxAround(point: { x: number; y: number }, width: number, height: number, size: { width: number; height: number }): Box {
+  const w = Math.min(width, size.width);
+  const h = Math.min(height, size.height);
+  const x = Math.max(0, Math.min(size.width - w, Math.round(point.x - w / 2)));
+  const y = Math.max(0, Math.min(size.height - h, Math.round(point.y - h / 2)));
+  return { x, y, width: w, height: h };
+}
+
+export function grow(box: Box, margin: number, size: { width: number; height: number }): Box {
+  return clampBox({ x: box.x - margin, y: box.y - margin, width: box.width + 2 * margin, height: box.height + 2 * margin }, size);
+}
+
+export function unionOf(boxes: readonly Box[]): Box | undefined {
+  if (!boxes.length) return undefined;
+  const x = Math.min(...boxes.map((box) => box.x));
+  const y = Math.min(...boxes.map((box) => box.y));
+  const right = Math.max(...boxes.map((box) => box.x + box.width));
+  const bottom = Math.max(...boxes.map((box) => box.y + box.height));
+  return { x, y, width: right - x, height: bottom - y };
+}
+
+export function contains(box: Box, point: { x: number; y: number }): boolean {
+  return point.x >= box.x && point.x < box.x + box.width && point.y >= box.y && point.y < box.y + box.height;
+}
+
+export function intersects(a: Box, b: Box): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
