@@ -1,7 +1,206 @@
+import { z } from 'zod';
+import { defineCommand } from '../contract.ts';
 import { commandMap, eventMap } from '../registry-helpers.ts';
+import { AuditFinding, AuditReport, ConsultMemo, ConsultSelection, PermissionTier, Platform, SkillName } from '../schemas/skill.ts';
 
-/** Commands of the skills room. Each room owns its file; the registry merges them. */
+/**
+ * Commands of the skills room: build a package from a recording, audit untrusted packages, keep
+ * a library (add, list, show, remove, search, export, import) and consult a skill on an agent's
+ * behalf. Package format: core/schemas/skill.ts.
+ */
 
-export const commands = commandMap();
+const path = z.string().min(1).max(4096);
+
+export const LibrarySkill = z.object({
+  name: SkillName,
+  description: z.string(),
+  app: z.string(),
+  platform: Platform,
+  permission_tier: PermissionTier,
+  version: z.string(),
+  steps: z.number().int().nonnegative(),
+  states: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  added_at: z.string(),
+  audit: z.object({ accepted: z.boolean(), findings: z.array(AuditFinding) }),
+  /** Package path of the image to show on the skill's card (fetch it with library.image). */
+  thumbnail: z.string().optional(),
+});
+export type LibrarySkill = z.infer<typeof LibrarySkill>;
+
+const BuildOutput = z.object({
+  name: SkillName,
+  dir: z.string(),
+  steps: z.number().int(),
+  states: z.number().int(),
+  parameters: z.array(z.string()),
+  permission_tier: PermissionTier,
+  files: z.number().int(),
+  bytes: z.number().int(),
+  ms: z.number(),
+  ocr: z.boolean(),
+  warnings: z.array(z.string()),
+  audit: z.object({ accepted: z.boolean(), findings: z.array(AuditFinding) }),
+});
+
+const AddOutput = z.object({ skill: LibrarySkill, audit: AuditReport });
+
+function formatAudit(report: z.infer<typeof AuditReport>): string {
+  const head = `${report.accepted ? 'ACCEPTED' : 'REFUSED'} ${report.name ?? report.source}${report.permission_tier ? ` (tier ${report.permission_tier})` : ''}: ${report.files} files, ${report.bytes} bytes`;
+  const lines = report.findings.map((finding) => `  [${finding.severity}] ${finding.code}${finding.file ? ` ${finding.file}` : ''}: ${finding.message}`);
+  return [head, ...lines].join('\n');
+}
+
+function formatSkills(skills: LibrarySkill[]): string {
+  if (!skills.length) return 'The library is empty. Add a skill with `skillframe library add SKILL_DIR`.';
+  return skills.map((skill) => `${skill.name}  [${skill.permission_tier}, ${skill.app}, ${skill.steps} steps]  ${skill.description.slice(0, 100)}`).join('\n');
+}
+
+export const commands = commandMap(
+  defineCommand({
+    name: 'build',
+    summary: 'Build an MMSkills package (SKILL.md, state cards, plan.json, Images/) from a recorded trajectory folder.',
+    input: z
+      .object({
+        trajectoryDir: path,
+        out: path.describe('folder to write the package to (replaced if it exists)'),
+        name: z.string().max(64).optional().describe('skill name (lowercase words and hyphens)'),
+        skipOcr: z.boolean().default(false).describe('build X11 skills without OCR labels and anchors (faster)'),
+      })
+      .strict(),
+    output: BuildOutput,
+    timeoutMs: 15 * 60_000,
+    cli: {
+      positionals: ['trajectoryDir'],
+      long: true,
+      format: (output: z.infer<typeof BuildOutput>) =>
+        `Built ${output.name} in ${output.dir}: ${output.steps} steps, ${output.states} states, tier ${output.permission_tier}, ${output.files} files, ${output.bytes} bytes, ${output.ms} ms${output.ocr ? ' (with OCR)' : ''}. Audit: ${output.audit.accepted ? 'accepted' : 'REFUSED'}.${output.warnings.length ? `\nWarnings:\n  ${output.warnings.join('\n  ')}` : ''}`,
+    },
+  }),
+  defineCommand({
+    name: 'audit',
+    summary: 'Audit a skill package folder or zip (untrusted input): exit 0 accepted, exit 3 refused, with coded findings.',
+    input: z.object({ source: path }).strict(),
+    output: AuditReport,
+    timeoutMs: 120_000,
+    cli: {
+      positionals: ['source'],
+      exitCode: (output: z.infer<typeof AuditReport>) => (output.accepted ? 0 : 3),
+      format: formatAudit,
+    },
+  }),
+  defineCommand({
+    name: 'library.add',
+    summary: 'Add a skill package folder (or zip) to the library; it must pass the audit.',
+    input: z.object({ source: path, replace: z.boolean().default(false) }).strict(),
+    output: AddOutput,
+    timeoutMs: 120_000,
+    cli: { positionals: ['source'], format: (output: z.infer<typeof AddOutput>) => `Added ${output.skill.name} (tier ${output.skill.permission_tier}).\n${formatAudit(output.audit)}` },
+  }),
+  defineCommand({
+    name: 'library.import',
+    summary: 'Import a skill zip (from library export or elsewhere) into the library; it must pass the audit.',
+    input: z.object({ source: path, replace: z.boolean().default(false) }).strict(),
+    output: AddOutput,
+    timeoutMs: 120_000,
+    cli: { positionals: ['source'], format: (output: z.infer<typeof AddOutput>) => `Imported ${output.skill.name} (tier ${output.skill.permission_tier}).\n${formatAudit(output.audit)}` },
+  }),
+  defineCommand({
+    name: 'library.list',
+    summary: 'List the skills in the library.',
+    input: z.object({}).strict(),
+    output: z.object({ root: z.string(), skills: z.array(LibrarySkill) }),
+    cli: { format: (output: { skills: LibrarySkill[] }) => formatSkills(output.skills) },
+  }),
+  defineCommand({
+    name: 'library.show',
+    summary: 'Show one skill: frontmatter, procedure, state cards and plan.',
+    input: z.object({ name: SkillName }).strict(),
+    output: z.object({
+      skill: LibrarySkill,
+      frontmatter: z.record(z.string(), z.unknown()),
+      body: z.string(),
+      state_cards: z.unknown(),
+      runtime_state_cards: z.unknown(),
+      plan: z.unknown(),
+    }),
+    cli: { positionals: ['name'], format: (output: { body: string }) => output.body },
+  }),
+  defineCommand({
+    name: 'library.remove',
+    summary: 'Remove a skill from the library.',
+    input: z.object({ name: SkillName }).strict(),
+    output: z.object({ removed: z.string() }),
+    cli: { positionals: ['name'] },
+  }),
+  defineCommand({
+    name: 'library.search',
+    summary: 'Search the library by text (BM25 over names, descriptions, state cards, steps) and/or by a screenshot (--screen FILE: perceptual match to keyframes).',
+    input: z
+      .object({
+        query: z.array(z.string().max(500)).max(50).default([]),
+        screen: path.optional().describe('screenshot file to match against keyframes'),
+        limit: z.number().int().min(1).max(100).default(10),
+      })
+      .strict(),
+    output: z.object({
+      hits: z.array(
+        z.object({
+          name: z.string(),
+          score: z.number(),
+          text_score: z.number(),
+          visual_score: z.number().optional(),
+          best_state: z.string().optional(),
+          description: z.string(),
+          app: z.string(),
+          permission_tier: PermissionTier,
+        }),
+      ),
+    }),
+    cli: {
+      positionals: ['query'],
+      format: (output: { hits: { name: string; score: number; description: string }[] }) =>
+        output.hits.length ? output.hits.map((hit) => `${hit.score.toFixed(3)}  ${hit.name}  ${hit.description.slice(0, 90)}`).join('\n') : 'No skill matches.',
+    },
+  }),
+  defineCommand({
+    name: 'library.export',
+    summary: 'Export a skill from the library as a zip file.',
+    input: z.object({ name: SkillName, out: path }).strict(),
+    output: z.object({ file: z.string(), bytes: z.number().int() }),
+    cli: { positionals: ['name'] },
+  }),
+  defineCommand({
+    name: 'library.image',
+    summary: 'One image of a library skill as a small PNG data URL (for the UI).',
+    input: z.object({ name: SkillName, file: z.string().max(200), maxSide: z.number().int().min(16).max(1280).default(320) }).strict(),
+    output: z.object({ data_url: z.string(), width: z.number().int(), height: z.number().int() }),
+    cli: { hidden: true },
+  }),
+  defineCommand({
+    name: 'skills.consult',
+    summary: 'Consult a library skill for a task (MMSkills branch-loaded consult): picks ≤ 3 states / ≤ 6 views and returns a memo; ≤ 2 consults per skill per task, memo valid 5 steps.',
+    input: z
+      .object({
+        skill: SkillName,
+        task: z.string().min(1).max(2000),
+        taskId: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/).default('default'),
+        step: z.number().int().min(0).max(1_000_000).default(0).describe("the agent's current step in its task"),
+        screen: path.optional().describe('current screenshot file'),
+      })
+      .strict(),
+    output: z.object({
+      skill: z.string(),
+      memo: ConsultMemo,
+      selection: ConsultSelection,
+      cached: z.boolean(),
+      consults_used: z.number().int(),
+      valid_until_step: z.number().int(),
+      model: z.string(),
+    }),
+    timeoutMs: 180_000,
+    cli: { positionals: ['skill'] },
+  }),
+);
 
 export const events = eventMap();

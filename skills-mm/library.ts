@@ -1,0 +1,259 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { SkillframeError } from '../core/index.ts';
+import { AuditFinding, PermissionTier, Platform, SkillName, type AuditReport } from '../core/schemas/skill.ts';
+import { hammingDistance, pHash } from '../engine/vision/hash.ts';
+import { auditLoaded } from './audit.ts';
+import { loadPackageSource, packageToFiles, parsePackage, writePackageFiles, type PackageFiles, type SkillPackage } from './format.ts';
+import { decodeRgba, thumbnailDataUrl } from './images.ts';
+import { bm25, type SearchDocument } from './search.ts';
+import { writeZip } from './zip.ts';
+
+/**
+ * The library: audited packages under one folder (default `$SKILLFRAME_HOME/skills`), one folder
+ * per skill, plus index.json with what list and search need (so neither re-reads every package).
+ * The index is a cache: when it is missing or corrupt it is rebuilt from the folders.
+ */
+
+export const LibraryEntry = z.object({
+  name: SkillName,
+  description: z.string(),
+  app: z.string(),
+  platform: Platform,
+  permission_tier: PermissionTier,
+  version: z.string(),
+  steps: z.number().int().nonnegative(),
+  states: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  added_at: z.string(),
+  audit: z.object({ accepted: z.boolean(), findings: z.array(AuditFinding) }),
+  /** One perceptual hash per state (of its `before` view, else `full_frame`), for visual search. */
+  keyframes: z.array(z.object({ state_id: z.string(), file: z.string(), hash: z.string() })),
+  /** Text for BM25, kept here so search never opens packages. */
+  search_text: z.object({ name: z.string(), description: z.string(), cards: z.string(), steps: z.string() }),
+});
+export type LibraryEntry = z.infer<typeof LibraryEntry>;
+
+const LibraryIndex = z.object({ version: z.literal(1), skills: z.array(LibraryEntry) });
+
+export interface SearchHit {
+  name: string;
+  score: number;
+  text_score: number;
+  visual_score?: number;
+  /** The state whose keyframe matched the screen best. */
+  best_state?: string;
+  description: string;
+  app: string;
+  permission_tier: PermissionTier;
+}
+
+export class SkillLibrary {
+  readonly root: string;
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  private indexPath(): string {
+    return join(this.root, 'index.json');
+  }
+
+  private skillDir(name: string): string {
+    SkillName.parse(name);
+    return join(this.root, name);
+  }
+
+  list(): LibraryEntry[] {
+    mkdirSync(this.root, { recursive: true });
+    try {
+      const parsed = LibraryIndex.safeParse(JSON.parse(readFileSync(this.indexPath(), 'utf8')));
+      if (parsed.success) return parsed.data.skills;
+    } catch {
+      /* missing or corrupt: rebuilt below */
+    }
+    return this.reindexSync();
+  }
+
+  /** Rebuilds the index from the folders (hashes are kept only when already known). */
+  private reindexSync(): LibraryEntry[] {
+    const entries: LibraryEntry[] = [];
+    for (const name of readdirSync(this.root).sort()) {
+      if (!SkillName.safeParse(name).success || !existsSync(join(this.root, name, 'SKILL.md'))) continue;
+      try {
+        const loaded = loadPackageSource(join(this.root, name));
+        const report = auditLoaded(loaded, join(this.root, name));
+        const skill = parsePackage(loaded.files);
+        entries.push(entryFor(skill, report, loaded.bytes, new Date().toISOString(), []));
+      } catch {
+        /* a damaged folder is left out of the index, not deleted */
+      }
+    }
+    this.saveIndex(entries);
+    return entries;
+  }
+
+  private saveIndex(entries: LibraryEntry[]) {
+    mkdirSync(this.root, { recursive: true });
+    const path = this.indexPath();
+    writeFileSync(`${path}.tmp`, `${JSON.stringify({ version: 1, skills: entries }, null, 1)}\n`);
+    renameSync(`${path}.tmp`, path);
+  }
+
+  /**
+   * Adds a package folder or zip. It is read into memory under caps and audited there; only an
+   * accepted package is written into the library (refused → `refused` with the report).
+   */
+  async add(source: string, options: { replace?: boolean; signal?: AbortSignal } = {}): Promise<{ entry: LibraryEntry; report: AuditReport }> {
+    const loaded = loadPackageSource(source);
+    const report = auditLoaded(loaded, source);
+    if (!report.accepted) {
+      const reasons = report.findings.filter((finding) => finding.severity === 'refuse').slice(0, 3).map((finding) => `${finding.code}: ${finding.message}`);
+      throw new SkillframeError('refused', `package ${source} failed the audit: ${reasons.join('; ')}`, { report });
+    }
+    const skill = parsePackage(loaded.files);
+    const name = skill.frontmatter.name;
+    const entries = this.list();
+    if (!options.replace && entries.some((entry) => entry.name === name)) {
+      throw new SkillframeError('refused', `a skill named ${name} is already in the library; remove it first or pass --replace`);
+    }
+    options.signal?.throwIfAborted();
+    const keyframes = await keyframeHashes(skill);
+    const files = packageToFiles(skill); // re-serialized: only what the schemas know is stored
+    writePackageFiles(this.skillDir(name), files);
+    const entry = entryFor(skill, report, [...files.values()].reduce((sum, data) => sum + data.length, 0), new Date().toISOString(), keyframes);
+    this.saveIndex([...entries.filter((candidate) => candidate.name !== name), entry].sort((a, b) => a.name.localeCompare(b.name)));
+    return { entry, report };
+  }
+
+  entry(name: string): LibraryEntry {
+    const entry = this.list().find((candidate) => candidate.name === name);
+    if (!entry) throw new SkillframeError('not_found', `no skill named ${JSON.stringify(name)} in the library ${this.root}`);
+    return entry;
+  }
+
+  /** Reads a stored package back (it was audited on the way in). */
+  load(name: string): SkillPackage {
+    this.entry(name);
+    const loaded = loadPackageSource(this.skillDir(name));
+    return parsePackage(loaded.files);
+  }
+
+  files(name: string): PackageFiles {
+    this.entry(name);
+    return loadPackageSource(this.skillDir(name)).files;
+  }
+
+  remove(name: string): boolean {
+    const entries = this.list();
+    if (!entries.some((entry) => entry.name === name)) throw new SkillframeError('not_found', `no skill named ${JSON.stringify(name)} in the library ${this.root}`);
+    rmSync(this.skillDir(name), { recursive: true, force: true });
+    this.saveIndex(entries.filter((entry) => entry.name !== name));
+    return true;
+  }
+
+  exportZip(name: string, out: string): { file: string; bytes: number } {
+    const files = this.files(name);
+    const zip = writeZip([...files].map(([file, data]) => ({ name: `${name}/${file}`, data })));
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(`${out}.tmp`, zip);
+    renameSync(`${out}.tmp`, out);
+    return { file: out, bytes: zip.length };
+  }
+
+  /** A package image as a small PNG data URL (the UI reaches images only through the contract). */
+  async image(name: string, file: string, maxSide: number): Promise<{ data_url: string; width: number; height: number }> {
+    if (!/^Images\/[A-Za-z0-9._-]+\.(?:png|webp)$/.test(file)) throw new SkillframeError('bad_input', `input.file: ${JSON.stringify(file)} is not an Images/ file`);
+    const data = this.files(name).get(file);
+    if (!data) throw new SkillframeError('not_found', `skill ${name} has no ${file}`);
+    const url = await thumbnailDataUrl(data, maxSide);
+    const decoded = await decodeRgba(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64'));
+    return { data_url: url, width: decoded.width, height: decoded.height };
+  }
+
+  /** BM25 over the text, and with a screenshot, perceptual-hash match to each state's keyframe. */
+  async search(query: string, options: { screen?: Buffer; limit?: number } = {}): Promise<SearchHit[]> {
+    const entries = this.list();
+    const documents: SearchDocument[] = entries.map((entry) => ({
+      id: entry.name,
+      fields: [
+        { text: entry.search_text.name.replace(/-/g, ' '), weight: 3 },
+        { text: `${entry.search_text.description} ${entry.app}`, weight: 2 },
+        { text: entry.search_text.cards, weight: 1 },
+        { text: entry.search_text.steps, weight: 1 },
+      ],
+    }));
+    const text = bm25(documents, query);
+    const maxText = Math.max(0, ...text.values());
+    let screenHash: string | undefined;
+    if (options.screen) screenHash = pHash(await decodeRgba(options.screen));
+    const hits: SearchHit[] = [];
+    for (const entry of entries) {
+      const textScore = maxText > 0 ? (text.get(entry.name) ?? 0) / maxText : 0;
+      let visual: number | undefined;
+      let bestState: string | undefined;
+      if (screenHash) {
+        for (const keyframe of entry.keyframes) {
+          const similarity = 1 - hammingDistance(screenHash, keyframe.hash) / 64;
+          if (visual === undefined || similarity > visual) {
+            visual = similarity;
+            bestState = keyframe.state_id;
+          }
+        }
+      }
+      const hasQuery = query.trim().length > 0;
+      const score = screenHash && hasQuery ? 0.5 * textScore + 0.5 * (visual ?? 0) : screenHash ? visual ?? 0 : textScore;
+      if (hasQuery && !screenHash && textScore === 0) continue;
+      hits.push({
+        name: entry.name,
+        score: Math.round(score * 1000) / 1000,
+        text_score: Math.round(textScore * 1000) / 1000,
+        ...(visual === undefined ? {} : { visual_score: Math.round(visual * 1000) / 1000 }),
+        ...(bestState ? { best_state: bestState } : {}),
+        description: entry.description,
+        app: entry.app,
+        permission_tier: entry.permission_tier,
+      });
+    }
+    return hits.sort((a, b) => b.score - a.score || a.name.localeCompare(b.name)).slice(0, options.limit ?? 10);
+  }
+}
+
+async function keyframeHashes(skill: SkillPackage): Promise<LibraryEntry['keyframes']> {
+  const keyframes: LibraryEntry['keyframes'] = [];
+  for (const card of skill.cards.states) {
+    const view = card.available_views.find((candidate) => candidate.view === 'before') ?? card.available_views.find((candidate) => candidate.view === 'full_frame');
+    const data = view ? skill.images.get(view.file) : undefined;
+    if (!view || !data) continue;
+    try {
+      keyframes.push({ state_id: card.state_id, file: view.file, hash: pHash(await decodeRgba(data)) });
+    } catch {
+      /* an undecodable image only costs visual search for that state */
+    }
+  }
+  return keyframes;
+}
+
+function entryFor(skill: SkillPackage, report: AuditReport, bytes: number, addedAt: string, keyframes: LibraryEntry['keyframes']): LibraryEntry {
+  const { frontmatter, cards, plan } = skill;
+  return {
+    name: frontmatter.name,
+    description: frontmatter.description,
+    app: frontmatter.metadata.app,
+    platform: frontmatter.metadata.platform,
+    permission_tier: frontmatter.metadata.permission_tier,
+    version: frontmatter.metadata.version,
+    steps: plan.steps.length,
+    states: cards.states.length,
+    bytes,
+    added_at: addedAt,
+    audit: { accepted: report.accepted, findings: report.findings },
+    keyframes,
+    search_text: {
+      name: frontmatter.name,
+      description: frontmatter.description,
+      cards: cards.states.map((card) => [card.stage, card.when_to_use, ...card.visible_cues, card.verification_cue].join(' ')).join('\n').slice(0, 20_000),
+      steps: plan.steps.map((step) => step.description).join('\n').slice(0, 20_000),
+    },
+  };
+}

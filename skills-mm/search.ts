@@ -1,0 +1,60 @@
+/**
+ * Text ranking for the library: BM25 over name, description, state cards and step text. Small
+ * and dependency-free; a library holds hundreds of skills, not millions.
+ */
+
+const stopwords = new Set('a an and are as at be by for from has have in into is it its of on or that the then this to was were when where which with you your use do'.split(' '));
+
+export function tokenize(text: string): string[] {
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((token) => token.length > 0 && !stopwords.has(token))
+    .map(stem);
+}
+
+/** A light stemmer: plural and -ing/-ed endings, enough for "saving"/"saves"/"save" to meet. */
+function stem(token: string): string {
+  if (token.length > 5 && token.endsWith('ing')) return token.slice(0, -3);
+  if (token.length > 4 && token.endsWith('ed')) return token.slice(0, -2);
+  if (token.length > 4 && token.endsWith('es')) return token.slice(0, -2);
+  if (token.length > 3 && token.endsWith('s') && !token.endsWith('ss')) return token.slice(0, -1);
+  return token;
+}
+
+export interface SearchDocument {
+  id: string;
+  /** Fields with weights: a match in the name counts more than one in a card. */
+  fields: { text: string; weight: number }[];
+}
+
+export function bm25(documents: readonly SearchDocument[], query: string, k1 = 1.2, b = 0.75): Map<string, number> {
+  const terms = [...new Set(tokenize(query))];
+  const scores = new Map<string, number>();
+  if (!terms.length || !documents.length) return scores;
+  const bags = documents.map((document) => {
+    const counts = new Map<string, number>();
+    let length = 0;
+    for (const field of document.fields) {
+      for (const token of tokenize(field.text)) {
+        counts.set(token, (counts.get(token) ?? 0) + field.weight);
+        length += field.weight;
+      }
+    }
+    return { id: document.id, counts, length };
+  });
+  const averageLength = bags.reduce((sum, bag) => sum + bag.length, 0) / bags.length || 1;
+  for (const term of terms) {
+    const containing = bags.filter((bag) => bag.counts.has(term)).length;
+    if (!containing) continue;
+    const idf = Math.log(1 + (bags.length - containing + 0.5) / (containing + 0.5));
+    for (const bag of bags) {
+      const frequency = bag.counts.get(term) ?? 0;
+      if (!frequency) continue;
+      const score = (idf * frequency * (k1 + 1)) / (frequency + k1 * (1 - b + (b * bag.length) / averageLength));
+      scores.set(bag.id, (scores.get(bag.id) ?? 0) + score);
+    }
+  }
+  return scores;
+}
