@@ -14,4 +14,9 @@ export const hostCommands: Record<string, HostCommand> = {
     synopsis: 'serve [--port N]',
     run: async (argv) => (await import('../server-cli.ts')).serveCommand(argv),
   },
+  mcp: {
+    summary: 'An MCP server on stdio: tools list_skills, get_skill, replay_skill, screenshot, click, type, ocr (same safety rules as the CLI).',
+    synopsis: 'mcp',
+    run: async (argv) => (await import('../mcp.ts')).mcpCommand(argv),
+  },
 };

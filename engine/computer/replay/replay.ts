@@ -1,0 +1,270 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SkillframeError, toErrorBody } from '../../../core/index.ts';
+import { tierRank, type PlanFile, type PlanStep, type TargetDescriptor } from '../../../core/schemas/skill.ts';
+import { auditLoaded } from '../../../skills-mm/audit.ts';
+import { loadPackageSource, parsePackage, type SkillPackage } from '../../../skills-mm/format.ts';
+import { clampBox, encodePng, type Box, type RgbaImage } from '../../vision/image.ts';
+import { createOcr, type Ocr, type OcrLine } from '../../vision/ocr.ts';
+import { groundStep, templateLoader, type Attempt } from './ground.ts';
+import { resolveParameters, substitute } from './params.ts';
+import type { Point, Surface } from './surface.ts';
+import type { ReplayOptions, ReplayReport, ReplayStepReport } from './types.ts';
+import { verifyStep } from './verify.ts';
+import { openWebSurface } from './web-surface.ts';
+import { openX11Surface } from './x11-surface.ts';
+
+type TargetStep = Extract<PlanStep, { target: TargetDescriptor }>;
+
+function hasTarget(step: PlanStep): step is TargetStep {
+  return step.action === 'click' || step.action === 'double_click' || step.action === 'right_click';
+}
+
+/** Loads a package for replay: the audit gate first, so a hostile package is refused before anything is touched. */
+export function loadForReplay(skillDirectory: string): SkillPackage {
+  const loaded = loadPackageSource(skillDirectory);
+  const report = auditLoaded(loaded, skillDirectory);
+  if (!report.accepted) {
+    const refusals = report.findings.filter((finding) => finding.severity === 'refuse');
+    throw new SkillframeError('refused', `the skill failed its audit: ${refusals.slice(0, 3).map((finding) => `${finding.code}: ${finding.message}`).join('; ')}`, { findings: refusals });
+  }
+  return parsePackage(loaded.files);
+}
+
+/**
+ * Replays a skill on a live window or page. Each step is grounded through the ladder, acted on
+ * only when grounding is confident, then verified; the first step that cannot be done safely
+ * ends the replay with a coded error and the evidence, and the rest are reported as skipped.
+ */
+export async function replaySkill(options: ReplayOptions): Promise<ReplayReport> {
+  const started = Date.now();
+  const skill = loadForReplay(options.skillDirectory);
+  const plan = skill.plan;
+  const values = resolveParameters(plan, options.params ?? {});
+  const threshold = options.threshold ?? 0.8;
+  const signal = options.signal;
+  const steps: ReplayStepReport[] = plan.steps.map((step) => ({ index: step.id, status: 'skipped', ms: 0, action: step.action, description: substitute(step.description, values) }));
+  const report = (error?: unknown, evidence?: string): ReplayReport => ({
+    ok: !error && steps.every((step) => step.status === 'done' || (options.dryRun && step.status === 'skipped')),
+    steps,
+    totalMs: Date.now() - started,
+    ...(error ? { error: pick(toErrorBody(error)) } : {}),
+    ...(evidence ? { evidence } : {}),
+  });
+
+  // The permission tier: a skill above what runs unasked needs a yes first.
+  const allowed = options.autoApproveTier ?? 'read';
+  if (tierRank[plan.permission_tier] > tierRank[allowed] && !options.dryRun) {
+    const question = `Skill ${plan.skill} needs the "${plan.permission_tier}" permission tier (it ${describeTier(plan)}). Allow it?`;
+    const approved = options.confirm === 'auto' ? true : options.confirm === 'never' ? false : await (options.askConfirmation?.(question, { skill: plan.skill, tier: plan.permission_tier, app: plan.app.name }) ?? Promise.resolve(false));
+    if (!approved) return report(new SkillframeError('refused', `permission tier ${plan.permission_tier} was not approved for ${plan.skill}`));
+  }
+
+  let surface: Surface | undefined = options.surface;
+  const ownsSurface = !surface;
+  let ocr: Promise<Ocr> | undefined;
+  const lineCache = new WeakMap<RgbaImage, Promise<OcrLine[]>>();
+  try {
+    surface ??= await openSurface(plan, options);
+    const templates = templateLoader(skill.images);
+    const readLines = (frame: RgbaImage, region?: Box): Promise<OcrLine[]> => {
+      let pending = lineCache.get(frame);
+      if (!pending) {
+        ocr ??= createOcr();
+        pending = ocr.then((engine) => engine.recognize(frame, { ...(region ? { region } : {}), signal })).then((result) => result.lines);
+        lineCache.set(frame, pending);
+      }
+      return pending;
+    };
+
+    for (const [position, step] of plan.steps.entries()) {
+      const stepReport = steps[position];
+      const stepStarted = Date.now();
+      signal?.throwIfAborted();
+      if (!(await surface.alive())) throw new SkillframeError('unavailable', `the ${surface.kind === 'web' ? 'page navigated away or closed' : 'window closed'} before step ${step.id}`);
+
+      if (step.destructive && !options.dryRun) {
+        const approved = options.confirm === 'auto' ? true : options.confirm === 'never' ? false : await (options.askConfirmation?.(`Step ${step.id} is destructive: ${stepReport.description}. Do it?`, { step: step.id, reason: step.destructive_reason }) ?? Promise.resolve(false));
+        if (!approved) {
+          stepReport.status = 'aborted';
+          stepReport.reason = 'destructive step not confirmed';
+          stepReport.ms = Date.now() - stepStarted;
+          return report(new SkillframeError('refused', `step ${step.id} is destructive and was not confirmed (${step.destructive_reason ?? stepReport.description})`));
+        }
+      }
+
+      const before = await surface.capture();
+      const live = await liveGeometry(surface, plan, step, before);
+      let point: Point | undefined;
+      let engineMs = 0;
+      if (hasTarget(step)) {
+        const groundStarted = Date.now();
+        options.onStep?.({ ...stepReport, status: 'skipped', reason: 'grounding' }, before);
+        const grounding = await groundStep({
+          surface,
+          plan,
+          step,
+          frame: before,
+          region: live.region,
+          expected: live.expected,
+          scale: live.scale,
+          readLines: () => readLines(before, live.region),
+          templateImage: templates,
+          threshold,
+          disabled: new Set(options.disabledTiers ?? []),
+          signal,
+        });
+        engineMs += Date.now() - groundStarted;
+        const chosen = grounding.found ?? grounding.best;
+        if (chosen) Object.assign(stepReport, { tier: chosen.tier, confidence: round(chosen.confidence), point: roundPoint(chosen.point), box: chosen.box });
+        if (!grounding.found) {
+          stepReport.status = 'aborted';
+          stepReport.reason = `not confident enough to act (threshold ${threshold}): ${summarize(grounding.attempts)}`;
+          stepReport.ms = Date.now() - stepStarted;
+          stepReport.engineMs = engineMs;
+          const evidence = await saveEvidence(options.evidenceDirectory, step, before, grounding.attempts, skill);
+          return report(new SkillframeError('unsafe', `step ${step.id} (${stepReport.description}): ${stepReport.reason}`, { attempts: grounding.attempts }), evidence);
+        }
+        point = grounding.found.point;
+      }
+      if (options.dryRun) {
+        stepReport.status = 'skipped';
+        stepReport.reason = 'dry run';
+        stepReport.ms = Date.now() - stepStarted;
+        stepReport.engineMs = engineMs;
+        options.onStep?.(stepReport, before);
+        continue;
+      }
+
+      const actStarted = Date.now();
+      await act(surface, step, point, values, signal);
+      const actMs = Date.now() - actStarted;
+      const verification = await verifyStep({ surface, expected: step.expected, before, region: live.region, readLines: (frame) => readLines(frame, live.region), signal });
+      const verifyMs = Date.now() - actStarted - actMs;
+      // Engine overhead excludes waiting for the app: settling is the app's time, not ours.
+      engineMs += Math.max(0, verifyMs - verification.settleMs);
+      stepReport.ms = Date.now() - stepStarted;
+      stepReport.engineMs = engineMs;
+      stepReport.verified = verification.verified;
+      if (verification.verified === false) {
+        stepReport.status = 'aborted';
+        stepReport.reason = `acted, but the expected result did not appear: ${verification.reason}`;
+        const evidence = await saveEvidence(options.evidenceDirectory, step, verification.after, [], skill);
+        return report(new SkillframeError('unsafe', `step ${step.id} (${stepReport.description}): ${stepReport.reason}`), evidence);
+      }
+      stepReport.status = 'done';
+      stepReport.reason = verification.reason;
+      options.onStep?.(stepReport, verification.after);
+    }
+    return report();
+  } catch (error) {
+    const running = steps.find((step) => step.status === 'skipped' && step.reason === undefined);
+    if (running && (signal?.aborted || error instanceof SkillframeError)) {
+      running.status = 'aborted';
+      running.reason = toErrorBody(error).message;
+    }
+    if (error instanceof SkillframeError && ['bad_input', 'refused'].includes(error.code) && !surface) throw error;
+    return report(signal?.aborted ? (signal.reason ?? error) : error);
+  } finally {
+    if (ownsSurface) await surface?.dispose().catch(() => undefined);
+    if (ocr) await ocr.then((engine) => engine.dispose()).catch(() => undefined);
+  }
+}
+
+function pick(body: { code: string; message: string }): { code: string; message: string } {
+  return { code: body.code, message: body.message };
+}
+
+function describeTier(plan: PlanFile): string {
+  return plan.permission_tier === 'input' ? `clicks and types in ${plan.app.name}` : plan.permission_tier === 'system' ? 'launches apps or touches files' : plan.permission_tier === 'robot' ? 'moves actuators' : 'only observes';
+}
+
+async function openSurface(plan: PlanFile, options: ReplayOptions): Promise<Surface> {
+  if (plan.platform === 'web') {
+    const url = options.url ?? plan.app.url;
+    if (!url) throw new SkillframeError('bad_input', 'input.url: the skill is for a web page; give --url');
+    return openWebSurface(url, { viewport: plan.screen, headed: options.headed, env: options.env, signal: options.signal });
+  }
+  if (!options.app && !options.attach) throw new SkillframeError('bad_input', `input.app: the skill is for the X11 app ${JSON.stringify(plan.app.name)}; give --app "COMMAND" or --attach`);
+  return openX11Surface({ env: options.env, app: options.app, title: options.attach ? plan.app.window_title : undefined, signal: options.signal });
+}
+
+/**
+ * Where the recorded target should be now. On X11 the recorded point is mapped through the
+ * window's new position and size; on the web the viewport is the frame.
+ */
+async function liveGeometry(surface: Surface, plan: PlanFile, step: PlanStep, frame: RgbaImage): Promise<{ region: Box; expected: Point; scale: { x: number; y: number } }> {
+  const whole: Box = [0, 0, frame.width, frame.height];
+  const target = hasTarget(step) ? step.target : undefined;
+  const recordedPoint = target?.point ?? { x: frame.width / 2, y: frame.height / 2 };
+  if (surface.kind === 'x11' && surface.window) {
+    const window = await surface.window();
+    const recorded = target?.window?.geometry;
+    if (window) {
+      const geometry = window.geometry;
+      const region = clampBox([geometry.x, geometry.y, geometry.width, geometry.height], frame.width, frame.height) ?? whole;
+      if (recorded && target?.window?.point_in_window) {
+        const scale = { x: geometry.width / Math.max(1, recorded.width), y: geometry.height / Math.max(1, recorded.height) };
+        return { region, scale, expected: { x: geometry.x + target.window.point_in_window.x * scale.x, y: geometry.y + target.window.point_in_window.y * scale.y } };
+      }
+      return { region, scale: { x: 1, y: 1 }, expected: recordedPoint };
+    }
+  }
+  const scale = { x: frame.width / plan.screen.width, y: frame.height / plan.screen.height };
+  return { region: whole, scale, expected: { x: recordedPoint.x * scale.x, y: recordedPoint.y * scale.y } };
+}
+
+async function act(surface: Surface, step: PlanStep, point: Point | undefined, values: Record<string, string>, signal?: AbortSignal): Promise<void> {
+  signal?.throwIfAborted();
+  switch (step.action) {
+    case 'click':
+      return surface.click(point as Point, { button: 'left', count: 1 });
+    case 'double_click':
+      return surface.click(point as Point, { button: 'left', count: 2 });
+    case 'right_click':
+      return surface.click(point as Point, { button: 'right', count: 1 });
+    case 'type':
+      return surface.type(substitute(step.text, values));
+    case 'press':
+      return surface.press(step.key);
+    case 'scroll': {
+      const frame = await surface.capture();
+      return surface.scroll({ x: frame.width / 2, y: frame.height / 2 }, step.dx, step.dy);
+    }
+    case 'wait':
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, Math.min(step.ms, 60_000));
+        signal?.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        }, { once: true });
+      });
+      return;
+  }
+}
+
+function summarize(attempts: Attempt[]): string {
+  return attempts.map((attempt) => `${attempt.tier}${attempt.confidence === undefined ? '' : ` ${attempt.confidence}`}: ${attempt.reason}`).join('; ');
+}
+
+async function saveEvidence(directory: string | undefined, step: PlanStep, frame: RgbaImage, attempts: Attempt[], skill: SkillPackage): Promise<string | undefined> {
+  if (!directory) return undefined;
+  try {
+    mkdirSync(directory, { recursive: true });
+    writeFileSync(join(directory, `step-${step.id}-live.png`), await encodePng(frame));
+    const recorded = hasTarget(step) && step.target.template ? skill.images.get(step.target.template.file) : undefined;
+    if (recorded) writeFileSync(join(directory, `step-${step.id}-recorded-target.png`), recorded);
+    writeFileSync(join(directory, `step-${step.id}.json`), JSON.stringify({ step, attempts }, null, 2));
+    return directory;
+  } catch {
+    return undefined;
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+function roundPoint(point: Point): Point {
+  return { x: Math.round(point.x), y: Math.round(point.y) };
+}

@@ -1,0 +1,26 @@
+import type { Page } from 'playwright-core';
+import type { RgbaImage } from '../../vision/image.ts';
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** The live window or page a skill acts on. Coordinates are those of `capture()`'s frame. */
+export interface Surface {
+  readonly kind: 'web' | 'x11';
+  /** Web: viewport screenshot in CSS pixels. X11: the whole screen. */
+  capture(): Promise<RgbaImage>;
+  click(point: Point, options?: { button?: 'left' | 'right' | 'middle'; count?: 1 | 2 }): Promise<void>;
+  type(text: string): Promise<void>;
+  /** A key chord as plan.json writes it: `ctrl+s`, `enter`, `shift+tab`. */
+  press(chord: string): Promise<void>;
+  scroll(point: Point, dx: number, dy: number): Promise<void>;
+  /** Web only: the page, for DOM/a11y locators and DOM checks. */
+  readonly page?: Page;
+  /** X11 only: the app window as it is now (moved, resized …), or undefined if it is gone. */
+  window?(): Promise<{ title: string; geometry: { x: number; y: number; width: number; height: number } } | undefined>;
+  /** False once the page closed / navigated off its origin, or the window disappeared. */
+  alive(): Promise<boolean>;
+  dispose(): Promise<void>;
+}

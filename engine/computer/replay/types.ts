@@ -1,0 +1,59 @@
+import type { Surface } from './surface.ts';
+
+export type GroundingTier = 'dom' | 'a11y' | 'template' | 'ocr' | 'anchor' | 'vlm';
+
+/** Per-step result; the field names are a contract (`skillframe replay --json`). */
+export interface ReplayStepReport {
+  index: number;
+  status: 'done' | 'aborted' | 'skipped';
+  tier?: GroundingTier;
+  confidence?: number;
+  /** Wall time of the step, settle included. */
+  ms: number;
+  /** Time the engine itself spent (grounding, verification), excluding waiting for the app to settle. */
+  engineMs?: number;
+  action?: string;
+  description?: string;
+  /** Where replay acted, in the live frame. */
+  point?: { x: number; y: number };
+  box?: [number, number, number, number];
+  /** Why a step was aborted or skipped, or what verification saw. */
+  reason?: string;
+  verified?: boolean;
+}
+
+export interface ReplayReport {
+  ok: boolean;
+  steps: ReplayStepReport[];
+  totalMs: number;
+  error?: { code: string; message: string };
+  /** Folder with evidence screenshots for an aborted step. */
+  evidence?: string;
+}
+
+export interface ReplayOptions {
+  skillDirectory: string;
+  /** Where to act: an existing surface (the caller owns it), or what to open. */
+  surface?: Surface;
+  url?: string;
+  app?: string;
+  attach?: boolean;
+  dryRun?: boolean;
+  confirm?: 'ask' | 'auto' | 'never';
+  params?: Record<string, string>;
+  /** Minimum grounding confidence to act (default from settings, 0.8). */
+  threshold?: number;
+  /** Tiers to skip (benchmarks and `library verify` use it to probe the ladder). */
+  disabledTiers?: GroundingTier[];
+  signal?: AbortSignal;
+  /** Highest permission tier that runs without asking (from settings). */
+  autoApproveTier?: 'read' | 'input' | 'system' | 'robot';
+  /** Where evidence of an aborted step (screenshots, what was expected) is written. */
+  evidenceDirectory?: string;
+  /** Show the browser window (web replays) instead of running headless. */
+  headed?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Called before each step is grounded and after it ends, for live views. */
+  onStep?: (step: ReplayStepReport, frame?: import('../../vision/image.ts').RgbaImage) => void;
+  askConfirmation?: (question: string, details: unknown) => Promise<boolean>;
+}

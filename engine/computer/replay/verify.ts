@@ -1,0 +1,99 @@
+import type { ExpectedPostState } from '../../../core/schemas/skill.ts';
+import { frameDifference, waitForSettle } from '../../vision/diff.ts';
+import { boxesOverlap, type Box, type RgbaImage } from '../../vision/image.ts';
+import type { OcrLine } from '../../vision/ocr.ts';
+import type { Surface } from './surface.ts';
+import { findLabelInLine, normalizeLabel } from './text-match.ts';
+
+export interface Verification {
+  /** true: the expected post-state is there; false: it is not; undefined: nothing to check. */
+  verified: boolean | undefined;
+  /** Time spent waiting for the app (not counted as engine overhead). */
+  settleMs: number;
+  after: RgbaImage;
+  reason: string;
+}
+
+export interface VerifyInput {
+  surface: Surface;
+  expected: ExpectedPostState | undefined;
+  before: RgbaImage;
+  region: Box;
+  readLines: (frame: RgbaImage) => Promise<OcrLine[]>;
+  signal?: AbortSignal;
+  /** Re-checks after a further settle before calling a step failed. */
+  retries?: number;
+}
+
+/**
+ * Waits for the screen to settle (bounded), then checks the step's expected post-state. A check
+ * that fails is retried after another settle (slow apps) a bounded number of times, never by
+ * repeating the action (which could type twice or delete twice).
+ */
+export async function verifyStep(input: VerifyInput): Promise<Verification> {
+  const expected = input.expected;
+  const settleBudget = Math.min(8_000, Math.max(1_500, (expected?.settle_ms ?? 0) * 3));
+  let settleMs = 0;
+  let last: Verification | undefined;
+  for (let attempt = 0; attempt <= (input.retries ?? 2); attempt += 1) {
+    const started = Date.now();
+    const settled = await waitForSettle(() => input.surface.capture(), { quietMs: attempt === 0 ? 200 : 400, timeoutMs: settleBudget, intervalMs: 40, signal: input.signal });
+    settleMs += Date.now() - started;
+    last = { ...(await check(input, settled.frame)), settleMs, after: settled.frame };
+    if (last.verified !== false) return last;
+  }
+  return last as Verification;
+}
+
+async function check(input: VerifyInput, after: RgbaImage): Promise<{ verified: boolean | undefined; reason: string }> {
+  const expected = input.expected;
+  const failures: string[] = [];
+  let checks = 0;
+  const page = input.surface.page;
+  if (expected?.url && page) {
+    checks += 1;
+    if (!sameUrl(page.url(), expected.url)) failures.push(`URL is ${page.url()}, expected ${expected.url}`);
+  }
+  if (expected?.dom_text_appears.length && page) {
+    checks += 1;
+    const text = normalizeLabel(
+      await page
+        .evaluate(() => {
+          const values = [...document.querySelectorAll('input, textarea, select')].map((element) => (element as HTMLInputElement).value ?? '');
+          return `${document.body?.innerText ?? ''}\n${values.join('\n')}`;
+        })
+        .catch(() => ''),
+    );
+    const missing = expected.dom_text_appears.filter((wanted) => !text.includes(normalizeLabel(wanted)));
+    if (missing.length) failures.push(`page text lacks ${missing.map((item) => JSON.stringify(item)).join(', ')}`);
+  }
+  if (expected?.ocr_text_appears.length && !page) {
+    checks += 1;
+    const lines = await input.readLines(after);
+    const missing = expected.ocr_text_appears.filter((wanted) => !lines.some((line) => (findLabelInLine(wanted, line.text, line.box)?.score ?? 0) >= 0.75));
+    if (missing.length) failures.push(`screen does not show ${missing.map((item) => JSON.stringify(item)).join(', ')}`);
+  }
+  if (expected?.window_title && input.surface.window) {
+    checks += 1;
+    const window = await input.surface.window();
+    if (!window || !normalizeLabel(window.title).includes(normalizeLabel(expected.window_title))) failures.push(`window title is ${JSON.stringify(window?.title)}, expected ${JSON.stringify(expected.window_title)}`);
+  }
+  if (expected?.changed_region && checks === 0) {
+    // Only when nothing more specific is expected: some pixels of the app must have changed.
+    checks += 1;
+    const changed = input.before.width === after.width && input.before.height === after.height ? frameDifference(input.before, after).boxes.filter((box) => boxesOverlap(box, input.region)) : [input.region];
+    if (changed.length === 0) failures.push('nothing changed on screen');
+  }
+  if (checks === 0) return { verified: undefined, reason: 'nothing to check' };
+  return failures.length ? { verified: false, reason: failures.join('; ') } : { verified: true, reason: `${checks} check(s) passed` };
+}
+
+function sameUrl(actual: string, expected: string): boolean {
+  try {
+    const a = new URL(actual);
+    const b = new URL(expected);
+    return a.pathname.replace(/\/$/, '') === b.pathname.replace(/\/$/, '') && a.hash === b.hash;
+  } catch {
+    return actual === expected;
+  }
+}

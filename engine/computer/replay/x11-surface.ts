@@ -1,0 +1,94 @@
+import { SkillframeError } from '../../../core/index.ts';
+import type { InputDriver } from '../../../native/input/input.ts';
+import { createInput } from '../../../native/input/index.ts';
+import { createScreen } from '../../../native/screen/index.ts';
+import type { ScreenSource } from '../../../native/screen/screen.ts';
+import { createWindows, launchApp, type LaunchedApp, type WindowInfo, type WindowSystem } from '../../../native/window/index.ts';
+import type { RgbaImage } from '../../vision/image.ts';
+import type { Surface } from './surface.ts';
+
+export interface X11SurfaceOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Launch this command (the caller asked for it) … */
+  app?: string;
+  /** … or attach to a running window matching this title (regular expression) or the active one. */
+  title?: string;
+  className?: string;
+  signal?: AbortSignal;
+  /** How long a launched app has to show its window. */
+  timeoutMs?: number;
+}
+
+/**
+ * An X11 app window as a replay surface: the screen is captured whole (plans are in screen
+ * pixels), input goes through robotjs on this process's display or xdotool on another one.
+ */
+export async function openX11Surface(options: X11SurfaceOptions): Promise<Surface & { windowId: string }> {
+  const env = options.env ?? process.env;
+  if (!env.DISPLAY) throw new SkillframeError('unavailable', 'replaying an X11 app needs a display: DISPLAY is not set (run under xvfb-run or on a desktop)');
+  const windows: WindowSystem = await createWindows(env);
+  let launched: LaunchedApp | undefined;
+  let screen: ScreenSource | undefined;
+  let input: InputDriver | undefined;
+  try {
+    let window: WindowInfo | undefined;
+    if (options.app) {
+      launched = await launchApp(options.app, { env, signal: options.signal });
+      const byPid = windows.waitFor({ pid: launched.pid }, { timeoutMs: options.timeoutMs ?? 20_000, signal: options.signal });
+      const exited = launched.exited.then((code) => {
+        throw new SkillframeError('unavailable', `input.app: ${JSON.stringify(options.app)} exited (${code}) before showing a window: ${launched?.stderr().slice(-300)}`);
+      });
+      window = await Promise.race([byPid, exited]);
+    } else {
+      const query = { ...(options.title ? { title: options.title } : {}), ...(options.className ? { className: options.className } : {}) };
+      window = Object.keys(query).length ? (await windows.find(query))[0] : await windows.active();
+      if (!window) throw new SkillframeError('not_found', `no window to attach to${options.title ? ` with a title like ${JSON.stringify(options.title)}` : ''}`);
+    }
+    const windowId = window.id;
+    if (!windowId) throw new SkillframeError('unavailable', 'the window has no id');
+    screen = await createScreen(env);
+    input = await createInput(env.DISPLAY === process.env.DISPLAY ? 'robot' : 'xdotool', { env, signal: options.signal });
+    const liveScreen = screen;
+    const liveInput = input;
+    const focus = async () => {
+      await windows.focus(windowId).catch(() => undefined);
+    };
+    return {
+      kind: 'x11',
+      windowId,
+      capture: async (): Promise<RgbaImage> => {
+        const capture = await liveScreen.capture();
+        return { data: capture.rgba, width: capture.width, height: capture.height };
+      },
+      click: async (point, clickOptions = {}) => {
+        await focus();
+        await liveInput.click(Math.round(point.x), Math.round(point.y), { button: clickOptions.button ?? 'left', double: clickOptions.count === 2 });
+      },
+      type: async (text) => {
+        await focus();
+        await liveInput.type(text);
+      },
+      press: async (chord) => {
+        await focus();
+        await liveInput.press(chord);
+      },
+      scroll: async (point, dx, dy) => {
+        await liveInput.scroll(dx, dy, point);
+      },
+      window: async () => windows.info(windowId),
+      alive: async () => Boolean(await windows.info(windowId).catch(() => undefined)),
+      dispose: async () => {
+        liveInput.dispose();
+        liveScreen.dispose();
+        windows.dispose();
+        await launched?.dispose();
+      },
+    };
+  } catch (error) {
+    input?.dispose();
+    screen?.dispose();
+    windows.dispose();
+    await launched?.dispose();
+    throw error;
+  }
+}

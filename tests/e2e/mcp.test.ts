@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import sharp from 'sharp';
+import { startDisplay, type VirtualDisplay } from '../../native/display/xvfb.ts';
+import { binPath, repoRoot } from '../support/cli.ts';
+import { temporaryHome } from '../support/home.ts';
+
+const home = temporaryHome();
+let display: VirtualDisplay;
+let client: Client;
+
+before(async () => {
+  display = await startDisplay({ width: 1280, height: 800, windowManager: false });
+  client = new Client({ name: 'skillframe-test', version: '1.0.0' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [binPath, 'mcp'],
+    cwd: repoRoot,
+    env: { ...(display.env as Record<string, string>), SKILLFRAME_HOME: home.path },
+    stderr: 'pipe',
+  });
+  await client.connect(transport);
+});
+
+after(async () => {
+  await client?.close();
+  await display?.dispose();
+  home.dispose();
+});
+
+function textOf(result: Awaited<ReturnType<Client['callTool']>>): string {
+  return (result.content as { type: string; text?: string }[]).filter((part) => part.type === 'text').map((part) => part.text).join('\n');
+}
+
+test('the server lists exactly the tools other agents rely on', async () => {
+  const { tools } = await client.listTools();
+  assert.deepEqual(tools.map((tool) => tool.name).sort(), ['click', 'get_skill', 'list_skills', 'ocr', 'replay_skill', 'screenshot', 'type']);
+});
+
+test('list_skills answers from the (empty) library; get_skill of an unknown skill is a coded error', async () => {
+  const listed = await client.callTool({ name: 'list_skills', arguments: {} });
+  assert.equal(listed.isError ?? false, false);
+  assert.deepEqual(JSON.parse(textOf(listed)).skills, []);
+  const missing = await client.callTool({ name: 'get_skill', arguments: { name: 'no-such-skill' } });
+  assert.equal(missing.isError, true);
+  assert.match(textOf(missing), /^not_found:/);
+});
+
+test('screenshot returns a PNG of the real display', async () => {
+  const shot = await client.callTool({ name: 'screenshot', arguments: {} });
+  const image = (shot.content as { type: string; data?: string; mimeType?: string }[]).find((part) => part.type === 'image');
+  assert.equal(image?.mimeType, 'image/png');
+  const meta = await sharp(Buffer.from(image?.data ?? '', 'base64')).metadata();
+  assert.deepEqual([meta.width, meta.height], [1280, 800]);
+});
+
+test('click and type follow the permission tier: refused at "read", allowed at "input"', async () => {
+  const refused = await client.callTool({ name: 'click', arguments: { x: 10, y: 10 } });
+  assert.equal(refused.isError, true);
+  assert.match(textOf(refused), /^refused:.*input/);
+  const { runCli } = await import('../support/cli.ts');
+  const set = await runCli(['settings', 'set', '{"permissions":{"autoApproveTier":"input"}}'], { env: { ...process.env, SKILLFRAME_HOME: home.path } });
+  assert.equal(set.code, 0, set.stderr);
+  const clicked = await client.callTool({ name: 'click', arguments: { x: 10, y: 10 } });
+  assert.equal(clicked.isError ?? false, false, textOf(clicked));
+  const typed = await client.callTool({ name: 'type', arguments: { key: 'Escape' } });
+  assert.equal(typed.isError ?? false, false, textOf(typed));
+});
+
+test('ocr reads text from an image file', async () => {
+  const file = join(home.path, 'words.png');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="120"><rect width="100%" height="100%" fill="white"/><text x="20" y="75" font-family="Liberation Sans" font-size="40" fill="black">Replay skills safely</text></svg>`;
+  await sharp(Buffer.from(svg)).png().toFile(file);
+  const result = await client.callTool({ name: 'ocr', arguments: { image: file } });
+  assert.equal(result.isError ?? false, false, textOf(result));
+  const lines = JSON.parse(textOf(result)).lines as { text: string }[];
+  // Compared without spaces: the test is about the tool, not OCR's word spacing.
+  assert.match(lines.map((line) => line.text).join('').replace(/\s+/g, ''), /Replayskillssafely/i);
+});
+
+test('replay_skill refuses a skill that does not exist, with a coded error', async () => {
+  const result = await client.callTool({ name: 'replay_skill', arguments: { skill: join(home.path, 'nothing-here') } });
+  assert.equal(result.isError, true);
+  assert.match(textOf(result), /^not_found:/);
+});
