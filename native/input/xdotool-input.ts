@@ -27,12 +27,12 @@ export class XdotoolInput implements InputDriver {
     return result.stdout;
   }
   async move(x: number, y: number): Promise<void> {
-    await this.xdotool(['mousemove', '--sync', String(Math.round(x)), String(Math.round(y))]);
+    await this.xdotool(['mousemove', String(Math.round(x)), String(Math.round(y))]);
   }
   async click(x: number, y: number, options: { button?: 'left' | 'right' | 'middle'; double?: boolean } = {}): Promise<void> {
     const button = { left: '1', middle: '2', right: '3' }[options.button ?? 'left'];
     const repeat = options.double ? ['--repeat', '2', '--delay', '80'] : [];
-    await this.xdotool(['mousemove', '--sync', String(Math.round(x)), String(Math.round(y)), 'click', ...repeat, button]);
+    await this.xdotool(['mousemove', String(Math.round(x)), String(Math.round(y)), 'click', ...repeat, button]);
   }
   async type(text: string, options: { delayMs?: number } = {}): Promise<void> {
     await this.xdotool(['type', '--delay', String(options.delayMs ?? 40), '--', text]);
@@ -44,7 +44,7 @@ export class XdotoolInput implements InputDriver {
   }
   async scroll(dx: number, dy: number, at?: Point): Promise<void> {
     const args: string[] = [];
-    if (at) args.push('mousemove', '--sync', String(Math.round(at.x)), String(Math.round(at.y)));
+    if (at) args.push('mousemove', String(Math.round(at.x)), String(Math.round(at.y)));
     const steps: [number, string][] = [
       [dy, dy > 0 ? '5' : '4'],
       [dx, dx > 0 ? '7' : '6'],

@@ -93,14 +93,34 @@ export class XdotoolWindows implements WindowSystem {
     }
   }
 
+  // xdotool's --sync waits for an X event that never comes when nothing changes (the window is
+  // already there, already that size), so these poll for the result themselves.
   async focus(id: string): Promise<void> {
-    await this.run('xdotool', ['windowactivate', '--sync', id]);
+    await this.run('xdotool', ['windowactivate', id]);
+    await this.until(async () => (await this.run('xdotool', ['getactivewindow'])).stdout.trim() === id);
   }
   async move(id: string, x: number, y: number): Promise<void> {
-    await this.run('xdotool', ['windowmove', '--sync', id, String(Math.round(x)), String(Math.round(y))]);
+    await this.run('xdotool', ['windowmove', id, String(Math.round(x)), String(Math.round(y))]);
+    await this.until(async () => {
+      const window = await this.info(id);
+      return Boolean(window && Math.abs(window.geometry.x - x) <= 2 && Math.abs(window.geometry.y - y) <= 40);
+    });
   }
   async resize(id: string, width: number, height: number): Promise<void> {
-    await this.run('xdotool', ['windowsize', '--sync', id, String(Math.round(width)), String(Math.round(height))]);
+    await this.run('xdotool', ['windowsize', id, String(Math.round(width)), String(Math.round(height))]);
+    await this.until(async () => {
+      const window = await this.info(id);
+      return Boolean(window && Math.abs(window.geometry.width - width) <= 2 && Math.abs(window.geometry.height - height) <= 2);
+    });
+  }
+
+  /** Polls for up to a second; windows that refuse (fixed-size dialogs) are not an error. */
+  private async until(check: () => Promise<boolean>): Promise<boolean> {
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      if (await check()) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
   }
   async screenSize(): Promise<{ width: number; height: number }> {
     const result = await this.run('xdotool', ['getdisplaygeometry']);

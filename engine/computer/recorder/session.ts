@@ -1,0 +1,300 @@
+import { SkillframeError } from '../../../core/errors.ts';
+import type { Point, Rect, Target, TrajectoryEvent, TrajectoryEventInput, WindowInfo } from '../../../core/schemas/trajectory.ts';
+import { encodePng, meanDifference, obscureRegions, type Capture } from '../../../native/screen/index.ts';
+import type { TrajectoryWriter } from '../../../native/trajectory/store.ts';
+import { redactDeep, type RedactionPattern } from './privacy.ts';
+
+/**
+ * The part of recording both recorders share: turning a stream of observed input (from OS hooks
+ * or page listeners) into trajectory events with before/after frames.
+ *
+ * An observation is held as "pending" until the UI settles or the next action arrives, so that
+ * keystrokes coalesce into one `type`, two quick clicks into one `double_click`, and the `after`
+ * frame shows the settled result. Only then is the event appended — so a crash loses at most
+ * this one pending step.
+ */
+
+export interface Observation {
+  kind: 'click' | 'right_click' | 'middle_click' | 'double_click' | 'char' | 'value' | 'key' | 'scroll' | 'drag' | 'navigate' | 'focus';
+  at: number;
+  pointer?: Point;
+  pointerEnd?: Point;
+  button?: 'left' | 'right' | 'middle';
+  /** `char`: the text typed (one or more characters). */
+  text?: string;
+  /** `value`: the field's value after typing. */
+  value?: string;
+  key?: string;
+  scroll?: { dx: number; dy: number };
+  target?: Target;
+  window?: WindowInfo;
+  url?: string;
+  pageTitle?: string;
+  masked?: boolean;
+  /** Identity of the element or window, so keystrokes into one field merge and others split. */
+  targetKey?: string;
+}
+
+/** An event before the writer numbers and times it. */
+export type EventDraft = Omit<TrajectoryEventInput, 'seq' | 't'> & { at: number };
+
+export interface FrameSource {
+  /** Captures the screen or page now; `mask` lists the regions to obscure (password fields). */
+  capture(): Promise<{ capture: Capture; mask: Rect[] }>;
+}
+
+export interface SessionOptions {
+  /** Quiet time after an action before its `after` frame is taken. */
+  settleMs?: number;
+  /** Quiet time that ends a run of typing. */
+  typingSettleMs?: number;
+  doubleClickMs?: number;
+  /** How often an idle session refreshes its idea of the current screen (for `before` frames). */
+  idleRefreshMs?: number;
+  redactions: readonly RedactionPattern[];
+  source: 'hook' | 'dom';
+  onEvent?: (event: TrajectoryEvent) => void;
+  onError?: (error: unknown) => void;
+  /** Adds fields when an event is finalized (web: aria snapshot, locator check). */
+  enrich?: (draft: EventDraft) => Promise<void>;
+  /** Strings that must never be stored (the current values of password fields). */
+  secrets?: () => Promise<string[]>;
+}
+
+interface Pending {
+  observation: Observation;
+  /** Time of the last observation merged into it. */
+  lastAt: number;
+  clicks: number;
+  before?: string;
+}
+
+interface Frame {
+  capture: Capture;
+  at: number;
+  path?: string;
+}
+
+const pointerSlop = 6;
+
+export class RecordingSession {
+  private readonly writer: TrajectoryWriter;
+  private readonly frames: FrameSource;
+  private readonly options: Required<Pick<SessionOptions, 'settleMs' | 'typingSettleMs' | 'doubleClickMs' | 'idleRefreshMs'>> & SessionOptions;
+  private chain: Promise<void> = Promise.resolve();
+  private pending: Pending | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private last: Frame | undefined;
+  private idle: Frame | undefined;
+  private closed = false;
+  private frameCounter = 0;
+  readonly errors: unknown[] = [];
+
+  constructor(writer: TrajectoryWriter, frames: FrameSource, options: SessionOptions) {
+    this.writer = writer;
+    this.frames = frames;
+    this.options = { settleMs: 450, typingSettleMs: 900, doubleClickMs: 400, idleRefreshMs: 1500, ...options };
+  }
+
+  /** Takes the first frame (before any action) and starts the idle refresh. */
+  async start(): Promise<void> {
+    const frame = await this.takeFrame();
+    frame.path = await this.storeFrame(frame, 'start');
+    this.last = frame;
+    this.writer.updateMeta({ startFrame: frame.path });
+    this.armIdle();
+  }
+
+  get eventCount(): number {
+    return this.writer.eventCount;
+  }
+
+  /** Feeds one observation; never throws (errors go to onError), never blocks the caller. */
+  observe(observation: Observation): void {
+    if (this.closed) return;
+    this.enqueue(() => this.absorb(observation));
+  }
+
+  /** Finalizes whatever is pending and waits for all queued work. */
+  async flush(): Promise<void> {
+    this.enqueue(() => this.finalize());
+    await this.chain;
+  }
+
+  /** Flushes and stops timers; the writer stays open for the caller to close. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    clearTimeout(this.settleTimer);
+    clearTimeout(this.idleTimer);
+    await this.chain;
+  }
+
+  /** Drops timers at once (a crash-like stop: the pending step is lost). */
+  abandon(): void {
+    this.closed = true;
+    clearTimeout(this.settleTimer);
+    clearTimeout(this.idleTimer);
+  }
+
+  private enqueue(work: () => Promise<void>): void {
+    this.chain = this.chain.then(work).catch((error) => {
+      this.errors.push(error);
+      this.options.onError?.(error);
+    });
+  }
+
+  private async absorb(observation: Observation): Promise<void> {
+    const pending = this.pending;
+    if (pending && this.merge(pending, observation)) {
+      this.armSettle();
+      return;
+    }
+    if (observation.kind === 'value') return; // a value change with no typing before it (e.g. autofill): nothing to record
+    await this.finalize();
+    const before = await this.beforeFrame(observation.at);
+    this.pending = { observation: { ...observation }, lastAt: observation.at, clicks: observation.kind === 'click' ? 1 : 0, before };
+    this.armSettle();
+  }
+
+  private merge(pending: Pending, next: Observation): boolean {
+    const current = pending.observation;
+    const sameTarget = current.targetKey !== undefined && current.targetKey === next.targetKey;
+    if (current.kind === 'char' && next.kind === 'char' && sameTarget) {
+      current.text = (current.text ?? '') + (next.text ?? '');
+      current.masked = Boolean(current.masked || next.masked);
+      pending.lastAt = next.at;
+      return true;
+    }
+    if (next.kind === 'value') {
+      if (current.kind === 'char' && sameTarget) {
+        current.value = next.value;
+        current.masked = Boolean(current.masked || next.masked);
+        return true;
+      }
+      return false;
+    }
+    if (current.kind === 'click' && next.kind === 'click' && next.at - pending.lastAt <= this.options.doubleClickMs && near(current.pointer, next.pointer) && (current.targetKey === next.targetKey || current.targetKey === undefined)) {
+      pending.clicks += 1;
+      pending.lastAt = next.at;
+      current.kind = 'double_click';
+      return true;
+    }
+    if ((current.kind === 'click' || current.kind === 'double_click') && next.kind === 'double_click' && (sameTarget || near(current.pointer, next.pointer))) {
+      // The page's own dblclick confirms the pair of clicks already merged.
+      current.kind = 'double_click';
+      pending.lastAt = next.at;
+      return true;
+    }
+    if (current.kind === 'scroll' && next.kind === 'scroll' && next.at - pending.lastAt <= 700) {
+      current.scroll = { dx: (current.scroll?.dx ?? 0) + (next.scroll?.dx ?? 0), dy: (current.scroll?.dy ?? 0) + (next.scroll?.dy ?? 0) };
+      pending.lastAt = next.at;
+      return true;
+    }
+    return false;
+  }
+
+  private armSettle(): void {
+    clearTimeout(this.settleTimer);
+    const pending = this.pending;
+    if (!pending) return;
+    const kind = pending.observation.kind;
+    const wait = kind === 'char' ? this.options.typingSettleMs : kind === 'click' ? Math.max(this.options.settleMs, this.options.doubleClickMs + 50) : this.options.settleMs;
+    this.settleTimer = setTimeout(() => this.enqueue(() => this.finalize()), wait);
+  }
+
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    if (this.closed) return;
+    this.idleTimer = setTimeout(() => {
+      this.enqueue(async () => {
+        if (!this.pending && !this.closed) this.idle = await this.takeFrame();
+        this.armIdle();
+      });
+    }, this.options.idleRefreshMs);
+  }
+
+  /** The most recent settled screen before an action observed at `at`. */
+  private async beforeFrame(at: number): Promise<string | undefined> {
+    const idle = this.idle;
+    this.idle = undefined;
+    // An idle frame taken just before the observation arrived may already show its effect.
+    if (idle && this.last && idle.at > this.last.at && idle.at < at - 200 && meanDifference(idle.capture, this.last.capture) > 0.2) {
+      idle.path = await this.storeFrame(idle, 'before');
+      this.last = idle;
+    }
+    return this.last?.path;
+  }
+
+  private async finalize(): Promise<void> {
+    clearTimeout(this.settleTimer);
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    const after = await this.takeFrame();
+    after.path = await this.storeFrame(after, 'after');
+    this.last = after;
+    const draft = this.draft(pending, after.path);
+    await this.options.enrich?.(draft);
+    const secrets = (await this.options.secrets?.()) ?? [];
+    const { value, fired } = redactDeep(draft, this.options.redactions, secrets);
+    if (fired.length) value.redactions = fired;
+    const event = this.writer.append({ ...value, at: value.at ?? pending.observation.at });
+    this.options.onEvent?.(event);
+  }
+
+  private draft(pending: Pending, after: string): EventDraft {
+    const observation = pending.observation;
+    const masked = Boolean(observation.masked);
+    const kind = observation.kind === 'char' ? 'type' : observation.kind === 'value' ? 'type' : observation.kind;
+    const draft: EventDraft = {
+      kind,
+      at: observation.at,
+      source: this.options.source,
+      masked,
+      frames: { ...(pending.before ? { before: pending.before } : {}), after },
+    };
+    if (observation.pointer) draft.pointer = round(observation.pointer);
+    if (observation.pointerEnd) draft.pointerEnd = round(observation.pointerEnd);
+    if (observation.pointer && observation.window) {
+      draft.pointerInWindow = round({ x: observation.pointer.x - observation.window.geometry.x, y: observation.pointer.y - observation.window.geometry.y });
+    }
+    if (observation.button) draft.button = observation.button;
+    if (kind === 'type' && !masked) {
+      if (observation.text !== undefined) draft.text = observation.text;
+      if (observation.value !== undefined) draft.value = observation.value;
+    }
+    if (observation.key) draft.key = observation.key;
+    if (observation.scroll) draft.scroll = observation.scroll;
+    if (observation.target) draft.target = observation.target;
+    if (observation.window) draft.window = observation.window;
+    if (observation.url) draft.url = observation.url;
+    if (observation.pageTitle) draft.pageTitle = observation.pageTitle;
+    return draft;
+  }
+
+  private async takeFrame(): Promise<Frame> {
+    const at = Date.now();
+    const { capture, mask } = await this.frames.capture();
+    return { capture: obscureRegions(capture, mask), at };
+  }
+
+  private async storeFrame(frame: Frame, label: string): Promise<string> {
+    const png = await encodePng(frame.capture);
+    this.frameCounter += 1;
+    const name = `${String(this.writer.eventCount).padStart(6, '0')}-${label}-${String(this.frameCounter).padStart(4, '0')}.png`;
+    if (this.closed && label !== 'after') throw new SkillframeError('internal', 'frame after close');
+    return this.writer.writeFrame(name, png);
+  }
+}
+
+function near(a: Point | undefined, b: Point | undefined): boolean {
+  if (!a || !b) return a === b;
+  return Math.abs(a.x - b.x) <= pointerSlop && Math.abs(a.y - b.y) <= pointerSlop;
+}
+
+function round(point: Point): Point {
+  return { x: Math.round(point.x * 10) / 10, y: Math.round(point.y * 10) / 10 };
+}

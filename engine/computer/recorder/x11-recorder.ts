@@ -1,0 +1,302 @@
+import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { SkillframeError } from '../../../core/errors.ts';
+import type { WindowInfo } from '../../../core/schemas/trajectory.ts';
+import type { InputDriver, InputHooks } from '../../../native/input/input.ts';
+import { createHooks } from '../../../native/input/index.ts';
+import { formatChord } from '../../../native/input/keys.ts';
+import { createScreen, type ScreenSource } from '../../../native/screen/index.ts';
+import { TrajectoryWriter } from '../../../native/trajectory/store.ts';
+import { startScreenVideo, type ScreenVideo } from '../../../native/video/screen-video.ts';
+import { createWindows, launchApp, type LaunchedApp, type WindowSystem } from '../../../native/window/index.ts';
+import { pause, type ScriptStep } from './script.ts';
+import { RecordingSession, type Observation } from './session.ts';
+import { recorderInfo, type CommonRecordOptions, type RecordResult } from './types.ts';
+
+export interface X11RecordOptions extends CommonRecordOptions {
+  /** Launch this command line … */
+  app?: string;
+  /** … or attach to a running window: a window id, "active", or a title regular expression. */
+  attach?: string;
+  /** Also record the screen to video.mp4. */
+  video?: boolean;
+  /** Leave a launched app running when the recording stops. */
+  keepApp?: boolean;
+  /** Replace real adapters (unit tests). */
+  adapters?: { hooks?: InputHooks; screen?: ScreenSource; windows?: WindowSystem; input?: InputDriver };
+}
+
+/** Window titles that mean "a password is being typed here": typing is masked, the window blurred. */
+const passwordWindow = /passw|passphrase|\bpin\b|authenticat|\bsudo\b|unlock|log ?in|sign ?in/i;
+
+/**
+ * Records an X11 app: global input through OS hooks (uiohook), screenshots before and after each
+ * action, the active window's title and geometry, and optionally an mp4 of the session.
+ */
+export async function recordX11(options: X11RecordOptions): Promise<RecordResult> {
+  const env = options.env ?? process.env;
+  if (!env.DISPLAY) throw new SkillframeError('unavailable', 'recording an X11 app needs a display: DISPLAY is not set (run under a desktop or xvfb-run)');
+  if (!options.app && !options.attach) throw new SkillframeError('bad_input', 'input.app: give --app "CMD" or --attach WINDOW');
+  for (const [index, step] of (options.script ?? []).entries()) {
+    if (step.action === 'click' && 'selector' in step) throw new SkillframeError('bad_input', `script[${index}]: a CSS selector click needs --url (web); on X11 click by "x" and "y"`);
+  }
+  const warnings: string[] = [];
+  const log = (level: 'info' | 'warn', message: string) => {
+    if (level === 'warn') warnings.push(message);
+    options.onLog?.(level, message);
+  };
+  const started = Date.now();
+  const disposers: (() => Promise<void> | void)[] = [];
+  const windows = options.adapters?.windows ?? (await createWindows(env));
+  disposers.push(() => windows.dispose());
+  let launched: LaunchedApp | undefined;
+  let session: RecordingSession | undefined;
+  let writer: TrajectoryWriter | undefined;
+  let hooks: InputHooks | undefined;
+  let video: ScreenVideo | undefined;
+  let stoppedBy: RecordResult['stoppedBy'] = options.script ? 'script' : 'signal';
+  try {
+    let window: WindowInfo;
+    if (options.app) {
+      const existing = new Set((await windows.find({})).map((item) => item.id));
+      launched = await launchApp(options.app, { env });
+      const app = launched;
+      disposers.push(() => (options.keepApp ? undefined : app.dispose()));
+      window = await waitForAppWindow(windows, app, existing, options.signal);
+    } else {
+      window = await attachWindow(windows, options.attach as string, options.signal);
+    }
+    if (window.id) await windows.focus(window.id).catch(() => log('warn', `could not focus window ${window.id}`));
+    await pause(300, options.signal);
+    window = (window.id ? await windows.info(window.id) : undefined) ?? window;
+    const size = await windows.screenSize();
+    const screen = options.adapters?.screen ?? (await createScreen(env));
+    disposers.push(() => screen.dispose());
+
+    writer = TrajectoryWriter.create(options.out, {
+      version: 1,
+      id: randomUUID(),
+      kind: 'x11',
+      app: {
+        name: appName(options.app, window),
+        ...(options.app ? { command: options.app } : {}),
+        ...(launched ? { pid: launched.pid } : window.pid ? { pid: window.pid } : {}),
+        window,
+      },
+      screen: size,
+      started: new Date().toISOString(),
+      status: 'recording',
+      mode: options.script ? 'script' : 'person',
+      privacy: { passwordMasking: true, redact: options.redactions.map((pattern) => pattern.name) },
+      recorder: recorderInfo,
+    });
+    const trajectory = writer;
+
+    let currentWindow: WindowInfo | undefined = window;
+    session = new RecordingSession(
+      trajectory,
+      {
+        capture: async () => {
+          const capture = await screen.capture();
+          const mask = currentWindow && passwordWindow.test(currentWindow.title) ? [currentWindow.geometry] : [];
+          return { capture, mask };
+        },
+      },
+      {
+        source: 'hook',
+        redactions: options.redactions,
+        settleMs: options.settleMs,
+        onEvent: options.onEvent,
+        onError: (error) => log('warn', `recording step failed: ${(error as Error).message}`),
+      },
+    );
+    await session.start();
+
+    if (options.video) {
+      try {
+        video = await startScreenVideo({ path: join(options.out, 'video.mp4'), width: size.width, height: size.height, env });
+        trajectory.updateMeta({ video: 'video.mp4' });
+      } catch (error) {
+        log('warn', `no video: ${(error as Error).message}`);
+      }
+    }
+
+    // Hook events arrive on this thread in order; the window lookup is async, so a chain keeps order.
+    const recordingSession = session;
+    let lookups: Promise<void> = Promise.resolve();
+    let down: { at: number; x: number; y: number; button: 'left' | 'right' | 'middle' } | undefined;
+    const withWindow = (observation: Observation) => {
+      lookups = lookups.then(async () => {
+        const active = await windows.active().catch(() => undefined);
+        if (active) {
+          currentWindow = active;
+          observation.window = active;
+          observation.targetKey = `window:${active.id}`;
+          if (passwordWindow.test(active.title) && (observation.kind === 'char' || observation.kind === 'value')) observation.masked = true;
+        }
+        recordingSession.observe(observation);
+      });
+    };
+    hooks = options.adapters?.hooks ?? (await createHooks(env));
+    await hooks.start((event) => {
+      switch (event.type) {
+        case 'mousedown':
+          down = event;
+          return;
+        case 'mouseup': {
+          const start = down && down.button === event.button ? down : undefined;
+          down = undefined;
+          const moved = start && Math.hypot(event.x - start.x, event.y - start.y) > 8;
+          if (moved && start) {
+            withWindow({ kind: 'drag', at: start.at, button: event.button, pointer: { x: start.x, y: start.y }, pointerEnd: { x: event.x, y: event.y } });
+            return;
+          }
+          const kind = event.button === 'right' ? 'right_click' : event.button === 'middle' ? 'middle_click' : 'click';
+          withWindow({ kind, at: event.at, button: event.button, pointer: { x: event.x, y: event.y } });
+          return;
+        }
+        case 'wheel':
+          withWindow({ kind: 'scroll', at: event.at, pointer: { x: event.x, y: event.y }, scroll: { dx: event.dx, dy: event.dy } });
+          return;
+        case 'keydown': {
+          if (event.isModifier) return;
+          const chorded = event.modifiers.ctrl || event.modifiers.alt || event.modifiers.meta;
+          if (event.text !== undefined && !chorded) {
+            withWindow({ kind: 'char', at: event.at, text: event.text });
+            return;
+          }
+          const modifiers = (['ctrl', 'alt', 'shift', 'meta'] as const).filter((name) => event.modifiers[name]);
+          withWindow({ kind: 'key', at: event.at, key: formatChord({ modifiers, key: event.key }) });
+          return;
+        }
+        default:
+          return;
+      }
+    });
+    disposers.push(() => hooks?.dispose());
+
+    const ended = waitForEnd(options, launched);
+    if (options.script) {
+      const input = options.adapters?.input ?? new (await import('../../../native/input/xdotool-input.ts')).XdotoolInput({ env, signal: options.signal });
+      disposers.push(() => input.dispose());
+      const outcome = await Promise.race([runX11Script(options.script, input, options.signal, options.stepGapMs ?? 700).then(() => 'script' as const), ended]);
+      stoppedBy = outcome === 'script' ? 'script' : outcome;
+      // Let the last step settle into its event before the hooks go quiet.
+      if (stoppedBy === 'script') await pause((options.settleMs ?? 450) + 900).catch(() => undefined);
+    } else {
+      stoppedBy = await ended;
+    }
+    await lookups;
+    hooks.stop();
+    await lookups;
+    await session.close();
+    if (video) {
+      const result = await video.stop();
+      if (!result.ok) log('warn', 'the screen video did not finish cleanly');
+    }
+    trajectory.close();
+    return {
+      dir: options.out,
+      kind: 'x11',
+      events: trajectory.eventCount,
+      frames: countFrames(options.out),
+      durationMs: Date.now() - started,
+      stoppedBy,
+      ...(video ? { video: 'video.mp4' } : {}),
+      warnings: [...warnings, ...session.errors.map((error) => String((error as Error).message ?? error))].filter((item, index, all) => all.indexOf(item) === index),
+    };
+  } finally {
+    session?.abandon();
+    hooks?.stop();
+    video?.dispose();
+    for (const dispose of disposers.reverse()) {
+      try {
+        await dispose();
+      } catch {
+        /* keep disposing the rest */
+      }
+    }
+  }
+}
+
+async function runX11Script(steps: readonly ScriptStep[], input: InputDriver, signal: AbortSignal, gapMs: number): Promise<void> {
+  for (const step of steps) {
+    if (signal.aborted) return;
+    switch (step.action) {
+      case 'click':
+        if ('x' in step) await input.click(step.x, step.y, { button: step.button, double: step.double });
+        break;
+      case 'type':
+        await input.type(step.text);
+        break;
+      case 'press':
+        await input.press(step.key);
+        break;
+      case 'wait':
+        await pause(step.ms, signal);
+        break;
+    }
+    await pause(gapMs, signal);
+  }
+}
+
+/** Resolves with why the recording should end (the script path races this). */
+function waitForEnd(options: X11RecordOptions, launched: LaunchedApp | undefined): Promise<'signal' | 'app_exit' | 'max_duration'> {
+  return new Promise((resolve) => {
+    if (options.signal.aborted) return resolve('signal');
+    options.signal.addEventListener('abort', () => resolve('signal'), { once: true });
+    launched?.exited.then(() => resolve('app_exit'));
+    if (options.maxDurationMs) setTimeout(() => resolve('max_duration'), options.maxDurationMs).unref();
+  });
+}
+
+async function waitForAppWindow(windows: WindowSystem, app: LaunchedApp, existing: Set<string | undefined>, signal: AbortSignal): Promise<WindowInfo> {
+  const deadline = Date.now() + 20_000;
+  let exited = false;
+  app.exited.then(() => (exited = true));
+  for (;;) {
+    if (signal.aborted) throw new SkillframeError('aborted', 'stopped while waiting for the app window');
+    const own = await windows.find({ pid: app.pid });
+    if (own.length) return own[0];
+    // Apps that hand off to another process (single-instance launchers) show a window with another pid.
+    const fresh = (await windows.find({})).filter((window) => !existing.has(window.id));
+    if (fresh.length && Date.now() > deadline - 17_000) return fresh[0];
+    if (exited && !fresh.length) throw new SkillframeError('unavailable', `input.app: ${JSON.stringify(app.command)} exited before showing a window: ${app.stderr().trim().slice(-300)}`);
+    if (Date.now() > deadline) throw new SkillframeError('timeout', `input.app: ${JSON.stringify(app.command)} showed no window within 20 s`);
+    await pause(150, signal);
+  }
+}
+
+async function attachWindow(windows: WindowSystem, attach: string, signal: AbortSignal): Promise<WindowInfo> {
+  if (attach === 'active') {
+    const active = await windows.active();
+    if (!active) throw new SkillframeError('not_found', 'input.attach: there is no active window');
+    return active;
+  }
+  if (/^\d+$/.test(attach)) {
+    const window = await windows.info(attach);
+    if (!window) throw new SkillframeError('not_found', `input.attach: no window with id ${attach}`);
+    return window;
+  }
+  return windows.waitFor({ title: attach }, { timeoutMs: 5000, signal }).catch((error) => {
+    if (error instanceof SkillframeError && error.code === 'timeout') throw new SkillframeError('not_found', `input.attach: no visible window whose title matches ${JSON.stringify(attach)}`);
+    throw error;
+  });
+}
+
+function appName(command: string | undefined, window: WindowInfo): string {
+  if (command) {
+    const first = command.trim().split(/\s+/)[0];
+    return basename(first);
+  }
+  return window.className ?? window.title;
+}
+
+function countFrames(dir: string): number {
+  try {
+    return readdirSync(join(dir, 'frames')).filter((name) => name.endsWith('.png')).length;
+  } catch {
+    return 0;
+  }
+}
