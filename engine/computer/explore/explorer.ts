@@ -1,0 +1,310 @@
+import type { Boundary, ExploreAction, GraphEdge, Strategy, Verification } from '../../../core/commands/explore.ts';
+import { actionKey, type NodeRecord, type Observation, StateGraph } from './graph.ts';
+
+/** What goes wrong when an action runs; `needsReset` means the app is no longer usable as is. */
+export type ActionOutcome = { ok: true } | { ok: false; reason: Exclude<Boundary['reason'], 'repeated_failure' | 'blocked'>; detail: string; needsReset: boolean };
+
+/** One app under exploration. Web (Chromium), X11 (Xvfb) and a fake (unit tests) implement it. */
+export interface ExploreDriver {
+  readonly kind: 'web' | 'x11' | 'fake';
+  /** The URL or the command line. */
+  readonly label: string;
+  /** Starts a fresh instance: fresh browser profile or fresh HOME. Also how the explorer resets. */
+  reset(signal: AbortSignal): Promise<void>;
+  observe(signal: AbortSignal): Promise<Observation>;
+  perform(action: ExploreAction, signal: AbortSignal): Promise<ActionOutcome>;
+  dispose(): Promise<void>;
+}
+
+export interface ExploreOptions {
+  strategy: Strategy;
+  /** Actions the app may receive in all: exploring, navigating back, replaying prefixes, and each reset counts one. */
+  budget: number;
+  seed: number;
+  /** Epoch ms; the explorer stops itself (with a valid graph) before this. */
+  deadline?: number;
+  signal?: AbortSignal;
+  /** Attempts of an action that errors before it is a skill boundary. */
+  maxAttempts?: number;
+  onNode?: (node: NodeRecord, observation: Observation) => void | Promise<void>;
+  onEdge?: (edge: GraphEdge) => void;
+  /** Called after every step, so a partial graph is always on disk. */
+  onStep?: () => void;
+}
+
+export type StopReason = 'budget' | 'deadline' | 'exhausted' | 'aborted';
+
+class Stop extends Error {
+  readonly reason: StopReason;
+  constructor(reason: StopReason) {
+    super(reason);
+    this.reason = reason;
+  }
+}
+
+/** A small seeded generator (mulberry32), so runs with the same seed try the same things. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0 || 0x9e3779b9;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * GUI exploration over a state graph. DFS continues from the state it just reached and, when a
+ * state is used up, goes to the nearest state with untried actions by the shortest path of
+ * verified edges (else resets the app and replays the discovery prefix). BFS expands states in
+ * discovery order, navigating back before each action. Random picks any offered action.
+ * All three share verification, dedupe and the budget, so their coverage is comparable.
+ */
+export class Explorer {
+  readonly graph = new StateGraph();
+  used = 0;
+  resets = 0;
+  stoppedBy: StopReason | 'running' = 'running';
+  /** Wall time of each exploring action (perform + settle + observe). */
+  readonly actionMs: number[] = [];
+  private current: NodeRecord | undefined;
+  private readonly random: () => number;
+  private readonly failures = new Map<string, number>();
+  private readonly driver: ExploreDriver;
+  private readonly options: ExploreOptions;
+  private readonly signal: AbortSignal;
+
+  constructor(driver: ExploreDriver, options: ExploreOptions) {
+    this.driver = driver;
+    this.options = options;
+    this.random = seededRandom(options.seed);
+    const signals = [options.signal ?? new AbortController().signal];
+    if (options.deadline !== undefined) signals.push(AbortSignal.timeout(Math.max(1, options.deadline - Date.now())));
+    this.signal = AbortSignal.any(signals);
+  }
+
+  async run(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.options.strategy === 'dfs') await this.dfsStep();
+        else if (this.options.strategy === 'bfs') await this.bfsStep();
+        else await this.randomStep();
+        this.options.onStep?.();
+      }
+    } catch (error) {
+      if (error instanceof Stop) this.stoppedBy = error.reason;
+      else if (this.signal.aborted) this.stoppedBy = this.options.signal?.aborted ? 'aborted' : 'deadline';
+      else throw error;
+    }
+    this.options.onStep?.();
+  }
+
+  private check(): void {
+    if (this.options.signal?.aborted) throw new Stop('aborted');
+    if (this.signal.aborted || (this.options.deadline !== undefined && Date.now() >= this.options.deadline)) throw new Stop('deadline');
+  }
+
+  /** Counts one action against the budget, or stops the run. */
+  private spend(): void {
+    this.check();
+    if (this.used >= this.options.budget) throw new Stop('budget');
+    this.used += 1;
+  }
+
+  private async dfsStep(): Promise<void> {
+    const current = this.current ?? (await this.reset());
+    const here = this.graph.bestPriority(current);
+    // Go elsewhere only for a more promising action than any left here.
+    const target = here === 0 ? undefined : this.nearestFrontier(here);
+    // A long trip for a better action loses to a cheap local one (which also moves us on).
+    const cost = target ? this.travelCost(target) : Infinity;
+    if (target && target.id !== current.id && (here === Infinity || cost <= 1)) {
+      await this.navigateTo(target);
+      return;
+    }
+    const open = this.graph.untried(current);
+    if (!open.length) throw new Stop('exhausted');
+    await this.tryAction(current, open[0]);
+  }
+
+  private async bfsStep(): Promise<void> {
+    if (!this.current) await this.reset();
+    const distances = this.current ? this.graph.distancesFrom(this.current.id) : new Map<string, number>();
+    const target = [...this.graph.nodes.values()].find(
+      (node) => this.graph.untried(node).length > 0 && (distances.has(node.id) || this.replayable(node)),
+    );
+    if (!target) throw new Stop('exhausted');
+    if (!(await this.navigateTo(target))) return;
+    const open = this.graph.untried(target);
+    if (open.length) await this.tryAction(target, open[0]);
+  }
+
+  private async randomStep(): Promise<void> {
+    const current = this.current ?? (await this.reset());
+    if (current.actions.length === 0) {
+      await this.reset();
+      return;
+    }
+    const action = current.actions[Math.floor(this.random() * current.actions.length)];
+    await this.tryAction(current, action);
+  }
+
+  /** The cheapest state with untried actions: by verified path from here, else by reset + prefix; ties go to the newest (depth first). */
+  private nearestFrontier(worseThan = Infinity): NodeRecord | undefined {
+    const distances = this.current ? this.graph.distancesFrom(this.current.id) : new Map<string, number>();
+    let best: NodeRecord | undefined;
+    let bestKey = [Infinity, Infinity];
+    for (const node of this.graph.nodes.values()) {
+      const priority = this.graph.bestPriority(node);
+      if (priority === Infinity || (priority >= worseThan && node.id !== this.current?.id)) continue;
+      const cost = Math.min(distances.get(node.id) ?? Infinity, this.replayable(node) ? 1 + this.graph.prefix(node.id).length : Infinity);
+      if (cost === Infinity) continue;
+      const better = priority < bestKey[0] || (priority === bestKey[0] && (cost < bestKey[1] || (cost === bestKey[1] && best !== undefined && node.discoveredAt > best.discoveredAt)));
+      if (better) {
+        best = node;
+        bestKey = [priority, cost];
+      }
+    }
+    return best;
+  }
+
+  private travelCost(node: NodeRecord): number {
+    const distance = this.current ? this.graph.distancesFrom(this.current.id).get(node.id) : undefined;
+    return Math.min(distance ?? Infinity, this.replayable(node) ? 1 + this.graph.prefix(node.id).length : Infinity);
+  }
+
+  /** A reset and the discovery prefix can reach this node (nodes met while navigating have no prefix). */
+  private replayable(node: NodeRecord): boolean {
+    if (node.unreachable) return false;
+    if (node.id === this.graph.root) return true;
+    const prefix = this.graph.prefix(node.id);
+    return prefix.length > 0 && prefix[0].from === this.graph.root;
+  }
+
+  /** Fresh instance, then locate the start state (the root). */
+  private async reset(): Promise<NodeRecord> {
+    this.spend();
+    this.resets += 1;
+    this.current = undefined;
+    await this.driver.reset(this.signal);
+    this.check();
+    const observation = await this.driver.observe(this.signal);
+    const node = await this.locate(observation, undefined);
+    this.current = node;
+    return node;
+  }
+
+  /** The node an observation is; adds it (with its discovery edge) when new. */
+  private async locate(observation: Observation, via: { from: NodeRecord; edge: () => GraphEdge } | undefined): Promise<NodeRecord> {
+    const known = this.graph.match(observation);
+    if (known) return known;
+    // Same seed, same order: shuffle once at discovery so the seed matters for every strategy.
+    const actions = [...observation.candidates];
+    for (let index = actions.length - 1; index > 0; index -= 1) {
+      const other = Math.floor(this.random() * (index + 1));
+      [actions[index], actions[other]] = [actions[other], actions[index]];
+    }
+    const node = this.graph.addNode(
+      { ...observation, candidates: actions },
+      { depth: via ? via.from.depth + 1 : 0, discoveredAt: this.used, ...(via ? { parent: via.from } : {}) },
+    );
+    if (via) node.parentEdge = via.edge().id;
+    for (const action of observation.blocked) {
+      this.graph.addBoundary({ node: node.id, action, reason: 'blocked', detail: 'destructive control held back by the blocklist (use --allow to explore it)' });
+    }
+    await this.options.onNode?.(node, observation);
+    return node;
+  }
+
+  /** Runs one action from a node and classifies what it did: no-change, new, known or error. */
+  private async tryAction(node: NodeRecord, action: ExploreAction): Promise<Verification> {
+    this.spend();
+    const key = `${node.id}#${actionKey(action)}`;
+    const started = Date.now();
+    let outcome: ActionOutcome;
+    try {
+      outcome = await this.driver.perform(action, this.signal);
+    } catch (error) {
+      this.check();
+      outcome = { ok: false, reason: 'error', detail: (error as Error).message.split('\n')[0].slice(0, 300), needsReset: false };
+    }
+    if (!outcome.ok) {
+      this.check();
+      const failures = (this.failures.get(key) ?? 0) + 1;
+      this.failures.set(key, failures);
+      const edge = this.graph.recordEdge(node.id, action, 'error', undefined, outcome.detail);
+      this.options.onEdge?.(edge);
+      const final = outcome.reason !== 'error' || failures >= (this.options.maxAttempts ?? 2);
+      if (final) {
+        this.graph.markTried(node, action);
+        this.graph.addBoundary({ node: node.id, action, reason: outcome.reason === 'error' ? 'repeated_failure' : outcome.reason, detail: outcome.detail });
+      }
+      this.actionMs.push(Date.now() - started);
+      if (outcome.needsReset) this.current = undefined;
+      else this.current = await this.locate(await this.driver.observe(this.signal), undefined);
+      return 'error';
+    }
+    const observation = await this.driver.observe(this.signal);
+    this.actionMs.push(Date.now() - started);
+    this.graph.markTried(node, action);
+    let edge: GraphEdge | undefined;
+    const known = this.graph.match(observation);
+    const result: Verification = known === node ? 'no_change' : known ? 'known' : 'new';
+    const reached = known ?? (await this.locate(observation, { from: node, edge: () => (edge = this.graph.recordEdge(node.id, action, 'new', undefined)) }));
+    if (edge) {
+      edge.to = reached.id;
+      edge.result = 'new';
+      delete edge.error;
+    } else {
+      edge = this.graph.recordEdge(node.id, action, result, reached.id);
+    }
+    this.graph.noteEffect(node, action, reached);
+    this.options.onEdge?.(edge);
+    this.current = reached;
+    return result;
+  }
+
+  /** Goes to a node: the shortest verified path from here when it is cheaper than a reset, else reset + prefix replay. */
+  private async navigateTo(target: NodeRecord): Promise<boolean> {
+    if (this.current?.id === target.id) return true;
+    const prefix = this.graph.prefix(target.id);
+    if (this.current) {
+      const path = this.graph.shortestPath(this.current.id, target.id);
+      if (path && (path.length <= prefix.length + 1 || !this.replayable(target)) && (await this.walk(path))) return true;
+    }
+    if (!this.replayable(target)) return false;
+    await this.reset();
+    if (await this.walk(prefix)) return true;
+    target.unreachable = true;
+    return false;
+  }
+
+  /** Replays edges, checking each lands where the graph says; a miss marks the edge inconsistent. */
+  private async walk(path: GraphEdge[]): Promise<boolean> {
+    for (const edge of path) {
+      const from = this.current;
+      if (!from || from.id !== edge.from) return false;
+      this.spend();
+      let outcome: ActionOutcome;
+      try {
+        outcome = await this.driver.perform(edge.action, this.signal);
+      } catch (error) {
+        this.check();
+        outcome = { ok: false, reason: 'error', detail: (error as Error).message.split('\n')[0], needsReset: false };
+      }
+      if (!outcome.ok) {
+        this.check();
+        edge.inconsistent = true;
+        this.current = outcome.needsReset ? undefined : await this.locate(await this.driver.observe(this.signal), undefined);
+        return false;
+      }
+      const observation = await this.driver.observe(this.signal);
+      const reached = this.graph.match(observation) ?? (await this.locate(observation, undefined));
+      this.graph.recordEdge(edge.from, edge.action, edge.result, reached.id);
+      this.current = reached;
+      if (reached.id !== edge.to) return false;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,204 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { SkillframeError } from '../../../core/index.ts';
+import type { ExploreAction, ExploreGraph, GraphEdge, GraphNode } from '../../../core/commands/explore.ts';
+import type { TrajectoryEventInput } from '../../../core/schemas/trajectory.ts';
+import { TrajectoryWriter } from '../../../native/trajectory/store.ts';
+import { auditSource } from '../../../skills-mm/audit.ts';
+import { buildSkill } from '../../../skills-mm/builder.ts';
+import type { ExploreDriver } from './explorer.ts';
+import { describeAction } from './graph.ts';
+import { hammingDistance, samePictureTolerance } from './identity.ts';
+
+/**
+ * Verified unit functions → MMSkills packages: a verified path is written as a trajectory (the
+ * recorder's format), built by the skills builder and checked by the audit gate.
+ */
+
+export interface ExportedSkill {
+  name: string;
+  node: string;
+  steps: number;
+  path: string;
+  format: 'mmskill' | 'trajectory';
+  audited: boolean;
+  detail?: string;
+}
+
+/** Verified path from the root: every edge changed the state and never disagreed with itself. */
+export function verifiedPath(graph: ExploreGraph, nodeId: string): GraphEdge[] | undefined {
+  if (!graph.root) return undefined;
+  const usable = graph.edges.filter((edge) => edge.to !== undefined && edge.to !== edge.from && !edge.inconsistent && edge.result !== 'error' && edge.result !== 'no_change');
+  const previous = new Map<string, GraphEdge>();
+  const queue = [graph.root];
+  const seen = new Set(queue);
+  while (queue.length) {
+    const at = queue.shift() as string;
+    if (at === nodeId) break;
+    for (const edge of usable) {
+      if (edge.from !== at || seen.has(edge.to as string)) continue;
+      seen.add(edge.to as string);
+      previous.set(edge.to as string, edge);
+      queue.push(edge.to as string);
+    }
+  }
+  if (!seen.has(nodeId)) return undefined;
+  const path: GraphEdge[] = [];
+  for (let at = nodeId; at !== graph.root; ) {
+    const edge = previous.get(at) as GraphEdge;
+    path.unshift(edge);
+    at = edge.from;
+  }
+  return path;
+}
+
+/** Picks the nodes worth a skill: deepest first, each a different goal, reachable by a verified path. */
+export function chooseSkillNodes(graph: ExploreGraph, count: number): { node: GraphNode; path: GraphEdge[] }[] {
+  const chosen: { node: GraphNode; path: GraphEdge[] }[] = [];
+  const lastSteps = new Set<string>();
+  const candidates = graph.nodes
+    .filter((node) => node.id !== graph.root)
+    .map((node) => ({ node, path: verifiedPath(graph, node.id) }))
+    .filter((entry): entry is { node: GraphNode; path: GraphEdge[] } => entry.path !== undefined && entry.path.length > 0 && exportable(entry.path))
+    .sort((a, b) => b.path.length - a.path.length || a.node.discoveredAt - b.node.discoveredAt);
+  for (const entry of candidates) {
+    if (chosen.length >= count) break;
+    const last = describeAction(entry.path[entry.path.length - 1].action);
+    if (lastSteps.has(last)) continue;
+    lastSteps.add(last);
+    chosen.push(entry);
+  }
+  return chosen;
+}
+
+export function skillName(node: GraphNode): string {
+  return `reach-${node.title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || node.id}`;
+}
+
+/** Trajectory event kinds for explorer primitives; hover and select have none, so such paths are not exported. */
+const eventKind: Partial<Record<ExploreAction['kind'], TrajectoryEventInput['kind']>> = {
+  click: 'click',
+  double_click: 'double_click',
+  right_click: 'right_click',
+  type: 'type',
+  shortcut: 'key',
+  scroll: 'scroll',
+  drag: 'drag',
+};
+
+export function exportable(path: GraphEdge[]): boolean {
+  return path.every((edge) => eventKind[edge.action.kind] !== undefined);
+}
+
+/** "Control+K" → "ctrl+k", the trajectory's chord spelling. */
+function chord(keys: string): string {
+  return keys
+    .split('+')
+    .map((part) => (part === 'Control' ? 'ctrl' : part === 'Meta' ? 'meta' : part.length === 1 ? part.toLowerCase() : part))
+    .join('+');
+}
+
+/**
+ * Writes one verified path as a trajectory (the recorder's format, mode "script"), then builds it
+ * into an MMSkills package with the skills builder and runs the audit gate on it.
+ */
+export async function exportSkill(graph: ExploreGraph, outDir: string, node: GraphNode, path: GraphEdge[], options: { name?: string; signal?: AbortSignal } = {}): Promise<ExportedSkill> {
+  const name = options.name ?? skillName(node);
+  const trajectoryDir = join(outDir, 'trajectories', name);
+  rmSync(trajectoryDir, { recursive: true, force: true });
+  const byId = new Map(graph.nodes.map((entry) => [entry.id, entry]));
+  const size = await screenSize(outDir, byId.get(graph.root ?? '')?.screenshot);
+  const writer = TrajectoryWriter.create(trajectoryDir, {
+    version: 1,
+    id: `explore-${node.id}-${Date.now()}`,
+    kind: graph.app.kind === 'web' ? 'web' : 'x11',
+    ...(graph.app.url ? { url: graph.app.url } : {}),
+    ...(graph.app.command ? { app: { name: basename(graph.app.command.split(/\s+/)[0]), command: graph.app.command } } : {}),
+    screen: size,
+    started: new Date().toISOString(),
+    mode: 'script',
+    recorder: { name: 'skillframe-explore', version: '1' },
+  });
+  const frames = new Map<string, string>();
+  const frame = async (nodeId: string | undefined): Promise<string | undefined> => {
+    const source = nodeId ? byId.get(nodeId)?.screenshot : undefined;
+    if (!nodeId || !source || !existsSync(join(outDir, source))) return undefined;
+    const known = frames.get(nodeId);
+    if (known) return known;
+    const sharp = (await import('sharp')).default;
+    const png = await sharp(readFileSync(join(outDir, source))).png().toBuffer();
+    const file = writer.writeFrame(`${nodeId}.png`, png);
+    frames.set(nodeId, file);
+    return file;
+  };
+  const start = await frame(graph.root);
+  if (start) writer.updateMeta({ startFrame: start });
+  let at = Date.now();
+  for (const edge of path) {
+    const action = edge.action;
+    const kind = eventKind[action.kind];
+    if (!kind) throw new SkillframeError('bad_input', `step ${describeAction(action)} has no trajectory event kind`);
+    const target = action.target;
+    const box = target?.x !== undefined && target.y !== undefined && target.width !== undefined && target.height !== undefined
+      ? { x: target.x - target.width / 2, y: target.y - target.height / 2, width: target.width, height: target.height }
+      : undefined;
+    const [before, after] = [await frame(edge.from), await frame(edge.to)];
+    at += 1000;
+    const to = edge.to ? byId.get(edge.to) : undefined;
+    writer.append({
+      kind,
+      at,
+      ...(target?.x !== undefined && target.y !== undefined ? { pointer: { x: target.x, y: target.y } } : {}),
+      ...(graph.app.kind !== 'web' && target?.x !== undefined && target.y !== undefined ? { pointerInWindow: { x: target.x, y: target.y } } : {}),
+      ...(action.kind === 'drag' && action.to?.x !== undefined && action.to.y !== undefined ? { pointerEnd: { x: action.to.x, y: action.to.y } } : {}),
+      ...(action.kind === 'right_click' ? { button: 'right' as const } : action.kind.endsWith('click') ? { button: 'left' as const } : {}),
+      ...(action.kind === 'type' ? { text: action.text ?? '', value: action.text ?? '' } : {}),
+      ...(action.kind === 'shortcut' ? { key: chord(action.keys ?? '') } : {}),
+      ...(action.kind === 'scroll' ? { scroll: { dx: 0, dy: action.deltaY ?? 0 } } : {}),
+      ...(graph.app.kind === 'web' && to?.url ? { url: byId.get(edge.from)?.url ?? to.url, pageTitle: byId.get(edge.from)?.title ?? '' } : {}),
+      ...(target
+        ? {
+            target: {
+              ...(target.role ? { role: target.role } : {}),
+              ...(target.name ? { name: target.name, text: target.name } : {}),
+              ...(target.selector ? { css: target.selector, strategy: target.name ? ('role' as const) : ('css' as const) } : { strategy: 'position' as const }),
+              ...(box ? { box } : {}),
+            },
+          }
+        : {}),
+      frames: { ...(before ? { before } : {}), ...(after ? { after } : {}) },
+      source: graph.app.kind === 'web' ? 'dom' : 'hook',
+    });
+  }
+  writer.close();
+  const packageDir = join(outDir, 'skills', name);
+  try {
+    const built = await buildSkill({ trajectoryDir, outDir: packageDir, name, ...(options.signal ? { signal: options.signal } : {}) });
+    const audit = auditSource(built.dir);
+    return { name, node: node.id, steps: path.length, path: built.dir, format: 'mmskill', audited: audit.accepted, ...(audit.accepted ? {} : { detail: audit.findings.map((finding) => finding.message).slice(0, 3).join('; ') }) };
+  } catch (error) {
+    // The trajectory stays as the export: the builder can take it later.
+    return { name, node: node.id, steps: path.length, path: trajectoryDir, format: 'trajectory', audited: false, detail: (error as Error).message.slice(0, 300) };
+  }
+}
+
+async function screenSize(outDir: string, screenshot: string | undefined): Promise<{ width: number; height: number }> {
+  if (!screenshot) return { width: 1280, height: 800 };
+  const sharp = (await import('sharp')).default;
+  const meta = await sharp(readFileSync(join(outDir, screenshot))).metadata();
+  return { width: meta.width ?? 1280, height: meta.height ?? 800 };
+}
+
+/**
+ * Replays a path on a fresh instance (reset = fresh profile / HOME) and checks the reached state
+ * has the node's identity (signature equal, screens alike). Stands in for the replayer until it lands.
+ */
+export async function replayReaches(driver: ExploreDriver, path: GraphEdge[], node: GraphNode, signal: AbortSignal): Promise<boolean> {
+  await driver.reset(signal);
+  for (const edge of path) {
+    const outcome = await driver.perform(edge.action, signal).catch(() => ({ ok: false }) as const);
+    if (!outcome.ok) return false;
+  }
+  const observation = await driver.observe(signal);
+  return observation.signature === node.signature && hammingDistance(observation.phash, node.phash) <= samePictureTolerance;
+}

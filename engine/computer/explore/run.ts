@@ -1,0 +1,127 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExploreGraph, GraphEdge, GraphNode, Primitives, PrimitiveKind, Strategy } from '../../../core/commands/explore.ts';
+import { type ExploreDriver, Explorer } from './explorer.ts';
+import { chooseSkillNodes, type ExportedSkill, exportSkill } from './export.ts';
+import { publicNode } from './graph.ts';
+import { thumbnail } from './identity.ts';
+
+export interface RunOptions {
+  driver: ExploreDriver;
+  strategy: Strategy;
+  budget: number;
+  seed: number;
+  outDir: string;
+  deadline?: number;
+  signal?: AbortSignal;
+  /** Verified paths to export as skills at the end. */
+  skills?: number;
+  /** Screenshots per node on disk (the UI and the skills use them). */
+  screenshots?: boolean;
+  onNode?: (node: GraphNode, thumbnail: string | undefined) => void;
+  onEdge?: (edge: GraphEdge, actionsUsed: number, budget: number) => void;
+}
+
+export interface RunSummary {
+  graph: ExploreGraph;
+  primitives: Primitives;
+  graphFile: string;
+  primitivesFile: string;
+  skills: ExportedSkill[];
+  msPerActionP50: number;
+  explorer: Explorer;
+}
+
+/** Writes a file so a reader (or a Ctrl+C) never sees half of it. */
+export function writeAtomically(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** Which primitives exist in this app and where they worked, from the verified edges. */
+export function primitivesOf(graph: ExploreGraph, app: string): Primitives {
+  const stats = new Map<PrimitiveKind, Primitives['primitives'][number]>();
+  for (const edge of graph.edges) {
+    const kind = edge.action.kind;
+    const entry = stats.get(kind) ?? { kind, tried: 0, changed: 0, noChange: 0, errors: 0, worksOn: [], examples: [] };
+    entry.tried += edge.attempts;
+    if (edge.result === 'error') entry.errors += 1;
+    else if (edge.result === 'no_change') entry.noChange += 1;
+    else {
+      entry.changed += 1;
+      const role = edge.action.target?.role ?? 'screen';
+      if (!entry.worksOn.includes(role)) entry.worksOn.push(role);
+      const example = edge.action.target?.name ?? edge.action.keys;
+      if (example && entry.examples.length < 8 && !entry.examples.includes(example)) entry.examples.push(example);
+    }
+    stats.set(kind, entry);
+  }
+  return { version: 1, app, primitives: [...stats.values()] };
+}
+
+export function median(values: readonly number[]): number {
+  if (!values.length) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * One exploration with its outputs: graph.json and primitives.json rewritten after every step
+ * (atomically, so Ctrl+C leaves a valid partial graph), a screenshot per state, and skills.
+ */
+export async function runExploration(options: RunOptions): Promise<RunSummary> {
+  const { driver, outDir } = options;
+  mkdirSync(join(outDir, 'screenshots'), { recursive: true });
+  const graphFile = join(outDir, 'graph.json');
+  const primitivesFile = join(outDir, 'primitives.json');
+  const startedAt = new Date().toISOString();
+  const app = driver.kind === 'web' ? { kind: driver.kind, url: driver.label } : driver.kind === 'x11' ? { kind: driver.kind, command: driver.label } : { kind: driver.kind };
+  const snapshot = (): ExploreGraph =>
+    explorer.graph.toJSON({
+      app,
+      strategy: options.strategy,
+      seed: options.seed,
+      budget: options.budget,
+      actionsUsed: explorer.used,
+      resets: explorer.resets,
+      stoppedBy: explorer.stoppedBy,
+      startedAt,
+      updatedAt: new Date().toISOString(),
+    });
+  const persist = () => {
+    const graph = snapshot();
+    writeAtomically(graphFile, `${JSON.stringify(graph)}\n`);
+    writeAtomically(primitivesFile, `${JSON.stringify(primitivesOf(graph, driver.label), null, 2)}\n`);
+  };
+  const explorer: Explorer = new Explorer(driver, {
+    strategy: options.strategy,
+    budget: options.budget,
+    seed: options.seed,
+    ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onNode: async (node, observation) => {
+      let thumb: string | undefined;
+      if (observation.screenshot && options.screenshots !== false) {
+        const extension = observation.screenshot[0] === 0xff ? 'jpg' : 'png';
+        node.screenshot = `screenshots/${node.id}.${extension}`;
+        writeFileSync(join(outDir, node.screenshot), observation.screenshot);
+        if (options.onNode) thumb = await thumbnail(observation.screenshot).catch(() => undefined);
+      }
+      options.onNode?.(publicNode(node), thumb);
+    },
+    onEdge: (edge) => options.onEdge?.({ ...edge }, explorer.used, options.budget),
+    onStep: persist,
+  });
+  try {
+    await explorer.run();
+  } finally {
+    persist();
+  }
+  const graph = snapshot();
+  const skills: ExportedSkill[] = [];
+  for (const { node, path } of chooseSkillNodes(graph, options.skills ?? 0)) {
+    if (options.signal?.aborted) break;
+    skills.push(await exportSkill(graph, outDir, node, path, options.signal ? { signal: options.signal } : {}));
+  }
+  return { graph, primitives: primitivesOf(graph, driver.label), graphFile, primitivesFile, skills, msPerActionP50: median(explorer.actionMs), explorer };
+}

@@ -1,0 +1,266 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { SkillframeError } from '../../../core/index.ts';
+import type { ExploreAction } from '../../../core/commands/explore.ts';
+import { chromiumFlags, chromiumPath } from '../../../native/browser/chromium-path.ts';
+import type { ActionOutcome, ExploreDriver } from './explorer.ts';
+import type { Observation } from './graph.ts';
+import { hashImage, signatureHash } from './identity.ts';
+import { splitBlocked } from './safety.ts';
+import { generateValue } from './values.ts';
+import { listenerTracker, type PageScan, type ScannedElement, scanPage, settleScript } from './web-scan.ts';
+
+export interface WebDriverOptions {
+  url: string;
+  allow?: RegExp;
+  width?: number;
+  height?: number;
+  /** Longest a single action may take before it counts as an error. */
+  actionTimeoutMs?: number;
+}
+
+const clickRoles = new Set(['button', 'link', 'tab', 'menuitem', 'menuitemcheckbox', 'menuitemradio', 'checkbox', 'radio', 'option', 'switch', 'treeitem', 'summary']);
+
+/** Candidate actions from the DOM and ARIA of one scan. */
+export function candidatesFromScan(scan: PageScan): ExploreAction[] {
+  const actions: ExploreAction[] = [];
+  const dropTargets = scan.elements.filter((element) => element.listeners.includes('drop') && element.actionable);
+  for (const element of scan.elements) {
+    if (!element.actionable) continue;
+    const target = { selector: element.selector, role: element.role, name: element.name, x: element.x, y: element.y, width: element.width, height: element.height };
+    const hears = (type: string) => element.listeners.includes(type);
+    const textField = element.field !== undefined;
+    if (!textField && element.tag !== 'select' && (hears('click') || hears('mousedown') || hears('pointerdown') || clickRoles.has(element.role) || ['button', 'a', 'summary'].includes(element.tag) || (element.tag === 'input' && !textField))) {
+      actions.push({ kind: 'click', target });
+    }
+    if (hears('dblclick')) actions.push({ kind: 'double_click', target });
+    if (hears('contextmenu')) actions.push({ kind: 'right_click', target });
+    if (hears('mouseenter') || hears('mouseover')) actions.push({ kind: 'hover', target });
+    if (element.field) actions.push({ kind: 'type', target, text: generateValue(element.field) });
+    for (const option of element.options ?? []) actions.push({ kind: 'select', target, text: option });
+    if (element.scrollable) actions.push({ kind: 'scroll', target, deltaY: 2000 });
+    if (element.draggable) {
+      for (const drop of dropTargets.slice(0, 3)) {
+        if (drop.selector === element.selector) continue;
+        actions.push({ kind: 'drag', target, to: { selector: drop.selector, role: drop.role, name: drop.name, x: drop.x, y: drop.y } });
+      }
+    }
+  }
+  // Shortcuts are advertised (aria-keyshortcuts) by elements that need not be actionable themselves.
+  const modal = scan.headings.some((heading) => heading.startsWith('dialog:'));
+  for (const element of scan.elements) {
+    if (!element.keys || modal) continue;
+    for (const keys of element.keys.split(/\s+/).slice(0, 2)) actions.push({ kind: 'shortcut', keys, target: { name: element.name } });
+  }
+  return actions;
+}
+
+/** The state signature: interactive elements (role, name, state flags, chosen option) and headings; no free text, no field contents. */
+export function signatureOf(scan: PageScan): string[] {
+  const url = new URL(scan.url);
+  return [
+    `path:${url.pathname}${url.hash}`,
+    ...scan.headings.map((heading) => `h:${heading}`),
+    ...scan.elements.map((element: ScannedElement) => `${element.role}|${element.name}|${element.flags}|${element.value}${element.keys ? `|k:${element.keys}` : ''}`),
+  ];
+}
+
+/**
+ * Explores a web page in Debian's Chromium through playwright-core. Every reset is a fresh
+ * browser context (fresh profile: no cookies, no storage). A page that crashes or freezes is
+ * thrown away; a browser that stops answering is relaunched.
+ */
+export class WebDriver implements ExploreDriver {
+  readonly kind = 'web' as const;
+  readonly label: string;
+  private browser: Browser | undefined;
+  private context: BrowserContext | undefined;
+  private page: Page | undefined;
+  private readonly origin: string;
+  private readonly options: WebDriverOptions;
+  private pageErrors: string[] = [];
+  private crashed = false;
+  private lastScreenshot: Buffer | undefined;
+
+  constructor(options: WebDriverOptions) {
+    this.options = options;
+    this.label = options.url;
+    this.origin = new URL(options.url).origin;
+  }
+
+  private async launch(): Promise<Browser> {
+    if (this.browser?.isConnected()) return this.browser;
+    const executablePath = chromiumPath();
+    if (!executablePath) throw new SkillframeError('unavailable', 'no Chromium found (install the Debian package chromium, or set SKILLFRAME_CHROMIUM)');
+    const { chromium } = await import('playwright-core');
+    this.browser = await chromium.launch({ executablePath, args: chromiumFlags, headless: true, timeout: 30_000 });
+    return this.browser;
+  }
+
+  async reset(signal: AbortSignal): Promise<void> {
+    await this.closeContext();
+    signal.throwIfAborted();
+    const browser = await this.launch();
+    this.context = await browser.newContext({ viewport: { width: this.options.width ?? 1280, height: this.options.height ?? 800 }, reducedMotion: 'reduce' });
+    await this.context.addInitScript({ content: listenerTracker });
+    const page = await this.context.newPage();
+    this.page = page;
+    // New windows and tabs are not followed: the exploration stays on one page.
+    this.context.on('page', (popup) => {
+      if (popup !== page) void popup.close().catch(() => undefined);
+    });
+    this.pageErrors = [];
+    this.crashed = false;
+    page.on('pageerror', (error) => this.pageErrors.push(String(error.message ?? error).split('\n')[0].slice(0, 200)));
+    page.on('crash', () => {
+      this.crashed = true;
+    });
+    page.on('dialog', (dialog) => void dialog.dismiss().catch(() => undefined));
+    page.setDefaultTimeout(this.options.actionTimeoutMs ?? 3_000);
+    await page.goto(this.options.url, { waitUntil: 'load', timeout: 15_000 });
+    await this.settle();
+  }
+
+  private async closeContext(): Promise<void> {
+    const context = this.context;
+    this.context = undefined;
+    this.page = undefined;
+    if (!context) return;
+    const closed = await Promise.race([context.close().then(() => true, () => false), delay(3_000).then(() => false)]);
+    // A frozen renderer can keep its context from closing: start a new browser.
+    if (!closed) {
+      const browser = this.browser;
+      this.browser = undefined;
+      await Promise.race([browser?.close().catch(() => undefined), delay(3_000)]);
+    }
+  }
+
+  private requirePage(): Page {
+    if (!this.page) throw new SkillframeError('internal', 'explorer used the web driver before reset');
+    return this.page;
+  }
+
+  private async settle(): Promise<boolean> {
+    const page = this.requirePage();
+    try {
+      await withTimeout(page.evaluate(settleScript(120, 1_500)), 2_500);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async observe(signal: AbortSignal): Promise<Observation> {
+    signal.throwIfAborted();
+    const page = this.requirePage();
+    const scan = (await withTimeout(page.evaluate(scanPage), 5_000)) as PageScan;
+    const screenshot = await page.screenshot({ type: 'jpeg', quality: 70, caret: 'hide', animations: 'disabled', timeout: 5_000 });
+    this.lastScreenshot = screenshot;
+    const { candidates, blocked } = splitBlocked(candidatesFromScan(scan), this.options.allow);
+    return {
+      signature: signatureHash(signatureOf(scan)),
+      phash: await hashImage(screenshot),
+      title: titleOf(scan),
+      url: scan.url,
+      screenshot,
+      candidates,
+      blocked,
+    };
+  }
+
+  get screenshot(): Buffer | undefined {
+    return this.lastScreenshot;
+  }
+
+  async perform(action: ExploreAction, signal: AbortSignal): Promise<ActionOutcome> {
+    signal.throwIfAborted();
+    const page = this.requirePage();
+    const errorsBefore = this.pageErrors.length;
+    const timeout = this.options.actionTimeoutMs ?? 3_000;
+    const locator = action.target?.selector ? page.locator(action.target.selector).first() : undefined;
+    const need = () => {
+      if (!locator) throw new Error(`${action.kind} needs a target`);
+      return locator;
+    };
+    try {
+      switch (action.kind) {
+        case 'click':
+          await need().click({ timeout });
+          break;
+        case 'double_click':
+          await need().dblclick({ timeout });
+          break;
+        case 'right_click':
+          await need().click({ button: 'right', timeout });
+          break;
+        case 'hover':
+          await need().hover({ timeout });
+          break;
+        case 'type':
+          await need().fill(action.text ?? '', { timeout });
+          break;
+        case 'select':
+          await need().selectOption(action.text ?? '', { timeout });
+          break;
+        case 'scroll':
+          await need().hover({ timeout });
+          await page.mouse.wheel(0, action.deltaY ?? 600);
+          break;
+        case 'drag':
+          if (!action.to?.selector) throw new Error('drag needs a drop target');
+          await need().dragTo(page.locator(action.to.selector).first(), { timeout });
+          break;
+        case 'shortcut':
+          await page.keyboard.press(action.keys ?? 'Escape');
+          break;
+      }
+    } catch (error) {
+      const outcome = await this.health(errorsBefore);
+      if (!outcome.ok) return outcome;
+      return { ok: false, reason: 'error', detail: (error as Error).message.split('\n')[0].slice(0, 300), needsReset: false };
+    }
+    await this.settle();
+    return this.health(errorsBefore);
+  }
+
+  /** After an action: did the page crash, freeze, throw or leave the site? */
+  private async health(errorsBefore: number): Promise<ActionOutcome> {
+    const page = this.requirePage();
+    if (this.crashed) return { ok: false, reason: 'crash', detail: 'the page crashed', needsReset: true };
+    try {
+      await withTimeout(page.evaluate('1'), 2_000);
+    } catch {
+      return { ok: false, reason: 'hang', detail: 'the page stopped answering for 2 s', needsReset: true };
+    }
+    let url: URL | undefined;
+    try {
+      url = new URL(page.url());
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.origin !== this.origin) return { ok: false, reason: 'offsite', detail: `navigated off-site to ${page.url().slice(0, 200)}`, needsReset: true };
+    if (this.pageErrors.length > errorsBefore) return { ok: false, reason: 'error', detail: `the page threw: ${this.pageErrors.at(-1)}`, needsReset: false };
+    return { ok: true };
+  }
+
+  async dispose(): Promise<void> {
+    await this.closeContext();
+    const browser = this.browser;
+    this.browser = undefined;
+    await Promise.race([browser?.close().catch(() => undefined), delay(5_000)]);
+  }
+}
+
+function titleOf(scan: PageScan): string {
+  const dialog = scan.headings.find((heading) => heading.startsWith('dialog:'))?.slice(7);
+  const heading = scan.headings.find((entry) => entry.startsWith('h1:'))?.slice(3);
+  return [heading || scan.title || scan.url, dialog].filter(Boolean).join(' — ');
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  work.catch(() => undefined);
+  return Promise.race([work, delay(ms).then(() => Promise.reject(new Error(`no answer in ${ms} ms`)))]);
+}

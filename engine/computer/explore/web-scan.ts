@@ -1,0 +1,155 @@
+/**
+ * Scripts that run inside the page. They are plain strings, not functions, so no transpiler
+ * helper leaks into the browser.
+ */
+
+/** Installed before any page script: remembers which event types each element listens to. */
+export const listenerTracker = `(() => {
+  if (window.__sfListeners) return;
+  const seen = new WeakMap();
+  Object.defineProperty(window, '__sfListeners', { value: seen, enumerable: false });
+  const original = EventTarget.prototype.addEventListener;
+  EventTarget.prototype.addEventListener = function (type, listener, options) {
+    try {
+      let types = seen.get(this);
+      if (!types) { types = new Set(); seen.set(this, types); }
+      types.add(type);
+    } catch {}
+    return original.call(this, type, listener, options);
+  };
+})();`;
+
+export interface ScannedElement {
+  role: string;
+  name: string;
+  selector: string;
+  tag: string;
+  type: string;
+  flags: string;
+  value: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  actionable: boolean;
+  listeners: string[];
+  field?: { type: string; name: string; placeholder: string; required: boolean; minLength?: number; maxLength?: number; pattern?: string; min?: string; max?: string };
+  options?: string[];
+  keys?: string;
+  href?: string;
+  scrollable: boolean;
+  draggable: boolean;
+}
+
+export interface PageScan {
+  title: string;
+  url: string;
+  headings: string[];
+  elements: ScannedElement[];
+}
+
+/** Returns a PageScan of the interactive elements, headings and dialogs on screen. */
+export const scanPage = `(() => {
+  const listeners = window.__sfListeners;
+  const clickRoles = new Set(['button','link','tab','menuitem','menuitemcheckbox','menuitemradio','checkbox','radio','option','switch','treeitem']);
+  const textTypes = new Set(['text','email','url','tel','number','password','search','date','time','datetime-local','month','week','']);
+  const interesting = new Set(['click','dblclick','contextmenu','mouseenter','mouseover','drop','dragstart','mousedown','pointerdown']);
+  const implicitRole = (el) => {
+    const tag = el.tagName.toLowerCase();
+    if (tag === 'button' || tag === 'summary') return 'button';
+    if (tag === 'a' && el.hasAttribute('href')) return 'link';
+    if (tag === 'select') return 'combobox';
+    if (tag === 'textarea') return 'textbox';
+    if (tag === 'input') {
+      const type = (el.getAttribute('type') || 'text').toLowerCase();
+      if (type === 'checkbox' || type === 'radio') return type;
+      if (type === 'button' || type === 'submit' || type === 'reset' || type === 'image') return 'button';
+      if (type === 'range') return 'slider';
+      return 'textbox';
+    }
+    if (el.isContentEditable) return 'textbox';
+    return tag;
+  };
+  const text = (value) => (value || '').replace(/\\s+/g, ' ').trim().slice(0, 80);
+  const nameOf = (el) => {
+    const label = el.getAttribute('aria-label');
+    if (label) return text(label);
+    const by = el.getAttribute('aria-labelledby');
+    if (by) { const parts = by.split(/\\s+/).map((id) => document.getElementById(id)?.textContent || '').join(' '); if (text(parts)) return text(parts); }
+    if (el.id) { const label = document.querySelector('label[for="' + CSS.escape(el.id) + '"]'); if (label && text(label.textContent)) return text(label.textContent); }
+    const wrap = el.closest('label'); if (wrap && wrap !== el && text(wrap.textContent)) return text(wrap.textContent);
+    const tag = el.tagName.toLowerCase();
+    if (tag !== 'input' && tag !== 'select' && tag !== 'textarea' && text(el.innerText)) return text(el.innerText);
+    return text(el.getAttribute('title') || el.getAttribute('placeholder') || el.getAttribute('alt') || el.getAttribute('name') || (tag === 'input' && /button|submit/.test(el.type) ? el.value : '') || '');
+  };
+  const selectorOf = (el) => {
+    if (el.id && document.querySelectorAll('#' + CSS.escape(el.id)).length === 1) return '#' + CSS.escape(el.id);
+    const parts = [];
+    let node = el;
+    while (node && node.nodeType === 1 && node !== document.documentElement) {
+      if (node.id && document.querySelectorAll('#' + CSS.escape(node.id)).length === 1) { parts.unshift('#' + CSS.escape(node.id)); break; }
+      const tag = node.tagName.toLowerCase();
+      let index = 1; let sibling = node.previousElementSibling;
+      while (sibling) { if (sibling.tagName === node.tagName) index += 1; sibling = sibling.previousElementSibling; }
+      parts.unshift(tag + ':nth-of-type(' + index + ')');
+      node = node.parentElement;
+    }
+    return parts.join(' > ');
+  };
+  const visible = (el) => {
+    const rect = el.getBoundingClientRect();
+    if (rect.width < 2 || rect.height < 2) return false;
+    const style = getComputedStyle(el);
+    return style.visibility !== 'hidden' && style.display !== 'none' && Number(style.opacity) > 0.05;
+  };
+  const elements = [];
+  const all = document.body ? document.body.querySelectorAll('*') : [];
+  for (let index = 0; index < all.length && elements.length < 400; index += 1) {
+    const el = all[index];
+    const tag = el.tagName.toLowerCase();
+    if (tag === 'script' || tag === 'style' || tag === 'option') continue;
+    const heard = [...(listeners?.get(el) || [])].filter((type) => interesting.has(type));
+    if (el.onclick) heard.push('click');
+    const role = el.getAttribute('role') || implicitRole(el);
+    const style = getComputedStyle(el);
+    const scrollable = /(auto|scroll)/.test(style.overflowY) && el.scrollHeight > el.clientHeight + 4;
+    const draggable = el.getAttribute('draggable') === 'true';
+    const keys = el.getAttribute('aria-keyshortcuts') || undefined;
+    const native = ['button','a','input','select','textarea','summary'].includes(tag) && (tag !== 'a' || el.hasAttribute('href'));
+    const isInteractive = native || clickRoles.has(role) || heard.length > 0 || scrollable || draggable || keys || el.isContentEditable || (el.hasAttribute('tabindex') && el.tabIndex >= 0);
+    if (!isInteractive || !visible(el)) continue;
+    const rect = el.getBoundingClientRect();
+    const x = rect.left + rect.width / 2, y = rect.top + rect.height / 2;
+    const inViewport = x >= 0 && y >= 0 && x < innerWidth && y < innerHeight;
+    const hit = inViewport ? document.elementFromPoint(x, y) : null;
+    const disabled = el.disabled === true || el.getAttribute('aria-disabled') === 'true';
+    const actionable = !disabled && !el.closest('[inert]') && Boolean(hit) && (el === hit || el.contains(hit) || (hit.tagName === 'LABEL' && hit.control === el));
+    const flags = (disabled ? 'd' : '') + (el.getAttribute('aria-selected') === 'true' ? 's' : '') + (el.getAttribute('aria-expanded') === 'true' ? 'e' : '') + (el.checked || el.getAttribute('aria-checked') === 'true' ? 'c' : '') + (el.getAttribute('aria-pressed') === 'true' ? 'p' : '');
+    const item = { role, name: nameOf(el), selector: selectorOf(el), tag, type: (el.getAttribute('type') || '').toLowerCase(), flags, value: tag === 'select' ? el.value : '', x, y, width: rect.width, height: rect.height, actionable, listeners: heard, scrollable, draggable };
+    if ((tag === 'input' && textTypes.has(item.type)) || tag === 'textarea' || el.isContentEditable) {
+      item.field = { type: item.type || 'text', name: el.getAttribute('name') || '', placeholder: el.getAttribute('placeholder') || '', required: el.required === true };
+      if (el.minLength > 0) item.field.minLength = el.minLength;
+      if (el.maxLength > 0) item.field.maxLength = el.maxLength;
+      if (el.getAttribute('pattern')) item.field.pattern = el.getAttribute('pattern');
+      if (el.getAttribute('min')) item.field.min = el.getAttribute('min');
+      if (el.getAttribute('max')) item.field.max = el.getAttribute('max');
+    }
+    if (tag === 'select') item.options = [...el.options].map((option) => option.value).filter((value) => value !== '').slice(0, 5);
+    if (keys) item.keys = keys;
+    if (tag === 'a' && el.href) item.href = el.href;
+    elements.push(item);
+  }
+  const headings = [...document.querySelectorAll('h1,h2,h3,[role=heading]')].filter(visible).map((el) => el.tagName.toLowerCase() + ':' + text(el.textContent)).slice(0, 30);
+  for (const dialog of document.querySelectorAll('[role=dialog],[role=alertdialog],dialog[open]')) if (visible(dialog)) headings.push('dialog:' + nameOf(dialog));
+  return { title: document.title, url: location.href, headings, elements };
+})()`;
+
+/** Resolves once the DOM has been quiet for `quietMs` (or after `maxMs`): the UI has settled. */
+export const settleScript = (quietMs: number, maxMs: number) => `new Promise((resolve) => {
+  let timer;
+  const started = performance.now();
+  const observer = new MutationObserver(() => { clearTimeout(timer); if (performance.now() - started > ${maxMs}) { observer.disconnect(); resolve(false); } else timer = setTimeout(done, ${quietMs}); });
+  const done = () => { observer.disconnect(); requestAnimationFrame(() => resolve(true)); };
+  observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  timer = setTimeout(done, ${quietMs});
+})`;
