@@ -1,7 +1,245 @@
+import { z } from 'zod';
+import { defineCommand, defineEvent } from '../contract.ts';
 import { commandMap, eventMap } from '../registry-helpers.ts';
 
-/** Commands of the robot room. Each room owns its file; the registry merges them. */
+/**
+ * Commands of the robot steering room: a frozen ONNX policy on a planar reach task, steered at
+ * inference (VLS, retrieve-then-steer). The arm commands live in arm.ts.
+ */
 
-export const commands = commandMap();
+/** A finite number; zod rejects NaN and ±Infinity, so a bad layout names the field. */
+const finite = z.number();
+export const Point = z.tuple([finite, finite]);
+export type Point = z.infer<typeof Point>;
 
-export const events = eventMap();
+export const Obstacle = z.object({ center: Point, radius: z.number().positive() }).strict();
+export type Obstacle = z.infer<typeof Obstacle>;
+
+export const Constraint = z.enum(['pass_left', 'pass_right']);
+export type Constraint = z.infer<typeof Constraint>;
+
+/** One scene of the planar reach task: a point end effector moves from start to goal. */
+export const Layout = z
+  .object({
+    name: z.string().min(1).max(100),
+    start: Point,
+    goal: Point,
+    obstacles: z.array(Obstacle).max(16),
+    /** Side rule relative to the direction start → goal, judged at the first obstacle. */
+    constraint: Constraint.nullable().default(null),
+  })
+  .strict();
+export type Layout = z.infer<typeof Layout>;
+export const LayoutList = z.array(Layout).min(1).max(64);
+
+/**
+ * Reward spec: what a VLM (or a person) writes to steer the policy. Data only — it compiles into
+ * an analytic gradient; nothing a model wrote is ever executed.
+ */
+export const RewardTerm = z.discriminatedUnion('kind', [
+  /** Pull the end-effector path toward a target point. */
+  z.object({ kind: z.literal('reach'), target: Point, weight: z.number().positive().max(100).default(1) }).strict(),
+  /** Keep-away barrier around a circle (an obstacle): penalises points inside radius + margin. */
+  z
+    .object({
+      kind: z.literal('keep_away'),
+      center: Point,
+      radius: z.number().nonnegative(),
+      margin: z.number().nonnegative().max(1).default(0.04),
+      weight: z.number().positive().max(100).default(1),
+    })
+    .strict(),
+  /** Pass the given point on one side, relative to the direction of travel. */
+  z
+    .object({
+      kind: z.literal('side'),
+      center: Point,
+      side: z.enum(['left', 'right']),
+      direction: Point.default([1, 0]),
+      /** How far to the side the path should be where it passes the point. */
+      margin: z.number().nonnegative().max(1).default(0.2),
+      weight: z.number().positive().max(100).default(1),
+    })
+    .strict(),
+  /** Penalise changes between consecutive actions (jerky chunks). */
+  z.object({ kind: z.literal('smooth'), weight: z.number().positive().max(100).default(0.1) }).strict(),
+]);
+export type RewardTerm = z.infer<typeof RewardTerm>;
+
+export const StageCondition = z.discriminatedUnion('kind', [
+  /** Done when the end effector is within `within` of the point. */
+  z.object({ kind: z.literal('near'), point: Point, within: z.number().positive() }).strict(),
+  /** Done when the end effector is past the point along the direction of travel. */
+  z.object({ kind: z.literal('past'), point: Point, direction: Point.default([1, 0]) }).strict(),
+]);
+export type StageCondition = z.infer<typeof StageCondition>;
+
+export const RewardStage = z
+  .object({
+    name: z.string().min(1).max(100),
+    terms: z.array(RewardTerm).min(1).max(32),
+    /** Absent on the last stage. */
+    until: StageCondition.optional(),
+  })
+  .strict();
+export type RewardStage = z.infer<typeof RewardStage>;
+
+export const RewardSpec = z
+  .object({
+    version: z.literal(1).default(1),
+    /** Ordered stages; the sampler advances with hysteresis as each `until` holds. */
+    stages: z.array(RewardStage).min(1).max(8),
+    /** Control steps a stage condition must hold before switching (hysteresis). */
+    hold: z.number().int().min(1).max(20).default(2),
+  })
+  .strict();
+export type RewardSpec = z.infer<typeof RewardSpec>;
+
+export const methods = ['base', 'best_of_n', 'itps', 'vls', 'vls_no_barrier', 'rts', 'rts_vls'] as const;
+export const Method = z.enum(methods);
+export type Method = z.infer<typeof Method>;
+
+export const MethodStats = z.object({
+  episodes: z.number().int().nonnegative(),
+  success: z.number().min(0).max(1),
+  /** Wilson 95 % interval of the success rate over all episodes of all seeds. */
+  ci95: z.tuple([z.number(), z.number()]),
+  success_by_seed: z.array(z.number()),
+  collision_rate: z.number().min(0).max(1),
+  latency_ms_p50: z.number().nonnegative(),
+  latency_ms_p95: z.number().nonnegative(),
+  /** Network evaluations per chunk (rows of the batch × flow steps), mean. */
+  nfe: z.number().nonnegative(),
+  /** Mean squared third difference of the executed path (lower is smoother). */
+  jerk: z.number().nonnegative(),
+  /** Retrieve-then-steer only: success per block of consecutive episodes. */
+  learning_curve: z.array(z.number()).optional(),
+  inject_rate: z.number().optional(),
+  skip_rate: z.number().optional(),
+});
+export type MethodStats = z.infer<typeof MethodStats>;
+
+export const BenchReport = z.object({
+  layouts: z.record(z.string(), z.record(z.string(), MethodStats)),
+  /** Control rate achieved (executed control steps per second of policy + simulation time), slowest method. */
+  hz: z.number(),
+  hz_by_method: z.record(z.string(), z.number()),
+  policy: z.object({ file: z.string(), kind: z.enum(['flow', 'ddpm']), chunk: z.number(), execute: z.number(), steps: z.number() }),
+  seeds: z.array(z.number().int()),
+  episodes: z.number().int(),
+  particles: z.number().int(),
+  wall_s: z.number(),
+});
+export type BenchReport = z.infer<typeof BenchReport>;
+
+export const SimFrame = z.object({
+  method: Method,
+  layout: Layout,
+  step: z.number().int().nonnegative(),
+  position: Point,
+  /** Predicted end-effector path of every particle for the chunk just sampled (may be empty). */
+  particles: z.array(z.array(Point)),
+  /** The path of the chunk chosen for execution. */
+  chosen: z.array(Point),
+  stage: z.string().optional(),
+  injected: z.boolean().optional(),
+  done: z.boolean(),
+  success: z.boolean().optional(),
+  collided: z.boolean().optional(),
+});
+export type SimFrame = z.infer<typeof SimFrame>;
+
+export const EpisodeResult = z.object({
+  method: Method,
+  layout: z.string(),
+  success: z.boolean(),
+  collided: z.boolean(),
+  steps: z.number().int(),
+  path: z.array(Point),
+  chunks: z.number().int(),
+  latency_ms_p50: z.number(),
+});
+export type EpisodeResult = z.infer<typeof EpisodeResult>;
+
+const seed = z.number().int().min(0).max(2 ** 31);
+
+export const commands = commandMap(
+  defineCommand({
+    name: 'robot.layouts',
+    summary: 'List the built-in layouts of the planar reach task (training, shifted, validation).',
+    input: z.object({ layouts: z.string().max(4096).optional() }).strict(),
+    output: z.object({ layouts: z.array(Layout), validation: Layout, training: z.string() }),
+  }),
+  defineCommand({
+    name: 'robot.bench',
+    summary: 'Benchmark steering methods on the frozen ONNX policy over shifted layouts (success with 95 % CIs, collisions, latency, NFE, jerk).',
+    input: z
+      .object({
+        seed: seed.default(1),
+        /** How many seeds, counting up from --seed. */
+        seeds: z.number().int().min(1).max(10).default(3),
+        episodes: z.number().int().min(1).max(2000).default(200),
+        /** JSON file with an array of layouts; default: the built-in set. */
+        layouts: z.string().max(4096).optional(),
+        method: z.array(Method).optional(),
+        particles: z.number().int().min(2).max(64).default(8),
+        policy: z.string().max(4096).optional(),
+      })
+      .strict(),
+    output: BenchReport,
+    timeoutMs: 0,
+    cli: { long: true, format: (output: BenchReport) => formatBench(output) },
+  }),
+  defineCommand({
+    name: 'robot.sim',
+    summary: 'Run one live episode of a steering method on a layout and stream it (robot.sim.frame events).',
+    input: z
+      .object({
+        method: Method.default('vls'),
+        layout: z.string().min(1).max(100).default('shift_0.2'),
+        layouts: z.string().max(4096).optional(),
+        seed: seed.default(1),
+        /** Reward spec JSON file; default: written from the layout's scene description. */
+        spec: z.string().max(4096).optional(),
+        particles: z.number().int().min(2).max(64).default(8),
+        /** Pause between chunks so a person can watch. */
+        delayMs: z.number().int().min(0).max(5000).default(0),
+        policy: z.string().max(4096).optional(),
+      })
+      .strict(),
+    output: EpisodeResult,
+    timeoutMs: 120_000,
+  }),
+  defineCommand({
+    name: 'robot.spec',
+    summary: 'Write or check a reward spec: from the layout scene, from a JSON file, or from the configured VLM (schema-checked, never executed).',
+    input: z
+      .object({
+        layout: z.string().min(1).max(100).default('shift_0.2'),
+        layouts: z.string().max(4096).optional(),
+        from: z.enum(['scene', 'json', 'vlm']).default('scene'),
+        file: z.string().max(4096).optional(),
+        instruction: z.string().max(2000).default('Reach the goal without touching any obstacle.'),
+      })
+      .strict(),
+    output: z.object({ spec: RewardSpec, source: z.enum(['scene', 'json', 'vlm']) }),
+    timeoutMs: 120_000,
+  }),
+);
+
+export const events = eventMap(defineEvent('robot.sim.frame', SimFrame));
+
+function formatBench(report: BenchReport): string {
+  const lines: string[] = [];
+  for (const [layout, byMethod] of Object.entries(report.layouts)) {
+    lines.push(layout);
+    for (const [method, stats] of Object.entries(byMethod)) {
+      const ci = `[${(stats.ci95[0] * 100).toFixed(0)}, ${(stats.ci95[1] * 100).toFixed(0)}]`;
+      lines.push(
+        `  ${method.padEnd(15)} success ${(stats.success * 100).toFixed(1).padStart(5)} % ${ci.padEnd(10)} collisions ${(stats.collision_rate * 100).toFixed(1).padStart(5)} %  p50 ${stats.latency_ms_p50.toFixed(2)} ms  p95 ${stats.latency_ms_p95.toFixed(2)} ms  nfe ${stats.nfe.toFixed(0)}`,
+      );
+    }
+  }
+  lines.push(`control rate ${report.hz.toFixed(0)} Hz (slowest method); ${report.seeds.length} seeds × ${report.episodes} episodes; ${report.wall_s.toFixed(0)} s`);
+  return lines.join('\n');
+}

@@ -1,7 +1,143 @@
+import { readFileSync } from 'node:fs';
+import type { Layout, Point, RewardSpec } from '../../../core/commands/robot.ts';
+import { SkillframeError } from '../../../core/errors.ts';
 import type { HandlerTable } from '../dispatcher.ts';
 
 /**
- * Handlers of the robot room. Keep this file thin: import heavy modules lazily inside each
- * handler so the CLI starts fast.
+ * Handlers of the robot steering room. Keep this file thin: heavy modules (onnxruntime, the
+ * samplers, the benchmark) are imported inside each handler so the CLI starts fast.
  */
-export const robotHandlers: HandlerTable = {};
+
+function readText(file: string, field: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SkillframeError('not_found', `input.${field}: cannot read ${JSON.stringify(file)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+async function layoutsFrom(file: string | undefined): Promise<{ layouts: Layout[]; all: Layout[] }> {
+  const reach = await import('../../robot/sim/reach.ts');
+  if (file === undefined) return { layouts: reach.builtinLayouts, all: [...reach.builtinLayouts, reach.validationLayout] };
+  const layouts = reach.parseLayouts(readText(file, 'layouts'), 'layouts');
+  return { layouts, all: layouts };
+}
+
+async function specFor(layout: Layout, file: string | undefined): Promise<RewardSpec> {
+  const spec = await import('../../robot/steer/spec.ts');
+  return file === undefined ? spec.specFromScene(layout) : spec.specFromJson(readText(file, 'spec'), 'spec');
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
+export const robotHandlers: HandlerTable = {
+  'robot.layouts': async (input) => {
+    const reach = await import('../../robot/sim/reach.ts');
+    const { layouts } = await layoutsFrom(input.layouts);
+    return { layouts, validation: reach.validationLayout, training: reach.trainingLayout.name };
+  },
+  'robot.bench': async (input, context) => {
+    const { runBench } = await import('../../../bench/robot-steer.ts');
+    const { layouts } = await layoutsFrom(input.layouts);
+    return runBench({
+      seed: input.seed,
+      seeds: input.seeds,
+      episodes: input.episodes,
+      layouts,
+      particles: input.particles,
+      ...(input.method ? { methods: input.method } : {}),
+      ...(input.policy ? { policyFile: input.policy } : {}),
+      signal: context.signal,
+      onProgress: (fraction, message) => context.progress({ fraction, message }),
+    });
+  },
+  'robot.sim': async (input, context) => {
+    const [{ loadPolicy, defaultPolicyFile }, reach, { runEpisode, defaultMethodSettings }] = await Promise.all([
+      import('../../robot/policy/onnx-policy.ts'),
+      import('../../robot/sim/reach.ts'),
+      import('../../robot/steer/episode.ts'),
+    ]);
+    const { all } = await layoutsFrom(input.layouts);
+    const layout = reach.findLayout(input.layout, all);
+    const needsSpec = input.method !== 'base' && input.method !== 'rts';
+    const spec = needsSpec && input.spec !== undefined ? await specFor(layout, input.spec) : undefined;
+    const network = await loadPolicy(input.policy ?? defaultPolicyFile);
+    try {
+      const toPath = (start: Point, chunk: Float32Array): Point[] => {
+        const path: Point[] = [];
+        let [x, y] = start;
+        for (let index = 0; index < network.info.chunk; index += 1) {
+          x += chunk[2 * index] * network.info.actionScale;
+          y += chunk[2 * index + 1] * network.info.actionScale;
+          path.push([x, y]);
+        }
+        return path;
+      };
+      const latencies: number[] = [];
+      let chunks = 0;
+      const outcome = await runEpisode({
+        network,
+        layout,
+        method: input.method,
+        random: new reach.Random(input.seed),
+        settings: { ...defaultMethodSettings, particles: input.particles },
+        ...(spec ? { spec } : {}),
+        signal: context.signal,
+        onChunk: async (event) => {
+          chunks += 1;
+          const done = reach.episodeOver(event.state);
+          context.emit('robot.sim.frame', {
+            method: input.method,
+            layout,
+            step: event.step,
+            position: event.state.position,
+            particles: event.sample.particles.length > 1 ? event.sample.particles.map((particle) => toPath(event.position, particle)) : [],
+            chosen: toPath(event.position, event.sample.chunk),
+            ...(event.stage ? { stage: event.stage } : {}),
+            injected: event.injected,
+            done,
+            ...(done ? { success: reach.episodeSucceeded(event.state), collided: event.state.collided } : {}),
+          });
+          if (input.delayMs > 0 && !done) await delay(input.delayMs, context.signal);
+        },
+      });
+      latencies.push(...outcome.latencies);
+      latencies.sort((a, b) => a - b);
+      return {
+        method: input.method,
+        layout: layout.name,
+        success: outcome.success,
+        collided: outcome.collided,
+        steps: outcome.steps,
+        path: outcome.path,
+        chunks,
+        latency_ms_p50: latencies[Math.floor(latencies.length / 2)] ?? 0,
+      };
+    } finally {
+      await network.dispose();
+    }
+  },
+  'robot.spec': async (input) => {
+    const reach = await import('../../robot/sim/reach.ts');
+    const { all } = await layoutsFrom(input.layouts);
+    const layout = reach.findLayout(input.layout, all);
+    if (input.from === 'json') {
+      if (input.file === undefined) throw new SkillframeError('bad_input', 'input.file: a JSON spec file is needed with --from json');
+      return { spec: await specFor(layout, input.file), source: 'json' as const };
+    }
+    if (input.from === 'vlm') {
+      // The VLM providers (engine/models) are not in this build yet; say so rather than invent a spec.
+      throw new SkillframeError('unavailable', 'input.from: no vision-language model provider is available in this build (engine/models); use --from scene or --from json');
+    }
+    return { spec: await specFor(layout, undefined), source: 'scene' as const };
+  },
+};

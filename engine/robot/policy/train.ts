@@ -1,0 +1,160 @@
+import onnxProto from 'onnx-proto';
+import type { onnx as OnnxTypes } from 'onnx-proto';
+
+/** onnx-proto is CommonJS: its namespace arrives as the default export. */
+const { onnx } = onnxProto;
+import { SkillframeError } from '../../../core/errors.ts';
+import { chunkDataset, demonstrate } from '../sim/expert.ts';
+import { Random, task, trainingLayout } from '../sim/reach.ts';
+import { Adam, backward, createNetwork, forward, inputSize, type Network, parameterCount, timeFrequencies, writeFeatures } from './network.ts';
+import { alphaBar, type PolicyKind } from './scheme.ts';
+
+export interface TrainOptions {
+  kind?: PolicyKind;
+  steps?: number;
+  batch?: number;
+  hidden?: number;
+  layers?: number;
+  demonstrations?: number;
+  seed?: number;
+  learningRate?: number;
+  signal?: AbortSignal;
+  onProgress?: (step: number, loss: number) => void;
+}
+
+export interface TrainedPolicy {
+  network: Network;
+  kind: PolicyKind;
+  /** Mean loss per block of steps (for checking that it falls). */
+  losses: number[];
+  leftShare: number;
+  samples: number;
+}
+
+/**
+ * Trains the action-chunk policy by behaviour cloning on expert demos of the training layout:
+ * flow matching (velocity target) or DDPM (noise target). Plain TypeScript, no framework.
+ */
+export function trainPolicy(options: TrainOptions = {}): TrainedPolicy {
+  const kind = options.kind ?? 'flow';
+  const steps = options.steps ?? 6000;
+  const batch = options.batch ?? 128;
+  const random = new Random(options.seed ?? 7);
+  const demos = Array.from({ length: options.demonstrations ?? 400 }, () => demonstrate(trainingLayout, random));
+  const leftShare = demos.filter((demo) => demo.side === 'left').length / demos.length;
+  const data = chunkDataset(demos);
+  const action = task.chunk * 2;
+  const shape = { observation: 2, action, hidden: options.hidden ?? 192, layers: options.layers ?? 3 };
+  const network = createNetwork(shape, () => random.next());
+  const optimizer = new Adam([...network.weights, ...network.biases]);
+  const width = inputSize(shape);
+  const features = new Float32Array(batch * width);
+  const target = new Float32Array(batch * action);
+  const noisy = new Float32Array(action);
+  const losses: number[] = [];
+  const block = Math.max(1, Math.floor(steps / 20));
+  let blockLoss = 0;
+  let blockCount = 0;
+  const baseRate = options.learningRate ?? 2e-3;
+  for (let step = 0; step < steps; step += 1) {
+    if (options.signal?.aborted) throw new SkillframeError('aborted', 'training was cancelled');
+    for (let row = 0; row < batch; row += 1) {
+      const sample = Math.floor(random.next() * data.count);
+      const time = random.next();
+      for (let index = 0; index < action; index += 1) {
+        const clean = data.chunks[sample * action + index];
+        const noise = random.normal();
+        if (kind === 'flow') {
+          noisy[index] = (1 - time) * noise + time * clean;
+          target[row * action + index] = clean - noise;
+        } else {
+          const alpha = alphaBar(time);
+          noisy[index] = Math.sqrt(alpha) * clean + Math.sqrt(1 - alpha) * noise;
+          target[row * action + index] = noise;
+        }
+      }
+      writeFeatures(features, row * width, data.observations, sample * 2, noisy, 0, time, shape);
+    }
+    const { output, trace } = forward(network, features, batch);
+    const gradient = new Float32Array(output.length);
+    let loss = 0;
+    for (let index = 0; index < output.length; index += 1) {
+      const difference = output[index] - target[index];
+      loss += difference * difference;
+      gradient[index] = (2 * difference) / output.length;
+    }
+    loss /= output.length;
+    const gradients = backward(network, trace, gradient);
+    const warm = Math.min(1, (step + 1) / 100);
+    const rate = baseRate * warm * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * step) / steps)));
+    optimizer.update([...gradients.weights, ...gradients.biases], rate);
+    blockLoss += loss;
+    blockCount += 1;
+    if (blockCount === block || step === steps - 1) {
+      losses.push(blockLoss / blockCount);
+      options.onProgress?.(step + 1, blockLoss / blockCount);
+      blockLoss = 0;
+      blockCount = 0;
+    }
+  }
+  return { network, kind, losses, leftShare, samples: data.count };
+}
+
+export interface PolicyMetadata {
+  kind: PolicyKind;
+  chunk: number;
+  observation: number;
+  steps: number;
+  actionScale: number;
+}
+
+/** Writes the network as an ONNX graph (opset 13): inputs observation, actions, time → output. */
+export function exportOnnx(network: Network, metadata: PolicyMetadata): Uint8Array {
+  const { shape } = network;
+  const floatTensor = (name: string, dims: number[], values: Float32Array) =>
+    onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) });
+  const valueInfo = (name: string, width: number) =>
+    onnx.ValueInfoProto.create({
+      name,
+      type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimValue: width }] } } },
+    });
+  const node = (opType: string, input: string[], output: string[], attribute: OnnxTypes.IAttributeProto[] = []) =>
+    onnx.NodeProto.create({ opType, input, output, name: output[0], attribute });
+
+  const initializer: OnnxTypes.ITensorProto[] = [floatTensor('frequencies', [1, timeFrequencies.length], Float32Array.from(timeFrequencies))];
+  const nodes: OnnxTypes.INodeProto[] = [
+    node('Mul', ['time', 'frequencies'], ['angle']),
+    node('Sin', ['angle'], ['sine']),
+    node('Cos', ['angle'], ['cosine']),
+    node('Concat', ['observation', 'actions', 'time', 'sine', 'cosine'], ['features'], [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 })]),
+  ];
+  let current = 'features';
+  for (let layer = 0; layer < network.weights.length; layer += 1) {
+    initializer.push(floatTensor(`weight${layer}`, [network.sizes[layer], network.sizes[layer + 1]], network.weights[layer]));
+    initializer.push(floatTensor(`bias${layer}`, [network.sizes[layer + 1]], network.biases[layer]));
+    const last = layer === network.weights.length - 1;
+    nodes.push(node('MatMul', [current, `weight${layer}`], [`product${layer}`]));
+    nodes.push(node('Add', [`product${layer}`, `bias${layer}`], [last ? 'output' : `pre${layer}`]));
+    if (!last) {
+      nodes.push(node('Sigmoid', [`pre${layer}`], [`gate${layer}`]));
+      nodes.push(node('Mul', [`pre${layer}`, `gate${layer}`], [`hidden${layer}`]));
+      current = `hidden${layer}`;
+    }
+  }
+  const graph = onnx.GraphProto.create({
+    name: 'skillframe_action_chunk_policy',
+    node: nodes,
+    initializer,
+    input: [valueInfo('observation', shape.observation), valueInfo('actions', shape.action), valueInfo('time', 1)],
+    output: [valueInfo('output', shape.action)],
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'skillframe',
+    producerVersion: '1',
+    opsetImport: [{ domain: '', version: 13 }],
+    graph,
+    metadataProps: Object.entries({ ...metadata, parameters: parameterCount(network) }).map(([key, value]) => onnx.StringStringEntryProto.create({ key: `skillframe.${key}`, value: String(value) })),
+  });
+  return onnx.ModelProto.encode(model).finish();
+}

@@ -1,0 +1,246 @@
+import type { Point } from '../../../core/commands/robot.ts';
+import type { ChunkNetwork } from '../policy/onnx-policy.ts';
+import type { Scheme } from '../policy/scheme.ts';
+import type { Random } from '../sim/reach.ts';
+import type { CompiledReward } from './reward.ts';
+
+/**
+ * One sampling loop for every method: N particles denoised in one batched network call per step,
+ * optionally guided by a compiled reward (ITPS, VLS), pushed apart (repulsion), resampled
+ * (Feynman–Kac), or started from a retrieved prior at an intermediate time (retrieve-then-steer).
+ */
+export interface Guidance {
+  /** Scale of the reward gradient added to the network output. */
+  scale: number;
+  /** 'early': full scale in the early part of the flow (t < `stop`), then fading linearly to `late` × scale at t = 1; 'constant': the same at every step. */
+  schedule: 'early' | 'constant';
+  stop: number;
+  late: number;
+  /** RMS of the applied per-particle gradient direction (normalized action units): only the direction of dR/da is kept, so terms of very different size stay usable. */
+  norm: number;
+}
+
+export interface SteerSettings {
+  particles: number;
+  guidance?: Guidance;
+  /** Strength of the kernel repulsion between particles (0: none). */
+  repulsion?: number;
+  /** Feynman–Kac resampling when the effective sample size falls below N/2; `temperature` scales reward differences into log-weights. */
+  resample?: { temperature: number };
+  /** How the executed chunk is chosen from the final particles. */
+  pick: 'first' | 'reward' | 'prior';
+}
+
+export interface ChunkRequest {
+  observation: Float32Array;
+  position: Point;
+  random: Random;
+  reward?: CompiledReward;
+  stage?: number;
+  /** Clean chunk to start from at `step` (retrieve-then-steer). */
+  prior?: { chunk: Float32Array; step: number };
+  signal?: AbortSignal;
+}
+
+export interface ChunkSample {
+  /** The chosen chunk, normalized actions (chunk × 2). */
+  chunk: Float32Array;
+  /** Final clean chunk of every particle. */
+  particles: Float32Array[];
+  /** Network evaluations spent (batch rows × steps). */
+  nfe: number;
+  resamples: number;
+}
+
+export async function sampleChunk(network: ChunkNetwork, scheme: Scheme, settings: SteerSettings, request: ChunkRequest): Promise<ChunkSample> {
+  const count = settings.particles;
+  const width = network.info.chunk * 2;
+  const observationWidth = network.info.observation;
+  const observations = new Float32Array(count * observationWidth);
+  for (let particle = 0; particle < count; particle += 1) observations.set(request.observation, particle * observationWidth);
+  let state = new Float32Array(count * width);
+  request.random.fillNormal(state);
+  let firstStep = 0;
+  if (request.prior) {
+    firstStep = Math.max(0, Math.min(scheme.steps - 1, request.prior.step));
+    const noise = state.slice();
+    for (let particle = 0; particle < count; particle += 1) {
+      scheme.noiseTo(request.prior.chunk, noise.subarray(particle * width, (particle + 1) * width), firstStep, state.subarray(particle * width, (particle + 1) * width));
+    }
+  }
+  const times = new Float32Array(count);
+  const clean = new Float32Array(count * width);
+  const gradient = new Float32Array(count * width);
+  const repulsion = new Float32Array(count * width);
+  let next = new Float32Array(count * width);
+  const rewards = new Float64Array(count);
+  const previousRewards = new Float64Array(count).fill(Number.NaN);
+  const logWeights = new Float64Array(count);
+  let nfe = 0;
+  let resamples = 0;
+  const guided = settings.guidance && request.reward;
+  for (let step = firstStep; step < scheme.steps; step += 1) {
+    if (request.signal?.aborted) throw request.signal.reason;
+    times.fill(scheme.time(step));
+    const output = (await network.evaluate(observations, state, times, count)).slice();
+    nfe += count;
+    if (guided || settings.repulsion || settings.resample) {
+      for (let particle = 0; particle < count; particle += 1) {
+        const slice = (array: Float32Array) => array.subarray(particle * width, (particle + 1) * width);
+        scheme.clean(slice(state), slice(output), step, slice(clean));
+      }
+    }
+    if (request.reward && (guided || settings.resample)) {
+      gradient.fill(0);
+      for (let particle = 0; particle < count; particle += 1) {
+        rewards[particle] = request.reward.evaluate(clean, particle * width, request.position, request.stage ?? 0, gradient, particle * width);
+      }
+    }
+    if (settings.resample && request.reward) {
+      // Potentials G_k = exp(λ (R_k − R_{k−1})) telescope to exp(λ R_final): the particle system targets p(a) · exp(λ R(a)).
+      for (let particle = 0; particle < count; particle += 1) {
+        const gain = Number.isNaN(previousRewards[particle]) ? rewards[particle] : rewards[particle] - previousRewards[particle];
+        logWeights[particle] += settings.resample.temperature * gain;
+        previousRewards[particle] = rewards[particle];
+      }
+      if (step + 1 < scheme.steps && effectiveSampleSize(logWeights) < count / 2) {
+        const picks = systematicResample(logWeights, request.random.next());
+        const copy = state.slice();
+        const copiedOutput = output.slice();
+        const copiedGradient = gradient.slice();
+        const copiedRewards = rewards.slice();
+        for (let particle = 0; particle < count; particle += 1) {
+          const source = picks[particle];
+          state.set(copy.subarray(source * width, (source + 1) * width), particle * width);
+          output.set(copiedOutput.subarray(source * width, (source + 1) * width), particle * width);
+          gradient.set(copiedGradient.subarray(source * width, (source + 1) * width), particle * width);
+          rewards[particle] = copiedRewards[source];
+          previousRewards[particle] = copiedRewards[source];
+        }
+        logWeights.fill(0);
+        resamples += 1;
+      }
+    }
+    if (guided && settings.guidance) {
+      const scale = guidanceScale(settings.guidance, scheme.time(step));
+      if (scale > 0) {
+        for (let particle = 0; particle < count; particle += 1) {
+          const slice = gradient.subarray(particle * width, (particle + 1) * width);
+          normalizeRms(slice, settings.guidance.norm);
+          scheme.guide(output.subarray(particle * width, (particle + 1) * width), slice, step, scale);
+        }
+      }
+    }
+    if (settings.repulsion && count > 1) {
+      kernelRepulsion(state, count, width, repulsion);
+      const fade = 1 - scheme.time(step);
+      for (let particle = 0; particle < count; particle += 1) {
+        scheme.guide(output.subarray(particle * width, (particle + 1) * width), repulsion.subarray(particle * width, (particle + 1) * width), step, settings.repulsion * fade);
+      }
+    }
+    for (let particle = 0; particle < count; particle += 1) {
+      scheme.advance(state.subarray(particle * width, (particle + 1) * width), output.subarray(particle * width, (particle + 1) * width), step, next.subarray(particle * width, (particle + 1) * width));
+    }
+    [state, next] = [next, state];
+  }
+  const particles = Array.from({ length: count }, (_, particle) => state.slice(particle * width, (particle + 1) * width));
+  let chosen = 0;
+  if (settings.pick === 'reward' && request.reward) {
+    let best = -Infinity;
+    for (let particle = 0; particle < count; particle += 1) {
+      const value = request.reward.evaluate(state, particle * width, request.position, request.stage ?? 0);
+      if (value > best) {
+        best = value;
+        chosen = particle;
+      }
+    }
+  } else if (settings.pick === 'prior' && request.prior) {
+    let best = Infinity;
+    for (let particle = 0; particle < count; particle += 1) {
+      let distance = 0;
+      for (let index = 0; index < width; index += 1) distance += (state[particle * width + index] - request.prior.chunk[index]) ** 2;
+      if (distance < best) {
+        best = distance;
+        chosen = particle;
+      }
+    }
+  }
+  return { chunk: particles[chosen], particles, nfe, resamples };
+}
+
+export function guidanceScale(guidance: Guidance, time: number): number {
+  if (guidance.schedule === 'constant' || time <= guidance.stop) return guidance.scale;
+  const fade = (time - guidance.stop) / Math.max(1e-9, 1 - guidance.stop);
+  return guidance.scale * (1 - fade * (1 - guidance.late));
+}
+
+function normalizeRms(values: Float32Array, target: number): void {
+  let sum = 0;
+  for (const value of values) sum += value * value;
+  const rms = Math.sqrt(sum / values.length);
+  // A vanishing gradient means the reward is flat here: leave it (near) zero rather than amplify noise.
+  if (rms < 1e-6) return;
+  const factor = target / rms;
+  for (let index = 0; index < values.length; index += 1) values[index] *= factor;
+}
+
+export function effectiveSampleSize(logWeights: ArrayLike<number>): number {
+  let max = -Infinity;
+  for (let index = 0; index < logWeights.length; index += 1) max = Math.max(max, logWeights[index]);
+  let sum = 0;
+  let squares = 0;
+  for (let index = 0; index < logWeights.length; index += 1) {
+    const weight = Math.exp(logWeights[index] - max);
+    sum += weight;
+    squares += weight * weight;
+  }
+  return squares > 0 ? (sum * sum) / squares : 0;
+}
+
+/** Systematic resampling: one uniform draw, N evenly spaced pointers into the weight CDF. */
+export function systematicResample(logWeights: ArrayLike<number>, uniform: number): number[] {
+  const count = logWeights.length;
+  let max = -Infinity;
+  for (let index = 0; index < count; index += 1) max = Math.max(max, logWeights[index]);
+  const weights = Array.from({ length: count }, (_, index) => Math.exp(logWeights[index] - max));
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
+  const picks: number[] = [];
+  let cumulative = weights[0] / total;
+  let source = 0;
+  for (let particle = 0; particle < count; particle += 1) {
+    const pointer = (particle + uniform) / count;
+    while (pointer > cumulative && source < count - 1) {
+      source += 1;
+      cumulative += weights[source] / total;
+    }
+    picks.push(source);
+  }
+  return picks;
+}
+
+/** SVGD-style repulsion with an RBF kernel and the median bandwidth: pushes particles apart. */
+export function kernelRepulsion(state: Float32Array, count: number, width: number, into: Float32Array): void {
+  into.fill(0);
+  const distances = new Float64Array(count * count);
+  const values: number[] = [];
+  for (let a = 0; a < count; a += 1) {
+    for (let b = a + 1; b < count; b += 1) {
+      let sum = 0;
+      for (let index = 0; index < width; index += 1) sum += (state[a * width + index] - state[b * width + index]) ** 2;
+      distances[a * count + b] = sum;
+      distances[b * count + a] = sum;
+      values.push(sum);
+    }
+  }
+  values.sort((x, y) => x - y);
+  const median = values[Math.floor(values.length / 2)] ?? 1;
+  const bandwidth = Math.max(1e-6, median / Math.log(count + 1));
+  for (let a = 0; a < count; a += 1) {
+    for (let b = 0; b < count; b += 1) {
+      if (a === b) continue;
+      const kernel = Math.exp(-distances[a * count + b] / bandwidth);
+      const factor = (2 * kernel) / bandwidth / count;
+      for (let index = 0; index < width; index += 1) into[a * width + index] += factor * (state[a * width + index] - state[b * width + index]);
+    }
+  }
+}
