@@ -33,7 +33,8 @@ export function auditSource(source: string): AuditReport {
 export function auditLoaded(loaded: LoadedPackage, source: string): AuditReport {
   const findings: AuditFinding[] = [];
   const add = (code: AuditFindingCode, message: string, file?: string, severity: 'refuse' | 'warn' = 'refuse') => {
-    if (findings.length >= 200) return;
+    // A flood of one code (400 bad images) would bury the rest; ten of a kind say enough.
+    if (findings.length >= 200 || findings.filter((finding) => finding.code === code).length >= 10) return;
     findings.push({ code, severity, message: message.slice(0, 1000), ...(file === undefined ? {} : { file: file.slice(0, 300) }) });
   };
   for (const problem of loaded.problems) add(problem.code, problem.message, problem.file);
