@@ -93,6 +93,7 @@ export const eventKinds = [
   'wait', // an explicit pause the person (or script) made; `ms` says how long
   'navigate', // web: the page's URL changed
   'focus', // the active window (X11) or page (web) changed
+  'select', // web: an option chosen in a <select>; `value` is the option's text
 ] as const;
 export const EventKind = z.enum(eventKinds);
 export type EventKind = z.infer<typeof EventKind>;

@@ -15,7 +15,7 @@ import { redactDeep, type RedactionPattern } from './privacy.ts';
  */
 
 export interface Observation {
-  kind: 'click' | 'right_click' | 'middle_click' | 'double_click' | 'char' | 'value' | 'key' | 'scroll' | 'drag' | 'navigate' | 'focus';
+  kind: 'click' | 'right_click' | 'middle_click' | 'double_click' | 'char' | 'value' | 'key' | 'scroll' | 'drag' | 'navigate' | 'focus' | 'select';
   at: number;
   pointer?: Point;
   pointerEnd?: Point;
@@ -188,6 +188,19 @@ export class RecordingSession {
       pending.lastAt = next.at;
       return true;
     }
+    if (next.kind === 'navigate' && current.kind !== 'navigate' && next.at - pending.lastAt <= 3000) {
+      // A navigation right after an action is that action's effect, seen in its `after` frame and url.
+      pending.lastAt = next.at;
+      return true;
+    }
+    if (current.kind === 'click' && next.kind === 'select' && sameTarget) {
+      // Picking from a native <select> by mouse: the click that opened it becomes the choice.
+      current.kind = 'select';
+      current.value = next.value;
+      current.target = next.target ?? current.target;
+      pending.lastAt = next.at;
+      return true;
+    }
     if (current.kind === 'scroll' && next.kind === 'scroll' && next.at - pending.lastAt <= 700) {
       current.scroll = { dx: (current.scroll?.dx ?? 0) + (next.scroll?.dx ?? 0), dy: (current.scroll?.dy ?? 0) + (next.scroll?.dy ?? 0) };
       pending.lastAt = next.at;
@@ -262,6 +275,7 @@ export class RecordingSession {
       draft.pointerInWindow = round({ x: observation.pointer.x - observation.window.geometry.x, y: observation.pointer.y - observation.window.geometry.y });
     }
     if (observation.button) draft.button = observation.button;
+    if (kind === 'select' && !masked && observation.value !== undefined) draft.value = observation.value;
     if (kind === 'type' && !masked) {
       if (observation.text !== undefined) draft.text = observation.text;
       if (observation.value !== undefined) draft.value = observation.value;

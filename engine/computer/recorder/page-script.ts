@@ -1,0 +1,254 @@
+/**
+ * The listeners injected into every page of a web recording (as source text: the function never
+ * runs in Node, and a string keeps bundler helpers out of the page).
+ *
+ * They report trusted input only (a person's, or Playwright's CDP input standing in for one;
+ * never events the page script fabricates), each with a description of the element it hit:
+ * role and accessible name first, then test id, text and a unique CSS path, plus which of those
+ * is unique in the page right now. Text typed into password fields never leaves the page.
+ */
+export const bindingName = '__skillframeRecord';
+
+export const pageScript = String.raw`
+(() => {
+  if (window.__skillframeListening) return;
+  window.__skillframeListening = true;
+  const send = (message) => {
+    try { window.${bindingName}(message); } catch (error) { /* binding gone: the page is closing */ }
+  };
+  let nextKey = 1;
+  const keys = new WeakMap();
+  const keyOf = (element) => {
+    if (!keys.has(element)) keys.set(element, nextKey++);
+    return 'dom:' + keys.get(element);
+  };
+  const clean = (text, max) => (text || '').replace(/\s+/g, ' ').trim().slice(0, max || 120);
+
+  const inputRoles = { button: 'button', submit: 'button', reset: 'button', image: 'button', checkbox: 'checkbox', radio: 'radio', range: 'slider', number: 'spinbutton', search: 'searchbox', email: 'textbox', tel: 'textbox', text: 'textbox', url: 'textbox', password: 'textbox' };
+  const roleOf = (element) => {
+    const explicit = element.getAttribute('role');
+    if (explicit) return explicit.split(/\s+/)[0];
+    const tag = element.tagName.toLowerCase();
+    if (tag === 'button') return 'button';
+    if (tag === 'a' && element.hasAttribute('href')) return 'link';
+    if (tag === 'input') return inputRoles[(element.getAttribute('type') || 'text').toLowerCase()] || 'textbox';
+    if (tag === 'textarea') return 'textbox';
+    if (tag === 'select') return element.multiple || element.size > 1 ? 'listbox' : 'combobox';
+    if (tag === 'option') return 'option';
+    if (/^h[1-6]$/.test(tag)) return 'heading';
+    if (tag === 'img') return 'img';
+    if (tag === 'li') return 'listitem';
+    if (tag === 'td') return 'cell';
+    if (tag === 'th') return 'columnheader';
+    if (tag === 'tr') return 'row';
+    if (tag === 'table') return 'table';
+    if (tag === 'dialog') return 'dialog';
+    if (tag === 'summary') return 'button';
+    if (tag === 'nav') return 'navigation';
+    if (tag === 'form') return 'form';
+    return undefined;
+  };
+  const labelText = (element) => {
+    if (element.labels && element.labels.length) return clean(Array.from(element.labels).map((label) => label.innerText).join(' '));
+    return undefined;
+  };
+  const nameOf = (element) => {
+    const labelledBy = element.getAttribute('aria-labelledby');
+    if (labelledBy) {
+      const text = labelledBy.split(/\s+/).map((id) => document.getElementById(id)).filter(Boolean).map((node) => node.innerText || node.textContent).join(' ');
+      if (clean(text)) return clean(text);
+    }
+    const aria = element.getAttribute('aria-label');
+    if (aria && clean(aria)) return clean(aria);
+    const tag = element.tagName.toLowerCase();
+    if (tag === 'input' || tag === 'textarea' || tag === 'select') {
+      const type = (element.getAttribute('type') || '').toLowerCase();
+      if (type === 'submit' || type === 'button' || type === 'reset') return clean(element.value) || (type === 'submit' ? 'Submit' : undefined);
+      return labelText(element) || clean(element.getAttribute('title')) || clean(element.getAttribute('placeholder')) || undefined;
+    }
+    if (tag === 'img') return clean(element.getAttribute('alt')) || undefined;
+    const role = roleOf(element);
+    const fromContent = ['button', 'link', 'menuitem', 'menuitemcheckbox', 'menuitemradio', 'tab', 'option', 'heading', 'cell', 'columnheader', 'rowheader', 'checkbox', 'radio', 'switch', 'treeitem', 'listitem', 'row'];
+    if (role && fromContent.includes(role)) return clean(element.innerText || element.textContent) || clean(element.getAttribute('title')) || undefined;
+    if (role === 'dialog' || role === 'alertdialog') {
+      const heading = element.querySelector('h1, h2, h3, [role=heading]');
+      return heading ? clean(heading.innerText) : undefined;
+    }
+    return clean(element.getAttribute('title')) || undefined;
+  };
+  const visible = (element) => {
+    const rect = element.getBoundingClientRect();
+    if (rect.width === 0 && rect.height === 0) return false;
+    const style = getComputedStyle(element);
+    return style.visibility !== 'hidden' && style.display !== 'none';
+  };
+  const cssEscape = (value) => (window.CSS && CSS.escape ? CSS.escape(value) : value.replace(/[^\w-]/g, '\\$&'));
+  const unique = (selector) => {
+    try { return document.querySelectorAll(selector).length === 1; } catch (error) { return false; }
+  };
+  const cssOf = (element) => {
+    if (element.id && unique('#' + cssEscape(element.id))) return '#' + cssEscape(element.id);
+    const testId = element.getAttribute('data-testid');
+    if (testId && unique('[data-testid="' + testId.replace(/"/g, '\\"') + '"]')) return '[data-testid="' + testId.replace(/"/g, '\\"') + '"]';
+    const parts = [];
+    let node = element;
+    while (node && node.nodeType === 1 && node !== document.documentElement) {
+      let part = node.tagName.toLowerCase();
+      if (node.id) {
+        parts.unshift('#' + cssEscape(node.id) + (parts.length ? '' : ''));
+        const candidate = parts.join(' > ');
+        if (unique(candidate)) return candidate;
+        parts.shift();
+      }
+      const name = node.getAttribute('name');
+      if (name && ['input', 'select', 'textarea', 'button'].includes(part)) part += '[name="' + name.replace(/"/g, '\\"') + '"]';
+      const parent = node.parentElement;
+      if (parent) {
+        const same = Array.from(parent.children).filter((child) => child.tagName === node.tagName);
+        if (same.length > 1) part += ':nth-of-type(' + (same.indexOf(node) + 1) + ')';
+      }
+      parts.unshift(part);
+      const candidate = parts.join(' > ');
+      if (unique(candidate)) return candidate;
+      node = parent;
+    }
+    return parts.join(' > ');
+  };
+  const countRoleName = (role, name) => {
+    if (!role || !name) return 0;
+    let count = 0;
+    const all = document.querySelectorAll('*');
+    for (let index = 0; index < all.length && index < 8000; index++) {
+      const element = all[index];
+      if (roleOf(element) === role && nameOf(element) === name && visible(element)) count++;
+    }
+    return count;
+  };
+  const countText = (text) => {
+    if (!text) return 0;
+    let count = 0;
+    const all = document.querySelectorAll('body *');
+    for (let index = 0; index < all.length && index < 8000; index++) {
+      const element = all[index];
+      // Innermost elements whose own text is exactly this.
+      if (clean(element.innerText) === text && !Array.from(element.children).some((child) => clean(child.innerText) === text)) count++;
+    }
+    return count;
+  };
+  const quote = (text) => JSON.stringify(text).replace(/^"|"$/g, '').replace(/'/g, "\\'");
+  const isPassword = (element) => Boolean(element && element.tagName === 'INPUT' && ((element.type || '').toLowerCase() === 'password' || /password/i.test(element.getAttribute('autocomplete') || '')));
+  const describe = (element) => {
+    const rect = element.getBoundingClientRect();
+    const target = { tag: element.tagName.toLowerCase(), box: { x: rect.x, y: rect.y, width: rect.width, height: rect.height } };
+    const role = roleOf(element);
+    const name = nameOf(element);
+    const testId = element.getAttribute('data-testid') || element.getAttribute('data-test-id') || element.getAttribute('data-test') || undefined;
+    const text = isPassword(element) ? undefined : clean(element.innerText || '', 80) || undefined;
+    if (role) target.role = role;
+    if (name) target.name = name;
+    if (testId) target.testId = testId;
+    if (text) target.text = text;
+    if (element.id) target.elementId = element.id;
+    if (element.tagName === 'INPUT') target.inputType = (element.getAttribute('type') || 'text').toLowerCase();
+    const label = labelText(element);
+    if (label) target.label = label;
+    const placeholder = element.getAttribute('placeholder');
+    if (placeholder) target.placeholder = clean(placeholder);
+    if (element.tagName === 'A' && element.getAttribute('href')) target.href = element.getAttribute('href');
+    target.css = cssOf(element);
+    if (role && name && countRoleName(role, name) === 1) {
+      target.strategy = 'role';
+      target.locator = "getByRole('" + role + "', { name: '" + quote(name) + "', exact: true })";
+    } else if (testId && unique('[data-testid="' + testId.replace(/"/g, '\\"') + '"]')) {
+      target.strategy = 'testId';
+      target.locator = "getByTestId('" + quote(testId) + "')";
+    } else if (text && text.length <= 60 && countText(text) === 1) {
+      target.strategy = 'text';
+      target.locator = "getByText('" + quote(text) + "', { exact: true })";
+    } else if (target.css && unique(target.css)) {
+      target.strategy = 'css';
+      target.locator = "locator('" + quote(target.css) + "')";
+    } else {
+      target.strategy = 'position';
+    }
+    return target;
+  };
+  const interactiveSelector = 'button, a[href], input, select, textarea, summary, option, [role=button], [role=link], [role=menuitem], [role=menuitemcheckbox], [role=menuitemradio], [role=tab], [role=option], [role=checkbox], [role=radio], [role=switch], [role=treeitem], [role=gridcell], [role=cell], [role=row], [role=listitem], [contenteditable=true], label, td, th, li, [onclick], [tabindex], [data-testid]';
+  const interactive = (node) => {
+    const element = node && node.nodeType === 1 ? node : node && node.parentElement;
+    if (!element) return document.body;
+    return element.closest(interactiveSelector) || element;
+  };
+  const pointer = (type, event) => {
+    if (!event.isTrusted) return;
+    const element = interactive(event.target);
+    send({ kind: type, x: event.clientX, y: event.clientY, target: describe(element), targetKey: keyOf(element) });
+  };
+  // detail 0: a click the browser made for a key (Enter submitting a form, Space on a button); the key is recorded.
+  document.addEventListener('click', (event) => { if (event.button === 0 && event.detail > 0) pointer('click', event); }, true);
+  document.addEventListener('dblclick', (event) => pointer('double_click', event), true);
+  document.addEventListener('contextmenu', (event) => pointer('right_click', event), true);
+  document.addEventListener('auxclick', (event) => { if (event.button === 1) pointer('middle_click', event); }, true);
+
+  const modifierKeys = ['Control', 'Alt', 'Shift', 'Meta', 'CapsLock', 'NumLock', 'AltGraph', 'Dead', 'Unidentified'];
+  const keyNames = { ' ': 'Space', Esc: 'Escape', Left: 'ArrowLeft', Right: 'ArrowRight', Up: 'ArrowUp', Down: 'ArrowDown', Del: 'Delete' };
+  document.addEventListener('keydown', (event) => {
+    if (!event.isTrusted || event.isComposing || modifierKeys.includes(event.key)) return;
+    let element = document.activeElement || document.body;
+    while (element && element.shadowRoot && element.shadowRoot.activeElement) element = element.shadowRoot.activeElement;
+    const chorded = event.ctrlKey || event.metaKey || (event.altKey && !event.getModifierState('AltGraph'));
+    const masked = isPassword(element);
+    if (event.key.length === 1 && !chorded) {
+      send({ kind: 'char', text: masked ? undefined : event.key, masked, target: describe(element), targetKey: keyOf(element) });
+      return;
+    }
+    let key = keyNames[event.key] || event.key;
+    if (key.length === 1) key = key.toLowerCase();
+    const parts = [];
+    if (event.ctrlKey) parts.push('ctrl');
+    if (event.altKey) parts.push('alt');
+    if (event.shiftKey) parts.push('shift');
+    if (event.metaKey) parts.push('meta');
+    parts.push(key);
+    send({ kind: 'key', key: parts.join('+'), masked, target: describe(element), targetKey: keyOf(element) });
+  }, true);
+  document.addEventListener('input', (event) => {
+    if (!event.isTrusted) return;
+    const element = event.target;
+    if (!element || element.nodeType !== 1) return;
+    const masked = isPassword(element);
+    const value = 'value' in element ? String(element.value) : clean(element.innerText, 2000);
+    send({ kind: 'value', value: masked ? undefined : value.slice(0, 2000), masked, targetKey: keyOf(element) });
+  }, true);
+  document.addEventListener('change', (event) => {
+    if (!event.isTrusted) return;
+    const element = event.target;
+    if (!element || element.tagName !== 'SELECT') return;
+    send({ kind: 'select', value: clean(element.options[element.selectedIndex] ? element.options[element.selectedIndex].text : element.value), target: describe(element), targetKey: keyOf(element) });
+  }, true);
+  let wheel = undefined;
+  document.addEventListener('wheel', (event) => {
+    if (!event.isTrusted) return;
+    const unit = event.deltaMode === 1 ? 40 : event.deltaMode === 2 ? window.innerHeight : 1;
+    send({ kind: 'scroll', x: event.clientX, y: event.clientY, dx: event.deltaX * unit, dy: event.deltaY * unit, target: describe(interactive(event.target)) });
+  }, { capture: true, passive: true });
+
+  /** For frames: where password fields are, and what they hold (so no stored text can contain it). */
+  window.__skillframePrivacy = () => {
+    const boxes = [];
+    const secrets = [];
+    for (const element of document.querySelectorAll('input')) {
+      if (!isPassword(element)) continue;
+      if (element.value) secrets.push(element.value);
+      if (!visible(element)) continue;
+      const rect = element.getBoundingClientRect();
+      boxes.push({ x: rect.x, y: rect.y, width: rect.width, height: rect.height });
+    }
+    for (const element of document.querySelectorAll('[data-skillframe-mask]')) {
+      const rect = element.getBoundingClientRect();
+      boxes.push({ x: rect.x, y: rect.y, width: rect.width, height: rect.height });
+    }
+    return { boxes, secrets };
+  };
+})();
+`;
