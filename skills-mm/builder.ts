@@ -260,7 +260,8 @@ export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
       const gap = draft.events[0].t - previous.events[previous.events.length - 1].t;
       if (gap > waitGapMs && previous.after && draft.before && previous.after !== draft.before) {
         const [a, b] = [await frame(previous.after), await frame(draft.before)];
-        if (a && b && hammingDistance(a.hash, b.hash) > 2) withWaits.push({ action: 'wait', events: [draft.events[0]], ms: Math.min(10_000, Math.round(gap / 100) * 100), before: previous.after, after: draft.before, url: draft.url });
+        const changedMeanwhile = a && b && a.rgba.width === b.rgba.width && a.rgba.height === b.rgba.height && frameDifference(a.rgba, b.rgba).boxes.length > 0;
+        if (changedMeanwhile) withWaits.push({ action: 'wait', events: [draft.events[0]], ms: Math.min(10_000, Math.round(gap / 100) * 100), before: previous.after, after: draft.before, url: draft.url });
       }
     }
     withWaits.push(draft);

@@ -16,11 +16,14 @@ export function tokenize(text: string): string[] {
 
 /** A light stemmer: plural and -ing/-ed endings, enough for "saving"/"saves"/"save" to meet. */
 function stem(token: string): string {
-  if (token.length > 5 && token.endsWith('ing')) return token.slice(0, -3);
-  if (token.length > 4 && token.endsWith('ed')) return token.slice(0, -2);
-  if (token.length > 4 && token.endsWith('es')) return token.slice(0, -2);
-  if (token.length > 3 && token.endsWith('s') && !token.endsWith('ss')) return token.slice(0, -1);
-  return token;
+  let word = token;
+  if (word.length > 5 && word.endsWith('ing')) word = word.slice(0, -3);
+  else if (word.length > 4 && word.endsWith('ed')) word = word.slice(0, -2);
+  else if (word.length > 4 && word.endsWith('es')) word = word.slice(0, -2);
+  else if (word.length > 3 && word.endsWith('s') && !word.endsWith('ss')) word = word.slice(0, -1);
+  // A final e goes too, so save / saves / saving / saved all meet at "sav".
+  if (word.length > 3 && word.endsWith('e')) word = word.slice(0, -1);
+  return word;
 }
 
 export interface SearchDocument {
