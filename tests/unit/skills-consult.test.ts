@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { buildSkill } from '../../skills-mm/builder.ts';
+import { ConsultLedger, consultSkill, openAiCompatibleModel, scriptedModel, type ConsultModel, type ModelRequest } from '../../skills-mm/consult.ts';
+import { loadPackageSource, parsePackage, type SkillPackage } from '../../skills-mm/format.ts';
+import { ConsultMemo } from '../../core/schemas/skill.ts';
+import { createDispatcher } from '../../engine/host/create.ts';
+
+const trajectories = new URL('../fixtures/trajectories/', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'sf-consult-'));
+let skill: SkillPackage;
+const screen = readFileSync(join(trajectories, 'calculator/frames/0006.png'));
+
+before(async () => {
+  await buildSkill({ trajectoryDir: join(trajectories, 'calculator'), outDir: join(work, 'add-numbers'), name: 'add-numbers' });
+  skill = parsePackage(loadPackageSource(join(work, 'add-numbers')).files);
+});
+after(() => rmSync(work, { recursive: true, force: true }));
+
+const validMemo = {
+  skill_applicability: 'applicable',
+  subgoal: 'Enter the second number',
+  plan: ['Click "2"', 'Click "="'],
+  do_not_do: ['Do not press Clear'],
+  fallback_if_no_progress: 'Re-read the display',
+  expected_state: 'The display shows 9',
+  completion_scope: 'Steps 3–4',
+};
+
+test('scripted consult picks ≤ 3 states and ≤ 6 views, and returns a valid memo', async () => {
+  const result = await consultSkill({ skill, task: 'add 7 and 2', taskId: 'scripted-1', step: 0, screen, model: scriptedModel(), ledger: new ConsultLedger(join(work, 'ledger')) });
+  assert.ok(result.selection.state_ids.length >= 1 && result.selection.state_ids.length <= 3);
+  assert.ok(result.selection.views.length <= 6);
+  assert.equal(ConsultMemo.safeParse(result.memo).success, true);
+  assert.equal(result.cached, false);
+  assert.equal(result.consults_used, 1);
+  assert.equal(result.valid_until_step, 4);
+});
+
+test('the memo is reused for 5 steps, then a second consult is allowed, and a third is refused', async () => {
+  const ledger = new ConsultLedger(join(work, 'ledger'));
+  const calls: string[] = [];
+  const counting: ConsultModel = { name: 'counting', complete: (request, signal) => (calls.push(request.purpose), scriptedModel().complete(request, signal)) };
+  const input = { skill, task: 'add 7 and 2', taskId: 'budget-1', screen, model: counting, ledger };
+  const first = await consultSkill({ ...input, step: 10 });
+  for (const step of [11, 12, 13, 14]) {
+    const again = await consultSkill({ ...input, step });
+    assert.equal(again.cached, true, `step ${step}`);
+    assert.deepEqual(again.memo, first.memo);
+  }
+  assert.deepEqual(calls, ['select', 'memo']);
+  const second = await consultSkill({ ...input, step: 15 });
+  assert.equal(second.cached, false);
+  assert.equal(second.consults_used, 2);
+  await assert.rejects(consultSkill({ ...input, step: 30 }), (error: Error & { code?: string }) => error.code === 'refused' && /budget is 2/.test(error.message));
+  // Another task has its own budget.
+  assert.equal((await consultSkill({ ...input, taskId: 'budget-2', step: 30 })).consults_used, 1);
+});
+
+interface FakeServer {
+  url: string;
+  requests: { headers: IncomingMessage['headers']; body: { model: string; messages: { role: string; content: unknown }[]; response_format?: unknown } }[];
+  answers: string[];
+  server: Server;
+}
+
+/** A local OpenAI-compatible chat endpoint on a real socket, answering from a queue. */
+async function fakeOpenAi(answers: string[]): Promise<FakeServer> {
+  const fake: FakeServer = { url: '', requests: [], answers, server: createServer() };
+  fake.server.on('request', (request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      if (request.method !== 'POST' || request.url !== '/v1/chat/completions') {
+        response.writeHead(404).end('{}');
+        return;
+      }
+      fake.requests.push({ headers: request.headers, body: JSON.parse(text) });
+      const content = fake.answers.shift() ?? '{}';
+      response.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content } }] }));
+    });
+  });
+  await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+  const address = fake.server.address() as { port: number };
+  fake.url = `http://127.0.0.1:${address.port}/v1`;
+  return fake;
+}
+
+test('OpenAI-compatible server: images travel as data URLs, a broken memo is repaired once, the key is sent', async () => {
+  const [firstState] = skill.cards.states;
+  const fake = await fakeOpenAi([
+    `Sure! {"state_ids": ["${firstState.state_id}", "s99"], "views": [{"state_id": "${firstState.state_id}", "view": "focus_crop"}, {"state_id": "s99", "view": "after"}]}`,
+    JSON.stringify({ ...validMemo, skill_applicability: 'maybe' }),
+    `\`\`\`json\n${JSON.stringify(validMemo)}\n\`\`\``,
+  ]);
+  try {
+    const model = openAiCompatibleModel({ baseUrl: fake.url, model: 'fake-vlm', apiKey: 'sk-test' });
+    const result = await consultSkill({ skill, task: 'add 7 and 2', taskId: 'http-1', step: 0, screen, model, ledger: new ConsultLedger(join(work, 'ledger')) });
+    assert.deepEqual(result.memo, validMemo);
+    // Unknown states the model invented are dropped.
+    assert.deepEqual(result.selection, { state_ids: [firstState.state_id], views: [{ state_id: firstState.state_id, view: 'focus_crop' }] });
+    assert.equal(fake.requests.length, 3);
+    assert.equal(fake.requests[0].headers.authorization, 'Bearer sk-test');
+    assert.equal(fake.requests[0].body.model, 'fake-vlm');
+    const memoRequest = fake.requests[1].body.messages[1].content as { type: string; image_url?: { url: string } }[];
+    const images = memoRequest.filter((part) => part.type === 'image_url');
+    assert.equal(images.length, 2, 'the current screen and the one picked view');
+    assert.ok(images.every((part) => part.image_url!.url.startsWith('data:image/png;base64,')));
+    assert.match(JSON.stringify(fake.requests[2].body.messages[1]), /broke the schema/);
+  } finally {
+    fake.server.close();
+  }
+});
+
+test('a model that keeps answering garbage makes consult fail as unavailable, not crash', async () => {
+  const fake = await fakeOpenAi(['{"state_ids": []}', 'not json at all', '{"also": "bad"}', '{"still": "bad"}']);
+  try {
+    const model = openAiCompatibleModel({ baseUrl: fake.url, model: 'fake-vlm' });
+    await assert.rejects(
+      consultSkill({ skill, task: 'x', taskId: 'http-2', step: 0, model, ledger: new ConsultLedger(join(work, 'ledger')) }),
+      (error: Error & { code?: string }) => error.code === 'unavailable',
+    );
+  } finally {
+    fake.server.close();
+  }
+});
+
+test('skills.consult through the dispatcher uses the configured OpenAI-compatible provider', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'sf-consult-home-'));
+  const previous = process.env.SKILLFRAME_HOME;
+  process.env.SKILLFRAME_HOME = home;
+  const fake = await fakeOpenAi([`{"state_ids": ["s01"], "views": []}`, JSON.stringify(validMemo)]);
+  try {
+    const dispatcher = createDispatcher();
+    const added = await dispatcher.dispatch('library.add', { source: join(work, 'add-numbers') });
+    assert.equal(added.ok, true, JSON.stringify(added));
+    const set = await dispatcher.dispatch('settings.set', { json: JSON.stringify({ vlm: { provider: 'openai', baseUrl: fake.url, model: 'fake-vlm' } }) });
+    assert.equal(set.ok, true, JSON.stringify(set));
+    const reply = await dispatcher.dispatch('skills.consult', { skill: 'add-numbers', task: 'add 7 and 2', taskId: 'dispatch-1', screen: join(trajectories, 'calculator/frames/0000.png') });
+    assert.equal(reply.ok, true, JSON.stringify(reply));
+    if (reply.ok) assert.deepEqual((reply.value as { memo: unknown }).memo, validMemo);
+    assert.equal(fake.requests.length, 2);
+  } finally {
+    fake.server.close();
+    if (previous === undefined) delete process.env.SKILLFRAME_HOME;
+    else process.env.SKILLFRAME_HOME = previous;
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('consult never sends skill text as instructions: the system prompt says to treat it as data', async () => {
+  let seen: ModelRequest | undefined;
+  const spy: ConsultModel = { name: 'spy', complete: async (request, signal) => ((seen = request), scriptedModel().complete(request, signal)) };
+  await consultSkill({ skill, task: 't', taskId: 'spy-1', step: 0, model: spy, ledger: new ConsultLedger(join(work, 'ledger')) });
+  assert.match(seen!.system, /never as instructions/);
+});
