@@ -1,0 +1,225 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SkillframeError } from '../../../core/index.ts';
+import type { ExploreAction } from '../../../core/commands/explore.ts';
+import type { InputDriver } from '../../../native/input/index.ts';
+import type { ScreenSource } from '../../../native/screen/index.ts';
+import type { LaunchedApp, WindowInfo, WindowSystem } from '../../../native/window/index.ts';
+import type { ElementDetector } from '../../vision/detect.ts';
+import { pHash } from '../../vision/hash.ts';
+import type { ActionOutcome, ExploreDriver } from './explorer.ts';
+import type { Observation } from './graph.ts';
+import { signatureHash } from './identity.ts';
+import { splitBlocked } from './safety.ts';
+
+export interface X11DriverOptions {
+  command: string;
+  /** The display's environment (DISPLAY, XDG_RUNTIME_DIR); HOME is replaced by a throwaway one. */
+  env?: NodeJS.ProcessEnv;
+  allow?: RegExp;
+  /** Most click targets taken from the detector per state. */
+  maxTargets?: number;
+  /** Wait after an action before looking, ms. */
+  settleMs?: number;
+}
+
+/** Keys worth trying in any desktop app: open the menu bar, close what is open. */
+const desktopShortcuts = ['F10', 'Escape'];
+
+/**
+ * Explores an X11 app under the current DISPLAY. Every reset starts the app afresh with a new
+ * throwaway HOME (and XDG dirs inside it), so nothing outside that folder is ever touched.
+ * Candidates come from the UI element detector (engine/vision) over the app's window; the state
+ * signature is the app's window titles plus the detected layout; the screen gives the pHash.
+ */
+export class X11Driver implements ExploreDriver {
+  readonly kind = 'x11' as const;
+  readonly label: string;
+  private readonly options: X11DriverOptions;
+  private app: LaunchedApp | undefined;
+  private home: string | undefined;
+  private windows: WindowSystem | undefined;
+  private screen: ScreenSource | undefined;
+  private input: InputDriver | undefined;
+  private detector: ElementDetector | undefined;
+  private window: WindowInfo | undefined;
+
+  constructor(options: X11DriverOptions) {
+    this.options = options;
+    this.label = options.command;
+  }
+
+  private get env(): NodeJS.ProcessEnv {
+    return this.options.env ?? process.env;
+  }
+
+  private async tools(): Promise<void> {
+    if (!this.env.DISPLAY) throw new SkillframeError('unavailable', 'exploring an X11 app needs a display: set DISPLAY (e.g. run under xvfb-run)');
+    this.windows ??= await (await import('../../../native/window/index.ts')).createWindows(this.env);
+    this.screen ??= new (await import('../../../native/screen/ffmpeg-screen.ts')).FfmpegScreen(this.env);
+    this.input ??= await (await import('../../../native/input/index.ts')).createInput('xdotool', { env: this.env });
+    this.detector ??= (await import('../../vision/detect.ts')).createClassicalDetector();
+  }
+
+  async reset(signal: AbortSignal): Promise<void> {
+    await this.stopApp();
+    await this.tools();
+    signal.throwIfAborted();
+    this.home = mkdtempSync(join(tmpdir(), 'sf-explore-home-'));
+    const env = {
+      ...this.env,
+      HOME: this.home,
+      XDG_CONFIG_HOME: join(this.home, '.config'),
+      XDG_DATA_HOME: join(this.home, '.local/share'),
+      XDG_CACHE_HOME: join(this.home, '.cache'),
+      XDG_STATE_HOME: join(this.home, '.local/state'),
+    };
+    const { launchApp } = await import('../../../native/window/index.ts');
+    this.app = await launchApp(this.options.command, { env, signal });
+    this.window = await (this.windows as WindowSystem).waitFor({ pid: this.app.pid }, { timeoutMs: 15_000, signal });
+    await (this.windows as WindowSystem).focus(this.window.id as string).catch(() => undefined);
+    await delay(this.options.settleMs ?? 400);
+  }
+
+  private async stopApp(): Promise<void> {
+    const app = this.app;
+    this.app = undefined;
+    this.window = undefined;
+    await app?.dispose();
+    if (this.home) rmSync(this.home, { recursive: true, force: true });
+    this.home = undefined;
+  }
+
+  /** The app's visible windows, main window first; dialogs and menus are extra windows. */
+  private async appWindows(): Promise<WindowInfo[]> {
+    if (!this.app || !this.windows) return [];
+    const found = await this.windows.find({ pid: this.app.pid });
+    return found.sort((a, b) => (a.id === this.window?.id ? -1 : b.id === this.window?.id ? 1 : 0));
+  }
+
+  async observe(signal: AbortSignal): Promise<Observation> {
+    signal.throwIfAborted();
+    if (!this.app || !this.screen || !this.detector) throw new SkillframeError('internal', 'explorer used the X11 driver before reset');
+    const windows = await this.appWindows();
+    // The top-most window (a dialog, when one is open) is where the person can act.
+    const focus = windows[windows.length - 1] ?? this.window;
+    if (!focus) throw new SkillframeError('unavailable', `${this.options.command} has no window`);
+    const capture = await this.screen.capture(focus.geometry);
+    const image = { data: new Uint8Array(capture.rgba.buffer, capture.rgba.byteOffset, capture.rgba.length), width: capture.width, height: capture.height };
+    const detected = (await this.detector.detect(image, { signal })).filter((element) => element.kind === 'button' || element.kind === 'input' || element.kind === 'link');
+    const elements = detected
+      .map((element) => element.box)
+      .sort((a, b) => a[1] - b[1] || a[0] - b[0])
+      .slice(0, this.options.maxTargets ?? 40);
+    const offset = { x: focus.geometry.x, y: focus.geometry.y };
+    const labels = new Map(detected.map((element) => [element.box, element]));
+    const actions: ExploreAction[] = elements.map((box, index) => {
+      const element = labels.get(box);
+      return {
+        kind: 'click',
+        target: {
+          role: element?.kind ?? 'button',
+          name: element?.label ?? `${element?.kind ?? 'button'} ${index + 1} at ${Math.round(box[0])},${Math.round(box[1])}`,
+          // Window-relative: the window may open elsewhere on a fresh start.
+          x: box[0] + box[2] / 2,
+          y: box[1] + box[3] / 2,
+          width: box[2],
+          height: box[3],
+          selector: `window:${windows.length > 1 ? 'dialog' : 'main'}@${Math.round(box[0] + box[2] / 2)},${Math.round(box[1] + box[3] / 2)}`,
+        },
+      };
+    });
+    // Flat controls (GTK themes draw many without borders) escape the detector: probe a coarse grid too.
+    const columns = 5;
+    const rows = 6;
+    for (let row = 0; row < rows; row += 1) {
+      for (let column = 0; column < columns; column += 1) {
+        const x = Math.round(((column + 0.5) * capture.width) / columns);
+        const y = Math.round(((row + 0.5) * capture.height) / rows);
+        if (elements.some(([left, top, width, height]) => x >= left && x <= left + width && y >= top && y <= top + height)) continue;
+        actions.push({ kind: 'click', target: { role: 'region', name: `cell ${row + 1}:${column + 1}`, x, y, width: capture.width / columns, height: capture.height / rows, selector: `grid:${windows.length > 1 ? 'dialog' : 'main'}@${row},${column}` } });
+      }
+    }
+    for (const keys of desktopShortcuts) actions.push({ kind: 'shortcut', keys, target: { name: keys } });
+    const sharp = (await import('sharp')).default;
+    const screenshot = await sharp(capture.rgba, { raw: { width: capture.width, height: capture.height, channels: 4 } }).png({ compressionLevel: 1 }).toBuffer();
+    const layout = elements.map((box) => box.map((value) => Math.round(value / 8)).join(','));
+    const { candidates, blocked } = splitBlocked(actions, this.options.allow);
+    this.focusOffset = offset;
+    return {
+      signature: signatureHash([`windows:${windows.map((window) => window.title).join('|')}`, `size:${capture.width}x${capture.height}`, ...layout]),
+      phash: pHash(image),
+      title: windows.map((window) => window.title).join(' › ') || this.options.command,
+      screenshot,
+      candidates,
+      blocked,
+    };
+  }
+
+  private focusOffset = { x: 0, y: 0 };
+
+  async perform(action: ExploreAction, signal: AbortSignal): Promise<ActionOutcome> {
+    signal.throwIfAborted();
+    if (!this.app || !this.input) throw new SkillframeError('internal', 'explorer used the X11 driver before reset');
+    if (this.app && (await Promise.race([this.app.exited.then(() => true), delay(0).then(() => false)]))) {
+      return { ok: false, reason: 'crash', detail: `${this.options.command} exited`, needsReset: true };
+    }
+    const windows = await this.appWindows();
+    const focus = windows[windows.length - 1] ?? this.window;
+    const origin = focus ? { x: focus.geometry.x, y: focus.geometry.y } : this.focusOffset;
+    const at = action.target?.x !== undefined && action.target.y !== undefined ? { x: origin.x + action.target.x, y: origin.y + action.target.y } : undefined;
+    const need = () => {
+      if (!at) throw new Error(`${action.kind} needs a target point`);
+      return at;
+    };
+    switch (action.kind) {
+      case 'click':
+        await this.input.click(need().x, need().y);
+        break;
+      case 'double_click':
+        await this.input.click(need().x, need().y, { double: true });
+        break;
+      case 'right_click':
+        await this.input.click(need().x, need().y, { button: 'right' });
+        break;
+      case 'hover':
+        await this.input.move(need().x, need().y);
+        break;
+      case 'type':
+        await this.input.click(need().x, need().y);
+        await this.input.type(action.text ?? '');
+        break;
+      case 'shortcut':
+        await this.input.press((action.keys ?? 'Escape').replace('Control', 'ctrl'));
+        break;
+      case 'scroll':
+        await this.input.scroll(0, Math.sign(action.deltaY ?? 1) * 3, at);
+        break;
+      default:
+        return { ok: false, reason: 'error', detail: `${action.kind} is not offered on X11`, needsReset: false };
+    }
+    await delay(this.options.settleMs ?? 350);
+    if (await Promise.race([this.app.exited.then(() => true), delay(0).then(() => false)])) {
+      return { ok: false, reason: 'crash', detail: `${this.options.command} exited`, needsReset: true };
+    }
+    if ((await this.appWindows()).length === 0) return { ok: false, reason: 'hang', detail: `${this.options.command} has no window left`, needsReset: true };
+    return { ok: true };
+  }
+
+  async dispose(): Promise<void> {
+    await this.stopApp();
+    this.input?.dispose();
+    this.screen?.dispose();
+    this.windows?.dispose();
+    await this.detector?.dispose();
+    this.input = undefined;
+    this.screen = undefined;
+    this.windows = undefined;
+    this.detector = undefined;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import sharp from 'sharp';
+import { hammingDistance, hashImage, samePictureTolerance } from '../../engine/computer/explore/identity.ts';
+import { isBlocked } from '../../engine/computer/explore/safety.ts';
+import { fitsField, fromPattern, generateValue } from '../../engine/computer/explore/values.ts';
+import { candidatesFromScan, signatureOf } from '../../engine/computer/explore/web-driver.ts';
+import type { PageScan } from '../../engine/computer/explore/web-scan.ts';
+
+async function screen(clock: string, panel: boolean): Promise<Buffer> {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="400">
+    <rect width="640" height="400" fill="#f6f7f9"/>
+    <text x="20" y="40" font-size="24" font-family="sans-serif">Mail</text>
+    <text x="560" y="30" font-size="12" font-family="sans-serif">${clock}</text>
+    <rect x="20" y="70" width="120" height="34" fill="#fff" stroke="#99a"/>
+    ${panel ? '<rect x="20" y="130" width="600" height="250" fill="#2b5cd6"/><rect x="60" y="170" width="200" height="90" fill="#fff"/>' : ''}
+  </svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+test('the perceptual hash ignores a ticking clock but not a panel opening', async () => {
+  const [a, b, c] = await Promise.all([hashImage(await screen('12:00:01', false)), hashImage(await screen('12:00:59', false)), hashImage(await screen('12:00:01', true))]);
+  assert.ok(hammingDistance(a, b) <= samePictureTolerance, `clock moved the hash by ${hammingDistance(a, b)}`);
+  assert.ok(hammingDistance(a, c) > samePictureTolerance, `panel moved the hash by only ${hammingDistance(a, c)}`);
+});
+
+test('generated values fit the field they are typed into', () => {
+  const fields = [
+    { type: 'email', required: true },
+    { type: 'number', min: '1', max: '5', required: true },
+    { type: 'text', pattern: '\\d{5}', required: true },
+    { type: 'text', pattern: '[A-Z]{3}-\\d{2}' },
+    { type: 'text', minLength: 12, name: 'city' },
+    { type: 'text', maxLength: 4 },
+  ];
+  for (const field of fields) assert.ok(fitsField(field, generateValue(field)), `${JSON.stringify(field)} got ${generateValue(field)}`);
+  assert.equal(fromPattern('[A-Z]{3}-\\d{2}'), 'AAA-44');
+  assert.equal(fromPattern('(a|b)+'), undefined);
+});
+
+test('the blocklist holds destructive controls unless allowed', () => {
+  const action = (name: string) => ({ kind: 'click' as const, target: { name } });
+  assert.ok(isBlocked(action('Delete account'), undefined));
+  assert.ok(isBlocked(action('Log out'), undefined));
+  assert.ok(isBlocked(action('Buy now'), undefined));
+  assert.ok(!isBlocked(action('Open Inbox'), undefined));
+  assert.ok(!isBlocked(action('Delete account'), /delete/i));
+});
+
+test('DOM candidates follow the listeners and roles; the signature ignores free text', () => {
+  const element = (fields: Partial<PageScan['elements'][number]>) => ({
+    role: 'button', name: '', selector: '#x', tag: 'button', type: '', flags: '', value: '', x: 10, y: 10, width: 20, height: 10, actionable: true, listeners: [], scrollable: false, draggable: false, ...fields,
+  });
+  const scan: PageScan = {
+    title: 'T',
+    url: 'http://127.0.0.1:1/app/',
+    headings: ['h1:Mail'],
+    elements: [
+      element({ name: 'Save', selector: '#save', listeners: ['click'] }),
+      element({ role: 'row', tag: 'div', name: 'File 1', selector: '#row', listeners: ['dblclick', 'contextmenu'] }),
+      element({ role: 'textbox', tag: 'input', type: 'email', name: 'Email', selector: '#email', field: { type: 'email', name: 'email', placeholder: '', required: true } }),
+      element({ role: 'combobox', tag: 'select', name: 'Format', selector: '#format', options: ['CSV', 'JSON'] }),
+      element({ role: 'button', tag: 'div', name: 'Chip', selector: '#chip', draggable: true }),
+      element({ role: 'region', tag: 'div', name: 'Zone', selector: '#zone', listeners: ['drop'] }),
+      element({ role: 'kbd', tag: 'kbd', name: 'Palette', selector: '#k', keys: 'Control+K', actionable: false }),
+      element({ name: 'Hidden', selector: '#hidden', listeners: ['click'], actionable: false }),
+    ],
+  };
+  const kinds = candidatesFromScan(scan).map((action) => `${action.kind}:${action.target?.name ?? ''}${action.text ? `=${action.text}` : ''}`);
+  for (const expected of ['click:Save', 'double_click:File 1', 'right_click:File 1', 'type:Email=ada@example.com', 'select:Format=CSV', 'select:Format=JSON', 'drag:Chip', 'shortcut:Palette']) {
+    assert.ok(kinds.includes(expected), `missing ${expected} in ${kinds.join(', ')}`);
+  }
+  assert.ok(!kinds.some((kind) => kind.includes('Hidden')));
+  assert.ok(!kinds.includes('click:File 1'), 'a row that only hears dblclick is not clicked');
+  const again = signatureOf({ ...scan, title: 'other title' });
+  assert.deepEqual(signatureOf(scan), again);
+});

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ExploreGraph } from '../../core/commands/explore.ts';
+import { Explorer } from '../../engine/computer/explore/explorer.ts';
+import { enumerateStates, ModelDriver, type AppModel } from '../../engine/computer/explore/model-app.ts';
+import { runExploration } from '../../engine/computer/explore/run.ts';
+
+const load = async (name: string): Promise<AppModel> => (await import(`../fixtures/explore/${name}/model.js`)) as AppModel;
+
+test('fixture apps have the true state counts written in their README', async () => {
+  assert.equal(enumerateStates(await load('office')), 212);
+  assert.equal(enumerateStates(await load('shop')), 18);
+  assert.equal(enumerateStates(await load('shop'), /./), 31);
+  assert.equal(enumerateStates(await load('trap')), 4);
+});
+
+async function states(model: AppModel, strategy: 'dfs' | 'bfs' | 'random', budget: number, seeds = [1, 2, 3]): Promise<number> {
+  let total = 0;
+  for (const seed of seeds) {
+    const driver = new ModelDriver(model);
+    const explorer = new Explorer(driver, { strategy, budget, seed });
+    await explorer.run();
+    assert.ok(driver.performed <= budget, `${strategy} performed ${driver.performed} actions on a budget of ${budget}`);
+    assert.ok(explorer.used <= budget);
+    total += explorer.graph.nodes.size;
+  }
+  return total / seeds.length;
+}
+
+test('DFS finds at least 2× the states of random and 1.5× BFS on office at the same budget and seeds', async () => {
+  const model = await load('office');
+  const [dfs, bfs, random] = [await states(model, 'dfs', 200), await states(model, 'bfs', 200), await states(model, 'random', 200)];
+  assert.ok(dfs >= 2 * random, `dfs ${dfs} vs random ${random}`);
+  assert.ok(dfs >= 1.5 * bfs, `dfs ${dfs} vs bfs ${bfs}`);
+});
+
+test('with budget to spare, DFS reaches every state of a small app and stops as exhausted', async () => {
+  const explorer = new Explorer(new ModelDriver(await load('shop')), { strategy: 'dfs', budget: 2000, seed: 1 });
+  await explorer.run();
+  assert.equal(explorer.graph.nodes.size, 18);
+  assert.equal(explorer.stoppedBy, 'exhausted');
+});
+
+test('crashes, hangs, off-site links and an unclosable modal become boundaries; exploration goes on', async () => {
+  const explorer = new Explorer(new ModelDriver(await load('trap')), { strategy: 'dfs', budget: 200, seed: 1 });
+  await explorer.run();
+  assert.equal(explorer.graph.nodes.size, 4);
+  const reasons = new Set(explorer.graph.boundaries.map((boundary) => boundary.reason));
+  for (const reason of ['offsite', 'hang', 'repeated_failure'] as const) assert.ok(reasons.has(reason), `no ${reason} boundary: ${[...reasons]}`);
+  assert.ok(explorer.resets > 1, 'recovered by reset');
+  assert.equal(explorer.stoppedBy, 'exhausted');
+});
+
+test('destructive controls are held back unless --allow names them', async () => {
+  const model = await load('shop');
+  const blocked = new Explorer(new ModelDriver(model), { strategy: 'dfs', budget: 2000, seed: 1 });
+  await blocked.run();
+  const names = (explorer: Explorer) => [...explorer.graph.edges.values()].map((edge) => edge.action.target?.name);
+  assert.ok(!names(blocked).includes('Delete account'));
+  assert.ok(blocked.graph.boundaries.some((boundary) => boundary.reason === 'blocked' && boundary.action.target?.name === 'Delete account'));
+  const allowed = new Explorer(new ModelDriver(model, { allow: /delete account/i }), { strategy: 'dfs', budget: 2000, seed: 1 });
+  await allowed.run();
+  assert.ok(names(allowed).includes('Delete account'));
+  assert.ok(!names(allowed).includes('Log out'));
+});
+
+test('the deadline and an abort stop the run with a valid partial graph on disk', async () => {
+  const model = await load('office');
+  const slow = new ModelDriver(model);
+  const perform = slow.perform.bind(slow);
+  slow.perform = async (action) => {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    return perform(action);
+  };
+  const started = Date.now();
+  const timed = new Explorer(slow, { strategy: 'dfs', budget: 10_000, seed: 1, deadline: Date.now() + 300 });
+  await timed.run();
+  assert.equal(timed.stoppedBy, 'deadline');
+  assert.ok(Date.now() - started < 2_000);
+
+  const outDir = mkdtempSync(join(tmpdir(), 'sf-explore-unit-'));
+  try {
+    const controller = new AbortController();
+    const driver = new ModelDriver(model);
+    const original = driver.perform.bind(driver);
+    driver.perform = async (action) => {
+      if (driver.performed === 30) controller.abort();
+      return original(action);
+    };
+    const summary = await runExploration({ driver, strategy: 'dfs', budget: 500, seed: 1, outDir, signal: controller.signal });
+    assert.equal(summary.graph.stoppedBy, 'aborted');
+    const onDisk = ExploreGraph.parse(JSON.parse(readFileSync(join(outDir, 'graph.json'), 'utf8')));
+    assert.equal(onDisk.stoppedBy, 'aborted');
+    assert.ok(onDisk.nodes.length > 5);
+    assert.ok(onDisk.edges.every((edge) => edge.to === undefined || onDisk.nodes.some((node) => node.id === edge.to)));
+    const primitives = JSON.parse(readFileSync(join(outDir, 'primitives.json'), 'utf8'));
+    assert.ok(primitives.primitives.some((entry: { kind: string; changed: number }) => entry.kind === 'click' && entry.changed > 0));
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+});
+
+test('navigation back uses verified edges before resetting', async () => {
+  const explorer = new Explorer(new ModelDriver(await load('office')), { strategy: 'bfs', budget: 60, seed: 1 });
+  await explorer.run();
+  const root = explorer.graph.root as string;
+  const deep = [...explorer.graph.nodes.values()].find((node) => node.depth >= 1) as { id: string };
+  const path = explorer.graph.shortestPath(root, deep.id);
+  assert.ok(path && path.length >= 1);
+  assert.equal(path[0].from, root);
+  assert.equal(path.at(-1)?.to, deep.id);
+});
