@@ -1,7 +1,224 @@
+import { z } from 'zod';
+import { defineCommand, defineEvent } from '../contract.ts';
 import { commandMap, eventMap } from '../registry-helpers.ts';
 
-/** Commands of the arm room. Each room owns its file; the registry merges them. */
+/** Commands of the arm room: a connected (or simulated) robot arm, its episodes and its benchmark. */
 
-export const commands = commandMap();
+const ArmModel = z.enum(['so101-feetech', 'koch-dynamixel', 'sim']).describe('so101-feetech | koch-dynamixel | sim (in-process, no port)');
 
-export const events = eventMap();
+/** Where the arm is and who it is; every arm command takes these. */
+const connection = {
+  port: z.string().min(1).max(500).optional().describe('serial port, e.g. /dev/ttyACM0 (not needed for --model sim)'),
+  model: ArmModel.default('so101-feetech'),
+  armId: z.string().regex(/^[\w.-]{1,120}$/).optional().describe('calibration identity (default: USB serial number, else model + port name)'),
+  calibration: z.string().min(1).max(1000).optional().describe('calibration file to use instead of the stored one'),
+};
+
+const JointReading = z.object({
+  name: z.string(),
+  id: z.number().int(),
+  /** Calibrated joint value (degrees, gripper percent); null when the arm is not calibrated. */
+  position: z.number().nullable(),
+  raw: z.number().int(),
+  unit: z.enum(['degrees', 'percent']),
+  torque: z.boolean(),
+  temperature: z.number(),
+  volts: z.number(),
+});
+
+const Rate = {
+  ticks: z.number().int(),
+  seconds: z.number(),
+  achievedHz: z.number(),
+  targetHz: z.number(),
+  deadlineMisses: z.number().int(),
+  meanTickMs: z.number(),
+  maxTickMs: z.number(),
+  clampedTicks: z.number().int(),
+  stepLimitedTicks: z.number().int(),
+};
+
+const TeleopReport = z.object({ ...Rate, meanRoundTripMs: z.number(), watchdogTrips: z.number().int() });
+const RunReport = z.object({ ...Rate, policy: z.string(), chunks: z.number().int(), maxInferenceMs: z.number(), watchdogTrips: z.number().int() });
+
+const leader = {
+  leaderPort: z.string().min(1).max(500).optional().describe('leader arm port (the one a person moves)'),
+  leaderModel: ArmModel.default('so101-feetech'),
+  leaderArmId: z.string().regex(/^[\w.-]{1,120}$/).optional(),
+  leaderCalibration: z.string().min(1).max(1000).optional(),
+  hz: z.coerce.number().min(1).max(200).default(60),
+  seconds: z.coerce.number().positive().max(24 * 3600).default(10),
+};
+
+const datasetName = z.string().regex(/^[\w.-]{1,120}$/).describe('dataset name under SKILLFRAME_HOME/datasets');
+
+export const ArmStatePayload = z.object({
+  armId: z.string(),
+  role: z.enum(['follower', 'leader', 'arm']),
+  time: z.number(),
+  positions: z.record(z.string(), z.number()),
+  torque: z.boolean().optional(),
+});
+
+export const commands = commandMap(
+  defineCommand({
+    name: 'robot.arm.scan',
+    summary: 'Ping every id on a servo bus; list the motors that answer with their model and raw Present_Position.',
+    input: z.object({ ...connection, ids: z.array(z.coerce.number().int().min(0).max(252)).max(253).optional().describe('ids to try (default 1..12)') }).strict(),
+    output: z.object({ motors: z.array(z.object({ id: z.number().int(), model: z.string(), position: z.number().int() })) }),
+    cli: {
+      format: (output: { motors: { id: number; model: string; position: number }[] }) =>
+        output.motors.length ? output.motors.map((motor) => `id ${String(motor.id).padStart(3)}  ${motor.model.padEnd(12)} position ${motor.position}`).join('\n') : 'no motors answered',
+      exitCode: (output: { motors: unknown[] }) => (output.motors.length ? 0 : 5),
+    },
+  }),
+  defineCommand({
+    name: 'robot.arm.calibrate',
+    summary: 'Calibrate an arm: hold it in its middle pose, start, then sweep every joint through its full travel; saves homing and ranges for this arm.',
+    input: z.object({ ...connection, seconds: z.coerce.number().min(0.5).max(600).default(15).describe('how long to sweep the joints') }).strict(),
+    output: z.object({
+      armId: z.string(),
+      path: z.string(),
+      joints: z.array(z.object({ name: z.string(), id: z.number().int(), homing: z.number().int(), rangeMin: z.number().int(), rangeMax: z.number().int() })),
+    }),
+    timeoutMs: 0,
+    cli: { long: true },
+  }),
+  defineCommand({
+    name: 'robot.arm.read',
+    summary: 'Read every joint: calibrated position, raw position, torque, temperature and voltage.',
+    input: z.object(connection).strict(),
+    output: z.object({ armId: z.string(), model: z.string(), calibrated: z.boolean(), estopped: z.boolean(), joints: z.array(JointReading) }),
+    cli: {
+      format: (output: { armId: string; calibrated: boolean; joints: z.infer<typeof JointReading>[] }) =>
+        [
+          `arm ${output.armId}${output.calibrated ? '' : ' (not calibrated)'}`,
+          ...output.joints.map(
+            (joint) =>
+              `${joint.name.padEnd(14)} ${joint.position === null ? '   -   ' : joint.position.toFixed(1).padStart(7)} ${joint.unit === 'degrees' ? 'deg' : '%  '}  raw ${String(joint.raw).padStart(5)}  torque ${joint.torque ? 'on ' : 'off'}  ${joint.temperature}°C  ${joint.volts} V`,
+          ),
+        ].join('\n'),
+    },
+  }),
+  defineCommand({
+    name: 'robot.arm.move',
+    summary: 'Move joints smoothly to targets (JOINT=VALUE, degrees or gripper percent); refuses targets outside the limits unless --clamp.',
+    input: z
+      .object({
+        ...connection,
+        targets: z.array(z.string().regex(/^[a-z_]+=-?\d+(\.\d+)?$/, 'expected JOINT=NUMBER, e.g. elbow_flex=30')).min(1).max(12),
+        clamp: z.boolean().default(false).describe('clamp out-of-limit targets instead of refusing'),
+        relative: z.boolean().default(false).describe('targets are offsets from the current pose'),
+        hz: z.coerce.number().min(1).max(200).default(50),
+        maxStep: z.coerce.number().positive().max(45).optional().describe('largest step per command, degrees (default 10)'),
+      })
+      .strict(),
+    output: z.object({
+      armId: z.string(),
+      target: z.record(z.string(), z.number()),
+      final: z.record(z.string(), z.number()),
+      steps: z.number().int(),
+      clamped: z.array(z.string()),
+    }),
+    timeoutMs: 60_000,
+    cli: { positionals: ['targets'] },
+  }),
+  defineCommand({
+    name: 'robot.arm.teleop',
+    summary: 'Leader → follower teleoperation at a fixed rate through the follower safety path; reports the achieved rate.',
+    input: z.object({ ...connection, ...leader }).strict(),
+    output: TeleopReport,
+    timeoutMs: 0,
+    cli: { long: true },
+  }),
+  defineCommand({
+    name: 'robot.arm.record',
+    summary: 'Teleoperate and record episodes (joint states, actions, camera video) into a dataset, append-only.',
+    input: z
+      .object({
+        ...connection,
+        ...leader,
+        dataset: datasetName,
+        task: z.string().min(1).max(500).describe('what the episode shows, in words'),
+        episodes: z.coerce.number().int().min(1).max(1000).default(1),
+        camera: z.string().max(500).optional().describe('testsrc | x11:DISPLAY | /dev/videoN'),
+        cameraWidth: z.coerce.number().int().min(16).max(3840).default(640),
+        cameraHeight: z.coerce.number().int().min(16).max(2160).default(480),
+      })
+      .strict(),
+    output: z.object({ dataset: z.string(), episodes: z.array(z.object({ index: z.number().int(), frames: z.number().int() })), report: TeleopReport }),
+    timeoutMs: 0,
+    cli: { long: true },
+  }),
+  defineCommand({
+    name: 'robot.arm.run',
+    summary: 'Run a policy against the arm at a fixed rate through the safety path; reports achieved rate and deadline misses.',
+    input: z
+      .object({
+        ...connection,
+        policy: z.enum(['hold', 'sine', 'reach']).default('sine').describe('hold | sine (deterministic wave) | reach (the steering runtime)'),
+        sampler: z.string().max(40).optional().describe('sampler of the reach policy (base, vls, rts_vls, …)'),
+        hz: z.coerce.number().min(1).max(200).default(30),
+        seconds: z.coerce.number().positive().max(24 * 3600).default(5),
+      })
+      .strict(),
+    output: RunReport,
+    timeoutMs: 0,
+    cli: { long: true },
+  }),
+  defineCommand({
+    name: 'robot.arm.estop',
+    summary: 'Emergency stop: stops every running arm command (any process) and switches torque off on the arm.',
+    input: z.object({ port: connection.port, model: connection.model, armId: connection.armId }).strict(),
+    output: z.object({ signalled: z.number().int(), local: z.number().int(), torqueOff: z.array(z.number().int()), failed: z.array(z.number().int()) }),
+    timeoutMs: 10_000,
+    cli: { exitCode: (output: { failed: unknown[] }) => (output.failed.length ? 4 : 0) },
+  }),
+  defineCommand({
+    name: 'robot.arm.release',
+    summary: 'Release the e-stop latched in this host (the arm stays torque-off until the next command).',
+    input: z.object({}).strict(),
+    output: z.object({ released: z.boolean() }),
+  }),
+  defineCommand({
+    name: 'robot.arm.episodes',
+    summary: 'List the recorded episodes of a dataset.',
+    input: z.object({ dataset: datasetName }).strict(),
+    output: z.object({ dataset: z.string(), episodes: z.array(z.object({ index: z.number().int(), task: z.string(), frames: z.number().int(), fps: z.number(), cameras: z.array(z.string()) })) }),
+    cli: { positionals: ['dataset'] },
+  }),
+  defineCommand({
+    name: 'robot.arm.export',
+    summary: 'Export a dataset as a LeRobotDataset v3.0 folder (parquet + mp4 + meta JSON).',
+    input: z.object({ dataset: datasetName, out: z.string().min(1).max(1000).describe('folder to write') }).strict(),
+    output: z.object({ outDir: z.string(), episodes: z.number().int(), frames: z.number().int(), videos: z.number().int(), files: z.array(z.string()) }),
+    timeoutMs: 300_000,
+    cli: { positionals: ['dataset', 'out'] },
+  }),
+  defineCommand({
+    name: 'robot.arm.import',
+    summary: 'Import a LeRobotDataset v3.0 folder into a dataset as new episodes.',
+    input: z.object({ from: z.string().min(1).max(1000).describe('LeRobot v3 folder'), dataset: datasetName }).strict(),
+    output: z.object({ dataset: z.string(), episodes: z.number().int(), frames: z.number().int() }),
+    timeoutMs: 300_000,
+    cli: { positionals: ['from', 'dataset'] },
+  }),
+  defineCommand({
+    name: 'bench.arm',
+    summary: 'Benchmark the arm stack on simulated arms over real ptys: bus round trip, teleop rate, control-loop rate, against a raw pty echo baseline.',
+    input: z.object({ seconds: z.coerce.number().min(0.5).max(60).default(2) }).strict(),
+    output: z.object({
+      baseline: z.object({ ptyEchoMs: z.number() }),
+      syncReadMs: z.number(),
+      syncReadOverBaseline: z.number(),
+      teleop: z.object({ achievedHz: z.number(), targetHz: z.number(), deadlineMisses: z.number().int(), meanRoundTripMs: z.number() }),
+      control: z.object({ achievedHz: z.number(), targetHz: z.number(), deadlineMisses: z.number().int(), maxTickMs: z.number() }),
+    }),
+    timeoutMs: 180_000,
+  }),
+);
+
+export const events = eventMap(
+  defineEvent('robot.arm.state', ArmStatePayload),
+  defineEvent('robot.arm.torque', z.object({ armId: z.string(), reason: z.enum(['watchdog', 'estop']), failed: z.array(z.number().int()) })),
+);

@@ -13,7 +13,14 @@ export type ArmModelName = z.infer<typeof ArmModelName>;
 export const ArmConfig = z.discriminatedUnion('model', [
   z.object({ model: z.literal('so101-feetech'), port: z.string().min(1), armId: z.string().optional(), baudRate: z.number().int().positive().default(1_000_000) }),
   z.object({ model: z.literal('koch-dynamixel'), port: z.string().min(1), armId: z.string().optional(), baudRate: z.number().int().positive().default(1_000_000) }),
-  z.object({ model: z.literal('sim'), port: z.string().optional(), armId: z.string().optional(), seed: z.number().int().default(1) }),
+  z.object({
+    model: z.literal('sim'),
+    port: z.string().optional(),
+    armId: z.string().optional(),
+    seed: z.number().int().default(1),
+    /** A limp simulated joint follows an imaginary hand (a leader arm, a calibration sweep). */
+    handGuided: z.boolean().default(false),
+  }),
 ]);
 export type ArmConfig = z.infer<typeof ArmConfig>;
 

@@ -9,6 +9,8 @@ import { type ArmConfig, type ArmLayout, armLayout, jointById } from './config.t
 import { attachSimulator } from './sim/responder.ts';
 import { SimServoBus } from './sim/servos.ts';
 
+const simulatedArms = new Map<string, SimServoBus>();
+
 export interface OpenedBus {
   bus: MotorBus;
   layout: ArmLayout;
@@ -37,7 +39,14 @@ export async function openBus(config: ArmConfig, options: OpenBusOptions = {}): 
   let stopSimulator = () => {};
   if (config.model === 'sim') {
     const [host, device] = fakeSerialPair('sim');
-    const servos = new SimServoBus(layout.protocol, layout.joints.map((joint) => ({ id: joint.id, model: joint.motor })), config.seed);
+    // One simulated arm per id for the life of the process, so its pose persists across commands.
+    const key = `${config.armId ?? 'sim'}:${config.seed}`;
+    let servos = simulatedArms.get(key);
+    if (!servos) {
+      servos = new SimServoBus(layout.protocol, layout.joints.map((joint) => ({ id: joint.id, model: joint.motor })), config.seed);
+      simulatedArms.set(key, servos);
+    }
+    servos.handGuided = config.handGuided;
     stopSimulator = attachSimulator(device, servos);
     link = host;
   } else {

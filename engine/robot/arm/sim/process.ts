@@ -3,6 +3,7 @@
 // It prints one JSON line {"ready":true,"port":"/dev/pts/N"} (the end clients open), then takes
 // JSON lines on stdin: {"faults":{…}}, {"set":{"id":1,"position":2048}}, {"handGuided":true},
 // {"query":1} (answered with {"state":[…]}). It exits when stdin closes or on SIGTERM.
+import { closeSync, constants, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { openPtyPair } from '../../../../native/serial/pty-pair.ts';
 import { openSerialPort } from '../../../../native/serial/link.ts';
@@ -25,11 +26,15 @@ async function main() {
   const pair = await openPtyPair();
   const link = await openSerialPort({ path: pair.ends[0], baudRate: 1_000_000 });
   const detach = attachSimulator(link, servos);
+  // socat exits when the last holder of a pty's slave side closes it; each CLI command opens and
+  // closes the port, so keep one idle descriptor on the client end for the life of the simulator.
+  const keeper = openSync(pair.ends[1], constants.O_RDWR | constants.O_NOCTTY | constants.O_NONBLOCK);
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
     closing = true;
     detach();
+    closeSync(keeper);
     await link.dispose();
     await pair.dispose();
     process.exit(0);

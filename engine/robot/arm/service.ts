@@ -1,0 +1,330 @@
+import { join } from 'node:path';
+import { SkillframeError } from '../../../core/index.ts';
+import { EpisodeRecorder, listEpisodes } from '../dataset/episodes.ts';
+import { exportLeRobot, importLeRobot } from '../dataset/lerobot-v3.ts';
+import type { Arm, JointValues } from './arm.ts';
+import { calibrateArm } from './calibrate.ts';
+import { type Calibration, toJoint } from './calibration.ts';
+import { modelByNumber } from './control-tables.ts';
+import { type ArmConfig, type ArmModelName, jointByName } from './config.ts';
+import { type ArmPolicy, holdPolicy, runPolicyLoop, sinePolicy } from './control-loop.ts';
+import { loadCalibration, openArm, openBus } from './open.ts';
+import { runTeleop } from './teleop.ts';
+
+/**
+ * The arm commands as plain functions (the host's handlers forward to these). Every arm a
+ * command opens is registered while it runs, so an e-stop in this process reaches it at once.
+ */
+export interface ArmContext {
+  home: string;
+  signal: AbortSignal;
+  progress(fraction: number | undefined, message: string): void;
+  state(payload: { armId: string; role: 'follower' | 'leader' | 'arm'; time: number; positions: JointValues; torque?: boolean }): void;
+  torque(payload: { armId: string; reason: 'watchdog' | 'estop'; failed: number[] }): void;
+}
+
+export interface Connection {
+  port?: string;
+  model: ArmModelName;
+  armId?: string;
+  calibration?: string;
+}
+
+const openArms = new Set<Arm>();
+
+export function configOf(connection: Connection, field = 'port', extra: { handGuided?: boolean } = {}): ArmConfig {
+  if (connection.model === 'sim') return { model: 'sim', port: connection.port, armId: connection.armId, seed: connection.armId ? hashSeed(connection.armId) : 1, handGuided: extra.handGuided ?? false };
+  if (!connection.port) throw new SkillframeError('bad_input', `input.${field}: required for model ${connection.model} (missing)`);
+  return { model: connection.model, port: connection.port, armId: connection.armId, baudRate: 1_000_000 };
+}
+
+function hashSeed(text: string): number {
+  let hash = 7;
+  for (const char of text) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hash || 1;
+}
+
+async function withArm<T>(connection: Connection, context: ArmContext, work: (arm: Arm) => Promise<T>, options: { safety?: { maxStepDegrees?: number }; handGuided?: boolean } = {}): Promise<T> {
+  const arm = await openArm(configOf(connection, 'port', { handGuided: options.handGuided }), { home: context.home, calibrationFile: connection.calibration, safety: options.safety });
+  openArms.add(arm);
+  const stopEvents = arm.onEvent((event) => context.torque({ armId: arm.armId, reason: event.reason, failed: event.failed }));
+  // The e-stop of this process must beat a command that is about to end on its own.
+  const onAbort = () => void arm.hold().catch(() => undefined);
+  context.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await work(arm);
+  } finally {
+    context.signal.removeEventListener('abort', onAbort);
+    stopEvents();
+    openArms.delete(arm);
+    await arm.dispose();
+  }
+}
+
+export async function scan(input: Connection & { ids?: number[] }, context: ArmContext) {
+  const opened = await openBus(configOf(input), { retries: 1 });
+  try {
+    const ids = input.ids ?? Array.from({ length: 12 }, (_, index) => index + 1);
+    const motors: { id: number; model: string; position: number }[] = [];
+    for (const [index, id] of ids.entries()) {
+      if (context.signal.aborted) throw context.signal.reason;
+      if (!(await opened.bus.ping(id))) continue;
+      // Model_Number sits at the same place for every model of a protocol family.
+      const family = opened.layout.joints[0].motor;
+      const number = await opened.bus.read(id, family.registers.Model_Number);
+      const model = modelByNumber(opened.layout.protocol.name, number) ?? family;
+      const position = await opened.bus.read(id, model.registers.Present_Position);
+      motors.push({ id, model: modelByNumber(opened.layout.protocol.name, number)?.name ?? `model ${number}`, position });
+      context.progress((index + 1) / ids.length, `found motor ${id}`);
+    }
+    return { motors };
+  } finally {
+    await opened.dispose();
+  }
+}
+
+export async function calibrate(input: Connection & { seconds: number }, context: ArmContext) {
+  const opened = await openBus(configOf(input, 'port', { handGuided: true }));
+  try {
+    const { calibration, path } = await calibrateArm(opened, {
+      home: context.home,
+      seconds: input.seconds,
+      signal: context.signal,
+      file: input.calibration,
+      onProgress: (fraction, message) => context.progress(fraction, message),
+    });
+    return { armId: calibration.armId, path, joints: Object.entries(calibration.joints).map(([name, joint]) => ({ name, ...joint })) };
+  } finally {
+    await opened.dispose();
+  }
+}
+
+export async function read(input: Connection, context: ArmContext) {
+  const opened = await openBus(configOf(input));
+  try {
+    const { bus, layout } = opened;
+    let calibration: Calibration | undefined;
+    try {
+      calibration = loadCalibration(layout, opened.armId, context.home, input.calibration, input.model === 'sim');
+    } catch (error) {
+      // Reading works uncalibrated (raw values only); a file that belongs to another arm does not.
+      if (!(error instanceof SkillframeError && error.code === 'refused')) throw error;
+    }
+    const ids = layout.joints.map((joint) => joint.id);
+    const registers = layout.joints[0].motor.registers;
+    const raw = await bus.syncRead(ids, registers.Present_Position);
+    const torque = await bus.syncRead(ids, registers.Torque_Enable);
+    const temperature = await bus.syncRead(ids, registers.Present_Temperature);
+    const voltage = await bus.syncRead(ids, registers.Present_Voltage);
+    const joints = layout.joints.map((joint) => ({
+      name: joint.name,
+      id: joint.id,
+      position: calibration ? Math.round(toJoint(joint, calibration.joints[joint.name], raw.get(joint.id)!) * 100) / 100 : null,
+      raw: raw.get(joint.id)!,
+      unit: joint.unit,
+      torque: torque.get(joint.id) === 1,
+      temperature: temperature.get(joint.id)!,
+      volts: Math.round(voltage.get(joint.id)! * joint.motor.voltageScale * 10) / 10,
+    }));
+    const positions = Object.fromEntries(joints.filter((joint) => joint.position !== null).map((joint) => [joint.name, joint.position!]));
+    context.state({ armId: opened.armId, role: 'arm', time: Date.now() / 1000, positions, torque: joints.some((joint) => joint.torque) });
+    return { armId: opened.armId, model: input.model, calibrated: Boolean(calibration), estopped: estopLatched, joints };
+  } finally {
+    await opened.dispose();
+  }
+}
+
+export async function move(input: Connection & { targets: string[]; clamp: boolean; relative: boolean; hz: number; maxStep?: number }, context: ArmContext) {
+  refuseWhileLatched();
+  return withArm(
+    input,
+    context,
+    async (arm) => {
+      const target: JointValues = {};
+      const current = input.relative ? (await arm.readState()).positions : {};
+      for (const pair of input.targets) {
+        const [name, value] = pair.split('=');
+        jointByName(arm.layout, name);
+        if (Object.hasOwn(target, name)) throw new SkillframeError('bad_input', `input.targets: joint ${name} is given twice`);
+        target[name] = Number(value) + (input.relative ? current[name] : 0);
+      }
+      const started = performance.now();
+      const result = await arm.moveTo(target, {
+        signal: context.signal,
+        hz: input.hz,
+        clamp: input.clamp,
+        onStep: (_, state) => context.state({ armId: arm.armId, role: 'arm', time: (performance.now() - started) / 1000, positions: state.positions, torque: true }),
+      });
+      const final = Object.fromEntries(Object.keys(target).map((name) => [name, result.final.positions[name]]));
+      return { armId: arm.armId, target, final, steps: result.steps, clamped: result.clamped };
+    },
+    { safety: input.maxStep ? { maxStepDegrees: input.maxStep } : undefined },
+  );
+}
+
+interface LeaderInput extends Connection {
+  leaderPort?: string;
+  leaderModel: ArmModelName;
+  leaderArmId?: string;
+  leaderCalibration?: string;
+  hz: number;
+  seconds: number;
+}
+
+async function withPair<T>(input: LeaderInput, context: ArmContext, work: (leader: Arm, follower: Arm) => Promise<T>): Promise<T> {
+  const leaderConnection: Connection = { port: input.leaderPort, model: input.leaderModel, armId: input.leaderArmId ?? (input.leaderModel === 'sim' ? 'sim-leader' : undefined), calibration: input.leaderCalibration };
+  if (input.leaderModel !== 'sim' && !input.leaderPort) throw new SkillframeError('bad_input', `input.leaderPort: required for leader model ${input.leaderModel} (missing)`);
+  if (input.leaderPort && input.leaderPort === input.port) throw new SkillframeError('bad_input', `input.leaderPort: the leader and the follower cannot share port ${input.leaderPort}`);
+  return withArm(leaderConnection, context, (leader) => withArm(input, context, (follower) => work(leader, follower)), { handGuided: true });
+}
+
+function streamState(context: ArmContext, armId: string) {
+  let last = 0;
+  return (positions: JointValues, time: number) => {
+    // Ten updates a second is plenty for a plot and keeps the event stream light.
+    if (time - last < 0.1) return;
+    last = time;
+    context.state({ armId, role: 'follower', time, positions, torque: true });
+  };
+}
+
+export async function teleop(input: LeaderInput, context: ArmContext) {
+  refuseWhileLatched();
+  return withPair(input, context, async (leader, follower) => {
+    const publish = streamState(context, follower.armId);
+    const report = await runTeleop(leader, follower, {
+      hz: input.hz,
+      seconds: input.seconds,
+      signal: context.signal,
+      onTick: (tick) => {
+        publish(tick.sent.sent, tick.time);
+        if (tick.tick % 30 === 0) context.progress(Math.min(1, tick.time / input.seconds), `teleop ${tick.tick} ticks`);
+      },
+    });
+    return { ...report, watchdogTrips: follower.watchdogTrips };
+  });
+}
+
+export function datasetDirectory(home: string, dataset: string): string {
+  return join(home, 'datasets', dataset);
+}
+
+export async function record(
+  input: LeaderInput & { dataset: string; task: string; episodes: number; camera?: string; cameraWidth: number; cameraHeight: number },
+  context: ArmContext,
+) {
+  refuseWhileLatched();
+  const directory = datasetDirectory(context.home, input.dataset);
+  return withPair(input, context, async (leader, follower) => {
+    const recorded: { index: number; frames: number }[] = [];
+    let last: Awaited<ReturnType<typeof runTeleop>> | undefined;
+    const publish = streamState(context, follower.armId);
+    for (let episode = 0; episode < input.episodes; episode += 1) {
+      const recorder = await EpisodeRecorder.start(directory, {
+        task: input.task,
+        robotType: input.model,
+        fps: input.hz,
+        jointNames: follower.jointNames,
+        cameras: input.camera ? [{ input: input.camera, name: 'front', width: input.cameraWidth, height: input.cameraHeight }] : [],
+      });
+      try {
+        last = await runTeleop(leader, follower, {
+          hz: input.hz,
+          seconds: input.seconds,
+          signal: context.signal,
+          onTick: (tick) => {
+            recorder.append({ t: tick.time, observation: follower.jointNames.map((name) => tick.observation[name]), action: follower.jointNames.map((name) => tick.action[name]) });
+            publish(tick.sent.sent, tick.time);
+          },
+        });
+      } finally {
+        const meta = await recorder.finish();
+        recorded.push({ index: meta.index, frames: meta.length ?? 0 });
+      }
+      context.progress((episode + 1) / input.episodes, `episode ${episode + 1}/${input.episodes} recorded`);
+    }
+    return { dataset: directory, episodes: recorded, report: { ...last!, watchdogTrips: follower.watchdogTrips } };
+  });
+}
+
+export async function run(input: Connection & { policy: 'hold' | 'sine' | 'reach'; sampler?: string; hz: number; seconds: number }, context: ArmContext) {
+  refuseWhileLatched();
+  let policy: ArmPolicy;
+  if (input.policy === 'hold') policy = holdPolicy();
+  else if (input.policy === 'sine') policy = sinePolicy({ hz: input.hz });
+  else {
+    const { reachPolicy } = await import('./reach-policy.ts');
+    policy = await reachPolicy({ sampler: input.sampler });
+  }
+  try {
+    return await withArm(input, context, async (arm) => {
+      const publish = streamState(context, arm.armId);
+      const report = await runPolicyLoop(arm, policy, {
+        hz: input.hz,
+        seconds: input.seconds,
+        signal: context.signal,
+        onTick: (tick) => publish(tick.sent.sent, tick.time),
+      });
+      return { ...report, watchdogTrips: arm.watchdogTrips };
+    });
+  } finally {
+    await policy.dispose?.();
+  }
+}
+
+/** Latched by an e-stop in this process: motion commands refuse until a process restart or release. */
+let estopLatched = false;
+
+function refuseWhileLatched() {
+  if (estopLatched) throw new SkillframeError('unsafe', 'the e-stop is engaged in this process; restart it (or release the e-stop from the UI) before moving the arm');
+}
+
+export function releaseEstop(): void {
+  estopLatched = false;
+}
+
+/** E-stops every arm open in this process, then, if a port is named and free, that arm too. */
+export async function estop(input: { port?: string; model: ArmModelName; armId?: string }, context: Pick<ArmContext, 'torque'>) {
+  estopLatched = true;
+  const torqueOff: number[] = [];
+  const failed: number[] = [];
+  const local = [...openArms];
+  await Promise.all(
+    local.map(async (arm) => {
+      const result = await arm.estop();
+      for (const id of arm.ids) (result.failed.includes(id) ? failed : torqueOff).push(id);
+    }),
+  );
+  const localPorts = new Set(local.map((arm) => arm.bus.link.path));
+  if ((input.port && !localPorts.has(input.port)) || (input.model === 'sim' && local.length === 0)) {
+    // Another process may still hold the port for a moment after its kill switch fired.
+    const opened = await openBus(configOf(input), { waitForLockMs: 3000, retries: 2 });
+    try {
+      const ids = opened.layout.joints.map((joint) => joint.id);
+      const result = await opened.bus.urgentWrite(ids, opened.layout.joints[0].motor.registers.Torque_Enable, 0, 'e-stop');
+      torqueOff.push(...result.confirmed);
+      failed.push(...result.failed);
+      context.torque({ armId: opened.armId, reason: 'estop', failed: result.failed });
+    } finally {
+      await opened.dispose();
+    }
+  }
+  return { local: local.length, torqueOff, failed };
+}
+
+export function listDataset(home: string, dataset: string) {
+  const episodes = listEpisodes(datasetDirectory(home, dataset));
+  return {
+    dataset: datasetDirectory(home, dataset),
+    episodes: episodes.map((episode) => ({ index: episode.index, task: episode.task, frames: episode.length ?? 0, fps: episode.fps, cameras: episode.cameras.map((camera) => camera.name) })),
+  };
+}
+
+export async function exportDataset(home: string, dataset: string, out: string) {
+  return exportLeRobot(datasetDirectory(home, dataset), out);
+}
+
+export async function importDataset(home: string, from: string, dataset: string, signal: AbortSignal) {
+  const result = await importLeRobot(from, datasetDirectory(home, dataset), { signal });
+  return { dataset: datasetDirectory(home, dataset), episodes: result.episodes.length, frames: result.frames };
+}

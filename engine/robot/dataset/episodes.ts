@@ -1,0 +1,179 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { describeZodError, SkillframeError } from '../../../core/index.ts';
+import { ffmpegPath } from '../../../native/video/ffmpeg-path.ts';
+
+/**
+ * Internal episode store: append-only, one folder per episode. `frames.jsonl` gets one line per
+ * control tick as it happens, so a crash loses at most the tick in flight; `episode.json` is
+ * rewritten atomically when the episode ends. Camera video goes straight to an mp4 via ffmpeg.
+ */
+export const EpisodeMeta = z.object({
+  version: z.literal(1),
+  index: z.number().int().nonnegative(),
+  task: z.string(),
+  robotType: z.string(),
+  fps: z.number().positive(),
+  jointNames: z.array(z.string()).min(1),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  length: z.number().int().nonnegative().optional(),
+  cameras: z.array(z.object({ name: z.string(), file: z.string(), width: z.number().int(), height: z.number().int(), fps: z.number() })).default([]),
+});
+export type EpisodeMeta = z.infer<typeof EpisodeMeta>;
+
+export const EpisodeFrame = z.object({
+  /** Seconds since the episode started, as measured. */
+  t: z.number(),
+  observation: z.array(z.number()),
+  action: z.array(z.number()),
+});
+export type EpisodeFrame = z.infer<typeof EpisodeFrame>;
+
+export interface CameraSpec {
+  /** `testsrc` (a synthetic pattern), `x11:DISPLAY` (screen grab) or a V4L2 device like /dev/video0. */
+  input: string;
+  name: string;
+  width: number;
+  height: number;
+}
+
+function episodeFolder(datasetDir: string, index: number): string {
+  return join(datasetDir, 'episodes', `episode-${String(index).padStart(6, '0')}`);
+}
+
+export function listEpisodes(datasetDir: string): EpisodeMeta[] {
+  const root = join(datasetDir, 'episodes');
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((name) => /^episode-\d{6}$/.test(name))
+    .sort()
+    .map((name) => readEpisodeMeta(join(root, name)));
+}
+
+function readEpisodeMeta(folder: string): EpisodeMeta {
+  const path = join(folder, 'episode.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new SkillframeError('bad_input', `episode file ${path} is unreadable: ${(error as Error).message}`);
+  }
+  const parsed = EpisodeMeta.safeParse(raw);
+  if (!parsed.success) throw new SkillframeError('bad_input', `episode file ${path}: ${describeZodError(parsed.error, raw, 'episode')}`);
+  return parsed.data;
+}
+
+/** Frames of one episode; a torn last line (a crash mid-write) is dropped, not fatal. */
+export function readEpisodeFrames(datasetDir: string, index: number): EpisodeFrame[] {
+  const path = join(episodeFolder(datasetDir, index), 'frames.jsonl');
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const frames: EpisodeFrame[] = [];
+  lines.forEach((line, number) => {
+    if (!line.trim()) return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      if (number >= lines.length - 2) return; // the torn tail of a crashed recording
+      throw new SkillframeError('bad_input', `${path}:${number + 1} is not JSON`);
+    }
+    const parsed = EpisodeFrame.safeParse(raw);
+    if (!parsed.success) throw new SkillframeError('bad_input', `${path}:${number + 1}: ${describeZodError(parsed.error, raw, 'frame')}`);
+    frames.push(parsed.data);
+  });
+  return frames;
+}
+
+export function episodeFile(datasetDir: string, index: number, file: string): string {
+  return join(episodeFolder(datasetDir, index), file);
+}
+
+export class EpisodeRecorder {
+  readonly folder: string;
+  readonly meta: EpisodeMeta;
+  private readonly framesPath: string;
+  private length = 0;
+  private cameras: { child: ChildProcess; done: Promise<void> }[] = [];
+
+  private constructor(folder: string, meta: EpisodeMeta) {
+    this.folder = folder;
+    this.meta = meta;
+    this.framesPath = join(folder, 'frames.jsonl');
+  }
+
+  /** Creates the next episode folder of a dataset and starts the cameras. */
+  static async start(datasetDir: string, options: { task: string; robotType: string; fps: number; jointNames: string[]; cameras?: CameraSpec[]; signal?: AbortSignal }): Promise<EpisodeRecorder> {
+    const existing = listEpisodes(datasetDir);
+    const index = existing.length ? Math.max(...existing.map((episode) => episode.index)) + 1 : 0;
+    const folder = episodeFolder(datasetDir, index);
+    mkdirSync(folder, { recursive: true });
+    const meta: EpisodeMeta = {
+      version: 1,
+      index,
+      task: options.task,
+      robotType: options.robotType,
+      fps: options.fps,
+      jointNames: options.jointNames,
+      startedAt: new Date().toISOString(),
+      cameras: (options.cameras ?? []).map((camera) => ({ name: camera.name, file: `camera-${camera.name}.mp4`, width: camera.width, height: camera.height, fps: options.fps })),
+    };
+    const recorder = new EpisodeRecorder(folder, meta);
+    writeFileSync(recorder.framesPath, '');
+    recorder.writeMeta();
+    for (const camera of options.cameras ?? []) recorder.cameras.push(startCamera(camera, join(folder, `camera-${camera.name}.mp4`), options.fps));
+    return recorder;
+  }
+
+  append(frame: EpisodeFrame): void {
+    appendFileSync(this.framesPath, `${JSON.stringify(frame)}\n`);
+    this.length += 1;
+  }
+
+  private writeMeta() {
+    const path = join(this.folder, 'episode.json');
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(this.meta, null, 2)}\n`);
+    renameSync(`${path}.tmp`, path);
+  }
+
+  async finish(): Promise<EpisodeMeta> {
+    for (const camera of this.cameras) camera.child.stdin?.end('q');
+    await Promise.all(this.cameras.map((camera) => camera.done));
+    this.cameras = [];
+    this.meta.length = this.length;
+    this.meta.endedAt = new Date().toISOString();
+    this.writeMeta();
+    return this.meta;
+  }
+}
+
+function startCamera(camera: CameraSpec, output: string, fps: number): { child: ChildProcess; done: Promise<void> } {
+  const ffmpeg = ffmpegPath();
+  if (!ffmpeg) throw new SkillframeError('unavailable', 'ffmpeg is not available for camera recording (npm @ffmpeg-installer/ffmpeg)');
+  const size = `${camera.width}x${camera.height}`;
+  let input: string[];
+  if (camera.input === 'testsrc') input = ['-f', 'lavfi', '-i', `testsrc=size=${size}:rate=${fps}`];
+  else if (camera.input.startsWith('x11:')) input = ['-f', 'x11grab', '-framerate', String(fps), '-video_size', size, '-i', camera.input.slice(4)];
+  else if (camera.input.startsWith('/dev/video')) input = ['-f', 'v4l2', '-framerate', String(fps), '-video_size', size, '-i', camera.input];
+  else throw new SkillframeError('bad_input', `camera ${JSON.stringify(camera.input)}: expected testsrc, x11:DISPLAY or /dev/videoN`);
+  const child = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...input, '-r', String(fps), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '2', output], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once('error', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  void stderr;
+  return { child, done };
+}
