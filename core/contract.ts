@@ -26,6 +26,11 @@ export interface CommandSpec<I extends z.ZodType = z.ZodType, O extends z.ZodTyp
   readonly output: O;
   /** Default deadline in ms; the caller may shorten it. 0 means none. */
   readonly timeoutMs: number;
+  /**
+   * After a stop (caller abort, kill switch), how long the handler may still take to return a
+   * result. For commands whose normal end is a stop (a recording), so a stop is not a failure.
+   */
+  readonly stopGraceMs?: number;
   readonly cli?: CliSpec;
 }
 
@@ -35,6 +40,7 @@ export function defineCommand<const N extends string, I extends z.ZodType, O ext
   input: I;
   output: O;
   timeoutMs?: number;
+  stopGraceMs?: number;
   cli?: CliSpec;
 }): CommandSpec<I, O> & { readonly name: N } {
   return { timeoutMs: 30_000, ...spec };

@@ -149,10 +149,15 @@ export class Dispatcher {
         (await this.run(inner, input, { ...options, signal: controller.signal, requestId, timeoutMs: deadline ? deadline - Date.now() : undefined })) as never,
     };
 
+    let graceTimer: NodeJS.Timeout | undefined;
     try {
       const work = Promise.resolve().then(() => handler(parsed.data as never, context));
       const aborted = new Promise<never>((_, reject) => {
-        const fail = () => reject(controller.signal.reason);
+        // A command that ends by being stopped (a recording) gets a grace period to return its result.
+        const fail = () => {
+          if (spec.stopGraceMs) graceTimer = setTimeout(() => reject(controller.signal.reason), spec.stopGraceMs);
+          else reject(controller.signal.reason);
+        };
         if (controller.signal.aborted) fail();
         else controller.signal.addEventListener('abort', fail, { once: true });
       });
@@ -166,6 +171,7 @@ export class Dispatcher {
       return checked.data;
     } finally {
       if (timer) clearTimeout(timer);
+      clearTimeout(graceTimer);
       options.signal?.removeEventListener('abort', onCallerAbort);
       this.running.delete(runId);
     }
