@@ -1,0 +1,48 @@
+import { SkillframeError } from '../../core/index.ts';
+import type { Settings } from '../../core/commands/system.ts';
+import { createOpenAiProvider } from './openai.ts';
+import { createScriptedProvider } from './scripted.ts';
+import type { VlmProvider } from './vlm.ts';
+
+export * from './vlm.ts';
+export { createOpenAiProvider, type OpenAiOptions } from './openai.ts';
+export { createScriptedProvider, type ScriptedTurn } from './scripted.ts';
+export { createLlamaProvider, type LlamaOptions } from './llama.ts';
+
+/**
+ * The provider the settings name. Environment variables fill what settings leave out
+ * (SKILLFRAME_VLM_BASE_URL, SKILLFRAME_VLM_MODEL, SKILLFRAME_VLM_API_KEY, then OPENAI_API_KEY),
+ * so a key need not be written to disk.
+ */
+export async function createProvider(settings: Settings['vlm'], environment: NodeJS.ProcessEnv = process.env): Promise<VlmProvider> {
+  switch (settings.provider) {
+    case 'none':
+      throw new SkillframeError('unavailable', 'no vision-language model is configured; set one with `skillframe settings set \'{"vlm":{"provider":"openai","baseUrl":"http://127.0.0.1:11434/v1","model":"qwen2.5vl:3b"}}\'`');
+    case 'openai': {
+      const baseUrl = settings.baseUrl ?? environment.SKILLFRAME_VLM_BASE_URL;
+      const model = settings.model ?? environment.SKILLFRAME_VLM_MODEL;
+      if (!baseUrl) throw new SkillframeError('bad_input', 'vlm.baseUrl: missing (e.g. http://127.0.0.1:11434/v1 for Ollama)');
+      if (!model) throw new SkillframeError('bad_input', 'vlm.model: missing (the model name your server knows)');
+      const apiKey = settings.apiKey ?? environment.SKILLFRAME_VLM_API_KEY ?? environment.OPENAI_API_KEY;
+      return createOpenAiProvider({ baseUrl, model, ...(apiKey ? { apiKey } : {}) });
+    }
+    case 'llama': {
+      const modelPath = settings.modelPath ?? environment.SKILLFRAME_VLM_MODEL_PATH;
+      if (!modelPath) throw new SkillframeError('bad_input', 'vlm.modelPath: missing (a .gguf file on this machine)');
+      const { createLlamaProvider } = await import('./llama.ts');
+      return createLlamaProvider({ modelPath });
+    }
+    case 'scripted': {
+      // Replies come from SKILLFRAME_VLM_SCRIPT: a JSON array of reply strings (for end-to-end tests).
+      const script = environment.SKILLFRAME_VLM_SCRIPT;
+      let turns: unknown;
+      try {
+        turns = JSON.parse(script ?? '[]');
+      } catch {
+        throw new SkillframeError('bad_input', 'SKILLFRAME_VLM_SCRIPT: not valid JSON (expected an array of reply strings)');
+      }
+      if (!Array.isArray(turns) || !turns.every((turn) => typeof turn === 'string')) throw new SkillframeError('bad_input', 'SKILLFRAME_VLM_SCRIPT: expected an array of reply strings');
+      return createScriptedProvider(turns as string[]);
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { SkillframeError } from '../../core/index.ts';
+import { ModelRegistry } from '../../native/onnx/sessions.ts';
+import { crop, decodeImage, type RgbaImage } from '../../engine/vision/image.ts';
+import { createOcr, IncrementalOcr, type Ocr } from '../../engine/vision/ocr.ts';
+
+// Real PaddleOCR models on a real mousepad screenshot (tests/fixtures/vision/app-mousepad.png).
+const fixture = new URL('../fixtures/vision/app-mousepad.png', import.meta.url).pathname;
+const textArea: [number, number, number, number] = [318, 215, 400, 85];
+let registry: ModelRegistry;
+let ocr: Ocr;
+let screen: RgbaImage;
+
+before(async () => {
+  registry = new ModelRegistry();
+  ocr = await createOcr({ registry });
+  screen = await decodeImage(fixture);
+});
+after(async () => {
+  await ocr.dispose();
+  await registry.dispose();
+});
+
+function blank(image: RgbaImage, box: [number, number, number, number]): RgbaImage {
+  const data = image.data.slice();
+  for (let y = box[1]; y < box[1] + box[3]; y += 1) data.fill(255, (y * image.width + box[0]) * 4, (y * image.width + box[0] + box[2]) * 4);
+  return { data, width: image.width, height: image.height };
+}
+
+test('reads the lines of a real editor window with boxes and confidences', async () => {
+  const result = await ocr.recognize(screen, { region: textArea });
+  const texts = result.lines.map((line) => line.text);
+  const truth = ['Quarterly report draft', 'Revenue grew 12 percent in October', 'Send the summary to the finance team', 'Meeting moved to Friday afternoon'];
+  // Every character right; a space between words may be lost now and then (the model's habit).
+  assert.deepEqual(texts.map((text) => text.replace(/ /g, '')), truth.map((text) => text.replace(/ /g, '')));
+  assert.ok(texts.filter((text, index) => text === truth[index]).length >= 3, JSON.stringify(texts));
+  for (const line of result.lines) {
+    assert.ok(line.confidence > 0.8 && line.confidence <= 1);
+    assert.ok(line.box[0] >= textArea[0] - 1 && line.box[1] >= textArea[1] - 1 && line.box[0] + line.box[2] <= textArea[0] + textArea[2] + 1);
+    assert.ok(line.box[3] >= 12 && line.box[3] <= 30, `line height ${line.box[3]}`);
+  }
+  assert.ok(result.lines[1].box[1] > result.lines[0].box[1], 'reading order is top to bottom');
+  assert.equal(ocr.provider, 'cpu');
+});
+
+test('incremental OCR re-reads only what changed and keeps the rest', async () => {
+  const first = await ocr.recognize(screen, { region: textArea });
+  const secondLine = first.lines[1].box;
+  const changed = blank(screen, [secondLine[0], secondLine[1] + 2, secondLine[2], secondLine[3] - 4]);
+  const updated = await ocr.update(changed, first, [[secondLine[0] + 10, secondLine[1] + 4, 40, 10]]);
+  assert.deepEqual(updated.lines.map((line) => line.text.replace(/ /g, '')), ['Quarterlyreportdraft', 'Sendthesummarytothefinanceteam', 'MeetingmovedtoFridayafternoon']);
+  // The stateful form diffs whole frames itself; a window-sized frame keeps the test quick.
+  const window: [number, number, number, number] = [300, 140, 700, 180];
+  const incremental = new IncrementalOcr(ocr);
+  await incremental.recognize(crop(screen, window), {});
+  const same = await incremental.recognize(crop(screen, window));
+  assert.deepEqual(same.changed, []);
+  assert.ok(same.ms < 2000, `an unchanged frame costs a diff only (${same.ms} ms)`);
+  const next = await incremental.recognize(crop(changed, window));
+  assert.equal(next.changed.length, 1);
+  assert.ok(!next.lines.some((line) => line.text.includes('Revenue')));
+  assert.ok(next.lines.some((line) => line.text.replace(/ /g, '') === 'MeetingmovedtoFridayafternoon'));
+});
+
+test('bad regions and wrong model files get coded errors', async () => {
+  await assert.rejects(ocr.recognize(screen, { region: [5000, 5000, 10, 10] }), (error: SkillframeError) => error.code === 'bad_input' && /outside/.test(error.message));
+  const controller = new AbortController();
+  controller.abort();
+  await assert.rejects(ocr.recognize(screen, { signal: controller.signal }), (error: SkillframeError) => error.code === 'aborted');
+  const wrong = new ModelRegistry();
+  wrong.register({ name: 'wrong', path: fixture });
+  await assert.rejects(wrong.get('wrong'), (error: SkillframeError) => error.code === 'bad_input' && /not a loadable ONNX model/.test(error.message));
+  await assert.rejects(wrong.get('absent'), (error: SkillframeError) => error.code === 'not_found');
+  await wrong.dispose();
+  await assert.rejects(createOcr({ modelDirectory: '/nonexistent' }), (error: SkillframeError) => error.code === 'unavailable' && /dictionary missing/.test(error.message));
+});
