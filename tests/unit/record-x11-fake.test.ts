@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { TrajectoryEvent } from '../../core/schemas/trajectory.ts';
+import { parseRedactions } from '../../engine/computer/recorder/privacy.ts';
+import { recordX11 } from '../../engine/computer/recorder/x11-recorder.ts';
+import { FakeHooks, FakeInput } from '../../native/input/fake-input.ts';
+import { decodePng } from '../../native/screen/image.ts';
+import { FakeScreen } from '../../native/screen/fake-screen.ts';
+import { readTrajectory } from '../../native/trajectory/store.ts';
+import { FakeWindows } from '../../native/window/fake-windows.ts';
+
+function setup(title = 'Calculator') {
+  const root = mkdtempSync(join(tmpdir(), 'sf-recx11-'));
+  const hooks = new FakeHooks();
+  const input = new FakeInput(hooks);
+  const screen = new FakeScreen(320, 240);
+  screen.fill({ x: 40, y: 40, width: 200, height: 120 }, [30, 30, 30]);
+  const windows = new FakeWindows([{ id: '42', pid: 7, title, className: 'Calc', geometry: { x: 40, y: 40, width: 200, height: 120 } }], { width: 320, height: 240 });
+  return { root, out: join(root, 'rec'), hooks, input, screen, windows };
+}
+
+test('scripted input heard through the hooks becomes coalesced trajectory events', async () => {
+  const { root, out, input, hooks, screen, windows } = setup();
+  try {
+    const seen: TrajectoryEvent[] = [];
+    const result = await recordX11({
+      out,
+      attach: 'Calculator',
+      env: { DISPLAY: ':fake' },
+      redactions: parseRedactions(undefined),
+      signal: new AbortController().signal,
+      stepGapMs: 20,
+      settleMs: 60,
+      script: [
+        { action: 'click', x: 100, y: 80 },
+        { action: 'type', text: 'Hi bob@example.com' },
+        { action: 'press', key: 'ctrl+s' },
+        { action: 'click', x: 120, y: 90, double: true },
+      ],
+      onEvent: (event) => seen.push(event),
+      adapters: { hooks, input, screen, windows },
+    });
+    assert.equal(result.stoppedBy, 'script');
+    const read = readTrajectory(out);
+    assert.equal(read.meta.status, 'complete');
+    assert.equal(read.meta.app?.window?.title, 'Calculator');
+    assert.deepEqual(read.events.map((event) => event.kind), ['click', 'type', 'key', 'double_click']);
+    assert.deepEqual(seen.map((event) => event.seq), [0, 1, 2, 3]);
+    const [click, typed, key] = read.events;
+    assert.deepEqual(click.pointer, { x: 100, y: 80 });
+    assert.deepEqual(click.pointerInWindow, { x: 60, y: 40 });
+    assert.equal(click.window?.className, 'Calc');
+    assert.equal(click.source, 'hook');
+    assert.equal(typed.text, 'Hi [email]');
+    assert.deepEqual(typed.redactions, ['email']);
+    assert.equal(key.key, 'ctrl+s');
+    for (const event of read.events) {
+      assert.ok(event.frames?.before && event.frames.after, `event ${event.seq} has both frames`);
+    }
+    assert.equal(read.events[1].frames?.before, read.events[0].frames?.after, 'the before frame is the previous settled after frame');
+    assert.ok(!readFileSync(join(out, 'events.jsonl'), 'utf8').includes('bob@'));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('typing into a password window is masked and the window obscured in frames', async () => {
+  const { root, out, input, hooks, screen, windows } = setup('Enter password');
+  // Text-like detail inside the window that must not survive in stored frames.
+  for (let x = 60; x < 220; x += 6) screen.fill({ x, y: 90, width: 3, height: 10 }, [250, 250, 250]);
+  try {
+    await recordX11({
+      out,
+      attach: 'password',
+      env: { DISPLAY: ':fake' },
+      redactions: parseRedactions(undefined),
+      signal: new AbortController().signal,
+      stepGapMs: 20,
+      settleMs: 60,
+      script: [{ action: 'type', text: 'hunter2' }, { action: 'press', key: 'Enter' }],
+      adapters: { hooks, input, screen, windows },
+    });
+    const read = readTrajectory(out);
+    const typed = read.events.find((event) => event.kind === 'type');
+    assert.ok(typed);
+    assert.equal(typed.masked, true);
+    assert.equal(typed.text, undefined);
+    assert.ok(!readFileSync(join(out, 'events.jsonl'), 'utf8').includes('hunter2'));
+    const frame = await decodePng(readFileSync(join(out, typed.frames!.after!)));
+    // Inside the window every pixel is close to the region's mean: no stripes left.
+    let min = 255;
+    let max = 0;
+    for (let x = 60; x < 220; x += 1) {
+      const value = frame.rgba[(95 * frame.width + x) * 4];
+      min = Math.min(min, value);
+      max = Math.max(max, value);
+    }
+    assert.ok(max - min <= 10, `obscured row varies by ${max - min}`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
