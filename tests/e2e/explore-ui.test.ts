@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { serveFolder } from '../../engine/computer/explore/static-server.ts';
+import { chromiumFlags, chromiumPath } from '../../native/browser/chromium-path.ts';
+import { temporaryHome } from '../support/home.ts';
+import { startServe, type ServeProcess } from '../support/serve.ts';
+
+const fixtures = fileURLToPath(new URL('../fixtures/explore/', import.meta.url));
+let server: ServeProcess;
+let site: { origin: string; dispose(): Promise<void> };
+let browser: Browser;
+let page: Page;
+let work: string;
+const home = temporaryHome();
+const pageErrors: string[] = [];
+
+before(async () => {
+  site = await serveFolder(fixtures);
+  server = await startServe(home.env);
+  work = mkdtempSync(join(tmpdir(), 'sf-explore-ui-'));
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumFlags, headless: true });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await site?.dispose();
+  home.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('the Explore page grows the graph live, opens a state, shows the path and saves it as a skill', async () => {
+  await page.goto(`${server.url}?token=${server.token}#/explore`);
+  await page.getByRole('heading', { level: 1, name: 'Explore' }).waitFor({ timeout: 20_000 });
+  await page.getByLabel('URL or app command').fill(`${site.origin}/office/`);
+  await page.getByLabel('Budget').fill('10');
+  await page.getByLabel('Output folder').fill(join(work, 'run'));
+  await page.getByRole('button', { name: 'Explore' }).click();
+  // Live: states appear (with thumbnails) before the run is over.
+  await page.locator('[data-explore-graph] [data-node] image').first().waitFor({ timeout: 60_000 });
+  await page.locator('[data-explore-status]', { hasText: 'stopped by' }).waitFor({ timeout: 120_000 });
+  const count = await page.locator('[data-node]').count();
+  assert.ok(count >= 4, `only ${count} states drawn`);
+  await page.locator('[data-node]').nth(count - 1).click();
+  await page.locator('[data-explore-path] li').first().waitFor();
+  await page.getByLabel('Skill name').fill('ui saved path');
+  await page.getByRole('button', { name: 'Save as skill' }).click();
+  await page.locator('[data-explore-saved]', { hasText: 'ui-saved-path' }).waitFor({ timeout: 60_000 });
+  assert.match(await page.locator('[data-explore-saved]').innerText(), /mmskill, passed the audit/);
+  assert.deepEqual(pageErrors, []);
+});
