@@ -6,6 +6,8 @@ import { addressParams, broadcastId, type Frame, type FrameParser, instructions,
 export interface MotorBusOptions {
   /** How long to wait for a reply before trying again. */
   timeoutMs?: number;
+  /** The first exchange after opening waits longer: a freshly opened port (and its reader) can be slow to start. */
+  firstTimeoutMs?: number;
   /** Further tries after the first. */
   retries?: number;
   /** Names motors in error messages (id → joint name). */
@@ -45,6 +47,7 @@ export class MotorBus {
   readonly stats: BusStats = { transactions: 0, retries: 0, timeouts: 0, garbledFrames: 0, motorErrors: {} };
   private readonly parser: FrameParser;
   private readonly timeoutMs: number;
+  private firstTimeoutMs: number | undefined;
   private readonly retries: number;
   private readonly describe: (id: number) => string;
   private readonly stopListening: () => void;
@@ -58,6 +61,7 @@ export class MotorBus {
     this.protocol = protocol;
     this.parser = protocol.createParser();
     this.timeoutMs = options.timeoutMs ?? 30;
+    this.firstTimeoutMs = options.firstTimeoutMs ?? 500;
     this.retries = options.retries ?? 2;
     this.describe = options.describeMotor ?? ((id) => `motor ${id}`);
     this.stopListening = link.onData((chunk) => this.receive(chunk));
@@ -151,7 +155,7 @@ export class MotorBus {
     let timer: NodeJS.Timeout | undefined;
     const finished = new Promise<void>((resolve) => {
       this.waiter = { ids: new Set(ids), size, replies, done: resolve };
-      timer = setTimeout(resolve, this.timeoutMs);
+      timer = setTimeout(resolve, this.firstTimeoutMs ?? this.timeoutMs);
     });
     try {
       await this.link.write(bytes);
@@ -160,6 +164,7 @@ export class MotorBus {
       clearTimeout(timer);
       this.waiter = undefined;
     }
+    if (replies.size) this.firstTimeoutMs = undefined;
     if (replies.size < ids.length) this.stats.timeouts += 1;
     return replies;
   }
@@ -193,11 +198,14 @@ export class MotorBus {
     if (this.protocol.isFatal(error)) throw new SkillframeError('unsafe', `${this.describe(id)} reports ${words} (status 0x${error.toString(16)}) on ${what}`, { motor: id, status: error });
   }
 
-  /** True when the motor answers a PING (one try: absence is an answer here). */
+  /** True when the motor answers a PING within the usual tries (silence is an answer here, not an error). */
   ping(id: number): Promise<boolean> {
+    const request = this.protocol.encodeInstruction(id, instructions.ping, new Uint8Array());
     return this.enqueue(async () => {
-      const replies = await this.exchange(this.protocol.encodeInstruction(id, instructions.ping, new Uint8Array()), [id], undefined);
-      return replies.has(id);
+      for (let attempt = 0; attempt <= this.retries; attempt += 1) {
+        if ((await this.exchange(request, [id], undefined)).has(id)) return true;
+      }
+      return false;
     });
   }
 
