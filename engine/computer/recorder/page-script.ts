@@ -182,7 +182,7 @@ export const pageScript = String.raw`
   const pointer = (type, event) => {
     if (!event.isTrusted) return;
     const element = interactive(event.target);
-    send({ kind: type, x: event.clientX, y: event.clientY, target: describe(element), targetKey: keyOf(element) });
+    send({ kind: type, x: event.clientX, y: event.clientY, detail: event.detail, at: performance.timeOrigin + event.timeStamp, target: describe(element), targetKey: keyOf(element) });
   };
   // detail 0: a click the browser made for a key (Enter submitting a form, Space on a button); the key is recorded.
   document.addEventListener('click', (event) => { if (event.button === 0 && event.detail > 0) pointer('click', event); }, true);
@@ -199,7 +199,7 @@ export const pageScript = String.raw`
     const chorded = event.ctrlKey || event.metaKey || (event.altKey && !event.getModifierState('AltGraph'));
     const masked = isPassword(element);
     if (event.key.length === 1 && !chorded) {
-      send({ kind: 'char', text: masked ? undefined : event.key, masked, target: describe(element), targetKey: keyOf(element) });
+      send({ kind: 'char', text: masked ? undefined : event.key, masked, at: performance.timeOrigin + event.timeStamp, target: describe(element), targetKey: keyOf(element) });
       return;
     }
     let key = keyNames[event.key] || event.key;
@@ -210,7 +210,7 @@ export const pageScript = String.raw`
     if (event.shiftKey) parts.push('shift');
     if (event.metaKey) parts.push('meta');
     parts.push(key);
-    send({ kind: 'key', key: parts.join('+'), masked, target: describe(element), targetKey: keyOf(element) });
+    send({ kind: 'key', key: parts.join('+'), masked, at: performance.timeOrigin + event.timeStamp, target: describe(element), targetKey: keyOf(element) });
   }, true);
   document.addEventListener('input', (event) => {
     if (!event.isTrusted) return;
@@ -230,7 +230,7 @@ export const pageScript = String.raw`
   document.addEventListener('wheel', (event) => {
     if (!event.isTrusted) return;
     const unit = event.deltaMode === 1 ? 40 : event.deltaMode === 2 ? window.innerHeight : 1;
-    send({ kind: 'scroll', x: event.clientX, y: event.clientY, dx: event.deltaX * unit, dy: event.deltaY * unit, target: describe(interactive(event.target)) });
+    send({ kind: 'scroll', x: event.clientX, y: event.clientY, dx: event.deltaX * unit, dy: event.deltaY * unit, at: performance.timeOrigin + event.timeStamp, target: describe(interactive(event.target)) });
   }, { capture: true, passive: true });
 
   /** For frames: where password fields are, and what they hold (so no stored text can contain it). */

@@ -31,6 +31,8 @@ export interface Observation {
   url?: string;
   pageTitle?: string;
   masked?: boolean;
+  /** The source's own click count, when it knows it (the web's UIEvent.detail). */
+  clickCount?: number;
   /** Identity of the element or window, so keystrokes into one field merge and others split. */
   targetKey?: string;
 }
@@ -176,7 +178,8 @@ export class RecordingSession {
       }
       return false;
     }
-    if (current.kind === 'click' && next.kind === 'click' && next.at - pending.lastAt <= this.options.doubleClickMs && near(current.pointer, next.pointer) && (current.targetKey === next.targetKey || current.targetKey === undefined)) {
+    const repeat = (next.clickCount ?? 0) >= 2 || next.at - pending.lastAt <= this.options.doubleClickMs;
+    if (current.kind === 'click' && next.kind === 'click' && repeat && near(current.pointer, next.pointer) && (current.targetKey === next.targetKey || current.targetKey === undefined)) {
       pending.clicks += 1;
       pending.lastAt = next.at;
       current.kind = 'double_click';

@@ -34,6 +34,10 @@ const PageMessage = z.object({
   key: z.string().max(100).optional(),
   value: z.string().max(5000).optional(),
   masked: z.boolean().optional(),
+  /** The page's clock (epoch ms) when the event fired; the binding may deliver it later. */
+  at: z.number().finite().optional(),
+  /** Click count (UIEvent.detail): 2 on the second click of a double click. */
+  detail: z.number().int().optional(),
   target: Target.optional(),
   targetKey: z.string().max(100).optional(),
 });
@@ -176,8 +180,11 @@ export async function recordWeb(options: WebRecordOptions): Promise<RecordResult
 }
 
 function toObservation(message: z.infer<typeof PageMessage>): Observation {
-  const at = Date.now();
+  // Page time when it is plausible (same machine); arrival time otherwise.
+  const now = Date.now();
+  const at = message.at !== undefined && Math.abs(message.at - now) < 10_000 ? Math.min(message.at, now) : now;
   const observation: Observation = { kind: message.kind === 'value' ? 'value' : message.kind, at };
+  if (message.detail !== undefined && message.detail > 1) observation.clickCount = message.detail;
   if (message.x !== undefined && message.y !== undefined) observation.pointer = { x: message.x, y: message.y };
   if (message.kind === 'click') observation.button = 'left';
   if (message.kind === 'right_click') observation.button = 'right';
