@@ -78,9 +78,16 @@ function ddpmScheme(steps: number): Scheme {
       }
     },
     guide(output, gradient, step, scale) {
-      // Classifier guidance: the score −ε/√(1−ᾱ) gains ∇R, so ε loses √(1−ᾱ) ∇R.
-      const noise = Math.sqrt(1 - alphaBar(time(step)));
-      for (let index = 0; index < output.length; index += 1) output[index] -= noise * scale * gradient[index];
+      // Move the clean estimate by c·g and take the noise consistent with it; c is chosen so the
+      // DDIM state moves by scale·g/steps, like a guided Euler step of the flow. (Shifting ε alone
+      // is undone by the clean-estimate clip at the noisiest steps.)
+      const alpha = alphaBar(time(step));
+      const next = step + 1 >= steps ? 1 : alphaBar(time(step + 1));
+      const signal = Math.sqrt(alpha);
+      const noise = Math.sqrt(1 - alpha);
+      const gain = Math.sqrt(next) - (Math.sqrt(1 - next) * signal) / noise;
+      const shift = scale / steps / Math.max(gain, 1e-3);
+      for (let index = 0; index < output.length; index += 1) output[index] -= (signal / noise) * shift * gradient[index];
     },
     noiseTo(clean, noise, step, into) {
       const alpha = alphaBar(time(step));

@@ -20,6 +20,11 @@ export interface TrainOptions {
   learningRate?: number;
   signal?: AbortSignal;
   onProgress?: (step: number, loss: number) => void;
+  /** Called every `checkpointEvery` steps with the current weights (long runs keep usable snapshots). */
+  checkpointEvery?: number;
+  onCheckpoint?: (network: Network, step: number) => void;
+  /** Continue from these weights (same shape) instead of a fresh initialisation. */
+  initial?: Network;
 }
 
 export interface TrainedPolicy {
@@ -45,7 +50,10 @@ export function trainPolicy(options: TrainOptions = {}): TrainedPolicy {
   const data = chunkDataset(demos);
   const action = task.chunk * 2;
   const shape = { observation: 2, action, hidden: options.hidden ?? 192, layers: options.layers ?? 3 };
-  const network = createNetwork(shape, () => random.next());
+  const network = options.initial ?? createNetwork(shape, () => random.next());
+  if (options.initial && (options.initial.shape.hidden !== shape.hidden || options.initial.shape.layers !== shape.layers)) {
+    throw new SkillframeError('bad_input', `initial network has hidden ${options.initial.shape.hidden} × ${options.initial.shape.layers} layers, training asked for ${shape.hidden} × ${shape.layers}`);
+  }
   const optimizer = new Adam([...network.weights, ...network.biases]);
   const width = inputSize(shape);
   const features = new Float32Array(batch * width);
@@ -90,6 +98,7 @@ export function trainPolicy(options: TrainOptions = {}): TrainedPolicy {
     optimizer.update([...gradients.weights, ...gradients.biases], rate);
     blockLoss += loss;
     blockCount += 1;
+    if (options.onCheckpoint && options.checkpointEvery && (step + 1) % options.checkpointEvery === 0) options.onCheckpoint(network, step + 1);
     if (blockCount === block || step === steps - 1) {
       losses.push(blockLoss / blockCount);
       options.onProgress?.(step + 1, blockLoss / blockCount);
@@ -98,6 +107,31 @@ export function trainPolicy(options: TrainOptions = {}): TrainedPolicy {
     }
   }
   return { network, kind, losses, leftShare, samples: data.count };
+}
+
+/** Reads the weights back from an ONNX file this module wrote (to continue training). */
+export function importOnnx(bytes: Uint8Array): Network {
+  const model = onnx.ModelProto.decode(bytes);
+  const tensors = new Map((model.graph?.initializer ?? []).map((tensor) => [tensor.name ?? '', tensor]));
+  const weights: Float32Array[] = [];
+  const biases: Float32Array[] = [];
+  const read = (tensor: OnnxTypes.ITensorProto) => {
+    const raw = tensor.rawData ?? new Uint8Array();
+    return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  };
+  const sizes: number[] = [];
+  for (let layer = 0; tensors.has(`weight${layer}`); layer += 1) {
+    const weight = tensors.get(`weight${layer}`)!;
+    const dims = (weight.dims ?? []).map(Number);
+    if (layer === 0) sizes.push(dims[0]);
+    sizes.push(dims[1]);
+    weights.push(read(weight));
+    biases.push(read(tensors.get(`bias${layer}`)!));
+  }
+  if (weights.length < 2) throw new SkillframeError('bad_input', 'policy: not a network written by Skillframe (no weight0/weight1 initializers)');
+  const action = sizes[sizes.length - 1];
+  const observation = sizes[0] - action - 1 - 2 * timeFrequencies.length;
+  return { shape: { observation, action, hidden: sizes[1], layers: weights.length - 1 }, weights, biases, sizes };
 }
 
 export interface PolicyMetadata {

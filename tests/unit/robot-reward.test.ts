@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { RewardSpec } from '../../core/commands/robot.ts';
+import { SkillframeError } from '../../core/errors.ts';
+import { compileReward, parseRewardSpec, StageTracker } from '../../engine/robot/steer/reward.ts';
+import { specFromJson, specFromScene } from '../../engine/robot/steer/spec.ts';
+import { builtinLayouts, parseLayouts, Random } from '../../engine/robot/sim/reach.ts';
+
+const chunk = 16;
+const scale = 0.05;
+
+function finiteDifference(spec: RewardSpec, actions: Float32Array, start: [number, number], stage = 0): { analytic: Float32Array; numeric: Float64Array } {
+  const reward = compileReward(spec, scale, chunk);
+  const analytic = new Float32Array(actions.length);
+  reward.evaluate(actions, 0, start, stage, analytic, 0);
+  const numeric = new Float64Array(actions.length);
+  const step = 1e-3;
+  for (let index = 0; index < actions.length; index += 1) {
+    const plus = actions.slice();
+    const minus = actions.slice();
+    plus[index] += step;
+    minus[index] -= step;
+    numeric[index] = (reward.evaluate(plus, 0, start, stage) - reward.evaluate(minus, 0, start, stage)) / (2 * step);
+  }
+  return { analytic, numeric };
+}
+
+function assertClose(analytic: Float32Array, numeric: Float64Array, label: string) {
+  let scaleMax = 1e-6;
+  for (const value of numeric) scaleMax = Math.max(scaleMax, Math.abs(value));
+  for (let index = 0; index < analytic.length; index += 1) {
+    const error = Math.abs(analytic[index] - numeric[index]);
+    assert.ok(error <= 2e-3 * scaleMax + 1e-5, `${label}: d/da[${index}] analytic ${analytic[index]} vs numeric ${numeric[index]}`);
+  }
+}
+
+const termCases: [string, RewardSpec['stages'][number]['terms'][number]][] = [
+  ['reach', { kind: 'reach', target: [0.6, 0.2], weight: 1.5 }],
+  ['keep_away', { kind: 'keep_away', center: [0.25, 0.1], radius: 0.15, margin: 0.04, weight: 2 }],
+  ['side', { kind: 'side', center: [0.3, 0.05], side: 'left', direction: [1, 0.2], margin: 0.2, weight: 3 }],
+  ['smooth', { kind: 'smooth', weight: 0.2 }],
+];
+
+for (const [name, term] of termCases) {
+  test(`reward compiler: the ${name} gradient matches finite differences`, () => {
+    const random = new Random(11);
+    for (let trial = 0; trial < 3; trial += 1) {
+      const actions = new Float32Array(chunk * 2);
+      for (let index = 0; index < chunk; index += 1) {
+        actions[2 * index] = 0.8 + 0.3 * random.normal();
+        actions[2 * index + 1] = 0.3 * random.normal();
+      }
+      const { analytic, numeric } = finiteDifference({ version: 1, hold: 2, stages: [{ name: 'one', terms: [term] }] }, actions, [0, 0]);
+      assertClose(analytic, numeric, name);
+    }
+  });
+}
+
+test('reward compiler: a whole scene spec (all terms, two stages) has exact gradients in each stage', () => {
+  const spec = specFromScene(builtinLayouts.find((layout) => layout.name === 'pass_left')!);
+  assert.equal(spec.stages.length, 2);
+  const random = new Random(5);
+  const actions = random.fillNormal(new Float32Array(chunk * 2));
+  for (const stage of [0, 1]) {
+    const { analytic, numeric } = finiteDifference(spec, actions, [0.1, -0.05], stage);
+    assertClose(analytic, numeric, `stage ${stage}`);
+  }
+});
+
+test('reward compiler: the barrier penalises a path through the obstacle more than one around it', () => {
+  const spec: RewardSpec = { version: 1, hold: 2, stages: [{ name: 'avoid', terms: [{ kind: 'keep_away', center: [0.4, 0], radius: 0.15, margin: 0.04, weight: 1 }] }] };
+  const reward = compileReward(spec, scale, chunk);
+  const straight = new Float32Array(chunk * 2);
+  const around = new Float32Array(chunk * 2);
+  for (let index = 0; index < chunk; index += 1) {
+    straight[2 * index] = 1;
+    around[2 * index] = 1;
+    around[2 * index + 1] = index < 6 ? 1 : index < 10 ? 0 : -1;
+  }
+  assert.ok(reward.evaluate(around, 0, [0, 0], 0) > reward.evaluate(straight, 0, [0, 0], 0));
+});
+
+test('reward spec: bad input is a coded error naming the field', () => {
+  const cases: [unknown, RegExp][] = [
+    [{ stages: [{ name: 'a', terms: [{ kind: 'reach', target: [Number.NaN, 0] }] }] }, /spec\.stages\.0\.terms\.0\.target\.0/],
+    [{ stages: [{ name: 'a', terms: [{ kind: 'keep_away', center: [0, 0], radius: -0.1 }] }] }, /spec\.stages\.0\.terms\.0\.radius/],
+    [{ stages: [{ name: 'a', terms: [{ kind: 'teleport', target: [0, 0] }] }] }, /spec\.stages\.0\.terms\.0\.kind/],
+    [{ stages: [] }, /spec\.stages/],
+  ];
+  for (const [raw, field] of cases) {
+    assert.throws(() => parseRewardSpec(raw), (error: unknown) => error instanceof SkillframeError && error.code === 'bad_input' && field.test(error.message));
+  }
+});
+
+test('reward spec: a VLM reply that breaks the schema is bad_input naming the field, never a fallback', () => {
+  const reply = 'Sure! Here is the spec:\n```json\n{"version":1,"stages":[{"name":"go","terms":[{"kind":"reach","target":[1,"up"]}]}]}\n```';
+  assert.throws(() => specFromJson(reply, 'vlm reply'), (error: unknown) => error instanceof SkillframeError && error.code === 'bad_input' && /vlm reply\.stages\.0\.terms\.0\.target\.1/.test(error.message));
+  assert.throws(() => specFromJson('no json here', 'vlm reply'), (error: unknown) => error instanceof SkillframeError && error.code === 'bad_input');
+  const good = specFromJson('```json\n{"stages":[{"name":"go","terms":[{"kind":"reach","target":[1,0.3]}]}]}\n```', 'vlm reply');
+  assert.deepEqual(good.stages[0].terms[0], { kind: 'reach', target: [1, 0.3], weight: 1 });
+});
+
+test('layouts file: NaN, negative radius and unknown constraint are coded errors naming the field', () => {
+  const layout = { name: 'x', start: [0, 0], goal: [1, 0], obstacles: [{ center: [0.5, 0], radius: 0.1 }], constraint: null };
+  assert.throws(() => parseLayouts(JSON.stringify([{ ...layout, obstacles: [{ center: [0.5, 0], radius: -1 }] }])), /layouts\.0\.obstacles\.0\.radius/);
+  assert.throws(() => parseLayouts(JSON.stringify([{ ...layout, constraint: 'pass_under' }])), /layouts\.0\.constraint/);
+  assert.throws(() => parseLayouts('[{"name":"x","start":[NaN,0]}]'), (error: unknown) => error instanceof SkillframeError && error.code === 'bad_input');
+  assert.throws(() => parseLayouts(JSON.stringify([{ ...layout, goal: [1, null] }])), /layouts\.0\.goal\.1/);
+  assert.equal(parseLayouts(JSON.stringify([layout]))[0].name, 'x');
+});
+
+test('stage tracker: advances only after the condition holds `hold` steps, and does not flicker back at the boundary', () => {
+  const spec: RewardSpec = {
+    version: 1,
+    hold: 2,
+    stages: [
+      { name: 'first', terms: [{ kind: 'smooth', weight: 1 }], until: { kind: 'near', point: [1, 0], within: 0.1 } },
+      { name: 'second', terms: [{ kind: 'smooth', weight: 1 }] },
+    ],
+  };
+  const tracker = new StageTracker(spec);
+  assert.equal(tracker.update([0.95, 0]), 0);
+  assert.equal(tracker.update([0.5, 0]), 0, 'a single hit does not switch');
+  assert.equal(tracker.update([0.95, 0]), 0);
+  assert.equal(tracker.update([0.96, 0]), 1, 'two consecutive hits switch');
+  assert.equal(tracker.update([0.85, 0]), 1, 'just outside the enter radius keeps the stage (hysteresis)');
+  assert.equal(tracker.update([0.85, 0]), 1);
+  assert.equal(tracker.update([0.5, 0]), 1);
+  assert.equal(tracker.update([0.5, 0]), 0, 'far outside for hold steps goes back');
+});
