@@ -220,6 +220,8 @@ export const commands = commandMap(
         from: z.enum(['scene', 'json', 'vlm']).default('scene'),
         file: z.string().max(4096).optional(),
         instruction: z.string().max(2000).default('Reach the goal without touching any obstacle.'),
+        /** Also write the spec here (for `robot sim --spec FILE`). */
+        out: z.string().max(4096).optional(),
       })
       .strict(),
     output: z.object({ spec: RewardSpec, source: z.enum(['scene', 'json', 'vlm']) }),

@@ -59,3 +59,24 @@ test('bad layouts and specs are coded errors naming the field (exit 2), an unkno
   const vlm = await runCli(['robot', 'spec', '--from', 'vlm'], { env: home.env });
   assert.equal(vlm.code, 7);
 });
+
+test('robot spec --from vlm: a scripted VLM reply becomes a checked spec; one that breaks the schema is bad_input naming the field', async () => {
+  const vlmHome = temporaryHome();
+  try {
+    const set = await runCli(['settings', 'set', '{"vlm":{"provider":"scripted"}}'], { env: vlmHome.env });
+    assert.equal(set.code, 0, set.stderr);
+    const good = '```json\n{"version":1,"stages":[{"name":"reach","terms":[{"kind":"reach","target":[1,0]},{"kind":"keep_away","center":[0.5,0.2],"radius":0.15}]}]}\n```';
+    const out = join(directory, 'vlm-spec.json');
+    const accepted = await runCli(['robot', 'spec', '--from', 'vlm', '--layout', 'shift_0.2', '--out', out, '--json'], { env: { ...vlmHome.env, SKILLFRAME_VLM_SCRIPT: JSON.stringify([good]) } });
+    assert.equal(accepted.code, 0, accepted.stderr);
+    assert.equal(JSON.parse(accepted.stdout).spec.stages[0].terms[1].kind, 'keep_away');
+    const sim = await runCli(['robot', 'sim', '--method', 'vls', '--layout', 'shift_0.2', '--spec', out, '--json'], { env: vlmHome.env });
+    assert.equal(sim.code, 0, sim.stderr);
+    const broken = '{"version":1,"stages":[{"name":"reach","terms":[{"kind":"keep_away","center":[0.5,0.2],"radius":-3}]}]}';
+    const refused = await runCli(['robot', 'spec', '--from', 'vlm'], { env: { ...vlmHome.env, SKILLFRAME_VLM_SCRIPT: JSON.stringify([broken]) } });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr + refused.stdout, /stages\.0\.terms\.0\.radius/);
+  } finally {
+    vlmHome.dispose();
+  }
+});

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Layout, Point, RewardSpec } from '../../../core/commands/robot.ts';
 import { SkillframeError } from '../../../core/errors.ts';
 import type { HandlerTable } from '../dispatcher.ts';
@@ -126,18 +126,27 @@ export const robotHandlers: HandlerTable = {
       await network.dispose();
     }
   },
-  'robot.spec': async (input) => {
+  'robot.spec': async (input, context) => {
     const reach = await import('../../robot/sim/reach.ts');
     const { all } = await layoutsFrom(input.layouts);
     const layout = reach.findLayout(input.layout, all);
     if (input.from === 'json') {
       if (input.file === undefined) throw new SkillframeError('bad_input', 'input.file: a JSON spec file is needed with --from json');
-      return { spec: await specFor(layout, input.file), source: 'json' as const };
+      const spec = await specFor(layout, input.file);
+      if (input.out !== undefined) writeFileSync(input.out, `${JSON.stringify(spec, null, 2)}\n`);
+      return { spec, source: 'json' as const };
     }
+    let result: { spec: RewardSpec; source: 'scene' | 'json' | 'vlm' };
     if (input.from === 'vlm') {
-      // The VLM providers (engine/models) are not in this build yet; say so rather than invent a spec.
-      throw new SkillframeError('unavailable', 'input.from: no vision-language model provider is available in this build (engine/models); use --from scene or --from json');
-    }
-    return { spec: await specFor(layout, undefined), source: 'scene' as const };
+      const [{ createProvider }, { readSettings }, { specFromVision }] = await Promise.all([import('../../models/index.ts'), import('../home.ts'), import('../../robot/steer/spec.ts')]);
+      const provider = await createProvider(readSettings().vlm);
+      try {
+        result = { spec: await specFromVision(provider, layout, input.instruction, context.signal), source: 'vlm' };
+      } finally {
+        await provider.dispose();
+      }
+    } else result = { spec: await specFor(layout, undefined), source: 'scene' };
+    if (input.out !== undefined) writeFileSync(input.out, `${JSON.stringify(result.spec, null, 2)}\n`);
+    return result;
   },
 };

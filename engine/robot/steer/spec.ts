@@ -1,5 +1,6 @@
-import type { Layout, RewardSpec, RewardStage, RewardTerm } from '../../../core/commands/robot.ts';
+import { type Layout, type RewardSpec, RewardSpec as RewardSpecSchema, type RewardStage, type RewardTerm } from '../../../core/commands/robot.ts';
 import { SkillframeError } from '../../../core/errors.ts';
+import type { VlmProvider } from '../../models/vlm.ts';
 import { travelDirection } from '../sim/reach.ts';
 import { parseRewardSpec } from './reward.ts';
 
@@ -58,11 +59,6 @@ function extractJson(text: string): string {
   return start >= 0 && end > start ? text.slice(start, end + 1) : text;
 }
 
-/** What this room needs from a vision-language model provider: an image and a prompt in, text out. */
-export interface VisionLanguageModel {
-  complete(request: { prompt: string; images: { data: Uint8Array; mediaType: 'image/png' }[]; signal?: AbortSignal }): Promise<string>;
-}
-
 export const specPrompt = `You write reward specs for a planar robot that moves a point from the green start to the red goal.
 The image shows the scene in world coordinates (x right, y up; the grid lines are 0.1 apart). Grey circles are obstacles.
 Reply with ONE JSON object and nothing else, of this shape:
@@ -85,9 +81,20 @@ export function sceneSvg(layout: Layout, size = 512): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><rect width="${size}" height="${size}" fill="white"/>${grid.join('')}${obstacles.join('')}<circle cx="${px(layout.start[0])}" cy="${py(layout.start[1])}" r="6" fill="green"/><circle cx="${px(layout.goal[0])}" cy="${py(layout.goal[1])}" r="6" fill="red"/></svg>`;
 }
 
-export async function specFromVision(model: VisionLanguageModel, layout: Layout, instruction: string, signal?: AbortSignal): Promise<RewardSpec> {
+/**
+ * Asks a VLM provider (engine/models) for a spec, given a picture of the scene and an
+ * instruction. The provider validates the reply against the RewardSpec schema; a reply that
+ * breaks it is `bad_input` naming the field. The reply is data — it is never executed.
+ */
+export async function specFromVision(provider: VlmProvider, layout: Layout, instruction: string, signal?: AbortSignal): Promise<RewardSpec> {
+  if (!provider.supportsImages) throw new SkillframeError('unavailable', `the VLM ${provider.kind}/${provider.model} does not accept images; a reward spec needs a picture of the scene`);
   const sharp = (await import('sharp')).default;
-  const png = await sharp(Buffer.from(sceneSvg(layout))).png().toBuffer();
-  const reply = await model.complete({ prompt: specPrompt + instruction, images: [{ data: new Uint8Array(png), mediaType: 'image/png' }], ...(signal ? { signal } : {}) });
-  return specFromJson(reply, 'vlm reply');
+  const png = new Uint8Array(await sharp(Buffer.from(sceneSvg(layout))).png().toBuffer());
+  const result = await provider.complete({
+    messages: [{ role: 'user', content: [{ type: 'text', text: specPrompt + instruction }, { type: 'image', image: png, mime: 'image/png' }] }],
+    schema: RewardSpecSchema,
+    temperature: 0,
+    ...(signal ? { signal } : {}),
+  });
+  return result.value;
 }
