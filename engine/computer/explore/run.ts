@@ -59,6 +59,26 @@ export function primitivesOf(graph: ExploreGraph, app: string): Primitives {
   return { version: 1, app, primitives: [...stats.values()] };
 }
 
+/** Adds one run's primitives to the per-app database (counts add up, roles and examples merge). */
+export function mergePrimitives(previous: Primitives | undefined, next: Primitives): Primitives {
+  if (!previous) return next;
+  const byKind = new Map(previous.primitives.map((entry) => [entry.kind, { ...entry, worksOn: [...entry.worksOn], examples: [...entry.examples] }]));
+  for (const entry of next.primitives) {
+    const known = byKind.get(entry.kind);
+    if (!known) {
+      byKind.set(entry.kind, entry);
+      continue;
+    }
+    known.tried += entry.tried;
+    known.changed += entry.changed;
+    known.noChange += entry.noChange;
+    known.errors += entry.errors;
+    for (const role of entry.worksOn) if (!known.worksOn.includes(role)) known.worksOn.push(role);
+    for (const example of entry.examples) if (known.examples.length < 16 && !known.examples.includes(example)) known.examples.push(example);
+  }
+  return { version: 1, app: next.app, primitives: [...byKind.values()] };
+}
+
 export function median(values: readonly number[]): number {
   if (!values.length) return 0;
   const sorted = [...values].sort((a, b) => a - b);

@@ -141,6 +141,8 @@ export class X11Driver implements ExploreDriver {
         actions.push({ kind: 'click', target: { role: 'region', name: `cell ${row + 1}:${column + 1}`, x, y, width: capture.width / columns, height: capture.height / rows, selector: `grid:${windows.length > 1 ? 'dialog' : 'main'}@${row},${column}` } });
       }
     }
+    // Editors and fields take text where the focus is; typing is a primitive worth knowing per app.
+    actions.push({ kind: 'type', text: 'Hello 42', target: { role: 'window', name: 'focused field', x: capture.width / 2, y: capture.height / 2, selector: `focus:${windows.length > 1 ? 'dialog' : 'main'}` } });
     for (const keys of desktopShortcuts) actions.push({ kind: 'shortcut', keys, target: { name: keys } });
     const sharp = (await import('sharp')).default;
     const screenshot = await sharp(capture.rgba, { raw: { width: capture.width, height: capture.height, channels: 4 } }).png({ compressionLevel: 1 }).toBuffer();
@@ -187,7 +189,7 @@ export class X11Driver implements ExploreDriver {
         await this.input.move(need().x, need().y);
         break;
       case 'type':
-        await this.input.click(need().x, need().y);
+        // Type where the focus already is: a click could move the caret or press a button.
         await this.input.type(action.text ?? '');
         break;
       case 'shortcut':

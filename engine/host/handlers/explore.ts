@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { parseOrThrow, SkillframeError } from '../../../core/index.ts';
-import { ExploreGraph } from '../../../core/commands/explore.ts';
+import { ExploreGraph, Primitives } from '../../../core/commands/explore.ts';
 import type { HandlerTable } from '../dispatcher.ts';
 import { homePath } from '../home.ts';
 
@@ -22,10 +22,32 @@ function readGraph(out: string): ExploreGraph {
   return parseOrThrow(ExploreGraph, raw, 'graph');
 }
 
+/** The action-primitive database: one file per app under SKILLFRAME_HOME/explore/primitives/, merged across runs. */
+function rememberPrimitives(app: string, primitives: Primitives, mergePrimitives: (previous: Primitives | undefined, next: Primitives) => Primitives): void {
+  let key: string;
+  try {
+    key = new URL(app).host || app;
+  } catch {
+    key = basename(app.trim().split(/\s+/)[0]);
+  }
+  const dir = homePath('explore', 'primitives');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${key.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100)}.json`);
+  let previous: Primitives | undefined;
+  try {
+    previous = Primitives.parse(JSON.parse(readFileSync(file, 'utf8')));
+  } catch {
+    previous = undefined;
+  }
+  const merged = mergePrimitives(previous, { ...primitives, app: key });
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(merged, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
 export const exploreHandlers: HandlerTable = {
   explore: async (input, context) => {
     const { compileAllow } = await import('../../computer/explore/safety.ts');
-    const { runExploration } = await import('../../computer/explore/run.ts');
+    const { runExploration, mergePrimitives } = await import('../../computer/explore/run.ts');
     const allow = compileAllow(input.allow);
     const outDir = resolve(input.out ?? homePath('explore', new Date().toISOString().replace(/[:.]/g, '-')));
     let driver;
@@ -59,6 +81,7 @@ export const exploreHandlers: HandlerTable = {
         },
       });
       const { graph } = summary;
+      rememberPrimitives(input.url ?? (input.app as string), summary.primitives, mergePrimitives);
       return {
         out: outDir,
         graphFile: summary.graphFile,
