@@ -63,16 +63,20 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
   let surface: Surface | undefined = options.surface;
   const ownsSurface = !surface;
   let ocr: Promise<Ocr> | undefined;
-  const lineCache = new WeakMap<RgbaImage, Promise<OcrLine[]>>();
+  const lineCache = new WeakMap<RgbaImage, Map<string, Promise<OcrLine[]>>>();
   try {
     surface ??= await openSurface(plan, options);
     const templates = templateLoader(skill.images);
+    // OCR is the costliest thing replay does: each frame and region is read at most once.
     const readLines = (frame: RgbaImage, region?: Box): Promise<OcrLine[]> => {
-      let pending = lineCache.get(frame);
+      let byRegion = lineCache.get(frame);
+      if (!byRegion) lineCache.set(frame, (byRegion = new Map()));
+      const key = region ? region.join(',') : 'all';
+      let pending = byRegion.get(key);
       if (!pending) {
         ocr ??= createOcr();
         pending = ocr.then((engine) => engine.recognize(frame, { ...(region ? { region } : {}), signal })).then((result) => result.lines);
-        lineCache.set(frame, pending);
+        byRegion.set(key, pending);
       }
       return pending;
     };
@@ -139,7 +143,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       const actStarted = Date.now();
       await act(surface, step, point, values, signal);
       const actMs = Date.now() - actStarted;
-      const verification = await verifyStep({ surface, expected: step.expected, before, region: live.region, readLines: (frame) => readLines(frame, live.region), signal });
+      const verification = await verifyStep({ surface, expected: step.expected, before, region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal });
       const verifyMs = Date.now() - actStarted - actMs;
       // Engine overhead excludes waiting for the app: settling is the app's time, not ours.
       engineMs += Math.max(0, verifyMs - verification.settleMs);
@@ -189,29 +193,47 @@ async function openSurface(plan: PlanFile, options: ReplayOptions): Promise<Surf
   return openX11Surface({ env: options.env, app: options.app, title: options.attach ? plan.app.window_title : undefined, signal: options.signal });
 }
 
+/** How recorded coordinates map onto the live frame for one step. */
+export interface LiveGeometry {
+  region: Box;
+  expected: Point;
+  scale: { x: number; y: number };
+  /** Maps a recorded box into the live frame (through the moved/resized window on X11). */
+  mapBox: (box: { x: number; y: number; width: number; height: number }) => Box;
+}
+
 /**
  * Where the recorded target should be now. On X11 the recorded point is mapped through the
  * window's new position and size; on the web the viewport is the frame.
  */
-async function liveGeometry(surface: Surface, plan: PlanFile, step: PlanStep, frame: RgbaImage): Promise<{ region: Box; expected: Point; scale: { x: number; y: number } }> {
+async function liveGeometry(surface: Surface, plan: PlanFile, step: PlanStep, frame: RgbaImage): Promise<LiveGeometry> {
   const whole: Box = [0, 0, frame.width, frame.height];
   const target = hasTarget(step) ? step.target : undefined;
   const recordedPoint = target?.point ?? { x: frame.width / 2, y: frame.height / 2 };
+  const recordedWindow = target?.window?.geometry ?? plan.steps.find((candidate) => hasTarget(candidate) && candidate.target.window?.geometry)?.target?.window?.geometry;
   if (surface.kind === 'x11' && surface.window) {
     const window = await surface.window();
-    const recorded = target?.window?.geometry;
     if (window) {
       const geometry = window.geometry;
       const region = clampBox([geometry.x, geometry.y, geometry.width, geometry.height], frame.width, frame.height) ?? whole;
-      if (recorded && target?.window?.point_in_window) {
-        const scale = { x: geometry.width / Math.max(1, recorded.width), y: geometry.height / Math.max(1, recorded.height) };
-        return { region, scale, expected: { x: geometry.x + target.window.point_in_window.x * scale.x, y: geometry.y + target.window.point_in_window.y * scale.y } };
+      if (recordedWindow) {
+        const scale = { x: geometry.width / Math.max(1, recordedWindow.width), y: geometry.height / Math.max(1, recordedWindow.height) };
+        const mapPoint = (point: Point) => ({ x: geometry.x + (point.x - recordedWindow.x) * scale.x, y: geometry.y + (point.y - recordedWindow.y) * scale.y });
+        const inWindow = target?.window?.point_in_window;
+        const expected = inWindow ? { x: geometry.x + inWindow.x * scale.x, y: geometry.y + inWindow.y * scale.y } : mapPoint(recordedPoint);
+        return { region, scale, expected, mapBox: (box) => mapRect(box, mapPoint, scale) };
       }
-      return { region, scale: { x: 1, y: 1 }, expected: recordedPoint };
+      return { region, scale: { x: 1, y: 1 }, expected: recordedPoint, mapBox: (box) => [box.x, box.y, box.width, box.height] };
     }
   }
   const scale = { x: frame.width / plan.screen.width, y: frame.height / plan.screen.height };
-  return { region: whole, scale, expected: { x: recordedPoint.x * scale.x, y: recordedPoint.y * scale.y } };
+  const mapPoint = (point: Point) => ({ x: point.x * scale.x, y: point.y * scale.y });
+  return { region: whole, scale, expected: mapPoint(recordedPoint), mapBox: (box) => mapRect(box, mapPoint, scale) };
+}
+
+function mapRect(box: { x: number; y: number; width: number; height: number }, mapPoint: (point: Point) => Point, scale: { x: number; y: number }): Box {
+  const origin = mapPoint(box);
+  return [Math.round(origin.x), Math.round(origin.y), Math.max(1, Math.round(box.width * scale.x)), Math.max(1, Math.round(box.height * scale.y))];
 }
 
 async function act(surface: Surface, step: PlanStep, point: Point | undefined, values: Record<string, string>, signal?: AbortSignal): Promise<void> {

@@ -1,6 +1,6 @@
 import type { ExpectedPostState } from '../../../core/schemas/skill.ts';
 import { frameDifference, waitForSettle } from '../../vision/diff.ts';
-import { boxesOverlap, type Box, type RgbaImage } from '../../vision/image.ts';
+import { boxesOverlap, clampBox, type Box, type RgbaImage } from '../../vision/image.ts';
 import type { OcrLine } from '../../vision/ocr.ts';
 import type { Surface } from './surface.ts';
 import { findLabelInLine, normalizeLabel } from './text-match.ts';
@@ -19,7 +19,10 @@ export interface VerifyInput {
   expected: ExpectedPostState | undefined;
   before: RgbaImage;
   region: Box;
-  readLines: (frame: RgbaImage) => Promise<OcrLine[]>;
+  /** Maps a recorded box into the live frame. */
+  mapBox: (box: { x: number; y: number; width: number; height: number }) => Box;
+  /** OCR of a frame (the app region, or the given one). */
+  readLines: (frame: RgbaImage, region?: Box) => Promise<OcrLine[]>;
   signal?: AbortSignal;
   /** Re-checks after a further settle before calling a step failed. */
   retries?: number;
@@ -69,9 +72,12 @@ async function check(input: VerifyInput, after: RgbaImage): Promise<{ verified: 
   }
   if (expected?.ocr_text_appears.length && !page) {
     checks += 1;
-    const lines = await input.readLines(after);
-    const missing = expected.ocr_text_appears.filter((wanted) => !lines.some((line) => (findLabelInLine(wanted, line.text, line.box)?.score ?? 0) >= 0.75));
-    if (missing.length) failures.push(`screen does not show ${missing.map((item) => JSON.stringify(item)).join(', ')}`);
+    const missing = await missingText(input, after, expected.ocr_text_appears, expected.changed_region);
+    if (missing.length) {
+      // OCR can miss a lone glyph; a change exactly where the recording changed is evidence too.
+      const changedThere = expected.changed_region ? regionChanged(input, after, input.mapBox(expected.changed_region)) : false;
+      if (!changedThere) failures.push(`screen does not show ${missing.map((item) => JSON.stringify(item)).join(', ')}`);
+    }
   }
   if (expected?.window_title && input.surface.window) {
     checks += 1;
@@ -81,8 +87,7 @@ async function check(input: VerifyInput, after: RgbaImage): Promise<{ verified: 
   if (expected?.changed_region && checks === 0) {
     // Only when nothing more specific is expected: some pixels of the app must have changed.
     checks += 1;
-    const changed = input.before.width === after.width && input.before.height === after.height ? frameDifference(input.before, after).boxes.filter((box) => boxesOverlap(box, input.region)) : [input.region];
-    if (changed.length === 0) failures.push('nothing changed on screen');
+    if (!regionChanged(input, after, input.region)) failures.push('nothing changed on screen');
   }
   if (checks === 0) return { verified: undefined, reason: 'nothing to check' };
   return failures.length ? { verified: false, reason: failures.join('; ') } : { verified: true, reason: `${checks} check(s) passed` };
@@ -96,4 +101,29 @@ function sameUrl(actual: string, expected: string): boolean {
   } catch {
     return actual === expected;
   }
+}
+
+/** Expected texts not read on screen: first in the (mapped) region the recording changed, then in the whole app. */
+async function missingText(input: VerifyInput, after: RgbaImage, wanted: readonly string[], changed: ExpectedPostState['changed_region']): Promise<string[]> {
+  const found = (lines: OcrLine[], text: string) => lines.some((line) => (findLabelInLine(text, line.text, line.box)?.score ?? 0) >= 0.75);
+  let missing = [...wanted];
+  if (changed) {
+    const box = input.mapBox(changed);
+    const margin = Math.max(12, Math.round(box[3] * 0.6));
+    const region = clampBox([box[0] - margin, box[1] - margin, box[2] + 2 * margin, box[3] + 2 * margin], after.width, after.height);
+    if (region) {
+      const lines = await input.readLines(after, region);
+      missing = missing.filter((text) => !found(lines, text));
+    }
+  }
+  if (missing.length) {
+    const lines = await input.readLines(after);
+    missing = missing.filter((text) => !found(lines, text));
+  }
+  return missing;
+}
+
+function regionChanged(input: VerifyInput, after: RgbaImage, region: Box): boolean {
+  if (input.before.width !== after.width || input.before.height !== after.height) return true;
+  return frameDifference(input.before, after).boxes.some((box) => boxesOverlap(box, region, 2));
 }

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { replaySkill } from '../../engine/computer/replay/replay.ts';
+import { createOcr, type Ocr } from '../../engine/vision/ocr.ts';
+import { buildSkill } from '../../skills-mm/builder.ts';
+import { repoRoot } from '../support/cli.ts';
+import { FakeCalculator } from '../support/fake-calculator.ts';
+
+// The grounding ladder against a drawn calculator: fast, deterministic, with ground truth. The same
+// ladder runs against real galculator and Chromium in tests/e2e/replay-*.test.ts.
+
+let work: string;
+let skillDirectory: string;
+let ocr: Ocr;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'sf-ladder-'));
+  ocr = await createOcr();
+  const built = await buildSkill({ trajectoryDir: join(repoRoot, 'tests/fixtures/trajectories/calculator'), outDir: join(work, 'calculator-skill'), ocr });
+  skillDirectory = built.dir;
+});
+
+after(async () => {
+  await ocr?.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** What the recording clicked, in order: ground truth for "wrong actions". */
+const intended = ['7', '+', '2', '=', 'Clear'];
+
+function assertNoWrongClick(calculator: FakeCalculator) {
+  assert.deepEqual(calculator.clicks, intended.slice(0, calculator.clicks.length), `clicks: ${JSON.stringify(calculator.clicks)}`);
+}
+
+const replay = (surface: FakeCalculator, extra: Partial<Parameters<typeof replaySkill>[0]> = {}) =>
+  replaySkill({ skillDirectory, surface, confirm: 'auto', autoApproveTier: 'robot', ...extra });
+
+test('unchanged screen: every step done on the first rung, right answer, no wrong click', async () => {
+  const calculator = new FakeCalculator();
+  const report = await replay(calculator);
+  assert.equal(report.ok, true, JSON.stringify(report, null, 1));
+  assert.deepEqual(calculator.clicks, intended);
+  assert.equal(calculator.display, '0');
+  const clickSteps = report.steps.filter((step) => step.action === 'click');
+  assert.ok(clickSteps.every((step) => step.tier === 'a11y' || step.tier === 'template'), JSON.stringify(clickSteps));
+});
+
+test('window moved on a bigger screen: grounded through the window, same result', async () => {
+  const calculator = new FakeCalculator({ screen: { width: 800, height: 600 }, offset: { x: 310, y: 170 } });
+  const report = await replay(calculator);
+  assert.equal(report.ok, true, JSON.stringify(report.steps, null, 1));
+  assert.deepEqual(calculator.clicks, intended);
+});
+
+test('window scaled to 1.2×: the template rung rescales, no wrong click', async () => {
+  const calculator = new FakeCalculator({ screen: { width: 800, height: 600 }, offset: { x: 60, y: 40 }, scale: 1.2 });
+  const report = await replay(calculator);
+  assert.equal(report.ok, true, JSON.stringify(report.steps, null, 1));
+  assert.deepEqual(calculator.clicks, intended);
+});
+
+test('dark theme: templates no longer match, OCR finds the labels', async () => {
+  const calculator = new FakeCalculator({ screen: { width: 640, height: 480 }, offset: { x: 100, y: 100 }, dark: true });
+  const report = await replay(calculator);
+  assert.deepEqual(calculator.clicks, intended);
+  assert.equal(report.ok, true, JSON.stringify(report.steps, null, 1));
+  assert.ok(report.steps.some((step) => step.tier === 'ocr' || step.tier === 'anchor'), JSON.stringify(report.steps));
+});
+
+test('a look-alike decoy: replay refuses to guess and stops as unsafe instead of clicking', async () => {
+  const calculator = new FakeCalculator({ screen: { width: 640, height: 480 }, offset: { x: 0, y: 0 }, decoy: true, dark: true });
+  const report = await replay(calculator, { disabledTiers: ['a11y'] });
+  // Whatever it did, it never clicked the decoy or empty space: either it told them apart by
+  // position and finished, or it stopped as unsafe.
+  assertNoWrongClick(calculator);
+  if (report.ok) assert.deepEqual(calculator.clicks, intended);
+  else {
+    assert.equal(report.error?.code, 'unsafe');
+    const aborted = report.steps.find((step) => step.status === 'aborted');
+    assert.ok(aborted?.reason);
+  }
+});
+
+test('dry run grounds without acting', async () => {
+  const calculator = new FakeCalculator();
+  const report = await replay(calculator, { dryRun: true });
+  assert.deepEqual(calculator.clicks, []);
+  assert.equal(report.steps[0].status, 'skipped');
+  assert.ok(report.steps[0].tier);
+});
+
+test('the kill switch stops a replay promptly with aborted', async () => {
+  const calculator = new FakeCalculator();
+  const controller = new AbortController();
+  const pending = replay(calculator, { signal: controller.signal, onStep: (step) => {
+    if (step.index === 2 && step.status === 'done') {
+      setImmediate(() => controller.abort());
+    }
+  } });
+  const stoppedAt = await new Promise<number>((resolve) => {
+    const timer = setInterval(() => {
+      if (controller.signal.aborted) {
+        clearInterval(timer);
+        resolve(Date.now());
+      }
+    }, 1);
+  });
+  const report = await pending;
+  assert.equal(report.ok, false);
+  assert.equal(report.error?.code, 'aborted');
+  assert.ok(Date.now() - stoppedAt < 1000);
+  assert.ok(calculator.clicks.length <= 3);
+  assertNoWrongClick(calculator);
+});
