@@ -8,6 +8,7 @@ import * as replay from './commands/replay.ts';
 import * as explore from './commands/explore.ts';
 import * as robot from './commands/robot.ts';
 import * as arm from './commands/arm.ts';
+import * as benchReplay from './commands/bench-replay.ts';
 
 /** The one registry of the contract: every command and event any host can speak. */
 export const commands = {
@@ -19,6 +20,7 @@ export const commands = {
   ...explore.commands,
   ...robot.commands,
   ...arm.commands,
+  ...benchReplay.commands,
 };
 
 export const events = {

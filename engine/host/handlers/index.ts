@@ -1,5 +1,6 @@
 import type { HandlerTable } from '../dispatcher.ts';
 import { armHandlers } from './arm.ts';
+import { benchReplayHandlers } from './bench-replay.ts';
 import { exploreHandlers } from './explore.ts';
 import { recordingHandlers } from './recording.ts';
 import { replayHandlers } from './replay.ts';
@@ -18,4 +19,5 @@ export const handlers: HandlerTable = {
   ...exploreHandlers,
   ...robotHandlers,
   ...armHandlers,
+  ...benchReplayHandlers,
 };
