@@ -142,11 +142,12 @@ export class Explorer {
 
   private async randomStep(): Promise<void> {
     const current = this.current ?? (await this.reset());
-    if (current.actions.length === 0) {
+    const actions = current.actions.filter((action) => !this.graph.isFailing(action));
+    if (actions.length === 0) {
       await this.reset();
       return;
     }
-    const action = current.actions[Math.floor(this.random() * current.actions.length)];
+    const action = actions[Math.floor(this.random() * actions.length)];
     await this.tryAction(current, action);
   }
 

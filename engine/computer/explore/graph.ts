@@ -62,6 +62,8 @@ export class StateGraph {
   private readonly boundaryKeys = new Set<string>();
   root: string | undefined;
   /** What each control (same kind, locator and name) did in the states where it was tried. */
+  /** Controls that once crashed, froze or left the app: never tried again in any state. */
+  private readonly failing = new Set<string>();
   private readonly effects = new Map<string, { destinations: Set<string>; backwards: number; total: number }>();
 
   /** The node this observation is, or undefined when it is new. */
@@ -148,7 +150,7 @@ export class StateGraph {
 
   /** Untried actions of a node, most promising first (see `priority`). */
   untried(node: NodeRecord): ExploreAction[] {
-    const open = node.actions.filter((action) => !node.triedKeys.has(actionKey(action)));
+    const open = node.actions.filter((action) => !node.triedKeys.has(actionKey(action)) && !this.failing.has(effectKey(action)));
     return open
       .map((action, index) => ({ action, index, priority: this.priority(node, action) }))
       .sort((a, b) => a.priority - b.priority || a.index - b.index)
@@ -170,8 +172,13 @@ export class StateGraph {
   /** Best (lowest) priority among a node's untried actions, or Infinity when none is left. */
   bestPriority(node: NodeRecord): number {
     let best = Infinity;
-    for (const action of node.actions) if (!node.triedKeys.has(actionKey(action))) best = Math.min(best, this.priority(node, action));
+    for (const action of node.actions) if (!node.triedKeys.has(actionKey(action)) && !this.failing.has(effectKey(action))) best = Math.min(best, this.priority(node, action));
     return best;
+  }
+
+  /** True when the control crashed, froze or left the app in some state. */
+  isFailing(action: ExploreAction): boolean {
+    return this.failing.has(effectKey(action));
   }
 
   /** Notes what a control did, for `priority`. */
@@ -189,6 +196,7 @@ export class StateGraph {
     const key = `${boundary.node}#${actionKey(boundary.action)}#${boundary.reason}`;
     if (this.boundaryKeys.has(key)) return;
     this.boundaryKeys.add(key);
+    if (boundary.reason === 'crash' || boundary.reason === 'hang' || boundary.reason === 'offsite') this.failing.add(effectKey(boundary.action));
     this.boundaries.push(boundary);
   }
 

@@ -227,9 +227,9 @@ export class WebDriver implements ExploreDriver {
     const page = this.requirePage();
     if (this.crashed) return { ok: false, reason: 'crash', detail: 'the page crashed', needsReset: true };
     try {
-      await withTimeout(page.evaluate('1'), 2_000);
+      await withTimeout(page.evaluate('1'), 1_500);
     } catch {
-      return { ok: false, reason: 'hang', detail: 'the page stopped answering for 2 s', needsReset: true };
+      return { ok: false, reason: 'hang', detail: 'the page stopped answering for 1.5 s', needsReset: true };
     }
     let url: URL | undefined;
     try {
