@@ -34,6 +34,7 @@ const Rate = {
   deadlineMisses: z.number().int(),
   meanTickMs: z.number(),
   maxTickMs: z.number(),
+  busErrors: z.number().int(),
   clampedTicks: z.number().int(),
   stepLimitedTicks: z.number().int(),
 };

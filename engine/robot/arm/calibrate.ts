@@ -22,9 +22,18 @@ export async function calibrateArm(
   const high = new Map(start);
   const began = performance.now();
   let samples = 0;
+  let misses = 0;
   while (performance.now() - began < options.seconds * 1000) {
     await sleep(20, options.signal);
-    const now = await bus.syncRead(ids, registers.Present_Position);
+    let now: Map<number, number>;
+    try {
+      now = await bus.syncRead(ids, registers.Present_Position);
+      misses = 0;
+    } catch (error) {
+      // A late reply costs one sample, not the whole sweep; a bus that stays silent ends it.
+      if (!(error instanceof SkillframeError && error.code === 'timeout') || ++misses > 5) throw error;
+      continue;
+    }
     for (const [id, value] of now) {
       low.set(id, Math.min(low.get(id)!, value));
       high.set(id, Math.max(high.get(id)!, value));

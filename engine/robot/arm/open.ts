@@ -52,7 +52,7 @@ export async function openBus(config: ArmConfig, options: OpenBusOptions = {}): 
   } else {
     link = await openSerialPort({ path: config.port, baudRate: config.baudRate, waitForLockMs: options.waitForLockMs });
   }
-  const bus = new MotorBus(link, layout.protocol, { timeoutMs: options.timeoutMs ?? (config.model === 'sim' ? 20 : 50), retries: options.retries, describeMotor });
+  const bus = new MotorBus(link, layout.protocol, { timeoutMs: options.timeoutMs ?? (config.model === 'sim' ? 20 : 50), retries: options.retries ?? 3, describeMotor });
   return {
     bus,
     layout,

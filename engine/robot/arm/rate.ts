@@ -11,6 +11,8 @@ export interface RateReport {
   deadlineMisses: number;
   meanTickMs: number;
   maxTickMs: number;
+  /** Ticks lost to a bus that did not answer in time (the loop goes on; the watchdog guards the gap). */
+  busErrors: number;
 }
 
 /**
@@ -24,6 +26,8 @@ export async function runAtFixedRate(options: {
   maxTicks?: number;
   signal?: AbortSignal;
   step: (tick: number, elapsedSeconds: number) => Promise<void | 'stop'>;
+  /** Consecutive ticks lost to bus timeouts before the loop gives up (default 5). */
+  maxConsecutiveBusErrors?: number;
 }): Promise<RateReport> {
   if (!(options.hz > 0 && options.hz <= 1000)) throw new SkillframeError('bad_input', `rate ${options.hz} Hz is outside 0..1000`);
   const period = 1000 / options.hz;
@@ -34,10 +38,22 @@ export async function runAtFixedRate(options: {
   let total = 0;
   let worst = 0;
   let slot = 0;
+  let busErrors = 0;
+  let consecutive = 0;
   while (performance.now() < endAt && ticks < (options.maxTicks ?? Infinity)) {
     if (options.signal?.aborted) throw options.signal.reason ?? new SkillframeError('aborted', 'cancelled');
     const tickStart = performance.now();
-    const verdict = await options.step(ticks, (tickStart - start) / 1000);
+    let verdict: void | 'stop' = undefined;
+    try {
+      verdict = await options.step(ticks, (tickStart - start) / 1000);
+      consecutive = 0;
+    } catch (error) {
+      // One late reply on a loaded machine should not end a teleop session; a dead bus should.
+      if (!(error instanceof SkillframeError && error.code === 'timeout') || options.signal?.aborted) throw error;
+      busErrors += 1;
+      consecutive += 1;
+      if (consecutive > (options.maxConsecutiveBusErrors ?? 5)) throw error;
+    }
     const took = performance.now() - tickStart;
     ticks += 1;
     total += took;
@@ -60,6 +76,7 @@ export async function runAtFixedRate(options: {
     deadlineMisses: misses,
     meanTickMs: round(ticks ? total / ticks : 0),
     maxTickMs: round(worst),
+    busErrors,
   };
 }
 

@@ -196,6 +196,7 @@ export async function teleop(input: LeaderInput, context: ArmContext) {
       hz: input.hz,
       seconds: input.seconds,
       signal: context.signal,
+      observe: false,
       onTick: (tick) => {
         publish(tick.sent.sent, tick.time);
         if (tick.tick % 30 === 0) context.progress(Math.min(1, tick.time / input.seconds), `teleop ${tick.tick} ticks`);

@@ -9,7 +9,7 @@ export interface TeleopTick {
   action: JointValues;
   /** What the follower actually got after clamps and step limits. */
   sent: SendResult;
-  /** The follower's measured joints just before the command (the observation). */
+  /** The follower's measured joints just before the command (the observation; empty when not observing). */
   observation: JointValues;
 }
 
@@ -27,7 +27,15 @@ export interface TeleopReport extends RateReport {
 export async function runTeleop(
   leader: Arm,
   follower: Arm,
-  options: { hz?: number; seconds?: number; maxTicks?: number; signal?: AbortSignal; onTick?: (tick: TeleopTick) => void | Promise<void> },
+  options: {
+    hz?: number;
+    seconds?: number;
+    maxTicks?: number;
+    signal?: AbortSignal;
+    /** Read the follower each tick for the observation (recording needs it; plain teleop does not). */
+    observe?: boolean;
+    onTick?: (tick: TeleopTick) => void | Promise<void>;
+  },
 ): Promise<TeleopReport> {
   await leader.release();
   let clampedTicks = 0;
@@ -41,13 +49,13 @@ export async function runTeleop(
       signal: options.signal,
       step: async (tick, time) => {
         const started = performance.now();
-        const [lead, current]: [ArmState, ArmState] = await Promise.all([leader.readState(), follower.readState()]);
+        const [lead, current]: [ArmState, ArmState | undefined] = await Promise.all([leader.readState(), options.observe === false ? undefined : follower.readState()]);
         const action = lead.positions;
         const sent = await follower.send(action, { clamp: true });
         roundTrip += performance.now() - started;
         if (sent.clamped.length) clampedTicks += 1;
         if (sent.stepLimited.length) stepLimitedTicks += 1;
-        await options.onTick?.({ tick, time, action, sent, observation: current.positions });
+        await options.onTick?.({ tick, time, action, sent, observation: current?.positions ?? {} });
       },
     });
     return { ...report, clampedTicks, stepLimitedTicks, meanRoundTripMs: Math.round((roundTrip / Math.max(1, report.ticks)) * 100) / 100 };
