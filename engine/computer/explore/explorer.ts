@@ -272,11 +272,12 @@ export class Explorer {
     const prefix = this.graph.prefix(target.id);
     if (this.current) {
       const path = this.graph.shortestPath(this.current.id, target.id);
-      if (path && (path.length <= prefix.length + 1 || !this.replayable(target)) && (await this.walk(path))) return true;
+      if (path && (path.length <= prefix.length + 1 || !this.replayable(target)) && (await this.walk(path)) && this.current?.id === target.id) return true;
     }
     if (!this.replayable(target)) return false;
     await this.reset();
-    if (await this.walk(prefix)) return true;
+    if ((await this.walk(prefix)) && this.current?.id === target.id) return true;
+    // A fresh start no longer reaches it (the start screen itself may differ): stop aiming for it.
     target.unreachable = true;
     return false;
   }

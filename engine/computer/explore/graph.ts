@@ -21,6 +21,8 @@ export function actionKey(action: ExploreAction): string {
   return `${action.kind}|${where}${to}|${action.text ?? ''}|${action.keys ?? ''}|${action.deltaY ?? ''}`;
 }
 
+const undoWords = /^(back|close|cancel|hide|collapse|undo|dismiss|ok|done|exit|return)\b/i;
+
 function effectKey(action: ExploreAction): string {
   return `${actionKey(action)}|${action.target?.name ?? ''}`;
 }
@@ -166,6 +168,8 @@ export class StateGraph {
   priority(node: NodeRecord, action: ExploreAction): number {
     const effect = this.effects.get(effectKey(action));
     if (effect && effect.total > 0 && (effect.destinations.size === 1 || effect.backwards === effect.total)) return 2;
+    // Words that undo what opened this state (Back, Close, Cancel…) almost always lead back: a prior until seen.
+    if (!effect && action.kind === 'click' && undoWords.test(action.target?.name ?? '')) return 2;
     return node.inherited.has(actionKey(action)) ? 1 : 0;
   }
 

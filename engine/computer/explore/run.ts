@@ -2,7 +2,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExploreGraph, GraphEdge, GraphNode, Primitives, PrimitiveKind, Strategy } from '../../../core/commands/explore.ts';
 import { type ExploreDriver, Explorer } from './explorer.ts';
-import { chooseSkillNodes, type ExportedSkill, exportSkill } from './export.ts';
+import { chooseSkillNodes, type ExportedSkill, exportSkill, skillName } from './export.ts';
 import { publicNode } from './graph.ts';
 import { thumbnail } from './identity.ts';
 
@@ -139,9 +139,14 @@ export async function runExploration(options: RunOptions): Promise<RunSummary> {
   }
   const graph = snapshot();
   const skills: ExportedSkill[] = [];
+  const names = new Set<string>();
   for (const { node, path } of chooseSkillNodes(graph, options.skills ?? 0)) {
     if (options.signal?.aborted) break;
-    skills.push(await exportSkill(graph, outDir, node, path, options.signal ? { signal: options.signal } : {}));
+    // Two states can share a title (X11 windows often do): keep every package.
+    const base = skillName(node);
+    const name = names.has(base) ? `${base}-${node.id}` : base;
+    names.add(name);
+    skills.push(await exportSkill(graph, outDir, node, path, { name, ...(options.signal ? { signal: options.signal } : {}) }));
   }
   return { graph, primitives: primitivesOf(graph, driver.label), graphFile, primitivesFile, skills, msPerActionP50: median(explorer.actionMs), explorer };
 }

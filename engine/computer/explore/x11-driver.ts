@@ -79,6 +79,7 @@ export class X11Driver implements ExploreDriver {
     this.app = await launchApp(this.options.command, { env, signal });
     this.window = await (this.windows as WindowSystem).waitFor({ pid: this.app.pid }, { timeoutMs: 15_000, signal });
     await (this.windows as WindowSystem).focus(this.window.id as string).catch(() => undefined);
+    await this.input?.move(1, 1).catch(() => undefined);
     await delay(this.options.settleMs ?? 400);
   }
 
@@ -94,7 +95,8 @@ export class X11Driver implements ExploreDriver {
   /** The app's visible windows, main window first; dialogs and menus are extra windows. */
   private async appWindows(): Promise<WindowInfo[]> {
     if (!this.app || !this.windows) return [];
-    const found = await this.windows.find({ pid: this.app.pid });
+    // Tooltips come and go with the pointer; they are not states.
+    const found = (await this.windows.find({ pid: this.app.pid })).filter((window) => window.id === this.window?.id || window.geometry.height >= 50);
     return found.sort((a, b) => (a.id === this.window?.id ? -1 : b.id === this.window?.id ? 1 : 0));
   }
 
@@ -201,6 +203,8 @@ export class X11Driver implements ExploreDriver {
       default:
         return { ok: false, reason: 'error', detail: `${action.kind} is not offered on X11`, needsReset: false };
     }
+    // Park the pointer off the app so hover effects and tooltips do not leak into the next look.
+    if (action.kind !== 'hover') await this.input.move(1, 1).catch(() => undefined);
     await delay(this.options.settleMs ?? 350);
     if (await Promise.race([this.app.exited.then(() => true), delay(0).then(() => false)])) {
       return { ok: false, reason: 'crash', detail: `${this.options.command} exited`, needsReset: true };
