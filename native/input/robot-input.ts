@@ -16,9 +16,11 @@ interface Robot {
   setMouseDelay(ms: number): void;
   screen: { capture(x?: number, y?: number, width?: number, height?: number): { width: number; height: number; byteWidth: number; bytesPerPixel: number; image: Buffer }; };
   getScreenSize(): { width: number; height: number };
+  setXDisplayName(name: string): void;
 }
 
 let robot: Robot | undefined;
+let robotDisplay: string | undefined;
 
 /**
  * Loads robotjs once. It segfaults without an X display, so the check comes first and the module
@@ -26,9 +28,9 @@ let robot: Robot | undefined;
  */
 export function loadRobot(env: NodeJS.ProcessEnv = process.env): Robot {
   if (!env.DISPLAY) throw new SkillframeError('unavailable', 'no X display: DISPLAY is not set (run under a desktop or xvfb-run)');
-  if (env.DISPLAY !== process.env.DISPLAY) {
-    // robotjs opens the display named in this process's DISPLAY, once.
-    throw new SkillframeError('bad_input', `robotjs can only drive this process's display ${JSON.stringify(process.env.DISPLAY)}, not ${JSON.stringify(env.DISPLAY)}`);
+  if (robotDisplay !== undefined && robotDisplay !== env.DISPLAY) {
+    // robotjs keeps one X connection per process, opened on first use.
+    throw new SkillframeError('bad_input', `robotjs in this process already drives display ${robotDisplay}, not ${env.DISPLAY}`);
   }
   if (!robot) {
     const require = createRequire(import.meta.url);
@@ -37,6 +39,9 @@ export function loadRobot(env: NodeJS.ProcessEnv = process.env): Robot {
     } catch (error) {
       throw new SkillframeError('unavailable', `robotjs failed to load: ${(error as Error).message}`);
     }
+    // robotjs ignores DISPLAY and opens ":0.0" unless told otherwise — which may be someone else's screen.
+    robot.setXDisplayName(env.DISPLAY);
+    robotDisplay = env.DISPLAY;
   }
   return robot;
 }

@@ -51,6 +51,8 @@ export class UiohookHooks implements InputHooks {
   async start(listener: (event: HookEvent) => void): Promise<void> {
     if (this.hook) throw new SkillframeError('internal', 'input hooks already started');
     if (!this.env.DISPLAY) throw new SkillframeError('unavailable', 'no X display: DISPLAY is not set');
+    // The native hook opens this process's DISPLAY; it cannot be pointed elsewhere.
+    if (this.env.DISPLAY !== process.env.DISPLAY) throw new SkillframeError('bad_input', `input hooks can only listen on this process's display ${JSON.stringify(process.env.DISPLAY)}, not ${JSON.stringify(this.env.DISPLAY)}`);
     const require = createRequire(import.meta.url);
     let module: { uIOhook: Uiohook };
     try {

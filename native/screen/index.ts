@@ -2,9 +2,9 @@ export { clipRect, type Capture, type ScreenSource } from './screen.ts';
 export { FakeScreen } from './fake-screen.ts';
 export { decodePng, encodePng, meanDifference, obscureRegions } from './image.ts';
 
-/** The real screen of `env.DISPLAY`: robotjs when it is this process's display, else ffmpeg. */
+/** The real screen of `env.DISPLAY`: robotjs (fast) when it can take that display, else ffmpeg. */
 export async function createScreen(env: NodeJS.ProcessEnv = process.env) {
-  if (env.DISPLAY && env.DISPLAY === process.env.DISPLAY) {
+  if (env.DISPLAY) {
     try {
       return new (await import('./robot-screen.ts')).RobotScreen(env);
     } catch {

@@ -73,11 +73,14 @@ interface Pending {
 
 interface Frame {
   capture: Capture;
+  /** When the capture started and when it returned (epoch ms). */
   at: number;
+  end: number;
   path?: string;
 }
 
 const pointerSlop = 6;
+const provisionalIntervalMs = 120;
 
 export class RecordingSession {
   private readonly writer: TrajectoryWriter;
@@ -89,14 +92,22 @@ export class RecordingSession {
   private idleTimer: NodeJS.Timeout | undefined;
   private last: Frame | undefined;
   private idle: Frame | undefined;
+  /** Frames taken while an action is pending, newest last (see finalize). */
+  private provisional: Frame[] = [];
+  private provisionalTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Observations waiting in the chain, and when the last one arrived: a busy chain is not a quiet UI. */
+  private queued = 0;
+  private lastArrival = 0;
   private frameCounter = 0;
   readonly errors: unknown[] = [];
 
   constructor(writer: TrajectoryWriter, frames: FrameSource, options: SessionOptions) {
     this.writer = writer;
     this.frames = frames;
-    this.options = { settleMs: 450, typingSettleMs: 900, doubleClickMs: 400, idleRefreshMs: 1500, ...options };
+    // An option passed as undefined must not erase its default (Math.max(undefined, …) is NaN: no wait at all).
+    const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as SessionOptions;
+    this.options = { settleMs: 450, typingSettleMs: 900, doubleClickMs: 400, idleRefreshMs: 1500, ...given };
   }
 
   /** Takes the first frame (before any action) and starts the idle refresh. */
@@ -115,7 +126,12 @@ export class RecordingSession {
   /** Feeds one observation; never throws (errors go to onError), never blocks the caller. */
   observe(observation: Observation): void {
     if (this.closed) return;
-    this.enqueue(() => this.absorb(observation));
+    this.queued += 1;
+    this.lastArrival = Date.now();
+    this.enqueue(async () => {
+      this.queued -= 1;
+      await this.absorb(observation);
+    });
   }
 
   /** Finalizes whatever is pending and waits for all queued work. */
@@ -131,6 +147,7 @@ export class RecordingSession {
     this.closed = true;
     clearTimeout(this.settleTimer);
     clearTimeout(this.idleTimer);
+    clearTimeout(this.provisionalTimer);
     await this.chain;
   }
 
@@ -139,6 +156,7 @@ export class RecordingSession {
     this.closed = true;
     clearTimeout(this.settleTimer);
     clearTimeout(this.idleTimer);
+    clearTimeout(this.provisionalTimer);
   }
 
   private enqueue(work: () => Promise<void>): void {
@@ -155,10 +173,32 @@ export class RecordingSession {
       return;
     }
     if (observation.kind === 'value') return; // a value change with no typing before it (e.g. autofill): nothing to record
-    await this.finalize();
+    await this.finalize(observation.at);
     const before = await this.beforeFrame(observation.at);
     this.pending = { observation: { ...observation }, lastAt: observation.at, clicks: observation.kind === 'click' ? 1 : 0, before };
+    this.provisional = [];
     this.armSettle();
+    this.armProvisional();
+  }
+
+  /**
+   * While an action is pending, keep taking frames: when the next action arrives, it has already
+   * happened (hooks and listeners report after the fact), so a frame taken now would show its
+   * effect too. The pending action's `after` is then the newest frame finished before it.
+   */
+  private armProvisional(): void {
+    clearTimeout(this.provisionalTimer);
+    const pending = this.pending;
+    if (!pending || this.closed) return;
+    this.provisionalTimer = setTimeout(() => {
+      this.enqueue(async () => {
+        if (this.pending !== pending) return;
+        const frame = await this.takeFrame();
+        if (this.pending !== pending) return;
+        this.provisional = [...this.provisional.slice(-3), frame];
+        this.armProvisional();
+      });
+    }, provisionalIntervalMs);
   }
 
   private merge(pending: Pending, next: Observation): boolean {
@@ -218,7 +258,17 @@ export class RecordingSession {
     if (!pending) return;
     const kind = pending.observation.kind;
     const wait = kind === 'char' ? this.options.typingSettleMs : kind === 'click' ? Math.max(this.options.settleMs, this.options.doubleClickMs + 50) : this.options.settleMs;
-    this.settleTimer = setTimeout(() => this.enqueue(() => this.finalize()), wait);
+    this.settleTimer = setTimeout(() => {
+      this.enqueue(async () => {
+        if (this.pending !== pending) return;
+        // Slow frames can hold the chain past the timer while more input waits behind them.
+        if (this.queued > 0 || Date.now() - this.lastArrival < wait * 0.8) {
+          this.armSettle();
+          return;
+        }
+        await this.finalize();
+      });
+    }, wait);
   }
 
   private armIdle(): void {
@@ -237,19 +287,23 @@ export class RecordingSession {
     const idle = this.idle;
     this.idle = undefined;
     // An idle frame taken just before the observation arrived may already show its effect.
-    if (idle && this.last && idle.at > this.last.at && idle.at < at - 200 && meanDifference(idle.capture, this.last.capture) > 0.2) {
+    if (idle && this.last && idle.at > this.last.at && idle.end < at && meanDifference(idle.capture, this.last.capture) > 0.2) {
       idle.path = await this.storeFrame(idle, 'before');
       this.last = idle;
     }
     return this.last?.path;
   }
 
-  private async finalize(): Promise<void> {
+  /** Writes the pending action. `cutoff`: the time the next action happened, when one did. */
+  private async finalize(cutoff?: number): Promise<void> {
     clearTimeout(this.settleTimer);
+    clearTimeout(this.provisionalTimer);
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
-    const after = await this.takeFrame();
+    const earlier = cutoff === undefined ? undefined : this.provisional.filter((frame) => frame.end < cutoff).at(-1);
+    this.provisional = [];
+    const after = earlier ?? (await this.takeFrame());
     after.path = await this.storeFrame(after, 'after');
     this.last = after;
     const draft = this.draft(pending, after.path);
@@ -295,7 +349,8 @@ export class RecordingSession {
   private async takeFrame(): Promise<Frame> {
     const at = Date.now();
     const { capture, mask } = await this.frames.capture();
-    return { capture: obscureRegions(capture, mask), at };
+    const end = Date.now();
+    return { capture: obscureRegions(capture, mask), at, end };
   }
 
   private async storeFrame(frame: Frame, label: string): Promise<string> {
