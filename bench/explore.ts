@@ -42,13 +42,13 @@ export interface BenchApp {
 
 const fixtures = fileURLToPath(new URL('../tests/fixtures/explore/', import.meta.url));
 const webApps: { name: string; budget: number }[] = [
-  { name: 'office', budget: 120 },
+  { name: 'office', budget: 150 },
   { name: 'shop', budget: 60 },
   { name: 'trap', budget: 30 },
 ];
 const x11Apps: { name: string; command: string; budget: number }[] = [
-  { name: 'galculator', command: 'galculator', budget: 15 },
-  { name: 'mousepad', command: 'mousepad', budget: 15 },
+  { name: 'galculator', command: 'galculator', budget: 12 },
+  { name: 'mousepad', command: 'mousepad', budget: 12 },
 ];
 
 async function measure(

@@ -168,6 +168,9 @@ export class StateGraph {
   priority(node: NodeRecord, action: ExploreAction): number {
     const effect = this.effects.get(effectKey(action));
     if (effect && effect.total > 0 && (effect.destinations.size === 1 || effect.backwards === effect.total)) return 2;
+    // Repeating the action that opened this state rarely does more (a hover, a toggle already on).
+    const arrival = node.parentEdge ? this.edges.get(node.parentEdge) : undefined;
+    if (arrival && effectKey(arrival.action) === effectKey(action)) return 2;
     // Words that undo what opened this state (Back, Close, Cancel…) almost always lead back: a prior until seen.
     if (!effect && action.kind === 'click' && undoWords.test(action.target?.name ?? '')) return 2;
     return node.inherited.has(actionKey(action)) ? 1 : 0;
