@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isSkillframeError, SkillframeError } from '../../core/index.ts';
 import { openSerialPort } from '../../native/serial/link.ts';
+import { calibrateArm } from '../../engine/robot/arm/calibrate.ts';
 import { calibrationPath, saveCalibration, simulatedCalibration } from '../../engine/robot/arm/calibration.ts';
 import { armLayout } from '../../engine/robot/arm/config.ts';
 import { openArm, openBus } from '../../engine/robot/arm/open.ts';
@@ -50,16 +51,32 @@ describe('arm bus over a real pty', () => {
   });
 
   it('a port that does not exist, or is busy, is a coded error naming the port', async () => {
-    const missing = await runCli(['robot', 'arm', 'scan', '--port', '/dev/does-not-exist', '--json'], { env: home.env });
-    assert.equal(missing.code, 5);
-    assert.match(JSON.parse(missing.stdout).error.message, /does-not-exist/);
+    await assert.rejects(openSerialPort({ path: '/dev/does-not-exist' }), coded('not_found', /does-not-exist/));
     const holder = await openSerialPort({ path: feetech.port });
     try {
       await assert.rejects(openSerialPort({ path: feetech.port }), coded('unavailable', /busy/));
       const busy = await runCli(['robot', 'arm', 'scan', '--port', feetech.port, '--json'], { env: home.env });
       assert.equal(busy.code, 7, busy.stdout);
+      assert.match(JSON.parse(busy.stdout).error.message, new RegExp(`${feetech.port} is busy`));
     } finally {
       await holder.dispose();
+    }
+  });
+
+  it('moves a Koch arm over Dynamixel 2.0 (4-byte signed goals, SYNC_WRITE/SYNC_READ)', async () => {
+    saveCalibration(calibrationPath(home.path, 'koch'), simulatedCalibration(armLayout('koch-dynamixel'), 'koch'));
+    const arm = await openArm({ model: 'koch-dynamixel', port: dynamixel.port, armId: 'koch', baudRate: 1_000_000 }, { home: home.path });
+    try {
+      const result = await arm.moveTo({ elbow_flex: -30, shoulder_pan: 20, gripper: 80 }, { hz: 100 });
+      assert.ok(Math.abs(result.final.positions.elbow_flex + 30) < 2, JSON.stringify(result.final.positions));
+      assert.ok(Math.abs(result.final.positions.shoulder_pan - 20) < 2);
+      assert.ok(Math.abs(result.final.positions.gripper - 80) < 2);
+      const servo = (await dynamixel.state()).find((entry) => entry.id === 3)!;
+      assert.equal(servo.model, 'xl330_m288');
+      assert.ok(servo.torque);
+      await arm.release();
+    } finally {
+      await arm.dispose();
     }
   });
 
@@ -80,9 +97,12 @@ describe('arm bus over a real pty', () => {
       await feetech.setHandGuided(false);
     }
     // A still arm is not a calibration: refused, naming the joint that did not move.
-    const still = await runCli(['robot', 'arm', 'calibrate', '--port', feetech.port, '--arm-id', 'still', '--seconds', '0.5', '--json'], { env: home.env });
-    assert.equal(still.code, 2);
-    assert.match(JSON.parse(still.stdout).error.message, /shoulder_pan \(motor 1\) moved only/);
+    const opened = await openBus({ model: 'so101-feetech', port: feetech.port, armId: 'still', baudRate: 1_000_000 });
+    try {
+      await assert.rejects(calibrateArm(opened, { home: home.path, seconds: 0.4 }), coded('bad_input', /shoulder_pan \(motor 1\) moved only/));
+    } finally {
+      await opened.dispose();
+    }
     assert.ok(!existsSync(join(home.path, 'arms', 'still.json')));
   });
 

@@ -108,6 +108,8 @@ export class Arm {
   private async enableTorque(): Promise<JointValues> {
     const state = await this.readState();
     await this.bus.syncWrite(new Map(this.layout.joints.map((joint) => [joint.id, state.raw[joint.name]])), this.register('Goal_Position'), 'Goal_Position');
+    // An e-stop that landed while we waited has already switched torque off; never switch it back on.
+    this.refuseIfStopped();
     await this.bus.syncWrite(new Map(this.ids.map((id) => [id, 1])), this.register('Torque_Enable'), 'Torque_Enable');
     // SYNC_WRITE has no reply: read back so a lost packet cannot leave one joint limp unnoticed.
     const check = await this.bus.syncRead(this.ids, this.register('Torque_Enable'));
