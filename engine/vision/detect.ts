@@ -14,10 +14,17 @@ export interface UiElement {
   label?: string;
 }
 
+export interface DetectOptions {
+  region?: Box;
+  signal?: AbortSignal;
+  /** Text lines already read from this image (saves a second OCR pass); the classical detector uses them. */
+  lines?: OcrLine[];
+}
+
 /** Finds interactive elements on a screen that has no DOM or accessibility tree. */
 export interface ElementDetector {
   readonly name: string;
-  detect(image: RgbaImage, options?: { region?: Box; signal?: AbortSignal }): Promise<UiElement[]>;
+  detect(image: RgbaImage, options?: DetectOptions): Promise<UiElement[]>;
   dispose(): Promise<void>;
 }
 
@@ -44,7 +51,7 @@ export function createClassicalDetector(options: ClassicalOptions = {}): Element
       const region = detectOptions.region ? clampBox(detectOptions.region, image.width, image.height) : ([0, 0, image.width, image.height] as Box);
       if (!region) throw new SkillframeError('bad_input', `region [${detectOptions.region?.join(', ')}] lies outside the ${image.width}×${image.height} image`);
       const rectangles = borderedRectangles(gray, region, edgeThreshold);
-      const lines: OcrLine[] = options.ocr ? (await options.ocr.recognize(image, { region, signal: detectOptions.signal })).lines : [];
+      const lines: OcrLine[] = detectOptions.lines ?? (options.ocr ? (await options.ocr.recognize(image, { region, signal: detectOptions.signal })).lines : []);
       throwIfAborted(detectOptions.signal);
       const elements: UiElement[] = [];
       for (const rectangle of rectangles) {
@@ -125,23 +132,28 @@ export function borderedRectangles(gray: GrayImage, region: Box, edgeThreshold: 
     const boxWidth = x1 - x0 + 1;
     const boxHeight = y1 - y0 + 1;
     if (boxWidth < 16 || boxHeight < 12 || boxWidth > 900 || boxHeight > 160 || boxWidth / boxHeight > 30) continue;
-    // How much of the bounding box's outline is covered by this component's edge pixels.
-    const band = 3;
+    // A border is four straight runs hugging the component's own bounding box, each covered
+    // almost end to end, with little of the component inside (text inside a button is a separate
+    // component). A word of text touches its box only here and there and fills its inside.
+    const band = 2;
     const topRow = new Uint8Array(boxWidth);
     const bottomRow = new Uint8Array(boxWidth);
     const leftColumn = new Uint8Array(boxHeight);
     const rightColumn = new Uint8Array(boxHeight);
+    let interior = 0;
     for (const index of members) {
       const x = (index % rw) - x0;
       const y = Math.floor(index / rw) - y0;
-      if (y < band) topRow[x] = 1;
-      if (y >= boxHeight - band) bottomRow[x] = 1;
-      if (x < band) leftColumn[y] = 1;
-      if (x >= boxWidth - band) rightColumn[y] = 1;
+      let onBorder = false;
+      if (y < band) (topRow[x] = 1), (onBorder = true);
+      if (y >= boxHeight - band) (bottomRow[x] = 1), (onBorder = true);
+      if (x < band) (leftColumn[y] = 1), (onBorder = true);
+      if (x >= boxWidth - band) (rightColumn[y] = 1), (onBorder = true);
+      if (!onBorder && x > band + 1 && y > band + 1 && x < boxWidth - band - 2 && y < boxHeight - band - 2) interior += 1;
     }
-    const covered = sum(topRow) + sum(bottomRow) + sum(leftColumn) + sum(rightColumn);
-    const coverage = covered / (2 * (boxWidth + boxHeight));
-    if (coverage < 0.85) continue;
+    const sides = [sum(topRow) / boxWidth, sum(bottomRow) / boxWidth, sum(leftColumn) / boxHeight, sum(rightColumn) / boxHeight];
+    const coverage = Math.min(...sides);
+    if (coverage < 0.75 || interior / members.length > 0.15) continue;
     found.push({ box: [rx + x0, ry + y0, boxWidth, boxHeight], score: Math.min(1, coverage) });
   }
   // A border drawn twice (focus ring, shadow) yields nested near-duplicates: keep the outer one.

@@ -56,6 +56,11 @@ export interface OcrOptions {
   batchSize?: number;
   /** Lines read with lower confidence are dropped. */
   minConfidence?: number;
+  /**
+   * Line crops are taken this many times taller than the detected box (centred). The recogniser
+   * input is a fixed 48 px high, so a taller crop means fewer columns, i.e. less work per line.
+   */
+  recognitionPadding?: number;
 }
 
 const detectionMean = [0.485, 0.456, 0.406];
@@ -148,6 +153,7 @@ class PaddleOcr implements Ocr {
       unclipRatio: options.unclipRatio ?? 1.6,
       batchSize: options.batchSize ?? 16,
       minConfidence: options.minConfidence ?? 0.5,
+      recognitionPadding: options.recognitionPadding ?? 1,
     };
   }
 
@@ -237,7 +243,11 @@ class PaddleOcr implements Ocr {
 
   /** Batched CTC recognition of line crops, batches grouped by width so little is padding. */
   private async recognizeBoxes(image: RgbaImage, boxes: Box[], signal: AbortSignal | undefined): Promise<OcrLine[]> {
-    const items = boxes.map((box) => ({ box, width: Math.min(recognitionMaxWidth, Math.max(16, Math.ceil((box[2] * recognitionHeight) / box[3]))) }));
+    const padding = this.settings.recognitionPadding;
+    const items = boxes.map((box) => {
+      const source: Box = padding === 1 ? box : [box[0], box[1] - (box[3] * (padding - 1)) / 2, box[2], box[3] * padding];
+      return { box, source, width: Math.min(recognitionMaxWidth, Math.max(16, Math.ceil((source[2] * recognitionHeight) / source[3]))) };
+    });
     items.sort((a, b) => a.width - b.width);
     const lines: OcrLine[] = [];
     let index = 0;
@@ -253,7 +263,7 @@ class PaddleOcr implements Ocr {
       const width = Math.ceil(batch[batch.length - 1].width / 8) * 8;
       const plane = recognitionHeight * width;
       const data = new Float32Array(batch.length * 3 * plane);
-      batch.forEach((item, position) => writeLine(image, item.box, item.width, width, data, position * 3 * plane));
+      batch.forEach((item, position) => writeLine(image, item.source, item.width, width, data, position * 3 * plane));
       const input = new this.ort.Tensor('float32', data, [batch.length, 3, recognitionHeight, width]);
       const outputs = await this.recognition.session.run({ x: input });
       const output = outputs[this.recognition.session.outputNames[0]];

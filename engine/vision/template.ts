@@ -56,15 +56,19 @@ export function findTemplate(haystack: RgbaImage | GrayImage, needle: RgbaImage 
     .filter((size) => size.width >= 3 && size.height >= 3 && size.width <= hay.width && size.height <= hay.height);
   if (sizes.length === 0) return [];
   const smallestSide = Math.min(...sizes.map((size) => Math.min(size.width, size.height)));
-  // Keep at least ~8 px of needle at the coarse level so the correlation still means something.
-  const factor = Math.max(1, Math.min(8, Math.floor(smallestSide / 8)));
+  // Coarse level: about 6 px of needle on its short side is enough to find candidates; the fine
+  // level decides. Each halving of resolution cuts the work about 16-fold.
+  const factor = Math.max(1, Math.min(16, Math.floor(smallestSide / 6)));
   const coarseHay = factor > 1 ? resizeGray(hay, Math.max(1, Math.floor(hay.width / factor)), Math.max(1, Math.floor(hay.height / factor))) : hay;
   const coarseTables = integralTables(coarseHay);
   const coarseHayFloat = Float32Array.from(coarseHay.data);
+  // Coarse correlation tolerates a few per cent of scale, so every other scale is searched
+  // coarsely and its neighbours are tried during refinement.
+  const coarseSizes = factor > 1 && sizes.length > 3 ? sizes.filter((_, index) => index % 2 === 0 || index === sizes.length - 1) : sizes;
 
   interface Candidate { x: number; y: number; score: number; size: (typeof sizes)[number] }
   const candidates: Candidate[] = [];
-  for (const size of sizes) {
+  for (const size of coarseSizes) {
     throwIfAborted(options.signal);
     const coarseWidth = Math.max(2, Math.round(size.width / factor));
     const coarseHeight = Math.max(2, Math.round(size.height / factor));
@@ -72,8 +76,7 @@ export function findTemplate(haystack: RgbaImage | GrayImage, needle: RgbaImage 
     const coarseNeedle = resizeGray(small, coarseWidth, coarseHeight);
     const scores = correlate(coarseHayFloat, coarseHay.width, coarseTables, coarseNeedle, 0, 0, coarseHay.width - coarseWidth, coarseHay.height - coarseHeight);
     const columns = coarseHay.width - coarseWidth + 1;
-    // A few local peaks per scale; the coarse score is only a hint, so the bar is low.
-    const peaks = topPeaks(scores, columns, scores.length / columns, 4, Math.max(1, Math.floor(Math.min(coarseWidth, coarseHeight) / 2)));
+    const peaks = topPeaks(scores, columns, scores.length / columns, 6, Math.max(1, Math.floor(Math.min(coarseWidth, coarseHeight) / 2)));
     for (const peak of peaks) {
       if (peak.score < minScore - 0.35) continue;
       candidates.push({ x: peak.x * factor, y: peak.y * factor, score: peak.score, size });
@@ -85,29 +88,37 @@ export function findTemplate(haystack: RgbaImage | GrayImage, needle: RgbaImage 
   const fineHayFloat = factor > 1 ? Float32Array.from(hay.data) : coarseHayFloat;
   const needles = new Map<number, GrayImage>();
   const matches: TemplateMatch[] = [];
+  const refined = new Set<string>();
   for (const candidate of candidates.slice(0, 12)) {
-    throwIfAborted(options.signal);
-    const { size } = candidate;
-    let fineNeedle = needles.get(size.scale);
-    if (!fineNeedle) {
-      fineNeedle = size.scale === 1 ? small : resizeGray(small, size.width, size.height);
-      needles.set(size.scale, fineNeedle);
+    // Refine at full resolution: the candidate's scale and its untried neighbours, a few pixels around.
+    const nearby = sizes.filter((size) => Math.abs(size.scale - candidate.size.scale) <= (coarseSizes === sizes ? 0 : 0.051));
+    let best: TemplateMatch | undefined;
+    for (const size of nearby) {
+      throwIfAborted(options.signal);
+      let fineNeedle = needles.get(size.scale);
+      if (!fineNeedle) {
+        fineNeedle = size.scale === 1 ? small : resizeGray(small, size.width, size.height);
+        needles.set(size.scale, fineNeedle);
+      }
+      const reach = factor + 1;
+      const x0 = Math.max(0, candidate.x - reach);
+      const y0 = Math.max(0, candidate.y - reach);
+      const x1 = Math.min(hay.width - size.width, candidate.x + reach);
+      const y1 = Math.min(hay.height - size.height, candidate.y + reach);
+      if (x1 < x0 || y1 < y0) continue;
+      const key = `${size.scale}:${x0}:${y0}`;
+      if (refined.has(key)) continue;
+      refined.add(key);
+      const scores = correlate(fineHayFloat, hay.width, fineTables, fineNeedle, x0, y0, x1, y1);
+      const columns = x1 - x0 + 1;
+      let top = 0;
+      for (let index = 1; index < scores.length; index += 1) if (scores[index] > scores[top]) top = index;
+      const score = scores[top];
+      if (!best || score > best.score) {
+        best = { box: [x0 + (top % columns) + offsetX, y0 + Math.floor(top / columns) + offsetY, size.width, size.height], score: Math.min(1, score), scale: size.scale };
+      }
     }
-    const reach = factor;
-    const x0 = Math.max(0, candidate.x - reach);
-    const y0 = Math.max(0, candidate.y - reach);
-    const x1 = Math.min(hay.width - size.width, candidate.x + reach);
-    const y1 = Math.min(hay.height - size.height, candidate.y + reach);
-    if (x1 < x0 || y1 < y0) continue;
-    const scores = correlate(fineHayFloat, hay.width, fineTables, fineNeedle, x0, y0, x1, y1);
-    const columns = x1 - x0 + 1;
-    let best = 0;
-    for (let index = 1; index < scores.length; index += 1) if (scores[index] > scores[best]) best = index;
-    const score = scores[best];
-    if (!(score >= minScore)) continue;
-    const x = x0 + (best % columns);
-    const y = y0 + Math.floor(best / columns);
-    matches.push({ box: [x + offsetX, y + offsetY, size.width, size.height], score: Math.min(1, score), scale: size.scale });
+    if (best && best.score >= minScore) matches.push(best);
   }
   matches.sort((a, b) => b.score - a.score);
   const kept: TemplateMatch[] = [];
