@@ -1,6 +1,6 @@
 import type { PlanFile, PlanStep, TargetDescriptor } from '../../../core/schemas/skill.ts';
 import type { Box, RgbaImage } from '../../vision/image.ts';
-import { decodeImage } from '../../vision/image.ts';
+import { crop, decodeImage } from '../../vision/image.ts';
 import type { OcrLine } from '../../vision/ocr.ts';
 import { findTemplate } from '../../vision/template.ts';
 import type { Point, Surface } from './surface.ts';
@@ -229,19 +229,42 @@ async function groundTemplate(input: GroundingInput): Promise<Grounding | string
   if (needle.width < 8 || needle.height < 8) return 'template too small to trust';
   const scaleGuess = Math.sqrt(input.scale.x * input.scale.y);
   const scales = [0.8, 0.85, 0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.25].map((scale) => scale * (Math.abs(scaleGuess - 1) > 0.05 ? scaleGuess : 1));
+  const whole = matchTemplate(input, needle, template.point_in_crop, scales, 'template');
+  if (typeof whole !== 'string' && whole.confidence >= input.threshold) return whole;
+  // A resized window stretches buttons and their spacing, but text and icons keep their size:
+  // the core of the crop around the pointer (the glyph on the button) still matches at ~1×.
+  const core = coreOf(needle, template.point_in_crop);
+  if (!core) return whole;
+  const inner = matchTemplate(input, core.image, core.point, [0.9, 0.95, 1, 1.05, 1.1], 'template core');
+  if (typeof inner === 'string') return typeof whole === 'string' ? `${whole}; ${inner}` : whole;
+  return typeof whole === 'string' || inner.confidence > whole.confidence ? inner : whole;
+}
+
+function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Point, scales: number[], what: string): Grounding | string {
   const matches = findTemplate(input.frame, needle, { region: input.region, minScore: 0.55, maxResults: 4, scales, signal: input.signal });
-  if (!matches.length) return 'no match above 0.55';
+  if (!matches.length) return `${what}: no match above 0.55`;
   const hits = matches.map((match) => ({
     match,
-    point: { x: match.box[0] + template.point_in_crop.x * match.scale, y: match.box[1] + template.point_in_crop.y * match.scale },
+    point: { x: match.box[0] + pointInCrop.x * match.scale, y: match.box[1] + pointInCrop.y * match.scale },
   }));
   const top = hits[0];
   // Near-equal matches elsewhere (two identical icons): only a clearly closer one may be taken.
   const rivals = hits.filter((hit) => hit.match.score >= top.match.score - 0.04);
   const { pick, ambiguous } = disambiguate(rivals, input.expected);
-  if (!pick) return `${rivals.length} equally good matches (score ${top.match.score.toFixed(3)}) that position cannot tell apart`;
+  if (!pick) return `${what}: ${rivals.length} equally good matches (score ${top.match.score.toFixed(3)}) that position cannot tell apart`;
   const confidence = pick.match.score * (ambiguous ? 0.9 : 1);
-  return { tier: 'template', point: pick.point, box: pick.match.box, confidence, evidence: `template score ${pick.match.score.toFixed(3)} at scale ${pick.match.scale.toFixed(2)}${ambiguous ? ', nearest of several' : ''}` };
+  return { tier: 'template', point: pick.point, box: pick.match.box, confidence, evidence: `${what} score ${pick.match.score.toFixed(3)} at scale ${pick.match.scale.toFixed(2)}${ambiguous ? ', nearest of several' : ''}` };
+}
+
+/** The middle of a crop around the pointer: big enough to be distinctive, small enough not to span the gaps between controls. */
+function coreOf(needle: RgbaImage, point: Point): { image: RgbaImage; point: Point } | undefined {
+  const width = Math.min(needle.width, Math.max(16, Math.round(needle.width * 0.45)));
+  const height = Math.min(needle.height, Math.max(14, Math.round(needle.height * 0.55)));
+  if (width >= needle.width && height >= needle.height) return undefined;
+  const x = Math.max(0, Math.min(needle.width - width, Math.round(point.x - width / 2)));
+  const y = Math.max(0, Math.min(needle.height - height, Math.round(point.y - height / 2)));
+  const image = crop(needle, [x, y, width, height]);
+  return { image, point: { x: point.x - x, y: point.y - y } };
 }
 
 // --- tier 3: OCR label ---------------------------------------------------------------------------

@@ -66,6 +66,8 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
   const lineCache = new WeakMap<RgbaImage, Map<string, Promise<OcrLine[]>>>();
   try {
     surface ??= await openSurface(plan, options);
+    // Screens without a DOM lean on OCR: load the models while the first step is grounded.
+    if (surface.kind === 'x11' && !options.dryRun) ocr = createOcr();
     const templates = templateLoader(skill.images);
     // OCR is the costliest thing replay does: each frame and region is read at most once.
     const readLines = (frame: RgbaImage, region?: Box): Promise<OcrLine[]> => {
