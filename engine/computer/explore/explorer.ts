@@ -175,6 +175,17 @@ export class Explorer {
     return Math.min(distance ?? Infinity, this.replayable(node) ? 1 + this.graph.prefix(node.id).length : Infinity);
   }
 
+  /** Observes, or undefined when the app cannot be read right now (the caller resets). */
+  private async look(): Promise<Observation | undefined> {
+    try {
+      return await this.driver.observe(this.signal);
+    } catch (error) {
+      this.check();
+      if (error instanceof Stop) throw error;
+      return undefined;
+    }
+  }
+
   /** A reset and the discovery prefix can reach this node (nodes met while navigating have no prefix). */
   private replayable(node: NodeRecord): boolean {
     if (node.unreachable) return false;
@@ -243,10 +254,23 @@ export class Explorer {
       }
       this.actionMs.push(Date.now() - started);
       if (outcome.needsReset) this.current = undefined;
-      else this.current = await this.locate(await this.driver.observe(this.signal), undefined);
+      else {
+        const after = await this.look();
+        this.current = after ? await this.locate(after, undefined) : undefined;
+      }
       return 'error';
     }
-    const observation = await this.driver.observe(this.signal);
+    const observation = await this.look();
+    if (!observation) {
+      // The action left the app unreadable (a navigation mid-scan, a dying window): a boundary, then reset.
+      this.actionMs.push(Date.now() - started);
+      this.graph.markTried(node, action);
+      const edge = this.graph.recordEdge(node.id, action, 'error', undefined, 'the app could not be observed after this action');
+      this.options.onEdge?.(edge);
+      this.graph.addBoundary({ node: node.id, action, reason: 'error', detail: 'the app could not be observed after this action' });
+      this.current = undefined;
+      return 'error';
+    }
     this.actionMs.push(Date.now() - started);
     this.graph.markTried(node, action);
     let edge: GraphEdge | undefined;
@@ -298,10 +322,16 @@ export class Explorer {
       if (!outcome.ok) {
         this.check();
         edge.inconsistent = true;
-        this.current = outcome.needsReset ? undefined : await this.locate(await this.driver.observe(this.signal), undefined);
+        const after = outcome.needsReset ? undefined : await this.look();
+        this.current = after ? await this.locate(after, undefined) : undefined;
         return false;
       }
-      const observation = await this.driver.observe(this.signal);
+      const observation = await this.look();
+      if (!observation) {
+        edge.inconsistent = true;
+        this.current = undefined;
+        return false;
+      }
       const reached = this.graph.match(observation) ?? (await this.locate(observation, undefined));
       this.graph.recordEdge(edge.from, edge.action, edge.result, reached.id);
       this.current = reached;

@@ -116,7 +116,12 @@ export class WebDriver implements ExploreDriver {
     });
     page.on('dialog', (dialog) => void dialog.dismiss().catch(() => undefined));
     page.setDefaultTimeout(this.options.actionTimeoutMs ?? 3_000);
-    await page.goto(this.options.url, { waitUntil: 'load', timeout: 15_000 });
+    try {
+      await page.goto(this.options.url, { waitUntil: 'load', timeout: 15_000 });
+    } catch (error) {
+      signal.throwIfAborted();
+      throw new SkillframeError('unavailable', `input.url: cannot open ${this.options.url}: ${(error as Error).message.split('\n')[0]}`);
+    }
     await this.settle();
   }
 
