@@ -163,6 +163,20 @@ export type EpisodeResult = z.infer<typeof EpisodeResult>;
 
 const seed = z.number().int().min(0).max(2 ** 31);
 
+const BenchInput = z
+  .object({
+    seed: seed.default(1),
+    /** How many seeds, counting up from --seed. */
+    seeds: z.number().int().min(1).max(10).default(3),
+    episodes: z.number().int().min(1).max(2000).default(200),
+    /** JSON file with an array of layouts; default: the built-in set. */
+    layouts: z.string().max(4096).optional(),
+    method: z.array(Method).optional(),
+    particles: z.number().int().min(2).max(64).default(8),
+    policy: z.string().max(4096).optional(),
+  })
+  .strict();
+
 export const commands = commandMap(
   defineCommand({
     name: 'robot.layouts',
@@ -173,19 +187,15 @@ export const commands = commandMap(
   defineCommand({
     name: 'robot.bench',
     summary: 'Benchmark steering methods on the frozen ONNX policy over shifted layouts (success with 95 % CIs, collisions, latency, NFE, jerk).',
-    input: z
-      .object({
-        seed: seed.default(1),
-        /** How many seeds, counting up from --seed. */
-        seeds: z.number().int().min(1).max(10).default(3),
-        episodes: z.number().int().min(1).max(2000).default(200),
-        /** JSON file with an array of layouts; default: the built-in set. */
-        layouts: z.string().max(4096).optional(),
-        method: z.array(Method).optional(),
-        particles: z.number().int().min(2).max(64).default(8),
-        policy: z.string().max(4096).optional(),
-      })
-      .strict(),
+    input: BenchInput,
+    output: BenchReport,
+    timeoutMs: 0,
+    cli: { long: true, format: (output: BenchReport) => formatBench(output) },
+  }),
+  defineCommand({
+    name: 'bench.robot',
+    summary: 'The robot steering benchmark (same as robot.bench), under the bench.* family.',
+    input: BenchInput,
     output: BenchReport,
     timeoutMs: 0,
     cli: { long: true, format: (output: BenchReport) => formatBench(output) },

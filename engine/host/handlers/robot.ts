@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Layout, Point, RewardSpec } from '../../../core/commands/robot.ts';
 import { SkillframeError } from '../../../core/errors.ts';
-import type { HandlerTable } from '../dispatcher.ts';
+import type { ParsedInputOf } from '../../../core/index.ts';
+import type { CommandContext, HandlerTable } from '../dispatcher.ts';
 
 /**
  * Handlers of the robot steering room. Keep this file thin: heavy modules (onnxruntime, the
@@ -39,27 +40,30 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+async function runRobotBench(input: ParsedInputOf<'robot.bench'>, context: CommandContext) {
+  const { runBench } = await import('../../../bench/robot-steer.ts');
+  const { layouts } = await layoutsFrom(input.layouts);
+  return runBench({
+    seed: input.seed,
+    seeds: input.seeds,
+    episodes: input.episodes,
+    layouts,
+    particles: input.particles,
+    ...(input.method ? { methods: input.method } : {}),
+    ...(input.policy ? { policyFile: input.policy } : {}),
+    signal: context.signal,
+    onProgress: (fraction, message) => context.progress({ fraction, message }),
+  });
+}
+
 export const robotHandlers: HandlerTable = {
   'robot.layouts': async (input) => {
     const reach = await import('../../robot/sim/reach.ts');
     const { layouts } = await layoutsFrom(input.layouts);
     return { layouts, validation: reach.validationLayout, training: reach.trainingLayout.name };
   },
-  'robot.bench': async (input, context) => {
-    const { runBench } = await import('../../../bench/robot-steer.ts');
-    const { layouts } = await layoutsFrom(input.layouts);
-    return runBench({
-      seed: input.seed,
-      seeds: input.seeds,
-      episodes: input.episodes,
-      layouts,
-      particles: input.particles,
-      ...(input.method ? { methods: input.method } : {}),
-      ...(input.policy ? { policyFile: input.policy } : {}),
-      signal: context.signal,
-      onProgress: (fraction, message) => context.progress({ fraction, message }),
-    });
-  },
+  'robot.bench': (input, context) => runRobotBench(input, context),
+  'bench.robot': (input, context) => runRobotBench(input, context),
   'robot.sim': async (input, context) => {
     const [{ loadPolicy, defaultPolicyFile }, reach, { runEpisode, defaultMethodSettings }] = await Promise.all([
       import('../../robot/policy/onnx-policy.ts'),

@@ -55,6 +55,16 @@ export async function calibrateArm(
     }
     joints[joint.name] = { id: joint.id, homing: start.get(joint.id)!, rangeMin, rangeMax };
   }
+  // Defence in depth: the servos themselves refuse goals outside the swept range, so even a
+  // host bug cannot drive a joint past where the person took it. Torque is off, as EEPROM needs.
+  for (const joint of layout.joints) {
+    const entry = joints[joint.name];
+    const lock = joint.motor.eepromLock;
+    if (lock) await bus.write(joint.id, lock, 0, 'Lock');
+    await bus.write(joint.id, joint.motor.registers.Min_Position_Limit, entry.rangeMin, 'Min_Position_Limit');
+    await bus.write(joint.id, joint.motor.registers.Max_Position_Limit, entry.rangeMax, 'Max_Position_Limit');
+    if (lock) await bus.write(joint.id, lock, 1, 'Lock');
+  }
   const calibration: Calibration = { version: 1, armId: opened.armId, model: layout.model, joints, savedAt: new Date().toISOString() };
   const path = options.file ?? calibrationPath(options.home, opened.armId);
   saveCalibration(path, calibration);

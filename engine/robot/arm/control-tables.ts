@@ -27,6 +27,8 @@ export interface MotorModel {
   voltageScale: number;
   nominalVolts: number;
   registers: Record<RegisterName, Register>;
+  /** Feetech keeps EEPROM (limits, offsets) write-protected behind this register (0 = writable). */
+  eepromLock?: Register;
 }
 
 /** The registers the driver needs, present in every model under these names. */
@@ -52,6 +54,7 @@ const sts3215: MotorModel = {
   maxSpeed: 3400,
   voltageScale: 0.1,
   nominalVolts: 12,
+  eepromLock: { address: 55, size: 1 },
   registers: {
     Model_Number: { address: 3, size: 2, readOnly: true },
     ID: { address: 5, size: 1 },

@@ -68,7 +68,10 @@ export function trainPolicy(options: TrainOptions = {}): TrainedPolicy {
     if (options.signal?.aborted) throw new SkillframeError('aborted', 'training was cancelled');
     for (let row = 0; row < batch; row += 1) {
       const sample = Math.floor(random.next() * data.count);
-      const time = random.next();
+      // Half the times are drawn with density 2(1 − t), toward the noise end where the flow
+      // decides between the detour modes; the other half uniformly.
+      const draw = random.next();
+      const time = random.next() < 0.5 ? draw : 1 - Math.sqrt(draw);
       for (let index = 0; index < action; index += 1) {
         const clean = data.chunks[sample * action + index];
         const noise = random.normal();

@@ -24,8 +24,11 @@ export const trainingLayout: Layout = { name: 'train', start: [0, 0], goal: [1, 
 export const validationLayout: Layout = {
   name: 'validation',
   start: [0, 0],
-  goal: [1, -0.1],
-  obstacles: [{ center: [0.55, -0.15], radius: 0.14 }],
+  goal: [1, -0.15],
+  obstacles: [
+    { center: [0.55, 0.12], radius: 0.16 },
+    { center: [0.3, -0.3], radius: 0.1 },
+  ],
   constraint: null,
 };
 

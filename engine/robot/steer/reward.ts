@@ -19,7 +19,10 @@ const sideSharpness = 25;
 const sideWindow = 0.12;
 
 function softplus(value: number): number {
-  return value > 30 ? value : Math.log1p(Math.exp(value));
+  if (value > 30) return value;
+  // log(1 + e^x) = e^x − e^2x/2 + …: below −12 the first term is exact to 1e-6 relative.
+  const exponential = Math.exp(value);
+  return value < -12 ? exponential : Math.log1p(exponential);
 }
 function sigmoid(value: number): number {
   return 1 / (1 + Math.exp(-value));
@@ -88,7 +91,10 @@ export function compileReward(spec: RewardSpec, actionScale: number, chunkLength
         for (let index = 0; index < length; index += 1) {
           const dx = pathX[index] - term.center[0];
           const dy = pathY[index] - term.center[1];
-          const distance = Math.max(1e-9, Math.sqrt(dx * dx + dy * dy));
+          const squared = dx * dx + dy * dy;
+          // Far outside the barrier both the penalty and its slope are below e^-20: skip the math.
+          if (squared > (reach + 0.35) ** 2) continue;
+          const distance = Math.max(1e-9, Math.sqrt(squared));
           const depth = barrierSharpness * (reach - distance);
           reward -= (term.weight * softplus(depth)) / barrierSharpness;
           const pull = term.weight * sigmoid(depth);
@@ -109,6 +115,8 @@ export function compileReward(spec: RewardSpec, actionScale: number, chunkLength
           const dx = pathX[index] - term.center[0];
           const dy = pathY[index] - term.center[1];
           const along = dx * ux + dy * uy;
+          // Beyond 4.5 window widths the window is below e^-20: the term is flat there.
+          if (along > 4.5 * sideWindow || along < -4.5 * sideWindow) continue;
           const lateral = dx * nx + dy * ny;
           const window = Math.exp(-((along / sideWindow) ** 2));
           const shortfall = sideSharpness * (term.margin - lateral);

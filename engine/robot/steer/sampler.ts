@@ -64,9 +64,10 @@ export async function sampleChunk(network: ChunkNetwork, scheme: Scheme, setting
   if (request.prior) {
     firstStep = Math.max(0, Math.min(scheme.steps - 1, request.prior.step));
     const noise = state.slice();
-    for (let particle = 0; particle < count; particle += 1) {
-      scheme.noiseTo(request.prior.chunk, noise.subarray(particle * width, (particle + 1) * width), firstStep, state.subarray(particle * width, (particle + 1) * width));
-    }
+    const priors = new Float32Array(count * width);
+    for (let particle = 0; particle < count; particle += 1) priors.set(request.prior.chunk, particle * width);
+    // The scheme's maps are elementwise, so one call covers the whole batch.
+    scheme.noiseTo(priors, noise, firstStep, state);
   }
   const times = new Float32Array(count);
   const clean = new Float32Array(count * width);
@@ -78,25 +79,21 @@ export async function sampleChunk(network: ChunkNetwork, scheme: Scheme, setting
   const logWeights = new Float64Array(count);
   let nfe = 0;
   let resamples = 0;
-  const guided = settings.guidance && request.reward;
+  const guided = settings.guidance !== undefined && request.reward !== undefined;
+  const scored = request.reward !== undefined && (guided || settings.resample !== undefined);
   for (let step = firstStep; step < scheme.steps; step += 1) {
     if (request.signal?.aborted) throw request.signal.reason;
     times.fill(scheme.time(step));
-    const output = (await network.evaluate(observations, state, times, count)).slice();
+    const output = await network.evaluate(observations, state, times, count);
     nfe += count;
-    if (guided || settings.repulsion || settings.resample) {
-      for (let particle = 0; particle < count; particle += 1) {
-        const slice = (array: Float32Array) => array.subarray(particle * width, (particle + 1) * width);
-        scheme.clean(slice(state), slice(output), step, slice(clean));
-      }
-    }
-    if (request.reward && (guided || settings.resample)) {
+    if (scored && request.reward) {
+      scheme.clean(state, output, step, clean);
       gradient.fill(0);
       for (let particle = 0; particle < count; particle += 1) {
         rewards[particle] = request.reward.evaluate(clean, particle * width, request.position, request.stage ?? 0, gradient, particle * width);
       }
     }
-    if (settings.resample && request.reward) {
+    if (settings.resample && scored) {
       // Potentials G_k = exp(λ (R_k − R_{k−1})) telescope to exp(λ R_final): the particle system targets p(a) · exp(λ R(a)).
       for (let particle = 0; particle < count; particle += 1) {
         const gain = Number.isNaN(previousRewards[particle]) ? rewards[particle] : rewards[particle] - previousRewards[particle];
@@ -111,6 +108,7 @@ export async function sampleChunk(network: ChunkNetwork, scheme: Scheme, setting
         const copiedRewards = rewards.slice();
         for (let particle = 0; particle < count; particle += 1) {
           const source = picks[particle];
+          if (source === particle) continue;
           state.set(copy.subarray(source * width, (source + 1) * width), particle * width);
           output.set(copiedOutput.subarray(source * width, (source + 1) * width), particle * width);
           gradient.set(copiedGradient.subarray(source * width, (source + 1) * width), particle * width);
@@ -124,23 +122,17 @@ export async function sampleChunk(network: ChunkNetwork, scheme: Scheme, setting
     if (guided && settings.guidance) {
       const scale = guidanceScale(settings.guidance, scheme.time(step));
       if (scale > 0) {
-        for (let particle = 0; particle < count; particle += 1) {
-          const slice = gradient.subarray(particle * width, (particle + 1) * width);
-          normalizeRms(slice, settings.guidance.norm);
-          scheme.guide(output.subarray(particle * width, (particle + 1) * width), slice, step, scale);
-        }
+        for (let particle = 0; particle < count; particle += 1) normalizeRms(gradient, particle * width, width, settings.guidance.norm);
+        scheme.guide(output, gradient, step, scale);
       }
     }
-    if (settings.repulsion && count > 1) {
+    // Repulsion only in the early part of the flow, where particles pick their modes; later it
+    // would only blur the chosen mode (and it costs as much as the guidance).
+    if (settings.repulsion && count > 1 && scheme.time(step) < 0.5) {
       kernelRepulsion(state, count, width, repulsion);
-      const fade = 1 - scheme.time(step);
-      for (let particle = 0; particle < count; particle += 1) {
-        scheme.guide(output.subarray(particle * width, (particle + 1) * width), repulsion.subarray(particle * width, (particle + 1) * width), step, settings.repulsion * fade);
-      }
+      scheme.guide(output, repulsion, step, settings.repulsion * (1 - scheme.time(step)));
     }
-    for (let particle = 0; particle < count; particle += 1) {
-      scheme.advance(state.subarray(particle * width, (particle + 1) * width), output.subarray(particle * width, (particle + 1) * width), step, next.subarray(particle * width, (particle + 1) * width));
-    }
+    scheme.advance(state, output, step, next);
     [state, next] = [next, state];
   }
   const particles = Array.from({ length: count }, (_, particle) => state.slice(particle * width, (particle + 1) * width));
@@ -174,14 +166,14 @@ export function guidanceScale(guidance: Guidance, time: number): number {
   return guidance.scale * (1 - fade * (1 - guidance.late));
 }
 
-function normalizeRms(values: Float32Array, target: number): void {
+function normalizeRms(values: Float32Array, offset: number, length: number, target: number): void {
   let sum = 0;
-  for (const value of values) sum += value * value;
-  const rms = Math.sqrt(sum / values.length);
+  for (let index = offset; index < offset + length; index += 1) sum += values[index] * values[index];
+  const rms = Math.sqrt(sum / length);
   // A vanishing gradient means the reward is flat here: leave it (near) zero rather than amplify noise.
   if (rms < 1e-6) return;
   const factor = target / rms;
-  for (let index = 0; index < values.length; index += 1) values[index] *= factor;
+  for (let index = offset; index < offset + length; index += 1) values[index] *= factor;
 }
 
 export function effectiveSampleSize(logWeights: ArrayLike<number>): number {
@@ -218,29 +210,43 @@ export function systematicResample(logWeights: ArrayLike<number>, uniform: numbe
   return picks;
 }
 
+let scratchDistances = new Float64Array(0);
+let scratchSorted = new Float64Array(0);
+
 /** SVGD-style repulsion with an RBF kernel and the median bandwidth: pushes particles apart. */
 export function kernelRepulsion(state: Float32Array, count: number, width: number, into: Float32Array): void {
   into.fill(0);
-  const distances = new Float64Array(count * count);
-  const values: number[] = [];
+  if (scratchDistances.length < count * count) {
+    scratchDistances = new Float64Array(count * count);
+    scratchSorted = new Float64Array((count * (count - 1)) / 2);
+  }
+  const distances = scratchDistances;
+  let pairs = 0;
   for (let a = 0; a < count; a += 1) {
+    const offsetA = a * width;
     for (let b = a + 1; b < count; b += 1) {
+      const offsetB = b * width;
       let sum = 0;
-      for (let index = 0; index < width; index += 1) sum += (state[a * width + index] - state[b * width + index]) ** 2;
+      for (let index = 0; index < width; index += 1) {
+        const difference = state[offsetA + index] - state[offsetB + index];
+        sum += difference * difference;
+      }
       distances[a * count + b] = sum;
       distances[b * count + a] = sum;
-      values.push(sum);
+      scratchSorted[pairs] = sum;
+      pairs += 1;
     }
   }
-  values.sort((x, y) => x - y);
-  const median = values[Math.floor(values.length / 2)] ?? 1;
+  const sorted = scratchSorted.subarray(0, pairs).sort();
+  const median = pairs > 0 ? sorted[pairs >> 1] : 1;
   const bandwidth = Math.max(1e-6, median / Math.log(count + 1));
   for (let a = 0; a < count; a += 1) {
+    const offsetA = a * width;
     for (let b = 0; b < count; b += 1) {
       if (a === b) continue;
-      const kernel = Math.exp(-distances[a * count + b] / bandwidth);
-      const factor = (2 * kernel) / bandwidth / count;
-      for (let index = 0; index < width; index += 1) into[a * width + index] += factor * (state[a * width + index] - state[b * width + index]);
+      const factor = (2 * Math.exp(-distances[a * count + b] / bandwidth)) / bandwidth / count;
+      const offsetB = b * width;
+      for (let index = 0; index < width; index += 1) into[offsetA + index] += factor * (state[offsetA + index] - state[offsetB + index]);
     }
   }
 }
