@@ -7,10 +7,12 @@ import type { InputDriver } from '../../../native/input/index.ts';
 import type { ScreenSource } from '../../../native/screen/index.ts';
 import type { LaunchedApp, WindowInfo, WindowSystem } from '../../../native/window/index.ts';
 import type { ElementDetector } from '../../vision/detect.ts';
-import { pHash } from '../../vision/hash.ts';
+import { hammingDistance, pHash } from '../../vision/hash.ts';
+import type { Box, RgbaImage } from '../../vision/image.ts';
+import type { Ocr, OcrLine } from '../../vision/ocr.ts';
 import type { ActionOutcome, ExploreDriver } from './explorer.ts';
 import type { Observation } from './graph.ts';
-import { signatureHash } from './identity.ts';
+import { samePictureTolerance, signatureHash } from './identity.ts';
 import { splitBlocked } from './safety.ts';
 
 export interface X11DriverOptions {
@@ -20,6 +22,8 @@ export interface X11DriverOptions {
   allow?: RegExp;
   /** Most click targets taken from the detector per state. */
   maxTargets?: number;
+  /** Read labels with OCR (once per state); off means detector boxes and grid probes only. */
+  ocr?: boolean;
   /** Wait after an action before looking, ms. */
   settleMs?: number;
 }
@@ -30,8 +34,9 @@ const desktopShortcuts = ['F10', 'Escape'];
 /**
  * Explores an X11 app under the current DISPLAY. Every reset starts the app afresh with a new
  * throwaway HOME (and XDG dirs inside it), so nothing outside that folder is ever touched.
- * Candidates come from the UI element detector (engine/vision) over the app's window; the state
- * signature is the app's window titles plus the detected layout; the screen gives the pHash.
+ * Candidates come from the UI element detector and OCR (engine/vision) over the app's top window,
+ * plus a coarse grid where neither saw anything; the state signature is the app's window titles
+ * plus the detected layout; the screen gives the pHash (engine/vision).
  */
 export class X11Driver implements ExploreDriver {
   readonly kind = 'x11' as const;
@@ -44,6 +49,7 @@ export class X11Driver implements ExploreDriver {
   private input: InputDriver | undefined;
   private detector: ElementDetector | undefined;
   private window: WindowInfo | undefined;
+  private ocr: Ocr | undefined;
 
   constructor(options: X11DriverOptions) {
     this.options = options;
@@ -110,37 +116,45 @@ export class X11Driver implements ExploreDriver {
     const capture = await this.screen.capture(focus.geometry);
     const image = { data: new Uint8Array(capture.rgba.buffer, capture.rgba.byteOffset, capture.rgba.length), width: capture.width, height: capture.height };
     const detected = (await this.detector.detect(image, { signal })).filter((element) => element.kind === 'button' || element.kind === 'input' || element.kind === 'link');
-    const elements = detected
+    const boxes = detected
       .map((element) => element.box)
       .sort((a, b) => a[1] - b[1] || a[0] - b[0])
       .slice(0, this.options.maxTargets ?? 40);
     const offset = { x: focus.geometry.x, y: focus.geometry.y };
-    const labels = new Map(detected.map((element) => [element.box, element]));
-    const actions: ExploreAction[] = elements.map((box, index) => {
-      const element = labels.get(box);
-      return {
-        kind: 'click',
-        target: {
-          role: element?.kind ?? 'button',
-          name: element?.label ?? `${element?.kind ?? 'button'} ${index + 1} at ${Math.round(box[0])},${Math.round(box[1])}`,
-          // Window-relative: the window may open elsewhere on a fresh start.
-          x: box[0] + box[2] / 2,
-          y: box[1] + box[3] / 2,
-          width: box[2],
-          height: box[3],
-          selector: `window:${windows.length > 1 ? 'dialog' : 'main'}@${Math.round(box[0] + box[2] / 2)},${Math.round(box[1] + box[3] / 2)}`,
-        },
-      };
+    const place = windows.length > 1 ? 'dialog' : 'main';
+    const layout = boxes.map((box) => box.map((value) => Math.round(value / 8)).join(','));
+    const signature = signatureHash([`windows:${windows.map((window) => window.title).join('|')}`, `size:${capture.width}x${capture.height}`, ...layout]);
+    const phash = pHash(image);
+    const lines = await this.readText(image, signature, phash, signal);
+    const inside = (box: Box, x: number, y: number) => x >= box[0] && x <= box[0] + box[2] && y >= box[1] && y <= box[1] + box[3];
+    const actions: ExploreAction[] = boxes.map((box, index) => {
+      const label = lines
+        .filter((line) => inside(box, line.box[0] + line.box[2] / 2, line.box[1] + line.box[3] / 2))
+        .map((line) => line.text)
+        .join(' ');
+      const kind = detected.find((element) => element.box === box)?.kind ?? 'button';
+      const x = Math.round(box[0] + box[2] / 2);
+      const y = Math.round(box[1] + box[3] / 2);
+      // Window-relative: the window may open elsewhere on a fresh start.
+      return { kind: 'click', target: { role: kind, name: label || `${kind} ${index + 1} at ${x},${y}`, x, y, width: box[2], height: box[3], selector: `window:${place}@${x},${y}` } };
     });
-    // Flat controls (GTK themes draw many without borders) escape the detector: probe a coarse grid too.
+    // Text the OCR read outside any detected box is a label of a flat control (GTK draws many without borders).
+    for (const line of lines) {
+      const x = Math.round(line.box[0] + line.box[2] / 2);
+      const y = Math.round(line.box[1] + line.box[3] / 2);
+      if (boxes.some((box) => inside(box, x, y)) || !line.text.trim()) continue;
+      actions.push({ kind: 'click', target: { role: 'text', name: line.text.trim(), x, y, width: line.box[2], height: line.box[3], selector: `text:${place}@${x},${y}` } });
+    }
+    // Where neither saw anything, probe a coarse grid.
     const columns = 5;
     const rows = 6;
+    const covered = [...boxes, ...lines.map((line) => line.box)];
     for (let row = 0; row < rows; row += 1) {
       for (let column = 0; column < columns; column += 1) {
         const x = Math.round(((column + 0.5) * capture.width) / columns);
         const y = Math.round(((row + 0.5) * capture.height) / rows);
-        if (elements.some(([left, top, width, height]) => x >= left && x <= left + width && y >= top && y <= top + height)) continue;
-        actions.push({ kind: 'click', target: { role: 'region', name: `cell ${row + 1}:${column + 1}`, x, y, width: capture.width / columns, height: capture.height / rows, selector: `grid:${windows.length > 1 ? 'dialog' : 'main'}@${row},${column}` } });
+        if (covered.some((box) => inside(box, x, y))) continue;
+        actions.push({ kind: 'click', target: { role: 'region', name: `cell ${row + 1}:${column + 1}`, x, y, width: capture.width / columns, height: capture.height / rows, selector: `grid:${place}@${row},${column}` } });
       }
     }
     // Editors and fields take text where the focus is; typing is a primitive worth knowing per app.
@@ -148,12 +162,11 @@ export class X11Driver implements ExploreDriver {
     for (const keys of desktopShortcuts) actions.push({ kind: 'shortcut', keys, target: { name: keys } });
     const sharp = (await import('sharp')).default;
     const screenshot = await sharp(capture.rgba, { raw: { width: capture.width, height: capture.height, channels: 4 } }).png({ compressionLevel: 1 }).toBuffer();
-    const layout = elements.map((box) => box.map((value) => Math.round(value / 8)).join(','));
     const { candidates, blocked } = splitBlocked(actions, this.options.allow);
     this.focusOffset = offset;
     return {
-      signature: signatureHash([`windows:${windows.map((window) => window.title).join('|')}`, `size:${capture.width}x${capture.height}`, ...layout]),
-      phash: pHash(image),
+      signature,
+      phash,
       title: windows.map((window) => window.title).join(' › ') || this.options.command,
       screenshot,
       candidates,
@@ -162,6 +175,26 @@ export class X11Driver implements ExploreDriver {
   }
 
   private focusOffset = { x: 0, y: 0 };
+  private readonly textCache: { signature: string; phash: string; lines: OcrLine[] }[] = [];
+
+  /** OCR of a state, read once per state (it costs seconds on a CPU) and reused when the state comes back. */
+  private async readText(image: RgbaImage, signature: string, phash: string, signal: AbortSignal): Promise<OcrLine[]> {
+    if (this.options.ocr === false) return [];
+    const cached = this.textCache.find((entry) => entry.signature === signature && hammingDistance(entry.phash, phash) <= samePictureTolerance);
+    if (cached) return cached.lines;
+    try {
+      this.ocr ??= await (await import('../../vision/ocr.ts')).createOcr();
+      const { lines } = await this.ocr.recognize(image, { signal });
+      this.textCache.push({ signature, phash, lines });
+      return lines;
+    } catch (error) {
+      signal.throwIfAborted();
+      // No OCR models: the detector and the grid still give candidates.
+      this.options.ocr = false;
+      void error;
+      return [];
+    }
+  }
 
   async perform(action: ExploreAction, signal: AbortSignal): Promise<ActionOutcome> {
     signal.throwIfAborted();
@@ -219,6 +252,8 @@ export class X11Driver implements ExploreDriver {
     this.screen?.dispose();
     this.windows?.dispose();
     await this.detector?.dispose();
+    await this.ocr?.dispose();
+    this.ocr = undefined;
     this.input = undefined;
     this.screen = undefined;
     this.windows = undefined;
