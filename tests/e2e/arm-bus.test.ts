@@ -93,6 +93,21 @@ describe('arm bus over a real pty', () => {
         assert.ok(joint.rangeMax - joint.rangeMin > 500, `${joint.name} range ${joint.rangeMin}..${joint.rangeMax}`);
         assert.ok(joint.homing >= joint.rangeMin && joint.homing <= joint.rangeMax);
       }
+      // The range is also written into each servo's own position limits.
+      const opened = await openBus({ model: 'so101-feetech', port: feetech.port, baudRate: 1_000_000 });
+      try {
+        const registers = opened.layout.joints[0].motor.registers;
+        const elbow = output.joints.find((joint: { name: string }) => joint.name === 'elbow_flex');
+        assert.equal(await opened.bus.read(3, registers.Min_Position_Limit), elbow.rangeMin);
+        assert.equal(await opened.bus.read(3, registers.Max_Position_Limit), elbow.rangeMax);
+        // Put the limits back so the rest of the file sees a fresh servo.
+        for (const id of [1, 2, 3, 4, 5, 6]) {
+          await opened.bus.write(id, registers.Min_Position_Limit, 0);
+          await opened.bus.write(id, registers.Max_Position_Limit, 4095);
+        }
+      } finally {
+        await opened.dispose();
+      }
     } finally {
       await feetech.setHandGuided(false);
     }
