@@ -120,15 +120,24 @@ export async function launchUnderCondition(display: VirtualDisplay, app: 'galcul
   const launched = await launchApp(command, { env, signal });
   try {
     const title = app === 'galculator' ? '^galculator$' : 'note\\.txt';
+    // The first match can be a transient window the app replaces while starting: take a window
+    // that still exists and has a real size.
     let windowId = '';
     for (let attempt = 0; attempt < 100 && !windowId; attempt += 1) {
       if (signal?.aborted) throw new SkillframeError('aborted', 'benchmark cancelled');
       const result = await runProgram('xdotool', ['search', '--onlyvisible', '--name', title], { env, timeoutMs: 5_000 });
-      windowId = result.stdout.trim().split('\n').filter(Boolean)[0] ?? '';
+      for (const id of result.stdout.trim().split('\n').filter(Boolean).reverse()) {
+        const info = await windowGeometry(env, id).catch(() => undefined);
+        if (info && info.geometry.width > 50 && info.geometry.height > 50) {
+          windowId = id;
+          break;
+        }
+      }
       if (!windowId) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     if (!windowId) throw new SkillframeError('unavailable', `${app} showed no window in 10 s: ${launched.stderr().slice(-300)}`);
     await new Promise((resolve) => setTimeout(resolve, 300));
+    if (!(await windowGeometry(env, windowId).catch(() => undefined))) throw new SkillframeError('unavailable', `${app}'s window ${windowId} went away while starting`);
     const placement = placements[app];
     if (placement.base.width && placement.base.height) await resizeWindow(env, windowId, placement.base.width, placement.base.height);
     await moveWindow(env, windowId, placement.base.x, placement.base.y);

@@ -1,0 +1,20 @@
+// The X11 half of the drift benchmark in its own process (see runX11SectionIsolated).
+import { runX11Section } from './x11-section.ts';
+
+const options = JSON.parse(process.argv[2] ?? '{}') as { quick?: boolean; naiveOnly?: boolean; work?: string };
+const controller = new AbortController();
+process.once('SIGTERM', () => controller.abort());
+try {
+  if (!options.work) throw new Error('x11-child: missing work folder');
+  const result = await runX11Section({
+    quick: options.quick ?? false,
+    naiveOnly: options.naiveOnly ?? false,
+    work: options.work,
+    signal: controller.signal,
+    progress: (fraction, message) => process.stderr.write(`${JSON.stringify({ progress: fraction, message })}\n`),
+  });
+  process.stdout.write(`${JSON.stringify({ result })}\n`);
+} catch (error) {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 2;
+}

@@ -1,0 +1,159 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { SkillframeError } from '../../core/errors.ts';
+import { startDisplay } from '../../native/display/xvfb.ts';
+import { createScreen } from '../../native/screen/index.ts';
+import { engineSample, figures, loadEngine, type ConditionFigures, type Sample } from './figures.ts';
+import { x11Tasks, type X11Task } from './tasks.ts';
+import { x11ConditionFamily, x11Conditions, type X11Condition } from './x11-drift.ts';
+import { judgeX11Run, locateTargets, naiveX11Replay, openConditionApp, recordX11Task } from './x11-run.ts';
+import { startClickLog } from './x11-truth.ts';
+
+export interface X11SectionOptions {
+  quick: boolean;
+  naiveOnly: boolean;
+  /** Work folder (recordings, skills, homes, evidence go under it). */
+  work: string;
+  signal?: AbortSignal;
+  progress?: (fraction: number, message: string) => void;
+}
+
+export interface X11SectionResult {
+  conditions: ConditionFigures[];
+  errors: string[];
+}
+
+export function chosenX11(quick: boolean): { tasks: X11Task[]; conditions: readonly X11Condition[] } {
+  return quick ? { tasks: x11Tasks.filter((task) => task.name === 'galculator-sum'), conditions: ['unchanged', 'moved'] } : { tasks: x11Tasks, conditions: x11Conditions };
+}
+
+/**
+ * The X11 half: its own Xvfb + openbox, real galculator and mousepad, the click log. Runs in the
+ * process that calls it — which then holds an in-process X connection (robotjs) and exits with
+ * code 1 once its display is gone, so hosts run it through runX11SectionIsolated.
+ */
+export async function runX11Section(options: X11SectionOptions): Promise<X11SectionResult> {
+  const { quick, work, signal } = options;
+  const errors: string[] = [];
+  const conditions: ConditionFigures[] = [];
+  const engine = options.naiveOnly ? undefined : await loadEngine(errors);
+  const { tasks, conditions: chosenConditions } = chosenX11(quick);
+  const total = tasks.length * (chosenConditions.length + 1);
+  let done = 0;
+  const tick = (message: string) => options.progress?.(Math.min(1, ++done / total), message);
+  const check = () => {
+    if (signal?.aborted) throw new SkillframeError('aborted', 'bench replay cancelled');
+  };
+  const display = await startDisplay();
+  const clicks = await startClickLog(display.env).catch(async (error) => {
+    await display.dispose();
+    throw error;
+  });
+  let ocr: Awaited<ReturnType<typeof import('../../engine/vision/ocr.ts')['createOcr']>> | undefined;
+  try {
+    const skills = new Map<string, string>();
+    for (const task of tasks) {
+      check();
+      const trajectory = await recordX11Task(display, task, join(work, 'recordings', task.name), join(work, 'homes'), signal);
+      if (engine) {
+        try {
+          // OCR gives X11 steps their labels and anchors; the full run pays for it once per skill.
+          if (!quick && !ocr) ocr = await (await import('../../engine/vision/ocr.ts')).createOcr();
+          const built = await engine.build.buildSkill({ trajectoryDir: trajectory, outDir: join(work, 'skills', task.name), name: task.name, signal, ...(ocr ? { ocr } : {}) });
+          skills.set(task.name, built.dir);
+        } catch (error) {
+          errors.push(`build ${task.name}: ${(error as Error).message.slice(0, 300)}`);
+        }
+      }
+      tick(`recorded ${task.name}`);
+    }
+    for (const condition of chosenConditions) {
+      const engineSamples: Sample[] = [];
+      const naiveSamples: Sample[] = [];
+      for (const task of tasks) {
+        check();
+        const methods: ('engine' | 'naive')[] = engine && skills.has(task.name) ? ['engine', 'naive'] : ['naive'];
+        for (const method of methods) {
+          const app = await openConditionApp(display, task, condition, join(work, 'homes'), signal);
+          const screen = await createScreen(app.env);
+          try {
+            const { boxes } = await locateTargets(app, screen);
+            clicks.clear();
+            if (method === 'engine' && engine) {
+              const surface = await engine.x11.openX11Surface({ env: app.env, title: task.app === 'galculator' ? '^galculator$' : 'note\\.txt', signal });
+              try {
+                const report = await engine.replay.replaySkill({ skillDirectory: skills.get(task.name)!, surface, confirm: 'auto', autoApproveTier: 'input', signal, env: app.env, evidenceDirectory: join(work, 'evidence', condition, task.name) });
+                engineSamples.push(engineSample(task.name, await judgeX11Run(task, app, boxes, clicks), report));
+              } finally {
+                await surface.dispose();
+              }
+            } else {
+              const engineMs = await naiveX11Replay(app, join(work, 'recordings', task.name), signal);
+              naiveSamples.push({ task: task.name, judgement: await judgeX11Run(task, app, boxes, clicks), engineMs, tiers: [] });
+            }
+          } catch (error) {
+            if (error instanceof SkillframeError && error.code === 'aborted') throw error;
+            errors.push(`${method} ${task.name} ${condition}: ${(error as Error).message.slice(0, 300)}`);
+          } finally {
+            screen.dispose();
+            await app.dispose();
+          }
+        }
+        tick(`x11 ${condition} ${task.name}`);
+      }
+      conditions.push({ platform: 'x11', condition, family: x11ConditionFamily(condition), ...(engine ? { engine: figures(engineSamples, true) } : {}), naive: figures(naiveSamples, false) });
+    }
+  } finally {
+    await ocr?.dispose();
+    await clicks.dispose();
+    await display.dispose();
+  }
+  return { conditions, errors };
+}
+
+const childEntry = fileURLToPath(new URL('./x11-child.ts', import.meta.url));
+const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Runs the X11 half in a child process: X11 native code (robotjs) may end a process when its
+ * display goes away, and the host must outlive the benchmark's displays. Progress comes back on
+ * stderr, the result as the last stdout line; SIGTERM cancels it cleanly.
+ */
+export async function runX11SectionIsolated(options: X11SectionOptions): Promise<X11SectionResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', childEntry, JSON.stringify({ quick: options.quick, naiveOnly: options.naiveOnly, work: options.work })], {
+    cwd: repositoryRoot,
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const onAbort = () => child.kill('SIGTERM');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  let result: X11SectionResult | undefined;
+  let stderr = '';
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      const parsed = JSON.parse(line) as { result?: X11SectionResult };
+      if (parsed.result) result = parsed.result;
+    } catch {
+      /* not ours */
+    }
+  });
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    try {
+      const parsed = JSON.parse(line) as { progress?: number; message?: string };
+      if (typeof parsed.progress === 'number') {
+        options.progress?.(parsed.progress, parsed.message ?? '');
+        return;
+      }
+    } catch {
+      /* plain text: keep the tail for the error message */
+    }
+    stderr = `${stderr}${line}\n`.slice(-2000);
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)));
+  options.signal?.removeEventListener('abort', onAbort);
+  if (options.signal?.aborted) throw new SkillframeError('aborted', 'bench replay cancelled');
+  if (!result) throw new SkillframeError('internal', `the X11 benchmark process ended (${code}) without a result: ${stderr.trim().slice(-600)}`);
+  return result;
+}
