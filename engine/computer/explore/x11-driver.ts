@@ -50,6 +50,7 @@ export class X11Driver implements ExploreDriver {
   private detector: ElementDetector | undefined;
   private window: WindowInfo | undefined;
   private ocr: Ocr | undefined;
+  private exitHook: (() => void) | undefined;
 
   constructor(options: X11DriverOptions) {
     this.options = options;
@@ -83,6 +84,18 @@ export class X11Driver implements ExploreDriver {
     };
     const { launchApp } = await import('../../../native/window/index.ts');
     this.app = await launchApp(this.options.command, { env, signal });
+    // Ctrl+C ends the process without awaiting dispose(): the app and its HOME must still go.
+    if (!this.exitHook) {
+      this.exitHook = () => {
+        try {
+          if (this.app) process.kill(-this.app.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+        if (this.home) rmSync(this.home, { recursive: true, force: true });
+      };
+      process.on('exit', this.exitHook);
+    }
     this.window = await (this.windows as WindowSystem).waitFor({ pid: this.app.pid }, { timeoutMs: 15_000, signal });
     await (this.windows as WindowSystem).focus(this.window.id as string).catch(() => undefined);
     await this.input?.move(1, 1).catch(() => undefined);
@@ -248,6 +261,8 @@ export class X11Driver implements ExploreDriver {
 
   async dispose(): Promise<void> {
     await this.stopApp();
+    if (this.exitHook) process.off('exit', this.exitHook);
+    this.exitHook = undefined;
     this.input?.dispose();
     this.screen?.dispose();
     this.windows?.dispose();
