@@ -212,6 +212,16 @@ export const pageScript = String.raw`
     parts.push(key);
     send({ kind: 'key', key: parts.join('+'), masked, at: performance.timeOrigin + event.timeStamp, target: describe(element), targetKey: keyOf(element) });
   }, true);
+  // Every value a password field has held (never sent, only used to scrub stored text): a snapshot
+  // taken mid-typing shows a prefix of the final password, which scrubbing the final value would miss.
+  const passwordHistory = [];
+  document.addEventListener('input', (event) => {
+    const element = event.target;
+    if (element && isPassword(element) && element.value.length >= 3 && !passwordHistory.includes(element.value)) {
+      passwordHistory.push(element.value);
+      if (passwordHistory.length > 500) passwordHistory.shift();
+    }
+  }, true);
   document.addEventListener('input', (event) => {
     if (!event.isTrusted) return;
     const element = event.target;
@@ -236,10 +246,13 @@ export const pageScript = String.raw`
   /** For frames: where password fields are, and what they hold (so no stored text can contain it). */
   window.__skillframePrivacy = () => {
     const boxes = [];
-    const secrets = [];
+    const secrets = passwordHistory.slice();
+    const names = [];
     for (const element of document.querySelectorAll('input')) {
       if (!isPassword(element)) continue;
       if (element.value) secrets.push(element.value);
+      const name = nameOf(element);
+      if (name) names.push(name);
       if (!visible(element)) continue;
       const rect = element.getBoundingClientRect();
       boxes.push({ x: rect.x, y: rect.y, width: rect.width, height: rect.height });
@@ -248,7 +261,7 @@ export const pageScript = String.raw`
       const rect = element.getBoundingClientRect();
       boxes.push({ x: rect.x, y: rect.y, width: rect.width, height: rect.height });
     }
-    return { boxes, secrets };
+    return { boxes, secrets, names };
   };
 })();
 `;

@@ -42,7 +42,7 @@ const PageMessage = z.object({
   targetKey: z.string().max(100).optional(),
 });
 
-const Privacy = z.object({ boxes: z.array(Rect), secrets: z.array(z.string()) });
+const Privacy = z.object({ boxes: z.array(Rect), secrets: z.array(z.string()), names: z.array(z.string()).default([]) });
 
 const maxAriaSnapshot = 20_000;
 
@@ -107,9 +107,9 @@ export async function recordWeb(options: WebRecordOptions): Promise<RecordResult
 
     const privacy = async () => {
       try {
-        return Privacy.parse(await page.evaluate('window.__skillframePrivacy ? window.__skillframePrivacy() : { boxes: [], secrets: [] }'));
+        return Privacy.parse(await page.evaluate('window.__skillframePrivacy ? window.__skillframePrivacy() : { boxes: [], secrets: [], names: [] }'));
       } catch {
-        return { boxes: [], secrets: [] };
+        return { boxes: [], secrets: [], names: [] };
       }
     };
     session = new RecordingSession(
@@ -137,7 +137,10 @@ export async function recordWeb(options: WebRecordOptions): Promise<RecordResult
         onEvent: options.onEvent,
         onError: (error) => log('warn', `recording step failed: ${(error as Error).message}`),
         secrets: async () => (await privacy()).secrets,
-        enrich: (draft) => enrich(page, draft),
+        enrich: async (draft) => {
+          await enrich(page, draft);
+          if (draft.ariaSnapshot) draft.ariaSnapshot = maskPasswordValues(draft.ariaSnapshot, (await privacy()).names);
+        },
       },
     );
     await session.start();
@@ -177,6 +180,34 @@ export async function recordWeb(options: WebRecordOptions): Promise<RecordResult
     session?.abandon();
     await browser?.dispose();
   }
+}
+
+/**
+ * Blanks the value Playwright's aria snapshot shows for password textboxes (`- textbox "Password": …`),
+ * whatever it is at that instant; the secrets scrub then catches values of unnamed fields.
+ */
+export function maskPasswordValues(snapshot: string, names: readonly string[]): string {
+  if (names.length === 0) return snapshot;
+  const wanted = new Set(names.map((name) => JSON.stringify(name)));
+  // With a placeholder the value moves to a child line (`  - text: …`) under the textbox.
+  let blockIndent = -1;
+  return snapshot
+    .split('\n')
+    .map((line) => {
+      const indent = line.length - line.trimStart().length;
+      if (blockIndent >= 0) {
+        if (indent > blockIndent) return line.replace(/^(\s*- text:\s*).+$/, '$1••••');
+        blockIndent = -1;
+      }
+      const match = /^(\s*- textbox (".*?"))(\s*\[[^\]]*\])*(:\s*)(.*)$/.exec(line);
+      if (!match || !wanted.has(match[2])) return line;
+      if (match[5] === '') {
+        blockIndent = indent;
+        return line;
+      }
+      return `${match[1]}${match[3] ?? ''}${match[4]}••••`;
+    })
+    .join('\n');
 }
 
 function toObservation(message: z.infer<typeof PageMessage>): Observation {

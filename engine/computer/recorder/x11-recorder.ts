@@ -126,9 +126,14 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     const recordingSession = session;
     let lookups: Promise<void> = Promise.resolve();
     let down: { at: number; x: number; y: number; button: 'left' | 'right' | 'middle' } | undefined;
+    // Keystrokes reuse the window found for the last click or key: two process spawns per character
+    // would fall behind a fast typist on a busy machine, and typing does not move focus.
+    let known: { window: WindowInfo; at: number } | undefined;
     const withWindow = (observation: Observation) => {
       lookups = lookups.then(async () => {
-        const active = await windows.active().catch(() => undefined);
+        const reuse = observation.kind === 'char' && known && Date.now() - known.at < 5000;
+        const active = reuse ? known?.window : ((await windows.active().catch(() => undefined)) ?? known?.window);
+        if (active && !reuse) known = { window: active, at: Date.now() };
         if (active) {
           currentWindow = active;
           observation.window = active;
