@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkillframeError, toErrorBody } from '../../../core/index.ts';
-import { tierRank, type PlanFile, type PlanStep, type TargetDescriptor } from '../../../core/schemas/skill.ts';
+import { tierRank, type ExpectedPostState, type PlanFile, type PlanStep, type TargetDescriptor } from '../../../core/schemas/skill.ts';
 import { auditLoaded } from '../../../skills-mm/audit.ts';
 import { loadPackageSource, parsePackage, type SkillPackage } from '../../../skills-mm/format.ts';
 import { clampBox, encodePng, type Box, type RgbaImage } from '../../vision/image.ts';
@@ -145,7 +145,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       const actStarted = Date.now();
       await act(surface, step, point, values, signal);
       const actMs = Date.now() - actStarted;
-      const verification = await verifyStep({ surface, expected: step.expected, before, region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal });
+      const verification = await verifyStep({ surface, expected: expectationFor(step, plan, values), before, region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal });
       const verifyMs = Date.now() - actStarted - actMs;
       // Engine overhead excludes waiting for the app: settling is the app's time, not ours.
       engineMs += Math.max(0, verifyMs - verification.settleMs);
@@ -175,6 +175,30 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
     if (ownsSurface) await surface?.dispose().catch(() => undefined);
     if (ocr) await ocr.then((engine) => engine.dispose()).catch(() => undefined);
   }
+}
+
+/**
+ * What to check after a step. Recorded expectations speak of the recorded values, so a parameter
+ * given a new value changes them too; a typed step is checked by its own text (the recording's
+ * snapshot after typing can already show what the next step caused).
+ */
+function expectationFor(step: PlanStep, plan: PlanFile, values: Record<string, string>): ExpectedPostState | undefined {
+  const expected = step.expected;
+  if (step.action === 'type') {
+    const typed = substitute(step.text, values);
+    if (plan.platform === 'web') return typed.trim() && typed.length <= 200 ? { dom_text_appears: [typed.trim()], ocr_text_appears: [] } : undefined;
+    return expected ? { ...expected, ocr_text_appears: [] } : undefined;
+  }
+  if (!expected) return undefined;
+  const swaps = plan.parameters.filter((parameter) => parameter.default && values[parameter.name] !== undefined && values[parameter.name] !== parameter.default);
+  if (!swaps.length) return expected;
+  const swap = (text: string) => swaps.reduce((current, parameter) => current.split(parameter.default).join(values[parameter.name]), text);
+  return {
+    ...expected,
+    dom_text_appears: expected.dom_text_appears.map(swap),
+    ocr_text_appears: expected.ocr_text_appears.map(swap),
+    ...(expected.url ? { url: swap(expected.url) } : {}),
+  };
 }
 
 function pick(body: { code: string; message: string }): { code: string; message: string } {
