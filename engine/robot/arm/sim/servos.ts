@@ -12,6 +12,8 @@ export interface SimFaults {
   delayMs?: number;
   /** Servos that stop answering (they still obey broadcasts, like a servo with a broken TX line). */
   silentIds?: number[];
+  /** Status error byte a servo puts in every reply (e.g. Feetech 0x04 overheat), by id. */
+  errorBits?: Record<number, number>;
 }
 
 export interface SimServoState {
@@ -26,7 +28,9 @@ export interface SimServoState {
 
 /** A small deterministic generator, so a failing fault test replays the same way. */
 export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0 || 1;
+  // Scramble the seed first: xorshift started from a small number gives small numbers for a while.
+  let state = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) >>> 0 || 1;
+  state = Math.imul(state ^ (state >>> 13), 0xc2b2ae35) >>> 0 || 1;
   return () => {
     state ^= state << 13;
     state >>>= 0;
@@ -219,7 +223,7 @@ export class SimServoBus {
     for (const reply of replies) {
       if (silent.has(reply.id)) continue;
       if (this.random() < (this.faults.dropRate ?? 0)) continue;
-      const bytes = this.protocol.encodeStatus(reply.id, reply.error, reply.params);
+      const bytes = this.protocol.encodeStatus(reply.id, reply.error | (this.faults.errorBits?.[reply.id] ?? 0), reply.params);
       if (this.random() < (this.faults.corruptRate ?? 0)) bytes[Math.floor(this.random() * bytes.length)] ^= 1 << Math.floor(this.random() * 8);
       const delayMs = this.random() < (this.faults.delayRate ?? 0) ? (this.faults.delayMs ?? 50) : 0;
       out.push({ bytes, delayMs });
