@@ -213,8 +213,8 @@ function collectTexts(body: string, frontmatter?: SkillFrontmatter, cards?: Stat
 
 /** Instruction patterns, checked on NFKC-folded lowercase text so look-alike letters do not slip by. */
 const patterns: { code: AuditFindingCode; why: string; pattern: RegExp }[] = [
-  { code: 'injection_exfiltration', why: 'asks to send secrets or personal data somewhere', pattern: /\b(?:send|post|upload|transmit|forward|e-?mail|leak|exfiltrat\w*|share)\b[^.\n]{0,80}\b(?:passwords?|credentials?|tokens?|api[ _-]?keys?|secrets?|cookies?|session|clipboard|private keys?|\.env|browser history|ssh keys?|contents? of)\b/ },
-  { code: 'injection_exfiltration', why: 'asks to send data to an outside address', pattern: /\b(?:passwords?|credentials?|tokens?|api[ _-]?keys?|secrets?|cookies?|clipboard|screenshots?|files?|data)\b[^.\n]{0,80}\b(?:to|into)\b[^.\n]{0,40}(?:https?:\/\/|webhook|pastebin|\S+@\S+\.\w+)/ },
+  { code: 'injection_exfiltration', why: 'asks to send secrets or personal data somewhere', pattern: /\b(?:send|upload|transmit|forward|leak|exfiltrat\w*)\b[^.\n]{0,80}\b(?:passwords?|credentials?|tokens?|api[ _-]?keys?|secrets?|cookies?|session|clipboard|private keys?|\.env|browser history|ssh keys?|contents? of)\b/ },
+  { code: 'injection_exfiltration', why: 'asks to send data to an outside address', pattern: /\b(?:send|post|upload|transmit|forward|e-?mail|mail|share|copy|paste|submit)\b[^.\n]{0,80}\bto\b[^.\n]{0,40}(?:https?:\/\/|webhook|pastebin|\S+@\S+\.\w+)/ },
   { code: 'injection_exfiltration', why: 'names a credential file', pattern: /(?:~\/\.ssh|\bid_rsa\b|\bid_ed25519\b|\/etc\/passwd|\/etc\/shadow|\.aws\/credentials|\.netrc\b|\.git-credentials|\.npmrc\b)/ },
   { code: 'injection_exfiltration', why: 'names a data-collection service', pattern: /\b(?:webhook\.site|pastebin\.com|requestbin|ngrok\.(?:io|app)|burpcollaborator|interact\.sh|pipedream\.net)\b/ },
   { code: 'injection_exfiltration', why: 'uploads with curl/wget', pattern: /\b(?:curl|wget)\b[^\n]{0,120}(?:\s-d\b|--data|\s-f\b|--form|--upload-file|\s-t\b|--post-(?:data|file))/ },
@@ -229,10 +229,14 @@ const patterns: { code: AuditFindingCode; why: string; pattern: RegExp }[] = [
   { code: 'injection_outside_app', why: 'uses a chord that leaves the app', pattern: /\b(?:alt\+tab|ctrl\+alt\+t|super\+\w+|xdg-open|gnome-terminal|x-terminal-emulator)\b/ },
 ];
 
+/** Codes whose patterns skip short quoted spans: the builder quotes UI labels ("Send password reset link"). */
+const labelTolerant = new Set<AuditFindingCode>(['injection_exfiltration', 'injection_outside_app']);
+
 function scanInstructions(where: string, raw: string, hosts: Set<string>, add: Add) {
   const text = raw.normalize('NFKC').toLowerCase().replace(/[ \t]+/g, ' ');
+  const unquoted = text.replace(/"[^"\n]{1,80}"/g, '""');
   for (const { code, why, pattern } of patterns) {
-    const match = pattern.exec(text);
+    const match = pattern.exec(labelTolerant.has(code) ? unquoted : text);
     if (match) add(code, `${where} ${why}: ${JSON.stringify(match[0].trim().slice(0, 120))}`, where);
   }
   for (const match of text.matchAll(/\b(?:https?|ftp|wss?|file):\/\/[^\s"'<>)\]]+/g)) {

@@ -395,10 +395,12 @@ export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
       views.push({ view, file, width: rendered.width, height: rendered.height, marks: [...new Set(marks.map((mark) => (mark.color === 'red' ? 'target' : 'check') as 'target' | 'check'))] });
     };
     await addView('full_frame', first.before, undefined, targetBoxes.map((box) => ({ box, color: 'red' as const })));
-    if (targetBoxes[0] && first.before) {
-      const focus = grow(targetBoxes[0], 0, screen);
-      const crop = boxAround({ x: focus.x + focus.width / 2, y: focus.y + focus.height / 2 }, Math.max(320, focus.width * 3), Math.max(200, focus.height * 3), { width: first.before.rgba.width, height: first.before.rgba.height });
-      await addView('focus_crop', first.before, crop, [{ box: targetBoxes[0], color: 'red' }]);
+    // The focus is the first target; for typing and keys (no pointer on X11) it is where the screen changed.
+    const focusBox = targetBoxes[0] ?? changedBoxes[0];
+    const focusSource = targetBoxes[0] ? first.before : last.after;
+    if (focusBox && focusSource) {
+      const crop = boxAround({ x: focusBox.x + focusBox.width / 2, y: focusBox.y + focusBox.height / 2 }, Math.max(320, focusBox.width * 3), Math.max(200, focusBox.height * 3), { width: focusSource.rgba.width, height: focusSource.rgba.height });
+      await addView('focus_crop', focusSource, crop, [{ box: focusBox, color: targetBoxes[0] ? 'red' : 'green' }]);
     }
     await addView('before', first.before, undefined, []);
     await addView('after', last.after, undefined, checkBox ? [{ box: checkBox, color: 'green' }] : []);
@@ -581,7 +583,7 @@ function pickAnchors(lines: (OcrLine & { area: Box })[], point: { x: number; y: 
 async function expectedOcrText(meta: TrajectoryMeta, draft: Draft, after: Frame | undefined, changed: Box | undefined, screen: { width: number; height: number }, ocr: BuildOptions['ocr'], signal?: AbortSignal): Promise<string[]> {
   if (!ocr || meta.kind !== 'x11' || !after || !changed) return [];
   // Reading the whole screen costs seconds; a small changed region is where the answer shows.
-  if (changed.width * changed.height > 0.25 * screen.width * screen.height) return [];
+  if (changed.width * changed.height > 0.15 * screen.width * screen.height) return [];
   const region = grow(changed, 8, { width: after.rgba.width, height: after.rgba.height });
   try {
     const { lines } = await ocr.recognize(after.rgba, { region: [region.x, region.y, region.width, region.height], signal });
