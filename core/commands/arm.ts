@@ -4,12 +4,13 @@ import { commandMap, eventMap } from '../registry-helpers.ts';
 
 /** Commands of the arm room: a connected (or simulated) robot arm, its episodes and its benchmark. */
 
-const ArmModel = z.enum(['so101-feetech', 'koch-dynamixel', 'sim']).describe('so101-feetech | koch-dynamixel | sim (in-process, no port)');
+const ArmModel = z.enum(['so101-feetech', 'koch-dynamixel', 'sim']);
+const modelHelp = 'so101-feetech | koch-dynamixel | sim (in-process, no port)';
 
 /** Where the arm is and who it is; every arm command takes these. */
 const connection = {
   port: z.string().min(1).max(500).optional().describe('serial port, e.g. /dev/ttyACM0 (not needed for --model sim)'),
-  model: ArmModel.default('so101-feetech'),
+  model: ArmModel.default('so101-feetech').describe(modelHelp),
   armId: z.string().regex(/^[\w.-]{1,120}$/).optional().describe('calibration identity (default: USB serial number, else model + port name)'),
   calibration: z.string().min(1).max(1000).optional().describe('calibration file to use instead of the stored one'),
 };
@@ -44,11 +45,11 @@ const RunReport = z.object({ ...Rate, policy: z.string(), chunks: z.number().int
 
 const leader = {
   leaderPort: z.string().min(1).max(500).optional().describe('leader arm port (the one a person moves)'),
-  leaderModel: ArmModel.default('so101-feetech'),
+  leaderModel: ArmModel.default('so101-feetech').describe(`leader arm: ${modelHelp}`),
   leaderArmId: z.string().regex(/^[\w.-]{1,120}$/).optional(),
   leaderCalibration: z.string().min(1).max(1000).optional(),
-  hz: z.coerce.number().min(1).max(200).default(60),
-  seconds: z.coerce.number().positive().max(24 * 3600).default(10),
+  hz: z.coerce.number().min(1).max(200).default(60).describe('control rate (default 60)'),
+  seconds: z.coerce.number().positive().max(24 * 3600).default(10).describe('how long (default 10)'),
 };
 
 const datasetName = z.string().regex(/^[\w.-]{1,120}$/).describe('dataset name under SKILLFRAME_HOME/datasets');
@@ -110,7 +111,7 @@ export const commands = commandMap(
         targets: z.array(z.string().regex(/^[a-z_]+=-?\d+(\.\d+)?$/, 'expected JOINT=NUMBER, e.g. elbow_flex=30')).min(1).max(12),
         clamp: z.boolean().default(false).describe('clamp out-of-limit targets instead of refusing'),
         relative: z.boolean().default(false).describe('targets are offsets from the current pose'),
-        hz: z.coerce.number().min(1).max(200).default(50),
+        hz: z.coerce.number().min(1).max(200).default(50).describe('command rate (default 50)'),
         maxStep: z.coerce.number().positive().max(45).optional().describe('largest step per command, degrees (default 10)'),
       })
       .strict(),
@@ -159,8 +160,8 @@ export const commands = commandMap(
         ...connection,
         policy: z.enum(['hold', 'sine', 'reach']).default('sine').describe('hold | sine (deterministic wave) | reach (the steering runtime)'),
         sampler: z.string().max(40).optional().describe('sampler of the reach policy (base, vls, rts_vls, …)'),
-        hz: z.coerce.number().min(1).max(200).default(30),
-        seconds: z.coerce.number().positive().max(24 * 3600).default(5),
+        hz: z.coerce.number().min(1).max(200).default(30).describe('control rate (default 30)'),
+        seconds: z.coerce.number().positive().max(24 * 3600).default(5).describe('how long (default 5)'),
       })
       .strict(),
     output: RunReport,
