@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { BenchReplayResult } from '../../core/commands/bench-replay.ts';
+import { runCli } from '../support/cli.ts';
+import { temporaryHome } from '../support/home.ts';
+
+// The quick drift benchmark through the real CLI: recordings → skills → replay on drifted pages
+// and a moved galculator, with the naive baseline judged by the same ground truth.
+
+let home: ReturnType<typeof temporaryHome>;
+
+before(() => {
+  home = temporaryHome();
+});
+
+after(() => {
+  home.dispose();
+});
+
+test('skillframe bench replay --quick --json', async () => {
+  const result = await runCli(['bench', 'replay', '--quick', '--json'], { env: { ...home.env, SKILLFRAME_HOME: home.path }, timeoutMs: 300_000 });
+  const output = BenchReplayResult.parse(JSON.parse(result.stdout));
+  assert.equal(output.quick, true);
+  assert.deepEqual(output.errors, [], 'no task failed to record, build or run');
+  assert.equal(result.code, 0, result.stderr);
+  const find = (platform: string, condition: string) => {
+    const found = output.conditions.find((entry) => entry.platform === platform && entry.condition === condition);
+    assert.ok(found, `${platform} ${condition} measured`);
+    return found;
+  };
+  // The naive baseline: perfect on the unchanged page, and the judge sees its wrong clicks once
+  // the layout drifts (reordered rows, a moved window) — so the judge can fail.
+  const webUnchanged = find('web', 'unchanged');
+  assert.equal(webUnchanged.naive.stepSuccessPercent, 100);
+  assert.equal(webUnchanged.naive.wrongActions, 0);
+  assert.ok(find('web', 'reordered').naive.wrongActions > 0, 'naive clicks wrong rows on a reordered page');
+  const moved = find('x11', 'moved');
+  assert.ok(moved.naive.wrongActions > 0, 'naive clicks beside a moved window');
+  assert.equal(moved.naive.tasksSucceeded, 0);
+  assert.equal(find('x11', 'unchanged').naive.taskSuccessPercent, 100);
+  // The engine ran and was judged the same way.
+  assert.equal(output.engine, 'replaySkill');
+  assert.ok(webUnchanged.engine, 'engine figures present');
+  assert.equal(webUnchanged.engine.stepSuccessPercent, 100, JSON.stringify(webUnchanged.engine.failures));
+  assert.equal(webUnchanged.engine.wrongActions, 0);
+  assert.ok((webUnchanged.engine.overheadMsP50 ?? 0) > 0, 'engine time per step was measured');
+});
