@@ -101,6 +101,20 @@ describe('arm safety over a real pty', () => {
     await arm.dispose();
   });
 
+  it('`skillframe robot arm run` drives the steering runtime at a fixed rate and reports rate and deadline misses', async () => {
+    const before = (await sim.state())[1].position;
+    const result = await runCli(['robot', 'arm', 'run', '--port', sim.port, '--arm-id', 'safe', '--policy', 'reach', '--hz', '30', '--seconds', '1.5', '--json'], { env: home.env });
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    const report = JSON.parse(result.stdout);
+    console.log(`control loop: ${report.achievedHz} Hz (target ${report.targetHz}), ${report.deadlineMisses} deadline misses, slowest inference ${report.maxInferenceMs} ms`);
+    assert.equal(report.policy, 'reach:base');
+    assert.ok(report.ticks >= 15 && report.chunks >= 2, JSON.stringify(report));
+    assert.ok(report.achievedHz > 10, JSON.stringify(report));
+    assert.equal(typeof report.deadlineMisses, 'number');
+    // The reach policy pushes along x, which the adapter maps onto shoulder_lift (motor 2).
+    assert.ok(Math.abs((await sim.state())[1].position - before) > 20, 'the policy did not move shoulder_lift');
+  });
+
   it('`skillframe robot arm estop --port` from another process switches a holding arm off', async () => {
     arm = await openArm({ model: 'so101-feetech', port: sim.port, armId: 'safe', baudRate: 1_000_000 }, { home: home.path });
     await arm.moveTo({ gripper: 70 });
