@@ -30,6 +30,8 @@ export const LibraryEntry = z.object({
   audit: z.object({ accepted: z.boolean(), findings: z.array(AuditFinding) }),
   /** One perceptual hash per state (of its `before` view, else `full_frame`), for visual search. */
   keyframes: z.array(z.object({ state_id: z.string(), file: z.string(), hash: z.string() })),
+  /** The image for the skill's card: the first state's focus crop on X11 (the screen is mostly not the app), else its full frame. */
+  thumbnail: z.string().optional(),
   /** Text for BM25, kept here so search never opens packages. */
   search_text: z.object({ name: z.string(), description: z.string(), cards: z.string(), steps: z.string() }),
 });
@@ -236,7 +238,10 @@ async function keyframeHashes(skill: SkillPackage): Promise<LibraryEntry['keyfra
 
 function entryFor(skill: SkillPackage, report: AuditReport, bytes: number, addedAt: string, keyframes: LibraryEntry['keyframes']): LibraryEntry {
   const { frontmatter, cards, plan } = skill;
+  const views = cards.states[0]?.available_views ?? [];
+  const thumbnail = (frontmatter.metadata.platform === 'x11' ? views.find((view) => view.view === 'focus_crop') : undefined) ?? views.find((view) => view.view === 'full_frame') ?? views[0];
   return {
+    ...(thumbnail ? { thumbnail: thumbnail.file } : {}),
     name: frontmatter.name,
     description: frontmatter.description,
     app: frontmatter.metadata.app,

@@ -39,6 +39,7 @@ const BuildOutput = z.object({
   bytes: z.number().int(),
   ms: z.number(),
   ocr: z.boolean(),
+  vlm: z.boolean(),
   warnings: z.array(z.string()),
   audit: z.object({ accepted: z.boolean(), findings: z.array(AuditFinding) }),
 });
@@ -66,6 +67,7 @@ export const commands = commandMap(
         out: path.describe('folder to write the package to (replaced if it exists)'),
         name: z.string().max(64).optional().describe('skill name (lowercase words and hyphens)'),
         skipOcr: z.boolean().default(false).describe('build X11 skills without OCR labels and anchors (faster)'),
+        vlm: z.boolean().default(false).describe('let the configured VLM (settings.vlm, openai provider) reword descriptions and fill when_to_use / visual_risk'),
       })
       .strict(),
     output: BuildOutput,

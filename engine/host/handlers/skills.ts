@@ -23,10 +23,9 @@ async function openLibrary() {
   return new SkillLibrary(homePath('skills'));
 }
 
-function summary(entry: LibraryEntry, thumbnail?: string): LibrarySkill {
-  const { keyframes, search_text: _searchText, ...rest } = entry;
-  const file = thumbnail ?? keyframes[0]?.file.replace(/-before\.(png|webp)$/, '-full_frame.$1');
-  return { ...rest, ...(file ? { thumbnail: file } : {}) };
+function summary(entry: LibraryEntry): LibrarySkill {
+  const { keyframes: _keyframes, search_text: _searchText, ...rest } = entry;
+  return rest;
 }
 
 function readScreen(path: string | undefined): Buffer | undefined {
@@ -43,6 +42,15 @@ export const skillsHandlers: HandlerTable = {
     const [{ buildSkill }, { auditSource }, { readTrajectory }] = await Promise.all([skillsMm.builder(), skillsMm.audit(), import('../../../native/trajectory/store.ts')]);
     const trajectoryDir = resolve(input.trajectoryDir);
     const kind = readTrajectory(trajectoryDir, { repair: false }).meta.kind;
+    let rewriter;
+    if (input.vlm) {
+      const settings = readSettings();
+      if (settings.vlm.provider !== 'openai' || !settings.vlm.baseUrl || !settings.vlm.model) {
+        throw new SkillframeError('unavailable', `input.vlm: needs settings.vlm.provider "openai" with baseUrl and model (now ${JSON.stringify(settings.vlm.provider)})`);
+      }
+      const [{ openAiCompatibleModel }, { modelRewriter }] = await Promise.all([skillsMm.consult(), import('../../../skills-mm/rewrite.ts')]);
+      rewriter = modelRewriter(openAiCompatibleModel({ baseUrl: settings.vlm.baseUrl, model: settings.vlm.model, ...(settings.vlm.apiKey ? { apiKey: settings.vlm.apiKey } : {}) }));
+    }
     let ocr: Awaited<ReturnType<typeof import('../../../engine/vision/ocr.ts')['createOcr']>> | undefined;
     if (kind === 'x11' && !input.skipOcr) {
       context.progress({ fraction: 0.02, message: 'loading OCR' });
@@ -51,6 +59,7 @@ export const skillsHandlers: HandlerTable = {
     }
     try {
       const result = await buildSkill({
+        ...(rewriter ? { rewriter } : {}),
         trajectoryDir,
         outDir: resolve(input.out),
         ...(input.name ? { name: input.name } : {}),
@@ -59,7 +68,7 @@ export const skillsHandlers: HandlerTable = {
         progress: (fraction, message) => context.progress({ fraction, message }),
       });
       const report = auditSource(result.dir);
-      return { ...result, ocr: Boolean(ocr), audit: { accepted: report.accepted, findings: report.findings } };
+      return { ...result, ocr: Boolean(ocr), vlm: Boolean(rewriter), audit: { accepted: report.accepted, findings: report.findings } };
     } finally {
       await ocr?.dispose();
     }
