@@ -78,7 +78,7 @@ export function auditLoaded(loaded: LoadedPackage, source: string): AuditReport 
   if (frontmatter && cards && runtime && plan) checkConsistency(files, frontmatter, cards, runtime, plan, add);
   const hosts = declaredHosts(plan);
   const texts = collectTexts(body, frontmatter, cards, runtime, plan);
-  for (const [where, text] of texts) scanInstructions(where, text, hosts, add);
+  for (const [where, text, recorded] of texts) scanInstructions(where, text, hosts, add, recorded);
   if (plan) checkPlan(plan, frontmatter, add);
   if (cards && plan && runtime) checkTokenBudget(cards, runtime, plan, add);
 
@@ -196,18 +196,19 @@ function declaredHosts(plan: PlanFile | undefined): Set<string> {
   return hosts;
 }
 
-function collectTexts(body: string, frontmatter?: SkillFrontmatter, cards?: StateCardsFile, runtime?: RuntimeStateCardsFile, plan?: PlanFile): [string, string][] {
-  const texts: [string, string][] = [['SKILL.md', body]];
-  if (frontmatter) texts.push(['SKILL.md', `${frontmatter.description}\n${frontmatter.compatibility ?? ''}`]);
+/** [where, text, recorded]: recorded text is what a person typed (data), not prose addressed to an agent. */
+function collectTexts(body: string, frontmatter?: SkillFrontmatter, cards?: StateCardsFile, runtime?: RuntimeStateCardsFile, plan?: PlanFile): [string, string, boolean][] {
+  const texts: [string, string, boolean][] = [['SKILL.md', body, false]];
+  if (frontmatter) texts.push(['SKILL.md', `${frontmatter.description}\n${frontmatter.compatibility ?? ''}`, false]);
   for (const card of cards?.states ?? []) {
-    texts.push(['state_cards.json', [card.stage, card.when_to_use, card.when_not_to_use, card.verification_cue, card.visual_risk, ...card.visible_cues].join('\n')]);
+    texts.push(['state_cards.json', [card.stage, card.when_to_use, card.when_not_to_use, card.verification_cue, card.visual_risk, ...card.visible_cues].join('\n'), false]);
   }
-  for (const card of runtime?.states ?? []) texts.push(['runtime_state_cards.json', [card.stage, card.when_to_use, card.verification_cue, ...card.visible_cues].join('\n')]);
+  for (const card of runtime?.states ?? []) texts.push(['runtime_state_cards.json', [card.stage, card.when_to_use, card.verification_cue, ...card.visible_cues].join('\n'), false]);
   for (const step of plan?.steps ?? []) {
-    texts.push(['plan.json', `${step.description}\n${step.stage}`]);
-    if (step.action === 'type') texts.push(['plan.json', step.text]);
+    texts.push(['plan.json', `${step.description}\n${step.stage}`, false]);
+    if (step.action === 'type') texts.push(['plan.json', step.text, true]);
   }
-  for (const parameter of plan?.parameters ?? []) texts.push(['plan.json', `${parameter.default}\n${parameter.description}`]);
+  for (const parameter of plan?.parameters ?? []) texts.push(['plan.json', parameter.default, true], ['plan.json', parameter.description, false]);
   return texts;
 }
 
@@ -232,14 +233,17 @@ const patterns: { code: AuditFindingCode; why: string; pattern: RegExp }[] = [
 /** Codes whose patterns skip short quoted spans: the builder quotes UI labels ("Send password reset link"). */
 const labelTolerant = new Set<AuditFindingCode>(['injection_exfiltration', 'injection_outside_app']);
 
-function scanInstructions(where: string, raw: string, hosts: Set<string>, add: Add) {
+function scanInstructions(where: string, raw: string, hosts: Set<string>, add: Add, recorded = false) {
   const text = raw.normalize('NFKC').toLowerCase().replace(/[ \t]+/g, ' ');
   const unquoted = text.replace(/"[^"\n]{1,80}"/g, '""');
   for (const { code, why, pattern } of patterns) {
+    // Typed text (a URL, an e-mail) is data; only commands and safety overrides in it matter.
+    if (recorded && labelTolerant.has(code)) continue;
     const match = pattern.exec(labelTolerant.has(code) ? unquoted : text);
     if (match) add(code, `${where} ${why}: ${JSON.stringify(match[0].trim().slice(0, 120))}`, where);
   }
-  for (const match of text.matchAll(/\b(?:https?|ftp|wss?|file):\/\/[^\s"'<>)\]]+/g)) {
+  if (recorded) return;
+  for (const match of unquoted.matchAll(/\b(?:https?|ftp|wss?|file):\/\/[^\s"'<>)\]]+/g)) {
     let host = '';
     try {
       host = new URL(match[0]).hostname;

@@ -143,3 +143,11 @@ test('cancelling a build stops it with the abort reason and writes nothing', asy
   await assert.rejects(buildSkill({ trajectoryDir: join(trajectories, 'calculator'), outDir: out, signal: controller.signal }), /stop now/);
   assert.throws(() => readFileSync(join(out, 'SKILL.md')));
 });
+
+test('typed text is data: a recorded URL or e-mail address does not trip the injection scan of its own package', async () => {
+  const dir = copyTrajectory('signup-web', (events) => events.map((event) => (event.seq === 1 ? { ...event, text: 'see https://example.com/docs or mail ada@example.com', value: undefined } : event)));
+  const out = join(work, 'typed-url');
+  await buildSkill({ trajectoryDir: dir, outDir: out, name: 'typed-url' });
+  const report = auditSource(out);
+  assert.equal(report.accepted, true, JSON.stringify(report.findings));
+});
