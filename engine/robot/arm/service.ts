@@ -62,7 +62,7 @@ async function withArm<T>(connection: Connection, context: ArmContext, work: (ar
 }
 
 export async function scan(input: Connection & { ids?: number[] }, context: ArmContext) {
-  const opened = await openBus(configOf(input), { retries: 1 });
+  const opened = await openBus(configOf(input), { retries: 2 });
   try {
     const ids = input.ids ?? Array.from({ length: 12 }, (_, index) => index + 1);
     const motors: { id: number; model: string; position: number }[] = [];
