@@ -2,7 +2,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExploreGraph, GraphEdge, GraphNode, Primitives, PrimitiveKind, Strategy } from '../../../core/commands/explore.ts';
 import { type ExploreDriver, Explorer } from './explorer.ts';
-import { chooseSkillNodes, type ExportedSkill, exportSkill, skillName } from './export.ts';
+import { chooseSkillNodes, type ExportedSkill, exportSkill, replayReaches, skillName } from './export.ts';
 import { publicNode } from './graph.ts';
 import { thumbnail } from './identity.ts';
 
@@ -16,6 +16,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Verified paths to export as skills at the end. */
   skills?: number;
+  /** Replay each candidate path on a fresh instance before exporting it (default on). */
+  verify?: boolean;
   /** Screenshots per node on disk (the UI and the skills use them). */
   screenshots?: boolean;
   onNode?: (node: GraphNode, thumbnail: string | undefined) => void;
@@ -28,6 +30,8 @@ export interface RunSummary {
   graphFile: string;
   primitivesFile: string;
   skills: ExportedSkill[];
+  /** States whose path did not reach them again on a fresh instance: not exported. */
+  rejectedSkills: string[];
   msPerActionP50: number;
   explorer: Explorer;
 }
@@ -140,13 +144,28 @@ export async function runExploration(options: RunOptions): Promise<RunSummary> {
   const graph = snapshot();
   const skills: ExportedSkill[] = [];
   const names = new Set<string>();
-  for (const { node, path } of chooseSkillNodes(graph, options.skills ?? 0)) {
-    if (options.signal?.aborted) break;
+  const wanted = options.skills ?? 0;
+  const rejected: string[] = [];
+  // A unit function is exported only when its path, replayed on a fresh instance, reaches the same state again.
+  for (const { node, path } of chooseSkillNodes(graph, wanted * 3)) {
+    if (skills.length >= wanted || options.signal?.aborted) break;
+    if (options.verify !== false) {
+      let reproduced = false;
+      try {
+        reproduced = await replayReaches(driver, path, node, options.signal ?? new AbortController().signal);
+      } catch {
+        reproduced = false;
+      }
+      if (!reproduced) {
+        rejected.push(node.id);
+        continue;
+      }
+    }
     // Two states can share a title (X11 windows often do): keep every package.
     const base = skillName(node);
     const name = names.has(base) ? `${base}-${node.id}` : base;
     names.add(name);
     skills.push(await exportSkill(graph, outDir, node, path, { name, ...(options.signal ? { signal: options.signal } : {}) }));
   }
-  return { graph, primitives: primitivesOf(graph, driver.label), graphFile, primitivesFile, skills, msPerActionP50: median(explorer.actionMs), explorer };
+  return { graph, primitives: primitivesOf(graph, driver.label), graphFile, primitivesFile, skills, rejectedSkills: rejected, msPerActionP50: median(explorer.actionMs), explorer };
 }
