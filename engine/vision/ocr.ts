@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { SkillframeError } from '../../core/index.ts';
 import { loadOrt, sharedModelRegistry, type ExecutionProvider, type LoadedModel, type ModelRegistry } from '../../native/onnx/sessions.ts';
-import { boxesOverlap, checkImage, clampBox, unionBox, type Box, type RgbaImage } from './image.ts';
+import { boxesOverlap, checkImage, clampBox, intersectionOverUnion, unionBox, type Box, type RgbaImage } from './image.ts';
 import { frameDifference } from './diff.ts';
 
 export interface OcrLine {
@@ -61,6 +61,18 @@ export interface OcrOptions {
    * input is a fixed 48 px high, so a taller crop means fewer columns, i.e. less work per line.
    */
   recognitionPadding?: number;
+  /**
+   * A space is restored between two characters when the model's space class reaches this
+   * probability anywhere in the gap between them (the blank usually wins there for English).
+   */
+  spaceThreshold?: number;
+  /**
+   * Lines already read are remembered by their exact pixels (up to this many), so a line that
+   * scrolled or reappeared costs a hash, not a model call. 0 turns the cache off.
+   */
+  lineCacheSize?: number;
+  /** Detect only on the parts of the screen that are not flat colour (skips empty desktop, margins). */
+  skipFlatAreas?: boolean;
 }
 
 const detectionMean = [0.485, 0.456, 0.406];
@@ -136,6 +148,7 @@ class PaddleOcr implements Ocr {
   private readonly settings: Required<Omit<OcrOptions, 'registry' | 'modelDirectory'>>;
   /** Serialises model calls: onnxruntime already uses every core for one call. */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly lineCache = new Map<string, { text: string; confidence: number } | null>();
 
   constructor(
     private readonly ort: OrtModule,
@@ -154,6 +167,9 @@ class PaddleOcr implements Ocr {
       batchSize: options.batchSize ?? 16,
       minConfidence: options.minConfidence ?? 0.5,
       recognitionPadding: options.recognitionPadding ?? 1,
+      spaceThreshold: options.spaceThreshold ?? 0.05,
+      lineCacheSize: options.lineCacheSize ?? 2000,
+      skipFlatAreas: options.skipFlatAreas ?? true,
     };
   }
 
@@ -197,7 +213,14 @@ class PaddleOcr implements Ocr {
     const detected: Detected[] = [];
     for (const area of areas) {
       throwIfAborted(signal);
-      detected.push(...(await this.detect(image, area)));
+      const scale = Math.min(1, this.settings.detectionMaxSide / Math.max(area[2], area[3]));
+      const parts = this.settings.skipFlatAreas ? contentAreas(image, area) : [area];
+      for (const part of parts) {
+        // Bounding boxes of separate content groups can overlap: keep one copy of a line.
+        for (const found of await this.detect(image, part, scale)) {
+          if (!detected.some((other) => intersectionOverUnion(other.box, found.box) > 0.5)) detected.push(found);
+        }
+      }
     }
     throwIfAborted(signal);
     const lines = await this.recognizeBoxes(image, detected.map((item) => item.box), signal);
@@ -205,9 +228,8 @@ class PaddleOcr implements Ocr {
   }
 
   /** DB text detection on one area; boxes come back in image pixels. */
-  private async detect(image: RgbaImage, area: Box): Promise<Detected[]> {
+  private async detect(image: RgbaImage, area: Box, scale = Math.min(1, this.settings.detectionMaxSide / Math.max(area[2], area[3]))): Promise<Detected[]> {
     const [areaX, areaY, areaWidth, areaHeight] = area;
-    const scale = Math.min(1, this.settings.detectionMaxSide / Math.max(areaWidth, areaHeight));
     const inputWidth = Math.max(32, Math.round((areaWidth * scale) / 32) * 32);
     const inputHeight = Math.max(32, Math.round((areaHeight * scale) / 32) * 32);
     const planes = inputWidth * inputHeight;
@@ -248,16 +270,40 @@ class PaddleOcr implements Ocr {
       const source: Box = padding === 1 ? box : [box[0], box[1] - (box[3] * (padding - 1)) / 2, box[2], box[3] * padding];
       return { box, source, width: Math.min(recognitionMaxWidth, Math.max(16, Math.ceil((source[2] * recognitionHeight) / source[3]))) };
     });
-    items.sort((a, b) => a.width - b.width);
     const lines: OcrLine[] = [];
+    const cacheSize = this.settings.lineCacheSize;
+    const keys = new Map<(typeof items)[number], string>();
+    const pending = cacheSize > 0 ? [] as typeof items : items;
+    if (cacheSize > 0) {
+      for (const item of items) {
+        const key = lineKey(image, item.source);
+        const known = this.lineCache.get(key);
+        if (known === undefined) {
+          keys.set(item, key);
+          pending.push(item);
+          continue;
+        }
+        // Refresh its place so the least recently used entry is the one evicted.
+        this.lineCache.delete(key);
+        this.lineCache.set(key, known);
+        if (known) lines.push({ text: known.text, box: item.box, confidence: known.confidence });
+      }
+    }
+    pending.sort((a, b) => a.width - b.width);
+    const remember = (item: (typeof items)[number], value: { text: string; confidence: number } | null) => {
+      const key = keys.get(item);
+      if (key === undefined) return;
+      this.lineCache.set(key, value);
+      if (this.lineCache.size > cacheSize) this.lineCache.delete(this.lineCache.keys().next().value as string);
+    };
     let index = 0;
-    while (index < items.length) {
+    while (index < pending.length) {
       throwIfAborted(signal);
       // A batch shares one padded width: cap the padding so a wide line does not drag short ones.
-      const batch = [items[index]];
+      const batch = [pending[index]];
       index += 1;
-      while (index < items.length && batch.length < this.settings.batchSize && items[index].width <= batch[0].width * 1.5 + 32) {
-        batch.push(items[index]);
+      while (index < pending.length && batch.length < this.settings.batchSize && pending[index].width <= batch[0].width * 1.5 + 32) {
+        batch.push(pending[index]);
         index += 1;
       }
       const width = Math.ceil(batch[batch.length - 1].width / 8) * 8;
@@ -270,15 +316,114 @@ class PaddleOcr implements Ocr {
       const [, steps, classes] = output.dims as number[];
       const probabilities = output.data as Float32Array;
       batch.forEach((item, position) => {
-        const decoded = decodeCtc(probabilities, position * steps * classes, steps, classes, this.characters, Math.ceil((steps * item.width) / width));
+        const decoded = decodeCtc(probabilities, position * steps * classes, steps, classes, this.characters, Math.ceil((steps * item.width) / width), this.settings.spaceThreshold);
         const text = decoded.text.trim();
-        if (text && decoded.confidence >= this.settings.minConfidence) lines.push({ text, box: item.box, confidence: round(decoded.confidence) });
+        const kept = text && decoded.confidence >= this.settings.minConfidence;
+        if (kept) lines.push({ text, box: item.box, confidence: round(decoded.confidence) });
+        remember(item, kept ? { text, confidence: round(decoded.confidence) } : null);
       });
       input.dispose?.();
       output.dispose?.();
     }
     return lines;
   }
+}
+
+/** Exact-pixel key of a line crop (FNV-1a over its RGB bytes and size). */
+function lineKey(image: RgbaImage, box: Box): string {
+  const inside = clampBox(box, image.width, image.height);
+  if (!inside) return `empty:${box.join(',')}`;
+  const [x, y, width, height] = inside;
+  let hash = 0x811c9dc5;
+  let second = 0x01000193;
+  for (let row = y; row < y + height; row += 1) {
+    let byte = (row * image.width + x) * 4;
+    const end = byte + width * 4;
+    for (; byte < end; byte += 4) {
+      const value = image.data[byte] | (image.data[byte + 1] << 8) | (image.data[byte + 2] << 16);
+      hash = Math.imul(hash ^ value, 0x01000193);
+      second = Math.imul(second ^ (value + row), 0x5bd1e995);
+    }
+  }
+  return `${width}x${height}:${(hash >>> 0).toString(16)}${(second >>> 0).toString(16)}:${(box[2] / box[3]).toFixed(3)}`;
+}
+
+/**
+ * The parts of an area worth running the detector on: 32 px tiles that are not one flat colour,
+ * grouped into connected boxes and padded. When they cover most of the area, the whole area is
+ * returned (one bigger call beats many small ones).
+ */
+export function contentAreas(image: RgbaImage, area: Box): Box[] {
+  const tile = 32;
+  const [ax, ay, aw, ah] = area;
+  const columns = Math.ceil(aw / tile);
+  const rows = Math.ceil(ah / tile);
+  const busy = new Uint8Array(columns * rows);
+  const { data, width } = image;
+  for (let row = 0; row < rows; row += 1) {
+    for (let column = 0; column < columns; column += 1) {
+      const x0 = ax + column * tile;
+      const y0 = ay + row * tile;
+      const x1 = Math.min(ax + aw, x0 + tile);
+      const y1 = Math.min(ay + ah, y0 + tile);
+      const first = (y0 * width + x0) * 4;
+      const r = data[first];
+      const g = data[first + 1];
+      const b = data[first + 2];
+      let flat = true;
+      for (let y = y0; y < y1 && flat; y += 1) {
+        for (let x = x0, byte = (y * width + x0) * 4; x < x1; x += 1, byte += 4) {
+          if (Math.abs(data[byte] - r) > 12 || Math.abs(data[byte + 1] - g) > 12 || Math.abs(data[byte + 2] - b) > 12) {
+            flat = false;
+            break;
+          }
+        }
+      }
+      if (!flat) busy[row * columns + column] = 1;
+    }
+  }
+  const boxes: Box[] = [];
+  const seen = new Uint8Array(columns * rows);
+  let busyTiles = 0;
+  for (let start = 0; start < busy.length; start += 1) {
+    if (!busy[start] || seen[start]) continue;
+    const stack = [start];
+    seen[start] = 1;
+    let c0 = columns;
+    let r0 = rows;
+    let c1 = -1;
+    let r1 = -1;
+    while (stack.length) {
+      const index = stack.pop() as number;
+      busyTiles += 1;
+      const column = index % columns;
+      const row = (index - column) / columns;
+      c0 = Math.min(c0, column);
+      c1 = Math.max(c1, column);
+      r0 = Math.min(r0, row);
+      r1 = Math.max(r1, row);
+      for (let dy = -1; dy <= 1; dy += 1) {
+        for (let dx = -1; dx <= 1; dx += 1) {
+          const nc = column + dx;
+          const nr = row + dy;
+          if (nc < 0 || nr < 0 || nc >= columns || nr >= rows) continue;
+          const next = nr * columns + nc;
+          if (busy[next] && !seen[next]) {
+            seen[next] = 1;
+            stack.push(next);
+          }
+        }
+      }
+    }
+    const padding = 8;
+    const box = clampBox([ax + c0 * tile - padding, ay + r0 * tile - padding, (c1 - c0 + 1) * tile + 2 * padding, (r1 - r0 + 1) * tile + 2 * padding], ax + aw, ay + ah);
+    if (box) boxes.push(box);
+  }
+  if (boxes.length === 0) return [];
+  const covered = boxes.reduce((total, box) => total + box[2] * box[3], 0);
+  if (covered > 0.6 * aw * ah || boxes.length > 24) return [area];
+  void busyTiles;
+  return boxes;
 }
 
 /** RGB bytes of an area resized to the detector's input (sharp: fast, good area filter). */
@@ -401,9 +546,13 @@ function writeLine(image: RgbaImage, box: Box, lineWidth: number, batchWidth: nu
  * probability. The Chinese/English model often omits spaces between English words, so a space
  * is put back where the step gap between two characters is much wider than the line's usual gap.
  */
-function decodeCtc(probabilities: Float32Array, offset: number, steps: number, classes: number, characters: string[], usefulSteps: number): { text: string; confidence: number } {
+export function decodeCtc(probabilities: Float32Array, offset: number, steps: number, classes: number, characters: string[], usefulSteps: number, spaceThreshold: number): { text: string; confidence: number } {
   const symbols: string[] = [];
   const positions: number[] = [];
+  const spaceClass = characters.length - 1;
+  /** Highest space probability seen since the last emitted symbol. */
+  const spaceBefore: number[] = [];
+  let spaceSince = 0;
   let total = 0;
   let previous = -1;
   const limit = Math.min(steps, usefulSteps + 1);
@@ -421,15 +570,17 @@ function decodeCtc(probabilities: Float32Array, offset: number, steps: number, c
     if (best !== 0 && best !== previous) {
       symbols.push(characters[best] ?? '');
       positions.push(step);
+      spaceBefore.push(spaceSince);
+      spaceSince = 0;
       total += bestValue;
-    }
+    } else if (best === 0) spaceSince = Math.max(spaceSince, probabilities[base + spaceClass]);
     previous = best;
   }
   const confidence = symbols.length ? total / symbols.length : 0;
-  return { text: fixDigitsInWords(restoreSpaces(symbols, positions)), confidence };
+  return { text: fixDigitsInWords(restoreSpaces(symbols, positions, spaceBefore, spaceThreshold)), confidence };
 }
 
-function restoreSpaces(symbols: string[], positions: number[]): string {
+function restoreSpaces(symbols: string[], positions: number[], spaceBefore: number[], spaceThreshold: number): string {
   if (symbols.length < 3) return symbols.join('');
   const gaps: number[] = [];
   for (let index = 1; index < symbols.length; index += 1) if (symbols[index] !== ' ' && symbols[index - 1] !== ' ') gaps.push(positions[index] - positions[index - 1]);
@@ -439,7 +590,10 @@ function restoreSpaces(symbols: string[], positions: number[]): string {
   for (let index = 1; index < symbols.length; index += 1) {
     const gap = positions[index] - positions[index - 1];
     const wordish = /[A-Za-z0-9]/.test(symbols[index]) && /[A-Za-z0-9.,:;!?)]/.test(symbols[index - 1]);
-    if (wordish && symbols[index] !== ' ' && symbols[index - 1] !== ' ' && typical > 0 && gap >= typical * 1.75 && gap - typical >= 2) text += ' ';
+    // Wide letters (m, w) take more steps; the gap rule alone must not split "summary".
+    const wide = /[mwMW@%]/.test(symbols[index]) || /[mwMW@%]/.test(symbols[index - 1]);
+    const likely = spaceBefore[index] >= spaceThreshold || (typical > 0 && gap >= typical * (wide ? 3 : 2.2) && gap - typical >= 2);
+    if (wordish && symbols[index] !== ' ' && symbols[index - 1] !== ' ' && likely) text += ' ';
     text += symbols[index];
   }
   return text;
