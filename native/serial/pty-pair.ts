@@ -5,6 +5,8 @@ import { which } from '../process/run.ts';
 export interface PtyPair {
   /** The two ends; bytes written to one come out of the other, like a null-modem cable. */
   ends: [string, string];
+  /** socat's process id, so an owner killed hard can still be cleaned up after. */
+  pid: number | undefined;
   dispose(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ export async function openPtyPair(timeoutMs = 5000): Promise<PtyPair> {
   child.stderr.resume();
   return {
     ends: [ends[0], ends[1]],
+    pid: child.pid,
     dispose: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -27,6 +27,7 @@ export async function startSimulatedArm(options: { model?: Exclude<ArmModelName,
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const lines = createInterface({ input: child.stdout! });
   const waiting: ((message: Record<string, unknown>) => void)[] = [];
+  let socat: number | undefined;
   const ready = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new SkillframeError('timeout', `simulated arm did not start in 20 s: ${stderr.slice(-400)}`)), 20_000);
     child.once('exit', (code) => {
@@ -42,6 +43,7 @@ export async function startSimulatedArm(options: { model?: Exclude<ArmModelName,
       }
       if (message.ready) {
         clearTimeout(timer);
+        socat = typeof message.socat === 'number' ? message.socat : undefined;
         resolve(String(message.port));
       } else waiting.shift()?.(message);
     });
@@ -68,7 +70,17 @@ export async function startSimulatedArm(options: { model?: Exclude<ArmModelName,
     dispose: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          // A simulator killed hard cannot stop its socat; do it here, by the pid it reported.
+          if (socat) {
+            try {
+              process.kill(socat, 'SIGTERM');
+            } catch {
+              /* already gone */
+            }
+          }
+        }, 3000);
         child.once('exit', () => {
           clearTimeout(timer);
           resolve();

@@ -59,7 +59,7 @@ async function main() {
     else write({ ok: true });
   });
   lines.on('close', () => void shutdown());
-  write({ ready: true, port: pair.ends[1], model, ids });
+  write({ ready: true, port: pair.ends[1], model, ids, socat: pair.pid });
 }
 
 main().catch((error) => {
