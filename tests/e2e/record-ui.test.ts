@@ -17,7 +17,8 @@ const pageErrors: string[] = [];
 
 before(async () => {
   fixtures = await serveFixtures();
-  server = await startServe(home.env);
+  // Headless: with a DISPLAY a person-driven web recording would open a visible browser.
+  server = await startServe({ ...home.env, DISPLAY: '' });
   browser = await chromium.launch({ executablePath: chromiumPath(), args: chromiumFlags, headless: true });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on('pageerror', (error) => pageErrors.push(error.message));

@@ -29,6 +29,10 @@ export const recordingHandlers: HandlerTable = {
     const redactions = parseRedactions(input.redact);
     const script = input.script !== undefined ? readScript(resolve(input.script)) : undefined;
     const out = resolve(input.out ?? defaultOut());
+    // Refuse a used folder before launching anything (the writer checks again, atomically enough).
+    if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) {
+      throw new SkillframeError('refused', `input.out: ${JSON.stringify(out)} already exists and is not an empty folder; pick a new one`);
+    }
     const stop = new AbortController();
     const onStop = () => stop.abort(context.signal.reason);
     if (context.signal.aborted) onStop();
@@ -60,7 +64,9 @@ export const recordingHandlers: HandlerTable = {
       if (input.url !== undefined) {
         const { recordWeb } = await import('../../computer/recorder/web-recorder.ts');
         announce('web');
-        result = await recordWeb({ ...common, url: input.url, headed: input.headed });
+        // A person needs to see the page they are showing; a script does not.
+        const headed = input.headed ?? (script === undefined && Boolean(process.env.DISPLAY));
+        result = await recordWeb({ ...common, url: input.url, headed });
       } else {
         const { recordX11 } = await import('../../computer/recorder/x11-recorder.ts');
         announce('x11');
