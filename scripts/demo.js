@@ -89,9 +89,8 @@ async function main() {
   const doctor = skillframe(['doctor'], env).value;
   for (const check of doctor.checks) console.log(`  ${check.status === 'ok' ? '✓' : '✗'} ${check.name.padEnd(9)} ${check.detail}${check.fix ? `\n      fix: ${check.fix}` : ''}`);
 
-  const available = new Set(skillframe(['commands'], env).value.commands.map((command) => command.name));
-  const stages = await import(join(root, 'scripts', 'demo-stages.js'));
-  const outcome = await stages.runStages({ env, available, demoHome, skillframe, say, root });
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'demo-run.ts'), demoHome], { cwd: root, env, stdio: 'inherit' });
+  const outcome = { ok: run.status === 0, where: [] };
 
   say('Where things are');
   console.log(`  demo output: ${demoHome}`);

@@ -241,8 +241,14 @@ async function groundTemplate(input: GroundingInput): Promise<Grounding | string
 }
 
 function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Point, scales: number[], what: string): Grounding | string {
-  const matches = findTemplate(input.frame, needle, { region: input.region, minScore: 0.55, maxResults: 4, scales, signal: input.signal });
-  if (!matches.length) return `${what}: no match above 0.55`;
+  const needleSpread = lumaSpread(needle, [0, 0, needle.width, needle.height]);
+  // NCC ignores contrast, so a faint crop can "match" any strong edge (a window border): a match
+  // must also have about the contrast of what was recorded.
+  const matches = findTemplate(input.frame, needle, { region: input.region, minScore: 0.55, maxResults: 6, scales, signal: input.signal }).filter((match) => {
+    const ratio = lumaSpread(input.frame, match.box) / Math.max(1, needleSpread);
+    return ratio >= 0.5 && ratio <= 2;
+  });
+  if (!matches.length) return `${what}: no match above 0.55 with the recorded contrast`;
   const hits = matches.map((match) => ({
     match,
     point: { x: match.box[0] + pointInCrop.x * match.scale, y: match.box[1] + pointInCrop.y * match.scale },
@@ -254,6 +260,26 @@ function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Po
   if (!pick) return `${what}: ${rivals.length} equally good matches (score ${top.match.score.toFixed(3)}) that position cannot tell apart`;
   const confidence = pick.match.score * (ambiguous ? 0.9 : 1);
   return { tier: 'template', point: pick.point, box: pick.match.box, confidence, evidence: `${what} score ${pick.match.score.toFixed(3)} at scale ${pick.match.scale.toFixed(2)}${ambiguous ? ', nearest of several' : ''}` };
+}
+
+/** Standard deviation of luma inside a box: how much contrast a patch has. */
+function lumaSpread(image: RgbaImage, box: Box): number {
+  const [x0, y0, width, height] = box;
+  let sum = 0;
+  let squares = 0;
+  let count = 0;
+  for (let y = Math.max(0, y0); y < Math.min(image.height, y0 + height); y += 1) {
+    for (let x = Math.max(0, x0); x < Math.min(image.width, x0 + width); x += 1) {
+      const at = (y * image.width + x) * 4;
+      const luma = 0.299 * image.data[at] + 0.587 * image.data[at + 1] + 0.114 * image.data[at + 2];
+      sum += luma;
+      squares += luma * luma;
+      count += 1;
+    }
+  }
+  if (count === 0) return 0;
+  const mean = sum / count;
+  return Math.sqrt(Math.max(0, squares / count - mean * mean));
 }
 
 /** The middle of a crop around the pointer: big enough to be distinctive, small enough not to span the gaps between controls. */

@@ -41,7 +41,7 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
       window = await Promise.race([byPid, exited]);
     } else {
       const query = { ...(options.title ? { title: options.title } : {}), ...(options.className ? { className: options.className } : {}) };
-      window = Object.keys(query).length ? (await windows.find(query))[0] : await windows.active();
+      window = Object.keys(query).length ? pickMainWindow(await windows.find(query), await windows.active()) : await windows.active();
       if (!window) throw new SkillframeError('not_found', `no window to attach to${options.title ? ` with a title like ${JSON.stringify(options.title)}` : ''}`);
     }
     const windowId = window.id;
@@ -91,4 +91,13 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
     await launched?.dispose();
     throw error;
   }
+}
+
+/**
+ * Of the windows that match (an app may own tooltips and popups with the same title and class),
+ * the active one if it matches, else the biggest: the app's main window.
+ */
+export function pickMainWindow(candidates: WindowInfo[], active: WindowInfo | undefined): WindowInfo | undefined {
+  if (active && candidates.some((candidate) => candidate.id === active.id)) return active;
+  return [...candidates].sort((a, b) => b.geometry.width * b.geometry.height - a.geometry.width * a.geometry.height)[0];
 }
