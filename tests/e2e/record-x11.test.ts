@@ -107,6 +107,37 @@ test('a mousepad session launched with --app records typing, chords, redaction a
   assert.throws(() => process.kill(meta.app!.pid!, 0));
 });
 
+test('without --script it records a person (input from another process) until Ctrl+C, then exits 0 with the result', async () => {
+  const out = join(home.path, 'person-recording');
+  const child = spawn(process.execPath, [binPath, 'record', '--app', 'galculator', '--out', out, '--json'], { env, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  try {
+    const started = Date.now();
+    while (!existsSync(join(out, 'trajectory.json')) && Date.now() - started < 30_000) await new Promise((resolve) => setTimeout(resolve, 100));
+    const startFrameDeadline = Date.now() + 10_000;
+    while (!JSON.parse(readFileSync(join(out, 'trajectory.json'), 'utf8')).startFrame && Date.now() < startFrameDeadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    // The "person": xdotool in its own process, as a keyboard would be.
+    const person = spawn('xdotool', ['type', '--delay', '60', '9-4'], { env });
+    await new Promise((resolve) => person.once('exit', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const enter = spawn('xdotool', ['key', 'Return'], { env });
+    await new Promise((resolve) => enter.once('exit', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+    const output = JSON.parse(stdout);
+    assert.equal(output.stoppedBy, 'signal');
+    const { meta, events } = readTrajectory(out);
+    assert.equal(meta.mode, 'person');
+    assert.equal(meta.status, 'complete');
+    assert.deepEqual(events.map((event) => `${event.kind}:${event.text ?? event.key}`), ['type:9-4', 'key:Enter']);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+});
+
 test('kill -9 of a real recording loses at most the step in flight, and the next open repairs the folder', async () => {
   const script = join(home.path, 'crash.json');
   writeFileSync(script, JSON.stringify([{ action: 'type', text: '12' }, { action: 'press', key: 'Return' }, { action: 'type', text: '*3' }, { action: 'press', key: 'Return' }, { action: 'wait', ms: 60_000 }]));
