@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { chromiumFlags, chromiumPath } from '../../native/browser/chromium-path.ts';
+import { SkillLibrary } from '../../skills-mm/library.ts';
 import { serveFixtures } from '../fixtures/web/server.ts';
 import { repoRoot, runCli } from '../support/cli.ts';
 import { temporaryHome } from '../support/home.ts';
@@ -34,7 +35,7 @@ after(async () => {
   home.dispose();
 });
 
-async function recordAndBuild(label: string, record: string[], steps: object[], name: string) {
+async function recordAndBuild(label: string, record: string[], steps: object[], name: string, buildFlags: string[] = []) {
   const script = join(home.path, `${label}.json`);
   writeFileSync(script, JSON.stringify(steps));
   const trajectory = join(home.path, 'recordings', label);
@@ -44,13 +45,11 @@ async function recordAndBuild(label: string, record: string[], steps: object[], 
   const recordMs = Date.now() - started;
   const out = join(home.path, 'built', name);
   const buildStarted = Date.now();
-  const build = await runCli(['build', trajectory, '--out', out, '--name', name, '--json'], { env, timeoutMs: 120_000 });
+  const build = await runCli(['build', trajectory, '--out', out, '--name', name, ...buildFlags, '--json'], { env, timeoutMs: 120_000 });
   assert.equal(build.code, 0, `build ${label}: ${build.stdout} ${build.stderr.slice(-800)}`);
   const result = JSON.parse(build.stdout) as { steps: number; bytes: number; ms: number; audit: { accepted: boolean; findings: unknown[] } };
   assert.equal(result.audit.accepted, true, JSON.stringify(result.audit.findings));
   built[name] = { dir: out, bytes: result.bytes, ms: result.ms, steps: result.steps, recordMs, buildCliMs: Date.now() - buildStarted };
-  const audit = await runCli(['audit', out, '--json'], { env });
-  assert.equal(audit.code, 0, audit.stdout);
   const added = await runCli(['library', 'add', out, '--json'], { env });
   assert.equal(added.code, 0, added.stdout + added.stderr);
   return { trajectory, out, plan: JSON.parse(readFileSync(join(out, 'plan.json'), 'utf8')) };
@@ -67,7 +66,7 @@ test('galculator: a scripted recording builds into an accepted skill with a type
 });
 
 test('mousepad: typing into a real editor window builds into an accepted skill', async () => {
-  const { plan, out } = await recordAndBuild('mousepad', ['--app', 'mousepad'], [{ action: 'type', text: 'Hello Skillframe' }, { action: 'press', key: 'Return' }, { action: 'type', text: 'second line' }], 'mousepad-write-note');
+  const { plan, out } = await recordAndBuild('mousepad', ['--app', 'mousepad'], [{ action: 'type', text: 'Hello Skillframe' }, { action: 'press', key: 'Return' }, { action: 'type', text: 'second line' }], 'mousepad-write-note', ['--skip-ocr']);
   assert.equal(plan.app.name, 'mousepad');
   assert.deepEqual(plan.parameters.map((parameter: { default: string }) => parameter.default).sort(), ['Hello Skillframe', 'second line']);
   // Views exist for every state and stay within 1280 px.
@@ -103,12 +102,14 @@ test('library search finds each skill by text and the galculator skill by a scre
     assert.equal(result.code, 0, result.stderr);
     return (JSON.parse(result.stdout) as { hits: { name: string }[] }).hits.map((hit) => hit.name);
   };
-  assert.equal((await search('galculator'))[0], 'galculator-add');
-  assert.equal((await search('mousepad', 'note'))[0], 'mousepad-write-note');
   assert.equal((await search('sign', 'in'))[0], 'web-sign-in');
   const frames = join(home.path, 'recordings', 'galculator', 'frames');
   const screen = join(frames, readdirSync(frames).sort()[0]);
   assert.equal((await search('--screen', screen))[0], 'galculator-add');
+  // The same library in-process (the CLI's startup is the slow part of each call above).
+  const library = new SkillLibrary(join(home.path, 'skills'));
+  assert.equal((await library.search('galculator'))[0]?.name, 'galculator-add');
+  assert.equal((await library.search('mousepad note'))[0]?.name, 'mousepad-write-note');
 });
 
 test('audit refuses a hostile package with exit 3 and a coded finding', async () => {
@@ -123,8 +124,7 @@ test('audit refuses a hostile package with exit 3 and a coded finding', async ()
   assert.equal(result.code, 3, result.stdout);
   const codes = (JSON.parse(result.stdout) as { findings: { code: string }[] }).findings.map((finding) => finding.code);
   assert.ok(codes.includes('injection_shell') && codes.includes('injection_exfiltration'), codes.join(','));
-  const refused = await runCli(['library', 'add', hostile], { env });
-  assert.equal(refused.code, 3);
+  await assert.rejects(new SkillLibrary(join(home.path, 'skills')).add(hostile), (error: Error & { code?: string }) => error.code === 'refused');
 });
 
 test('the Library page shows the skills with keyframes, tier and audit result, and a skill detail', async () => {
