@@ -115,3 +115,25 @@ test('the kill switch stops a replay promptly with aborted', async () => {
   assert.ok(calculator.clicks.length <= 3);
   assertNoWrongClick(calculator);
 });
+
+test('the model rung: asked only when the others fail, its box is used, a broken answer clicks nothing', async () => {
+  const { createScriptedProvider } = await import('../../engine/models/scripted.ts');
+  const noOtherRung = { disabledTiers: ['a11y', 'template', 'ocr', 'anchor'] as ('a11y' | 'template' | 'ocr' | 'anchor')[] };
+  // The drawn buttons in window coordinates (the model sees the window): 7, +, 2, =, Clear.
+  const boxes: Record<string, [number, number, number, number]> = { '7': [20, 80, 50, 40], '+': [140, 80, 50, 40], '2': [20, 140, 50, 40], '=': [140, 140, 50, 40], Clear: [200, 80, 50, 40] };
+  const answers = intended.map((label) => JSON.stringify({ found: true, box: boxes[label], confidence: 0.95, reason: `the ${label} key` }));
+  const model = createScriptedProvider(answers);
+  const calculator = new FakeCalculator();
+  const report = await replay(calculator, { ...noOtherRung, model });
+  assert.equal(report.ok, true, JSON.stringify(report.steps, null, 1));
+  assert.deepEqual(calculator.clicks, intended);
+  assert.ok(report.steps.filter((step) => step.action === 'click').every((step) => step.tier === 'vlm' && (step.confidence ?? 1) <= 0.9));
+  assert.equal(model.requests.length, intended.length);
+
+  const broken = createScriptedProvider(['{"found": true, "box": "somewhere"}']);
+  const second = new FakeCalculator();
+  const refused = await replay(second, { ...noOtherRung, model: broken });
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error?.code, 'unsafe');
+  assert.deepEqual(second.clicks, []);
+});

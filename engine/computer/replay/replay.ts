@@ -11,6 +11,7 @@ import { resolveParameters, substitute } from './params.ts';
 import type { Point, Surface } from './surface.ts';
 import type { ReplayOptions, ReplayReport, ReplayStepReport } from './types.ts';
 import { verifyStep } from './verify.ts';
+import { modelGrounder } from './vlm-grounding.ts';
 import { openWebSurface } from './web-surface.ts';
 import { openX11Surface } from './x11-surface.ts';
 
@@ -116,6 +117,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
           scale: live.scale,
           readLines: () => readLines(before, live.region),
           templateImage: templates,
+          ...(options.model ? { askModel: modelGrounder(options.model, skill.cards.states, templates, () => live.region, signal) } : {}),
           threshold,
           disabled: new Set(options.disabledTiers ?? []),
           signal,

@@ -43,6 +43,8 @@ export interface ReplayOptions {
   params?: Record<string, string>;
   /** Minimum grounding confidence to act (default from settings, 0.8). */
   threshold?: number;
+  /** The vision-language model for the last rung (only asked when every other rung failed). */
+  model?: import('../../models/vlm.ts').VlmProvider;
   /** Tiers to skip (benchmarks and `library verify` use it to probe the ladder). */
   disabledTiers?: GroundingTier[];
   signal?: AbortSignal;

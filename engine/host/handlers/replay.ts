@@ -46,20 +46,27 @@ export async function runReplay(context: CommandContext, options: Omit<ReplayOpt
       }
     })();
   };
-  const report = await replaySkill({
-    ...options,
-    threshold: options.threshold ?? settings.replay.confidenceThreshold,
-    confirm: options.confirm ?? settings.replay.confirm,
-    autoApproveTier: settings.permissions.autoApproveTier,
-    evidenceDirectory: homePath('replays', `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`),
-    signal: context.signal,
-    askConfirmation: (question, details) => context.confirm(question, details),
-    onStep: (step, frame) => {
-      total = Math.max(total, step.index);
-      onStep(step, frame);
-    },
-  });
-  return report as ReplayReport;
+  // The model rung exists only when the person configured one; it is created once per replay.
+  const model = settings.vlm.provider === 'none' ? undefined : await (await import('../../models/index.ts')).createProvider(settings.vlm).catch(() => undefined);
+  try {
+    const report = await replaySkill({
+      ...options,
+      ...(model ? { model } : {}),
+      threshold: options.threshold ?? settings.replay.confidenceThreshold,
+      confirm: options.confirm ?? settings.replay.confirm,
+      autoApproveTier: settings.permissions.autoApproveTier,
+      evidenceDirectory: homePath('replays', `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`),
+      signal: context.signal,
+      askConfirmation: (question, details) => context.confirm(question, details),
+      onStep: (step, frame) => {
+        total = Math.max(total, step.index);
+        onStep(step, frame);
+      },
+    });
+    return report as ReplayReport;
+  } finally {
+    await model?.dispose().catch(() => undefined);
+  }
 }
 
 function requireInputTier(): void {
