@@ -32,10 +32,12 @@ export interface SearchDocument {
   fields: { text: string; weight: number }[];
 }
 
-export function bm25(documents: readonly SearchDocument[], query: string, k1 = 1.2, b = 0.75): Map<string, number> {
-  const terms = [...new Set(tokenize(query))];
-  const scores = new Map<string, number>();
-  if (!terms.length || !documents.length) return scores;
+/** Tokenized documents with their statistics, built once and queried many times. */
+export interface Bm25Index {
+  score(query: string): Map<string, number>;
+}
+
+export function createBm25Index(documents: readonly SearchDocument[], k1 = 1.2, b = 0.75): Bm25Index {
   const bags = documents.map((document) => {
     const counts = new Map<string, number>();
     let length = 0;
@@ -47,17 +49,35 @@ export function bm25(documents: readonly SearchDocument[], query: string, k1 = 1
     }
     return { id: document.id, counts, length };
   });
-  const averageLength = bags.reduce((sum, bag) => sum + bag.length, 0) / bags.length || 1;
-  for (const term of terms) {
-    const containing = bags.filter((bag) => bag.counts.has(term)).length;
-    if (!containing) continue;
-    const idf = Math.log(1 + (bags.length - containing + 0.5) / (containing + 0.5));
-    for (const bag of bags) {
-      const frequency = bag.counts.get(term) ?? 0;
-      if (!frequency) continue;
-      const score = (idf * frequency * (k1 + 1)) / (frequency + k1 * (1 - b + (b * bag.length) / averageLength));
-      scores.set(bag.id, (scores.get(bag.id) ?? 0) + score);
+  const averageLength = bags.reduce((sum, bag) => sum + bag.length, 0) / (bags.length || 1) || 1;
+  const postings = new Map<string, number[]>();
+  bags.forEach((bag, index) => {
+    for (const token of bag.counts.keys()) {
+      const list = postings.get(token);
+      if (list) list.push(index);
+      else postings.set(token, [index]);
     }
-  }
-  return scores;
+  });
+  return {
+    score(query) {
+      const scores = new Map<string, number>();
+      for (const term of new Set(tokenize(query))) {
+        const containing = postings.get(term);
+        if (!containing) continue;
+        const idf = Math.log(1 + (bags.length - containing.length + 0.5) / (containing.length + 0.5));
+        for (const index of containing) {
+          const bag = bags[index];
+          const frequency = bag.counts.get(term)!;
+          const score = (idf * frequency * (k1 + 1)) / (frequency + k1 * (1 - b + (b * bag.length) / averageLength));
+          scores.set(bag.id, (scores.get(bag.id) ?? 0) + score);
+        }
+      }
+      return scores;
+    },
+  };
+}
+
+/** One-shot BM25 (builds the index and scores one query). */
+export function bm25(documents: readonly SearchDocument[], query: string, k1 = 1.2, b = 0.75): Map<string, number> {
+  return createBm25Index(documents, k1, b).score(query);
 }

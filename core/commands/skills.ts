@@ -203,6 +203,19 @@ export const commands = commandMap(
     timeoutMs: 180_000,
     cli: { positionals: ['skill'] },
   }),
+  defineCommand({
+    name: 'bench.skills',
+    summary: 'Benchmark the skills room: build ms/step, audit vs plain reads, bounded zip reader vs raw inflate, BM25 search vs a substring scan (same-run baselines).',
+    input: z.object({ iterations: z.number().int().min(1).max(1000).default(20) }).strict(),
+    output: z.object({
+      build: z.object({ trajectories: z.number(), steps: z.number(), msPerStep: z.number(), bytesPerStep: z.number() }),
+      audit: z.object({ msPerPackage: z.number(), baselineReadMs: z.number(), overBaseline: z.number() }),
+      zip: z.object({ msPerArchive: z.number(), baselineInflateMs: z.number(), overBaseline: z.number(), archiveBytes: z.number() }),
+      search: z.object({ documents: z.number(), indexMs: z.number(), bm25Ms: z.number(), baselineScanMs: z.number(), overBaseline: z.number(), topHitCorrect: z.number() }),
+    }),
+    timeoutMs: 300_000,
+    cli: { long: true },
+  }),
 );
 
 export const events = eventMap();

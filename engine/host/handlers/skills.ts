@@ -117,6 +117,10 @@ export const skillsHandlers: HandlerTable = {
     const library = await openLibrary();
     return library.image(input.name, input.file, input.maxSide);
   },
+  'bench.skills': async (input, context) => {
+    const { runSkillsBench } = await import('../../../bench/skills.ts');
+    return runSkillsBench({ iterations: input.iterations, signal: context.signal, onProgress: (fraction, message) => context.progress({ fraction, message }) });
+  },
   'skills.consult': async (input, context) => {
     const [library, { ConsultLedger, consultSkill, openAiCompatibleModel, scriptedModel }] = await Promise.all([openLibrary(), skillsMm.consult()]);
     const skill = library.load(input.skill);
