@@ -150,3 +150,31 @@ test('createProvider reads the settings and says what is missing', async () => {
   const scripted = await createProvider({ provider: 'scripted' }, { SKILLFRAME_VLM_SCRIPT: '["{\\"label\\":\\"s\\",\\"x\\":0}"]' });
   assert.equal((await scripted.complete({ messages: [{ role: 'user', content: 'x' }], schema: Answer })).value.label, 's');
 });
+
+test('vlm.check goes through the dispatcher to the configured provider', async () => {
+  const { temporaryHome } = await import('../support/home.ts');
+  const { createDispatcher } = await import('../../engine/host/create.ts');
+  const home = temporaryHome();
+  const saved = { home: process.env.SKILLFRAME_HOME, script: process.env.SKILLFRAME_VLM_SCRIPT };
+  process.env.SKILLFRAME_HOME = home.path;
+  process.env.SKILLFRAME_VLM_SCRIPT = JSON.stringify(['{"answer":"hello"}']);
+  try {
+    const dispatcher = createDispatcher();
+    const unset = await dispatcher.dispatch('vlm.check', {});
+    assert.equal(unset.ok, false);
+    assert.match(JSON.stringify(unset), /no vision-language model is configured/);
+    assert.equal((await dispatcher.dispatch('settings.set', { json: '{"vlm":{"provider":"scripted"}}' })).ok, true);
+    const reply = await dispatcher.dispatch('vlm.check', {});
+    assert.deepEqual(reply, { ok: true, value: { provider: 'scripted', model: 'script', ok: true, ms: (reply as { value: { ms: number } }).value.ms, reply: { answer: 'hello' } } });
+    assert.equal((await dispatcher.dispatch('settings.set', { json: `{"vlm":{"provider":"openai","baseUrl":"${baseUrl}","model":"llava:missing"}}` })).ok, true);
+    const missing = await dispatcher.dispatch('vlm.check', {});
+    assert.equal(missing.ok, false);
+    assert.equal((missing as { error: { code: string } }).error.code, 'not_found');
+  } finally {
+    if (saved.home === undefined) delete process.env.SKILLFRAME_HOME;
+    else process.env.SKILLFRAME_HOME = saved.home;
+    if (saved.script === undefined) delete process.env.SKILLFRAME_VLM_SCRIPT;
+    else process.env.SKILLFRAME_VLM_SCRIPT = saved.script;
+    home.dispose();
+  }
+});
