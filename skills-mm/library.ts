@@ -68,20 +68,35 @@ export class SkillLibrary {
 
   list(): LibraryEntry[] {
     mkdirSync(this.root, { recursive: true });
+    let known: LibraryEntry[] = [];
     try {
       const parsed = LibraryIndex.safeParse(JSON.parse(readFileSync(this.indexPath(), 'utf8')));
-      if (parsed.success) return parsed.data.skills;
+      if (parsed.success) known = parsed.data.skills;
     } catch {
       /* missing or corrupt: rebuilt below */
     }
-    return this.reindexSync();
+    // Two processes adding at once can each write the index without the other's skill; the
+    // folders are the truth, so a mismatch rebuilds (keeping what the index already knew).
+    const folders = this.skillFolders();
+    if (known.length === folders.length && known.every((entry, index) => entry.name === folders[index])) return known;
+    return this.reindexSync(known);
   }
 
-  /** Rebuilds the index from the folders (hashes are kept only when already known). */
-  private reindexSync(): LibraryEntry[] {
+  private skillFolders(): string[] {
+    return readdirSync(this.root)
+      .filter((name) => SkillName.safeParse(name).success && existsSync(join(this.root, name, 'SKILL.md')))
+      .sort((a, b) => a.localeCompare(b));
+  }
+
+  /** Rebuilds the index from the folders; entries already known are kept as they are. */
+  private reindexSync(known: LibraryEntry[] = []): LibraryEntry[] {
     const entries: LibraryEntry[] = [];
-    for (const name of readdirSync(this.root).sort()) {
-      if (!SkillName.safeParse(name).success || !existsSync(join(this.root, name, 'SKILL.md'))) continue;
+    for (const name of this.skillFolders()) {
+      const previous = known.find((entry) => entry.name === name);
+      if (previous) {
+        entries.push(previous);
+        continue;
+      }
       try {
         const loaded = loadPackageSource(join(this.root, name));
         const report = auditLoaded(loaded, join(this.root, name));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -68,6 +68,14 @@ test('adding a skill twice is refused unless replace is asked for', async () => 
 
 test('a lost or corrupt index is rebuilt from the skill folders', () => {
   rmSync(join(library.root, 'index.json'));
+  assert.deepEqual(library.list().map((entry) => entry.name), ['add-numbers', 'create-account']);
+  writeFileSync(join(library.root, 'index.json'), '{"version": 1, "skills": [');
+  assert.deepEqual(library.list().map((entry) => entry.name), ['add-numbers', 'create-account']);
+});
+
+test('an index that lost a skill to a concurrent writer is repaired from the folders', () => {
+  const index = JSON.parse(readFileSync(join(library.root, 'index.json'), 'utf8'));
+  writeFileSync(join(library.root, 'index.json'), JSON.stringify({ ...index, skills: index.skills.filter((entry: { name: string }) => entry.name !== 'add-numbers') }));
   assert.deepEqual(library.list().map((entry) => entry.name), ['add-numbers', 'create-account']);
 });
 
