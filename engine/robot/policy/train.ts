@@ -20,6 +20,8 @@ export interface TrainOptions {
   learningRate?: number;
   signal?: AbortSignal;
   onProgress?: (step: number, loss: number) => void;
+  /** Share of each batch drawn from the first steps of demos, where the modes fork. */
+  forkShare?: number;
   /** Called every `checkpointEvery` steps with the current weights (long runs keep usable snapshots). */
   checkpointEvery?: number;
   onCheckpoint?: (network: Network, step: number) => void;
@@ -49,6 +51,7 @@ export function trainPolicy(options: TrainOptions = {}): TrainedPolicy {
   const leftShare = demos.filter((demo) => demo.side === 'left').length / demos.length;
   const data = chunkDataset(demos);
   const action = task.chunk * 2;
+  const forkShare = options.forkShare ?? 0.25;
   const shape = { observation: 2, action, hidden: options.hidden ?? 192, layers: options.layers ?? 3 };
   const network = options.initial ?? createNetwork(shape, () => random.next());
   if (options.initial && (options.initial.shape.hidden !== shape.hidden || options.initial.shape.layers !== shape.layers)) {
@@ -67,7 +70,9 @@ export function trainPolicy(options: TrainOptions = {}): TrainedPolicy {
   for (let step = 0; step < steps; step += 1) {
     if (options.signal?.aborted) throw new SkillframeError('aborted', 'training was cancelled');
     for (let row = 0; row < batch; row += 1) {
-      const sample = Math.floor(random.next() * data.count);
+      // The modes split only at the first steps (a few % of the rows); oversampling them gives the
+      // flow enough signal to learn the fork instead of a blurred mean through the obstacle.
+      const sample = random.next() < forkShare ? data.forks[Math.floor(random.next() * data.forks.length)] : Math.floor(random.next() * data.count);
       // Half the times are drawn with density 2(1 − t), toward the noise end where the flow
       // decides between the detour modes; the other half uniformly.
       const draw = random.next();

@@ -109,9 +109,11 @@ function sampleCurve(start: Point, first: Point, second: Point, end: Point, coun
 /**
  * Training pairs: (observation, action chunk) for every visited step, the chunk being the next
  * `chunk` labelled actions, padded with zeros after the demonstration ends (the expert holds).
- * Observations are positions only: the policy never sees the obstacles.
+ * Observations are positions only: the policy never sees the obstacles. `forks` lists the rows
+ * of the first steps, where the two detour modes split.
  */
-export function chunkDataset(demonstrations: readonly Demonstration[], chunk: number = task.chunk): { observations: Float32Array; chunks: Float32Array; count: number } {
+export function chunkDataset(demonstrations: readonly Demonstration[], chunk: number = task.chunk): { observations: Float32Array; chunks: Float32Array; count: number; forks: number[] } {
+  const forks: number[] = [];
   const count = demonstrations.reduce((sum, demo) => sum + demo.positions.length, 0);
   const observations = new Float32Array(count * 2);
   const chunks = new Float32Array(count * chunk * 2);
@@ -126,8 +128,9 @@ export function chunkDataset(demonstrations: readonly Demonstration[], chunk: nu
         chunks[(row * chunk + offset) * 2] = action[0] / task.actionScale;
         chunks[(row * chunk + offset) * 2 + 1] = action[1] / task.actionScale;
       }
+      if (step < 2) forks.push(row);
       row += 1;
     }
   }
-  return { observations, chunks, count };
+  return { observations, chunks, count, forks };
 }

@@ -8,8 +8,13 @@ import { parseOrThrow, SkillframeError } from '../../../core/errors.ts';
 export const task = {
   /** Largest displacement per control step (world units). */
   maxStep: 0.05,
-  /** Actions are divided by this before the policy sees them (so they are about unit size). */
-  actionScale: 0.05,
+  /**
+   * Actions are divided by this before the policy sees them. Half the largest step, so the two
+   * detour modes lie farther apart than the unit noise the flow starts from (with 0.05 the
+   * modes were only ~1.7σ apart along their separating direction and an under-trained flow
+   * blurred them into a straight line through the obstacle).
+   */
+  actionScale: 0.025,
   /** Success radius around the goal. */
   goalRadius: 0.06,
   /** Control steps before an episode is cut off. */

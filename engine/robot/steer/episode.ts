@@ -21,7 +21,7 @@ export interface MethodSettings {
 
 export const defaultMethodSettings: MethodSettings = {
   particles: 8,
-  guidanceScale: 3,
+  guidanceScale: 2,
   guidanceStop: 0.5,
   guidanceLate: 0.3,
   guidanceNorm: 1,
