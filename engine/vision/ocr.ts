@@ -126,7 +126,7 @@ export async function createOcr(options: OcrOptions = {}): Promise<Ocr> {
   if (outputClasses !== undefined && outputClasses !== characters.length) {
     throw new SkillframeError('bad_input', `OCR dictionary ${dictionaryPath} has ${characters.length - 2} characters but the recognition model predicts ${outputClasses} classes`);
   }
-  return new PaddleOcr(ort, detection, recognition, characters, options, options.registry ? undefined : registry);
+  return new PaddleOcr(ort, detection, recognition, characters, options);
 }
 
 function recognitionClasses(model: LoadedModel): number | undefined {
@@ -156,7 +156,6 @@ class PaddleOcr implements Ocr {
     private readonly recognition: LoadedModel,
     private readonly characters: string[],
     options: OcrOptions,
-    _sharedRegistry: ModelRegistry | undefined,
   ) {
     this.provider = detection.provider;
     this.settings = {
@@ -190,8 +189,10 @@ class PaddleOcr implements Ocr {
   }
 
   async dispose(): Promise<void> {
-    // Sessions belong to the registry (shared across callers); an own registry is released here.
+    // The sessions belong to the registry (shared by every OCR and detector in the process);
+    // whoever created the registry disposes it.
     this.disposed = true;
+    this.lineCache.clear();
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
