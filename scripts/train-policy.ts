@@ -13,16 +13,16 @@ const option = (name: string, fallback: string) => {
 };
 const kind = option('kind', 'flow') as PolicyKind;
 if (kind !== 'flow' && kind !== 'ddpm') throw new Error(`--kind must be flow or ddpm, got ${kind}`);
-const steps = Number(option('steps', '6000'));
+const steps = Number(option('steps', '10000'));
 const out = option('out', fileURLToPath(new URL(`../engine/robot/policy/assets/reach-${kind}.onnx`, import.meta.url)));
 const init = option('init', '');
 const started = Date.now();
 const trained = trainPolicy({
   kind,
   steps,
-  hidden: Number(option('hidden', '192')),
-  batch: Number(option('batch', '128')),
-  seed: Number(option('seed', '7')),
+  hidden: Number(option('hidden', '96')),
+  batch: Number(option('batch', '64')),
+  seed: Number(option('seed', '12')),
   learningRate: Number(option('lr', '0.002')),
   ...(init ? { initial: importOnnx(readFileSync(init)) } : {}),
   checkpointEvery: Number(option('checkpoint', '1000')),

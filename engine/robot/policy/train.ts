@@ -44,15 +44,15 @@ export interface TrainedPolicy {
  */
 export function trainPolicy(options: TrainOptions = {}): TrainedPolicy {
   const kind = options.kind ?? 'flow';
-  const steps = options.steps ?? 6000;
-  const batch = options.batch ?? 128;
+  const steps = options.steps ?? 10000;
+  const batch = options.batch ?? 64;
   const random = new Random(options.seed ?? 7);
   const demos = Array.from({ length: options.demonstrations ?? 400 }, () => demonstrate(trainingLayout, random));
   const leftShare = demos.filter((demo) => demo.side === 'left').length / demos.length;
   const data = chunkDataset(demos);
   const action = task.chunk * 2;
   const forkShare = options.forkShare ?? 0.25;
-  const shape = { observation: 2, action, hidden: options.hidden ?? 192, layers: options.layers ?? 3 };
+  const shape = { observation: 2, action, hidden: options.hidden ?? 96, layers: options.layers ?? 3 };
   const network = options.initial ?? createNetwork(shape, () => random.next());
   if (options.initial && (options.initial.shape.hidden !== shape.hidden || options.initial.shape.layers !== shape.layers)) {
     throw new SkillframeError('bad_input', `initial network has hidden ${options.initial.shape.hidden} × ${options.initial.shape.layers} layers, training asked for ${shape.hidden} × ${shape.layers}`);
