@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { SkillframeError, describeZodError } from '../core/index.ts';
 import { ConsultMemo, ConsultSelection, type StateCard, type ViewKind } from '../core/schemas/skill.ts';
 import { hammingDistance, pHash } from '../engine/vision/hash.ts';
+import type { VlmContent, VlmProvider } from '../engine/models/vlm.ts';
 import type { SkillPackage } from './format.ts';
 import { decodeRgba, thumbnailDataUrl } from './images.ts';
 
@@ -78,12 +79,32 @@ export function openAiCompatibleModel(options: { baseUrl: string; model: string;
 }
 
 /**
+ * Any engine/models provider (openai, llama, scripted) as a consult model. The provider only
+ * checks that the reply is JSON; consult validates it against its own schemas and repairs once.
+ */
+export function providerModel(provider: VlmProvider): ConsultModel {
+  return {
+    name: `${provider.kind}:${provider.model}`,
+    async complete(request, signal) {
+      const content: VlmContent[] = [{ type: 'text', text: request.prompt }];
+      if (provider.supportsImages) {
+        for (const image of request.images) {
+          content.push({ type: 'text', text: image.label }, { type: 'image', image: Buffer.from(image.dataUrl.slice(image.dataUrl.indexOf(',') + 1), 'base64'), mime: 'image/png' });
+        }
+      }
+      const result = await provider.complete({ system: request.system, messages: [{ role: 'user', content }], schema: z.unknown(), temperature: 0, ...(signal ? { signal } : {}) });
+      return result.raw;
+    },
+  };
+}
+
+/**
  * A deterministic stand-in for a model: picks states by how the screen looks and writes the memo
  * from the plan. Used when no VLM is configured (`scripted` provider) and in tests.
  */
 export function scriptedModel(): ConsultModel {
   return {
-    name: 'scripted',
+    name: 'deterministic',
     async complete(request) {
       const context = JSON.parse(request.prompt.slice(request.prompt.indexOf('CONTEXT:') + 8)) as ScriptedContext;
       if (request.purpose === 'select') {

@@ -192,3 +192,28 @@ test('the optional VLM pass of the builder rewords text but cannot drop a {{para
     fake.server.close();
   }
 });
+
+test('skills.consult with the scripted provider (SKILLFRAME_VLM_SCRIPT) validates the scripted replies', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'sf-consult-scripted-'));
+  const saved = { home: process.env.SKILLFRAME_HOME, script: process.env.SKILLFRAME_VLM_SCRIPT };
+  process.env.SKILLFRAME_HOME = home;
+  process.env.SKILLFRAME_VLM_SCRIPT = JSON.stringify(['{"state_ids": ["s02"], "views": [{"state_id": "s02", "view": "after"}]}', JSON.stringify(validMemo)]);
+  try {
+    const dispatcher = createDispatcher();
+    assert.equal((await dispatcher.dispatch('library.add', { source: join(work, 'add-numbers') })).ok, true);
+    assert.equal((await dispatcher.dispatch('settings.set', { json: '{"vlm": {"provider": "scripted"}}' })).ok, true);
+    const reply = await dispatcher.dispatch('skills.consult', { skill: 'add-numbers', task: 'clear the display', taskId: 'scripted-provider' });
+    assert.equal(reply.ok, true, JSON.stringify(reply));
+    if (!reply.ok) return;
+    const value = reply.value as { memo: unknown; selection: unknown; model: string };
+    assert.deepEqual(value.memo, validMemo);
+    assert.deepEqual(value.selection, { state_ids: ['s02'], views: [{ state_id: 's02', view: 'after' }] });
+    assert.match(value.model, /^scripted/);
+  } finally {
+    for (const [key, value] of [['SKILLFRAME_HOME', saved.home], ['SKILLFRAME_VLM_SCRIPT', saved.script]] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    rmSync(home, { recursive: true, force: true });
+  }
+});

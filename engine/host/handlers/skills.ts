@@ -43,21 +43,21 @@ export const skillsHandlers: HandlerTable = {
     const trajectoryDir = resolve(input.trajectoryDir);
     const kind = readTrajectory(trajectoryDir, { repair: false }).meta.kind;
     let rewriter;
+    let provider: import('../../../engine/models/vlm.ts').VlmProvider | undefined;
     if (input.vlm) {
       const settings = readSettings();
-      if (settings.vlm.provider !== 'openai' || !settings.vlm.baseUrl || !settings.vlm.model) {
-        throw new SkillframeError('unavailable', `input.vlm: needs settings.vlm.provider "openai" with baseUrl and model (now ${JSON.stringify(settings.vlm.provider)})`);
-      }
-      const [{ openAiCompatibleModel }, { modelRewriter }] = await Promise.all([skillsMm.consult(), import('../../../skills-mm/rewrite.ts')]);
-      rewriter = modelRewriter(openAiCompatibleModel({ baseUrl: settings.vlm.baseUrl, model: settings.vlm.model, ...(settings.vlm.apiKey ? { apiKey: settings.vlm.apiKey } : {}) }));
+      if (settings.vlm.provider === 'none') throw new SkillframeError('unavailable', 'input.vlm: no vision-language model is configured (settings.vlm.provider is "none")');
+      const [{ createProvider }, { providerModel }, { modelRewriter }] = await Promise.all([import('../../../engine/models/index.ts'), skillsMm.consult(), import('../../../skills-mm/rewrite.ts')]);
+      provider = await createProvider(settings.vlm);
+      rewriter = modelRewriter(providerModel(provider));
     }
     let ocr: Awaited<ReturnType<typeof import('../../../engine/vision/ocr.ts')['createOcr']>> | undefined;
-    if (kind === 'x11' && !input.skipOcr) {
-      context.progress({ fraction: 0.02, message: 'loading OCR' });
-      const { createOcr } = await import('../../../engine/vision/ocr.ts');
-      ocr = await createOcr();
-    }
     try {
+      if (kind === 'x11' && !input.skipOcr) {
+        context.progress({ fraction: 0.02, message: 'loading OCR' });
+        const { createOcr } = await import('../../../engine/vision/ocr.ts');
+        ocr = await createOcr();
+      }
       const result = await buildSkill({
         ...(rewriter ? { rewriter } : {}),
         trajectoryDir,
@@ -71,6 +71,7 @@ export const skillsHandlers: HandlerTable = {
       return { ...result, ocr: Boolean(ocr), vlm: Boolean(rewriter), audit: { accepted: report.accepted, findings: report.findings } };
     } finally {
       await ocr?.dispose();
+      await provider?.dispose();
     }
   },
   audit: async (input) => {
@@ -122,28 +123,25 @@ export const skillsHandlers: HandlerTable = {
     return runSkillsBench({ iterations: input.iterations, signal: context.signal, onProgress: (fraction, message) => context.progress({ fraction, message }) });
   },
   'skills.consult': async (input, context) => {
-    const [library, { ConsultLedger, consultSkill, openAiCompatibleModel, scriptedModel }] = await Promise.all([openLibrary(), skillsMm.consult()]);
+    const [library, { ConsultLedger, consultSkill, providerModel, scriptedModel }] = await Promise.all([openLibrary(), skillsMm.consult()]);
     const skill = library.load(input.skill);
     const settings = readSettings();
-    let model;
-    if (settings.vlm.provider === 'openai') {
-      if (!settings.vlm.baseUrl || !settings.vlm.model) throw new SkillframeError('unavailable', 'settings.vlm: the openai provider needs baseUrl and model (skillframe settings set \'{"vlm":{"baseUrl":"…","model":"…"}}\')');
-      model = openAiCompatibleModel({ baseUrl: settings.vlm.baseUrl, model: settings.vlm.model, ...(settings.vlm.apiKey ? { apiKey: settings.vlm.apiKey } : {}) });
-    } else if (settings.vlm.provider === 'llama') {
-      throw new SkillframeError('unavailable', 'settings.vlm.provider "llama" is not wired to consult yet; use "openai" (any OpenAI-compatible server) or "scripted"');
-    } else {
-      model = scriptedModel();
-    }
+    // With no VLM configured, consult still answers, deterministically, from the package itself.
+    const provider = settings.vlm.provider === 'none' ? undefined : await (await import('../../../engine/models/index.ts')).createProvider(settings.vlm);
     const screen = readScreen(input.screen);
-    return consultSkill({
-      skill,
-      task: input.task,
-      taskId: input.taskId,
-      step: input.step,
-      model,
-      ledger: new ConsultLedger(homePath('consults')),
-      signal: context.signal,
-      ...(screen ? { screen } : {}),
-    });
+    try {
+      return await consultSkill({
+        skill,
+        task: input.task,
+        taskId: input.taskId,
+        step: input.step,
+        model: provider ? providerModel(provider) : scriptedModel(),
+        ledger: new ConsultLedger(homePath('consults')),
+        signal: context.signal,
+        ...(screen ? { screen } : {}),
+      });
+    } finally {
+      await provider?.dispose();
+    }
   },
 };
