@@ -41,7 +41,7 @@ test('a scripted galculator session (attached window) records real clicks throug
     const script = join(home.path, 'galculator.json');
     writeFileSync(script, JSON.stringify([at('seven'), at('plus'), at('eight'), at('equals'), { action: 'type', text: '*2' }, { action: 'press', key: 'Return' }]));
     const out = join(home.path, 'galculator-recording');
-    const result = await runCli(['record', '--attach', 'galculator', '--out', out, '--script', script, '--step-gap', '350', '--json'], { env, timeoutMs: 90_000 });
+    const result = await runCli(['record', '--attach', 'galculator', '--out', out, '--script', script, '--step-gap', '500', '--json'], { env, timeoutMs: 90_000 });
     assert.equal(result.code, 0, result.stderr);
     const output = JSON.parse(result.stdout);
     assert.equal(output.kind, 'x11');

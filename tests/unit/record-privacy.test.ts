@@ -49,3 +49,12 @@ test('password values are blanked in aria snapshots by field name, whatever thei
     ['- textbox "Email address": bob', '- textbox "Password": ••••', '- textbox "Password" [disabled]: ••••', '- textbox "Notes"', '- textbox "Password":', '  - /placeholder: secret', '  - text: ••••', '- button "Go"'].join('\n'),
   );
 });
+
+test('text field values are hidden in aria snapshots (a half-typed secret matches no pattern)', async () => {
+  const { hideFieldValues } = await import('../../engine/computer/recorder/web-recorder.ts');
+  const snapshot = ['- textbox "API key": sk-live-4f9a', '- textbox "Password": ••••', '- searchbox "Filter":', '  - /placeholder: Customer', '  - text: alice@ex', '- button "Go"', '- textbox "Empty"'].join('\n');
+  assert.equal(
+    hideFieldValues(snapshot),
+    ['- textbox "API key": [value]', '- textbox "Password": ••••', '- searchbox "Filter":', '  - /placeholder: Customer', '  - text: [value]', '- button "Go"', '- textbox "Empty"'].join('\n'),
+  );
+});

@@ -301,7 +301,10 @@ export class RecordingSession {
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
-    const earlier = cutoff === undefined ? undefined : this.provisional.filter((frame) => frame.end < cutoff).at(-1);
+    let earlier = cutoff === undefined ? undefined : this.provisional.filter((frame) => frame.end < cutoff).at(-1);
+    // A slow app may not have drawn anything yet when the next action came; then a frame taken now,
+    // which may already show the start of the next action, says more than an unchanged one.
+    if (earlier && this.last && meanDifference(earlier.capture, this.last.capture) === 0) earlier = undefined;
     this.provisional = [];
     const after = earlier ?? (await this.takeFrame());
     after.path = await this.storeFrame(after, 'after');

@@ -139,7 +139,7 @@ export async function recordWeb(options: WebRecordOptions): Promise<RecordResult
         secrets: async () => (await privacy()).secrets,
         enrich: async (draft) => {
           await enrich(page, draft);
-          if (draft.ariaSnapshot) draft.ariaSnapshot = maskPasswordValues(draft.ariaSnapshot, (await privacy()).names);
+          if (draft.ariaSnapshot) draft.ariaSnapshot = hideFieldValues(maskPasswordValues(draft.ariaSnapshot, (await privacy()).names));
         },
       },
     );
@@ -206,6 +206,32 @@ export function maskPasswordValues(snapshot: string, names: readonly string[]): 
         return line;
       }
       return `${match[1]}${match[3] ?? ''}${match[4]}••••`;
+    })
+    .join('\n');
+}
+
+/**
+ * Hides what text fields hold in an aria snapshot (`- textbox "Email": alice@ex…` → `[value]`).
+ * The snapshot may be taken while the next action is typing, and a half-typed email or API key
+ * matches no redaction pattern; typed text is stored once, complete and redacted, in `type` events.
+ */
+export function hideFieldValues(snapshot: string): string {
+  let blockIndent = -1;
+  return snapshot
+    .split('\n')
+    .map((line) => {
+      const indent = line.length - line.trimStart().length;
+      if (blockIndent >= 0) {
+        if (indent > blockIndent) return line.replace(/^(\s*- text:\s*)(?!••••$).+$/, '$1[value]');
+        blockIndent = -1;
+      }
+      const match = /^(\s*- (?:textbox|searchbox)(?: ".*?")?(?:\s*\[[^\]]*\])*)(:\s*)(.*)$/.exec(line);
+      if (!match) return line;
+      if (match[3] === '') {
+        blockIndent = indent;
+        return line;
+      }
+      return match[3] === '••••' ? line : `${match[1]}${match[2]}[value]`;
     })
     .join('\n');
 }
