@@ -89,6 +89,20 @@ export const commands = commandMap(
     cli: { positionals: ['skills'], long: true },
   }),
   defineCommand({
+    name: 'library.repair',
+    summary: 'Repair one broken step of a skill from a new recording of just that step (the result must pass the audit again).',
+    input: z
+      .object({
+        skill: z.string().min(1).max(4096).describe('skill folder or library name'),
+        step: z.number().int().positive().describe('the step number to replace'),
+        recording: z.string().min(1).max(4096).describe('trajectory folder recorded for that step'),
+      })
+      .strict(),
+    output: z.object({ skill: z.string(), step: z.number(), before: z.string(), after: z.string(), images: z.array(z.string()) }),
+    timeoutMs: 600_000,
+    cli: { positionals: ['skill'], long: true },
+  }),
+  defineCommand({
     name: 'screen.capture',
     summary: 'Take a screenshot of the X11 screen (PNG, base64) — the eyes other agents use through MCP.',
     input: z.object({ out: z.string().max(4096).optional().describe('also write the PNG here') }).strict(),

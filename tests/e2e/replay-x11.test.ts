@@ -105,6 +105,16 @@ test('window moved and then resized: still 15, grounded through the window and t
   assert.ok(resized.report.steps.some((step: { tier?: string }) => step.tier && step.tier !== 'a11y'), 'a resized window is not trusted on window-relative points alone');
 });
 
+test('library verify: a dry run against the live window says healthy or drifted, step by step', async () => {
+  await clear();
+  const result = await runCli(['library', 'verify', skill, '--attach', '--json'], { env, timeoutMs: 120_000 });
+  assert.equal(result.code, 0, result.stderr);
+  const [health] = JSON.parse(result.stdout).skills;
+  assert.equal(health.mode, 'dry-run');
+  assert.ok(['healthy', 'drifted'].includes(health.health), JSON.stringify(health, null, 1));
+  assert.equal(await shownValue(), '0', 'a dry run clicks nothing');
+});
+
 test('skillframe stop halts a running replay from another terminal: exit 130, aborted, the task not finished', async () => {
   await clear();
   const child = spawn(process.execPath, [binPath, 'replay', skill, '--attach', '--confirm', 'auto', '--json'], { env, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });

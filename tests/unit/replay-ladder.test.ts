@@ -137,3 +137,26 @@ test('the model rung: asked only when the others fail, its box is used, a broken
   assert.equal(refused.error?.code, 'unsafe');
   assert.deepEqual(second.clicks, []);
 });
+
+test('repair: a step rebuilt from a new recording replaces the old one, passes the audit, and replays', async () => {
+  const { cpSync } = await import('node:fs');
+  const { repairStep } = await import('../../engine/computer/replay/upkeep.ts');
+  const { loadForReplay } = await import('../../engine/computer/replay/replay.ts');
+  const copy = join(work, 'repaired-skill');
+  cpSync(skillDirectory, copy, { recursive: true });
+  const result = await repairStep({ skillDirectory: copy, step: 2, recording: join(repoRoot, 'tests/fixtures/trajectories/calculator') });
+  assert.equal(result.step, 2);
+  assert.ok(result.images.every((file) => file.startsWith('Images/repair-step-2-')));
+  const plan = loadForReplay(copy).plan;
+  assert.equal(plan.steps[1].id, 2);
+  assert.equal((plan.steps[1] as { target?: { template?: { file: string } } }).target?.template?.file, result.images[0]);
+  const calculator = new FakeCalculator();
+  // The recording's first click (the "7") now stands in step 2, so replay presses 7, 7, 2; at "="
+  // verification sees 772 instead of the recorded 9 and stops: a changed outcome is never waved through.
+  const report = await replaySkill({ skillDirectory: copy, surface: calculator, confirm: 'auto', autoApproveTier: 'robot' });
+  assert.deepEqual(calculator.clicks.slice(0, 3), ['7', '7', '2']);
+  assert.equal(report.ok, false);
+  assert.equal(report.error?.code, 'unsafe');
+  assert.equal(report.steps.find((step) => step.status === 'aborted')?.index, 4);
+  await assert.rejects(repairStep({ skillDirectory: copy, step: 99, recording: join(repoRoot, 'tests/fixtures/trajectories/calculator') }), /no step 99/);
+});

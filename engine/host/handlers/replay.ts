@@ -103,6 +103,26 @@ export const replayHandlers: HandlerTable = {
       context.signal,
     );
   },
+  'library.repair': async (input, context) => {
+    const { repairStep } = await import('../../computer/replay/upkeep.ts');
+    const directory = resolveSkill(input.skill);
+    const libraryRoot = homePath('skills');
+    if (!directory.startsWith(`${libraryRoot}/`)) return repairStep({ skillDirectory: directory, step: input.step, recording: resolve(input.recording), signal: context.signal });
+    // A library skill is repaired on a copy and put back through the library (audit, index).
+    const { cpSync, mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const work = mkdtempSync(join(tmpdir(), 'sf-repair-library-'));
+    try {
+      const copy = join(work, 'skill');
+      cpSync(directory, copy, { recursive: true });
+      const result = await repairStep({ skillDirectory: copy, step: input.step, recording: resolve(input.recording), signal: context.signal });
+      const { SkillLibrary } = await import('../../../skills-mm/library.ts');
+      await new SkillLibrary(libraryRoot).add(copy, { replace: true, signal: context.signal });
+      return result;
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
   'screen.capture': async (input) => {
     if (!process.env.DISPLAY) throw new SkillframeError('unavailable', 'no display: DISPLAY is not set');
     const { createScreen, encodePng } = await import('../../../native/screen/index.ts');
