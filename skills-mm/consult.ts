@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { SkillframeError, describeZodError } from '../core/index.ts';
 import { ConsultMemo, ConsultSelection, type StateCard, type ViewKind } from '../core/schemas/skill.ts';
-import { hammingDistance, pHash } from '../engine/vision/hash.ts';
 import type { VlmContent, VlmProvider } from '../engine/models/vlm.ts';
 import type { SkillPackage } from './format.ts';
 import { decodeRgba, thumbnailDataUrl } from './images.ts';
+import { screenHashes, visualSimilarity } from './visual.ts';
 
 /**
  * Branch-loaded consult (MMSkills): a side call that reads a skill on the agent's behalf and
@@ -311,12 +311,12 @@ function sanitizeSelection(selection: ConsultSelection, cards: StateCard[], rank
 async function rankStates(skill: SkillPackage, screen: Buffer | undefined): Promise<{ ids: string[]; best?: number }> {
   const ids = skill.cards.states.map((card) => card.state_id);
   if (!screen) return { ids };
-  const screenHash = pHash(await decodeRgba(screen));
+  const screenHash = screenHashes(await decodeRgba(screen));
   const scored: { id: string; similarity: number }[] = [];
   for (const card of skill.cards.states) {
     const view = card.available_views.find((candidate) => candidate.view === 'before') ?? card.available_views[0];
     const data = view ? skill.images.get(view.file) : undefined;
-    const similarity = data ? 1 - hammingDistance(screenHash, pHash(await decodeRgba(data))) / 64 : 0;
+    const similarity = data ? visualSimilarity(screenHash, screenHashes(await decodeRgba(data))) : 0;
     scored.push({ id: card.state_id, similarity });
   }
   // Stable sort: ties keep plan order, so the earliest matching state comes first.

@@ -3,11 +3,11 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { SkillframeError } from '../core/index.ts';
 import { AuditFinding, PermissionTier, Platform, SkillName, type AuditReport } from '../core/schemas/skill.ts';
-import { hammingDistance, pHash } from '../engine/vision/hash.ts';
 import { auditLoaded } from './audit.ts';
 import { loadPackageSource, packageToFiles, parsePackage, writePackageFiles, type PackageFiles, type SkillPackage } from './format.ts';
 import { decodeRgba, thumbnailDataUrl } from './images.ts';
 import { bm25, type SearchDocument } from './search.ts';
+import { screenHashes, visualSimilarity, type ScreenHashes } from './visual.ts';
 import { writeZip } from './zip.ts';
 
 /**
@@ -29,7 +29,7 @@ export const LibraryEntry = z.object({
   added_at: z.string(),
   audit: z.object({ accepted: z.boolean(), findings: z.array(AuditFinding) }),
   /** One perceptual hash per state (of its `before` view, else `full_frame`), for visual search. */
-  keyframes: z.array(z.object({ state_id: z.string(), file: z.string(), hash: z.string() })),
+  keyframes: z.array(z.object({ state_id: z.string(), file: z.string(), hash: z.string(), content_hash: z.string().optional() })),
   /** The image for the skill's card: the first state's focus crop on X11 (the screen is mostly not the app), else its full frame. */
   thumbnail: z.string().optional(),
   /** Text for BM25, kept here so search never opens packages. */
@@ -202,8 +202,8 @@ export class SkillLibrary {
     }));
     const text = bm25(documents, query);
     const maxText = Math.max(0, ...text.values());
-    let screenHash: string | undefined;
-    if (options.screen) screenHash = pHash(await decodeRgba(options.screen));
+    let screenHash: ScreenHashes | undefined;
+    if (options.screen) screenHash = screenHashes(await decodeRgba(options.screen));
     const hits: SearchHit[] = [];
     for (const entry of entries) {
       const textScore = maxText > 0 ? (text.get(entry.name) ?? 0) / maxText : 0;
@@ -211,7 +211,7 @@ export class SkillLibrary {
       let bestState: string | undefined;
       if (screenHash) {
         for (const keyframe of entry.keyframes) {
-          const similarity = 1 - hammingDistance(screenHash, keyframe.hash) / 64;
+          const similarity = visualSimilarity(screenHash, { full: keyframe.hash, ...(keyframe.content_hash ? { content: keyframe.content_hash } : {}) });
           if (visual === undefined || similarity > visual) {
             visual = similarity;
             bestState = keyframe.state_id;
@@ -243,7 +243,8 @@ async function keyframeHashes(skill: SkillPackage): Promise<LibraryEntry['keyfra
     const data = view ? skill.images.get(view.file) : undefined;
     if (!view || !data) continue;
     try {
-      keyframes.push({ state_id: card.state_id, file: view.file, hash: pHash(await decodeRgba(data)) });
+      const hashes = screenHashes(await decodeRgba(data));
+      keyframes.push({ state_id: card.state_id, file: view.file, hash: hashes.full, content_hash: hashes.content });
     } catch {
       /* an undecodable image only costs visual search for that state */
     }
