@@ -116,6 +116,8 @@ export function ExplorePage() {
         ...(isUrl ? { url: target.trim() } : { app: target.trim() }),
         budget,
         strategy,
+        // From the UI a person picks which states become skills (Save as skill).
+        skills: 0,
         ...(folder.trim() ? { out: folder.trim() } : {}),
       });
       setSummary(result);

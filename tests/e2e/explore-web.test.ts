@@ -34,7 +34,7 @@ const readGraph = (out: string) => ExploreGraph.parse(JSON.parse(readFileSync(jo
 
 test('explore a real page in Chromium: verified states, primitives, audited skills that replay on a fresh profile', async () => {
   const out = join(work, 'office');
-  const result = await runCli(['explore', '--url', `${server.origin}/office/`, '--budget', '24', '--out', out, '--skills', '2', '--json'], { env: home.env, timeoutMs: 120_000 });
+  const result = await runCli(['explore', '--url', `${server.origin}/office/`, '--budget', '24', '--out', out, '--skills', '1', '--json'], { env: home.env, timeoutMs: 120_000 });
   assert.equal(result.code, 0, result.stderr + result.stdout);
   const summary = JSON.parse(result.stdout);
   assert.ok(summary.states >= 10, `only ${summary.states} states`);
