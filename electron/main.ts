@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMainProcess, type MainElectron } from './main-process.ts';
 
-// Bundled by electron/launch.ts into dist/electron/main.cjs; the UI bundle sits beside it.
-const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
+// Bundled by electron/build.ts into dist/electron/main.mjs; the UI bundle sits beside it.
+const here = dirname(fileURLToPath(import.meta.url));
 const running = startMainProcess(electron as unknown as MainElectron, {
   uiDirectory: join(here, '..', 'renderer'),
   preloadPath: join(here, 'preload.cjs'),

@@ -70,7 +70,8 @@ async function desktopDemo() {
     const window = await windows.waitFor({ pid: app.pid }, { timeoutMs: 20_000 });
     const id = window.id as string;
     const key = async (chord: string) => {
-      await runProgram('xdotool', ['windowactivate', '--sync', id], { env });
+      await runProgram('xdotool', ['windowactivate', id], { env });
+      await new Promise((resolve) => setTimeout(resolve, 150)); // no --sync: it can hang when nothing changes
       await runProgram('xdotool', ['key', chord], { env });
       await new Promise((resolve) => setTimeout(resolve, 300));
     };

@@ -32,7 +32,8 @@ async function openCalculator(): Promise<void> {
 }
 
 async function shownValue(): Promise<string> {
-  await runProgram('xdotool', ['windowactivate', '--sync', windowId], { env, timeoutMs: 5_000 });
+  await runProgram('xdotool', ['windowactivate', windowId], { env, timeoutMs: 5_000 });
+  await new Promise((resolve) => setTimeout(resolve, 150)); // no --sync: it can hang when nothing changes
   // XTEST keys (not --window, which GTK ignores as synthetic) to the activated window.
   await runProgram('xdotool', ['key', 'ctrl+c'], { env, timeoutMs: 5_000 });
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -40,7 +41,8 @@ async function shownValue(): Promise<string> {
 }
 
 async function clear(): Promise<void> {
-  await runProgram('xdotool', ['windowactivate', '--sync', windowId], { env, timeoutMs: 5_000 });
+  await runProgram('xdotool', ['windowactivate', windowId], { env, timeoutMs: 5_000 });
+  await new Promise((resolve) => setTimeout(resolve, 150)); // no --sync: it can hang when nothing changes
   await runProgram('xdotool', ['key', 'Escape'], { env, timeoutMs: 5_000 });
   await new Promise((resolve) => setTimeout(resolve, 300));
 }
