@@ -110,6 +110,9 @@ test('library search finds each skill by text and the galculator skill by a scre
   const library = new SkillLibrary(join(home.path, 'skills'));
   assert.equal((await library.search('galculator'))[0]?.name, 'galculator-add');
   assert.equal((await library.search('mousepad note'))[0]?.name, 'mousepad-write-note');
+  const mousepadFrames = join(home.path, 'recordings', 'mousepad', 'frames');
+  const mousepadScreen = readFileSync(join(mousepadFrames, readdirSync(mousepadFrames).sort()[0]));
+  assert.equal((await library.search('', { screen: mousepadScreen }))[0]?.name, 'mousepad-write-note');
 });
 
 test('audit refuses a hostile package with exit 3 and a coded finding', async () => {
