@@ -36,11 +36,15 @@ function percentile(values: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
 }
 
-function hashSeed(...parts: number[]): number {
+/** FNV-1a over the parts, so an episode's random stream depends on names, not on list order. */
+function hashSeed(...parts: (number | string)[]): number {
   let hash = 2166136261;
   for (const part of parts) {
-    hash ^= part >>> 0;
-    hash = Math.imul(hash, 16777619);
+    const text = `${part}|`;
+    for (let index = 0; index < text.length; index += 1) {
+      hash ^= text.charCodeAt(index);
+      hash = Math.imul(hash, 16777619);
+    }
   }
   return hash >>> 0;
 }
@@ -69,9 +73,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const total = layouts.length * methods.length * seeds.length * episodes;
   let done = 0;
   try {
-    for (const [layoutIndex, layout] of layouts.entries()) {
+    for (const layout of layouts) {
       report.layouts[layout.name] = {};
-      for (const [methodIndex, method] of methods.entries()) {
+      for (const method of methods) {
         let successes = 0;
         let collisions = 0;
         const latencies: number[] = [];
@@ -88,7 +92,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
           let seedSuccesses = 0;
           for (let episode = 0; episode < episodes; episode += 1) {
             if (options.signal?.aborted) throw options.signal.reason;
-            const random = new Random(hashSeed(seed, layoutIndex, methodIndex, episode));
+            const random = new Random(hashSeed(seed, layout.name, method, episode));
             const outcome = await runEpisode({ network, layout, method, random, settings, ...(memory ? { memory } : {}), ...(options.signal ? { signal: options.signal } : {}) });
             if (outcome.success) seedSuccesses += 1;
             if (outcome.collided) collisions += 1;
