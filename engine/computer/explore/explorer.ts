@@ -14,6 +14,8 @@ export interface ExploreDriver {
   observe(signal: AbortSignal): Promise<Observation>;
   perform(action: ExploreAction, signal: AbortSignal): Promise<ActionOutcome>;
   dispose(): Promise<void>;
+  /** How far (Hamming bits) two screens of one state may differ; the default suits a page with a clock. */
+  readonly pictureTolerance?: number;
 }
 
 export interface ExploreOptions {
@@ -33,6 +35,9 @@ export interface ExploreOptions {
 }
 
 export type StopReason = 'budget' | 'deadline' | 'exhausted' | 'aborted';
+
+/** A reset counts one action against the budget, but relaunching and replaying the prefix costs more time and loses depth. */
+const resetCost = 1.5;
 
 class Stop extends Error {
   readonly reason: StopReason;
@@ -62,7 +67,7 @@ export function seededRandom(seed: number): () => number {
  * All three share verification, dedupe and the budget, so their coverage is comparable.
  */
 export class Explorer {
-  readonly graph = new StateGraph();
+  readonly graph: StateGraph;
   used = 0;
   resets = 0;
   stoppedBy: StopReason | 'running' = 'running';
@@ -78,6 +83,7 @@ export class Explorer {
   constructor(driver: ExploreDriver, options: ExploreOptions) {
     this.driver = driver;
     this.options = options;
+    this.graph = new StateGraph(driver.pictureTolerance);
     this.random = seededRandom(options.seed);
     const signals = [options.signal ?? new AbortController().signal];
     if (options.deadline !== undefined) signals.push(AbortSignal.timeout(Math.max(1, options.deadline - Date.now())));
@@ -159,7 +165,7 @@ export class Explorer {
     for (const node of this.graph.nodes.values()) {
       const priority = this.graph.bestPriority(node);
       if (priority === Infinity || (priority >= worseThan && node.id !== this.current?.id)) continue;
-      const cost = Math.min(distances.get(node.id) ?? Infinity, this.replayable(node) ? 1 + this.graph.prefix(node.id).length : Infinity);
+      const cost = Math.min(distances.get(node.id) ?? Infinity, this.replayable(node) ? resetCost + this.graph.prefix(node.id).length : Infinity);
       if (cost === Infinity) continue;
       const better = priority < bestKey[0] || (priority === bestKey[0] && (cost < bestKey[1] || (cost === bestKey[1] && best !== undefined && node.discoveredAt > best.discoveredAt)));
       if (better) {
@@ -172,7 +178,7 @@ export class Explorer {
 
   private travelCost(node: NodeRecord): number {
     const distance = this.current ? this.graph.distancesFrom(this.current.id).get(node.id) : undefined;
-    return Math.min(distance ?? Infinity, this.replayable(node) ? 1 + this.graph.prefix(node.id).length : Infinity);
+    return Math.min(distance ?? Infinity, this.replayable(node) ? resetCost + this.graph.prefix(node.id).length : Infinity);
   }
 
   /** Observes, or undefined when the app cannot be read right now (the caller resets). */

@@ -200,5 +200,5 @@ export async function replayReaches(driver: ExploreDriver, path: GraphEdge[], no
     if (!outcome.ok) return false;
   }
   const observation = await driver.observe(signal);
-  return observation.signature === node.signature && hammingDistance(observation.phash, node.phash) <= samePictureTolerance;
+  return observation.signature === node.signature && hammingDistance(observation.phash, node.phash) <= (driver.pictureTolerance ?? samePictureTolerance);
 }

@@ -63,6 +63,12 @@ export class StateGraph {
   private readonly edgeByKey = new Map<string, GraphEdge>();
   private readonly boundaryKeys = new Set<string>();
   root: string | undefined;
+  /** Hamming distance up to which two screens with one signature are the same state. */
+  readonly tolerance: number;
+
+  constructor(tolerance = samePictureTolerance) {
+    this.tolerance = tolerance;
+  }
   /** What each control (same kind, locator and name) did in the states where it was tried. */
   /** Controls that once crashed, froze or left the app: never tried again in any state. */
   private readonly failing = new Set<string>();
@@ -79,7 +85,7 @@ export class StateGraph {
         bestDistance = distance;
       }
     }
-    return bestDistance <= samePictureTolerance ? best : undefined;
+    return bestDistance <= this.tolerance ? best : undefined;
   }
 
   addNode(observation: Observation, fields: { depth: number; discoveredAt: number; parentEdge?: string; screenshot?: string; parent?: NodeRecord }): NodeRecord {

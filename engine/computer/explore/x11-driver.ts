@@ -7,12 +7,12 @@ import type { InputDriver } from '../../../native/input/index.ts';
 import type { ScreenSource } from '../../../native/screen/index.ts';
 import type { LaunchedApp, WindowInfo, WindowSystem } from '../../../native/window/index.ts';
 import type { ElementDetector } from '../../vision/detect.ts';
-import { hammingDistance, pHash } from '../../vision/hash.ts';
-import type { Box, RgbaImage } from '../../vision/image.ts';
+import { pHash } from '../../vision/hash.ts';
+import { type Box, crop, type RgbaImage } from '../../vision/image.ts';
 import type { Ocr, OcrLine } from '../../vision/ocr.ts';
 import type { ActionOutcome, ExploreDriver } from './explorer.ts';
 import type { Observation } from './graph.ts';
-import { samePictureTolerance, signatureHash } from './identity.ts';
+import { hammingDistance, samePictureTolerance, signatureHash } from './identity.ts';
 import { splitBlocked } from './safety.ts';
 
 export interface X11DriverOptions {
@@ -40,6 +40,8 @@ const desktopShortcuts = ['F10', 'Escape'];
  */
 export class X11Driver implements ExploreDriver {
   readonly kind = 'x11' as const;
+  /** Summed over nine tiles with the pointer parked: a changed digit counts, a blinking caret does not. */
+  readonly pictureTolerance = 4;
   readonly label: string;
   private readonly options: X11DriverOptions;
   private app: LaunchedApp | undefined;
@@ -126,8 +128,21 @@ export class X11Driver implements ExploreDriver {
     // The top-most window (a dialog, when one is open) is where the person can act.
     const focus = windows[windows.length - 1] ?? this.window;
     if (!focus) throw new SkillframeError('unavailable', `${this.options.command} has no window`);
-    const capture = await this.screen.capture(focus.geometry);
-    const image = { data: new Uint8Array(capture.rgba.buffer, capture.rgba.byteOffset, capture.rgba.length), width: capture.width, height: capture.height };
+    // Settled = two captures in a row look alike (a slow redraw must not be blamed on the next action).
+    const grab = async () => {
+      const capture = await (this.screen as ScreenSource).capture(focus.geometry);
+      const image: RgbaImage = { data: new Uint8Array(capture.rgba.buffer, capture.rgba.byteOffset, capture.rgba.length), width: capture.width, height: capture.height };
+      return { capture, image, hash: tiledHash(image) };
+    };
+    let shot = await grab();
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      await delay(150);
+      const next = await grab();
+      const settled = next.capture.width === shot.capture.width && next.capture.height === shot.capture.height && hammingDistance(next.hash, shot.hash) <= 2;
+      shot = next;
+      if (settled) break;
+    }
+    const { capture, image } = shot;
     const detected = (await this.detector.detect(image, { signal })).filter((element) => element.kind === 'button' || element.kind === 'input' || element.kind === 'link');
     const boxes = detected
       .map((element) => element.box)
@@ -137,7 +152,7 @@ export class X11Driver implements ExploreDriver {
     const place = windows.length > 1 ? 'dialog' : 'main';
     const layout = boxes.map((box) => box.map((value) => Math.round(value / 8)).join(','));
     const signature = signatureHash([`windows:${windows.map((window) => window.title).join('|')}`, `size:${capture.width}x${capture.height}`, ...layout]);
-    const phash = pHash(image);
+    const phash = shot.hash;
     const lines = await this.readText(image, signature, phash, signal);
     const inside = (box: Box, x: number, y: number) => x >= box[0] && x <= box[0] + box[2] && y >= box[1] && y <= box[1] + box[3];
     const actions: ExploreAction[] = boxes.map((box, index) => {
@@ -251,7 +266,7 @@ export class X11Driver implements ExploreDriver {
     }
     // Park the pointer off the app so hover effects and tooltips do not leak into the next look.
     if (action.kind !== 'hover') await this.input.move(1, 1).catch(() => undefined);
-    await delay(this.options.settleMs ?? 350);
+    await delay(this.options.settleMs ?? 200);
     if (await Promise.race([this.app.exited.then(() => true), delay(0).then(() => false)])) {
       return { ok: false, reason: 'crash', detail: `${this.options.command} exited`, needsReset: true };
     }
@@ -274,6 +289,25 @@ export class X11Driver implements ExploreDriver {
     this.windows = undefined;
     this.detector = undefined;
   }
+}
+
+/**
+ * A pHash per tile of a 3×3 grid, joined: one hash of a whole desktop window cannot see a
+ * calculator's display or a status line change, a tile can. Distances add up over the tiles, so
+ * the explorer's tolerance still forgives a blinking caret.
+ */
+export function tiledHash(image: RgbaImage): string {
+  const parts: string[] = [];
+  for (let row = 0; row < 3; row += 1) {
+    for (let column = 0; column < 3; column += 1) {
+      const x = Math.floor((column * image.width) / 3);
+      const y = Math.floor((row * image.height) / 3);
+      const width = Math.max(1, Math.floor(((column + 1) * image.width) / 3) - x);
+      const height = Math.max(1, Math.floor(((row + 1) * image.height) / 3) - y);
+      parts.push(pHash(crop(image, [x, y, width, height])));
+    }
+  }
+  return parts.join('');
 }
 
 function delay(ms: number): Promise<void> {
