@@ -165,7 +165,7 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
   // Full-screen OCR, accuracy from the last pass.
   const fullTimes: number[] = [];
   const fullCpuTimes: number[] = [];
-  const perFixture: Record<string, { ms_p50: number; lines: number }> = {};
+  const perFixture: Record<string, { ms_p50: number; cpu_ms_p50: number; lines: number }> = {};
   let accuracy12: Accuracy = { words: 0, recalled: 0, characters: 0, errors: 0 };
   let accuracySmall: Accuracy = { ...accuracy12 };
   let accuracyApps: Accuracy = { ...accuracy12 };
@@ -175,17 +175,19 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
   for (const name of fixtures) {
     const image = images.get(name)!;
     const times: number[] = [];
+    const cpuTimes: number[] = [];
     let lines: OcrLine[] = [];
     for (let iteration = 0; iteration < iterations; iteration += 1) {
       const cpu = process.cpuUsage();
       const result = await ocr.recognize(image);
-      fullCpuTimes.push(process.cpuUsage(cpu).user / 1000);
+      cpuTimes.push(process.cpuUsage(cpu).user / 1000);
       times.push(result.ms);
       lines = result.lines;
     }
     fullTimes.push(...times);
+    fullCpuTimes.push(...cpuTimes);
     lastLines.set(name, lines);
-    perFixture[name] = { ms_p50: round(percentile(times, 0.5)), lines: lines.length };
+    perFixture[name] = { ms_p50: round(percentile(times, 0.5)), cpu_ms_p50: round(percentile(cpuTimes, 0.5)), lines: lines.length };
     const truth = readTruth(name);
     if (truth.source === 'chromium') {
       accuracy12 = add(accuracy12, scoreLines(truth, lines, 12));
@@ -197,7 +199,16 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
 
   // Naive baseline on the same images (one pass each: it is slow).
   const naiveTimes: number[] = [];
-  for (const name of options.quick ? ['app-mousepad'] : fixtures) naiveTimes.push(await naiveOcr(images.get(name)!, registry));
+  const naiveCpuTimes: number[] = [];
+  const naiveByFixture: Record<string, { ms: number; cpu_ms: number }> = {};
+  for (const name of options.quick ? ['app-mousepad'] : fixtures) {
+    const cpu = process.cpuUsage();
+    const ms = await naiveOcr(images.get(name)!, registry);
+    const cpuMs = process.cpuUsage(cpu).user / 1000;
+    naiveTimes.push(ms);
+    naiveCpuTimes.push(cpuMs);
+    naiveByFixture[name] = { ms: round(ms), cpu_ms: round(cpuMs) };
+  }
   progress(0.65, `naive OCR p50 ${round(percentile(naiveTimes, 0.5))} ms`);
 
   // Repeat reads with the line cache on: the same screen seen again (a scroll back, a reopened
@@ -303,8 +314,11 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
     detector_recall: round(truePositives / Math.max(1, truths), 3),
     provider: ocr.provider,
     ocr_full_cpu_ms_p50: round(percentile(fullCpuTimes, 0.5)),
+    ocr_naive_cpu_ms_p50: round(percentile(naiveCpuTimes, 0.5)),
+    ocr_naive_by_fixture: naiveByFixture,
     ocr_repeat_ms_p50: round(percentile(repeatTimes, 0.5)),
     ocr_speedup_vs_naive: round(percentile(naiveTimes, 0.5) / percentile(fullTimes, 0.5), 2),
+    ocr_cpu_speedup_vs_naive: round(percentile(naiveCpuTimes, 0.5) / percentile(fullCpuTimes, 0.5), 2),
     ocr_full_by_fixture: perFixture,
     word_recall_pages_12px_up: round(accuracy12.recalled / Math.max(1, accuracy12.words), 4),
     word_recall_apps: round(accuracyApps.recalled / Math.max(1, accuracyApps.words), 4),
