@@ -3,11 +3,11 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SkillframeError } from '../../core/errors.ts';
-import { engineSample, figures, loadEngine, round, type ConditionFigures, type MethodFigures, type Sample } from './figures.ts';
+import { engineSample, figures, loadEngine, round, type ConditionFigures, type MethodFigures, type RecordingNote, type Sample } from './figures.ts';
 import { judgeWeb, percentile } from './judge.ts';
 import { serveFolder } from './static-server.ts';
 import { webTasks, type WebTask } from './tasks.ts';
-import { judgedWebSteps, launchBrowser, naiveWebReplay, openTaskPage, readWebTruth, recordWebTask } from './web-run.ts';
+import { judgedWebSteps, launchBrowser, naiveWebReplay, openTaskPage, readWebTruth, recordWebTask, recordWebTaskWithRecorder } from './web-run.ts';
 import { webConditionFamily, webConditions, type WebCondition } from './web-drift.ts';
 import { chosenX11, runX11SectionIsolated } from './x11-section.ts';
 
@@ -34,6 +34,8 @@ export interface BenchReplayResult {
   durationMs: number;
   /** How the recordings were made. */
   recording: string;
+  /** How each task was recorded: Skillframe's recorder, or the benchmark's own scripted writer as a fallback. */
+  recordings: RecordingNote[];
   engine: 'replaySkill' | 'none';
   conditions: ConditionFigures[];
   summary: {
@@ -90,6 +92,7 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
   const progress = options.progress ?? (() => undefined);
   const engine = options.naiveOnly ? undefined : await loadEngine(errors);
   const conditions: ConditionFigures[] = [];
+  const recordings: RecordingNote[] = [];
   const check = () => {
     if (signal?.aborted) throw new SkillframeError('aborted', 'bench replay cancelled');
   };
@@ -110,7 +113,17 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
         const skills = new Map<string, string>();
         for (const task of chosenWebTasks) {
           check();
-          const trajectory = await recordWebTask(browser, server.url, task, join(work, 'recordings', task.name));
+          const directory = join(work, 'recordings', task.name);
+          let trajectory: string;
+          try {
+            trajectory = await recordWebTaskWithRecorder(server.url, task, directory, signal);
+            recordings.push({ task: task.name, via: 'recorder' });
+          } catch (error) {
+            if (error instanceof SkillframeError && error.code === 'aborted') throw error;
+            rmSync(directory, { recursive: true, force: true });
+            trajectory = await recordWebTask(browser, server.url, task, directory);
+            recordings.push({ task: task.name, via: 'scripted', reason: (error as Error).message.slice(0, 200) });
+          }
           if (engine) {
             try {
               const built = await engine.build.buildSkill({ trajectoryDir: trajectory, outDir: join(work, 'skills', task.name), name: task.name, signal });
@@ -164,6 +177,7 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
       done = before + x11Total;
       conditions.push(...section.conditions);
       errors.push(...section.errors);
+      recordings.push(...section.recordings);
     }
   } finally {
     if (!options.keepDirectory) rmSync(work, { recursive: true, force: true });
@@ -185,7 +199,8 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
     quick,
     cpus: cpus().length,
     durationMs: Date.now() - started,
-    recording: 'scripted (bench/replay: Playwright on the page, xdotool on X11), written in the trajectory format with real screenshots',
+    recording: recordings.every((note) => note.via === 'recorder') ? 'skillframe recorder (record --script)' : 'skillframe recorder where it worked; else scripted in the trajectory format with real screenshots (see recordings)',
+    recordings,
     engine: engine ? 'replaySkill' : 'none',
     conditions,
     summary: { ...(engineSummary ? { engine: engineSummary } : {}), naive, ...(targets ? { targets } : {}) },

@@ -25,6 +25,12 @@ export interface ConditionFigures {
   naive: MethodFigures;
 }
 
+export interface RecordingNote {
+  task: string;
+  via: 'recorder' | 'scripted';
+  reason?: string;
+}
+
 export interface Sample {
   judgement: TaskJudgement;
   task: string;

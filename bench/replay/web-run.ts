@@ -181,3 +181,28 @@ export async function naiveWebReplay(page: Page, trajectoryDirectory: string, si
 export function trajectoryPath(root: string, task: { name: string }): string {
   return join(root, 'recordings', task.name);
 }
+
+/**
+ * The recording through Skillframe's own web recorder (`record --url --script`): its listeners,
+ * locators and aria snapshots, with a script of selector clicks standing in for the person.
+ * Redaction is off so the typed values stay replayable.
+ */
+export async function recordWebTaskWithRecorder(baseUrl: string, task: WebTask, directory: string, signal?: AbortSignal): Promise<string> {
+  const { recordWeb } = await import('../../engine/computer/recorder/web-recorder.ts');
+  const script = task.actions.map((action) =>
+    action.kind === 'click' ? { action: 'click' as const, selector: `[data-truth="${action.truth}"]` } : action.kind === 'type' ? { action: 'type' as const, text: action.text } : { action: 'press' as const, key: action.key },
+  );
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  signal?.addEventListener('abort', abort, { once: true });
+  try {
+    const result = await recordWeb({ url: new URL(task.page, baseUrl).href, out: directory, script, redactions: [], signal: controller.signal, viewport: webViewport, stepGapMs: 600 });
+    const clicks = task.actions.filter((action) => action.kind === 'click').length;
+    const { events } = readTrajectory(directory);
+    const recordedClicks = events.filter((event) => event.kind === 'click').length;
+    if (recordedClicks !== clicks) throw new SkillframeError('internal', `recorder heard ${recordedClicks} clicks of ${clicks} in ${task.name}`);
+    return result.dir;
+  } finally {
+    signal?.removeEventListener('abort', abort);
+  }
+}

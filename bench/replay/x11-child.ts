@@ -10,6 +10,7 @@ try {
     quick: options.quick ?? false,
     naiveOnly: options.naiveOnly ?? false,
     work: options.work,
+    adoptDisplay: true,
     signal: controller.signal,
     progress: (fraction, message) => process.stderr.write(`${JSON.stringify({ progress: fraction, message })}\n`),
   });

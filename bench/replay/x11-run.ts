@@ -140,3 +140,37 @@ export async function judgeX11Run(task: X11Task, app: RunningApp, boxes: TargetB
 export async function openConditionApp(display: VirtualDisplay, task: X11Task, condition: X11Condition, workDirectory: string, signal?: AbortSignal): Promise<RunningApp> {
   return launchUnderCondition(display, task.app, condition, workDirectory, signal);
 }
+
+/**
+ * The recording through Skillframe's own X11 recorder (`record --attach --script`): OS hooks,
+ * settled frames, window info — the script clicks the centres of the buttons located on the
+ * unchanged app.
+ */
+export async function recordX11TaskWithRecorder(display: VirtualDisplay, task: X11Task, directory: string, workDirectory: string, signal?: AbortSignal): Promise<string> {
+  const { recordX11 } = await import('../../engine/computer/recorder/x11-recorder.ts');
+  const app = await launchUnderCondition(display, task.app, 'unchanged', workDirectory, signal);
+  const screen = await createScreen(app.env);
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  signal?.addEventListener('abort', abort, { once: true });
+  try {
+    const { boxes } = await locateTargets(app, screen);
+    const script = task.actions.map((action) => {
+      if (action.kind === 'click' || action.kind === 'click-text') {
+        const box = targetBox(task.app, action, boxes);
+        if (!box) throw new SkillframeError('internal', `${task.name}: no box for ${JSON.stringify(action)}`);
+        return { action: 'click' as const, ...centre(box) };
+      }
+      return action.kind === 'type' ? { action: 'type' as const, text: action.text } : { action: 'press' as const, key: action.key };
+    });
+    await recordX11({ attach: app.windowId, out: directory, script, redactions: [], signal: controller.signal, env: app.env, stepGapMs: 600 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const observed = task.app === 'galculator' ? await galculatorValue(app) : mousepadSaved(app);
+    if (observed !== task.expected) throw new SkillframeError('internal', `recording of ${task.name} did not reach its outcome: ${JSON.stringify(observed)}`);
+    return directory;
+  } finally {
+    signal?.removeEventListener('abort', abort);
+    screen.dispose();
+    await app.dispose();
+  }
+}

@@ -1,14 +1,15 @@
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SkillframeError } from '../../core/errors.ts';
 import { startDisplay } from '../../native/display/xvfb.ts';
 import { createScreen } from '../../native/screen/index.ts';
-import { engineSample, figures, loadEngine, type ConditionFigures, type Sample } from './figures.ts';
+import { engineSample, figures, loadEngine, type ConditionFigures, type RecordingNote, type Sample } from './figures.ts';
 import { x11Tasks, type X11Task } from './tasks.ts';
 import { x11ConditionFamily, x11Conditions, type X11Condition } from './x11-drift.ts';
-import { judgeX11Run, locateTargets, naiveX11Replay, openConditionApp, recordX11Task } from './x11-run.ts';
+import { judgeX11Run, locateTargets, naiveX11Replay, openConditionApp, recordX11Task, recordX11TaskWithRecorder } from './x11-run.ts';
 import { startClickLog } from './x11-truth.ts';
 
 export interface X11SectionOptions {
@@ -18,11 +19,17 @@ export interface X11SectionOptions {
   work: string;
   signal?: AbortSignal;
   progress?: (fraction: number, message: string) => void;
+  /**
+   * Make the benchmark's display this process's DISPLAY: the recorder's input hooks only listen
+   * on their own process's display. Only for a process that exists for this run (x11-child.ts).
+   */
+  adoptDisplay?: boolean;
 }
 
 export interface X11SectionResult {
   conditions: ConditionFigures[];
   errors: string[];
+  recordings: RecordingNote[];
 }
 
 export function chosenX11(quick: boolean): { tasks: X11Task[]; conditions: readonly X11Condition[] } {
@@ -38,6 +45,7 @@ export async function runX11Section(options: X11SectionOptions): Promise<X11Sect
   const { quick, work, signal } = options;
   const errors: string[] = [];
   const conditions: ConditionFigures[] = [];
+  const recordings: RecordingNote[] = [];
   const engine = options.naiveOnly ? undefined : await loadEngine(errors);
   const { tasks, conditions: chosenConditions } = chosenX11(quick);
   const total = tasks.length * (chosenConditions.length + 1);
@@ -47,6 +55,7 @@ export async function runX11Section(options: X11SectionOptions): Promise<X11Sect
     if (signal?.aborted) throw new SkillframeError('aborted', 'bench replay cancelled');
   };
   const display = await startDisplay();
+  if (options.adoptDisplay) process.env.DISPLAY = display.display;
   const clicks = await startClickLog(display.env).catch(async (error) => {
     await display.dispose();
     throw error;
@@ -56,7 +65,17 @@ export async function runX11Section(options: X11SectionOptions): Promise<X11Sect
     const skills = new Map<string, string>();
     for (const task of tasks) {
       check();
-      const trajectory = await recordX11Task(display, task, join(work, 'recordings', task.name), join(work, 'homes'), signal);
+      const directory = join(work, 'recordings', task.name);
+      let trajectory: string;
+      try {
+        trajectory = await recordX11TaskWithRecorder(display, task, directory, join(work, 'homes'), signal);
+        recordings.push({ task: task.name, via: 'recorder' });
+      } catch (error) {
+        if (error instanceof SkillframeError && error.code === 'aborted') throw error;
+        rmSync(directory, { recursive: true, force: true });
+        trajectory = await recordX11Task(display, task, directory, join(work, 'homes'), signal);
+        recordings.push({ task: task.name, via: 'scripted', reason: (error as Error).message.slice(0, 200) });
+      }
       if (engine) {
         try {
           // OCR gives X11 steps their labels and anchors; the full run pays for it once per skill.
@@ -110,7 +129,7 @@ export async function runX11Section(options: X11SectionOptions): Promise<X11Sect
     await clicks.dispose();
     await display.dispose();
   }
-  return { conditions, errors };
+  return { conditions, errors, recordings };
 }
 
 const childEntry = fileURLToPath(new URL('./x11-child.ts', import.meta.url));

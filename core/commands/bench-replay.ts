@@ -40,6 +40,7 @@ export const BenchReplayResult = z.object({
   cpus: z.number().int(),
   durationMs: z.number(),
   recording: z.string(),
+  recordings: z.array(z.object({ task: z.string(), via: z.enum(['recorder', 'scripted']), reason: z.string().optional() })),
   engine: z.enum(['replaySkill', 'none']),
   conditions: z.array(
     z.object({
