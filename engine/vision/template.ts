@@ -66,7 +66,7 @@ export function findTemplate(haystack: RgbaImage | GrayImage, needle: RgbaImage 
   // coarsely and its neighbours are tried during refinement.
   const coarseSizes = factor > 1 && sizes.length > 3 ? sizes.filter((_, index) => index % 2 === 0 || index === sizes.length - 1) : sizes;
 
-  interface Candidate { x: number; y: number; score: number; size: (typeof sizes)[number] }
+  interface Candidate { x: number; y: number; score: number; size: (typeof sizes)[number]; reachX: number }
   const candidates: Candidate[] = [];
   for (const size of coarseSizes) {
     throwIfAborted(options.signal);
@@ -74,12 +74,15 @@ export function findTemplate(haystack: RgbaImage | GrayImage, needle: RgbaImage 
     const coarseHeight = Math.max(2, Math.round(size.height / factor));
     if (coarseWidth > coarseHay.width || coarseHeight > coarseHay.height) continue;
     const coarseNeedle = resizeGray(small, coarseWidth, coarseHeight);
-    const scores = correlate(coarseHayFloat, coarseHay.width, coarseTables, coarseNeedle, 0, 0, coarseHay.width - coarseWidth, coarseHay.height - coarseHeight);
-    const columns = coarseHay.width - coarseWidth + 1;
+    // Every other column: a peak is at least two coarse pixels wide across a needle this wide,
+    // and refinement searches ±2 coarse pixels horizontally anyway.
+    const stride = coarseWidth >= 24 ? 2 : 1;
+    const scores = correlate(coarseHayFloat, coarseHay.width, coarseTables, coarseNeedle, 0, 0, coarseHay.width - coarseWidth, coarseHay.height - coarseHeight, stride);
+    const columns = Math.floor((coarseHay.width - coarseWidth) / stride) + 1;
     const peaks = topPeaks(scores, columns, scores.length / columns, 6, Math.max(1, Math.floor(Math.min(coarseWidth, coarseHeight) / 2)));
     for (const peak of peaks) {
       if (peak.score < minScore - 0.35) continue;
-      candidates.push({ x: peak.x * factor, y: peak.y * factor, score: peak.score, size });
+      candidates.push({ x: peak.x * stride * factor, y: peak.y * factor, score: peak.score, size, reachX: stride * factor + 1 });
     }
   }
   candidates.sort((a, b) => b.score - a.score);
@@ -101,9 +104,9 @@ export function findTemplate(haystack: RgbaImage | GrayImage, needle: RgbaImage 
         needles.set(size.scale, fineNeedle);
       }
       const reach = factor + 1;
-      const x0 = Math.max(0, candidate.x - reach);
+      const x0 = Math.max(0, candidate.x - candidate.reachX);
       const y0 = Math.max(0, candidate.y - reach);
-      const x1 = Math.min(hay.width - size.width, candidate.x + reach);
+      const x1 = Math.min(hay.width - size.width, candidate.x + candidate.reachX);
       const y1 = Math.min(hay.height - size.height, candidate.y + reach);
       if (x1 < x0 || y1 < y0) continue;
       const key = `${size.scale}:${x0}:${y0}`;
@@ -155,7 +158,7 @@ function integralTables(image: GrayImage): Tables {
 }
 
 /** NCC of the needle at every top-left position in [x0..x1]×[y0..y1]. */
-function correlate(hay: Float32Array, hayWidth: number, tables: Tables, needle: GrayImage, x0: number, y0: number, x1: number, y1: number): Float32Array {
+function correlate(hay: Float32Array, hayWidth: number, tables: Tables, needle: GrayImage, x0: number, y0: number, x1: number, y1: number, stride = 1): Float32Array {
   const { width, height } = needle;
   const count = width * height;
   let mean = 0;
@@ -168,15 +171,16 @@ function correlate(hay: Float32Array, hayWidth: number, tables: Tables, needle: 
     norm += centred[index] * centred[index];
   }
   norm = Math.sqrt(norm);
-  const columns = x1 - x0 + 1;
+  const columns = Math.floor((x1 - x0) / stride) + 1;
   const rows = y1 - y0 + 1;
   const out = new Float32Array(columns * rows);
-  const { sum, squares, stride } = tables;
+  const { sum, squares, stride: tableStride } = tables;
   for (let y = y0; y <= y1; y += 1) {
-    for (let x = x0; x <= x1; x += 1) {
-      const a = y * stride + x;
+    for (let column = 0; column < columns; column += 1) {
+      const x = x0 + column * stride;
+      const a = y * tableStride + x;
       const b = a + width;
-      const c = (y + height) * stride + x;
+      const c = (y + height) * tableStride + x;
       const d = c + width;
       const windowSum = sum[d] - sum[b] - sum[c] + sum[a];
       const windowSquares = squares[d] - squares[b] - squares[c] + squares[a];
@@ -191,7 +195,7 @@ function correlate(hay: Float32Array, hayWidth: number, tables: Tables, needle: 
         }
         score = dot / (Math.sqrt(variance) * norm);
       }
-      out[(y - y0) * columns + (x - x0)] = score;
+      out[(y - y0) * columns + column] = score;
     }
   }
   return out;
