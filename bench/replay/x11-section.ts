@@ -24,6 +24,11 @@ export interface X11SectionOptions {
    * on their own process's display. Only for a process that exists for this run (x11-child.ts).
    */
   adoptDisplay?: boolean;
+  /**
+   * Receives the result before the display is torn down: native X11 code (uiohook's record
+   * thread, robotjs) may crash the process once its display is gone.
+   */
+  onResult?: (result: X11SectionResult) => void;
 }
 
 export interface X11SectionResult {
@@ -124,6 +129,7 @@ export async function runX11Section(options: X11SectionOptions): Promise<X11Sect
       }
       conditions.push({ platform: 'x11', condition, family: x11ConditionFamily(condition), ...(engine ? { engine: figures(engineSamples, true) } : {}), naive: figures(naiveSamples, false) });
     }
+    options.onResult?.({ conditions, errors, recordings });
   } finally {
     await ocr?.dispose();
     await clicks.dispose();
