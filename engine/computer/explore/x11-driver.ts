@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SkillframeError } from '../../../core/index.ts';
@@ -84,6 +84,9 @@ export class X11Driver implements ExploreDriver {
       XDG_CACHE_HOME: join(this.home, '.cache'),
       XDG_STATE_HOME: join(this.home, '.local/state'),
     };
+    // A blinking caret and GTK animations would make one state look like two: switch them off, in this HOME only.
+    mkdirSync(join(env.XDG_CONFIG_HOME, 'gtk-3.0'), { recursive: true });
+    writeFileSync(join(env.XDG_CONFIG_HOME, 'gtk-3.0', 'settings.ini'), '[Settings]\ngtk-cursor-blink = false\ngtk-enable-animations = false\n');
     const { launchApp } = await import('../../../native/window/index.ts');
     this.app = await launchApp(this.options.command, { env, signal });
     // Ctrl+C ends the process without awaiting dispose(): the app and its HOME must still go.
