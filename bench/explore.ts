@@ -71,6 +71,8 @@ async function measure(
       const driver = makeDriver();
       try {
         const summary = await runExploration({ driver, strategy, budget, seed, outDir, skills: strategy === 'dfs' ? 3 : 0, ...(options.signal ? { signal: options.signal } : {}) });
+        // Single-instance apps (mousepad) hand a second launch to the first: end it before replaying.
+        await driver.dispose();
         states[strategy].push(summary.graph.nodes.length);
         timings.push(...summary.explorer.actionMs);
         for (const skill of summary.skills) {
