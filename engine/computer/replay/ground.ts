@@ -34,6 +34,12 @@ export interface GroundingInput {
   region: Box;
   /** The recorded point mapped into the live frame (through the moved/resized window on X11). */
   expected: Point;
+  /**
+   * Whether `expected` may break ties between look-alike candidates: true on X11, where it is
+   * mapped through the window; false on the web, where a banner or a reordered list moves targets
+   * by more than the distance between look-alikes (rows of "Archive" buttons).
+   */
+  positionTrusted: boolean;
   /** Live/recorded size ratio of the region (1 on the web unless the viewport changed). */
   scale: { x: number; y: number };
   readLines: () => Promise<OcrLine[]>;
@@ -98,9 +104,10 @@ function distance(a: Point, b: Point): number {
  * Picks one candidate among several: the single one, or the one clearly closest to where the
  * recorded target should be now. `undefined` when they cannot be told apart.
  */
-function disambiguate<T extends { point: Point }>(candidates: T[], expected: Point, margin = 0.5): { pick?: T; ambiguous: boolean } {
+function disambiguate<T extends { point: Point }>(candidates: T[], expected: Point, trusted: boolean, margin = 0.5): { pick?: T; ambiguous: boolean } {
   if (candidates.length === 0) return { ambiguous: false };
   if (candidates.length === 1) return { pick: candidates[0], ambiguous: false };
+  if (!trusted) return { ambiguous: true };
   const sorted = [...candidates].sort((a, b) => distance(a.point, expected) - distance(b.point, expected));
   const first = distance(sorted[0].point, expected);
   const second = distance(sorted[1].point, expected);
@@ -132,6 +139,9 @@ async function groundDom(input: GroundingInput): Promise<Grounding | string> {
     { name: `css ${JSON.stringify(locator.css)}`, confidence: 0.86, make: () => (locator.css ? page.locator(locator.css) : undefined) },
   ];
   const reasons: string[] = [];
+  // When a stronger locator saw several look-alikes it could not tell apart, a weaker one that
+  // happens to match one of them (a positional CSS path, a text) is not evidence of which.
+  let tieSeen = false;
   for (const strategy of strategies) {
     input.signal?.throwIfAborted();
     let located;
@@ -148,6 +158,10 @@ async function groundDom(input: GroundingInput): Promise<Grounding | string> {
     }
     let pick: DomCandidate | undefined;
     let confidence = strategy.confidence;
+    if (candidates.length === 1 && tieSeen && !strategy.name.startsWith('test id')) {
+      reasons.push(`${strategy.name}: one match, but a stronger locator found look-alikes this cannot rank`);
+      continue;
+    }
     if (candidates.length === 1) pick = candidates[0];
     else {
       // Several matches (e.g. a "Delete" button per table row): the recorded neighbourhood decides.
@@ -158,6 +172,7 @@ async function groundDom(input: GroundingInput): Promise<Grounding | string> {
         pick = scored[0].candidate;
         confidence -= 0.06;
       } else {
+        tieSeen = true;
         reasons.push(`${strategy.name}: ${candidates.length} matches that nothing tells apart`);
         continue;
       }
@@ -205,9 +220,18 @@ async function groundWindow(input: GroundingInput): Promise<Grounding | string> 
   if (input.surface.kind !== 'x11') return 'not an X11 surface';
   if (!input.step.target.window?.point_in_window) return 'the step has no window-relative point';
   if (!template) return 'no template to check the mapped point against';
-  if (Math.abs(input.scale.x - 1) > 0.02 || Math.abs(input.scale.y - 1) > 0.02) return 'the window was resized: window-relative points are not trusted';
   const needle = await input.templateImage(template.file);
   if (!needle) return 'template image missing';
+  if (lumaSpread(needle, [0, 0, needle.width, needle.height]) < 2) {
+    // An empty text area or canvas: nothing to match, but the same flat colour at the mapped point
+    // (stretched with the window when resized) is where a click lands the same way.
+    const probe: Box = [Math.round(input.expected.x - 6), Math.round(input.expected.y - 6), 12, 12];
+    const liveSpread = lumaSpread(input.frame, probe);
+    const difference = colourDistance(meanColour(input.frame, probe), meanColour(needle, [Math.round(template.point_in_crop.x - 6), Math.round(template.point_in_crop.y - 6), 12, 12]));
+    if (liveSpread < 4 && difference < 12) return { tier: 'a11y', point: input.expected, box: probe, confidence: 0.86, evidence: `window-relative point in a flat area of the recorded colour (Δ ${difference.toFixed(1)})` };
+    return 'flat target, and the mapped point does not have its colour';
+  }
+  if (Math.abs(input.scale.x - 1) > 0.02 || Math.abs(input.scale.y - 1) > 0.02) return 'the window was resized: window-relative points are not trusted';
   // The window moved but kept its size: the target should sit exactly where the mapping says.
   const predicted: Box = [Math.round(input.expected.x - template.point_in_crop.x), Math.round(input.expected.y - template.point_in_crop.y), needle.width, needle.height];
   const margin = 6;
@@ -256,10 +280,32 @@ function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Po
   const top = hits[0];
   // Near-equal matches elsewhere (two identical icons): only a clearly closer one may be taken.
   const rivals = hits.filter((hit) => hit.match.score >= top.match.score - 0.04);
-  const { pick, ambiguous } = disambiguate(rivals, input.expected);
+  const { pick, ambiguous } = disambiguate(rivals, input.expected, input.positionTrusted);
   if (!pick) return `${what}: ${rivals.length} equally good matches (score ${top.match.score.toFixed(3)}) that position cannot tell apart`;
-  const confidence = pick.match.score * (ambiguous ? 0.9 : 1);
-  return { tier: 'template', point: pick.point, box: pick.match.box, confidence, evidence: `${what} score ${pick.match.score.toFixed(3)} at scale ${pick.match.scale.toFixed(2)}${ambiguous ? ', nearest of several' : ''}` };
+  // On X11 the window tells where the target should be; a match far from there (a neighbouring
+  // button that happens to correlate) is not enough on its own.
+  const far = input.positionTrusted ? distance(pick.point, input.expected) > Math.max(40, 0.2 * Math.hypot(input.region[2], input.region[3])) : false;
+  const confidence = pick.match.score * (ambiguous ? 0.9 : 1) * (far ? 0.75 : 1);
+  return { tier: 'template', point: pick.point, box: pick.match.box, confidence, evidence: `${far ? 'far from the window-relative position; ' : ''}${what} score ${pick.match.score.toFixed(3)} at scale ${pick.match.scale.toFixed(2)}${ambiguous ? ', nearest of several' : ''}` };
+}
+
+function meanColour(image: RgbaImage, box: Box): [number, number, number] {
+  const total = [0, 0, 0];
+  let count = 0;
+  for (let y = Math.max(0, box[1]); y < Math.min(image.height, box[1] + box[3]); y += 1) {
+    for (let x = Math.max(0, box[0]); x < Math.min(image.width, box[0] + box[2]); x += 1) {
+      const at = (y * image.width + x) * 4;
+      total[0] += image.data[at];
+      total[1] += image.data[at + 1];
+      total[2] += image.data[at + 2];
+      count += 1;
+    }
+  }
+  return count ? [total[0] / count, total[1] / count, total[2] / count] : [0, 0, 0];
+}
+
+function colourDistance(a: [number, number, number], b: [number, number, number]): number {
+  return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
 }
 
 /** Standard deviation of luma inside a box: how much contrast a patch has. */
@@ -299,14 +345,17 @@ async function groundOcr(input: GroundingInput): Promise<Grounding | string> {
   const label = input.step.target.ocr?.text ?? input.step.target.locator?.name ?? input.step.target.locator?.text;
   if (!label) return 'the step has no label text';
   const lines = await input.readLines();
+  // One- and two-character labels ("+", "-", "7") are too short for fuzzy matching or for a
+  // position estimated inside a longer line: they must be read exactly, as a line of their own.
+  const short = normalizeLabel(label).length <= 2;
   const hits = lines
-    .map((line) => ({ line, hit: findLabelInLine(label, line.text, line.box) }))
+    .map((line) => ({ line, hit: short ? (normalizeLabel(line.text) === normalizeLabel(label) ? { box: line.box, score: 1 } : undefined) : findLabelInLine(label, line.text, line.box) }))
     .filter((entry): entry is { line: OcrLine; hit: NonNullable<ReturnType<typeof findLabelInLine>> } => Boolean(entry.hit && entry.hit.score >= 0.8))
     .map((entry) => ({ ...entry, point: center(entry.hit.box), score: entry.hit.score * Math.min(1, 0.15 + entry.line.confidence) }));
   if (!hits.length) return `label ${JSON.stringify(label)} not read on screen`;
   hits.sort((a, b) => b.score - a.score);
   const rivals = hits.filter((hit) => hit.score >= hits[0].score - 0.05);
-  const { pick, ambiguous } = disambiguate(rivals, input.expected);
+  const { pick, ambiguous } = disambiguate(rivals, input.expected, input.positionTrusted);
   if (!pick) return `label ${JSON.stringify(label)} read ${rivals.length} times; position cannot tell which`;
   const confidence = Math.min(0.97, pick.score) * (ambiguous ? 0.9 : 1);
   return { tier: 'ocr', point: pick.point, box: pick.hit.box, confidence, evidence: `read ${JSON.stringify(pick.line.text)} (match ${pick.hit.score.toFixed(2)})${ambiguous ? ', nearest of several' : ''}` };

@@ -114,6 +114,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
           frame: before,
           region: live.region,
           expected: live.expected,
+          positionTrusted: live.positionTrusted,
           scale: live.scale,
           readLines: () => readLines(before, live.region),
           templateImage: templates,
@@ -225,6 +226,8 @@ async function openSurface(plan: PlanFile, options: ReplayOptions): Promise<Surf
 export interface LiveGeometry {
   region: Box;
   expected: Point;
+  /** True when `expected` came through a window mapping (X11), so it may break ties. */
+  positionTrusted: boolean;
   scale: { x: number; y: number };
   /** Maps a recorded box into the live frame (through the moved/resized window on X11). */
   mapBox: (box: { x: number; y: number; width: number; height: number }) => Box;
@@ -249,14 +252,14 @@ async function liveGeometry(surface: Surface, plan: PlanFile, step: PlanStep, fr
         const mapPoint = (point: Point) => ({ x: geometry.x + (point.x - recordedWindow.x) * scale.x, y: geometry.y + (point.y - recordedWindow.y) * scale.y });
         const inWindow = target?.window?.point_in_window;
         const expected = inWindow ? { x: geometry.x + inWindow.x * scale.x, y: geometry.y + inWindow.y * scale.y } : mapPoint(recordedPoint);
-        return { region, scale, expected, mapBox: (box) => mapRect(box, mapPoint, scale) };
+        return { region, scale, expected, positionTrusted: true, mapBox: (box) => mapRect(box, mapPoint, scale) };
       }
-      return { region, scale: { x: 1, y: 1 }, expected: recordedPoint, mapBox: (box) => [box.x, box.y, box.width, box.height] };
+      return { region, scale: { x: 1, y: 1 }, expected: recordedPoint, positionTrusted: false, mapBox: (box) => [box.x, box.y, box.width, box.height] };
     }
   }
   const scale = { x: frame.width / plan.screen.width, y: frame.height / plan.screen.height };
   const mapPoint = (point: Point) => ({ x: point.x * scale.x, y: point.y * scale.y });
-  return { region: whole, scale, expected: mapPoint(recordedPoint), mapBox: (box) => mapRect(box, mapPoint, scale) };
+  return { region: whole, scale, expected: mapPoint(recordedPoint), positionTrusted: false, mapBox: (box) => mapRect(box, mapPoint, scale) };
 }
 
 function mapRect(box: { x: number; y: number; width: number; height: number }, mapPoint: (point: Point) => Point, scale: { x: number; y: number }): Box {
