@@ -284,7 +284,7 @@ function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Po
   if (!pick) return `${what}: ${rivals.length} equally good matches (score ${top.match.score.toFixed(3)}) that position cannot tell apart`;
   // On X11 the window tells where the target should be; a match far from there (a neighbouring
   // button that happens to correlate) is not enough on its own.
-  const far = input.positionTrusted ? distance(pick.point, input.expected) > Math.max(40, 0.2 * Math.hypot(input.region[2], input.region[3])) : false;
+  const far = farFromWindowPosition(input, pick.point);
   const confidence = pick.match.score * (ambiguous ? 0.9 : 1) * (far ? 0.75 : 1);
   return { tier: 'template', point: pick.point, box: pick.match.box, confidence, evidence: `${far ? 'far from the window-relative position; ' : ''}${what} score ${pick.match.score.toFixed(3)} at scale ${pick.match.scale.toFixed(2)}${ambiguous ? ', nearest of several' : ''}` };
 }
@@ -306,6 +306,15 @@ function meanColour(image: RgbaImage, box: Box): [number, number, number] {
 
 function colourDistance(a: [number, number, number], b: [number, number, number]): number {
   return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+}
+
+/**
+ * On X11 the window says where the target should be (mapped through its move and resize). A rung
+ * that lands far from there — a neighbouring button that correlates, a look-alike label — is not
+ * enough on its own to act.
+ */
+function farFromWindowPosition(input: GroundingInput, point: Point): boolean {
+  return input.positionTrusted && distance(point, input.expected) > Math.max(40, 0.2 * Math.hypot(input.region[2], input.region[3]));
 }
 
 /** Standard deviation of luma inside a box: how much contrast a patch has. */
@@ -357,8 +366,9 @@ async function groundOcr(input: GroundingInput): Promise<Grounding | string> {
   const rivals = hits.filter((hit) => hit.score >= hits[0].score - 0.05);
   const { pick, ambiguous } = disambiguate(rivals, input.expected, input.positionTrusted);
   if (!pick) return `label ${JSON.stringify(label)} read ${rivals.length} times; position cannot tell which`;
-  const confidence = Math.min(0.97, pick.score) * (ambiguous ? 0.9 : 1);
-  return { tier: 'ocr', point: pick.point, box: pick.hit.box, confidence, evidence: `read ${JSON.stringify(pick.line.text)} (match ${pick.hit.score.toFixed(2)})${ambiguous ? ', nearest of several' : ''}` };
+  const far = farFromWindowPosition(input, pick.point);
+  const confidence = Math.min(0.97, pick.score) * (ambiguous ? 0.9 : 1) * (far ? 0.75 : 1);
+  return { tier: 'ocr', point: pick.point, box: pick.hit.box, confidence, evidence: `${far ? 'far from the window-relative position; ' : ''}read ${JSON.stringify(pick.line.text)} (match ${pick.hit.score.toFixed(2)})${ambiguous ? ', nearest of several' : ''}` };
 }
 
 // --- tier 4: relative anchors (stable text near the target) ------------------------------------
@@ -382,7 +392,7 @@ async function groundAnchors(input: GroundingInput): Promise<Grounding | string>
   const tolerance = Math.max(10, 0.01 * input.frame.width);
   if (spread > tolerance) return `anchors disagree by ${Math.round(spread)} px`;
   // One anchor alone is a guess; agreeing anchors are evidence.
-  const confidence = predictions.length >= 2 ? 0.9 : 0.7;
+  const confidence = (predictions.length >= 2 ? 0.9 : 0.7) * (farFromWindowPosition(input, mean) ? 0.75 : 1);
   const box: Box = [Math.round(mean.x - 8), Math.round(mean.y - 8), 16, 16];
   return { tier: 'anchor', point: mean, box, confidence, evidence: `${predictions.length} anchor(s) agree within ${Math.round(spread)} px` };
 }
