@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { SkillframeError } from '../core/index.ts';
-import { AuditFinding, PermissionTier, Platform, SkillName, type AuditReport } from '../core/schemas/skill.ts';
+import { LibrarySkill } from '../core/commands/skills.ts';
+import { PermissionTier, SkillName, type AuditReport } from '../core/schemas/skill.ts';
 import { auditLoaded } from './audit.ts';
 import { loadPackageSource, packageToFiles, parsePackage, writePackageFiles, type PackageFiles, type SkillPackage } from './format.ts';
 import { decodeRgba, thumbnailDataUrl } from './images.ts';
@@ -16,22 +17,10 @@ import { writeZip } from './zip.ts';
  * The index is a cache: when it is missing or corrupt it is rebuilt from the folders.
  */
 
-export const LibraryEntry = z.object({
-  name: SkillName,
-  description: z.string(),
-  app: z.string(),
-  platform: Platform,
-  permission_tier: PermissionTier,
-  version: z.string(),
-  steps: z.number().int().nonnegative(),
-  states: z.number().int().nonnegative(),
-  bytes: z.number().int().nonnegative(),
-  added_at: z.string(),
-  audit: z.object({ accepted: z.boolean(), findings: z.array(AuditFinding) }),
+/** What the contract shows of a skill (core's LibrarySkill), plus what search needs, kept in the index. */
+export const LibraryEntry = LibrarySkill.extend({
   /** One perceptual hash per state (of its `before` view, else `full_frame`), for visual search. */
   keyframes: z.array(z.object({ state_id: z.string(), file: z.string(), hash: z.string(), content_hash: z.string().optional() })),
-  /** The image for the skill's card: the first state's focus crop on X11 (the screen is mostly not the app), else its full frame. */
-  thumbnail: z.string().optional(),
   /** Text for BM25, kept here so search never opens packages. */
   search_text: z.object({ name: z.string(), description: z.string(), cards: z.string(), steps: z.string() }),
 });
