@@ -2,30 +2,22 @@
 // arm, watch the live plot, jog a joint, pull the e-stop.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { chromiumFlags, chromiumPath } from '../../native/browser/chromium-path.ts';
-import { temporaryHome } from '../support/home.ts';
-import { startServe, type ServeProcess } from '../support/serve.ts';
+import type { Page } from 'playwright-core';
+import type { ServeProcess } from '../support/serve.ts';
+import { openUi, type UiSession } from '../support/ui.ts';
 
+let ui: UiSession;
 let server: ServeProcess;
-let browser: Browser;
 let page: Page;
-const home = temporaryHome();
-const pageErrors: string[] = [];
+let pageErrors: string[];
 
 before(async () => {
-  server = await startServe(home.env);
-  const executablePath = chromiumPath();
-  assert.ok(executablePath, 'Debian chromium is installed');
-  browser = await chromium.launch({ executablePath, args: chromiumFlags, headless: true });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  ui = await openUi({ viewport: { width: 1280, height: 900 } });
+  ({ server, page, pageErrors } = ui);
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
-  home.dispose();
+  await ui?.dispose();
 });
 
 test('arm panel: connect the sim, live joints, jog, e-stop always on screen', async () => {

@@ -2,35 +2,27 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { chromiumFlags, chromiumPath } from '../../native/browser/chromium-path.ts';
+import type { Page } from 'playwright-core';
 import { repoRoot } from '../support/cli.ts';
-import { temporaryHome } from '../support/home.ts';
-import { startServe, type ServeProcess } from '../support/serve.ts';
+import type { ServeProcess } from '../support/serve.ts';
+import { openUi, type UiSession } from '../support/ui.ts';
 
 /** Where the UI screenshots land (the README's screenshot is refreshed from here). */
 export const screenshotDirectory = join(repoRoot, 'dist', 'screenshots');
 
+let ui: UiSession;
 let server: ServeProcess;
-let browser: Browser;
 let page: Page;
-const home = temporaryHome();
-const pageErrors: string[] = [];
+let pageErrors: string[];
 
 before(async () => {
-  server = await startServe(home.env);
-  const executablePath = chromiumPath();
-  assert.ok(executablePath, 'Debian chromium is installed');
-  browser = await chromium.launch({ executablePath, args: chromiumFlags, headless: true });
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  ui = await openUi({ viewport: { width: 1280, height: 800 } });
+  ({ server, page, pageErrors } = ui);
   mkdirSync(screenshotDirectory, { recursive: true });
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop();
-  home.dispose();
+  await ui?.dispose();
 });
 
 test('the UI loads from skillframe serve and reports the host connected', async () => {
