@@ -7,10 +7,20 @@ import type { Surface } from './surface.ts';
 /** A web page as a replay surface. Owns the browser when it launched it. */
 export function pageSurface(page: import('playwright-core').Page, owned?: BrowserSession): Surface {
   const origin = safeOrigin(page.url());
+  const alive = async () => !page.isClosed() && (origin === undefined || safeOrigin(page.url()) === origin);
   return {
     kind: 'web',
     page,
-    capture: async () => decodeImage(await page.screenshot({ type: 'png', animations: 'disabled', caret: 'hide' })),
+    capture: async () => {
+      try {
+        return await decodeImage(await page.screenshot({ type: 'png', animations: 'disabled', caret: 'hide', timeout: 10_000 }));
+      } catch (error) {
+        // A page mid-navigation or closed cannot be photographed: that is the page going away,
+        // a coded condition, not a bug in Skillframe.
+        const reason = (error as Error).message.split('\n')[0];
+        throw new SkillframeError('unavailable', (await alive()) ? `cannot take a screenshot of the page: ${reason}` : 'the page navigated away or closed');
+      }
+    },
     click: async (point, options = {}) => {
       await page.mouse.click(point.x, point.y, { button: options.button ?? 'left', clickCount: options.count ?? 1 });
     },
@@ -26,7 +36,7 @@ export function pageSurface(page: import('playwright-core').Page, owned?: Browse
       await page.mouse.move(point.x, point.y);
       await page.mouse.wheel(dx, dy);
     },
-    alive: async () => !page.isClosed() && (origin === undefined || safeOrigin(page.url()) === origin),
+    alive,
     dispose: async () => {
       await owned?.dispose();
     },
