@@ -8,7 +8,7 @@ import { openArm, openBus } from '../engine/robot/arm/open.ts';
 import { saveCalibration, calibrationPath, simulatedCalibration } from '../engine/robot/arm/calibration.ts';
 import { armLayout } from '../engine/robot/arm/config.ts';
 import { runPolicyLoop, sinePolicy } from '../engine/robot/arm/control-loop.ts';
-import { startSimulatedArm } from '../engine/robot/arm/sim/launch.ts';
+import { startSimulatedArm } from '../testkit/arm-simulator/launch.ts';
 import { runTeleop } from '../engine/robot/arm/teleop.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,9 +5,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Strategy } from '../core/commands/explore.ts';
 import type { ExploreDriver } from '../engine/computer/explore/explorer.ts';
 import { replayReaches } from '../engine/computer/explore/export.ts';
-import { enumerateStates } from '../engine/computer/explore/model-app.ts';
+import { enumerateStates } from '../testkit/model-app.ts';
 import { median, runExploration } from '../engine/computer/explore/run.ts';
-import { serveFolder } from '../engine/computer/explore/static-server.ts';
+import { serveFolder } from '../testkit/static-server.ts';
 
 /**
  * `skillframe bench explore`: distinct verified states found by DFS, BFS and random at the same
@@ -40,7 +40,7 @@ export interface BenchApp {
   note?: string;
 }
 
-const fixtures = fileURLToPath(new URL('../tests/fixtures/explore/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../testkit/fixtures/explore/', import.meta.url));
 const webApps: { name: string; budget: number }[] = [
   { name: 'office', budget: 150 },
   { name: 'shop', budget: 60 },

@@ -20,7 +20,7 @@ export interface SkillsBenchReport {
 }
 
 const round = (value: number) => Math.round(value * 1000) / 1000;
-const fixtures = fileURLToPath(new URL('../tests/fixtures/trajectories/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../testkit/fixtures/trajectories/', import.meta.url));
 
 function timed<T>(iterations: number, work: () => T): number {
   const started = performance.now();

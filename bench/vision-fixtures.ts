@@ -1,4 +1,4 @@
-// Regenerates the labelled vision fixtures in tests/fixtures/vision:
+// Regenerates the labelled vision fixtures in testkit/fixtures/vision:
 //   node --import tsx bench/vision-fixtures.ts            (Chromium pages; needs Debian chromium)
 //   node --import tsx bench/vision-fixtures.ts --apps     (also galculator + mousepad under Xvfb)
 // Each fixture is NAME.png plus NAME.json: {lines:[{text, box, px}], elements:[{kind, box}]}.
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromiumFlags, chromiumPath } from '../native/browser/chromium-path.ts';
 
-export const fixtureDirectory = fileURLToPath(new URL('../tests/fixtures/vision/', import.meta.url));
+export const fixtureDirectory = fileURLToPath(new URL('../testkit/fixtures/vision/', import.meta.url));
 
 export interface TruthLine {
   text: string;

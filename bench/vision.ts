@@ -5,13 +5,13 @@
 // Progress goes to stderr as "progress <fraction> <message>" lines.
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { crop, decodeImage, intersectionOverUnion, type Box, type RgbaImage } from '../engine/vision/image.ts';
-import { createOcr, extractBoxes, IncrementalOcr, type Ocr, type OcrLine } from '../engine/vision/ocr.ts';
-import { findTemplate } from '../engine/vision/template.ts';
-import { dHash, pHash } from '../engine/vision/hash.ts';
-import { createClassicalDetector } from '../engine/vision/detect.ts';
+import { crop, decodeImage, intersectionOverUnion, type Box, type RgbaImage } from '../perception/image.ts';
+import { createOcr, extractBoxes, IncrementalOcr, type Ocr, type OcrLine } from '../perception/ocr.ts';
+import { findTemplate } from '../perception/template.ts';
+import { dHash, pHash } from '../perception/hash.ts';
+import { createClassicalDetector } from '../perception/detect.ts';
 import { loadOrt, ModelRegistry } from '../native/onnx/sessions.ts';
-import { defaultModelDirectory } from '../engine/vision/ocr.ts';
+import { defaultModelDirectory } from '../perception/ocr.ts';
 import { readTruth, fixtureDirectory, type Truth } from './vision-fixtures.ts';
 
 const pageFixtures = ['page-light-sans', 'page-dark-mixed', 'page-grey-serif'];

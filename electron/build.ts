@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ensureUiBuilt } from '../engine/host/ui-build.ts';
+import { ensureUiBuilt } from '../host/ui-build.ts';
 
 /** Packages with native code or their own binaries stay outside the bundle and load from node_modules. */
 export const externalPackages = ['electron', 'sharp', 'onnxruntime-node', 'robotjs', 'uiohook-napi', 'serialport', '@serialport/*', 'playwright-core', 'node-llama-cpp', '@ffmpeg-installer/*', 'esbuild', 'tsx'];

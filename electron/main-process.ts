@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { EventEnvelope, Reply } from '../core/index.ts';
-import { uiConfirm } from '../engine/host/confirm.ts';
-import { createDispatcher } from '../engine/host/create.ts';
+import { uiConfirm } from '../host/confirm.ts';
+import { createDispatcher } from '../host/create.ts';
 import { eventChannel, invokeChannel } from './bridge.ts';
 
 /** The slice of Electron's main-process API Skillframe uses; tests pass a mock of it. */

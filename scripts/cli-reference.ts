@@ -1,8 +1,8 @@
 // Prints the CLI reference (markdown) from the contract, for the README:
 //   node --import tsx scripts/cli-reference.ts
 import { commands, type CommandSpec } from '../core/index.ts';
-import { camelToKebab, fieldKind, inputShape } from '../engine/host/cli/args.ts';
-import { hostCommands } from '../engine/host/cli/host-commands.ts';
+import { camelToKebab, fieldKind, inputShape } from '../host/cli/args.ts';
+import { hostCommands } from '../host/cli/host-commands.ts';
 
 export function cliReference(): string {
   const rows: string[] = ['| command | what it does |', '|---|---|'];

@@ -109,7 +109,7 @@ async function desktopDemo() {
 
 async function webDemo() {
   say('Web page: a project console in Chromium');
-  const pages = join(root, 'tests', 'fixtures', 'web');
+  const pages = join(root, 'testkit', 'fixtures', 'web');
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://demo');
     const shifted = url.pathname.startsWith('/shifted/');

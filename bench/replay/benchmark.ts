@@ -13,7 +13,7 @@ import { chosenX11, runX11SectionIsolated } from './x11-section.ts';
 
 export type { ConditionFigures, MethodFigures } from './figures.ts';
 
-export const fixtureDirectory = fileURLToPath(new URL('../../tests/fixtures/drift/', import.meta.url));
+export const fixtureDirectory = fileURLToPath(new URL('../../testkit/fixtures/drift/', import.meta.url));
 
 export interface BenchReplayOptions {
   quick?: boolean;

@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SkillframeError } from '../../core/errors.ts';
 import type { Target, TrajectoryEvent } from '../../core/schemas/trajectory.ts';
 import { chromiumFlags, chromiumPath } from '../../native/browser/chromium-path.ts';
-import { readTrajectory, TrajectoryWriter } from '../../native/trajectory/store.ts';
+import { readTrajectory, TrajectoryWriter } from '../../skills-mm/trajectory/store.ts';
 import type { JudgedStep, WebTruth } from './judge.ts';
 import type { WebTask } from './tasks.ts';
 import { applyWebCondition, type WebCondition } from './web-drift.ts';

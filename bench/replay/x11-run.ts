@@ -4,7 +4,7 @@ import type { VirtualDisplay } from '../../native/display/xvfb.ts';
 import { createInput } from '../../native/input/index.ts';
 import { runProgram } from '../../native/process/run.ts';
 import { createScreen, encodePng, type Capture, type ScreenSource } from '../../native/screen/index.ts';
-import { readTrajectory, TrajectoryWriter } from '../../native/trajectory/store.ts';
+import { readTrajectory, TrajectoryWriter } from '../../skills-mm/trajectory/store.ts';
 import { judgeX11, type Box, type TaskJudgement } from './judge.ts';
 import type { X11Task } from './tasks.ts';
 import { launchUnderCondition, type RunningApp, type X11Condition } from './x11-drift.ts';

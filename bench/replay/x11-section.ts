@@ -65,7 +65,7 @@ export async function runX11Section(options: X11SectionOptions): Promise<X11Sect
     await display.dispose();
     throw error;
   });
-  let ocr: Awaited<ReturnType<typeof import('../../engine/vision/ocr.ts')['createOcr']>> | undefined;
+  let ocr: Awaited<ReturnType<typeof import('../../perception/ocr.ts')['createOcr']>> | undefined;
   try {
     const skills = new Map<string, string>();
     for (const task of tasks) {
@@ -84,7 +84,7 @@ export async function runX11Section(options: X11SectionOptions): Promise<X11Sect
       if (engine) {
         try {
           // OCR gives X11 steps their labels and anchors; the full run pays for it once per skill.
-          if (!quick && !ocr) ocr = await (await import('../../engine/vision/ocr.ts')).createOcr();
+          if (!quick && !ocr) ocr = await (await import('../../perception/ocr.ts')).createOcr();
           const built = await engine.build.buildSkill({ trajectoryDir: trajectory, outDir: join(work, 'skills', task.name), name: task.name, signal, ...(ocr ? { ocr } : {}) });
           skills.set(task.name, built.dir);
         } catch (error) {

@@ -195,7 +195,7 @@ export const TrajectoryMeta = z.object({
 export type TrajectoryMeta = z.infer<typeof TrajectoryMeta>;
 export type TrajectoryMetaInput = z.input<typeof TrajectoryMeta>;
 
-/** A whole trajectory as read from disk (by native/trajectory's readTrajectory). */
+/** A whole trajectory as read from disk (by skills-mm/trajectory's readTrajectory). */
 export interface Trajectory {
   dir: string;
   meta: TrajectoryMeta;

@@ -9,7 +9,7 @@ import { calibrateArm } from '../../engine/robot/arm/calibrate.ts';
 import { calibrationPath, saveCalibration, simulatedCalibration } from '../../engine/robot/arm/calibration.ts';
 import { armLayout } from '../../engine/robot/arm/config.ts';
 import { openArm, openBus } from '../../engine/robot/arm/open.ts';
-import { type SimulatedArm, startSimulatedArm } from '../../engine/robot/arm/sim/launch.ts';
+import { type SimulatedArm, startSimulatedArm } from '../../testkit/arm-simulator/launch.ts';
 import { runCli } from '../support/cli.ts';
 import { temporaryHome } from '../support/home.ts';
 

@@ -6,7 +6,7 @@ import type { Arm, SendResult } from '../../engine/robot/arm/arm.ts';
 import { calibrationPath, saveCalibration, simulatedCalibration } from '../../engine/robot/arm/calibration.ts';
 import { armLayout } from '../../engine/robot/arm/config.ts';
 import { openArm } from '../../engine/robot/arm/open.ts';
-import { type SimulatedArm, startSimulatedArm } from '../../engine/robot/arm/sim/launch.ts';
+import { type SimulatedArm, startSimulatedArm } from '../../testkit/arm-simulator/launch.ts';
 import { runCli } from '../support/cli.ts';
 import { temporaryHome } from '../support/home.ts';
 

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { calibrationPath, saveCalibration, simulatedCalibration } from '../../engine/robot/arm/calibration.ts';
 import { armLayout } from '../../engine/robot/arm/config.ts';
 import { openArm } from '../../engine/robot/arm/open.ts';
-import { type SimulatedArm, startSimulatedArm } from '../../engine/robot/arm/sim/launch.ts';
+import { type SimulatedArm, startSimulatedArm } from '../../testkit/arm-simulator/launch.ts';
 import { runTeleop } from '../../engine/robot/arm/teleop.ts';
 import { readEpisodeFrames } from '../../engine/robot/dataset/episodes.ts';
 import { binPath, repoRoot, runCli } from '../support/cli.ts';

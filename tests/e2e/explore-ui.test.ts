@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { serveFolder } from '../../engine/computer/explore/static-server.ts';
+import { serveFolder } from '../../testkit/static-server.ts';
 import { chromiumFlags, chromiumPath } from '../../native/browser/chromium-path.ts';
 import { temporaryHome } from '../support/home.ts';
 import { startServe, type ServeProcess } from '../support/serve.ts';
 
-const fixtures = fileURLToPath(new URL('../fixtures/explore/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../../testkit/fixtures/explore/', import.meta.url));
 let server: ServeProcess;
 let site: { origin: string; dispose(): Promise<void> };
 let browser: Browser;

@@ -7,13 +7,13 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ExploreGraph } from '../../core/commands/explore.ts';
 import { replayReaches, verifiedPath } from '../../engine/computer/explore/export.ts';
-import { serveFolder } from '../../engine/computer/explore/static-server.ts';
+import { serveFolder } from '../../testkit/static-server.ts';
 import { WebDriver } from '../../engine/computer/explore/web-driver.ts';
 import { auditSource } from '../../skills-mm/audit.ts';
 import { binPath, runCli } from '../support/cli.ts';
 import { temporaryHome } from '../support/home.ts';
 
-const fixtures = fileURLToPath(new URL('../fixtures/explore/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../../testkit/fixtures/explore/', import.meta.url));
 let server: { origin: string; dispose(): Promise<void> };
 let home: ReturnType<typeof temporaryHome>;
 let work: string;

@@ -6,7 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { chromiumFlags, chromiumPath } from '../../native/browser/chromium-path.ts';
 import { temporaryHome } from '../support/home.ts';
 import { startServe, type ServeProcess } from '../support/serve.ts';
-import { serveFixtures } from '../fixtures/web/server.ts';
+import { serveFixtures } from '../../testkit/fixtures/web/server.ts';
 
 let server: ServeProcess;
 let fixtures: Awaited<ReturnType<typeof serveFixtures>>;

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { TrajectoryEvent } from '../../core/schemas/trajectory.ts';
 import { decodePng } from '../../native/screen/image.ts';
-import { readTrajectory } from '../../native/trajectory/store.ts';
+import { readTrajectory } from '../../skills-mm/trajectory/store.ts';
 import { runCli } from '../support/cli.ts';
 import { temporaryHome } from '../support/home.ts';
-import { serveFixtures } from '../fixtures/web/server.ts';
+import { serveFixtures } from '../../testkit/fixtures/web/server.ts';
 
 let server: Awaited<ReturnType<typeof serveFixtures>>;
 let home: ReturnType<typeof temporaryHome>;

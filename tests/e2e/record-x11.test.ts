@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { decodePng, meanDifference } from '../../native/screen/image.ts';
-import { readTrajectory } from '../../native/trajectory/store.ts';
+import { readTrajectory } from '../../skills-mm/trajectory/store.ts';
 import { launchApp } from '../../native/window/launch.ts';
 import { XdotoolWindows } from '../../native/window/xdotool-windows.ts';
 import { binPath, repoRoot, runCli } from '../support/cli.ts';

@@ -6,7 +6,7 @@ import { pageSurface } from '../../engine/computer/replay/web-surface.ts';
 import { replaySkill } from '../../engine/computer/replay/replay.ts';
 import type { ReplayOptions } from '../../engine/computer/replay/types.ts';
 import { launchBrowser, type BrowserSession } from '../../native/browser/browser.ts';
-import { serveFixtures } from '../fixtures/web/server.ts';
+import { serveFixtures } from '../../testkit/fixtures/web/server.ts';
 import { runCli } from '../support/cli.ts';
 import { temporaryHome } from '../support/home.ts';
 

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { chromiumFlags, chromiumPath } from '../../native/browser/chromium-path.ts';
 import { SkillLibrary } from '../../skills-mm/library.ts';
-import { serveFixtures } from '../fixtures/web/server.ts';
+import { serveFixtures } from '../../testkit/fixtures/web/server.ts';
 import { repoRoot, runCli } from '../support/cli.ts';
 import { temporaryHome } from '../support/home.ts';
 import { startServe } from '../support/serve.ts';

@@ -7,7 +7,7 @@ import { runCli } from '../support/cli.ts';
 import { temporaryHome } from '../support/home.ts';
 
 // The real `skillframe` binary on real fixture screenshots.
-const fixtures = new URL('../fixtures/vision/', import.meta.url).pathname;
+const fixtures = new URL('../../testkit/fixtures/vision/', import.meta.url).pathname;
 const home = temporaryHome();
 const scratch = mkdtempSync(join(tmpdir(), 'sf-vision-cli-'));
 after(() => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { z } from 'zod';
 import { SkillframeError } from '../../core/index.ts';
-import { createLlamaProvider, type VlmProvider } from '../../engine/models/index.ts';
+import { createLlamaProvider, type VlmProvider } from '../../perception/models/index.ts';
 
 /**
  * A tiny llama-architecture GGUF with random weights, written here byte by byte (GGUF v3): one

@@ -1,12 +1,12 @@
 import sharp from 'sharp';
 import type { Point, Surface } from '../../engine/computer/replay/surface.ts';
-import type { RgbaImage } from '../../engine/vision/image.ts';
+import type { RgbaImage } from '../../perception/image.ts';
 
 /**
  * A drawn calculator "window" on a bigger screen, for fast, deterministic ladder tests with fault
  * injection: it can be moved, scaled, themed dark, and given a decoy button. It keeps ground
  * truth — every click lands on a named button or on nothing — so tests count wrong actions.
- * Drawn like tests/fixtures/trajectories/calculator (the recording the skill is built from).
+ * Drawn like testkit/fixtures/trajectories/calculator (the recording the skill is built from).
  */
 export class FakeCalculator implements Surface {
   readonly kind = 'x11' as const;

@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isSkillframeError } from '../../core/index.ts';
 import { fakeSerialPair } from '../../native/serial/fake.ts';
-import { MotorBus } from '../../engine/robot/arm/bus.ts';
-import { decodeValue, encodeValue, motorModel } from '../../engine/robot/arm/control-tables.ts';
-import { dynamixel } from '../../engine/robot/arm/dynamixel.ts';
-import { feetech } from '../../engine/robot/arm/feetech.ts';
-import type { Protocol } from '../../engine/robot/arm/frames.ts';
-import { attachSimulator } from '../../engine/robot/arm/sim/responder.ts';
-import { SimServoBus } from '../../engine/robot/arm/sim/servos.ts';
+import { MotorBus } from '../../native/motors/bus.ts';
+import { decodeValue, encodeValue, motorModel } from '../../native/motors/control-tables.ts';
+import { dynamixel } from '../../native/motors/dynamixel.ts';
+import { feetech } from '../../native/motors/feetech.ts';
+import type { Protocol } from '../../native/motors/frames.ts';
+import { attachSimulator } from '../../native/motors/sim/responder.ts';
+import { SimServoBus } from '../../native/motors/sim/servos.ts';
 
 function rig(protocol: Protocol, model: string, retries = 2) {
   const [host, device] = fakeSerialPair('unit');

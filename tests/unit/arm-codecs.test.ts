@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { crc16, dynamixel } from '../../engine/robot/arm/dynamixel.ts';
-import { feetech } from '../../engine/robot/arm/feetech.ts';
-import { FrameError, instructions, type Protocol } from '../../engine/robot/arm/frames.ts';
-import { seededRandom } from '../../engine/robot/arm/sim/servos.ts';
+import { crc16, dynamixel } from '../../native/motors/dynamixel.ts';
+import { feetech } from '../../native/motors/feetech.ts';
+import { FrameError, instructions, type Protocol } from '../../native/motors/frames.ts';
+import { seededRandom } from '../../native/motors/sim/servos.ts';
 
 const hex = (bytes: Uint8Array) => [...bytes].map((byte) => byte.toString(16).padStart(2, '0')).join(' ');
 

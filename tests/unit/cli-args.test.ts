@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseArgs, UsageError } from '../../engine/host/cli/args.ts';
+import { parseArgs, UsageError } from '../../host/cli/args.ts';
 
 test('the longest run of words names the command; flags become camelCase fields', () => {
   const parsed = parseArgs(['debug', 'sleep', '--ms', '20', '--json']);

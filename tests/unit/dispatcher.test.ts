@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Dispatcher, type HandlerTable } from '../../engine/host/dispatcher.ts';
-import { createDispatcher } from '../../engine/host/create.ts';
+import { Dispatcher, type HandlerTable } from '../../host/dispatcher.ts';
+import { createDispatcher } from '../../host/create.ts';
+import { benchHandlers } from '../../bench/handlers.ts';
 import { commands } from '../../core/index.ts';
 
 test('a valid command answers ok with its parsed output', async () => {
@@ -80,8 +81,16 @@ test('the kill switch aborts every running command but itself', async () => {
   assert.equal(dispatcher.runningCount(), 0);
 });
 
-test('every command in the registry has a handler in this build', () => {
-  const dispatcher = createDispatcher();
+test('every command in the registry has a handler once bench/ is composed in', () => {
+  const dispatcher = createDispatcher(benchHandlers);
   const missing = Object.keys(commands).filter((name) => !dispatcher.hasHandler(name));
   assert.deepEqual(missing, []);
+});
+
+test('without bench/ (an installed package), the bench commands answer unavailable', async () => {
+  const dispatcher = createDispatcher();
+  const missing = Object.keys(commands).filter((name) => !dispatcher.hasHandler(name));
+  assert.ok(missing.length > 0 && missing.every((name) => name.startsWith('bench.') || name === 'robot.bench'), missing.join(','));
+  const reply = await dispatcher.dispatch('bench.skills', {});
+  assert.equal(reply.ok ? 'ok' : reply.error.code, 'unavailable');
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createDispatcher } from '../../engine/host/create.ts';
+import { createDispatcher } from '../../host/create.ts';
 import { temporaryHome } from '../support/home.ts';
 
 test('explore refuses bad input with contract error codes that name the field', async () => {

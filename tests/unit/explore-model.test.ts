@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ExploreGraph } from '../../core/commands/explore.ts';
 import { Explorer } from '../../engine/computer/explore/explorer.ts';
-import { enumerateStates, ModelDriver, type AppModel } from '../../engine/computer/explore/model-app.ts';
+import { enumerateStates, ModelDriver, type AppModel } from '../../testkit/model-app.ts';
 import { runExploration } from '../../engine/computer/explore/run.ts';
 
-const load = async (name: string): Promise<AppModel> => (await import(`../fixtures/explore/${name}/model.js`)) as AppModel;
+const load = async (name: string): Promise<AppModel> => (await import(`../../testkit/fixtures/explore/${name}/model.js`)) as AppModel;
 
 test('fixture apps have the true state counts written in their README', async () => {
   assert.equal(enumerateStates(await load('office')), 212);

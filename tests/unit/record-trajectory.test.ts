@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readTrajectory, TrajectoryWriter } from '../../native/trajectory/store.ts';
+import { readTrajectory, TrajectoryWriter } from '../../skills-mm/trajectory/store.ts';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'sf-traj-'));

@@ -9,7 +9,7 @@ import { recordX11 } from '../../engine/computer/recorder/x11-recorder.ts';
 import { FakeHooks, FakeInput } from '../../native/input/fake-input.ts';
 import { decodePng } from '../../native/screen/image.ts';
 import { FakeScreen } from '../../native/screen/fake-screen.ts';
-import { readTrajectory } from '../../native/trajectory/store.ts';
+import { readTrajectory } from '../../skills-mm/trajectory/store.ts';
 import { FakeWindows } from '../../native/window/fake-windows.ts';
 
 function setup(title = 'Calculator') {

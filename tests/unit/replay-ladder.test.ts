@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { replaySkill } from '../../engine/computer/replay/replay.ts';
-import { createOcr, type Ocr } from '../../engine/vision/ocr.ts';
+import { createOcr, type Ocr } from '../../perception/ocr.ts';
 import { buildSkill } from '../../skills-mm/builder.ts';
 import { repoRoot } from '../support/cli.ts';
 import { FakeCalculator } from '../support/fake-calculator.ts';
@@ -19,7 +19,7 @@ let ocr: Ocr;
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'sf-ladder-'));
   ocr = await createOcr();
-  const built = await buildSkill({ trajectoryDir: join(repoRoot, 'tests/fixtures/trajectories/calculator'), outDir: join(work, 'calculator-skill'), ocr });
+  const built = await buildSkill({ trajectoryDir: join(repoRoot, 'testkit/fixtures/trajectories/calculator'), outDir: join(work, 'calculator-skill'), ocr });
   skillDirectory = built.dir;
 });
 
@@ -117,7 +117,7 @@ test('the kill switch stops a replay promptly with aborted', async () => {
 });
 
 test('the model rung: asked only when the others fail, its box is used, a broken answer clicks nothing', async () => {
-  const { createScriptedProvider } = await import('../../engine/models/scripted.ts');
+  const { createScriptedProvider } = await import('../../perception/models/scripted.ts');
   const noOtherRung = { disabledTiers: ['a11y', 'template', 'ocr', 'anchor'] as ('a11y' | 'template' | 'ocr' | 'anchor')[] };
   // The drawn buttons in window coordinates (the model sees the window): 7, +, 2, =, Clear.
   const boxes: Record<string, [number, number, number, number]> = { '7': [20, 80, 50, 40], '+': [140, 80, 50, 40], '2': [20, 140, 50, 40], '=': [140, 140, 50, 40], Clear: [200, 80, 50, 40] };
@@ -144,7 +144,7 @@ test('repair: a step rebuilt from a new recording replaces the old one, passes t
   const { loadForReplay } = await import('../../engine/computer/replay/replay.ts');
   const copy = join(work, 'repaired-skill');
   cpSync(skillDirectory, copy, { recursive: true });
-  const result = await repairStep({ skillDirectory: copy, step: 2, recording: join(repoRoot, 'tests/fixtures/trajectories/calculator') });
+  const result = await repairStep({ skillDirectory: copy, step: 2, recording: join(repoRoot, 'testkit/fixtures/trajectories/calculator') });
   assert.equal(result.step, 2);
   assert.ok(result.images.every((file) => file.startsWith('Images/repair-step-2-')));
   const plan = loadForReplay(copy).plan;
@@ -158,5 +158,5 @@ test('repair: a step rebuilt from a new recording replaces the old one, passes t
   assert.equal(report.ok, false);
   assert.equal(report.error?.code, 'unsafe');
   assert.equal(report.steps.find((step) => step.status === 'aborted')?.index, 4);
-  await assert.rejects(repairStep({ skillDirectory: copy, step: 99, recording: join(repoRoot, 'tests/fixtures/trajectories/calculator') }), /no step 99/);
+  await assert.rejects(repairStep({ skillDirectory: copy, step: 99, recording: join(repoRoot, 'testkit/fixtures/trajectories/calculator') }), /no step 99/);
 });

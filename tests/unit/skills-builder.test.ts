@@ -8,7 +8,7 @@ import { auditSource, estimateTokens, imageSize } from '../../skills-mm/audit.ts
 import { loadPackageSource, parsePackage } from '../../skills-mm/format.ts';
 import type { PlanStep } from '../../core/schemas/skill.ts';
 
-const trajectories = new URL('../fixtures/trajectories/', import.meta.url).pathname;
+const trajectories = new URL('../../testkit/fixtures/trajectories/', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sf-builder-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 

@@ -8,9 +8,9 @@ import { buildSkill } from '../../skills-mm/builder.ts';
 import { ConsultLedger, consultSkill, openAiCompatibleModel, scriptedModel, type ConsultModel, type ModelRequest } from '../../skills-mm/consult.ts';
 import { loadPackageSource, parsePackage, type SkillPackage } from '../../skills-mm/format.ts';
 import { ConsultMemo } from '../../core/schemas/skill.ts';
-import { createDispatcher } from '../../engine/host/create.ts';
+import { createDispatcher } from '../../host/create.ts';
 
-const trajectories = new URL('../fixtures/trajectories/', import.meta.url).pathname;
+const trajectories = new URL('../../testkit/fixtures/trajectories/', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sf-consult-'));
 let skill: SkillPackage;
 const screen = readFileSync(join(trajectories, 'calculator/frames/0006.png'));

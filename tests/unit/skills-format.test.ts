@@ -8,7 +8,7 @@ import { loadPackageSource, packageToFiles, parseCards, parsePackage, upgrade, w
 import { readZip, writeZip } from '../../skills-mm/zip.ts';
 import { PlanFile, StateCardsFile } from '../../core/schemas/skill.ts';
 
-const base = new URL('../fixtures/hostile/base/', import.meta.url).pathname;
+const base = new URL('../../testkit/fixtures/hostile/base/', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sf-format-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 

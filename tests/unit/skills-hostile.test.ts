@@ -10,12 +10,12 @@ import { SkillLibrary } from '../../skills-mm/library.ts';
 import { AuditFindingCode } from '../../core/schemas/skill.ts';
 
 /**
- * The hostile corpus (tests/fixtures/hostile/cases.json): each case is the small valid package in
+ * The hostile corpus (testkit/fixtures/hostile/cases.json): each case is the small valid package in
  * hostile/base with one attack applied. Every one must be refused with its code, without a crash
  * and without anything written outside the temp folder.
  */
 
-const fixtures = new URL('../fixtures/hostile/', import.meta.url).pathname;
+const fixtures = new URL('../../testkit/fixtures/hostile/', import.meta.url).pathname;
 const base = join(fixtures, 'base');
 
 interface ZipSpecEntry {

@@ -8,7 +8,7 @@ import { SkillLibrary } from '../../skills-mm/library.ts';
 import { auditSource } from '../../skills-mm/audit.ts';
 import { bm25, tokenize } from '../../skills-mm/search.ts';
 
-const trajectories = new URL('../fixtures/trajectories/', import.meta.url).pathname;
+const trajectories = new URL('../../testkit/fixtures/trajectories/', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sf-library-'));
 const library = new SkillLibrary(join(work, 'skills'));
 after(() => rmSync(work, { recursive: true, force: true }));

@@ -6,8 +6,8 @@ import { after, test } from 'node:test';
 import onnxProto from 'onnx-proto';
 import { SkillframeError } from '../../core/index.ts';
 import { ModelRegistry } from '../../native/onnx/sessions.ts';
-import { decodeImage, intersectionOverUnion, type Box } from '../../engine/vision/image.ts';
-import { createClassicalDetector, loadOnnxDetector } from '../../engine/vision/detect.ts';
+import { decodeImage, intersectionOverUnion, type Box } from '../../perception/image.ts';
+import { createClassicalDetector, loadOnnxDetector } from '../../perception/detect.ts';
 
 const { onnx } = onnxProto as unknown as { onnx: typeof import('onnx-proto').onnx };
 const directory = mkdtempSync(join(tmpdir(), 'sf-detector-'));
@@ -88,7 +88,7 @@ test('wrong detector files get coded errors', async () => {
 });
 
 test('the classical detector finds bordered buttons and fields and underlined links on a rendered page', async () => {
-  const fixture = new URL('../fixtures/vision/page-light-sans.png', import.meta.url).pathname;
+  const fixture = new URL('../../testkit/fixtures/vision/page-light-sans.png', import.meta.url).pathname;
   const truth = JSON.parse(readFileSync(fixture.replace('.png', '.json'), 'utf8')) as { lines: { text: string; box: Box }[]; elements: { kind: string; box: Box }[] };
   const image = await decodeImage(fixture);
   // Text lines come from the DOM here so the test measures the detector, not the OCR.

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { checkImage, crop, decodeImage, encodePng, fromRaw, toGray } from '../../engine/vision/image.ts';
+import { checkImage, crop, decodeImage, encodePng, fromRaw, toGray } from '../../perception/image.ts';
 import { SkillframeError } from '../../core/index.ts';
 
-const fixture = new URL('../fixtures/vision/app-galculator.png', import.meta.url).pathname;
+const fixture = new URL('../../testkit/fixtures/vision/app-galculator.png', import.meta.url).pathname;
 
 /** A PNG whose header claims any size, with correct CRCs, so only the size is wrong. */
 function pngClaiming(width: number, height: number, rows = 1): Buffer {

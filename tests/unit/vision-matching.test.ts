@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { crop, decodeImage, type RgbaImage } from '../../engine/vision/image.ts';
-import { dHash, hammingDistance, pHash } from '../../engine/vision/hash.ts';
-import { frameDifference, waitForSettle } from '../../engine/vision/diff.ts';
-import { findTemplate } from '../../engine/vision/template.ts';
+import { crop, decodeImage, type RgbaImage } from '../../perception/image.ts';
+import { dHash, hammingDistance, pHash } from '../../perception/hash.ts';
+import { frameDifference, waitForSettle } from '../../perception/diff.ts';
+import { findTemplate } from '../../perception/template.ts';
 
-const page = new URL('../fixtures/vision/page-light-sans.png', import.meta.url).pathname;
-const calculator = new URL('../fixtures/vision/app-galculator.png', import.meta.url).pathname;
+const page = new URL('../../testkit/fixtures/vision/page-light-sans.png', import.meta.url).pathname;
+const calculator = new URL('../../testkit/fixtures/vision/app-galculator.png', import.meta.url).pathname;
 
 async function scaled(image: RgbaImage, factor: number): Promise<RgbaImage> {
   const width = Math.round(image.width * factor);

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SkillframeError } from '../../core/index.ts';
 import { ModelRegistry } from '../../native/onnx/sessions.ts';
-import { crop, decodeImage, type RgbaImage } from '../../engine/vision/image.ts';
-import { createOcr, IncrementalOcr, type Ocr } from '../../engine/vision/ocr.ts';
+import { crop, decodeImage, type RgbaImage } from '../../perception/image.ts';
+import { createOcr, IncrementalOcr, type Ocr } from '../../perception/ocr.ts';
 
-// Real PaddleOCR models on a real mousepad screenshot (tests/fixtures/vision/app-mousepad.png).
-const fixture = new URL('../fixtures/vision/app-mousepad.png', import.meta.url).pathname;
+// Real PaddleOCR models on a real mousepad screenshot (testkit/fixtures/vision/app-mousepad.png).
+const fixture = new URL('../../testkit/fixtures/vision/app-mousepad.png', import.meta.url).pathname;
 const textArea: [number, number, number, number] = [318, 215, 400, 85];
 let registry: ModelRegistry;
 let ocr: Ocr;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { z } from 'zod';
 import { SkillframeError } from '../../core/index.ts';
-import { createOpenAiProvider, createProvider, createScriptedProvider, type VlmRequest, type VlmResult } from '../../engine/models/index.ts';
+import { createOpenAiProvider, createProvider, createScriptedProvider, type VlmRequest, type VlmResult } from '../../perception/models/index.ts';
 
 /** A real chat-completions server on a loopback socket; each test picks a behaviour by model name. */
 let server: Server;
@@ -153,7 +153,7 @@ test('createProvider reads the settings and says what is missing', async () => {
 
 test('vlm.check goes through the dispatcher to the configured provider', async () => {
   const { temporaryHome } = await import('../support/home.ts');
-  const { createDispatcher } = await import('../../engine/host/create.ts');
+  const { createDispatcher } = await import('../../host/create.ts');
   const home = temporaryHome();
   const saved = { home: process.env.SKILLFRAME_HOME, script: process.env.SKILLFRAME_VLM_SCRIPT };
   process.env.SKILLFRAME_HOME = home.path;

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { SkillframeError } from '../../../core/index.ts';
 import type { ExploreAction, ExploreGraph, GraphEdge, GraphNode } from '../../../core/commands/explore.ts';
 import type { TrajectoryEventInput } from '../../../core/schemas/trajectory.ts';
-import { TrajectoryWriter } from '../../../native/trajectory/store.ts';
+import { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { auditSource } from '../../../skills-mm/audit.ts';
 import { buildSkill } from '../../../skills-mm/builder.ts';
 import type { ExploreDriver } from './explorer.ts';

@@ -6,10 +6,10 @@ import type { ExploreAction } from '../../../core/commands/explore.ts';
 import type { InputDriver } from '../../../native/input/index.ts';
 import type { ScreenSource } from '../../../native/screen/index.ts';
 import type { LaunchedApp, WindowInfo, WindowSystem } from '../../../native/window/index.ts';
-import type { ElementDetector } from '../../vision/detect.ts';
-import { pHash } from '../../vision/hash.ts';
-import { type Box, crop, type RgbaImage } from '../../vision/image.ts';
-import type { Ocr, OcrLine } from '../../vision/ocr.ts';
+import type { ElementDetector } from '../../../perception/detect.ts';
+import { pHash } from '../../../perception/hash.ts';
+import { type Box, crop, type RgbaImage } from '../../../perception/image.ts';
+import type { Ocr, OcrLine } from '../../../perception/ocr.ts';
 import type { ActionOutcome, ExploreDriver } from './explorer.ts';
 import type { Observation } from './graph.ts';
 import { hammingDistance, samePictureTolerance, signatureHash } from './identity.ts';
@@ -34,9 +34,9 @@ const desktopShortcuts = ['F10', 'Escape'];
 /**
  * Explores an X11 app under the current DISPLAY. Every reset starts the app afresh with a new
  * throwaway HOME (and XDG dirs inside it), so nothing outside that folder is ever touched.
- * Candidates come from the UI element detector and OCR (engine/vision) over the app's top window,
+ * Candidates come from the UI element detector and OCR (perception) over the app's top window,
  * plus a coarse grid where neither saw anything; the state signature is the app's window titles
- * plus the detected layout; the screen gives the pHash (engine/vision).
+ * plus the detected layout; the screen gives the pHash (perception).
  */
 export class X11Driver implements ExploreDriver {
   readonly kind = 'x11' as const;
@@ -68,7 +68,7 @@ export class X11Driver implements ExploreDriver {
     this.windows ??= await (await import('../../../native/window/index.ts')).createWindows(this.env);
     this.screen ??= new (await import('../../../native/screen/ffmpeg-screen.ts')).FfmpegScreen(this.env);
     this.input ??= await (await import('../../../native/input/index.ts')).createInput('xdotool', { env: this.env });
-    this.detector ??= (await import('../../vision/detect.ts')).createClassicalDetector();
+    this.detector ??= (await import('../../../perception/detect.ts')).createClassicalDetector();
   }
 
   async reset(signal: AbortSignal): Promise<void> {
@@ -214,7 +214,7 @@ export class X11Driver implements ExploreDriver {
     const cached = this.textCache.find((entry) => entry.signature === signature && hammingDistance(entry.phash, phash) <= samePictureTolerance);
     if (cached) return cached.lines;
     try {
-      this.ocr ??= await (await import('../../vision/ocr.ts')).createOcr();
+      this.ocr ??= await (await import('../../../perception/ocr.ts')).createOcr();
       const { lines } = await this.ocr.recognize(image, { signal });
       this.textCache.push({ signature, phash, lines });
       return lines;

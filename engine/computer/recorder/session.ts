@@ -1,7 +1,7 @@
 import { SkillframeError } from '../../../core/errors.ts';
 import type { Point, Rect, Target, TrajectoryEvent, TrajectoryEventInput, WindowInfo } from '../../../core/schemas/trajectory.ts';
 import { encodePng, meanDifference, obscureRegions, type Capture } from '../../../native/screen/index.ts';
-import type { TrajectoryWriter } from '../../../native/trajectory/store.ts';
+import type { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { redactDeep, type RedactionPattern } from './privacy.ts';
 
 /**

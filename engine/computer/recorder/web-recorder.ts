@@ -8,7 +8,7 @@ import { Rect, Target } from '../../../core/schemas/trajectory.ts';
 import { launchBrowser, type BrowserSession } from '../../../native/browser/browser.ts';
 import { chordForPlaywright, parseChord } from '../../../native/input/keys.ts';
 import { decodePng } from '../../../native/screen/image.ts';
-import { TrajectoryWriter } from '../../../native/trajectory/store.ts';
+import { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { bindingName, pageScript } from './page-script.ts';
 import { pause, type ScriptStep } from './script.ts';
 import { RecordingSession, type EventDraft, type Observation } from './session.ts';

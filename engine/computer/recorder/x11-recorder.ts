@@ -7,7 +7,7 @@ import type { InputDriver, InputHooks } from '../../../native/input/input.ts';
 import { createHooks } from '../../../native/input/index.ts';
 import { formatChord } from '../../../native/input/keys.ts';
 import { createScreen, type ScreenSource } from '../../../native/screen/index.ts';
-import { TrajectoryWriter } from '../../../native/trajectory/store.ts';
+import { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { startScreenVideo, type ScreenVideo } from '../../../native/video/screen-video.ts';
 import { createWindows, launchApp, type LaunchedApp, type WindowSystem } from '../../../native/window/index.ts';
 import { pause, type ScriptStep } from './script.ts';

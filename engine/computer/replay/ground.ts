@@ -1,8 +1,8 @@
 import type { PlanFile, PlanStep, TargetDescriptor } from '../../../core/schemas/skill.ts';
-import type { Box, RgbaImage } from '../../vision/image.ts';
-import { crop, decodeImage } from '../../vision/image.ts';
-import type { OcrLine } from '../../vision/ocr.ts';
-import { findTemplate } from '../../vision/template.ts';
+import type { Box, RgbaImage } from '../../../perception/image.ts';
+import { crop, decodeImage } from '../../../perception/image.ts';
+import type { OcrLine } from '../../../perception/ocr.ts';
+import { findTemplate } from '../../../perception/template.ts';
 import type { Point, Surface } from './surface.ts';
 import { findLabelInLine, normalizeLabel } from './text-match.ts';
 import type { GroundingTier } from './types.ts';

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import type { RgbaImage } from '../../vision/image.ts';
+import type { RgbaImage } from '../../../perception/image.ts';
 
 export interface Point {
   x: number;

@@ -1,4 +1,4 @@
-import type { Box } from '../../vision/image.ts';
+import type { Box } from '../../../perception/image.ts';
 
 /** Lower-case, unify quotes and dashes, collapse whitespace: how labels are compared. */
 export function normalizeLabel(text: string): string {

@@ -44,7 +44,7 @@ export interface ReplayOptions {
   /** Minimum grounding confidence to act (default from settings, 0.8). */
   threshold?: number;
   /** The vision-language model for the last rung (only asked when every other rung failed). */
-  model?: import('../../models/vlm.ts').VlmProvider;
+  model?: import('../../../perception/models/vlm.ts').VlmProvider;
   /** Tiers to skip (benchmarks and `library verify` use it to probe the ladder). */
   disabledTiers?: GroundingTier[];
   signal?: AbortSignal;
@@ -56,6 +56,6 @@ export interface ReplayOptions {
   headed?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Called before each step is grounded and after it ends, for live views. */
-  onStep?: (step: ReplayStepReport, frame?: import('../../vision/image.ts').RgbaImage) => void;
+  onStep?: (step: ReplayStepReport, frame?: import('../../../perception/image.ts').RgbaImage) => void;
   askConfirmation?: (question: string, details: unknown) => Promise<boolean>;
 }

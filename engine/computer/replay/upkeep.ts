@@ -70,7 +70,7 @@ export async function repairStep(options: { skillDirectory: string; step: number
   const { buildSkill } = await import('../../../skills-mm/builder.ts');
   const { auditLoaded } = await import('../../../skills-mm/audit.ts');
   const { loadPackageSource, packageToFiles, parsePackage, writePackageFiles } = await import('../../../skills-mm/format.ts');
-  const { createOcr } = await import('../../vision/ocr.ts');
+  const { createOcr } = await import('../../../perception/ocr.ts');
   const { loadForReplay } = await import('./replay.ts');
 
   const skill = loadForReplay(options.skillDirectory);

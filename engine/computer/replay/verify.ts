@@ -1,7 +1,7 @@
 import type { ExpectedPostState } from '../../../core/schemas/skill.ts';
-import { frameDifference, waitForSettle } from '../../vision/diff.ts';
-import { boxesOverlap, clampBox, type Box, type RgbaImage } from '../../vision/image.ts';
-import type { OcrLine } from '../../vision/ocr.ts';
+import { frameDifference, waitForSettle } from '../../../perception/diff.ts';
+import { boxesOverlap, clampBox, type Box, type RgbaImage } from '../../../perception/image.ts';
+import type { OcrLine } from '../../../perception/ocr.ts';
 import type { Surface } from './surface.ts';
 import { findLabelInLine, normalizeLabel } from './text-match.ts';
 

@@ -4,7 +4,7 @@ import { createInput } from '../../../native/input/index.ts';
 import { createScreen } from '../../../native/screen/index.ts';
 import type { ScreenSource } from '../../../native/screen/screen.ts';
 import { createWindows, launchApp, type LaunchedApp, type WindowInfo, type WindowSystem } from '../../../native/window/index.ts';
-import type { RgbaImage } from '../../vision/image.ts';
+import type { RgbaImage } from '../../../perception/image.ts';
 import type { Surface } from './surface.ts';
 
 export interface X11SurfaceOptions {

@@ -1,5 +1,5 @@
 import { SkillframeError } from '../../../core/index.ts';
-import type { MotorBus } from './bus.ts';
+import type { MotorBus } from '../../../native/motors/bus.ts';
 import { type Calibration, limitsOf, toJoint, toRaw } from './calibration.ts';
 import type { ArmLayout, JointSpec } from './config.ts';
 

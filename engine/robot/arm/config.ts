@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { SkillframeError } from '../../../core/index.ts';
-import { type MotorModel, motorModel } from './control-tables.ts';
-import { dynamixel } from './dynamixel.ts';
-import { feetech } from './feetech.ts';
-import type { Protocol } from './frames.ts';
+import { type MotorModel, motorModel } from '../../../native/motors/control-tables.ts';
+import { dynamixel } from '../../../native/motors/dynamixel.ts';
+import { feetech } from '../../../native/motors/feetech.ts';
+import type { Protocol } from '../../../native/motors/frames.ts';
 
 /** The arm kinds this build drives. `sim` is an in-process SO-101 with no port at all. */
 export const armModels = ['so101-feetech', 'koch-dynamixel', 'sim'] as const;

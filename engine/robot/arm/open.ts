@@ -3,11 +3,11 @@ import { SkillframeError } from '../../../core/index.ts';
 import { fakeSerialPair } from '../../../native/serial/fake.ts';
 import { listSerialPorts, openSerialPort, type SerialLink } from '../../../native/serial/link.ts';
 import { Arm, type SafetyOptions } from './arm.ts';
-import { MotorBus } from './bus.ts';
+import { MotorBus } from '../../../native/motors/bus.ts';
 import { type Calibration, calibrationPath, checkCalibration, readCalibration, simulatedCalibration } from './calibration.ts';
 import { type ArmConfig, type ArmLayout, armLayout, jointById } from './config.ts';
-import { attachSimulator } from './sim/responder.ts';
-import { SimServoBus } from './sim/servos.ts';
+import { attachSimulator } from '../../../native/motors/sim/responder.ts';
+import { SimServoBus } from '../../../native/motors/sim/servos.ts';
 
 const simulatedArms = new Map<string, SimServoBus>();
 

@@ -5,7 +5,7 @@ import { exportLeRobot, importLeRobot } from '../dataset/lerobot-v3.ts';
 import type { Arm, JointValues } from './arm.ts';
 import { calibrateArm } from './calibrate.ts';
 import { type Calibration, toJoint } from './calibration.ts';
-import { modelByNumber } from './control-tables.ts';
+import { modelByNumber } from '../../../native/motors/control-tables.ts';
 import { type ArmConfig, type ArmModelName, jointByName } from './config.ts';
 import { type ArmPolicy, holdPolicy, runPolicyLoop, sinePolicy } from './control-loop.ts';
 import { loadCalibration, openArm, openBus } from './open.ts';

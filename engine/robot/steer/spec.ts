@@ -1,6 +1,6 @@
 import { type Layout, type RewardSpec, RewardSpec as RewardSpecSchema, type RewardStage, type RewardTerm } from '../../../core/commands/robot.ts';
 import { SkillframeError } from '../../../core/errors.ts';
-import type { VlmProvider } from '../../models/vlm.ts';
+import type { VlmProvider } from '../../../perception/models/vlm.ts';
 import { travelDirection } from '../sim/reach.ts';
 import { parseRewardSpec } from './reward.ts';
 
@@ -82,7 +82,7 @@ export function sceneSvg(layout: Layout, size = 512): string {
 }
 
 /**
- * Asks a VLM provider (engine/models) for a spec, given a picture of the scene and an
+ * Asks a VLM provider (perception/models) for a spec, given a picture of the scene and an
  * instruction. The provider validates the reply against the RewardSpec schema; a reply that
  * breaks it is `bad_input` naming the field. The reply is data — it is never executed.
  */

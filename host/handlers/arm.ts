@@ -1,0 +1,42 @@
+import type { CommandContext, HandlerTable } from '../dispatcher.ts';
+import { skillframeHome } from '../home.ts';
+import { stopOtherProcesses } from '../kill-switch.ts';
+
+/**
+ * Handlers of the arm room. Thin: each forwards to engine/robot/arm/service.ts, imported lazily
+ * so the CLI starts fast and serialport loads only when an arm command runs.
+ */
+const service = () => import('../../engine/robot/arm/service.ts');
+
+function armContext(context: CommandContext) {
+  return {
+    home: skillframeHome(),
+    signal: context.signal,
+    progress: (fraction: number | undefined, message: string) => context.progress({ ...(fraction === undefined ? {} : { fraction }), message }),
+    state: (payload: Parameters<typeof context.emit<'robot.arm.state'>>[1]) => context.emit('robot.arm.state', payload),
+    torque: (payload: Parameters<typeof context.emit<'robot.arm.torque'>>[1]) => context.emit('robot.arm.torque', payload),
+  };
+}
+
+export const armHandlers: HandlerTable = {
+  'robot.arm.scan': async (input, context) => (await service()).scan(input, armContext(context)),
+  'robot.arm.calibrate': async (input, context) => (await service()).calibrate(input, armContext(context)),
+  'robot.arm.read': async (input, context) => (await service()).read(input, armContext(context)),
+  'robot.arm.move': async (input, context) => (await service()).move(input, armContext(context)),
+  'robot.arm.teleop': async (input, context) => (await service()).teleop(input, armContext(context)),
+  'robot.arm.record': async (input, context) => (await service()).record(input, armContext(context)),
+  'robot.arm.run': async (input, context) => (await service()).run(input, armContext(context)),
+  'robot.arm.estop': async (input, context) => {
+    // Other processes first: their kill switch releases the port this process may then open.
+    const signalled = stopOtherProcesses();
+    const result = await (await service()).estop(input, armContext(context));
+    return { signalled, ...result };
+  },
+  'robot.arm.release': async () => {
+    (await service()).releaseEstop();
+    return { released: true };
+  },
+  'robot.arm.episodes': async (input) => (await service()).listDataset(skillframeHome(), input.dataset),
+  'robot.arm.export': async (input) => (await service()).exportDataset(skillframeHome(), input.dataset, input.out),
+  'robot.arm.import': async (input, context) => (await service()).importDataset(skillframeHome(), input.from, input.dataset, context.signal),
+};

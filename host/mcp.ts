@@ -1,0 +1,156 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { SkillframeError, toErrorBody } from '../core/index.ts';
+import { createDispatcher } from './create.ts';
+import type { Dispatcher, HandlerTable } from './dispatcher.ts';
+import { version } from './handlers/system.ts';
+
+type Content = { type: 'text'; text: string } | { type: 'image'; data: string; mimeType: string };
+type ToolResult = { content: Content[]; isError?: boolean };
+
+function text(value: unknown): ToolResult {
+  return { content: [{ type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value, null, 2) }] };
+}
+
+/**
+ * Every tool goes through the dispatcher, so MCP calls get the same validation and the same safety
+ * rules as the CLI and the UI: permission tiers from settings, no click when grounding is unsure,
+ * and destructive steps refused (an MCP client cannot be asked to confirm) unless the user set
+ * `replay.confirm` to `auto`.
+ */
+async function call(dispatcher: Dispatcher, name: string, input: unknown, signal?: AbortSignal): Promise<unknown> {
+  const reply = await dispatcher.dispatch(name, input, { signal, confirm: async () => false });
+  if (!reply.ok) throw new SkillframeError(reply.error.code, reply.error.message, reply.error.details);
+  return reply.value;
+}
+
+function guard(run: (signal?: AbortSignal) => Promise<ToolResult>) {
+  return async (_args: unknown, extra?: { signal?: AbortSignal }) => {
+    try {
+      return await run(extra?.signal);
+    } catch (error) {
+      const body = toErrorBody(error);
+      return { content: [{ type: 'text' as const, text: `${body.code}: ${body.message}` }], isError: true };
+    }
+  };
+}
+
+export async function createMcpServer(dispatcher: Dispatcher = createDispatcher()) {
+  const { McpServer } = await import('@modelcontextprotocol/sdk/server/mcp.js');
+  const server = new McpServer({ name: 'skillframe', version });
+
+  server.registerTool('list_skills', { description: 'List the skills in the Skillframe library (name, description, app, permission tier).', inputSchema: { query: z.string().max(500).optional() } }, async (args, extra) =>
+    guard(async (signal) => {
+      if (args.query) return text(await call(dispatcher, 'library.search', { query: [args.query] }, signal));
+      const listed = (await call(dispatcher, 'library.list', {}, signal)) as { skills: unknown[] };
+      return text(listed);
+    })(args, extra),
+  );
+
+  server.registerTool(
+    'get_skill',
+    {
+      description: 'Read a skill progressively: "summary" (frontmatter + runtime state cards) first, then "cards" (full state cards), "procedure" (SKILL.md body + plan), or one image ("image" with file from a card\'s available_views).',
+      inputSchema: { name: z.string().max(64), detail: z.enum(['summary', 'cards', 'procedure', 'image']).default('summary'), file: z.string().max(200).optional() },
+    },
+    async (args, extra) =>
+      guard(async (signal) => {
+        if (args.detail === 'image') {
+          if (!args.file) throw new SkillframeError('bad_input', 'file: give the image file (e.g. Images/state-1-before.png) for detail "image"');
+          const image = (await call(dispatcher, 'library.image', { name: args.name, file: args.file, maxSide: 1280 }, signal)) as { data_url: string };
+          const [, mimeType, data] = /^data:([^;]+);base64,(.*)$/.exec(image.data_url) ?? [];
+          return { content: [{ type: 'image', data: data ?? '', mimeType: mimeType ?? 'image/png' }] };
+        }
+        const shown = (await call(dispatcher, 'library.show', { name: args.name }, signal)) as Record<string, unknown>;
+        if (args.detail === 'summary') return text({ skill: shown.skill, frontmatter: shown.frontmatter, runtime_state_cards: shown.runtime_state_cards });
+        if (args.detail === 'cards') return text({ state_cards: shown.state_cards });
+        return text({ procedure: shown.body, plan: shown.plan });
+      })(args, extra),
+  );
+
+  server.registerTool(
+    'replay_skill',
+    {
+      description: 'Replay a library skill on the live app or page. Steps are grounded and verified; nothing is clicked when grounding is unsure; destructive steps are refused unless the user allowed them in Skillframe settings.',
+      inputSchema: {
+        skill: z.string().max(4096),
+        url: z.string().max(4096).optional(),
+        app: z.string().max(4096).optional(),
+        attach: z.boolean().optional(),
+        dry_run: z.boolean().optional(),
+        params: z.record(z.string(), z.string()).optional(),
+      },
+    },
+    async (args, extra) =>
+      guard(async (signal) => {
+        const param = Object.entries(args.params ?? {}).map(([key, value]) => `${key}=${value}`);
+        const report = await call(dispatcher, 'replay', { skill: args.skill, url: args.url, app: args.app, attach: args.attach, dryRun: args.dry_run, param }, signal);
+        return text(report);
+      })(args, extra),
+  );
+
+  server.registerTool('screenshot', { description: 'A screenshot of the X11 screen (PNG).' }, async (extra) =>
+    guard(async (signal) => {
+      const shot = (await call(dispatcher, 'screen.capture', {}, signal)) as { png: string; width: number; height: number };
+      return { content: [{ type: 'image', data: shot.png, mimeType: 'image/png' }, { type: 'text', text: `${shot.width}x${shot.height}` }] };
+    })(undefined, extra),
+  );
+
+  server.registerTool(
+    'click',
+    { description: 'Click at screen coordinates (needs the "input" permission tier in Skillframe settings).', inputSchema: { x: z.number().int(), y: z.number().int(), button: z.enum(['left', 'right', 'middle']).optional(), double: z.boolean().optional() } },
+    async (args, extra) => guard(async (signal) => text(await call(dispatcher, 'input.click', args, signal)))(args, extra),
+  );
+
+  server.registerTool(
+    'type',
+    { description: 'Type text, or press a key chord like "ctrl+s", on the focused window (needs the "input" tier).', inputSchema: { text: z.string().max(10_000).optional(), key: z.string().max(40).optional() } },
+    async (args, extra) => guard(async (signal) => text(await call(dispatcher, 'input.type', args, signal)))(args, extra),
+  );
+
+  server.registerTool(
+    'ocr',
+    { description: 'Read the text on the screen (or in an image file): lines with boxes [x,y,w,h] and confidences.', inputSchema: { image: z.string().max(4096).optional() } },
+    async (args, extra) =>
+      guard(async (signal) => {
+        if (args.image) return text(await call(dispatcher, 'ocr', { image: args.image }, signal));
+        const shot = (await call(dispatcher, 'screen.capture', {}, signal)) as { png: string };
+        const folder = mkdtempSync(join(tmpdir(), 'sf-mcp-'));
+        try {
+          const file = join(folder, 'screen.png');
+          writeFileSync(file, Buffer.from(shot.png, 'base64'));
+          return text(await call(dispatcher, 'ocr', { image: file }, signal));
+        } finally {
+          rmSync(folder, { recursive: true, force: true });
+        }
+      })(args, extra),
+  );
+
+  return server;
+}
+
+/** `skillframe mcp`: an MCP server on stdio until the client disconnects. */
+export async function mcpCommand(argv: readonly string[], extraHandlers: HandlerTable = {}): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write('Usage: skillframe mcp\n\nAn MCP server on stdio with the tools list_skills, get_skill, replay_skill, screenshot, click, type, ocr.\n');
+    return 0;
+  }
+  if (argv.length) {
+    process.stderr.write(`skillframe mcp: unexpected argument ${argv[0]}\nUsage: skillframe mcp\n`);
+    return 2;
+  }
+  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+  const server = await createMcpServer(createDispatcher(extraHandlers));
+  const transport = new StdioServerTransport();
+  await server.connect(transport);
+  await new Promise<void>((resolve) => {
+    transport.onclose = () => resolve();
+    process.stdin.once('end', () => resolve());
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  await server.close();
+  return 0;
+}
