@@ -4,7 +4,8 @@ import { commandMap, eventMap } from '../registry-helpers.ts';
 
 /** Replay, skill upkeep and the eyes-and-hands commands other agents use (through MCP too). */
 
-export const GroundingTier = z.enum(['dom', 'a11y', 'template', 'ocr', 'anchor', 'vlm']);
+/** The rungs of the grounding ladder, in the order they are tried (engine/computer/replay/rungs/ has one file each). `a11y` is an accessibility-tree lookup (AT-SPI on X11); `window` is the recorded point mapped through the moved/resized window. */
+export const GroundingTier = z.enum(['dom', 'a11y', 'window', 'template', 'ocr', 'anchor', 'vlm']);
 
 /** One step of a replay report. `index`, `status`, `tier`, `confidence`, `ms` are a contract. */
 export const ReplayStep = z.object({

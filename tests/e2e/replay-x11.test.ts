@@ -104,7 +104,7 @@ test('window moved and then resized: still 15, grounded through the window and t
   const resized = await replay();
   assert.equal(resized.report.ok, true, JSON.stringify(resized.report.steps, null, 1));
   assert.equal(await shownValue(), '15');
-  assert.ok(resized.report.steps.some((step: { tier?: string }) => step.tier && step.tier !== 'a11y'), 'a resized window is not trusted on window-relative points alone');
+  assert.ok(resized.report.steps.some((step: { tier?: string }) => step.tier && step.tier !== 'window'), 'a resized window is not trusted on window-relative points alone');
 });
 
 test('library verify: a dry run against the live window says healthy or drifted, step by step', async () => {

@@ -45,7 +45,7 @@ test('unchanged screen: every step done on the first rung, right answer, no wron
   assert.deepEqual(calculator.clicks, intended);
   assert.equal(calculator.display, '0');
   const clickSteps = report.steps.filter((step) => step.action === 'click');
-  assert.ok(clickSteps.every((step) => step.tier === 'a11y' || step.tier === 'template'), JSON.stringify(clickSteps));
+  assert.ok(clickSteps.every((step) => step.tier === 'window' || step.tier === 'template'), JSON.stringify(clickSteps));
 });
 
 test('window moved on a bigger screen: grounded through the window, same result', async () => {
@@ -72,7 +72,7 @@ test('dark theme: templates no longer match, OCR finds the labels', async () => 
 
 test('a look-alike decoy: replay refuses to guess and stops as unsafe instead of clicking', async () => {
   const calculator = new FakeCalculator({ screen: { width: 640, height: 480 }, offset: { x: 0, y: 0 }, decoy: true, dark: true });
-  const report = await replay(calculator, { disabledTiers: ['a11y'] });
+  const report = await replay(calculator, { disabledTiers: ['window'] });
   // Whatever it did, it never clicked the decoy or empty space: either it told them apart by
   // position and finished, or it stopped as unsafe.
   assertNoWrongClick(calculator);
@@ -118,7 +118,7 @@ test('the kill switch stops a replay promptly with aborted', async () => {
 
 test('the model rung: asked only when the others fail, its box is used, a broken answer clicks nothing', async () => {
   const { createScriptedProvider } = await import('../../perception/models/scripted.ts');
-  const noOtherRung = { disabledTiers: ['a11y', 'template', 'ocr', 'anchor'] as ('a11y' | 'template' | 'ocr' | 'anchor')[] };
+  const noOtherRung = { disabledTiers: ['a11y', 'window', 'template', 'ocr', 'anchor'] as ('a11y' | 'window' | 'template' | 'ocr' | 'anchor')[] };
   // The drawn buttons in window coordinates (the model sees the window): 7, +, 2, =, Clear.
   const boxes: Record<string, [number, number, number, number]> = { '7': [20, 80, 50, 40], '+': [140, 80, 50, 40], '2': [20, 140, 50, 40], '=': [140, 140, 50, 40], Clear: [200, 80, 50, 40] };
   const answers = intended.map((label) => JSON.stringify({ found: true, box: boxes[label], confidence: 0.95, reason: `the ${label} key` }));

@@ -1,6 +1,9 @@
+import type { z } from 'zod';
+import type { GroundingTier as GroundingTierSchema } from '../../../core/commands/replay.ts';
 import type { Surface } from './surface.ts';
 
-export type GroundingTier = 'dom' | 'a11y' | 'template' | 'ocr' | 'anchor' | 'vlm';
+/** The tier list lives once, in core. */
+export type GroundingTier = z.infer<typeof GroundingTierSchema>;
 
 /** Per-step result; the field names are a contract (`skillframe replay --json`). */
 export interface ReplayStepReport {

@@ -1,4 +1,4 @@
-import type { ReplayOptions, ReplayReport } from './types.ts';
+import type { GroundingTier, ReplayOptions, ReplayReport } from './types.ts';
 
 export interface SkillHealthReport {
   skill: string;
@@ -9,8 +9,12 @@ export interface SkillHealthReport {
   report: ReplayReport;
 }
 
-/** The rung each platform's skills should normally ground on when the UI has not drifted. */
-const firstRung = { web: 'dom', x11: 'a11y' } as const;
+/**
+ * The rungs each platform's skills should normally ground on when the UI has not drifted. On X11
+ * an app without an accessibility tree grounds on the window-relative point, which is as healthy
+ * as that app can be.
+ */
+const firstRungs: Record<'web' | 'x11', readonly GroundingTier[]> = { web: ['dom'], x11: ['a11y', 'window'] };
 
 /**
  * Skill upkeep: replays each skill where it can do no harm — a fresh app or page (sandbox) when
@@ -40,7 +44,7 @@ export async function verifySkills(
       continue;
     }
     const report = await replay({ skillDirectory: directory, url: target.url, app: target.app, attach: sandbox ? undefined : true, dryRun: !sandbox, confirm: 'never' });
-    const drifted = report.steps.filter((step) => step.tier && step.tier !== firstRung[platform] && step.status !== 'aborted').map((step) => ({ index: step.index, tier: step.tier }));
+    const drifted = report.steps.filter((step) => step.tier && !firstRungs[platform].includes(step.tier) && step.status !== 'aborted').map((step) => ({ index: step.index, tier: step.tier }));
     const failed = report.steps.find((step) => step.status === 'aborted');
     const broken = !report.ok && failed ? { index: failed.index, reason: failed.reason ?? report.error?.message ?? 'failed' } : !report.ok ? { index: 0, reason: report.error?.message ?? 'failed' } : undefined;
     out.push({ skill: reference, health: broken ? 'broken' : drifted.length ? 'drifted' : 'healthy', mode: sandbox ? 'sandbox' : 'dry-run', drifted, ...(broken ? { broken } : {}), report });

@@ -1,0 +1,31 @@
+import type { Box } from '../../../../perception/image.ts';
+import type { Point } from '../surface.ts';
+import { findLabelInLine } from '../text-match.ts';
+import { center, distance, farFromWindowPosition, type Grounding, type GroundingInput, type Rung } from './rung.ts';
+
+async function ground(input: GroundingInput): Promise<Grounding | string> {
+  const anchors = input.step.target.anchors;
+  if (!anchors.length) return 'the step has no anchors';
+  const lines = await input.readLines();
+  const predictions: Point[] = [];
+  for (const anchor of anchors) {
+    const hits = lines
+      .map((line) => ({ line, hit: findLabelInLine(anchor.text, line.text, line.box) }))
+      .filter((entry) => entry.hit && entry.hit.score >= 0.85);
+    if (hits.length !== 1) continue; // an anchor must be unique to anchor anything
+    const found = center(hits[0].hit!.box);
+    predictions.push({ x: found.x + anchor.offset.dx * input.scale.x, y: found.y + anchor.offset.dy * input.scale.y });
+  }
+  if (!predictions.length) return 'no anchor read uniquely';
+  const mean = { x: predictions.reduce((sum, p) => sum + p.x, 0) / predictions.length, y: predictions.reduce((sum, p) => sum + p.y, 0) / predictions.length };
+  const spread = Math.max(...predictions.map((p) => distance(p, mean)));
+  const tolerance = Math.max(10, 0.01 * input.frame.width);
+  if (spread > tolerance) return `anchors disagree by ${Math.round(spread)} px`;
+  // One anchor alone is a guess; agreeing anchors are evidence.
+  const confidence = (predictions.length >= 2 ? 0.9 : 0.7) * (farFromWindowPosition(input, mean) ? 0.75 : 1);
+  const box: Box = [Math.round(mean.x - 8), Math.round(mean.y - 8), 16, 16];
+  return { tier: 'anchor', point: mean, box, confidence, evidence: `${predictions.length} anchor(s) agree within ${Math.round(spread)} px` };
+}
+
+/** Relative anchors: stable text near the target, read uniquely, agreeing on where it is. */
+export const anchorRung: Rung = { surfaces: ['web', 'x11'], ground };

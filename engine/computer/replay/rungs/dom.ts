@@ -1,0 +1,104 @@
+import type { Box } from '../../../../perception/image.ts';
+import type { Point } from '../surface.ts';
+import { normalizeLabel } from '../text-match.ts';
+import { center, type Grounding, type GroundingInput, type Rung } from './rung.ts';
+
+interface DomCandidate {
+  point: Point;
+  box: Box;
+  context: string;
+  hit: boolean;
+}
+
+async function ground(input: GroundingInput): Promise<Grounding | string> {
+  const page = input.surface.page;
+  const locator = input.step.target.locator;
+  if (!page) return 'no page';
+  if (!locator) return 'the step has no DOM locator';
+  const strategies: { name: string; confidence: number; make: () => import('playwright-core').Locator | undefined }[] = [
+    {
+      name: `role=${locator.role} name=${JSON.stringify(locator.name)}`,
+      confidence: 0.98,
+      make: () => (locator.role && locator.name ? page.getByRole(locator.role as Parameters<typeof page.getByRole>[0], { name: locator.name, exact: true }) : undefined),
+    },
+    { name: `test id ${JSON.stringify(locator.test_id)}`, confidence: 0.96, make: () => (locator.test_id ? page.getByTestId(locator.test_id) : undefined) },
+    { name: `text ${JSON.stringify(locator.text)}`, confidence: 0.9, make: () => (locator.text && locator.text.length <= 80 ? page.getByText(locator.text, { exact: true }) : undefined) },
+    { name: `css ${JSON.stringify(locator.css)}`, confidence: 0.86, make: () => (locator.css ? page.locator(locator.css) : undefined) },
+  ];
+  const reasons: string[] = [];
+  // When a stronger locator saw several look-alikes it could not tell apart, a weaker one that
+  // happens to match one of them (a positional CSS path, a text) is not evidence of which.
+  let tieSeen = false;
+  for (const strategy of strategies) {
+    input.signal?.throwIfAborted();
+    let located;
+    try {
+      located = strategy.make();
+    } catch {
+      located = undefined;
+    }
+    if (!located) continue;
+    const candidates = await domCandidates(located);
+    if (candidates.length === 0) {
+      reasons.push(`${strategy.name}: none visible`);
+      continue;
+    }
+    let pick: DomCandidate | undefined;
+    let confidence = strategy.confidence;
+    if (candidates.length === 1 && tieSeen && !strategy.name.startsWith('test id')) {
+      reasons.push(`${strategy.name}: one match, but a stronger locator found look-alikes this cannot rank`);
+      continue;
+    }
+    if (candidates.length === 1) pick = candidates[0];
+    else {
+      // Several matches (e.g. a "Delete" button per table row): the recorded neighbourhood decides.
+      const anchors = input.step.target.anchors.map((anchor) => normalizeLabel(anchor.text)).filter(Boolean);
+      const scored = candidates.map((candidate) => ({ candidate, score: anchors.filter((text) => candidate.context.includes(text)).length }));
+      scored.sort((a, b) => b.score - a.score);
+      if (anchors.length && scored[0].score > 0 && scored[0].score > scored[1].score) {
+        pick = scored[0].candidate;
+        confidence -= 0.06;
+      } else {
+        tieSeen = true;
+        reasons.push(`${strategy.name}: ${candidates.length} matches that nothing tells apart`);
+        continue;
+      }
+    }
+    if (!pick.hit) {
+      reasons.push(`${strategy.name}: covered by another element`);
+      continue;
+    }
+    return { tier: 'dom', point: pick.point, box: pick.box, confidence, evidence: strategy.name };
+  }
+  return reasons.join('; ') || 'no usable locator';
+}
+
+async function domCandidates(located: import('playwright-core').Locator): Promise<DomCandidate[]> {
+  const count = await located.count();
+  if (count === 0 || count > 20) return [];
+  const out: DomCandidate[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const element = located.nth(index);
+    if (!(await element.isVisible().catch(() => false))) continue;
+    await element.scrollIntoViewIfNeeded({ timeout: 2000 }).catch(() => undefined);
+    const info = await element
+      .evaluate((node: Element) => {
+        const rect = node.getBoundingClientRect();
+        const x = rect.left + rect.width / 2;
+        const y = rect.top + rect.height / 2;
+        const top = document.elementFromPoint(x, y);
+        const hit = Boolean(top && (top === node || node.contains(top) || top.contains(node)));
+        const scope = node.closest('tr, li, [role=row], [role=listitem], [role=menuitem], fieldset, form, section, article, dialog, [role=dialog]') ?? node.parentElement;
+        const context = (scope?.textContent ?? '').replace(/\s+/g, ' ').trim().toLowerCase().slice(0, 2000);
+        return { x: rect.left, y: rect.top, width: rect.width, height: rect.height, hit, context };
+      })
+      .catch(() => undefined);
+    if (!info || info.width < 1 || info.height < 1) continue;
+    const box: Box = [Math.round(info.x), Math.round(info.y), Math.round(info.width), Math.round(info.height)];
+    out.push({ box, point: center(box), context: info.context, hit: info.hit });
+  }
+  return out;
+}
+
+/** Web: Playwright locators by role + accessible name, then test id, text, CSS. */
+export const domRung: Rung = { surfaces: ['web'], ground };

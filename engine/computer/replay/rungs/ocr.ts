@@ -1,0 +1,27 @@
+import type { OcrLine } from '../../../../perception/ocr.ts';
+import { findLabelInLine, normalizeLabel } from '../text-match.ts';
+import { center, disambiguate, farFromWindowPosition, type Grounding, type GroundingInput, type Rung } from './rung.ts';
+
+async function ground(input: GroundingInput): Promise<Grounding | string> {
+  const label = input.step.target.ocr?.text ?? input.step.target.locator?.name ?? input.step.target.locator?.text;
+  if (!label) return 'the step has no label text';
+  const lines = await input.readLines();
+  // One- and two-character labels ("+", "-", "7") are too short for fuzzy matching or for a
+  // position estimated inside a longer line: they must be read exactly, as a line of their own.
+  const short = normalizeLabel(label).length <= 2;
+  const hits = lines
+    .map((line) => ({ line, hit: short ? (normalizeLabel(line.text) === normalizeLabel(label) ? { box: line.box, score: 1 } : undefined) : findLabelInLine(label, line.text, line.box) }))
+    .filter((entry): entry is { line: OcrLine; hit: NonNullable<ReturnType<typeof findLabelInLine>> } => Boolean(entry.hit && entry.hit.score >= 0.8))
+    .map((entry) => ({ ...entry, point: center(entry.hit.box), score: entry.hit.score * Math.min(1, 0.15 + entry.line.confidence) }));
+  if (!hits.length) return `label ${JSON.stringify(label)} not read on screen`;
+  hits.sort((a, b) => b.score - a.score);
+  const rivals = hits.filter((hit) => hit.score >= hits[0].score - 0.05);
+  const { pick, ambiguous } = disambiguate(rivals, input.expected, input.positionTrusted);
+  if (!pick) return `label ${JSON.stringify(label)} read ${rivals.length} times; position cannot tell which`;
+  const far = farFromWindowPosition(input, pick.point);
+  const confidence = Math.min(0.97, pick.score) * (ambiguous ? 0.9 : 1) * (far ? 0.75 : 1);
+  return { tier: 'ocr', point: pick.point, box: pick.hit.box, confidence, evidence: `${far ? 'far from the window-relative position; ' : ''}read ${JSON.stringify(pick.line.text)} (match ${pick.hit.score.toFixed(2)})${ambiguous ? ', nearest of several' : ''}` };
+}
+
+/** The target's label read on screen. */
+export const ocrRung: Rung = { surfaces: ['web', 'x11'], ground };
