@@ -1,4 +1,4 @@
-import { SkillframeError } from '../core/index.ts';
+import { SkillframeError, throwIfAborted } from '../core/index.ts';
 import { loadOrt, sharedModelRegistry, type ExecutionProvider, type ModelRegistry } from '../native/onnx/sessions.ts';
 import { checkImage, clampBox, intersectionOverUnion, toGray, type Box, type GrayImage, type RgbaImage } from './image.ts';
 import type { Ocr, OcrLine } from './ocr.ts';
@@ -46,13 +46,13 @@ export function createClassicalDetector(options: ClassicalOptions = {}): Element
     name: 'classical',
     async detect(image, detectOptions = {}) {
       checkImage(image);
-      throwIfAborted(detectOptions.signal);
+      throwIfAborted(detectOptions.signal, 'detection');
       const gray = toGray(image);
       const region = detectOptions.region ? clampBox(detectOptions.region, image.width, image.height) : ([0, 0, image.width, image.height] as Box);
       if (!region) throw new SkillframeError('bad_input', `region [${detectOptions.region?.join(', ')}] lies outside the ${image.width}×${image.height} image`);
       const rectangles = borderedRectangles(gray, region, edgeThreshold);
       const lines: OcrLine[] = detectOptions.lines ?? (options.ocr ? (await options.ocr.recognize(image, { region, signal: detectOptions.signal })).lines : []);
-      throwIfAborted(detectOptions.signal);
+      throwIfAborted(detectOptions.signal, 'detection');
       const elements: UiElement[] = [];
       for (const rectangle of rectangles) {
         const inside = lines.filter((line) => containsCentre(rectangle.box, line.box));
@@ -225,7 +225,7 @@ export async function loadOnnxDetector(path: string, options: OnnxDetectorOption
     provider: model.provider,
     async detect(image, detectOptions = {}) {
       checkImage(image);
-      throwIfAborted(detectOptions.signal);
+      throwIfAborted(detectOptions.signal, 'detection');
       const region = detectOptions.region ? clampBox(detectOptions.region, image.width, image.height) : ([0, 0, image.width, image.height] as Box);
       if (!region) throw new SkillframeError('bad_input', 'detector region lies outside the image');
       const scale = Math.min(inputWidth / region[2], inputHeight / region[3]);
@@ -325,6 +325,3 @@ function round(value: number): number {
   return Math.round(value * 1000) / 1000;
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason instanceof SkillframeError ? signal.reason : new SkillframeError('aborted', 'detection was cancelled');
-}

@@ -1,4 +1,4 @@
-import { SkillframeError } from '../core/index.ts';
+import { SkillframeError, sleep, throwIfAborted } from '../core/index.ts';
 import { checkImage, type Box, type RgbaImage } from './image.ts';
 
 export interface FrameDifference {
@@ -144,7 +144,7 @@ export async function waitForSettle(grab: () => Promise<RgbaImage> | RgbaImage, 
   const intervalMs = options.intervalMs ?? 50;
   const tolerance = options.tolerance ?? 0.0005;
   const started = Date.now();
-  throwIfAborted(options.signal);
+  throwIfAborted(options.signal, 'waiting for the screen to settle');
   const first = await grab();
   let previous = first;
   let frames = 1;
@@ -155,7 +155,7 @@ export async function waitForSettle(grab: () => Promise<RgbaImage> | RgbaImage, 
     if (now - started >= timeoutMs) {
       return { settled: false, ms: now - started, frames, frame: previous, changed: frameDifference(first, previous, { threshold: options.threshold }).boxes };
     }
-    await sleep(intervalMs, options.signal);
+    await sleep(intervalMs, options.signal, 'waiting for the screen to settle');
     const frame = await grab();
     frames += 1;
     const difference = frameDifference(previous, frame, { threshold: options.threshold });
@@ -165,25 +165,3 @@ export async function waitForSettle(grab: () => Promise<RgbaImage> | RgbaImage, 
   return { settled: true, ms: Date.now() - started, frames, frame: previous, changed: frameDifference(first, previous, { threshold: options.threshold }).boxes };
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason instanceof SkillframeError ? signal.reason : new SkillframeError('aborted', 'waiting for the screen to settle was cancelled');
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  throwIfAborted(signal);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      try {
-        throwIfAborted(signal);
-      } catch (error) {
-        reject(error);
-      }
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -18,8 +18,8 @@ export interface GrayImage {
   height: number;
 }
 
-/** A rectangle in pixels: [x, y, width, height]. */
-export type Box = [number, number, number, number];
+export type { Box } from '../core/geometry.ts';
+import type { Box } from '../core/geometry.ts';
 
 /** Beyond this many pixels a screenshot is not plausible and decoding it would exhaust memory. */
 export const maxImagePixels = 100_000_000;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { SkillframeError } from '../core/index.ts';
+import { SkillframeError, throwIfAborted } from '../core/index.ts';
 import { loadOrt, sharedModelRegistry, type ExecutionProvider, type LoadedModel, type ModelRegistry } from '../native/onnx/sessions.ts';
 import { boxesOverlap, checkImage, clampBox, intersectionOverUnion, unionBox, type Box, type RgbaImage } from './image.ts';
 import { frameDifference } from './diff.ts';
@@ -215,7 +215,7 @@ class PaddleOcr implements Ocr {
     }
     const detected: Detected[] = [];
     for (const area of areas) {
-      throwIfAborted(signal);
+      throwIfAborted(signal, 'OCR');
       const scale = Math.min(1, this.settings.detectionMaxSide / Math.max(area[2], area[3]));
       const parts = this.settings.skipFlatAreas ? contentAreas(image, area) : [area];
       for (const part of parts) {
@@ -225,7 +225,7 @@ class PaddleOcr implements Ocr {
         }
       }
     }
-    throwIfAborted(signal);
+    throwIfAborted(signal, 'OCR');
     const lines = await this.recognizeBoxes(image, detected.map((item) => item.box), signal);
     return { lines: sortLines(lines), ms: performance.now() - started };
   }
@@ -301,7 +301,7 @@ class PaddleOcr implements Ocr {
     };
     let index = 0;
     while (index < pending.length) {
-      throwIfAborted(signal);
+      throwIfAborted(signal, 'OCR');
       // A batch shares one padded width: cap the padding so a wide line does not drag short ones.
       const batch = [pending[index]];
       index += 1;
@@ -659,10 +659,6 @@ function contains(outer: Box, inner: Box): boolean {
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
-}
-
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason instanceof SkillframeError ? signal.reason : new SkillframeError('aborted', 'OCR was cancelled');
 }
 
 /**

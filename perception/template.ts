@@ -1,4 +1,4 @@
-import { SkillframeError } from '../core/index.ts';
+import { SkillframeError, throwIfAborted } from '../core/index.ts';
 import { checkImage, clampBox, intersectionOverUnion, resizeGray, toGray, type Box, type GrayImage, type RgbaImage } from './image.ts';
 
 export interface TemplateMatch {
@@ -69,7 +69,7 @@ export function findTemplate(haystack: RgbaImage | GrayImage, needle: RgbaImage 
   interface Candidate { x: number; y: number; score: number; size: (typeof sizes)[number]; reachX: number }
   const candidates: Candidate[] = [];
   for (const size of coarseSizes) {
-    throwIfAborted(options.signal);
+    throwIfAborted(options.signal, 'template search');
     const coarseWidth = Math.max(2, Math.round(size.width / factor));
     const coarseHeight = Math.max(2, Math.round(size.height / factor));
     if (coarseWidth > coarseHay.width || coarseHeight > coarseHay.height) continue;
@@ -97,7 +97,7 @@ export function findTemplate(haystack: RgbaImage | GrayImage, needle: RgbaImage 
     const nearby = sizes.filter((size) => Math.abs(size.scale - candidate.size.scale) <= (coarseSizes === sizes ? 0 : 0.051));
     let best: TemplateMatch | undefined;
     for (const size of nearby) {
-      throwIfAborted(options.signal);
+      throwIfAborted(options.signal, 'template search');
       let fineNeedle = needles.get(size.scale);
       if (!fineNeedle) {
         fineNeedle = size.scale === 1 ? small : resizeGray(small, size.width, size.height);
@@ -238,6 +238,3 @@ function isFlat(image: GrayImage): boolean {
   return true;
 }
 
-function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw signal.reason instanceof SkillframeError ? signal.reason : new SkillframeError('aborted', 'template search was cancelled');
-}

@@ -8,7 +8,7 @@ import {
   SkillFrontmatter,
   StateCardsFile,
   type AnchorDescriptor,
-  type Box,
+  type Rect,
   type PermissionTier,
   type PlanParameter,
   type PlanStep,
@@ -271,7 +271,7 @@ export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
   const appName = meta.kind === 'web' ? hostOf(meta.url) ?? 'web' : meta.app?.name ?? meta.app?.window?.className?.toLowerCase() ?? 'app';
   const parameters: PlanParameter[] = [];
   const steps: PlanStep[] = [];
-  const stepFrames: { before?: Frame; after?: Frame; changed?: Box; target?: TargetDescriptor }[] = [];
+  const stepFrames: { before?: Frame; after?: Frame; changed?: Rect; target?: TargetDescriptor }[] = [];
   const images = new Map<string, Buffer>();
 
   // Pass 3: per step — changed region, target descriptors, OCR label/anchors, expected post-state.
@@ -282,7 +282,7 @@ export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
     const event = draft.events[0];
     const before = await frame(draft.before);
     const after = await frame(draft.after);
-    let changed: Box | undefined;
+    let changed: Rect | undefined;
     if (before && after && before.rgba.width === after.rgba.width && before.rgba.height === after.rgba.height) {
       const difference = frameDifference(before.rgba, after.rgba);
       changed = unionOf(difference.boxes.map(([x, y, width, height]) => ({ x, y, width, height })));
@@ -383,10 +383,10 @@ export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
     const last = stepFrames[lastIndex];
     const targets = cardSteps.map((step) => step.target).filter((target): target is TargetDescriptor => Boolean(target));
     const targetBoxes = targets.map((target) => target.box ?? boxAround(target.point, 24, 24, screen));
-    const changedBoxes = card.step_ids.map((id) => stepFrames[id - 1].changed).filter((box): box is Box => Boolean(box));
+    const changedBoxes = card.step_ids.map((id) => stepFrames[id - 1].changed).filter((box): box is Rect => Boolean(box));
     const checkBox = unionOf(changedBoxes);
     const views: StateView[] = [];
-    const addView = async (view: StateView['view'], source: Frame | undefined, crop: Box | undefined, marks: { box: Box; color: 'red' | 'green' }[]) => {
+    const addView = async (view: StateView['view'], source: Frame | undefined, crop: Rect | undefined, marks: { box: Rect; color: 'red' | 'green' }[]) => {
       if (!source) return;
       const size = { width: source.rgba.width, height: source.rgba.height };
       const rendered = await renderView(source.png, size, { crop, marks, format: 'webp' });
@@ -551,7 +551,7 @@ async function describeTarget(
   return target;
 }
 
-function nearest<T extends { area: Box }>(lines: T[], point: { x: number; y: number }, within: number): T | undefined {
+function nearest<T extends { area: Rect }>(lines: T[], point: { x: number; y: number }, within: number): T | undefined {
   let best: T | undefined;
   let bestDistance = within;
   for (const line of lines) {
@@ -567,7 +567,7 @@ function nearest<T extends { area: Box }>(lines: T[], point: { x: number; y: num
 }
 
 /** Up to 3 nearby lines of confident, non-numeric-looking text: labels that stay put. */
-function pickAnchors(lines: (OcrLine & { area: Box })[], point: { x: number; y: number }): AnchorDescriptor[] {
+function pickAnchors(lines: (OcrLine & { area: Rect })[], point: { x: number; y: number }): AnchorDescriptor[] {
   return lines
     .filter((line) => line.confidence >= 0.8 && line.text.trim().length >= 2 && /[A-Za-z]/.test(line.text))
     .map((line) => ({ line, distance: Math.hypot(line.area.x + line.area.width / 2 - point.x, line.area.y + line.area.height / 2 - point.y) }))
@@ -580,7 +580,7 @@ function pickAnchors(lines: (OcrLine & { area: Box })[], point: { x: number; y: 
     }));
 }
 
-async function expectedOcrText(meta: TrajectoryMeta, draft: Draft, after: Frame | undefined, changed: Box | undefined, screen: { width: number; height: number }, ocr: BuildOptions['ocr'], signal?: AbortSignal): Promise<string[]> {
+async function expectedOcrText(meta: TrajectoryMeta, draft: Draft, after: Frame | undefined, changed: Rect | undefined, screen: { width: number; height: number }, ocr: BuildOptions['ocr'], signal?: AbortSignal): Promise<string[]> {
   if (!ocr || meta.kind !== 'x11' || !after || !changed) return [];
   // Reading the whole screen costs seconds; a small changed region is where the answer shows.
   if (changed.width * changed.height > 0.15 * screen.width * screen.height) return [];

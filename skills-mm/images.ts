@@ -1,4 +1,4 @@
-import type { Box } from '../core/schemas/skill.ts';
+import type { Rect } from '../core/schemas/skill.ts';
 
 /**
  * Views for a package (DESIGN.md §4): frames scaled to fit model context, with a red box on the
@@ -8,7 +8,7 @@ import type { Box } from '../core/schemas/skill.ts';
 export const maxViewSide = 1280;
 
 export interface Mark {
-  box: Box;
+  box: Rect;
   color: 'red' | 'green';
 }
 
@@ -34,7 +34,7 @@ const strokeColors = { red: '#e0242b', green: '#18a34a' } as const;
 export async function renderView(
   frame: Buffer,
   frameSize: { width: number; height: number },
-  options: { crop?: Box; marks?: Mark[]; maxSide?: number; format?: 'png' | 'webp' } = {},
+  options: { crop?: Rect; marks?: Mark[]; maxSide?: number; format?: 'png' | 'webp' } = {},
 ): Promise<RenderedImage> {
   const sharp = await loadSharp();
   const crop = clampBox(options.crop ?? { x: 0, y: 0, width: frameSize.width, height: frameSize.height }, frameSize);
@@ -63,7 +63,7 @@ export async function renderView(
 }
 
 /** An exact crop at full resolution, lossless, for template matching at replay. */
-export async function cropPng(frame: Buffer, frameSize: { width: number; height: number }, box: Box): Promise<RenderedImage> {
+export async function cropPng(frame: Buffer, frameSize: { width: number; height: number }, box: Rect): Promise<RenderedImage> {
   const sharp = await loadSharp();
   const area = clampBox(box, frameSize);
   const data = await sharp(frame).extract({ left: area.x, top: area.y, width: area.width, height: area.height }).png({ compressionLevel: 9 }).toBuffer();
@@ -84,7 +84,7 @@ export async function decodeRgba(image: Buffer): Promise<{ data: Uint8Array; wid
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
-export function clampBox(box: Box, size: { width: number; height: number }): Box {
+export function clampBox(box: Rect, size: { width: number; height: number }): Rect {
   const x = Math.max(0, Math.min(size.width - 1, Math.round(box.x)));
   const y = Math.max(0, Math.min(size.height - 1, Math.round(box.y)));
   const right = Math.max(x + 1, Math.min(size.width, Math.round(box.x + box.width)));
@@ -93,7 +93,7 @@ export function clampBox(box: Box, size: { width: number; height: number }): Box
 }
 
 /** A box of the given size centred on a point, kept inside the frame. */
-export function boxAround(point: { x: number; y: number }, width: number, height: number, size: { width: number; height: number }): Box {
+export function boxAround(point: { x: number; y: number }, width: number, height: number, size: { width: number; height: number }): Rect {
   const w = Math.min(width, size.width);
   const h = Math.min(height, size.height);
   const x = Math.max(0, Math.min(size.width - w, Math.round(point.x - w / 2)));
@@ -101,11 +101,11 @@ export function boxAround(point: { x: number; y: number }, width: number, height
   return { x, y, width: w, height: h };
 }
 
-export function grow(box: Box, margin: number, size: { width: number; height: number }): Box {
+export function grow(box: Rect, margin: number, size: { width: number; height: number }): Rect {
   return clampBox({ x: box.x - margin, y: box.y - margin, width: box.width + 2 * margin, height: box.height + 2 * margin }, size);
 }
 
-export function unionOf(boxes: readonly Box[]): Box | undefined {
+export function unionOf(boxes: readonly Rect[]): Rect | undefined {
   if (!boxes.length) return undefined;
   const x = Math.min(...boxes.map((box) => box.x));
   const y = Math.min(...boxes.map((box) => box.y));
@@ -114,10 +114,10 @@ export function unionOf(boxes: readonly Box[]): Box | undefined {
   return { x, y, width: right - x, height: bottom - y };
 }
 
-export function contains(box: Box, point: { x: number; y: number }): boolean {
+export function contains(box: Rect, point: { x: number; y: number }): boolean {
   return point.x >= box.x && point.x < box.x + box.width && point.y >= box.y && point.y < box.y + box.height;
 }
 
-export function intersects(a: Box, b: Box): boolean {
+export function intersects(a: Rect, b: Rect): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }

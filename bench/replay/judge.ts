@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { Point, Rect } from '../../core/geometry.ts';
 
 /**
  * Judging by ground truth: what the app recorded (clicks by stable identity, field values, the
@@ -67,9 +68,7 @@ export function judgeWeb(steps: JudgedStep[], expected: unknown, truth: WebTruth
   return { steps: steps.length, stepsSucceeded, taskSucceeded, wrongActions, repeatedActions, notes };
 }
 
-export type Box = { x: number; y: number; width: number; height: number };
-
-export function inside(point: { x: number; y: number }, box: Box): boolean {
+export function inside(point: Point, box: Rect): boolean {
   return point.x >= box.x && point.y >= box.y && point.x < box.x + box.width && point.y < box.y + box.height;
 }
 
@@ -78,7 +77,7 @@ export function inside(point: { x: number; y: number }, box: Box): boolean {
  * intended target's box in this condition, in order.
  */
 export function judgeX11(
-  steps: ({ kind: 'click'; label: string; box: Box | undefined } | { kind: 'type' } | { kind: 'key' })[],
+  steps: ({ kind: 'click'; label: string; box: Rect | undefined } | { kind: 'type' } | { kind: 'key' })[],
   clicks: { x: number; y: number }[],
   taskSucceeded: boolean,
   observed: string,

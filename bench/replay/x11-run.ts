@@ -5,7 +5,8 @@ import { createInput } from '../../native/input/index.ts';
 import { runProgram } from '../../native/process/run.ts';
 import { createScreen, encodePng, type Capture, type ScreenSource } from '../../native/screen/index.ts';
 import { readTrajectory, TrajectoryWriter } from '../../skills-mm/trajectory/store.ts';
-import { judgeX11, type Box, type TaskJudgement } from './judge.ts';
+import { judgeX11, type TaskJudgement } from './judge.ts';
+import type { Rect } from '../../core/geometry.ts';
 import type { X11Task } from './tasks.ts';
 import { launchUnderCondition, type RunningApp, type X11Condition } from './x11-drift.ts';
 import { galculatorButtons, galculatorValue, mousepadSaved, mousepadTextArea, targetBox, type ClickLog } from './x11-truth.ts';
@@ -14,8 +15,8 @@ import { galculatorButtons, galculatorValue, mousepadSaved, mousepadTextArea, ta
 const settleMs = 150;
 
 export interface TargetBoxes {
-  buttons?: Map<string, Box>;
-  text?: Box;
+  buttons?: Map<string, Rect>;
+  text?: Rect;
 }
 
 /** Where the intended targets truly are in this condition, from the live pixels. */
@@ -38,7 +39,7 @@ export async function locateTargets(app: RunningApp, screen: ScreenSource): Prom
   throw lastError;
 }
 
-function centre(box: Box): { x: number; y: number } {
+function centre(box: Rect): { x: number; y: number } {
   return { x: Math.round(box.x + box.width / 2), y: Math.round(box.y + box.height / 2) };
 }
 

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { SkillframeError } from '../../core/errors.ts';
 import { runProgram } from '../../native/process/run.ts';
 import type { Capture } from '../../native/screen/index.ts';
-import type { Box } from './judge.ts';
+import type { Rect } from '../../core/geometry.ts';
 import { galculatorRows } from './tasks.ts';
 import type { RunningApp } from './x11-drift.ts';
 
@@ -18,7 +18,7 @@ import type { RunningApp } from './x11-drift.ts';
 const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Connected regions that differ from the window's background colour, within `area`. */
-export function foregroundComponents(capture: Capture, area: Box, tolerance = 12): Box[] {
+export function foregroundComponents(capture: Capture, area: Rect, tolerance = 12): Rect[] {
   const x0 = Math.max(0, area.x);
   const y0 = Math.max(0, area.y);
   const x1 = Math.min(capture.width, area.x + area.width);
@@ -48,7 +48,7 @@ export function foregroundComponents(capture: Capture, area: Box, tolerance = 12
       if (difference > tolerance) mask[y * width + x] = 1;
     }
   }
-  const boxes: Box[] = [];
+  const boxes: Rect[] = [];
   const stack: number[] = [];
   for (let start = 0; start < mask.length; start += 1) {
     if (mask[start] !== 1) continue;
@@ -82,7 +82,7 @@ export function foregroundComponents(capture: Capture, area: Box, tolerance = 12
     }
     boxes.push({ x: left + x0, y: top + y0, width: right - left + 1, height: bottom - top + 1 });
   }
-  const contains = (outer: Box, inner: Box) => outer !== inner && inner.x >= outer.x && inner.y >= outer.y && inner.x + inner.width <= outer.x + outer.width && inner.y + inner.height <= outer.y + outer.height;
+  const contains = (outer: Rect, inner: Rect) => outer !== inner && inner.x >= outer.x && inner.y >= outer.y && inner.x + inner.width <= outer.x + outer.width && inner.y + inner.height <= outer.y + outer.height;
   return boxes.filter((box) => !boxes.some((other) => contains(other, box)));
 }
 
@@ -91,13 +91,13 @@ export function foregroundComponents(capture: Capture, area: Box, tolerance = 12
  * the display, grouped into rows by their top edge, then read row by row as galculatorRows says.
  * Throws when the structure does not match (the judge then cannot vouch for clicks).
  */
-export function galculatorButtons(capture: Capture, client: Box): Map<string, Box> {
+export function galculatorButtons(capture: Capture, client: Rect): Map<string, Rect> {
   const components = foregroundComponents(capture, client);
   const display = components.filter((box) => box.width > client.width * 0.6 && box.height > 20).sort((a, b) => a.y - b.y)[0];
   if (!display) throw new SkillframeError('internal', 'galculator: no display found in the window');
   const candidates = components.filter((box) => box.y > display.y + display.height && box.width >= 16 && box.height >= 16 && box.width < client.width * 0.6);
   candidates.sort((a, b) => a.y - b.y || a.x - b.x);
-  const rows: Box[][] = [];
+  const rows: Rect[][] = [];
   for (const box of candidates) {
     const row = rows.find((existing) => Math.abs(existing[0].y - box.y) <= 4);
     if (row) row.push(box);
@@ -106,7 +106,7 @@ export function galculatorButtons(capture: Capture, client: Box): Map<string, Bo
   const shape = rows.map((row) => row.length).join(',');
   const expected = galculatorRows.map((row) => row.length).join(',');
   if (shape !== expected) throw new SkillframeError('internal', `galculator: found button rows ${shape}, expected ${expected}`);
-  const buttons = new Map<string, Box>();
+  const buttons = new Map<string, Rect>();
   rows.forEach((row, index) => {
     row.sort((a, b) => a.x - b.x);
     row.forEach((box, column) => buttons.set(galculatorRows[index][column], box));
@@ -115,7 +115,7 @@ export function galculatorButtons(capture: Capture, client: Box): Map<string, Bo
 }
 
 /** mousepad's text area: the uniform region around the middle of the window. */
-export function mousepadTextArea(capture: Capture, client: Box, tolerance = 6): Box {
+export function mousepadTextArea(capture: Capture, client: Rect, tolerance = 6): Rect {
   const cx = Math.round(client.x + client.width / 2);
   const cy = Math.round(client.y + client.height / 2);
   const at = (x: number, y: number) => (y * capture.width + x) * 4;
@@ -207,7 +207,7 @@ export async function startClickLog(env: NodeJS.ProcessEnv): Promise<ClickLog> {
 }
 
 /** The intended target box of an X11 action in this condition. */
-export function targetBox(app: 'galculator' | 'mousepad', action: { kind: string; button?: string }, boxes: { buttons?: Map<string, Box>; text?: Box }): Box | undefined {
+export function targetBox(app: 'galculator' | 'mousepad', action: { kind: string; button?: string }, boxes: { buttons?: Map<string, Rect>; text?: Rect }): Rect | undefined {
   if (action.kind === 'click' && action.button) return boxes.buttons?.get(action.button);
   if (action.kind === 'click-text') return boxes.text;
   return undefined;

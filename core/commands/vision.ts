@@ -1,12 +1,11 @@
 import { z } from 'zod';
+import { Box } from '../geometry.ts';
 import { defineCommand } from '../contract.ts';
 import { commandMap, eventMap } from '../registry-helpers.ts';
 
 /** Commands of the vision room: OCR, template matching, hashing, detection, model checks, benchmark. */
 
-/** [x, y, width, height] in pixels. */
-export const Box = z.tuple([z.number(), z.number(), z.number(), z.number()]);
-export type Box = z.infer<typeof Box>;
+export { Box };
 
 /** `x,y,width,height` on the command line. */
 const RegionText = z

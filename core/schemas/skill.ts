@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PixelPoint, Rect, Size } from '../geometry.ts';
 
 /**
  * The MMSkills package, as files on disk (DESIGN.md §4). Every file carries `format_version` so a
@@ -25,11 +26,8 @@ export type Platform = z.infer<typeof Platform>;
 const text = (max: number) => z.string().max(max);
 const count = z.number().int().nonnegative();
 
-/** A rectangle in pixels of the recorded frame (screen coordinates for x11, page viewport for web). */
-export const Box = z.object({ x: z.number().int(), y: z.number().int(), width: count, height: count }).strict();
-export type Box = z.infer<typeof Box>;
-export const Point = z.object({ x: z.number().int(), y: z.number().int() }).strict();
-export const Size = z.object({ width: z.number().int().positive().max(16_384), height: z.number().int().positive().max(16_384) }).strict();
+// Rectangles in pixels of the recorded frame (screen coordinates for x11, page viewport for web).
+export { Rect };
 
 /** Package-relative path of a file under Images/ (the audit also checks it exists and is safe). */
 export const ImagePath = z
@@ -148,7 +146,7 @@ export const LocatorDescriptor = z
     text: text(200).optional(),
     css: text(500).optional(),
     /** Bounding box of the node when it was recorded (viewport / screen pixels). */
-    box: Box.optional(),
+    box: Rect.optional(),
   })
   .strict();
 export type LocatorDescriptor = z.infer<typeof LocatorDescriptor>;
@@ -158,11 +156,11 @@ export const TemplateDescriptor = z
   .object({
     file: ImagePath,
     /** Where the crop was cut from, in the recorded frame. */
-    box: Box,
+    box: Rect,
     /** Size of the recorded frame, so the matcher can rescale when the live screen differs. */
     frame: Size,
     /** Where in the crop the pointer was (so the match's hit point is the crop origin + this). */
-    point_in_crop: Point,
+    point_in_crop: PixelPoint,
   })
   .strict();
 export type TemplateDescriptor = z.infer<typeof TemplateDescriptor>;
@@ -171,7 +169,7 @@ export type TemplateDescriptor = z.infer<typeof TemplateDescriptor>;
 export const OcrDescriptor = z
   .object({
     text: text(200).min(1),
-    box: Box.optional(),
+    box: Rect.optional(),
     confidence: z.number().min(0).max(1).optional(),
   })
   .strict();
@@ -180,7 +178,7 @@ export const OcrDescriptor = z
 export const AnchorDescriptor = z
   .object({
     text: text(200).min(1),
-    box: Box,
+    box: Rect,
     offset: z.object({ dx: z.number().int(), dy: z.number().int() }).strict(),
   })
   .strict();
@@ -190,18 +188,18 @@ export type AnchorDescriptor = z.infer<typeof AnchorDescriptor>;
 export const WindowDescriptor = z
   .object({
     title: text(300).optional(),
-    geometry: Box.optional(),
+    geometry: Rect.optional(),
     /** Pointer position relative to the window's top-left corner. */
-    point_in_window: Point.optional(),
+    point_in_window: PixelPoint.optional(),
   })
   .strict();
 
 export const TargetDescriptor = z
   .object({
     /** Where the pointer was, in recorded frame coordinates (the last-resort fallback). */
-    point: Point,
+    point: PixelPoint,
     /** Best known box of the element acted on. */
-    box: Box.optional(),
+    box: Rect.optional(),
     locator: LocatorDescriptor.optional(),
     template: TemplateDescriptor.optional(),
     ocr: OcrDescriptor.optional(),
@@ -221,7 +219,7 @@ export const ExpectedPostState = z
     /** OCR text that appears on screen after the step. */
     ocr_text_appears: z.array(text(200)).max(8).default([]),
     /** The region whose pixels changed between before and after (green box in the after view). */
-    changed_region: Box.optional(),
+    changed_region: Rect.optional(),
     /** X11: active window title after the step, when it changed. */
     window_title: text(300).optional(),
     /** How long the UI took to settle after the recorded action. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Point } from '../geometry.ts';
 
 /**
  * A trajectory is one recording of a person (or a script standing in for one) doing a task:
@@ -14,9 +15,8 @@ import { z } from 'zod';
 
 export const trajectoryVersion = 1;
 
-/** Pixels: screen pixels on X11, CSS pixels of the viewport on the web. */
-export const Point = z.object({ x: z.number(), y: z.number() });
-export type Point = z.infer<typeof Point>;
+// Pixels: screen pixels on X11, CSS pixels of the viewport on the web.
+export { Point };
 
 export const Rect = z.object({
   x: z.number(),

@@ -3,6 +3,7 @@ import type { Layout, Point, RewardSpec } from '../../core/commands/robot.ts';
 import { SkillframeError } from '../../core/errors.ts';
 import type { ParsedInputOf } from '../../core/index.ts';
 import type { CommandContext, HandlerTable } from '../dispatcher.ts';
+import { sleep } from '../../core/index.ts';
 
 /**
  * Handlers of the robot steering room. Keep this file thin: heavy modules (onnxruntime, the
@@ -27,17 +28,6 @@ export async function layoutsFrom(file: string | undefined): Promise<{ layouts: 
 async function specFor(layout: Layout, file: string | undefined): Promise<RewardSpec> {
   const spec = await import('../../engine/robot/steer/spec.ts');
   return file === undefined ? spec.specFromScene(layout) : spec.specFromJson(readText(file, 'spec'), 'spec');
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
 }
 
 export const robotHandlers: HandlerTable = {
@@ -93,7 +83,7 @@ export const robotHandlers: HandlerTable = {
             done,
             ...(done ? { success: reach.episodeSucceeded(event.state), collided: event.state.collided } : {}),
           });
-          if (input.delayMs > 0 && !done) await delay(input.delayMs, context.signal);
+          if (input.delayMs > 0 && !done) await sleep(input.delayMs, context.signal);
         },
       });
       latencies.push(...outcome.latencies);

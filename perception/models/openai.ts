@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { SkillframeError } from '../../core/index.ts';
-import { callSignal, hasImages, imageToBase64, parseReply, sleep, type VlmMessage, type VlmProvider, type VlmRequest, type VlmResult, type VlmUsage } from './vlm.ts';
+import { SkillframeError, sleep } from '../../core/index.ts';
+import { callSignal, hasImages, imageToBase64, parseReply, type VlmMessage, type VlmProvider, type VlmRequest, type VlmResult, type VlmUsage } from './vlm.ts';
 
 export interface OpenAiOptions {
   /** e.g. http://127.0.0.1:11434/v1 (Ollama), http://localhost:8000/v1 (vLLM), https://api.openai.com/v1 */

@@ -1,5 +1,5 @@
-import { SkillframeError } from '../../core/index.ts';
-import { callSignal, parseReply, sleep, type VlmProvider, type VlmRequest, type VlmResult } from './vlm.ts';
+import { SkillframeError, sleep } from '../../core/index.ts';
+import { callSignal, parseReply, type VlmProvider, type VlmRequest, type VlmResult } from './vlm.ts';
 
 /** One scripted turn: a reply text (validated like a real one), an error to throw, or a function of the request. */
 export type ScriptedTurn =

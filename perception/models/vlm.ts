@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { SkillframeError } from '../../core/index.ts';
+import { SkillframeError, sleep } from '../../core/index.ts';
 import { describeZodError } from '../../core/errors.ts';
 import { encodePng, type RgbaImage } from '../image.ts';
 
@@ -134,20 +134,3 @@ export function callSignal(signal: AbortSignal | undefined, timeoutMs: number | 
   };
 }
 
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -1,10 +1,8 @@
 import type { Page } from 'playwright-core';
 import type { RgbaImage } from '../../../perception/image.ts';
 
-export interface Point {
-  x: number;
-  y: number;
-}
+export type { Point } from '../../../core/geometry.ts';
+import type { Point } from '../../../core/geometry.ts';
 
 /** The live window or page a skill acts on. Coordinates are those of `capture()`'s frame. */
 export interface Surface {

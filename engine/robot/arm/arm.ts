@@ -1,4 +1,4 @@
-import { SkillframeError } from '../../../core/index.ts';
+import { SkillframeError, sleep } from '../../../core/index.ts';
 import type { MotorBus } from '../../../native/motors/bus.ts';
 import { type Calibration, limitsOf, toJoint, toRaw } from './calibration.ts';
 import type { ArmLayout, JointSpec } from './config.ts';
@@ -284,17 +284,3 @@ function round(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -1,5 +1,5 @@
 import { SkillframeError } from '../../../core/index.ts';
-import { sleep } from './arm.ts';
+import { sleep } from '../../../core/index.ts';
 import { type Calibration, type JointCalibration, calibrationPath, saveCalibration } from './calibration.ts';
 import type { OpenedBus } from './open.ts';
 

@@ -1,5 +1,5 @@
 import { SkillframeError } from '../../../core/index.ts';
-import { sleep } from './arm.ts';
+import { sleep } from '../../../core/index.ts';
 
 export interface RateReport {
   ticks: number;
