@@ -10,14 +10,37 @@ const types: Record<string, string> = {
   '.json': 'application/json',
   '.png': 'image/png',
   '.svg': 'image/svg+xml',
+  '.jpg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.map': 'application/json',
+  '.webmanifest': 'application/manifest+json',
 };
 
 /** Serves a folder on 127.0.0.1 (fixture apps for tests and the benchmark); never leaves the folder. */
-export async function serveFolder(folder: string): Promise<{ origin: string; dispose(): Promise<void> }> {
-  const root = resolve(folder);
+export function serveFolder(folder: string): Promise<{ origin: string; dispose(): Promise<void> }> {
+  return serveMounts([{ url: '/', path: folder }]);
+}
+
+/**
+ * Serves several folders (or single files) under URL prefixes; the first mount whose prefix
+ * matches wins, so a file mounted before its package's folder replaces the package's copy.
+ */
+export async function serveMounts(mounts: { url: string; path: string }[]): Promise<{ origin: string; dispose(): Promise<void> }> {
+  const resolved = mounts.map((mount) => ({ url: mount.url, root: resolve(mount.path) }));
   const server: Server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://local').pathname);
-    let file = normalize(join(root, path));
+    const mount = resolved.find((entry) => (entry.url.endsWith('/') ? path.startsWith(entry.url) : path === entry.url));
+    if (!mount) {
+      response.writeHead(404).end('not found');
+      return;
+    }
+    const root = mount.root;
+    let file = mount.url.endsWith('/') ? normalize(join(root, path.slice(mount.url.length))) : root;
     if (!file.startsWith(root + sep) && file !== root) {
       response.writeHead(403).end();
       return;

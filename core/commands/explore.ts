@@ -167,6 +167,32 @@ const BenchApp = z.object({
   exported_skills: z.number().int(),
   exported_replay_rate: z.number(),
   note: z.string().optional(),
+  split: z.enum(['tune', 'unseen', 'fixture']).optional(),
+  /** Distinct ground-truth views the app showed (its own state, read by the benchmark), mean over seeds. */
+  views_dfs: z.number().optional(),
+  views_bfs: z.number().optional(),
+  views_random: z.number().optional(),
+  views_ci95: z.record(Strategy, z.tuple([z.number(), z.number()])).optional(),
+  views_ratio_dfs_random: z.number().optional(),
+  views_ratio_dfs_bfs: z.number().optional(),
+  /** DFS states against ground-truth views: share of states with one view, share of views in one state. */
+  state_precision: z.number().optional(),
+  state_recall: z.number().optional(),
+  destructive_actions: z.number().int().optional(),
+});
+
+const BenchSplit = z.object({
+  apps: z.array(z.string()),
+  views_ratio_dfs_random: z.number(),
+  views_ratio_dfs_random_ci95: z.tuple([z.number(), z.number()]),
+  views_ratio_dfs_bfs: z.number(),
+  views_ratio_dfs_bfs_ci95: z.tuple([z.number(), z.number()]),
+  state_precision: z.number(),
+  state_recall: z.number(),
+  destructive_actions: z.number().int(),
+  exported_skills: z.number().int(),
+  exported_replay_rate: z.number(),
+  ms_per_action_p50: z.number(),
 });
 
 export const commands = commandMap(
@@ -217,15 +243,23 @@ export const commands = commandMap(
   }),
   defineCommand({
     name: 'bench.explore',
-    summary: 'Benchmark GUI-DFS against BFS and random on the fixture web apps (and galculator/mousepad when a display is there).',
+    summary: 'Benchmark GUI-DFS against BFS and random on open-source web UIs from npm (and Debian X11 apps when a display is there), in ground-truth views; unseen apps reported apart from tuned ones.',
     input: z
       .object({
         budget: z.coerce.number().int().min(5).max(2000).optional(),
-        seeds: z.coerce.number().int().min(1).max(10).default(1),
+        seeds: z.coerce.number().int().min(1).max(10).default(3),
         x11: z.boolean().default(true),
+        /** Only these apps (names from testkit/webapps/explore-split.json), comma-separated. */
+        apps: z
+          .string()
+          .max(1000)
+          .transform((value) => value.split(',').map((name) => name.trim()).filter(Boolean))
+          .optional(),
+        /** Also run the repo's own fixture apps (office, shop, trap). */
+        fixtures: z.boolean().default(false),
       })
       .strict(),
-    output: z.object({ apps: z.record(z.string(), BenchApp), targets_met: z.boolean(), wall_ms: z.number() }),
+    output: z.object({ apps: z.record(z.string(), BenchApp), unseen: BenchSplit.optional(), tune: BenchSplit.optional(), targets_met: z.boolean(), wall_ms: z.number() }),
     timeoutMs: 0,
     cli: { long: true },
   }),

@@ -172,6 +172,11 @@ export class WebDriver implements ExploreDriver {
     };
   }
 
+  /** The page under exploration (benchmarks read the app's own state from it; the explorer does not). */
+  get livePage(): Page | undefined {
+    return this.page;
+  }
+
   get screenshot(): Buffer | undefined {
     return this.lastScreenshot;
   }

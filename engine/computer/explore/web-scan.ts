@@ -82,20 +82,33 @@ export const scanPage = `(() => {
     if (tag !== 'input' && tag !== 'select' && tag !== 'textarea' && text(el.innerText)) return text(el.innerText);
     return text(el.getAttribute('title') || el.getAttribute('placeholder') || el.getAttribute('alt') || el.getAttribute('name') || (tag === 'input' && /button|submit/.test(el.type) ? el.value : '') || '');
   };
+  // Open shadow roots are part of the page a person sees (web components): walk them too.
+  const roots = [];
+  const collect = (root) => { roots.push(root); for (const el of root.querySelectorAll('*')) if (el.shadowRoot) collect(el.shadowRoot); };
+  collect(document);
+  const parentOf = (node) => node.parentElement || (node.parentNode && node.parentNode.host) || null;
+  const uniqueId = (el) => el.id && roots.reduce((count, root) => count + root.querySelectorAll('#' + CSS.escape(el.id)).length, 0) === 1;
   const selectorOf = (el) => {
-    if (el.id && document.querySelectorAll('#' + CSS.escape(el.id)).length === 1) return '#' + CSS.escape(el.id);
+    if (uniqueId(el)) return '#' + CSS.escape(el.id);
     const parts = [];
     let node = el;
     while (node && node.nodeType === 1 && node !== document.documentElement) {
-      if (node.id && document.querySelectorAll('#' + CSS.escape(node.id)).length === 1) { parts.unshift('#' + CSS.escape(node.id)); break; }
+      if (uniqueId(node)) { parts.unshift('#' + CSS.escape(node.id)); break; }
       const tag = node.tagName.toLowerCase();
       let index = 1; let sibling = node.previousElementSibling;
       while (sibling) { if (sibling.tagName === node.tagName) index += 1; sibling = sibling.previousElementSibling; }
       parts.unshift(tag + ':nth-of-type(' + index + ')');
-      node = node.parentElement;
+      node = parentOf(node);
     }
     return parts.join(' > ');
   };
+  // What a click at a point lands on, looking into shadow roots; and containment across them.
+  const hitAt = (x, y) => {
+    let hit = document.elementFromPoint(x, y);
+    while (hit && hit.shadowRoot) { const inner = hit.shadowRoot.elementFromPoint(x, y); if (!inner || inner === hit) break; hit = inner; }
+    return hit;
+  };
+  const holds = (el, hit) => { for (let node = hit; node; node = parentOf(node)) if (node === el) return true; return false; };
   const visible = (el) => {
     const rect = el.getBoundingClientRect();
     if (rect.width < 2 || rect.height < 2) return false;
@@ -103,7 +116,7 @@ export const scanPage = `(() => {
     return style.visibility !== 'hidden' && style.display !== 'none' && Number(style.opacity) > 0.05;
   };
   const elements = [];
-  const all = document.body ? document.body.querySelectorAll('*') : [];
+  const all = roots.flatMap((root) => [...(root === document ? (document.body ? document.body.querySelectorAll('*') : []) : root.querySelectorAll('*'))]);
   for (let index = 0; index < all.length && elements.length < 400; index += 1) {
     const el = all[index];
     const tag = el.tagName.toLowerCase();
@@ -121,9 +134,9 @@ export const scanPage = `(() => {
     const rect = el.getBoundingClientRect();
     const x = rect.left + rect.width / 2, y = rect.top + rect.height / 2;
     const inViewport = x >= 0 && y >= 0 && x < innerWidth && y < innerHeight;
-    const hit = inViewport ? document.elementFromPoint(x, y) : null;
+    const hit = inViewport ? hitAt(x, y) : null;
     const disabled = el.disabled === true || el.getAttribute('aria-disabled') === 'true';
-    const actionable = !disabled && !el.closest('[inert]') && Boolean(hit) && (el === hit || el.contains(hit) || (hit.tagName === 'LABEL' && hit.control === el));
+    const actionable = !disabled && !el.closest('[inert]') && Boolean(hit) && (holds(el, hit) || (hit.tagName === 'LABEL' && hit.control === el));
     const flags = (disabled ? 'd' : '') + (el.getAttribute('aria-selected') === 'true' ? 's' : '') + (el.getAttribute('aria-expanded') === 'true' ? 'e' : '') + (el.checked || el.getAttribute('aria-checked') === 'true' ? 'c' : '') + (el.getAttribute('aria-pressed') === 'true' ? 'p' : '');
     const item = { role, name: nameOf(el), selector: selectorOf(el), tag, type: (el.getAttribute('type') || '').toLowerCase(), flags, value: tag === 'select' ? el.value : '', x, y, width: rect.width, height: rect.height, actionable, listeners: heard, scrollable, draggable };
     if ((tag === 'input' && textTypes.has(item.type)) || tag === 'textarea' || el.isContentEditable) {
@@ -139,8 +152,8 @@ export const scanPage = `(() => {
     if (tag === 'a' && el.href) item.href = el.href;
     elements.push(item);
   }
-  const headings = [...document.querySelectorAll('h1,h2,h3,[role=heading]')].filter(visible).map((el) => el.tagName.toLowerCase() + ':' + text(el.textContent)).slice(0, 30);
-  for (const dialog of document.querySelectorAll('[role=dialog],[role=alertdialog],dialog[open]')) if (visible(dialog)) headings.push('dialog:' + nameOf(dialog));
+  const headings = roots.flatMap((root) => [...root.querySelectorAll('h1,h2,h3,[role=heading]')]).filter(visible).map((el) => el.tagName.toLowerCase() + ':' + text(el.textContent)).slice(0, 30);
+  for (const dialog of roots.flatMap((root) => [...root.querySelectorAll('[role=dialog],[role=alertdialog],dialog[open]')])) if (visible(dialog)) headings.push('dialog:' + nameOf(dialog));
   return { title: document.title, url: location.href, headings, elements };
 })()`;
 

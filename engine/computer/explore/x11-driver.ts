@@ -116,6 +116,11 @@ export class X11Driver implements ExploreDriver {
     this.home = undefined;
   }
 
+  /** Titles of the app's visible windows, main first (benchmarks read them as ground truth). */
+  async windowTitles(): Promise<string[]> {
+    return (await this.appWindows()).map((window) => window.title);
+  }
+
   /** The app's visible windows, main window first; dialogs and menus are extra windows. */
   private async appWindows(): Promise<WindowInfo[]> {
     if (!this.app || !this.windows) return [];

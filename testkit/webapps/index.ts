@@ -1,0 +1,81 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { serveMounts } from '../static-server.ts';
+
+/**
+ * Real open-source web UIs shipped as static files in npm packages, served from node_modules on
+ * 127.0.0.1 (never fetched at run time), and the ground truth of which view each one shows.
+ */
+
+const here = fileURLToPath(new URL('./', import.meta.url));
+
+const Split = z.enum(['tune', 'unseen']);
+export const ExploreApps = z.object({
+  web: z.array(z.object({ name: z.string(), package: z.string(), version: z.string(), entry: z.string(), split: Split })),
+  x11: z.array(z.object({ name: z.string(), command: z.string(), split: Split })),
+});
+export type ExploreApps = z.infer<typeof ExploreApps>;
+export type WebApp = ExploreApps['web'][number];
+
+/** The benchmark's apps and their tune/unseen split (fixed before tuning, in explore-split.json). */
+export function exploreApps(): ExploreApps {
+  return ExploreApps.parse(JSON.parse(readFileSync(join(here, 'explore-split.json'), 'utf8')));
+}
+
+/** The installed copy of an npm package, checked against the pinned version. */
+export function packageFolder(name: string, version: string): string {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve(`${name}/package.json`, { paths: [here] });
+  const installed = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+  if (installed !== version) throw new Error(`${name}: installed ${installed}, the benchmark pins ${version} (npm install)`);
+  return dirname(manifest);
+}
+
+/**
+ * Serves one app: files in testkit/webapps/<app>/ replace the package's copies (a page that
+ * loads its script from a CDN, an initializer that points at a remote spec), /spec/ holds the
+ * shared local documents, and everything else comes from the package folder.
+ */
+export async function serveWebApp(app: WebApp): Promise<{ url: string; origin: string; dispose(): Promise<void> }> {
+  const overrides = join(here, app.name);
+  const files = existsSync(overrides) ? readdirSync(overrides).map((file) => ({ url: `/${file}`, path: join(overrides, file) })) : [];
+  const server = await serveMounts([...files, { url: '/spec/', path: join(here, 'shared') }, { url: '/', path: packageFolder(app.package, app.version) }]);
+  return { ...server, url: `${server.origin}${app.entry}` };
+}
+
+/**
+ * Ground truth of the view a page shows, read from the app's own state by the benchmark (the
+ * explorer never runs or sees this): the route, and which dialogs, menus, tabs, expanded panels
+ * and page modes are open — through open shadow roots too. Field contents and free text are not
+ * views. Returns a stable JSON string.
+ */
+export const viewProbe = `(() => {
+  const roots = [];
+  const walk = (root) => { roots.push(root); for (const el of root.querySelectorAll('*')) if (el.shadowRoot) walk(el.shadowRoot); };
+  walk(document);
+  const all = (selector) => roots.flatMap((root) => [...root.querySelectorAll(selector)]);
+  const visible = (el) => {
+    const rect = el.getBoundingClientRect();
+    if (rect.width < 2 || rect.height < 2) return false;
+    const style = getComputedStyle(el);
+    return style.visibility !== 'hidden' && style.display !== 'none' && Number(style.opacity) > 0.05;
+  };
+  const clean = (value) => (value || '').replace(/[\\u200b-\\u200f\\u2060\\ufeff]/g, '').replace(/\\s+/g, ' ').trim().slice(0, 40);
+  const label = (el) => clean(el.id || el.getAttribute('aria-label') || el.getAttribute('data-path') || el.textContent || el.getAttribute('href')) || el.tagName.toLowerCase();
+  const list = (selector, filter = visible) => [...new Set(all(selector).filter(filter).map(label))].sort();
+  const hash = location.hash && location.hash !== '#' ? location.hash : '';
+  const route = location.pathname.replace(/index\\.html$/, '') + hash;
+  const view = {
+    route,
+    dialogs: list('[role=dialog],[role=alertdialog],dialog[open],.modal.show,.uk-modal.uk-open,.jsoneditor-modal,.dialog-ux .modal-ux'),
+    menus: list('.dropdown-menu.show,.uk-dropdown.uk-open,.uk-navbar-dropdown.uk-open,.jsoneditor-contextmenu,[role=menu],[role=listbox]'),
+    tabs: list('[role=tab][aria-selected=true],.nav-tabs .active,.nav-pills .active,.uk-tab > .uk-active,.uk-subnav > .uk-active,.tablinks .active'),
+    panels: list('.collapse.show,details[open],.opblock.is-open,.models.is-open,.model-box .model.model-open,.uk-accordion > .uk-open,.uk-offcanvas.uk-open,.treeview.menu-open,.menu-open > a,li.active > .child_menu,[aria-expanded=true]'),
+    modes: [...new Set([...document.body.classList].filter((name) => /sidebar-(collapse|toggled|mini|open)|^nav-(sm|md)$|toggled|dark-mode/.test(name))
+      .concat(all('[class*=jsoneditor-mode-]').filter(visible).flatMap((el) => [...el.classList].filter((name) => name.startsWith('jsoneditor-mode-')))))].sort(),
+  };
+  return JSON.stringify(view);
+})()`;

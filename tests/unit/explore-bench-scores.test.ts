@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { meanInterval, stateScores } from '../../bench/explore.ts';
+import { exploreApps } from '../../testkit/webapps/index.ts';
+
+test('state scores: a state holding two views lowers precision, a view split over two states lowers recall', () => {
+  assert.deepEqual(stateScores([{ state: 'a', view: '1' }, { state: 'b', view: '2' }]), { precision: 1, recall: 1 });
+  const merged = stateScores([{ state: 'a', view: '1' }, { state: 'a', view: '2' }, { state: 'b', view: '3' }]);
+  assert.equal(merged.precision, 0.5);
+  assert.equal(merged.recall, 1);
+  const split = stateScores([{ state: 'a', view: '1' }, { state: 'b', view: '1' }, { state: 'c', view: '2' }]);
+  assert.equal(split.precision, 1);
+  assert.equal(split.recall, 0.5);
+});
+
+test('mean interval: a t interval that widens with spread and collapses on one value', () => {
+  assert.deepEqual(meanInterval([4]), { mean: 4, ci95: [4, 4] });
+  const { mean, ci95 } = meanInterval([10, 12, 14]);
+  assert.equal(mean, 12);
+  assert.ok(ci95[0] < 10 && ci95[1] > 14);
+});
+
+test('the benchmark split: at least 6 web apps and 3 X11 apps, each split used, names unique', () => {
+  const apps = exploreApps();
+  assert.ok(apps.web.length >= 6 && apps.x11.length >= 3);
+  for (const list of [apps.web, apps.x11]) {
+    assert.ok(list.some((app) => app.split === 'tune') && list.some((app) => app.split === 'unseen'));
+    assert.equal(new Set(list.map((app) => app.name)).size, list.length);
+  }
+});
