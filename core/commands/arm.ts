@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { defineCommand, defineEvent } from '../contract.ts';
 import { commandMap, eventMap } from '../registry-helpers.ts';
+import { ArmModel, armModels } from '../schemas/arm.ts';
 
 /** Commands of the arm room: a connected (or simulated) robot arm, its episodes and its benchmark. */
 
-const ArmModel = z.enum(['so101-feetech', 'koch-dynamixel', 'sim']);
-const modelHelp = 'so101-feetech | koch-dynamixel | sim (in-process, no port)';
+const modelHelp = `${armModels.join(' | ')} (sim: in-process, no port)`;
 
 /** Where the arm is and who it is; every arm command takes these. */
 const connection = {

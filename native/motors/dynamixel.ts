@@ -1,4 +1,4 @@
-import { checkId, type Frame, FrameError, type FrameParser, type Protocol } from './frames.ts';
+import { checkId, type Frame, FrameError, type Protocol, ResyncParser, type Scan } from './frames.ts';
 import { hex } from './feetech.ts';
 
 /**
@@ -87,8 +87,6 @@ function toFrame(id: number, body: Uint8Array): Frame {
   return { id, code: body[0], params: body.slice(1) };
 }
 
-type Scan = { kind: 'frame'; frame: Frame; total: number } | { kind: 'wait' } | { kind: 'skip'; error?: FrameError };
-
 /** Looks at a header-aligned buffer position. */
 function scanAt(buffer: Uint8Array, start: number, end: number): Scan {
   if (end - start < 7) return { kind: 'wait' };
@@ -106,90 +104,6 @@ function scanAt(buffer: Uint8Array, start: number, end: number): Scan {
     return { kind: 'frame', frame: toFrame(id, body), total };
   } catch (error) {
     return { kind: 'skip', error: error as FrameError };
-  }
-}
-
-class DynamixelParser implements FrameParser {
-  private buffer = new Uint8Array(1024);
-  private length = 0;
-  private errors: FrameError[] = [];
-
-  get pending(): number {
-    return this.length;
-  }
-
-  reset(): void {
-    this.length = 0;
-    this.errors = [];
-  }
-
-  takeErrors(): FrameError[] {
-    const errors = this.errors;
-    this.errors = [];
-    return errors;
-  }
-
-  private note(error: FrameError) {
-    if (this.errors.length < 64) this.errors.push(error);
-  }
-
-  private laterFrame(from: number): number {
-    const buffer = this.buffer;
-    for (let at = from; at + 9 < this.length; at += 1) {
-      if (buffer[at] !== 0xff || buffer[at + 1] !== 0xff || buffer[at + 2] !== 0xfd) continue;
-      if (scanAt(buffer, at, this.length).kind === 'frame') return at;
-    }
-    return -1;
-  }
-
-  push(chunk: Uint8Array): Frame[] {
-    if (this.length + chunk.length > this.buffer.length) {
-      const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + chunk.length));
-      grown.set(this.buffer.subarray(0, this.length));
-      this.buffer = grown;
-    }
-    this.buffer.set(chunk, this.length);
-    this.length += chunk.length;
-    const buffer = this.buffer;
-    const frames: Frame[] = [];
-    let start = 0;
-    while (start < this.length) {
-      let header = start;
-      while (header + 2 < this.length && !(buffer[header] === 0xff && buffer[header + 1] === 0xff && buffer[header + 2] === 0xfd)) header += 1;
-      if (header + 2 >= this.length) {
-        // Keep up to two trailing bytes that may begin the next header.
-        let keep = this.length;
-        if (buffer[this.length - 1] === 0xff) keep = this.length - 1;
-        if (this.length >= 2 && buffer[this.length - 1] === 0xff && buffer[this.length - 2] === 0xff) keep = this.length - 2;
-        keep = Math.max(keep, start);
-        if (keep > start) this.note(new FrameError('header', `dynamixel: skipped ${keep - start} bytes that were not a frame header`));
-        start = keep;
-        break;
-      }
-      if (header > start) this.note(new FrameError('header', `dynamixel: skipped ${header - start} bytes before a frame header`));
-      start = header;
-      const scan = scanAt(buffer, start, this.length);
-      if (scan.kind === 'wait') {
-        // A false header can declare a long frame; a whole valid frame later proves it false.
-        const later = this.laterFrame(start + 1);
-        if (later < 0) break;
-        this.note(new FrameError('length', `dynamixel: a frame at byte ${start} was cut short by another frame`));
-        start = later;
-        continue;
-      }
-      if (scan.kind === 'skip') {
-        if (scan.error) this.note(scan.error);
-        start += 1;
-        continue;
-      }
-      frames.push(scan.frame);
-      start += scan.total;
-    }
-    if (start > 0) {
-      buffer.copyWithin(0, start, this.length);
-      this.length -= start;
-    }
-    return frames;
   }
 }
 
@@ -219,7 +133,7 @@ export const dynamixel: Protocol = {
     if (scan.total !== bytes.length) throw new FrameError('length', `dynamixel: frame for id ${bytes[4]} declares ${scan.total} bytes but has ${bytes.length}`);
     return scan.frame;
   },
-  createParser: () => new DynamixelParser(),
+  createParser: () => new ResyncParser({ name: 'dynamixel', header: [0xff, 0xff, 0xfd], scanAt }),
   describeError(error) {
     const words: string[] = [];
     if (error & 0x80) words.push('hardware alert');

@@ -90,3 +90,117 @@ export function addressParams(protocol: Protocol, address: number, tail: Uint8Ar
   out.set(tail, width);
   return out;
 }
+
+/** What a codec finds at a header-aligned position of the receive buffer. */
+export type Scan = { kind: 'frame'; frame: Frame; total: number } | { kind: 'wait' } | { kind: 'skip'; error?: FrameError };
+
+/** The byte-level syntax a resynchronising parser needs from a codec. */
+export interface FrameSyntax {
+  name: string;
+  /** Bytes every frame starts with (FF FF, or FF FF FD). */
+  header: readonly number[];
+  /** Judges the bytes at `start` (which begin with the header) up to `end`. */
+  scanAt(buffer: Uint8Array, start: number, end: number): Scan;
+}
+
+/**
+ * One resynchronising parser for every protocol: find a header, let the codec judge the frame,
+ * skip garbage byte by byte, and never wait on a false header that declares a long frame when a
+ * whole valid frame later in the buffer proves it false.
+ */
+export class ResyncParser implements FrameParser {
+  private buffer = new Uint8Array(1024);
+  private length = 0;
+  private errors: FrameError[] = [];
+
+  constructor(private readonly syntax: FrameSyntax) {}
+
+  get pending(): number {
+    return this.length;
+  }
+
+  reset(): void {
+    this.length = 0;
+    this.errors = [];
+  }
+
+  takeErrors(): FrameError[] {
+    const errors = this.errors;
+    this.errors = [];
+    return errors;
+  }
+
+  private note(error: FrameError) {
+    if (this.errors.length < 64) this.errors.push(error);
+  }
+
+  private headerAt(at: number): boolean {
+    const header = this.syntax.header;
+    if (at + header.length > this.length) return false;
+    for (let index = 0; index < header.length; index += 1) if (this.buffer[at + index] !== header[index]) return false;
+    return true;
+  }
+
+  private laterFrame(from: number): number {
+    for (let at = from; at + this.syntax.header.length < this.length; at += 1) {
+      if (this.headerAt(at) && this.syntax.scanAt(this.buffer, at, this.length).kind === 'frame') return at;
+    }
+    return -1;
+  }
+
+  /** Length of the longest buffer tail that could be the start of the next header. */
+  private partialHeaderTail(): number {
+    const header = this.syntax.header;
+    for (let size = Math.min(header.length - 1, this.length); size > 0; size -= 1) {
+      let matches = true;
+      for (let index = 0; index < size; index += 1) if (this.buffer[this.length - size + index] !== header[index]) matches = false;
+      if (matches) return size;
+    }
+    return 0;
+  }
+
+  push(chunk: Uint8Array): Frame[] {
+    if (this.length + chunk.length > this.buffer.length) {
+      const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + chunk.length));
+      grown.set(this.buffer.subarray(0, this.length));
+      this.buffer = grown;
+    }
+    this.buffer.set(chunk, this.length);
+    this.length += chunk.length;
+    const name = this.syntax.name;
+    const frames: Frame[] = [];
+    let start = 0;
+    while (start < this.length) {
+      let header = start;
+      while (header < this.length && !this.headerAt(header)) header += 1;
+      if (header >= this.length) {
+        const keep = Math.max(start, this.length - this.partialHeaderTail());
+        if (keep > start) this.note(new FrameError('header', `${name}: skipped ${keep - start} bytes that were not a frame header`));
+        start = keep;
+        break;
+      }
+      if (header > start) this.note(new FrameError('header', `${name}: skipped ${header - start} bytes before a frame header`));
+      start = header;
+      const scan = this.syntax.scanAt(this.buffer, start, this.length);
+      if (scan.kind === 'wait') {
+        const later = this.laterFrame(start + 1);
+        if (later < 0) break;
+        this.note(new FrameError('length', `${name}: a frame at byte ${start} was cut short by another frame`));
+        start = later;
+        continue;
+      }
+      if (scan.kind === 'skip') {
+        if (scan.error) this.note(scan.error);
+        start += 1;
+        continue;
+      }
+      frames.push(scan.frame);
+      start += scan.total;
+    }
+    if (start > 0) {
+      this.buffer.copyWithin(0, start, this.length);
+      this.length -= start;
+    }
+    return frames;
+  }
+}

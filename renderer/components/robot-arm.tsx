@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { OutputOf } from '../../core/index.ts';
+import { ArmModel, armModelInfo, armModels } from '../../core/schemas/arm.ts';
 import { ErrorLine, NotYet, useAvailable, useClient } from './common.tsx';
 
 /**
@@ -7,7 +8,7 @@ import { ErrorLine, NotYet, useAvailable, useClient } from './common.tsx';
  * an e-stop button that stays on screen (fixed, bottom right) whatever else is happening.
  */
 
-type Model = 'sim' | 'so101-feetech' | 'koch-dynamixel';
+type Model = ArmModel;
 type Reading = OutputOf<'robot.arm.read'>;
 type Sample = { time: number; positions: Record<string, number> };
 
@@ -127,10 +128,10 @@ function ArmPanelBody() {
   return (
     <div data-arm-panel>
       <div class="row">
-        <select value={model} onChange={(event) => setModel((event.target as HTMLSelectElement).value as Model)} aria-label="arm model" disabled={state === 'connected'}>
-          <option value="sim">sim (in-process)</option>
-          <option value="so101-feetech">SO-101 (Feetech)</option>
-          <option value="koch-dynamixel">Koch (Dynamixel)</option>
+        <select value={model} onChange={(event) => setModel(ArmModel.parse((event.target as HTMLSelectElement).value))} aria-label="arm model" disabled={state === 'connected'}>
+          {armModels.map((name) => (
+            <option value={name}>{armModelInfo[name].label}</option>
+          ))}
         </select>
         <input placeholder="/dev/ttyACM0" value={port} onInput={(event) => setPort((event.target as HTMLInputElement).value)} aria-label="port" disabled={model === 'sim' || state === 'connected'} />
         <input placeholder="arm id (optional)" value={armId} onInput={(event) => setArmId((event.target as HTMLInputElement).value)} aria-label="arm id" disabled={state === 'connected'} />

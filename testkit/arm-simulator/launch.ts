@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SkillframeError } from '../../core/index.ts';
-import type { ArmModelName } from '../../engine/robot/arm/config.ts';
+import type { ArmModel } from '../../core/schemas/arm.ts';
 import type { SimFaults, SimServoState } from '../../native/motors/sim/servos.ts';
 
 const script = fileURLToPath(new URL('./process.ts', import.meta.url));
@@ -19,7 +19,7 @@ export interface SimulatedArm {
 }
 
 /** Starts the simulated-arm process on a fresh socat pty pair (`node --import tsx …`). */
-export async function startSimulatedArm(options: { model?: Exclude<ArmModelName, 'sim'>; ids?: number[]; faults?: SimFaults; seed?: number } = {}): Promise<SimulatedArm> {
+export async function startSimulatedArm(options: { model?: Exclude<ArmModel, 'sim'>; ids?: number[]; faults?: SimFaults; seed?: number } = {}): Promise<SimulatedArm> {
   const args = ['--import', 'tsx', script, '--model', options.model ?? 'so101-feetech', '--seed', String(options.seed ?? 1), '--faults', JSON.stringify(options.faults ?? {})];
   if (options.ids) args.push('--ids', options.ids.join(','));
   const child: ChildProcess = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -7,7 +7,8 @@ import { closeSync, constants, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { openPtyPair } from '../../native/serial/pty-pair.ts';
 import { openSerialPort } from '../../native/serial/link.ts';
-import { armLayout, ArmModelName } from '../../engine/robot/arm/config.ts';
+import { armLayout } from '../../engine/robot/arm/config.ts';
+import { ArmModel } from '../../core/schemas/arm.ts';
 import { attachSimulator } from '../../native/motors/sim/responder.ts';
 import { SimServoBus } from '../../native/motors/sim/servos.ts';
 
@@ -17,7 +18,7 @@ function argument(name: string, fallback: string): string {
 }
 
 async function main() {
-  const model = ArmModelName.parse(argument('model', 'so101-feetech'));
+  const model = ArmModel.parse(argument('model', 'so101-feetech'));
   const layout = armLayout(model);
   const ids = argument('ids', layout.joints.map((joint) => joint.id).join(',')).split(',').map(Number);
   const motors = ids.map((id) => ({ id, model: layout.joints.find((joint) => joint.id === id)?.motor ?? layout.joints[0].motor }));

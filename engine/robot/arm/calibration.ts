@@ -2,7 +2,8 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { describeZodError, SkillframeError } from '../../../core/index.ts';
-import type { ArmLayout, ArmModelName, JointSpec } from './config.ts';
+import { ArmModel } from '../../../core/schemas/arm.ts';
+import type { ArmLayout, JointSpec } from './config.ts';
 
 /**
  * Per-arm calibration: for each joint the raw position that means zero (homing) and the raw
@@ -20,7 +21,7 @@ export type JointCalibration = z.infer<typeof JointCalibration>;
 export const Calibration = z.object({
   version: z.literal(1),
   armId: z.string().min(1),
-  model: z.enum(['so101-feetech', 'koch-dynamixel', 'sim']),
+  model: ArmModel,
   joints: z.record(z.string(), JointCalibration),
   savedAt: z.string(),
 });
@@ -82,7 +83,7 @@ export function simulatedCalibration(layout: ArmLayout, armId: string): Calibrat
     const half = joint.motor.resolution / 2;
     joints[joint.name] = { id: joint.id, homing: half, rangeMin: Math.round(half * 0.25), rangeMax: Math.round(half * 1.75) };
   }
-  return { version: 1, armId, model: layout.model as ArmModelName, joints, savedAt: new Date(0).toISOString() };
+  return { version: 1, armId, model: layout.model, joints, savedAt: new Date(0).toISOString() };
 }
 
 /** Raw steps ↔ joint units. */

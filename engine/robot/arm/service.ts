@@ -6,7 +6,8 @@ import type { Arm, JointValues } from './arm.ts';
 import { calibrateArm } from './calibrate.ts';
 import { type Calibration, toJoint } from './calibration.ts';
 import { modelByNumber } from '../../../native/motors/control-tables.ts';
-import { type ArmConfig, type ArmModelName, jointByName } from './config.ts';
+import type { ArmModel } from '../../../core/schemas/arm.ts';
+import { type ArmConfig, jointByName } from './config.ts';
 import { type ArmPolicy, holdPolicy, runPolicyLoop, sinePolicy } from './control-loop.ts';
 import { loadCalibration, openArm, openBus } from './open.ts';
 import { runTeleop } from './teleop.ts';
@@ -25,7 +26,7 @@ export interface ArmContext {
 
 export interface Connection {
   port?: string;
-  model: ArmModelName;
+  model: ArmModel;
   armId?: string;
   calibration?: string;
 }
@@ -164,7 +165,7 @@ export async function move(input: Connection & { targets: string[]; clamp: boole
 
 interface LeaderInput extends Connection {
   leaderPort?: string;
-  leaderModel: ArmModelName;
+  leaderModel: ArmModel;
   leaderArmId?: string;
   leaderCalibration?: string;
   hz: number;
@@ -285,7 +286,7 @@ export function releaseEstop(): void {
 }
 
 /** E-stops every arm open in this process, then, if a port is named and free, that arm too. */
-export async function estop(input: { port?: string; model: ArmModelName; armId?: string }, context: Pick<ArmContext, 'torque'>) {
+export async function estop(input: { port?: string; model: ArmModel; armId?: string }, context: Pick<ArmContext, 'torque'>) {
   estopLatched = true;
   const torqueOff: number[] = [];
   const failed: number[] = [];

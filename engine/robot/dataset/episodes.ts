@@ -1,14 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describeZodError, SkillframeError } from '../../../core/index.ts';
-import { ffmpegPath } from '../../../native/video/ffmpeg-path.ts';
+import { CameraGrabber, FrameEncoder } from './video.ts';
 
 /**
  * Internal episode store: append-only, one folder per episode. `frames.jsonl` gets one line per
  * control tick as it happens, so a crash loses at most the tick in flight; `episode.json` is
- * rewritten atomically when the episode ends. Camera video goes straight to an mp4 via ffmpeg.
+ * rewritten atomically when the episode ends. Each row carries exactly one video frame per camera
+ * (./video.ts), so frame i of the mp4 belongs to row i.
  */
 export const EpisodeMeta = z.object({
   version: z.literal(1),
@@ -33,7 +33,7 @@ export const EpisodeFrame = z.object({
 export type EpisodeFrame = z.infer<typeof EpisodeFrame>;
 
 export interface CameraSpec {
-  /** `testsrc` (a synthetic pattern), `x11:DISPLAY` (screen grab) or a V4L2 device like /dev/video0. */
+  /** `testsrc` (a synthetic pattern), `x11:DISPLAY` (screen grab), a V4L2 device like /dev/video0, or `frames` (given to `append`). */
   input: string;
   name: string;
   width: number;
@@ -96,7 +96,7 @@ export class EpisodeRecorder {
   readonly meta: EpisodeMeta;
   private readonly framesPath: string;
   private length = 0;
-  private cameras: { child: ChildProcess; done: Promise<void> }[] = [];
+  private cameras: { name: string; encoder: FrameEncoder; grabber?: CameraGrabber }[] = [];
 
   private constructor(folder: string, meta: EpisodeMeta) {
     this.folder = folder;
@@ -104,7 +104,11 @@ export class EpisodeRecorder {
     this.framesPath = join(folder, 'frames.jsonl');
   }
 
-  /** Creates the next episode folder of a dataset and starts the cameras. */
+  /**
+   * Creates the next episode folder of a dataset and starts the cameras (each has given its first
+   * frame when this returns). A camera whose input is `frames` is fed by the caller through
+   * `append(frame, images)` (a simulator's rendered view).
+   */
   static async start(datasetDir: string, options: { task: string; robotType: string; fps: number; jointNames: string[]; cameras?: CameraSpec[]; signal?: AbortSignal }): Promise<EpisodeRecorder> {
     const existing = listEpisodes(datasetDir);
     const index = existing.length ? Math.max(...existing.map((episode) => episode.index)) + 1 : 0;
@@ -123,11 +127,25 @@ export class EpisodeRecorder {
     const recorder = new EpisodeRecorder(folder, meta);
     writeFileSync(recorder.framesPath, '');
     recorder.writeMeta();
-    for (const camera of options.cameras ?? []) recorder.cameras.push(startCamera(camera, join(folder, `camera-${camera.name}.mp4`), options.fps));
+    try {
+      for (const camera of options.cameras ?? []) {
+        const grabber = camera.input === 'frames' ? undefined : await CameraGrabber.start(camera.input, camera.width, camera.height, options.fps);
+        recorder.cameras.push({ name: camera.name, grabber, encoder: new FrameEncoder(join(folder, `camera-${camera.name}.mp4`), camera.width, camera.height, options.fps) });
+      }
+    } catch (error) {
+      await recorder.finish().catch(() => undefined);
+      throw error;
+    }
     return recorder;
   }
 
-  append(frame: EpisodeFrame): void {
+  /** One state row, and with it exactly one video frame per camera (the newest it captured). */
+  append(frame: EpisodeFrame, images: Record<string, Uint8Array> = {}): void {
+    for (const camera of this.cameras) {
+      const image = camera.grabber ? camera.grabber.latest() : images[camera.name];
+      if (!image) throw new SkillframeError('internal', `row ${this.length} has no image for camera ${camera.name}`);
+      camera.encoder.write(image);
+    }
     appendFileSync(this.framesPath, `${JSON.stringify(frame)}\n`);
     this.length += 1;
   }
@@ -139,41 +157,13 @@ export class EpisodeRecorder {
   }
 
   async finish(): Promise<EpisodeMeta> {
-    for (const camera of this.cameras) camera.child.stdin?.end('q');
-    await Promise.all(this.cameras.map((camera) => camera.done));
+    const cameras = this.cameras;
     this.cameras = [];
+    await Promise.all(cameras.map((camera) => camera.grabber?.stop()));
+    await Promise.all(cameras.map((camera) => camera.encoder.finish()));
     this.meta.length = this.length;
     this.meta.endedAt = new Date().toISOString();
     this.writeMeta();
     return this.meta;
   }
-}
-
-function startCamera(camera: CameraSpec, output: string, fps: number): { child: ChildProcess; done: Promise<void> } {
-  const ffmpeg = ffmpegPath();
-  if (!ffmpeg) throw new SkillframeError('unavailable', 'ffmpeg is not available for camera recording (npm @ffmpeg-installer/ffmpeg)');
-  const size = `${camera.width}x${camera.height}`;
-  let input: string[];
-  if (camera.input === 'testsrc') input = ['-f', 'lavfi', '-i', `testsrc=size=${size}:rate=${fps}`];
-  else if (camera.input.startsWith('x11:')) input = ['-f', 'x11grab', '-framerate', String(fps), '-video_size', size, '-i', camera.input.slice(4)];
-  else if (camera.input.startsWith('/dev/video')) input = ['-f', 'v4l2', '-framerate', String(fps), '-video_size', size, '-i', camera.input];
-  else throw new SkillframeError('bad_input', `camera ${JSON.stringify(camera.input)}: expected testsrc, x11:DISPLAY or /dev/videoN`);
-  const child = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', ...input, '-r', String(fps), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', '2', output], {
-    stdio: ['pipe', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<void>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.once('error', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-  void stderr;
-  return { child, done };
 }

@@ -1,17 +1,17 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { describeZodError, SkillframeError } from '../../../core/index.ts';
-import { runProgram } from '../../../native/process/run.ts';
-import { ffmpegPath } from '../../../native/video/ffmpeg-path.ts';
+import { ArmModel, armModelInfo } from '../../../core/schemas/arm.ts';
+import { concatVideos, countFrames, cutFrames } from './video.ts';
 import { EpisodeRecorder, episodeFile, type EpisodeMeta, listEpisodes, readEpisodeFrames } from './episodes.ts';
 
 /**
  * LeRobotDataset v3.0 layout, as LeRobot writes it:
  *   meta/info.json, meta/stats.json, meta/tasks.parquet,
  *   meta/episodes/chunk-000/file-000.parquet, data/chunk-000/file-000.parquet,
- *   videos/<video_key>/chunk-000/file-NNN.mp4 (one file per episode here; v3 allows several
- *   episodes per file, located by from/to timestamps, which import honours).
+ *   videos/<video_key>/chunk-000/file-000.mp4 (every episode packed into one file per camera,
+ *   each a [from_timestamp, to_timestamp) span of it, as LeRobot packs them).
  * Frame timestamps are frame_index / fps, as LeRobot's own recorder writes them (its loader
  * checks them against fps); the measured times stay in the internal store.
  */
@@ -99,7 +99,6 @@ function vectorStats(rows: number[][]) {
   return { min, max, mean, std, count: [count] };
 }
 
-const robotTypes: Record<string, string> = { 'so101-feetech': 'so101_follower', 'koch-dynamixel': 'koch_follower', sim: 'so101_follower' };
 
 export interface ExportReport {
   outDir: string;
@@ -128,7 +127,7 @@ export async function exportLeRobot(datasetDir: string, outDir: string): Promise
   const data = { state: [] as number[][], action: [] as number[][], timestamp: [] as number[], frame: [] as number[], episode: [] as number[], index: [] as number[], task: [] as number[] };
   const episodeRows: Record<string, unknown[]> = {};
   const push = (key: string, value: unknown) => (episodeRows[key] ??= []).push(value);
-  let videos = 0;
+  const packed: Record<string, string[]> = {};
   for (const [position, episode] of episodes.entries()) {
     const frames = readEpisodeFrames(datasetDir, episode.index).slice(0, episode.length);
     const from = data.index.length;
@@ -152,15 +151,21 @@ export async function exportLeRobot(datasetDir: string, outDir: string): Promise
       const key = `observation.images.${camera}`;
       const source = episode.cameras.find((candidate) => candidate.name === camera);
       if (!source) throw new SkillframeError('bad_input', `episode ${episode.index} has no ${camera} camera; every episode of a LeRobot dataset needs the same cameras`);
-      const target = join(outDir, fill(videoPath, { video_key: key, chunk_index: 0, file_index: position }));
-      mkdirSync(dirname(target), { recursive: true });
-      copyFileSync(episodeFile(datasetDir, episode.index, source.file), target);
-      files.push(target);
-      videos += 1;
+      const file = episodeFile(datasetDir, episode.index, source.file);
+      const count = await countFrames(file);
+      if (count !== frames.length) {
+        throw new SkillframeError('bad_input', `episode ${episode.index}: camera ${camera} has ${count} video frames for ${frames.length} state rows (recorded before video was aligned to rows?); re-record it`, {
+          episode: episode.index,
+          videoFrames: count,
+          rows: frames.length,
+        });
+      }
+      (packed[key] ??= []).push(file);
+      // Packed as LeRobot packs them: one mp4 per camera, each episode a [from, to) span of it.
       push(`videos/${key}/chunk_index`, 0);
-      push(`videos/${key}/file_index`, position);
-      push(`videos/${key}/from_timestamp`, 0);
-      push(`videos/${key}/to_timestamp`, frames.length / fps);
+      push(`videos/${key}/file_index`, 0);
+      push(`videos/${key}/from_timestamp`, from / fps);
+      push(`videos/${key}/to_timestamp`, (from + frames.length) / fps);
     }
     for (const [feature, rows] of [['observation.state', frames.map((frame) => frame.observation)], ['action', frames.map((frame) => frame.action)]] as const) {
       const stats = vectorStats(rows as number[][]);
@@ -168,6 +173,14 @@ export async function exportLeRobot(datasetDir: string, outDir: string): Promise
     }
     push('meta/episodes/chunk_index', 0);
     push('meta/episodes/file_index', 0);
+  }
+
+  let videos = 0;
+  for (const [key, sources] of Object.entries(packed)) {
+    const target = join(outDir, fill(videoPath, { video_key: key, chunk_index: 0, file_index: 0 }));
+    await concatVideos(sources, target, fps);
+    files.push(target);
+    videos += 1;
   }
 
   const dataFile = join(outDir, fill(dataPath, { chunk_index: 0, file_index: 0 }));
@@ -257,9 +270,10 @@ export async function exportLeRobot(datasetDir: string, outDir: string): Promise
     index: { dtype: 'int64', shape: [1], names: null },
     task_index: { dtype: 'int64', shape: [1], names: null },
   });
+  const robotModel = ArmModel.safeParse(first.robotType);
   const info = {
     codebase_version: 'v3.0',
-    robot_type: robotTypes[first.robotType] ?? first.robotType,
+    robot_type: robotModel.success ? armModelInfo[robotModel.data].lerobotType : first.robotType,
     total_episodes: episodes.length,
     total_frames: data.index.length,
     total_tasks: tasks.length,
@@ -280,7 +294,103 @@ export async function exportLeRobot(datasetDir: string, outDir: string): Promise
 
 const asNumber = (value: unknown) => (typeof value === 'bigint' ? Number(value) : (value as number));
 
-/** Reads a LeRobotDataset v3.0 folder into the internal store as new episodes. */
+interface PlannedEpisode {
+  index: number;
+  task: string;
+  rows: Record<string, unknown>[];
+  videos: { key: string; source: string; first: number }[];
+}
+
+/** Every row of every meta/episodes file (LeRobot starts a new file when one grows too large). */
+async function readEpisodeTable(inDir: string): Promise<Record<string, unknown>[]> {
+  const root = join(inDir, 'meta/episodes');
+  if (!existsSync(root)) throw new SkillframeError('bad_input', `LeRobot dataset is missing ${root}`);
+  const files = readdirSync(root)
+    .filter((chunk) => /^chunk-\d+$/.test(chunk))
+    .sort()
+    .flatMap((chunk) =>
+      readdirSync(join(root, chunk))
+        .filter((file) => /^file-\d+\.parquet$/.test(file))
+        .sort()
+        .map((file) => join(root, chunk, file)),
+    );
+  if (!files.length) throw new SkillframeError('bad_input', `LeRobot dataset has no parquet file under ${root}`);
+  const rows: Record<string, unknown>[] = [];
+  for (const file of files) rows.push(...(await readParquet(file)));
+  return rows;
+}
+
+/**
+ * Checks a dataset before anything is written: each episode's rows are a contiguous run of the
+ * global index with frame_index 0..n-1 at 1/fps steps, episodes neither overlap nor leave gaps,
+ * and each video span holds exactly the episode's frames without overlapping another span.
+ */
+async function planImport(inDir: string, info: z.infer<typeof Info>, videoKeys: { key: string }[], signal?: AbortSignal): Promise<PlannedEpisode[]> {
+  const episodeRows = (await readEpisodeTable(inDir)).sort((a, b) => asNumber(a.episode_index) - asNumber(b.episode_index));
+  const fail = (message: string, details?: Record<string, unknown>) => new SkillframeError('bad_input', `${inDir}: ${message}`, details);
+  const dataCache = new Map<string, Record<string, unknown>[]>();
+  const frameCounts = new Map<string, number>();
+  const spans = new Map<string, { episode: number; from: number; to: number }[]>();
+  const planned: PlannedEpisode[] = [];
+  let previous: { episode: number; to: number } | undefined;
+  for (const row of episodeRows) {
+    if (signal?.aborted) throw signal.reason;
+    const episodeIndex = asNumber(row.episode_index);
+    if (planned.some((episode) => episode.index === episodeIndex)) throw fail(`episode ${episodeIndex} is listed twice in meta/episodes`, { episode: episodeIndex });
+    const file = join(inDir, fill(info.data_path, { chunk_index: asNumber(row['data/chunk_index'] ?? 0), file_index: asNumber(row['data/file_index'] ?? 0), episode_chunk: 0, episode_index: episodeIndex }));
+    if (!dataCache.has(file)) dataCache.set(file, await readParquet(file));
+    const all = dataCache.get(file)!;
+    let rows: Record<string, unknown>[];
+    if (row.dataset_from_index !== undefined && row.dataset_to_index !== undefined) {
+      const from = asNumber(row.dataset_from_index);
+      const to = asNumber(row.dataset_to_index);
+      if (previous && from < previous.to) throw fail(`episode ${episodeIndex} starts at index ${from}, inside episode ${previous.episode} (which ends at ${previous.to}): overlapping spans`, { episode: episodeIndex, from, previousTo: previous.to });
+      if (previous && from > previous.to) throw fail(`episode ${episodeIndex} starts at index ${from} but episode ${previous.episode} ends at ${previous.to}: a gap of ${from - previous.to} rows`, { episode: episodeIndex, from, previousTo: previous.to });
+      previous = { episode: episodeIndex, to };
+      rows = all.filter((frame) => asNumber(frame.index) >= from && asNumber(frame.index) < to).sort((a, b) => asNumber(a.index) - asNumber(b.index));
+      if (rows.length !== to - from) throw fail(`episode ${episodeIndex} spans index ${from}..${to} but ${file} holds ${rows.length} of those ${to - from} rows: a gap`, { episode: episodeIndex, rows: rows.length, expected: to - from });
+      const stranger = rows.find((frame) => asNumber(frame.episode_index) !== episodeIndex);
+      if (stranger) throw fail(`row ${asNumber(stranger.index)} lies in episode ${episodeIndex}'s span but belongs to episode ${asNumber(stranger.episode_index)}: overlapping spans`, { episode: episodeIndex });
+    } else {
+      rows = all.filter((frame) => asNumber(frame.episode_index) === episodeIndex).sort((a, b) => asNumber(a.frame_index) - asNumber(b.frame_index));
+    }
+    if (!rows.length) throw fail(`episode ${episodeIndex} has no rows in ${file}`, { episode: episodeIndex });
+    if (row.length !== undefined && asNumber(row.length) !== rows.length) throw fail(`episode ${episodeIndex} declares length ${asNumber(row.length)} but has ${rows.length} rows`, { episode: episodeIndex });
+    rows.forEach((frame, position) => {
+      const frameIndex = asNumber(frame.frame_index);
+      if (frameIndex !== position) throw fail(`episode ${episodeIndex}: frame_index ${frameIndex} where ${position} was expected (a gap or a repeat)`, { episode: episodeIndex, frameIndex, expected: position });
+      const timestamp = asNumber(frame.timestamp);
+      if (Math.abs(timestamp - asNumber(rows[0].timestamp) - position / info.fps) > 0.5 / info.fps) {
+        throw fail(`episode ${episodeIndex}: frame ${position} has timestamp ${timestamp}, more than half a frame off ${position}/${info.fps} s (a time gap)`, { episode: episodeIndex, frame: position, timestamp });
+      }
+    });
+    const videos: PlannedEpisode['videos'] = [];
+    for (const { key } of videoKeys) {
+      const source = join(inDir, fill(info.video_path ?? videoPath, { video_key: key, chunk_index: asNumber(row[`videos/${key}/chunk_index`] ?? 0), file_index: asNumber(row[`videos/${key}/file_index`] ?? 0), episode_chunk: 0, episode_index: episodeIndex }));
+      if (!existsSync(source)) throw fail(`episode ${episodeIndex}: video ${source} is missing`, { episode: episodeIndex });
+      if (!frameCounts.has(source)) frameCounts.set(source, await countFrames(source));
+      const from = asNumber(row[`videos/${key}/from_timestamp`] ?? 0);
+      const to = asNumber(row[`videos/${key}/to_timestamp`] ?? rows.length / info.fps);
+      const first = Math.round(from * info.fps);
+      const spanFrames = Math.round((to - from) * info.fps);
+      if (Math.abs(spanFrames - rows.length) > 1) throw fail(`episode ${episodeIndex}: ${key} span ${from}..${to} s holds ${spanFrames} frames for ${rows.length} rows`, { episode: episodeIndex, key, from, to });
+      if (first + rows.length > frameCounts.get(source)!) throw fail(`episode ${episodeIndex}: ${key} span ${from}..${to} s runs past the end of ${source} (${frameCounts.get(source)} frames)`, { episode: episodeIndex, key });
+      const others = spans.get(source) ?? [];
+      const clash = others.find((other) => from < other.to - 0.5 / info.fps && other.from < to - 0.5 / info.fps);
+      if (clash) throw fail(`episode ${episodeIndex}: ${key} span ${from}..${to} s overlaps episode ${clash.episode} (${clash.from}..${clash.to} s) in ${source}: overlapping spans`, { episode: episodeIndex, key, other: clash.episode });
+      spans.set(source, [...others, { episode: episodeIndex, from, to }]);
+      videos.push({ key, source, first });
+    }
+    planned.push({ index: episodeIndex, task: ((row.tasks as string[] | undefined) ?? ['(no task)'])[0], rows, videos });
+  }
+  return planned;
+}
+
+/**
+ * Reads a LeRobotDataset v3.0 folder into the internal store as new episodes. Episodes packed
+ * several to a parquet or mp4 file are cut out by their index and timestamp spans; a dataset with
+ * gaps or overlapping spans is refused before anything is written.
+ */
 export async function importLeRobot(inDir: string, datasetDir: string, options: { signal?: AbortSignal } = {}): Promise<{ episodes: EpisodeMeta[]; frames: number }> {
   const infoPath = join(inDir, 'meta/info.json');
   let raw: unknown;
@@ -301,45 +411,26 @@ export async function importLeRobot(inDir: string, datasetDir: string, options: 
   );
   const videoKeys = Object.entries(info.features)
     .filter(([, feature]) => feature.dtype === 'video')
-    .map(([key, feature]) => ({ key, height: feature.shape[0], width: feature.shape[1] }));
+    .map(([key, feature]) => ({ key, name: key.replace(/^observation\.images\./, ''), height: feature.shape[0], width: feature.shape[1] }));
 
-  const episodeRows = await readParquet(join(inDir, 'meta/episodes/chunk-000/file-000.parquet'));
-  const dataCache = new Map<string, Record<string, unknown>[]>();
+  const planned = await planImport(inDir, info, videoKeys, options.signal);
   const imported: EpisodeMeta[] = [];
   let frames = 0;
-  for (const row of episodeRows.sort((a, b) => asNumber(a.episode_index) - asNumber(b.episode_index))) {
+  for (const episode of planned) {
     if (options.signal?.aborted) throw options.signal.reason;
-    const episodeIndex = asNumber(row.episode_index);
-    const file = join(inDir, fill(info.data_path, { chunk_index: asNumber(row['data/chunk_index'] ?? 0), file_index: asNumber(row['data/file_index'] ?? 0), episode_chunk: 0, episode_index: episodeIndex }));
-    if (!dataCache.has(file)) dataCache.set(file, await readParquet(file));
-    const rows = dataCache
-      .get(file)!
-      .filter((frame) => asNumber(frame.episode_index) === episodeIndex)
-      .sort((a, b) => asNumber(a.frame_index) - asNumber(b.frame_index));
-    const tasks = (row.tasks as string[] | undefined) ?? ['(no task)'];
-    const cameras = videoKeys.map(({ key, width, height }) => ({ input: 'none', name: key.replace(/^observation\.images\./, ''), width, height }));
-    const recorder = await EpisodeRecorder.start(datasetDir, { task: tasks[0], robotType: info.robot_type ?? 'unknown', fps: info.fps, jointNames, cameras: [] });
-    recorder.meta.cameras = cameras.map((camera) => ({ name: camera.name, file: `camera-${camera.name}.mp4`, width: camera.width, height: camera.height, fps: info.fps }));
-    for (const frame of rows) {
+    const recorder = await EpisodeRecorder.start(datasetDir, { task: episode.task, robotType: info.robot_type ?? 'unknown', fps: info.fps, jointNames, cameras: [] });
+    recorder.meta.cameras = videoKeys.map((camera) => ({ name: camera.name, file: `camera-${camera.name}.mp4`, width: camera.width, height: camera.height, fps: info.fps }));
+    for (const frame of episode.rows) {
       recorder.append({ t: asNumber(frame.timestamp), observation: [...(frame['observation.state'] as number[])], action: [...(frame.action as number[])] });
     }
-    for (const { key } of videoKeys) {
-      const source = join(inDir, fill(info.video_path ?? videoPath, { video_key: key, chunk_index: asNumber(row[`videos/${key}/chunk_index`] ?? 0), file_index: asNumber(row[`videos/${key}/file_index`] ?? 0), episode_chunk: 0, episode_index: episodeIndex }));
-      const target = join(recorder.folder, `camera-${key.replace(/^observation\.images\./, '')}.mp4`);
-      const from = asNumber(row[`videos/${key}/from_timestamp`] ?? 0);
-      const to = asNumber(row[`videos/${key}/to_timestamp`] ?? 0);
-      if (from === 0) copyFileSync(source, target);
-      else await cutVideo(source, target, from, to);
+    for (const video of episode.videos) {
+      const camera = videoKeys.find((candidate) => candidate.key === video.key)!;
+      const target = join(recorder.folder, `camera-${camera.name}.mp4`);
+      if (video.first === 0 && (await countFrames(video.source)) === episode.rows.length) copyFileSync(video.source, target);
+      else await cutFrames(video.source, target, video.first, episode.rows.length, info.fps);
     }
     imported.push(await recorder.finish());
-    frames += rows.length;
+    frames += episode.rows.length;
   }
   return { episodes: imported, frames };
-}
-
-async function cutVideo(source: string, target: string, from: number, to: number) {
-  const ffmpeg = ffmpegPath();
-  if (!ffmpeg) throw new SkillframeError('unavailable', 'ffmpeg is needed to cut episodes out of a multi-episode video');
-  const result = await runProgram(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-y', '-ss', String(from), '-to', String(to), '-i', source, '-c:v', 'libx264', '-pix_fmt', 'yuv420p', target], { timeoutMs: 120_000 });
-  if (result.code !== 0) throw new SkillframeError('bad_input', `could not cut ${source} (${from}..${to} s): ${result.stderr.slice(-300)}`);
 }
