@@ -26,6 +26,13 @@ async function call(dispatcher: Dispatcher, name: string, input: unknown, signal
   return reply.value;
 }
 
+/** The secret parameters a replay refused to start without (its bad_input error names them). */
+function missingParameters(error: unknown): string[] | undefined {
+  if (!(error instanceof SkillframeError) || error.code !== 'bad_input') return undefined;
+  const missing = (error.details as { missing_parameters?: unknown } | undefined)?.missing_parameters;
+  return Array.isArray(missing) && missing.length && missing.every((name) => typeof name === 'string') ? missing : undefined;
+}
+
 function guard(run: (signal?: AbortSignal) => Promise<ToolResult>) {
   return async (_args: unknown, extra?: { signal?: AbortSignal }) => {
     try {
@@ -85,9 +92,28 @@ export async function createMcpServer(dispatcher: Dispatcher = createDispatcher(
     },
     async (args, extra) =>
       guard(async (signal) => {
-        const param = Object.entries(args.params ?? {}).map(([key, value]) => `${key}=${value}`);
-        const report = await call(dispatcher, 'replay', { skill: args.skill, url: args.url, app: args.app, attach: args.attach, dryRun: args.dry_run, param }, signal);
-        return text(report);
+        const params = { ...args.params };
+        const replay = () => call(dispatcher, 'replay', { skill: args.skill, url: args.url, app: args.app, attach: args.attach, dryRun: args.dry_run, param: Object.entries(params).map(([key, value]) => `${key}=${value}`) }, signal);
+        try {
+          return text(await replay());
+        } catch (error) {
+          const missing = missingParameters(error);
+          if (!missing) throw error;
+          // Secrets are never stored in the skill: ask the person through the client, or refuse naming them.
+          if (!server.server.getClientCapabilities()?.elicitation) throw new SkillframeError('refused', `${(error as Error).message}; this MCP client cannot be asked for them (no elicitation), so pass them in "params"`, { missing_parameters: missing });
+          const answer = await server.server.elicitInput(
+            {
+              message: `The skill ${args.skill} needs ${missing.length > 1 ? 'secret values that were' : 'a secret value that was'} redacted when it was recorded: ${missing.join(', ')}.`,
+              requestedSchema: { type: 'object', properties: Object.fromEntries(missing.map((name) => [name, { type: 'string', title: name, description: 'redacted when recorded; not stored' }])), required: missing },
+            },
+            { signal },
+          );
+          const given = answer.action === 'accept' ? (answer.content ?? {}) : {};
+          const absent = missing.filter((name) => typeof given[name] !== 'string' || given[name] === '');
+          if (absent.length) throw new SkillframeError('refused', `replay of ${args.skill} needs ${absent.map((name) => JSON.stringify(name)).join(', ')} and the person did not give ${absent.length > 1 ? 'them' : 'it'} (${answer.action})`, { missing_parameters: absent });
+          for (const name of missing) params[name] = String(given[name]);
+          return text(await replay());
+        }
       })(args, extra),
   );
 

@@ -10,6 +10,7 @@ import {
   type AnchorDescriptor,
   type Rect,
   type PermissionTier,
+  containsRedactionPlaceholder,
   type PlanParameter,
   type PlanStep,
   type StateCard,
@@ -71,6 +72,8 @@ interface Draft {
   events: TrajectoryEvent[];
   text?: string;
   masked?: boolean;
+  /** The recorder redacted part of the typed text (an e-mail, a key …): the value is a secret. */
+  redacted?: boolean;
   key?: string;
   dx?: number;
   dy?: number;
@@ -160,6 +163,7 @@ export function segment(meta: TrajectoryMeta, events: readonly TrajectoryEvent[]
         if (last?.action === 'type' && previousKind === 'type' && sameField(last.events[0], event)) {
           last.text = `${last.text ?? ''}${text}`;
           last.masked = last.masked || event.masked;
+          last.redacted = last.redacted || wasRedacted(event);
           last.events.push(event);
           last.after = event.frames?.after ?? last.after;
           lastAfter = last.after ?? lastAfter;
@@ -168,6 +172,7 @@ export function segment(meta: TrajectoryMeta, events: readonly TrajectoryEvent[]
         draft.action = 'type';
         draft.text = text;
         draft.masked = event.masked;
+        draft.redacted = wasRedacted(event);
         break;
       }
       case 'key': {
@@ -620,14 +625,18 @@ function describeStep(draft: Draft, target: TargetDescriptor | undefined, meta: 
     case 'right_click':
       return { text: `Right-click ${what}.` };
     case 'type': {
-      const base = draft.masked ? 'secret' : 'text';
+      const secret = Boolean(draft.masked || draft.redacted);
+      const base = secret ? 'secret' : 'text';
       const name = `${base}_${parameters.filter((parameter) => parameter.name.startsWith(base)).length + 1}`;
       const field = target?.locator?.name ?? target?.locator?.text;
+      const why = draft.masked ? 'masked when recorded (a password field)' : 'redacted when recorded';
       parameters.push({
         name,
-        default: draft.masked ? '' : (draft.text ?? '').slice(0, 10_000),
-        description: (draft.masked ? `Masked when recorded (a password field); pass it with --param ${name}=…` : `Text typed in step ${id}${field ? ` into "${field.slice(0, 60)}"` : ''}`).slice(0, 200),
+        // A redacted value is a hole, not text: storing "[email]" as the default would type it.
+        default: secret ? '' : (draft.text ?? '').slice(0, 10_000),
+        description: (secret ? `Secret typed in step ${id}${field ? ` into "${field.slice(0, 40)}"` : ''}, ${why}; required: pass it with --param ${name}=…` : `Text typed in step ${id}${field ? ` into "${field.slice(0, 60)}"` : ''}`).slice(0, 200),
         steps: [id],
+        ...(secret ? { secret: true } : {}),
       });
       return { text: `Type {{${name}}}${field ? ` into the ${JSON.stringify(field.slice(0, 60))} field` : ''}.`, typed: `{{${name}}}` };
     }
@@ -642,6 +651,12 @@ function describeStep(draft: Draft, target: TargetDescriptor | undefined, meta: 
     case 'wait':
       return { text: `Wait ${((draft.ms ?? 0) / 1000).toFixed(1)} s for the screen to settle.` };
   }
+}
+
+/** The typed text itself holds a redaction (custom patterns leave `[name]`); other fields of the event do not count. */
+function wasRedacted(event: TrajectoryEvent): boolean {
+  const typed = event.text ?? '';
+  return containsRedactionPlaceholder(typed) || (event.redactions ?? []).some((name) => typed.includes(`[${name}]`));
 }
 
 function targetPhrase(target: TargetDescriptor | undefined, meta: TrajectoryMeta): string {
@@ -694,7 +709,7 @@ function skillBody(frontmatter: SkillFrontmatter, plan: PlanFile, cards: StateCa
   const lines = [`# ${frontmatter.name}`, '', frontmatter.description, '', `App: ${plan.app.name} (${plan.platform}). Permission tier: ${plan.permission_tier}. Recorded screen: ${plan.screen.width}×${plan.screen.height}.`, ''];
   if (plan.parameters.length) {
     lines.push('## Parameters', '');
-    for (const parameter of plan.parameters) lines.push(`- \`${parameter.name}\`: ${parameter.description}. Default: ${parameter.default ? JSON.stringify(parameter.default.slice(0, 80)) : '(none)'}.`);
+    for (const parameter of plan.parameters) lines.push(`- \`${parameter.name}\`: ${parameter.description}. ${parameter.secret ? 'Secret: required, no stored default' : `Default: ${parameter.default ? JSON.stringify(parameter.default.slice(0, 80)) : '(none)'}`}.`);
     lines.push('');
   }
   lines.push('## Procedure', '');

@@ -3,6 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { SkillframeError, parseOrThrow } from '../core/index.ts';
 import {
   PlanFile,
+  containsRedactionPlaceholder,
   RuntimeStateCardsFile,
   SKILL_FORMAT_VERSION,
   SkillFrontmatter,
@@ -223,7 +224,25 @@ export function parseRuntimeCards(files: PackageFiles, skill: string): RuntimeSt
 }
 
 export function parsePlan(files: PackageFiles, skill: string): PlanFile {
-  return parseOrThrow(PlanFile, upgrade(parseJsonFile(files, 'plan.json'), planUpgraders, skill, 'plan.json'), 'plan.json');
+  return parseOrThrow(PlanFile, secretsFromPlaceholders(upgrade(parseJsonFile(files, 'plan.json'), planUpgraders, skill, 'plan.json')), 'plan.json');
+}
+
+/**
+ * Packages built before secret parameters stored the redaction placeholder ("[email]") or an
+ * empty masked value as the default, and replay typed it. Such a parameter is read as a secret:
+ * required, with no default.
+ */
+export function secretsFromPlaceholders(raw: unknown): unknown {
+  if (!raw || typeof raw !== 'object' || !Array.isArray((raw as { parameters?: unknown }).parameters)) return raw;
+  const plan = raw as { parameters: unknown[] };
+  const parameters = plan.parameters.map((parameter) => {
+    if (!parameter || typeof parameter !== 'object') return parameter;
+    const { default: value, description, secret } = parameter as { default?: unknown; description?: unknown; secret?: unknown };
+    if (secret !== undefined || typeof value !== 'string') return parameter;
+    const masked = value === '' && typeof description === 'string' && /masked when recorded/i.test(description);
+    return containsRedactionPlaceholder(value) || masked ? { ...parameter, default: '', secret: true } : parameter;
+  });
+  return { ...plan, parameters };
 }
 
 /** Parses a package already loaded (and, for untrusted ones, audited). Throws bad_input. */

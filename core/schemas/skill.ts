@@ -268,14 +268,30 @@ export type PlanAction = PlanStep['action'];
 export const PlanParameter = z
   .object({
     name: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/),
-    /** The recorded value; replay uses it when the caller passes no `--param`. */
+    /** The recorded value; replay uses it when the caller passes no `--param`. Empty for secrets. */
     default: text(10_000),
     description: text(200),
     /** Step ids whose text uses this parameter. */
     steps: z.array(z.number().int().positive()).max(200),
+    /**
+     * The recorder redacted or masked the value: the parameter is required, has no stored default,
+     * and replay stops before acting when it is not given.
+     */
+    secret: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .refine((parameter) => !parameter.secret || parameter.default === '', { message: 'a secret parameter stores no default', path: ['default'] });
 export type PlanParameter = z.infer<typeof PlanParameter>;
+
+/**
+ * What the recorders leave where a secret was (privacy.ts replacements, masked fields). A value
+ * that still holds one of these is never typed: it is a hole, not text.
+ */
+export const redactionPlaceholders = ['[email]', '[api-key]', '[card]', '••••'] as const;
+
+export function containsRedactionPlaceholder(value: string): boolean {
+  return redactionPlaceholders.some((placeholder) => value.includes(placeholder));
+}
 
 export const PlanFile = z
   .object({

@@ -13,6 +13,8 @@ export function ReplayPage() {
   const [running, setRunning] = useState(false);
   const [outcome, setOutcome] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
+  // Secrets redacted at recording: replay refused to start without them, so the page asks and reruns.
+  const [secrets, setSecrets] = useState<{ names: string[]; form: FormData } | undefined>();
 
   useEffect(
     () =>
@@ -24,9 +26,19 @@ export function ReplayPage() {
     [],
   );
 
-  const start = async (event: Event) => {
+  const start = (event: Event) => {
     event.preventDefault();
-    const form = new FormData(event.target as HTMLFormElement);
+    void run(new FormData(event.target as HTMLFormElement), {});
+  };
+
+  const giveSecrets = (event: Event) => {
+    event.preventDefault();
+    if (!secrets) return;
+    const answers = new FormData(event.target as HTMLFormElement);
+    void run(secrets.form, Object.fromEntries(secrets.names.map((name) => [name, String(answers.get(name) ?? '')])));
+  };
+
+  const run = async (form: FormData, params: Record<string, string>) => {
     const target = String(form.get('target') ?? '').trim();
     const skill = String(form.get('skill'));
     const platform = (library.value?.skills ?? []).find((entry) => entry.name === skill)?.platform;
@@ -34,6 +46,7 @@ export function ReplayPage() {
     setLatest(undefined);
     setOutcome(undefined);
     setError(undefined);
+    setSecrets(undefined);
     setRunning(true);
     try {
       const report = await client.invoke('replay', {
@@ -41,9 +54,12 @@ export function ReplayPage() {
         ...(target ? (platform === 'web' ? { url: target } : { app: target }) : platform === 'x11' ? { attach: true } : {}),
         dryRun: form.get('dryRun') === 'on',
         confirm: String(form.get('confirm')) as 'ask' | 'auto' | 'never',
+        ...(Object.keys(params).length ? { param: Object.entries(params).map(([name, value]) => `${name}=${value}`) } : {}),
       });
       setOutcome(report.ok ? `Done: ${report.steps.filter((step) => step.status === 'done').length} steps in ${(report.totalMs / 1000).toFixed(1)} s` : `Stopped: ${report.error?.code}: ${report.error?.message}`);
     } catch (failure) {
+      const missing = (failure as { details?: { missing_parameters?: unknown } }).details?.missing_parameters;
+      if (Array.isArray(missing) && missing.length) setSecrets({ names: missing.map(String), form });
       setError((failure as Error).message);
     } finally {
       setRunning(false);
@@ -90,6 +106,19 @@ export function ReplayPage() {
         </form>
       )}
       <ErrorLine error={error} />
+      {secrets && (
+        <form class="card row" onSubmit={giveSecrets} data-secrets style={{ marginBottom: 16 }}>
+          <span>This skill needs values that were redacted when it was recorded (they are not stored):</span>
+          {secrets.names.map((name) => (
+            <label class="row" key={name}>
+              {name} <input type="password" name={name} data-secret={name} required autocomplete="off" />
+            </label>
+          ))}
+          <button type="submit" disabled={running}>
+            Replay with these values
+          </button>
+        </form>
+      )}
       {outcome && <p data-outcome>{outcome}</p>}
       <div class="row" style={{ alignItems: 'flex-start' }}>
         {latest?.screenshot && (

@@ -1,13 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SkillframeError, toErrorBody } from '../../../core/index.ts';
-import { tierRank, type ExpectedPostState, type PlanFile, type PlanStep, type TargetDescriptor } from '../../../core/schemas/skill.ts';
+import { containsRedactionPlaceholder, tierRank, type ExpectedPostState, type PlanFile, type PlanStep, type TargetDescriptor } from '../../../core/schemas/skill.ts';
 import { auditLoaded } from '../../../skills-mm/audit.ts';
 import { loadPackageSource, parsePackage, type SkillPackage } from '../../../skills-mm/format.ts';
 import { clampBox, encodePng, type Box, type RgbaImage } from '../../../perception/image.ts';
 import { createOcr, type Ocr, type OcrLine } from '../../../perception/ocr.ts';
 import { groundStep, templateLoader, type Attempt } from './ground.ts';
-import { resolveParameters, substitute } from './params.ts';
+import { assertNoPlaceholder, resolveParameters, substitute } from './params.ts';
 import type { Point, Surface } from './surface.ts';
 import type { ReplayOptions, ReplayReport, ReplayStepReport } from './types.ts';
 import { verifyStep } from './verify.ts';
@@ -42,9 +42,13 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
   const skill = loadForReplay(options.skillDirectory);
   const plan = skill.plan;
   const values = resolveParameters(plan, options.params ?? {});
+  // Stop before acting, not at the step: a placeholder left in any typed text ends the replay now.
+  for (const step of plan.steps) if (step.action === 'type') assertNoPlaceholder(substitute(step.text, values), step.id);
   const threshold = options.threshold ?? 0.8;
   const signal = options.signal;
-  const steps: ReplayStepReport[] = plan.steps.map((step) => ({ index: step.id, status: 'skipped', ms: 0, action: step.action, description: substitute(step.description, values) }));
+  // Reports and live views show a secret by its name, never its value.
+  const shown = Object.fromEntries(Object.entries(values).filter(([name]) => !plan.parameters.some((parameter) => parameter.name === name && parameter.secret)));
+  const steps: ReplayStepReport[] = plan.steps.map((step) => ({ index: step.id, status: 'skipped', ms: 0, action: step.action, description: substitute(step.description, shown) }));
   const report = (error?: unknown, evidence?: string): ReplayReport => ({
     ok: !error && steps.every((step) => step.status === 'done' || (options.dryRun && step.status === 'skipped')),
     steps,
@@ -185,14 +189,16 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
  * given a new value changes them too; a typed step is checked by its own text (the recording's
  * snapshot after typing can already show what the next step caused).
  */
-function expectationFor(step: PlanStep, plan: PlanFile, values: Record<string, string>): ExpectedPostState | undefined {
-  const expected = step.expected;
+function expectationFor(step: PlanStep, plan: PlanFile, values: Record<string, string>, expected = step.expected): ExpectedPostState | undefined {
   if (step.action === 'type') {
     const typed = substitute(step.text, values);
     if (plan.platform === 'web') return typed.trim() && typed.length <= 200 ? { dom_text_appears: [typed.trim()], ocr_text_appears: [] } : undefined;
     return expected ? { ...expected, ocr_text_appears: [] } : undefined;
   }
   if (!expected) return undefined;
+  // Text the recorder redacted cannot be checked: the live screen shows the real value.
+  const checkable = (texts: string[]) => texts.filter((text) => !containsRedactionPlaceholder(text));
+  if ([...expected.dom_text_appears, ...expected.ocr_text_appears].some(containsRedactionPlaceholder)) return expectationFor(step, plan, values, { ...expected, dom_text_appears: checkable(expected.dom_text_appears), ocr_text_appears: checkable(expected.ocr_text_appears) });
   const swaps = plan.parameters.filter((parameter) => parameter.default && values[parameter.name] !== undefined && values[parameter.name] !== parameter.default);
   if (!swaps.length) return expected;
   const swap = (text: string) => swaps.reduce((current, parameter) => current.split(parameter.default).join(values[parameter.name]), text);
@@ -276,8 +282,11 @@ async function act(surface: Surface, step: PlanStep, point: Point | undefined, v
       return surface.click(point as Point, { button: 'left', count: 2 });
     case 'right_click':
       return surface.click(point as Point, { button: 'right', count: 1 });
-    case 'type':
-      return surface.type(substitute(step.text, values));
+    case 'type': {
+      const text = substitute(step.text, values);
+      assertNoPlaceholder(text, step.id);
+      return surface.type(text);
+    }
     case 'press':
       return surface.press(step.key);
     case 'scroll': {
