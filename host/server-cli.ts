@@ -31,7 +31,8 @@ export async function serveCommand(argv: readonly string[], extraHandlers: Handl
   const dispatcher = createDispatcher(extraHandlers);
   const server = await startServer(dispatcher, { port, uiDirectory });
   process.stdout.write(`${JSON.stringify({ url: server.url, token: server.token })}\n`);
-  process.stderr.write(`Skillframe UI: ${server.url}?token=${server.token}\n`);
+  // The token is only on stdout (the contract's first line): stderr ends up in logs and terminals shared on screen.
+  process.stderr.write(`Skillframe UI: ${server.url} (open it once with ?token= and the token from the first stdout line)\n`);
   const unregister = registerProcess('serve');
   const stopListening = onKillSwitch(() => dispatcher.abortAll());
   await new Promise<void>((resolve) => {

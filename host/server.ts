@@ -52,23 +52,28 @@ export async function startServer(dispatcher: Dispatcher, options: ServerOptions
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
 
-  function check(request: IncomingMessage): { status: number; error: ErrorBody } | undefined {
+  /** One cookie name per port: browsers share cookies across ports of a host, so a fixed name would let one Skillframe server's page ride another's token. */
+  const cookieName = () => `skillframe_token_${port}`;
+
+  function check(request: IncomingMessage, target: URL, channel: 'http' | 'websocket'): { status: number; error: ErrorBody } | undefined {
     const host = request.headers.host ?? '';
     if (!allowedHosts().has(host)) return { status: 403, error: { code: 'refused', message: `foreign Host header ${JSON.stringify(host).slice(0, 100)}` } };
     const origin = request.headers.origin;
     if (origin !== undefined && !allowedOrigins().has(origin)) return { status: 403, error: { code: 'refused', message: `foreign Origin ${JSON.stringify(origin).slice(0, 100)}` } };
-    if (!hasToken(request)) return { status: 401, error: { code: 'refused', message: 'missing or wrong token: send Authorization: Bearer <token> or ?token=<token>' } };
+    if (!hasToken(request, target, channel)) return { status: 401, error: { code: 'refused', message: 'missing or wrong token: send Authorization: Bearer <token>, or open the page once with ?token=<token>' } };
     return undefined;
   }
 
-  function hasToken(request: IncomingMessage): boolean {
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  /**
+   * Where a token may ride: the Authorization header and the per-port cookie everywhere; the query
+   * string only on the GET of a page (it is then swapped for the cookie and removed from the URL
+   * by a redirect); a `skillframe.token.<token>` subprotocol on the WebSocket.
+   */
+  function hasToken(request: IncomingMessage, target: URL, channel: 'http' | 'websocket'): boolean {
     const header = request.headers.authorization;
-    const candidates = [
-      header?.startsWith('Bearer ') ? header.slice(7) : undefined,
-      url.searchParams.get('token') ?? undefined,
-      cookieToken(request.headers.cookie),
-    ];
+    const candidates = [header?.startsWith('Bearer ') ? header.slice(7) : undefined, cookieToken(request.headers.cookie, cookieName())];
+    if (channel === 'http' && request.method === 'GET' && target.pathname !== '/api') candidates.push(target.searchParams.get('token') ?? undefined);
+    if (channel === 'websocket') candidates.push(...subprotocols(request).filter((name) => name.startsWith(tokenProtocolPrefix)).map((name) => name.slice(tokenProtocolPrefix.length)));
     return candidates.some((candidate) => candidate !== undefined && sameSecret(candidate, token));
   }
 
@@ -93,13 +98,18 @@ export async function startServer(dispatcher: Dispatcher, options: ServerOptions
     response.setHeader('X-Content-Type-Options', 'nosniff');
     response.setHeader('Referrer-Policy', 'no-referrer');
     response.setHeader('X-Frame-Options', 'DENY');
-    const refusal = check(request);
+    const url = parseTarget(request.url);
+    if (!url) {
+      request.resume();
+      sendJson(response, 400, { ok: false, error: { code: 'bad_input', message: `malformed request path ${JSON.stringify(request.url ?? '').slice(0, 100)}` } });
+      return;
+    }
+    const refusal = check(request, url, 'http');
     if (refusal) {
       request.resume();
       sendJson(response, refusal.status, { ok: false, error: refusal.error });
       return;
     }
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/api') {
       if (request.method !== 'POST') {
         request.resume();
@@ -138,14 +148,28 @@ export async function startServer(dispatcher: Dispatcher, options: ServerOptions
       return;
     }
     if (url.searchParams.has('token')) {
-      // Lets the page's own asset and WebSocket requests carry the token without putting it in URLs.
-      response.setHeader('Set-Cookie', `skillframe_token=${token}; HttpOnly; SameSite=Strict; Path=/`);
+      // The token leaves the URL at once (history, Referer, screen shares): it becomes an HttpOnly
+      // cookie and the page is reloaded from a clean URL (the #fragment survives a redirect).
+      request.resume();
+      url.searchParams.delete('token');
+      response.writeHead(303, {
+        'Set-Cookie': `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+        Location: `${url.pathname}${url.search}`,
+        'Cache-Control': 'no-store',
+        'Content-Length': 0,
+      });
+      response.end();
+      return;
     }
     serveStatic(url.pathname, response);
   }
 
   function serveStatic(pathname: string, response: ServerResponse) {
-    const relative = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    const relative = pathname === '/' ? 'index.html' : safeDecode(pathname)?.replace(/^\/+/, '');
+    if (relative === undefined || relative.includes('\u0000')) {
+      sendJson(response, 400, { ok: false, error: { code: 'bad_input', message: `malformed path ${JSON.stringify(pathname).slice(0, 100)}` } });
+      return;
+    }
     const full = normalize(join(options.uiDirectory, relative));
     if (!full.startsWith(normalize(options.uiDirectory) + sep) || !existsSync(full) || !statSync(full).isFile()) {
       // Client-side routes (#/library …) all land on index.html; unknown files are 404.
@@ -158,16 +182,23 @@ export async function startServer(dispatcher: Dispatcher, options: ServerOptions
       'Cache-Control': 'no-cache',
       'Content-Security-Policy': "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*",
     });
-    createReadStream(full).pipe(response);
+    createReadStream(full).on('error', () => response.destroy()).pipe(response);
   }
 
-  const webSockets = new WebSocketServer({ noServer: true, maxPayload: 16 * maxBody });
+  // The token subprotocol is never echoed back (it would sit in the handshake response); the
+  // server picks the plain one when the client offers it, else none.
+  const webSockets = new WebSocketServer({ noServer: true, maxPayload: 16 * maxBody, handleProtocols: (offered) => (offered.has(eventsProtocol) ? eventsProtocol : false) });
   server.on('upgrade', (request, socket, head) => {
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    const refusal = url.pathname !== '/events' ? { status: 404, error: { code: 'not_found', message: 'WebSocket lives at /events' } } : check(request);
+    const url = parseTarget(request.url);
+    const refusal: { status: number; error: ErrorBody } | undefined = !url
+      ? { status: 400, error: { code: 'bad_input', message: 'malformed request path' } }
+      : url.pathname !== '/events'
+        ? { status: 404, error: { code: 'not_found', message: 'WebSocket lives at /events' } }
+        : check(request, url, 'websocket');
     if (refusal) {
       const body = JSON.stringify({ ok: false, error: refusal.error });
-      socket.end(`HTTP/1.1 ${refusal.status} ${refusal.status === 401 ? 'Unauthorized' : refusal.status === 403 ? 'Forbidden' : 'Not Found'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found' }[refusal.status] ?? 'Refused';
+      socket.end(`HTTP/1.1 ${refusal.status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
     webSockets.handleUpgrade(request, socket, head, (ws) => {
@@ -262,11 +293,43 @@ function sendJson(response: ServerResponse, status: number, body: unknown) {
   response.end(text);
 }
 
-function cookieToken(cookie: string | undefined): string | undefined {
+/** The WebSocket subprotocols: the plain one, and the one that carries the token for clients that cannot send a cookie. */
+export const eventsProtocol = 'skillframe.events';
+export const tokenProtocolPrefix = 'skillframe.token.';
+
+function subprotocols(request: IncomingMessage): string[] {
+  const header = request.headers['sec-websocket-protocol'];
+  return typeof header === 'string' ? header.split(',').map((name) => name.trim()).filter(Boolean) : [];
+}
+
+/** The request target as a URL, or undefined when it is not a plain origin-form path that decodes. */
+export function parseTarget(raw: string | undefined): URL | undefined {
+  // Origin-form only (RFC 9112 §3.2.1): "//host" and absolute or asterisk forms are not ours to serve.
+  if (!raw || raw[0] !== '/' || raw.startsWith('//')) return undefined;
+  try {
+    const url = new URL(raw, 'http://127.0.0.1');
+    // "/\\host" parses as "//host": a redirect to it would leave the server (open redirect).
+    if (url.host !== '127.0.0.1' || url.pathname.startsWith('//') || safeDecode(url.pathname) === undefined) return undefined;
+    url.searchParams.get('token'); // a malformed query throws here, not later
+    return url;
+  } catch {
+    return undefined;
+  }
+}
+
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function cookieToken(cookie: string | undefined, name: string): string | undefined {
   if (!cookie) return undefined;
   for (const part of cookie.split(';')) {
     const [key, ...value] = part.trim().split('=');
-    if (key === 'skillframe_token') return value.join('=');
+    if (key === name) return value.join('=');
   }
   return undefined;
 }

@@ -48,11 +48,10 @@ export class Client {
 
 /**
  * Browser bridge: POST /api for commands, one WebSocket on /events for events (reconnecting).
- * The token comes from the page URL once, then rides in the HttpOnly cookie the server set.
+ * The page never sees the token: the server swapped `?token=` for an HttpOnly per-port cookie and
+ * redirected to a clean URL, and that cookie rides on every same-origin fetch and the WebSocket.
  */
 export function browserBridge(location: Location): Bridge {
-  const token = new URLSearchParams(location.search).get('token') ?? sessionStorage.getItem('skillframe_token') ?? '';
-  if (token) sessionStorage.setItem('skillframe_token', token);
   const listeners = new Set<(event: EventEnvelope) => void>();
   let socket: WebSocket | undefined;
   let retry = 250;
@@ -60,8 +59,7 @@ export function browserBridge(location: Location): Bridge {
   const connect = () => {
     const url = new URL('/events', location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    if (token) url.searchParams.set('token', token);
-    socket = new WebSocket(url);
+    socket = new WebSocket(url, 'skillframe.events');
     socket.onopen = () => {
       retry = 250;
     };
@@ -85,7 +83,8 @@ export function browserBridge(location: Location): Bridge {
     async invoke(name, input) {
       const response = await fetch('/api', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+        headers: { 'Content-Type': 'application/json' },
+        credentials: 'same-origin',
         body: JSON.stringify({ name, input }),
       });
       return (await response.json()) as Reply;

@@ -64,14 +64,23 @@ test('the token is required: none or a wrong one is 401 with a coded error', asy
   assert.equal(page.status, 401);
 });
 
-test('?token= works and sets the cookie the UI uses for its assets', async () => {
-  const page = await send({ method: 'GET', path: `/?token=${server.token}` });
+test('?token= on the first GET becomes the cookie the UI uses, and leaves the URL', async () => {
+  const redirect = await send({ method: 'GET', path: `/?token=${server.token}` });
+  assert.equal(redirect.status, 303);
+  assert.equal(redirect.headers.location, '/');
+  const cookie = String(redirect.headers['set-cookie']);
+  assert.match(cookie, /HttpOnly/);
+  const page = await send({ method: 'GET', path: '/', headers: { Cookie: cookie.split(';')[0] } });
   assert.equal(page.status, 200);
   assert.match(page.body, /<div id="app">/);
-  const cookie = String(page.headers['set-cookie']);
-  assert.match(cookie, /HttpOnly/);
   const asset = await send({ method: 'GET', path: '/app.js', headers: { Cookie: cookie.split(';')[0] } });
   assert.equal(asset.status, 200);
+});
+
+test('the token is never written to stderr (logs, shared terminals)', async () => {
+  for (let tries = 0; tries < 100 && !server.stderr(); tries += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(server.stderr().length > 0, 'serve says where the UI is');
+  assert.equal(server.stderr().includes(server.token), false);
 });
 
 test('a foreign Origin or Host is 403 even with the token', async () => {
@@ -129,9 +138,9 @@ test('1,000+ malformed HTTP messages all get coded errors, and the server stays 
   assert.equal(ok.status, 200);
 });
 
-function openSocket(query = `?token=${server.token}`, headers: Record<string, string> = {}): Promise<WebSocket> {
+function openSocket(protocols = ['skillframe.events', `skillframe.token.${server.token}`], headers: Record<string, string> = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/events${query}`, { headers });
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/events`, protocols, { headers });
     socket.once('open', () => resolve(socket));
     socket.once('error', reject);
     socket.once('unexpected-response', (_request, response) => reject(new Error(`status ${response.statusCode}`)));
@@ -139,8 +148,8 @@ function openSocket(query = `?token=${server.token}`, headers: Record<string, st
 }
 
 test('the WebSocket needs the token and a local Origin', async () => {
-  await assert.rejects(openSocket(''), /401/);
-  await assert.rejects(openSocket(`?token=${server.token}`, { Origin: 'http://evil.example' }), /403/);
+  await assert.rejects(openSocket(['skillframe.events']), /401/);
+  await assert.rejects(openSocket(undefined, { Origin: 'http://evil.example' }), /403/);
 });
 
 test('1,000+ malformed WebSocket messages get coded errors; requests and progress events still flow', async () => {

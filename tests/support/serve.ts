@@ -7,6 +7,8 @@ export interface ServeProcess {
   token: string;
   port: number;
   child: ChildProcess;
+  /** What serve wrote on stderr so far. */
+  stderr(): string;
   stop(): Promise<number | null>;
 }
 
@@ -33,6 +35,7 @@ export async function startServe(env: NodeJS.ProcessEnv, args: string[] = []): P
     token,
     port: Number(new URL(url).port),
     child,
+    stderr: () => stderr,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve(child.exitCode);
