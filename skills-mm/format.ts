@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SkillframeError, parseOrThrow } from '../core/index.ts';
 import {
@@ -104,12 +104,18 @@ function loadDirectory(root: string, limits: typeof packageLimits): LoadedPackag
         else walk(name, depth + 1);
       } else if (!stat.isFile()) {
         problems.push({ code: 'special_file', file: name, message: `${name} is a device, pipe or socket` });
+      } else if (stat.nlink > 1) {
+        problems.push({ code: 'hard_link', file: name, message: `${name} has ${stat.nlink} names (a hard link): it may be a file outside the package` });
       } else if (stat.size > limits.maxEntryBytes) {
         problems.push({ code: 'file_too_large', file: name, message: `${name} is ${stat.size} bytes, more than the cap of ${limits.maxEntryBytes}` });
       } else if (bytes + stat.size > limits.maxTotalBytes) {
         if (!problems.some((problem) => problem.code === 'total_too_large')) problems.push({ code: 'total_too_large', message: `package is more than ${limits.maxTotalBytes} bytes` });
       } else {
-        const data = readBounded(join(root, name), limits.maxEntryBytes);
+        const data = readBounded(join(root, name), limits.maxEntryBytes, stat);
+        if (!Buffer.isBuffer(data)) {
+          problems.push({ ...data, file: name, message: `${name} ${data.message}` });
+          continue;
+        }
         bytes += data.length;
         files.set(name, data);
       }
@@ -119,10 +125,31 @@ function loadDirectory(root: string, limits: typeof packageLimits): LoadedPackag
   return { files, names, bytes, problems };
 }
 
-/** Reads at most `max` bytes from a regular file opened without following a final symlink race. */
-function readBounded(path: string, max: number): Buffer {
-  const fd = openSync(path, 'r');
+/**
+ * Reads at most `max` bytes from a regular file. It is opened without following a symlink and
+ * without blocking on a pipe, and when `seen` (the lstat the walk judged) is given, the opened file
+ * must still be that same single-named regular file: a swap between the check and the open
+ * (symlink, FIFO, hard link to a secret) is refused, not read.
+ */
+function readBounded(path: string, max: number): Buffer;
+function readBounded(path: string, max: number, seen: Stats): Buffer | LoadProblem;
+function readBounded(path: string, max: number, seen?: Stats): Buffer | LoadProblem {
+  let fd: number;
   try {
+    // The archive a person names may be a symlink to it; entries of a folder package may not.
+    fd = openSync(path, seen ? constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK : constants.O_RDONLY);
+  } catch (error) {
+    if (!seen) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    return { code: code === 'ELOOP' ? 'symlink' : 'special_file', message: `changed while it was audited (${code})` };
+  }
+  try {
+    const opened = fstatSync(fd);
+    if (seen) {
+      if (opened.dev !== seen.dev || opened.ino !== seen.ino) return { code: 'special_file', message: 'was replaced while it was audited' };
+      if (!opened.isFile()) return { code: 'special_file', message: 'is not a regular file' };
+      if (opened.nlink > 1) return { code: 'hard_link', message: `has ${opened.nlink} names (a hard link)` };
+    }
     const size = Math.min(fstatSync(fd).size, max);
     const buffer = Buffer.alloc(size);
     let offset = 0;
@@ -276,14 +303,15 @@ export function packageToFiles(skill: SkillPackage): PackageFiles {
  */
 export function writePackageFiles(dir: string, files: PackageFiles): void {
   const parent = dirname(dir);
-  mkdirSync(parent, { recursive: true });
+  mkdirSync(parent, { recursive: true, mode: 0o700 });
   const staging = join(parent, `.${basename(dir)}.staging-${process.pid}-${Date.now()}`);
   rmSync(staging, { recursive: true, force: true });
   try {
     for (const [name, data] of files) {
       if (name.includes('..') || name.startsWith('/') || name.includes('\\')) throw new SkillframeError('internal', `refusing to write package path ${JSON.stringify(name)}`);
-      mkdirSync(dirname(join(staging, name)), { recursive: true });
-      writeFileSync(join(staging, name), data);
+      // Screens and typed text are private: only the owner reads a stored package.
+      mkdirSync(dirname(join(staging, name)), { recursive: true, mode: 0o700 });
+      writeFileSync(join(staging, name), data, { mode: 0o600 });
     }
     const previous = `${staging}.old`;
     let hadPrevious = false;

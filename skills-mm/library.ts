@@ -102,7 +102,7 @@ export class SkillLibrary {
   private saveIndex(entries: LibraryEntry[]) {
     mkdirSync(this.root, { recursive: true });
     const path = this.indexPath();
-    writeFileSync(`${path}.tmp`, `${JSON.stringify({ version: 1, skills: entries }, null, 1)}\n`);
+    writeFileSync(`${path}.tmp`, `${JSON.stringify({ version: 1, skills: entries }, null, 1)}\n`, { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
   }
 

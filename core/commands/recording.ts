@@ -45,7 +45,7 @@ const recordInput = z
     out: z.string().max(4000).optional().describe('trajectory folder to create (default ~/.skillframe/recordings/<time>)'),
     script: z.string().max(4000).optional().describe('JSON file of steps that stand in for the person'),
     video: z.boolean().optional().describe('also record the screen to video.mp4 (X11)'),
-    redact: z.array(z.string().max(1000)).max(50).optional().describe('redaction: email, api_key, card, none, or name=/regex/flags (default: the three built-ins)'),
+    redact: z.array(z.string().max(1000)).max(50).optional().describe('redaction: email, private_key, api_key, card, password_like, none, or name=/regex/flags (default: all five built-ins)'),
     headed: z.boolean().optional().describe('show the browser window (default: shown for a person when DISPLAY is set, hidden for a script)'),
     keepApp: z.boolean().optional().describe('leave a launched app running afterwards'),
     maxDuration: z.number().int().min(0).max(24 * 3600_000).optional().describe('stop by itself after this many ms'),

@@ -21,6 +21,8 @@ export const Settings = z.object({
       model: z.string().optional(),
       /** Never echoed back by `settings.get`; replaced by `apiKeySet`. */
       apiKey: z.string().optional(),
+      /** The origin (scheme://host:port) the key was entered for; the key is sent nowhere else, and changing the origin drops it. */
+      apiKeyOrigin: z.string().optional(),
       modelPath: z.string().optional(),
     })
     .default({ provider: 'none' }),
@@ -38,6 +40,17 @@ export const Settings = z.object({
     .default({ confidenceThreshold: 0.8, confirm: 'ask' }),
 });
 export type Settings = z.infer<typeof Settings>;
+
+/** scheme://host:port of an http(s) URL, or undefined when it is not one (what an API key is bound to). */
+export function originOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const PublicSettings = Settings.extend({
   vlm: Settings.shape.vlm.unwrap().omit({ apiKey: true }).extend({ apiKeySet: z.boolean() }),

@@ -363,6 +363,7 @@ export const AuditFindingCode = z.enum([
   'absolute_path', // a path starting at / or a drive, or with backslashes
   'duplicate_path', // two entries map to the same path
   'symlink',
+  'hard_link', // a file with more than one name: the package could change under the audit, or a skill could alias a file outside it
   'special_file', // device, pipe or socket
   'unexpected_file', // a file type a skill package has no business carrying (scripts, binaries)
   'too_many_files',

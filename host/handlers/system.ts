@@ -3,7 +3,7 @@ import { commands as allCommands, parseOrThrow, SkillframeError } from '../../co
 import { Settings } from '../../core/commands/system.ts';
 import type { HandlerTable } from '../dispatcher.ts';
 import { runDoctor } from '../doctor.ts';
-import { publicSettings, readSettings, writeSettings } from '../home.ts';
+import { bindApiKey, publicSettings, readSettings, writeSettings } from '../home.ts';
 import { stopOtherProcesses } from '../kill-switch.ts';
 
 export const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
@@ -36,7 +36,7 @@ export const systemHandlers: HandlerTable = {
     if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw new SkillframeError('bad_input', 'input.json: expected a JSON object');
     const current = readSettings();
     const merged = mergeDeep(current as unknown as Record<string, unknown>, patch as Record<string, unknown>);
-    const next = parseOrThrow(Settings, merged, 'settings');
+    const next = bindApiKey(current, patch as Record<string, unknown>, parseOrThrow(Settings, merged, 'settings'));
     writeSettings(next);
     return publicSettings(next);
   },

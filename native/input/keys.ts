@@ -78,6 +78,12 @@ export function parseChord(text: string): Chord | undefined {
   return { modifiers: modifierNames.filter((name) => modifiers.has(name)), key };
 }
 
+/** One character, alone or with shift: what typing produces (a chord with ctrl/alt/meta is a command). */
+export function isPrintableKey(key: string): boolean {
+  const chord = parseChord(key);
+  return Boolean(chord && [...chord.key].length === 1 && chord.modifiers.every((modifier) => modifier === 'shift'));
+}
+
 export function normalizeKeyName(name: string): string {
   const alias = keyAliases[name.toLowerCase()];
   if (alias) return alias;

@@ -1,5 +1,5 @@
 import { SkillframeError } from '../../core/index.ts';
-import type { Settings } from '../../core/commands/system.ts';
+import { originOf, type Settings } from '../../core/commands/system.ts';
 import { createOpenAiProvider } from './openai.ts';
 import { createScriptedProvider } from './scripted.ts';
 import type { VlmProvider } from './vlm.ts';
@@ -8,6 +8,24 @@ export * from './vlm.ts';
 export { createOpenAiProvider, type OpenAiOptions } from './openai.ts';
 export { createScriptedProvider, type ScriptedTurn } from './scripted.ts';
 export { createLlamaProvider, type LlamaOptions } from './llama.ts';
+
+/** The OpenAI API, the one host an `OPENAI_API_KEY` from the environment is meant for. */
+export const defaultOpenAiBaseUrl = 'https://api.openai.com/v1';
+
+/**
+ * The key to send to `baseUrl`, if any. A key from settings goes only to the origin it was
+ * entered for; an environment key only to its default host (SKILLFRAME_VLM_API_KEY to
+ * SKILLFRAME_VLM_BASE_URL, OPENAI_API_KEY to api.openai.com), so pointing `baseUrl` at another
+ * server never hands it a key.
+ */
+export function apiKeyFor(settings: Settings['vlm'], baseUrl: string, environment: NodeJS.ProcessEnv = process.env): string | undefined {
+  const origin = originOf(baseUrl);
+  if (!origin) return undefined;
+  if (settings.apiKey && origin === (settings.apiKeyOrigin ?? originOf(settings.baseUrl))) return settings.apiKey;
+  if (environment.SKILLFRAME_VLM_API_KEY && origin === originOf(environment.SKILLFRAME_VLM_BASE_URL ?? defaultOpenAiBaseUrl)) return environment.SKILLFRAME_VLM_API_KEY;
+  if (environment.OPENAI_API_KEY && origin === originOf(defaultOpenAiBaseUrl)) return environment.OPENAI_API_KEY;
+  return undefined;
+}
 
 /**
  * The provider the settings name. Environment variables fill what settings leave out
@@ -23,7 +41,7 @@ export async function createProvider(settings: Settings['vlm'], environment: Nod
       const model = settings.model ?? environment.SKILLFRAME_VLM_MODEL;
       if (!baseUrl) throw new SkillframeError('bad_input', 'vlm.baseUrl: missing (e.g. http://127.0.0.1:11434/v1 for Ollama)');
       if (!model) throw new SkillframeError('bad_input', 'vlm.model: missing (the model name your server knows)');
-      const apiKey = settings.apiKey ?? environment.SKILLFRAME_VLM_API_KEY ?? environment.OPENAI_API_KEY;
+      const apiKey = apiKeyFor(settings, baseUrl, environment);
       return createOpenAiProvider({ baseUrl, model, ...(apiKey ? { apiKey } : {}) });
     }
     case 'llama': {

@@ -162,8 +162,12 @@ function isHeldByLiveRecorder(dir: string): boolean {
   }
 }
 
+/** Recordings hold screens and keystrokes: files are the owner's alone (0600, folders 0700). */
+const privateFile = 0o600;
+const privateFolder = 0o700;
+
 function writeAtomically(path: string, data: string | Buffer): void {
-  writeFileSync(`${path}.tmp`, data);
+  writeFileSync(`${path}.tmp`, data, { mode: privateFile });
   renameSync(`${path}.tmp`, path);
 }
 
@@ -198,12 +202,12 @@ export class TrajectoryWriter {
       const present = readdirSync(dir);
       if (present.length > 0) throw new SkillframeError('refused', `--out ${JSON.stringify(dir)} is not empty (${present.slice(0, 3).join(', ')}); pick a new folder`);
     }
-    mkdirSync(join(dir, trajectoryFiles.frames), { recursive: true });
+    mkdirSync(join(dir, trajectoryFiles.frames), { recursive: true, mode: privateFolder });
     const parsed = TrajectoryMeta.safeParse(meta);
     if (!parsed.success) throw new SkillframeError('internal', `recorder wrote bad trajectory meta: ${describeZodError(parsed.error, meta, 'trajectory')}`);
-    writeFileSync(join(dir, lockName), JSON.stringify({ pid: process.pid, since: Date.now() }));
+    writeFileSync(join(dir, lockName), JSON.stringify({ pid: process.pid, since: Date.now() }), { mode: privateFile });
     writeAtomically(join(dir, trajectoryFiles.meta), `${JSON.stringify(parsed.data, null, 2)}\n`);
-    const fd = openSync(join(dir, trajectoryFiles.events), 'a');
+    const fd = openSync(join(dir, trajectoryFiles.events), 'a', privateFile);
     return new TrajectoryWriter(dir, parsed.data, fd, options.durable ?? false);
   }
 

@@ -12,20 +12,61 @@ export interface RedactionPattern {
   replacement: string;
   /** Extra check on a match (e.g. Luhn for card numbers), to avoid redacting ordinary numbers. */
   accept?: (match: string) => boolean;
+  /** Applies only to what the person typed (`text`, `value`), not to names, titles or URLs. */
+  typedOnly?: boolean;
+}
+
+/** Fields that hold what the person typed. */
+const typedKeys = new Set(['text', 'value']);
+
+/** Character classes a password mixes; word punctuation (. - _) does not count as a symbol. */
+function characterClasses(text: string): number {
+  return [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9._-]/].filter((pattern) => pattern.test(text)).length;
 }
 
 export const builtInPatterns: Record<string, RedactionPattern> = {
   email: { name: 'email', pattern: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g, replacement: '[email]' },
+  /** A PEM private key block, whole (it spans lines). */
+  private_key: { name: 'private_key', pattern: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)/g, replacement: '[private-key]' },
   api_key: {
     name: 'api_key',
-    pattern:
-      /\b(?:sk|pk|rk)-(?:[a-z]+-)?[A-Za-z0-9_-]{16,}|\bAKIA[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{30,}\b|\bxox[abprs]-[A-Za-z0-9-]{10,}\b|\bAIza[0-9A-Za-z_-]{35}\b|\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b/g,
+    pattern: new RegExp(
+      [
+        '\\b(?:sk|pk|rk)-(?:[a-z]+-)?[A-Za-z0-9_-]{16,}', // OpenAI and look-alikes
+        '\\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{10,}', // Stripe secret / publishable / restricted
+        '\\bwhsec_[A-Za-z0-9]{16,}', // Stripe webhook secret
+        '\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\\b', // AWS access key ids
+        '(?<=aws_secret_access_key["\'\\s:=]{1,5})[A-Za-z0-9/+=]{40}', // AWS secret next to its name
+        '\\bgh[pousr]_[A-Za-z0-9]{30,}\\b', // GitHub tokens
+        '\\bgithub_pat_[A-Za-z0-9_]{30,}\\b',
+        '\\bgl(?:pat|dt|rt|ptt|ft|imt|agent|oas|cbt|soat|ffct)-[A-Za-z0-9_-]{20,}', // GitLab tokens
+        '\\bxox[abprse]-[A-Za-z0-9-]{10,}', // Slack tokens
+        '\\bxapp-\\d-[A-Za-z0-9-]{10,}', // Slack app tokens
+        'https:\\/\\/hooks\\.slack\\.com\\/services\\/[A-Za-z0-9/]+', // Slack webhooks
+        '\\bAIza[0-9A-Za-z_-]{35}', // Google API keys
+        '\\bnpm_[A-Za-z0-9]{36}\\b', // npm tokens
+        '\\beyJ[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}\\.[A-Za-z0-9_-]{10,}', // JWT
+      ].join('|'),
+      'g',
+    ),
     replacement: '[api-key]',
   },
   card: { name: 'card', pattern: /\b\d(?:[ -]?\d){12,18}\b/g, replacement: '[card]', accept: (match) => luhn(match.replace(/\D/g, '')) },
+  /**
+   * A password typed with no hint around it (no password field, no telling window title): one
+   * unbroken run of 8–64 characters that mixes at least three of lower case, upper case, digits
+   * and symbols, and is not a URL, a path or an address.
+   */
+  password_like: {
+    name: 'password_like',
+    pattern: /(?<![^\s"'(\[{<,;])[^\s"'()[\]{}<>,;]{8,64}(?![^\s"')\]}>,;.!?:])/g,
+    replacement: '[secret]',
+    typedOnly: true,
+    accept: (match) => characterClasses(match) >= 3 && !/^(?:[a-z][a-z0-9+.-]*:\/\/|www\.|[~./\\]|[A-Za-z]:\\)/i.test(match) && !match.includes('@') && !/^[[{].*[\]}]$/.test(match) && !/^\{\{[a-z0-9_]+\}\}$/.test(match),
+  },
 };
 
-export const defaultRedactions = ['email', 'api_key', 'card'] as const;
+export const defaultRedactions = ['email', 'private_key', 'api_key', 'card', 'password_like'] as const;
 
 function luhn(digits: string): boolean {
   if (digits.length < 13 || digits.length > 19) return false;
@@ -70,10 +111,11 @@ export function parseRedactions(specs: readonly string[] | undefined): Redaction
   return patterns;
 }
 
-export function redactText(text: string, patterns: readonly RedactionPattern[]): { text: string; fired: string[] } {
+export function redactText(text: string, patterns: readonly RedactionPattern[], typed = true): { text: string; fired: string[] } {
   const fired: string[] = [];
   let out = text;
   for (const item of patterns) {
+    if (item.typedOnly && !typed) continue;
     item.pattern.lastIndex = 0;
     out = out.replace(item.pattern, (found) => {
       if (item.accept && !item.accept(found)) return found;
@@ -104,7 +146,7 @@ export function redactDeep<T>(value: T, patterns: readonly RedactionPattern[], s
           fired.add('password');
         }
       }
-      const result = redactText(text, patterns);
+      const result = redactText(text, patterns, key !== undefined && typedKeys.has(key));
       for (const name of result.fired) fired.add(name);
       return result.text;
     }

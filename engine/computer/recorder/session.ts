@@ -1,5 +1,6 @@
 import { SkillframeError } from '../../../core/errors.ts';
 import type { Point, Rect, Target, TrajectoryEvent, TrajectoryEventInput, WindowInfo } from '../../../core/schemas/trajectory.ts';
+import { isPrintableKey } from '../../../native/input/keys.ts';
 import { encodePng, meanDifference, obscureRegions, type Capture } from '../../../native/screen/index.ts';
 import type { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { redactDeep, type RedactionPattern } from './privacy.ts';
@@ -321,7 +322,10 @@ export class RecordingSession {
   private draft(pending: Pending, after: string): EventDraft {
     const observation = pending.observation;
     const masked = Boolean(observation.masked);
-    const kind = observation.kind === 'char' ? 'type' : observation.kind === 'value' ? 'type' : observation.kind;
+    // A printable key pressed where typing is masked is a typed character, and is stored as one
+    // (masked): its name would spell the secret one "key" event at a time.
+    const maskedKey = masked && observation.kind === 'key' && observation.key !== undefined && isPrintableKey(observation.key);
+    const kind = observation.kind === 'char' || observation.kind === 'value' || maskedKey ? 'type' : observation.kind;
     const draft: EventDraft = {
       kind,
       at: observation.at,
@@ -340,7 +344,7 @@ export class RecordingSession {
       if (observation.text !== undefined) draft.text = observation.text;
       if (observation.value !== undefined) draft.value = observation.value;
     }
-    if (observation.key) draft.key = observation.key;
+    if (observation.key && !maskedKey) draft.key = observation.key;
     if (observation.scroll) draft.scroll = observation.scroll;
     if (observation.target) draft.target = observation.target;
     if (observation.window) draft.window = observation.window;

@@ -5,7 +5,7 @@ import { SkillframeError } from '../../../core/errors.ts';
 import type { WindowInfo } from '../../../core/schemas/trajectory.ts';
 import type { InputDriver, InputHooks } from '../../../native/input/input.ts';
 import { createHooks } from '../../../native/input/index.ts';
-import { formatChord } from '../../../native/input/keys.ts';
+import { formatChord, isPrintableKey } from '../../../native/input/keys.ts';
 import { createScreen, type ScreenSource } from '../../../native/screen/index.ts';
 import { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { startScreenVideo, type ScreenVideo } from '../../../native/video/screen-video.ts';
@@ -126,20 +126,28 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     const recordingSession = session;
     let lookups: Promise<void> = Promise.resolve();
     let down: { at: number; x: number; y: number; button: 'left' | 'right' | 'middle' } | undefined;
-    // Keystrokes reuse the window found for the last click or key: two process spawns per character
-    // would fall behind a fast typist on a busy machine, and typing does not move focus.
-    let known: { window: WindowInfo; at: number } | undefined;
+    // Every keystroke is attributed to the window active when it is handled, never to one seen
+    // earlier (a password prompt can pop up between two keys). Lookups run in order behind the
+    // hook, so focus that moved with no click in between moved at an unknown moment: the first
+    // keystroke seen in the new window is masked, as is one whose window cannot be read.
+    let known: WindowInfo | undefined = window;
+    let previousWindowId: string | undefined = window.id;
     const withWindow = (observation: Observation) => {
       lookups = lookups.then(async () => {
-        const reuse = observation.kind === 'char' && known && Date.now() - known.at < 5000;
-        const active = reuse ? known?.window : ((await windows.active().catch(() => undefined)) ?? known?.window);
-        if (active && !reuse) known = { window: active, at: Date.now() };
+        const typing = observation.kind === 'char' || observation.kind === 'value' || (observation.kind === 'key' && observation.key !== undefined && isPrintableKey(observation.key));
+        const found = await windows.active().catch(() => undefined);
+        const active = found ?? known;
+        if (found) known = found;
         if (active) {
           currentWindow = active;
           observation.window = active;
           observation.targetKey = `window:${active.id}`;
-          if (passwordWindow.test(active.title) && (observation.kind === 'char' || observation.kind === 'value')) observation.masked = true;
         }
+        if (typing) {
+          const unsure = !found || (previousWindowId !== undefined && found.id !== previousWindowId);
+          if (unsure || (active && passwordWindow.test(active.title))) observation.masked = true;
+        }
+        previousWindowId = found?.id;
         recordingSession.observe(observation);
       });
     };
