@@ -145,7 +145,8 @@ test('createProvider reads the settings and says what is missing', async () => {
   await failsWith(createProvider({ provider: 'none' }), 'unavailable', /no vision-language model is configured/);
   await failsWith(createProvider({ provider: 'openai', model: 'x' }, {}), 'bad_input', /vlm.baseUrl: missing/);
   await failsWith(createProvider({ provider: 'llama', modelPath: '/nope.gguf' }, {}), 'not_found', /no file at \/nope.gguf/);
-  const provider = await createProvider({ provider: 'openai', baseUrl, model: 'needs-key' }, { SKILLFRAME_VLM_API_KEY: 'right' });
+  // An environment key goes only to the host named beside it (SKILLFRAME_VLM_BASE_URL), never to another.
+  const provider = await createProvider({ provider: 'openai', baseUrl, model: 'needs-key' }, { SKILLFRAME_VLM_API_KEY: 'right', SKILLFRAME_VLM_BASE_URL: baseUrl });
   assert.equal((await provider.complete({ messages: [{ role: 'user', content: 'x' }], schema: Answer })).value.label, 'k');
   const scripted = await createProvider({ provider: 'scripted' }, { SKILLFRAME_VLM_SCRIPT: '["{\\"label\\":\\"s\\",\\"x\\":0}"]' });
   assert.equal((await scripted.complete({ messages: [{ role: 'user', content: 'x' }], schema: Answer })).value.label, 's');
