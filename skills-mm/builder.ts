@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { SkillframeError } from '../core/index.ts';
 import {
   PlanFile,
   RuntimeStateCardsFile,
   SKILL_FORMAT_VERSION,
   SkillFrontmatter,
+  SkillName,
   StateCardsFile,
   type AnchorDescriptor,
   type Rect,
@@ -226,63 +227,82 @@ interface Frame {
   hash: string;
 }
 
+/** The frames around one plan step, kept for the state views. */
+export interface StepFrames {
+  before?: Frame;
+  after?: Frame;
+  changed?: Rect;
+}
+
+/** Where a step happened: the page or window, which decides the stage. */
+export interface StepPlace {
+  key?: string;
+  label: string;
+}
+
+/**
+ * One recording turned into plan steps (passes segment, waits and targets). Several of them are
+ * merged into one skill by skills-mm/merge.ts before the states pass.
+ */
+export interface Demonstration {
+  dir: string;
+  meta: TrajectoryMeta;
+  appName: string;
+  steps: PlanStep[];
+  parameters: PlanParameter[];
+  frames: StepFrames[];
+  places: StepPlace[];
+  images: Map<string, Buffer>;
+}
+
 /** Builds a package from a trajectory folder and writes it to `outDir`. */
 export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
-  const signal = options.signal;
-  const progress = options.progress ?? (() => undefined);
   const warnings: string[] = [];
-  const trajectory = readTrajectory(options.trajectoryDir, { repair: false });
+  const demonstration = await readDemonstration(options.trajectoryDir, options, warnings, (fraction, message) => options.progress?.(0.1 + 0.6 * fraction, message));
+  return finishSkill(demonstration, options, warnings, started);
+}
+
+/** The passes after the steps are known: states (cards and views), then text and write. */
+export async function finishSkill(demonstration: Demonstration, options: BuildOptions, warnings: string[], started: number, source = `trajectory ${demonstration.meta.id}`): Promise<BuildResult> {
+  const name = resolveSkillName(options, demonstration.meta, warnings);
+  const cards = groupStates(demonstration);
+  await renderStateViews(demonstration, cards, options);
+  return writeSkill(demonstration, cards, name, options, warnings, started, source);
+}
+
+/** The folder name is the skill name (Agent Skills requires it): `--name`, else the folder, else the app. */
+export function resolveSkillName(options: Pick<BuildOptions, 'name' | 'outDir'>, meta: TrajectoryMeta, warnings: string[]): string {
+  const folder = basename(resolve(options.outDir));
+  if (options.name) {
+    const name = skillName(options.name, meta);
+    if (name !== folder) warnings.push(`the skill is named ${name} but its folder is ${folder}; Agent Skills readers (skills-ref validate) want them equal`);
+    return name;
+  }
+  if (SkillName.safeParse(folder).success) return folder;
+  const name = skillName(undefined, meta);
+  warnings.push(`the folder name ${JSON.stringify(folder)} is not a skill name; the skill is named ${name}, so Agent Skills readers will refuse the folder`);
+  return name;
+}
+
+/** Passes segment, waits and targets: a recording read into plan steps with their frames. */
+export async function readDemonstration(trajectoryDir: string, options: Pick<BuildOptions, 'ocr' | 'signal'>, warnings: string[], progress: (fraction: number, message: string) => void = () => undefined): Promise<Demonstration> {
+  const signal = options.signal;
+  const trajectory = readTrajectory(trajectoryDir, { repair: false });
   const { meta } = trajectory;
   const drafts = segment(meta, trajectory.events, warnings);
-  if (!drafts.length) throw new SkillframeError('bad_input', `trajectory ${options.trajectoryDir} has no actions to build a skill from (${trajectory.events.length} events)`);
-  if (drafts.length > 200) throw new SkillframeError('bad_input', `trajectory ${options.trajectoryDir} has ${drafts.length} steps; a skill holds at most 200 — split the recording`);
-
-  const frames = new Map<string, Frame>();
-  const frame = async (name: string | undefined): Promise<Frame | undefined> => {
-    if (!name) return undefined;
-    const cached = frames.get(name);
-    if (cached) return cached;
-    let png: Buffer;
-    try {
-      png = readFileSync(join(trajectory.dir, name));
-    } catch {
-      warnings.push(`frame ${name} is missing`);
-      return undefined;
-    }
-    const rgba = await decodeRgba(png);
-    const loaded = { png, rgba, hash: dHash(rgba) };
-    frames.set(name, loaded);
-    return loaded;
-  };
+  if (!drafts.length) throw new SkillframeError('bad_input', `trajectory ${trajectoryDir} has no actions to build a skill from (${trajectory.events.length} events)`);
+  if (drafts.length > 200) throw new SkillframeError('bad_input', `trajectory ${trajectoryDir} has ${drafts.length} steps; a skill holds at most 200 — split the recording`);
+  const frame = frameLoader(trajectory.dir, warnings);
+  const withWaits = await insertWaits(drafts, frame);
   const screen = { width: meta.screen.width, height: meta.screen.height };
-
-  // Pass 2: pauses in which the screen changed by itself become wait steps.
-  const withWaits: Draft[] = [];
-  for (const [index, draft] of drafts.entries()) {
-    const previous = drafts[index - 1];
-    if (previous && previous.action !== 'wait' && draft.action !== 'wait') {
-      const gap = draft.events[0].t - previous.events[previous.events.length - 1].t;
-      if (gap > waitGapMs && previous.after && draft.before && previous.after !== draft.before) {
-        const [a, b] = [await frame(previous.after), await frame(draft.before)];
-        const changedMeanwhile = a && b && a.rgba.width === b.rgba.width && a.rgba.height === b.rgba.height && frameDifference(a.rgba, b.rgba).boxes.length > 0;
-        if (changedMeanwhile) withWaits.push({ action: 'wait', events: [draft.events[0]], ms: Math.min(10_000, Math.round(gap / 100) * 100), before: previous.after, after: draft.before, url: draft.url });
-      }
-    }
-    withWaits.push(draft);
-  }
-
-  const name = skillName(options.name, meta);
   const appName = meta.kind === 'web' ? hostOf(meta.url) ?? 'web' : meta.app?.name ?? meta.app?.window?.className?.toLowerCase() ?? 'app';
-  const parameters: PlanParameter[] = [];
-  const steps: PlanStep[] = [];
-  const stepFrames: { before?: Frame; after?: Frame; changed?: Rect; target?: TargetDescriptor }[] = [];
-  const images = new Map<string, Buffer>();
+  const demonstration: Demonstration = { dir: trajectory.dir, meta, appName, steps: [], parameters: [], frames: [], places: [], images: new Map() };
 
-  // Pass 3: per step — changed region, target descriptors, OCR label/anchors, expected post-state.
+  // Pass 3 (targets): per step — changed region, target descriptors, OCR label/anchors, expected post-state.
   for (const [index, draft] of withWaits.entries()) {
     if (signal?.aborted) throw signal.reason ?? new SkillframeError('aborted', 'build was cancelled');
-    progress(0.1 + 0.6 * (index / withWaits.length), `step ${index + 1}/${withWaits.length}`);
+    progress(index / withWaits.length, `step ${index + 1}/${withWaits.length}`);
     const id = index + 1;
     const event = draft.events[0];
     const before = await frame(draft.before);
@@ -292,9 +312,9 @@ export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
       const difference = frameDifference(before.rgba, after.rgba);
       changed = unionOf(difference.boxes.map(([x, y, width, height]) => ({ x, y, width, height })));
     }
-    const target = draft.action === 'wait' ? undefined : await describeTarget(draft, event, before, id, screen, options.ocr, signal, images, warnings);
+    const target = draft.action === 'wait' ? undefined : await describeTarget(draft, event, before, id, screen, options.ocr, signal, demonstration.images, warnings);
     const expectedText = await expectedOcrText(meta, draft, after, changed, screen, options.ocr, signal);
-    const description = describeStep(draft, target, meta, parameters, id);
+    const description = describeStep(draft, target, meta, demonstration.parameters, id);
     const common = {
       id,
       state_id: 'pending',
@@ -331,27 +351,77 @@ export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
         step = { ...common, action: 'wait', ms: draft.ms ?? 0 };
         break;
     }
-    steps.push(step);
-    stepFrames.push({ before, after, changed, target });
+    demonstration.steps.push(step);
+    demonstration.frames.push({ before, after, changed });
+    demonstration.places.push(placeOf(meta, draft, appName));
   }
+  return demonstration;
+}
 
-  // Pass 4: states (visually distinct screens) and stages (window / page changes).
-  progress(0.75, 'state cards and views');
+function frameLoader(dir: string, warnings: string[]): (name: string | undefined) => Promise<Frame | undefined> {
+  const frames = new Map<string, Frame>();
+  return async (name) => {
+    if (!name) return undefined;
+    const cached = frames.get(name);
+    if (cached) return cached;
+    let png: Buffer;
+    try {
+      png = readFileSync(join(dir, name));
+    } catch {
+      warnings.push(`frame ${name} is missing`);
+      return undefined;
+    }
+    const rgba = await decodeRgba(png);
+    const loaded = { png, rgba, hash: dHash(rgba) };
+    frames.set(name, loaded);
+    return loaded;
+  };
+}
+
+/** Pass 2 (waits): pauses in which the screen changed by itself become wait steps. */
+async function insertWaits(drafts: Draft[], frame: (name: string | undefined) => Promise<Frame | undefined>): Promise<Draft[]> {
+  const withWaits: Draft[] = [];
+  for (const [index, draft] of drafts.entries()) {
+    const previous = drafts[index - 1];
+    if (previous && previous.action !== 'wait' && draft.action !== 'wait') {
+      const gap = draft.events[0].t - previous.events[previous.events.length - 1].t;
+      if (gap > waitGapMs && previous.after && draft.before && previous.after !== draft.before) {
+        const [a, b] = [await frame(previous.after), await frame(draft.before)];
+        const changedMeanwhile = a && b && a.rgba.width === b.rgba.width && a.rgba.height === b.rgba.height && frameDifference(a.rgba, b.rgba).boxes.length > 0;
+        if (changedMeanwhile) withWaits.push({ action: 'wait', events: [draft.events[0]], ms: Math.min(10_000, Math.round(gap / 100) * 100), before: previous.after, after: draft.before, url: draft.url });
+      }
+    }
+    withWaits.push(draft);
+  }
+  return withWaits;
+}
+
+function placeOf(meta: TrajectoryMeta, draft: Draft, appName: string): StepPlace {
+  const event = draft.events[0];
+  if (meta.kind === 'web') {
+    const key = pageKey(draft.url);
+    return { key, label: `On ${event.pageTitle ? JSON.stringify(event.pageTitle.slice(0, 60)) : 'the page'} (${(key ?? '').slice(0, 60)})` };
+  }
+  const key = event.window?.title ?? meta.app?.window?.title ?? appName;
+  return { key, label: `In the ${JSON.stringify(key.slice(0, 60))} window` };
+}
+
+/** Pass 4 (states): visually distinct screens become states; a page or window change starts a stage. */
+export function groupStates(demonstration: Demonstration): StateCard[] {
+  const { steps, frames, places } = demonstration;
   const cards: StateCard[] = [];
   let stageIndex = 0;
   let stageKey: string | undefined;
   let stageName = '';
   let stateHash: string | undefined;
   for (const [index, step] of steps.entries()) {
-    const draft = withWaits[index];
-    const event = draft.events[0];
-    const key = meta.kind === 'web' ? pageKey(draft.url) : event.window?.title ?? meta.app?.window?.title ?? appName;
-    const { before } = stepFrames[index];
-    const newStage = key !== stageKey;
+    const place = places[index];
+    const { before } = frames[index];
+    const newStage = index === 0 || place.key !== stageKey;
     if (newStage) {
       stageIndex += 1;
-      stageKey = key;
-      stageName = meta.kind === 'web' ? `${stageIndex}. On ${event.pageTitle ? JSON.stringify(event.pageTitle.slice(0, 60)) : 'the page'} (${(key ?? '').slice(0, 60)})` : `${stageIndex}. In the ${JSON.stringify((key ?? appName).slice(0, 60))} window`;
+      stageKey = place.key;
+      stageName = `${stageIndex}. ${place.label}`;
     }
     // A new state where the screen looks different; at most 4 steps a state keeps its views focused.
     const full = cards.length > 0 && cards[cards.length - 1].step_ids.length >= maxStepsPerState;
@@ -377,18 +447,22 @@ export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
     step.state_id = card.state_id;
     step.stage = card.stage;
   }
+  return cards;
+}
 
+/** Pass 4, views: full frame, focus crop, before and after per state, with red/green marks; then the card text. */
+async function renderStateViews(demonstration: Demonstration, cards: StateCard[], options: Pick<BuildOptions, 'signal' | 'progress'>): Promise<void> {
+  const { steps, frames, images, meta, appName } = demonstration;
+  const screen = { width: meta.screen.width, height: meta.screen.height };
   for (const [cardIndex, card] of cards.entries()) {
-    if (signal?.aborted) throw signal.reason ?? new SkillframeError('aborted', 'build was cancelled');
-    progress(0.75 + 0.2 * (cardIndex / cards.length), `views of ${card.state_id}`);
+    if (options.signal?.aborted) throw options.signal.reason ?? new SkillframeError('aborted', 'build was cancelled');
+    options.progress?.(0.75 + 0.2 * (cardIndex / cards.length), `views of ${card.state_id}`);
     const cardSteps = card.step_ids.map((id) => steps[id - 1]);
-    const firstIndex = card.step_ids[0] - 1;
-    const lastIndex = card.step_ids[card.step_ids.length - 1] - 1;
-    const first = stepFrames[firstIndex];
-    const last = stepFrames[lastIndex];
+    const first = frames[card.step_ids[0] - 1];
+    const last = frames[card.step_ids[card.step_ids.length - 1] - 1];
     const targets = cardSteps.map((step) => step.target).filter((target): target is TargetDescriptor => Boolean(target));
     const targetBoxes = targets.map((target) => target.box ?? boxAround(target.point, 24, 24, screen));
-    const changedBoxes = card.step_ids.map((id) => stepFrames[id - 1].changed).filter((box): box is Rect => Boolean(box));
+    const changedBoxes = card.step_ids.map((id) => frames[id - 1].changed).filter((box): box is Rect => Boolean(box));
     const checkBox = unionOf(changedBoxes);
     const views: StateView[] = [];
     const addView = async (view: StateView['view'], source: Frame | undefined, crop: Rect | undefined, marks: { box: Rect; color: 'red' | 'green' }[]) => {
@@ -413,11 +487,16 @@ export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
     card.preferred_view_order = (['focus_crop', 'full_frame', 'after', 'before'] as const).filter((view) => views.some((candidate) => candidate.view === view));
     fillCardText(card, cardSteps, meta, appName);
   }
+}
 
+/** Pass 5 (write): the optional VLM rewrite, then SKILL.md, cards, plan and images, schema-checked. */
+async function writeSkill(demonstration: Demonstration, cards: StateCard[], name: string, options: BuildOptions, warnings: string[], started: number, source: string): Promise<BuildResult> {
+  const { steps, parameters, meta, appName, images } = demonstration;
+  const signal = options.signal;
+  const screen = { width: meta.screen.width, height: meta.screen.height };
   const tier = requiredTier({ steps } as unknown as PlanFile);
   const task = options.name ? options.name.replace(/-/g, ' ') : 'the recorded task';
   let description = skillDescription(task, appName, steps);
-
   if (options.rewriter) {
     try {
       const rewrite = await options.rewriter.rewrite({ task, app: appName, steps: steps.map((step) => ({ id: step.id, description: step.description })), states: cards.map((card) => ({ state_id: card.state_id, stage: card.stage, when_to_use: card.when_to_use })) }, signal);
@@ -463,7 +542,7 @@ export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
       format_version: String(SKILL_FORMAT_VERSION),
       steps: String(steps.length),
       built_at: new Date().toISOString(),
-      source: `trajectory ${meta.id}`.slice(0, 200),
+      source: source.slice(0, 200),
     },
   });
   const stateCards = StateCardsFile.parse({ format_version: SKILL_FORMAT_VERSION, skill: name, states: cards });
@@ -480,11 +559,11 @@ export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
     })),
   });
   const skill: SkillPackage = { frontmatter, body: skillBody(frontmatter, plan, stateCards, task), cards: stateCards, runtime, plan, images };
-  progress(0.97, 'writing');
+  options.progress?.(0.97, 'writing');
   const files = packageToFiles(skill);
   writePackageFiles(options.outDir, files);
   const bytes = [...files.values()].reduce((sum, data) => sum + data.length, 0);
-  progress(1, 'done');
+  options.progress?.(1, 'done');
   return { name, dir: options.outDir, steps: steps.length, states: cards.length, parameters: parameters.map((parameter) => parameter.name), permission_tier: tier, files: files.size, bytes, ms: Date.now() - started, warnings };
 }
 
@@ -722,9 +801,23 @@ function skillBody(frontmatter: SkillFrontmatter, plan: PlanFile, cards: StateCa
     const check = step.expected?.ocr_text_appears?.[0] ?? step.expected?.dom_text_appears?.[0];
     lines.push(`${step.id}. ${step.description}${step.destructive ? ' (destructive: confirm first)' : ''}${check ? ` Expect ${JSON.stringify(check.slice(0, 60))} to appear.` : ''} [state ${step.state_id}]`);
   }
+  lines.push('', ...howToRun(frontmatter.name, plan));
   lines.push('', '## States', '', `${cards.states.length} states; read runtime_state_cards.json first, then state_cards.json, then the images they name under Images/ (red box = target, green box = check).`, '');
   lines.push(`Task: ${task}.`, '');
   return lines.join('\n');
+}
+
+/** How an agent or a person runs the skill: the CLI and the MCP tools (no shell code block: the audit refuses those). */
+export function howToRun(name: string, plan: PlanFile): string[] {
+  const where = plan.platform === 'web' ? ' --url PAGE' : ` --app ${JSON.stringify(plan.app.command ?? plan.app.name)} (or --attach to the open window)`;
+  const params = plan.parameters.length ? ` ${plan.parameters.map((parameter) => `--param ${parameter.name}=VALUE`).join(' ')}` : '';
+  return [
+    '## How to use it',
+    '',
+    `- With Skillframe: \`skillframe replay ${name}${where}${params}\` once the skill is in the library (\`skillframe library add FOLDER\`); each step is grounded on the live screen and verified, and nothing is clicked when grounding is unsure.`,
+    `- From an agent over MCP (\`skillframe mcp\`): \`consult_skill\` with {"skill": "${name}", "task": "…"} for a short memo of what to do on the current screen, \`replay_skill\` with {"skill": "${name}"} to have Skillframe do it, \`get_skill\` to read the cards.`,
+    '- By hand: follow the procedure above; the state cards say what each screen looks like.',
+  ];
 }
 
 export function skillName(requested: string | undefined, meta: TrajectoryMeta): string {

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SkillframeError } from '../core/index.ts';
 import { LibrarySkill } from '../core/commands/skills.ts';
@@ -167,6 +168,24 @@ export class SkillLibrary {
     return { file: out, bytes: zip.length };
   }
 
+  /** Every skill as NAME.zip in one folder (to share or back up the whole library). */
+  exportAll(outDir: string): { dir: string; bytes: number; skills: { name: string; file: string; bytes: number }[] } {
+    const skills = this.list().map((entry) => ({ name: entry.name, ...this.exportZip(entry.name, join(outDir, `${entry.name}.zip`)) }));
+    return { dir: outDir, bytes: skills.reduce((sum, skill) => sum + skill.bytes, 0), skills };
+  }
+
+  /**
+   * Copies a skill into an agent's skills folder as an Agent Skills folder (folder name = skill
+   * name). Another skill already there is kept unless `replace`.
+   */
+  install(name: string, agent: AgentKind, options: { project?: string; replace?: boolean } = {}): { dir: string; files: number } {
+    const files = this.files(name);
+    const dir = join(agentSkillsRoot(agent, options.project), name);
+    if (existsSync(dir) && !options.replace) throw new SkillframeError('refused', `${dir} already exists; pass --replace to overwrite it`);
+    writePackageFiles(dir, files);
+    return { dir, files: files.size };
+  }
+
   /** A package image as a small PNG data URL (the UI reaches images only through the contract). */
   async image(name: string, file: string, maxSide: number): Promise<{ data_url: string; width: number; height: number }> {
     if (!/^Images\/[A-Za-z0-9._-]+\.(?:png|webp)$/.test(file)) throw new SkillframeError('bad_input', `input.file: ${JSON.stringify(file)} is not an Images/ file`);
@@ -223,6 +242,14 @@ export class SkillLibrary {
     }
     return hits.sort((a, b) => b.score - a.score || a.name.localeCompare(b.name)).slice(0, options.limit ?? 10);
   }
+}
+
+export type AgentKind = 'claude' | 'codex' | 'agents';
+
+/** Where each agent reads skills: the project's folder when one is given, else the user's. */
+export function agentSkillsRoot(agent: AgentKind, project?: string): string {
+  const folder = { claude: '.claude', codex: '.codex', agents: '.agents' }[agent];
+  return join(project ? resolve(project) : homedir(), folder, 'skills');
 }
 
 async function keyframeHashes(skill: SkillPackage): Promise<LibraryEntry['keyframes']> {

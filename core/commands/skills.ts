@@ -167,10 +167,27 @@ export const commands = commandMap(
   }),
   defineCommand({
     name: 'library.export',
-    summary: 'Export a skill from the library as a zip file.',
-    input: z.object({ name: SkillName, out: path }).strict(),
-    output: z.object({ file: z.string(), bytes: z.number().int() }),
+    summary: 'Export a skill from the library as a zip file, or with --all every skill as NAME.zip into the folder --out.',
+    input: z
+      .object({ name: SkillName.optional(), out: path, all: z.boolean().default(false).describe('export every skill (then --out is a folder)') })
+      .strict()
+      .refine((input) => input.all !== Boolean(input.name), { message: 'give a skill name or --all (not both)', path: ['name'] }),
+    output: z.object({ file: z.string(), bytes: z.number().int(), skills: z.array(z.object({ name: z.string(), file: z.string(), bytes: z.number().int() })).optional() }),
     cli: { positionals: ['name'] },
+  }),
+  defineCommand({
+    name: 'library.install',
+    summary: "Install a library skill into an agent's skills folder (an Agent Skills folder: ~/.claude/skills/NAME, ~/.codex/skills/NAME, ~/.agents/skills/NAME, or under --project DIR).",
+    input: z
+      .object({
+        name: SkillName,
+        agent: z.enum(['claude', 'codex', 'agents']).describe('which agent: claude, codex or agents (the shared .agents folder)'),
+        project: path.optional().describe("install into this project's folder instead of your home"),
+        replace: z.boolean().default(false).describe('overwrite a skill already installed there'),
+      })
+      .strict(),
+    output: z.object({ name: SkillName, agent: z.string(), dir: z.string(), files: z.number().int() }),
+    cli: { positionals: ['name'], format: (output: { name: string; dir: string; files: number }) => `Installed ${output.name} in ${output.dir} (${output.files} files).` },
   }),
   defineCommand({
     name: 'library.image',

@@ -112,7 +112,16 @@ export const skillsHandlers: HandlerTable = {
   },
   'library.export': async (input) => {
     const library = await openLibrary();
-    return library.exportZip(input.name, resolve(input.out));
+    if (input.all) {
+      const exported = library.exportAll(resolve(input.out));
+      return { file: exported.dir, bytes: exported.bytes, skills: exported.skills };
+    }
+    return library.exportZip(input.name!, resolve(input.out));
+  },
+  'library.install': async (input) => {
+    const library = await openLibrary();
+    const installed = library.install(input.name, input.agent, { ...(input.project ? { project: input.project } : {}), replace: input.replace });
+    return { name: input.name, agent: input.agent, ...installed };
   },
   'library.image': async (input) => {
     const library = await openLibrary();

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { validate as validateAgentSkill } from 'skills-ref';
 import { fileURLToPath } from 'node:url';
 import { ExploreGraph } from '../../core/commands/explore.ts';
 import { replayReaches, verifiedPath } from '../../engine/computer/explore/export.ts';
@@ -56,6 +57,7 @@ test('explore a real page in Chromium: verified states, primitives, audited skil
     for (const skill of summary.skills) {
       assert.equal(skill.format, 'mmskill');
       assert.ok(auditSource(skill.path).accepted, `${skill.name} fails the audit`);
+      assert.deepEqual(await validateAgentSkill(skill.path), [], `${skill.name} is not a valid Agent Skills folder`);
       const node = graph.nodes.find((entry) => entry.id === skill.node);
       const path = verifiedPath(graph, skill.node);
       assert.ok(node && path);
@@ -68,7 +70,10 @@ test('explore a real page in Chromium: verified states, primitives, audited skil
   // The UI's "save a path as a skill".
   const deepest = [...graph.nodes].sort((a, b) => b.depth - a.depth)[0];
   const saved = await runCli(['explore', 'save', out, deepest.id, '--name', 'my path', '--json'], { env: home.env });
-  if (saved.code === 0) assert.ok(auditSource(JSON.parse(saved.stdout).path).accepted);
+  if (saved.code === 0) {
+    assert.ok(auditSource(JSON.parse(saved.stdout).path).accepted);
+    assert.deepEqual(await validateAgentSkill(JSON.parse(saved.stdout).path), []);
+  }
   else assert.equal(saved.code, 3, saved.stdout + saved.stderr);
 });
 
