@@ -81,6 +81,34 @@ export const Target = z.object({
 });
 export type Target = z.infer<typeof Target>;
 
+/** One step of an accessible's path from its application root: role, name, and index among its parent's children. */
+export const AccessiblePathStep = z.object({ role: z.string().max(100), name: z.string().max(500), index: z.number().int().nonnegative() });
+export type AccessiblePathStep = z.infer<typeof AccessiblePathStep>;
+
+/**
+ * The accessible (AT-SPI on X11) under the pointer when an action happened: what replay's `a11y`
+ * rung looks for in the live tree. Versioned on its own so its meaning can grow.
+ */
+export const AccessibleTarget = z.object({
+  version: z.literal(1),
+  /** AT-SPI role name, e.g. "push button", "menu item", "text". */
+  role: z.string().max(100),
+  /** Accessible name, control characters removed and whitespace trimmed. */
+  name: z.string().max(500),
+  description: z.string().max(500).optional(),
+  /** State names such as "focused", "checked", "showing", "editable". */
+  states: z.array(z.string().max(40)).max(64).default([]),
+  /** Screen extents when recorded (absent when the toolkit reported none). */
+  extents: Rect.optional(),
+  /** From the application root (excluded) down to the node (included). */
+  path: z.array(AccessiblePathStep).max(64),
+  /** Action names the node offered (AT-SPI Action interface), e.g. "click", "activate". */
+  actions: z.array(z.string().max(60)).max(16).optional(),
+  /** The application as the accessibility registry names it, and its toolkit. */
+  app: z.object({ name: z.string().max(200), toolkit: z.string().max(60).optional() }).optional(),
+});
+export type AccessibleTarget = z.infer<typeof AccessibleTarget>;
+
 export const eventKinds = [
   'click',
   'double_click',
@@ -128,6 +156,8 @@ export const TrajectoryEvent = z.object({
   /** Web: the page title. */
   pageTitle: z.string().optional(),
   target: Target.optional(),
+  /** X11: the accessible under the pointer (when the app exposes an accessibility tree). */
+  accessible: AccessibleTarget.optional(),
   /** X11: the active window when the action happened. */
   window: WindowInfo.optional(),
   /** Screenshots, as paths relative to the trajectory folder (under frames/). */

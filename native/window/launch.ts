@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { SkillframeError } from '../../core/errors.ts';
+import { withAccessibility } from '../a11y/bus.ts';
 
 /** An app this process started; `dispose()` ends it and everything it spawned. */
 export interface LaunchedApp {
@@ -14,12 +15,13 @@ export interface LaunchedApp {
 
 /**
  * Launches `command` (a shell command line, as a person would type it) in its own process group,
- * so dispose() can end the app and any helpers it started.
+ * so dispose() can end the app and any helpers it started. The app gets the accessibility
+ * switches (GTK's ATK bridge, Qt's always-on) so it exposes its tree where an accessibility bus runs.
  */
 export async function launchApp(command: string, options: { env?: NodeJS.ProcessEnv; signal?: AbortSignal } = {}): Promise<LaunchedApp> {
   if (!command.trim()) throw new SkillframeError('bad_input', 'input.app: the command is empty');
   const child: ChildProcess = spawn('/bin/sh', ['-c', `exec ${command}`], {
-    env: options.env ?? process.env,
+    env: withAccessibility(options.env ?? process.env),
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   });
