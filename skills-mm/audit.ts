@@ -10,6 +10,7 @@ import {
   type SkillFrontmatter,
   type StateCardsFile,
 } from '../core/schemas/skill.ts';
+import { cleanText, findInvisible } from '../core/text.ts';
 import { loadPackageSource, parseCards, parseFrontmatter, parsePlan, parseRuntimeCards, requiredFiles, type LoadedPackage, type PackageFiles } from './format.ts';
 
 /**
@@ -118,16 +119,43 @@ function checkPaths(names: readonly string[], add: Add) {
   }
 }
 
-/** Invisible characters that hide instructions from the person reviewing a skill. */
-const hiddenCharacters = /[\u{E0000}-\u{E007F}\u202A-\u202E\u2066-\u2069\u200B-\u200F\u2060-\u2064\u00AD]/u;
+const codePoint = (character: string) => `U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 
 function checkText(name: string, data: Buffer, add: Add) {
   const text = data.toString('utf8');
   if (!Buffer.from(text, 'utf8').equals(data)) add('schema_invalid', `${name} is not valid UTF-8`, name);
   if (text.includes('\u0000')) add('schema_invalid', `${name} contains NUL bytes`, name);
-  const hidden = hiddenCharacters.exec(text.replace(/^\uFEFF/, ''));
-  if (hidden) add('hidden_text', `${name} contains invisible character U+${hidden[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} at offset ${hidden.index}`, name);
+  // Invisible characters hide instructions from the person reviewing a skill (core/text.ts lists them).
+  const hidden = findInvisible(text.replace(/^\uFEFF/, ''));
+  if (hidden) add('hidden_text', `${name} contains invisible character ${codePoint(hidden.character)} at offset ${hidden.index}`, name);
+  if (name.endsWith('.json')) checkEscapedInvisible(name, text, add);
   if (name.endsWith('.md') && /<!--[\s\S]*?-->/.test(text)) add('hidden_text', `${name} contains an HTML comment, which hides text from a reader of the rendered page`, name);
+}
+
+/**
+ * JSON can also spell an invisible character as a \u escape. The one place a package may hold
+ * one is a locator's `raw_name` / `raw_text` (the app's exact string, see LocatorDescriptor), and
+ * only when cleaning it gives the locator's `name` / `text`: then every reader sees the same words.
+ */
+function checkEscapedInvisible(file: string, text: string, add: Add) {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return; // reported as schema_invalid by the parser
+  }
+  const visit = (node: unknown, path: string, parent?: Record<string, unknown>, key?: string) => {
+    if (typeof node === 'string') {
+      const hidden = findInvisible(node);
+      if (!hidden) return;
+      const explained = (key === 'raw_name' || key === 'raw_text') && path.includes('.locator.') && typeof parent?.[key.slice(4)] === 'string' && cleanText(node) === parent[key.slice(4)];
+      if (!explained) add('hidden_text', `${file} ${path} holds invisible character ${codePoint(hidden.character)}`, file);
+      return;
+    }
+    if (Array.isArray(node)) node.forEach((item, index) => visit(item, `${path}[${index}]`));
+    else if (node && typeof node === 'object') for (const [name, item] of Object.entries(node)) visit(item, `${path}.${name}`, node as Record<string, unknown>, name);
+  };
+  visit(parsed, '$');
 }
 
 function checkImages(files: PackageFiles, add: Add) {

@@ -10,6 +10,7 @@ import {
   StateCardsFile,
   type AnchorDescriptor,
   type Rect,
+  type ExpectedPostState,
   type PermissionTier,
   containsRedactionPlaceholder,
   type PlanParameter,
@@ -18,12 +19,14 @@ import {
   type StateView,
   type TargetDescriptor,
 } from '../core/schemas/skill.ts';
-import type { TrajectoryEvent, TrajectoryMeta } from '../core/schemas/trajectory.ts';
+import type { ElementState, PageState, TrajectoryEvent, TrajectoryMeta } from '../core/schemas/trajectory.ts';
 import { readTrajectory } from './trajectory/store.ts';
+import { cleanEventText } from './trajectory/clean-text.ts';
+import { cleanText } from '../core/text.ts';
 import { frameDifference } from '../perception/diff.ts';
 import { dHash, hammingDistance } from '../perception/hash.ts';
 import type { Ocr, OcrLine } from '../perception/ocr.ts';
-import { destructiveReason, requiredTier } from './audit.ts';
+import { auditLoaded, destructiveReason, requiredTier } from './audit.ts';
 import { packageToFiles, writePackageFiles, type SkillPackage } from './format.ts';
 import { boxAround, clampBox, contains, cropPng, decodeRgba, grow, intersects, renderView, unionOf } from './images.ts';
 
@@ -290,6 +293,8 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
   const signal = options.signal;
   const trajectory = readTrajectory(trajectoryDir, { repair: false });
   const { meta } = trajectory;
+  // Recordings made before text was cleaned at the recording boundary get the same cleaning here.
+  for (const event of trajectory.events) cleanEventText(event);
   const drafts = segment(meta, trajectory.events, warnings);
   if (!drafts.length) throw new SkillframeError('bad_input', `trajectory ${trajectoryDir} has no actions to build a skill from (${trajectory.events.length} events)`);
   if (drafts.length > 200) throw new SkillframeError('bad_input', `trajectory ${trajectoryDir} has ${drafts.length} steps; a skill holds at most 200 — split the recording`);
@@ -321,7 +326,7 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
       stage: '',
       description: description.text,
       expected: {
-        dom_text_appears: domTextAppears(draft, withWaits[index - 1]),
+        ...webExpectation(draft, withWaits[index - 1], typedFrom(withWaits.slice(index))),
         ocr_text_appears: expectedText,
         ...(changed ? { changed_region: changed } : {}),
         ...(draft.navigatedTo ? { url: draft.navigatedTo.slice(0, 2000) } : {}),
@@ -561,6 +566,12 @@ async function writeSkill(demonstration: Demonstration, cards: StateCard[], name
   const skill: SkillPackage = { frontmatter, body: skillBody(frontmatter, plan, stateCards, task), cards: stateCards, runtime, plan, images };
   options.progress?.(0.97, 'writing');
   const files = packageToFiles(skill);
+  // A build never hands over a package its own audit refuses: nothing is written then.
+  const audit = auditLoaded({ files, problems: [], names: [...files.keys()], bytes: [...files.values()].reduce((sum, data) => sum + data.length, 0) }, options.outDir);
+  if (!audit.accepted) {
+    const refusals = audit.findings.filter((finding) => finding.severity === 'refuse');
+    throw new SkillframeError('refused', `the built package fails its own audit, so nothing was written to ${options.outDir}: ${refusals.slice(0, 3).map((finding) => `${finding.code}: ${finding.message}`).join('; ')}`, { findings: audit.findings });
+  }
   writePackageFiles(options.outDir, files);
   const bytes = [...files.values()].reduce((sum, data) => sum + data.length, 0);
   options.progress?.(1, 'done');
@@ -591,11 +602,15 @@ async function describeTarget(
   const box = recorded?.box ? clampBox({ x: recorded.box.x, y: recorded.box.y, width: recorded.box.width, height: recorded.box.height }, screen) : undefined;
   const target: TargetDescriptor = { point, anchors: [], ...(box ? { box } : {}) };
   if (recorded && (recorded.role || recorded.name || recorded.testId || recorded.text || recorded.css)) {
+    const rawName = recorded.rawName && recorded.rawName.length <= 200 ? recorded.rawName : undefined;
+    const rawText = recorded.rawText && recorded.rawText.length <= 200 ? recorded.rawText : undefined;
     target.locator = {
       ...(recorded.role ? { role: recorded.role.slice(0, 60) } : {}),
       ...(recorded.name ? { name: recorded.name.slice(0, 200) } : {}),
+      ...(rawName && recorded.name && rawName !== recorded.name ? { raw_name: rawName } : {}),
       ...(recorded.testId ? { test_id: recorded.testId.slice(0, 200) } : {}),
       ...(recorded.text ? { text: recorded.text.slice(0, 200) } : {}),
+      ...(rawText && recorded.text && rawText !== recorded.text ? { raw_text: rawText } : {}),
       ...(recorded.css ? { css: recorded.css.slice(0, 500) } : {}),
       ...(box ? { box } : {}),
     };
@@ -678,20 +693,65 @@ async function expectedOcrText(meta: TrajectoryMeta, draft: Draft, after: Frame 
   }
 }
 
-function domTextAppears(draft: Draft, previous: Draft | undefined): string[] {
-  const now = draft.events[draft.events.length - 1].ariaSnapshot;
-  const then = previous?.events[previous.events.length - 1].ariaSnapshot;
-  // Without the snapshot before, every line would look new; say nothing rather than noise.
-  if (!now || !then) return [];
-  const old = new Set((then ?? '').split('\n').map((line) => line.trim()));
+/** What this step and the steps after it type: never an expectation of this step (it would be the next step's effect). */
+function typedFrom(drafts: readonly Draft[]): string[] {
+  return drafts.filter((draft) => draft.action === 'type' && !draft.masked && draft.text?.trim()).map((draft) => cleanText(draft.text!));
+}
+
+/**
+ * A web step's expected post-state: first what the action itself changed (the acted element's
+ * ARIA state, its focus, dialogs or regions that appeared), which survives changes elsewhere on
+ * the page; then page text that appeared, as the second check.
+ */
+function webExpectation(draft: Draft, previous: Draft | undefined, typed: readonly string[]): Pick<ExpectedPostState, 'dom_text_appears' | 'effect'> {
+  const last = draft.events[draft.events.length - 1];
+  const then = previous?.events[previous.events.length - 1];
+  const typedHere = (line: string) => typed.some((text) => line.includes(text) || text.includes(line));
+  const after = last.afterState;
   const fresh: string[] = [];
-  for (const line of now.split('\n').map((value) => value.trim())) {
-    if (!line || old.has(line)) continue;
-    const quoted = /"([^"]{2,120})"/.exec(line)?.[1] ?? /:\s*(.{2,120})$/.exec(line)?.[1];
-    if (quoted && !fresh.includes(quoted)) fresh.push(quoted);
-    if (fresh.length >= 4) break;
+  if (after && then?.afterState) {
+    const old = new Set(then.afterState.text);
+    for (const line of after.text) {
+      if (line.length < 2 || line.length > 120 || old.has(line) || typedHere(line) || fresh.includes(line)) continue;
+      fresh.push(line);
+      if (fresh.length >= 4) break;
+    }
+  } else if (!after && last.ariaSnapshot && then?.ariaSnapshot) {
+    // Recordings without after-states: new lines of the aria snapshot. Without the snapshot
+    // before, every line would look new; say nothing rather than noise.
+    const old = new Set(then.ariaSnapshot.split('\n').map((line) => line.trim()));
+    for (const line of last.ariaSnapshot.split('\n').map((value) => value.trim())) {
+      if (!line || old.has(line)) continue;
+      const quoted = /"([^"]{2,120})"/.exec(line)?.[1] ?? /:\s*(.{2,120})$/.exec(line)?.[1];
+      if (quoted && !fresh.includes(quoted) && !typedHere(quoted)) fresh.push(quoted);
+      if (fresh.length >= 4) break;
+    }
   }
-  return fresh;
+  const effect = draft.action === 'wait' || draft.action === 'type' ? undefined : actionEffect(draft.events[0].targetBefore, after, then?.afterState, editableRoles.has(draft.events[0].target?.role ?? ''));
+  return { dom_text_appears: fresh, ...(effect ? { effect } : {}) };
+}
+
+/** Fields a click focuses to type into; focus on a button is a side effect of clicking, not what it did. */
+const editableRoles = new Set(['textbox', 'searchbox', 'combobox', 'spinbutton']);
+
+function actionEffect(before: ElementState | undefined, after: PageState | undefined, previous: PageState | undefined, editable: boolean): ExpectedPostState['effect'] {
+  if (!after) return undefined;
+  const effect: NonNullable<ExpectedPostState['effect']> = { shown: [] };
+  const target = after.target;
+  if (before && target?.present) {
+    for (const key of ['expanded', 'checked', 'selected', 'pressed'] as const) {
+      if (target[key] !== undefined && target[key] !== before[key]) effect[key] = target[key];
+    }
+    // A field clicked to type into must hold the focus after, even when it already had it (autofocus).
+    if (editable && target.focused) effect.focused = true;
+  }
+  const seen = new Set((previous?.shown ?? []).map((item) => `${item.role}\u0000${item.name}`));
+  effect.shown = after.shown
+    .filter((item) => item.name && item.name.length <= 200 && item.role.length <= 60 && !seen.has(`${item.role}\u0000${item.name}`))
+    .slice(0, 4)
+    .map((item) => ({ role: item.role, name: item.name }));
+  const said = Object.keys(effect).length > 1 || effect.shown.length > 0;
+  return said ? effect : undefined;
 }
 
 function describeStep(draft: Draft, target: TargetDescriptor | undefined, meta: TrajectoryMeta, parameters: PlanParameter[], id: number): { text: string; typed?: string } {

@@ -1,3 +1,4 @@
+import { escapeInvisibleInJson } from '../core/text.ts';
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SkillframeError, parseOrThrow } from '../core/index.ts';
@@ -290,9 +291,12 @@ export function parsePackage(files: PackageFiles): SkillPackage {
 export function packageToFiles(skill: SkillPackage): PackageFiles {
   const files: PackageFiles = new Map();
   files.set('SKILL.md', Buffer.from(renderSkillMarkdown(skill.frontmatter as unknown as Record<string, FrontmatterValue>, skill.body)));
-  files.set('state_cards.json', Buffer.from(`${JSON.stringify(skill.cards, null, 2)}\n`));
-  files.set('runtime_state_cards.json', Buffer.from(`${JSON.stringify(skill.runtime, null, 2)}\n`));
-  files.set('plan.json', Buffer.from(`${JSON.stringify(skill.plan, null, 2)}\n`));
+  // Invisible characters (only ever in a locator's raw_name / raw_text) are written as \u escapes,
+  // so no file holds one a reviewer's editor would not show.
+  const json = (value: unknown) => Buffer.from(`${escapeInvisibleInJson(JSON.stringify(value, null, 2))}\n`);
+  files.set('state_cards.json', json(skill.cards));
+  files.set('runtime_state_cards.json', json(skill.runtime));
+  files.set('plan.json', json(skill.plan));
   for (const [name, data] of [...skill.images].sort(([a], [b]) => a.localeCompare(b))) files.set(name, data);
   return files;
 }

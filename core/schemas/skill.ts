@@ -147,6 +147,13 @@ export const LocatorDescriptor = z
     css: text(500).optional(),
     /** Bounding box of the node when it was recorded (viewport / screen pixels). */
     box: Rect.optional(),
+    /**
+     * `name` / `text` exactly as the app has them, only where the cleaned value would not match
+     * the live app (invisible characters Playwright does not ignore). The audit accepts invisible
+     * characters here and nowhere else, and only when cleaning the raw value gives `name` / `text`.
+     */
+    raw_name: text(200).optional(),
+    raw_text: text(200).optional(),
   })
   .strict();
 export type LocatorDescriptor = z.infer<typeof LocatorDescriptor>;
@@ -224,6 +231,22 @@ export const ExpectedPostState = z
     window_title: text(300).optional(),
     /** How long the UI took to settle after the recorded action. */
     settle_ms: z.number().int().min(0).max(120_000).optional(),
+    /**
+     * Web: what the action itself changed, checked before any page text (page text then only
+     * counts when this cannot be read): the acted element's ARIA state flipped or its focus, and
+     * dialogs or regions that appeared. Survives changes elsewhere on the page.
+     */
+    effect: z
+      .object({
+        expanded: z.boolean().optional(),
+        checked: z.boolean().optional(),
+        selected: z.boolean().optional(),
+        pressed: z.boolean().optional(),
+        focused: z.boolean().optional(),
+        shown: z.array(z.object({ role: text(60), name: text(200) }).strict()).max(4).default([]),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type ExpectedPostState = z.infer<typeof ExpectedPostState>;

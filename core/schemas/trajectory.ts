@@ -78,6 +78,10 @@ export const Target = z.object({
   box: Rect.optional(),
   /** Which locator strategy the recorder judged most robust. */
   strategy: z.enum(['role', 'testId', 'text', 'css', 'position']).optional(),
+  /** `name` exactly as the app has it, kept only when the cleaned `name` would not match it (invisible characters Playwright does not ignore). */
+  rawName: z.string().optional(),
+  /** `text` exactly as the app has it, kept only when the cleaned `text` would not match it. */
+  rawText: z.string().optional(),
 });
 export type Target = z.infer<typeof Target>;
 
@@ -108,6 +112,39 @@ export const AccessibleTarget = z.object({
   app: z.object({ name: z.string().max(200), toolkit: z.string().max(60).optional() }).optional(),
 });
 export type AccessibleTarget = z.infer<typeof AccessibleTarget>;
+
+/** An element's own state, as far as the page says it (ARIA states and form state). */
+export const ElementState = z.object({
+  /** Still in the page and visible. */
+  present: z.boolean(),
+  expanded: z.boolean().optional(),
+  checked: z.boolean().optional(),
+  selected: z.boolean().optional(),
+  pressed: z.boolean().optional(),
+  /** It, or something inside it, has the keyboard focus. */
+  focused: z.boolean().optional(),
+  /** A form field's value (not for password fields). */
+  value: z.string().optional(),
+});
+export type ElementState = z.infer<typeof ElementState>;
+
+/**
+ * Web: the page as a step left it, taken synchronously in the page — either in the hook of the
+ * next input, before that input is applied (`taken: 'input'`), or once the step settled with no
+ * input after it (`settled`). So a step's after-state never shows what the next step typed.
+ */
+export const PageState = z.object({
+  taken: z.enum(['input', 'settled']),
+  /** The element the step acted on. */
+  target: ElementState.optional(),
+  /** The element that has the keyboard focus (role and name). */
+  focused: z.object({ role: z.string().optional(), name: z.string().optional() }).optional(),
+  /** Visible dialogs and the regions the acted element controls (role and name). */
+  shown: z.array(z.object({ role: z.string(), name: z.string() })).max(20).default([]),
+  /** Visible text of the page, one entry a line, capped. */
+  text: z.array(z.string()).max(600).default([]),
+});
+export type PageState = z.infer<typeof PageState>;
 
 export const eventKinds = [
   'click',
@@ -171,6 +208,10 @@ export const TrajectoryEvent = z.object({
     .optional(),
   /** Web: `locator.ariaSnapshot()` of the page body after the action (YAML), shortened. */
   ariaSnapshot: z.string().optional(),
+  /** Web: the page as this step left it (see PageState). */
+  afterState: PageState.optional(),
+  /** Web: the state of the element this step acted on, just before the action. */
+  targetBefore: ElementState.optional(),
   /** True when the action touched a password field: its text is not stored and its region is blurred. */
   masked: z.boolean().default(false),
   /** Names of the redaction patterns that changed this event's stored text. */

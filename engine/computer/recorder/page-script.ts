@@ -7,6 +7,8 @@
  * role and accessible name first, then test id, text and a unique CSS path, plus which of those
  * is unique in the page right now. Text typed into password fields never leaves the page.
  */
+import { elementStateSource, interactiveSelector } from '../element-state.ts';
+
 export const bindingName = '__skillframeRecord';
 
 export const pageScript = String.raw`
@@ -173,16 +175,62 @@ export const pageScript = String.raw`
     }
     return target;
   };
-  const interactiveSelector = 'button, a[href], input, select, textarea, summary, option, [role=button], [role=link], [role=menuitem], [role=menuitemcheckbox], [role=menuitemradio], [role=tab], [role=option], [role=checkbox], [role=radio], [role=switch], [role=treeitem], [role=gridcell], [role=cell], [role=row], [role=listitem], [contenteditable=true], label, td, th, li, [onclick], [tabindex], [data-testid]';
+  const interactiveSelector = ${JSON.stringify(interactiveSelector)};
   const interactive = (node) => {
     const element = node && node.nodeType === 1 ? node : node && node.parentElement;
     if (!element) return document.body;
     return element.closest(interactiveSelector) || element;
   };
+  // After-states, taken synchronously in the hook of the next input, before that input is
+  // applied (listeners on window, added before any page script, run first): a step's after-state
+  // can never show what the next step typed, however fast the typing.
+  const deepActive = () => {
+    let element = document.activeElement;
+    while (element && element.shadowRoot && element.shadowRoot.activeElement) element = element.shadowRoot.activeElement;
+    return element;
+  };
+  const elementState = ${elementStateSource};
+  let lastActed = undefined;
+  let lastKind = undefined;
+  const pageState = (taken) => {
+    const shown = [];
+    const add = (element, fallbackRole) => {
+      if (shown.length < 20 && element && visible(element)) shown.push({ role: roleOf(element) || fallbackRole, name: nameOf(element) || '' });
+    };
+    for (const element of document.querySelectorAll('[role=dialog], [role=alertdialog], dialog[open]')) add(element, 'dialog');
+    if (lastActed && lastActed.isConnected) {
+      for (const id of (lastActed.getAttribute('aria-controls') || '').split(/\s+/).filter(Boolean)) add(document.getElementById(id), 'region');
+    }
+    const active = deepActive();
+    const text = (document.body ? document.body.innerText || '' : '').split('\n').map((line) => clean(line, 200)).filter(Boolean).slice(0, 600);
+    const state = { taken, shown, text };
+    if (lastActed) state.target = elementState(lastActed);
+    if (active && active !== document.body) state.focused = { role: roleOf(active), name: nameOf(active) };
+    return state;
+  };
+  window.__skillframeState = () => pageState('settled');
+  /** What a pointer press saw before it was applied, for the click that follows it. */
+  let pressed = undefined;
+  window.addEventListener('pointerdown', (event) => {
+    if (!event.isTrusted) return;
+    const element = interactive(event.target);
+    pressed = { at: Date.now(), element, prior: pageState('input'), targetBefore: elementState(element) };
+  }, true);
+  const acted = (element, kind) => {
+    lastActed = element;
+    lastKind = kind;
+  };
   const pointer = (type, event) => {
     if (!event.isTrusted) return;
     const element = interactive(event.target);
-    send({ kind: type, x: event.clientX, y: event.clientY, detail: event.detail, at: performance.timeOrigin + event.timeStamp, target: describe(element), targetKey: keyOf(element) });
+    const message = { kind: type, x: event.clientX, y: event.clientY, detail: event.detail, at: performance.timeOrigin + event.timeStamp, target: describe(element), targetKey: keyOf(element) };
+    if (pressed && pressed.element === element && Date.now() - pressed.at < 10000) {
+      message.prior = pressed.prior;
+      message.targetBefore = pressed.targetBefore;
+    }
+    pressed = undefined;
+    acted(element, type);
+    send(message);
   };
   // detail 0: a click the browser made for a key (Enter submitting a form, Space on a button); the key is recorded.
   document.addEventListener('click', (event) => { if (event.button === 0 && event.detail > 0) pointer('click', event); }, true);
@@ -192,14 +240,18 @@ export const pageScript = String.raw`
 
   const modifierKeys = ['Control', 'Alt', 'Shift', 'Meta', 'CapsLock', 'NumLock', 'AltGraph', 'Dead', 'Unidentified'];
   const keyNames = { ' ': 'Space', Esc: 'Escape', Left: 'ArrowLeft', Right: 'ArrowRight', Up: 'ArrowUp', Down: 'ArrowDown', Del: 'Delete' };
-  document.addEventListener('keydown', (event) => {
+  window.addEventListener('keydown', (event) => {
     if (!event.isTrusted || event.isComposing || modifierKeys.includes(event.key)) return;
-    let element = document.activeElement || document.body;
-    while (element && element.shadowRoot && element.shadowRoot.activeElement) element = element.shadowRoot.activeElement;
+    const element = deepActive() || document.body;
     const chorded = event.ctrlKey || event.metaKey || (event.altKey && !event.getModifierState('AltGraph'));
     const masked = isPassword(element);
-    if (event.key.length === 1 && !chorded) {
-      send({ kind: 'char', text: masked ? undefined : event.key, masked, at: performance.timeOrigin + event.timeStamp, target: describe(element), targetKey: keyOf(element) });
+    const isChar = event.key.length === 1 && !chorded;
+    // A keystroke that continues typing into the same field is part of the same step: no state.
+    const starts = !(isChar && lastKind === 'char' && lastActed === element);
+    const extra = starts ? { prior: pageState('input'), targetBefore: elementState(element) } : {};
+    acted(element, isChar ? 'char' : 'key');
+    if (isChar) {
+      send({ kind: 'char', text: masked ? undefined : event.key, masked, at: performance.timeOrigin + event.timeStamp, target: describe(element), targetKey: keyOf(element), ...extra });
       return;
     }
     let key = keyNames[event.key] || event.key;
@@ -210,7 +262,7 @@ export const pageScript = String.raw`
     if (event.shiftKey) parts.push('shift');
     if (event.metaKey) parts.push('meta');
     parts.push(key);
-    send({ kind: 'key', key: parts.join('+'), masked, at: performance.timeOrigin + event.timeStamp, target: describe(element), targetKey: keyOf(element) });
+    send({ kind: 'key', key: parts.join('+'), masked, at: performance.timeOrigin + event.timeStamp, target: describe(element), targetKey: keyOf(element), ...extra });
   }, true);
   // Every value a password field has held (never sent, only used to scrub stored text): a snapshot
   // taken mid-typing shows a prefix of the final password, which scrubbing the final value would miss.
@@ -240,7 +292,10 @@ export const pageScript = String.raw`
   document.addEventListener('wheel', (event) => {
     if (!event.isTrusted) return;
     const unit = event.deltaMode === 1 ? 40 : event.deltaMode === 2 ? window.innerHeight : 1;
-    send({ kind: 'scroll', x: event.clientX, y: event.clientY, dx: event.deltaX * unit, dy: event.deltaY * unit, at: performance.timeOrigin + event.timeStamp, target: describe(interactive(event.target)) });
+    const element = interactive(event.target);
+    const extra = lastKind === 'scroll' ? {} : { prior: pageState('input') };
+    acted(element, 'scroll');
+    send({ kind: 'scroll', x: event.clientX, y: event.clientY, dx: event.deltaX * unit, dy: event.deltaY * unit, at: performance.timeOrigin + event.timeStamp, target: describe(element), ...extra });
   }, { capture: true, passive: true });
 
   /** For frames: where password fields are, and what they hold (so no stored text can contain it). */

@@ -1,9 +1,10 @@
 import { SkillframeError } from '../../../core/errors.ts';
-import type { Point, Rect, Target, TrajectoryEvent, TrajectoryEventInput, WindowInfo } from '../../../core/schemas/trajectory.ts';
+import type { ElementState, PageState, Point, Rect, Target, TrajectoryEvent, TrajectoryEventInput, WindowInfo } from '../../../core/schemas/trajectory.ts';
 import { isPrintableKey } from '../../../native/input/keys.ts';
 import { encodePng, meanDifference, obscureRegions, type Capture } from '../../../native/screen/index.ts';
 import type { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { redactDeep, type RedactionPattern } from './privacy.ts';
+import { cleanEventText } from '../../../skills-mm/trajectory/clean-text.ts';
 
 /**
  * The part of recording both recorders share: turning a stream of observed input (from OS hooks
@@ -36,6 +37,13 @@ export interface Observation {
   clickCount?: number;
   /** Identity of the element or window, so keystrokes into one field merge and others split. */
   targetKey?: string;
+  /**
+   * The page as it was when this input's hook ran, before the input was applied: the after-state
+   * of the step before (the web's listeners take it synchronously, so it cannot show this input).
+   */
+  prior?: PageState;
+  /** The state of the element this input acts on, before it is applied. */
+  targetBefore?: ElementState;
 }
 
 /** An event before the writer numbers and times it. */
@@ -68,6 +76,8 @@ interface Pending {
   observation: Observation;
   /** Time of the last observation merged into it. */
   lastAt: number;
+  /** Arrival number of the last observation merged into it (see RecordingSession.priors). */
+  lastArrivalIndex: number;
   clicks: number;
   before?: string;
 }
@@ -101,6 +111,9 @@ export class RecordingSession {
   private queued = 0;
   private lastArrival = 0;
   private frameCounter = 0;
+  /** Page states carried by arriving input, by arrival number: a step's after-state is the first one that arrived after its last input. */
+  private priors: { index: number; state: PageState }[] = [];
+  private arrivals = 0;
   readonly errors: unknown[] = [];
 
   constructor(writer: TrajectoryWriter, frames: FrameSource, options: SessionOptions) {
@@ -129,9 +142,13 @@ export class RecordingSession {
     if (this.closed) return;
     this.queued += 1;
     this.lastArrival = Date.now();
+    // Numbered on arrival, outside the chain: a settle that finalizes while this input waits in
+    // the chain must still take this input's prior as its after-state.
+    const index = (this.arrivals += 1);
+    if (observation.prior) this.priors = [...this.priors.slice(-20), { index, state: observation.prior }];
     this.enqueue(async () => {
       this.queued -= 1;
-      await this.absorb(observation);
+      await this.absorb(observation, index);
     });
   }
 
@@ -167,16 +184,17 @@ export class RecordingSession {
     });
   }
 
-  private async absorb(observation: Observation): Promise<void> {
+  private async absorb(observation: Observation, index: number): Promise<void> {
     const pending = this.pending;
     if (pending && this.merge(pending, observation)) {
+      pending.lastArrivalIndex = index;
       this.armSettle();
       return;
     }
     if (observation.kind === 'value') return; // a value change with no typing before it (e.g. autofill): nothing to record
     await this.finalize(observation.at);
     const before = await this.beforeFrame(observation.at);
-    this.pending = { observation: { ...observation }, lastAt: observation.at, clicks: observation.kind === 'click' ? 1 : 0, before };
+    this.pending = { observation: { ...observation }, lastAt: observation.at, lastArrivalIndex: index, clicks: observation.kind === 'click' ? 1 : 0, before };
     this.provisional = [];
     this.armSettle();
     this.armProvisional();
@@ -311,7 +329,14 @@ export class RecordingSession {
     after.path = await this.storeFrame(after, 'after');
     this.last = after;
     const draft = this.draft(pending, after.path);
+    const prior = this.priors.find((item) => item.index > pending.lastArrivalIndex);
+    this.priors = this.priors.filter((item) => item.index > pending.lastArrivalIndex);
+    if (prior) draft.afterState = prior.state;
     await this.options.enrich?.(draft);
+    // enrich (web) reads a settled state only when no later input already closed this step's.
+    const late = !prior && this.priors.find((item) => item.index > pending.lastArrivalIndex);
+    if (late) draft.afterState = late.state;
+    cleanEventText(draft);
     const secrets = (await this.options.secrets?.()) ?? [];
     const { value, fired } = redactDeep(draft, this.options.redactions, secrets);
     if (fired.length) value.redactions = fired;
@@ -347,6 +372,7 @@ export class RecordingSession {
     if (observation.key && !maskedKey) draft.key = observation.key;
     if (observation.scroll) draft.scroll = observation.scroll;
     if (observation.target) draft.target = observation.target;
+    if (observation.targetBefore) draft.targetBefore = observation.targetBefore;
     if (observation.window) draft.window = observation.window;
     if (observation.url) draft.url = observation.url;
     if (observation.pageTitle) draft.pageTitle = observation.pageTitle;

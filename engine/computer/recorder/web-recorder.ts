@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { z } from 'zod';
 import { SkillframeError } from '../../../core/errors.ts';
-import { Rect, Target } from '../../../core/schemas/trajectory.ts';
+import { ElementState, PageState, Rect, Target } from '../../../core/schemas/trajectory.ts';
 import { launchBrowser, type BrowserSession } from '../../../native/browser/browser.ts';
 import { chordForPlaywright, parseChord } from '../../../native/input/keys.ts';
 import { decodePng } from '../../../native/screen/image.ts';
@@ -40,6 +40,9 @@ const PageMessage = z.object({
   detail: z.number().int().optional(),
   target: Target.optional(),
   targetKey: z.string().max(100).optional(),
+  // A state the page could not describe within bounds costs the step its after-state, not the step.
+  prior: PageState.optional().catch(undefined),
+  targetBefore: ElementState.optional().catch(undefined),
 });
 
 const Privacy = z.object({ boxes: z.array(Rect), secrets: z.array(z.string()), names: z.array(z.string()).default([]) });
@@ -254,6 +257,8 @@ function toObservation(message: z.infer<typeof PageMessage>): Observation {
   if (message.kind === 'scroll') observation.scroll = { dx: message.dx ?? 0, dy: message.dy ?? 0 };
   if (message.target) observation.target = message.target;
   if (message.targetKey) observation.targetKey = message.targetKey;
+  if (message.prior) observation.prior = message.prior;
+  if (message.targetBefore) observation.targetBefore = message.targetBefore;
   return observation;
 }
 
@@ -264,6 +269,15 @@ async function enrich(page: Page, draft: EventDraft): Promise<void> {
     draft.pageTitle = await page.title();
   } catch {
     /* page closing */
+  }
+  if (!draft.afterState) {
+    // No later input closed this step: the state once it settled.
+    try {
+      const state = PageState.safeParse(await page.evaluate('window.__skillframeState ? window.__skillframeState() : undefined'));
+      if (state.success) draft.afterState = state.data;
+    } catch {
+      /* page closing or navigating */
+    }
   }
   try {
     const snapshot = await page.locator('body').ariaSnapshot({ timeout: 3000 });

@@ -152,7 +152,8 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       const actStarted = Date.now();
       await act(surface, step, point, values, signal);
       const actMs = Date.now() - actStarted;
-      const verification = await verifyStep({ surface, expected: expectationFor(step, plan, values), before, region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal });
+      const acted = surface.kind === 'web' && point && ['click', 'double_click', 'right_click'].includes(step.action) ? point : undefined;
+      const verification = await verifyStep({ surface, expected: expectationFor(step, plan, values), before, region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal, ...(acted ? { acted } : {}) });
       const verifyMs = Date.now() - actStarted - actMs;
       // Engine overhead excludes waiting for the app: settling is the app's time, not ours.
       engineMs += Math.max(0, verifyMs - verification.settleMs);

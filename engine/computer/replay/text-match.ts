@@ -1,8 +1,10 @@
 import type { Box } from '../../../perception/image.ts';
+import { stripInvisible } from '../../../core/text.ts';
 
 /** Lower-case, unify quotes and dashes, collapse whitespace: how labels are compared. */
 export function normalizeLabel(text: string): string {
-  return text
+  // The live app may carry invisible characters that recorded (cleaned) text does not.
+  return stripInvisible(text)
     .normalize('NFKC')
     .toLowerCase()
     .replace(/[‘’`´]/g, "'")

@@ -1,4 +1,6 @@
 import type { ExpectedPostState } from '../../../core/schemas/skill.ts';
+import { ElementState } from '../../../core/schemas/trajectory.ts';
+import { elementStateSource, interactiveSelector } from '../element-state.ts';
 import { frameDifference, waitForSettle } from '../../../perception/diff.ts';
 import { boxesOverlap, clampBox, type Box, type RgbaImage } from '../../../perception/image.ts';
 import type { OcrLine } from '../../../perception/ocr.ts';
@@ -26,6 +28,8 @@ export interface VerifyInput {
   signal?: AbortSignal;
   /** Re-checks after a further settle before calling a step failed. */
   retries?: number;
+  /** Web: where the step acted (page pixels), to read the acted element's state; keys act on the focused one. */
+  acted?: { x: number; y: number };
 }
 
 /**
@@ -57,7 +61,18 @@ async function check(input: VerifyInput, after: RgbaImage): Promise<{ verified: 
     checks += 1;
     if (!sameUrl(page.url(), expected.url)) failures.push(`URL is ${page.url()}, expected ${expected.url}`);
   }
-  if (expected?.dom_text_appears.length && page) {
+  // What the action itself changed comes first; page-wide text is only the second check, used
+  // when that change cannot be read (an upgrade may reword the page around the target).
+  let effectRead = false;
+  if (expected?.effect && page) {
+    const problems = await effectProblems(page, expected.effect, input.acted);
+    if (problems) {
+      effectRead = true;
+      checks += 1;
+      failures.push(...problems);
+    }
+  }
+  if (expected?.dom_text_appears.length && page && !effectRead) {
     checks += 1;
     const text = normalizeLabel(
       await page
@@ -91,6 +106,43 @@ async function check(input: VerifyInput, after: RgbaImage): Promise<{ verified: 
   }
   if (checks === 0) return { verified: undefined, reason: 'nothing to check' };
   return failures.length ? { verified: false, reason: failures.join('; ') } : { verified: true, reason: `${checks} check(s) passed` };
+}
+
+/** What differs from the expected effect, or undefined when the acted element cannot be read. */
+async function effectProblems(page: import('playwright-core').Page, effect: NonNullable<ExpectedPostState['effect']>, acted: { x: number; y: number } | undefined): Promise<string[] | undefined> {
+  const problems: string[] = [];
+  const keys = (['expanded', 'checked', 'selected', 'pressed', 'focused'] as const).filter((key) => effect[key] !== undefined);
+  if (keys.length) {
+    const raw = await page
+      .evaluate(
+        `(() => {
+          const read = ${elementStateSource};
+          const point = ${JSON.stringify(acted ?? null)};
+          let element = point ? document.elementFromPoint(point.x, point.y) : document.activeElement;
+          element = element && (element.closest(${JSON.stringify(interactiveSelector)}) || element);
+          return element && element !== document.body ? read(element) : undefined;
+        })()`,
+      )
+      .catch(() => undefined);
+    const state = ElementState.safeParse(raw);
+    if (!state.success || !state.data.present) return effect.shown.length ? shownProblems(page, effect.shown) : undefined;
+    for (const key of keys) if (state.data[key] !== effect[key]) problems.push(`the acted element's ${key} is ${String(state.data[key] ?? 'unset')}, expected ${String(effect[key])}`);
+  }
+  problems.push(...((await shownProblems(page, effect.shown)) ?? []));
+  return keys.length || effect.shown.length ? problems : undefined;
+}
+
+async function shownProblems(page: import('playwright-core').Page, shown: NonNullable<ExpectedPostState['effect']>['shown']): Promise<string[]> {
+  const problems: string[] = [];
+  for (const item of shown) {
+    const visible = await page
+      .getByRole(item.role as Parameters<typeof page.getByRole>[0], { name: item.name, exact: true })
+      .first()
+      .isVisible()
+      .catch(() => false);
+    if (!visible) problems.push(`no ${item.role} ${JSON.stringify(item.name)} is shown`);
+  }
+  return problems;
 }
 
 function sameUrl(actual: string, expected: string): boolean {

@@ -15,14 +15,18 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
   const locator = input.step.target.locator;
   if (!page) return 'no page';
   if (!locator) return 'the step has no DOM locator';
+  // The recorded name and text are cleaned (no invisible characters); where the app's own string
+  // differs beyond what Playwright ignores, the raw one is matched too (an upgrade may drop them).
+  const byRole = (name: string) => page.getByRole(locator.role as Parameters<typeof page.getByRole>[0], { name, exact: true });
+  const byText = (text: string) => page.getByText(text, { exact: true });
   const strategies: { name: string; confidence: number; make: () => import('playwright-core').Locator | undefined }[] = [
     {
       name: `role=${locator.role} name=${JSON.stringify(locator.name)}`,
       confidence: 0.98,
-      make: () => (locator.role && locator.name ? page.getByRole(locator.role as Parameters<typeof page.getByRole>[0], { name: locator.name, exact: true }) : undefined),
+      make: () => (locator.role && locator.name ? (locator.raw_name ? byRole(locator.raw_name).or(byRole(locator.name)) : byRole(locator.name)) : undefined),
     },
     { name: `test id ${JSON.stringify(locator.test_id)}`, confidence: 0.96, make: () => (locator.test_id ? page.getByTestId(locator.test_id) : undefined) },
-    { name: `text ${JSON.stringify(locator.text)}`, confidence: 0.9, make: () => (locator.text && locator.text.length <= 80 ? page.getByText(locator.text, { exact: true }) : undefined) },
+    { name: `text ${JSON.stringify(locator.text)}`, confidence: 0.9, make: () => (locator.text && locator.text.length <= 80 ? (locator.raw_text ? byText(locator.raw_text).or(byText(locator.text)) : byText(locator.text)) : undefined) },
     { name: `css ${JSON.stringify(locator.css)}`, confidence: 0.86, make: () => (locator.css ? page.locator(locator.css) : undefined) },
   ];
   const reasons: string[] = [];
