@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { EventEnvelope, Reply } from '../core/index.ts';
 import { uiConfirm } from '../host/confirm.ts';
 import { createDispatcher } from '../host/create.ts';
+import { onKillSwitch, registerProcess } from '../host/kill-switch.ts';
 import { eventChannel, invokeChannel } from './bridge.ts';
 
 /** The slice of Electron's main-process API Skillframe uses; tests pass a mock of it. */
@@ -54,6 +55,9 @@ export function startMainProcess(electron: MainElectron, options: MainOptions): 
     return undefined;
   }
   const dispatcher = createDispatcher();
+  // `skillframe stop` from any terminal aborts what the app is doing (the app stays open).
+  const unregister = registerProcess('electron');
+  const stopListening = onKillSwitch(() => dispatcher.abortAll());
   const indexUrl = pathToFileURL(join(options.uiDirectory, 'index.html')).href;
   let window: MainWindow | undefined;
 
@@ -97,6 +101,8 @@ export function startMainProcess(electron: MainElectron, options: MainOptions): 
 
   return {
     dispose() {
+      stopListening();
+      unregister();
       stopEvents();
       dispatcher.abortAll('app quitting');
       ipcMain.removeHandler(invokeChannel);

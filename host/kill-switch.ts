@@ -1,40 +1,69 @@
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processIdentity, sameProcess, type ProcessIdentity } from '../native/process/identity.ts';
 import { runDirectory } from './home.ts';
 
 /**
- * Cross-process kill switch. A process doing long work (record, replay, explore, robot) registers
- * itself here; `skillframe stop` from any terminal signals each registered process with SIGUSR2,
- * which the CLI turns into an abort of its running command and a server into an abort of all its
- * work (without shutting the server down, as Ctrl+C would).
+ * Cross-process kill switch. A process doing long work (record, replay, explore, robot, the
+ * server, MCP, the Electron app) registers itself here; `skillframe stop` from any terminal
+ * signals each registered process with SIGUSR2, which the CLI turns into an abort of its running
+ * command and a host into an abort of all its work (without shutting it down, as Ctrl+C would).
+ *
+ * An entry records the process's identity (pid, start time, command line). Pids are reused, so
+ * before signalling, the entry must still name the same process; an entry that does not (or
+ * that carries no start time where the system gives one, as entries of older versions) is
+ * removed and never signalled. Without /proc, the pid alone is all there is to check.
  */
+export interface KillSwitchEntry extends ProcessIdentity {
+  what: string;
+  since: number;
+}
+
 export function registerProcess(what: string): () => void {
   const file = join(runDirectory(), `${process.pid}.json`);
-  writeFileSync(file, JSON.stringify({ pid: process.pid, what, since: Date.now() }));
+  const entry: KillSwitchEntry = { ...(processIdentity() ?? { pid: process.pid }), what, since: Date.now() };
+  writeFileSync(file, JSON.stringify(entry), { mode: 0o600 });
   const remove = () => rmSync(file, { force: true });
   process.once('exit', remove);
-  return remove;
+  return () => {
+    process.off('exit', remove);
+    remove();
+  };
+}
+
+/** The registered processes that are still who their entry says; stale entries are removed on the way. */
+export function registeredProcesses(): KillSwitchEntry[] {
+  const live: KillSwitchEntry[] = [];
+  for (const name of readdirSync(runDirectory())) {
+    if (!name.endsWith('.json')) continue;
+    const file = join(runDirectory(), name);
+    let entry: KillSwitchEntry;
+    try {
+      entry = JSON.parse(readFileSync(file, 'utf8')) as KillSwitchEntry;
+    } catch {
+      rmSync(file, { force: true });
+      continue;
+    }
+    if (!Number.isInteger(entry.pid) || entry.pid <= 1 || !sameProcess(entry)) {
+      // Gone, reused by another program, or (where /proc exists) an entry without a start time.
+      rmSync(file, { force: true });
+      continue;
+    }
+    live.push(entry);
+  }
+  return live;
 }
 
 /** Signals every other registered Skillframe process; returns how many were reached. */
 export function stopOtherProcesses(): number {
   let reached = 0;
-  for (const name of readdirSync(runDirectory())) {
-    if (!name.endsWith('.json')) continue;
-    const file = join(runDirectory(), name);
-    let pid: number;
+  for (const entry of registeredProcesses()) {
+    if (entry.pid === process.pid) continue;
     try {
-      pid = Number(JSON.parse(readFileSync(file, 'utf8')).pid);
-    } catch {
-      rmSync(file, { force: true });
-      continue;
-    }
-    if (!Number.isInteger(pid) || pid <= 1 || pid === process.pid) continue;
-    try {
-      process.kill(pid, 'SIGUSR2');
+      process.kill(entry.pid, 'SIGUSR2');
       reached += 1;
     } catch {
-      rmSync(file, { force: true }); // stale entry: the process is gone
+      /* it ended between the check and the signal */
     }
   }
   return reached;

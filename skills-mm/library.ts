@@ -6,6 +6,7 @@ import { SkillframeError } from '../core/index.ts';
 import { LibrarySkill } from '../core/commands/skills.ts';
 import { PermissionTier, SkillName, type AuditReport } from '../core/schemas/skill.ts';
 import { auditLoaded } from './audit.ts';
+import { withFileLock } from './lock.ts';
 import { loadPackageSource, packageToFiles, parsePackage, writePackageFiles, type PackageFiles, type SkillPackage } from './format.ts';
 import { decodeRgba, thumbnailDataUrl } from './images.ts';
 import { bm25, type SearchDocument } from './search.ts';
@@ -56,8 +57,43 @@ export class SkillLibrary {
     return join(this.root, name);
   }
 
+  /** One lock around list → write → index, across processes (two `library add` at once). */
+  private lockPath(): string {
+    return join(this.root, '.lock');
+  }
+
+  private locked<T>(run: () => T): T {
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
+    return withFileLock(this.lockPath(), run);
+  }
+
+  /** Keyframe hashes live beside the index (not inside the audited package), so a rebuilt index keeps them. */
+  private keyframesPath(name: string): string {
+    return join(this.root, '.keyframes', `${SkillName.parse(name)}.json`);
+  }
+
+  private savedKeyframes(name: string): LibraryEntry['keyframes'] {
+    try {
+      const parsed = LibraryEntry.shape.keyframes.safeParse(JSON.parse(readFileSync(this.keyframesPath(name), 'utf8')));
+      return parsed.success ? parsed.data : [];
+    } catch {
+      return [];
+    }
+  }
+
   list(): LibraryEntry[] {
-    mkdirSync(this.root, { recursive: true });
+    const known = this.readIndex();
+    if (known.consistent) return known.entries;
+    return this.locked(() => {
+      // Another process may have rebuilt it while this one waited.
+      const again = this.readIndex();
+      return again.consistent ? again.entries : this.reindexSync(again.entries);
+    });
+  }
+
+  /** The index as stored, and whether it names exactly the skill folders there are. */
+  private readIndex(): { entries: LibraryEntry[]; consistent: boolean } {
+    mkdirSync(this.root, { recursive: true, mode: 0o700 });
     let known: LibraryEntry[] = [];
     try {
       const parsed = LibraryIndex.safeParse(JSON.parse(readFileSync(this.indexPath(), 'utf8')));
@@ -65,11 +101,10 @@ export class SkillLibrary {
     } catch {
       /* missing or corrupt: rebuilt below */
     }
-    // Two processes adding at once can each write the index without the other's skill; the
-    // folders are the truth, so a mismatch rebuilds (keeping what the index already knew).
+    // The folders are the truth: a folder added by hand, or an index lost, rebuilds the index
+    // (keeping what it already knew).
     const folders = this.skillFolders();
-    if (known.length === folders.length && known.every((entry, index) => entry.name === folders[index])) return known;
-    return this.reindexSync(known);
+    return { entries: known, consistent: known.length === folders.length && known.every((entry, index) => entry.name === folders[index]) };
   }
 
   private skillFolders(): string[] {
@@ -78,7 +113,10 @@ export class SkillLibrary {
       .sort((a, b) => a.localeCompare(b));
   }
 
-  /** Rebuilds the index from the folders; entries already known are kept as they are. */
+  /**
+   * Rebuilds the index from the folders (under the lock); entries already known are kept as they
+   * are, keyframes come from their sidecar, and a folder that fails the audit is left out.
+   */
   private reindexSync(known: LibraryEntry[] = []): LibraryEntry[] {
     const entries: LibraryEntry[] = [];
     for (const name of this.skillFolders()) {
@@ -90,8 +128,9 @@ export class SkillLibrary {
       try {
         const loaded = loadPackageSource(join(this.root, name));
         const report = auditLoaded(loaded, join(this.root, name));
+        if (!report.accepted) continue; // dropped in by hand or damaged: not served until it passes
         const skill = parsePackage(loaded.files);
-        entries.push(entryFor(skill, report, loaded.bytes, new Date().toISOString(), []));
+        entries.push(entryFor(skill, report, loaded.bytes, new Date().toISOString(), this.savedKeyframes(name)));
       } catch {
         /* a damaged folder is left out of the index, not deleted */
       }
@@ -120,16 +159,28 @@ export class SkillLibrary {
     }
     const skill = parsePackage(loaded.files);
     const name = skill.frontmatter.name;
-    const entries = this.list();
-    if (!options.replace && entries.some((entry) => entry.name === name)) {
-      throw new SkillframeError('refused', `a skill named ${name} is already in the library; remove it first or pass --replace`);
-    }
+    const taken = (entries: LibraryEntry[]) => {
+      if (!options.replace && entries.some((entry) => entry.name === name)) {
+        throw new SkillframeError('refused', `a skill named ${name} is already in the library; remove it first or pass --replace`);
+      }
+    };
+    taken(this.list()); // early, before the slow part
     options.signal?.throwIfAborted();
     const keyframes = await keyframeHashes(skill);
     const files = packageToFiles(skill); // re-serialized: only what the schemas know is stored
-    writePackageFiles(this.skillDir(name), files);
-    const entry = entryFor(skill, report, [...files.values()].reduce((sum, data) => sum + data.length, 0), new Date().toISOString(), keyframes);
-    this.saveIndex([...entries.filter((candidate) => candidate.name !== name), entry].sort((a, b) => a.name.localeCompare(b.name)));
+    options.signal?.throwIfAborted();
+    const entry = this.locked(() => {
+      // Checked again under the lock: of two adds of one name, exactly one writes.
+      const { entries, consistent } = this.readIndex();
+      const current = consistent ? entries : this.reindexSync(entries);
+      taken(current);
+      writePackageFiles(this.skillDir(name), files);
+      mkdirSync(join(this.root, '.keyframes'), { recursive: true, mode: 0o700 });
+      writeFileSync(this.keyframesPath(name), JSON.stringify(keyframes), { mode: 0o600 });
+      const added = entryFor(skill, report, [...files.values()].reduce((sum, data) => sum + data.length, 0), new Date().toISOString(), keyframes);
+      this.saveIndex([...current.filter((candidate) => candidate.name !== name), added].sort((a, b) => a.name.localeCompare(b.name)));
+      return added;
+    });
     return { entry, report };
   }
 
@@ -152,11 +203,15 @@ export class SkillLibrary {
   }
 
   remove(name: string): boolean {
-    const entries = this.list();
-    if (!entries.some((entry) => entry.name === name)) throw new SkillframeError('not_found', `no skill named ${JSON.stringify(name)} in the library ${this.root}`);
-    rmSync(this.skillDir(name), { recursive: true, force: true });
-    this.saveIndex(entries.filter((entry) => entry.name !== name));
-    return true;
+    return this.locked(() => {
+      const { entries: known, consistent } = this.readIndex();
+      const entries = consistent ? known : this.reindexSync(known);
+      if (!entries.some((entry) => entry.name === name)) throw new SkillframeError('not_found', `no skill named ${JSON.stringify(name)} in the library ${this.root}`);
+      rmSync(this.skillDir(name), { recursive: true, force: true });
+      rmSync(this.keyframesPath(name), { force: true });
+      this.saveIndex(entries.filter((entry) => entry.name !== name));
+      return true;
+    });
   }
 
   exportZip(name: string, out: string): { file: string; bytes: number } {

@@ -82,7 +82,46 @@ test('ocr reads text from an image file', async () => {
 });
 
 test('replay_skill refuses a skill that does not exist, with a coded error', async () => {
-  const result = await client.callTool({ name: 'replay_skill', arguments: { skill: join(home.path, 'nothing-here') } });
+  const result = await client.callTool({ name: 'replay_skill', arguments: { skill: 'nothing-here' } });
   assert.equal(result.isError, true);
   assert.match(textOf(result), /^not_found:/);
+});
+
+test('replay_skill takes library names only: a path is refused even when a package is there (observed: any path was replayed)', async () => {
+  const { cpSync } = await import('node:fs');
+  const folder = join(home.path, 'sign-up-account');
+  cpSync(new URL('../../testkit/fixtures/hostile/base', import.meta.url).pathname, folder, { recursive: true });
+  for (const skill of [folder, './sign-up-account', '../sign-up-account', 'sign-up-account.zip']) {
+    const result = await client.callTool({ name: 'replay_skill', arguments: { skill, dry_run: true } });
+    assert.equal(result.isError, true, skill);
+  }
+  // The same name in the library is the only one replay_skill reaches.
+  const byName = await client.callTool({ name: 'replay_skill', arguments: { skill: 'sign-up-account', dry_run: true } });
+  assert.match(textOf(byName), /^not_found:.*in the library/);
+});
+
+test('skillframe mcp registers with the kill switch; `skillframe stop` reaches it and it keeps serving (observed: it never registered)', async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const { runCli } = await import('../support/cli.ts');
+  const run = join(home.path, 'run');
+  const entries = readdirSync(run).map((name) => JSON.parse(readFileSync(join(run, name), 'utf8')) as { what: string; startTime?: string; commandLine?: string });
+  const mcp = entries.find((entry) => entry.what === 'mcp');
+  assert.ok(mcp?.startTime && mcp.commandLine?.includes('mcp'), JSON.stringify(entries));
+  const stop = await runCli(['stop', '--json'], { env: { ...process.env, SKILLFRAME_HOME: home.path } });
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.ok(JSON.parse(stop.stdout).stopped >= 1, stop.stdout);
+  const listed = await client.callTool({ name: 'list_skills', arguments: {} });
+  assert.equal(listed.isError ?? false, false);
+});
+
+test('skill text reaches the agent labelled as untrusted data', async () => {
+  const { runCli } = await import('../support/cli.ts');
+  const added = await runCli(['library', 'add', new URL('../../testkit/fixtures/hostile/base', import.meta.url).pathname, '--json'], { env: { ...process.env, SKILLFRAME_HOME: home.path } });
+  assert.equal(added.code, 0, added.stderr);
+  for (const detail of ['summary', 'cards', 'procedure']) {
+    const result = await client.callTool({ name: 'get_skill', arguments: { name: 'sign-up-account', detail } });
+    const parts = result.content as { type: string; text?: string }[];
+    assert.match(parts[0].text ?? '', /^UNTRUSTED DATA/);
+    assert.ok(JSON.parse(parts[1].text ?? '{}').skill_content, detail);
+  }
 });

@@ -84,9 +84,12 @@ test('MCP: a client with elicitation is asked for the secret; one without is ref
     return client;
   };
   const textOf = (result: Awaited<ReturnType<Client['callTool']>>) => (result.content as { type: string; text?: string }[]).map((part) => part.text ?? '').join('\n');
+  // MCP replays library skills by name only.
+  const added = await runCli(['library', 'add', skill, '--replace', '--json'], { env: home.env, timeoutMs: 60_000 });
+  assert.equal(added.code, 0, added.stderr);
   const plain = await connect(false);
   try {
-    const refused = await plain.callTool({ name: 'replay_skill', arguments: { skill, url: `${server.url}dialog.html` } });
+    const refused = await plain.callTool({ name: 'replay_skill', arguments: { skill: 'create-contact', url: `${server.url}dialog.html` } });
     assert.equal(refused.isError, true);
     assert.match(textOf(refused), /^refused:.*secret_1/s);
   } finally {
@@ -99,7 +102,7 @@ test('MCP: a client with elicitation is asked for the secret; one without is ref
     return { action: 'accept', content: { secret_1: 'lovelace@example.com' } };
   });
   try {
-    const done = await asking.callTool({ name: 'replay_skill', arguments: { skill, url: `${server.url}dialog.html` } });
+    const done = await asking.callTool({ name: 'replay_skill', arguments: { skill: 'create-contact', url: `${server.url}dialog.html` } });
     assert.equal(done.isError ?? false, false, textOf(done));
     const report = JSON.parse(textOf(done));
     assert.equal(report.ok, true, textOf(done));

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { eventChannel, invokeChannel } from '../../electron/bridge.ts';
@@ -55,6 +57,11 @@ function mockElectron(options: { lock?: boolean } = {}) {
   return { electron, handlers, appListeners, windows, ready, quitCount: () => quit };
 }
 
+// The main process registers with the kill switch under SKILLFRAME_HOME: never the user's.
+const home = mkdtempSync(join(tmpdir(), 'sf-electron-'));
+process.env.SKILLFRAME_HOME = home;
+after(() => rmSync(home, { recursive: true, force: true }));
+
 const uiDirectory = '/opt/skillframe/renderer';
 const pageUrl = pathToFileURL(join(uiDirectory, 'index.html')).href;
 
@@ -76,6 +83,24 @@ test('the window is isolated: context isolation, sandbox, no node integration, n
   mock.appListeners.get('second-instance')?.();
   assert.equal(window.focused, 1);
   running?.dispose();
+});
+
+test('the main process registers with the kill switch, and `stop` aborts its work without closing it (observed: it never registered)', async () => {
+  const mock = mockElectron();
+  const running = startMainProcess(mock.electron, { uiDirectory, preloadPath: '/p.cjs' });
+  mock.ready();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const entries = readdirSync(join(home, 'run')).map((name) => JSON.parse(readFileSync(join(home, 'run', name), 'utf8')));
+  assert.deepEqual(entries.map((entry) => [entry.pid, entry.what]), [[process.pid, 'electron']]);
+  assert.ok(entries[0].startTime && entries[0].commandLine, 'the entry carries the process identity');
+  const invoke = mock.handlers.get(invokeChannel)!;
+  const sleeping = invoke({ sender: { id: 7 }, senderFrame: { url: pageUrl } }, 'debug.sleep', { ms: 20_000, steps: 2 }) as Promise<{ ok: boolean; error?: { code: string } }>;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  process.emit('SIGUSR2', 'SIGUSR2');
+  const reply = await sleeping;
+  assert.deepEqual([reply.ok, reply.error?.code], [false, 'aborted']);
+  running?.dispose();
+  assert.deepEqual(readdirSync(join(home, 'run')), [], 'dispose unregisters');
 });
 
 test('IPC runs commands for our own page and refuses any other sender', async () => {
