@@ -14,14 +14,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  * is ever fetched at run time.
  */
 function electronBinary(): string | undefined {
-  try {
-    const packageDirectory = dirname(createRequire(import.meta.url).resolve('electron/package.json'));
-    const relative = readFileSync(join(packageDirectory, 'path.txt'), 'utf8').trim();
-    const binary = join(packageDirectory, 'dist', relative);
-    return existsSync(binary) ? binary : undefined;
-  } catch {
-    return undefined;
+  // Electron is installed where `npm run package` stages the app (out/stage), or by the user.
+  for (const base of [join(root, 'out', 'stage', 'package.json'), import.meta.url]) {
+    try {
+      const packageDirectory = dirname(createRequire(base).resolve('electron/package.json'));
+      const relative = readFileSync(join(packageDirectory, 'path.txt'), 'utf8').trim();
+      const binary = join(packageDirectory, 'dist', relative);
+      if (existsSync(binary)) return binary;
+    } catch {
+      /* not installed there */
+    }
   }
+  return undefined;
 }
 
 const binary = electronBinary();

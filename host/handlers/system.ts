@@ -1,12 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { commands as allCommands, parseOrThrow, SkillframeError } from '../../core/index.ts';
 import { Settings } from '../../core/commands/system.ts';
+import { appVersion } from '../../native/app-root.ts';
 import type { HandlerTable } from '../dispatcher.ts';
 import { runDoctor } from '../doctor.ts';
 import { bindApiKey, publicSettings, readSettings, writeSettings } from '../home.ts';
 import { stopOtherProcesses } from '../kill-switch.ts';
 
-export const version: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+export const version: string = appVersion();
 
 /** Pending confirmations asked of the UI, answered by `confirm.answer`. */
 export const pendingConfirmations = new Map<string, (approve: boolean) => void>();

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { SkillframeError } from '../../core/index.ts';
 import { detectProviders, type ExecutionProvider } from './providers.ts';
+import { unpackedPath } from '../app-root.ts';
 
 /** The slice of onnxruntime-node this project uses, so callers never import it directly. */
 export type Ort = typeof import('onnxruntime-node');
@@ -93,7 +94,7 @@ export class ModelRegistry {
     let lastError: unknown;
     for (const candidate of providers) {
       try {
-        session = await ort.InferenceSession.create(spec.path, {
+        session = await ort.InferenceSession.create(unpackedPath(spec.path), {
           executionProviders: [candidate],
           graphOptimizationLevel: 'all',
           ...(this.threads ? { intraOpNumThreads: this.threads } : {}),

@@ -31,7 +31,7 @@ export async function createLlamaProvider(options: LlamaOptions): Promise<VlmPro
   try {
     llamaModule = await import('node-llama-cpp');
   } catch (error) {
-    throw new SkillframeError('unavailable', `node-llama-cpp cannot be loaded: ${(error as Error).message}`);
+    throw new SkillframeError('unavailable', `node-llama-cpp cannot be loaded (it is optional, ~700 MB: npm install -E node-llama-cpp@3.21.1): ${(error as Error).message}`);
   }
   const llama = await llamaModule.getLlama({
     gpu: options.gpu ?? 'auto',

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 
@@ -7,9 +6,10 @@ import type { onnx as OnnxTypes } from 'onnx-proto';
 const { onnx } = onnxProto;
 import { SkillframeError } from '../../../core/errors.ts';
 import type { PolicyKind } from './scheme.ts';
+import { appResource } from '../../../native/app-root.ts';
 
-/** The committed policy, trained by `npm run train:policy`. */
-export const defaultPolicyFile = fileURLToPath(new URL('./assets/reach-flow.onnx', import.meta.url));
+/** The committed policy (trained by `npm run train:policy`), found through the app root so it resolves from source, bundle and asar alike. */
+export const defaultPolicyFile = appResource('engine', 'robot', 'policy', 'assets', 'reach-flow.onnx');
 
 export interface PolicyInfo {
   file: string;
