@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { ensureUiBuilt } from '../host/ui-build.ts';
 
 /** Packages with native code or their own binaries stay outside the bundle and load from node_modules. */
-export const externalPackages = ['electron', 'sharp', 'onnxruntime-node', 'robotjs', 'uiohook-napi', 'serialport', '@serialport/*', 'playwright-core', 'node-llama-cpp', '@ffmpeg-installer/*', 'esbuild', 'tsx'];
+export const externalPackages = ['electron', 'sharp', 'onnxruntime-node', 'robotjs', 'uiohook-napi', 'serialport', '@serialport/*', 'playwright-core', 'node-llama-cpp', '@ffmpeg-installer/*', 'esbuild', 'tsx', 'dbus-next'];
 
 /**
  * Bundles main as ES module (the engine uses top-level await and import.meta) and the preload as
