@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineCommand, defineEvent } from '../contract.ts';
 import { commandMap, eventMap } from '../registry-helpers.ts';
 import { ArmModel, armModels } from '../schemas/arm.ts';
+import { Method } from './robot.ts';
 
 /** Commands of the arm room: a connected (or simulated) robot arm, its episodes and its benchmark. */
 
@@ -41,7 +42,24 @@ const Rate = {
 };
 
 const TeleopReport = z.object({ ...Rate, meanRoundTripMs: z.number(), watchdogTrips: z.number().int() });
-const RunReport = z.object({ ...Rate, policy: z.string(), chunks: z.number().int(), maxInferenceMs: z.number(), watchdogTrips: z.number().int() });
+const RunReport = z.object({
+  ...Rate,
+  policy: z.string(),
+  chunks: z.number().int(),
+  maxInferenceMs: z.number(),
+  watchdogTrips: z.number().int(),
+  /** The sampler that steered the policy (base for the built-in waves). */
+  sampler: Method,
+  /** Entries in the success memory after the run (0 without --memory). */
+  memoryEntries: z.number().int(),
+  /** Whether the run achieved its task: the spec's last reach target within 3 cm (and no collision), else on the tabletop sim the cube in the bin without a collision; null when nothing says. */
+  success: z.boolean().nullable(),
+  /** Control ticks in which an arm link touched an obstacle or the table (tabletop sim only). */
+  collisions: z.number().int().nullable(),
+  /** Chunks that started from a remembered success (retrieve-then-steer). */
+  injections: z.number().int(),
+  meanInferenceMs: z.number(),
+});
 
 const leader = {
   leaderPort: z.string().min(1).max(500).optional().describe('leader arm port (the one a person moves)'),
@@ -85,6 +103,26 @@ export const commands = commandMap(
     }),
     timeoutMs: 0,
     cli: { long: true },
+  }),
+  defineCommand({
+    name: 'robot.arm.calibration.export',
+    summary: "Write an arm's calibration as a LeRobot calibration file (its units: homing_offset, range_min, range_max per joint).",
+    input: z.object({ ...connection, out: z.string().min(1).max(1000).describe('file to write, e.g. so101_follower/my_arm.json') }).strict(),
+    output: z.object({ armId: z.string(), path: z.string(), joints: z.number().int() }),
+    cli: { positionals: ['out'] },
+  }),
+  defineCommand({
+    name: 'robot.arm.calibration.import',
+    summary: 'Take a LeRobot calibration file as the calibration of an arm (converted from its units; checked against the arm model).',
+    input: z
+      .object({
+        from: z.string().min(1).max(1000).describe('LeRobot calibration JSON'),
+        model: connection.model,
+        armId: z.string().regex(/^[\w.-]{1,120}$/).describe('arm id to store it under'),
+      })
+      .strict(),
+    output: z.object({ armId: z.string(), path: z.string(), joints: z.number().int() }),
+    cli: { positionals: ['from'] },
   }),
   defineCommand({
     name: 'robot.arm.read',
@@ -158,8 +196,20 @@ export const commands = commandMap(
     input: z
       .object({
         ...connection,
-        policy: z.enum(['hold', 'sine', 'reach']).default('sine').describe('hold | sine (deterministic wave) | reach (the steering runtime)'),
-        sampler: z.string().max(40).optional().describe('sampler of the reach policy (base, vls, rts_vls, …)'),
+        policy: z
+          .string()
+          .min(1)
+          .max(4096)
+          .refine((value) => ['hold', 'sine', 'reach'].includes(value) || /\.onnx$/i.test(value), 'expected hold, sine, reach or an .onnx file')
+          .default('sine')
+          .describe('hold | sine (deterministic wave) | reach (the planar steering runtime) | FILE.onnx (joint-space policy with its sidecar JSON, docs/POLICY.md)'),
+        sampler: Method.default('base').describe('base | best_of_n | itps | vls | rts | rts_vls (guided ones need --spec, rts ones --memory)'),
+        spec: z.string().min(1).max(4096).optional().describe('reward spec JSON (points on the table plane, metres)'),
+        memory: z.string().min(1).max(4096).optional().describe('success-memory folder (one file per task; successes of this run are added)'),
+        task: z.string().regex(/^[\w.-]{1,120}$/).optional().describe('memory task name (default: the scene name, else the policy file name)'),
+        scene: z.string().min(1).max(4096).optional().describe('tabletop scene JSON for --model sim (default: the built-in training scene)'),
+        particles: z.coerce.number().int().min(2).max(64).default(8),
+        seed: z.coerce.number().int().min(0).max(2 ** 31).default(1),
         hz: z.coerce.number().min(1).max(200).default(30).describe('control rate (default 30)'),
         seconds: z.coerce.number().positive().max(24 * 3600).default(5).describe('how long (default 5)'),
       })

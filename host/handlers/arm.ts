@@ -21,6 +21,8 @@ function armContext(context: CommandContext) {
 export const armHandlers: HandlerTable = {
   'robot.arm.scan': async (input, context) => (await service()).scan(input, armContext(context)),
   'robot.arm.calibrate': async (input, context) => (await service()).calibrate(input, armContext(context)),
+  'robot.arm.calibration.export': async (input, context) => (await service()).exportCalibration(input, armContext(context)),
+  'robot.arm.calibration.import': async (input, context) => (await service()).importCalibration(input, armContext(context)),
   'robot.arm.read': async (input, context) => (await service()).read(input, armContext(context)),
   'robot.arm.move': async (input, context) => (await service()).move(input, armContext(context)),
   'robot.arm.teleop': async (input, context) => (await service()).teleop(input, armContext(context)),

@@ -18,7 +18,7 @@ const width = chunk * 2;
  */
 function fakeNetwork(kind: 'flow' | 'ddpm'): ChunkNetwork {
   const network: ChunkNetwork = {
-    info: { file: 'fake', kind, chunk, observation: 2, steps: 10, actionScale: 0.05 },
+    info: { file: 'fake', kind, chunk, observation: 2, steps: 10, actionScale: 0.05, actionDims: 2 },
     evaluations: 0,
     async evaluate(_observations, actions, times, batch) {
       const output = new Float32Array(batch * width);

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { describeZodError, SkillframeError } from '../../../core/index.ts';
 import { ArmModel } from '../../../core/schemas/arm.ts';
 import type { ArmLayout, JointSpec } from './config.ts';
+import { so101Limits } from '../sim/so101.ts';
 
 /**
  * Per-arm calibration: for each joint the raw position that means zero (homing) and the raw
@@ -76,12 +77,17 @@ export function checkCalibration(calibration: Calibration, layout: ArmLayout, ar
   }
 }
 
-/** The built-in calibration of the simulated arm: centred, nearly full travel. */
+/**
+ * The built-in calibration of a simulated arm: centred; the in-process SO-101 (`sim`) gets the
+ * real arm's joint limits (its URDF), a simulated bus of another model nearly full travel.
+ */
 export function simulatedCalibration(layout: ArmLayout, armId: string): Calibration {
   const joints: Record<string, JointCalibration> = {};
   for (const joint of layout.joints) {
     const half = joint.motor.resolution / 2;
-    joints[joint.name] = { id: joint.id, homing: half, rangeMin: Math.round(half * 0.25), rangeMax: Math.round(half * 1.75) };
+    const limits = layout.model === 'sim' && joint.unit === 'degrees' ? so101Limits[joint.name] : undefined;
+    const steps = (value: number) => Math.round(half + (value * joint.motor.resolution) / 360);
+    joints[joint.name] = limits ? { id: joint.id, homing: half, rangeMin: steps(limits.min), rangeMax: steps(limits.max) } : { id: joint.id, homing: half, rangeMin: Math.round(half * 0.25), rangeMax: Math.round(half * 1.75) };
   }
   return { version: 1, armId, model: layout.model, joints, savedAt: new Date(0).toISOString() };
 }
@@ -101,4 +107,56 @@ export function toRaw(joint: JointSpec, entry: JointCalibration, value: number):
 export function limitsOf(joint: JointSpec, entry: JointCalibration): { min: number; max: number } {
   if (joint.unit === 'percent') return { min: 0, max: 100 };
   return { min: toJoint(joint, entry, entry.rangeMin), max: toJoint(joint, entry, entry.rangeMax) };
+}
+
+/**
+ * LeRobot's calibration file (lerobot/motors MotorCalibration, one entry per joint). Its units
+ * differ from ours: LeRobot writes a Homing_Offset so the middle pose reads half a turn
+ * (max_res / 2), and keeps ranges in those offset positions. Feetech subtracts the offset from
+ * the position (offset = actual − half), Dynamixel adds it (offset = half − actual).
+ */
+export const LeRobotJointCalibration = z
+  .object({
+    id: z.number().int().min(0).max(253),
+    drive_mode: z.number().int().min(0).max(1),
+    homing_offset: z.number().int(),
+    range_min: z.number().int(),
+    range_max: z.number().int(),
+  })
+  .strict();
+export const LeRobotCalibration = z.record(z.string(), LeRobotJointCalibration);
+export type LeRobotCalibration = z.infer<typeof LeRobotCalibration>;
+
+function halfTurn(joint: JointSpec): number {
+  return Math.floor((joint.motor.resolution - 1) / 2);
+}
+
+export function toLeRobotCalibration(calibration: Calibration, layout: ArmLayout): LeRobotCalibration {
+  const out: LeRobotCalibration = {};
+  for (const joint of layout.joints) {
+    const entry = calibration.joints[joint.name];
+    const shift = halfTurn(joint) - entry.homing;
+    const offset = layout.protocol.name === 'feetech' ? -shift : shift;
+    out[joint.name] = { id: entry.id, drive_mode: 0, homing_offset: offset, range_min: entry.rangeMin + shift, range_max: entry.rangeMax + shift };
+  }
+  return out;
+}
+
+export function fromLeRobotCalibration(raw: unknown, layout: ArmLayout, armId: string, source: string): Calibration {
+  const parsed = LeRobotCalibration.safeParse(raw);
+  if (!parsed.success) throw new SkillframeError('bad_input', `LeRobot calibration ${source}: ${describeZodError(parsed.error, raw, 'calibration')}`);
+  const joints: Record<string, JointCalibration> = {};
+  for (const joint of layout.joints) {
+    const entry = parsed.data[joint.name];
+    if (!entry) throw new SkillframeError('bad_input', `LeRobot calibration ${source} has no entry for joint ${joint.name}; it has ${Object.keys(parsed.data).join(', ') || 'none'}`);
+    if (entry.drive_mode !== 0) throw new SkillframeError('bad_input', `LeRobot calibration ${source}: joint ${joint.name} has drive_mode ${entry.drive_mode} (inverted), which this build does not drive`);
+    const homing = layout.protocol.name === 'feetech' ? halfTurn(joint) + entry.homing_offset : halfTurn(joint) - entry.homing_offset;
+    const shift = halfTurn(joint) - homing;
+    joints[joint.name] = { id: entry.id, homing, rangeMin: entry.range_min - shift, rangeMax: entry.range_max - shift };
+  }
+  const unknown = Object.keys(parsed.data).filter((name) => !layout.joints.some((joint) => joint.name === name));
+  if (unknown.length) throw new SkillframeError('bad_input', `LeRobot calibration ${source} names joints this ${layout.model} arm does not have: ${unknown.join(', ')}`);
+  const calibration: Calibration = { version: 1, armId, model: layout.model, joints, savedAt: new Date().toISOString() };
+  checkCalibration(calibration, layout, armId, source);
+  return calibration;
 }

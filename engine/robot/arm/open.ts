@@ -65,7 +65,7 @@ export async function openBus(config: ArmConfig, options: OpenBusOptions = {}): 
 }
 
 /** The arm's identity for calibration: given, else the USB serial number, else model + port name. */
-async function armIdOf(config: ArmConfig): Promise<string> {
+export async function armIdOf(config: ArmConfig): Promise<string> {
   if (config.armId) return config.armId;
   if (config.model === 'sim') return 'sim';
   const port = (await listSerialPorts()).find((candidate) => candidate.path === config.port);

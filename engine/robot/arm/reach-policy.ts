@@ -1,3 +1,4 @@
+import type { Method, RewardSpec } from '../../../core/commands/robot.ts';
 import type { JointValues } from './arm.ts';
 import type { ArmPolicy } from './control-loop.ts';
 
@@ -8,9 +9,9 @@ import type { ArmPolicy } from './control-loop.ts';
  * shoulder_lift, y drives shoulder_pan, `degreesPerUnit` degrees per world unit; the other joints
  * hold their start pose. Loaded lazily: onnxruntime only comes in when a policy runs.
  */
-export async function reachPolicy(options: { sampler?: string; seed?: number; degreesPerUnit?: number } = {}): Promise<ArmPolicy> {
+export async function reachPolicy(options: { sampler?: Method; spec?: RewardSpec; seed?: number; degreesPerUnit?: number } = {}): Promise<ArmPolicy> {
   const { createPolicyRuntime } = await import('../policy/runtime.ts');
-  const runtime = await createPolicyRuntime({ sampler: (options.sampler ?? 'base') as never, seed: options.seed ?? 1 });
+  const runtime = await createPolicyRuntime({ sampler: options.sampler ?? 'base', spec: options.spec, seed: options.seed ?? 1 });
   const scale = options.degreesPerUnit ?? 30;
   let origin: JointValues | undefined;
   const toWorld = (positions: JointValues): [number, number] => [

@@ -1,16 +1,28 @@
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { SkillframeError } from '../../../core/index.ts';
 import { EpisodeRecorder, listEpisodes } from '../dataset/episodes.ts';
 import { exportLeRobot, importLeRobot } from '../dataset/lerobot-v3.ts';
 import type { Arm, JointValues } from './arm.ts';
 import { calibrateArm } from './calibrate.ts';
-import { type Calibration, toJoint } from './calibration.ts';
+import { type Calibration, calibrationPath, fromLeRobotCalibration, saveCalibration, toJoint, toLeRobotCalibration } from './calibration.ts';
 import { modelByNumber } from '../../../native/motors/control-tables.ts';
 import type { ArmModel } from '../../../core/schemas/arm.ts';
-import { type ArmConfig, jointByName } from './config.ts';
+import { type ArmConfig, armLayout, jointByName } from './config.ts';
 import { type ArmPolicy, holdPolicy, runPolicyLoop, sinePolicy } from './control-loop.ts';
-import { loadCalibration, openArm, openBus } from './open.ts';
+import { armIdOf, loadCalibration, openArm, openBus } from './open.ts';
 import { runTeleop } from './teleop.ts';
+import type { JointPolicy } from './joint-policy.ts';
+import type { Method, RewardSpec } from '../../../core/commands/robot.ts';
+import { parseOrThrow } from '../../../core/errors.ts';
+import { TabletopScene } from '../../../core/schemas/tabletop.ts';
+import { parseRewardSpec } from '../steer/reward.ts';
+import type { ChunkMemory } from '../steer/memory.ts';
+import { loadMemory, saveMemory } from '../steer/success-memory.ts';
+import { cameraTensor, defaultScene } from '../sim/scenes.ts';
+import { renderScene } from '../sim/render.ts';
+import { forwardKinematics } from '../sim/so101.ts';
+import { TabletopWorld } from '../sim/tabletop.ts';
 
 /**
  * The arm commands as plain functions (the host's handlers forward to these). Every arm a
@@ -98,6 +110,30 @@ export async function calibrate(input: Connection & { seconds: number }, context
   } finally {
     await opened.dispose();
   }
+}
+
+export async function exportCalibration(input: Connection & { out: string }, context: ArmContext) {
+  const layout = armLayout(input.model);
+  const armId = await armIdOf(configOf(input));
+  const calibration = loadCalibration(layout, armId, context.home, input.calibration, input.model === 'sim');
+  const lerobot = toLeRobotCalibration(calibration, layout);
+  mkdirSync(dirname(input.out), { recursive: true });
+  writeFileSync(input.out, `${JSON.stringify(lerobot, null, 4)}\n`);
+  return { armId, path: input.out, joints: Object.keys(lerobot).length };
+}
+
+export async function importCalibration(input: { from: string; model: ArmModel; armId: string }, context: ArmContext) {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(input.from, 'utf8'));
+  } catch (error) {
+    throw new SkillframeError('bad_input', `input.from: ${input.from} is missing or not JSON: ${(error as Error).message}`);
+  }
+  const layout = armLayout(input.model);
+  const calibration = fromLeRobotCalibration(raw, layout, input.armId, input.from);
+  const path = calibrationPath(context.home, input.armId);
+  saveCalibration(path, calibration);
+  return { armId: input.armId, path, joints: layout.joints.length };
 }
 
 export async function read(input: Connection, context: ArmContext) {
@@ -249,29 +285,121 @@ export async function record(
   });
 }
 
-export async function run(input: Connection & { policy: 'hold' | 'sine' | 'reach'; sampler?: string; hz: number; seconds: number }, context: ArmContext) {
+export interface RunInput extends Connection {
+  policy: string;
+  sampler: Method;
+  spec?: string;
+  memory?: string;
+  task?: string;
+  scene?: string;
+  particles: number;
+  seed: number;
+  hz: number;
+  seconds: number;
+}
+
+function readJsonFile(path: string, field: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new SkillframeError('bad_input', `input.${field}: ${path} is missing or not JSON: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Runs a policy through the arm's safety path. Everything that can be refused (policy and its
+ * sidecar, spec, scene, memory) is loaded and checked before the arm is opened. On `--model sim`
+ * a tabletop world follows the arm's measured joints and renders the camera the policy sees.
+ */
+export async function run(input: RunInput, context: ArmContext) {
   refuseWhileLatched();
+  const spec = input.spec ? parseRewardSpec(readJsonFile(input.spec, 'spec'), `input.spec (${input.spec})`) : undefined;
+  const scene = input.model === 'sim' && (input.scene || /\.onnx$/i.test(input.policy)) ? (input.scene ? parseOrThrow(TabletopScene, readJsonFile(input.scene, 'scene'), `input.scene (${input.scene})`) : defaultScene) : undefined;
+  if (input.scene && input.model !== 'sim') throw new SkillframeError('bad_input', `input.scene: a tabletop scene needs --model sim (got ${input.model})`);
+  let world: TabletopWorld | undefined;
   let policy: ArmPolicy;
-  if (input.policy === 'hold') policy = holdPolicy();
-  else if (input.policy === 'sine') policy = sinePolicy({ hz: input.hz });
-  else {
+  let joint: JointPolicy | undefined;
+  let memory: ChunkMemory | undefined;
+  const task = input.task ?? scene?.name ?? basename(input.policy).replace(/\.onnx$/i, '');
+  if (input.policy === 'hold' || input.policy === 'sine') {
+    if (input.sampler !== 'base') throw new SkillframeError('bad_input', `input.sampler: policy ${input.policy} is not sampled; --sampler ${input.sampler} needs reach or an .onnx policy`);
+    policy = input.policy === 'hold' ? holdPolicy() : sinePolicy({ hz: input.hz });
+  } else if (input.policy === 'reach') {
     const { reachPolicy } = await import('./reach-policy.ts');
-    policy = await reachPolicy({ sampler: input.sampler });
+    policy = await reachPolicy({ sampler: input.sampler, spec, seed: input.seed });
+  } else {
+    const { jointPolicy } = await import('./joint-policy.ts');
+    const { loadSidecarPolicy } = await import('../policy/sidecar.ts');
+    if (input.memory) {
+      // The memory's shape comes from the sidecar; reading it first refuses a mismatch before anything moves.
+      const probe = await loadSidecarPolicy(input.policy);
+      const shape = { keyWidth: probe.sidecar.joints.length, chunkWidth: probe.sidecar.chunk * probe.sidecar.joints.length };
+      await probe.dispose();
+      memory = loadMemory(input.memory, task, shape);
+    }
+    const image = () => (world ? cameraTensor(renderScene(world.scene, world.state)) : undefined);
+    joint = await jointPolicy({ file: input.policy, sampler: input.sampler, spec, memory, particles: input.particles, seed: input.seed, image, expectedSteps: Math.round(input.hz * input.seconds) });
+    policy = joint;
   }
   try {
     return await withArm(input, context, async (arm) => {
       const publish = streamState(context, arm.armId);
-      const report = await runPolicyLoop(arm, policy, {
+      if (scene) world = new TabletopWorld(scene, (await arm.readState()).positions);
+      let inference = 0;
+      const timed: ArmPolicy = {
+        ...policy,
+        name: policy.name,
+        execute: policy.execute,
+        nextChunk: async (observation, signal) => {
+          const started = performance.now();
+          const chunk = await policy.nextChunk(observation, signal);
+          inference += performance.now() - started;
+          return chunk;
+        },
+        observe: (positions) => {
+          world?.step(positions);
+          policy.observe?.(positions);
+        },
+      };
+      const report = await runPolicyLoop(arm, timed, {
         hz: input.hz,
         seconds: input.seconds,
         signal: context.signal,
         onTick: (tick) => publish(tick.sent.sent, tick.time),
       });
-      return { ...report, watchdogTrips: arm.watchdogTrips };
+      const final = await arm.readState();
+      world?.step(final.positions);
+      let success: boolean | null = null;
+      // The spec says what this run was for; without one, the tabletop task is the cube in the bin.
+      if (spec) success = specReached(spec, final.positions) && !world?.state.collided;
+      else if (world) success = world.state.inBin && !world.state.collided;
+      if (success && memory && joint && input.memory) {
+        const episode = memory.beginEpisode();
+        for (const entry of joint.executed) memory.add(entry.key, entry.progress, entry.chunk, episode);
+        saveMemory(input.memory, task, memory, { keyWidth: joint.keyWidth, chunkWidth: joint.chunkWidth });
+      }
+      return {
+        ...report,
+        watchdogTrips: arm.watchdogTrips,
+        sampler: input.sampler,
+        memoryEntries: memory?.size ?? 0,
+        success,
+        collisions: world ? world.state.collisions : null,
+        injections: joint?.injections ?? 0,
+        meanInferenceMs: Math.round((inference / Math.max(1, report.chunks)) * 100) / 100,
+      };
     });
   } finally {
     await policy.dispose?.();
   }
+}
+
+/** The spec's last stage is done when the gripper is within 3 cm of its first reach target. */
+function specReached(spec: RewardSpec, positions: JointValues): boolean {
+  const target = spec.stages.at(-1)!.terms.find((term) => term.kind === 'reach');
+  if (!target || target.kind !== 'reach') return false;
+  const gripper = forwardKinematics(positions).gripper;
+  return Math.hypot(gripper[0] - target.target[0], gripper[1] - target.target[1]) < 0.03;
 }
 
 /** Latched by an e-stop in this process: motion commands refuse until a process restart or release. */

@@ -18,6 +18,8 @@ export interface PolicyInfo {
   observation: number;
   steps: number;
   actionScale: number;
+  /** Values per action: 2 for the planar reach policy, one per joint for an arm policy. */
+  actionDims: number;
 }
 
 /**
@@ -69,7 +71,7 @@ export function inspectPolicy(file: string, bytes: Uint8Array): PolicyInfo {
   }
   const extra = real.filter((input) => !(input.name ?? '' in expected) && !Object.hasOwn(expected, input.name ?? ''));
   if (extra.length) throw new SkillframeError('bad_input', `policy ${file}: unexpected input ${extra[0].name}`);
-  return { file, kind: kindText, chunk, observation, steps, actionScale };
+  return { file, kind: kindText, chunk, observation, steps, actionScale, actionDims: 2 };
 }
 
 export async function loadPolicy(file: string = defaultPolicyFile): Promise<ChunkNetwork> {

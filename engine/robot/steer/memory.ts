@@ -42,28 +42,65 @@ export interface Retrieval {
   candidates: number;
 }
 
+/** One stored success: its key (position or joint state, then progress), chunk and source episode. */
+export interface MemoryEntry {
+  key: number[];
+  chunk: Float32Array;
+  episode: number;
+}
+
 export class ChunkMemory {
   private keys: number[][] = [];
   private chunks: Float32Array[] = [];
+  private episodes: number[] = [];
+  private nextEpisode = 0;
   constructor(readonly settings: MemorySettings = defaultMemorySettings) {}
 
   get size(): number {
     return this.chunks.length;
   }
 
-  add(position: Point, progress: number, chunk: Float32Array): void {
-    if (!Number.isFinite(position[0]) || !Number.isFinite(position[1]) || !Number.isFinite(progress)) return;
-    this.keys.push([position[0], position[1], progress * this.settings.progressWeight]);
+  /** Every entry, for saving (./success-memory.ts). */
+  entries(): MemoryEntry[] {
+    return this.keys.map((key, index) => ({ key, chunk: this.chunks[index], episode: this.episodes[index] }));
+  }
+
+  /** Starts a new source episode; entries added after it share its id. */
+  beginEpisode(id?: number): number {
+    this.nextEpisode = Math.max(this.nextEpisode, (id ?? this.nextEpisode) + 1);
+    return id ?? this.nextEpisode - 1;
+  }
+
+  /** Adds a stored entry as it was (its key already carries the weighted progress). */
+  restore(entry: MemoryEntry): void {
+    this.keys.push(entry.key);
+    this.chunks.push(entry.chunk);
+    this.episodes.push(entry.episode);
+    this.nextEpisode = Math.max(this.nextEpisode, entry.episode + 1);
+    this.trim();
+  }
+
+  /** `position` is any key vector: the planar point, or a normalised joint state. */
+  add(position: readonly number[], progress: number, chunk: Float32Array, episode = this.nextEpisode - 1): void {
+    if (position.some((value) => !Number.isFinite(value)) || !Number.isFinite(progress)) return;
+    this.keys.push([...position, progress * this.settings.progressWeight]);
     this.chunks.push(chunk.slice());
-    if (this.chunks.length > this.settings.capacity) {
+    this.episodes.push(Math.max(0, episode));
+    this.trim();
+  }
+
+  private trim() {
+    while (this.chunks.length > this.settings.capacity) {
       // Oldest first: the policy's behaviour in this layout is best described by recent successes.
       this.keys.shift();
       this.chunks.shift();
+      this.episodes.shift();
     }
   }
 
   /** Stores every step of a successful episode: the actions actually executed from there on (normalized, zero after the end). */
   addEpisode(path: readonly Point[], actions: readonly Point[], maxSteps: number, chunkLength: number, actionScale: number): void {
+    this.beginEpisode();
     for (let step = 0; step < actions.length; step += 1) {
       const chunk = new Float32Array(chunkLength * 2);
       for (let offset = 0; offset < chunkLength && step + offset < actions.length; offset += 1) {
@@ -74,20 +111,33 @@ export class ChunkMemory {
     }
   }
 
-  retrieve(position: Point, progress: number): Retrieval | undefined {
+  retrieve(position: readonly number[], progress: number, options: { onePerEpisode?: boolean } = {}): Retrieval | undefined {
     const { neighbours, progressWeight } = this.settings;
     if (this.chunks.length < Math.min(3, neighbours)) return undefined;
-    const query = [position[0], position[1], progress * progressWeight];
+    const query = [...position, progress * progressWeight];
+    // Trajectory level: one candidate per source episode (once there are enough episodes), so one long run cannot outvote the rest.
+    const onePerEpisode = options.onePerEpisode === true && new Set(this.episodes).size >= Math.min(3, neighbours);
     const nearest: { index: number; distance: number }[] = [];
     for (let index = 0; index < this.keys.length; index += 1) {
       const key = this.keys[index];
-      const distance = Math.hypot(key[0] - query[0], key[1] - query[1], key[2] - query[2]);
+      if (key.length !== query.length) continue;
+      let squared = 0;
+      for (let axis = 0; axis < query.length; axis += 1) squared += (key[axis] - query[axis]) ** 2;
+      const distance = Math.sqrt(squared);
       if (nearest.length < neighbours || distance < nearest[nearest.length - 1].distance) {
+        if (onePerEpisode) {
+          const same = nearest.findIndex((entry) => this.episodes[entry.index] === this.episodes[index]);
+          if (same >= 0) {
+            if (nearest[same].distance <= distance) continue;
+            nearest.splice(same, 1);
+          }
+        }
         nearest.push({ index, distance });
         nearest.sort((a, b) => a.distance - b.distance);
         if (nearest.length > neighbours) nearest.pop();
       }
     }
+    if (nearest.length < Math.min(3, neighbours)) return undefined;
     const candidates = nearest.map((entry) => this.chunks[entry.index]);
     const pairwise = candidates.map((a) => candidates.map((b) => chunkDistance(a, b)));
     let medoid = 0;

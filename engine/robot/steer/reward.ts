@@ -32,17 +32,25 @@ export function parseRewardSpec(raw: unknown, what = 'spec'): RewardSpec {
   return parseOrThrow(RewardSpecSchema, raw, what);
 }
 
-export function compileReward(spec: RewardSpec, actionScale: number, chunkLength: number): CompiledReward {
+/**
+ * How a chunk of normalized actions becomes the end-effector path the reward judges, and how the
+ * path's gradient flows back to the actions. Planar: displacements summed (exact). Arm: joint
+ * targets through forward kinematics onto the table plane (./joint-kinematics.ts).
+ */
+export interface ChunkKinematics {
+  /** Values per action (2 planar, one per joint on an arm). */
+  readonly dims: number;
+  path(chunk: Float32Array, offset: number, start: Point, pathX: Float64Array, pathY: Float64Array): void;
+  /** Adds dR/da to `gradient` from dR/dp. */
+  chain(chunk: Float32Array, offset: number, pathGradX: Float64Array, pathGradY: Float64Array, gradient: Float32Array, gradientOffset: number): void;
+}
+
+/** The planar point: p_i = p_0 + s · Σ_{j ≤ i} a_j. */
+export function planarKinematics(actionScale: number, chunkLength: number): ChunkKinematics {
   if (!(actionScale > 0)) throw new SkillframeError('bad_input', `actionScale must be positive, got ${actionScale}`);
-  const stages = spec.stages;
-  const pathX = new Float64Array(chunkLength);
-  const pathY = new Float64Array(chunkLength);
-  const pathGradX = new Float64Array(chunkLength);
-  const pathGradY = new Float64Array(chunkLength);
   return {
-    spec,
-    evaluate(chunk, offset, start, stage, gradient, gradientOffset = 0) {
-      const terms = stages[Math.max(0, Math.min(stages.length - 1, stage))].terms;
+    dims: 2,
+    path(chunk, offset, start, pathX, pathY) {
       let x = start[0];
       let y = start[1];
       for (let index = 0; index < chunkLength; index += 1) {
@@ -51,21 +59,38 @@ export function compileReward(spec: RewardSpec, actionScale: number, chunkLength
         pathX[index] = x;
         pathY[index] = y;
       }
+    },
+    chain(_chunk, _offset, pathGradX, pathGradY, gradient, gradientOffset) {
+      // Reverse cumulative sum: an action moves every later path point.
+      let sumX = 0;
+      let sumY = 0;
+      for (let index = chunkLength - 1; index >= 0; index -= 1) {
+        sumX += pathGradX[index];
+        sumY += pathGradY[index];
+        gradient[gradientOffset + 2 * index] += actionScale * sumX;
+        gradient[gradientOffset + 2 * index + 1] += actionScale * sumY;
+      }
+    },
+  };
+}
+
+export function compileReward(spec: RewardSpec, actionScale: number, chunkLength: number, kinematics: ChunkKinematics = planarKinematics(actionScale, chunkLength)): CompiledReward {
+  const stages = spec.stages;
+  const dims = kinematics.dims;
+  const pathX = new Float64Array(chunkLength);
+  const pathY = new Float64Array(chunkLength);
+  const pathGradX = new Float64Array(chunkLength);
+  const pathGradY = new Float64Array(chunkLength);
+  return {
+    spec,
+    evaluate(chunk, offset, start, stage, gradient, gradientOffset = 0) {
+      const terms = stages[Math.max(0, Math.min(stages.length - 1, stage))].terms;
+      kinematics.path(chunk, offset, start, pathX, pathY);
       pathGradX.fill(0);
       pathGradY.fill(0);
       let reward = 0;
       for (const term of terms) reward += termReward(term, chunk, offset, chunkLength, gradient, gradientOffset);
-      if (gradient) {
-        // Reverse cumulative sum: an action moves every later path point.
-        let sumX = 0;
-        let sumY = 0;
-        for (let index = chunkLength - 1; index >= 0; index -= 1) {
-          sumX += pathGradX[index];
-          sumY += pathGradY[index];
-          gradient[gradientOffset + 2 * index] += actionScale * sumX;
-          gradient[gradientOffset + 2 * index + 1] += actionScale * sumY;
-        }
-      }
+      if (gradient) kinematics.chain(chunk, offset, pathGradX, pathGradY, gradient, gradientOffset);
       return reward;
     },
   };
@@ -132,12 +157,12 @@ export function compileReward(spec: RewardSpec, actionScale: number, chunkLength
       }
       case 'smooth': {
         for (let index = 0; index + 1 < length; index += 1) {
-          for (let axis = 0; axis < 2; axis += 1) {
-            const difference = chunk[offset + 2 * (index + 1) + axis] - chunk[offset + 2 * index + axis];
+          for (let axis = 0; axis < dims; axis += 1) {
+            const difference = chunk[offset + dims * (index + 1) + axis] - chunk[offset + dims * index + axis];
             reward -= term.weight * difference * difference;
             if (gradient) {
-              gradient[gradientOffset + 2 * (index + 1) + axis] -= 2 * term.weight * difference;
-              gradient[gradientOffset + 2 * index + axis] += 2 * term.weight * difference;
+              gradient[gradientOffset + dims * (index + 1) + axis] -= 2 * term.weight * difference;
+              gradient[gradientOffset + dims * index + axis] += 2 * term.weight * difference;
             }
           }
         }

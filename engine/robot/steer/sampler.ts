@@ -54,7 +54,7 @@ export interface ChunkSample {
 
 export async function sampleChunk(network: ChunkNetwork, scheme: Scheme, settings: SteerSettings, request: ChunkRequest): Promise<ChunkSample> {
   const count = settings.particles;
-  const width = network.info.chunk * 2;
+  const width = network.info.chunk * network.info.actionDims;
   const observationWidth = network.info.observation;
   const observations = new Float32Array(count * observationWidth);
   for (let particle = 0; particle < count; particle += 1) observations.set(request.observation, particle * observationWidth);

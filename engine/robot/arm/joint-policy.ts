@@ -1,0 +1,121 @@
+import type { Method, RewardSpec } from '../../../core/commands/robot.ts';
+import { SkillframeError } from '../../../core/index.ts';
+import { loadSidecarPolicy } from '../policy/sidecar.ts';
+import { createScheme } from '../policy/scheme.ts';
+import { Random } from '../sim/reach.ts';
+import { forwardKinematics } from '../sim/so101.ts';
+import { defaultMethodSettings, steerSettings, usesMemory } from '../steer/episode.ts';
+import { jointKinematics } from '../steer/joint-kinematics.ts';
+import type { ChunkMemory } from '../steer/memory.ts';
+import { compileReward, StageTracker } from '../steer/reward.ts';
+import { sampleChunk } from '../steer/sampler.ts';
+import type { JointValues } from './arm.ts';
+import type { ArmPolicy } from './control-loop.ts';
+
+/**
+ * A joint-space ONNX policy (with its sidecar, docs/POLICY.md) as an arm policy, steered by any
+ * sampler. Guided samplers judge each candidate chunk by the reward spec on the gripper's path
+ * (forward kinematics onto the table plane); retrieve-then-steer starts from a remembered chunk
+ * whose confidence sets both the injection time and how much guidance is left to add.
+ */
+export interface JointPolicyOptions {
+  file: string;
+  sampler: Method;
+  spec?: RewardSpec;
+  memory?: ChunkMemory;
+  particles?: number;
+  seed?: number;
+  /** The camera image for policies that take one ([3, height, width], 0..1). */
+  image?: () => Float32Array | undefined;
+  /** Steps a whole run is expected to take (progress in memory keys). */
+  expectedSteps?: number;
+}
+
+export interface JointPolicy extends ArmPolicy {
+  readonly joints: string[];
+  /** Normalised (state, executed chunk) pairs of this run, for the memory when it succeeds. */
+  readonly executed: { key: number[]; progress: number; chunk: Float32Array }[];
+  readonly keyWidth: number;
+  readonly chunkWidth: number;
+  /** Stage of the reward spec the gripper is in now (0 without a spec). */
+  stage(): number;
+  injections: number;
+}
+
+export async function jointPolicy(options: JointPolicyOptions): Promise<JointPolicy> {
+  const needsSpec = options.sampler === 'best_of_n' || options.sampler === 'itps' || options.sampler === 'vls' || options.sampler === 'vls_no_barrier' || options.sampler === 'rts_vls';
+  if (needsSpec && !options.spec) throw new SkillframeError('bad_input', `input.spec: sampler ${options.sampler} needs a reward spec (--spec FILE)`);
+  if (usesMemory(options.sampler) && !options.memory) throw new SkillframeError('bad_input', `input.memory: sampler ${options.sampler} needs a success memory (--memory DIR)`);
+  const network = await loadSidecarPolicy(options.file);
+  const { sidecar } = network;
+  const joints = sidecar.joints;
+  const dims = joints.length;
+  const { mean: stateMean, std: stateStd } = sidecar.normalisation.state;
+  const { mean: actionMean, std: actionStd } = sidecar.normalisation.action;
+  const scheme = createScheme(sidecar.kind, sidecar.steps);
+  const settings = { ...defaultMethodSettings, ...(options.particles ? { particles: options.particles } : {}) };
+  const steer = steerSettings(options.sampler, settings);
+  const reward = options.spec ? compileReward(options.spec, 1, sidecar.chunk, jointKinematics(joints, sidecar.chunk, actionMean, actionStd)) : undefined;
+  const tracker = options.spec ? new StageTracker(options.spec) : undefined;
+  const random = new Random(options.seed ?? 1);
+  const expected = options.expectedSteps ?? 300;
+  const executed: JointPolicy['executed'] = [];
+  let steps = 0;
+  const policy: JointPolicy = {
+    name: `onnx:${options.sampler}`,
+    execute: sidecar.execute,
+    joints,
+    executed,
+    keyWidth: dims,
+    chunkWidth: sidecar.chunk * dims,
+    injections: 0,
+    stage: () => tracker?.index ?? 0,
+    async nextChunk({ positions }, signal) {
+      const missing = joints.filter((name) => typeof positions[name] !== 'number');
+      if (missing.length) throw new SkillframeError('bad_input', `policy ${options.file} drives joints ${missing.join(', ')}, which this arm does not report`);
+      const state = Float32Array.from(joints, (name, index) => (positions[name] - stateMean[index]) / stateStd[index]);
+      if (sidecar.inputs.image) {
+        const image = options.image?.();
+        if (!image) throw new SkillframeError('unavailable', `policy ${options.file} needs a camera image (input ${sidecar.inputs.image.name}); run it on --model sim or give it a camera`);
+        network.setImage(image);
+      }
+      const progress = steps / expected;
+      let settingsNow = steer;
+      let prior: { chunk: Float32Array; step: number } | undefined;
+      if (options.memory && usesMemory(options.sampler)) {
+        const retrieval = options.memory.retrieve([...state], progress, { onePerEpisode: true });
+        if (retrieval && retrieval.confidence >= options.memory.settings.minimumConfidence) {
+          prior = { chunk: retrieval.prior, step: Math.round(retrieval.time * scheme.steps) };
+          policy.injections += 1;
+          // A confident memory leaves less to steer: guidance fades with confidence.
+          if (settingsNow.guidance) settingsNow = { ...settingsNow, guidance: { ...settingsNow.guidance, scale: settingsNow.guidance.scale * (1 - 0.5 * Math.min(1, retrieval.confidence)) } };
+        } else if (options.sampler === 'rts') settingsNow = { particles: 1, pick: 'first' };
+      }
+      const sample = await sampleChunk(network, scheme, settingsNow, {
+        observation: state,
+        position: [0, 0],
+        random,
+        ...(reward ? { reward, stage: tracker?.index ?? 0 } : {}),
+        ...(prior ? { prior } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      executed.push({ key: [...state], progress, chunk: sample.chunk });
+      const chunk: JointValues[] = [];
+      for (let index = 0; index < sidecar.chunk; index += 1) {
+        const action: JointValues = {};
+        joints.forEach((name, joint) => (action[name] = actionMean[joint] + actionStd[joint] * sample.chunk[index * dims + joint]));
+        chunk.push(action);
+      }
+      return chunk;
+    },
+    observe(positions) {
+      steps += 1;
+      if (tracker) {
+        const gripper = forwardKinematics(positions).gripper;
+        tracker.update([gripper[0], gripper[1]]);
+      }
+    },
+    dispose: () => network.dispose(),
+  };
+  return policy;
+}

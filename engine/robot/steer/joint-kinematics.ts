@@ -1,0 +1,41 @@
+import type { ChunkKinematics } from './reward.ts';
+import { forwardKinematics } from '../sim/so101.ts';
+
+/**
+ * The arm's chunk → path map for reward specs: each action (normalised joint targets) is
+ * denormalised and put through the SO-101's forward kinematics; the path is the point between
+ * the jaws on the table plane (x, y in metres), which is where spec points live. The gradient
+ * goes back through a finite-difference Jacobian per action (five body joints × two outputs).
+ */
+export function jointKinematics(joints: readonly string[], chunkLength: number, mean: readonly number[], std: readonly number[]): ChunkKinematics {
+  const dims = joints.length;
+  const values: Record<string, number> = {};
+  const step = 1e-3;
+  const body = joints.map((name, index) => ({ name, index })).filter((joint) => joint.name !== 'gripper');
+  const planarAt = (chunk: Float32Array, base: number): [number, number] => {
+    for (let joint = 0; joint < dims; joint += 1) values[joints[joint]] = mean[joint] + std[joint] * chunk[base + joint];
+    const gripper = forwardKinematics(values).gripper;
+    return [gripper[0], gripper[1]];
+  };
+  return {
+    dims,
+    path(chunk, offset, _start, pathX, pathY) {
+      for (let index = 0; index < chunkLength; index += 1) [pathX[index], pathY[index]] = planarAt(chunk, offset + index * dims);
+    },
+    chain(chunk, offset, pathGradX, pathGradY, gradient, gradientOffset) {
+      const scratch = chunk.slice(offset, offset + chunkLength * dims);
+      for (let index = 0; index < chunkLength; index += 1) {
+        if (pathGradX[index] === 0 && pathGradY[index] === 0) continue;
+        const base = index * dims;
+        const [x, y] = planarAt(scratch, base);
+        for (const joint of body) {
+          const saved = scratch[base + joint.index];
+          scratch[base + joint.index] = saved + step;
+          const [movedX, movedY] = planarAt(scratch, base);
+          scratch[base + joint.index] = saved;
+          gradient[gradientOffset + base + joint.index] += (pathGradX[index] * (movedX - x) + pathGradY[index] * (movedY - y)) / step;
+        }
+      }
+    },
+  };
+}

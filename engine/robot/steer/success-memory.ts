@@ -1,0 +1,64 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { describeZodError, SkillframeError } from '../../../core/index.ts';
+import { ChunkMemory, defaultMemorySettings, type MemorySettings } from './memory.ts';
+
+/**
+ * The retrieve-then-steer memory kept on disk, one file per task (`DIR/<task>.json`), so
+ * successes of one run (or recorded episodes) steer the next. Keys are the normalised joint
+ * state (plus weighted progress); chunks are normalised action chunks of the policy that the
+ * file records, so a memory written for one policy is refused by another of a different shape.
+ */
+const MemoryFile = z
+  .object({
+    version: z.literal(1),
+    task: z.string(),
+    keyWidth: z.number().int().positive(),
+    chunkWidth: z.number().int().positive(),
+    entries: z.array(z.object({ key: z.array(z.number()), chunk: z.array(z.number()), episode: z.number().int().nonnegative() }).strict()),
+  })
+  .strict();
+
+export function memoryFile(directory: string, task: string): string {
+  if (!/^[\w.-]{1,120}$/.test(task)) throw new SkillframeError('bad_input', `memory task ${JSON.stringify(task)} must be letters, digits, dot, dash or underscore (1..120)`);
+  return join(directory, `${task}.json`);
+}
+
+/**
+ * Keys here are normalised joint states (about ±2 per joint), not the planar task's metres: a
+ * neighbour 0.3 away is as close as 5 cm was there, and fewer neighbours fit a smaller memory.
+ */
+export const jointMemorySettings: MemorySettings = { ...defaultMemorySettings, neighbours: 4, closeness: 0.3 };
+
+export function loadMemory(directory: string, task: string, shape: { keyWidth: number; chunkWidth: number }): ChunkMemory {
+  const memory = new ChunkMemory(jointMemorySettings);
+  const path = memoryFile(directory, task);
+  if (!existsSync(path)) return memory;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new SkillframeError('bad_input', `memory file ${path} is not JSON: ${(error as Error).message}`);
+  }
+  const parsed = MemoryFile.safeParse(raw);
+  if (!parsed.success) throw new SkillframeError('bad_input', `memory file ${path}: ${describeZodError(parsed.error, raw, 'memory')}`);
+  if (parsed.data.keyWidth !== shape.keyWidth || parsed.data.chunkWidth !== shape.chunkWidth) {
+    throw new SkillframeError('bad_input', `memory file ${path} holds keys of ${parsed.data.keyWidth} and chunks of ${parsed.data.chunkWidth} values; this policy needs ${shape.keyWidth} and ${shape.chunkWidth}`);
+  }
+  for (const entry of parsed.data.entries) {
+    if (entry.key.length !== shape.keyWidth + 1 || entry.chunk.length !== shape.chunkWidth) throw new SkillframeError('bad_input', `memory file ${path}: an entry has the wrong width`);
+    memory.restore({ key: entry.key, chunk: Float32Array.from(entry.chunk), episode: entry.episode });
+  }
+  return memory;
+}
+
+export function saveMemory(directory: string, task: string, memory: ChunkMemory, shape: { keyWidth: number; chunkWidth: number }): string {
+  const path = memoryFile(directory, task);
+  mkdirSync(directory, { recursive: true });
+  const round = (value: number) => Math.round(value * 1e5) / 1e5;
+  const file = { version: 1, task, ...shape, entries: memory.entries().map((entry) => ({ key: entry.key.map(round), chunk: [...entry.chunk].map(round), episode: entry.episode })) };
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(file)}\n`);
+  renameSync(`${path}.tmp`, path);
+  return path;
+}

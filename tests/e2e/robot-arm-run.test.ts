@@ -1,0 +1,96 @@
+// The arm path: an external-style joint-space ONNX policy with its sidecar, run on the simulated
+// SO-101 tabletop through the same safety path as a real arm (clamps, step limits, watchdog),
+// steered by a reward spec through forward kinematics, with a success memory that persists on
+// disk across runs. A sidecar that disagrees with its ONNX is refused before anything moves.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { SkillframeError } from '../../core/index.ts';
+import { read, run } from '../../engine/robot/arm/service.ts';
+import { forwardKinematics } from '../../engine/robot/sim/so101.ts';
+import { writeExternalFlowPolicy } from '../../testkit/policies/external-flow.ts';
+import { temporaryHome } from '../support/home.ts';
+
+describe('robot arm run: ONNX policy + sidecar on the simulated SO-101 tabletop', () => {
+  const home = temporaryHome();
+  const context = { home: home.path, signal: new AbortController().signal, progress: () => undefined, state: () => undefined, torque: () => undefined };
+  after(() => home.dispose());
+  const policy = join(home.path, 'external.onnx');
+  writeExternalFlowPolicy(policy);
+  const base = { model: 'sim' as const, policy, sampler: 'base' as const, particles: 8, seed: 1, hz: 30, seconds: 1.5 };
+  const target: [number, number] = [0.12, -0.3];
+  const spec = join(home.path, 'spec.json');
+  writeFileSync(spec, JSON.stringify({ stages: [{ name: 'reach', terms: [{ kind: 'reach', target, weight: 1 }] }] }));
+
+  async function gripperDistance(armId: string): Promise<number> {
+    const reading = await read({ model: 'sim', armId }, context);
+    const positions = Object.fromEntries(reading.joints.map((joint) => [joint.name, joint.position!]));
+    const gripper = forwardKinematics(positions).gripper;
+    return Math.hypot(gripper[0] - target[0], gripper[1] - target[1]);
+  }
+
+  it('runs an external-style policy through the safety path and reports sampler and memory', async () => {
+    const report = await run({ ...base, armId: 'plain' }, context);
+    assert.equal(report.sampler, 'base');
+    assert.equal(report.memoryEntries, 0);
+    assert.ok(report.chunks >= 3, `only ${report.chunks} chunks`);
+    assert.equal(typeof report.watchdogTrips, 'number');
+    assert.equal(typeof report.success, 'boolean');
+    assert.equal(typeof report.collisions, 'number');
+    const reading = await read({ model: 'sim', armId: 'plain' }, context);
+    const pan = reading.joints.find((joint) => joint.name === 'shoulder_pan')!.position!;
+    // The policy settles at 4/3 × 0.5 × 30° = 20°; the step limit (10°/tick) lets it get there.
+    assert.ok(Math.abs(pan - 20) < 4, `shoulder_pan at ${pan}`);
+  });
+
+  it('vls steers the gripper toward the spec target (forward kinematics), base does not', async () => {
+    await run({ ...base, armId: 'base-arm', spec }, context);
+    const steered = await run({ ...base, armId: 'vls-arm', sampler: 'vls', spec }, context);
+    assert.equal(steered.sampler, 'vls');
+    const [baseDistance, vlsDistance] = [await gripperDistance('base-arm'), await gripperDistance('vls-arm')];
+    assert.ok(vlsDistance < baseDistance - 0.02, `vls ended ${vlsDistance.toFixed(3)} m from the target, base ${baseDistance.toFixed(3)} m`);
+  });
+
+  it('a guided sampler without a spec, or rts without a memory, is refused', async () => {
+    await assert.rejects(run({ ...base, armId: 'x', sampler: 'itps' }, context), (error: SkillframeError) => error.code === 'bad_input' && /spec/.test(error.message));
+    await assert.rejects(run({ ...base, armId: 'x', sampler: 'rts' }, context), (error: SkillframeError) => error.code === 'bad_input' && /memory/.test(error.message));
+  });
+
+  it('keeps the success memory on disk: a later run loads it and starts from it', async () => {
+    const memory = join(home.path, 'memory');
+    // Success is the spec's target reached: put it where this policy settles (the plain run's end).
+    const reading = await read({ model: 'sim', armId: 'plain' }, context);
+    const settled = forwardKinematics(Object.fromEntries(reading.joints.map((joint) => [joint.name, joint.position!]))).gripper;
+    const reachable = join(home.path, 'reachable.json');
+    writeFileSync(reachable, JSON.stringify({ stages: [{ name: 'reach', terms: [{ kind: 'reach', target: [settled[0], settled[1]] }] }] }));
+    // An empty memory: rts runs as base, and its success fills the memory.
+    const first = await run({ ...base, armId: 'memory-arm', sampler: 'rts', spec: reachable, memory, task: 'reach-right' }, context);
+    assert.equal(first.success, true, 'the first run did not reach where the policy settles');
+    assert.ok(first.memoryEntries > 0);
+    const file = join(memory, 'reach-right.json');
+    assert.ok(existsSync(file));
+    assert.equal(JSON.parse(readFileSync(file, 'utf8')).entries.length, first.memoryEntries);
+    assert.equal(first.injections, 0);
+    const second = await run({ ...base, armId: 'memory-arm-2', sampler: 'rts', spec: reachable, memory, task: 'reach-right' }, context);
+    assert.ok(second.injections > 0, 'the second run never used the remembered successes');
+    assert.ok(second.memoryEntries >= first.memoryEntries);
+  });
+
+  it('refuses a sidecar that disagrees with its ONNX, before the arm moves', async () => {
+    const broken = join(home.path, 'broken.onnx');
+    writeExternalFlowPolicy(broken);
+    const sidecar = JSON.parse(readFileSync(join(home.path, 'broken.json'), 'utf8'));
+    sidecar.inputs.state.name = 'observation';
+    writeFileSync(join(home.path, 'broken.json'), JSON.stringify(sidecar));
+    const before = await read({ model: 'sim', armId: 'untouched' }, context);
+    await assert.rejects(run({ ...base, armId: 'untouched', policy: broken }, context), (error: SkillframeError) => error.code === 'bad_input' && /obs_state/.test(error.message) && /observation/.test(error.message));
+    sidecar.inputs.state.name = 'obs_state';
+    sidecar.chunk = 12;
+    writeFileSync(join(home.path, 'broken.json'), JSON.stringify(sidecar));
+    await assert.rejects(run({ ...base, armId: 'untouched', policy: broken }, context), (error: SkillframeError) => error.code === 'bad_input' && /shape/.test(error.message));
+    const after = await read({ model: 'sim', armId: 'untouched' }, context);
+    assert.ok(after.joints.every((joint) => !joint.torque), 'torque came on');
+    assert.deepEqual(after.joints.map((joint) => joint.raw), before.joints.map((joint) => joint.raw));
+  });
+});
