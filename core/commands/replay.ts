@@ -24,6 +24,8 @@ export const ReplayStep = z.object({
   box: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
   reason: z.string().optional(),
   verified: z.boolean().optional(),
+  /** What ended the wait for the app after the action: the expected text or URL, a change then quiet, the deadline. */
+  settledBy: z.string().optional(),
 });
 
 export const ReplayReport = z.object({

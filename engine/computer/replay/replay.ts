@@ -12,6 +12,7 @@ import type { Point, Surface } from './surface.ts';
 import type { ReplayOptions, ReplayReport, ReplayStepReport } from './types.ts';
 import { verifyStep } from './verify.ts';
 import { modelGrounder } from './vlm-grounding.ts';
+import { armPage } from './web-settle.ts';
 import { openWebSurface } from './web-surface.ts';
 import { openX11Surface } from './x11-surface.ts';
 
@@ -88,6 +89,8 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       return pending;
     };
 
+    // One capture, two uses: the settled frame that proved step N is the frame step N+1 is grounded on.
+    let settled: RgbaImage | undefined;
     for (const [position, step] of plan.steps.entries()) {
       const stepReport = steps[position];
       const stepStarted = Date.now();
@@ -102,9 +105,12 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
           stepReport.ms = Date.now() - stepStarted;
           return report(new SkillframeError('refused', `step ${step.id} is destructive and was not confirmed (${step.destructive_reason ?? stepReport.description})`));
         }
+        // The question may have taken a while: look at the screen afresh.
+        settled = undefined;
       }
 
-      const before = await surface.capture();
+      const before = settled ?? (await surface.capture());
+      settled = undefined;
       const live = await liveGeometry(surface, plan, step, before);
       let point: Point | undefined;
       let engineMs = 0;
@@ -149,11 +155,19 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         continue;
       }
 
+      // The page is watched from before the action, so the wait ends on the page's own events.
+      const armed = surface.page ? await armPage(surface.page) : undefined;
       const actStarted = Date.now();
-      await act(surface, step, point, values, signal);
-      const actMs = Date.now() - actStarted;
-      const acted = surface.kind === 'web' && point && ['click', 'double_click', 'right_click'].includes(step.action) ? point : undefined;
-      const verification = await verifyStep({ surface, expected: expectationFor(step, plan, values), before, region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal, ...(acted ? { acted } : {}) });
+      let verification: Awaited<ReturnType<typeof verifyStep>>;
+      let actMs: number;
+      try {
+        await act(surface, step, point, values, before, signal);
+        actMs = Date.now() - actStarted;
+        const acted = surface.kind === 'web' && point && ['click', 'double_click', 'right_click'].includes(step.action) ? point : undefined;
+        verification = await verifyStep({ surface, expected: expectationFor(step, plan, values), before, region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal, armed, action: step.action, ...(point ? { point } : {}), ...(acted ? { acted } : {}) });
+      } finally {
+        armed?.dispose();
+      }
       const verifyMs = Date.now() - actStarted - actMs;
       // Engine overhead excludes waiting for the app: settling is the app's time, not ours.
       engineMs += Math.max(0, verifyMs - verification.settleMs);
@@ -168,6 +182,8 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       }
       stepReport.status = 'done';
       stepReport.reason = verification.reason;
+      stepReport.settledBy = verification.settledBy;
+      settled = verification.after;
       options.onStep?.(stepReport, verification.after);
     }
     return report();
@@ -274,7 +290,7 @@ function mapRect(box: { x: number; y: number; width: number; height: number }, m
   return [Math.round(origin.x), Math.round(origin.y), Math.max(1, Math.round(box.width * scale.x)), Math.max(1, Math.round(box.height * scale.y))];
 }
 
-async function act(surface: Surface, step: PlanStep, point: Point | undefined, values: Record<string, string>, signal?: AbortSignal): Promise<void> {
+async function act(surface: Surface, step: PlanStep, point: Point | undefined, values: Record<string, string>, frame: RgbaImage, signal?: AbortSignal): Promise<void> {
   signal?.throwIfAborted();
   switch (step.action) {
     case 'click':
@@ -291,7 +307,6 @@ async function act(surface: Surface, step: PlanStep, point: Point | undefined, v
     case 'press':
       return surface.press(step.key);
     case 'scroll': {
-      const frame = await surface.capture();
       return surface.scroll({ x: frame.width / 2, y: frame.height / 2 }, step.dx, step.dy);
     }
     case 'wait':

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import type { RgbaImage } from '../../../perception/image.ts';
+import type { Box, RgbaImage } from '../../../perception/image.ts';
 
 export type { Point } from '../../../core/geometry.ts';
 import type { Point } from '../../../core/geometry.ts';
@@ -9,6 +9,13 @@ export interface Surface {
   readonly kind: 'web' | 'x11';
   /** Web: viewport screenshot in CSS pixels. X11: the whole screen. */
   capture(): Promise<RgbaImage>;
+  /** Part of the frame, cheaper than a whole capture (X11: only that rectangle is read from the server). */
+  captureRegion?(region: Box): Promise<RgbaImage>;
+  /**
+   * Accessibility evidence after an action (X11 through AT-SPI where the app exposes a tree).
+   * Absent when the surface has none; verification then falls back to pixels and the caret.
+   */
+  readonly accessibility?: AccessibilityProbe;
   click(point: Point, options?: { button?: 'left' | 'right' | 'middle'; count?: 1 | 2 }): Promise<void>;
   type(text: string): Promise<void>;
   /** A key chord as plan.json writes it: `ctrl+s`, `enter`, `shift+tab`. */
@@ -21,4 +28,10 @@ export interface Surface {
   /** False once the page closed / navigated off its origin, or the window disappeared. */
   alive(): Promise<boolean>;
   dispose(): Promise<void>;
+}
+
+/** What verification may ask the accessibility tree after an action. `undefined`: cannot tell. */
+export interface AccessibilityProbe {
+  /** Whether the element at `point` (or one inside it) has the keyboard focus now. */
+  focusedAt(point: Point): Promise<boolean | undefined>;
 }

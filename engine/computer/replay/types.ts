@@ -23,6 +23,8 @@ export interface ReplayStepReport {
   /** Why a step was aborted or skipped, or what verification saw. */
   reason?: string;
   verified?: boolean;
+  /** What ended the wait for the app after the action (the expected state, a change then quiet, the deadline). */
+  settledBy?: string;
 }
 
 export interface ReplayReport {

@@ -1,19 +1,24 @@
-import type { ExpectedPostState } from '../../../core/schemas/skill.ts';
+import type { ExpectedPostState, PlanAction } from '../../../core/schemas/skill.ts';
 import { ElementState } from '../../../core/schemas/trajectory.ts';
 import { elementStateSource, interactiveSelector } from '../element-state.ts';
-import { frameDifference, waitForSettle } from '../../../perception/diff.ts';
-import { boxesOverlap, clampBox, type Box, type RgbaImage } from '../../../perception/image.ts';
+import { caretSized, evidenceOfChange, findCaret } from '../../../perception/blink.ts';
+import { waitForSettle } from '../../../perception/diff.ts';
+import { boxesOverlap, clampBox, crop, type Box, type RgbaImage } from '../../../perception/image.ts';
 import type { OcrLine } from '../../../perception/ocr.ts';
-import type { Surface } from './surface.ts';
+import type { Point, Surface } from './surface.ts';
 import { findLabelInLine, normalizeLabel } from './text-match.ts';
+import type { ArmedPage } from './web-settle.ts';
 
 export interface Verification {
   /** true: the expected post-state is there; false: it is not; undefined: nothing to check. */
   verified: boolean | undefined;
   /** Time spent waiting for the app (not counted as engine overhead). */
   settleMs: number;
+  /** The settled frame: the evidence of this step and the frame the next step is grounded on. */
   after: RgbaImage;
   reason: string;
+  /** What ended the wait for the app: the expected state itself, a change, quiet pixels, the deadline. */
+  settledBy?: string;
 }
 
 export interface VerifyInput {
@@ -30,31 +35,122 @@ export interface VerifyInput {
   retries?: number;
   /** Web: where the step acted (page pixels), to read the acted element's state; keys act on the focused one. */
   acted?: { x: number; y: number };
+  /** The page, watched since just before the action (web): the wait ends on the page's own events. */
+  armed?: ArmedPage;
+  /** What the step did and where (clicks): a caret or focus is looked for there. */
+  action?: PlanAction;
+  point?: Point;
+}
+
+/** How long the app may take to show a step's result: today's bound, from the recorded settle time. */
+export function settleBudget(expected: ExpectedPostState | undefined): number {
+  return Math.min(8_000, Math.max(1_500, (expected?.settle_ms ?? 0) * 3));
 }
 
 /**
- * Waits for the screen to settle (bounded), then checks the step's expected post-state. A check
- * that fails is retried after another settle (slow apps) a bounded number of times, never by
- * repeating the action (which could type twice or delete twice).
+ * Waits for the step's expected post-state — on the web through the page's own events, on X11 by
+ * watching only the region the recording changed — then checks it with the same checks as ever.
+ * A check that fails is retried after a full-frame settle (slow apps) a bounded number of times,
+ * never by repeating the action (which could type twice or delete twice).
  */
 export async function verifyStep(input: VerifyInput): Promise<Verification> {
   const expected = input.expected;
-  const settleBudget = Math.min(8_000, Math.max(1_500, (expected?.settle_ms ?? 0) * 3));
+  const budget = settleBudget(expected);
   let settleMs = 0;
-  let last: Verification | undefined;
-  for (let attempt = 0; attempt <= (input.retries ?? 2); attempt += 1) {
-    const started = Date.now();
-    const settled = await waitForSettle(() => input.surface.capture(), { quietMs: attempt === 0 ? 200 : 400, timeoutMs: settleBudget, intervalMs: 40, signal: input.signal });
-    settleMs += Date.now() - started;
-    last = { ...(await check(input, settled.frame)), settleMs, after: settled.frame };
-    if (last.verified !== false) return last;
+  let retries = input.retries ?? 2;
+  let after: RgbaImage;
+  let settledBy: string;
+  if (input.armed) {
+    const waited = await input.armed.wait(expected, { timeoutMs: budget, signal: input.signal, ...(input.acted ? { acted: input.acted } : {}) });
+    settledBy = waited.by;
+    // The wait already spent the whole budget on the page's own events: waiting longer adds nothing.
+    if (!waited.held) retries = 0;
+    else retries = Math.min(retries, 1);
+    settleMs = waited.ms;
+    after = await input.surface.capture();
+  } else {
+    const settled = await settleOnScreen(input, budget);
+    settledBy = settled.by;
+    settleMs = settled.ms;
+    after = settled.frame;
   }
-  return last as Verification;
+  let last: Verification = { ...(await check(input, after)), settleMs, after, settledBy };
+  for (let attempt = 0; attempt < retries && last.verified === false; attempt += 1) {
+    const begun = Date.now();
+    const settled = await waitForSettle(() => input.surface.capture(), { quietMs: 400, timeoutMs: budget, intervalMs: 40, signal: input.signal });
+    settleMs += Date.now() - begun;
+    last = { ...(await check(input, settled.frame)), settleMs, after: settled.frame, settledBy: 'quiet pixels' };
+  }
+  return last;
+}
+
+/** Polling interval of the region watch: small region grabs are cheap. */
+const watchIntervalMs = 15;
+
+/**
+ * X11 (and any surface without page events): watches only the region the recording changed,
+ * mapped into the live window (or the window when the recording saw no change), through region
+ * captures. Returns once a real change (not a blink) has been seen and the region has been quiet
+ * for the step's quiet window; when the recorded change was only a caret, nothing visible is
+ * awaited. One full capture at the end serves both as this step's evidence and the next step's
+ * frame.
+ */
+async function settleOnScreen(input: VerifyInput, budget: number): Promise<{ frame: RgbaImage; ms: number; by: string }> {
+  const started = Date.now();
+  const expected = input.expected;
+  const grabRegion = input.surface.captureRegion?.bind(input.surface);
+  if (!grabRegion) {
+    const settled = await waitForSettle(() => input.surface.capture(), { quietMs: quietWindow(expected), timeoutMs: budget, intervalMs: 40, signal: input.signal });
+    return { frame: settled.frame, ms: Date.now() - started, by: settled.settled ? 'quiet pixels' : 'timeout' };
+  }
+  const recorded = expected?.changed_region;
+  const mapped = recorded ? input.mapBox(recorded) : undefined;
+  const margin = mapped ? Math.max(16, Math.round(Math.max(mapped[2], mapped[3]) * 0.25)) : 0;
+  const watch = (mapped ? clampBox([mapped[0] - margin, mapped[1] - margin, mapped[2] + 2 * margin, mapped[3] + 2 * margin], input.before.width, input.before.height) : undefined) ?? input.region;
+  const quietMs = quietWindow(expected);
+  // A recording whose only change was a caret promises nothing visible: do not wait for one.
+  const expectChange = Boolean(recorded) && !caretSized(recorded!);
+  const changeWithinMs = Math.min(budget, Math.max(400, (expected?.settle_ms ?? 0) * 2));
+  const reference = crop(input.before, watch);
+  let previous: RgbaImage | undefined;
+  let changedAt: number | undefined;
+  let lastMotion = Date.now();
+  let by = 'timeout';
+  while (true) {
+    input.signal?.throwIfAborted();
+    const frame = await grabRegion(watch);
+    const now = Date.now();
+    if (previous && evidenceOfChange(previous, frame).length) lastMotion = now;
+    if (changedAt === undefined && evidenceOfChange(reference, frame).length) changedAt = lastMotion = now;
+    previous = frame;
+    if (changedAt !== undefined && now - lastMotion >= quietMs) {
+      by = 'change, then quiet';
+      break;
+    }
+    if (changedAt === undefined && (!expectChange ? now - started >= quietMs : now - started >= changeWithinMs)) {
+      by = expectChange ? 'no change yet' : 'quiet';
+      break;
+    }
+    if (now - started >= budget) break;
+    await new Promise((resolve) => setTimeout(resolve, watchIntervalMs));
+  }
+  const frame = await input.surface.capture();
+  return { frame, ms: Date.now() - started, by };
+}
+
+/**
+ * How long a region must stay unchanged to call the app settled: learned from the recording's own
+ * settle time for the step when it has one (half of it, 60–300 ms), else 100 ms.
+ */
+export function quietWindow(expected: ExpectedPostState | undefined): number {
+  const recorded = expected?.settle_ms;
+  return recorded === undefined ? 100 : Math.min(300, Math.max(60, Math.round(recorded / 2)));
 }
 
 async function check(input: VerifyInput, after: RgbaImage): Promise<{ verified: boolean | undefined; reason: string }> {
   const expected = input.expected;
   const failures: string[] = [];
+  const passes: string[] = [];
   let checks = 0;
   const page = input.surface.page;
   if (expected?.url && page) {
@@ -90,7 +186,7 @@ async function check(input: VerifyInput, after: RgbaImage): Promise<{ verified: 
     const missing = await missingText(input, after, expected.ocr_text_appears, expected.changed_region);
     if (missing.length) {
       // OCR can miss a lone glyph; a change exactly where the recording changed is evidence too.
-      const changedThere = expected.changed_region ? regionChanged(input, after, input.mapBox(expected.changed_region)) : false;
+      const changedThere = expected.changed_region ? changedIn(input, after, input.mapBox(expected.changed_region)) : false;
       if (!changedThere) failures.push(`screen does not show ${missing.map((item) => JSON.stringify(item)).join(', ')}`);
     }
   }
@@ -100,12 +196,15 @@ async function check(input: VerifyInput, after: RgbaImage): Promise<{ verified: 
     if (!window || !normalizeLabel(window.title).includes(normalizeLabel(expected.window_title))) failures.push(`window title is ${JSON.stringify(window?.title)}, expected ${JSON.stringify(expected.window_title)}`);
   }
   if (expected?.changed_region && checks === 0) {
-    // Only when nothing more specific is expected: some pixels of the app must have changed.
+    // Only when nothing more specific is expected: the app must have changed — or, for a click
+    // into a text field, which may change nothing visible, the field must have the focus.
     checks += 1;
-    if (!regionChanged(input, after, input.region)) failures.push('nothing changed on screen');
+    const shown = await changedOrFocused(input, after, expected.changed_region);
+    if (shown.ok) passes.push(shown.how);
+    else failures.push(shown.how);
   }
   if (checks === 0) return { verified: undefined, reason: 'nothing to check' };
-  return failures.length ? { verified: false, reason: failures.join('; ') } : { verified: true, reason: `${checks} check(s) passed` };
+  return failures.length ? { verified: false, reason: failures.join('; ') } : { verified: true, reason: `${checks} check(s) passed${passes.length ? ` (${passes.join('; ')})` : ''}` };
 }
 
 /** What differs from the expected effect, or undefined when the acted element cannot be read. */
@@ -175,7 +274,48 @@ async function missingText(input: VerifyInput, after: RgbaImage, wanted: readonl
   return missing;
 }
 
-function regionChanged(input: VerifyInput, after: RgbaImage, region: Box): boolean {
-  if (input.before.width !== after.width || input.before.height !== after.height) return true;
-  return frameDifference(input.before, after).boxes.some((box) => boxesOverlap(box, region, 2));
+/** A change in `region` that is evidence: caret-sized changes (a blink) do not count. */
+function changedIn(input: VerifyInput, after: RgbaImage, region: Box): boolean {
+  return evidenceOfChange(input.before, after).some((box) => boxesOverlap(box, region, 2));
+}
+
+/** How long to wait for a second look at a blinking caret: more than the off phase of GTK (400 ms) and Qt (500 ms). */
+const blinkGapMs = 550;
+
+/**
+ * The app changed in its window — by evidence that holds still in a second capture, so a blink or
+ * a spinner proves nothing — or the click put the focus in a text field: the accessibility tree
+ * says so (where the surface has one), or a caret shows where the recording's change was, in
+ * either of two captures half a blink apart.
+ */
+async function changedOrFocused(input: VerifyInput, after: RgbaImage, recorded: NonNullable<ExpectedPostState['changed_region']>): Promise<{ ok: boolean; how: string }> {
+  const inWindow = (boxes: Box[]) => boxes.filter((box) => boxesOverlap(box, input.region, 2));
+  let evidence = inWindow(evidenceOfChange(input.before, after));
+  // Web screenshots hide the caret and stop animations: there is nothing to blink twice.
+  if (evidence.length && input.surface.kind === 'web') return { ok: true, how: 'the page changed' };
+  if (evidence.length) {
+    const second = await captureAfter(input, 60);
+    evidence = inWindow(evidenceOfChange(input.before, after, second));
+    if (evidence.length) return { ok: true, how: 'the window changed' };
+  }
+  const clicked = input.action === 'click' || input.action === 'double_click';
+  if (clicked && input.point && input.surface.accessibility) {
+    const focused = await input.surface.accessibility.focusedAt(input.point).catch(() => undefined);
+    if (focused === true) return { ok: true, how: 'the clicked element has the focus (accessibility)' };
+  }
+  const mapped = input.mapBox(recorded);
+  const margin = 16;
+  const near = clampBox([mapped[0] - margin, mapped[1] - margin, mapped[2] + 2 * margin, mapped[3] + 2 * margin], after.width, after.height);
+  if (clicked && near) {
+    if (findCaret(after, near)) return { ok: true, how: 'a text caret shows where the recording changed' };
+    const later = await captureAfter(input, blinkGapMs);
+    if (later.width === after.width && later.height === after.height && findCaret(later, near)) return { ok: true, how: 'a text caret shows where the recording changed (second look)' };
+  }
+  return { ok: false, how: 'nothing changed on screen (a blinking caret, pointer or spinner is not evidence)' };
+}
+
+async function captureAfter(input: VerifyInput, ms: number): Promise<RgbaImage> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  input.signal?.throwIfAborted();
+  return input.surface.capture();
 }

@@ -60,6 +60,10 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
         const capture = await liveScreen.capture();
         return { data: capture.rgba, width: capture.width, height: capture.height };
       },
+      captureRegion: async (region): Promise<RgbaImage> => {
+        const capture = await liveScreen.capture({ x: region[0], y: region[1], width: region[2], height: region[3] });
+        return { data: capture.rgba, width: capture.width, height: capture.height };
+      },
       click: async (point, clickOptions = {}) => {
         await focus();
         await liveInput.click(Math.round(point.x), Math.round(point.y), { button: clickOptions.button ?? 'left', double: clickOptions.count === 2 });

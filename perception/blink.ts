@@ -1,0 +1,79 @@
+import { frameDifference } from './diff.ts';
+import { clampBox, crop, type Box, type RgbaImage } from './image.ts';
+
+/**
+ * Things that blink — a text caret, a pointer, a spinner — change pixels without the app having
+ * changed. They are not evidence either way: a blink must not prove a step, and a caret in its
+ * off phase must not disprove one.
+ */
+
+/** A change the size of a text caret or a pointer's edge: at most 3 px thick and 48 px long. */
+export function caretSized(box: Box | { width: number; height: number }): boolean {
+  const [width, height] = Array.isArray(box) ? [box[2], box[3]] : [box.width, box.height];
+  return Math.min(width, height) <= 3 && Math.max(width, height) <= 48;
+}
+
+/**
+ * Where `after` differs from `before` in a way that counts: caret-sized changes are dropped, and
+ * with a `second` capture (taken a little after `after`, same size), so is every region that
+ * differs between the two — it toggles or spins, so it says nothing about the step.
+ */
+export function evidenceOfChange(before: RgbaImage, after: RgbaImage, second?: RgbaImage): Box[] {
+  if (before.width !== after.width || before.height !== after.height) return [[0, 0, after.width, after.height]];
+  const boxes = frameDifference(before, after).boxes.filter((box) => !caretSized(box));
+  if (!second || second.width !== after.width || second.height !== after.height || !boxes.length) return boxes;
+  const unstable = frameDifference(after, second).boxes;
+  return boxes.filter((box) => !unstable.some((moving) => overlaps(moving, box)));
+}
+
+function overlaps(a: Box, b: Box): boolean {
+  return a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3];
+}
+
+/**
+ * A text caret inside `region`: a vertical line 1–3 px wide and 8–60 px tall that stands out
+ * from the pixels on both sides of it, which look alike. Returns its box, or undefined.
+ */
+export function findCaret(image: RgbaImage, region: Box): Box | undefined {
+  const area = clampBox(region, image.width, image.height);
+  if (!area) return undefined;
+  const [x0, y0, width, height] = area;
+  const { data } = image;
+  const luma = (x: number, y: number) => {
+    const byte = (y * image.width + x) * 4;
+    return (data[byte] * 77 + data[byte + 1] * 150 + data[byte + 2] * 29) >> 8;
+  };
+  const contrast = 48;
+  // A column pixel is "line-like" when it differs from the pixels 2 px left and right of it and
+  // those two agree: the signature of a 1–3 px stroke on a flat background.
+  const lineLike = (x: number, y: number) => {
+    if (x < 2 || x + 2 >= image.width) return false;
+    const left = luma(x - 2, y);
+    const right = luma(x + 2, y);
+    const middle = luma(x, y);
+    return Math.abs(left - right) <= 24 && Math.abs(middle - left) >= contrast && Math.abs(middle - right) >= contrast;
+  };
+  for (let x = x0; x < x0 + width; x += 1) {
+    let run = 0;
+    for (let y = y0; y <= y0 + height; y += 1) {
+      if (y < y0 + height && lineLike(x, y)) {
+        run += 1;
+        continue;
+      }
+      if (run >= 8 && run <= 60) {
+        const top = y - run;
+        // A stroke that continues past the run is part of something bigger (a border, a rule).
+        const bounded = (top === 0 || !lineLike(x, top - 1)) && (y >= image.height || !lineLike(x, y));
+        if (bounded) return [x, top, 1, run];
+      }
+      run = 0;
+    }
+  }
+  return undefined;
+}
+
+/** Crops both images to the same box (for comparing a region across captures). */
+export function cropBoth(a: RgbaImage, b: RgbaImage, box: Box): [RgbaImage, RgbaImage] | undefined {
+  const inside = clampBox(box, Math.min(a.width, b.width), Math.min(a.height, b.height));
+  return inside ? [crop(a, inside), crop(b, inside)] : undefined;
+}
