@@ -54,19 +54,18 @@ export function findCaret(image: RgbaImage, region: Box): Box | undefined {
     return Math.abs(left - right) <= 24 && Math.abs(middle - left) >= contrast && Math.abs(middle - right) >= contrast;
   };
   for (let x = x0; x < x0 + width; x += 1) {
-    let run = 0;
-    for (let y = y0; y <= y0 + height; y += 1) {
-      if (y < y0 + height && lineLike(x, y)) {
-        run += 1;
-        continue;
-      }
-      if (run >= 8 && run <= 60) {
-        const top = y - run;
-        // A stroke that continues past the run is part of something bigger (a border, a rule).
-        const bounded = (top === 0 || !lineLike(x, top - 1)) && (y >= image.height || !lineLike(x, y));
-        if (bounded) return [x, top, 1, run];
-      }
-      run = 0;
+    for (let y = y0; y < y0 + height; y += 1) {
+      // Only where a stroke starts (or enters the region): measure all of it, past the region too,
+      // so a caret cut by the region's edge is still seen whole.
+      if (!lineLike(x, y) || (y > y0 && lineLike(x, y - 1))) continue;
+      let top = y;
+      while (top > 0 && y - top < 64 && lineLike(x, top - 1)) top -= 1;
+      let bottom = y;
+      while (bottom + 1 < image.height && bottom - top < 64 && lineLike(x, bottom + 1)) bottom += 1;
+      const length = bottom - top + 1;
+      // Longer than 60 px it is part of something bigger (a border, a rule).
+      if (length >= 8 && length <= 60) return [x, top, 1, length];
+      y = bottom;
     }
   }
   return undefined;

@@ -30,9 +30,10 @@ export class FfmpegScreen implements ScreenSource {
     const area = clipRect(region ?? { x: 0, y: 0, ...screen }, screen.width, screen.height);
     if (area.width === 0 || area.height === 0) throw new SkillframeError('bad_input', `region ${JSON.stringify(region)} lies outside the screen`);
     const { spawn } = await import('node:child_process');
+    // Without the pointer, like the robotjs path: a moved pointer is not a change of the app.
     const child = spawn(
       ffmpeg,
-      ['-loglevel', 'error', '-f', 'x11grab', '-video_size', `${area.width}x${area.height}`, '-i', `${this.env.DISPLAY}+${area.x},${area.y}`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'],
+      ['-loglevel', 'error', '-f', 'x11grab', '-draw_mouse', '0', '-video_size', `${area.width}x${area.height}`, '-i', `${this.env.DISPLAY}+${area.x},${area.y}`, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', 'pipe:1'],
       { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const chunks: Buffer[] = [];
