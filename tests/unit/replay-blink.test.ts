@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { caretSized, evidenceOfChange, findCaret } from '../../perception/blink.ts';
 import type { RgbaImage } from '../../perception/image.ts';
+import { focusProbe } from '../../engine/computer/replay/focus-probe.ts';
 import { quietWindow, settleBudget } from '../../engine/computer/replay/verify.ts';
+import { FakeAccessibility } from '../../native/a11y/index.ts';
 
 // Blinks are not evidence either way: the pixel rules verification uses, on synthetic frames.
 
@@ -56,4 +58,25 @@ test('the quiet window is learned from the recorded settle time, within bounds; 
   assert.equal(quietWindow(expected(5_000)), 300);
   assert.equal(settleBudget(expected()), 1_500);
   assert.equal(settleBudget(expected(4_000)), 8_000);
+});
+
+test('the focus probe asks the accessibility tree: focused text → yes, focusable but not focused → no, nothing there → cannot tell', async () => {
+  const client = new FakeAccessibility();
+  client.addApp('editor', [
+    {
+      role: 'frame',
+      name: 'note.txt',
+      extents: { x: 0, y: 0, width: 400, height: 300 },
+      states: ['showing', 'visible'],
+      children: [
+        { role: 'text', name: '', extents: { x: 0, y: 40, width: 400, height: 200 }, states: ['showing', 'visible', 'focusable', 'focused', 'editable'] },
+        { role: 'entry', name: 'Search', extents: { x: 0, y: 260, width: 400, height: 30 }, states: ['showing', 'visible', 'focusable'] },
+      ],
+    },
+  ]);
+  const [app] = await client.applications();
+  const probe = focusProbe(client, app);
+  assert.equal(await probe.focusedAt({ x: 100, y: 100 }), true);
+  assert.equal(await probe.focusedAt({ x: 100, y: 270 }), false);
+  assert.equal(await probe.focusedAt({ x: 900, y: 900 }), undefined);
 });
