@@ -67,9 +67,11 @@ describe('robot data: aligned video, packed LeRobot v3 export and import', () =>
       const video = ffprobeFrames(join(dataset, 'episodes', `episode-${String(episode.index).padStart(6, '0')}`, 'camera-front.mp4'));
       assert.equal(video.frames, frames.length, `episode ${episode.index}: ${video.frames} video frames for ${frames.length} rows`);
       assert.equal(video.fps, 30);
-      // Row i's measured time and frame i's timestamp (i / fps) agree within one frame on average drift.
-      const last = frames.at(-1)!;
-      assert.ok(Math.abs(last.t - (frames.length - 1) / 30) < 0.25, `rows drift from the video clock: last row at ${last.t} s`);
+      // Row i stands for frame i at i / fps: every measured row is within one frame of it, even
+      // when a loaded machine made the loop skip ticks (those slots repeat the previous row).
+      frames.forEach((frame, index) => {
+        assert.ok(Math.abs(frame.t - frames[0].t - index / 30) <= 0.5 / 30 + 1e-6, `row ${index} measured at ${(frame.t - frames[0].t).toFixed(3)} s, frame at ${(index / 30).toFixed(3)} s`);
+      });
     }
   });
 

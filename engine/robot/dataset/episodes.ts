@@ -29,6 +29,8 @@ export const EpisodeFrame = z.object({
   t: z.number(),
   observation: z.array(z.number()),
   action: z.array(z.number()),
+  /** A copy of the previous row standing in for a control tick the loop skipped (a deadline miss). */
+  filled: z.boolean().optional(),
 });
 export type EpisodeFrame = z.infer<typeof EpisodeFrame>;
 
@@ -96,6 +98,8 @@ export class EpisodeRecorder {
   readonly meta: EpisodeMeta;
   private readonly framesPath: string;
   private length = 0;
+  private origin: number | undefined;
+  private previous: { frame: EpisodeFrame; images: Record<string, Uint8Array> } | undefined;
   private cameras: { name: string; encoder: FrameEncoder; grabber?: CameraGrabber }[] = [];
 
   private constructor(folder: string, meta: EpisodeMeta) {
@@ -139,13 +143,30 @@ export class EpisodeRecorder {
     return recorder;
   }
 
-  /** One state row, and with it exactly one video frame per camera (the newest it captured). */
+  /**
+   * One state row, and with it exactly one video frame per camera (the newest it captured). Row i
+   * stands for time i / fps: when the control loop skipped ticks (deadline misses on a loaded
+   * machine), the previous row and frames are repeated for the skipped slots, marked `filled`, so
+   * rows and video never fall behind the clock; a row whose slot is already taken (a late tick
+   * followed by an early one) is left out, so no row runs ahead of it either.
+   */
   append(frame: EpisodeFrame, images: Record<string, Uint8Array> = {}): void {
+    this.origin ??= frame.t;
+    const slot = Math.round((frame.t - this.origin) * this.meta.fps);
+    if (slot < this.length) return;
+    while (this.previous && this.length < slot) this.write({ ...this.previous.frame, t: this.origin + this.length / this.meta.fps, filled: true }, this.previous.images);
+    const current: Record<string, Uint8Array> = {};
     for (const camera of this.cameras) {
       const image = camera.grabber ? camera.grabber.latest() : images[camera.name];
       if (!image) throw new SkillframeError('internal', `row ${this.length} has no image for camera ${camera.name}`);
-      camera.encoder.write(image);
+      current[camera.name] = image;
     }
+    this.write(frame, current);
+    this.previous = { frame, images: current };
+  }
+
+  private write(frame: EpisodeFrame, images: Record<string, Uint8Array>): void {
+    for (const camera of this.cameras) camera.encoder.write(images[camera.name]);
     appendFileSync(this.framesPath, `${JSON.stringify(frame)}\n`);
     this.length += 1;
   }
