@@ -1,19 +1,18 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { SkillframeError } from '../../../core/index.ts';
+import { type ParsedInputOf, type PayloadOf, SkillframeError } from '../../../core/index.ts';
 import { EpisodeRecorder, listEpisodes } from '../dataset/episodes.ts';
 import { exportLeRobot, importLeRobot } from '../dataset/lerobot-v3.ts';
 import type { Arm, JointValues } from './arm.ts';
 import { calibrateArm } from './calibrate.ts';
 import { type Calibration, calibrationPath, fromLeRobotCalibration, saveCalibration, toJoint, toLeRobotCalibration } from './calibration.ts';
 import { modelByNumber } from '../../../native/motors/control-tables.ts';
-import type { ArmModel } from '../../../core/schemas/arm.ts';
 import { type ArmConfig, armLayout, jointByName } from './config.ts';
 import { type ArmPolicy, holdPolicy, runPolicyLoop, sinePolicy } from './control-loop.ts';
 import { armIdOf, loadCalibration, openArm, openBus } from './open.ts';
 import { runTeleop } from './teleop.ts';
 import type { JointPolicy } from './joint-policy.ts';
-import type { Method, RewardSpec } from '../../../core/commands/robot.ts';
+import type { RewardSpec } from '../../../core/commands/robot.ts';
 import { parseOrThrow } from '../../../core/errors.ts';
 import { TabletopScene } from '../../../core/schemas/tabletop.ts';
 import { parseRewardSpec } from '../steer/reward.ts';
@@ -32,16 +31,12 @@ export interface ArmContext {
   home: string;
   signal: AbortSignal;
   progress(fraction: number | undefined, message: string): void;
-  state(payload: { armId: string; role: 'follower' | 'leader' | 'arm'; time: number; positions: JointValues; torque?: boolean }): void;
-  torque(payload: { armId: string; reason: 'watchdog' | 'estop'; failed: number[] }): void;
+  state(payload: PayloadOf<'robot.arm.state'>): void;
+  torque(payload: PayloadOf<'robot.arm.torque'>): void;
 }
 
-export interface Connection {
-  port?: string;
-  model: ArmModel;
-  armId?: string;
-  calibration?: string;
-}
+/** Where the arm is and who it is: the fields every arm command shares (the contract's, not a copy). */
+export type Connection = Pick<ParsedInputOf<'robot.arm.read'>, 'port' | 'model' | 'armId' | 'calibration'>;
 
 const openArms = new Set<Arm>();
 
@@ -74,7 +69,7 @@ async function withArm<T>(connection: Connection, context: ArmContext, work: (ar
   }
 }
 
-export async function scan(input: Connection & { ids?: number[] }, context: ArmContext) {
+export async function scan(input: ParsedInputOf<'robot.arm.scan'>, context: ArmContext) {
   const opened = await openBus(configOf(input), { retries: 2 });
   try {
     const ids = input.ids ?? Array.from({ length: 12 }, (_, index) => index + 1);
@@ -96,7 +91,7 @@ export async function scan(input: Connection & { ids?: number[] }, context: ArmC
   }
 }
 
-export async function calibrate(input: Connection & { seconds: number }, context: ArmContext) {
+export async function calibrate(input: ParsedInputOf<'robot.arm.calibrate'>, context: ArmContext) {
   const opened = await openBus(configOf(input, 'port', { handGuided: true }));
   try {
     const { calibration, path } = await calibrateArm(opened, {
@@ -112,7 +107,7 @@ export async function calibrate(input: Connection & { seconds: number }, context
   }
 }
 
-export async function exportCalibration(input: Connection & { out: string }, context: ArmContext) {
+export async function exportCalibration(input: ParsedInputOf<'robot.arm.calibration.export'>, context: ArmContext) {
   const layout = armLayout(input.model);
   const armId = await armIdOf(configOf(input));
   const calibration = loadCalibration(layout, armId, context.home, input.calibration, input.model === 'sim');
@@ -122,7 +117,7 @@ export async function exportCalibration(input: Connection & { out: string }, con
   return { armId, path: input.out, joints: Object.keys(lerobot).length };
 }
 
-export async function importCalibration(input: { from: string; model: ArmModel; armId: string }, context: ArmContext) {
+export async function importCalibration(input: ParsedInputOf<'robot.arm.calibration.import'>, context: ArmContext) {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(input.from, 'utf8'));
@@ -136,7 +131,7 @@ export async function importCalibration(input: { from: string; model: ArmModel; 
   return { armId: input.armId, path, joints: layout.joints.length };
 }
 
-export async function read(input: Connection, context: ArmContext) {
+export async function read(input: ParsedInputOf<'robot.arm.read'>, context: ArmContext) {
   const opened = await openBus(configOf(input));
   try {
     const { bus, layout } = opened;
@@ -171,7 +166,7 @@ export async function read(input: Connection, context: ArmContext) {
   }
 }
 
-export async function move(input: Connection & { targets: string[]; clamp: boolean; relative: boolean; hz: number; maxStep?: number }, context: ArmContext) {
+export async function move(input: ParsedInputOf<'robot.arm.move'>, context: ArmContext) {
   refuseWhileLatched();
   return withArm(
     input,
@@ -199,14 +194,8 @@ export async function move(input: Connection & { targets: string[]; clamp: boole
   );
 }
 
-interface LeaderInput extends Connection {
-  leaderPort?: string;
-  leaderModel: ArmModel;
-  leaderArmId?: string;
-  leaderCalibration?: string;
-  hz: number;
-  seconds: number;
-}
+/** A leader → follower pair (teleop and record share these fields). */
+type LeaderInput = ParsedInputOf<'robot.arm.teleop'>;
 
 async function withPair<T>(input: LeaderInput, context: ArmContext, work: (leader: Arm, follower: Arm) => Promise<T>): Promise<T> {
   const leaderConnection: Connection = { port: input.leaderPort, model: input.leaderModel, armId: input.leaderArmId ?? (input.leaderModel === 'sim' ? 'sim-leader' : undefined), calibration: input.leaderCalibration };
@@ -248,7 +237,7 @@ export function datasetDirectory(home: string, dataset: string): string {
 }
 
 export async function record(
-  input: LeaderInput & { dataset: string; task: string; episodes: number; camera?: string; cameraWidth: number; cameraHeight: number },
+  input: ParsedInputOf<'robot.arm.record'>,
   context: ArmContext,
 ) {
   refuseWhileLatched();
@@ -285,18 +274,7 @@ export async function record(
   });
 }
 
-export interface RunInput extends Connection {
-  policy: string;
-  sampler: Method;
-  spec?: string;
-  memory?: string;
-  task?: string;
-  scene?: string;
-  particles: number;
-  seed: number;
-  hz: number;
-  seconds: number;
-}
+export type RunInput = ParsedInputOf<'robot.arm.run'>;
 
 function readJsonFile(path: string, field: string): unknown {
   try {
@@ -414,7 +392,7 @@ export function releaseEstop(): void {
 }
 
 /** E-stops every arm open in this process, then, if a port is named and free, that arm too. */
-export async function estop(input: { port?: string; model: ArmModel; armId?: string }, context: Pick<ArmContext, 'torque'>) {
+export async function estop(input: ParsedInputOf<'robot.arm.estop'>, context: Pick<ArmContext, 'torque'>) {
   estopLatched = true;
   const torqueOff: number[] = [];
   const failed: number[] = [];
