@@ -18,6 +18,24 @@ export const errorCodes = [
 export const ErrorCode = z.enum(errorCodes);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
+/** Process exit statuses by error code (plus `usage`); scripts rely on these, so they never change. */
+export const exitCodes: Record<ErrorCode | 'usage', number> = {
+  usage: 2,
+  bad_input: 2,
+  refused: 3,
+  unsafe: 4,
+  not_found: 5,
+  timeout: 6,
+  unavailable: 7,
+  aborted: 130,
+  internal: 1,
+};
+
+/** The exit status for an error code as a report carries it (a string); unknown codes are 1. */
+export function exitCodeFor(code: string | undefined): number {
+  return code !== undefined && Object.hasOwn(exitCodes, code) && code !== 'usage' ? exitCodes[code as ErrorCode] : 1;
+}
+
 export const ErrorBody = z.object({
   code: ErrorCode,
   message: z.string(),

@@ -63,7 +63,7 @@ export function startMainProcess(electron: MainElectron, options: MainOptions): 
 
   const send = (envelope: EventEnvelope) => window?.webContents.send(eventChannel, envelope);
   const stopEvents = dispatcher.onEvent(send);
-  const confirm = uiConfirm(send);
+  const confirm = uiConfirm(dispatcher, send);
 
   ipcMain.handle(invokeChannel, async (event, name, input): Promise<Reply> => {
     if (!window || event.sender.id !== window.webContents.id || !event.senderFrame || event.senderFrame.url.split('#')[0] !== indexUrl) {

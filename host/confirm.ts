@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '../core/index.ts';
-import { pendingConfirmations } from './handlers/system.ts';
+import type { Dispatcher } from './dispatcher.ts';
 
 /**
  * Confirmation through a UI (browser or Electron window): broadcast a `confirm.request` event and
  * wait for `confirm.answer`. No answer before the timeout, or a cancelled command, means "no".
  */
-export function uiConfirm(broadcast: (envelope: EventEnvelope) => void, timeoutMs = 120_000) {
+export function uiConfirm(dispatcher: Dispatcher, broadcast: (envelope: EventEnvelope) => void, timeoutMs = 120_000) {
+  const pendingConfirmations = dispatcher.pendingConfirmations;
   return (question: string, details: unknown, signal: AbortSignal) =>
     new Promise<boolean>((resolve) => {
       const confirmId = randomUUID();

@@ -32,6 +32,15 @@ export interface CommandContext {
   confirm(question: string, details?: unknown): Promise<boolean>;
   /** Runs another command through the same validation, sharing this one's signal. */
   call<N extends CommandName>(name: N, input: unknown): Promise<OutputOf<N>>;
+  /** The dispatcher's own state that host commands (stop, confirm.answer) act on: per instance, never process-wide. */
+  readonly host: HostServices;
+}
+
+export interface HostServices {
+  /** Aborts every command running in this dispatcher except those named; returns how many. */
+  abortAll(reason?: string, except?: readonly string[]): number;
+  /** Confirmations asked of a UI, by id, waiting for `confirm.answer`. */
+  readonly pendingConfirmations: Map<string, (approve: boolean) => void>;
 }
 
 export type Handler<N extends CommandName> = (input: ParsedInputOf<N>, context: CommandContext) => Promise<OutputOf<N>> | OutputOf<N>;
@@ -56,6 +65,12 @@ export class Dispatcher {
   private readonly handlers: HandlerTable;
   private readonly running = new Map<string, { name: string; controller: AbortController }>();
   private readonly listeners = new Set<Listener>();
+  /** Confirmations this dispatcher's UI was asked (host/confirm.ts) and `confirm.answer` settles. */
+  readonly pendingConfirmations = new Map<string, (approve: boolean) => void>();
+  private readonly services: HostServices = {
+    abortAll: (reason, except) => this.abortAll(reason, except),
+    pendingConfirmations: this.pendingConfirmations,
+  };
 
   constructor(handlers: HandlerTable) {
     this.handlers = handlers;
@@ -147,6 +162,7 @@ export class Dispatcher {
       },
       call: async (inner, input) =>
         (await this.run(inner, input, { ...options, signal: controller.signal, requestId, timeoutMs: deadline ? deadline - Date.now() : undefined })) as never,
+      host: this.services,
     };
 
     let graceTimer: NodeJS.Timeout | undefined;

@@ -77,7 +77,7 @@ export async function startServer(dispatcher: Dispatcher, options: ServerOptions
     return candidates.some((candidate) => candidate !== undefined && sameSecret(candidate, token));
   }
 
-  const confirmOverUi = uiConfirm((envelope) => broadcast(envelope), options.confirmTimeoutMs);
+  const confirmOverUi = uiConfirm(dispatcher, (envelope) => broadcast(envelope), options.confirmTimeoutMs);
 
   function broadcast(envelope: EventEnvelope) {
     const text = JSON.stringify(envelope);

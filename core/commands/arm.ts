@@ -4,6 +4,13 @@ import { commandMap, eventMap } from '../registry-helpers.ts';
 import { ArmModel, armModels } from '../schemas/arm.ts';
 import { Method } from './robot.ts';
 
+/**
+ * The slowest control loop an arm may run at. The command watchdog waits three control periods
+ * before it switches torque off, so this floor also bounds how long a stalled controller keeps a
+ * real arm powered with no fresh command (3 × 200 ms).
+ */
+export const minControlHz = 5;
+
 /** Commands of the arm room: a connected (or simulated) robot arm, its episodes and its benchmark. */
 
 const modelHelp = `${armModels.join(' | ')} (sim: in-process, no port)`;
@@ -66,7 +73,7 @@ const leader = {
   leaderModel: ArmModel.default('so101-feetech').describe(`leader arm: ${modelHelp}`),
   leaderArmId: z.string().regex(/^[\w.-]{1,120}$/).optional(),
   leaderCalibration: z.string().min(1).max(1000).optional(),
-  hz: z.coerce.number().min(1).max(200).default(60).describe('control rate (default 60)'),
+  hz: z.coerce.number().min(minControlHz).max(200).default(60).describe('control rate (default 60)'),
   seconds: z.coerce.number().positive().max(24 * 3600).default(10).describe('how long (default 10)'),
 };
 
@@ -149,7 +156,7 @@ export const commands = commandMap(
         targets: z.array(z.string().regex(/^[a-z_]+=-?\d+(\.\d+)?$/, 'expected JOINT=NUMBER, e.g. elbow_flex=30')).min(1).max(12),
         clamp: z.boolean().default(false).describe('clamp out-of-limit targets instead of refusing'),
         relative: z.boolean().default(false).describe('targets are offsets from the current pose'),
-        hz: z.coerce.number().min(1).max(200).default(50).describe('command rate (default 50)'),
+        hz: z.coerce.number().min(minControlHz).max(200).default(50).describe('command rate (default 50)'),
         maxStep: z.coerce.number().positive().max(45).optional().describe('largest step per command, degrees (default 10)'),
       })
       .strict(),
@@ -210,7 +217,7 @@ export const commands = commandMap(
         scene: z.string().min(1).max(4096).optional().describe('tabletop scene JSON for --model sim (default: the built-in training scene)'),
         particles: z.coerce.number().int().min(2).max(64).default(8),
         seed: z.coerce.number().int().min(0).max(2 ** 31).default(1),
-        hz: z.coerce.number().min(1).max(200).default(30).describe('control rate (default 30)'),
+        hz: z.coerce.number().min(minControlHz).max(200).default(30).describe('control rate (default 30)'),
         seconds: z.coerce.number().positive().max(24 * 3600).default(5).describe('how long (default 5)'),
       })
       .strict(),

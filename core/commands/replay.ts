@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, defineEvent } from '../contract.ts';
 import { commandMap, eventMap } from '../registry-helpers.ts';
+import { exitCodeFor } from '../errors.ts';
 
 /** Replay, skill upkeep and the eyes-and-hands commands other agents use (through MCP too). */
 
@@ -38,11 +39,7 @@ export const ReplayReport = z.object({
 });
 export type ReplayReport = z.infer<typeof ReplayReport>;
 
-const exitForReport = (report: ReplayReport): number => {
-  if (report.ok) return 0;
-  const codes: Record<string, number> = { bad_input: 2, refused: 3, unsafe: 4, not_found: 5, timeout: 6, unavailable: 7, aborted: 130 };
-  return codes[report.error?.code ?? ''] ?? 1;
-};
+const exitForReport = (report: ReplayReport): number => (report.ok ? 0 : exitCodeFor(report.error?.code));
 
 export const SkillHealth = z.object({
   skill: z.string(),

@@ -1,11 +1,11 @@
 import { createInterface } from 'node:readline';
-import { commands, type CommandSpec, type EventEnvelope, toErrorBody } from '../../core/index.ts';
+import { commands, exitCodes, type CommandSpec, type EventEnvelope, toErrorBody } from '../../core/index.ts';
 import { createDispatcher } from '../create.ts';
 import type { HandlerTable } from '../dispatcher.ts';
 import { version } from '../handlers/system.ts';
 import { onKillSwitch, registerProcess } from '../kill-switch.ts';
 import { camelToKebab, fieldKind, inputShape, parseArgs, UsageError } from './args.ts';
-import { exitCodes, renderHuman } from './render.ts';
+import { renderHuman } from './render.ts';
 import { hostCommands } from './host-commands.ts';
 
 /**

@@ -1,17 +1,3 @@
-import type { ErrorCode } from '../../core/index.ts';
-
-/** Exit statuses by error code; scripts rely on these, so they never change. */
-export const exitCodes: Record<ErrorCode | 'usage', number> = {
-  usage: 2,
-  bad_input: 2,
-  refused: 3,
-  unsafe: 4,
-  not_found: 5,
-  timeout: 6,
-  unavailable: 7,
-  aborted: 130,
-  internal: 1,
-};
 
 /** Default human rendering: readable lines, nested values indented, long arrays summarised. */
 export function renderHuman(value: unknown, indent = ''): string {

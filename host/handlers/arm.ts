@@ -1,5 +1,6 @@
+import { SkillframeError } from '../../core/index.ts';
 import type { CommandContext, HandlerTable } from '../dispatcher.ts';
-import { skillframeHome } from '../home.ts';
+import { readSettings, skillframeHome } from '../home.ts';
 import { stopOtherProcesses } from '../kill-switch.ts';
 
 /**
@@ -18,16 +19,42 @@ function armContext(context: CommandContext) {
   };
 }
 
+/**
+ * Moving an arm, teleoperating it, recording with it and running a policy on it drive actuators:
+ * they need the `robot` permission tier, or the person's explicit yes for this one command
+ * (observed: `robot.arm.move` ran with the tier at `read`).
+ */
+async function requireRobotTier(context: CommandContext, what: string): Promise<void> {
+  const tier = readSettings().permissions.autoApproveTier;
+  if (tier === 'robot') return;
+  const allowed = await context.confirm(`${what} moves a real arm. Allow it this once?`, { permission_tier: tier, needs: 'robot' });
+  if (!allowed) {
+    throw new SkillframeError('refused', `${what} needs the "robot" permission tier (it is "${tier}") or a yes when asked; allow it with: skillframe settings set '{"permissions":{"autoApproveTier":"robot"}}'`);
+  }
+}
+
 export const armHandlers: HandlerTable = {
   'robot.arm.scan': async (input, context) => (await service()).scan(input, armContext(context)),
   'robot.arm.calibrate': async (input, context) => (await service()).calibrate(input, armContext(context)),
   'robot.arm.calibration.export': async (input, context) => (await service()).exportCalibration(input, armContext(context)),
   'robot.arm.calibration.import': async (input, context) => (await service()).importCalibration(input, armContext(context)),
   'robot.arm.read': async (input, context) => (await service()).read(input, armContext(context)),
-  'robot.arm.move': async (input, context) => (await service()).move(input, armContext(context)),
-  'robot.arm.teleop': async (input, context) => (await service()).teleop(input, armContext(context)),
-  'robot.arm.record': async (input, context) => (await service()).record(input, armContext(context)),
-  'robot.arm.run': async (input, context) => (await service()).run(input, armContext(context)),
+  'robot.arm.move': async (input, context) => {
+    await requireRobotTier(context, 'robot.arm.move');
+    return (await service()).move(input, armContext(context));
+  },
+  'robot.arm.teleop': async (input, context) => {
+    await requireRobotTier(context, 'robot.arm.teleop');
+    return (await service()).teleop(input, armContext(context));
+  },
+  'robot.arm.record': async (input, context) => {
+    await requireRobotTier(context, 'robot.arm.record');
+    return (await service()).record(input, armContext(context));
+  },
+  'robot.arm.run': async (input, context) => {
+    await requireRobotTier(context, 'robot.arm.run');
+    return (await service()).run(input, armContext(context));
+  },
   'robot.arm.estop': async (input, context) => {
     // Other processes first: their kill switch releases the port this process may then open.
     const signalled = stopOtherProcesses();

@@ -8,12 +8,6 @@ import { stopOtherProcesses } from '../kill-switch.ts';
 
 export const version: string = appVersion();
 
-/** Pending confirmations asked of the UI, answered by `confirm.answer`. */
-export const pendingConfirmations = new Map<string, (approve: boolean) => void>();
-
-/** Set by the host that owns the dispatcher so `stop` can abort work in this process too. */
-export const localStop = { abortAll: (): number => 0 };
-
 export const systemHandlers: HandlerTable = {
   ping: (input) => ({ pong: true, version, ...(input.echo === undefined ? {} : { echo: input.echo }) }),
   commands: () => ({
@@ -40,14 +34,14 @@ export const systemHandlers: HandlerTable = {
     writeSettings(next);
     return publicSettings(next);
   },
-  'confirm.answer': (input) => {
-    const resolve = pendingConfirmations.get(input.confirmId);
+  'confirm.answer': (input, context) => {
+    const resolve = context.host.pendingConfirmations.get(input.confirmId);
     if (!resolve) return { answered: false };
-    pendingConfirmations.delete(input.confirmId);
+    context.host.pendingConfirmations.delete(input.confirmId);
     resolve(input.approve);
     return { answered: true };
   },
-  stop: () => ({ stopped: localStop.abortAll() + stopOtherProcesses() }),
+  stop: (_input, context) => ({ stopped: context.host.abortAll('stopped by the kill switch', ['stop']) + stopOtherProcesses() }),
   'debug.sleep': async (input, context) => {
     const step = input.ms / input.steps;
     for (let index = 0; index < input.steps; index += 1) {

@@ -1,4 +1,6 @@
 // Safety on the real serial path: clamps and step limits, the 100 ms watchdog, the e-stop.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isSkillframeError } from '../../core/index.ts';
@@ -20,6 +22,8 @@ describe('arm safety over a real pty', () => {
   before(async () => {
     sim = await startSimulatedArm({ seed: 3 });
     saveCalibration(calibrationPath(home.path, 'safe'), simulatedCalibration(layout, 'safe'));
+    // Driving an arm needs the robot permission tier (nobody answers a prompt here).
+    writeFileSync(join(home.path, 'settings.json'), JSON.stringify({ permissions: { autoApproveTier: 'robot' } }));
   });
   after(async () => {
     await arm?.dispose().catch(() => undefined);

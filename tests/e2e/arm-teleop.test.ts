@@ -2,7 +2,7 @@
 // and an e-stop from another terminal stopping a running teleop.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { calibrationPath, saveCalibration, simulatedCalibration } from '../../engine/robot/arm/calibration.ts';
@@ -23,6 +23,8 @@ describe('teleop and episodes over real ptys', () => {
   before(async () => {
     [leaderSim, followerSim] = await Promise.all([startSimulatedArm({ seed: 1 }), startSimulatedArm({ seed: 2 })]);
     for (const armId of ['leader', 'follower']) saveCalibration(calibrationPath(home.path, armId), simulatedCalibration(layout, armId));
+    // Driving an arm needs the robot permission tier (nobody answers a prompt here).
+    writeFileSync(join(home.path, 'settings.json'), JSON.stringify({ permissions: { autoApproveTier: 'robot' } }));
   });
   after(async () => {
     await Promise.all([leaderSim?.dispose(), followerSim?.dispose()]);

@@ -1,6 +1,8 @@
 // The Robot page's arm panel in real Chromium against `skillframe serve`: connect the simulated
 // arm, watch the live plot, jog a joint, pull the e-stop.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { ServeProcess } from '../support/serve.ts';
@@ -14,6 +16,8 @@ let pageErrors: string[];
 before(async () => {
   ui = await openUi({ viewport: { width: 1280, height: 900 } });
   ({ server, page, pageErrors } = ui);
+  // Jogging drives the arm: the robot permission tier allows it without a prompt.
+  writeFileSync(join(ui.home.path, 'settings.json'), JSON.stringify({ permissions: { autoApproveTier: 'robot' } }));
 });
 
 after(async () => {

@@ -1,4 +1,5 @@
 import { SkillframeError, sleep } from '../../../core/index.ts';
+import { minControlHz } from '../../../core/commands/arm.ts';
 import type { MotorBus } from '../../../native/motors/bus.ts';
 import { type Calibration, limitsOf, toJoint, toRaw } from './calibration.ts';
 import type { ArmLayout, JointSpec } from './config.ts';
@@ -10,7 +11,7 @@ export interface SafetyOptions {
   maxStepDegrees?: number;
   /** Largest change of the gripper per command, in percent. */
   maxStepPercent?: number;
-  /** Torque goes off when no command arrives for this long while streaming. */
+  /** Torque goes off when no command arrives for this long while streaming (the floor; a control loop raises it to three of its periods). */
   watchdogMs?: number;
 }
 
@@ -43,7 +44,9 @@ export class Arm {
   readonly armId: string;
   private readonly maxStepDegrees: number;
   private readonly maxStepPercent: number;
-  readonly watchdogMs: number;
+  private readonly watchdogFloorMs: number;
+  /** The current watchdog timeout: the configured floor, or three control periods of the running loop if longer. */
+  watchdogMs: number;
   private lastGoal: JointValues | undefined;
   private torqueOn = false;
   private watchdog: NodeJS.Timeout | undefined;
@@ -59,8 +62,19 @@ export class Arm {
     this.armId = options.armId;
     this.maxStepDegrees = options.safety?.maxStepDegrees ?? 10;
     this.maxStepPercent = options.safety?.maxStepPercent ?? 15;
-    this.watchdogMs = options.safety?.watchdogMs ?? 100;
+    this.watchdogFloorMs = options.safety?.watchdogMs ?? 100;
+    this.watchdogMs = this.watchdogFloorMs;
     this.disposeLink = options.dispose ?? (() => Promise.resolve());
+  }
+
+  /**
+   * Prepares the safety path for a control loop at `hz`: refuses rates under the minimum, and sets
+   * the watchdog to at least three control periods (observed: a fixed 100 ms tripped every tick of
+   * a 2 Hz loop, so a real arm would sag between commands).
+   */
+  controlAt(hz: number): void {
+    if (!Number.isFinite(hz) || hz < minControlHz) throw new SkillframeError('bad_input', `control rate ${hz} Hz is below the minimum of ${minControlHz} Hz (the watchdog would keep the arm powered too long without a command)`);
+    this.watchdogMs = Math.max(this.watchdogFloorMs, Math.ceil((3 * 1000) / hz));
   }
 
   get jointNames(): string[] {
@@ -187,6 +201,7 @@ export class Arm {
     options: { signal?: AbortSignal; hz?: number; clamp?: boolean; tolerance?: number; timeoutMs?: number; onStep?: (result: SendResult, state: ArmState) => void } = {},
   ): Promise<{ final: ArmState; steps: number; clamped: string[] }> {
     const { goal, clamped } = this.resolveTarget(target, options.clamp ?? false);
+    this.controlAt(options.hz ?? 50);
     const period = 1000 / (options.hz ?? 50);
     const tolerance = options.tolerance ?? 1.5;
     const deadline = Date.now() + (options.timeoutMs ?? 20_000);

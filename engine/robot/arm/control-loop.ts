@@ -47,6 +47,7 @@ export async function runPolicyLoop(
   let clampedTicks = 0;
   let stepLimitedTicks = 0;
   let maxInferenceMs = 0;
+  arm.controlAt(options.hz ?? 30);
   try {
     const report = await runAtFixedRate({
       hz: options.hz ?? 30,

@@ -37,6 +37,7 @@ export async function runTeleop(
     onTick?: (tick: TeleopTick) => void | Promise<void>;
   },
 ): Promise<TeleopReport> {
+  follower.controlAt(options.hz ?? 60);
   await leader.release();
   let clampedTicks = 0;
   let stepLimitedTicks = 0;
