@@ -310,7 +310,7 @@ export type PlanParameter = z.infer<typeof PlanParameter>;
  * What the recorders leave where a secret was (privacy.ts replacements, masked fields). A value
  * that still holds one of these is never typed: it is a hole, not text.
  */
-export const redactionPlaceholders = ['[email]', '[api-key]', '[card]', '••••'] as const;
+export const redactionPlaceholders = ['[email]', '[api-key]', '[private-key]', '[card]', '[secret]', '••••'] as const;
 
 export function containsRedactionPlaceholder(value: string): boolean {
   return redactionPlaceholders.some((placeholder) => value.includes(placeholder));
