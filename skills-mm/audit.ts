@@ -207,8 +207,11 @@ function checkConsistency(files: PackageFiles, frontmatter: SkillFrontmatter, ca
     for (const view of card.available_views) if (!files.has(view.file)) add('missing_file', `state ${card.state_id} view ${view.view} points at missing ${view.file}`, 'state_cards.json');
   }
   for (const step of plan.steps) {
-    const template = step.target?.template;
-    if (template && !files.has(template.file)) add('missing_file', `plan step ${step.id} template points at missing ${template.file}`, 'plan.json');
+    // A choice step's options carry targets (and crops) of their own.
+    for (const target of [step.target, ...(step.choice?.options.map((option) => option.target) ?? [])]) {
+      const template = target?.template;
+      if (template && !files.has(template.file)) add('missing_file', `plan step ${step.id} template points at missing ${template.file}`, 'plan.json');
+    }
   }
 }
 

@@ -38,6 +38,8 @@ import { boxAround, clampBox, contains, cropPng, decodeRgba, grow, intersects, r
 
 export interface BuildOptions {
   trajectoryDir: string;
+  /** More recordings of the same task: merged with the first into one procedure (skills-mm/merge.ts). */
+  moreTrajectoryDirs?: string[];
   outDir: string;
   name?: string;
   /** OCR for X11 labels and anchors; omit to build without (faster, fewer rungs for replay). */
@@ -67,6 +69,8 @@ export interface BuildResult {
   bytes: number;
   ms: number;
   warnings: string[];
+  /** With several recordings: what the merge found (choices, branches). */
+  merge?: import('./merge.ts').MergeReport;
 }
 
 type Action = PlanStep['action'];
@@ -255,6 +259,8 @@ export interface Demonstration {
   parameters: PlanParameter[];
   frames: StepFrames[];
   places: StepPlace[];
+  /** Per step, the labelled group its target sits in (web: from the aria snapshot), e.g. "Plan". */
+  groups: (string | undefined)[];
   images: Map<string, Buffer>;
 }
 
@@ -262,16 +268,25 @@ export interface Demonstration {
 export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
   const warnings: string[] = [];
-  const demonstration = await readDemonstration(options.trajectoryDir, options, warnings, (fraction, message) => options.progress?.(0.1 + 0.6 * fraction, message));
-  return finishSkill(demonstration, options, warnings, started);
+  const directories = [options.trajectoryDir, ...(options.moreTrajectoryDirs ?? [])];
+  const demonstrations: Demonstration[] = [];
+  for (const [index, directory] of directories.entries()) {
+    const share = 0.6 / directories.length;
+    demonstrations.push(await readDemonstration(directory, options, warnings, (fraction, message) => options.progress?.(0.1 + share * (index + fraction), directories.length > 1 ? `recording ${index + 1}: ${message}` : message)));
+  }
+  if (demonstrations.length === 1) return finishSkill(demonstrations[0], options, warnings, started);
+  const { mergeDemonstrations } = await import('./merge.ts');
+  const { demonstration, report } = mergeDemonstrations(demonstrations);
+  const result = await finishSkill(demonstration, options, warnings, started, `${demonstrations.length} recordings: ${demonstrations.map((entry) => entry.meta.id).join(', ')}`, demonstrations.length);
+  return { ...result, merge: report };
 }
 
 /** The passes after the steps are known: states (cards and views), then text and write. */
-export async function finishSkill(demonstration: Demonstration, options: BuildOptions, warnings: string[], started: number, source = `trajectory ${demonstration.meta.id}`): Promise<BuildResult> {
+export async function finishSkill(demonstration: Demonstration, options: BuildOptions, warnings: string[], started: number, source = `trajectory ${demonstration.meta.id}`, recordings = 1): Promise<BuildResult> {
   const name = resolveSkillName(options, demonstration.meta, warnings);
   const cards = groupStates(demonstration);
   await renderStateViews(demonstration, cards, options);
-  return writeSkill(demonstration, cards, name, options, warnings, started, source);
+  return writeSkill(demonstration, cards, name, options, warnings, started, source, recordings);
 }
 
 /** The folder name is the skill name (Agent Skills requires it): `--name`, else the folder, else the app. */
@@ -302,7 +317,7 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
   const withWaits = await insertWaits(drafts, frame);
   const screen = { width: meta.screen.width, height: meta.screen.height };
   const appName = meta.kind === 'web' ? hostOf(meta.url) ?? 'web' : meta.app?.name ?? meta.app?.window?.className?.toLowerCase() ?? 'app';
-  const demonstration: Demonstration = { dir: trajectory.dir, meta, appName, steps: [], parameters: [], frames: [], places: [], images: new Map() };
+  const demonstration: Demonstration = { dir: trajectory.dir, meta, appName, steps: [], parameters: [], frames: [], places: [], groups: [], images: new Map() };
 
   // Pass 3 (targets): per step — changed region, target descriptors, OCR label/anchors, expected post-state.
   for (const [index, draft] of withWaits.entries()) {
@@ -359,6 +374,7 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
     demonstration.steps.push(step);
     demonstration.frames.push({ before, after, changed });
     demonstration.places.push(placeOf(meta, draft, appName));
+    demonstration.groups.push(target?.locator?.role && target.locator.name ? groupOf(draft.events[draft.events.length - 1].ariaSnapshot, target.locator.role, target.locator.name) : undefined);
   }
   return demonstration;
 }
@@ -399,6 +415,26 @@ async function insertWaits(drafts: Draft[], frame: (name: string | undefined) =>
     withWaits.push(draft);
   }
   return withWaits;
+}
+
+const groupRoles = new Set(['group', 'radiogroup', 'listbox', 'menu', 'menubar', 'tablist', 'list', 'tree', 'grid', 'table', 'combobox', 'toolbar']);
+
+/** The name of the labelled group (`group "Plan"`, `listbox "Shipping"`) around a node in an aria snapshot. */
+export function groupOf(snapshot: string | undefined, role: string, name: string): string | undefined {
+  if (!snapshot) return undefined;
+  const lines = snapshot.split('\n');
+  const at = lines.findIndex((line) => line.trimStart().startsWith(`- ${role} ${JSON.stringify(name)}`));
+  if (at < 0) return undefined;
+  let indent = lines[at].length - lines[at].trimStart().length;
+  for (let index = at - 1; index >= 0; index -= 1) {
+    const line = lines[index];
+    const depth = line.length - line.trimStart().length;
+    if (depth >= indent) continue;
+    indent = depth;
+    const match = /^- ([a-z]+) "([^"]{1,80})"/.exec(line.trimStart());
+    if (match && groupRoles.has(match[1])) return match[2];
+  }
+  return undefined;
 }
 
 function placeOf(meta: TrajectoryMeta, draft: Draft, appName: string): StepPlace {
@@ -495,13 +531,13 @@ async function renderStateViews(demonstration: Demonstration, cards: StateCard[]
 }
 
 /** Pass 5 (write): the optional VLM rewrite, then SKILL.md, cards, plan and images, schema-checked. */
-async function writeSkill(demonstration: Demonstration, cards: StateCard[], name: string, options: BuildOptions, warnings: string[], started: number, source: string): Promise<BuildResult> {
+async function writeSkill(demonstration: Demonstration, cards: StateCard[], name: string, options: BuildOptions, warnings: string[], started: number, source: string, recordings: number): Promise<BuildResult> {
   const { steps, parameters, meta, appName, images } = demonstration;
   const signal = options.signal;
   const screen = { width: meta.screen.width, height: meta.screen.height };
   const tier = requiredTier({ steps } as unknown as PlanFile);
   const task = options.name ? options.name.replace(/-/g, ' ') : 'the recorded task';
-  let description = skillDescription(task, appName, steps);
+  let description = skillDescription(task, appName, steps, recordings);
   if (options.rewriter) {
     try {
       const rewrite = await options.rewriter.rewrite({ task, app: appName, steps: steps.map((step) => ({ id: step.id, description: step.description })), states: cards.map((card) => ({ state_id: card.state_id, stage: card.stage, when_to_use: card.when_to_use })) }, signal);
@@ -722,7 +758,9 @@ function webExpectation(draft: Draft, previous: Draft | undefined, typed: readon
     const old = new Set(then.ariaSnapshot.split('\n').map((line) => line.trim()));
     for (const line of last.ariaSnapshot.split('\n').map((value) => value.trim())) {
       if (!line || old.has(line)) continue;
-      const quoted = /"([^"]{2,120})"/.exec(line)?.[1] ?? /:\s*(.{2,120})$/.exec(line)?.[1];
+      // A quoted name may hold escaped quotes (`listitem: "{\"a\": 1}"`): read it whole, unescaped.
+      const name = /"((?:[^"\\]|\\.){2,120})"/.exec(line)?.[1]?.replace(/\\(.)/g, '$1');
+      const quoted = name ?? /:\s*(.{2,120})$/.exec(line)?.[1];
       if (quoted && !fresh.includes(quoted) && !typedHere(quoted)) fresh.push(quoted);
       if (fresh.length >= 4) break;
     }
@@ -835,20 +873,23 @@ function fillCardText(card: StateCard, cardSteps: PlanStep[], meta: TrajectoryMe
   card.visual_risk = (risks.join('; ') || 'low: targets have readable labels').slice(0, 300);
 }
 
-function skillDescription(task: string, app: string, steps: PlanStep[]): string {
+function skillDescription(task: string, app: string, steps: PlanStep[], recordings: number): string {
   const summary = steps
     .filter((step) => step.action !== 'wait')
     .slice(0, 8)
     .map((step) => step.description.replace(/\.$/, '').replace(/^./, (letter) => letter.toLowerCase()))
     .join(', then ');
-  return `Use to do ${task} in ${app}: ${summary}${steps.length > 8 ? ', …' : ''}. Recorded once and replayable with Skillframe (${steps.length} steps).`.slice(0, 1024);
+  return `Use to do ${task} in ${app}: ${summary}${steps.length > 8 ? ', …' : ''}. ${recordings > 1 ? `Learned from ${recordings} recordings` : 'Recorded once'} and replayable with Skillframe (${steps.length} steps).`.slice(0, 1024);
 }
 
 function skillBody(frontmatter: SkillFrontmatter, plan: PlanFile, cards: StateCardsFile, task: string): string {
   const lines = [`# ${frontmatter.name}`, '', frontmatter.description, '', `App: ${plan.app.name} (${plan.platform}). Permission tier: ${plan.permission_tier}. Recorded screen: ${plan.screen.width}×${plan.screen.height}.`, ''];
   if (plan.parameters.length) {
     lines.push('## Parameters', '');
-    for (const parameter of plan.parameters) lines.push(`- \`${parameter.name}\`: ${parameter.description}. ${parameter.secret ? 'Secret: required, no stored default' : `Default: ${parameter.default ? JSON.stringify(parameter.default.slice(0, 80)) : '(none)'}`}.`);
+    for (const parameter of plan.parameters) {
+      const options = parameter.options?.length ? ` One of: ${parameter.options.map((option) => JSON.stringify(option.slice(0, 40))).join(', ')}.` : '';
+      lines.push(`- \`${parameter.name}\`: ${parameter.description}.${options} ${parameter.secret ? 'Secret: required, no stored default' : `Default: ${parameter.default ? JSON.stringify(parameter.default.slice(0, 80)) : '(none)'}`}.`);
+    }
     lines.push('');
   }
   lines.push('## Procedure', '');
@@ -859,7 +900,7 @@ function skillBody(frontmatter: SkillFrontmatter, plan: PlanFile, cards: StateCa
       lines.push(`### ${stage}`, '');
     }
     const check = step.expected?.ocr_text_appears?.[0] ?? step.expected?.dom_text_appears?.[0];
-    lines.push(`${step.id}. ${step.description}${step.destructive ? ' (destructive: confirm first)' : ''}${check ? ` Expect ${JSON.stringify(check.slice(0, 60))} to appear.` : ''} [state ${step.state_id}]`);
+    lines.push(`${step.id}. ${step.optional ? `(Optional, ${step.optional.when}.) ` : ''}${step.description}${step.destructive ? ' (destructive: confirm first)' : ''}${check ? ` Expect ${JSON.stringify(check.slice(0, 60))} to appear.` : ''} [state ${step.state_id}]`);
   }
   lines.push('', ...howToRun(frontmatter.name, plan));
   lines.push('', '## States', '', `${cards.states.length} states; read runtime_state_cards.json first, then state_cards.json, then the images they name under Images/ (red box = target, green box = check).`, '');

@@ -42,6 +42,15 @@ const BuildOutput = z.object({
   vlm: z.boolean(),
   warnings: z.array(z.string()),
   audit: z.object({ accepted: z.boolean(), findings: z.array(AuditFinding) }),
+  /** With several recordings: the choice parameters and optional branches the merge found. */
+  merge: z
+    .object({
+      recordings: z.number().int(),
+      columns: z.number().int(),
+      choices: z.array(z.object({ name: z.string(), options: z.array(z.string()) })),
+      branches: z.array(z.object({ step: z.number().int(), when: z.string() })),
+    })
+    .optional(),
 });
 
 const AddOutput = z.object({ skill: LibrarySkill, audit: AuditReport });
@@ -60,10 +69,11 @@ function formatSkills(skills: LibrarySkill[]): string {
 export const commands = commandMap(
   defineCommand({
     name: 'build',
-    summary: 'Build an MMSkills package (SKILL.md, state cards, plan.json, Images/) from a recorded trajectory folder.',
+    summary: 'Build an MMSkills package (SKILL.md, state cards, plan.json, Images/) from a recorded trajectory folder, or from several recordings of one task merged into one skill.',
     input: z
       .object({
         trajectoryDir: path,
+        moreTrajectoryDirs: z.array(path).max(19).default([]).describe('more recordings of the same task: merged into one skill (differing values and choices become parameters, extra steps optional branches)'),
         out: path.describe('folder to write the package to (replaced if it exists)'),
         name: z.string().max(64).optional().describe('skill name (lowercase words and hyphens)'),
         skipOcr: z.boolean().default(false).describe('build X11 skills without OCR labels and anchors (faster)'),
@@ -73,7 +83,7 @@ export const commands = commandMap(
     output: BuildOutput,
     timeoutMs: 15 * 60_000,
     cli: {
-      positionals: ['trajectoryDir'],
+      positionals: ['trajectoryDir', 'moreTrajectoryDirs'],
       long: true,
       format: (output: z.infer<typeof BuildOutput>) =>
         `Built ${output.name} in ${output.dir}: ${output.steps} steps, ${output.states} states, tier ${output.permission_tier}, ${output.files} files, ${output.bytes} bytes, ${output.ms} ms${output.ocr ? ' (with OCR)' : ''}. Audit: ${output.audit.accepted ? 'accepted' : 'REFUSED'}.${output.warnings.length ? `\nWarnings:\n  ${output.warnings.join('\n  ')}` : ''}`,

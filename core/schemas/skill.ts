@@ -251,6 +251,33 @@ export const ExpectedPostState = z
   .strict();
 export type ExpectedPostState = z.infer<typeof ExpectedPostState>;
 
+const ParameterName = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/);
+
+/**
+ * A step whose target depends on a choice parameter (several recordings picked different options:
+ * a radio, a menu item, a list row). Replay acts on the option whose `value` the caller passed.
+ */
+export const StepChoice = z
+  .object({
+    parameter: ParameterName,
+    options: z.array(z.object({ value: text(200).min(1), target: TargetDescriptor }).strict()).min(2).max(50),
+  })
+  .strict();
+export type StepChoice = z.infer<typeof StepChoice>;
+
+/**
+ * A step seen in only some recordings: a branch. With `parameter` it runs only when that choice
+ * has one of `values`; without, only when its target is on screen (replay skips it otherwise).
+ */
+export const StepBranch = z
+  .object({
+    when: text(300).min(1),
+    parameter: ParameterName.optional(),
+    values: z.array(text(200)).max(50).optional(),
+  })
+  .strict();
+export type StepBranch = z.infer<typeof StepBranch>;
+
 const StepBase = z
   .object({
     id: z.number().int().positive(),
@@ -263,6 +290,8 @@ const StepBase = z
     /** Destructive steps (delete, send, pay, close unsaved, ...) always ask before replay acts. */
     destructive: z.boolean(),
     destructive_reason: text(200).optional(),
+    choice: StepChoice.optional(),
+    optional: StepBranch.optional(),
   })
   .strict();
 
@@ -290,7 +319,7 @@ export type PlanAction = PlanStep['action'];
 
 export const PlanParameter = z
   .object({
-    name: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/),
+    name: ParameterName,
     /** The recorded value; replay uses it when the caller passes no `--param`. Empty for secrets. */
     default: text(10_000),
     description: text(200),
@@ -301,6 +330,9 @@ export const PlanParameter = z
      * and replay stops before acting when it is not given.
      */
     secret: z.boolean().optional(),
+    /** `choice`: the value is one of `options` (labels seen in the recordings); text otherwise. */
+    kind: z.enum(['text', 'choice']).optional(),
+    options: z.array(text(200).min(1)).max(50).optional(),
   })
   .strict()
   .refine((parameter) => !parameter.secret || parameter.default === '', { message: 'a secret parameter stores no default', path: ['default'] });
@@ -343,6 +375,11 @@ export const PlanFile = z
       if (step.id !== index + 1) context.addIssue({ code: 'custom', path: ['steps', index, 'id'], message: `step ids must be 1..n in order; expected ${index + 1}` });
     });
     const names = new Set(plan.parameters.map((parameter) => parameter.name));
+    plan.steps.forEach((step, index) => {
+      for (const [field, name] of [['choice', step.choice?.parameter], ['optional', step.optional?.parameter]] as const) {
+        if (name && !names.has(name)) context.addIssue({ code: 'custom', path: ['steps', index, field, 'parameter'], message: `uses undeclared parameter ${name}` });
+      }
+    });
     plan.steps.forEach((step, index) => {
       if (step.action !== 'type') return;
       for (const match of step.text.matchAll(/\{\{([^}]*)\}\}/g)) {

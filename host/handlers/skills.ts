@@ -61,6 +61,7 @@ export const skillsHandlers: HandlerTable = {
       const result = await buildSkill({
         ...(rewriter ? { rewriter } : {}),
         trajectoryDir,
+        ...(input.moreTrajectoryDirs.length ? { moreTrajectoryDirs: input.moreTrajectoryDirs.map((directory) => resolve(directory)) } : {}),
         outDir: resolve(input.out),
         ...(input.name ? { name: input.name } : {}),
         ...(ocr ? { ocr } : {}),

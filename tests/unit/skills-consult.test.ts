@@ -175,7 +175,7 @@ test('the optional VLM pass of the builder rewords text but cannot drop a {{para
     const { modelRewriter } = await import('../../skills-mm/rewrite.ts');
     const { auditSource } = await import('../../skills-mm/audit.ts');
     const model = openAiCompatibleModel({ baseUrl: fake.url, model: 'fake-vlm' });
-    const out = join(work, 'rewritten');
+    const out = join(work, 'add-numbers');
     const result = await buildSkill({ trajectoryDir: join(trajectories, 'calculator'), outDir: out, name: 'add-numbers', rewriter: modelRewriter(model) });
     assert.deepEqual(result.warnings, []);
     const rewritten = parsePackage(loadPackageSource(out).files);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { SkillframeError, toErrorBody } from '../../../core/index.ts';
 import { containsRedactionPlaceholder, tierRank, type ExpectedPostState, type PlanFile, type PlanStep, type TargetDescriptor } from '../../../core/schemas/skill.ts';
 import { auditLoaded } from '../../../skills-mm/audit.ts';
+import { bindPlan } from '../../../skills-mm/parameters.ts';
 import { loadPackageSource, parsePackage, type SkillPackage } from '../../../skills-mm/format.ts';
 import { clampBox, encodePng, type Box, type RgbaImage } from '../../../perception/image.ts';
 import { createOcr, type Ocr, type OcrLine } from '../../../perception/ocr.ts';
@@ -41,8 +42,10 @@ export function loadForReplay(skillDirectory: string): SkillPackage {
 export async function replaySkill(options: ReplayOptions): Promise<ReplayReport> {
   const started = Date.now();
   const skill = loadForReplay(options.skillDirectory);
-  const plan = skill.plan;
-  const values = resolveParameters(plan, options.params ?? {});
+  const values = resolveParameters(skill.plan, options.params ?? {});
+  // Choice parameters pick their option's target; branches of other choices are skipped (skills-mm/parameters.ts).
+  const { plan, skip: branchesNotTaken } = bindPlan(skill.plan, values);
+  const branchesSkipped = new Set<number>();
   // Stop before acting, not at the step: a placeholder left in any typed text ends the replay now.
   for (const step of plan.steps) if (step.action === 'type') assertNoPlaceholder(substitute(step.text, values), step.id);
   const threshold = options.threshold ?? 0.8;
@@ -51,7 +54,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
   const shown = Object.fromEntries(Object.entries(values).filter(([name]) => !plan.parameters.some((parameter) => parameter.name === name && parameter.secret)));
   const steps: ReplayStepReport[] = plan.steps.map((step) => ({ index: step.id, status: 'skipped', ms: 0, action: step.action, description: substitute(step.description, shown) }));
   const report = (error?: unknown, evidence?: string): ReplayReport => ({
-    ok: !error && steps.every((step) => step.status === 'done' || (options.dryRun && step.status === 'skipped')),
+    ok: !error && steps.every((step) => step.status === 'done' || branchesSkipped.has(step.index) || (options.dryRun && step.status === 'skipped')),
     steps,
     totalMs: Date.now() - started,
     ...(error ? { error: pick(toErrorBody(error)) } : {}),
@@ -96,6 +99,12 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       const stepStarted = Date.now();
       signal?.throwIfAborted();
       if (!(await surface.alive())) throw new SkillframeError('unavailable', `the ${surface.kind === 'web' ? 'page navigated away or closed' : 'window closed'} before step ${step.id}`);
+      const notTaken = branchesNotTaken.get(step.id);
+      if (notTaken) {
+        Object.assign(stepReport, { status: 'skipped', reason: notTaken });
+        branchesSkipped.add(step.id);
+        continue;
+      }
 
       if (step.destructive && !options.dryRun) {
         const approved = options.confirm === 'auto' ? true : options.confirm === 'never' ? false : await (options.askConfirmation?.(`Step ${step.id} is destructive: ${stepReport.description}. Do it?`, { step: step.id, reason: step.destructive_reason }) ?? Promise.resolve(false));
@@ -136,6 +145,12 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         engineMs += Date.now() - groundStarted;
         const chosen = grounding.found ?? grounding.best;
         if (chosen) Object.assign(stepReport, { tier: chosen.tier, confidence: round(chosen.confidence), point: roundPoint(chosen.point), box: chosen.box });
+        if (!grounding.found && step.optional && !step.optional.parameter) {
+          // A branch seen in some recordings only: its target is not here, so this run does not take it.
+          Object.assign(stepReport, { status: 'skipped', reason: `optional branch not taken: ${step.optional.when}`, ms: Date.now() - stepStarted, engineMs });
+          branchesSkipped.add(step.id);
+          continue;
+        }
         if (!grounding.found) {
           stepReport.status = 'aborted';
           stepReport.reason = `not confident enough to act (threshold ${threshold}): ${summarize(grounding.attempts)}`;
