@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -173,7 +173,6 @@ test('the optional VLM pass of the builder rewords text but cannot drop a {{para
   ]);
   try {
     const { modelRewriter } = await import('../../skills-mm/rewrite.ts');
-    const { auditSource } = await import('../../skills-mm/audit.ts');
     const model = openAiCompatibleModel({ baseUrl: fake.url, model: 'fake-vlm' });
     const out = join(work, 'add-numbers');
     const result = await buildSkill({ trajectoryDir: join(trajectories, 'calculator'), outDir: out, name: 'add-numbers', rewriter: modelRewriter(model) });
@@ -184,10 +183,9 @@ test('the optional VLM pass of the builder rewords text but cannot drop a {{para
     assert.equal(rewritten.plan.steps[4].description, 'Type {{text_1}}.', 'a rewrite that loses the placeholder is ignored');
     assert.equal(rewritten.cards.states[0].when_to_use, 'The calculator is open.');
     const hostile = join(work, 'rewritten-hostile');
-    await buildSkill({ trajectoryDir: join(trajectories, 'calculator'), outDir: hostile, name: 'add-numbers', rewriter: modelRewriter(model) });
-    const report = auditSource(hostile);
-    assert.equal(report.accepted, false);
-    assert.ok(report.findings.some((finding) => finding.code === 'injection_exfiltration'));
+    // The builder audits what it wrote before writing it: the hostile rewording never lands on disk.
+    await assert.rejects(buildSkill({ trajectoryDir: join(trajectories, 'calculator'), outDir: hostile, name: 'add-numbers', rewriter: modelRewriter(model) }), (error: Error & { code?: string }) => error.code === 'refused' && /injection_exfiltration/.test(error.message));
+    assert.equal(existsSync(hostile), false);
   } finally {
     fake.server.close();
   }
