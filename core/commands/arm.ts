@@ -198,6 +198,41 @@ export const commands = commandMap(
     cli: { long: true },
   }),
   defineCommand({
+    name: 'robot.arm.demo',
+    summary: 'Record scripted pick-and-place demonstrations on the simulated SO-101 tabletop (rendered camera, one frame per row) into a dataset.',
+    input: z
+      .object({
+        dataset: datasetName,
+        episodes: z.coerce.number().int().min(1).max(2000).default(20),
+        scene: z.string().min(1).max(4096).optional().describe('tabletop scene JSON (default: the built-in training scene)'),
+        jitter: z.coerce.number().min(0).max(0.1).default(0.02).describe('cube and bin positions vary by up to this many metres'),
+        seed: z.coerce.number().int().min(0).max(2 ** 31).default(1),
+        hz: z.coerce.number().min(1).max(200).default(30),
+      })
+      .strict(),
+    output: z.object({ dataset: z.string(), episodes: z.array(z.object({ index: z.number().int(), frames: z.number().int() })), attempts: z.number().int() }),
+    timeoutMs: 0,
+    cli: { long: true },
+  }),
+  defineCommand({
+    name: 'robot.arm.train',
+    summary: 'Train an image-conditioned joint-space policy (flow or DDPM) on a recorded dataset; writes FILE.onnx and its sidecar FILE.json.',
+    input: z
+      .object({
+        dataset: datasetName,
+        out: z.string().regex(/\.onnx$/i, 'expected a path ending in .onnx').max(4096).describe('policy file to write (the sidecar goes beside it)'),
+        kind: z.enum(['flow', 'ddpm']).default('flow'),
+        steps: z.coerce.number().int().min(1).max(200_000).default(3000).describe('optimiser steps'),
+        chunk: z.coerce.number().int().min(1).max(64).default(10),
+        hidden: z.coerce.number().int().min(8).max(1024).default(128),
+        seed: z.coerce.number().int().min(0).max(2 ** 31).default(7),
+      })
+      .strict(),
+    output: z.object({ out: z.string(), sidecar: z.string(), episodes: z.number().int(), samples: z.number().int(), firstLoss: z.number(), lastLoss: z.number(), seconds: z.number() }),
+    timeoutMs: 0,
+    cli: { long: true },
+  }),
+  defineCommand({
     name: 'robot.arm.run',
     summary: 'Run a policy against the arm at a fixed rate through the safety path; reports achieved rate and deadline misses.',
     input: z

@@ -51,6 +51,9 @@ export const armHandlers: HandlerTable = {
     await requireRobotTier(context, 'robot.arm.record');
     return (await service()).record(input, armContext(context));
   },
+  // Demonstrations and training run on the kinematic sim and the CPU: no arm moves.
+  'robot.arm.demo': async (input, context) => (await service()).demonstrations(input, armContext(context)),
+  'robot.arm.train': async (input, context) => (await service()).train(input, armContext(context)),
   'robot.arm.run': async (input, context) => {
     await requireRobotTier(context, 'robot.arm.run');
     return (await service()).run(input, armContext(context));

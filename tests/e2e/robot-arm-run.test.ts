@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { SkillframeError } from '../../core/index.ts';
-import { read, run } from '../../engine/robot/arm/service.ts';
+import { demonstrations, read, run, train } from '../../engine/robot/arm/service.ts';
 import { forwardKinematics } from '../../engine/robot/sim/so101.ts';
 import { writeExternalFlowPolicy } from '../../testkit/policies/external-flow.ts';
 import { temporaryHome } from '../support/home.ts';
@@ -75,6 +75,19 @@ describe('robot arm run: ONNX policy + sidecar on the simulated SO-101 tabletop'
     const second = await run({ ...base, armId: 'memory-arm-2', sampler: 'rts', spec: reachable, memory, task: 'reach-right' }, context);
     assert.ok(second.injections > 0, 'the second run never used the remembered successes');
     assert.ok(second.memoryEntries >= first.memoryEntries);
+  });
+
+  it('records scripted demonstrations, trains an image-conditioned policy on them, and runs it (tiny)', async () => {
+    const demos = await demonstrations({ dataset: 'demos', episodes: 2, jitter: 0.02, seed: 3, hz: 30 }, context);
+    assert.equal(demos.episodes.length, 2);
+    const out = join(home.path, 'trained.onnx');
+    const trained = await train({ dataset: 'demos', out, kind: 'flow', steps: 40, chunk: 10, hidden: 32, seed: 7 }, context);
+    assert.ok(trained.lastLoss < trained.firstLoss, `loss ${trained.firstLoss} → ${trained.lastLoss}`);
+    const sidecar = JSON.parse(readFileSync(trained.sidecar, 'utf8'));
+    assert.deepEqual(sidecar.inputs.image.shape, ['batch', 3, 72, 96]);
+    const report = await run({ ...base, armId: 'trained-arm', policy: out, seconds: 1 }, context);
+    assert.ok(report.chunks >= 2);
+    assert.equal(report.sampler, 'base');
   });
 
   it('refuses a sidecar that disagrees with its ONNX, before the arm moves', async () => {

@@ -22,6 +22,7 @@ import { cameraTensor, defaultScene } from '../sim/scenes.ts';
 import { renderScene } from '../sim/render.ts';
 import { forwardKinematics } from '../sim/so101.ts';
 import { TabletopWorld } from '../sim/tabletop.ts';
+import { homePose } from '../sim/pick-expert.ts';
 
 /**
  * The arm commands as plain functions (the host's handlers forward to these). Every arm a
@@ -276,6 +277,46 @@ export async function record(
 
 export type RunInput = ParsedInputOf<'robot.arm.run'>;
 
+export async function train(input: ParsedInputOf<'robot.arm.train'>, context: ArmContext) {
+  const { trainArmPolicy } = await import('../policy/arm-train.ts');
+  const started = performance.now();
+  const result = await trainArmPolicy(datasetDirectory(context.home, input.dataset), input.out, {
+    kind: input.kind,
+    steps: input.steps,
+    chunk: input.chunk,
+    hidden: input.hidden,
+    seed: input.seed,
+    signal: context.signal,
+    onProgress: (step, loss) => context.progress(step / input.steps, `step ${step}: loss ${loss.toFixed(4)}`),
+  });
+  const round = (value: number) => Math.round(value * 1e4) / 1e4;
+  return {
+    out: input.out,
+    sidecar: input.out.replace(/\.onnx$/i, '.json'),
+    episodes: result.episodes,
+    samples: result.samples,
+    firstLoss: round(result.losses[0]),
+    lastLoss: round(result.losses.at(-1)!),
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+}
+
+export async function demonstrations(input: ParsedInputOf<'robot.arm.demo'>, context: ArmContext) {
+  const scene = input.scene ? parseOrThrow(TabletopScene, readJsonFile(input.scene, 'scene'), `input.scene (${input.scene})`) : defaultScene;
+  const { recordDemonstrations } = await import('../sim/demonstrations.ts');
+  const directory = datasetDirectory(context.home, input.dataset);
+  const result = await recordDemonstrations(directory, {
+    scene,
+    episodes: input.episodes,
+    jitter: input.jitter,
+    seed: input.seed,
+    hz: input.hz,
+    signal: context.signal,
+    onEpisode: (index, success) => context.progress(Math.min(1, (index + (success ? 1 : 0)) / input.episodes), success ? `demonstration ${index + 1} recorded` : 'a demonstration missed the bin; retrying'),
+  });
+  return { dataset: directory, episodes: result.episodes.map((episode) => ({ index: episode.index, frames: episode.length ?? 0 })), attempts: result.attempts };
+}
+
 function readJsonFile(path: string, field: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
@@ -322,7 +363,11 @@ export async function run(input: RunInput, context: ArmContext) {
   try {
     return await withArm(input, context, async (arm) => {
       const publish = streamState(context, arm.armId);
-      if (scene) world = new TabletopWorld(scene, (await arm.readState()).positions);
+      if (scene) {
+        // The tabletop task starts where the demonstrations start; the move goes through the same safety path.
+        await arm.moveTo(homePose, { signal: context.signal, clamp: true, tolerance: 2 });
+        world = new TabletopWorld(scene, (await arm.readState()).positions);
+      }
       let inference = 0;
       const timed: ArmPolicy = {
         ...policy,

@@ -196,3 +196,16 @@ export async function concatVideos(sources: string[], target: string, fps: numbe
   );
   if (result.code !== 0) throw new SkillframeError('unavailable', `could not pack ${sources.length} videos into ${target}: ${result.stderr.slice(-300)}`);
 }
+
+/** Every frame of a video as raw RGB (width × height × 3 bytes each), scaled to that size. */
+export async function decodeFrames(file: string, width: number, height: number): Promise<Uint8Array[]> {
+  const ffmpeg = requireFfmpeg('to read video');
+  const child = spawn(ffmpeg, ['-hide_banner', '-loglevel', 'error', '-i', file, '-map', '0:v:0', '-vf', `scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks: Buffer[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const result = await exited(child, 300_000);
+  if (result.code !== 0) throw new SkillframeError('bad_input', `${file} could not be decoded: ${result.stderr.slice(-300)}`);
+  const all = Buffer.concat(chunks);
+  const size = width * height * 3;
+  return Array.from({ length: Math.floor(all.length / size) }, (_, index) => new Uint8Array(all.subarray(index * size, (index + 1) * size)));
+}

@@ -150,8 +150,13 @@ export interface PolicyMetadata {
   actionScale: number;
 }
 
-/** Writes the network as an ONNX graph (opset 13): inputs observation, actions, time → output. */
-export function exportOnnx(network: Network, metadata: PolicyMetadata): Uint8Array {
+/**
+ * Writes the network as an ONNX graph (opset 13): inputs observation, actions, time → output.
+ * With `image`, the graph takes `state` [batch, joints] and `image` [batch, 3, H, W] instead of
+ * `observation`, and builds the observation itself: the image average-pooled by `pool` × `pool`,
+ * flattened channel-major, after the state (the encoder of ./arm-train.ts).
+ */
+export function exportOnnx(network: Network, metadata: PolicyMetadata, image?: { state: number; height: number; width: number; pool: number }): Uint8Array {
   const { shape } = network;
   const floatTensor = (name: string, dims: number[], values: Float32Array) =>
     onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) });
@@ -164,7 +169,15 @@ export function exportOnnx(network: Network, metadata: PolicyMetadata): Uint8Arr
     onnx.NodeProto.create({ opType, input, output, name: output[0], attribute });
 
   const initializer: OnnxTypes.ITensorProto[] = [floatTensor('frequencies', [1, timeFrequencies.length], Float32Array.from(timeFrequencies))];
+  const ints = (name: string, values: number[]) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values });
   const nodes: OnnxTypes.INodeProto[] = [
+    ...(image
+      ? [
+          node('AveragePool', ['image'], ['pooled'], [ints('kernel_shape', [image.pool, image.pool]), ints('strides', [image.pool, image.pool])]),
+          node('Flatten', ['pooled'], ['pooled_flat'], [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 })]),
+          node('Concat', ['state', 'pooled_flat'], ['observation'], [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 })]),
+        ]
+      : []),
     node('Mul', ['time', 'frequencies'], ['angle']),
     node('Sin', ['angle'], ['sine']),
     node('Cos', ['angle'], ['cosine']),
@@ -187,7 +200,19 @@ export function exportOnnx(network: Network, metadata: PolicyMetadata): Uint8Arr
     name: 'skillframe_action_chunk_policy',
     node: nodes,
     initializer,
-    input: [valueInfo('observation', shape.observation), valueInfo('actions', shape.action), valueInfo('time', 1)],
+    input: [
+      ...(image
+        ? [
+            valueInfo('state', image.state),
+            onnx.ValueInfoProto.create({
+              name: 'image',
+              type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimValue: 3 }, { dimValue: image.height }, { dimValue: image.width }] } } },
+            }),
+          ]
+        : [valueInfo('observation', shape.observation)]),
+      valueInfo('actions', shape.action),
+      valueInfo('time', 1),
+    ],
     output: [valueInfo('output', shape.action)],
   });
   const model = onnx.ModelProto.create({

@@ -1,0 +1,61 @@
+import { TabletopScene } from '../../../core/schemas/tabletop.ts';
+import { jointNames } from '../arm/config.ts';
+import { EpisodeRecorder, type EpisodeMeta } from '../dataset/episodes.ts';
+import { pickAndPlace, homePose } from './pick-expert.ts';
+import { seededRandom } from '../../../native/motors/sim/servos.ts';
+import { defaultCamera, renderScene } from './render.ts';
+import { TabletopWorld } from './tabletop.ts';
+
+/**
+ * Scripted demonstrations recorded as a dataset (exportable as LeRobotDataset v3): the expert
+ * picks the cube into the bin on the kinematic tabletop, the arm following each target at the
+ * real step limit; every row carries the rendered camera frame. Cube and bin are jittered around
+ * the scene's positions; only episodes that end with the cube in the bin are kept.
+ */
+export const demoTask = 'put the cube in the bin';
+const maxStepDegrees = 10;
+const maxStepPercent = 15;
+
+export async function recordDemonstrations(
+  datasetDir: string,
+  options: { scene: TabletopScene; episodes: number; jitter: number; seed: number; hz: number; signal?: AbortSignal; onEpisode?: (index: number, success: boolean) => void },
+): Promise<{ episodes: (EpisodeMeta & { success: boolean })[]; attempts: number }> {
+  const random = seededRandom(options.seed);
+  const kept: (EpisodeMeta & { success: boolean })[] = [];
+  let attempts = 0;
+  while (kept.length < options.episodes && attempts < options.episodes * 3) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    attempts += 1;
+    const shift = () => (random() * 2 - 1) * options.jitter;
+    const scene = TabletopScene.parse({
+      ...options.scene,
+      cube: { ...options.scene.cube, position: [options.scene.cube.position[0] + shift(), options.scene.cube.position[1] + shift()] },
+      bin: { ...options.scene.bin, position: [options.scene.bin.position[0] + shift(), options.scene.bin.position[1] + shift()] },
+    });
+    const targets = pickAndPlace(scene, { hz: options.hz, random });
+    const world = new TabletopWorld(scene, homePose);
+    const state: Record<string, number> = { ...homePose };
+    const rows: { observation: number[]; action: number[]; image: Uint8Array }[] = [];
+    for (const target of targets) {
+      rows.push({ observation: jointNames.map((name) => state[name]), action: jointNames.map((name) => target[name]), image: renderScene(scene, world.state) });
+      for (const name of jointNames) {
+        const limit = name === 'gripper' ? maxStepPercent : maxStepDegrees;
+        state[name] += Math.max(-limit, Math.min(limit, target[name] - state[name]));
+      }
+      world.step(state);
+    }
+    const success = world.state.inBin && !world.state.collided;
+    options.onEpisode?.(kept.length, success);
+    if (!success) continue;
+    const recorder = await EpisodeRecorder.start(datasetDir, {
+      task: demoTask,
+      robotType: 'sim',
+      fps: options.hz,
+      jointNames: [...jointNames],
+      cameras: [{ input: 'frames', name: 'front', width: defaultCamera.width, height: defaultCamera.height }],
+    });
+    rows.forEach((row, index) => recorder.append({ t: index / options.hz, observation: row.observation, action: row.action }, { front: row.image }));
+    kept.push({ ...(await recorder.finish()), success });
+  }
+  return { episodes: kept, attempts };
+}
