@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SkillframeError, toErrorBody } from '../core/index.ts';
+import { commands, SkillframeError, toErrorBody, type CommandName, type EventEnvelope } from '../core/index.ts';
 import { SkillName } from '../core/schemas/skill.ts';
 import { createDispatcher } from './create.ts';
 import type { Dispatcher, HandlerTable } from './dispatcher.ts';
@@ -11,20 +12,45 @@ import { homePath } from './home.ts';
 import { onKillSwitch, registerProcess } from './kill-switch.ts';
 
 type Content = { type: 'text'; text: string } | { type: 'image'; data: string; mimeType: string };
-type ToolResult = { content: Content[]; isError?: boolean };
+type ToolResult = { content: Content[]; isError?: boolean; structuredContent?: Record<string, unknown> };
 
 function text(value: unknown): ToolResult {
   return { content: [{ type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value, null, 2) }] };
 }
 
+/** A result whose JSON is also the tool's structured output (its schema comes from the contract). */
+function structured(value: unknown): ToolResult {
+  return { ...text(value), structuredContent: value as Record<string, unknown> };
+}
+
+/** A command's output schema, straight from the contract: MCP clients see the same shapes as the CLI's --json. */
+function outputOf(name: CommandName): z.ZodObject {
+  const schema = commands[name].output;
+  if (!(schema instanceof z.ZodObject)) throw new SkillframeError('internal', `the output of ${name} is not an object schema`);
+  return schema;
+}
+
+/** What each tool does to the world, for clients that gate tools by it. */
+const annotations = {
+  read: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  readScreen: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  act: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+} as const;
+
+interface Hooks {
+  /** Asks the person through the client (elicitation); false when the client cannot ask. */
+  confirm?: (question: string) => Promise<boolean>;
+  onEvent?: (event: EventEnvelope) => void;
+}
+
 /**
  * Every tool goes through the dispatcher, so MCP calls get the same validation and the same safety
  * rules as the CLI and the UI: permission tiers from settings, no click when grounding is unsure,
- * and destructive steps refused (an MCP client cannot be asked to confirm) unless the user set
- * `replay.confirm` to `auto`.
+ * and destructive steps asked through the client (elicitation) where it can ask, refused where it
+ * cannot, unless the user set `replay.confirm` to `auto`.
  */
-async function call(dispatcher: Dispatcher, name: string, input: unknown, signal?: AbortSignal): Promise<unknown> {
-  const reply = await dispatcher.dispatch(name, input, { signal, confirm: async () => false });
+async function call(dispatcher: Dispatcher, name: string, input: unknown, signal?: AbortSignal, hooks: Hooks = {}): Promise<unknown> {
+  const reply = await dispatcher.dispatch(name, input, { signal, confirm: async (question) => (hooks.confirm ? hooks.confirm(question) : false), ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}) });
   if (!reply.ok) throw new SkillframeError(reply.error.code, reply.error.message, reply.error.details);
   return reply.value;
 }
@@ -69,12 +95,59 @@ export async function createMcpServer(dispatcher: Dispatcher = createDispatcher(
   const { McpServer } = await import('@modelcontextprotocol/sdk/server/mcp.js');
   const server = new McpServer({ name: 'skillframe', version });
 
-  server.registerTool('list_skills', { description: 'List the skills in the Skillframe library (name, description, app, permission tier).', inputSchema: { query: z.string().max(500).optional() } }, async (args, extra) =>
-    guard(async (signal) => {
-      if (args.query) return text(await call(dispatcher, 'library.search', { query: [args.query] }, signal));
-      const listed = (await call(dispatcher, 'library.list', {}, signal)) as { skills: unknown[] };
-      return text(listed);
-    })(args, extra),
+  // Consult budgets (≤ 2 per skill per task) count per task; a client that names no task gets one per session.
+  const sessionTask = `mcp-${randomUUID().slice(0, 8)}`;
+  // Elicitation, where the client supports it: destructive steps and tier approvals ask the person.
+  const confirmByElicitation = async (question: string): Promise<boolean> => {
+    if (!server.server.getClientCapabilities()?.elicitation) return false;
+    const answer = await server.server.elicitInput({ message: question, requestedSchema: { type: 'object', properties: { confirm: { type: 'boolean', title: 'Do it?' } }, required: ['confirm'] } });
+    return answer.action === 'accept' && answer.content?.confirm === true;
+  };
+
+  server.registerTool(
+    'list_skills',
+    {
+      description: 'List the skills in the Skillframe library (name, description, app, permission tier); with "query", the best matches for a task sentence first.',
+      inputSchema: { query: z.string().max(500).optional() },
+      outputSchema: outputOf('library.list').partial().extend(outputOf('library.search').partial().shape).shape,
+      annotations: annotations.read,
+    },
+    async (args, extra) =>
+      guard(async (signal) => {
+        if (args.query) return structured(await call(dispatcher, 'library.search', { query: [args.query] }, signal));
+        return structured(await call(dispatcher, 'library.list', {}, signal));
+      })(args, extra),
+  );
+
+  server.registerTool(
+    'consult_skill',
+    {
+      description:
+        'Ask Skillframe to read a skill for you (branch-loaded consult): it loads at most 3 states and 6 views inside the server, compares them with the current screen, and returns a short memo (applicable or not, subgoal, plan, what not to do). At most 2 consults per skill per task; a memo stays valid 5 steps. Prefer this to get_skill images.',
+      inputSchema: {
+        skill: SkillName.describe('a skill name from list_skills'),
+        task: z.string().min(1).max(2000).describe('what you are trying to do'),
+        task_id: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/).optional().describe('your task, for the consult budget (default: this session)'),
+        step: z.number().int().min(0).max(1_000_000).optional().describe('your current step number in the task'),
+        screen_png: z.string().max(20_000_000).optional().describe('the current screen as base64 PNG'),
+        capture_screen: z.boolean().optional().describe('let Skillframe capture the X11 screen itself'),
+      },
+      outputSchema: outputOf('skills.consult').shape,
+      annotations: annotations.read,
+    },
+    async (args, extra) =>
+      guard(async (signal) => {
+        const folder = mkdtempSync(join(tmpdir(), 'sf-mcp-consult-'));
+        try {
+          let screen: string | undefined;
+          const png = args.screen_png ?? (args.capture_screen ? ((await call(dispatcher, 'screen.capture', {}, signal)) as { png: string }).png : undefined);
+          if (png) writeFileSync((screen = join(folder, 'screen.png')), Buffer.from(png, 'base64'));
+          const consulted = await call(dispatcher, 'skills.consult', { skill: args.skill, task: args.task, taskId: args.task_id ?? sessionTask, step: args.step ?? 0, ...(screen ? { screen } : {}) }, signal);
+          return structured(consulted);
+        } finally {
+          rmSync(folder, { recursive: true, force: true });
+        }
+      })(args, extra),
   );
 
   server.registerTool(
@@ -82,6 +155,7 @@ export async function createMcpServer(dispatcher: Dispatcher = createDispatcher(
     {
       description: 'Read a skill progressively: "summary" (frontmatter + runtime state cards) first, then "cards" (full state cards), "procedure" (SKILL.md body + plan), or one image ("image" with file from a card\'s available_views).',
       inputSchema: { name: z.string().max(64), detail: z.enum(['summary', 'cards', 'procedure', 'image']).default('summary'), file: z.string().max(200).optional() },
+      annotations: annotations.read,
     },
     async (args, extra) =>
       guard(async (signal) => {
@@ -112,14 +186,23 @@ export async function createMcpServer(dispatcher: Dispatcher = createDispatcher(
         dry_run: z.boolean().optional(),
         params: z.record(z.string(), z.string()).optional(),
       },
+      outputSchema: outputOf('replay').shape,
+      annotations: annotations.act,
     },
     async (args, extra) =>
       guard(async (signal) => {
         const params = { ...args.params };
         const directory = librarySkillDirectory(args.skill);
-        const replay = () => call(dispatcher, 'replay', { skill: directory, url: args.url, app: args.app, attach: args.attach, dryRun: args.dry_run, param: Object.entries(params).map(([key, value]) => `${key}=${value}`) }, signal);
+        // Each replayed step is a progress notification when the client asked for progress.
+        const progressToken = extra._meta?.progressToken;
+        const onEvent = (event: EventEnvelope) => {
+          if (progressToken === undefined || event.event !== 'replay.step') return;
+          const step = event.payload as { index: number; total: number; status: string; description: string };
+          void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: step.index, total: step.total, message: `step ${step.index}/${step.total} ${step.status}: ${step.description}`.slice(0, 300) } }).catch(() => undefined);
+        };
+        const replay = () => call(dispatcher, 'replay', { skill: directory, url: args.url, app: args.app, attach: args.attach, dryRun: args.dry_run, param: Object.entries(params).map(([key, value]) => `${key}=${value}`) }, signal, { confirm: confirmByElicitation, onEvent });
         try {
-          return text(await replay());
+          return structured(await replay());
         } catch (error) {
           const missing = missingParameters(error);
           if (!missing) throw error;
@@ -136,12 +219,12 @@ export async function createMcpServer(dispatcher: Dispatcher = createDispatcher(
           const absent = missing.filter((name) => typeof given[name] !== 'string' || given[name] === '');
           if (absent.length) throw new SkillframeError('refused', `replay of ${args.skill} needs ${absent.map((name) => JSON.stringify(name)).join(', ')} and the person did not give ${absent.length > 1 ? 'them' : 'it'} (${answer.action})`, { missing_parameters: absent });
           for (const name of missing) params[name] = String(given[name]);
-          return text(await replay());
+          return structured(await replay());
         }
       })(args, extra),
   );
 
-  server.registerTool('screenshot', { description: 'A screenshot of the X11 screen (PNG).' }, async (extra) =>
+  server.registerTool('screenshot', { description: 'A screenshot of the X11 screen (PNG).', annotations: annotations.readScreen }, async (extra) =>
     guard(async (signal) => {
       const shot = (await call(dispatcher, 'screen.capture', {}, signal)) as { png: string; width: number; height: number };
       return { content: [{ type: 'image', data: shot.png, mimeType: 'image/png' }, { type: 'text', text: `${shot.width}x${shot.height}` }] };
@@ -150,28 +233,28 @@ export async function createMcpServer(dispatcher: Dispatcher = createDispatcher(
 
   server.registerTool(
     'click',
-    { description: 'Click at screen coordinates (needs the "input" permission tier in Skillframe settings).', inputSchema: { x: z.number().int(), y: z.number().int(), button: z.enum(['left', 'right', 'middle']).optional(), double: z.boolean().optional() } },
-    async (args, extra) => guard(async (signal) => text(await call(dispatcher, 'input.click', args, signal)))(args, extra),
+    { description: 'Click at screen coordinates (needs the "input" permission tier in Skillframe settings).', inputSchema: { x: z.number().int(), y: z.number().int(), button: z.enum(['left', 'right', 'middle']).optional(), double: z.boolean().optional() }, outputSchema: outputOf('input.click').shape, annotations: annotations.act },
+    async (args, extra) => guard(async (signal) => structured(await call(dispatcher, 'input.click', args, signal)))(args, extra),
   );
 
   server.registerTool(
     'type',
-    { description: 'Type text, or press a key chord like "ctrl+s", on the focused window (needs the "input" tier).', inputSchema: { text: z.string().max(10_000).optional(), key: z.string().max(40).optional() } },
-    async (args, extra) => guard(async (signal) => text(await call(dispatcher, 'input.type', args, signal)))(args, extra),
+    { description: 'Type text, or press a key chord like "ctrl+s", on the focused window (needs the "input" tier).', inputSchema: { text: z.string().max(10_000).optional(), key: z.string().max(40).optional() }, outputSchema: outputOf('input.type').shape, annotations: annotations.act },
+    async (args, extra) => guard(async (signal) => structured(await call(dispatcher, 'input.type', args, signal)))(args, extra),
   );
 
   server.registerTool(
     'ocr',
-    { description: 'Read the text on the screen (or in an image file): lines with boxes [x,y,w,h] and confidences.', inputSchema: { image: z.string().max(4096).optional() } },
+    { description: 'Read the text on the screen (or in an image file): lines with boxes [x,y,w,h] and confidences.', inputSchema: { image: z.string().max(4096).optional() }, outputSchema: outputOf('ocr').shape, annotations: annotations.readScreen },
     async (args, extra) =>
       guard(async (signal) => {
-        if (args.image) return text(await call(dispatcher, 'ocr', { image: args.image }, signal));
+        if (args.image) return structured(await call(dispatcher, 'ocr', { image: args.image }, signal));
         const shot = (await call(dispatcher, 'screen.capture', {}, signal)) as { png: string };
         const folder = mkdtempSync(join(tmpdir(), 'sf-mcp-'));
         try {
           const file = join(folder, 'screen.png');
           writeFileSync(file, Buffer.from(shot.png, 'base64'));
-          return text(await call(dispatcher, 'ocr', { image: file }, signal));
+          return structured(await call(dispatcher, 'ocr', { image: file }, signal));
         } finally {
           rmSync(folder, { recursive: true, force: true });
         }
@@ -184,7 +267,7 @@ export async function createMcpServer(dispatcher: Dispatcher = createDispatcher(
 /** `skillframe mcp`: an MCP server on stdio until the client disconnects. */
 export async function mcpCommand(argv: readonly string[], extraHandlers: HandlerTable = {}): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write('Usage: skillframe mcp\n\nAn MCP server on stdio with the tools list_skills, get_skill, replay_skill, screenshot, click, type, ocr.\n');
+    process.stdout.write('Usage: skillframe mcp\n\nAn MCP server on stdio with the tools list_skills, get_skill, consult_skill, replay_skill, screenshot, click, type, ocr.\n');
     return 0;
   }
   if (argv.length) {

@@ -32,52 +32,6 @@ export interface ConsultModel {
   complete(request: ModelRequest, signal?: AbortSignal): Promise<string>;
 }
 
-/** An OpenAI-compatible chat endpoint (`POST {baseUrl}/chat/completions`), images as data URLs. */
-export function openAiCompatibleModel(options: { baseUrl: string; model: string; apiKey?: string; timeoutMs?: number }): ConsultModel {
-  const base = options.baseUrl.replace(/\/+$/, '');
-  return {
-    name: `openai:${options.model}`,
-    async complete(request, signal) {
-      const body = {
-        model: options.model,
-        temperature: 0,
-        response_format: { type: 'json_object' },
-        messages: [
-          { role: 'system', content: request.system },
-          {
-            role: 'user',
-            content: [
-              { type: 'text', text: request.prompt },
-              ...request.images.flatMap((image) => [
-                { type: 'text', text: image.label },
-                { type: 'image_url', image_url: { url: image.dataUrl } },
-              ]),
-            ],
-          },
-        ],
-      };
-      const timeout = AbortSignal.timeout(options.timeoutMs ?? 60_000);
-      let response: Response;
-      try {
-        response = await fetch(`${base}/chat/completions`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', ...(options.apiKey ? { Authorization: `Bearer ${options.apiKey}` } : {}) },
-          body: JSON.stringify(body),
-          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        });
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason ?? error;
-        throw new SkillframeError('unavailable', `VLM endpoint ${base} did not answer: ${(error as Error).message}`);
-      }
-      const text = await response.text();
-      if (!response.ok) throw new SkillframeError('unavailable', `VLM endpoint ${base} answered HTTP ${response.status}: ${text.slice(0, 200)}`);
-      const parsed = z.object({ choices: z.array(z.object({ message: z.object({ content: z.string().max(100_000) }) })).min(1) }).safeParse(safeJson(text));
-      if (!parsed.success) throw new SkillframeError('unavailable', `VLM endpoint ${base} answered an unexpected shape: ${describeZodError(parsed.error, safeJson(text), 'response')}`);
-      return parsed.data.choices[0].message.content;
-    },
-  };
-}
-
 /**
  * Any perception/models provider (openai, llama, scripted) as a consult model. The provider only
  * checks that the reply is JSON; consult validates it against its own schemas and repairs once.
@@ -92,8 +46,15 @@ export function providerModel(provider: VlmProvider): ConsultModel {
           content.push({ type: 'text', text: image.label }, { type: 'image', image: Buffer.from(image.dataUrl.slice(image.dataUrl.indexOf(',') + 1), 'base64'), mime: 'image/png' });
         }
       }
-      const result = await provider.complete({ system: request.system, messages: [{ role: 'user', content }], schema: z.unknown(), temperature: 0, ...(signal ? { signal } : {}) });
-      return result.raw;
+      try {
+        const result = await provider.complete({ system: request.system, messages: [{ role: 'user', content }], schema: z.unknown(), temperature: 0, ...(signal ? { signal } : {}) });
+        return result.raw;
+      } catch (error) {
+        // A reply that is not JSON goes back to consult, which asks the model once more to fix it.
+        const reply = (error as SkillframeError).details as { reply?: unknown } | undefined;
+        if (error instanceof SkillframeError && error.code === 'bad_input' && typeof reply?.reply === 'string') return reply.reply;
+        throw error;
+      }
     },
   };
 }
@@ -136,14 +97,6 @@ interface ScriptedContext {
   steps?: { id: number; description: string; destructive: boolean }[];
   expected?: string;
   total_steps: number;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 /** Models wrap JSON in prose or fences; take the outermost object. */
@@ -200,6 +153,8 @@ export interface ConsultInput {
   /** The agent's current step number in its task (memos expire 5 steps after they were made). */
   step: number;
   screen?: Buffer;
+  /** Reads the text on the screen (OCR), to check the states' visible cues; called only when the looks do not match. */
+  readScreenText?: () => Promise<string[]>;
   model: ConsultModel;
   ledger: ConsultLedger;
   signal?: AbortSignal;
@@ -219,6 +174,15 @@ export async function consultSkill(input: ConsultInput): Promise<ConsultOutput> 
   const name = input.skill.frontmatter.name;
   const ledger = input.ledger.read(input.taskId);
   const record = ledger.skills[name] ?? { consults: 0 };
+  // First, before any cached memo: does the live screen belong to this skill at all?
+  const ranked = await rankStates(input.skill, input.screen);
+  // The screen matches no state (neither by looks nor by the labels it shows): say so without
+  // loading anything, with or without a VLM, and without spending the budget.
+  const screenText = ranked.best !== undefined && ranked.best < lookAlikeThreshold ? await input.readScreenText?.() : undefined;
+  const match = screenMatch(input.skill, ranked.best, screenText);
+  if (match === 'none') {
+    return { skill: name, memo: notApplicableMemo(input.skill, ranked.best), selection: { state_ids: ranked.ids.slice(0, 1), views: [] }, cached: false, consults_used: record.consults, valid_until_step: input.step, model: 'screen-match' };
+  }
   if (record.memo && record.selection && record.memo_step !== undefined && input.step - record.memo_step < memoLifetimeSteps && input.step >= record.memo_step) {
     return { skill: name, memo: record.memo, selection: record.selection, cached: true, consults_used: record.consults, valid_until_step: record.memo_step + memoLifetimeSteps - 1, model: input.model.name };
   }
@@ -227,7 +191,6 @@ export async function consultSkill(input: ConsultInput): Promise<ConsultOutput> 
   }
   const { skill } = input;
   const cards = skill.cards.states;
-  const ranked = await rankStates(skill, input.screen);
   const views: Record<string, ViewKind[]> = Object.fromEntries(cards.map((card) => [card.state_id, card.preferred_view_order.filter((view) => card.available_views.some((candidate) => candidate.view === view))]));
   const screenImage = input.screen ? [{ label: 'Current screen:', dataUrl: await thumbnailDataUrl(input.screen, 768) }] : [];
 
@@ -269,6 +232,43 @@ export async function consultSkill(input: ConsultInput): Promise<ConsultOutput> 
   ledger.skills[name] = { consults, memo, memo_step: input.step, selection };
   input.ledger.write(ledger);
   return { skill: name, memo, selection, cached: false, consults_used: consults, valid_until_step: input.step + memoLifetimeSteps - 1, model: input.model.name };
+}
+
+/** Below this keyframe similarity (0..1, pHash) a screen looks like no state of the skill. */
+export const lookAlikeThreshold = 0.72;
+
+/** The labels the states' visible cues quote ("\"Place order\" is visible" → Place order). */
+export function cueLabels(skill: SkillPackage): string[] {
+  const labels = skill.cards.states.flatMap((card) => card.visible_cues.flatMap((cue) => [...cue.matchAll(/"([^"]{2,80})"/g)].map((match) => match[1])));
+  return [...new Set(labels)];
+}
+
+/**
+ * Does the live screen belong to this skill? `none` when its keyframes do not look like it and
+ * (when the screen's text is known) none of the labels the cards quote is on it.
+ */
+export function screenMatch(skill: SkillPackage, visualBest: number | undefined, screenText: string[] | undefined): 'match' | 'none' | 'unknown' {
+  if (visualBest === undefined) return 'unknown';
+  if (visualBest >= lookAlikeThreshold) return 'match';
+  if (!screenText) return 'none';
+  const text = screenText.join('\n').toLowerCase();
+  const labels = cueLabels(skill);
+  const seen = labels.filter((label) => text.includes(label.toLowerCase())).length;
+  // Two labels (or all of them when the cards quote fewer) say the app is there, moved or restyled.
+  return seen >= Math.min(2, labels.length) && seen > 0 ? 'match' : 'none';
+}
+
+function notApplicableMemo(skill: SkillPackage, visualBest: number | undefined): ConsultMemo {
+  const app = skill.plan.app.name.slice(0, 80);
+  return {
+    skill_applicability: 'not_applicable',
+    subgoal: `None: the screen shows none of this skill's states (best keyframe similarity ${(visualBest ?? 0).toFixed(2)}, and none of its labels is visible).`.slice(0, 400),
+    plan: [],
+    do_not_do: [`Do not follow this skill's steps here; it is for ${app}.`.slice(0, 300)],
+    fallback_if_no_progress: `Open ${app} at the start of the task, or search the library for another skill.`.slice(0, 400),
+    expected_state: `${app} showing the first state of the skill: ${skill.cards.states[0]?.when_to_use ?? ''}`.slice(0, 400),
+    completion_scope: 'Nothing of this skill applies to the current screen.',
+  };
 }
 
 const systemPrompt =

@@ -37,6 +37,18 @@ function readScreen(path: string | undefined): Buffer | undefined {
   }
 }
 
+/** OCR lines of a screenshot (for consult's visible-cue check). */
+async function readText(png: Buffer, signal: AbortSignal): Promise<string[]> {
+  const [{ createOcr }, { decodeImage }] = await Promise.all([import('../../perception/ocr.ts'), import('../../perception/image.ts')]);
+  const ocr = await createOcr();
+  try {
+    const { lines } = await ocr.recognize(await decodeImage(png), { signal });
+    return lines.map((line) => line.text);
+  } finally {
+    await ocr.dispose();
+  }
+}
+
 export const skillsHandlers: HandlerTable = {
   build: async (input, context) => {
     const [{ buildSkill }, { auditSource }, { readTrajectory }] = await Promise.all([skillsMm.builder(), skillsMm.audit(), import('../../skills-mm/trajectory/store.ts')]);
@@ -144,7 +156,7 @@ export const skillsHandlers: HandlerTable = {
         model: provider ? providerModel(provider) : scriptedModel(),
         ledger: new ConsultLedger(homePath('consults')),
         signal: context.signal,
-        ...(screen ? { screen } : {}),
+        ...(screen ? { screen, readScreenText: () => readText(screen, context.signal) } : {}),
       });
     } finally {
       await provider?.dispose();

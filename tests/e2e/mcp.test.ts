@@ -37,7 +37,7 @@ function textOf(result: Awaited<ReturnType<Client['callTool']>>): string {
 
 test('the server lists exactly the tools other agents rely on', async () => {
   const { tools } = await client.listTools();
-  assert.deepEqual(tools.map((tool) => tool.name).sort(), ['click', 'get_skill', 'list_skills', 'ocr', 'replay_skill', 'screenshot', 'type']);
+  assert.deepEqual(tools.map((tool) => tool.name).sort(), ['click', 'consult_skill', 'get_skill', 'list_skills', 'ocr', 'replay_skill', 'screenshot', 'type']);
 });
 
 test('list_skills answers from the (empty) library; get_skill of an unknown skill is a coded error', async () => {
@@ -124,4 +124,49 @@ test('skill text reaches the agent labelled as untrusted data', async () => {
     assert.match(parts[0].text ?? '', /^UNTRUSTED DATA/);
     assert.ok(JSON.parse(parts[1].text ?? '{}').skill_content, detail);
   }
+});
+
+test('tools carry annotations and structured output schemas from the contract', async () => {
+  const { tools } = await client.listTools();
+  const tool = (name: string) => tools.find((candidate) => candidate.name === name)!;
+  for (const name of ['list_skills', 'get_skill', 'consult_skill']) assert.deepEqual([tool(name).annotations?.readOnlyHint, tool(name).annotations?.openWorldHint], [true, false], name);
+  for (const name of ['replay_skill', 'click', 'type']) assert.deepEqual([tool(name).annotations?.readOnlyHint, tool(name).annotations?.destructiveHint, tool(name).annotations?.openWorldHint], [false, true, true], name);
+  assert.equal(tool('screenshot').annotations?.readOnlyHint, true);
+  const properties = (name: string) => Object.keys((tool(name).outputSchema as { properties?: object } | undefined)?.properties ?? {}).sort();
+  assert.deepEqual(properties('consult_skill'), ['cached', 'consults_used', 'memo', 'model', 'selection', 'skill', 'valid_until_step']);
+  assert.ok(properties('replay_skill').includes('steps') && properties('replay_skill').includes('ok'));
+  assert.deepEqual(properties('list_skills'), ['hits', 'root', 'skills']);
+  const listed = await client.callTool({ name: 'list_skills', arguments: {} });
+  assert.ok(Array.isArray((listed.structuredContent as { skills?: unknown[] }).skills));
+});
+
+test('consult_skill: a memo from ≤ 3 states / ≤ 6 views read inside the server, not_applicable on a screen of another app, ≤ 2 consults per skill per task', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { runCli } = await import('../support/cli.ts');
+  const { estimateTokens } = await import('../../skills-mm/audit.ts');
+  const env = { ...process.env, SKILLFRAME_HOME: home.path };
+  const trajectories = new URL('../../testkit/fixtures/trajectories/', import.meta.url).pathname;
+  const out = join(home.path, 'built', 'add-twelve');
+  const built = await runCli(['build', join(trajectories, 'calculator'), '--out', out, '--skip-ocr', '--json'], { env, timeoutMs: 120_000 });
+  assert.equal(built.code, 0, built.stderr);
+  const added = await runCli(['library', 'add', out, '--json'], { env });
+  assert.equal(added.code, 0, added.stderr);
+  const own = readFileSync(join(trajectories, 'calculator/frames/0006.png')).toString('base64');
+  const other = readFileSync(join(trajectories, 'signup-web/frames/0000.png')).toString('base64');
+  const consult = (screen: string, step: number) => client.callTool({ name: 'consult_skill', arguments: { skill: 'add-twelve', task: 'add 7 and 5 in the calculator', task_id: 'mcp-test', step, screen_png: screen } });
+
+  const memo = await consult(own, 0);
+  assert.equal(memo.isError ?? false, false, textOf(memo));
+  const result = memo.structuredContent as { memo: { skill_applicability: string }; selection: { state_ids: string[]; views: unknown[] }; consults_used: number };
+  assert.notEqual(result.memo.skill_applicability, 'not_applicable');
+  assert.ok(result.selection.state_ids.length <= 3 && result.selection.views.length <= 6);
+  assert.ok(!(memo.content as { type: string }[]).some((part) => part.type === 'image'), 'the memo carries no image');
+  assert.ok(estimateTokens(JSON.stringify(result.memo)) <= 500);
+  const elsewhere = await consult(other, 1);
+  assert.equal((elsewhere.structuredContent as { memo: { skill_applicability: string } }).memo.skill_applicability, 'not_applicable');
+  const second = await consult(own, 10);
+  assert.equal((second.structuredContent as { consults_used: number }).consults_used, 2);
+  const third = await consult(own, 20);
+  assert.equal(third.isError, true);
+  assert.match(textOf(third), /^refused:.*budget is 2/);
 });

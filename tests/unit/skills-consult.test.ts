@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildSkill } from '../../skills-mm/builder.ts';
-import { ConsultLedger, consultSkill, openAiCompatibleModel, scriptedModel, type ConsultModel, type ModelRequest } from '../../skills-mm/consult.ts';
+import { ConsultLedger, consultSkill, providerModel, scriptedModel, type ConsultModel, type ModelRequest } from '../../skills-mm/consult.ts';
+import { createOpenAiProvider } from '../../perception/models/index.ts';
 import { loadPackageSource, parsePackage, type SkillPackage } from '../../skills-mm/format.ts';
 import { ConsultMemo } from '../../core/schemas/skill.ts';
 import { createDispatcher } from '../../host/create.ts';
@@ -20,6 +21,11 @@ before(async () => {
   skill = parsePackage(loadPackageSource(join(work, 'add-numbers')).files);
 });
 after(() => rmSync(work, { recursive: true, force: true }));
+
+/** The perception/models OpenAI provider as a consult model (no retries: the fake answers a fixed list). */
+function openAiModel(baseUrl: string, apiKey?: string): ConsultModel {
+  return providerModel(createOpenAiProvider({ baseUrl, model: 'fake-vlm', ...(apiKey ? { apiKey } : {}), retries: 0, responseFormat: 'json_object' }));
+}
 
 const validMemo = {
   skill_applicability: 'applicable',
@@ -98,7 +104,7 @@ test('OpenAI-compatible server: images travel as data URLs, a broken memo is rep
     `\`\`\`json\n${JSON.stringify(validMemo)}\n\`\`\``,
   ]);
   try {
-    const model = openAiCompatibleModel({ baseUrl: fake.url, model: 'fake-vlm', apiKey: 'sk-test' });
+    const model = openAiModel(fake.url, 'sk-test');
     const result = await consultSkill({ skill, task: 'add 7 and 2', taskId: 'http-1', step: 0, screen, model, ledger: new ConsultLedger(join(work, 'ledger')) });
     assert.deepEqual(result.memo, validMemo);
     // Unknown states the model invented are dropped.
@@ -119,7 +125,7 @@ test('OpenAI-compatible server: images travel as data URLs, a broken memo is rep
 test('a model that keeps answering garbage makes consult fail as unavailable, not crash', async () => {
   const fake = await fakeOpenAi(['{"state_ids": []}', 'not json at all', '{"also": "bad"}', '{"still": "bad"}']);
   try {
-    const model = openAiCompatibleModel({ baseUrl: fake.url, model: 'fake-vlm' });
+    const model = openAiModel(fake.url);
     await assert.rejects(
       consultSkill({ skill, task: 'x', taskId: 'http-2', step: 0, model, ledger: new ConsultLedger(join(work, 'ledger')) }),
       (error: Error & { code?: string }) => error.code === 'unavailable',
@@ -173,7 +179,7 @@ test('the optional VLM pass of the builder rewords text but cannot drop a {{para
   ]);
   try {
     const { modelRewriter } = await import('../../skills-mm/rewrite.ts');
-    const model = openAiCompatibleModel({ baseUrl: fake.url, model: 'fake-vlm' });
+    const model = openAiModel(fake.url);
     const out = join(work, 'add-numbers');
     const result = await buildSkill({ trajectoryDir: join(trajectories, 'calculator'), outDir: out, name: 'add-numbers', rewriter: modelRewriter(model) });
     assert.deepEqual(result.warnings, []);
@@ -214,4 +220,36 @@ test('skills.consult with the scripted provider (SKILLFRAME_VLM_SCRIPT) validate
     }
     rmSync(home, { recursive: true, force: true });
   }
+});
+
+test('without a VLM, a screen that matches no state (looks, then visible labels) is not_applicable, costs no budget and loads nothing', async () => {
+  const ledger = new ConsultLedger(join(work, 'ledger-applicability'));
+  const other = readFileSync(join(trajectories, 'signup-web/frames/0000.png'));
+  const calls: string[] = [];
+  const counting: ConsultModel = { name: 'counting', complete: (request, signal) => (calls.push(request.purpose), scriptedModel().complete(request, signal)) };
+  let ocrCalls = 0;
+  const elsewhere = await consultSkill({ skill, task: 'add 7 and 2', taskId: 'applicability', step: 0, screen: other, readScreenText: async () => (ocrCalls++, ['Sign up', 'Email', 'Create account']), model: counting, ledger });
+  assert.equal(elsewhere.memo.skill_applicability, 'not_applicable');
+  assert.deepEqual(elsewhere.memo.plan, []);
+  assert.deepEqual(elsewhere.selection.views, [], 'no view was loaded');
+  assert.equal(elsewhere.consults_used, 0);
+  assert.equal(ocrCalls, 1, 'the labels were read because the looks did not match');
+  assert.deepEqual(calls, [], 'no model call');
+  // A screen that looks different but shows two of a skill's labels (the app restyled, say) is not ruled out.
+  await buildSkill({ trajectoryDir: join(trajectories, 'signup-web'), outDir: join(work, 'sign-up') });
+  const web = parsePackage(loadPackageSource(join(work, 'sign-up')).files);
+  const labels = web.cards.states.flatMap((card) => card.visible_cues.flatMap((cue) => [...cue.matchAll(/"([^"]+)"/g)].map((match) => match[1])));
+  assert.ok(labels.length >= 2, JSON.stringify(web.cards.states.map((card) => card.visible_cues)));
+  const restyled = await consultSkill({ skill: web, task: 'sign up', taskId: 'applicability', step: 0, screen, readScreenText: async () => labels.slice(0, 2), model: counting, ledger });
+  assert.notEqual(restyled.memo.skill_applicability, 'not_applicable');
+  const unrelated = await consultSkill({ skill: web, task: 'sign up', taskId: 'applicability', step: 0, screen, readScreenText: async () => ['7', '8', '='], model: counting, ledger });
+  assert.equal(unrelated.memo.skill_applicability, 'not_applicable');
+  // The skill's own screen matches by looks, without reading any text.
+  ocrCalls = 0;
+  const here = await consultSkill({ skill, task: 'add 7 and 2', taskId: 'applicability-2', step: 0, screen, readScreenText: async () => (ocrCalls++, []), model: scriptedModel(), ledger });
+  assert.notEqual(here.memo.skill_applicability, 'not_applicable');
+  assert.equal(ocrCalls, 0);
+  // Within budget: the memo an agent reads is short (≤ 500 tokens, the audit's estimate) and carries no image.
+  const { estimateTokens } = await import('../../skills-mm/audit.ts');
+  assert.ok(estimateTokens(JSON.stringify(here.memo)) <= 500, `${estimateTokens(JSON.stringify(here.memo))} tokens`);
 });
