@@ -536,8 +536,10 @@ async function writeSkill(demonstration: Demonstration, cards: StateCard[], name
   const signal = options.signal;
   const screen = { width: meta.screen.width, height: meta.screen.height };
   const tier = requiredTier({ steps } as unknown as PlanFile);
-  const task = options.name ? options.name.replace(/-/g, ' ') : 'the recorded task';
-  let description = skillDescription(task, appName, steps, recordings);
+  // The skill's name says the task (a name like "galculator-task" says nothing more than the app).
+  const task = / task$/.test(name.replace(/-/g, ' ')) || !name ? 'do the recorded task' : name.replace(/-/g, ' ');
+  const screens = [...new Set(demonstration.places.map((place) => /"([^"]+)"/.exec(place.label)?.[1]).filter((screen): screen is string => Boolean(screen)))];
+  let description = skillDescription(task, appName, steps, recordings, screens, parameters);
   if (options.rewriter) {
     try {
       const rewrite = await options.rewriter.rewrite({ task, app: appName, steps: steps.map((step) => ({ id: step.id, description: step.description })), states: cards.map((card) => ({ state_id: card.state_id, stage: card.stage, when_to_use: card.when_to_use })) }, signal);
@@ -845,8 +847,19 @@ function targetPhrase(target: TargetDescriptor | undefined, meta: TrajectoryMeta
     return `the ${JSON.stringify(label.trim().slice(0, 80))}${role}`;
   }
   if (locator?.test_id) return `the element with test id ${JSON.stringify(locator.test_id.slice(0, 80))}`;
-  if (target.window?.title) return `at (${target.point.x}, ${target.point.y}) in the ${JSON.stringify(target.window.title.slice(0, 60))} window`;
-  return `at (${target.point.x}, ${target.point.y})${meta.kind === 'web' ? ' in the page' : ''}`;
+  // No label: described by the text next to it, else by where it sits — never by raw coordinates.
+  const anchor = target.anchors[0];
+  if (anchor) {
+    const { dx, dy } = anchor.offset;
+    const side = Math.abs(dx) >= Math.abs(dy) ? (dx > 0 ? 'right of' : 'left of') : dy > 0 ? 'below' : 'above';
+    return `the unlabelled control ${side} ${JSON.stringify(anchor.text.trim().slice(0, 60))}`;
+  }
+  const frame = target.window?.geometry && target.window.point_in_window ? { point: target.window.point_in_window, width: target.window.geometry.width, height: target.window.geometry.height } : { point: target.point, width: meta.screen.width, height: meta.screen.height };
+  const row = ['top', 'middle', 'bottom'][Math.min(2, Math.floor((3 * frame.point.y) / Math.max(1, frame.height)))];
+  const column = ['left', 'centre', 'right'][Math.min(2, Math.floor((3 * frame.point.x) / Math.max(1, frame.width)))];
+  const where = row === 'middle' && column === 'centre' ? 'centre' : row === 'middle' ? `middle ${column}` : `${row} ${column}`;
+  const place = target.window?.title ? `the ${JSON.stringify(target.window.title.slice(0, 60))} window` : meta.kind === 'web' ? 'the page' : 'the screen';
+  return `the unlabelled spot in the ${where} of ${place} (see the focus crop)`;
 }
 
 function fillCardText(card: StateCard, cardSteps: PlanStep[], meta: TrajectoryMeta, appName: string) {
@@ -858,7 +871,8 @@ function fillCardText(card: StateCard, cardSteps: PlanStep[], meta: TrajectoryMe
     .map((label) => label.trim().slice(0, 60));
   const anchors = cardSteps.flatMap((step) => step.target?.anchors ?? []).map((anchor) => anchor.text.slice(0, 60));
   const place = meta.kind === 'web' ? 'the page' : `the ${appName} window`;
-  card.when_to_use = `When ${place} is showing and the next action is: ${first.description}`.slice(0, 400);
+  const showing = labels.length ? ` showing ${[...new Set(labels)].slice(0, 3).map((label) => JSON.stringify(label)).join(', ')}` : '';
+  card.when_to_use = `When ${place} is open${showing} and the next thing to do is: ${first.description.replace(/^./, (letter) => letter.toLowerCase())}`.slice(0, 400);
   const plain = (step: PlanStep) => step.description.replace(/\.$/, '');
   card.when_not_to_use = (cardSteps.length > 1 ? `When step ${last.id} (${plain(last)}) has already happened and ${place} shows its result.` : `When the screen already shows the result of step ${first.id} (${plain(first)}).`).slice(0, 400);
   card.visible_cues = [...new Set([...labels.map((label) => `"${label}" is visible`), ...anchors.map((anchor) => `"${anchor}" nearby`)])].slice(0, 8).map((cue) => cue.slice(0, 160));
@@ -873,13 +887,29 @@ function fillCardText(card: StateCard, cardSteps: PlanStep[], meta: TrajectoryMe
   card.visual_risk = (risks.join('; ') || 'low: targets have readable labels').slice(0, 300);
 }
 
-function skillDescription(task: string, app: string, steps: PlanStep[], recordings: number): string {
+/**
+ * What the skill achieves and when it applies, in words an agent choosing among skills can use:
+ * the task, the app and its screens, the procedure in short, what shows when it is done.
+ */
+function skillDescription(task: string, app: string, steps: PlanStep[], recordings: number, screens: string[], parameters: PlanParameter[]): string {
   const summary = steps
     .filter((step) => step.action !== 'wait')
     .slice(0, 8)
     .map((step) => step.description.replace(/\.$/, '').replace(/^./, (letter) => letter.toLowerCase()))
     .join(', then ');
-  return `Use to do ${task} in ${app}: ${summary}${steps.length > 8 ? ', …' : ''}. ${recordings > 1 ? `Learned from ${recordings} recordings` : 'Recorded once'} and replayable with Skillframe (${steps.length} steps).`.slice(0, 1024);
+  const last = [...steps].reverse().find((step) => step.expected?.dom_text_appears?.length || step.expected?.ocr_text_appears?.length);
+  const done = last ? (last.expected?.dom_text_appears?.[0] ?? last.expected?.ocr_text_appears?.[0]) : undefined;
+  const choices = parameters.filter((parameter) => parameter.kind === 'choice' && parameter.options?.length);
+  return [
+    `${task.replace(/^./, (letter) => letter.toUpperCase())} in ${app}${screens.length ? ` (${screens.slice(0, 2).map((screen) => JSON.stringify(screen.slice(0, 60))).join(', ')})` : ''}.`,
+    `Use it when ${app} is open and the task is to ${task}${choices.length ? `, with ${choices.map((parameter) => `${parameter.name} one of ${parameter.options!.slice(0, 4).map((option) => JSON.stringify(option.slice(0, 30))).join('/')}`).join(' and ')}` : ''}.`,
+    `Steps: ${summary}${steps.length > 8 ? ', …' : ''}.`,
+    done ? `Done when ${JSON.stringify(done.slice(0, 80))} shows.` : '',
+    `${recordings > 1 ? `Learned from ${recordings} recordings` : 'Recorded once'}; replayable with Skillframe (${steps.length} steps).`,
+  ]
+    .filter(Boolean)
+    .join(' ')
+    .slice(0, 1024);
 }
 
 function skillBody(frontmatter: SkillFrontmatter, plan: PlanFile, cards: StateCardsFile, task: string): string {
