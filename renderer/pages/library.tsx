@@ -112,16 +112,6 @@ function SkillList() {
     }
   };
 
-  const remove = async (name: string) => {
-    setError(undefined);
-    try {
-      await client.invoke('library.remove', { name });
-      list.reload();
-    } catch (caught) {
-      setError((caught as Error).message);
-    }
-  };
-
   const skills = list.value?.skills ?? [];
   const shown = order ? order.map((name) => skills.find((skill) => skill.name === name)).filter((skill): skill is LibrarySkill => Boolean(skill)) : skills;
   return (
@@ -161,13 +151,85 @@ function SkillList() {
               <span class="badge">{skill.steps} steps · {skill.states} states</span>
               <AuditBadge audit={skill.audit} />
             </div>
-            <div class="row" style={{ marginTop: 8 }}>
-              <button type="button" onClick={() => remove(skill.name)} aria-label={`Remove ${skill.name}`}>Remove</button>
-            </div>
+            <SkillActions name={skill.name} onRemoved={() => list.reload()} />
           </div>
         ))}
       </div>
     </Page>
+  );
+}
+
+/**
+ * What a person does with a skill: replay it, verify it against the live app, export it, install
+ * it for an agent. Remove is secondary and asks first (it deletes the package).
+ */
+function SkillActions(props: { name: string; onRemoved: () => void }) {
+  const client = useClient();
+  const [busy, setBusy] = useState<string | undefined>(undefined);
+  const [message, setMessage] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [agent, setAgent] = useState<'claude' | 'codex' | 'agents'>('claude');
+  const run = async (what: string, work: () => Promise<string | undefined>) => {
+    setBusy(what);
+    setError(undefined);
+    setMessage(undefined);
+    try {
+      const said = await work();
+      if (said) setMessage(said);
+    } catch (caught) {
+      setError((caught as Error).message);
+    } finally {
+      setBusy(undefined);
+    }
+  };
+  const verify = () =>
+    run('verify', async () => {
+      const result = await client.invoke('library.verify', { skills: [props.name] });
+      const health = result.skills[0];
+      return health ? `Verify (${health.mode}): ${health.health}${health.broken ? ` at step ${health.broken.index}: ${health.broken.reason}` : ''}.` : 'Nothing verified.';
+    });
+  const exportZip = () =>
+    run('export', async () => {
+      const out = window.prompt('Export to which .zip file (on the machine Skillframe runs on)?', `${props.name}.zip`);
+      if (!out) return undefined;
+      const result = await client.invoke('library.export', { name: props.name, out });
+      return `Exported to ${result.file} (${result.bytes} bytes).`;
+    });
+  const install = () =>
+    run('install', async () => {
+      try {
+        const result = await client.invoke('library.install', { name: props.name, agent });
+        return `Installed for ${agent} in ${result.dir}.`;
+      } catch (caught) {
+        if (!(caught instanceof CommandError) || caught.code !== 'refused' || !window.confirm(`${caught.message}\n\nReplace the installed copy?`)) throw caught;
+        const result = await client.invoke('library.install', { name: props.name, agent, replace: true });
+        return `Replaced the copy for ${agent} in ${result.dir}.`;
+      }
+    });
+  const remove = () =>
+    run('remove', async () => {
+      if (!window.confirm(`Remove ${props.name} from the library? Its package is deleted; copies installed for agents stay.`)) return undefined;
+      await client.invoke('library.remove', { name: props.name });
+      props.onRemoved();
+      return `Removed ${props.name}.`;
+    });
+  return (
+    <div data-actions={props.name} style={{ marginTop: 8 }}>
+      <div class="row" style={{ flexWrap: 'wrap', gap: 6 }}>
+        <button type="button" data-action="replay" onClick={() => (window.location.hash = `#/replay/${encodeURIComponent(props.name)}`)}>Replay</button>
+        <button type="button" data-action="verify" disabled={Boolean(busy)} onClick={verify}>{busy === 'verify' ? 'Verifying…' : 'Verify'}</button>
+        <button type="button" data-action="export" disabled={Boolean(busy)} onClick={exportZip}>Export</button>
+        <select aria-label={`Agent to install ${props.name} for`} value={agent} onChange={(event) => setAgent((event.target as HTMLSelectElement).value as typeof agent)}>
+          <option value="claude">Claude</option>
+          <option value="codex">Codex</option>
+          <option value="agents">.agents</option>
+        </select>
+        <button type="button" data-action="install" disabled={Boolean(busy)} onClick={install}>Install for agent</button>
+        <button type="button" class="secondary" data-action="remove" disabled={Boolean(busy)} onClick={remove} aria-label={`Remove ${props.name}`}>Remove</button>
+      </div>
+      {message && <p class="muted" role="status">{message}</p>}
+      <ErrorLine error={error} />
+    </div>
   );
 }
 
@@ -189,6 +251,7 @@ function SkillDetail(props: { name: string }) {
             <span class="badge">version {value.skill.version}</span>
             <AuditBadge audit={value.skill.audit} />
           </div>
+          <SkillActions name={props.name} onRemoved={() => (window.location.hash = '#/library')} />
           {plan.parameters.length > 0 && (
             <>
               <h2 style={{ fontSize: 16 }}>Parameters</h2>

@@ -86,7 +86,7 @@ export function ReplayPage() {
           <label for="skill">Skill</label>
           <select id="skill" name="skill">
             {skills.map((entry) => (
-              <option value={entry.name}>
+              <option value={entry.name} selected={entry.name === chosenSkill()}>
                 {entry.name} ({entry.platform}, {entry.app})
               </option>
             ))}
@@ -163,4 +163,10 @@ export function ReplayPage() {
       </div>
     </Page>
   );
+}
+
+/** `#/replay/NAME` (the Library's Replay button) preselects that skill. */
+function chosenSkill(): string | undefined {
+  const parts = window.location.hash.replace(/^#\/?/, '').split('/');
+  return parts[0] === 'replay' && parts[1] ? decodeURIComponent(parts[1]) : undefined;
 }

@@ -15,9 +15,9 @@ export interface UiSession {
 }
 
 /** The real UI as a person opens it: `skillframe serve` in a throwaway home, Debian Chromium on it. */
-export async function openUi(options: { viewport?: { width: number; height: number } } = {}): Promise<UiSession> {
+export async function openUi(options: { viewport?: { width: number; height: number }; env?: NodeJS.ProcessEnv } = {}): Promise<UiSession> {
   const home = temporaryHome();
-  const server = await startServe(home.env);
+  const server = await startServe({ ...home.env, ...options.env });
   const executablePath = chromiumPath();
   assert.ok(executablePath, 'Debian chromium is installed');
   const browser = await chromium.launch({ executablePath, args: chromiumFlags, headless: true });
