@@ -6,11 +6,14 @@ import {
   type AuditReport,
   type PermissionTier,
   type PlanFile,
+  type PlanStep,
   type RuntimeStateCardsFile,
   type SkillFrontmatter,
   type StateCardsFile,
 } from '../core/schemas/skill.ts';
 import { cleanText, findInvisible } from '../core/text.ts';
+import { parseChord, type ModifierName } from '../native/input/keys.ts';
+import { mixedScriptWord, skeleton } from './confusables.ts';
 import { loadPackageSource, parseCards, parseFrontmatter, parsePlan, parseRuntimeCards, requiredFiles, type LoadedPackage, type PackageFiles } from './format.ts';
 
 /**
@@ -79,7 +82,9 @@ export function auditLoaded(loaded: LoadedPackage, source: string): AuditReport 
   if (frontmatter && cards && runtime && plan) checkConsistency(files, frontmatter, cards, runtime, plan, add);
   const hosts = declaredHosts(plan);
   const texts = collectTexts(body, frontmatter, cards, runtime, plan);
-  for (const [where, text, recorded] of texts) scanInstructions(where, text, hosts, add, recorded);
+  // What a person typed may be quoted in prose ("Default: "see https://…""): data, not a link to follow.
+  const typed = texts.filter((text) => text.reading === 'typed').map((text) => text.text);
+  for (const text of texts) scanInstructions(text, hosts, typed, add);
   if (plan) checkPlan(plan, frontmatter, add);
   if (cards && plan && runtime) checkTokenBudget(cards, runtime, plan, add);
 
@@ -227,61 +232,127 @@ function declaredHosts(plan: PlanFile | undefined): Set<string> {
   return hosts;
 }
 
-/** [where, text, recorded]: recorded text is what a person typed (data), not prose addressed to an agent. */
-function collectTexts(body: string, frontmatter?: SkillFrontmatter, cards?: StateCardsFile, runtime?: RuntimeStateCardsFile, plan?: PlanFile): [string, string, boolean][] {
-  const texts: [string, string, boolean][] = [['SKILL.md', body, false]];
-  if (frontmatter) texts.push(['SKILL.md', `${frontmatter.description}\n${frontmatter.compatibility ?? ''}`, false]);
-  for (const card of cards?.states ?? []) {
-    texts.push(['state_cards.json', [card.stage, card.when_to_use, card.when_not_to_use, card.verification_cue, card.visual_risk, ...card.visible_cues].join('\n'), false]);
+/**
+ * How a consumer reads a string of the package, which decides the checks it gets:
+ * - `prose`: words addressed to an agent or a person (SKILL.md, descriptions, cards): every
+ *   pattern, and every URL must point at the declared app;
+ * - `label`: what the app showed (locator names and text, test ids, CSS, OCR labels, anchors,
+ *   window titles, expected text): the strong patterns (shell, credential files, collection
+ *   services, instruction overrides, auto-approval); UI wording such as "Send password reset
+ *   link" or "Don't ask again" is normal there;
+ * - `typed`: what a person typed (type steps, parameter defaults): data, only commands and safety
+ *   overrides matter.
+ */
+type Reading = 'prose' | 'label' | 'typed';
+
+interface PackageText {
+  where: string;
+  text: string;
+  reading: Reading;
+}
+
+/** Keys whose strings are identifiers, paths or enums of the format, not text anyone reads as words. */
+const structuralKeys = new Set(['format_version', 'skill', 'platform', 'permission_tier', 'state_id', 'image_role', 'view', 'file', 'marks', 'preferred_view', 'preferred_view_order', 'action', 'key', 'url', 'name', 'version', 'built_at', 'steps']);
+const labelKeys = new Set(['role', 'text', 'test_id', 'css', 'raw_name', 'raw_text', 'title', 'window_title', 'dom_text_appears', 'ocr_text_appears']);
+
+/**
+ * Every string a consumer reads (replay, consult, MCP get_skill, a person reading SKILL.md), with
+ * the path it sits at. Locator and effect names are labels; parameter names and enums are not text.
+ */
+function collectTexts(body: string, frontmatter?: SkillFrontmatter, cards?: StateCardsFile, runtime?: RuntimeStateCardsFile, plan?: PlanFile): PackageText[] {
+  const texts: PackageText[] = [{ where: 'SKILL.md', text: body, reading: 'prose' }];
+  if (frontmatter) {
+    texts.push({ where: 'SKILL.md description', text: frontmatter.description, reading: 'prose' });
+    for (const [key, value] of Object.entries({ compatibility: frontmatter.compatibility, license: frontmatter.license, source: frontmatter.metadata.source })) {
+      if (value) texts.push({ where: `SKILL.md ${key}`, text: value, reading: 'prose' });
+    }
+    texts.push({ where: 'SKILL.md metadata.app', text: frontmatter.metadata.app, reading: 'label' });
   }
-  for (const card of runtime?.states ?? []) texts.push(['runtime_state_cards.json', [card.stage, card.when_to_use, card.verification_cue, ...card.visible_cues].join('\n'), false]);
-  for (const step of plan?.steps ?? []) {
-    texts.push(['plan.json', `${step.description}\n${step.stage}`, false]);
-    if (step.action === 'type') texts.push(['plan.json', step.text, true]);
-  }
-  for (const parameter of plan?.parameters ?? []) texts.push(['plan.json', parameter.default, true], ['plan.json', parameter.description, false]);
+  const walk = (file: string, node: unknown, path: string, key: string | undefined, parentKey: string | undefined) => {
+    if (typeof node === 'string') {
+      if (!node.trim()) return;
+      const inLocator = path.includes('.locator.') || path.includes('.shown[');
+      if (key === 'name' && inLocator) texts.push({ where: `${file} ${path}`, text: node, reading: 'label' });
+      else if (key === 'name' && path.startsWith('$.app.')) texts.push({ where: `${file} ${path}`, text: node, reading: 'label' });
+      else if (key !== undefined && structuralKeys.has(key)) return;
+      else if (file === 'plan.json' && ((key === 'text' && /^\$\.steps\[\d+\]\.text$/.test(path)) || key === 'default')) texts.push({ where: `${file} ${path}`, text: node, reading: 'typed' });
+      else if ((key !== undefined && labelKeys.has(key)) || (parentKey !== undefined && labelKeys.has(parentKey)) || path.includes('.anchors[') || path.includes('.ocr.') || path.includes('.window.')) texts.push({ where: `${file} ${path}`, text: node, reading: 'label' });
+      else texts.push({ where: `${file} ${path}`, text: node, reading: 'prose' });
+      return;
+    }
+    if (Array.isArray(node)) node.forEach((item, index) => walk(file, item, `${path}[${index}]`, key, key));
+    else if (node && typeof node === 'object') for (const [name, item] of Object.entries(node)) walk(file, item, `${path}.${name}`, name, key);
+  };
+  if (cards) walk('state_cards.json', cards, '$', undefined, undefined);
+  if (runtime) walk('runtime_state_cards.json', runtime, '$', undefined, undefined);
+  if (plan) walk('plan.json', plan, '$', undefined, undefined);
   return texts;
 }
 
-/** Instruction patterns, checked on NFKC-folded lowercase text so look-alike letters do not slip by. */
-const patterns: { code: AuditFindingCode; why: string; pattern: RegExp }[] = [
-  { code: 'injection_exfiltration', why: 'asks to send secrets or personal data somewhere', pattern: /\b(?:send|upload|transmit|forward|leak|exfiltrat\w*)\b[^.\n]{0,80}\b(?:passwords?|credentials?|tokens?|api[ _-]?keys?|secrets?|cookies?|session|clipboard|private keys?|\.env|browser history|ssh keys?|contents? of)\b/ },
-  { code: 'injection_exfiltration', why: 'asks to send data to an outside address', pattern: /\b(?:send|post|upload|transmit|forward|e-?mail|mail|share|copy|paste|submit)\b[^.\n]{0,80}\bto\b[^.\n]{0,40}(?:https?:\/\/|webhook|pastebin|\S+@\S+\.\w+)/ },
-  { code: 'injection_exfiltration', why: 'names a credential file', pattern: /(?:~\/\.ssh|\bid_rsa\b|\bid_ed25519\b|\/etc\/passwd|\/etc\/shadow|\.aws\/credentials|\.netrc\b|\.git-credentials|\.npmrc\b)/ },
-  { code: 'injection_exfiltration', why: 'names a data-collection service', pattern: /\b(?:webhook\.site|pastebin\.com|requestbin|ngrok\.(?:io|app)|burpcollaborator|interact\.sh|pipedream\.net)\b/ },
+interface InstructionPattern {
+  code: AuditFindingCode;
+  why: string;
+  pattern: RegExp;
+  /** Wording a real app's own labels use ("Send password reset link", "Don't ask again"): checked in prose only. */
+  proseOnly?: boolean;
+  /** Quoted spans (the builder quotes UI labels) are skipped, except for the URLs inside them. */
+  skipQuoted?: boolean;
+}
+
+/** Instruction patterns, checked on the skeleton of the text (confusables.ts), so look-alike letters do not slip by. */
+const patterns: InstructionPattern[] = [
+  { code: 'injection_exfiltration', why: 'asks to send secrets or personal data somewhere', proseOnly: true, skipQuoted: true, pattern: /\b(?:send|upload|transmit|forward|leak|exfiltrat\w*|share|post|e-?mail|paste)\b[^.\n]{0,80}\b(?:passwords?|passphrases?|credentials?|tokens?|api[ _-]?keys?|secrets?|cookies?|session|clipboard|private keys?|\.env|browser history|ssh keys?|contents? of|what (?:you|was|is) (?:copied|typed|on the clipboard))\b/ },
+  { code: 'injection_exfiltration', why: 'asks to send data to an outside address', proseOnly: true, skipQuoted: true, pattern: /\b(?:send|post|upload|transmit|forward|e-?mail|mail|share|copy|paste|submit|type|enter)\b[^.\n]{0,80}\b(?:to|into|at|on)\b[^.\n]{0,40}(?:https?:\/\/|webhook|pastebin|\S+@\S+\.\w+)/ },
+  { code: 'injection_exfiltration', why: 'names a credential file', pattern: /(?:~\/\.ssh|\bid_rsa\b|\bid_ed25519\b|\bid_ecdsa\b|\/etc\/passwd|\/etc\/shadow|\.aws\/credentials|\.netrc\b|\.git-credentials|\.npmrc\b|\.pgpass\b|\.docker\/config\.json|\.kube\/config|cookies\.sqlite)/ },
+  { code: 'injection_exfiltration', why: 'names a data-collection service', pattern: /\b(?:webhook\.site|pastebin\.com|paste\.ee|hastebin|requestbin|ngrok\.(?:io|app)|burpcollaborator|interact\.sh|oast\.(?:fun|me|live|pro|site)|pipedream\.net|transfer\.sh|discord(?:app)?\.com\/api\/webhooks)\b/ },
   { code: 'injection_exfiltration', why: 'uploads with curl/wget', pattern: /\b(?:curl|wget)\b[^\n]{0,120}(?:\s-d\b|--data|\s-f\b|--form|--upload-file|\s-t\b|--post-(?:data|file))/ },
-  { code: 'injection_shell', why: 'runs shell commands', pattern: /(?:\brm\s+-[a-z]*[rf]|\bsudo\s|\bchmod\s+[0-7+]|\bchown\s|\bmkfs\b|\bdd\s+if=|\|\s*(?:ba|z)?sh\b|\bbash\s+-c\b|\bsh\s+-c\b|\bpowershell\b|\bcmd\.exe\b|\/bin\/(?:ba|z)?sh\b|\bpython[0-9.]*\s+-c\b|\bnode\s+-e\b|\bperl\s+-e\b|\bnc\s+-e\b|\bchild_process\b|\bos\.system\b|\bsubprocess\b|\beval\s*\(|\bcurl\s+\S|\bwget\s+\S)/ },
-  { code: 'injection_shell', why: 'asks to run a command', pattern: /\b(?:run|execute|exec|invoke)\b[^.\n]{0,40}\b(?:commands?|shell|terminal|script|bash|one-liner)\b/ },
-  { code: 'injection_shell', why: 'carries a shell code block', pattern: /```\s*(?:sh|bash|shell|zsh|console|powershell|ps1|cmd)\b/ },
-  { code: 'injection_disable_confirmation', why: 'asks to skip confirmations', pattern: /\b(?:do not|don't|never|without)\s+(?:ask(?:ing)?|confirm(?:ing|ation)?|prompt(?:ing)?|wait(?:ing)? for (?:approval|confirmation))\b/ },
-  { code: 'injection_disable_confirmation', why: 'asks to disable safety', pattern: /\b(?:skip|bypass|disable|turn off|suppress|override|ignore|circumvent)\b[^.\n]{0,40}\b(?:confirm\w*|safety|permissions?|kill[ -]?switch|audit|warnings?|guard\w*|approvals?|tier)\b/ },
-  { code: 'injection_disable_confirmation', why: 'asks to auto-approve', pattern: /(?:auto[-_ ]?approv\w*|--yes\b|--force\b|\bconfirm\s*[:=]\s*["']?(?:auto|never)\b|settings\.set)/ },
-  { code: 'injection_disable_confirmation', why: 'tries to override the agent\'s instructions', pattern: /\b(?:ignore|disregard|forget)\b[^.\n]{0,20}\b(?:previous|prior|above|earlier|system|all)\b[^.\n]{0,20}\b(?:instructions|rules|prompts?|messages)\b/ },
-  { code: 'injection_outside_app', why: 'reaches for another app', pattern: /\b(?:open|launch|start|switch to|go to|navigate to|visit|focus)\b[^.\n]{0,30}\b(?:a terminal|the terminal|terminal window|xterm|another (?:app|application|window|program|tab)|a different (?:app|application|window|program)|file manager|system settings|control panel|email client|password manager|new browser)\b/ },
-  { code: 'injection_outside_app', why: 'uses a chord that leaves the app', pattern: /\b(?:alt\+tab|ctrl\+alt\+t|super\+\w+|xdg-open|gnome-terminal|x-terminal-emulator)\b/ },
+  { code: 'injection_shell', why: 'runs shell commands', pattern: /(?:\brm\s+-[a-z]*[rf]|\bsudo\b\s|\bsu\s+-|\bchmod\s+[0-7+]|\bchown\s|\bmkfs\b|\bdd\s+if=|\|\s*(?:ba|z|da|k)?sh\b|\bbash\s+-[ci]\b|\bsh\s+-c\b|\bpowershell\b|\bpwsh\b|\bcmd(?:\.exe)?\s+\/c\b|\bcmd\.exe\b|\/bin\/(?:ba|z|da)?sh\b|\bpython[0-9.]*\s+-c\b|\bnode\s+-e\b|\bperl\s+-e\b|\bruby\s+-e\b|\bnc\s+-e\b|\bncat\b|\bchild_process\b|\bos\.system\b|\bsubprocess\b|\beval\s*\(|\bexec\s*\(|\bcurl\s+\S|\bwget\s+\S|\bcrontab\b|\bsystemctl\b|\bchmod\b|\$\([^)]*\)|`[^`\n]*\b(?:rm|curl|wget|bash|sh|sudo)\b[^`\n]*`)/ },
+  { code: 'injection_shell', why: 'asks to run a command', proseOnly: true, pattern: /\b(?:run|execute|exec|invoke|launch|type|paste|enter)\b[^.\n]{0,40}\b(?:commands?|shell|terminal|console|script|bash|one-liner|in the run dialog)\b/ },
+  { code: 'injection_shell', why: 'carries a shell code block', pattern: /```\s*(?:sh|bash|shell|zsh|console|powershell|ps1|cmd|bat)\b/ },
+  { code: 'injection_disable_confirmation', why: 'asks to skip confirmations', proseOnly: true, pattern: /\b(?:do not|don't|dont|never|without|no need to|needn't|need not|don't bother to|do not bother to|there is no need to)\s+(?:ask(?:ing)?|confirm(?:ing|ation)?|prompt(?:ing)?|check(?:ing)? with|wait(?:ing)? for (?:approval|confirmation|the (?:user|person))|verify(?:ing)? with)\b/ },
+  { code: 'injection_disable_confirmation', why: 'asks to disable safety', proseOnly: true, pattern: /\b(?:skip|bypass|disable|turn off|switch off|suppress|override|ignore|circumvent|get around|work around)\b[^.\n]{0,40}\b(?:confirm\w*|safety|permissions?|kill[ -]?switch|audit|warnings?|guard\w*|approvals?|tier|prompts?|dialogs? asking)\b/ },
+  { code: 'injection_disable_confirmation', why: 'asks to auto-approve', pattern: /(?:auto[-_ ]?approv\w*|--yes\b|--force\b|\bconfirm\s*[:=]\s*["']?(?:auto|never)\b|settings\.set|autoapprovetier|"?confirm"?\s*:\s*"auto")/ },
+  { code: 'injection_disable_confirmation', why: "tries to override the agent's instructions", pattern: /\b(?:ignore|disregard|forget|override|pay no attention to|set aside|throw out|abandon|discard)\b[^.\n]{0,30}\b(?:previous|prior|above|earlier|system|all|original|other|your)\b[^.\n]{0,20}\b(?:instructions?|rules|prompts?|messages|guidance|directions|directives|guidelines|constraints)\b/ },
+  { code: 'injection_disable_confirmation', why: 'claims an authority or approval the package cannot give', pattern: /\b(?:new (?:instructions?|system prompt|task|objective)s?\s*:|(?:you are|you're) now (?:in )?(?:developer|admin|god|unrestricted|jailbreak)|the (?:user|person|owner|admin(?:istrator)?) (?:has )?already (?:approved|confirmed|authori[sz]ed|agreed|consented)|(?:pre-?approved|pre-?authori[sz]ed) by the (?:user|person|owner|admin))/ },
+  { code: 'injection_outside_app', why: 'reaches for another app', proseOnly: true, skipQuoted: true, pattern: /\b(?:open|launch|start|switch to|go to|navigate to|visit|focus|bring up)\b[^.\n]{0,30}\b(?:a terminal|the terminal|terminal window|terminal app|xterm|konsole|console window|run dialog|another (?:app|application|window|program|tab|site|website)|a different (?:app|application|window|program|site)|file manager|system settings|control panel|email client|mail app|password manager|new browser|a browser|the browser|private window|incognito)\b/ },
+  { code: 'injection_outside_app', why: 'names a chord or program that leaves the app', pattern: /\b(?:alt\s*\+\s*(?:shift\s*\+\s*)?tab|ctrl\s*\+\s*alt\s*\+\s*(?:t|del|delete|f\d+|arrow\w*|left|right|up|down)|alt\s*\+\s*f[1-4]\b|(?:super|win|windows|meta|cmd|command)\s*\+\s*\w+|xdg-open|gnome-terminal|x-terminal-emulator|xterm|konsole|gnome-control-center)\b/ },
 ];
 
-/** Codes whose patterns skip short quoted spans: the builder quotes UI labels ("Send password reset link"). */
-const labelTolerant = new Set<AuditFindingCode>(['injection_exfiltration', 'injection_outside_app']);
-
-function scanInstructions(where: string, raw: string, hosts: Set<string>, add: Add, recorded = false) {
-  const text = raw.normalize('NFKC').toLowerCase().replace(/[ \t]+/g, ' ');
-  const unquoted = text.replace(/"[^"\n]{1,80}"/g, '""');
-  for (const { code, why, pattern } of patterns) {
-    // Typed text (a URL, an e-mail) is data; only commands and safety overrides in it matter.
-    if (recorded && labelTolerant.has(code)) continue;
-    const match = pattern.exec(labelTolerant.has(code) ? unquoted : text);
-    if (match) add(code, `${where} ${why}: ${JSON.stringify(match[0].trim().slice(0, 120))}`, where);
+/** Hosts a URL may point at: the app's own, and loopback addresses only when the app is local. */
+function urlHost(url: string): string {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return url;
   }
-  if (recorded) return;
-  for (const match of unquoted.matchAll(/\b(?:https?|ftp|wss?|file):\/\/[^\s"'<>)\]]+/g)) {
-    let host = '';
-    try {
-      host = new URL(match[0]).hostname;
-    } catch {
-      host = match[0];
-    }
-    if (!hosts.has(host)) add('injection_outside_app', `${where} points at ${JSON.stringify(match[0].slice(0, 120))}, outside the declared app`, where);
+}
+
+function scanInstructions(entry: PackageText, hosts: Set<string>, typed: readonly string[], add: Add) {
+  const { where, reading } = entry;
+  const text = skeleton(entry.text);
+  // Quoted labels are skipped by the tolerant patterns, but URLs inside them are kept (and checked).
+  const unquoted = text.replace(/"([^"\n]{1,80})"/g, (_quoted, inner: string) => (/\b(?:https?|ftp|wss?|file):\/\//.test(inner) ? ` ${inner} ` : '""'));
+  for (const { code, why, pattern, proseOnly, skipQuoted } of patterns) {
+    if (proseOnly && reading !== 'prose') continue;
+    // Typed text (a URL, an e-mail) is data: only commands and safety overrides in it matter.
+    if (reading === 'typed' && (code === 'injection_exfiltration' || code === 'injection_outside_app')) continue;
+    const match = pattern.exec(skipQuoted ? unquoted : text);
+    if (match) add(code, `${where} ${why}: ${JSON.stringify(match[0].trim().slice(0, 120))}`, where.split(' ')[0]);
+  }
+  if (reading !== 'typed') {
+    const disguised = mixedScriptWord(entry.text);
+    if (disguised) add('hidden_text', `${where} mixes look-alike letters of two scripts in ${JSON.stringify(disguised.slice(0, 60))}`, where.split(' ')[0]);
+  }
+  if (reading !== 'prose') return;
+  // Hosts are checked on the whole text, quotes included: "paste what you copied into "https://x""
+  // is still a way out. Only a quotation of typed data (exactly as the builder writes it) is left out.
+  let linked = text;
+  for (const value of typed) {
+    for (const form of [JSON.stringify(value.slice(0, 80)), JSON.stringify(value)]) linked = linked.split(skeleton(form)).join('""');
+  }
+  for (const match of linked.matchAll(/\b(?:https?|ftp|wss?|file|javascript|data):\/{0,2}[^\s"'<>)\]]+/g)) {
+    const host = urlHost(match[0]);
+    if (!hosts.has(host)) add('injection_outside_app', `${where} points at ${JSON.stringify(match[0].slice(0, 120))}, outside the declared app`, where.split(' ')[0]);
   }
 }
 
@@ -299,8 +370,33 @@ export function requiredTier(plan: PlanFile): PermissionTier {
   return tier;
 }
 
+const modifierKeys: Record<string, ModifierName> = { ctrl: 'ctrl', control: 'ctrl', alt: 'alt', shift: 'shift', meta: 'meta', super: 'meta', win: 'meta', cmd: 'meta', hyper: 'meta', os: 'meta', super_l: 'meta', super_r: 'meta', meta_l: 'meta', meta_r: 'meta', alt_l: 'alt', alt_r: 'alt', control_l: 'ctrl', control_r: 'ctrl' };
+
+/**
+ * Why a key chord leaves the app, judged on its meaning, not its spelling: modifiers in any
+ * order (alt+ctrl+t is ctrl+alt+t), a modifier given as the key (ctrl+super), the super/meta key
+ * in any role, window switching (alt+tab, alt+shift+tab, ctrl+alt+tab, alt+esc), desktop chords
+ * (ctrl+alt+anything: terminal, workspaces, lock, logout), the run dialog and window menu
+ * (alt+f1…f4, alt+space), and the start menu or task manager (ctrl+esc, ctrl+shift+esc).
+ */
+export function chordLeavesApp(key: string): string | undefined {
+  const chord = parseChord(key);
+  if (!chord) return `${JSON.stringify(key)} is not a key chord replay understands`;
+  const modifiers = new Set(chord.modifiers);
+  const name = chord.key.toLowerCase();
+  const keyAsModifier = modifierKeys[name];
+  if (keyAsModifier) modifiers.add(keyAsModifier);
+  if (modifiers.has('meta')) return 'uses the super/meta key, which belongs to the desktop';
+  if (modifiers.has('ctrl') && modifiers.has('alt')) return 'ctrl+alt chords belong to the desktop (terminal, workspaces, lock, log out)';
+  if (modifiers.has('alt') && (name === 'tab' || name === 'escape' || name === 'space' || name === 'grave' || name === '`')) return 'switches windows or opens the window menu';
+  if (modifiers.has('alt') && /^f[1-4]$/i.test(name)) return 'opens the run dialog or the desktop menu, or closes the window';
+  if (modifiers.has('ctrl') && name === 'escape') return 'opens the start menu or the task manager';
+  if (name === 'menu' || name === 'print' || name === 'printscreen' || name === 'sysrq') return 'is handled by the desktop';
+  return undefined;
+}
+
 function leavesApp(key: string): boolean {
-  return /^(?:alt\+tab|ctrl\+alt\+.+|meta\+.+|.*\bsuper\b.*|alt\+f[1-4]|ctrl\+alt)$/.test(key) || key === 'meta';
+  return chordLeavesApp(key) !== undefined;
 }
 
 function checkPlan(plan: PlanFile, frontmatter: SkillFrontmatter | undefined, add: Add) {
@@ -312,7 +408,9 @@ function checkPlan(plan: PlanFile, frontmatter: SkillFrontmatter | undefined, ad
   const claimed = frontmatter ? (tierRank[frontmatter.metadata.permission_tier] < tierRank[declared] ? frontmatter.metadata.permission_tier : declared) : declared;
   if (tierRank[needed] > tierRank[claimed]) add('tier_mismatch', `the plan needs tier ${needed} but declares ${claimed}`, 'plan.json');
   for (const step of plan.steps) {
-    if (step.action === 'press' && leavesApp(step.key)) add('injection_outside_app', `plan step ${step.id} presses ${step.key}, which leaves the app`, 'plan.json');
+    if (step.action !== 'press') continue;
+    const why = chordLeavesApp(step.key);
+    if (why) add('injection_outside_app', `plan step ${step.id} presses ${step.key}, which leaves the app: it ${why}`, 'plan.json');
   }
   if (plan.app.command && /[;&|`$<>\n]|\$\(/.test(plan.app.command)) add('injection_shell', `plan.json app.command ${JSON.stringify(plan.app.command.slice(0, 120))} holds shell syntax`, 'plan.json');
   if (plan.app.command) {
@@ -321,18 +419,57 @@ function checkPlan(plan: PlanFile, frontmatter: SkillFrontmatter | undefined, ad
   }
   // A step that deletes, sends or pays must say so, or replay would not ask first.
   for (const step of plan.steps) {
-    if (!step.destructive && destructiveReason(`${step.description} ${step.target?.ocr?.text ?? ''} ${step.target?.locator?.name ?? ''}`)) {
-      add('tier_mismatch', `plan step ${step.id} (${JSON.stringify(step.description.slice(0, 80))}) looks destructive but is not marked destructive`, 'plan.json');
+    const reason = stepDestructiveReason(step);
+    if (!step.destructive && reason) {
+      add('tier_mismatch', `plan step ${step.id} (${JSON.stringify(step.description.slice(0, 80))}) looks destructive (${reason}) but is not marked destructive`, 'plan.json');
     }
   }
 }
 
-const destructiveWords = /\b(?:delete|remove|erase|discard|destroy|drop|wipe|format|send|submit payment|pay|purchase|buy|checkout|transfer|close without saving|don't save|do not save|uninstall|reset|empty trash|overwrite)\b/i;
+/**
+ * Word stems of actions that lose data, send something or spend money, matched at the start of a
+ * word (so "deletes", "Deletion", "removing" count) after camelCase, kebab and snake case are
+ * split ("deleteAccount", "btn-delete", "#remove_user").
+ */
+const destructiveStems = /^(?:delet|remov|eras(?:e|es|ed|ing|ure)$|discard|destr(?:oy|uct)|wipe|purg|truncat|overwrit|uninstall|revok|deactivat|unsubscrib|terminat|obliterat|shred|nuke)/;
+const destructiveWords = /^(?:drop|drops|dropped|dropping|format|formats|formatted|formatting|send|sends|sending|sent|pay|pays|paying|payment|paid|purchase|purchases|purchasing|buy|buys|buying|checkout|transfer|transfers|transferring|reset|resets|resetting|kill|kills|killing)$/;
+const destructivePhrases = /\b(?:close without saving|don'?t save|do not save|discard changes|empty (?:the )?trash|submit (?:the )?(?:payment|order)|place (?:the )?order|close (?:my |the )?account|cancel (?:my |the )?(?:subscription|account|order))\b/;
 
 /** Why a step's words mark it destructive (replay asks first), or undefined. */
 export function destructiveReason(text: string): string | undefined {
-  const match = destructiveWords.exec(text);
-  return match ? `mentions "${match[0]}"` : undefined;
+  const folded = skeleton(text.replace(/([a-z])([A-Z])/g, '$1 $2'));
+  const phrase = destructivePhrases.exec(folded);
+  if (phrase) return `mentions "${phrase[0]}"`;
+  for (const word of folded.split(/[^a-z']+/)) {
+    if (destructiveStems.test(word) || destructiveWords.test(word)) return `mentions "${word}"`;
+  }
+  return undefined;
+}
+
+/** The strings of a step that replay can act on, or that say what it does. */
+function actionableStrings(step: { description: string; target?: PlanStep['target'] }): string[] {
+  const target = step.target;
+  const locator = target?.locator;
+  return [
+    step.description,
+    ...(locator ? [locator.name, locator.text, locator.raw_name, locator.raw_text, locator.test_id, locator.css, locator.role] : []),
+    target?.ocr?.text,
+    ...(target?.anchors ?? []).map((anchor) => anchor.text),
+  ].filter((value): value is string => typeof value === 'string' && value.length > 0);
+}
+
+/** Why a plan step (as the builder drafts it, or as a package carries it) is destructive, or undefined. */
+export function stepDestructiveReason(step: { description: string; target?: PlanStep['target']; action?: string; key?: string }): string | undefined {
+  for (const text of actionableStrings(step)) {
+    const reason = destructiveReason(text);
+    if (reason) return reason;
+  }
+  if (step.action === 'press' && step.key) {
+    const chord = parseChord(step.key);
+    const closes = chord && ((chord.modifiers.join('+') === 'ctrl' && (chord.key === 'w' || chord.key === 'q')) || (chord.modifiers.join('+') === 'alt' && chord.key === 'F4'));
+    if (closes) return `presses ${step.key}, which closes`;
+  }
+  return undefined;
 }
 
 function checkTokenBudget(cards: StateCardsFile, runtime: RuntimeStateCardsFile, plan: PlanFile, add: Add) {

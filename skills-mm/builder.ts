@@ -26,7 +26,7 @@ import { cleanText } from '../core/text.ts';
 import { frameDifference } from '../perception/diff.ts';
 import { dHash, hammingDistance } from '../perception/hash.ts';
 import type { Ocr, OcrLine } from '../perception/ocr.ts';
-import { auditLoaded, destructiveReason, requiredTier } from './audit.ts';
+import { auditLoaded, requiredTier, stepDestructiveReason } from './audit.ts';
 import { packageToFiles, writePackageFiles, type SkillPackage } from './format.ts';
 import { boxAround, clampBox, contains, cropPng, decodeRgba, grow, intersects, renderView, unionOf } from './images.ts';
 
@@ -349,7 +349,8 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
       },
       destructive: false,
     };
-    const reason = destructiveReason(`${description.text} ${target?.ocr?.text ?? ''} ${target?.locator?.name ?? ''}`) ?? (draft.action === 'press' && /^(?:ctrl\+w|ctrl\+q|alt\+f4)$/.test(draft.key ?? '') ? `presses ${draft.key}, which closes` : undefined);
+    // The audit's own judgement, over every string replay can act on: a built package passes it.
+    const reason = stepDestructiveReason({ description: description.text, target, action: draft.action, key: draft.key });
     if (reason) Object.assign(common, { destructive: true, destructive_reason: reason });
     let step: PlanStep;
     switch (draft.action) {

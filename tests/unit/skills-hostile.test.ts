@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -34,6 +34,8 @@ interface HostileCase {
   raw_zip_text?: string;
   remove?: string[];
   symlink?: Record<string, string>;
+  /** Package file → a file created outside the package and hard-linked in. */
+  hardlink?: Record<string, string>;
   fifo?: string[];
   many?: { dir: string; count: number };
   write?: Record<string, string>;
@@ -139,6 +141,10 @@ function materialize(spec: HostileCase): string {
   cpSync(base, dir, { recursive: true });
   for (const name of spec.remove ?? []) rmSync(join(dir, name), { recursive: true, force: true });
   for (const [name, target] of Object.entries(spec.symlink ?? {})) symlinkSync(target, join(dir, name));
+  for (const [name, outside] of Object.entries(spec.hardlink ?? {})) {
+    writeFileSync(join(work, outside), 'a secret outside the package');
+    linkSync(join(work, outside), join(dir, name));
+  }
   for (const name of spec.fifo ?? []) execFileSync('mkfifo', [join(dir, name)]);
   if (spec.many) for (let index = 0; index < spec.many.count; index += 1) writeFileSync(join(dir, spec.many.dir, `extra-${index}.png`), 'x');
   for (const [name, text] of Object.entries(spec.write ?? {})) {
@@ -177,8 +183,8 @@ function materialize(spec: HostileCase): string {
   return dir;
 }
 
-test('the corpus has at least 30 hostile packages, each naming a real finding code', () => {
-  assert.ok(cases.length >= 30, `only ${cases.length} cases`);
+test('the corpus has at least 80 hostile packages, each naming a real finding code', () => {
+  assert.ok(cases.length >= 80, `only ${cases.length} cases`);
   for (const spec of cases) assert.ok(AuditFindingCode.safeParse(spec.expect).success, `${spec.name}: unknown code ${spec.expect}`);
   assert.equal(new Set(cases.map((spec) => spec.name)).size, cases.length, 'case names are unique');
 });
