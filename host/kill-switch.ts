@@ -74,3 +74,45 @@ export function onKillSwitch(onStop: () => void): () => void {
   process.on('SIGUSR2', onStop);
   return () => process.off('SIGUSR2', onStop);
 }
+
+/** The global hotkey that pulls the kill switch: far from any app shortcut, and "Escape" says stop. */
+export const killSwitchHotkey = 'ctrl+alt+shift+Escape';
+
+/**
+ * `skillframe hotkey`: listens for the kill-switch hotkey on the X11 display and stops every
+ * registered process when it is pressed. It reads global input through XRecord (uiohook-napi), so
+ * nothing is grabbed from other apps; the chord still reaches the focused app, which is why it is
+ * one no app uses. Wayland and headless sessions have no global input to read: it answers
+ * `unavailable` there, and `skillframe stop` from a terminal stays the way to stop.
+ */
+export async function hotkeyCommand(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`Usage: skillframe hotkey\n\nPulls the kill switch (like skillframe stop) whenever ${killSwitchHotkey} is pressed on the X11 display.\n`);
+    return 0;
+  }
+  if (argv.length) {
+    process.stderr.write(`skillframe hotkey: unexpected argument ${argv[0]}\nUsage: skillframe hotkey\n`);
+    return 2;
+  }
+  const { createHooks } = await import('../native/input/index.ts');
+  let hooks;
+  try {
+    hooks = await createHooks(process.env);
+    await hooks.start((event) => {
+      if (event.type !== 'keydown' || event.key !== 'Escape') return;
+      if (!(event.modifiers.ctrl && event.modifiers.alt && event.modifiers.shift)) return;
+      process.stdout.write(`${JSON.stringify({ event: 'stop', stopped: stopOtherProcesses(), at: Date.now() })}\n`);
+    });
+  } catch (error) {
+    process.stderr.write(`skillframe hotkey: unavailable: ${(error as Error).message}\n`);
+    return 7;
+  }
+  process.stdout.write(`${JSON.stringify({ event: 'listening', hotkey: killSwitchHotkey })}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  hooks.stop();
+  hooks.dispose();
+  return 0;
+}

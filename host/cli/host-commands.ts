@@ -21,4 +21,9 @@ export const hostCommands: Record<string, HostCommand> = {
     synopsis: 'mcp',
     run: async (argv, extraHandlers) => (await import('../mcp.ts')).mcpCommand(argv, extraHandlers),
   },
+  hotkey: {
+    summary: 'Listen for the global kill-switch hotkey (ctrl+alt+shift+Escape, X11) and pull the kill switch when it is pressed, as `skillframe stop` does. One stdout JSON line per event.',
+    synopsis: 'hotkey',
+    run: async (argv) => (await import('../kill-switch.ts')).hotkeyCommand(argv),
+  },
 };
