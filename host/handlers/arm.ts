@@ -24,13 +24,14 @@ function armContext(context: CommandContext) {
  * they need the `robot` permission tier, or the person's explicit yes for this one command
  * (observed: `robot.arm.move` ran with the tier at `read`).
  */
-async function requireRobotTier(context: CommandContext, what: string): Promise<void> {
+async function motionService(context: CommandContext, what: string): Promise<Awaited<ReturnType<typeof service>>> {
   const tier = readSettings().permissions.autoApproveTier;
-  if (tier === 'robot') return;
+  if (tier === 'robot') return service();
   const allowed = await context.confirm(`${what} moves a real arm. Allow it this once?`, { permission_tier: tier, needs: 'robot' });
   if (!allowed) {
     throw new SkillframeError('refused', `${what} needs the "robot" permission tier (it is "${tier}") or a yes when asked; allow it with: skillframe settings set '{"permissions":{"autoApproveTier":"robot"}}'`);
   }
+  return service();
 }
 
 export const armHandlers: HandlerTable = {
@@ -39,25 +40,13 @@ export const armHandlers: HandlerTable = {
   'robot.arm.calibration.export': async (input, context) => (await service()).exportCalibration(input, armContext(context)),
   'robot.arm.calibration.import': async (input, context) => (await service()).importCalibration(input, armContext(context)),
   'robot.arm.read': async (input, context) => (await service()).read(input, armContext(context)),
-  'robot.arm.move': async (input, context) => {
-    await requireRobotTier(context, 'robot.arm.move');
-    return (await service()).move(input, armContext(context));
-  },
-  'robot.arm.teleop': async (input, context) => {
-    await requireRobotTier(context, 'robot.arm.teleop');
-    return (await service()).teleop(input, armContext(context));
-  },
-  'robot.arm.record': async (input, context) => {
-    await requireRobotTier(context, 'robot.arm.record');
-    return (await service()).record(input, armContext(context));
-  },
+  'robot.arm.move': async (input, context) => (await motionService(context, 'robot.arm.move')).move(input, armContext(context)),
+  'robot.arm.teleop': async (input, context) => (await motionService(context, 'robot.arm.teleop')).teleop(input, armContext(context)),
+  'robot.arm.record': async (input, context) => (await motionService(context, 'robot.arm.record')).record(input, armContext(context)),
   // Demonstrations and training run on the kinematic sim and the CPU: no arm moves.
   'robot.arm.demo': async (input, context) => (await service()).demonstrations(input, armContext(context)),
   'robot.arm.train': async (input, context) => (await service()).train(input, armContext(context)),
-  'robot.arm.run': async (input, context) => {
-    await requireRobotTier(context, 'robot.arm.run');
-    return (await service()).run(input, armContext(context));
-  },
+  'robot.arm.run': async (input, context) => (await motionService(context, 'robot.arm.run')).run(input, armContext(context)),
   'robot.arm.estop': async (input, context) => {
     // Other processes first: their kill switch releases the port this process may then open.
     const signalled = stopOtherProcesses();

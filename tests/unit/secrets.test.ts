@@ -116,11 +116,15 @@ function x11Setup(title: string) {
   const input = new FakeInput(hooks);
   const screen = new FakeScreen(320, 240);
   const windows = new FakeWindows([{ id: '42', pid: 7, title, className: 'Editor', geometry: { x: 0, y: 0, width: 320, height: 240 } }], { width: 320, height: 240 });
-  return { out: join(dir, 'rec'), hooks, input, screen, windows };
+  const out = join(dir, 'rec');
+  /** Records a script on the fake desktop, attached to the window whose title matches `attach`. */
+  const record = (attach: string, script: Parameters<typeof recordX11>[0]['script']) =>
+    recordX11({ out, attach, env: { DISPLAY: ':fake' }, redactions: parseRedactions(['none']), signal: new AbortController().signal, stepGapMs: 20, settleMs: 60, script, adapters: { hooks, input, screen, windows } });
+  return { out, hooks, windows, record };
 }
 
 test('X11: a password prompt that pops up mid-typing gets masked keystrokes (observed: attributed to the window seen up to 5 s earlier)', async () => {
-  const { out, hooks, input, screen, windows } = x11Setup('notes.txt - Editor');
+  const { out, hooks, windows, record } = x11Setup('notes.txt - Editor');
   // The prompt appears the moment "|" is typed (a sudo dialog grabbing focus): what follows goes to it.
   const emit = hooks.emit.bind(hooks);
   hooks.emit = (event) => {
@@ -130,17 +134,7 @@ test('X11: a password prompt that pops up mid-typing gets masked keystrokes (obs
     }
     emit(event);
   };
-  await recordX11({
-    out,
-    attach: 'Editor',
-    env: { DISPLAY: ':fake' },
-    redactions: parseRedactions(['none']),
-    signal: new AbortController().signal,
-    stepGapMs: 20,
-    settleMs: 60,
-    script: [{ action: 'type', text: 'plain' }, { action: 'type', text: '|s3cr3tpass' }, { action: 'press', key: 'Enter' }],
-    adapters: { hooks, input, screen, windows },
-  });
+  await record('Editor', [{ action: 'type', text: 'plain' }, { action: 'type', text: '|s3cr3tpass' }, { action: 'press', key: 'Enter' }]);
   const events = readFileSync(join(out, 'events.jsonl'), 'utf8');
   assert.ok(!events.includes('s3cr3t'), events);
   const typed = readTrajectory(out).events.filter((event) => event.kind === 'type');
@@ -149,18 +143,8 @@ test('X11: a password prompt that pops up mid-typing gets masked keystrokes (obs
 });
 
 test('key events in a masked window do not spell the secret one key at a time', async () => {
-  const { out, hooks, input, screen, windows } = x11Setup('Enter passphrase');
-  await recordX11({
-    out,
-    attach: 'passphrase',
-    env: { DISPLAY: ':fake' },
-    redactions: parseRedactions(['none']),
-    signal: new AbortController().signal,
-    stepGapMs: 20,
-    settleMs: 60,
-    script: [{ action: 'press', key: 'q' }, { action: 'press', key: 'shift+z' }, { action: 'press', key: 'Enter' }],
-    adapters: { hooks, input, screen, windows },
-  });
+  const { out, record } = x11Setup('Enter passphrase');
+  await record('passphrase', [{ action: 'press', key: 'q' }, { action: 'press', key: 'shift+z' }, { action: 'press', key: 'Enter' }]);
   const events = readTrajectory(out).events;
   assert.ok(!events.some((event) => event.key === 'q' || event.key === 'shift+z'), JSON.stringify(events.map((event) => [event.kind, event.key])));
   assert.ok(events.some((event) => event.key === 'Enter'), 'named keys stay');
