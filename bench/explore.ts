@@ -201,7 +201,7 @@ async function measure(target: Target, seeds: number, options: BenchOptions): Pr
       const opened = await target.open();
       const driver = new ProbedDriver(opened.driver, target.probe);
       try {
-        const summary: RunSummary = await runExploration({ driver, strategy, budget: target.budget, seed, outDir, skills: strategy === 'dfs' && target.replay ? 3 : 0, ...(options.signal ? { signal: options.signal } : {}) });
+        const summary: RunSummary = await runExploration({ driver, strategy, budget: target.budget, seed, outDir, skills: strategy === 'dfs' && target.replay ? 2 : 0, ...(options.signal ? { signal: options.signal } : {}) });
         // Single-instance apps (mousepad) hand a second launch to the first: end it before replaying.
         await driver.dispose();
         states[strategy].push(summary.graph.nodes.length);

@@ -135,10 +135,6 @@ export function segment(meta: TrajectoryMeta, events: readonly TrajectoryEvent[]
       previousKind = event.kind;
       continue;
     }
-    if (event.kind === 'drag') {
-      warnings.push(`event ${event.seq}: drag is not a plan action yet; skipped`);
-      continue;
-    }
     const draft: Draft = { action: 'click', events: [event], before, after: event.frames?.after, url: event.url ?? url };
     switch (event.kind) {
       case 'click':
@@ -212,8 +208,17 @@ export function segment(meta: TrajectoryMeta, events: readonly TrajectoryEvent[]
         draft.ms = Math.round(event.ms ?? 0);
         if (!draft.ms) continue;
         break;
-      default:
-        continue;
+      case 'hover':
+        draft.action = 'hover';
+        break;
+      case 'select':
+        draft.action = 'select';
+        draft.text = event.value ?? event.text ?? '';
+        break;
+      case 'drag':
+        if (!event.pointerEnd) throw new SkillframeError('bad_input', `events.jsonl: event ${event.seq}: a drag without pointerEnd cannot be replayed`);
+        draft.action = 'drag';
+        break;
     }
     drafts.push(draft);
     if (draft.after) lastAfter = draft.after;
@@ -342,6 +347,8 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
       description: description.text,
       expected: {
         ...webExpectation(draft, withWaits[index - 1], typedFrom(withWaits.slice(index))),
+        // What the action was seen to do (explore records it) is the best expectation.
+        ...(event.effect?.textAppeared?.length ? { dom_text_appears: event.effect.textAppeared.slice(0, 8).map((line) => line.slice(0, 200)) } : {}),
         ocr_text_appears: expectedText,
         ...(changed ? { changed_region: changed } : {}),
         ...(draft.navigatedTo ? { url: draft.navigatedTo.slice(0, 2000) } : {}),
@@ -371,6 +378,15 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
       case 'wait':
         step = { ...common, action: 'wait', ms: draft.ms ?? 0 };
         break;
+      case 'hover':
+      case 'select':
+      case 'drag': {
+        if (!target) throw new SkillframeError('bad_input', `events.jsonl: event ${event.seq}: a ${draft.action} without a target position cannot be replayed`);
+        if (draft.action === 'hover') step = { ...common, action: 'hover', target };
+        else if (draft.action === 'select') step = { ...common, action: 'select', target, value: (draft.text ?? '').slice(0, 1000) };
+        else step = { ...common, action: 'drag', target, to: dropTarget(event) };
+        break;
+      }
     }
     demonstration.steps.push(step);
     demonstration.frames.push({ before, after, changed });
@@ -830,6 +846,15 @@ function describeStep(draft: Draft, target: TargetDescriptor | undefined, meta: 
     }
     case 'wait':
       return { text: `Wait ${((draft.ms ?? 0) / 1000).toFixed(1)} s for the screen to settle.` };
+    case 'hover':
+      return { text: `Hover over ${what}.` };
+    case 'select':
+      return { text: `Choose ${JSON.stringify((draft.text ?? '').slice(0, 80))} in ${what}.` };
+    case 'drag': {
+      const drop = draft.events[0].dropTarget;
+      const onto = drop?.name || drop?.text;
+      return { text: `Drag ${what} onto ${onto ? JSON.stringify(onto.slice(0, 80)) : 'the drop target'}.` };
+    }
   }
 }
 
@@ -837,6 +862,16 @@ function describeStep(draft: Draft, target: TargetDescriptor | undefined, meta: 
 function wasRedacted(event: TrajectoryEvent): boolean {
   const typed = event.text ?? '';
   return containsRedactionPlaceholder(typed) || (event.redactions ?? []).some((name) => typed.includes(`[${name}]`));
+}
+
+/** Where a drag ends, as a target replay can ground like any other. */
+function dropTarget(event: TrajectoryEvent): TargetDescriptor {
+  const end = event.pointerEnd as { x: number; y: number };
+  const drop = event.dropTarget;
+  const locator = drop && (drop.role || drop.name || drop.css)
+    ? { ...(drop.role ? { role: drop.role.slice(0, 60) } : {}), ...(drop.name ? { name: drop.name.slice(0, 200) } : {}), ...(drop.css ? { css: drop.css.slice(0, 500) } : {}) }
+    : undefined;
+  return { point: { x: Math.round(end.x), y: Math.round(end.y) }, anchors: [], ...(locator ? { locator } : {}) };
 }
 
 function targetPhrase(target: TargetDescriptor | undefined, meta: TrajectoryMeta): string {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, defineEvent } from '../contract.ts';
 import { commandMap, eventMap } from '../registry-helpers.ts';
+import { ActionEffect } from '../schemas/trajectory.ts';
 
 /**
  * The explore room: GUI-DFS over a web page (Chromium) or an X11 app (under a throwaway HOME).
@@ -75,6 +76,8 @@ export const GraphEdge = z.object({
   /** A traversal reached a different state than `to` once: not used for navigation. */
   inconsistent: z.boolean(),
   error: z.string().optional(),
+  /** What the action did when it was explored; exported steps carry it as their expectation. */
+  effect: ActionEffect.optional(),
 });
 export type GraphEdge = z.infer<typeof GraphEdge>;
 
@@ -120,10 +123,23 @@ export const PrimitiveStats = z.object({
   examples: z.array(z.string()),
 });
 
+/** A control exploration saw crash, freeze, leave the app or keep failing: replay asks before touching it. */
+export const KnownBoundary = z.object({
+  kind: PrimitiveKind,
+  role: z.string().optional(),
+  name: z.string().optional(),
+  reason: z.enum(['crash', 'hang', 'offsite', 'repeated_failure']),
+  detail: z.string(),
+  /** Runs that saw it. */
+  seen: z.number().int().positive(),
+});
+export type KnownBoundary = z.infer<typeof KnownBoundary>;
+
 export const Primitives = z.object({
   version: z.literal(1),
   app: z.string(),
   primitives: z.array(PrimitiveStats),
+  boundaries: z.array(KnownBoundary).optional(),
 });
 export type Primitives = z.infer<typeof Primitives>;
 

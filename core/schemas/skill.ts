@@ -312,6 +312,12 @@ export const PlanStep = z.discriminatedUnion('action', [
     key: z.string().regex(/^(?:(?:ctrl|alt|shift|meta)\+){0,3}[a-z0-9_]+$|^(?:(?:ctrl|alt|shift|meta)\+){0,3}.$/, 'must be a key chord like ctrl+s or enter').max(40),
   }).strict(),
   StepBase.extend({ action: z.literal('scroll'), dx: z.number().int(), dy: z.number().int() }).strict(),
+  /** Rest the pointer on the target (menus and tooltips that open under the pointer). */
+  StepBase.extend({ action: z.literal('hover'), target: TargetDescriptor }).strict(),
+  /** Choose an option of a list box (web `<select>`) by its value. */
+  StepBase.extend({ action: z.literal('select'), target: TargetDescriptor, value: text(1000) }).strict(),
+  /** Press on the target, move to the drop target, release. */
+  StepBase.extend({ action: z.literal('drag'), target: TargetDescriptor, to: TargetDescriptor }).strict(),
   StepBase.extend({ action: z.literal('wait'), ms: z.number().int().min(0).max(600_000) }).strict(),
 ]);
 export type PlanStep = z.infer<typeof PlanStep>;

@@ -145,6 +145,18 @@ export const PageState = z.object({
   text: z.array(z.string()).max(600).default([]),
 });
 export type PageState = z.infer<typeof PageState>;
+/** What one action was seen to do: the unit function it performs, checked again at replay. */
+export const ActionEffect = z.object({
+  /** Text that appeared on the page or screen (headings, labels of controls that were not there). */
+  textAppeared: z.array(z.string()).optional(),
+  /** The name of a dialog (or window) that opened. */
+  dialogOpened: z.string().optional(),
+  /** The route (path + hash) the page went to. */
+  routeChanged: z.string().optional(),
+  /** The value the target holds now (a field typed into, an option chosen). */
+  valueChanged: z.string().optional(),
+});
+export type ActionEffect = z.infer<typeof ActionEffect>;
 
 export const eventKinds = [
   'click',
@@ -159,6 +171,7 @@ export const eventKinds = [
   'navigate', // web: the page's URL changed
   'focus', // the active window (X11) or page (web) changed
   'select', // web: an option chosen in a <select>; `value` is the option's text
+  'hover', // the pointer rested on a target (a menu or tooltip opened under it)
 ] as const;
 export const EventKind = z.enum(eventKinds);
 export type EventKind = z.infer<typeof EventKind>;
@@ -195,6 +208,10 @@ export const TrajectoryEvent = z.object({
   target: Target.optional(),
   /** X11: the accessible under the pointer (when the app exposes an accessibility tree). */
   accessible: AccessibleTarget.optional(),
+  /** `drag`: the element it was dropped on. */
+  dropTarget: Target.optional(),
+  /** What the action was seen to do when it was recorded or explored (a dialog opened, text appeared …). */
+  effect: ActionEffect.optional(),
   /** X11: the active window when the action happened. */
   window: WindowInfo.optional(),
   /** Screenshots, as paths relative to the trajectory folder (under frames/). */

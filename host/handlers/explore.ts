@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseOrThrow, SkillframeError } from '../../core/index.ts';
-import { ExploreGraph, Primitives } from '../../core/commands/explore.ts';
+import { ExploreGraph, type KnownBoundary, Primitives } from '../../core/commands/explore.ts';
 import type { HandlerTable } from '../dispatcher.ts';
 import { homePath } from '../home.ts';
 
@@ -23,23 +23,31 @@ function readGraph(out: string): ExploreGraph {
 }
 
 /** The action-primitive database: one file per app under SKILLFRAME_HOME/explore/primitives/, merged across runs. */
-function rememberPrimitives(app: string, primitives: Primitives, mergePrimitives: (previous: Primitives | undefined, next: Primitives) => Primitives): void {
-  let key: string;
+function primitivesFile(key: string): string {
+  return join(homePath('explore', 'primitives'), `${key}.json`);
+}
+
+function readPrimitives(key: string): Primitives | undefined {
   try {
-    key = new URL(app).host || app;
+    return Primitives.parse(JSON.parse(readFileSync(primitivesFile(key), 'utf8')));
   } catch {
-    key = basename(app.trim().split(/\s+/)[0]);
+    return undefined;
   }
-  const dir = homePath('explore', 'primitives');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${key.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100)}.json`);
-  let previous: Primitives | undefined;
-  try {
-    previous = Primitives.parse(JSON.parse(readFileSync(file, 'utf8')));
-  } catch {
-    previous = undefined;
-  }
-  const merged = mergePrimitives(previous, { ...primitives, app: key });
+}
+
+/** What exploration learnt about an app's controls that crash, freeze, leave or keep failing (read at replay). */
+export async function knownBoundaries(app: string): Promise<KnownBoundary[]> {
+  const { primitivesKey } = await import('../../engine/computer/explore/knowledge.ts');
+  return readPrimitives(primitivesKey(app))?.boundaries ?? [];
+}
+
+async function rememberPrimitives(app: string, primitives: Primitives): Promise<void> {
+  const { mergePrimitives } = await import('../../engine/computer/explore/run.ts');
+  const { primitivesKey } = await import('../../engine/computer/explore/knowledge.ts');
+  const key = primitivesKey(app);
+  mkdirSync(homePath('explore', 'primitives'), { recursive: true });
+  const file = primitivesFile(key);
+  const merged = mergePrimitives(readPrimitives(key), { ...primitives, app: key });
   writeFileSync(`${file}.tmp`, `${JSON.stringify(merged, null, 2)}\n`);
   renameSync(`${file}.tmp`, file);
 }
@@ -47,7 +55,7 @@ function rememberPrimitives(app: string, primitives: Primitives, mergePrimitives
 export const exploreHandlers: HandlerTable = {
   explore: async (input, context) => {
     const { compileAllow } = await import('../../engine/computer/explore/safety.ts');
-    const { runExploration, mergePrimitives } = await import('../../engine/computer/explore/run.ts');
+    const { runExploration } = await import('../../engine/computer/explore/run.ts');
     const allow = compileAllow(input.allow);
     const outDir = resolve(input.out ?? homePath('explore', new Date().toISOString().replace(/[:.]/g, '-')));
     let driver;
@@ -81,7 +89,7 @@ export const exploreHandlers: HandlerTable = {
         },
       });
       const { graph } = summary;
-      rememberPrimitives(input.url ?? (input.app as string), summary.primitives, mergePrimitives);
+      await rememberPrimitives(input.url ?? (input.app as string), summary.primitives);
       return {
         out: outDir,
         graphFile: summary.graphFile,
@@ -116,10 +124,9 @@ export const exploreHandlers: HandlerTable = {
     const graph = readGraph(input.out);
     const node = graph.nodes.find((entry) => entry.id === input.node);
     if (!node) throw new SkillframeError('not_found', `input.node: no state ${JSON.stringify(input.node)} in ${input.out}`);
-    const { verifiedPath, exportable, exportSkill } = await import('../../engine/computer/explore/export.ts');
+    const { verifiedPath, exportSkill } = await import('../../engine/computer/explore/export.ts');
     const path = verifiedPath(graph, node.id);
     if (!path || path.length === 0) throw new SkillframeError('refused', `input.node: state ${node.id} has no verified path from the start state`);
-    if (!exportable(path)) throw new SkillframeError('refused', `input.node: the path to ${node.id} uses hover or select, which a trajectory cannot record yet`);
     const name = input.name?.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
     return exportSkill(graph, resolve(input.out), node, path, { ...(name ? { name } : {}), signal: context.signal });
   },

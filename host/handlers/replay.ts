@@ -58,6 +58,7 @@ export async function runReplay(context: CommandContext, options: Omit<ReplayOpt
       evidenceDirectory: homePath('replays', `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`),
       signal: context.signal,
       askConfirmation: (question, details) => context.confirm(question, details),
+      boundariesFor: async (app) => (await import('./explore.ts')).knownBoundaries(app.url ?? app.name),
       onStep: (step, frame) => {
         total = Math.max(total, step.index);
         onStep(step, frame);

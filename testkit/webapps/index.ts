@@ -64,17 +64,20 @@ export const viewProbe = `(() => {
     return style.visibility !== 'hidden' && style.display !== 'none' && Number(style.opacity) > 0.05;
   };
   const clean = (value) => (value || '').replace(/[\\u200b-\\u200f\\u2060\\ufeff]/g, '').replace(/\\s+/g, ' ').trim().slice(0, 40);
-  const label = (el) => clean(el.id || el.getAttribute('aria-label') || el.getAttribute('data-path') || el.textContent || el.getAttribute('href')) || el.tagName.toLowerCase();
+  // Names before ids: some apps mint random ids on every load (swagger-ui's tabs).
+  const own = (el) => clean(el.getAttribute('aria-label') || el.getAttribute('data-path') || el.textContent || el.getAttribute('href') || el.id);
+  // An icon-only toggle is named by the row or item it sits in.
+  const label = (el) => own(el) || clean(el.closest('tr,li')?.textContent) || el.tagName.toLowerCase();
   const list = (selector, filter = visible) => [...new Set(all(selector).filter(filter).map(label))].sort();
   const hash = location.hash && location.hash !== '#' ? location.hash : '';
   const route = location.pathname.replace(/index\\.html$/, '') + hash;
   const view = {
     route,
     dialogs: list('[role=dialog],[role=alertdialog],dialog[open],.modal.show,.uk-modal.uk-open,.jsoneditor-modal,.dialog-ux .modal-ux'),
-    menus: list('.dropdown-menu.show,.uk-dropdown.uk-open,.uk-navbar-dropdown.uk-open,.jsoneditor-contextmenu,[role=menu],[role=listbox]'),
+    menus: list('.dropdown-menu.show,.uk-drop.uk-open,.uk-dropdown.uk-open,.uk-navbar-dropdown.uk-open,.jsoneditor-contextmenu,[role=menu],[role=listbox]'),
     tabs: list('[role=tab][aria-selected=true],.nav-tabs .active,.nav-pills .active,.uk-tab > .uk-active,.uk-subnav > .uk-active,.tablinks .active'),
-    panels: list('.collapse.show,details[open],.opblock.is-open,.models.is-open,.model-box .model.model-open,.uk-accordion > .uk-open,.uk-offcanvas.uk-open,.treeview.menu-open,.menu-open > a,li.active > .child_menu,[aria-expanded=true]'),
-    modes: [...new Set([...document.body.classList].filter((name) => /sidebar-(collapse|toggled|mini|open)|^nav-(sm|md)$|toggled|dark-mode/.test(name))
+    panels: list('.collapse.show,details[open],.opblock-tag-section.is-open,.opblock.is-open,.models.is-open,.model-box .model.model-open,.uk-accordion > .uk-open,.uk-offcanvas.uk-open,.treeview.menu-open,.menu-open > a,li.active > .child_menu,.jsoneditor-expanded,[aria-expanded=true]'),
+    modes: [...new Set([...document.documentElement.classList, ...document.body.classList].filter((name) => /sidebar-(collapse|toggled|mini|open)|^nav-(sm|md)$|toggled|dark-mode/.test(name))
       .concat(all('[class*=jsoneditor-mode-]').filter(visible).flatMap((el) => [...el.classList].filter((name) => name.startsWith('jsoneditor-mode-')))))].sort(),
   };
   return JSON.stringify(view);

@@ -1,5 +1,5 @@
 import type { Boundary, ExploreAction, GraphEdge, Strategy, Verification } from '../../../core/commands/explore.ts';
-import { actionKey, type NodeRecord, type Observation, StateGraph } from './graph.ts';
+import { actionKey, effectOf, type NodeRecord, type Observation, StateGraph } from './graph.ts';
 
 /** What goes wrong when an action runs; `needsReset` means the app is no longer usable as is. */
 export type ActionOutcome = { ok: true } | { ok: false; reason: Exclude<Boundary['reason'], 'repeated_failure' | 'blocked'>; detail: string; needsReset: boolean };
@@ -118,15 +118,16 @@ export class Explorer {
     this.used += 1;
   }
 
+  /**
+   * DFS by expected gain: try the best action here unless a state elsewhere offers more gain per
+   * action spent, counting the trip there (a verified path, or a reset and the discovery prefix).
+   */
   private async dfsStep(): Promise<void> {
     const current = this.current ?? (await this.reset());
-    const here = this.graph.bestPriority(current);
-    // Go elsewhere only for a more promising action than any left here.
-    const target = here === 0 ? undefined : this.nearestFrontier(here);
-    // A long trip for a better action loses to a cheap local one (which also moves us on).
-    const cost = target ? this.travelCost(target) : Infinity;
-    if (target && target.id !== current.id && (here === Infinity || cost <= 1)) {
-      await this.navigateTo(target);
+    const here = this.graph.bestGain(current);
+    const target = this.bestFrontier();
+    if (target && target.node.id !== current.id && target.value > here) {
+      await this.navigateTo(target.node);
       return;
     }
     const open = this.graph.untried(current);
@@ -138,11 +139,11 @@ export class Explorer {
     if (!this.current) await this.reset();
     const distances = this.current ? this.graph.distancesFrom(this.current.id) : new Map<string, number>();
     const target = [...this.graph.nodes.values()].find(
-      (node) => this.graph.untried(node).length > 0 && (distances.has(node.id) || this.replayable(node)),
+      (node) => this.graph.open(node).length > 0 && (distances.has(node.id) || this.replayable(node)),
     );
     if (!target) throw new Stop('exhausted');
     if (!(await this.navigateTo(target))) return;
-    const open = this.graph.untried(target);
+    const open = this.graph.open(target);
     if (open.length) await this.tryAction(target, open[0]);
   }
 
@@ -157,28 +158,19 @@ export class Explorer {
     await this.tryAction(current, action);
   }
 
-  /** The cheapest state with untried actions: by verified path from here, else by reset + prefix; ties go to the newest (depth first). */
-  private nearestFrontier(worseThan = Infinity): NodeRecord | undefined {
+  /** The state whose best action is worth most per action spent getting there and doing it. */
+  private bestFrontier(): { node: NodeRecord; value: number } | undefined {
     const distances = this.current ? this.graph.distancesFrom(this.current.id) : new Map<string, number>();
-    let best: NodeRecord | undefined;
-    let bestKey = [Infinity, Infinity];
+    let best: { node: NodeRecord; value: number } | undefined;
     for (const node of this.graph.nodes.values()) {
-      const priority = this.graph.bestPriority(node);
-      if (priority === Infinity || (priority >= worseThan && node.id !== this.current?.id)) continue;
+      const gain = this.graph.bestGain(node);
+      if (gain <= 0) continue;
       const cost = Math.min(distances.get(node.id) ?? Infinity, this.replayable(node) ? resetCost + this.graph.prefix(node.id).length : Infinity);
       if (cost === Infinity) continue;
-      const better = priority < bestKey[0] || (priority === bestKey[0] && (cost < bestKey[1] || (cost === bestKey[1] && best !== undefined && node.discoveredAt > best.discoveredAt)));
-      if (better) {
-        best = node;
-        bestKey = [priority, cost];
-      }
+      const value = gain / (1 + cost);
+      if (!best || value > best.value || (value === best.value && node.discoveredAt > best.node.discoveredAt)) best = { node, value };
     }
     return best;
-  }
-
-  private travelCost(node: NodeRecord): number {
-    const distance = this.current ? this.graph.distancesFrom(this.current.id).get(node.id) : undefined;
-    return Math.min(distance ?? Infinity, this.replayable(node) ? resetCost + this.graph.prefix(node.id).length : Infinity);
   }
 
   /** Observes, or undefined when the app cannot be read right now (the caller resets). */
@@ -256,6 +248,7 @@ export class Explorer {
       const final = outcome.reason !== 'error' || failures >= (this.options.maxAttempts ?? 2);
       if (final) {
         this.graph.markTried(node, action);
+        this.graph.noteOutcome(action, false);
         this.graph.addBoundary({ node: node.id, action, reason: outcome.reason === 'error' ? 'repeated_failure' : outcome.reason, detail: outcome.detail });
       }
       this.actionMs.push(Date.now() - started);
@@ -290,7 +283,11 @@ export class Explorer {
     } else {
       edge = this.graph.recordEdge(node.id, action, result, reached.id);
     }
-    this.graph.noteEffect(node, action, reached);
+    this.graph.noteOutcome(action, result === 'new');
+    if (result !== 'no_change') {
+      const effect = effectOf(node, observation, action);
+      if (effect) edge.effect = effect;
+    }
     this.options.onEdge?.(edge);
     this.current = reached;
     return result;

@@ -71,23 +71,51 @@ export function chooseSkillNodes(graph: ExploreGraph, count: number): { node: Gr
   return chosen;
 }
 
-export function skillName(node: GraphNode): string {
-  return `reach-${node.title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || node.id}`;
+/**
+ * A skill is named from what its last step does — the dialog it opens, the page it goes to, the
+ * text it brings up, the value it sets — falling back to the action and its control.
+ */
+export function skillName(node: GraphNode, path: readonly GraphEdge[] = []): string {
+  const last = path[path.length - 1];
+  const effect = last?.effect;
+  const control = last?.action.target?.name ?? last?.action.keys ?? '';
+  const words = (() => {
+    if (effect?.dialogOpened) return `open ${effect.dialogOpened} dialog`;
+    if (last && (last.action.kind === 'select' || last.action.kind === 'type') && effect?.valueChanged !== undefined) return `set ${control} to ${effect.valueChanged}`;
+    if (effect?.routeChanged) return `go to ${effect.routeChanged.replace(/\.html?\b/g, '').replace(/[#/]+/g, ' ')}`;
+    if (last?.action.kind === 'hover') return `show ${effect?.textAppeared?.[0] ?? control} on hover`;
+    if (effect?.textAppeared?.length) return `show ${effect.textAppeared[0]}`;
+    if (last) return `${last.action.kind.replace('_', ' ')} ${control}`;
+    return node.title;
+  })();
+  return words.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60).replace(/-$/, '') || node.id;
 }
 
-/** Trajectory event kinds for explorer primitives; hover and select have none, so such paths are not exported. */
-const eventKind: Partial<Record<ExploreAction['kind'], TrajectoryEventInput['kind']>> = {
+/** The trajectory event kind of every explorer primitive: a new primitive without one does not compile. */
+const eventKind: Record<ExploreAction['kind'], TrajectoryEventInput['kind']> = {
   click: 'click',
   double_click: 'double_click',
   right_click: 'right_click',
+  hover: 'hover',
   type: 'type',
+  select: 'select',
   shortcut: 'key',
   scroll: 'scroll',
   drag: 'drag',
 };
 
+/** True when every step can be written as a trajectory event that replay can carry out. */
 export function exportable(path: GraphEdge[]): boolean {
-  return path.every((edge) => eventKind[edge.action.kind] !== undefined);
+  return path.every((edge) => unexportable(edge) === undefined);
+}
+
+/** Why one step cannot be exported, or undefined. */
+function unexportable(edge: GraphEdge): string | undefined {
+  const action = edge.action;
+  if (action.kind === 'drag' && (!action.to || action.to.x === undefined || action.to.y === undefined)) return 'a drag without a drop point';
+  if ((action.kind === 'hover' || action.kind === 'select' || action.kind === 'drag') && (action.target?.x === undefined || action.target.y === undefined)) return `a ${action.kind} without a target position`;
+  if (action.kind === 'select' && action.text === undefined) return 'an option choice without the option';
+  return undefined;
 }
 
 /** "Control+K" → "ctrl+k", the trajectory's chord spelling. */
@@ -103,7 +131,7 @@ function chord(keys: string): string {
  * into an MMSkills package with the skills builder and runs the audit gate on it.
  */
 export async function exportSkill(graph: ExploreGraph, outDir: string, node: GraphNode, path: GraphEdge[], options: { name?: string; signal?: AbortSignal } = {}): Promise<ExportedSkill> {
-  const name = options.name ?? skillName(node);
+  const name = options.name ?? skillName(node, path);
   const trajectoryDir = join(outDir, 'trajectories', name);
   rmSync(trajectoryDir, { recursive: true, force: true });
   const byId = new Map(graph.nodes.map((entry) => [entry.id, entry]));
@@ -134,10 +162,12 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
   const start = await frame(graph.root);
   if (start) writer.updateMeta({ startFrame: start });
   let at = Date.now();
-  for (const edge of path) {
+  for (const [index, edge] of path.entries()) {
     const action = edge.action;
     const kind = eventKind[action.kind];
-    if (!kind) throw new SkillframeError('bad_input', `step ${describeAction(action)} has no trajectory event kind`);
+    const why = unexportable(edge);
+    // Never drop a step: a path that cannot be carried whole is not exported at all.
+    if (why) throw new SkillframeError('refused', `path to ${node.id}, step ${index + 1} (${describeAction(action)}): ${why} cannot be exported`, { step: index + 1, kind: action.kind });
     const target = action.target;
     const box = target?.x !== undefined && target.y !== undefined && target.width !== undefined && target.height !== undefined
       ? { x: target.x - target.width / 2, y: target.y - target.height / 2, width: target.width, height: target.height }
@@ -153,6 +183,11 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
       ...(action.kind === 'drag' && action.to?.x !== undefined && action.to.y !== undefined ? { pointerEnd: { x: action.to.x, y: action.to.y } } : {}),
       ...(action.kind === 'right_click' ? { button: 'right' as const } : action.kind.endsWith('click') ? { button: 'left' as const } : {}),
       ...(action.kind === 'type' ? { text: action.text ?? '', value: action.text ?? '' } : {}),
+      ...(action.kind === 'select' ? { value: action.text ?? '' } : {}),
+      ...(action.kind === 'drag' && action.to
+        ? { dropTarget: { ...(action.to.role ? { role: action.to.role } : {}), ...(action.to.name ? { name: action.to.name, text: action.to.name } : {}), ...(action.to.selector ? { css: action.to.selector } : {}) } }
+        : {}),
+      ...(edge.effect ? { effect: edge.effect } : {}),
       ...(action.kind === 'shortcut' ? { key: chord(action.keys ?? '') } : {}),
       ...(action.kind === 'scroll' ? { scroll: { dx: 0, dy: action.deltaY ?? 0 } } : {}),
       ...(graph.app.kind === 'web' && to?.url ? { url: byId.get(edge.from)?.url ?? to.url, pageTitle: byId.get(edge.from)?.title ?? '' } : {}),

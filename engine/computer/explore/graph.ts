@@ -1,4 +1,5 @@
 import type { Boundary, ExploreAction, ExploreGraph, GraphEdge, GraphNode, Strategy, Verification } from '../../../core/commands/explore.ts';
+import type { ActionEffect } from '../../../core/schemas/trajectory.ts';
 import { hammingDistance, samePictureTolerance } from './identity.ts';
 
 /** What a driver sees of the app at one moment. */
@@ -12,6 +13,33 @@ export interface Observation {
   candidates: ExploreAction[];
   /** Actions the blocklist held back, recorded as boundaries once. */
   blocked: ExploreAction[];
+  /** What a person reads here (headings, dialog names, control labels): effects are told from them. */
+  cues?: string[];
+  /** Names of the dialogs (or extra windows) open. */
+  dialogs?: string[];
+}
+
+/** What an action did, from the states before and after it (for the unit function's expectation). */
+export function effectOf(before: { url?: string; cues?: string[]; dialogs?: string[] }, after: Observation, action: ExploreAction): ActionEffect | undefined {
+  const effect: ActionEffect = {};
+  const route = (url: string | undefined) => {
+    if (!url) return undefined;
+    try {
+      const parsed = new URL(url);
+      return `${parsed.pathname}${parsed.hash}`;
+    } catch {
+      return undefined;
+    }
+  };
+  const [from, to] = [route(before.url), route(after.url)];
+  if (to && from !== to) effect.routeChanged = to;
+  const dialog = (after.dialogs ?? []).find((name) => !(before.dialogs ?? []).includes(name));
+  if (dialog) effect.dialogOpened = dialog;
+  const known = new Set(before.cues ?? []);
+  const appeared = (after.cues ?? []).filter((cue) => !known.has(cue) && cue.length >= 2 && cue.length <= 120);
+  if (appeared.length) effect.textAppeared = [...new Set(appeared)].slice(0, 4);
+  if ((action.kind === 'type' || action.kind === 'select') && action.text !== undefined) effect.valueChanged = action.text;
+  return Object.keys(effect).length ? effect : undefined;
 }
 
 /** A stable key of an action, so the same control in the same state is tried once. */
@@ -25,6 +53,22 @@ const undoWords = /^(back|close|cancel|hide|collapse|undo|dismiss|ok|done|exit|r
 
 function effectKey(action: ExploreAction): string {
   return `${actionKey(action)}|${action.target?.name ?? ''}`;
+}
+
+/** One control wherever it appears: kind, role, name and what it carries (not its locator, which moves between pages). */
+function controlKey(action: ExploreAction): string {
+  return `c|${action.kind}|${action.target?.role ?? ''}|${action.target?.name ?? ''}|${action.text ?? ''}|${action.keys ?? ''}|${action.to?.name ?? ''}`;
+}
+
+function roleKey(action: ExploreAction): string {
+  return `r|${action.kind}|${action.target?.role ?? ''}`;
+}
+
+/** The container an element sits in: its locator without the last two steps (web), or its window (X11). */
+function regionKey(action: ExploreAction): string {
+  const selector = action.target?.selector ?? '';
+  const parts = selector.split(' > ');
+  return `g|${parts.length > 2 ? parts.slice(0, -2).join(' > ') : selector.startsWith('#') ? '' : parts[0]}`;
 }
 
 /** Human words for an action ("click button "Save""), used in skill procedures and the UI. */
@@ -52,6 +96,8 @@ export interface NodeRecord extends GraphNode {
   triedKeys: Set<string>;
   /** Keys of the actions present in the parent state: tried last, since they rarely lead anywhere new. */
   inherited: Set<string>;
+  cues: string[];
+  dialogs: string[];
 }
 
 /** The state graph: nodes deduplicated by signature + perceptual hash, edges keyed by (node, action). */
@@ -69,10 +115,10 @@ export class StateGraph {
   constructor(tolerance = samePictureTolerance) {
     this.tolerance = tolerance;
   }
-  /** What each control (same kind, locator and name) did in the states where it was tried. */
   /** Controls that once crashed, froze or left the app: never tried again in any state. */
   private readonly failing = new Set<string>();
-  private readonly effects = new Map<string, { destinations: Set<string>; backwards: number; total: number }>();
+  /** How often each control, kind of control and region showed a new state when tried. */
+  private readonly outcomes = new Map<string, { tried: number; fresh: number }>();
 
   /** The node this observation is, or undefined when it is new. */
   match(observation: Pick<Observation, 'signature' | 'phash'>): NodeRecord | undefined {
@@ -106,6 +152,8 @@ export class StateGraph {
       actions: observation.candidates,
       triedKeys: new Set(),
       inherited,
+      cues: observation.cues ?? [],
+      dialogs: observation.dialogs ?? [],
     };
     this.nodes.set(id, node);
     const bucket = this.bySignature.get(node.signature) ?? [];
@@ -156,53 +204,63 @@ export class StateGraph {
     node.tried = node.triedKeys.size;
   }
 
-  /** Untried actions of a node, most promising first (see `priority`). */
+  /** Untried actions of a node in discovery order (the seeded shuffle): what BFS and random draw from. */
+  open(node: NodeRecord): ExploreAction[] {
+    return node.actions.filter((action) => !node.triedKeys.has(actionKey(action)) && !this.failing.has(effectKey(action)));
+  }
+
+  /** Untried actions of a node, highest expected gain first (see `gain`). */
   untried(node: NodeRecord): ExploreAction[] {
-    const open = node.actions.filter((action) => !node.triedKeys.has(actionKey(action)) && !this.failing.has(effectKey(action)));
-    return open
-      .map((action, index) => ({ action, index, priority: this.priority(node, action) }))
-      .sort((a, b) => a.priority - b.priority || a.index - b.index)
+    return this.open(node)
+      .map((action, index) => ({ action, index, gain: this.gain(node, action) }))
+      .sort((a, b) => b.gain - a.gain || a.index - b.index)
       .map((entry) => entry.action);
   }
 
   /**
-   * 0: a control new in this state whose effect is unknown; 1: one the parent state offered too
-   * (global navigation, usually tried there); 2: one whose effect is predictable — everywhere it
-   * was tried it went to the same known state, or back where it came from (Back, Close, Cancel).
-   * Exploring low numbers first is what lets DFS go deep instead of re-walking the known graph.
+   * Expected information gain of an action: the chance it shows a state not seen before, learned
+   * online from this run — per control (kind, role, name: the same link in every page is one
+   * control) and per kind of control (kind, role) as its prior, both Beta(1, 1) to start. A control
+   * tried elsewhere that always led somewhere known is worth little; a role that keeps opening new
+   * views is worth trying first. Nothing here is fitted to an app: the numbers come from the run.
    */
-  priority(node: NodeRecord, action: ExploreAction): number {
-    const effect = this.effects.get(effectKey(action));
-    if (effect && effect.total > 0 && (effect.destinations.size === 1 || effect.backwards === effect.total)) return 2;
-    // Repeating the action that opened this state rarely does more (a hover, a toggle already on).
+  gain(node: NodeRecord, action: ExploreAction): number {
+    const role = this.outcomes.get(roleKey(action)) ?? { tried: 0, fresh: 0 };
+    const prior = (role.fresh + 1) / (role.tried + 2);
+    const control = this.outcomes.get(controlKey(action));
+    let gain = control ? (control.fresh + prior) / (control.tried + 1) : prior;
+    // Repeating what opened this state, or a control named to undo it, tends to lead back: half
+    // the prior until this control's own record says otherwise.
     const arrival = node.parentEdge ? this.edges.get(node.parentEdge) : undefined;
-    if (arrival && effectKey(arrival.action) === effectKey(action)) return 2;
-    // Words that undo what opened this state (Back, Close, Cancel…) almost always lead back: a prior until seen.
-    if (!effect && action.kind === 'click' && undoWords.test(action.target?.name ?? '')) return 2;
-    return node.inherited.has(actionKey(action)) ? 1 : 0;
+    if (!control && ((arrival && controlKey(arrival.action) === controlKey(action)) || (action.kind === 'click' && undoWords.test(action.target?.name ?? '')))) gain /= 2;
+    // A region of the tree (the element's container) that keeps yielding new states is worth more
+    // than one already combed through: its rate against the run's, square-rooted to temper it.
+    const region = this.outcomes.get(regionKey(action)) ?? { tried: 0, fresh: 0 };
+    const all = this.outcomes.get('all') ?? { tried: 0, fresh: 0 };
+    gain *= Math.sqrt((region.fresh + 1) / (region.tried + 2) / ((all.fresh + 1) / (all.tried + 2)));
+    return gain;
   }
 
-  /** Best (lowest) priority among a node's untried actions, or Infinity when none is left. */
-  bestPriority(node: NodeRecord): number {
-    let best = Infinity;
-    for (const action of node.actions) if (!node.triedKeys.has(actionKey(action)) && !this.failing.has(effectKey(action))) best = Math.min(best, this.priority(node, action));
+  /** Best expected gain among a node's untried actions; 0 when none is left. */
+  bestGain(node: NodeRecord): number {
+    let best = 0;
+    for (const action of this.open(node)) best = Math.max(best, this.gain(node, action));
     return best;
+  }
+
+  /** Learns from one tried action: did it show a state never seen before? */
+  noteOutcome(action: ExploreAction, fresh: boolean): void {
+    for (const key of [controlKey(action), roleKey(action), regionKey(action), 'all']) {
+      const entry = this.outcomes.get(key) ?? { tried: 0, fresh: 0 };
+      entry.tried += 1;
+      if (fresh) entry.fresh += 1;
+      this.outcomes.set(key, entry);
+    }
   }
 
   /** True when the control crashed, froze or left the app in some state. */
   isFailing(action: ExploreAction): boolean {
     return this.failing.has(effectKey(action));
-  }
-
-  /** Notes what a control did, for `priority`. */
-  noteEffect(from: NodeRecord, action: ExploreAction, to: NodeRecord): void {
-    const key = effectKey(action);
-    const effect = this.effects.get(key) ?? { destinations: new Set<string>(), backwards: 0, total: 0 };
-    effect.total += 1;
-    effect.destinations.add(to.id);
-    const parent = from.parentEdge ? this.edges.get(from.parentEdge)?.from : undefined;
-    if (to.id === from.id || to.id === parent) effect.backwards += 1;
-    this.effects.set(key, effect);
   }
 
   addBoundary(boundary: Boundary): void {
@@ -310,7 +368,7 @@ export class StateGraph {
 }
 
 export function publicNode(node: NodeRecord): GraphNode {
-  const { actions: _actions, triedKeys: _tried, inherited: _inherited, ...rest } = node;
+  const { actions: _actions, triedKeys: _tried, inherited: _inherited, cues: _cues, dialogs: _dialogs, ...rest } = node;
   return { ...rest };
 }
 

@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExploreGraph, GraphEdge, GraphNode, Primitives, PrimitiveKind, Strategy } from '../../../core/commands/explore.ts';
+import { boundaryKey, knownBoundaries } from './knowledge.ts';
 import { type ExploreDriver, Explorer } from './explorer.ts';
 import { chooseSkillNodes, type ExportedSkill, exportSkill, replayReaches, skillName } from './export.ts';
 import { publicNode } from './graph.ts';
@@ -60,7 +61,7 @@ export function primitivesOf(graph: ExploreGraph, app: string): Primitives {
     }
     stats.set(kind, entry);
   }
-  return { version: 1, app, primitives: [...stats.values()] };
+  return { version: 1, app, primitives: [...stats.values()], boundaries: knownBoundaries(graph) };
 }
 
 /** Adds one run's primitives to the per-app database (counts add up, roles and examples merge). */
@@ -80,7 +81,13 @@ export function mergePrimitives(previous: Primitives | undefined, next: Primitiv
     for (const role of entry.worksOn) if (!known.worksOn.includes(role)) known.worksOn.push(role);
     for (const example of entry.examples) if (known.examples.length < 16 && !known.examples.includes(example)) known.examples.push(example);
   }
-  return { version: 1, app: next.app, primitives: [...byKind.values()] };
+  const boundaries = new Map((previous.boundaries ?? []).map((boundary) => [boundaryKey(boundary), { ...boundary }]));
+  for (const boundary of next.boundaries ?? []) {
+    const known = boundaries.get(boundaryKey(boundary));
+    if (known) known.seen += boundary.seen;
+    else boundaries.set(boundaryKey(boundary), boundary);
+  }
+  return { version: 1, app: next.app, primitives: [...byKind.values()], boundaries: [...boundaries.values()] };
 }
 
 export function median(values: readonly number[]): number {
@@ -162,7 +169,7 @@ export async function runExploration(options: RunOptions): Promise<RunSummary> {
       }
     }
     // Two states can share a title (X11 windows often do): keep every package.
-    const base = skillName(node);
+    const base = skillName(node, path);
     const name = names.has(base) ? `${base}-${node.id}` : base;
     names.add(name);
     skills.push(await exportSkill(graph, outDir, node, path, { name, ...(options.signal ? { signal: options.signal } : {}) }));

@@ -19,7 +19,8 @@ export function compileAllow(allow: string | undefined): RegExp | undefined {
 
 /** True when the action's control looks destructive and `allow` does not cover it. */
 export function isBlocked(action: ExploreAction, allow: RegExp | undefined): boolean {
-  const name = `${action.target?.name ?? ''} ${action.keys ?? ''}`.trim();
+  // Choosing an option does what the option says (a list box labelled "Format" formats nothing).
+  const name = (action.kind === 'select' ? (action.text ?? '') : `${action.target?.name ?? ''} ${action.keys ?? ''}`).trim();
   if (!name || !destructivePattern.test(name)) return false;
   return !(allow && allow.test(name));
 }

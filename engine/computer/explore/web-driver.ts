@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { SkillframeError } from '../../../core/index.ts';
 import type { ExploreAction } from '../../../core/commands/explore.ts';
 import { chromiumFlags, chromiumPath } from '../../../native/browser/chromium-path.ts';
@@ -57,10 +57,12 @@ export function candidatesFromScan(scan: PageScan): ExploreAction[] {
 /** The state signature: interactive elements (role, name, state flags, chosen option) and headings; no free text, no field contents. */
 export function signatureOf(scan: PageScan): string[] {
   const url = new URL(scan.url);
+  // Sorted, not in page order: a re-render that moves the same controls around is the same view;
+  // duplicates are kept, since three more rows of the same kind are more of the view.
   return [
     `path:${url.pathname}${url.hash}`,
-    ...scan.headings.map((heading) => `h:${heading}`),
-    ...scan.elements.map((element: ScannedElement) => `${element.role}|${element.name}|${element.flags}|${element.value}${element.keys ? `|k:${element.keys}` : ''}`),
+    ...scan.headings.map((heading) => `h:${heading}`).sort(),
+    ...scan.elements.map((element: ScannedElement) => `${element.role}|${element.name}|${element.flags}|${element.value}${element.keys ? `|k:${element.keys}` : ''}`).sort(),
   ];
 }
 
@@ -71,6 +73,12 @@ export function signatureOf(scan: PageScan): string[] {
  */
 export class WebDriver implements ExploreDriver {
   readonly kind = 'web' as const;
+  /**
+   * On the web the DOM signature is the state: the same controls scrolled differently, or an
+   * animation frame, are one view. The picture only tells apart states the DOM cannot (64 bits:
+   * never, here).
+   */
+  readonly pictureTolerance = 64;
   readonly label: string;
   private browser: Browser | undefined;
   private context: BrowserContext | undefined;
@@ -169,6 +177,8 @@ export class WebDriver implements ExploreDriver {
       screenshot,
       candidates,
       blocked,
+      cues: [...new Set([...scan.headings.map((heading) => heading.slice(heading.indexOf(':') + 1)), ...scan.elements.map((element) => element.name)])].filter(Boolean),
+      dialogs: scan.headings.filter((heading) => heading.startsWith('dialog:')).map((heading) => heading.slice(7)),
     };
   }
 
@@ -186,11 +196,9 @@ export class WebDriver implements ExploreDriver {
     const page = this.requirePage();
     const errorsBefore = this.pageErrors.length;
     const timeout = this.options.actionTimeoutMs ?? 3_000;
-    const locator = action.target?.selector ? page.locator(action.target.selector).first() : undefined;
-    const need = () => {
-      if (!locator) throw new Error(`${action.kind} needs a target`);
-      return locator;
-    };
+    const locator = action.target ? await resolveTarget(page, action.target) : undefined;
+    if (action.kind !== 'shortcut' && !locator) return { ok: false, reason: 'error', detail: `${describeTarget(action.target)} is not on the page`, needsReset: false };
+    const need = () => locator as Locator;
     try {
       switch (action.kind) {
         case 'click':
@@ -202,9 +210,14 @@ export class WebDriver implements ExploreDriver {
         case 'right_click':
           await need().click({ button: 'right', timeout });
           break;
-        case 'hover':
-          await need().hover({ timeout });
+        case 'hover': {
+          // The pointer goes there, as a person's does; a control that redraws itself on
+          // mouseenter must not make the hover count as failed.
+          const box = await need().boundingBox({ timeout });
+          if (!box) throw new Error('the hover target has no box on screen');
+          await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 2 });
           break;
+        }
         case 'type':
           await need().fill(action.text ?? '', { timeout });
           break;
@@ -215,9 +228,12 @@ export class WebDriver implements ExploreDriver {
           await need().hover({ timeout });
           await page.mouse.wheel(0, action.deltaY ?? 600);
           break;
-        case 'drag':
-          if (!action.to?.selector) throw new Error('drag needs a drop target');
-          await need().dragTo(page.locator(action.to.selector).first(), { timeout });
+        case 'drag': {
+          const drop = action.to ? await resolveTarget(page, action.to) : undefined;
+          if (!drop) throw new Error('the drop target is not on the page');
+          await need().dragTo(drop, { timeout });
+          break;
+        }
           break;
         case 'shortcut':
           await page.keyboard.press(action.keys ?? 'Escape');
@@ -228,6 +244,9 @@ export class WebDriver implements ExploreDriver {
       if (!outcome.ok) return outcome;
       return { ok: false, reason: 'error', detail: (error as Error).message.split('\n')[0].slice(0, 300), needsReset: false };
     }
+    // The pointer moves on after a click, as a person's does: a control shown only under the
+    // pointer is not part of the state the click made. A hover's state is the hover.
+    if (action.kind !== 'hover') await page.mouse.move(this.options.width ?? 1280, this.options.height ?? 800).catch(() => undefined);
     await this.settle();
     return this.health(errorsBefore);
   }
@@ -258,6 +277,24 @@ export class WebDriver implements ExploreDriver {
     this.browser = undefined;
     await Promise.race([browser?.close().catch(() => undefined), delay(5_000)]);
   }
+}
+
+/**
+ * The element an action means, found without waiting: the recorded locator when it still shows a
+ * visible element, else the one visible element with the recorded role and name (a re-render can
+ * move a control, so a positional locator goes stale while its role and name hold).
+ */
+async function resolveTarget(page: Page, target: NonNullable<ExploreAction['target']>): Promise<Locator | undefined> {
+  const visible = async (locator: Locator) => (await locator.isVisible().catch(() => false)) ? locator : undefined;
+  const bySelector = target.selector ? await visible(page.locator(target.selector).first()) : undefined;
+  if (bySelector) return bySelector;
+  if (!target.role || !target.name) return undefined;
+  const byRole = page.getByRole(target.role as Parameters<Page['getByRole']>[0], { name: target.name, exact: true });
+  return (await byRole.count().catch(() => 0)) === 1 ? visible(byRole) : undefined;
+}
+
+function describeTarget(target: ExploreAction['target']): string {
+  return target?.name ? `${target.role ?? 'element'} ${JSON.stringify(target.name)}` : (target?.selector ?? 'the target');
 }
 
 function titleOf(scan: PageScan): string {

@@ -79,7 +79,10 @@ export const scanPage = `(() => {
     if (el.id) { const label = document.querySelector('label[for="' + CSS.escape(el.id) + '"]'); if (label && text(label.textContent)) return text(label.textContent); }
     const wrap = el.closest('label'); if (wrap && wrap !== el && text(wrap.textContent)) return text(wrap.textContent);
     const tag = el.tagName.toLowerCase();
-    if (tag !== 'input' && tag !== 'select' && tag !== 'textarea' && text(el.innerText)) return text(el.innerText);
+    // A field's content is its value, not its name; a generic container's text is the free text of
+    // everything inside it (a tree, a list): neither names a control, and neither may split a state.
+    const semantic = el.hasAttribute('role') || ['a','button','summary','label','option','li','th','td','h1','h2','h3','h4','h5','h6'].includes(tag);
+    if (tag !== 'input' && tag !== 'select' && tag !== 'textarea' && !el.isContentEditable && (semantic || el.childElementCount === 0) && text(el.innerText)) return text(el.innerText);
     return text(el.getAttribute('title') || el.getAttribute('placeholder') || el.getAttribute('alt') || el.getAttribute('name') || (tag === 'input' && /button|submit/.test(el.type) ? el.value : '') || '');
   };
   // Open shadow roots are part of the page a person sees (web components): walk them too.
@@ -162,7 +165,19 @@ export const settleScript = (quietMs: number, maxMs: number) => `new Promise((re
   let timer;
   const started = performance.now();
   const observer = new MutationObserver(() => { clearTimeout(timer); if (performance.now() - started > ${maxMs}) { observer.disconnect(); resolve(false); } else timer = setTimeout(done, ${quietMs}); });
-  const done = () => { observer.disconnect(); requestAnimationFrame(() => resolve(true)); };
+  // Quiet DOM is not enough: a panel sliding open by a CSS transition changes no node, yet its
+  // content is half visible until it ends. Wait for finite animations too (spinners loop forever).
+  const finite = () => (document.getAnimations ? document.getAnimations() : []).filter((animation) => animation.playState === 'running' && animation.effect && animation.effect.getComputedTiming().iterations !== Infinity);
+  const done = () => {
+    const running = finite();
+    const left = ${maxMs} - (performance.now() - started);
+    if (running.length && left > 0) {
+      Promise.race([Promise.all(running.map((animation) => animation.finished.catch(() => undefined))), new Promise((wake) => setTimeout(wake, left))]).then(() => { observer.disconnect(); requestAnimationFrame(() => resolve(true)); });
+      return;
+    }
+    observer.disconnect();
+    requestAnimationFrame(() => resolve(true));
+  };
   observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
   timer = setTimeout(done, ${quietMs});
 })`;

@@ -207,6 +207,8 @@ export class X11Driver implements ExploreDriver {
       screenshot,
       candidates,
       blocked,
+      cues: [...new Set([...windows.map((window) => window.title), ...lines.map((line) => line.text)])].filter(Boolean),
+      dialogs: windows.slice(1).map((window) => window.title),
     };
   }
 

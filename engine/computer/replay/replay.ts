@@ -12,6 +12,8 @@ import { assertNoPlaceholder, resolveParameters, substitute } from './params.ts'
 import type { Point, Surface } from './surface.ts';
 import type { ReplayOptions, ReplayReport, ReplayStepReport } from './types.ts';
 import { verifyStep } from './verify.ts';
+import type { KnownBoundary } from '../../../core/commands/explore.ts';
+import { boundaryFor } from '../explore/knowledge.ts';
 import { modelGrounder } from './vlm-grounding.ts';
 import { armPage } from './web-settle.ts';
 import { openWebSurface } from './web-surface.ts';
@@ -19,8 +21,15 @@ import { openX11Surface } from './x11-surface.ts';
 
 type TargetStep = Extract<PlanStep, { target: TargetDescriptor }>;
 
+const boundaryWords: Record<KnownBoundary['reason'], string> = {
+  crash: 'crashed the app',
+  hang: 'froze the app',
+  offsite: 'left the app',
+  repeated_failure: 'failed every time it was tried',
+};
+
 function hasTarget(step: PlanStep): step is TargetStep {
-  return step.action === 'click' || step.action === 'double_click' || step.action === 'right_click';
+  return step.action === 'click' || step.action === 'double_click' || step.action === 'right_click' || step.action === 'hover' || step.action === 'select' || step.action === 'drag';
 }
 
 /** Loads a package for replay: the audit gate first, so a hostile package is refused before anything is touched. */
@@ -69,6 +78,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
     if (!approved) return report(new SkillframeError('refused', `permission tier ${plan.permission_tier} was not approved for ${plan.skill}`));
   }
 
+  const boundaries = (await options.boundariesFor?.({ name: plan.app.name, ...(plan.app.url ? { url: plan.app.url } : {}) }).catch(() => [])) ?? [];
   let surface: Surface | undefined = options.surface;
   const ownsSurface = !surface;
   let ocr: Promise<Ocr> | undefined;
@@ -106,6 +116,18 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         continue;
       }
 
+      const known = hasTarget(step) ? boundaryFor(boundaries, { action: step.action, role: step.target.locator?.role, name: step.target.locator?.name ?? step.target.ocr?.text }) : undefined;
+      if (known && !options.dryRun) {
+        const why = `exploration found that this control ${boundaryWords[known.reason]} (${known.detail})`;
+        const approved = options.confirm === 'auto' ? false : options.confirm === 'never' ? false : await (options.askConfirmation?.(`Step ${step.id}: ${stepReport.description} — ${why}. Do it anyway?`, { step: step.id, boundary: known }) ?? Promise.resolve(false));
+        if (!approved) {
+          stepReport.status = 'aborted';
+          stepReport.reason = why;
+          stepReport.ms = Date.now() - stepStarted;
+          return report(new SkillframeError('refused', `step ${step.id} (${stepReport.description}): ${why}`, { boundary: known }));
+        }
+      }
+
       if (step.destructive && !options.dryRun) {
         const approved = options.confirm === 'auto' ? true : options.confirm === 'never' ? false : await (options.askConfirmation?.(`Step ${step.id} is destructive: ${stepReport.description}. Do it?`, { step: step.id, reason: step.destructive_reason }) ?? Promise.resolve(false));
         if (!approved) {
@@ -122,6 +144,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       settled = undefined;
       const live = await liveGeometry(surface, plan, step, before);
       let point: Point | undefined;
+      let dropPoint: Point | undefined;
       let engineMs = 0;
       if (hasTarget(step)) {
         const groundStarted = Date.now();
@@ -160,7 +183,34 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
           return report(new SkillframeError('unsafe', `step ${step.id} (${stepReport.description}): ${stepReport.reason}`, { attempts: grounding.attempts }), evidence);
         }
         point = grounding.found.point;
+        // A drag needs its drop target found as surely as what it picks up.
+        if (step.action === 'drag') {
+          const drop = await groundStep({
+            surface,
+            plan,
+            step: { ...step, target: step.to },
+            frame: before,
+            region: live.region,
+            expected: (await liveGeometry(surface, plan, { ...step, target: step.to }, before)).expected,
+            positionTrusted: live.positionTrusted,
+            scale: live.scale,
+            readLines: () => readLines(before, live.region),
+            templateImage: templates,
+            threshold,
+            disabled: new Set(options.disabledTiers ?? []),
+            signal,
+          });
+          if (!drop.found) {
+            stepReport.status = 'aborted';
+            stepReport.reason = `not confident enough where to drop (threshold ${threshold}): ${summarize(drop.attempts)}`;
+            stepReport.ms = Date.now() - stepStarted;
+            return report(new SkillframeError('unsafe', `step ${step.id} (${stepReport.description}): ${stepReport.reason}`, { attempts: drop.attempts }));
+          }
+          dropPoint = drop.found.point;
+        }
       }
+      // A scroll lands where it was made (the list or panel under the pointer), not mid-screen.
+      if (step.action === 'scroll' && step.target) point = (await liveGeometry(surface, plan, { ...step, action: 'click', target: step.target } as unknown as PlanStep, before)).expected;
       if (options.dryRun) {
         stepReport.status = 'skipped';
         stepReport.reason = 'dry run';
@@ -176,7 +226,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       let verification: Awaited<ReturnType<typeof verifyStep>>;
       let actMs: number;
       try {
-        await act(surface, step, point, values, before, signal);
+        await act(surface, step, point, values, before, signal, dropPoint);
         actMs = Date.now() - actStarted;
         const acted = surface.kind === 'web' && point && ['click', 'double_click', 'right_click'].includes(step.action) ? point : undefined;
         verification = await verifyStep({ surface, expected: expectationFor(step, plan, values), before, region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal, armed, action: step.action, ...(point ? { point } : {}), ...(acted ? { acted } : {}) });
@@ -305,9 +355,17 @@ function mapRect(box: { x: number; y: number; width: number; height: number }, m
   return [Math.round(origin.x), Math.round(origin.y), Math.max(1, Math.round(box.width * scale.x)), Math.max(1, Math.round(box.height * scale.y))];
 }
 
-async function act(surface: Surface, step: PlanStep, point: Point | undefined, values: Record<string, string>, frame: RgbaImage, signal?: AbortSignal): Promise<void> {
+async function act(surface: Surface, step: PlanStep, point: Point | undefined, values: Record<string, string>, frame: RgbaImage, signal?: AbortSignal, dropPoint?: Point): Promise<void> {
   signal?.throwIfAborted();
   switch (step.action) {
+    case 'hover':
+    case 'select':
+    case 'drag': {
+      const missing = () => new SkillframeError('unavailable', `this ${surface.kind} surface cannot ${step.action}`);
+      if (step.action === 'hover') return surface.hover ? surface.hover(point as Point) : Promise.reject(missing());
+      if (step.action === 'select') return surface.select ? surface.select(point as Point, step.value) : Promise.reject(missing());
+      return surface.drag ? surface.drag(point as Point, dropPoint as Point) : Promise.reject(missing());
+    }
     case 'click':
       return surface.click(point as Point, { button: 'left', count: 1 });
     case 'double_click':
@@ -322,6 +380,7 @@ async function act(surface: Surface, step: PlanStep, point: Point | undefined, v
     case 'press':
       return surface.press(step.key);
     case 'scroll': {
+      if (point) return surface.scroll(point, step.dx, step.dy);
       return surface.scroll({ x: frame.width / 2, y: frame.height / 2 }, step.dx, step.dy);
     }
     case 'wait':

@@ -21,6 +21,12 @@ export interface Surface {
   /** A key chord as plan.json writes it: `ctrl+s`, `enter`, `shift+tab`. */
   press(chord: string): Promise<void>;
   scroll(point: Point, dx: number, dy: number): Promise<void>;
+  /** Rests the pointer at a point. */
+  hover?(point: Point): Promise<void>;
+  /** Chooses an option (by value or label) of the list box at a point; web only (X11 answers unavailable). */
+  select?(point: Point, value: string): Promise<void>;
+  /** Presses at one point, moves to another in steps, releases there. */
+  drag?(from: Point, to: Point): Promise<void>;
   /** Web only: the page, for DOM/a11y locators and DOM checks. */
   readonly page?: Page;
   /** X11 only: the app window as it is now (moved, resized …), or undefined if it is gone. */

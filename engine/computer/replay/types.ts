@@ -63,4 +63,9 @@ export interface ReplayOptions {
   /** Called before each step is grounded and after it ends, for live views. */
   onStep?: (step: ReplayStepReport, frame?: import('../../../perception/image.ts').RgbaImage) => void;
   askConfirmation?: (question: string, details: unknown) => Promise<boolean>;
+  /**
+   * What exploration learnt about the app (its action-primitive database): controls that crashed,
+   * froze, left the app or kept failing. A step on one is confirmed first, like a destructive step.
+   */
+  boundariesFor?: (app: { name: string; url?: string }) => Promise<import('../../../core/commands/explore.ts').KnownBoundary[]>;
 }

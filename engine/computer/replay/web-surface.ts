@@ -36,6 +36,22 @@ export function pageSurface(page: import('playwright-core').Page, owned?: Browse
       await page.mouse.move(point.x, point.y);
       await page.mouse.wheel(dx, dy);
     },
+    hover: async (point) => {
+      await page.mouse.move(point.x, point.y);
+    },
+    select: async (point, value) => {
+      const handle = await page.evaluateHandle(({ x, y }) => document.elementFromPoint(x, y)?.closest('select') ?? null, point);
+      const element = handle.asElement();
+      if (!element) throw new SkillframeError('unsafe', `no list box at (${Math.round(point.x)}, ${Math.round(point.y)}) to choose ${JSON.stringify(value)} in`);
+      const chosen = await element.selectOption(value, { timeout: 5_000 });
+      if (!chosen.length) throw new SkillframeError('unsafe', `the list box has no option ${JSON.stringify(value)}`);
+    },
+    drag: async (from, to) => {
+      await page.mouse.move(from.x, from.y);
+      await page.mouse.down();
+      await page.mouse.move(to.x, to.y, { steps: 8 });
+      await page.mouse.up();
+    },
     alive,
     dispose: async () => {
       await owned?.dispose();

@@ -79,6 +79,16 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
       scroll: async (point, dx, dy) => {
         await liveInput.scroll(dx, dy, point);
       },
+      hover: async (point) => {
+        await focus();
+        await liveInput.move(Math.round(point.x), Math.round(point.y));
+      },
+      select: async () => {
+        throw new SkillframeError('unavailable', 'choosing a list-box option by value needs a DOM; on X11 record the clicks that open the list and pick the item');
+      },
+      drag: async () => {
+        throw new SkillframeError('unavailable', 'drag is not replayed on X11 yet: the input driver has no press-move-release');
+      },
       window: async () => windows.info(windowId),
       alive: async () => Boolean(await windows.info(windowId).catch(() => undefined)),
       dispose: async () => {

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { ExploreGraph } from '../../core/commands/explore.ts';
+import type { ExploreDriver } from '../../engine/computer/explore/explorer.ts';
+import { exportSkill, verifiedPath } from '../../engine/computer/explore/export.ts';
+import { primitivesOf, runExploration } from '../../engine/computer/explore/run.ts';
+import { WebDriver } from '../../engine/computer/explore/web-driver.ts';
+import { replaySkill } from '../../engine/computer/replay/replay.ts';
+import { openWebSurface } from '../../engine/computer/replay/web-surface.ts';
+import { stateScores } from '../../bench/explore.ts';
+import { serveFolder } from '../../testkit/static-server.ts';
+
+/**
+ * Exploration keeps every primitive (explore → export → replay by the replay engine on a fresh
+ * browser, judged by the app's own state), its states match the app's views, and a boundary it
+ * records stops a replay.
+ */
+
+const fixtures = fileURLToPath(new URL('../../testkit/fixtures/explore/', import.meta.url));
+let server: { origin: string; dispose(): Promise<void> };
+let work: string;
+
+before(async () => {
+  server = await serveFolder(fixtures);
+  work = mkdtempSync(join(tmpdir(), 'sf-explore-primitives-'));
+});
+
+after(async () => {
+  await server.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** The fixture's own state (its ground truth), read beside the explorer, which never sees it. */
+async function appState(driver: WebDriver): Promise<string> {
+  return (await driver.livePage?.getAttribute('html', 'data-fixture-state')) ?? '';
+}
+
+class Observed implements ExploreDriver {
+  readonly kind = 'web' as const;
+  readonly label: string;
+  readonly pictureTolerance: number;
+  readonly seen: { signature: string; phash: string; view: string }[] = [];
+  constructor(private readonly inner: WebDriver) {
+    this.label = inner.label;
+    this.pictureTolerance = inner.pictureTolerance;
+  }
+  reset(signal: AbortSignal) {
+    return this.inner.reset(signal);
+  }
+  async observe(signal: AbortSignal) {
+    const observation = await this.inner.observe(signal);
+    this.seen.push({ signature: observation.signature, phash: observation.phash, view: await appState(this.inner) });
+    return observation;
+  }
+  perform(...args: Parameters<WebDriver['perform']>) {
+    return this.inner.perform(...args);
+  }
+  dispose() {
+    return this.inner.dispose();
+  }
+}
+
+test('hover, option choice, drag, scroll and a shortcut: explored, exported as steps, replayed by the replay engine on a fresh browser', async () => {
+  const url = `${server.origin}/primitives/`;
+  const driver = new WebDriver({ url });
+  const out = join(work, 'primitives');
+  const summary = await runExploration({ driver, strategy: 'dfs', budget: 24, seed: 1, outDir: out, skills: 0 });
+  await driver.dispose();
+  const graph: ExploreGraph = summary.graph;
+  const wanted = ['hover', 'select', 'drag', 'scroll', 'shortcut'] as const;
+  const expectedState: Record<(typeof wanted)[number], string> = { hover: 'tip', select: 'format', drag: 'moved', scroll: 'end', shortcut: 'palette' };
+  for (const kind of wanted) {
+    const edge = graph.edges.find((entry) => entry.from === graph.root && entry.action.kind === kind && entry.result === 'new');
+    assert.ok(edge?.to, `no ${kind} that opened a view: ${graph.edges.map((entry) => `${entry.action.kind}:${entry.result}`).join(' ')}`);
+    const node = graph.nodes.find((entry) => entry.id === edge.to);
+    const path = verifiedPath(graph, edge.to);
+    assert.ok(node && path && path.at(-1)?.action.kind === kind);
+    // What the action did was seen at exploration time, and names the skill.
+    assert.ok(edge.effect?.textAppeared?.length, `${kind}: no effect recorded`);
+    const skill = await exportSkill(graph, out, node, path);
+    assert.equal(skill.format, 'mmskill', skill.detail);
+    assert.ok(!skill.name.startsWith('reach-'), skill.name);
+    const surface = await openWebSurface(url, { viewport: { width: 1280, height: 800 } });
+    try {
+      const report = await replaySkill({ skillDirectory: skill.path, surface, confirm: 'never', autoApproveTier: 'input' });
+      assert.ok(report.ok, `${kind}: ${JSON.stringify(report.error)} ${JSON.stringify(report.steps)}`);
+      const state = JSON.parse((await surface.page?.getAttribute('html', 'data-fixture-state')) ?? '{}');
+      assert.equal(state.shown, expectedState[kind], `${kind} replayed, but the app shows ${JSON.stringify(state)}`);
+    } finally {
+      await surface.dispose();
+    }
+  }
+  assert.ok(primitivesOf(graph, url).primitives.some((entry) => entry.kind === 'drag' && entry.changed > 0));
+});
+
+test('explorer states match the views of a fixture whose views are known (precision and recall >= 0.95)', async () => {
+  const driver = new Observed(new WebDriver({ url: `${server.origin}/office/` }));
+  try {
+    const summary = await runExploration({ driver, strategy: 'dfs', budget: 30, seed: 2, outDir: join(work, 'office'), skills: 0, screenshots: false });
+    const pairs = driver.seen.map((entry) => ({ state: summary.explorer.graph.match(entry)?.id ?? '?', view: entry.view }));
+    const { precision, recall } = stateScores(pairs);
+    assert.ok(precision >= 0.95 && recall >= 0.95, `precision ${precision}, recall ${recall} over ${new Set(pairs.map((pair) => pair.view)).size} views`);
+  } finally {
+    await driver.dispose();
+  }
+});
+
+test('a control exploration found freezes the app is refused at replay', async () => {
+  const url = `${server.origin}/trap/`;
+  const driver = new WebDriver({ url });
+  const out = join(work, 'trap');
+  const summary = await runExploration({ driver, strategy: 'dfs', budget: 16, seed: 1, outDir: out, skills: 0, screenshots: true });
+  await driver.dispose();
+  const { graph } = summary;
+  const boundaries = primitivesOf(graph, url).boundaries ?? [];
+  const freeze = graph.boundaries.find((boundary) => boundary.reason === 'hang');
+  assert.ok(freeze && boundaries.some((boundary) => boundary.reason === 'hang' && boundary.name === freeze.action.target?.name), JSON.stringify(graph.boundaries));
+  // A skill (as a person might have recorded it) that goes to the tools and presses the freezing control.
+  const path = verifiedPath(graph, freeze.node) ?? [];
+  const node = graph.nodes.find((entry) => entry.id === freeze.node);
+  assert.ok(node);
+  const skill = await exportSkill(graph, out, node, [...path, { id: 'manual', from: freeze.node, action: freeze.action, result: 'error', attempts: 1, confirmations: 0, inconsistent: false }], { name: 'press-freeze' });
+  assert.equal(skill.format, 'mmskill', skill.detail);
+  const report = await replaySkill({ skillDirectory: skill.path, url, confirm: 'never', autoApproveTier: 'input', boundariesFor: async () => boundaries });
+  assert.equal(report.ok, false);
+  assert.equal(report.error?.code, 'refused', JSON.stringify(report));
+  const stopped = report.steps.find((step) => step.status === 'aborted');
+  assert.match(stopped?.reason ?? '', /exploration found that this control froze the app/);
+  assert.equal(stopped?.index, path.length + 1);
+});
