@@ -11,10 +11,11 @@ import { runExploration } from '../../engine/computer/explore/run.ts';
 const load = async (name: string): Promise<AppModel> => (await import(`../../testkit/fixtures/explore/${name}/model.js`)) as AppModel;
 
 test('fixture apps have the true state counts written in their README', async () => {
-  assert.equal(enumerateStates(await load('office')), 212);
+  assert.equal(enumerateStates(await load('office')), 222);
   assert.equal(enumerateStates(await load('shop')), 18);
   assert.equal(enumerateStates(await load('shop'), /./), 31);
   assert.equal(enumerateStates(await load('trap')), 4);
+  assert.equal(enumerateStates(await load('primitives')), 7);
 });
 
 async function states(model: AppModel, strategy: 'dfs' | 'bfs' | 'random', budget: number, seeds = [1, 2, 3]): Promise<number> {
