@@ -161,6 +161,7 @@ test('consult_skill: a memo from ≤ 3 states / ≤ 6 views read inside the serv
   assert.notEqual(result.memo.skill_applicability, 'not_applicable');
   assert.ok(result.selection.state_ids.length <= 3 && result.selection.views.length <= 6);
   assert.ok(!(memo.content as { type: string }[]).some((part) => part.type === 'image'), 'the memo carries no image');
+  assert.match((memo.content as { text?: string }[])[0].text ?? '', /^UNTRUSTED DATA/, 'a memo derived from skill text is labelled as data');
   assert.ok(estimateTokens(JSON.stringify(result.memo)) <= 500);
   const elsewhere = await consult(other, 1);
   assert.equal((elsewhere.structuredContent as { memo: { skill_applicability: string } }).memo.skill_applicability, 'not_applicable');
