@@ -66,6 +66,25 @@ function formatSkills(skills: LibrarySkill[]): string {
   return skills.map((skill) => `${skill.name}  [${skill.permission_tier}, ${skill.app}, ${skill.steps} steps]  ${skill.description.slice(0, 100)}`).join('\n');
 }
 
+const SyncReport = z.object({
+  remote: z.string(),
+  added: z.array(z.string()),
+  updated: z.array(z.string()),
+  kept: z.array(z.object({ name: z.string(), reason: z.string() })),
+  refused: z.array(z.object({ name: z.string(), reason: z.string() })),
+  pushed: z.array(z.string()).optional(),
+  commit: z.string().optional(),
+});
+
+function formatSync(output: z.infer<typeof SyncReport>): string {
+  const lines = [`${output.remote}: ${output.added.length} added, ${output.updated.length} updated, ${output.kept.length} kept, ${output.refused.length} refused${output.commit ? ` (commit ${output.commit.slice(0, 10)})` : ''}`];
+  for (const name of output.added) lines.push(`  + ${name}`);
+  for (const name of output.updated) lines.push(`  ↑ ${name}`);
+  for (const kept of output.kept) lines.push(`  = ${kept.name}: ${kept.reason}`);
+  for (const refused of output.refused) lines.push(`  ✗ ${refused.name}: ${refused.reason}`);
+  return lines.join('\n');
+}
+
 export const commands = commandMap(
   defineCommand({
     name: 'build',
@@ -184,6 +203,22 @@ export const commands = commandMap(
       .refine((input) => input.all !== Boolean(input.name), { message: 'give a skill name or --all (not both)', path: ['name'] }),
     output: z.object({ file: z.string(), bytes: z.number().int(), skills: z.array(z.object({ name: z.string(), file: z.string(), bytes: z.number().int() })).optional() }),
     cli: { positionals: ['name'] },
+  }),
+  defineCommand({
+    name: 'library.pull',
+    summary: 'Pull a shared library (a git repository of skill folders, by URL or path) into yours: every package is audited before it lands; a newer version replaces yours, an equal or older one is kept.',
+    input: z.object({ source: z.string().min(1).max(4096).optional().describe('git URL or path (default: the shared library used last)') }).strict(),
+    output: SyncReport,
+    timeoutMs: 10 * 60_000,
+    cli: { positionals: ['source'], format: formatSync },
+  }),
+  defineCommand({
+    name: 'library.push',
+    summary: 'Push your library to the shared one (a git repository): new skills and newer versions; where the shared copy is as new or newer it is kept.',
+    input: z.object({ remote: z.string().min(1).max(4096).optional().describe('git URL or path (default: the shared library used last)') }).strict(),
+    output: SyncReport,
+    timeoutMs: 10 * 60_000,
+    cli: { format: formatSync },
   }),
   defineCommand({
     name: 'library.install',

@@ -131,6 +131,14 @@ export const skillsHandlers: HandlerTable = {
     }
     return library.exportZip(input.name!, resolve(input.out));
   },
+  'library.pull': async (input, context) => {
+    const [library, { pullLibrary }] = await Promise.all([openLibrary(), import('../../skills-mm/shared-library.ts')]);
+    return pullLibrary(library, input.source, context.signal);
+  },
+  'library.push': async (input, context) => {
+    const [library, { pushLibrary }] = await Promise.all([openLibrary(), import('../../skills-mm/shared-library.ts')]);
+    return pushLibrary(library, input.remote, context.signal);
+  },
   'library.install': async (input) => {
     const library = await openLibrary();
     const installed = library.install(input.name, input.agent, { ...(input.project ? { project: input.project } : {}), replace: input.replace });
