@@ -129,6 +129,11 @@ export const BenchReport = z.object({
   episodes: z.number().int(),
   particles: z.number().int(),
   wall_s: z.number(),
+  task: z.enum(['planar', 'so101']).optional(),
+  /** Mean latency per chunk of each method over base's, same run. */
+  latency_vs_base: z.record(z.string(), z.number()).optional(),
+  /** What the figures do not show: saturation, where the spec came from. */
+  notes: z.array(z.string()).optional(),
 });
 export type BenchReport = z.infer<typeof BenchReport>;
 
@@ -166,10 +171,13 @@ const seed = z.number().int().min(0).max(2 ** 31);
 const BenchInput = z
   .object({
     seed: seed.default(1),
-    /** How many seeds, counting up from --seed. */
-    seeds: z.number().int().min(1).max(10).default(3),
-    episodes: z.number().int().min(1).max(2000).default(200),
-    /** JSON file with an array of layouts; default: the built-in set. */
+    /** How many seeds, counting up from --seed (default 3 planar, 1 so101). */
+    seeds: z.number().int().min(1).max(10).optional(),
+    /** Episodes per method, layout and seed (default 200 planar, 10 so101). */
+    episodes: z.number().int().min(1).max(2000).optional(),
+    /** planar: the point task (saturates); so101: the simulated SO-101 tabletop with an image-conditioned policy. */
+    task: z.enum(['planar', 'so101']).default('planar'),
+    /** JSON file with an array of layouts (planar) or tabletop scenes (so101); default: the built-in set. */
     layouts: z.string().max(4096).optional(),
     method: z.array(Method).optional(),
     particles: z.number().int().min(2).max(64).default(8),

@@ -1,6 +1,6 @@
 import type { Method, RewardSpec } from '../../../core/commands/robot.ts';
 import { SkillframeError } from '../../../core/index.ts';
-import { loadSidecarPolicy } from '../policy/sidecar.ts';
+import { loadSidecarPolicy, type SidecarNetwork } from '../policy/sidecar.ts';
 import { createScheme } from '../policy/scheme.ts';
 import { Random } from '../sim/reach.ts';
 import { forwardKinematics } from '../sim/so101.ts';
@@ -29,6 +29,8 @@ export interface JointPolicyOptions {
   image?: () => Float32Array | undefined;
   /** Steps a whole run is expected to take (progress in memory keys). */
   expectedSteps?: number;
+  /** An already loaded network (a benchmark reuses one); left open on dispose. */
+  network?: SidecarNetwork;
 }
 
 export interface JointPolicy extends ArmPolicy {
@@ -46,7 +48,7 @@ export async function jointPolicy(options: JointPolicyOptions): Promise<JointPol
   const needsSpec = options.sampler === 'best_of_n' || options.sampler === 'itps' || options.sampler === 'vls' || options.sampler === 'vls_no_barrier' || options.sampler === 'rts_vls';
   if (needsSpec && !options.spec) throw new SkillframeError('bad_input', `input.spec: sampler ${options.sampler} needs a reward spec (--spec FILE)`);
   if (usesMemory(options.sampler) && !options.memory) throw new SkillframeError('bad_input', `input.memory: sampler ${options.sampler} needs a success memory (--memory DIR)`);
-  const network = await loadSidecarPolicy(options.file);
+  const network = options.network ?? (await loadSidecarPolicy(options.file));
   const { sidecar } = network;
   const joints = sidecar.joints;
   const dims = joints.length;
@@ -115,7 +117,9 @@ export async function jointPolicy(options: JointPolicyOptions): Promise<JointPol
         tracker.update([gripper[0], gripper[1]]);
       }
     },
-    dispose: () => network.dispose(),
+    dispose: async () => {
+      if (!options.network) await network.dispose();
+    },
   };
   return policy;
 }

@@ -4,7 +4,7 @@ import { EpisodeRecorder, type EpisodeMeta } from '../dataset/episodes.ts';
 import { pickAndPlace, homePose } from './pick-expert.ts';
 import { seededRandom } from '../../../native/motors/sim/servos.ts';
 import { defaultCamera, renderScene } from './render.ts';
-import { TabletopWorld } from './tabletop.ts';
+import { followTarget, TabletopWorld } from './tabletop.ts';
 
 /**
  * Scripted demonstrations recorded as a dataset (exportable as LeRobotDataset v3): the expert
@@ -13,8 +13,6 @@ import { TabletopWorld } from './tabletop.ts';
  * the scene's positions; only episodes that end with the cube in the bin are kept.
  */
 export const demoTask = 'put the cube in the bin';
-const maxStepDegrees = 10;
-const maxStepPercent = 15;
 
 export async function recordDemonstrations(
   datasetDir: string,
@@ -38,10 +36,7 @@ export async function recordDemonstrations(
     const rows: { observation: number[]; action: number[]; image: Uint8Array }[] = [];
     for (const target of targets) {
       rows.push({ observation: jointNames.map((name) => state[name]), action: jointNames.map((name) => target[name]), image: renderScene(scene, world.state) });
-      for (const name of jointNames) {
-        const limit = name === 'gripper' ? maxStepPercent : maxStepDegrees;
-        state[name] += Math.max(-limit, Math.min(limit, target[name] - state[name]));
-      }
+      followTarget(state, target);
       world.step(state);
     }
     const success = world.state.inBin && !world.state.collided;

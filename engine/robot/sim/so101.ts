@@ -95,3 +95,42 @@ export function forwardKinematics(joints: Readonly<Record<string, number>>): Arm
   const length = Math.hypot(gripper[0] - wrist[0], gripper[1] - wrist[1], gripper[2] - wrist[2]) || 1;
   return { points, gripper, approach: [(gripper[0] - wrist[0]) / length, (gripper[1] - wrist[1]) / length, (gripper[2] - wrist[2]) / length] };
 }
+
+/** Each joint's fixed origin (translation + rpy rotation) as a 3 × 4 affine, computed once. */
+const origins = [...so101Joints.map((joint) => jointTransform(joint.xyz, joint.rpy, 0)), jointTransform(gripperFrame.xyz, gripperFrame.rpy, 0)];
+const scratch = { frame: new Float64Array(12), next: new Float64Array(12) };
+
+/**
+ * Only the point between the jaws, without allocating: the steering reward calls this thousands
+ * of times per chunk (forward kinematics inside a finite-difference Jacobian).
+ */
+export function gripperPoint(joints: Readonly<Record<string, number>>, into: [number, number, number] = [0, 0, 0]): [number, number, number] {
+  let frame = scratch.frame;
+  let next = scratch.next;
+  frame.fill(0);
+  frame[0] = frame[5] = frame[10] = 1;
+  for (let index = 0; index <= so101Joints.length; index += 1) {
+    const origin = origins[index];
+    const angle = index < so101Joints.length ? ((joints[so101Joints[index].name] ?? 0) * Math.PI) / 180 : 0;
+    const ca = Math.cos(angle);
+    const sa = Math.sin(angle);
+    for (let row = 0; row < 3; row += 1) {
+      const f0 = frame[row * 4];
+      const f1 = frame[row * 4 + 1];
+      const f2 = frame[row * 4 + 2];
+      // (frame · origin) then · Rz(angle): origin's rotation columns mixed by the joint angle.
+      const c0 = f0 * origin[0] + f1 * origin[4] + f2 * origin[8];
+      const c1 = f0 * origin[1] + f1 * origin[5] + f2 * origin[9];
+      next[row * 4] = c0 * ca + c1 * sa;
+      next[row * 4 + 1] = -c0 * sa + c1 * ca;
+      next[row * 4 + 2] = f0 * origin[2] + f1 * origin[6] + f2 * origin[10];
+      next[row * 4 + 3] = f0 * origin[3] + f1 * origin[7] + f2 * origin[11] + frame[row * 4 + 3];
+    }
+    [frame, next] = [next, frame];
+  }
+  into[0] = frame[3];
+  into[1] = frame[7];
+  into[2] = frame[11];
+  return into;
+}
+

@@ -1,5 +1,5 @@
 import type { TabletopScene } from '../../../core/schemas/tabletop.ts';
-import { type ArmPose, forwardKinematics } from './so101.ts';
+import { type ArmPose, forwardKinematics, so101Limits } from './so101.ts';
 
 /**
  * The tabletop world around a simulated SO-101: it follows the arm's measured joints (read
@@ -81,6 +81,21 @@ export class TabletopWorld {
       }
     }
     return false;
+  }
+}
+
+/**
+ * The kinematic arm of demonstrations and the benchmark: each joint moves toward its target by
+ * at most the arm's per-command step limit (10°, gripper 15 %), inside the SO-101's limits —
+ * what the safety path would send, without a bus (thousands of episodes need it fast).
+ */
+export function followTarget(state: Record<string, number>, target: Readonly<Record<string, number>>): void {
+  for (const [name, value] of Object.entries(target)) {
+    if (!(name in so101Limits)) continue;
+    const step = name === 'gripper' ? 15 : 10;
+    const { min, max } = so101Limits[name];
+    const goal = Math.min(max, Math.max(min, value));
+    state[name] += Math.max(-step, Math.min(step, goal - state[name]));
   }
 }
 

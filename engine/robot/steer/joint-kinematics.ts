@@ -1,5 +1,5 @@
 import type { ChunkKinematics } from './reward.ts';
-import { forwardKinematics } from '../sim/so101.ts';
+import { gripperPoint } from '../sim/so101.ts';
 
 /**
  * The arm's chunk → path map for reward specs: each action (normalised joint targets) is
@@ -11,11 +11,13 @@ export function jointKinematics(joints: readonly string[], chunkLength: number, 
   const dims = joints.length;
   const values: Record<string, number> = {};
   const step = 1e-3;
-  const body = joints.map((name, index) => ({ name, index })).filter((joint) => joint.name !== 'gripper');
+  // The jaws' point does not depend on the gripper opening; wrist roll moves it by millimetres only.
+  const body = joints.map((name, index) => ({ name, index })).filter((joint) => joint.name !== 'gripper' && joint.name !== 'wrist_roll');
+  const point: [number, number, number] = [0, 0, 0];
   const planarAt = (chunk: Float32Array, base: number): [number, number] => {
     for (let joint = 0; joint < dims; joint += 1) values[joints[joint]] = mean[joint] + std[joint] * chunk[base + joint];
-    const gripper = forwardKinematics(values).gripper;
-    return [gripper[0], gripper[1]];
+    gripperPoint(values, point);
+    return [point[0], point[1]];
   };
   return {
     dims,
