@@ -75,6 +75,10 @@ export const benchHandlers: HandlerTable = {
     const { benchExplore } = await import('./explore.ts');
     return benchExplore({ ...input, signal: context.signal, progress: (fraction, message) => context.progress({ fraction, message }) });
   },
+  'bench.web-upgrade': async (input, context) => {
+    const { runWebUpgradeBench } = await import('./web-upgrade.ts');
+    return runWebUpgradeBench({ ...(input.apps ? { apps: input.apps } : {}), signal: context.signal, progress: (fraction, message) => context.progress({ fraction, message }) });
+  },
   'bench.replay': async (input, context) => {
     const { runReplayBenchmark } = await import('./replay/benchmark.ts');
     return runReplayBenchmark({

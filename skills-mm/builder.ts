@@ -346,7 +346,7 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
       stage: '',
       description: description.text,
       expected: {
-        ...webExpectation(draft, withWaits[index - 1], typedFrom(withWaits.slice(index))),
+        ...webExpectation(draft, withWaits[index - 1], typedFrom(withWaits.slice(index)), hostOf(meta.url)),
         // What the action was seen to do (explore records it) is the best expectation.
         ...(event.effect?.textAppeared?.length ? { dom_text_appears: event.effect.textAppeared.slice(0, 8).map((line) => line.slice(0, 200)) } : {}),
         ocr_text_appears: expectedText,
@@ -666,6 +666,7 @@ async function describeTarget(
       ...(recorded.testId ? { test_id: recorded.testId.slice(0, 200) } : {}),
       ...(recorded.text ? { text: recorded.text.slice(0, 200) } : {}),
       ...(rawText && recorded.text && rawText !== recorded.text ? { raw_text: rawText } : {}),
+      ...(recorded.scope && recorded.scope.length <= 300 ? { scope: recorded.scope } : {}),
       ...(recorded.css ? { css: recorded.css.slice(0, 500) } : {}),
       ...(box ? { box } : {}),
     };
@@ -758,10 +759,12 @@ function typedFrom(drafts: readonly Draft[]): string[] {
  * ARIA state, its focus, dialogs or regions that appeared), which survives changes elsewhere on
  * the page; then page text that appeared, as the second check.
  */
-function webExpectation(draft: Draft, previous: Draft | undefined, typed: readonly string[]): Pick<ExpectedPostState, 'dom_text_appears' | 'effect'> {
+function webExpectation(draft: Draft, previous: Draft | undefined, typed: readonly string[], host: string | undefined): Pick<ExpectedPostState, 'dom_text_appears' | 'effect'> {
   const last = draft.events[draft.events.length - 1];
   const then = previous?.events[previous.events.length - 1];
-  const typedHere = (line: string) => typed.some((text) => line.includes(text) || text.includes(line));
+  // Text a later step typed, or that names where the app was served from (a port that changes
+  // from run to run), is no expectation of this step.
+  const typedHere = (line: string) => typed.some((text) => line.includes(text) || text.includes(line)) || Boolean(host && line.includes(host));
   const after = last.afterState;
   const fresh: string[] = [];
   if (after && then?.afterState) {

@@ -60,6 +60,39 @@ export const BenchReplayResult = z.object({
 });
 export type BenchReplayResult = z.infer<typeof BenchReplayResult>;
 
+const UpgradeFigure = z.object({ tasks: z.number().int(), succeeded: z.number().int(), percent, wrongRequests: z.number().int() });
+const UpgradeMethods = z.object({ skillframe: UpgradeFigure, naive: UpgradeFigure, locatorScript: UpgradeFigure });
+const UpgradeSplit = z.object({ same: UpgradeMethods, next: UpgradeMethods });
+
+/** The web upgrade benchmark: tasks recorded on an app's older release, replayed on it and on the newer one. */
+export const BenchWebUpgradeResult = z.object({
+  benchmark: z.literal('web-upgrade'),
+  apps: z.array(z.object({ name: z.string(), split: z.enum(['tune', 'unseen']), status: z.string(), releases: z.string().optional() })),
+  tasks: z.number().int(),
+  /** Unseen apps first: the figure that counts. `same`: the release recorded on; `next`: the newer one. */
+  figures: z.object({ unseen: UpgradeSplit, tune: UpgradeSplit }),
+  /** Every recorded task's package and whether it passes its own audit. */
+  packages: z.array(z.object({ task: z.string(), built: z.boolean(), auditAccepted: z.boolean(), note: z.string().optional() })),
+  auditAccepted: z.number().int(),
+  outcomes: z.array(
+    z.object({
+      task: z.string(),
+      app: z.string(),
+      split: z.enum(['tune', 'unseen']),
+      release: z.enum(['same', 'next']),
+      method: z.enum(['skillframe', 'naive', 'locatorScript']),
+      /** Judged by the local API: exactly the requests the task asked for, nothing else. */
+      ok: z.boolean(),
+      reportedOk: z.boolean().optional(),
+      wrongRequests: z.number().int(),
+      received: z.array(z.string()),
+      note: z.string().optional(),
+    }),
+  ),
+  durationMs: z.number(),
+});
+export type BenchWebUpgradeResult = z.infer<typeof BenchWebUpgradeResult>;
+
 const pct = (value: number | null | undefined) => (value === null || value === undefined ? '–' : `${value}%`);
 
 export const commands = commandMap(
@@ -94,6 +127,37 @@ export const commands = commandMap(
           }),
           ...Object.entries(output.summary.targets ?? {}).map(([name, target]) => `target ${name}: ${target.value ?? '–'} (${target.target}) ${target.met ? 'met' : 'NOT met'}`),
           ...output.errors.map((error) => `error: ${error}`),
+        ].join('\n'),
+    },
+  }),
+  defineCommand({
+    name: 'bench.web-upgrade',
+    summary: 'Web upgrade benchmark: tasks recorded on open-source web apps from npm at an older release, replayed on it and on the next major release, judged by the requests a local API received; naive coordinates and a Playwright-locator script as peers.',
+    input: z
+      .object({
+        /** Only these apps (names from testkit/webapps/upgrade-split.json), comma-separated. */
+        apps: z
+          .string()
+          .max(1000)
+          .transform((value) => value.split(',').map((name) => name.trim()).filter(Boolean))
+          .optional(),
+      })
+      .strict(),
+    output: BenchWebUpgradeResult,
+    timeoutMs: 0,
+    cli: {
+      long: true,
+      format: (output: BenchWebUpgradeResult) =>
+        [
+          `web upgrade benchmark (${output.tasks} tasks, ${Math.round(output.durationMs / 1000)} s; packages passing their own audit: ${output.auditAccepted}/${output.packages.length})`,
+          'split   release  skillframe (ok/wrong)  naive (ok/wrong)  locator script (ok/wrong)',
+          ...(['unseen', 'tune'] as const).flatMap((split) =>
+            (['same', 'next'] as const).map((release) => {
+              const row = output.figures[split][release];
+              const cell = (figure: z.infer<typeof UpgradeFigure>) => `${figure.succeeded}/${figure.tasks} ${pct(figure.percent)} / ${figure.wrongRequests}`.padEnd(22);
+              return `${split.padEnd(7)} ${release.padEnd(8)} ${cell(row.skillframe)} ${cell(row.naive)} ${cell(row.locatorScript)}`;
+            }),
+          ),
         ].join('\n'),
     },
   }),

@@ -154,6 +154,8 @@ export const LocatorDescriptor = z
      */
     raw_name: text(200).optional(),
     raw_text: text(200).optional(),
+    /** Web: the nearest ancestor with a stable id (`#id`); when the locator matches several elements, the one inside it. */
+    scope: text(300).optional(),
   })
   .strict();
 export type LocatorDescriptor = z.infer<typeof LocatorDescriptor>;

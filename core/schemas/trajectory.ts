@@ -78,6 +78,8 @@ export const Target = z.object({
   box: Rect.optional(),
   /** Which locator strategy the recorder judged most robust. */
   strategy: z.enum(['role', 'testId', 'text', 'css', 'position']).optional(),
+  /** A CSS selector (`#id`) of the nearest ancestor with a stable id: tells look-alikes apart (one "Try" button per operation). */
+  scope: z.string().optional(),
   /** `name` exactly as the app has it, kept only when the cleaned `name` would not match it (invisible characters Playwright does not ignore). */
   rawName: z.string().optional(),
   /** `text` exactly as the app has it, kept only when the cleaned `text` would not match it. */

@@ -116,6 +116,17 @@ export const pageScript = String.raw`
     }
     return parts.join(' > ');
   };
+  // The nearest ancestor (across shadow roots) with an id that looks stable: not minted per load
+  // (base64 with '=', React's ':r1:', long digit runs).
+  const scopeOf = (element) => {
+    let node = element.parentElement || (element.getRootNode() && element.getRootNode().host);
+    while (node && node !== document.body && node !== document.documentElement) {
+      const id = node.id;
+      if (id && id.length <= 100 && !/[=:]|\d{4,}/.test(id)) return '#' + cssEscape(id);
+      node = node.parentElement || (node.getRootNode() && node.getRootNode().host);
+    }
+    return undefined;
+  };
   const countRoleName = (role, name) => {
     if (!role || !name) return 0;
     let count = 0;
@@ -158,6 +169,8 @@ export const pageScript = String.raw`
     if (placeholder) target.placeholder = clean(placeholder);
     if (element.tagName === 'A' && element.getAttribute('href')) target.href = element.getAttribute('href');
     target.css = cssOf(element);
+    const scope = scopeOf(element);
+    if (scope) target.scope = scope;
     if (role && name && countRoleName(role, name) === 1) {
       target.strategy = 'role';
       target.locator = "getByRole('" + role + "', { name: '" + quote(name) + "', exact: true })";
@@ -213,16 +226,18 @@ export const pageScript = String.raw`
   let pressed = undefined;
   window.addEventListener('pointerdown', (event) => {
     if (!event.isTrusted) return;
-    const element = interactive(event.target);
+    const element = interactive(hitOf(event));
     pressed = { at: Date.now(), element, prior: pageState('input'), targetBefore: elementState(element) };
   }, true);
   const acted = (element, kind) => {
     lastActed = element;
     lastKind = kind;
   };
+  // Inside an open shadow root the event is retargeted to the host; the path knows the real target.
+  const hitOf = (event) => (event.composedPath && event.composedPath()[0]) || event.target;
   const pointer = (type, event) => {
     if (!event.isTrusted) return;
-    const element = interactive(event.target);
+    const element = interactive(hitOf(event));
     const message = { kind: type, x: event.clientX, y: event.clientY, detail: event.detail, at: performance.timeOrigin + event.timeStamp, target: describe(element), targetKey: keyOf(element) };
     if (pressed && pressed.element === element && Date.now() - pressed.at < 10000) {
       message.prior = pressed.prior;
