@@ -9,6 +9,7 @@ import type { ScriptStep } from '../engine/computer/recorder/script.ts';
 import { replaySkill } from '../engine/computer/replay/replay.ts';
 import { pageSurface } from '../engine/computer/replay/web-surface.ts';
 import { launchBrowser } from '../native/browser/browser.ts';
+import { chordForPlaywright, parseChord } from '../native/input/keys.ts';
 import type { BenchWebUpgradeResult } from '../core/commands/bench-replay.ts';
 import { auditSource } from '../skills-mm/audit.ts';
 import { buildSkill } from '../skills-mm/builder.ts';
@@ -264,7 +265,8 @@ async function runMethod(method: Method, task: Task, skillDirectory: string, pag
     } else if (step.action === 'type') {
       await page.keyboard.type(step.text.replace(/\{\{(\w+)\}\}/g, (_, name: string) => defaults[name] ?? ''));
     } else if (step.action === 'press') {
-      await page.keyboard.press(step.key.split('+').map((part) => (part.length === 1 ? part : part[0].toUpperCase() + part.slice(1))).join('+'));
+      const chord = parseChord(step.key);
+      if (chord) await page.keyboard.press(chordForPlaywright(chord));
     }
     await page.waitForTimeout(400);
   }
