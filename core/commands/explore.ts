@@ -152,6 +152,8 @@ const ExportedSkill = z.object({
   format: z.enum(['mmskill', 'trajectory']),
   /** Passed the audit gate (MMSkill packages only). */
   audited: z.boolean(),
+  /** The built package failed its own audit, so only the trajectory was kept (`explore save` exits 3). */
+  refused: z.boolean().optional(),
   detail: z.string().optional(),
 });
 
@@ -255,7 +257,7 @@ export const commands = commandMap(
     summary: 'Save the verified path to one node of an exploration graph as a skill.',
     input: z.object({ out: z.string().min(1).max(4000), node: z.string().min(1).max(200), name: z.string().min(1).max(100).optional() }).strict(),
     output: ExportedSkill,
-    cli: { positionals: ['out', 'node'] },
+    cli: { positionals: ['out', 'node'], exitCode: (output: z.infer<typeof ExportedSkill>) => (output.refused ? 3 : 0) },
   }),
   defineCommand({
     name: 'bench.explore',

@@ -22,6 +22,7 @@ export interface ExportedSkill {
   path: string;
   format: 'mmskill' | 'trajectory';
   audited: boolean;
+  refused?: boolean;
   detail?: string;
 }
 
@@ -213,7 +214,9 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
     return { name, node: node.id, steps: path.length, path: built.dir, format: 'mmskill', audited: audit.accepted, ...(audit.accepted ? {} : { detail: audit.findings.map((finding) => finding.message).slice(0, 3).join('; ') }) };
   } catch (error) {
     // The trajectory stays as the export: the builder can take it later.
-    return { name, node: node.id, steps: path.length, path: trajectoryDir, format: 'trajectory', audited: false, detail: (error as Error).message.slice(0, 300) };
+    // A package its own audit refuses is never written (the builder refuses it); say so.
+    const refused = error instanceof SkillframeError && error.code === 'refused';
+    return { name, node: node.id, steps: path.length, path: trajectoryDir, format: 'trajectory', audited: false, ...(refused ? { refused: true } : {}), detail: (error as Error).message.slice(0, 300) };
   }
 }
 
