@@ -65,7 +65,10 @@ export const benchHandlers: HandlerTable = {
   'bench.robot': (input, context) => runRobotBench(input, context),
   'bench.skills': async (input, context) => {
     const { runSkillsBench } = await import('./skills.ts');
-    return runSkillsBench({ iterations: input.iterations, signal: context.signal, onProgress: (fraction, message) => context.progress({ fraction, message }) });
+    const result = await runSkillsBench({ iterations: input.iterations, signal: context.signal, onProgress: (fraction, message) => context.progress({ fraction, message }) });
+    if (!input.selection) return result;
+    const { runSelectionBench } = await import('./skill-selection.ts');
+    return { ...result, selection: await runSelectionBench() };
   },
   'bench.arm': async (input, context) => {
     const { runArmBench } = await import('./arm.ts');

@@ -268,12 +268,22 @@ export const commands = commandMap(
   defineCommand({
     name: 'bench.skills',
     summary: 'Benchmark the skills room: build ms/step, audit vs plain reads, bounded zip reader vs raw inflate, BM25 search vs a substring scan (same-run baselines).',
-    input: z.object({ iterations: z.number().int().min(1).max(1000).default(20) }).strict(),
+    input: z.object({ iterations: z.number().int().min(1).max(1000).default(20), selection: z.boolean().default(false).describe('also run skill selection: 60 built web skills, search by a task sentence (tuned/unseen split, names-only baseline)') }).strict(),
     output: z.object({
       build: z.object({ trajectories: z.number(), steps: z.number(), msPerStep: z.number(), bytesPerStep: z.number() }),
       audit: z.object({ msPerPackage: z.number(), baselineReadMs: z.number(), overBaseline: z.number() }),
       zip: z.object({ msPerArchive: z.number(), baselineInflateMs: z.number(), overBaseline: z.number(), archiveBytes: z.number() }),
       search: z.object({ documents: z.number(), indexMs: z.number(), bm25Ms: z.number(), baselineScanMs: z.number(), overBaseline: z.number(), topHitCorrect: z.number() }),
+      selection: z
+        .object({
+          skills: z.number(),
+          queries: z.number(),
+          tuned: z.object({ topHit: z.number(), queries: z.number() }),
+          unseen: z.object({ topHit: z.number(), queries: z.number() }),
+          baselineNamesOnly: z.object({ tuned: z.number(), unseen: z.number() }),
+          misses: z.array(z.string()),
+        })
+        .optional(),
     }),
     timeoutMs: 300_000,
     cli: { long: true },

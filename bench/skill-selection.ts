@@ -1,0 +1,209 @@
+// Skill selection: can an agent find the right skill by its task sentence? 60 web skills (12 apps ×
+// 5 tasks) are built by the real builder from generated recordings (DOM targets, page titles,
+// drawn frames), added to a real library, and `library search` is asked with a sentence a person
+// would write (not the skill's name). Split fixed before any tuning: apps 1–6 tuned, 7–12 unseen.
+// Baseline in the same run: the same search over names only (what an agent had before the
+// descriptions said what a skill does). Run: node --import tsx bench/skill-selection.ts
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { buildSkill } from '../skills-mm/builder.ts';
+import { SkillLibrary } from '../skills-mm/library.ts';
+import { bm25 } from '../skills-mm/search.ts';
+
+type Step = string | { type: string; into: string };
+interface Task {
+  name: string;
+  sentence: string;
+  steps: Step[];
+}
+interface App {
+  host: string;
+  title: string;
+  tasks: Task[];
+}
+
+const click = (label: string): Step => label;
+const apps: App[] = [
+  { host: 'mail.example', title: 'Inbox · Mail', tasks: [
+    { name: 'archive-newsletter', sentence: 'move the weekly newsletter out of my inbox into the archive', steps: [click('Weekly newsletter'), click('Archive')] },
+    { name: 'reply-to-sender', sentence: 'answer the last message I got', steps: [click('Reply'), { type: 'Thanks, noted.', into: 'Message' }, click('Send')] },
+    { name: 'mark-all-read', sentence: 'clear the unread counter on every mail', steps: [click('Select all'), click('Mark as read')] },
+    { name: 'block-spammer', sentence: 'stop getting mail from a spam address', steps: [click('More'), click('Block sender')] },
+    { name: 'new-folder', sentence: 'make a mail folder for receipts', steps: [click('New folder'), { type: 'Receipts', into: 'Folder name' }, click('Create')] },
+  ] },
+  { host: 'billing.example', title: 'Invoices · Billing', tasks: [
+    { name: 'send-invoice', sentence: 'email the March invoice to the customer', steps: [click('March invoice'), click('Send to customer')] },
+    { name: 'refund-payment', sentence: 'give a customer their money back for an order', steps: [click('Payments'), click('Refund'), click('Confirm refund')] },
+    { name: 'add-tax-rate', sentence: 'set up a new VAT percentage', steps: [click('Tax settings'), click('Add rate'), { type: '21', into: 'Percent' }, click('Save')] },
+    { name: 'download-statement', sentence: 'get the monthly account statement as a PDF file', steps: [click('Statements'), click('Download PDF')] },
+    { name: 'change-card', sentence: 'update the credit card we pay with', steps: [click('Payment method'), click('Replace card')] },
+  ] },
+  { host: 'calendar.example', title: 'Week · Calendar', tasks: [
+    { name: 'book-meeting', sentence: 'schedule a meeting with the team on Thursday', steps: [click('Thursday'), click('New event'), { type: 'Team sync', into: 'Title' }, click('Save event')] },
+    { name: 'decline-invite', sentence: 'say no to an invitation I received', steps: [click('Invitations'), click('Decline')] },
+    { name: 'share-calendar', sentence: 'let a colleague see my agenda', steps: [click('Sharing'), { type: 'sam@example.com', into: 'Person' }, click('Share')] },
+    { name: 'set-working-hours', sentence: 'tell the calendar when my work day starts and ends', steps: [click('Settings'), click('Working hours'), click('Apply')] },
+    { name: 'print-week', sentence: 'print out this week of appointments', steps: [click('Print'), click('This week')] },
+  ] },
+  { host: 'shop.example', title: 'Store admin', tasks: [
+    { name: 'add-product', sentence: 'put a new item for sale in the store', steps: [click('Products'), click('Add product'), { type: 'Blue mug', into: 'Product name' }, click('Publish')] },
+    { name: 'restock-item', sentence: 'raise the stock count of an article', steps: [click('Inventory'), { type: '40', into: 'Quantity' }, click('Update stock')] },
+    { name: 'apply-discount', sentence: 'create a 10 percent coupon code', steps: [click('Discounts'), click('New coupon'), { type: 'SAVE10', into: 'Code' }, click('Create coupon')] },
+    { name: 'ship-order', sentence: 'mark an order as shipped with its tracking number', steps: [click('Orders'), click('Fulfil'), { type: '1Z999', into: 'Tracking number' }, click('Mark shipped')] },
+    { name: 'hide-product', sentence: 'take an item off the storefront without deleting it', steps: [click('Products'), click('Unpublish')] },
+  ] },
+  { host: 'wiki.example', title: 'Pages · Wiki', tasks: [
+    { name: 'create-page', sentence: 'start a new wiki article', steps: [click('New page'), { type: 'Onboarding', into: 'Page title' }, click('Create page')] },
+    { name: 'restore-revision', sentence: 'roll a page back to an older version', steps: [click('History'), click('Restore this revision')] },
+    { name: 'watch-page', sentence: 'get notified when someone edits an article', steps: [click('Watch')] },
+    { name: 'rename-page', sentence: 'change the title of an existing article', steps: [click('More'), click('Move'), { type: 'Handbook', into: 'New title' }, click('Move page')] },
+    { name: 'export-space', sentence: 'save the whole wiki as a backup archive', steps: [click('Space tools'), click('Export space')] },
+  ] },
+  { host: 'crm.example', title: 'Contacts · CRM', tasks: [
+    { name: 'add-contact', sentence: 'save a new customer with their phone number', steps: [click('New contact'), { type: 'Dana Lee', into: 'Full name' }, { type: '555-0100', into: 'Phone' }, click('Save contact')] },
+    { name: 'merge-duplicates', sentence: 'combine two copies of the same person', steps: [click('Duplicates'), click('Merge')] },
+    { name: 'log-call', sentence: 'write down that I phoned a client', steps: [click('Activities'), click('Log a call'), { type: 'Discussed renewal', into: 'Notes' }, click('Save activity')] },
+    { name: 'assign-owner', sentence: 'hand an account over to another salesperson', steps: [click('Owner'), click('Change owner')] },
+    { name: 'import-leads', sentence: 'load a spreadsheet of prospects into the system', steps: [click('Import'), click('Upload CSV')] },
+  ] },
+  { host: 'tickets.example', title: 'Queue · Helpdesk', tasks: [
+    { name: 'close-ticket', sentence: 'resolve a support request that is done', steps: [click('Open tickets'), click('Close ticket')] },
+    { name: 'escalate-ticket', sentence: 'send a hard case up to the second level team', steps: [click('Escalate'), click('Tier 2')] },
+    { name: 'add-macro', sentence: 'save a canned answer for common questions', steps: [click('Macros'), click('New macro'), { type: 'Password reset steps', into: 'Macro text' }, click('Save macro')] },
+    { name: 'merge-tickets', sentence: 'join two requests from the same customer', steps: [click('Select'), click('Merge tickets')] },
+    { name: 'set-priority', sentence: 'flag a request as urgent', steps: [click('Priority'), click('Urgent')] },
+  ] },
+  { host: 'photos.example', title: 'Library · Photos', tasks: [
+    { name: 'create-album', sentence: 'group holiday pictures together', steps: [click('New album'), { type: 'Holiday', into: 'Album name' }, click('Create album')] },
+    { name: 'rotate-photo', sentence: 'turn a sideways picture upright', steps: [click('Edit'), click('Rotate right'), click('Done')] },
+    { name: 'share-link', sentence: 'get a link so friends can view a picture', steps: [click('Share'), click('Copy link')] },
+    { name: 'remove-location', sentence: 'strip GPS information from an image', steps: [click('Info'), click('Remove location')] },
+    { name: 'favorite-photo', sentence: 'star a picture I like', steps: [click('Favourite')] },
+  ] },
+  { host: 'hr.example', title: 'People · HR', tasks: [
+    { name: 'request-leave', sentence: 'ask for vacation days next month', steps: [click('Time off'), click('Request leave'), { type: '5', into: 'Days' }, click('Submit request')] },
+    { name: 'approve-expense', sentence: 'OK a receipt an employee submitted', steps: [click('Expenses'), click('Approve')] },
+    { name: 'update-address', sentence: 'change where an employee lives in their record', steps: [click('Profile'), { type: '1 Main St', into: 'Street' }, click('Save profile')] },
+    { name: 'download-payslip', sentence: 'get last month salary slip', steps: [click('Payroll'), click('Download payslip')] },
+    { name: 'onboard-hire', sentence: 'start the checklist for a new employee', steps: [click('Onboarding'), click('Start checklist')] },
+  ] },
+  { host: 'code.example', title: 'Repository · Code', tasks: [
+    { name: 'open-pull-request', sentence: 'propose my branch changes for review', steps: [click('Pull requests'), click('New pull request'), click('Create pull request')] },
+    { name: 'protect-branch', sentence: 'stop people pushing straight to main', steps: [click('Settings'), click('Branches'), click('Add rule')] },
+    { name: 'add-collaborator', sentence: 'give a teammate write access to the project', steps: [click('Collaborators'), { type: 'sam', into: 'Username' }, click('Add')] },
+    { name: 'create-release', sentence: 'publish a tagged version with notes', steps: [click('Releases'), click('Draft a new release'), { type: 'v1.2.0', into: 'Tag' }, click('Publish release')] },
+    { name: 'archive-repository', sentence: 'make an old project read only', steps: [click('Settings'), click('Archive this repository')] },
+  ] },
+  { host: 'forms.example', title: 'Forms', tasks: [
+    { name: 'new-survey', sentence: 'build a questionnaire for customers', steps: [click('Blank form'), { type: 'Satisfaction', into: 'Form title' }, click('Add question')] },
+    { name: 'close-responses', sentence: 'stop accepting answers to a form', steps: [click('Responses'), click('Accepting responses')] },
+    { name: 'export-responses', sentence: 'download everyone\'s answers to a spreadsheet', steps: [click('Responses'), click('Export to sheet')] },
+    { name: 'add-collaborator-form', sentence: 'let a coworker edit my survey', steps: [click('More'), click('Add editors'), { type: 'kim@example.com', into: 'Email' }, click('Invite')] },
+    { name: 'require-sign-in', sentence: 'make respondents log in before answering', steps: [click('Settings'), click('Require sign-in')] },
+  ] },
+  { host: 'notes.example', title: 'Notes', tasks: [
+    { name: 'pin-note', sentence: 'keep a note at the top of the list', steps: [click('Shopping list'), click('Pin')] },
+    { name: 'add-checklist', sentence: 'write a to-do list with tick boxes', steps: [click('New list'), { type: 'Groceries', into: 'Title' }, click('Done')] },
+    { name: 'set-reminder', sentence: 'get reminded about a note tomorrow morning', steps: [click('Remind me'), click('Tomorrow 8:00')] },
+    { name: 'change-note-colour', sentence: 'make a note yellow', steps: [click('Background options'), click('Yellow')] },
+    { name: 'empty-trash', sentence: 'permanently get rid of deleted notes', steps: [click('Trash'), click('Empty trash')] },
+  ] },
+];
+
+const size = { width: 640, height: 400 };
+
+async function drawn(title: string, labels: string[], highlight: number): Promise<Buffer> {
+  const rows = labels.map((label, index) => `<rect x="20" y="${60 + index * 44}" width="260" height="34" fill="${index === highlight ? '#dde6ff' : '#f4f4f4'}" stroke="#555"/><text x="30" y="${82 + index * 44}" font-family="Liberation Sans" font-size="16">${label.replace(/[<&]/g, '')}</text>`).join('');
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${size.width}" height="${size.height}"><rect width="100%" height="100%" fill="#fff"/><rect width="100%" height="40" fill="#345"/><text x="16" y="27" font-family="Liberation Sans" font-size="18" fill="#fff">${title.replace(/[<&]/g, '')}</text>${rows}</svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+/** A recording of one task as the web recorder writes it: DOM targets, page URL and title, frames. */
+async function record(dir: string, app: App, task: Task): Promise<void> {
+  mkdirSync(join(dir, 'frames'), { recursive: true });
+  const url = `https://${app.host}/${task.name.split('-')[1] ?? 'home'}`;
+  const labels = task.steps.map((step) => (typeof step === 'string' ? step : step.into));
+  const events: object[] = [];
+  writeFileSync(join(dir, 'frames', '0000.png'), await drawn(app.title, labels, -1));
+  let t = 500;
+  for (const [index, step] of task.steps.entries()) {
+    const frame = `frames/${String(index + 1).padStart(4, '0')}.png`;
+    writeFileSync(join(dir, frame), await drawn(app.title, labels, index));
+    const box = { x: 20, y: 60 + index * 44, width: 260, height: 34 };
+    const before = index === 0 ? 'frames/0000.png' : `frames/${String(index).padStart(4, '0')}.png`;
+    const common = { seq: events.length, t, at: 1_790_000_000_000 + t, url, pageTitle: app.title, frames: { before, after: frame }, source: 'dom' };
+    if (typeof step === 'string') {
+      events.push({ ...common, kind: 'click', pointer: { x: 100, y: box.y + 17 }, button: 'left', target: { role: 'button', name: step, css: `#b${index}`, box } });
+    } else {
+      events.push({ ...common, kind: 'click', pointer: { x: 100, y: box.y + 17 }, button: 'left', target: { role: 'textbox', name: step.into, css: `#f${index}`, box } });
+      t += 300;
+      events.push({ ...common, seq: events.length, t, at: 1_790_000_000_000 + t, kind: 'type', text: step.type, target: { role: 'textbox', name: step.into, css: `#f${index}`, box } });
+    }
+    t += 900;
+  }
+  writeFileSync(join(dir, 'events.jsonl'), events.map((event) => `${JSON.stringify(event)}\n`).join(''));
+  writeFileSync(join(dir, 'trajectory.json'), JSON.stringify({ version: 1, id: `bench-${task.name}`, kind: 'web', url, screen: { ...size, deviceScaleFactor: 1 }, started: '2026-11-29T10:00:00.000Z', status: 'complete', mode: 'script', startFrame: 'frames/0000.png', eventCount: events.length }));
+}
+
+export interface SelectionResult {
+  skills: number;
+  queries: number;
+  tuned: { topHit: number; queries: number };
+  unseen: { topHit: number; queries: number };
+  baselineNamesOnly: { tuned: number; unseen: number };
+  misses: string[];
+}
+
+export async function runSelectionBench(): Promise<SelectionResult> {
+  const work = mkdtempSync(join(tmpdir(), 'sf-bench-selection-'));
+  try {
+    const library = new SkillLibrary(join(work, 'library'));
+    for (const app of apps) {
+      for (const task of app.tasks) {
+        const recording = join(work, 'recordings', task.name);
+        await record(recording, app, task);
+        const out = join(work, 'built', task.name);
+        await buildSkill({ trajectoryDir: recording, outDir: out });
+        await library.add(out);
+      }
+    }
+    const entries = library.list();
+    const split = { tuned: apps.slice(0, 6), unseen: apps.slice(6) };
+    const misses: string[] = [];
+    const score = async (group: App[], namesOnly: boolean) => {
+      let hits = 0;
+      let total = 0;
+      for (const app of group) {
+        for (const task of app.tasks) {
+          total += 1;
+          let best: string | undefined;
+          if (namesOnly) best = [...bm25(entries.map((entry) => ({ id: entry.name, fields: [{ text: entry.name.replace(/-/g, ' '), weight: 1 }] })), task.sentence)].sort((a, b) => b[1] - a[1])[0]?.[0];
+          else best = (await library.search(task.sentence, { limit: 1 }))[0]?.name;
+          if (best === task.name) hits += 1;
+          else if (!namesOnly) misses.push(`${task.sentence} → ${best ?? 'nothing'} (wanted ${task.name})`);
+        }
+      }
+      return { hits, total };
+    };
+    const unseen = await score(split.unseen, false);
+    const tuned = await score(split.tuned, false);
+    const round = (value: number) => Math.round(value * 1000) / 1000;
+    return {
+      skills: entries.length,
+      queries: unseen.total + tuned.total,
+      unseen: { topHit: round(unseen.hits / unseen.total), queries: unseen.total },
+      tuned: { topHit: round(tuned.hits / tuned.total), queries: tuned.total },
+      baselineNamesOnly: { unseen: round((await score(split.unseen, true)).hits / unseen.total), tuned: round((await score(split.tuned, true)).hits / tuned.total) },
+      misses,
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  console.log(JSON.stringify(await runSelectionBench(), null, 1));
+}
