@@ -3,7 +3,7 @@
 // steering method on the same scenes and seeds. The training scene is reported beside the shifted
 // set (cube and bin moved, obstacles, distractors, colour and lighting changes), fixed before tuning.
 import { fileURLToPath } from 'node:url';
-import type { BenchReport, Method, MethodStats, RewardSpec } from '../core/commands/robot.ts';
+import type { BenchReport, Method, RewardSpec } from '../core/commands/robot.ts';
 import { TabletopScene } from '../core/schemas/tabletop.ts';
 import { jointPolicy } from '../engine/robot/arm/joint-policy.ts';
 import { loadSidecarPolicy } from '../engine/robot/policy/sidecar.ts';
@@ -14,7 +14,7 @@ import { followTarget, TabletopWorld } from '../engine/robot/sim/tabletop.ts';
 import { usesMemory } from '../engine/robot/steer/episode.ts';
 import { ChunkMemory } from '../engine/robot/steer/memory.ts';
 import { jointMemorySettings } from '../engine/robot/steer/success-memory.ts';
-import { wilson } from './robot-steer.ts';
+import { methodStats } from './robot-steer.ts';
 
 export const so101Methods: Method[] = ['base', 'best_of_n', 'itps', 'vls', 'rts', 'rts_vls'];
 
@@ -43,12 +43,6 @@ export function tabletopSpec(scene: TabletopScene): RewardSpec {
       { name: 'carry to bin', terms: [{ kind: 'reach', target: scene.bin.position, weight: 1 }, ...keepAway] },
     ],
   };
-}
-
-function percentile(values: number[], fraction: number): number {
-  if (!values.length) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
 }
 
 export interface So101BenchOptions {
@@ -148,18 +142,7 @@ export async function runSo101Bench(options: So101BenchOptions): Promise<BenchRe
           successes += seedSuccesses;
           bySeed.push(seedSuccesses / episodes);
         }
-        const count = episodes * seeds.length;
-        const stats: MethodStats = {
-          episodes: count,
-          success: successes / count,
-          ci95: wilson(successes, count),
-          success_by_seed: bySeed,
-          collision_rate: collisions / count,
-          latency_ms_p50: percentile(latencies, 0.5),
-          latency_ms_p95: percentile(latencies, 0.95),
-          nfe: 0,
-          jerk: 0,
-        };
+        const stats = methodStats({ count: episodes * seeds.length, successes, bySeed, collisions, latencies });
         if (usesMemory(method)) stats.inject_rate = injected / Math.max(1, chunks);
         report.layouts[tableScene.name][method] = stats;
       }

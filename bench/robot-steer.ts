@@ -30,7 +30,7 @@ export function wilson(successes: number, total: number, z = 1.96): [number, num
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
 
-function percentile(values: number[], fraction: number): number {
+export function percentile(values: number[], fraction: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))];
@@ -47,6 +47,23 @@ function hashSeed(...parts: (number | string)[]): number {
     }
   }
   return hash >>> 0;
+}
+
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
+
+/** One method's figures over all its episodes (shared by the planar and the SO-101 benchmarks). */
+export function methodStats(run: { count: number; successes: number; bySeed: number[]; collisions: number; latencies: number[]; nfe?: number[]; jerks?: number[] }): MethodStats {
+  return {
+    episodes: run.count,
+    success: run.successes / run.count,
+    ci95: wilson(run.successes, run.count),
+    success_by_seed: run.bySeed,
+    collision_rate: run.collisions / run.count,
+    latency_ms_p50: percentile(run.latencies, 0.5),
+    latency_ms_p95: percentile(run.latencies, 0.95),
+    nfe: mean(run.nfe ?? []),
+    jerk: mean(run.jerks ?? []),
+  };
 }
 
 export async function runBench(options: BenchOptions = {}): Promise<BenchReport> {
@@ -112,18 +129,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
           successes += seedSuccesses;
           bySeed.push(seedSuccesses / episodes);
         }
-        const count = episodes * seeds.length;
-        const stats: MethodStats = {
-          episodes: count,
-          success: successes / count,
-          ci95: wilson(successes, count),
-          success_by_seed: bySeed,
-          collision_rate: collisions / count,
-          latency_ms_p50: percentile(latencies, 0.5),
-          latency_ms_p95: percentile(latencies, 0.95),
-          nfe: nfe.reduce((sum, value) => sum + value, 0) / Math.max(1, nfe.length),
-          jerk: jerks.reduce((sum, value) => sum + value, 0) / Math.max(1, jerks.length),
-        };
+        const stats = methodStats({ count: episodes * seeds.length, successes, bySeed, collisions, latencies, nfe, jerks });
         if (usesMemory(method)) {
           stats.learning_curve = curve.map((value, index) => value / Math.max(1, curveCounts[index]));
           stats.inject_rate = injected / Math.max(1, injected + skipped);

@@ -7,8 +7,8 @@ import { decodeFrames } from '../dataset/video.ts';
 import { Random } from '../sim/reach.ts';
 import { defaultCamera } from '../sim/render.ts';
 import { Adam, backward, createNetwork, forward, inputSize, writeFeatures } from './network.ts';
-import { alphaBar, type PolicyKind } from './scheme.ts';
-import { exportOnnx } from './train.ts';
+import type { PolicyKind } from './scheme.ts';
+import { corruptChunk, exportOnnx, squaredError } from './train.ts';
 
 /**
  * Trains an image-conditioned joint-space policy (flow or DDPM) from a recorded dataset —
@@ -118,32 +118,15 @@ export async function trainArmPolicy(datasetDir: string, out: string, options: A
     for (let row = 0; row < batch; row += 1) {
       const sample = Math.floor(random.next() * states.length);
       const time = random.next();
-      for (let index = 0; index < width; index += 1) {
-        const clean = chunks[sample * width + index];
-        const noise = random.normal();
-        if (kind === 'flow') {
-          noisy[index] = (1 - time) * noise + time * clean;
-          target[row * width + index] = clean - noise;
-        } else {
-          const alpha = alphaBar(time);
-          noisy[index] = Math.sqrt(alpha) * clean + Math.sqrt(1 - alpha) * noise;
-          target[row * width + index] = noise;
-        }
-      }
+      corruptChunk(kind, chunks, sample * width, width, time, random, noisy, target, row * width);
       writeFeatures(features, row * inputSize(shape), observations, sample * (dims + imageWidth), noisy, 0, time, shape);
     }
     const { output, trace } = forward(network, features, batch);
-    const gradient = new Float32Array(output.length);
-    let loss = 0;
-    for (let index = 0; index < output.length; index += 1) {
-      const difference = output[index] - target[index];
-      loss += difference * difference;
-      gradient[index] = (2 * difference) / output.length;
-    }
+    const { loss, gradient } = squaredError(output, target);
     const gradients = backward(network, trace, gradient);
     const rate = 2e-3 * Math.min(1, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * step) / steps)));
     optimizer.update([...gradients.weights, ...gradients.biases], rate);
-    blockLoss += loss / output.length;
+    blockLoss += loss;
     blockCount += 1;
     if (blockCount === block || step === steps - 1) {
       losses.push(blockLoss / blockCount);

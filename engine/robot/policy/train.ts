@@ -77,29 +77,11 @@ export function trainPolicy(options: TrainOptions = {}): TrainedPolicy {
       // decides between the detour modes; the other half uniformly.
       const draw = random.next();
       const time = random.next() < 0.5 ? draw : 1 - Math.sqrt(draw);
-      for (let index = 0; index < action; index += 1) {
-        const clean = data.chunks[sample * action + index];
-        const noise = random.normal();
-        if (kind === 'flow') {
-          noisy[index] = (1 - time) * noise + time * clean;
-          target[row * action + index] = clean - noise;
-        } else {
-          const alpha = alphaBar(time);
-          noisy[index] = Math.sqrt(alpha) * clean + Math.sqrt(1 - alpha) * noise;
-          target[row * action + index] = noise;
-        }
-      }
+      corruptChunk(kind, data.chunks, sample * action, action, time, random, noisy, target, row * action);
       writeFeatures(features, row * width, data.observations, sample * 2, noisy, 0, time, shape);
     }
     const { output, trace } = forward(network, features, batch);
-    const gradient = new Float32Array(output.length);
-    let loss = 0;
-    for (let index = 0; index < output.length; index += 1) {
-      const difference = output[index] - target[index];
-      loss += difference * difference;
-      gradient[index] = (2 * difference) / output.length;
-    }
-    loss /= output.length;
+    const { loss, gradient } = squaredError(output, target);
     const gradients = backward(network, trace, gradient);
     const warm = Math.min(1, (step + 1) / 100);
     const rate = baseRate * warm * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * step) / steps)));
@@ -115,6 +97,37 @@ export function trainPolicy(options: TrainOptions = {}): TrainedPolicy {
     }
   }
   return { network, kind, losses, leftShare, samples: data.count };
+}
+
+/**
+ * One training example's noisy chunk and regression target at flow/diffusion time `time`:
+ * flow x_t = (1 − t) ε + t a with target a − ε; DDPM x_t = √ᾱ a + √(1 − ᾱ) ε with target ε.
+ */
+export function corruptChunk(kind: PolicyKind, chunks: Float32Array, offset: number, width: number, time: number, random: Random, noisy: Float32Array, target: Float32Array, targetOffset: number): void {
+  for (let index = 0; index < width; index += 1) {
+    const clean = chunks[offset + index];
+    const noise = random.normal();
+    if (kind === 'flow') {
+      noisy[index] = (1 - time) * noise + time * clean;
+      target[targetOffset + index] = clean - noise;
+    } else {
+      const alpha = alphaBar(time);
+      noisy[index] = Math.sqrt(alpha) * clean + Math.sqrt(1 - alpha) * noise;
+      target[targetOffset + index] = noise;
+    }
+  }
+}
+
+/** Mean squared error and its gradient over the output. */
+export function squaredError(output: Float32Array, target: Float32Array): { loss: number; gradient: Float32Array } {
+  const gradient = new Float32Array(output.length);
+  let loss = 0;
+  for (let index = 0; index < output.length; index += 1) {
+    const difference = output[index] - target[index];
+    loss += difference * difference;
+    gradient[index] = (2 * difference) / output.length;
+  }
+  return { loss: loss / output.length, gradient };
 }
 
 /** Reads the weights back from an ONNX file this module wrote (to continue training). */
