@@ -52,12 +52,34 @@ function must(step: string, result: CliOutcome) {
   return result.value;
 }
 
-function stepLine(step: { index: number; status: string; tier?: string; confidence?: number; description?: string; engineMs?: number; reason?: string }) {
-  const line = `   ${String(step.index).padStart(2)}. ${step.status.padEnd(7)} ${(step.tier ?? '-').padEnd(8)} ${step.confidence === undefined ? '    ' : step.confidence.toFixed(2)}  ${step.description ?? ''}${step.engineMs === undefined ? '' : `  (${step.engineMs} ms engine)`}`;
+function stepLine(step: { index: number; status: string; tier?: string; confidence?: number; description?: string; ms?: number; engineMs?: number; settledBy?: string; reason?: string }) {
+  const timing = step.engineMs === undefined ? '' : `  (${step.ms} ms, ${step.engineMs} ms engine${step.settledBy ? `, settled by ${step.settledBy}` : ''})`;
+  const line = `   ${String(step.index).padStart(2)}. ${step.status.padEnd(7)} ${(step.tier ?? '-').padEnd(8)} ${step.confidence === undefined ? '    ' : step.confidence.toFixed(2)}  ${step.description ?? ''}${timing}`;
   return step.status === 'aborted' && step.reason ? `${line}\n       why: ${step.reason}` : line;
 }
 
 const results: { name: string; ok: boolean; detail: string }[] = [];
+
+/**
+ * Replay's speed beside the script a person would write for the same task (Playwright, role and
+ * label locators) on the same shifted page, timed here: the figures `bench replay` reports.
+ */
+async function compareWithScript(url: string, steps: { ms: number; status: string }[]) {
+  const replayMs = steps.filter((step) => step.status === 'done').reduce((sum, step) => sum + step.ms, 0);
+  const { launchBrowser } = await import('../native/browser/browser.ts');
+  const session = await launchBrowser({ viewport: { width: 1280, height: 800 }, env });
+  try {
+    await session.page.goto(url, { waitUntil: 'load' });
+    const started = performance.now();
+    await session.page.getByRole('button', { name: 'New project', exact: true }).click();
+    await session.page.getByLabel('Name', { exact: true }).fill('Apollo 2');
+    await session.page.getByRole('button', { name: 'Create', exact: true }).click();
+    const scriptMs = performance.now() - started;
+    console.log(`   speed: replay's steps took ${replayMs} ms (verified each), a Playwright script ${Math.round(scriptMs)} ms (verifies nothing): ${(replayMs / Math.max(1, scriptMs)).toFixed(1)}× (target ≤ 2×; \`skillframe bench replay\` measures it on held-out tasks)`);
+  } finally {
+    await session.dispose();
+  }
+}
 
 async function desktopDemo() {
   say('Desktop app: galculator (a real X11 window)');
@@ -97,6 +119,9 @@ async function desktopDemo() {
     console.log('   tomorrow\'s screen: the window moved to (700, 260) and was resized to 460×440');
     const replay = await skillframe(['replay', join(out, 'galculator-skill'), '--attach', '--confirm', 'auto']);
     for (const step of replay.value?.steps ?? []) console.log(stepLine(step));
+    const done = (replay.value?.steps ?? []).filter((step: { status: string }) => step.status === 'done');
+    const stepsMs = done.reduce((sum: number, step: { ms: number }) => sum + step.ms, 0);
+    if (done.length) console.log(`   speed: ${done.length} steps in ${stepsMs} ms (${Math.round(stepsMs / done.length)} ms a step, so ≈ ${((10 * stepsMs) / done.length / 1000).toFixed(1)} s for ten; target < 5 s)`);
     const value = await shown();
     const ok = replay.code === 0 && value === '15';
     console.log(`   galculator now shows ${JSON.stringify(value)} (expected "15"): ${ok ? 'correct' : 'WRONG'}`);
@@ -144,6 +169,7 @@ async function webDemo() {
     const parameter = built.parameters[0];
     const replay = await skillframe(['replay', join(out, 'web-skill'), '--url', `${base}shifted/dialog.html`, '--confirm', 'auto', ...(parameter ? ['--param', `${parameter}=Hermes`] : [])]);
     for (const step of replay.value?.steps ?? []) console.log(stepLine(step));
+    if (replay.value?.steps?.length) await compareWithScript(`${base}shifted/dialog.html`, replay.value.steps);
     // The last step's verification read the page itself: "Created Hermes." must be on it.
     const ok = replay.code === 0 && replay.value?.ok === true;
     console.log(`   the page ${ok ? 'shows the new project "Hermes"' : `did not reach the expected state: ${replay.value?.error?.message ?? replay.stderr.slice(-300)}`}`);

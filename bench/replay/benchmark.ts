@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { SkillframeError } from '../../core/errors.ts';
 import { engineSample, figures, loadEngine, round, type ConditionFigures, type MethodFigures, type RecordingNote, type Sample } from './figures.ts';
 import { judgeWeb, percentile } from './judge.ts';
+import { runPlaywrightScript, speedFigures, writeScriptLocators, type ScriptLocator, type SpeedFigures, type TimedRun } from './speed.ts';
 import { serveFolder } from './static-server.ts';
 import { webTasks, type WebTask } from './tasks.ts';
 import { judgedWebSteps, launchBrowser, naiveWebReplay, openTaskPage, readWebTruth, recordWebTask, recordWebTaskWithRecorder } from './web-run.ts';
@@ -38,6 +39,11 @@ export interface BenchReplayResult {
   recordings: RecordingNote[];
   engine: 'replaySkill' | 'none';
   conditions: ConditionFigures[];
+  /**
+   * Wall time against the peer a user would pick (Playwright script with role/label locators on
+   * the web, a raw xdotool script on X11), per platform and split: unseen first.
+   */
+  speed: SpeedFigures[];
   summary: {
     engine?: FamilySummary;
     naive: FamilySummary;
@@ -93,6 +99,7 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
   const engine = options.naiveOnly ? undefined : await loadEngine(errors);
   const conditions: ConditionFigures[] = [];
   const recordings: RecordingNote[] = [];
+  const timing: { web: { engine: TimedRun[]; peer: TimedRun[] }; x11: { engine: TimedRun[]; peer: TimedRun[] } } = { web: { engine: [], peer: [] }, x11: { engine: [], peer: [] } };
   const check = () => {
     if (signal?.aborted) throw new SkillframeError('aborted', 'bench replay cancelled');
   };
@@ -111,6 +118,7 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
       const browser = await launchBrowser();
       try {
         const skills = new Map<string, string>();
+        const scripts = new Map<string, Map<string, ScriptLocator>>();
         for (const task of chosenWebTasks) {
           check();
           const directory = join(work, 'recordings', task.name);
@@ -132,6 +140,13 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
               errors.push(`build ${task.name}: ${(error as Error).message.slice(0, 300)}`);
             }
           }
+          // The peer's script is written once, against the unchanged page, like a person would.
+          const unchanged = await openTaskPage(browser, server.url, task, 'unchanged');
+          try {
+            scripts.set(task.name, await writeScriptLocators(unchanged.page, task));
+          } finally {
+            await unchanged.dispose();
+          }
           tick(`recorded ${task.name}`);
         }
         for (const condition of chosenWebConditions) {
@@ -145,11 +160,28 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
               const session = await openTaskPage(browser, server.url, task, condition);
               try {
                 const report = await engine.replay.replaySkill({ skillDirectory: skill, surface: engine.web.pageSurface(session.page), confirm: 'auto', autoApproveTier: 'input', signal, evidenceDirectory: join(work, 'evidence', condition, task.name) });
-                engineSamples.push(engineSample(task.name, judgeWeb(steps, task.expected, await readWebTruth(session.page)), report));
+                const judgement = judgeWeb(steps, task.expected, await readWebTruth(session.page));
+                engineSamples.push(engineSample(task.name, judgement, report));
+                timing.web.engine.push({ task: task.name, split: task.split, condition, succeeded: judgement.taskSucceeded && report.ok, totalMs: report.totalMs, stepMs: report.steps.filter((step) => step.status === 'done').map((step) => step.ms) });
               } catch (error) {
                 errors.push(`engine ${task.name} ${condition}: ${(error as Error).message.slice(0, 300)}`);
               } finally {
                 await session.dispose();
+              }
+            }
+            const script = scripts.get(task.name);
+            if (script) {
+              const peer = await openTaskPage(browser, server.url, task, condition);
+              try {
+                const run = await runPlaywrightScript(peer.page, task, script);
+                const judgement = judgeWeb(steps, task.expected, await readWebTruth(peer.page));
+                timing.web.peer.push({ task: task.name, split: task.split, condition, succeeded: judgement.taskSucceeded, ...run });
+              } catch (error) {
+                // A locator that no longer resolves (a renamed label) fails the script: no time.
+                timing.web.peer.push({ task: task.name, split: task.split, condition, succeeded: false, totalMs: 0, stepMs: [] });
+                if (signal?.aborted) throw error;
+              } finally {
+                await peer.dispose();
               }
             }
             const session = await openTaskPage(browser, server.url, task, condition);
@@ -176,6 +208,7 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
       const section = await runX11SectionIsolated({ quick, naiveOnly: !engine, work, signal, progress: (fraction, message) => progress(Math.min(1, (before + fraction * x11Total) / Math.max(1, total)), message) });
       done = before + x11Total;
       conditions.push(...section.conditions);
+      timing.x11 = section.timing;
       errors.push(...section.errors);
       recordings.push(...section.recordings);
     }
@@ -183,6 +216,13 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
     if (!options.keepDirectory) rmSync(work, { recursive: true, force: true });
   }
 
+  const speed: SpeedFigures[] = [];
+  if (engine) {
+    for (const platform of ['web', 'x11'] as const) {
+      if (!timing[platform].engine.length) continue;
+      for (const split of ['unseen', 'tune'] as const) speed.push(speedFigures(platform, split, timing[platform].engine, timing[platform].peer));
+    }
+  }
   const naive = summarize(conditions, (condition) => condition.naive);
   const engineSummary = engine ? summarize(conditions, (condition) => condition.engine) : undefined;
   const targets = engineSummary
@@ -192,6 +232,7 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
         themeScale: { target: '>= 90 % steps', value: engineSummary.themeScaleStepPercent, met: (engineSummary.themeScaleStepPercent ?? 0) >= 90 },
         wrongActions: { target: '0', value: engineSummary.wrongActions, met: engineSummary.wrongActions === 0 },
         overheadP50: { target: '<= 100 ms per step', value: engineSummary.overheadMsP50, met: engineSummary.overheadMsP50 !== null && engineSummary.overheadMsP50 <= 100 },
+        ...speedTargets(speed),
       }
     : undefined;
   return {
@@ -203,8 +244,19 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
     recordings,
     engine: engine ? 'replaySkill' : 'none',
     conditions,
+    speed,
     summary: { ...(engineSummary ? { engine: engineSummary } : {}), naive, ...(targets ? { targets } : {}) },
     errors,
   };
 }
 
+
+/** The speed targets of issue 19, on the unseen split: web ≤ 2× the Playwright script, ten X11 steps < 5 s. */
+function speedTargets(speed: SpeedFigures[]): Record<string, { target: string; value: number | null; met: boolean }> {
+  const web = speed.find((figures) => figures.platform === 'web' && figures.split === 'unseen');
+  const x11 = speed.find((figures) => figures.platform === 'x11' && figures.split === 'unseen');
+  return {
+    ...(web ? { webSpeedUnseen: { target: '<= 2x the Playwright script (median ratio, unseen tasks)', value: web.ratioP50, met: web.ratioP50 !== null && web.ratioP50 <= 2 } } : {}),
+    ...(x11 ? { x11TenStepsUnseen: { target: '< 5000 ms for a 10-step desktop task (unseen app)', value: x11.tenStepTaskMs ?? null, met: x11.tenStepTaskMs !== null && x11.tenStepTaskMs !== undefined && x11.tenStepTaskMs < 5000 } } : {}),
+  };
+}

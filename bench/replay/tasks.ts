@@ -3,11 +3,19 @@
  * on the web, by button label on galculator) and what they type. The recording is made from these
  * on the unchanged app; replay never sees them, only the judge does.
  */
+/**
+ * Speed tuning (settle, capture) used only the `tune` tasks; `unseen` ones are reported first.
+ * Fixed before any tuning: on the web the form and the dialog are held out, on X11 the editor
+ * (mousepad) is held out and the calculator (galculator) is tuned on.
+ */
+export type Split = 'tune' | 'unseen';
+
 export type WebAction = { kind: 'click'; truth: string } | { kind: 'type'; text: string } | { kind: 'key'; key: string };
 
 export interface WebTask {
   name: string;
   kind: 'form' | 'menu' | 'dialog' | 'table';
+  split: Split;
   page: string;
   actions: WebAction[];
   /** window.__outcome after a correct run. */
@@ -18,6 +26,7 @@ export const webTasks: WebTask[] = [
   {
     name: 'web-form-signup',
     kind: 'form',
+    split: 'unseen',
     page: 'form.html',
     actions: [
       { kind: 'click', truth: 'name-field' },
@@ -33,6 +42,7 @@ export const webTasks: WebTask[] = [
   {
     name: 'web-menu-commands',
     kind: 'menu',
+    split: 'tune',
     page: 'menu.html',
     actions: [
       { kind: 'click', truth: 'menu-view' },
@@ -47,6 +57,7 @@ export const webTasks: WebTask[] = [
   {
     name: 'web-dialog-new-folder',
     kind: 'dialog',
+    split: 'unseen',
     page: 'dialog.html',
     actions: [
       { kind: 'click', truth: 'new-folder' },
@@ -59,6 +70,7 @@ export const webTasks: WebTask[] = [
   {
     name: 'web-table-archive',
     kind: 'table',
+    split: 'tune',
     page: 'table.html',
     actions: [
       { kind: 'click', truth: 'archive-globex' },
@@ -74,6 +86,7 @@ export type X11Action = { kind: 'click'; button: string } | { kind: 'click-text'
 export interface X11Task {
   name: string;
   app: 'galculator' | 'mousepad';
+  split: Split;
   actions: X11Action[];
   /** galculator: the display value; mousepad: the saved file's content. */
   expected: string;
@@ -83,18 +96,21 @@ export const x11Tasks: X11Task[] = [
   {
     name: 'galculator-sum',
     app: 'galculator',
+    split: 'tune',
     actions: ['AC', '1', '2', '+', '7', '='].map((button) => ({ kind: 'click', button }) as const),
     expected: '19',
   },
   {
     name: 'galculator-product',
     app: 'galculator',
+    split: 'tune',
     actions: ['AC', '9', '*', '8', '-', '5', '='].map((button) => ({ kind: 'click', button }) as const),
     expected: '67',
   },
   {
     name: 'mousepad-note',
     app: 'mousepad',
+    split: 'unseen',
     actions: [{ kind: 'click-text' }, { kind: 'type', text: 'Meeting notes: ship on Friday' }, { kind: 'key', key: 'ctrl+s' }],
     expected: 'Meeting notes: ship on Friday',
   },

@@ -104,26 +104,33 @@ export async function recordX11Task(display: VirtualDisplay, task: X11Task, dire
   }
 }
 
-/** The naive baseline: the recorded screen coordinates and keystrokes, no grounding at all. */
-export async function naiveX11Replay(app: RunningApp, trajectoryDirectory: string, signal?: AbortSignal): Promise<number[]> {
+/**
+ * The naive baseline: the recorded screen coordinates and keystrokes, no grounding at all — a raw
+ * xdotool script with fixed pauses, which is also the X11 speed peer (`stepMs`: each action with
+ * its pause, wall time).
+ */
+export async function naiveX11Replay(app: RunningApp, trajectoryDirectory: string, signal?: AbortSignal): Promise<{ engineMs: number[]; stepMs: number[]; totalMs: number }> {
   const { events } = readTrajectory(trajectoryDirectory);
   const input = await createInput('xdotool', { env: app.env, signal });
   const engineMs: number[] = [];
+  const stepMs: number[] = [];
+  const started = performance.now();
   try {
     for (const event of events) {
       if (signal?.aborted) throw new SkillframeError('aborted', 'benchmark cancelled');
-      const started = performance.now();
+      const stepStarted = performance.now();
       if (event.kind === 'click' && event.pointer) await input.click(event.pointer.x, event.pointer.y);
       else if (event.kind === 'type' && event.text !== undefined) await input.type(event.text);
       else if (event.kind === 'key' && event.key) await input.press(event.key);
       else continue;
-      engineMs.push(performance.now() - started);
+      engineMs.push(performance.now() - stepStarted);
       await new Promise((resolve) => setTimeout(resolve, settleMs + (event.kind === 'key' ? 350 : 0)));
+      stepMs.push(performance.now() - stepStarted);
     }
   } finally {
     input.dispose();
   }
-  return engineMs;
+  return { engineMs, stepMs, totalMs: performance.now() - started };
 }
 
 /** Reads the app's ground truth after a run and judges the clicks the display saw. */

@@ -10,6 +10,7 @@ import { engineSample, figures, loadEngine, type ConditionFigures, type Recordin
 import { x11Tasks, type X11Task } from './tasks.ts';
 import { x11ConditionFamily, x11Conditions, type X11Condition } from './x11-drift.ts';
 import { judgeX11Run, locateTargets, naiveX11Replay, openConditionApp, recordX11Task, recordX11TaskWithRecorder } from './x11-run.ts';
+import type { TimedRun } from './speed.ts';
 import { startClickLog } from './x11-truth.ts';
 
 export interface X11SectionOptions {
@@ -35,6 +36,8 @@ export interface X11SectionResult {
   conditions: ConditionFigures[];
   errors: string[];
   recordings: RecordingNote[];
+  /** Wall times of the engine and of its peer (the raw xdotool script), per task and condition. */
+  timing: { engine: TimedRun[]; peer: TimedRun[] };
 }
 
 export function chosenX11(quick: boolean): { tasks: X11Task[]; conditions: readonly X11Condition[] } {
@@ -51,6 +54,7 @@ export async function runX11Section(options: X11SectionOptions): Promise<X11Sect
   const errors: string[] = [];
   const conditions: ConditionFigures[] = [];
   const recordings: RecordingNote[] = [];
+  const timing: X11SectionResult['timing'] = { engine: [], peer: [] };
   const engine = options.naiveOnly ? undefined : await loadEngine(errors);
   const { tasks, conditions: chosenConditions } = chosenX11(quick);
   const total = tasks.length * (chosenConditions.length + 1);
@@ -109,13 +113,17 @@ export async function runX11Section(options: X11SectionOptions): Promise<X11Sect
               const surface = await engine.x11.openX11Surface({ env: app.env, title: task.app === 'galculator' ? '^galculator$' : 'note\\.txt', signal });
               try {
                 const report = await engine.replay.replaySkill({ skillDirectory: skills.get(task.name)!, surface, confirm: 'auto', autoApproveTier: 'input', signal, env: app.env, evidenceDirectory: join(work, 'evidence', condition, task.name) });
-                engineSamples.push(engineSample(task.name, await judgeX11Run(task, app, boxes, clicks), report));
+                const judgement = await judgeX11Run(task, app, boxes, clicks);
+                engineSamples.push(engineSample(task.name, judgement, report));
+                timing.engine.push({ task: task.name, split: task.split, condition, succeeded: judgement.taskSucceeded && report.ok, totalMs: report.totalMs, stepMs: report.steps.filter((step) => step.status === 'done').map((step) => step.ms) });
               } finally {
                 await surface.dispose();
               }
             } else {
-              const engineMs = await naiveX11Replay(app, join(work, 'recordings', task.name), signal);
-              naiveSamples.push({ task: task.name, judgement: await judgeX11Run(task, app, boxes, clicks), engineMs, tiers: [] });
+              const naive = await naiveX11Replay(app, join(work, 'recordings', task.name), signal);
+              const judgement = await judgeX11Run(task, app, boxes, clicks);
+              naiveSamples.push({ task: task.name, judgement, engineMs: naive.engineMs, tiers: [] });
+              timing.peer.push({ task: task.name, split: task.split, condition, succeeded: judgement.taskSucceeded, totalMs: naive.totalMs, stepMs: naive.stepMs });
             }
           } catch (error) {
             if (error instanceof SkillframeError && error.code === 'aborted') throw error;
@@ -129,13 +137,13 @@ export async function runX11Section(options: X11SectionOptions): Promise<X11Sect
       }
       conditions.push({ platform: 'x11', condition, family: x11ConditionFamily(condition), ...(engine ? { engine: figures(engineSamples, true) } : {}), naive: figures(naiveSamples, false) });
     }
-    options.onResult?.({ conditions, errors, recordings });
+    options.onResult?.({ conditions, errors, recordings, timing });
   } finally {
     await ocr?.dispose();
     await clicks.dispose();
     await display.dispose();
   }
-  return { conditions, errors, recordings };
+  return { conditions, errors, recordings, timing };
 }
 
 const childEntry = fileURLToPath(new URL('./x11-child.ts', import.meta.url));

@@ -34,6 +34,25 @@ const FamilySummary = z.object({
   overheadMsP95: ms,
 });
 
+/** Replay's wall time against the peer a user would pick, per platform and split (issue 19). */
+export const BenchReplaySpeed = z.object({
+  platform: z.enum(['web', 'x11']),
+  split: z.enum(['tune', 'unseen']),
+  peer: z.enum(['playwright-script', 'xdotool-script']),
+  /** (task, condition) pairs where both the engine and the peer finished the task correctly. */
+  pairs: z.number().int(),
+  engineTaskMsP50: ms,
+  peerTaskMsP50: ms,
+  engineStepMsP50: ms,
+  peerStepMsP50: ms,
+  /** Median over pairs of engine wall time ÷ peer wall time. */
+  ratioP50: z.number().nullable(),
+  /** Sum of engine wall times ÷ sum of peer wall times. */
+  ratioTotal: z.number().nullable(),
+  /** X11: ten steps at the engine's median step wall time. */
+  tenStepTaskMs: ms.optional(),
+});
+
 export const BenchReplayResult = z.object({
   benchmark: z.literal('replay'),
   quick: z.boolean(),
@@ -51,6 +70,7 @@ export const BenchReplayResult = z.object({
       naive: BenchReplayMethod,
     }),
   ),
+  speed: z.array(BenchReplaySpeed).default([]),
   summary: z.object({
     engine: FamilySummary.optional(),
     naive: FamilySummary,
@@ -125,6 +145,7 @@ export const commands = commandMap(
             const naive = condition.naive;
             return `${condition.platform.padEnd(8)} ${condition.condition.padEnd(16)} ${left.padEnd(34)} ${pct(naive.stepSuccessPercent)}/${pct(naive.taskSuccessPercent)}/${naive.wrongActions}`;
           }),
+          ...output.speed.map((speed) => `speed ${speed.platform} ${speed.split.padEnd(6)} ${speed.pairs} pairs: task ${speed.engineTaskMsP50 ?? '–'} ms vs ${speed.peer} ${speed.peerTaskMsP50 ?? '–'} ms = ${speed.ratioP50 ?? '–'}× (total ${speed.ratioTotal ?? '–'}×), step ${speed.engineStepMsP50 ?? '–'} ms${speed.tenStepTaskMs === undefined ? '' : `, 10 steps ≈ ${speed.tenStepTaskMs ?? '–'} ms`}`),
           ...Object.entries(output.summary.targets ?? {}).map(([name, target]) => `target ${name}: ${target.value ?? '–'} (${target.target}) ${target.met ? 'met' : 'NOT met'}`),
           ...output.errors.map((error) => `error: ${error}`),
         ].join('\n'),
