@@ -11,7 +11,7 @@ const browser = await launchBrowser();
 const task = webTasks.find(t => t.name === (process.argv[2] ?? 'web-form-signup'))!;
 const dir = `/tmp/prof-${task.name}`;
 if (!existsSync(dir + '/skill/plan.json')) {
-  await recordWebTaskWithRecorder(server.url, task, dir + '/rec').catch(async () => { const { rmSync } = await import('node:fs'); rmSync(dir + '/rec', { recursive: true, force: true }); const { recordWebTask } = await import('./bench/replay/web-run.ts'); await recordWebTask(browser, server.url, task, dir + '/rec'); });
+  await recordWebTaskWithRecorder(server.url, task, dir + '/rec').then(() => console.log('via recorder')).catch(async () => { const { rmSync } = await import('node:fs'); rmSync(dir + '/rec', { recursive: true, force: true }); const { recordWebTask } = await import('./bench/replay/web-run.ts'); await recordWebTask(browser, server.url, task, dir + '/rec'); });
   await buildSkill({ trajectoryDir: dir + '/rec', outDir: dir + '/skill', name: task.name });
 }
 for (let i = 0; i < 2; i++) {

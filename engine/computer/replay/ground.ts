@@ -36,15 +36,20 @@ export function ladderFor(kind: 'web' | 'x11'): GroundingTier[] {
  * guessing: replay never clicks when unsure, so an ambiguous target ends the replay as `unsafe`
  * instead of hitting the wrong thing.
  */
-export async function groundStep(input: GroundingInput): Promise<{ found?: Grounding; best?: Grounding; attempts: Attempt[] }> {
+export async function groundStep(input: Omit<GroundingInput, 'frame'> & { frame: RgbaImage | (() => Promise<RgbaImage>) }): Promise<{ found?: Grounding; best?: Grounding; attempts: Attempt[] }> {
   const attempts: Attempt[] = [];
   let best: Grounding | undefined;
+  // The frame is taken only when a rung that reads pixels is reached.
+  let frame = typeof input.frame === 'function' ? undefined : input.frame;
+  const capture = input.frame;
   for (const tier of ladderFor(input.surface.kind)) {
     input.signal?.throwIfAborted();
     if (input.disabled.has(tier)) continue;
+    const rung = rungs[tier];
+    if (rung.readsPixels !== false && !frame && typeof capture === 'function') frame = await capture();
     let result: Grounding | undefined | string;
     try {
-      result = await rungs[tier].ground(input);
+      result = await rung.ground({ ...input, frame: frame ?? noFrame });
     } catch (error) {
       if (input.signal?.aborted) throw error;
       result = `failed: ${(error as Error).message}`;
@@ -59,6 +64,9 @@ export async function groundStep(input: GroundingInput): Promise<{ found?: Groun
   }
   return { best, attempts };
 }
+
+/** What a rung that never reads pixels is handed before any capture: nothing to read. */
+const noFrame: RgbaImage = { data: new Uint8Array(0), width: 0, height: 0 };
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;

@@ -11,7 +11,7 @@ import { groundStep, templateLoader, type Attempt } from './ground.ts';
 import { assertNoPlaceholder, resolveParameters, substitute } from './params.ts';
 import type { Point, Surface } from './surface.ts';
 import type { ReplayOptions, ReplayReport, ReplayStepReport } from './types.ts';
-import { verifyStep } from './verify.ts';
+import { needsPixels, verifyStep } from './verify.ts';
 import type { KnownBoundary } from '../../../core/commands/explore.ts';
 import { boundaryFor } from '../explore/knowledge.ts';
 import { modelGrounder } from './vlm-grounding.ts';
@@ -140,9 +140,16 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         settled = undefined;
       }
 
-      const before = settled ?? (await surface.capture());
+      let before: RgbaImage | undefined = settled;
       settled = undefined;
-      const live = await liveGeometry(surface, plan, step, before);
+      // On the web the page is grounded and verified through the DOM: a screenshot is taken only
+      // when a rung or a check reads pixels. On X11 every rung and check does.
+      const screen = surface;
+      const frame = async (): Promise<RgbaImage> => (before ??= await screen.capture());
+      if (surface.kind !== 'web') await frame();
+      const size = before ?? surface.page?.viewportSize() ?? (await frame());
+      const live = await liveGeometry(surface, plan, step, size);
+      const expectation = expectationFor(step, plan, values);
       let point: Point | undefined;
       let dropPoint: Point | undefined;
       let engineMs = 0;
@@ -153,12 +160,12 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
           surface,
           plan,
           step,
-          frame: before,
+          frame: before ?? frame,
           region: live.region,
           expected: live.expected,
           positionTrusted: live.positionTrusted,
           scale: live.scale,
-          readLines: () => readLines(before, live.region),
+          readLines: async () => readLines(await frame(), live.region),
           templateImage: templates,
           ...(options.model ? { askModel: modelGrounder(options.model, skill.cards.states, templates, () => live.region, signal) } : {}),
           threshold,
@@ -179,7 +186,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
           stepReport.reason = `not confident enough to act (threshold ${threshold}): ${summarize(grounding.attempts)}`;
           stepReport.ms = Date.now() - stepStarted;
           stepReport.engineMs = engineMs;
-          const evidence = await saveEvidence(options.evidenceDirectory, step, before, grounding.attempts, skill);
+          const evidence = await saveEvidence(options.evidenceDirectory, step, await frame(), grounding.attempts, skill);
           return report(new SkillframeError('unsafe', `step ${step.id} (${stepReport.description}): ${stepReport.reason}`, { attempts: grounding.attempts }), evidence);
         }
         point = grounding.found.point;
@@ -189,12 +196,12 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
             surface,
             plan,
             step: { ...step, target: step.to },
-            frame: before,
+            frame: before ?? frame,
             region: live.region,
-            expected: (await liveGeometry(surface, plan, { ...step, target: step.to }, before)).expected,
+            expected: (await liveGeometry(surface, plan, { ...step, target: step.to }, size)).expected,
             positionTrusted: live.positionTrusted,
             scale: live.scale,
-            readLines: () => readLines(before, live.region),
+            readLines: async () => readLines(await frame(), live.region),
             templateImage: templates,
             threshold,
             disabled: new Set(options.disabledTiers ?? []),
@@ -210,7 +217,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         }
       }
       // A scroll lands where it was made (the list or panel under the pointer), not mid-screen.
-      if (step.action === 'scroll' && step.target) point = (await liveGeometry(surface, plan, { ...step, action: 'click', target: step.target } as unknown as PlanStep, before)).expected;
+      if (step.action === 'scroll' && step.target) point = (await liveGeometry(surface, plan, { ...step, action: 'click', target: step.target } as unknown as PlanStep, size)).expected;
       if (options.dryRun) {
         stepReport.status = 'skipped';
         stepReport.reason = 'dry run';
@@ -220,16 +227,18 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         continue;
       }
 
+      // A check that compares pixels needs the frame from before the action.
+      if (needsPixels(surface, expectation)) await frame();
       // The page is watched from before the action, so the wait ends on the page's own events.
       const armed = surface.page ? await armPage(surface.page) : undefined;
       const actStarted = Date.now();
       let verification: Awaited<ReturnType<typeof verifyStep>>;
       let actMs: number;
       try {
-        await act(surface, step, point, values, before, signal, dropPoint);
+        await act(surface, step, point, values, size, signal, dropPoint);
         actMs = Date.now() - actStarted;
         const acted = surface.kind === 'web' && point && ['click', 'double_click', 'right_click'].includes(step.action) ? point : undefined;
-        verification = await verifyStep({ surface, expected: expectationFor(step, plan, values), before, region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal, armed, action: step.action, ...(point ? { point } : {}), ...(acted ? { acted } : {}) });
+        verification = await verifyStep({ surface, expected: expectation, ...(before ? { before } : {}), region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal, armed, action: step.action, ...(point ? { point } : {}), ...(acted ? { acted } : {}) });
       } finally {
         armed?.dispose();
       }
@@ -242,7 +251,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       if (verification.verified === false) {
         stepReport.status = 'aborted';
         stepReport.reason = `acted, but the expected result did not appear: ${verification.reason}`;
-        const evidence = await saveEvidence(options.evidenceDirectory, step, verification.after, [], skill);
+        const evidence = await saveEvidence(options.evidenceDirectory, step, verification.after ?? (await surface.capture()), [], skill);
         return report(new SkillframeError('unsafe', `step ${step.id} (${stepReport.description}): ${stepReport.reason}`), evidence);
       }
       stepReport.status = 'done';
@@ -325,7 +334,7 @@ export interface LiveGeometry {
  * Where the recorded target should be now. On X11 the recorded point is mapped through the
  * window's new position and size; on the web the viewport is the frame.
  */
-async function liveGeometry(surface: Surface, plan: PlanFile, step: PlanStep, frame: RgbaImage): Promise<LiveGeometry> {
+async function liveGeometry(surface: Surface, plan: PlanFile, step: PlanStep, frame: { width: number; height: number }): Promise<LiveGeometry> {
   const whole: Box = [0, 0, frame.width, frame.height];
   const target = hasTarget(step) ? step.target : undefined;
   const recordedPoint = target?.point ?? { x: frame.width / 2, y: frame.height / 2 };
@@ -355,7 +364,7 @@ function mapRect(box: { x: number; y: number; width: number; height: number }, m
   return [Math.round(origin.x), Math.round(origin.y), Math.max(1, Math.round(box.width * scale.x)), Math.max(1, Math.round(box.height * scale.y))];
 }
 
-async function act(surface: Surface, step: PlanStep, point: Point | undefined, values: Record<string, string>, frame: RgbaImage, signal?: AbortSignal, dropPoint?: Point): Promise<void> {
+async function act(surface: Surface, step: PlanStep, point: Point | undefined, values: Record<string, string>, frame: { width: number; height: number }, signal?: AbortSignal, dropPoint?: Point): Promise<void> {
   signal?.throwIfAborted();
   switch (step.action) {
     case 'hover':

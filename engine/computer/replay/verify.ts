@@ -14,8 +14,11 @@ export interface Verification {
   verified: boolean | undefined;
   /** Time spent waiting for the app (not counted as engine overhead). */
   settleMs: number;
-  /** The settled frame: the evidence of this step and the frame the next step is grounded on. */
-  after: RgbaImage;
+  /**
+   * The settled frame: the evidence of this step and the frame the next step is grounded on.
+   * Absent on the web when every check read the page, not pixels (no screenshot was needed).
+   */
+  after?: RgbaImage;
   reason: string;
   /** What ended the wait for the app: the expected state itself, a change, quiet pixels, the deadline. */
   settledBy?: string;
@@ -24,7 +27,8 @@ export interface Verification {
 export interface VerifyInput {
   surface: Surface;
   expected: ExpectedPostState | undefined;
-  before: RgbaImage;
+  /** The frame before the action; on the web only when a check compares pixels (see needsPixels). */
+  before?: RgbaImage;
   region: Box;
   /** Maps a recorded box into the live frame. */
   mapBox: (box: { x: number; y: number; width: number; height: number }) => Box;
@@ -40,6 +44,17 @@ export interface VerifyInput {
   /** What the step did and where (clicks): a caret or focus is looked for there. */
   action?: PlanAction;
   point?: Point;
+}
+
+/**
+ * Whether verifying this step compares pixels, so the frame before the action must be taken: always
+ * on X11; on the web only when nothing but a changed region is expected (no URL, no page text, no
+ * state of the acted element).
+ */
+export function needsPixels(surface: Surface, expected: ExpectedPostState | undefined): boolean {
+  if (surface.kind !== 'web') return true;
+  const states = expected?.effect && ['expanded', 'checked', 'selected', 'pressed', 'focused'].some((key) => expected.effect?.[key as 'checked'] !== undefined);
+  return Boolean(expected?.changed_region && !expected.url && !expected.dom_text_appears.length && !states && !expected.effect?.shown.length);
 }
 
 /** How long the app may take to show a step's result: today's bound, from the recorded settle time. */
@@ -58,7 +73,7 @@ export async function verifyStep(input: VerifyInput): Promise<Verification> {
   const budget = settleBudget(expected);
   let settleMs = 0;
   let retries = input.retries ?? 2;
-  let after: RgbaImage;
+  let after: RgbaImage | undefined;
   let settledBy: string;
   if (input.armed) {
     const waited = await input.armed.wait(expected, { timeoutMs: budget, signal: input.signal, ...(input.acted ? { acted: input.acted } : {}) });
@@ -67,19 +82,20 @@ export async function verifyStep(input: VerifyInput): Promise<Verification> {
     if (!waited.held) retries = 0;
     else retries = Math.min(retries, 1);
     settleMs = waited.ms;
-    after = await input.surface.capture();
+    // Pixels only when a check compares them (the caller took the frame before the action).
+    if (input.before) after = await input.surface.capture();
   } else {
     const settled = await settleOnScreen(input, budget);
     settledBy = settled.by;
     settleMs = settled.ms;
     after = settled.frame;
   }
-  let last: Verification = { ...(await check(input, after)), settleMs, after, settledBy };
+  let last: Verification = { ...(await check(input, after, settledBy)), settleMs, ...(after ? { after } : {}), settledBy };
   for (let attempt = 0; attempt < retries && last.verified === false; attempt += 1) {
     const begun = Date.now();
     const settled = await waitForSettle(() => input.surface.capture(), { quietMs: 400, timeoutMs: budget, intervalMs: 40, signal: input.signal });
     settleMs += Date.now() - begun;
-    last = { ...(await check(input, settled.frame)), settleMs, after: settled.frame, settledBy: 'quiet pixels' };
+    last = { ...(await check(input, settled.frame, settledBy)), settleMs, after: settled.frame, settledBy: 'quiet pixels' };
   }
   return last;
 }
@@ -106,12 +122,13 @@ async function settleOnScreen(input: VerifyInput, budget: number): Promise<{ fra
   const recorded = expected?.changed_region;
   const mapped = recorded ? input.mapBox(recorded) : undefined;
   const margin = mapped ? Math.max(16, Math.round(Math.max(mapped[2], mapped[3]) * 0.25)) : 0;
-  const watch = (mapped ? clampBox([mapped[0] - margin, mapped[1] - margin, mapped[2] + 2 * margin, mapped[3] + 2 * margin], input.before.width, input.before.height) : undefined) ?? input.region;
+  const before = input.before ?? (await input.surface.capture());
+  const watch = (mapped ? clampBox([mapped[0] - margin, mapped[1] - margin, mapped[2] + 2 * margin, mapped[3] + 2 * margin], before.width, before.height) : undefined) ?? input.region;
   const quietMs = quietWindow(expected);
   // A recording whose only change was a caret promises nothing visible: do not wait for one.
   const expectChange = Boolean(recorded) && !caretSized(recorded!);
   const changeWithinMs = Math.min(budget, Math.max(400, (expected?.settle_ms ?? 0) * 2));
-  const reference = crop(input.before, watch);
+  const reference = crop(before, watch);
   let previous: RgbaImage | undefined;
   let changedAt: number | undefined;
   let lastMotion = Date.now();
@@ -147,7 +164,8 @@ export function quietWindow(expected: ExpectedPostState | undefined): number {
   return recorded === undefined ? 100 : Math.min(300, Math.max(60, Math.round(recorded / 2)));
 }
 
-async function check(input: VerifyInput, after: RgbaImage): Promise<{ verified: boolean | undefined; reason: string }> {
+/** The step's checks. `after` is absent on the web when no check compares pixels; `settledBy`: what ended the wait. */
+async function check(input: VerifyInput, after: RgbaImage | undefined, settledBy: string): Promise<{ verified: boolean | undefined; reason: string }> {
   const expected = input.expected;
   const failures: string[] = [];
   const passes: string[] = [];
@@ -183,10 +201,11 @@ async function check(input: VerifyInput, after: RgbaImage): Promise<{ verified: 
   }
   if (expected?.ocr_text_appears.length && !page) {
     checks += 1;
-    const missing = await missingText(input, after, expected.ocr_text_appears, expected.changed_region);
+    const screen = after ?? (await input.surface.capture());
+    const missing = await missingText(input, screen, expected.ocr_text_appears, expected.changed_region);
     if (missing.length) {
       // OCR can miss a lone glyph; a change exactly where the recording changed is evidence too.
-      const changedThere = expected.changed_region ? changedIn(input, after, input.mapBox(expected.changed_region)) : false;
+      const changedThere = expected.changed_region ? changedIn(input, screen, input.mapBox(expected.changed_region)) : false;
       if (!changedThere) failures.push(`screen does not show ${missing.map((item) => JSON.stringify(item)).join(', ')}`);
     }
   }
@@ -199,7 +218,7 @@ async function check(input: VerifyInput, after: RgbaImage): Promise<{ verified: 
     // Only when nothing more specific is expected: the app must have changed — or, for a click
     // into a text field, which may change nothing visible, the field must have the focus.
     checks += 1;
-    const shown = await changedOrFocused(input, after, expected.changed_region);
+    const shown = await changedOrFocused(input, after, expected.changed_region, settledBy);
     if (shown.ok) passes.push(shown.how);
     else failures.push(shown.how);
   }
@@ -276,6 +295,7 @@ async function missingText(input: VerifyInput, after: RgbaImage, wanted: readonl
 
 /** A change in `region` that is evidence: caret-sized changes (a blink) do not count. */
 function changedIn(input: VerifyInput, after: RgbaImage, region: Box): boolean {
+  if (!input.before) return false;
   return evidenceOfChange(input.before, after).some((box) => boxesOverlap(box, region, 2));
 }
 
@@ -288,14 +308,19 @@ const blinkGapMs = 550;
  * says so (where the surface has one), or a caret shows where the recording's change was, in
  * either of two captures half a blink apart.
  */
-async function changedOrFocused(input: VerifyInput, after: RgbaImage, recorded: NonNullable<ExpectedPostState['changed_region']>): Promise<{ ok: boolean; how: string }> {
+async function changedOrFocused(input: VerifyInput, afterFrame: RgbaImage | undefined, recorded: NonNullable<ExpectedPostState['changed_region']>, settledBy: string): Promise<{ ok: boolean; how: string }> {
+  // Web, where the acted element's expected state could not be read and no frame was taken: the
+  // page's own mutation and input events since the action are the evidence that it changed.
+  if (!input.before) return ['state', 'change', 'text', 'url'].includes(settledBy) ? { ok: true, how: 'the page changed (its own events)' } : { ok: false, how: 'nothing changed on the page' };
+  const before = input.before;
+  const after = afterFrame ?? (await input.surface.capture());
   const inWindow = (boxes: Box[]) => boxes.filter((box) => boxesOverlap(box, input.region, 2));
-  let evidence = inWindow(evidenceOfChange(input.before, after));
+  let evidence = inWindow(evidenceOfChange(before, after));
   // Web screenshots hide the caret and stop animations: there is nothing to blink twice.
   if (evidence.length && input.surface.kind === 'web') return { ok: true, how: 'the page changed' };
   if (evidence.length) {
     const second = await captureAfter(input, 60);
-    evidence = inWindow(evidenceOfChange(input.before, after, second));
+    evidence = inWindow(evidenceOfChange(before, after, second));
     if (evidence.length) return { ok: true, how: 'the window changed' };
   }
   const clicked = input.action === 'click' || input.action === 'double_click';

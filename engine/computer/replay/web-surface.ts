@@ -13,7 +13,7 @@ export function pageSurface(page: import('playwright-core').Page, owned?: Browse
     page,
     capture: async () => {
       try {
-        return await decodeImage(await page.screenshot({ type: 'png', animations: 'disabled', caret: 'hide', timeout: 10_000 }));
+        return await decodeImage((await fastScreenshot(page)) ?? (await page.screenshot({ type: 'png', animations: 'disabled', caret: 'hide', timeout: 10_000 })));
       } catch (error) {
         // A page mid-navigation or closed cannot be photographed: that is the page going away,
         // a coded condition, not a bug in Skillframe.
@@ -78,6 +78,46 @@ export async function openWebSurface(url: string, options: { viewport: { width: 
     throw new SkillframeError('unavailable', `input.url: cannot open ${url}: ${(error as Error).message.split('\n')[0]}`);
   }
   return pageSurface(session.page, session);
+}
+
+/**
+ * Prepares the page the way Playwright's `animations: 'disabled', caret: 'hide'` does — finite
+ * animations jump to their end, infinite ones to their start, the caret is transparent — then
+ * asks Chromium for a PNG encoded for speed (CDP `optimizeForSpeed`): about half the time of a
+ * regular screenshot with its decode, the same pixels for every check. Undefined where it cannot
+ * (another browser, a scaled page): the caller takes the regular screenshot.
+ */
+const cdpSessions = new WeakMap<import('playwright-core').Page, Promise<import('playwright-core').CDPSession | undefined>>();
+const quietPage = `(() => {
+  if (!document.getElementById('__skillframe-quiet')) {
+    const style = document.createElement('style');
+    style.id = '__skillframe-quiet';
+    style.textContent = '*, *::before, *::after { caret-color: transparent !important; }';
+    (document.head || document.documentElement).appendChild(style);
+  }
+  for (const animation of document.getAnimations()) {
+    const timing = animation.effect && animation.effect.getComputedTiming ? animation.effect.getComputedTiming() : undefined;
+    if (timing && timing.endTime === Infinity) animation.cancel(); else animation.finish();
+  }
+  return devicePixelRatio;
+})()`;
+
+async function fastScreenshot(page: import('playwright-core').Page): Promise<Buffer | undefined> {
+  let session = cdpSessions.get(page);
+  if (!session) {
+    session = page.context().newCDPSession(page).catch(() => undefined);
+    cdpSessions.set(page, session);
+  }
+  const cdp = await session;
+  if (!cdp) return undefined;
+  try {
+    const ratio = await page.evaluate(quietPage);
+    if (ratio !== 1) return undefined;
+    const shot = (await cdp.send('Page.captureScreenshot', { format: 'png', optimizeForSpeed: true } as { format: 'png' })) as { data: string };
+    return Buffer.from(shot.data, 'base64');
+  } catch {
+    return undefined;
+  }
 }
 
 function safeOrigin(url: string): string | undefined {

@@ -122,4 +122,4 @@ async function domCandidates(located: import('playwright-core').Locator): Promis
 }
 
 /** Web: Playwright locators by role + accessible name, then test id, text, CSS. */
-export const domRung: Rung = { surfaces: ['web'], ground };
+export const domRung: Rung = { surfaces: ['web'], readsPixels: false, ground };

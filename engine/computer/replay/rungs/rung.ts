@@ -55,6 +55,11 @@ export interface GroundingInput {
 export interface Rung {
   /** The surfaces this rung can work on. */
   readonly surfaces: readonly Surface['kind'][];
+  /**
+   * False for a rung that reads the page or the accessibility tree, never the frame: replay runs
+   * it before any screenshot is taken, so a step grounded there costs no capture at all.
+   */
+  readonly readsPixels?: boolean;
   ground(input: GroundingInput): Promise<Grounding | string | undefined>;
 }
 

@@ -1,0 +1,17 @@
+import { launchBrowser } from './bench/replay/web-run.ts';
+import { decodeImage } from './perception/image.ts';
+import { readFileSync } from 'node:fs';
+const browser = await launchBrowser();
+const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+const page = await ctx.newPage();
+await page.setContent(readFileSync('testkit/fixtures/drift/form.html', 'utf8'));
+const cdp = await ctx.newCDPSession(page);
+const time = async (name: string, f: () => Promise<unknown>) => { const t = performance.now(); for (let i = 0; i < 5; i++) await f(); console.log(name, Math.round((performance.now() - t) / 5)); };
+await time('pw png', async () => page.screenshot({ type: 'png', animations: 'disabled', caret: 'hide' }));
+await time('pw png+decode', async () => decodeImage(await page.screenshot({ type: 'png', animations: 'disabled', caret: 'hide' })));
+await time('pw png plain', async () => page.screenshot({ type: 'png' }));
+await time('cdp png fast', async () => cdp.send('Page.captureScreenshot', { format: 'png', optimizeForSpeed: true } as any));
+await time('cdp png fast+decode', async () => decodeImage(Buffer.from((await cdp.send('Page.captureScreenshot', { format: 'png', optimizeForSpeed: true } as any)).data, 'base64')));
+await time('cdp jpeg', async () => cdp.send('Page.captureScreenshot', { format: 'jpeg', quality: 90, optimizeForSpeed: true } as any));
+await time('pw clip', async () => page.screenshot({ type: 'png', clip: { x: 200, y: 200, width: 300, height: 80 } }));
+await browser.close();
