@@ -14,16 +14,19 @@ export function caretSized(box: Box | { width: number; height: number }): boolea
 }
 
 /**
- * Where `after` differs from `before` in a way that counts: caret-sized changes are dropped, and
- * with a `second` capture (taken a little after `after`, same size), so is every region that
- * differs between the two — it toggles or spins, so it says nothing about the step.
+ * Where `after` differs from `before` in a way that counts: caret-sized changes are dropped; with
+ * a `second` capture (taken a little after `after`), so is a change that is gone again in it (it
+ * toggled back: a blink) and a small one that keeps moving (a spinner). A larger region still in
+ * transition (a button fading to its hover colour) keeps counting.
  */
 export function evidenceOfChange(before: RgbaImage, after: RgbaImage, second?: RgbaImage): Box[] {
   if (before.width !== after.width || before.height !== after.height) return [[0, 0, after.width, after.height]];
   const boxes = frameDifference(before, after).boxes.filter((box) => !caretSized(box));
   if (!second || second.width !== after.width || second.height !== after.height || !boxes.length) return boxes;
-  const unstable = frameDifference(after, second).boxes;
-  return boxes.filter((box) => !unstable.some((moving) => overlaps(moving, box)));
+  const persisting = frameDifference(before, second).boxes.filter((box) => !caretSized(box));
+  const moving = frameDifference(after, second).boxes;
+  const spinnerSized = (box: Box) => Math.max(box[2], box[3]) <= 32;
+  return boxes.filter((box) => persisting.some((kept) => overlaps(kept, box)) && !(spinnerSized(box) && moving.some((motion) => overlaps(motion, box))));
 }
 
 function overlaps(a: Box, b: Box): boolean {

@@ -314,13 +314,18 @@ async function changedOrFocused(input: VerifyInput, afterFrame: RgbaImage | unde
   if (!input.before) return ['state', 'change', 'text', 'url'].includes(settledBy) ? { ok: true, how: 'the page changed (its own events)' } : { ok: false, how: 'nothing changed on the page' };
   const before = input.before;
   const after = afterFrame ?? (await input.surface.capture());
-  const inWindow = (boxes: Box[]) => boxes.filter((box) => boxesOverlap(box, input.region, 2));
-  let evidence = inWindow(evidenceOfChange(before, after));
+  // Only the app's region is compared (the window on X11): a fraction of the screen's pixels.
+  const window = clampBox(input.region, after.width, after.height);
+  const sameSize = before.width === after.width && before.height === after.height;
+  const region = (image: RgbaImage) => (window && sameSize ? crop(image, window) : image);
+  let evidence = evidenceOfChange(region(before), region(after));
   // Web screenshots hide the caret and stop animations: there is nothing to blink twice.
   if (evidence.length && input.surface.kind === 'web') return { ok: true, how: 'the page changed' };
   if (evidence.length) {
-    const second = await captureAfter(input, 60);
-    evidence = inWindow(evidenceOfChange(before, after, second));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    input.signal?.throwIfAborted();
+    const second = window && sameSize && input.surface.captureRegion ? await input.surface.captureRegion(window) : region(await input.surface.capture());
+    evidence = evidenceOfChange(region(before), region(after), second);
     if (evidence.length) return { ok: true, how: 'the window changed' };
   }
   const clicked = input.action === 'click' || input.action === 'double_click';
