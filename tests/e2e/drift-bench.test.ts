@@ -54,4 +54,8 @@ test('skillframe bench replay --quick --json', async () => {
   assert.equal(webUnchanged.engine.wrongActions, 0, JSON.stringify(webUnchanged.engine.failures));
   assert.ok(webUnchanged.engine.stepsSucceeded > 0, JSON.stringify(webUnchanged.engine.failures));
   assert.equal(output.recordings.length, 3, 'every task recorded (by the recorder or the scripted fallback)');
+  // Speed against the peer a user would pick, per platform and split, unseen first (issue 19).
+  const speed = output.speed.map((figures) => `${figures.platform} ${figures.split} ${figures.peer}`);
+  assert.deepEqual(speed, ['web unseen playwright-script', 'web tune playwright-script', 'x11 unseen xdotool-script', 'x11 tune xdotool-script']);
+  for (const figures of output.speed) if (figures.pairs > 0) assert.ok(figures.ratioP50 !== null && figures.ratioP50 > 0 && figures.engineTaskMsP50 !== null, JSON.stringify(figures));
 });

@@ -34,7 +34,8 @@ async function openEditor(name: string, blink: boolean): Promise<{ app: Launched
   const user = join(home.path, name);
   const config = join(user, '.config');
   mkdirSync(join(config, 'gtk-3.0'), { recursive: true });
-  writeFileSync(join(config, 'gtk-3.0', 'settings.ini'), `[Settings]\ngtk-cursor-blink = ${blink}\ngtk-enable-animations = false\n`);
+  // GTK stops blinking (caret on) after gtk-cursor-blink-timeout seconds idle: keep it blinking.
+  writeFileSync(join(config, 'gtk-3.0', 'settings.ini'), `[Settings]\ngtk-cursor-blink = ${blink}\ngtk-cursor-blink-timeout = 3600\ngtk-enable-animations = false\n`);
   // One path for every editor: the window title the recording stores is the one replay attaches to.
   const file = join(home.path, 'note.txt');
   writeFileSync(file, '');
@@ -66,7 +67,7 @@ async function recordClick(name: string, point: (geometry: { x: number; y: numbe
     const textArea: Box = [window.geometry.x, window.geometry.y, 200, 200];
     // Watch until a frame without the caret comes: the off phase of the blink.
     let off: RgbaImage | undefined;
-    for (let attempt = 0; attempt < 200 && !off; attempt += 1) {
+    for (let attempt = 0; attempt < 400 && !off; attempt += 1) {
       const frame = toImage(await screen.capture());
       if (!findCaret(frame, textArea)) off = frame;
       else await new Promise((resolve) => setTimeout(resolve, 40));
