@@ -56,6 +56,13 @@ export function defineEvent<const N extends string, P extends z.ZodType>(name: N
 }
 
 /** The answer every host gives for every command. */
+/**
+ * The WebSocket subprotocols of /events: the plain one every client offers, and the prefix of the
+ * one that carries the token for clients that cannot send the cookie (`skillframe.token.<token>`).
+ */
+export const eventsProtocol = 'skillframe.events';
+export const tokenProtocolPrefix = 'skillframe.token.';
+
 export const Reply = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), value: z.unknown() }),
   z.object({ ok: z.literal(false), error: ErrorBody }),

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { describeZodError, type ErrorBody, type EventEnvelope, findCommand, Request } from '../core/index.ts';
+import { describeZodError, type ErrorBody, type EventEnvelope, eventsProtocol, findCommand, Request, tokenProtocolPrefix } from '../core/index.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { uiConfirm } from './confirm.ts';
 
@@ -292,10 +292,6 @@ function sendJson(response: ServerResponse, status: number, body: unknown) {
   response.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
   response.end(text);
 }
-
-/** The WebSocket subprotocols: the plain one, and the one that carries the token for clients that cannot send a cookie. */
-export const eventsProtocol = 'skillframe.events';
-export const tokenProtocolPrefix = 'skillframe.token.';
 
 function subprotocols(request: IncomingMessage): string[] {
   const header = request.headers['sec-websocket-protocol'];

@@ -1,3 +1,4 @@
+import { eventsProtocol } from '../core/contract.ts';
 import type { CommandName, EventEnvelope, EventName, InputOf, OutputOf, PayloadOf, Reply } from '../core/index.ts';
 
 /** What the preload script exposes in Electron; the browser client implements the same shape. */
@@ -59,7 +60,7 @@ export function browserBridge(location: Location): Bridge {
   const connect = () => {
     const url = new URL('/events', location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    socket = new WebSocket(url, 'skillframe.events');
+    socket = new WebSocket(url, eventsProtocol);
     socket.onopen = () => {
       retry = 250;
     };

@@ -32,7 +32,7 @@ function lines(child: ChildProcess): string[] {
   return seen;
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 30_000) {
+async function until(check: () => boolean, what: string, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -46,17 +46,21 @@ test('a registered Skillframe process is reached, and aborts instead of dying', 
   const script = `import { onKillSwitch, registerProcess } from ${JSON.stringify(module)};
 registerProcess('replay');
 onKillSwitch(() => { console.log('stopped'); process.exit(0); });
-setTimeout(() => {}, 60_000);`;
+console.log('ready');
+setTimeout(() => {}, 180_000);`;
   const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SKILLFRAME_HOME: home } });
   children.push(child);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
-  for (let tries = 0; tries < 200 && !readdirSync(run).includes(`${child.pid}.json`); tries += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  // A loaded machine can take many seconds to start a tsx child: wait for it to say it registered.
+  const deadline = Date.now() + 120_000;
+  while (!output.includes('ready') && child.exitCode === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.ok(readdirSync(run).includes(`${child.pid}.json`), `the child registered (${output})`);
   const [entry] = registeredProcesses();
   assert.equal(entry.pid, child.pid);
   assert.ok(entry.startTime && entry.commandLine?.includes('--import'), JSON.stringify(entry));
   assert.equal(stopOtherProcesses(), 1);
   const code = await new Promise((resolve) => child.once('exit', resolve));
   assert.equal(code, 0);
-  assert.equal(output.trim(), 'stopped');
+  assert.equal(output.trim(), 'ready\nstopped');
 });
