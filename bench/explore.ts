@@ -30,6 +30,8 @@ export interface BenchOptions {
   apps?: string[];
   /** Also run the repo's own fixture apps (office, shop, trap). */
   fixtures?: boolean;
+  /** X11 apps through their accessibility tree (default) or through pixels and OCR only (false). */
+  accessibility?: boolean;
   signal?: AbortSignal;
   progress?: (fraction: number, message: string) => void;
 }
@@ -331,6 +333,11 @@ export async function benchExplore(options: BenchOptions = {}): Promise<{
     const { startDisplay } = await import('../native/display/xvfb.ts');
     const { X11Driver } = await import('../engine/computer/explore/x11-driver.ts');
     const display = await startDisplay({ width: 1280, height: 800 });
+    // The accessibility tree when the machine has AT-SPI (the issue's way to explore X11 apps); pixels and OCR otherwise.
+    const { openAtspi, startAccessibilityBus } = await import('../native/a11y/index.ts');
+    const bus = options.accessibility === false ? undefined : await startAccessibilityBus(display.env).catch(() => undefined);
+    const accessibility = bus ? await openAtspi({ env: bus.env }).catch(() => undefined) : undefined;
+    const env = accessibility && bus ? bus.env : display.env;
     try {
       for (const app of split.x11) {
         if (!wanted(app.name) || !existsSync(`/usr/bin/${app.command}`)) continue;
@@ -340,7 +347,7 @@ export async function benchExplore(options: BenchOptions = {}): Promise<{
               app: app.name,
               split: app.split,
               budget: options.budget ?? x11Budget,
-              open: async () => ({ driver: new X11Driver({ command: app.command, env: display.env }), dispose: async () => undefined }),
+              open: async () => ({ driver: new X11Driver({ command: app.command, env, ...(accessibility ? { accessibility } : {}) }), dispose: async () => undefined }),
               // The app's own windows (titles: dialogs and menus are windows of their own).
               probe: async (driver) => JSON.stringify(await (driver as InstanceType<typeof X11Driver>).windowTitles()),
             },
@@ -350,6 +357,8 @@ export async function benchExplore(options: BenchOptions = {}): Promise<{
         );
       }
     } finally {
+      accessibility?.dispose();
+      await bus?.dispose();
       await display.dispose();
     }
   }
@@ -398,6 +407,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const result = await benchExplore({
     x11: !process.argv.includes('--no-x11'),
     fixtures: process.argv.includes('--fixtures'),
+    accessibility: !process.argv.includes('--no-accessibility'),
     ...(value('--apps') ? { apps: (value('--apps') as string).split(',') } : {}),
     ...(value('--budget') ? { budget: Number(value('--budget')) } : {}),
     ...(value('--seeds') ? { seeds: Number(value('--seeds')) } : {}),

@@ -275,6 +275,8 @@ export const commands = commandMap(
           .optional(),
         /** Also run the repo's own fixture apps (office, shop, trap). */
         fixtures: z.boolean().default(false),
+        /** X11 apps through their accessibility tree (AT-SPI) when the machine has it; false: pixels and OCR only. */
+        accessibility: z.boolean().default(true),
       })
       .strict(),
     output: z.object({ apps: z.record(z.string(), BenchApp), unseen: BenchSplit.optional(), tune: BenchSplit.optional(), targets_met: z.boolean(), wall_ms: z.number() }),

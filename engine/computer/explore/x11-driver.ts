@@ -6,6 +6,7 @@ import type { ExploreAction } from '../../../core/commands/explore.ts';
 import type { InputDriver } from '../../../native/input/index.ts';
 import type { ScreenSource } from '../../../native/screen/index.ts';
 import type { LaunchedApp, WindowInfo, WindowSystem } from '../../../native/window/index.ts';
+import type { Accessibility, ActionableNode } from '../../../native/a11y/index.ts';
 import type { ElementDetector } from '../../../perception/detect.ts';
 import { pHash } from '../../../perception/hash.ts';
 import { type Box, crop, type RgbaImage } from '../../../perception/image.ts';
@@ -26,6 +27,12 @@ export interface X11DriverOptions {
   ocr?: boolean;
   /** Wait after an action before looking, ms. */
   settleMs?: number;
+  /**
+   * The accessibility tree client (AT-SPI), owned by the caller; `env` must then carry its bus.
+   * With it, candidates are the app's actionable nodes (role, name, extents) and the state is the
+   * window titles plus those nodes; without it (or when the app exposes no tree), pixels and OCR.
+   */
+  accessibility?: Accessibility;
 }
 
 /** Keys worth trying in any desktop app: open the menu bar, close what is open. */
@@ -76,8 +83,9 @@ export class X11Driver implements ExploreDriver {
     await this.tools();
     signal.throwIfAborted();
     this.home = mkdtempSync(join(tmpdir(), 'sf-explore-home-'));
+    const { withAccessibility } = await import('../../../native/a11y/index.ts');
     const env = {
-      ...this.env,
+      ...(this.options.accessibility ? withAccessibility(this.env) : this.env),
       HOME: this.home,
       XDG_CONFIG_HOME: join(this.home, '.config'),
       XDG_DATA_HOME: join(this.home, '.local/share'),
@@ -151,6 +159,8 @@ export class X11Driver implements ExploreDriver {
       if (settled) break;
     }
     const { capture, image } = shot;
+    const nodes = await this.actionableNodes();
+    if (nodes) return this.observeByTree(nodes, windows, focus, capture, shot.hash);
     const detected = (await this.detector.detect(image, { signal })).filter((element) => element.kind === 'button' || element.kind === 'input' || element.kind === 'link');
     const boxes = detected
       .map((element) => element.box)
@@ -208,6 +218,56 @@ export class X11Driver implements ExploreDriver {
       candidates,
       blocked,
       cues: [...new Set([...windows.map((window) => window.title), ...lines.map((line) => line.text)])].filter(Boolean),
+      dialogs: windows.slice(1).map((window) => window.title),
+    };
+  }
+
+  /** The app's actionable nodes from its accessibility tree, or undefined when it exposes none. */
+  private async actionableNodes(): Promise<ActionableNode[] | undefined> {
+    const a11y = this.options.accessibility;
+    if (!a11y || !this.app) return undefined;
+    try {
+      const { actionableNodes } = await import('../../../native/a11y/index.ts');
+      const app = (await a11y.applications()).find((entry) => entry.pid === this.app?.pid);
+      if (!app) return undefined;
+      const tree = await a11y.tree(app.ref, { maxNodes: 3000, timeoutMs: 5000 });
+      const nodes = actionableNodes(tree);
+      return nodes.length ? nodes : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * State and candidates from the accessibility tree: the windows' titles plus every actionable
+   * node (role, name, checked/selected/expanded) is the state; each node on the top window is a
+   * click at its centre, window-relative. Focus is left out: it moves without the view changing.
+   */
+  private async observeByTree(nodes: ActionableNode[], windows: WindowInfo[], focus: WindowInfo, capture: { width: number; height: number; rgba: Uint8Array | Buffer }, phash: string): Promise<Observation> {
+    const kept = ['checked', 'selected', 'expanded', 'pressed', 'active'];
+    const parts = nodes.map((node) => `${node.role}|${node.name}|${node.states.filter((state) => kept.includes(state)).sort().join(',')}`).sort();
+    const signature = signatureHash([`windows:${windows.map((window) => window.title).join('|')}`, ...parts]);
+    const actions: ExploreAction[] = [];
+    for (const node of nodes) {
+      const x = Math.round(node.extents.x + node.extents.width / 2 - focus.geometry.x);
+      const y = Math.round(node.extents.y + node.extents.height / 2 - focus.geometry.y);
+      if (x < 0 || y < 0 || x >= focus.geometry.width || y >= focus.geometry.height) continue;
+      const path = node.path.map((step) => `${step.role}:${step.name}:${step.index}`).join('/');
+      actions.push({ kind: 'click', target: { role: node.role, name: node.name || `${node.role} at ${x},${y}`, x, y, width: node.extents.width, height: node.extents.height, selector: `a11y:${path}` } });
+    }
+    for (const keys of desktopShortcuts) actions.push({ kind: 'shortcut', keys, target: { name: keys } });
+    const sharp = (await import('sharp')).default;
+    const screenshot = await sharp(capture.rgba, { raw: { width: capture.width, height: capture.height, channels: 4 } }).png({ compressionLevel: 1 }).toBuffer();
+    const { candidates, blocked } = splitBlocked(actions, this.options.allow);
+    this.focusOffset = { x: focus.geometry.x, y: focus.geometry.y };
+    return {
+      signature,
+      phash,
+      title: windows.map((window) => window.title).join(' › ') || this.options.command,
+      screenshot,
+      candidates,
+      blocked,
+      cues: [...new Set([...windows.map((window) => window.title), ...nodes.map((node) => node.name)])].filter(Boolean),
       dialogs: windows.slice(1).map((window) => window.title),
     };
   }
