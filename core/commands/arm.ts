@@ -233,6 +233,20 @@ export const commands = commandMap(
     cli: { long: true },
   }),
   defineCommand({
+    name: 'robot.arm.memory.add',
+    summary: "Add a dataset's recorded successful episodes to a success memory (retrieve-then-steer), keyed and normalised by a policy's sidecar.",
+    input: z
+      .object({
+        dataset: datasetName,
+        policy: z.string().regex(/\.onnx$/i, 'expected an .onnx policy with its sidecar').max(4096),
+        memory: z.string().min(1).max(4096).describe('success-memory folder'),
+        task: z.string().regex(/^[\w.-]{1,120}$/).describe('memory task name'),
+      })
+      .strict(),
+    output: z.object({ memory: z.string(), episodes: z.number().int(), memoryEntries: z.number().int() }),
+    timeoutMs: 300_000,
+  }),
+  defineCommand({
     name: 'robot.arm.run',
     summary: 'Run a policy against the arm at a fixed rate through the safety path; reports achieved rate and deadline misses.',
     input: z

@@ -43,6 +43,7 @@ export const armHandlers: HandlerTable = {
   'robot.arm.move': async (input, context) => (await motionService(context, 'robot.arm.move')).move(input, armContext(context)),
   'robot.arm.teleop': async (input, context) => (await motionService(context, 'robot.arm.teleop')).teleop(input, armContext(context)),
   'robot.arm.record': async (input, context) => (await motionService(context, 'robot.arm.record')).record(input, armContext(context)),
+  'robot.arm.memory.add': async (input, context) => (await service()).addToMemory(input, armContext(context)),
   // Demonstrations and training run on the kinematic sim and the CPU: no arm moves.
   'robot.arm.demo': async (input, context) => (await service()).demonstrations(input, armContext(context)),
   'robot.arm.train': async (input, context) => (await service()).train(input, armContext(context)),

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { SkillframeError } from '../../core/index.ts';
-import { demonstrations, read, run, train } from '../../engine/robot/arm/service.ts';
+import { addToMemory, demonstrations, read, run, train } from '../../engine/robot/arm/service.ts';
 import { forwardKinematics } from '../../engine/robot/sim/so101.ts';
 import { writeExternalFlowPolicy } from '../../testkit/policies/external-flow.ts';
 import { temporaryHome } from '../support/home.ts';
@@ -88,6 +88,14 @@ describe('robot arm run: ONNX policy + sidecar on the simulated SO-101 tabletop'
     const report = await run({ ...base, armId: 'trained-arm', policy: out, seconds: 1 }, context);
     assert.ok(report.chunks >= 2);
     assert.equal(report.sampler, 'base');
+    // The recorded demonstrations feed the success memory; a run from the same start draws on it.
+    const memory = join(home.path, 'pick-memory');
+    const added = await addToMemory({ dataset: 'demos', policy: out, memory, task: 'pick' }, context);
+    assert.equal(added.episodes, 2);
+    assert.ok(added.memoryEntries > 10, `${added.memoryEntries} entries`);
+    const steered = await run({ ...base, armId: 'memory-run', policy: out, sampler: 'rts', memory, task: 'pick', seconds: 1 }, context);
+    assert.ok(steered.injections > 0, 'the run never started from a recorded success');
+    assert.equal(steered.memoryEntries, added.memoryEntries);
   });
 
   it('refuses a sidecar that disagrees with its ONNX, before the arm moves', async () => {

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type ParsedInputOf, type PayloadOf, SkillframeError } from '../../../core/index.ts';
-import { EpisodeRecorder, listEpisodes } from '../dataset/episodes.ts';
+import { EpisodeRecorder, listEpisodes, readEpisodeFrames } from '../dataset/episodes.ts';
 import { exportLeRobot, importLeRobot } from '../dataset/lerobot-v3.ts';
 import type { Arm, JointValues } from './arm.ts';
 import { calibrateArm } from './calibrate.ts';
@@ -299,6 +299,38 @@ export async function train(input: ParsedInputOf<'robot.arm.train'>, context: Ar
     lastLoss: round(result.losses.at(-1)!),
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };
+}
+
+/** Recorded successes into the memory: each row keyed by its normalised state, its chunk the next actions. */
+export async function addToMemory(input: ParsedInputOf<'robot.arm.memory.add'>, context: ArmContext) {
+  const { readSidecar } = await import('../policy/sidecar.ts');
+  const sidecar = readSidecar(input.policy, readFileSync(input.policy));
+  const joints = sidecar.joints;
+  const shape = { keyWidth: joints.length, chunkWidth: sidecar.chunk * joints.length };
+  const memory = loadMemory(input.memory, input.task, shape);
+  const directory = datasetDirectory(context.home, input.dataset);
+  const episodes = listEpisodes(directory).filter((episode) => (episode.length ?? 0) > 0);
+  if (!episodes.length) throw new SkillframeError('not_found', `input.dataset: ${directory} has no finished episodes`);
+  const { mean: stateMean, std: stateStd } = sidecar.normalisation.state;
+  const { mean: actionMean, std: actionStd } = sidecar.normalisation.action;
+  for (const episode of episodes) {
+    const order = joints.map((name) => episode.jointNames.indexOf(name));
+    if (order.includes(-1)) throw new SkillframeError('bad_input', `episode ${episode.index} records joints ${episode.jointNames.join(', ')}; the policy needs ${joints.join(', ')}`);
+    const frames = readEpisodeFrames(directory, episode.index).filter((frame) => !frame.filled);
+    const id = memory.beginEpisode();
+    frames.forEach((frame, row) => {
+      if (row % sidecar.execute !== 0) return;
+      const key = order.map((source, joint) => (frame.observation[source] - stateMean[joint]) / stateStd[joint]);
+      const chunk = new Float32Array(shape.chunkWidth);
+      for (let step = 0; step < sidecar.chunk; step += 1) {
+        const action = frames[Math.min(row + step, frames.length - 1)].action;
+        order.forEach((source, joint) => (chunk[step * joints.length + joint] = (action[source] - actionMean[joint]) / actionStd[joint]));
+      }
+      memory.add(key, row / frames.length, chunk, id);
+    });
+  }
+  saveMemory(input.memory, input.task, memory, shape);
+  return { memory: input.memory, episodes: episodes.length, memoryEntries: memory.size };
 }
 
 export async function demonstrations(input: ParsedInputOf<'robot.arm.demo'>, context: ArmContext) {

@@ -20,6 +20,8 @@ export interface MemorySettings {
   earliest: number;
   latest: number;
   capacity: number;
+  /** Judge closeness by the same inverse-distance weights as the prior (one exact match counts), not the plain mean. */
+  weightedCloseness?: boolean;
 }
 
 export const defaultMemorySettings: MemorySettings = {
@@ -159,6 +161,7 @@ export class ChunkMemory {
     let weightSum = 0;
     let kept = 0;
     let keptDistance = 0;
+    let weightedDistance = 0;
     for (let index = 0; index < candidates.length; index += 1) {
       if (toMedoid[index] > limit) continue;
       const weight = 1 / (nearest[index].distance + 0.01);
@@ -166,10 +169,12 @@ export class ChunkMemory {
       weightSum += weight;
       kept += 1;
       keptDistance += nearest[index].distance;
+      weightedDistance += weight * nearest[index].distance;
     }
     for (let value = 0; value < width; value += 1) prior[value] /= weightSum;
     const agreement = kept / candidates.length;
-    const closeness = 1 / (1 + keptDistance / kept / this.settings.closeness);
+    const typical = this.settings.weightedCloseness ? weightedDistance / weightSum : keptDistance / kept;
+    const closeness = 1 / (1 + typical / this.settings.closeness);
     const confidence = agreement * closeness;
     const time = this.settings.earliest + (this.settings.latest - this.settings.earliest) * Math.min(1, confidence);
     return { prior, confidence, time, kept, candidates: candidates.length };

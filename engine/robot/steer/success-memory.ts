@@ -29,7 +29,7 @@ export function memoryFile(directory: string, task: string): string {
  * Keys here are normalised joint states (about ±2 per joint), not the planar task's metres: a
  * neighbour 0.3 away is as close as 5 cm was there, and fewer neighbours fit a smaller memory.
  */
-export const jointMemorySettings: MemorySettings = { ...defaultMemorySettings, neighbours: 4, closeness: 0.3 };
+export const jointMemorySettings: MemorySettings = { ...defaultMemorySettings, neighbours: 4, closeness: 0.3, weightedCloseness: true };
 
 export function loadMemory(directory: string, task: string, shape: { keyWidth: number; chunkWidth: number }): ChunkMemory {
   const memory = new ChunkMemory(jointMemorySettings);
