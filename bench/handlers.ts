@@ -56,7 +56,7 @@ async function runRobotBench(input: ParsedInputOf<'robot.bench'>, context: Comma
   const byLayout = Object.values(report.layouts);
   const top = Object.keys(byLayout[0] ?? {}).filter((method) => byLayout.every((byMethod) => (byMethod[method]?.success ?? 0) >= 0.95));
   report.task = 'planar';
-  if (top.length >= 2) report.notes = [`The planar point task saturates: ${top.join(', ')} all succeed in at least 95 % of episodes on every layout, so it cannot tell them apart; --task so101 can.`];
+  if (top.length >= 2) report.notes = [`The planar point task saturates: ${top.join(', ')} all succeed in at least 95 % of episodes on every layout, so it cannot tell them apart (--task so101 is the harder benchmark)`];
   return report;
 }
 
