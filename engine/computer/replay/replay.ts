@@ -141,6 +141,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       }
 
       let before: RgbaImage | undefined = settled;
+      const carried = before !== undefined;
       settled = undefined;
       // On the web the page is grounded and verified through the DOM: a screenshot is taken only
       // when a rung or a check reads pixels. On X11 every rung and check does.
@@ -228,7 +229,9 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       }
 
       // A check that compares pixels needs the frame from before the action.
-      if (needsPixels(surface, expectation)) await frame();
+      // The carried frame grounds the step, but the app may have changed a little after it was
+      // taken (a title gaining its "*"): the pixels compared are taken right before acting.
+      const beforeAction = needsPixels(surface, expectation) ? (carried ? await surface.capture() : await frame()) : undefined;
       // The page is watched from before the action, so the wait ends on the page's own events.
       const armed = surface.page ? await armPage(surface.page) : undefined;
       const actStarted = Date.now();
@@ -238,7 +241,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         await act(surface, step, point, values, size, signal, dropPoint);
         actMs = Date.now() - actStarted;
         const acted = surface.kind === 'web' && point && ['click', 'double_click', 'right_click'].includes(step.action) ? point : undefined;
-        verification = await verifyStep({ surface, expected: expectation, ...(before ? { before } : {}), region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal, armed, action: step.action, ...(point ? { point } : {}), ...(acted ? { acted } : {}) });
+        verification = await verifyStep({ surface, expected: expectation, ...(beforeAction ? { before: beforeAction } : {}), region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal, armed, action: step.action, ...(point ? { point } : {}), ...(acted ? { acted } : {}) });
       } finally {
         armed?.dispose();
       }
