@@ -93,6 +93,10 @@ export const benchHandlers: HandlerTable = {
       progress: (fraction, message) => context.progress({ fraction, message }),
     });
   },
+  'bench.fleet': async (input, context) => {
+    const { runFleetBench } = await import('./fleet.ts');
+    return runFleetBench({ jobs: input.jobs, workers: input.workers, signal: context.signal, progress: (fraction, message) => context.progress({ fraction, message }) });
+  },
   'bench.vision': async (input, context) => {
     // Run as its own process: the OCR benchmark loads models and measures CPU time, which a
     // shared host process would disturb.

@@ -31,6 +31,8 @@ export interface CommandSpec<I extends z.ZodType = z.ZodType, O extends z.ZodTyp
    * result. For commands whose normal end is a stop (a recording), so a stop is not a failure.
    */
   readonly stopGraceMs?: number;
+  /** May run as a job on a fleet (`fleet submit`): it needs nothing from the submitting machine but library names. */
+  readonly fleet?: boolean;
   readonly cli?: CliSpec;
 }
 
@@ -41,6 +43,7 @@ export function defineCommand<const N extends string, I extends z.ZodType, O ext
   output: O;
   timeoutMs?: number;
   stopGraceMs?: number;
+  fleet?: boolean;
   cli?: CliSpec;
 }): CommandSpec<I, O> & { readonly name: N } {
   return { timeoutMs: 30_000, ...spec };

@@ -9,6 +9,7 @@ import * as explore from './commands/explore.ts';
 import * as robot from './commands/robot.ts';
 import * as arm from './commands/arm.ts';
 import * as benchReplay from './commands/bench-replay.ts';
+import * as fleet from './commands/fleet.ts';
 
 /** The one registry of the contract: every command and event any host can speak. */
 export const commands = {
@@ -21,6 +22,7 @@ export const commands = {
   ...robot.commands,
   ...arm.commands,
   ...benchReplay.commands,
+  ...fleet.commands,
 };
 
 export const events = {

@@ -8,7 +8,7 @@ export function cliReference(): string {
   const rows: string[] = ['| command | what it does |', '|---|---|'];
   const specs = (Object.values(commands) as CommandSpec[]).filter((spec) => !spec.cli?.hidden);
   const entries = [
-    ...Object.entries(hostCommands).map(([name, host]) => ({ name, usage: `skillframe ${host.synopsis ?? name}`, summary: host.summary })),
+    ...Object.entries(hostCommands).filter(([, host]) => !host.hidden).map(([name, host]) => ({ name, usage: `skillframe ${host.synopsis ?? name}`, summary: host.summary })),
     ...specs.map((spec) => {
       const positionals = spec.cli?.positionals ?? [];
       const shape = inputShape(spec);

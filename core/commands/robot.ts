@@ -202,6 +202,7 @@ export const commands = commandMap(
   }),
   defineCommand({
     name: 'bench.robot',
+    fleet: true,
     summary: 'The robot steering benchmark (same as robot.bench), under the bench.* family.',
     input: BenchInput,
     output: BenchReport,

@@ -100,8 +100,13 @@ export const commands = commandMap(
   defineCommand({
     name: 'stop',
     summary: 'Kill switch: stop every running recording, replay, exploration and robot motion of this user.',
-    input: z.object({}).strict(),
-    output: z.object({ stopped: z.number().int().nonnegative() }),
+    input: z
+      .object({
+        fleet: z.boolean().optional().describe('also cancel every running and waiting job of the fleet queue'),
+        redis: z.string().max(2000).regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL').optional(),
+      })
+      .strict(),
+    output: z.object({ stopped: z.number().int().nonnegative(), fleetCancelled: z.array(z.string()).optional() }),
     timeoutMs: 5_000,
   }),
   defineCommand({

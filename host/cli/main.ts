@@ -95,7 +95,7 @@ export function usage(): string {
   const lines = ['Usage: skillframe <command> [arguments] [--json] [--timeout MS]', '', 'Commands:'];
   const visible = (Object.values(commands) as CommandSpec[]).filter((spec) => !spec.cli?.hidden);
   const entries = [
-    ...Object.entries(hostCommands).map(([name, host]) => [host.synopsis ?? name, host.summary] as const),
+    ...Object.entries(hostCommands).filter(([, host]) => !host.hidden).map(([name, host]) => [host.synopsis ?? name, host.summary] as const),
     ...visible.map((spec) => [synopsis(spec), spec.summary] as const),
   ].sort((a, b) => a[0].localeCompare(b[0]));
   for (const [left, summary] of entries) lines.push(`  ${left}`, `      ${summary}`);

@@ -1,6 +1,7 @@
 import type { HandlerTable } from '../dispatcher.ts';
 import { armHandlers } from './arm.ts';
 import { exploreHandlers } from './explore.ts';
+import { fleetHandlers } from './fleet.ts';
 import { recordingHandlers } from './recording.ts';
 import { replayHandlers } from './replay.ts';
 import { robotHandlers } from './robot.ts';
@@ -18,4 +19,5 @@ export const handlers: HandlerTable = {
   ...exploreHandlers,
   ...robotHandlers,
   ...armHandlers,
+  ...fleetHandlers,
 };

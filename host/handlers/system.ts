@@ -41,7 +41,12 @@ export const systemHandlers: HandlerTable = {
     resolve(input.approve);
     return { answered: true };
   },
-  stop: (_input, context) => ({ stopped: context.host.abortAll('stopped by the kill switch', ['stop']) + stopOtherProcesses() }),
+  stop: async (input, context) => {
+    const stopped = context.host.abortAll('stopped by the kill switch', ['stop']) + stopOtherProcesses();
+    if (!input.fleet) return { stopped };
+    const [{ cancelJobs }, { redisUrl }] = await Promise.all([import('./fleet.ts'), import('../fleet/queue.ts')]);
+    return { stopped, fleetCancelled: await cancelJobs(redisUrl(input.redis), undefined) };
+  },
   'debug.sleep': async (input, context) => {
     const step = input.ms / input.steps;
     for (let index = 0; index < input.steps; index += 1) {

@@ -1,5 +1,6 @@
 import type { ComponentType } from 'preact';
 import { ExplorePage } from './explore.tsx';
+import { FleetPage } from './fleet.tsx';
 import { HomePage } from './home.tsx';
 import { LibraryPage } from './library.tsx';
 import { RecordingsPage } from './recordings.tsx';
@@ -21,5 +22,6 @@ export const pages: PageEntry[] = [
   { route: 'replay', title: 'Replay', component: ReplayPage },
   { route: 'explore', title: 'Explore', component: ExplorePage },
   { route: 'robot', title: 'Robot', component: RobotPage },
+  { route: 'fleet', title: 'Fleet', component: FleetPage },
   { route: 'settings', title: 'Settings', component: SettingsPage },
 ];
