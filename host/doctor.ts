@@ -8,9 +8,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { unpackedPath } from '../native/app-root.ts';
 
-export const aptInstallLine =
-  'apt-get update && apt-get install -y --no-install-recommends xvfb xauth x11-utils libxtst6 libx11-6 libxkbcommon-x11-0 libxt6 openbox xdotool x11-apps galculator mousepad chromium fonts-liberation socat udev imagemagick xclip';
-
 export interface DoctorReport {
   ok: boolean;
   checks: (DoctorCheck & { optional?: boolean })[];

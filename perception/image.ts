@@ -228,8 +228,3 @@ export function unionBox(a: Box, b: Box): Box {
   return [x0, y0, Math.max(a[0] + a[2], b[0] + b[2]) - x0, Math.max(a[1] + a[3], b[1] + b[3]) - y0];
 }
 
-/** Loads an image from whatever a caller holds: a path, bytes, or an already decoded image. */
-export async function loadImage(input: RgbaImage | Buffer | Uint8Array | string): Promise<RgbaImage> {
-  if (typeof input === 'string' || input instanceof Uint8Array) return decodeImage(input);
-  return checkImage(input);
-}

@@ -1,7 +1,7 @@
 import type { Rect } from '../core/schemas/skill.ts';
 
 /**
- * Views for a package (DESIGN.md §4): frames scaled to fit model context, with a red box on the
+ * Views for a package (skills-mm/FORMAT.md): frames scaled to fit model context, with a red box on the
  * target and a green box on the check. sharp is loaded lazily so the CLI starts fast.
  */
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PixelPoint, Rect, Size } from '../geometry.ts';
 
 /**
- * The MMSkills package, as files on disk (DESIGN.md §4). Every file carries `format_version` so a
+ * The MMSkills package, as files on disk (skills-mm/FORMAT.md). Every file carries `format_version` so a
  * reader can upgrade old packages (skills-mm/format.ts holds the upgraders); the current version
  * is SKILL_FORMAT_VERSION. Field names are snake_case because the files are read by agents and
  * tools outside Skillframe (MMSkills runtime, Agent Skills).
@@ -135,7 +135,7 @@ export type RuntimeStateCardsFile = z.infer<typeof RuntimeStateCardsFile>;
 
 // ---------------------------------------------------------------------------------------------
 // plan.json: what replay executes. One step = one action on one target, with everything the
-// grounding ladder (DESIGN.md §5) needs to find the target again, rung by rung.
+// grounding ladder (docs/ARCHITECTURE.md) needs to find the target again, rung by rung.
 
 /** Rung 1: DOM locator (web) or accessibility node (X11 where known). */
 export const LocatorDescriptor = z

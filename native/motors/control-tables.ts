@@ -113,12 +113,6 @@ export function motorModel(name: string): MotorModel {
   return model;
 }
 
-export function registerOf(model: MotorModel, name: string): Register {
-  const register = Object.hasOwn(model.registers, name) ? model.registers[name as RegisterName] : undefined;
-  if (!register) throw new SkillframeError('bad_input', `register ${JSON.stringify(name)} is not in the ${model.name} control table; known: ${Object.keys(model.registers).join(', ')}`);
-  return register;
-}
-
 /** Raw register bytes → number, honouring sign conventions. */
 export function decodeValue(register: Register, raw: number): number {
   if (register.signBit !== undefined) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { serveFixtures } from '../../testkit/fixtures/web/server.ts';
 import { startRedis, type RedisServer } from '../../testkit/redis.ts';
+import { createDispatcher } from '../../host/create.ts';
 import { binPath, runCli } from '../support/cli.ts';
 import { temporaryHome } from '../support/home.ts';
 
@@ -17,6 +18,12 @@ const results = join(home.path, 'results');
 let redis: RedisServer;
 let site: Awaited<ReturnType<typeof serveFixtures>>;
 const workers: ChildProcess[] = [];
+
+/** The same dispatcher the CLI uses, in-process: polling through a new process each time would load the machine. */
+const dispatcher = createDispatcher();
+async function call<T>(name: string, input: object): Promise<T> {
+  return (await dispatcher.run(name, input)) as T;
+}
 
 async function cli(args: string[], timeoutMs = 120_000) {
   const result = await runCli([...args, '--json'], { env: home.env, timeoutMs });
@@ -73,9 +80,8 @@ test('submit refuses what may not run on a fleet, and paths instead of library n
 test('three workers, 30 mixed jobs, one worker killed with -9 mid-job: every job completes exactly once with its evidence', { timeout: 900_000 }, async () => {
   const ids: { id: string; command: string }[] = [];
   const submit = async (command: string, input: object) => {
-    const submitted = await cli(['fleet', 'submit', command, '--input', JSON.stringify(input), '--redis', redis.url, '--attempts', '3']);
-    assert.equal(submitted.code, 0, submitted.stderr || submitted.stdout);
-    ids.push({ id: submitted.value.job, command });
+    const submitted = await call<{ job: string }>('fleet.submit', { command, input: JSON.stringify(input), redis: redis.url, attempts: 3 });
+    ids.push({ id: submitted.job, command });
   };
   for (let index = 0; index < 27; index += 1) await submit('replay', { skill: index % 3 === 0 ? 'create-project' : 'open-new-project', url: `${site.url}dialog.html`, confirm: 'auto' });
   await submit('library.verify', { url: `${site.url}dialog.html` });
@@ -90,8 +96,8 @@ test('three workers, 30 mixed jobs, one worker killed with -9 mid-job: every job
   // Kill the first worker as soon as it holds a running job.
   let victim: string | undefined;
   for (let tries = 0; tries < 600 && !victim; tries += 1) {
-    const status = await cli(['fleet', 'status', '--redis', redis.url, '--limit', '100']);
-    const running = status.value?.jobs?.find((job: { state: string; worker?: string; id: string }) => job.state === 'active');
+    const status = await call<{ jobs: { state: string }[] }>('fleet.status', { redis: redis.url, limit: 100 });
+    const running = status.jobs.find((job) => job.state === 'active');
     if (running) {
       const { Queue } = await import('bullmq');
       const queue = new Queue('skillframe', { connection: { url: redis.url } as never });
@@ -106,8 +112,7 @@ test('three workers, 30 mixed jobs, one worker killed with -9 mid-job: every job
   // Wait for the queue to drain (the stalled job moves to another worker).
   let final: { jobs: { id: string; state: string; attempts: number; evidence?: string; result?: unknown; command: string }[]; counts: Record<string, number> } | undefined;
   for (let tries = 0; tries < 1700; tries += 1) {
-    const status = await cli(['fleet', 'status', '--redis', redis.url, '--limit', '200']);
-    final = status.value;
+    final = await call<NonNullable<typeof final>>('fleet.status', { redis: redis.url, limit: 200 });
     const open = ['waiting', 'active', 'delayed', 'waiting-children', 'prioritized'].reduce((sum, key) => sum + (final!.counts[key] ?? 0), 0);
     if (open === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -141,8 +146,8 @@ test('cancel: a waiting job is removed and a running one is aborted without a re
   const waiting = await cli(['fleet', 'submit', 'explore', '--input', JSON.stringify({ url: `${site.url}menu.html`, budget: 500 }), '--redis', redis.url]);
   const third = await cli(['fleet', 'submit', 'explore', '--input', JSON.stringify({ url: `${site.url}menu.html`, budget: 500 }), '--redis', redis.url]);
   for (let tries = 0; tries < 600; tries += 1) {
-    const status = await cli(['fleet', 'status', long.value.job, '--redis', redis.url]);
-    if (status.value.jobs[0].state === 'active') break;
+    const status = await call<{ jobs: { state: string }[] }>('fleet.status', { job: long.value.job, redis: redis.url });
+    if (status.jobs[0].state === 'active') break;
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
   const cancelled = await cli(['fleet', 'cancel', long.value.job, '--redis', redis.url]);

@@ -30,7 +30,7 @@ export function ladderFor(kind: 'web' | 'x11'): GroundingTier[] {
 }
 
 /**
- * The grounding ladder (DESIGN.md §5): DOM (web) or accessibility + window point (X11) → template
+ * The grounding ladder (docs/ARCHITECTURE.md, "The grounding ladder"): DOM (web) or accessibility + window point (X11) → template
  * → OCR → relative anchors → VLM, stopping at the first tier confident enough. A tier that finds
  * several equally good places and cannot tell them apart reports low confidence rather than
  * guessing: replay never clicks when unsure, so an ambiguous target ends the replay as `unsafe`
