@@ -22,7 +22,7 @@ export const FleetJob = z.object({
   command: z.string(),
   state: FleetJobState,
   progress: z.object({ fraction: z.number().optional(), message: z.string().optional() }).optional(),
-  /** Attempts made so far (a retry after a dead worker counts). */
+  /** Attempts started so far (one a dead worker never finished counts). */
   attempts: z.number().int().nonnegative(),
   createdAt: z.string(),
   finishedAt: z.string().optional(),

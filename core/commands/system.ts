@@ -107,7 +107,8 @@ export const commands = commandMap(
       })
       .strict(),
     output: z.object({ stopped: z.number().int().nonnegative(), fleetCancelled: z.array(z.string()).optional() }),
-    timeoutMs: 5_000,
+    // Local stops take milliseconds; --fleet talks to Redis, which a loaded machine may answer slowly.
+    timeoutMs: 30_000,
   }),
   defineCommand({
     name: 'debug.sleep',

@@ -82,7 +82,7 @@ export async function viewJob(job: Job): Promise<FleetJob> {
     command: data.success ? data.data.command : job.name,
     state,
     ...(progress ? { progress: { ...(typeof progress.fraction === 'number' ? { fraction: progress.fraction } : {}), ...(typeof progress.message === 'string' ? { message: progress.message } : {}) } } : {}),
-    attempts: job.attemptsMade,
+    attempts: Math.max(job.attemptsStarted ?? 0, job.attemptsMade),
     createdAt: new Date(job.timestamp).toISOString(),
     ...(job.finishedOn ? { finishedAt: new Date(job.finishedOn).toISOString() } : {}),
     ...(state === 'completed' && result.success ? { result: result.data.value, evidence: result.data.evidence, worker: result.data.worker } : {}),

@@ -148,7 +148,10 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
       if (!parsed.success) throw new UnrecoverableError(`bad_input: job ${job.id} carries no valid command (${parsed.error.issues[0]?.message})`);
       const data = parsed.data;
       if (await commands.sismember(cancelledKey, String(job.id))) throw new UnrecoverableError('aborted: the job was cancelled before it ran');
-      const attempt = job.attemptsMade + 1;
+      // attemptsStarted counts a start that a dead worker never finished (attemptsMade does not),
+      // so the retry of a stalled job gets its own folder beside the dead attempt's.
+      let attempt = Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1);
+      while (existsSync(join(options.results, String(job.id), `attempt-${attempt}`))) attempt += 1;
       const evidence = join(options.results, String(job.id), `attempt-${attempt}`);
       mkdirSync(evidence, { recursive: true });
 
