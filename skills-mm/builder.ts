@@ -45,6 +45,8 @@ export interface BuildOptions {
   /** OCR for X11 labels and anchors; omit to build without (faster, fewer rungs for replay). */
   ocr?: Pick<Ocr, 'recognize'>;
   rewriter?: SkillRewriter;
+  /** metadata.version to write (a merge into an existing skill bumps it). */
+  version?: string;
   signal?: AbortSignal;
   progress?: (fraction: number, message: string) => void;
 }
@@ -595,7 +597,7 @@ async function writeSkill(demonstration: Demonstration, cards: StateCard[], name
     name,
     description,
     metadata: {
-      version: '1.0.0',
+      version: options.version ?? '1.0.0',
       app: appName,
       permission_tier: tier,
       platform: meta.kind,

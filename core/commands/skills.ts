@@ -53,7 +53,12 @@ const BuildOutput = z.object({
     .optional(),
 });
 
-const AddOutput = z.object({ skill: LibrarySkill, audit: AuditReport });
+const AddOutput = z.object({
+  skill: LibrarySkill,
+  audit: AuditReport,
+  /** A recording of a task the library already has, merged into that skill: every recording it now holds. */
+  merged: z.object({ into: SkillName, recordings: z.array(z.string()) }).optional(),
+});
 
 function formatAudit(report: z.infer<typeof AuditReport>): string {
   const head = `${report.accepted ? 'ACCEPTED' : 'REFUSED'} ${report.name ?? report.source}${report.permission_tier ? ` (tier ${report.permission_tier})` : ''}: ${report.files} files, ${report.bytes} bytes`;
@@ -122,11 +127,11 @@ export const commands = commandMap(
   }),
   defineCommand({
     name: 'library.add',
-    summary: 'Add a skill package folder (or zip) to the library; it must pass the audit.',
-    input: z.object({ source: path, replace: z.boolean().default(false) }).strict(),
+    summary: 'Add a skill package folder (or zip) to the library; it must pass the audit. A recording (trajectory folder) is built first, and when the library has a skill of the same task, merging it in is offered (--merge: merge without asking).',
+    input: z.object({ source: path, replace: z.boolean().default(false), merge: z.boolean().default(false).describe('a recording of a task the library has: merge it into that skill without asking') }).strict(),
     output: AddOutput,
     timeoutMs: 120_000,
-    cli: { positionals: ['source'], format: (output: z.infer<typeof AddOutput>) => `Added ${output.skill.name} (tier ${output.skill.permission_tier}).\n${formatAudit(output.audit)}` },
+    cli: { positionals: ['source'], format: (output: z.infer<typeof AddOutput>) => `${output.merged ? `Merged into ${output.merged.into} (${output.merged.recordings.length} recordings)` : `Added ${output.skill.name}`} (tier ${output.skill.permission_tier}).\n${formatAudit(output.audit)}` },
   }),
   defineCommand({
     name: 'library.import',

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { SkillframeError } from '../../core/index.ts';
 import type { LibrarySkill } from '../../core/commands/skills.ts';
 import type { LibraryEntry } from '../../skills-mm/library.ts';
@@ -34,6 +35,61 @@ function readScreen(path: string | undefined): Buffer | undefined {
     return readFileSync(resolve(path));
   } catch {
     throw new SkillframeError('not_found', `input.screen: cannot read ${JSON.stringify(path)}`);
+  }
+}
+
+/** The recordings under $SKILLFRAME_HOME/recordings a skill was built from (by the trajectory ids in metadata.source). */
+function sourceRecordings(source: string | undefined, readId: (dir: string) => string | undefined): string[] {
+  const ids = (source ?? '').replace(/^(?:trajectory|\d+ recordings:)\s*/, '').split(/,\s*/).filter(Boolean);
+  const root = homePath('recordings');
+  if (!ids.length || !existsSync(root)) return [];
+  const byId = new Map(readdirSync(root).map((folder) => [readId(join(root, folder)), join(root, folder)] as const));
+  const found = ids.map((id) => byId.get(id));
+  return found.every(Boolean) ? (found as string[]) : [];
+}
+
+/**
+ * `library add RECORDING`: build it; when a library skill does the same task (same app, most of
+ * the new steps' targets among its own), offer to merge the recording into it — rebuilt from all
+ * its recordings, one version up — else add it as a skill of its own.
+ */
+async function addRecording(library: Awaited<ReturnType<typeof openLibrary>>, recording: string, mergeWithoutAsking: boolean, context: Parameters<NonNullable<HandlerTable['library.add']>>[1]) {
+  const [{ buildSkill, skillName }, { readTrajectory }, { loadPackageSource, parsePackage }] = await Promise.all([skillsMm.builder(), import('../../skills-mm/trajectory/store.ts'), import('../../skills-mm/format.ts')]);
+  const meta = readTrajectory(recording, { repair: false }).meta;
+  const work = mkdtempSync(join(tmpdir(), 'sf-add-recording-'));
+  try {
+    const draft = await buildSkill({ trajectoryDir: recording, outDir: join(work, skillName(undefined, meta)), signal: context.signal });
+    const drafted = parsePackage(loadPackageSource(draft.dir).files);
+    // A step's target by its label (every option of a choice step counts).
+    const targets = (plan: typeof drafted.plan) => new Set(plan.steps.flatMap((step) => [step.target, ...(step.choice?.options.map((option) => option.target) ?? [])].map((target) => `${step.action} ${target?.locator?.name ?? target?.ocr?.text ?? ''}`)));
+    const mine = targets(drafted.plan);
+    const same = library
+      .list()
+      .filter((entry) => entry.app === drafted.frontmatter.metadata.app && entry.platform === drafted.plan.platform)
+      .map((entry) => {
+        const theirs = targets(library.load(entry.name).plan);
+        return { entry, overlap: [...mine].filter((key) => theirs.has(key)).length / Math.max(1, Math.min(mine.size, theirs.size)) };
+      })
+      .filter((candidate) => candidate.overlap >= 0.5)
+      .sort((a, b) => b.overlap - a.overlap)[0];
+    const readId = (dir: string) => {
+      try {
+        return readTrajectory(dir, { repair: false }).meta.id;
+      } catch {
+        return undefined;
+      }
+    };
+    const earlier = same ? sourceRecordings(library.load(same.entry.name).frontmatter.metadata.source, readId) : [];
+    if (same && earlier.length && (mergeWithoutAsking || (await context.confirm(`The library already has ${same.entry.name}, a skill of this task (${Math.round(same.overlap * 100)} % of the steps alike). Merge this recording into it?`)))) {
+      const [major, minor] = same.entry.version.split('.').map(Number);
+      const merged = await buildSkill({ trajectoryDir: earlier[0], moreTrajectoryDirs: [...earlier.slice(1), recording], outDir: join(work, same.entry.name), version: `${major || 1}.${(minor || 0) + 1}.0`, signal: context.signal });
+      const { entry, report } = await library.add(merged.dir, { replace: true, signal: context.signal });
+      return { skill: summary(entry), audit: report, merged: { into: entry.name, recordings: [...earlier, recording] } };
+    }
+    const { entry, report } = await library.add(draft.dir, { signal: context.signal });
+    return { skill: summary(entry), audit: report };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 }
 
@@ -93,6 +149,7 @@ export const skillsHandlers: HandlerTable = {
   },
   'library.add': async (input, context) => {
     const library = await openLibrary();
+    if (existsSync(join(resolve(input.source), 'trajectory.json'))) return addRecording(library, resolve(input.source), input.merge, context);
     const { entry, report } = await library.add(resolve(input.source), { replace: input.replace, signal: context.signal });
     return { skill: summary(entry), audit: report };
   },

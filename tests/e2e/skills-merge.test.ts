@@ -124,3 +124,22 @@ test('a choice value that was never recorded is refused before anything is touch
   assert.equal(result.code, 2, result.stdout + result.stderr);
   assert.match(result.stderr + result.stdout, /plan must be one of \\"Basic\\", \\"Pro\\", \\"Team\\"|plan must be one of "Basic", "Pro", "Team"/);
 });
+
+test('library add of a recording of a task the library has merges it into that skill (--merge; asked when someone can answer)', async () => {
+  const { cpSync } = await import('node:fs');
+  const recordings = join(home.path, 'recordings');
+  for (const index of [1, 2, 3]) cpSync(join(home.path, `order-${index}`), join(recordings, `order-${index}`), { recursive: true });
+  const two = join(home.path, 'two', 'order-form');
+  const built = await runCli(['build', join(recordings, 'order-1'), join(recordings, 'order-2'), '--out', two, '--json'], { env: home.env, timeoutMs: 180_000 });
+  assert.equal(built.code, 0, built.stderr);
+  const added = await runCli(['library', 'add', two, '--json'], { env: home.env, timeoutMs: 120_000 });
+  assert.equal(added.code, 0, added.stderr);
+  const merged = await runCli(['library', 'add', join(recordings, 'order-3'), '--merge', '--json'], { env: home.env, timeoutMs: 180_000 });
+  assert.equal(merged.code, 0, merged.stderr);
+  const result = JSON.parse(merged.stdout);
+  assert.equal(result.merged.into, 'order-form');
+  assert.equal(result.merged.recordings.length, 3);
+  assert.equal(result.skill.version, '1.1.0');
+  const plan = parsePackage(loadPackageSource(join(home.path, 'skills', 'order-form')).files).plan;
+  assert.deepEqual(plan.parameters.find((parameter) => parameter.name === 'plan')?.options, ['Basic', 'Pro', 'Team']);
+});
