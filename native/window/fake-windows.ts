@@ -39,6 +39,11 @@ export class FakeWindows implements WindowSystem {
     this.get(id);
     this.activeId = id;
   }
+  /** Dialogs by id → the window they belong to. */
+  readonly transients = new Map<string, string>();
+  async transientFor(id: string): Promise<string | undefined> {
+    return this.transients.get(id);
+  }
   async move(id: string, x: number, y: number): Promise<void> {
     Object.assign(this.get(id).geometry, { x, y });
   }

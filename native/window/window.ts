@@ -20,6 +20,8 @@ export interface WindowSystem {
   /** Polls until a matching window is visible; throws `timeout` or `aborted`. */
   waitFor(query: WindowQuery, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<WindowInfo>;
   focus(id: string): Promise<void>;
+  /** The window this one is a dialog of (WM_TRANSIENT_FOR), if any. */
+  transientFor(id: string): Promise<string | undefined>;
   move(id: string, x: number, y: number): Promise<void>;
   resize(id: string, width: number, height: number): Promise<void>;
   screenSize(): Promise<{ width: number; height: number }>;

@@ -99,6 +99,12 @@ export class XdotoolWindows implements WindowSystem {
     await this.run('xdotool', ['windowactivate', id]);
     await this.until(async () => (await this.run('xdotool', ['getactivewindow'])).stdout.trim() === id);
   }
+  async transientFor(id: string): Promise<string | undefined> {
+    if (!/^\d+$/.test(id)) throw new SkillframeError('bad_input', `window id ${JSON.stringify(id)} is not a decimal X window id`);
+    const result = await this.run('xprop', ['-id', id, 'WM_TRANSIENT_FOR']).catch(() => undefined);
+    const match = result && /window id # (0x[0-9a-f]+)/i.exec(result.stdout);
+    return match ? String(Number.parseInt(match[1], 16)) : undefined;
+  }
   async move(id: string, x: number, y: number): Promise<void> {
     await this.run('xdotool', ['windowmove', id, String(Math.round(x)), String(Math.round(y))]);
     await this.until(async () => {

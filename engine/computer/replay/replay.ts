@@ -238,7 +238,18 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       let verification: Awaited<ReturnType<typeof verifyStep>>;
       let actMs: number;
       try {
-        await act(surface, step, point, values, size, signal, dropPoint);
+        try {
+          await act(surface, step, point, values, size, signal, dropPoint);
+        } catch (error) {
+          // A refusal at the keyboard (another window took the focus): the screen as it was is the evidence.
+          if (!(error instanceof SkillframeError) || error.code !== 'unsafe') throw error;
+          stepReport.status = 'aborted';
+          stepReport.reason = error.message;
+          stepReport.ms = Date.now() - stepStarted;
+          const shot = await surface.capture().catch(() => before);
+          const evidence = shot ? await saveEvidence(options.evidenceDirectory, step, shot, [], skill, error.details) : undefined;
+          return report(error, evidence);
+        }
         actMs = Date.now() - actStarted;
         const acted = surface.kind === 'web' && point && ['click', 'double_click', 'right_click'].includes(step.action) ? point : undefined;
         verification = await verifyStep({ surface, expected: expectation, ...(beforeAction ? { before: beforeAction } : {}), region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal, armed, action: step.action, ...(point ? { point } : {}), ...(acted ? { acted } : {}) });
@@ -411,14 +422,14 @@ function summarize(attempts: Attempt[]): string {
   return attempts.map((attempt) => `${attempt.tier}${attempt.confidence === undefined ? '' : ` ${attempt.confidence}`}: ${attempt.reason}`).join('; ');
 }
 
-async function saveEvidence(directory: string | undefined, step: PlanStep, frame: RgbaImage, attempts: Attempt[], skill: SkillPackage): Promise<string | undefined> {
+async function saveEvidence(directory: string | undefined, step: PlanStep, frame: RgbaImage, attempts: Attempt[], skill: SkillPackage, details?: unknown): Promise<string | undefined> {
   if (!directory) return undefined;
   try {
     mkdirSync(directory, { recursive: true });
     writeFileSync(join(directory, `step-${step.id}-live.png`), await encodePng(frame));
     const recorded = hasTarget(step) && step.target.template ? skill.images.get(step.target.template.file) : undefined;
     if (recorded) writeFileSync(join(directory, `step-${step.id}-recorded-target.png`), recorded);
-    writeFileSync(join(directory, `step-${step.id}.json`), JSON.stringify({ step, attempts }, null, 2));
+    writeFileSync(join(directory, `step-${step.id}.json`), JSON.stringify({ step, attempts, ...(details === undefined ? {} : { details }) }, null, 2));
     return directory;
   } catch {
     return undefined;

@@ -50,9 +50,14 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
     input = await createInput(env.DISPLAY === process.env.DISPLAY ? 'robot' : 'xdotool', { env, signal: options.signal });
     const liveScreen = screen;
     const liveInput = input;
+    const main = window;
     const focus = async () => {
       await windows.focus(windowId).catch(() => undefined);
     };
+    // Keys go only where the replay is: the app is brought to the front once, at the start; after
+    // that a window that takes the focus stops the replay instead of being overruled.
+    await focus();
+    const keysToOwnWindow = () => assertKeyboardTarget(windows, main);
     return {
       kind: 'x11',
       windowId,
@@ -69,11 +74,11 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
         await liveInput.click(Math.round(point.x), Math.round(point.y), { button: clickOptions.button ?? 'left', double: clickOptions.count === 2 });
       },
       type: async (text) => {
-        await focus();
+        await keysToOwnWindow();
         await liveInput.type(text);
       },
       press: async (chord) => {
-        await focus();
+        await keysToOwnWindow();
         await liveInput.press(chord);
       },
       scroll: async (point, dx, dy) => {
@@ -114,4 +119,30 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
 export function pickMainWindow(candidates: WindowInfo[], active: WindowInfo | undefined): WindowInfo | undefined {
   if (active && candidates.some((candidate) => candidate.id === active.id)) return active;
   return [...candidates].sort((a, b) => b.geometry.width * b.geometry.height - a.geometry.width * a.geometry.height)[0];
+}
+
+/**
+ * Before a key reaches the keyboard: the active window must be the replay's window or a dialog of
+ * the same app (transient for one of its windows, e.g. Save As). Anything else — another app, a
+ * second main window of the app, no active window at all — is `unsafe`, with both windows named.
+ */
+export async function assertKeyboardTarget(windows: WindowSystem, main: WindowInfo): Promise<void> {
+  const active = await windows.active().catch(() => undefined);
+  if (active?.id === main.id) return;
+  if (active?.id && sameApp(active, main) && (await windows.transientFor(active.id).catch(() => undefined))) return;
+  const now = await windows.info(main.id ?? '').catch(() => undefined);
+  throw new SkillframeError(
+    'unsafe',
+    `refusing to type: the active window is ${active ? describeWindow(active) : 'unknown (no window manager reports one)'}, not the replay's window ${describeWindow(now ?? main)} or one of its dialogs`,
+    { expected: now ?? main, active: active ?? null },
+  );
+}
+
+function sameApp(window: WindowInfo, main: WindowInfo): boolean {
+  if (window.pid !== undefined && main.pid !== undefined) return window.pid === main.pid;
+  return Boolean(window.className && main.className && window.className === main.className);
+}
+
+function describeWindow(window: WindowInfo): string {
+  return `${JSON.stringify(window.title)} (id ${window.id ?? '?'}${window.className ? `, class ${window.className}` : ''}${window.pid !== undefined ? `, pid ${window.pid}` : ''})`;
 }
