@@ -158,6 +158,10 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
   progress(0.02, 'loading OCR models');
   // Timed reads run with the line cache off: every pass is a cold read of a screen never seen.
   const ocr: Ocr = await createOcr({ registry, lineCacheSize: 0 });
+  // The same reader without word boxes, timed in the same passes (alternating), for their cost.
+  const ocrWithoutWords: Ocr = await createOcr({ registry, lineCacheSize: 0, wordBoxes: false });
+  const withoutWordsTimes: number[] = [];
+  const withWordsPaired: number[] = [];
   const directory = defaultModelDirectory();
   registry.register({ name: 'naive.detection', path: `${directory}/ch_PP-OCRv4_det_infer.onnx` });
   registry.register({ name: 'naive.recognition', path: `${directory}/ch_PP-OCRv4_rec_infer.onnx` });
@@ -165,6 +169,8 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
   // Full-screen OCR, accuracy from the last pass.
   const fullTimes: number[] = [];
   const fullCpuTimes: number[] = [];
+  /** The 1920×1080 page fixtures only (the app fixtures are 1280×800). */
+  const fullTimes1080: number[] = [];
   const perFixture: Record<string, { ms_p50: number; cpu_ms_p50: number; lines: number }> = {};
   let accuracy12: Accuracy = { words: 0, recalled: 0, characters: 0, errors: 0 };
   let accuracySmall: Accuracy = { ...accuracy12 };
@@ -178,13 +184,18 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
     const cpuTimes: number[] = [];
     let lines: OcrLine[] = [];
     for (let iteration = 0; iteration < iterations; iteration += 1) {
+      // Alternate which reader goes first, so neither always gets the warmer caches.
+      if (iteration % 2 === 1) withoutWordsTimes.push((await ocrWithoutWords.recognize(image)).ms);
       const cpu = process.cpuUsage();
       const result = await ocr.recognize(image);
       cpuTimes.push(process.cpuUsage(cpu).user / 1000);
       times.push(result.ms);
+      withWordsPaired.push(result.ms);
       lines = result.lines;
+      if (iteration % 2 === 0) withoutWordsTimes.push((await ocrWithoutWords.recognize(image)).ms);
     }
     fullTimes.push(...times);
+    if ((pageFixtures as readonly string[]).includes(name)) fullTimes1080.push(...times);
     fullCpuTimes.push(...cpuTimes);
     lastLines.set(name, lines);
     perFixture[name] = { ms_p50: round(percentile(times, 0.5)), cpu_ms_p50: round(percentile(cpuTimes, 0.5)), lines: lines.length };
@@ -298,7 +309,9 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
   }
   progress(1, 'done');
   await ocr.dispose();
+  await ocrWithoutWords.dispose();
   await registry.dispose();
+  const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 
   const words = accuracy12.words + accuracyApps.words;
   return {
@@ -320,6 +333,11 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
     ocr_speedup_vs_naive: round(percentile(naiveTimes, 0.5) / percentile(fullTimes, 0.5), 2),
     ocr_cpu_speedup_vs_naive: round(percentile(naiveCpuTimes, 0.5) / percentile(fullCpuTimes, 0.5), 2),
     ocr_full_by_fixture: perFixture,
+    // Word boxes (CTC alignment → x ranges): the same images read with and without them, same run.
+    ocr_full_1080p_ms_p50: round(percentile(fullTimes1080, 0.5)),
+    ocr_incremental_1080p_ms_p50: round(percentile(incrementalTimes, 0.5)),
+    ocr_full_no_words_ms_p50: round(percentile(withoutWordsTimes, 0.5)),
+    ocr_word_boxes_overhead: round(sum(withWordsPaired) / Math.max(1e-9, sum(withoutWordsTimes)) - 1, 4),
     word_recall_pages_12px_up: round(accuracy12.recalled / Math.max(1, accuracy12.words), 4),
     word_recall_apps: round(accuracyApps.recalled / Math.max(1, accuracyApps.words), 4),
     word_recall_10_11px: round(accuracySmall.recalled / Math.max(1, accuracySmall.words), 4),

@@ -6,12 +6,20 @@ import { loadOrt, sharedModelRegistry, type ExecutionProvider, type LoadedModel,
 import { boxesOverlap, checkImage, clampBox, intersectionOverUnion, unionBox, type Box, type RgbaImage } from './image.ts';
 import { frameDifference } from './diff.ts';
 
+export interface OcrWord {
+  text: string;
+  /** [x, y, width, height]: the line's height, the x range from the CTC alignment. */
+  box: Box;
+}
+
 export interface OcrLine {
   text: string;
   /** [x, y, width, height] in pixels of the image given. */
   box: Box;
   /** Mean per-character probability, 0..1. */
   confidence: number;
+  /** The text split on spaces, each word with its own box (menu bars and toolbars read as one line). */
+  words?: OcrWord[];
 }
 
 export interface OcrResult {
@@ -73,6 +81,8 @@ export interface OcrOptions {
   lineCacheSize?: number;
   /** Detect only on the parts of the screen that are not flat colour (skips empty desktop, margins). */
   skipFlatAreas?: boolean;
+  /** Box every word of a line from the CTC alignment (default true; off only to measure its cost). */
+  wordBoxes?: boolean;
 }
 
 const detectionMean = [0.485, 0.456, 0.406];
@@ -151,7 +161,7 @@ class PaddleOcr implements Ocr {
   private readonly settings: Required<Omit<OcrOptions, 'registry' | 'modelDirectory'>>;
   /** Serialises model calls: onnxruntime already uses every core for one call. */
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly lineCache = new Map<string, { text: string; confidence: number } | null>();
+  private readonly lineCache = new Map<string, CachedLine | null>();
 
   constructor(
     private readonly ort: OrtModule,
@@ -173,6 +183,7 @@ class PaddleOcr implements Ocr {
       recognitionPadding: options.recognitionPadding ?? 1,
       spaceThreshold: options.spaceThreshold ?? 0.05,
       lineCacheSize: options.lineCacheSize ?? 2000,
+      wordBoxes: options.wordBoxes ?? true,
       skipFlatAreas: options.skipFlatAreas ?? true,
     };
   }
@@ -292,11 +303,11 @@ class PaddleOcr implements Ocr {
         // Refresh its place so the least recently used entry is the one evicted.
         this.lineCache.delete(key);
         this.lineCache.set(key, known);
-        if (known) lines.push({ text: known.text, box: item.box, confidence: known.confidence });
+        if (known) lines.push({ text: known.text, box: item.box, confidence: known.confidence, words: placeWords(known.words, item.box) });
       }
     }
     pending.sort((a, b) => a.width - b.width);
-    const remember = (item: (typeof items)[number], value: { text: string; confidence: number } | null) => {
+    const remember = (item: (typeof items)[number], value: CachedLine | null) => {
       const key = keys.get(item);
       if (key === undefined) return;
       this.lineCache.set(key, value);
@@ -325,14 +336,31 @@ class PaddleOcr implements Ocr {
         const decoded = decodeCtc(probabilities, position * steps * classes, steps, classes, this.characters, Math.ceil((steps * item.width) / width), this.settings.spaceThreshold);
         const text = decoded.text.trim();
         const kept = text && decoded.confidence >= this.settings.minConfidence;
-        if (kept) lines.push({ text, box: item.box, confidence: round(decoded.confidence) });
-        remember(item, kept ? { text, confidence: round(decoded.confidence) } : null);
+        // A step covers width/steps input columns; the line was scaled from box width to item.width.
+        const toBox = (step: number) => Math.min(1, Math.max(0, (step * width) / steps / item.width));
+        const words = kept && this.settings.wordBoxes ? wordSpans(decoded.text, decoded.steps).map((word) => ({ text: word.text, from: toBox(word.from), to: toBox(word.to) })) : [];
+        if (kept) lines.push({ text, box: item.box, confidence: round(decoded.confidence), ...(this.settings.wordBoxes ? { words: placeWords(words, item.box) } : {}) });
+        remember(item, kept ? { text, confidence: round(decoded.confidence), words } : null);
       });
       input.dispose?.();
       output.dispose?.();
     }
     return lines;
   }
+}
+
+/** A line read before: words as fractions of the line box, so the same pixels elsewhere place them again. */
+interface CachedLine {
+  text: string;
+  confidence: number;
+  words: { text: string; from: number; to: number }[];
+}
+
+function placeWords(words: CachedLine['words'], box: Box): OcrWord[] {
+  return words.map((word) => {
+    const left = Math.round(box[0] + word.from * box[2]);
+    return { text: word.text, box: [left, box[1], Math.max(1, Math.round(box[0] + word.to * box[2]) - left), box[3]] };
+  });
 }
 
 /** Exact-pixel key of a line crop (FNV-1a over its RGB bytes and size). */
@@ -552,7 +580,7 @@ function writeLine(image: RgbaImage, box: Box, lineWidth: number, batchWidth: nu
  * probability. The Chinese/English model often omits spaces between English words, so a space
  * is put back where the step gap between two characters is much wider than the line's usual gap.
  */
-export function decodeCtc(probabilities: Float32Array, offset: number, steps: number, classes: number, characters: string[], usefulSteps: number, spaceThreshold: number): { text: string; confidence: number } {
+export function decodeCtc(probabilities: Float32Array, offset: number, steps: number, classes: number, characters: string[], usefulSteps: number, spaceThreshold: number): { text: string; confidence: number; steps: number[] } {
   const symbols: string[] = [];
   const positions: number[] = [];
   const spaceClass = characters.length - 1;
@@ -583,26 +611,57 @@ export function decodeCtc(probabilities: Float32Array, offset: number, steps: nu
     previous = best;
   }
   const confidence = symbols.length ? total / symbols.length : 0;
-  return { text: fixDigitsInWords(restoreSpaces(symbols, positions, spaceBefore, spaceThreshold)), confidence };
+  const restored = restoreSpaces(symbols, positions, spaceBefore, spaceThreshold);
+  // fixDigitsInWords keeps the length, so `steps` still lines up with the text character by character.
+  return { text: fixDigitsInWords(restored.text), confidence, steps: restored.steps };
 }
 
-function restoreSpaces(symbols: string[], positions: number[], spaceBefore: number[], spaceThreshold: number): string {
-  if (symbols.length < 3) return symbols.join('');
+/**
+ * Words of a decoded line with their x range in recogniser steps: from the first character's step
+ * to the last's, widened by half the line's typical character pitch on each side (CTC fires once
+ * per character, near its start, so the right side gets a whole pitch).
+ */
+export function wordSpans(text: string, steps: number[]): { text: string; from: number; to: number }[] {
+  const words: { text: string; first: number; last: number }[] = [];
+  let current: { text: string; first: number; last: number } | undefined;
+  for (let index = 0; index < text.length; index += 1) {
+    if (text[index] === ' ') {
+      current = undefined;
+      continue;
+    }
+    if (!current) words.push((current = { text: '', first: steps[index], last: steps[index] }));
+    current.text += text[index];
+    current.last = steps[index];
+  }
+  const pitches: number[] = [];
+  for (let index = 1; index < text.length; index += 1) if (text[index] !== ' ' && text[index - 1] !== ' ') pitches.push(steps[index] - steps[index - 1]);
+  pitches.sort((a, b) => a - b);
+  const pitch = Math.max(1, pitches[Math.floor(pitches.length / 2)] ?? 2);
+  return words.map((word) => ({ text: word.text, from: word.first - pitch / 2, to: word.last + pitch }));
+}
+
+function restoreSpaces(symbols: string[], positions: number[], spaceBefore: number[], spaceThreshold: number): { text: string; steps: number[] } {
+  if (symbols.length < 3) return { text: symbols.join(''), steps: symbols.flatMap((symbol, index) => Array.from(symbol, () => positions[index])) };
   const gaps: number[] = [];
   for (let index = 1; index < symbols.length; index += 1) if (symbols[index] !== ' ' && symbols[index - 1] !== ' ') gaps.push(positions[index] - positions[index - 1]);
   const sorted = gaps.slice().sort((a, b) => a - b);
   const typical = sorted[Math.floor(sorted.length / 2)] ?? 0;
   let text = symbols[0];
+  const steps = Array.from(symbols[0], () => positions[0]);
   for (let index = 1; index < symbols.length; index += 1) {
     const gap = positions[index] - positions[index - 1];
     const wordish = /[A-Za-z0-9]/.test(symbols[index]) && /[A-Za-z0-9.,:;!?)]/.test(symbols[index - 1]);
     // Wide letters (m, w) take more steps; the gap rule alone must not split "summary".
     const wide = /[mwMW@%]/.test(symbols[index]) || /[mwMW@%]/.test(symbols[index - 1]);
     const likely = spaceBefore[index] >= spaceThreshold || (typical > 0 && gap >= typical * (wide ? 3 : 2.2) && gap - typical >= 2);
-    if (wordish && symbols[index] !== ' ' && symbols[index - 1] !== ' ' && likely) text += ' ';
+    if (wordish && symbols[index] !== ' ' && symbols[index - 1] !== ' ' && likely) {
+      text += ' ';
+      steps.push((positions[index] + positions[index - 1]) / 2);
+    }
     text += symbols[index];
+    for (let character = 0; character < symbols[index].length; character += 1) steps.push(positions[index]);
   }
-  return text;
+  return { text, steps };
 }
 
 /** "0ctober" → "October": a zero inside an otherwise alphabetic word is a letter O. */

@@ -25,7 +25,7 @@ import { cleanEventText } from './trajectory/clean-text.ts';
 import { cleanText } from '../core/text.ts';
 import { frameDifference } from '../perception/diff.ts';
 import { dHash, hammingDistance } from '../perception/hash.ts';
-import type { Ocr, OcrLine } from '../perception/ocr.ts';
+import type { Ocr, OcrLine, OcrWord } from '../perception/ocr.ts';
 import { auditLoaded, requiredTier, stepDestructiveReason } from './audit.ts';
 import { packageToFiles, writePackageFiles, type SkillPackage } from './format.ts';
 import { boxAround, clampBox, contains, cropPng, decodeRgba, grow, intersects, renderView, unionOf } from './images.ts';
@@ -695,8 +695,9 @@ async function describeTarget(
         const read = lines.map((line) => ({ ...line, area: { x: line.box[0], y: line.box[1], width: line.box[2], height: line.box[3] } }));
         const hit = read.find((line) => contains(grow(line.area, 6, size), point)) ?? nearest(read, point, 40);
         if (hit) {
-          target.ocr = { text: hit.text.slice(0, 200), box: hit.area, confidence: Math.max(0, Math.min(1, hit.confidence)) };
-          if (!target.box) target.box = grow(hit.area, 4, size);
+          const label = phraseAt(hit, point);
+          target.ocr = { text: label.text.slice(0, 200), box: label.area, confidence: Math.max(0, Math.min(1, hit.confidence)) };
+          if (!target.box) target.box = grow(label.area, 4, size);
         }
         target.anchors = pickAnchors(read.filter((line) => line !== hit), point);
       } catch (error) {
@@ -706,6 +707,33 @@ async function describeTarget(
     }
   }
   return target;
+}
+
+/**
+ * The label under the pointer inside an OCR line: a menu bar or toolbar is read as one line
+ * ("File Edit Search Help"), but its items stand apart by more than a word space. Words closer
+ * than half the line height form one phrase ("Save As…"); the phrase at (or nearest) the pointer
+ * is the label.
+ */
+export function phraseAt(line: OcrLine & { area: Rect }, point: { x: number; y: number }): { text: string; area: Rect } {
+  const words = line.words ?? [];
+  if (words.length < 2) return { text: line.text, area: line.area };
+  const phrases: OcrWord[][] = [[words[0]]];
+  for (let index = 1; index < words.length; index += 1) {
+    const previous = words[index - 1].box;
+    const gap = words[index].box[0] - (previous[0] + previous[2]);
+    if (gap > line.box[3] / 2) phrases.push([words[index]]);
+    else phrases[phrases.length - 1].push(words[index]);
+  }
+  const distance = (phrase: OcrWord[]) => {
+    const left = phrase[0].box[0];
+    const right = phrase[phrase.length - 1].box[0] + phrase[phrase.length - 1].box[2];
+    return Math.max(left - point.x, 0, point.x - right);
+  };
+  const best = phrases.reduce((winner, phrase) => (distance(phrase) < distance(winner) ? phrase : winner));
+  const left = best[0].box[0];
+  const right = best[best.length - 1].box[0] + best[best.length - 1].box[2];
+  return { text: best.map((word) => word.text).join(' '), area: { x: left, y: line.area.y, width: Math.max(1, right - left), height: line.area.height } };
 }
 
 function nearest<T extends { area: Rect }>(lines: T[], point: { x: number; y: number }, within: number): T | undefined {

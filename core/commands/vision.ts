@@ -13,7 +13,17 @@ const RegionText = z
   .regex(/^\s*\d+\s*,\s*\d+\s*,\s*\d+\s*,\s*\d+\s*$/, 'expected x,y,width,height in pixels')
   .transform((text) => text.split(',').map((part) => Number(part.trim())) as [number, number, number, number]);
 
-export const OcrLine = z.object({ text: z.string(), box: Box, confidence: z.number().min(0).max(1) });
+/** One word of a line (the line's text split on spaces), boxed from the recogniser's CTC alignment. */
+export const OcrWord = z.object({ text: z.string(), box: Box });
+export type OcrWord = z.infer<typeof OcrWord>;
+
+export const OcrLine = z.object({
+  text: z.string(),
+  box: Box,
+  confidence: z.number().min(0).max(1),
+  /** The line's words with their own boxes, left to right (a menu bar read as one line is many words). */
+  words: z.array(OcrWord).optional(),
+});
 export type OcrLine = z.infer<typeof OcrLine>;
 
 export const OcrOutput = z.object({ lines: z.array(OcrLine), ms: z.number().nonnegative() });

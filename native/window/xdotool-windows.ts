@@ -10,6 +10,7 @@ import { matchesQuery, type WindowQuery, type WindowSystem } from './window.ts';
 export class XdotoolWindows implements WindowSystem {
   private readonly env: NodeJS.ProcessEnv;
   private readonly classes = new Map<string, string | undefined>();
+  private readonly frames = new Map<string, { x: number; y: number }>();
   constructor(env: NodeJS.ProcessEnv = process.env) {
     if (!env.DISPLAY) throw new SkillframeError('unavailable', 'no X display: DISPLAY is not set');
     this.env = env;
@@ -66,11 +67,26 @@ export class XdotoolWindows implements WindowSystem {
     const height = value('HEIGHT');
     if (x === undefined || y === undefined || width === undefined || height === undefined) return undefined;
     const pidLine = lines.slice(7).find((line) => /^\d+$/.test(line.trim()));
-    const window: WindowInfo = { id, title, geometry: { x, y, width, height } };
+    // Under a reparenting window manager xdotool adds the frame's offset twice (it reports the
+    // client's absolute position plus its offset inside the frame): take that offset back off.
+    const frame = await this.frameOffset(id);
+    const window: WindowInfo = { id, title, geometry: { x: x - frame.x, y: y - frame.y, width, height } };
     if (pidLine) window.pid = Number(pidLine);
     const className = await this.className(id);
     if (className) window.className = className;
     return window;
+  }
+
+  /** The client's offset inside its window-manager frame (xwininfo's "Relative upper-left"), per window. */
+  private async frameOffset(id: string): Promise<{ x: number; y: number }> {
+    const known = this.frames.get(id);
+    if (known) return known;
+    const result = await this.run('xwininfo', ['-id', id]).catch(() => undefined);
+    const read = (name: string) => Number(new RegExp(`Relative upper-left ${name}:\\s+(-?\\d+)`).exec(result?.stdout ?? '')?.[1] ?? 0);
+    const offset = { x: read('X'), y: read('Y') };
+    // Not cached while unmapped or unframed yet (0, 0): the window manager may still reparent it.
+    if (offset.x || offset.y) this.frames.set(id, offset);
+    return offset;
   }
 
   private async className(id: string): Promise<string | undefined> {

@@ -275,7 +275,7 @@ function sameUrl(actual: string, expected: string): boolean {
 
 /** Expected texts not read on screen: first in the (mapped) region the recording changed, then in the whole app. */
 async function missingText(input: VerifyInput, after: RgbaImage, wanted: readonly string[], changed: ExpectedPostState['changed_region']): Promise<string[]> {
-  const found = (lines: OcrLine[], text: string) => lines.some((line) => (findLabelInLine(text, line.text, line.box)?.score ?? 0) >= 0.75);
+  const found = (lines: OcrLine[], text: string) => lines.some((line) => (findLabelInLine(text, line.text, line.box, line.words)?.score ?? 0) >= 0.75);
   let missing = [...wanted];
   if (changed) {
     const box = input.mapBox(changed);

@@ -10,7 +10,7 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
   const predictions: Point[] = [];
   for (const anchor of anchors) {
     const hits = lines
-      .map((line) => ({ line, hit: findLabelInLine(anchor.text, line.text, line.box) }))
+      .map((line) => ({ line, hit: findLabelInLine(anchor.text, line.text, line.box, line.words) }))
       .filter((entry) => entry.hit && entry.hit.score >= 0.85);
     if (hits.length !== 1) continue; // an anchor must be unique to anchor anything
     const found = center(hits[0].hit!.box);

@@ -1,5 +1,5 @@
 import type { OcrLine } from '../../../../perception/ocr.ts';
-import { findLabelInLine, normalizeLabel } from '../text-match.ts';
+import { findExactLabel, findLabelInLine, normalizeLabel } from '../text-match.ts';
 import { center, disambiguate, farFromWindowPosition, type Grounding, type GroundingInput, type Rung } from './rung.ts';
 
 async function ground(input: GroundingInput): Promise<Grounding | string> {
@@ -7,10 +7,10 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
   if (!label) return 'the step has no label text';
   const lines = await input.readLines();
   // One- and two-character labels ("+", "-", "7") are too short for fuzzy matching or for a
-  // position estimated inside a longer line: they must be read exactly, as a line of their own.
+  // position estimated from characters: they must be read exactly, as a line or a boxed word.
   const short = normalizeLabel(label).length <= 2;
   const hits = lines
-    .map((line) => ({ line, hit: short ? (normalizeLabel(line.text) === normalizeLabel(label) ? { box: line.box, score: 1 } : undefined) : findLabelInLine(label, line.text, line.box) }))
+    .map((line) => ({ line, hit: (short ? findExactLabel : findLabelInLine)(label, line.text, line.box, line.words) }))
     .filter((entry): entry is { line: OcrLine; hit: NonNullable<ReturnType<typeof findLabelInLine>> } => Boolean(entry.hit && entry.hit.score >= 0.8))
     .map((entry) => ({ ...entry, point: center(entry.hit.box), score: entry.hit.score * Math.min(1, 0.15 + entry.line.confidence) }));
   if (!hits.length) return `label ${JSON.stringify(label)} not read on screen`;
