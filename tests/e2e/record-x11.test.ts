@@ -30,7 +30,8 @@ after(async () => {
 });
 
 /** galculator's default layout, from the window's top-left (client area). */
-const buttons = { seven: [34, 180], eight: [99, 180], plus: [229, 299], equals: [294, 280] } as const;
+// (From the client area's true top-left: xdotool's frame offset is no longer counted twice.)
+const buttons = { seven: [35, 200], eight: [100, 200], plus: [230, 319], equals: [295, 300] } as const;
 
 test('a scripted galculator session (attached window) records real clicks through the OS hooks', async () => {
   const app = await launchApp('galculator', { env });

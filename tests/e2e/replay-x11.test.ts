@@ -23,7 +23,8 @@ let app: LaunchedApp;
 let windowId: string;
 
 /** galculator's default layout, from the window's top-left. */
-const buttons = { seven: [34, 180], eight: [99, 180], plus: [229, 299], equals: [294, 280] } as const;
+// (From the client area's true top-left: xdotool's frame offset is no longer counted twice.)
+const buttons = { seven: [35, 200], eight: [100, 200], plus: [230, 319], equals: [295, 300] } as const;
 
 async function openCalculator(): Promise<void> {
   app = await launchApp('galculator', { env });
