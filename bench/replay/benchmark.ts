@@ -10,6 +10,8 @@ import { serveFolder } from './static-server.ts';
 import { webTasks, type WebTask } from './tasks.ts';
 import { judgedWebSteps, launchBrowser, naiveWebReplay, openTaskPage, readWebTruth, recordWebTask, recordWebTaskWithRecorder } from './web-run.ts';
 import { webConditionFamily, webConditions, type WebCondition } from './web-drift.ts';
+import { runDesktopAppsIsolated, type DesktopResult } from './desktop-run.ts';
+import type { DesktopCondition, Split } from './desktop-apps.ts';
 import { chosenX11, runX11SectionIsolated } from './x11-section.ts';
 
 export type { ConditionFigures, MethodFigures } from './figures.ts';
@@ -19,7 +21,11 @@ export const fixtureDirectory = fileURLToPath(new URL('../../testkit/fixtures/dr
 export interface BenchReplayOptions {
   quick?: boolean;
   /** Limit to one platform (both by default). */
-  platform?: 'web' | 'x11';
+  platform?: 'web' | 'x11' | 'desktop';
+  /** The many-app desktop benchmark's filters (platform "desktop"). */
+  apps?: string[];
+  conditions?: DesktopCondition[];
+  split?: Split;
   /** Skip the engine and measure only the naive baseline. */
   naiveOnly?: boolean;
   signal?: AbortSignal;
@@ -106,8 +112,11 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
   const chosenWebTasks: WebTask[] = quick ? webTasks.filter((task) => task.kind === 'form' || task.kind === 'table') : webTasks;
   const chosenWebConditions: readonly WebCondition[] = quick ? ['unchanged', 'reordered'] : webConditions;
   const x11 = chosenX11(quick);
-  const doWeb = options.platform !== 'x11';
-  const doX11 = options.platform !== 'web';
+  // The many-app benchmark is long (9 apps × 7 conditions): it runs only when asked for by name.
+  const doDesktop = options.platform === 'desktop';
+  const doWeb = !options.platform || options.platform === 'web';
+  const doX11 = !options.platform || options.platform === 'x11';
+  let desktop: DesktopResult | undefined;
   const total = (doWeb ? chosenWebTasks.length * (chosenWebConditions.length + 1) : 0) + (doX11 ? x11.tasks.length * (x11.conditions.length + 1) : 0);
   let done = 0;
   const tick = (message: string) => progress(Math.min(1, ++done / Math.max(1, total)), message);
@@ -212,6 +221,10 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
       errors.push(...section.errors);
       recordings.push(...section.recordings);
     }
+    if (doDesktop) {
+      desktop = await runDesktopAppsIsolated({ work: join(work, 'desktop'), quick, ...(options.apps ? { apps: options.apps } : {}), ...(options.conditions ? { conditions: options.conditions } : {}), ...(options.split ? { split: options.split } : {}), ...(signal ? { signal } : {}), progress });
+      errors.push(...desktop.errors);
+    }
   } finally {
     if (!options.keepDirectory) rmSync(work, { recursive: true, force: true });
   }
@@ -246,6 +259,7 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
     conditions,
     speed,
     summary: { ...(engineSummary ? { engine: engineSummary } : {}), naive, ...(targets ? { targets } : {}) },
+    ...(desktop ? { desktop } : {}),
     errors,
   };
 }

@@ -43,3 +43,56 @@ export function desktopConditionFamily(condition: DesktopCondition): 'unchanged'
   if (condition === 'covered') return 'covered';
   return 'theme-scale';
 }
+
+/**
+ * One action of a task. `click` names the label a person would aim at (found by reading the
+ * unchanged app when recording, never at replay); `click-text` is the middle of the editing area.
+ */
+export type DesktopAction = { kind: 'click'; label: string } | { kind: 'click-text' } | { kind: 'type'; text: string } | { kind: 'key'; key: string } | { kind: 'wait'; ms: number };
+
+export interface DesktopTask {
+  name: string;
+  app: string;
+  /** What it exercises, for the report: menu, dialog, toolbar, buttons, text field, tabs, list. */
+  uses: string[];
+  actions: DesktopAction[];
+  /** The saved file's content, or the value the app copied to the clipboard. */
+  expected: string;
+}
+
+const click = (label: string): DesktopAction => ({ kind: 'click', label });
+const type = (text: string): DesktopAction => ({ kind: 'type', text });
+const key = (chord: string): DesktopAction => ({ kind: 'key', key: chord });
+const pause = (ms: number): DesktopAction => ({ kind: 'wait', ms });
+
+function editorTasks(app: string, save: DesktopAction[], menuSave: DesktopAction[]): DesktopTask[] {
+  return [
+    { name: `${app}-type-save`, app, uses: ['text field', 'keyboard'], actions: [{ kind: 'click-text' }, type('Alpha beta gamma'), ...save], expected: 'Alpha beta gamma' },
+    { name: `${app}-menu-save`, app, uses: ['text field', 'menu'], actions: [{ kind: 'click-text' }, type('Saved from the menu'), ...menuSave], expected: 'Saved from the menu' },
+    { name: `${app}-two-lines`, app, uses: ['text field', 'keyboard'], actions: [{ kind: 'click-text' }, type('first line'), key('Return'), type('second line'), ...save], expected: 'first line\nsecond line' },
+    { name: `${app}-select-replace`, app, uses: ['text field', 'keyboard'], actions: [{ kind: 'click-text' }, type('draft'), key('ctrl+a'), type('final text'), ...save], expected: 'final text' },
+  ];
+}
+
+function calculatorTasks(app: string, glyphs: { times: string; minus: string }, copy: DesktopAction[]): DesktopTask[] {
+  const press = (labels: string[]) => labels.map(click);
+  return [
+    { name: `${app}-sum`, app, uses: ['buttons'], actions: [...press(['1', '2', '+', '7', '=']), ...copy], expected: '19' },
+    { name: `${app}-product`, app, uses: ['buttons'], actions: [...press(['9', glyphs.times, '8', '=']), ...copy], expected: '72' },
+    { name: `${app}-difference`, app, uses: ['buttons'], actions: [...press(['5', '0', glyphs.minus, '8', '=']), ...copy], expected: '42' },
+    { name: `${app}-double`, app, uses: ['buttons'], actions: [...press(['8', '+', '8', '=']), ...copy], expected: '16' },
+  ];
+}
+
+/** The tasks, 4 per app (32). Labels are what each app shows (its own glyphs for × and −). */
+export const desktopTasks: DesktopTask[] = [
+  ...editorTasks('mousepad', [key('ctrl+s')], [click('File'), pause(500), click('Save')]),
+  ...calculatorTasks('galculator', { times: '*', minus: '-' }, [key('ctrl+c')]),
+  ...editorTasks('xedit', [click('Save')], [click('Save')]),
+  ...calculatorTasks('gnome-calculator', { times: '×', minus: '−' }, [key('ctrl+c')]),
+  ...editorTasks('gnome-text-editor', [key('ctrl+s')], [click('Save')]),
+  ...editorTasks('featherpad', [key('ctrl+s')], [click('File'), pause(500), click('Save')]),
+  // xcalc cannot copy its result: no output of its own to judge by, so its tasks are listed and reported as not judged.
+  ...calculatorTasks('xcalc', { times: '×', minus: '-' }, []),
+  ...editorTasks('idle', [key('ctrl+s')], [click('File'), pause(500), click('Save')]),
+];

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SkillframeError } from '../../core/errors.ts';
 import { startDisplay } from '../../native/display/xvfb.ts';
 import { createScreen } from '../../native/screen/index.ts';
+import { runBenchChild } from './isolated.ts';
 import { engineSample, figures, loadEngine, type ConditionFigures, type RecordingNote, type Sample } from './figures.ts';
 import { x11Tasks, type X11Task } from './tasks.ts';
 import { x11ConditionFamily, x11Conditions, type X11Condition } from './x11-drift.ts';
@@ -147,46 +146,11 @@ export async function runX11Section(options: X11SectionOptions): Promise<X11Sect
 }
 
 const childEntry = fileURLToPath(new URL('./x11-child.ts', import.meta.url));
-const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
  * Runs the X11 half in a child process: X11 native code (robotjs) may end a process when its
- * display goes away, and the host must outlive the benchmark's displays. Progress comes back on
- * stderr, the result as the last stdout line; SIGTERM cancels it cleanly.
+ * display goes away, and the host must outlive the benchmark's displays.
  */
-export async function runX11SectionIsolated(options: X11SectionOptions): Promise<X11SectionResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', childEntry, JSON.stringify({ quick: options.quick, naiveOnly: options.naiveOnly, work: options.work })], {
-    cwd: repositoryRoot,
-    env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const onAbort = () => child.kill('SIGTERM');
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  let result: X11SectionResult | undefined;
-  let stderr = '';
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      const parsed = JSON.parse(line) as { result?: X11SectionResult };
-      if (parsed.result) result = parsed.result;
-    } catch {
-      /* not ours */
-    }
-  });
-  createInterface({ input: child.stderr! }).on('line', (line) => {
-    try {
-      const parsed = JSON.parse(line) as { progress?: number; message?: string };
-      if (typeof parsed.progress === 'number') {
-        options.progress?.(parsed.progress, parsed.message ?? '');
-        return;
-      }
-    } catch {
-      /* plain text: keep the tail for the error message */
-    }
-    stderr = `${stderr}${line}\n`.slice(-2000);
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)));
-  options.signal?.removeEventListener('abort', onAbort);
-  if (options.signal?.aborted) throw new SkillframeError('aborted', 'bench replay cancelled');
-  if (!result) throw new SkillframeError('internal', `the X11 benchmark process ended (${code}) without a result: ${stderr.trim().slice(-600)}`);
-  return result;
+export function runX11SectionIsolated(options: X11SectionOptions): Promise<X11SectionResult> {
+  return runBenchChild<X11SectionResult>(childEntry, { quick: options.quick, naiveOnly: options.naiveOnly, work: options.work }, options, 'the X11 benchmark');
 }

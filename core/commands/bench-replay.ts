@@ -53,6 +53,27 @@ export const BenchReplaySpeed = z.object({
   tenStepTaskMs: ms.optional(),
 });
 
+const DesktopPool = z.object({ tasks: z.number().int(), taskSuccessPercent: percent, steps: z.number().int(), stepSuccessPercent: percent, wrongActions: z.number().int(), overheadMsP50: ms });
+
+/** The many-app desktop benchmark (`--platform desktop`): per app and condition, tuned and unseen apps apart. */
+export const BenchDesktopResult = z.object({
+  apps: z.array(z.object({ name: z.string(), toolkit: z.string(), split: z.enum(['tune', 'unseen']), tasks: z.number().int() })),
+  conditions: z.array(
+    z.object({
+      app: z.string(),
+      toolkit: z.string(),
+      split: z.enum(['tune', 'unseen']),
+      condition: z.string(),
+      family: z.enum(['unchanged', 'layout', 'theme-scale', 'covered']),
+      engine: BenchReplayMethod.optional(),
+      naive: BenchReplayMethod,
+    }),
+  ),
+  /** Pooled per split and condition family ("all" = every condition). */
+  summary: z.record(z.enum(['tune', 'unseen']), z.record(z.string(), z.object({ engine: DesktopPool.optional(), naive: DesktopPool }))),
+  errors: z.array(z.string()),
+});
+
 export const BenchReplayResult = z.object({
   benchmark: z.literal('replay'),
   quick: z.boolean(),
@@ -76,6 +97,7 @@ export const BenchReplayResult = z.object({
     naive: FamilySummary,
     targets: z.record(z.string(), z.object({ target: z.string(), value: z.number().nullable(), met: z.boolean() })).optional(),
   }),
+  desktop: BenchDesktopResult.optional(),
   errors: z.array(z.string()),
 });
 export type BenchReplayResult = z.infer<typeof BenchReplayResult>;
@@ -124,7 +146,12 @@ export const commands = commandMap(
       .object({
         /** A short run (two web tasks, one galculator task, fewer conditions) that fits in 2 minutes. */
         quick: z.boolean().default(false),
-        platform: z.enum(['web', 'x11']).optional(),
+        /** `desktop`: only the many-app benchmark (real Debian apps across toolkits, tuned and unseen). */
+        platform: z.enum(['web', 'x11', 'desktop']).optional(),
+        /** Desktop benchmark filters: app names, conditions, one side of the split. */
+        app: z.array(z.string().min(1).max(60)).max(20).optional(),
+        condition: z.array(z.enum(['unchanged', 'moved', 'resized-smaller', 'resized-larger', 'dark-theme', 'large-font', 'covered'])).max(7).optional(),
+        split: z.enum(['tune', 'unseen']).optional(),
         /** Measure only the naive baseline (no engine). */
         naiveOnly: z.boolean().default(false),
         /** Keep recordings, skills and evidence of failed steps in this folder. */
@@ -147,6 +174,11 @@ export const commands = commandMap(
             return `${condition.platform.padEnd(8)} ${condition.condition.padEnd(16)} ${left.padEnd(34)} ${pct(naive.stepSuccessPercent)}/${pct(naive.taskSuccessPercent)}/${naive.wrongActions}`;
           }),
           ...output.speed.map((speed) => `speed ${speed.platform} ${speed.split.padEnd(6)} ${speed.pairs} pairs: task ${speed.engineTaskMsP50 ?? '–'} ms vs ${speed.peer} ${speed.peerTaskMsP50 ?? '–'} ms = ${speed.ratioP50 ?? '–'}× (total ${speed.ratioTotal ?? '–'}×), step ${speed.engineStepMsP50 ?? '–'} ms${speed.tenStepTaskMs === undefined ? '' : `, 10 steps ≈ ${speed.tenStepTaskMs ?? '–'} ms`}`),
+          ...(output.desktop?.conditions ?? []).map((row) => {
+            const engine = row.engine;
+            const left = engine ? `${pct(engine.stepSuccessPercent)}/${pct(engine.taskSuccessPercent)}/${engine.wrongActions}/${engine.overheadMsP50 ?? '–'}` : '–';
+            return `${`${row.app} (${row.split})`.padEnd(28)} ${row.condition.padEnd(16)} ${left.padEnd(34)} ${pct(row.naive.stepSuccessPercent)}/${pct(row.naive.taskSuccessPercent)}/${row.naive.wrongActions}`;
+          }),
           ...Object.entries(output.summary.targets ?? {}).map(([name, target]) => `target ${name}: ${target.value ?? '–'} (${target.target}) ${target.met ? 'met' : 'NOT met'}`),
           ...output.errors.map((error) => `error: ${error}`),
         ].join('\n'),

@@ -1,0 +1,411 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SkillframeError } from '../../core/errors.ts';
+import { startAccessibilityBus } from '../../native/a11y/index.ts';
+import { startDisplay, type VirtualDisplay } from '../../native/display/xvfb.ts';
+import { createInput } from '../../native/input/index.ts';
+import { runProgram } from '../../native/process/run.ts';
+import { createScreen } from '../../native/screen/index.ts';
+import { launchApp, type LaunchedApp } from '../../native/window/index.ts';
+import type { Ocr, OcrLine } from '../../perception/ocr.ts';
+import { readTrajectory } from '../../skills-mm/trajectory/store.ts';
+import { desktopApps, desktopConditionFamily, desktopConditions, desktopTasks, type DesktopAction, type DesktopApp, type DesktopCondition, type DesktopTask, type Split } from './desktop-apps.ts';
+import { figures, loadEngine, round, type MethodFigures, type Sample } from './figures.ts';
+import { runBenchChild } from './isolated.ts';
+import { moveWindow, resizeWindow, windowGeometry } from './x11-drift.ts';
+
+/** How each app starts and which of its windows is the main one. */
+const launchers: Record<string, { command: (file: string) => string; className: RegExp; base: { width?: number; height?: number } }> = {
+  mousepad: { command: (file) => `mousepad ${file}`, className: /^mousepad$/i, base: { width: 900, height: 600 } },
+  galculator: { command: () => 'galculator', className: /^galculator$/i, base: {} },
+  xedit: { command: (file) => `xedit ${file}`, className: /^xedit$/i, base: { width: 760, height: 560 } },
+  'gnome-calculator': { command: () => 'gnome-calculator', className: /calculator/i, base: {} },
+  'gnome-text-editor': { command: (file) => `gnome-text-editor --standalone ${file}`, className: /text-?editor/i, base: { width: 900, height: 600 } },
+  featherpad: { command: (file) => `featherpad --standalone ${file}`, className: /^featherpad$/i, base: { width: 900, height: 600 } },
+  xcalc: { command: () => 'xcalc', className: /^xcalc$/i, base: {} },
+  // Debian's IDLE (Tk) by its path: a python version manager's shim may come first on PATH.
+  idle: { command: (file) => `/usr/bin/idle ${file}`, className: /idle|toplevel/i, base: { width: 900, height: 600 } },
+};
+
+export interface DesktopRunOptions {
+  work: string;
+  apps?: string[];
+  conditions?: DesktopCondition[];
+  split?: Split;
+  /** One task per app, three conditions. */
+  quick?: boolean;
+  signal?: AbortSignal;
+  progress?: (fraction: number, message: string) => void;
+  /** Receives the result before the display is torn down (native X11 code may end the process then). */
+  onResult?: (result: DesktopResult) => void;
+}
+
+export interface DesktopConditionFigures {
+  app: string;
+  toolkit: string;
+  split: Split;
+  condition: DesktopCondition;
+  family: ReturnType<typeof desktopConditionFamily>;
+  engine?: MethodFigures;
+  naive: MethodFigures;
+}
+
+export interface DesktopResult {
+  apps: { name: string; toolkit: string; split: Split; tasks: number }[];
+  conditions: DesktopConditionFigures[];
+  summary: Record<Split, Record<string, { engine?: ReturnType<typeof pool>; naive: ReturnType<typeof pool> }>>;
+  errors: string[];
+}
+
+interface RunningDesktopApp {
+  app: DesktopApp;
+  env: NodeJS.ProcessEnv;
+  file?: string;
+  windowId: string;
+  cover?: ChildProcess & { keys: () => string };
+  dispose(): Promise<void>;
+}
+
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** X resources are per display: every launch starts from none, then the condition's. */
+async function setResources(env: NodeJS.ProcessEnv, text: string): Promise<void> {
+  const file = join(env.HOME ?? '/tmp', '.Xresources-bench');
+  writeFileSync(file, text);
+  await runProgram('xrdb', ['-load', file], { env, timeoutMs: 10_000 });
+}
+
+async function findWindow(env: NodeJS.ProcessEnv, launched: LaunchedApp, className: RegExp, signal?: AbortSignal): Promise<string> {
+  for (let attempt = 0; attempt < 150; attempt += 1) {
+    if (signal?.aborted) throw new SkillframeError('aborted', 'benchmark cancelled');
+    const byPid = await runProgram('xdotool', ['search', '--onlyvisible', '--pid', String(launched.pid)], { env, timeoutMs: 5_000 }).catch(() => ({ stdout: '' }));
+    const byClass = await runProgram('xdotool', ['search', '--onlyvisible', '--class', className.source.replace(/[\^$]/g, '').replace(/\\/g, '')], { env, timeoutMs: 5_000 }).catch(() => ({ stdout: '' }));
+    const ids = [...new Set(`${byPid.stdout}\n${byClass.stdout}`.trim().split('\n').filter(Boolean))];
+    let best: { id: string; area: number } | undefined;
+    for (const id of ids) {
+      const info = await windowGeometry(env, id).catch(() => undefined);
+      const area = info ? info.geometry.width * info.geometry.height : 0;
+      if (info && info.geometry.width > 80 && info.geometry.height > 80 && (!best || area > best.area)) best = { id, area };
+    }
+    if (best) return best.id;
+    await settle(200);
+  }
+  throw new SkillframeError('unavailable', `no window appeared: ${launched.stderr().slice(-300)}`);
+}
+
+/** Starts an app under a condition in a throwaway HOME, placed where the condition says. */
+async function launchDesktop(display: VirtualDisplay, busEnv: NodeJS.ProcessEnv, app: DesktopApp, condition: DesktopCondition, work: string, signal?: AbortSignal): Promise<RunningDesktopApp> {
+  const launcher = launchers[app.name];
+  if (!launcher) throw new SkillframeError('unavailable', `no launcher for ${app.name}`);
+  mkdirSync(work, { recursive: true });
+  const home = mkdtempSync(join(work, `home-${app.name}-`));
+  const config = join(home, '.config');
+  mkdirSync(config, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...busEnv, HOME: home, XDG_CONFIG_HOME: config, XDG_DATA_HOME: join(home, '.local', 'share'), XDG_CACHE_HOME: join(home, '.cache'), GTK_THEME: 'Adwaita' };
+  // Dark theme: GTK's dark Adwaita, another Qt style, dark X resources for Xaw and Tk.
+  let resources = '';
+  if (condition === 'dark-theme') {
+    env.GTK_THEME = 'Adwaita:dark';
+    env.QT_STYLE_OVERRIDE = 'Fusion';
+    resources += '*background: #2b2b2b\n*foreground: #e6e6e6\n';
+  }
+  // Font +25 %: the display's DPI (Xft.dpi, read by GTK, Qt and Xft), GTK's and Qt's own scale.
+  if (condition === 'large-font') {
+    resources += 'Xft.dpi: 120\n';
+    env.GDK_DPI_SCALE = '1.25';
+    env.QT_FONT_DPI = '120';
+  }
+  await setResources(env, resources);
+  const file = app.output === 'file' ? join(home, 'note.txt') : undefined;
+  if (file) writeFileSync(file, '');
+  const launched = await launchApp(launcher.command(file ?? ''), { env, signal });
+  let cover: RunningDesktopApp['cover'];
+  try {
+    const windowId = await findWindow(env, launched, launcher.className, signal);
+    await settle(500);
+    if (launcher.base.width && launcher.base.height) await resizeWindow(env, windowId, launcher.base.width, launcher.base.height);
+    await moveWindow(env, windowId, 200, 120);
+    const { geometry } = await windowGeometry(env, windowId);
+    if (condition === 'moved') await moveWindow(env, windowId, 200 + 560, 120 + 300);
+    if (condition === 'resized-smaller') await resizeWindow(env, windowId, Math.round(geometry.width * 0.8), Math.round(geometry.height * 0.8));
+    if (condition === 'resized-larger') await resizeWindow(env, windowId, Math.round(geometry.width * 1.3), Math.round(geometry.height * 1.3));
+    await runProgram('xdotool', ['windowactivate', windowId], { env, timeoutMs: 5_000 }).catch(() => undefined);
+    if (condition === 'covered') {
+      // Another window over the lower-right third, kept on top (like a sticky note); it logs
+      // every key and click it gets, so input that lands on it is counted as a wrong action.
+      const width = Math.round(geometry.width / 3);
+      const height = Math.round(geometry.height / 3);
+      const child = spawn('xev', ['-name', 'Cover', '-geometry', `${width}x${height}+${geometry.x + geometry.width - width}+${geometry.y + geometry.height - height}`, '-event', 'keyboard', '-event', 'button'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      let log = '';
+      child.stdout?.on('data', (chunk: Buffer) => (log += chunk.toString()));
+      cover = Object.assign(child, { keys: () => log });
+      const raise = setInterval(() => void runProgram('xdotool', ['search', '--name', '^Cover$', 'windowraise'], { env, timeoutMs: 3_000 }).catch(() => undefined), 150);
+      child.once('exit', () => clearInterval(raise));
+      await settle(700);
+      await runProgram('xdotool', ['windowactivate', windowId], { env, timeoutMs: 5_000 }).catch(() => undefined);
+    }
+    await settle(400);
+    return {
+      app,
+      env,
+      file,
+      windowId,
+      cover,
+      async dispose() {
+        cover?.kill('SIGKILL');
+        await launched.dispose();
+        rmSync(home, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    cover?.kill('SIGKILL');
+    await launched.dispose();
+    rmSync(home, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Where a label is on screen, as a person finds it: read the window, take the exact line, else the exact word. */
+async function findLabel(ocr: Ocr, running: RunningDesktopApp, label: string, calculator: boolean): Promise<{ x: number; y: number }> {
+  const screen = await createScreen(running.env);
+  try {
+    const capture = await screen.capture();
+    const { lines } = await ocr.recognize({ data: capture.rgba, width: capture.width, height: capture.height });
+    const centre = (box: [number, number, number, number]) => ({ x: Math.round(box[0] + box[2] / 2), y: Math.round(box[1] + box[3] / 2) });
+    const whole = lines.filter((line: OcrLine) => line.text.trim() === label);
+    const words = lines.flatMap((line: OcrLine) => (line.words ?? []).filter((word) => word.text === label));
+    const found = [...whole.map((line) => line.box), ...words.map((word) => word.box)];
+    if (!found.length) throw new SkillframeError('not_found', `label ${JSON.stringify(label)} not on screen (read: ${lines.map((line) => line.text).join(' | ').slice(0, 400)})`);
+    // A calculator shows its digits in the display too: the button is the lowest one.
+    found.sort((a, b) => (calculator ? b[1] - a[1] : a[1] - b[1]));
+    return centre(found[0]);
+  } finally {
+    screen.dispose();
+  }
+}
+
+/** Does the task once by hand on a fresh app to learn its click points; the recording replays them. */
+async function learnScript(ocr: Ocr, running: RunningDesktopApp, task: DesktopTask, signal?: AbortSignal) {
+  const input = await createInput('xdotool', { env: running.env, signal });
+  const { geometry } = await windowGeometry(running.env, running.windowId);
+  const script: ({ action: 'click'; x: number; y: number } | { action: 'type'; text: string } | { action: 'press'; key: string } | { action: 'wait'; ms: number })[] = [];
+  try {
+    for (const action of task.actions) {
+      if (action.kind === 'wait') {
+        await settle(action.ms);
+        script.push({ action: 'wait', ms: action.ms });
+        continue;
+      }
+      if (action.kind === 'click' || action.kind === 'click-text') {
+        const point = action.kind === 'click-text' ? { x: Math.round(geometry.x + geometry.width / 2), y: Math.round(geometry.y + geometry.height * 0.55) } : await findLabel(ocr, running, action.label, running.app.output === 'clipboard');
+        await input.click(point.x, point.y);
+        script.push({ action: 'click', ...point });
+      } else if (action.kind === 'type') {
+        await input.type(action.text);
+        script.push({ action: 'type', text: action.text });
+      } else {
+        await input.press(action.key);
+        script.push({ action: 'press', key: action.key });
+      }
+      await settle(action.kind === 'key' ? 700 : 400);
+    }
+  } finally {
+    input.dispose();
+  }
+  return script;
+}
+
+/** The app's own output: the saved file, or what it copied to the clipboard. */
+async function observe(running: RunningDesktopApp): Promise<string> {
+  await settle(500);
+  if (running.app.output === 'file') return running.file && existsSync(running.file) ? readFileSync(running.file, 'utf8').replace(/\n+$/, '') : '';
+  const clipboard = await runProgram('xclip', ['-o', '-selection', 'clipboard'], { env: running.env, timeoutMs: 5_000 }).catch(() => ({ stdout: '' }));
+  return clipboard.stdout.trim();
+}
+
+/** Wrong actions seen by the world: input the cover window got, or an output that is neither the expected one nor untouched. */
+function judge(task: DesktopTask, observed: string, running: RunningDesktopApp, stepsDone: number, replayOk: boolean | undefined) {
+  const notes: string[] = [];
+  let wrongActions = 0;
+  const coverLog = running.cover?.keys() ?? '';
+  const coverInput = (coverLog.match(/KeyPress|ButtonPress/g) ?? []).length;
+  if (coverInput) {
+    wrongActions += coverInput;
+    notes.push(`${coverInput} input event(s) landed on the covering window`);
+  }
+  const succeeded = observed === task.expected;
+  if (!succeeded && observed !== '' && observed !== '0') {
+    wrongActions += 1;
+    notes.push(`the app's output is ${JSON.stringify(observed.slice(0, 80))}, not ${JSON.stringify(task.expected)}`);
+  } else if (!succeeded && replayOk) {
+    wrongActions += 1;
+    notes.push('replay reported success but the app shows no result');
+  } else if (!succeeded) notes.push(`no result (${JSON.stringify(observed.slice(0, 40))})`);
+  const steps = task.actions.filter((action) => action.kind !== 'wait').length;
+  return { steps, stepsSucceeded: succeeded && !wrongActions ? steps : wrongActions ? 0 : Math.min(stepsDone, steps), taskSucceeded: succeeded && !wrongActions, wrongActions, repeatedActions: 0, notes };
+}
+
+async function naiveReplay(running: RunningDesktopApp, trajectory: string, signal?: AbortSignal): Promise<number[]> {
+  const { events } = readTrajectory(trajectory);
+  const input = await createInput('xdotool', { env: running.env, signal });
+  const engineMs: number[] = [];
+  try {
+    for (const event of events) {
+      if (signal?.aborted) throw new SkillframeError('aborted', 'benchmark cancelled');
+      const started = performance.now();
+      if (event.kind === 'click' && event.pointer) await input.click(event.pointer.x, event.pointer.y);
+      else if (event.kind === 'type' && event.text !== undefined) await input.type(event.text);
+      else if (event.kind === 'key' && event.key) await input.press(event.key);
+      else continue;
+      engineMs.push(performance.now() - started);
+      await settle(event.kind === 'key' ? 700 : 400);
+    }
+  } finally {
+    input.dispose();
+  }
+  return engineMs;
+}
+
+function pool(rows: MethodFigures[]) {
+  const sum = (pick: (row: MethodFigures) => number) => rows.reduce((total, row) => total + pick(row), 0);
+  const steps = sum((row) => row.steps);
+  const tasks = sum((row) => row.tasks);
+  return {
+    tasks,
+    taskSuccessPercent: tasks ? round((100 * sum((row) => row.tasksSucceeded)) / tasks) : null,
+    steps,
+    stepSuccessPercent: steps ? round((100 * sum((row) => row.stepsSucceeded)) / steps) : null,
+    wrongActions: sum((row) => row.wrongActions),
+    overheadMsP50: rows.length ? Math.max(...rows.map((row) => row.overheadMsP50 ?? 0)) : null,
+  };
+}
+
+/**
+ * The many-app benchmark in this process (it holds X connections: run it in a process of its
+ * own, see desktop-child.ts). Per app: learn the click points on a fresh instance, record with
+ * Skillframe's recorder, build with OCR, then per condition replay (engine and naive baseline)
+ * on a fresh instance and judge by the app's output.
+ */
+export async function runDesktopApps(options: DesktopRunOptions): Promise<DesktopResult> {
+  const errors: string[] = [];
+  const apps = desktopApps.filter((app) => (!options.apps?.length || options.apps.includes(app.name)) && (!options.split || app.split === options.split));
+  const conditions = options.conditions?.length ? options.conditions : options.quick ? (['unchanged', 'moved', 'resized-larger'] as DesktopCondition[]) : [...desktopConditions];
+  const engine = await loadEngine(errors);
+  const display = await startDisplay({ width: 1920, height: 1080 });
+  process.env.DISPLAY = display.display;
+  const bus = await startAccessibilityBus(display.env).catch((error: Error) => {
+    errors.push(`accessibility bus: ${error.message}; the a11y rung has no tree`);
+    return undefined;
+  });
+  const busEnv = bus?.env ?? display.env;
+  if (bus?.env.DBUS_SESSION_BUS_ADDRESS) process.env.DBUS_SESSION_BUS_ADDRESS = bus.env.DBUS_SESSION_BUS_ADDRESS;
+  const { createOcr } = await import('../../perception/ocr.ts');
+  const ocr = await createOcr();
+  const rows: DesktopConditionFigures[] = [];
+  const tasksRun: DesktopResult['apps'] = [];
+  const { recordX11 } = await import('../../engine/computer/recorder/x11-recorder.ts');
+  const total = apps.length;
+  let done = 0;
+  try {
+    for (const app of apps) {
+      const tasks = desktopTasks.filter((task) => task.app === app.name).slice(0, options.quick ? 1 : undefined);
+      tasksRun.push({ name: app.name, toolkit: app.toolkit, split: app.split, tasks: tasks.length });
+      if (tasks.some((task) => app.output === 'clipboard' && !task.actions.some((action) => action.kind === 'key'))) {
+        errors.push(`${app.name}: not judged — the app cannot copy its result, so there is no output of its own to judge by`);
+        continue;
+      }
+      const skills = new Map<string, { skill?: string; trajectory: string }>();
+      for (const task of tasks) {
+        try {
+          const learning = await launchDesktop(display, busEnv, app, 'unchanged', join(options.work, 'homes'), options.signal);
+          let script;
+          try {
+            script = await learnScript(ocr, learning, task, options.signal);
+            const learned = await observe(learning);
+            if (learned !== task.expected) throw new SkillframeError('internal', `doing ${task.name} by hand gave ${JSON.stringify(learned)}, not ${JSON.stringify(task.expected)}`);
+          } finally {
+            await learning.dispose();
+          }
+          const recording = await launchDesktop(display, busEnv, app, 'unchanged', join(options.work, 'homes'), options.signal);
+          const trajectory = join(options.work, 'recordings', task.name);
+          try {
+            await recordX11({ attach: recording.windowId, out: trajectory, script, redactions: [], env: recording.env, stepGapMs: 600, signal: options.signal ?? new AbortController().signal });
+            const recorded = await observe(recording);
+            if (recorded !== task.expected) throw new SkillframeError('internal', `the recording of ${task.name} gave ${JSON.stringify(recorded)}`);
+          } finally {
+            await recording.dispose();
+          }
+          const built = engine ? await engine.build.buildSkill({ trajectoryDir: trajectory, outDir: join(options.work, 'skills', task.name), name: task.name, ocr, ...(options.signal ? { signal: options.signal } : {}) }) : undefined;
+          skills.set(task.name, { trajectory, ...(built ? { skill: built.dir } : {}) });
+        } catch (error) {
+          if (options.signal?.aborted) throw error;
+          errors.push(`record ${task.name}: ${(error as Error).message.slice(0, 300)}`);
+        }
+      }
+      for (const condition of conditions) {
+        const engineSamples: Sample[] = [];
+        const naiveSamples: Sample[] = [];
+        for (const task of tasks) {
+          const recorded = skills.get(task.name);
+          if (!recorded) continue;
+          for (const method of engine && recorded.skill ? (['engine', 'naive'] as const) : (['naive'] as const)) {
+            let running: RunningDesktopApp | undefined;
+            try {
+              running = await launchDesktop(display, busEnv, app, condition, join(options.work, 'homes'), options.signal);
+              if (method === 'engine' && engine && recorded.skill) {
+                const title = (await windowGeometry(running.env, running.windowId)).title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+                const surface = await engine.x11.openX11Surface({ env: running.env, title: `^${title}$`, ...(options.signal ? { signal: options.signal } : {}) });
+                try {
+                  const report = await engine.replay.replaySkill({ skillDirectory: recorded.skill, surface, confirm: 'auto', autoApproveTier: 'input', env: running.env, evidenceDirectory: join(options.work, 'evidence', condition, task.name), ...(options.signal ? { signal: options.signal } : {}) });
+                  const judgement = judge(task, await observe(running), running, report.steps.filter((step) => step.status === 'done').length, report.ok);
+                  if (!report.ok && report.error) judgement.notes.push(`replay: ${report.error.code}: ${report.error.message.slice(0, 200)}`);
+                  engineSamples.push({ task: task.name, judgement, engineMs: report.steps.filter((step) => step.status === 'done' && typeof step.engineMs === 'number').map((step) => step.engineMs!), tiers: report.steps.filter((step) => step.status === 'done' && step.tier).map((step) => step.tier!) });
+                } finally {
+                  await surface.dispose();
+                }
+              } else {
+                const engineMs = await naiveReplay(running, recorded.trajectory, options.signal);
+                naiveSamples.push({ task: task.name, judgement: judge(task, await observe(running), running, Number.POSITIVE_INFINITY, undefined), engineMs, tiers: [] });
+              }
+            } catch (error) {
+              if (options.signal?.aborted) throw error;
+              errors.push(`${method} ${task.name} ${condition}: ${(error as Error).message.slice(0, 300)}`);
+            } finally {
+              await running?.dispose();
+            }
+          }
+        }
+        rows.push({ app: app.name, toolkit: app.toolkit, split: app.split, condition, family: desktopConditionFamily(condition), ...(engine ? { engine: figures(engineSamples, true) } : {}), naive: figures(naiveSamples, false) });
+      }
+      options.progress?.(++done / total, `apps: ${app.name} done`);
+    }
+    options.onResult?.(summarize(rows, tasksRun, errors, Boolean(engine)));
+  } finally {
+    await ocr.dispose();
+    await bus?.dispose().catch(() => undefined);
+    await setResources({ ...display.env, HOME: options.work }, '').catch(() => undefined);
+    await display.dispose();
+  }
+  return summarize(rows, tasksRun, errors, Boolean(engine));
+}
+
+function summarize(rows: DesktopConditionFigures[], tasksRun: DesktopResult['apps'], errors: string[], engine: boolean): DesktopResult {
+  const summary = {} as DesktopResult['summary'];
+  for (const split of ['unseen', 'tune'] as const) {
+    summary[split] = {};
+    for (const family of ['all', 'unchanged', 'layout', 'theme-scale', 'covered']) {
+      const chosen = rows.filter((row) => row.split === split && (family === 'all' || row.family === family));
+      if (!chosen.length) continue;
+      summary[split][family] = { ...(engine ? { engine: pool(chosen.flatMap((row) => (row.engine ? [row.engine] : []))) } : {}), naive: pool(chosen.map((row) => row.naive)) };
+    }
+  }
+  return { apps: tasksRun, conditions: rows, summary, errors };
+}
+
+/** The many-app benchmark in a child process (desktop-child.ts), so the host outlives its display. */
+export function runDesktopAppsIsolated(options: DesktopRunOptions): Promise<DesktopResult> {
+  const { signal, progress, onResult: _onResult, ...payload } = options;
+  return runBenchChild<DesktopResult>(fileURLToPath(new URL('./desktop-child.ts', import.meta.url)), payload, { ...(signal ? { signal } : {}), ...(progress ? { progress } : {}) }, 'the desktop-apps benchmark');
+}
