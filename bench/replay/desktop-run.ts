@@ -10,11 +10,11 @@ import { runProgram } from '../../native/process/run.ts';
 import { createScreen } from '../../native/screen/index.ts';
 import { launchApp, type LaunchedApp } from '../../native/window/index.ts';
 import type { Ocr, OcrLine } from '../../perception/ocr.ts';
-import { readTrajectory } from '../../skills-mm/trajectory/store.ts';
 import { desktopApps, desktopConditionFamily, desktopConditions, desktopTasks, type DesktopAction, type DesktopApp, type DesktopCondition, type DesktopTask, type Split } from './desktop-apps.ts';
 import { figures, loadEngine, round, type MethodFigures, type Sample } from './figures.ts';
 import { runBenchChild } from './isolated.ts';
 import { moveWindow, resizeWindow, windowGeometry } from './x11-drift.ts';
+import { naiveX11Replay } from './x11-run.ts';
 
 /** How each app starts and which of its windows is the main one. */
 const launchers: Record<string, { command: (file: string) => string; className: RegExp; base: { width?: number; height?: number } }> = {
@@ -247,27 +247,6 @@ function judge(task: DesktopTask, observed: string, running: RunningDesktopApp, 
   return { steps, stepsSucceeded: succeeded && !wrongActions ? steps : wrongActions ? 0 : Math.min(stepsDone, steps), taskSucceeded: succeeded && !wrongActions, wrongActions, repeatedActions: 0, notes };
 }
 
-async function naiveReplay(running: RunningDesktopApp, trajectory: string, signal?: AbortSignal): Promise<number[]> {
-  const { events } = readTrajectory(trajectory);
-  const input = await createInput('xdotool', { env: running.env, signal });
-  const engineMs: number[] = [];
-  try {
-    for (const event of events) {
-      if (signal?.aborted) throw new SkillframeError('aborted', 'benchmark cancelled');
-      const started = performance.now();
-      if (event.kind === 'click' && event.pointer) await input.click(event.pointer.x, event.pointer.y);
-      else if (event.kind === 'type' && event.text !== undefined) await input.type(event.text);
-      else if (event.kind === 'key' && event.key) await input.press(event.key);
-      else continue;
-      engineMs.push(performance.now() - started);
-      await settle(event.kind === 'key' ? 700 : 400);
-    }
-  } finally {
-    input.dispose();
-  }
-  return engineMs;
-}
-
 function pool(rows: MethodFigures[]) {
   const sum = (pick: (row: MethodFigures) => number) => rows.reduce((total, row) => total + pick(row), 0);
   const steps = sum((row) => row.steps);
@@ -366,7 +345,7 @@ export async function runDesktopApps(options: DesktopRunOptions): Promise<Deskto
                   await surface.dispose();
                 }
               } else {
-                const engineMs = await naiveReplay(running, recorded.trajectory, options.signal);
+                const { engineMs } = await naiveX11Replay(running, recorded.trajectory, options.signal, { afterInput: 400, afterKey: 700 });
                 naiveSamples.push({ task: task.name, judgement: judge(task, await observe(running), running, Number.POSITIVE_INFINITY, undefined), engineMs, tiers: [] });
               }
             } catch (error) {

@@ -109,7 +109,7 @@ export async function recordX11Task(display: VirtualDisplay, task: X11Task, dire
  * xdotool script with fixed pauses, which is also the X11 speed peer (`stepMs`: each action with
  * its pause, wall time).
  */
-export async function naiveX11Replay(app: RunningApp, trajectoryDirectory: string, signal?: AbortSignal): Promise<{ engineMs: number[]; stepMs: number[]; totalMs: number }> {
+export async function naiveX11Replay(app: Pick<RunningApp, 'env'>, trajectoryDirectory: string, signal?: AbortSignal, pause = { afterInput: settleMs, afterKey: settleMs + 350 }): Promise<{ engineMs: number[]; stepMs: number[]; totalMs: number }> {
   const { events } = readTrajectory(trajectoryDirectory);
   const input = await createInput('xdotool', { env: app.env, signal });
   const engineMs: number[] = [];
@@ -124,7 +124,7 @@ export async function naiveX11Replay(app: RunningApp, trajectoryDirectory: strin
       else if (event.kind === 'key' && event.key) await input.press(event.key);
       else continue;
       engineMs.push(performance.now() - stepStarted);
-      await new Promise((resolve) => setTimeout(resolve, settleMs + (event.kind === 'key' ? 350 : 0)));
+      await new Promise((resolve) => setTimeout(resolve, event.kind === 'key' ? pause.afterKey : pause.afterInput));
       stepMs.push(performance.now() - stepStarted);
     }
   } finally {
