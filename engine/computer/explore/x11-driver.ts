@@ -205,19 +205,25 @@ export class X11Driver implements ExploreDriver {
     }
     // Editors and fields take text where the focus is; typing is a primitive worth knowing per app.
     actions.push({ kind: 'type', text: 'Hello 42', target: { role: 'window', name: 'focused field', x: capture.width / 2, y: capture.height / 2, selector: `focus:${windows.length > 1 ? 'dialog' : 'main'}` } });
+    return this.observation({ actions, windows, offset, capture, signature, phash, texts: lines.map((line) => line.text) });
+  }
+
+  /** The observation both ways of reading the app end in: shortcuts added, blocklist applied, screenshot kept. */
+  private async observation(seen: { actions: ExploreAction[]; windows: WindowInfo[]; offset: { x: number; y: number }; capture: { width: number; height: number; rgba: Uint8Array | Buffer }; signature: string; phash: string; texts: string[] }): Promise<Observation> {
+    const { actions, windows, capture } = seen;
     for (const keys of desktopShortcuts) actions.push({ kind: 'shortcut', keys, target: { name: keys } });
     const sharp = (await import('sharp')).default;
     const screenshot = await sharp(capture.rgba, { raw: { width: capture.width, height: capture.height, channels: 4 } }).png({ compressionLevel: 1 }).toBuffer();
     const { candidates, blocked } = splitBlocked(actions, this.options.allow);
-    this.focusOffset = offset;
+    this.focusOffset = seen.offset;
     return {
-      signature,
-      phash,
+      signature: seen.signature,
+      phash: seen.phash,
       title: windows.map((window) => window.title).join(' › ') || this.options.command,
       screenshot,
       candidates,
       blocked,
-      cues: [...new Set([...windows.map((window) => window.title), ...lines.map((line) => line.text)])].filter(Boolean),
+      cues: [...new Set([...windows.map((window) => window.title), ...seen.texts])].filter(Boolean),
       dialogs: windows.slice(1).map((window) => window.title),
     };
   }
@@ -255,21 +261,7 @@ export class X11Driver implements ExploreDriver {
       const path = node.path.map((step) => `${step.role}:${step.name}:${step.index}`).join('/');
       actions.push({ kind: 'click', target: { role: node.role, name: node.name || `${node.role} at ${x},${y}`, x, y, width: node.extents.width, height: node.extents.height, selector: `a11y:${path}` } });
     }
-    for (const keys of desktopShortcuts) actions.push({ kind: 'shortcut', keys, target: { name: keys } });
-    const sharp = (await import('sharp')).default;
-    const screenshot = await sharp(capture.rgba, { raw: { width: capture.width, height: capture.height, channels: 4 } }).png({ compressionLevel: 1 }).toBuffer();
-    const { candidates, blocked } = splitBlocked(actions, this.options.allow);
-    this.focusOffset = { x: focus.geometry.x, y: focus.geometry.y };
-    return {
-      signature,
-      phash,
-      title: windows.map((window) => window.title).join(' › ') || this.options.command,
-      screenshot,
-      candidates,
-      blocked,
-      cues: [...new Set([...windows.map((window) => window.title), ...nodes.map((node) => node.name)])].filter(Boolean),
-      dialogs: windows.slice(1).map((window) => window.title),
-    };
+    return this.observation({ actions, windows, offset: { x: focus.geometry.x, y: focus.geometry.y }, capture, signature, phash, texts: nodes.map((node) => node.name) });
   }
 
   private focusOffset = { x: 0, y: 0 };
