@@ -25,7 +25,12 @@ export const elementStateSource = String.raw`(element) => {
   if (pressed !== undefined) state.pressed = pressed;
   let active = document.activeElement;
   while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement;
-  state.focused = Boolean(active && active !== document.body && (active === element || element.contains(active)));
+  // Containment across shadow roots: the focused field may sit in a shadow tree inside the element.
+  const within = (node) => {
+    for (let current = node; current; current = current.parentNode || current.host) if (current === element) return true;
+    return false;
+  };
+  state.focused = Boolean(active && active !== document.body && within(active));
   const password = type === 'password' || /password/i.test(element.getAttribute('autocomplete') || '');
   if (['INPUT', 'TEXTAREA', 'SELECT'].includes(element.tagName) && !password && !checkable) state.value = String(element.value).slice(0, 2000);
   return state;

@@ -29,11 +29,11 @@ before(async () => {
   server = createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://x');
     if (url.pathname.startsWith('/api/')) {
-      requests.push(`${request.method} ${url.pathname}`);
+      requests.push(`${request.method} ${url.pathname}${url.search}`);
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: url.pathname.split('/').pop(), name: 'doggie' }));
       return;
     }
-    const body = await readFile(join(fixtureRoot, 'petstore.html'));
+    const body = await readFile(join(fixtureRoot, url.pathname === '/shadow.html' ? 'shadow.html' : 'petstore.html'));
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -117,3 +117,33 @@ for (const [label, query] of [['the same version', ''], ['the next version (DOM 
     }
   });
 }
+
+test('controls inside open shadow roots: recorded through the composed path, the look-alike told apart by its section, replayed', async () => {
+  const script = [
+    { action: 'click', selector: '#op-b input.value' },
+    { action: 'type', text: '9' },
+    { action: 'click', selector: '#op-b button' },
+  ];
+  const scriptFile = join(home.path, 'shadow.json');
+  writeFileSync(scriptFile, JSON.stringify(script));
+  const shadowRecording = join(home.path, 'shadow-recording');
+  const recorded = await runCli(['record', '--url', `${base}shadow.html`, '--out', shadowRecording, '--script', scriptFile, '--json'], { env: home.env, timeoutMs: 120_000 });
+  assert.equal(recorded.code, 0, recorded.stderr);
+  const shadowSkill = join(home.path, 'shadow-send');
+  const built = await runCli(['build', shadowRecording, '--out', shadowSkill, '--name', 'shadow-send', '--json'], { env: home.env, timeoutMs: 120_000 });
+  assert.equal(built.code, 0, built.stderr + built.stdout);
+  const plan = JSON.parse(readFileSync(join(shadowSkill, 'plan.json'), 'utf8'));
+  assert.equal(plan.steps.at(-1).target.locator.name, 'Send');
+  assert.equal(plan.steps.at(-1).target.locator.scope, '#op-b');
+  requests.length = 0;
+  const session = await launchBrowser({ viewport: { width: 1280, height: 800 }, loopbackOnly: true });
+  try {
+    await session.page.goto(`${base}shadow.html`);
+    const report = await replaySkill({ skillDirectory: shadowSkill, surface: pageSurface(session.page), confirm: 'auto', autoApproveTier: 'robot' });
+    assert.equal(report.ok, true, JSON.stringify(report.steps.map((step) => [step.index, step.status, step.reason])));
+    await session.page.waitForTimeout(500);
+    assert.deepEqual(requests, ['GET /api/shadow/b?value=9']);
+  } finally {
+    await session.dispose();
+  }
+});

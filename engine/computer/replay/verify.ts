@@ -191,8 +191,12 @@ async function check(input: VerifyInput, after: RgbaImage | undefined, settledBy
     const text = normalizeLabel(
       await page
         .evaluate(() => {
-          const values = [...document.querySelectorAll('input, textarea, select')].map((element) => (element as HTMLInputElement).value ?? '');
-          return `${document.body?.innerText ?? ''}\n${values.join('\n')}`;
+          // Open shadow roots too: their text and fields are not in the body's innerText.
+          const roots: (Document | ShadowRoot)[] = [document];
+          for (let index = 0; index < roots.length && roots.length < 500; index += 1) for (const element of roots[index].querySelectorAll('*')) if (element.shadowRoot) roots.push(element.shadowRoot);
+          const values = roots.flatMap((root) => [...root.querySelectorAll('input, textarea, select')].map((element) => (element as HTMLInputElement).value ?? ''));
+          const shadowText = roots.slice(1).map((root) => root.textContent ?? '');
+          return `${document.body?.innerText ?? ''}\n${shadowText.join('\n')}\n${values.join('\n')}`;
         })
         .catch(() => ''),
     );
@@ -237,6 +241,12 @@ async function effectProblems(page: import('playwright-core').Page, effect: NonN
           const read = ${elementStateSource};
           const point = ${JSON.stringify(acted ?? null)};
           let element = point ? document.elementFromPoint(point.x, point.y) : document.activeElement;
+          // Into open shadow roots: the document answers with the host.
+          while (element && element.shadowRoot) {
+            const inner = point ? element.shadowRoot.elementFromPoint(point.x, point.y) : element.shadowRoot.activeElement;
+            if (!inner || inner === element) break;
+            element = inner;
+          }
           element = element && (element.closest(${JSON.stringify(interactiveSelector)}) || element);
           return element && element !== document.body ? read(element) : undefined;
         })()`,
