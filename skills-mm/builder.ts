@@ -673,6 +673,7 @@ async function describeTarget(
       ...(box ? { box } : {}),
     };
   }
+  if (event.accessible) target.accessible = event.accessible;
   if (event.window) {
     target.window = {
       title: event.window.title.slice(0, 300),
@@ -910,9 +911,10 @@ function dropTarget(event: TrajectoryEvent): TargetDescriptor {
 function targetPhrase(target: TargetDescriptor | undefined, meta: TrajectoryMeta): string {
   if (!target) return 'the focused element';
   const locator = target.locator;
-  const label = locator?.name || locator?.text || target.ocr?.text;
+  const label = locator?.name || locator?.text || target.accessible?.name || target.ocr?.text;
   if (label) {
-    const role = locator?.role && locator.role !== 'generic' ? ` ${locator.role}` : '';
+    const roleName = locator?.role ?? (target.accessible?.name ? target.accessible.role : undefined);
+    const role = roleName && roleName !== 'generic' ? ` ${roleName}` : '';
     return `the ${JSON.stringify(label.trim().slice(0, 80))}${role}`;
   }
   if (locator?.test_id) return `the element with test id ${JSON.stringify(locator.test_id.slice(0, 80))}`;

@@ -36,6 +36,8 @@ export const ReplayReport = z.object({
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   /** Folder with the evidence (live screenshot, recorded target, what each tier saw) of an aborted step. */
   evidence: z.string().optional(),
+  /** Said once per replay: e.g. no accessibility bus (X11 grounding used the visual rungs only). */
+  warnings: z.array(z.object({ code: z.string(), message: z.string() })).optional(),
 });
 export type ReplayReport = z.infer<typeof ReplayReport>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PixelPoint, Rect, Size } from '../geometry.ts';
+import { AccessibleTarget } from './trajectory.ts';
 
 /**
  * The MMSkills package, as files on disk (skills-mm/FORMAT.md). Every file carries `format_version` so a
@@ -214,6 +215,8 @@ export const TargetDescriptor = z
     ocr: OcrDescriptor.optional(),
     anchors: z.array(AnchorDescriptor).max(4).default([]),
     window: WindowDescriptor.optional(),
+    /** Rung 1 on X11: the accessible (AT-SPI) the recorder found under the pointer; versioned on its own. */
+    accessible: AccessibleTarget.optional(),
   })
   .strict();
 export type TargetDescriptor = z.infer<typeof TargetDescriptor>;

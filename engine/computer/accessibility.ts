@@ -13,9 +13,13 @@ import {
   type AccessibilityWarning,
   type AccessibleApp,
   type AccessibleNode,
+  type AccessibleRef,
   type ActionableNode,
   type WalkLimits,
 } from '../../native/a11y/index.ts';
+
+import { focusProbe } from './replay/focus-probe.ts';
+import type { AccessibilityProbe } from './replay/surface.ts';
 
 /**
  * The accessibility tree as record, replay and explore use it on X11: one session per run, the
@@ -41,6 +45,7 @@ export async function openAccessibility(env: NodeJS.ProcessEnv, options: { start
   if (options.client) return { client: options.client, env: withAccessibility(env), dispose: async () => options.client?.dispose() };
   let bus: AccessibilityBus | undefined;
   let sessionEnv = withAccessibility(env);
+  if (env.NO_AT_BRIDGE === '1') return { env: sessionEnv, warning: { code: 'unavailable', message: 'no accessibility tree: switched off (NO_AT_BRIDGE=1); X11 grounding uses the visual rungs only' }, dispose: async () => undefined };
   try {
     if (options.startBus && !(await accessibilityBusAddress(env))) {
       bus = await startAccessibilityBus(env);
@@ -74,16 +79,32 @@ export async function appForWindow(client: Accessibility, window: Pick<WindowInf
   return undefined;
 }
 
-/** The node under a screen point, described as the recorder stores it (undefined when the app has nothing there). */
-export async function describeAt(client: Accessibility, app: AccessibleApp, point: { x: number; y: number }): Promise<AccessibleTarget | undefined> {
-  const node = await client.nodeAt(app.ref, point);
+/**
+ * The node under a screen point, described as the recorder stores it (undefined when the app has
+ * nothing there). A popup menu drawn over the window is invisible to the toolkit's hit test from
+ * the window (GTK and Qt both answer the text area under it), and by the time a click is reported
+ * it has often closed: `popups` are the popup items read while the menu was open (`popupNodes`),
+ * looked at first.
+ */
+export async function describeAt(client: Accessibility, app: AccessibleApp, point: { x: number; y: number }, popups: readonly AccessibleNode[] = []): Promise<{ target: AccessibleTarget; node: AccessibleNode } | undefined> {
+  const node = smallestContaining(popups, point) ?? (await client.nodeAt(app.ref, point));
   if (!node || node.role === 'application') return undefined;
-  const [path, actions] = await Promise.all([client.pathOf(node.ref), node.interfaces.includes('Action') ? client.actions(node.ref).catch(() => []) : Promise.resolve([])]);
+  const [fullPath, actions] = await Promise.all([client.pathOf(node.ref), node.interfaces.includes('Action') ? client.actions(node.ref).catch(() => []) : Promise.resolve([])]);
+  let path = fullPath;
+  let role = node.role;
+  let name = node.name;
+  // Qt puts an unnamed filler (the viewport) inside its text areas: the text area is what was clicked.
+  const parent = path[path.length - 2];
+  if (['filler', 'unknown', 'viewport'].includes(node.role) && !node.name && parent && ['text', 'entry', 'paragraph', 'document text', 'terminal'].includes(parent.role)) {
+    path = path.slice(0, -1);
+    role = parent.role;
+    name = parent.name;
+  }
   const extents = usableExtents(node.extents);
-  return {
+  const target: AccessibleTarget = {
     version: 1,
-    role: node.role,
-    name: node.name,
+    role,
+    name,
     ...(node.description ? { description: node.description } : {}),
     states: node.states.slice(0, 64),
     ...(extents ? { extents } : {}),
@@ -91,6 +112,44 @@ export async function describeAt(client: Accessibility, app: AccessibleApp, poin
     ...(actions.length ? { actions: actions.filter(Boolean).slice(0, 16) } : {}),
     app: { name: app.name, ...(app.toolkit ? { toolkit: app.toolkit } : {}) },
   };
+  return { target, node };
+}
+
+function smallestContaining(nodes: readonly AccessibleNode[], point: { x: number; y: number }): AccessibleNode | undefined {
+  let best: AccessibleNode | undefined;
+  for (const node of nodes) {
+    const box = usableExtents(node.extents);
+    if (!box || point.x < box.x || point.y < box.y || point.x >= box.x + box.width || point.y >= box.y + box.height) continue;
+    if (!best || box.width * box.height < (best.extents as Rect).width * (best.extents as Rect).height) best = node;
+  }
+  return best;
+}
+
+/** Containers a menu can sit in; the walk for open menus goes through these only (not into text, tables, trees). */
+const menuPathRoles = new Set(['application', 'frame', 'window', 'dialog', 'filler', 'panel', 'menu bar', 'menu', 'menu item', 'popup menu', 'tool bar', 'layered pane', 'root pane']);
+const popupItemRoles = new Set(['menu', 'menu item', 'check menu item', 'radio menu item', 'tearoff menu item']);
+
+/**
+ * The items of the app's menus (menu bar and open menus) with their extents, read while they show:
+ * the recorder reads them after each action so that the next press, which may close the menu before
+ * it is reported, is described from what was on screen. Bounded in nodes and time. `from` starts
+ * the walk at known menu bars (found by an earlier walk, returned in `menuBars`): two or three
+ * round trips instead of the whole way down from the app on every action.
+ */
+export async function popupNodes(client: Accessibility, app: AccessibleApp, options: { from?: readonly AccessibleNode[]; maxNodes?: number; timeoutMs?: number } = {}): Promise<{ items: AccessibleNode[]; menuBars: AccessibleNode[] }> {
+  const deadline = Date.now() + (options.timeoutMs ?? 3000);
+  let budget = options.maxNodes ?? 600;
+  const items: AccessibleNode[] = [];
+  const menuBars: AccessibleNode[] = [];
+  let level = options.from?.length ? [...options.from] : (await client.children(app.ref, 64)).filter((node) => node.states.includes('showing'));
+  while (level.length && Date.now() < deadline && budget > 0) {
+    budget -= level.length;
+    items.push(...level.filter((node) => popupItemRoles.has(node.role) && node.states.includes('showing') && usableExtents(node.extents)));
+    menuBars.push(...level.filter((node) => node.role === 'menu bar'));
+    const deeper = level.filter((node) => node.states.includes('showing') && menuPathRoles.has(node.role) && node.childCount > 0 && node.childCount <= 200);
+    level = (await Promise.all(deeper.map((node) => client.children(node.ref, 200).catch(() => [])))).flat();
+  }
+  return { items, menuBars };
 }
 
 export interface ResolvedAccessible {
@@ -181,4 +240,72 @@ export async function actionableInWindow(client: Accessibility, window: Pick<Win
     out.push(...actionableNodes(tree, [{ role: top.role, name: top.name, index: top.index }]));
   }
   return out;
+}
+
+/**
+ * The accessibility of one live app window for a run (replay, explore): the app is looked up when
+ * first needed (its bridge registers a moment after the window maps), and the first bus failure
+ * marks the tree dead for the rest of the run with one coded warning — later steps go straight to
+ * the visual rungs instead of waiting on a dead bus again.
+ */
+export class WindowAccessibility implements AccessibilityProbe {
+  private dead: string | undefined;
+  private app: AccessibleApp | undefined;
+  private readonly warningList: AccessibilityWarning[] = [];
+
+  constructor(
+    private readonly session: AccessibilitySession,
+    private readonly window: () => Promise<Pick<WindowInfo, 'pid' | 'title' | 'geometry'> | undefined>,
+  ) {
+    if (session.warning) this.warningList.push(session.warning);
+  }
+
+  /** Coded warnings so far, each once. */
+  get warnings(): readonly AccessibilityWarning[] {
+    return this.warningList;
+  }
+
+  /** The client and the window's application, or why there is none. */
+  async target(options: { waitMs?: number } = {}): Promise<{ client: Accessibility; app: AccessibleApp } | string> {
+    const client = this.session.client;
+    if (!client) return this.session.warning?.message ?? 'no accessibility bus';
+    if (this.dead) return this.dead;
+    const deadline = Date.now() + (options.waitMs ?? 1500);
+    try {
+      while (!this.app) {
+        const window = await this.window();
+        if (!window) return 'the window is gone';
+        const app = await appForWindow(client, window);
+        if (app && app.childCount > 0) this.app = app;
+        else if (Date.now() > deadline) return 'the app exposes no accessibility tree (toolkit without accessibility, or accessibility off)';
+        else await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      return { client, app: this.app };
+    } catch (error) {
+      return this.fail(error);
+    }
+  }
+
+  /** Records a failure of the bus or the app; answers the sentence the rung reports. */
+  fail(error: unknown): string {
+    const code = error instanceof SkillframeError ? error.code : 'internal';
+    const message = (error as Error).message ?? String(error);
+    if (code === 'unavailable' || code === 'timeout') {
+      this.dead = `the accessibility bus stopped answering (${message}); visual rungs only from here`;
+      this.warningList.push({ code, message: this.dead });
+      return this.dead;
+    }
+    return `accessibility: ${message}`;
+  }
+
+  /** Verification's question (AccessibilityProbe): is the accessible at `point` focused? undefined: cannot tell. */
+  async focusedAt(point: { x: number; y: number }): Promise<boolean | undefined> {
+    const live = await this.target({ waitMs: 0 });
+    if (typeof live === 'string') return undefined;
+    return focusProbe(live.client, live.app).focusedAt(point);
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.dispose();
+  }
 }

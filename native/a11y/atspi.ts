@@ -182,20 +182,20 @@ class AtspiClient implements Accessibility {
 
   async node(ref: AccessibleRef, index?: number): Promise<AccessibleNode> {
     // Properties one by one: Qt answers Get but not GetAll. They go out together, so it costs no round trip.
-    const [name, description, childCount, roleBody, stateBody, interfaceBody] = await Promise.all([
+    const [name, description, childCount, roleBody, stateBody, interfaceBody, extentsBody] = await Promise.all([
       this.property(ref, ACCESSIBLE, 'Name'),
       this.property(ref, ACCESSIBLE, 'Description').catch(() => ''),
       this.property(ref, ACCESSIBLE, 'ChildCount'),
       this.call(ref, ACCESSIBLE, 'GetRole'),
       this.call(ref, ACCESSIBLE, 'GetState'),
       this.call(ref, ACCESSIBLE, 'GetInterfaces'),
+      // Asked together with the rest (nearly everything is a Component): one round trip per node.
+      this.call(ref, COMPONENT, 'GetExtents', 'u', [SCREEN]).catch(() => [undefined]),
     ]);
     const interfaces = (Array.isArray(interfaceBody[0]) ? (interfaceBody[0] as string[]) : []).map((name) => name.replace(/^org\.a11y\.atspi\./, ''));
     let extents: Rect | undefined;
-    if (interfaces.includes('Component')) {
-      const [box] = await this.call(ref, COMPONENT, 'GetExtents', 'u', [SCREEN]).catch(() => [undefined]);
-      if (Array.isArray(box) && box.length === 4) extents = { x: Number(box[0]), y: Number(box[1]), width: Number(box[2]), height: Number(box[3]) };
-    }
+    const box = extentsBody[0];
+    if (interfaces.includes('Component') && Array.isArray(box) && box.length === 4) extents = { x: Number(box[0]), y: Number(box[1]), width: Number(box[2]), height: Number(box[3]) };
     const resolvedIndex = index ?? Number((await this.call(ref, ACCESSIBLE, 'GetIndexInParent').catch(() => [0]))[0]) ?? 0;
     return {
       ref,
@@ -212,9 +212,8 @@ class AtspiClient implements Accessibility {
   }
 
   async children(ref: AccessibleRef, max = 500): Promise<AccessibleNode[]> {
-    const count = Number(await this.property(ref, ACCESSIBLE, 'ChildCount').catch(() => 0)) || 0;
-    if (count > max) throw new SkillframeError('refused', `accessibility: ${ref.bus}${ref.path} has ${count} children (more than ${max}): skipped`);
-    const refs = await this.childRefs(ref, count);
+    const refs = await this.childRefs(ref, max);
+    if (refs.length > max) throw new SkillframeError('refused', `accessibility: ${ref.bus}${ref.path} has ${refs.length} children (more than ${max}): skipped`);
     const nodes = await Promise.all(refs.slice(0, max).map((child, index) => this.node(child, index).catch((error: SkillframeError) => (error.code === 'timeout' ? Promise.reject(error) : undefined))));
     return nodes.filter((node): node is AccessibleNode => Boolean(node));
   }

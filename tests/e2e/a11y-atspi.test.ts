@@ -85,7 +85,7 @@ test('featherpad (Qt 5): menu bar, menus and the text area, with screen extents;
   assert.ok(text, `a text area among ${names.join(', ')}`);
   const file = nodes.find((node) => node.name === 'File') as (typeof nodes)[number];
   const point = { x: file.extents.x + file.extents.width / 2, y: file.extents.y + file.extents.height / 2 };
-  const described = await describeAt(client, app, point);
+  const described = (await describeAt(client, app, point))?.target;
   assert.equal(described?.name, 'File', JSON.stringify(described));
   assert.ok(described && described.path.length >= 2);
 

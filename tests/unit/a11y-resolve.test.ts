@@ -46,7 +46,7 @@ test('describe the node under a point; resolve it by path after a move, by role+
   const ref = fake.addApp('editor', editor(), { pid: 42, toolkit: 'gtk' });
   const app = (await appForWindow(fake, { pid: 42, title: 'whatever' }))!;
   assert.deepEqual(app.ref, ref);
-  const target = (await describeAt(fake, app, { x: 155, y: 145 }))!;
+  const target = (await describeAt(fake, app, { x: 155, y: 145 }))!.target;
   assert.equal(target.role, 'push button');
   assert.equal(target.name, 'Save');
   assert.deepEqual(target.path.map((step) => `${step.role}:${step.name}:${step.index}`), ['frame:Untitled - Editor:0', 'tool bar::1', 'push button:Save:0']);

@@ -1,5 +1,5 @@
 import { SkillframeError } from '../../../core/errors.ts';
-import type { ElementState, PageState, Point, Rect, Target, TrajectoryEvent, TrajectoryEventInput, WindowInfo } from '../../../core/schemas/trajectory.ts';
+import type { AccessibleTarget, ElementState, PageState, Point, Rect, Target, TrajectoryEvent, TrajectoryEventInput, WindowInfo } from '../../../core/schemas/trajectory.ts';
 import { isPrintableKey } from '../../../native/input/keys.ts';
 import { encodePng, meanDifference, obscureRegions, type Capture } from '../../../native/screen/index.ts';
 import type { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
@@ -29,6 +29,8 @@ export interface Observation {
   key?: string;
   scroll?: { dx: number; dy: number };
   target?: Target;
+  /** X11: the accessible under the pointer (asked at the press, awaited when the event is written). */
+  accessible?: Promise<AccessibleTarget | undefined>;
   window?: WindowInfo;
   url?: string;
   pageTitle?: string;
@@ -332,6 +334,8 @@ export class RecordingSession {
     const prior = this.priors.find((item) => item.index > pending.lastArrivalIndex);
     this.priors = this.priors.filter((item) => item.index > pending.lastArrivalIndex);
     if (prior) draft.afterState = prior.state;
+    const accessible = await pending.observation.accessible?.catch(() => undefined);
+    if (accessible) draft.accessible = accessible;
     await this.options.enrich?.(draft);
     // enrich (web) reads a settled state only when no later input already closed this step's.
     const late = !prior && this.priors.find((item) => item.index > pending.lastArrivalIndex);

@@ -10,6 +10,9 @@ import { createScreen, type ScreenSource } from '../../../native/screen/index.ts
 import { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { startScreenVideo, type ScreenVideo } from '../../../native/video/screen-video.ts';
 import { createWindows, launchApp, type LaunchedApp, type WindowSystem } from '../../../native/window/index.ts';
+import { appForWindow, describeAt, openAccessibility, popupNodes, type AccessibilitySession } from '../accessibility.ts';
+import type { AccessibleTarget } from '../../../core/schemas/trajectory.ts';
+import type { Accessibility, AccessibleApp, AccessibleNode } from '../../../native/a11y/index.ts';
 import { pause, type ScriptStep } from './script.ts';
 import { RecordingSession, type Observation } from './session.ts';
 import { recorderInfo, type CommonRecordOptions, type RecordResult } from './types.ts';
@@ -24,7 +27,7 @@ export interface X11RecordOptions extends CommonRecordOptions {
   /** Leave a launched app running when the recording stops. */
   keepApp?: boolean;
   /** Replace real adapters (unit tests). */
-  adapters?: { hooks?: InputHooks; screen?: ScreenSource; windows?: WindowSystem; input?: InputDriver };
+  adapters?: { hooks?: InputHooks; screen?: ScreenSource; windows?: WindowSystem; input?: InputDriver; accessibility?: Accessibility };
 }
 
 /** Window titles that mean "a password is being typed here": typing is masked, the window blurred. */
@@ -56,11 +59,18 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
   let hooks: InputHooks | undefined;
   let video: ScreenVideo | undefined;
   let stoppedBy: RecordResult['stoppedBy'] = options.script ? 'script' : 'signal';
+  let accessibility: AccessibilitySession | undefined;
   try {
+    // The accessibility tree names what each click hit (role, name, path) for replay's first rung.
+    // Where there is no bus, an app Skillframe launches gets a private one; otherwise say so once.
+    accessibility = await openAccessibility(env, { startBus: Boolean(options.app), ...(options.adapters?.accessibility ? { client: options.adapters.accessibility } : {}) });
+    const a11y = accessibility;
+    disposers.push(() => a11y.dispose());
+    if (accessibility.warning) log('warn', `${accessibility.warning.code}: ${accessibility.warning.message}`);
     let window: WindowInfo;
     if (options.app) {
       const existing = new Set((await windows.find({})).map((item) => item.id));
-      launched = await launchApp(options.app, { env });
+      launched = await launchApp(options.app, { env: accessibility.env });
       const app = launched;
       disposers.push(() => (options.keepApp ? undefined : app.dispose()));
       window = await waitForAppWindow(windows, app, existing, options.signal);
@@ -122,20 +132,24 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
       }
     }
 
+    const accessibleUnderPointer = accessibleLookup(accessibility.client, log);
+    accessibleUnderPointer.settled(window); // finds the menu bars before the first click
     // Hook events arrive on this thread in order; the window lookup is async, so a chain keeps order.
     const recordingSession = session;
     let lookups: Promise<void> = Promise.resolve();
-    let down: { at: number; x: number; y: number; button: 'left' | 'right' | 'middle' } | undefined;
+    let down: { at: number; x: number; y: number; button: 'left' | 'right' | 'middle'; accessible: Promise<AccessibleTarget | undefined> } | undefined;
     // Every keystroke is attributed to the window active when it is handled, never to one seen
     // earlier (a password prompt can pop up between two keys). Lookups run in order behind the
     // hook, so focus that moved with no click in between moved at an unknown moment: the first
     // keystroke seen in the new window is masked, as is one whose window cannot be read.
     let known: WindowInfo | undefined = window;
     let previousWindowId: string | undefined = window.id;
-    const withWindow = (observation: Observation) => {
+    const withWindow = (observation: Observation, accessible?: Promise<AccessibleTarget | undefined>) => {
       lookups = lookups.then(async () => {
         const typing = observation.kind === 'char' || observation.kind === 'value' || (observation.kind === 'key' && observation.key !== undefined && isPrintableKey(observation.key));
         const found = await windows.active().catch(() => undefined);
+        // Asked for at the press; the session waits for it when it writes the event, not here.
+        if (accessible) observation.accessible = accessible;
         const active = found ?? known;
         if (found) known = found;
         if (active) {
@@ -155,7 +169,8 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     await hooks.start((event) => {
       switch (event.type) {
         case 'mousedown':
-          down = event;
+          // Asked at the press, before the click changes the UI (a menu that closes on release).
+          down = { ...event, accessible: accessibleUnderPointer.describe(currentWindow, { x: event.x, y: event.y }) };
           return;
         case 'mouseup': {
           const start = down && down.button === event.button ? down : undefined;
@@ -166,7 +181,8 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
             return;
           }
           const kind = event.button === 'right' ? 'right_click' : event.button === 'middle' ? 'middle_click' : 'click';
-          withWindow({ kind, at: event.at, button: event.button, pointer: { x: event.x, y: event.y } });
+          withWindow({ kind, at: event.at, button: event.button, pointer: { x: event.x, y: event.y } }, start?.accessible);
+          accessibleUnderPointer.settled(currentWindow);
           return;
         }
         case 'wheel':
@@ -174,6 +190,7 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
           return;
         case 'keydown': {
           if (event.isModifier) return;
+          accessibleUnderPointer.settled(currentWindow);
           const chorded = event.modifiers.ctrl || event.modifiers.alt || event.modifiers.meta;
           if (event.text !== undefined && !chorded) {
             withWindow({ kind: 'char', at: event.at, text: event.text });
@@ -304,6 +321,93 @@ function appName(command: string | undefined, window: WindowInfo): string {
     return basename(first);
   }
   return window.className ?? window.title;
+}
+
+/**
+ * Describes the accessible under the pointer in the recorded window's app (bounded to 10 s: a slow
+ * tree must not hold up recording). A menu opened by one action closes at the release of the click
+ * on its item, often before that click is reported: the menus' items are read twice after every
+ * action (`settled`; a slow app maps its menu late), and the next press is described from what
+ * they showed first. Failures are logged once and the recording goes on with the visual descriptors.
+ */
+function accessibleLookup(client: Accessibility | undefined, log: (level: 'info' | 'warn', message: string) => void) {
+  let warned = false;
+  let generation = 0;
+  /** Items seen showing since the last action (the union of its reads), and the reads. */
+  let seen = new Map<string, AccessibleNode>();
+  let allReads: Promise<void> = Promise.resolve();
+  /** The last click opened (or may have opened) a menu: wait for both reads before describing the next. */
+  let menuOpened = false;
+  /** Each app's menu bars, found once: later reads start there. */
+  const menuBars = new Map<string, AccessibleNode[]>();
+  const apps = new Map<string, Promise<Awaited<ReturnType<typeof appForWindow>>>>();
+  const appOf = async (window: WindowInfo): Promise<AccessibleApp | undefined> => {
+    const key = `${window.pid ?? ''}:${window.id ?? window.title}`;
+    let app = apps.get(key);
+    if (!app) apps.set(key, (app = appForWindow(client as Accessibility, window)));
+    const found = await app;
+    if (!found) apps.delete(key); // it may register later
+    return found;
+  };
+  const fail = (error: unknown) => {
+    if (!warned) log('warn', `accessibility lookup failed (${(error as Error).message}); recording continues with the visual descriptors`);
+    warned = true;
+    return undefined;
+  };
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  return {
+    /** After an action: read the menus once the UI had a moment to show them, and again a little later. */
+    settled(window: WindowInfo | undefined): void {
+      if (!client || !window) return;
+      const mine = (generation += 1);
+      const items = (seen = new Map());
+      const read = async () => {
+        const app = mine === generation ? await appOf(window) : undefined;
+        if (!app || mine !== generation) return;
+        const key = `${app.ref.bus}${app.ref.path}`;
+        const found = await popupNodes(client, app, { from: menuBars.get(key) });
+        if (!menuBars.has(key) && found.menuBars.length) menuBars.set(key, found.menuBars);
+        for (const node of found.items) items.set(`${node.ref.bus}${node.ref.path}`, node);
+      };
+      allReads = pause(300)
+        .then(read)
+        .then(() => pause(700))
+        .then(read)
+        .catch(() => undefined);
+    },
+    async describe(window: WindowInfo | undefined, point: { x: number; y: number }): Promise<AccessibleTarget | undefined> {
+      if (!client || !window) return undefined;
+      // What showed before this press (a menu this click may close), not what shows after it.
+      const items = seen;
+      // Only a press after a menu opened waits for the reads: other presses are not over a popup.
+      const reads = menuOpened ? allReads : Promise.resolve();
+      try {
+        const app = await appOf(window);
+        if (!app) return undefined;
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 10_000)));
+        const described = await Promise.race([
+          reads.then(async () => {
+            const popups = [...items.values()];
+            // After a click that opened a menu, a press the menu's items do not explain is not
+            // described by the window's hit test: the menu over it may have closed since, and the
+            // text area under it is not what was clicked. Better no accessible than a wrong one.
+            if (menuOpened && !popups.some((node) => contains(node.extents, point))) return undefined;
+            return describeAt(client, app, point, popups);
+          }),
+          timeout,
+        ]).finally(() => clearTimeout(timer));
+        menuOpened = Boolean(described && ['menu', 'menu item', 'popup menu', 'combo box'].includes(described.node.role) && described.node.childCount > 0);
+        return described?.target;
+      } catch (error) {
+        return fail(error);
+      }
+    },
+  };
+}
+
+function contains(box: { x: number; y: number; width: number; height: number } | undefined, point: { x: number; y: number }): boolean {
+  return Boolean(box && point.x >= box.x && point.y >= box.y && point.x < box.x + box.width && point.y < box.y + box.height);
 }
 
 function countFrames(dir: string): number {

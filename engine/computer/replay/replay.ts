@@ -14,6 +14,9 @@ import type { ReplayOptions, ReplayReport, ReplayStepReport } from './types.ts';
 import { needsPixels, verifyStep } from './verify.ts';
 import type { KnownBoundary } from '../../../core/commands/explore.ts';
 import { boundaryFor } from '../explore/knowledge.ts';
+import { snapshotAccessible, waitForAccessibleChange } from './a11y-verify.ts';
+import type { WindowAccessibility } from '../accessibility.ts';
+import type { AccessibleNode } from '../../../native/a11y/index.ts';
 import { modelGrounder } from './vlm-grounding.ts';
 import { armPage } from './web-settle.ts';
 import { openWebSurface } from './web-surface.ts';
@@ -62,12 +65,14 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
   // Reports and live views show a secret by its name, never its value.
   const shown = Object.fromEntries(Object.entries(values).filter(([name]) => !plan.parameters.some((parameter) => parameter.name === name && parameter.secret)));
   const steps: ReplayStepReport[] = plan.steps.map((step) => ({ index: step.id, status: 'skipped', ms: 0, action: step.action, description: substitute(step.description, shown) }));
+  let surface: Surface | undefined = options.surface;
   const report = (error?: unknown, evidence?: string): ReplayReport => ({
     ok: !error && steps.every((step) => step.status === 'done' || branchesSkipped.has(step.index) || (options.dryRun && step.status === 'skipped')),
     steps,
     totalMs: Date.now() - started,
     ...(error ? { error: pick(toErrorBody(error)) } : {}),
     ...(evidence ? { evidence } : {}),
+    ...(surface?.accessibility?.warnings.length ? { warnings: surface.accessibility.warnings.map((warning) => ({ code: warning.code, message: warning.message })) } : {}),
   });
 
   // The permission tier: a skill above what runs unasked needs a yes first.
@@ -79,7 +84,6 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
   }
 
   const boundaries = (await options.boundariesFor?.({ name: plan.app.name, ...(plan.app.url ? { url: plan.app.url } : {}) }).catch(() => [])) ?? [];
-  let surface: Surface | undefined = options.surface;
   const ownsSurface = !surface;
   let ocr: Promise<Ocr> | undefined;
   const lineCache = new WeakMap<RgbaImage, Map<string, Promise<OcrLine[]>>>();
@@ -153,6 +157,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       const expectation = expectationFor(step, plan, values);
       let point: Point | undefined;
       let dropPoint: Point | undefined;
+      let accessible: AccessibleNode | undefined;
       let engineMs = 0;
       if (hasTarget(step)) {
         const groundStarted = Date.now();
@@ -216,6 +221,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
           }
           dropPoint = drop.found.point;
         }
+        accessible = grounding.found.accessible;
       }
       // A scroll lands where it was made (the list or panel under the pointer), not mid-screen.
       if (step.action === 'scroll' && step.target) point = (await liveGeometry(surface, plan, { ...step, action: 'click', target: step.target } as unknown as PlanStep, size)).expected;
@@ -234,6 +240,9 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       const beforeAction = needsPixels(surface, expectation) ? (carried ? await surface.capture() : await frame()) : undefined;
       // The page is watched from before the action, so the wait ends on the page's own events.
       const armed = surface.page ? await armPage(surface.page) : undefined;
+      // Accessibility state is checked before pixels: what the app reports (focus, a menu or dialog
+      // shown, a box checked) is evidence a blinking caret or a spinner cannot fake or hide.
+      const accessibleCheck = accessible && surface.accessibility ? await accessibleWatch(surface.accessibility, accessible) : undefined;
       const actStarted = Date.now();
       let verification: Awaited<ReturnType<typeof verifyStep>>;
       let actMs: number;
@@ -251,8 +260,14 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
           return report(error, evidence);
         }
         actMs = Date.now() - actStarted;
+        const accessibleChanged = accessibleCheck?.(signal);
         const acted = surface.kind === 'web' && point && ['click', 'double_click', 'right_click'].includes(step.action) ? point : undefined;
         verification = await verifyStep({ surface, expected: expectation, ...(beforeAction ? { before: beforeAction } : {}), region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal, armed, action: step.action, ...(point ? { point } : {}), ...(acted ? { acted } : {}) });
+        const byAccessibility = await accessibleChanged;
+        if (byAccessibility?.changed) {
+          verification.reason = `accessibility: ${byAccessibility.evidence.join(', ')}${verification.verified === false ? ` (pixels alone said: ${verification.reason})` : ''}`;
+          verification.verified = true;
+        }
       } finally {
         armed?.dispose();
       }
@@ -415,6 +430,26 @@ async function act(surface: Surface, step: PlanStep, point: Point | undefined, v
         }, { once: true });
       });
       return;
+  }
+}
+
+/**
+ * Snapshots the app's accessibility state before an action on an accessible; the returned function
+ * waits (bounded) for it to change after. Undefined when the tree cannot be read now.
+ */
+async function accessibleWatch(accessibility: WindowAccessibility, node: AccessibleNode): Promise<((signal?: AbortSignal) => Promise<{ changed: boolean; evidence: string[] } | undefined>) | undefined> {
+  const live = await accessibility.target();
+  if (typeof live === 'string') return undefined;
+  try {
+    const before = await snapshotAccessible(live.client, live.app, node);
+    return (signal) => waitForAccessibleChange(live.client, live.app, node, before, { timeoutMs: 1500, signal }).catch((error) => {
+      // Never rejects: an abort is raised by the step itself, a bus failure only loses this evidence.
+      if (!signal?.aborted) accessibility.fail(error);
+      return undefined;
+    });
+  } catch (error) {
+    accessibility.fail(error);
+    return undefined;
   }
 }
 

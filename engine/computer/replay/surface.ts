@@ -1,5 +1,6 @@
 import type { Page } from 'playwright-core';
 import type { Box, RgbaImage } from '../../../perception/image.ts';
+import type { WindowAccessibility } from '../accessibility.ts';
 
 export type { Point } from '../../../core/geometry.ts';
 import type { Point } from '../../../core/geometry.ts';
@@ -11,11 +12,6 @@ export interface Surface {
   capture(): Promise<RgbaImage>;
   /** Part of the frame, cheaper than a whole capture (X11: only that rectangle is read from the server). */
   captureRegion?(region: Box): Promise<RgbaImage>;
-  /**
-   * Accessibility evidence after an action (X11 through AT-SPI where the app exposes a tree).
-   * Absent when the surface has none; verification then falls back to pixels and the caret.
-   */
-  readonly accessibility?: AccessibilityProbe;
   click(point: Point, options?: { button?: 'left' | 'right' | 'middle'; count?: 1 | 2 }): Promise<void>;
   type(text: string): Promise<void>;
   /** A key chord as plan.json writes it: `ctrl+s`, `enter`, `shift+tab`. */
@@ -31,6 +27,12 @@ export interface Surface {
   readonly page?: Page;
   /** X11 only: the app window as it is now (moved, resized …), or undefined if it is gone. */
   window?(): Promise<{ title: string; geometry: { x: number; y: number; width: number; height: number } } | undefined>;
+  /**
+   * X11 only: the app's accessibility tree (AT-SPI), for the `a11y` rung and for evidence after an
+   * action (it is an AccessibilityProbe). Absent when the surface has none; verification then falls
+   * back to pixels and the caret.
+   */
+  readonly accessibility?: WindowAccessibility;
   /** False once the page closed / navigated off its origin, or the window disappeared. */
   alive(): Promise<boolean>;
   dispose(): Promise<void>;

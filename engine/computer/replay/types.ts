@@ -34,6 +34,8 @@ export interface ReplayReport {
   error?: { code: string; message: string };
   /** Folder with evidence screenshots for an aborted step. */
   evidence?: string;
+  /** Said once per replay (no accessibility bus, a tree skipped). */
+  warnings?: { code: string; message: string }[];
 }
 
 export interface ReplayOptions {

@@ -5,6 +5,7 @@ import { createScreen } from '../../../native/screen/index.ts';
 import type { ScreenSource } from '../../../native/screen/screen.ts';
 import { createWindows, launchApp, type LaunchedApp, type WindowInfo, type WindowSystem } from '../../../native/window/index.ts';
 import type { RgbaImage } from '../../../perception/image.ts';
+import { openAccessibility, WindowAccessibility, type AccessibilitySession } from '../accessibility.ts';
 import type { Surface } from './surface.ts';
 
 export interface X11SurfaceOptions {
@@ -30,10 +31,13 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
   let launched: LaunchedApp | undefined;
   let screen: ScreenSource | undefined;
   let input: InputDriver | undefined;
+  // The accessibility bus of the desktop, or (for an app launched here, where there is none) a
+  // private one: the `a11y` rung needs the app to expose its tree.
+  const accessibilitySession: AccessibilitySession = await openAccessibility(env, { startBus: Boolean(options.app) });
   try {
     let window: WindowInfo | undefined;
     if (options.app) {
-      launched = await launchApp(options.app, { env, signal: options.signal });
+      launched = await launchApp(options.app, { env: accessibilitySession.env, signal: options.signal });
       const byPid = windows.waitFor({ pid: launched.pid }, { timeoutMs: options.timeoutMs ?? 20_000, signal: options.signal });
       const exited = launched.exited.then((code) => {
         throw new SkillframeError('unavailable', `input.app: ${JSON.stringify(options.app)} exited (${code}) before showing a window: ${launched?.stderr().slice(-300)}`);
@@ -51,6 +55,7 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
     const liveScreen = screen;
     const liveInput = input;
     const main = window;
+    const accessibility = new WindowAccessibility(accessibilitySession, () => windows.info(windowId));
     const focus = async () => {
       await windows.focus(windowId).catch(() => undefined);
     };
@@ -95,12 +100,14 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
         throw new SkillframeError('unavailable', 'drag is not replayed on X11 yet: the input driver has no press-move-release');
       },
       window: async () => windows.info(windowId),
+      accessibility,
       alive: async () => Boolean(await windows.info(windowId).catch(() => undefined)),
       dispose: async () => {
         liveInput.dispose();
         liveScreen.dispose();
         windows.dispose();
         await launched?.dispose();
+        await accessibility.dispose();
       },
     };
   } catch (error) {
@@ -108,6 +115,7 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
     screen?.dispose();
     windows.dispose();
     await launched?.dispose();
+    await accessibilitySession.dispose();
     throw error;
   }
 }

@@ -1,10 +1,35 @@
+import type { Box } from '../../../../perception/image.ts';
+import { resolveAccessible } from '../../accessibility.ts';
 import type { Rung } from './rung.ts';
 
 /**
  * X11: the recorded accessible (role, name, path from the application root) resolved in the live
- * AT-SPI tree.
+ * AT-SPI tree — path first, then role + name among what the app shows; look-alikes are refused.
+ * The place to act is the node's current extents, wherever the window moved or however it was
+ * resized. Where the app exposes no tree (Xaw, Tk, games) or the bus is down, it says so and the
+ * ladder goes on visually.
  */
 export const a11yRung: Rung = {
   surfaces: ['x11'],
-  ground: async () => 'no accessibility tree on this surface',
+  ground: async (input) => {
+    const recorded = input.step.target.accessible;
+    if (!recorded) return 'the step has no accessibility target (none was exposed when it was recorded)';
+    const accessibility = input.surface.accessibility;
+    if (!accessibility) return 'no accessibility tree on this surface';
+    const live = await accessibility.target();
+    if (typeof live === 'string') return live;
+    const [x, y, width, height] = input.region;
+    let resolved;
+    try {
+      resolved = await resolveAccessible(live.client, live.app, recorded, { window: { x, y, width, height } });
+    } catch (error) {
+      input.signal?.throwIfAborted();
+      return accessibility.fail(error);
+    }
+    if (typeof resolved === 'string') return resolved;
+    const box: Box = [resolved.extents.x, resolved.extents.y, resolved.extents.width, resolved.extents.height];
+    const point = { x: box[0] + box[2] / 2, y: box[1] + box[3] / 2 };
+    if (point.x < 0 || point.y < 0 || point.x >= input.frame.width || point.y >= input.frame.height) return `${resolved.evidence}, but its centre (${Math.round(point.x)}, ${Math.round(point.y)}) is off screen`;
+    return { tier: 'a11y', point, box, confidence: resolved.confidence, evidence: resolved.evidence, accessible: resolved.node };
+  },
 };

@@ -3,7 +3,7 @@ import { findExactLabel, findLabelInLine, normalizeLabel } from '../text-match.t
 import { center, disambiguate, farFromWindowPosition, type Grounding, type GroundingInput, type Rung } from './rung.ts';
 
 async function ground(input: GroundingInput): Promise<Grounding | string> {
-  const label = input.step.target.ocr?.text ?? input.step.target.locator?.name ?? input.step.target.locator?.text;
+  const label = input.step.target.ocr?.text ?? input.step.target.locator?.name ?? input.step.target.locator?.text ?? (input.step.target.accessible?.name || undefined);
   if (!label) return 'the step has no label text';
   const lines = await input.readLines();
   // One- and two-character labels ("+", "-", "7") are too short for fuzzy matching or for a

@@ -3,6 +3,7 @@ import type { Box, RgbaImage } from '../../../../perception/image.ts';
 import type { OcrLine } from '../../../../perception/ocr.ts';
 import type { Point, Surface } from '../surface.ts';
 import type { GroundingTier } from '../types.ts';
+import type { AccessibleNode } from '../../../../native/a11y/index.ts';
 
 /** A place to act, and how sure the ladder is that it is the recorded target. */
 export interface Grounding {
@@ -11,6 +12,8 @@ export interface Grounding {
   box: Box;
   confidence: number;
   evidence: string;
+  /** The live accessible acted on (the `a11y` rung), for verification by accessibility state. */
+  accessible?: AccessibleNode;
 }
 
 export interface Attempt {

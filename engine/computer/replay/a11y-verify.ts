@@ -1,0 +1,68 @@
+import type { Accessibility, AccessibleApp, AccessibleNode } from '../../../native/a11y/index.ts';
+
+/**
+ * Verification by accessibility state: what the app itself says changed after an action — a
+ * window, dialog or menu shown or closed, the target focused, checked, expanded or selected, its
+ * menu items now showing, its text changed. Carets and spinners do not exist here, so a click
+ * into an empty text field is proven by focus, not by a blinking pixel.
+ */
+export interface AccessibleSnapshot {
+  /** The app's showing top-level windows as "role name". */
+  windows: string[];
+  target?: { states: string[]; showingChildren: number; text?: string; editable: boolean };
+}
+
+const watchedStates = ['focused', 'checked', 'expanded', 'selected', 'pressed', 'armed', 'active', 'indeterminate'];
+
+export async function snapshotAccessible(client: Accessibility, app: AccessibleApp, target?: AccessibleNode): Promise<AccessibleSnapshot> {
+  const [tops, node, children, text] = await Promise.all([
+    client.children(app.ref, 64),
+    target ? client.node(target.ref).catch(() => undefined) : Promise.resolve(undefined),
+    target && target.childCount > 0 && target.childCount <= 200 ? client.children(target.ref, 200).catch(() => []) : Promise.resolve([]),
+    target?.interfaces.includes('Text') ? client.text(target.ref, 20_000) : Promise.resolve(undefined),
+  ]);
+  return {
+    windows: tops.filter((top) => top.states.includes('showing')).map((top) => `${top.role} ${JSON.stringify(top.name)}`),
+    ...(node ? { target: { states: node.states, editable: node.states.includes('editable') || ['text', 'entry', 'password text', 'paragraph'].includes(node.role), showingChildren: children.filter((child) => child.states.includes('showing')).length, ...(text !== undefined ? { text } : {}) } } : {}),
+  };
+}
+
+/** What changed between two snapshots, in words; `changed` false when the app reports nothing new. */
+export function accessibleChange(before: AccessibleSnapshot, after: AccessibleSnapshot): { changed: boolean; evidence: string[] } {
+  const evidence: string[] = [];
+  for (const window of after.windows) if (!before.windows.includes(window)) evidence.push(`${window} shown`);
+  for (const window of before.windows) if (!after.windows.includes(window)) evidence.push(`${window} closed`);
+  if (before.target && after.target) {
+    for (const state of watchedStates) {
+      const was = before.target.states.includes(state);
+      const is = after.target.states.includes(state);
+      if (was !== is) evidence.push(`target ${is ? 'became' : 'no longer'} ${state}`);
+    }
+    if (before.target.showingChildren !== after.target.showingChildren) evidence.push(`target's items ${after.target.showingChildren > before.target.showingChildren ? 'shown' : 'hidden'}`);
+    if (before.target.text !== undefined && after.target.text !== undefined && before.target.text !== after.target.text) evidence.push('target text changed');
+    // A click into a text field that already had focus changes nothing anyone can see (a caret
+    // may blink): the field holding focus after the click is the result the click was for.
+    if (!evidence.length && after.target.editable && after.target.states.includes('focused')) evidence.push('the text field has focus');
+  }
+  return { changed: evidence.length > 0, evidence };
+}
+
+/**
+ * Polls the app's accessibility state after an action until something changed or the time is up
+ * (toolkits update their trees asynchronously). For replay and for the "verify" room to call.
+ */
+export async function waitForAccessibleChange(
+  client: Accessibility,
+  app: AccessibleApp,
+  target: AccessibleNode | undefined,
+  before: AccessibleSnapshot,
+  options: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
+): Promise<{ changed: boolean; evidence: string[] }> {
+  const deadline = Date.now() + (options.timeoutMs ?? 1500);
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const result = accessibleChange(before, await snapshotAccessible(client, app, target));
+    if (result.changed || Date.now() > deadline) return result;
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
+  }
+}
