@@ -95,7 +95,8 @@ export async function openAtspi(options: { env?: NodeJS.ProcessEnv; callTimeoutM
   bus.on('error', (error: Error) => {
     broken = error;
   });
-  const client = new AtspiClient(dbus, bus, options.callTimeoutMs ?? 2000, () => broken);
+  // 5 s a call: a loaded machine answers slowly, a dead connection fails at once (it closes).
+  const client = new AtspiClient(dbus, bus, options.callTimeoutMs ?? 5000, () => broken);
   // One call proves the bus answers (a stale address in the environment would hang every walk).
   await client.applications();
   return client;

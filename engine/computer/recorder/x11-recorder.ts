@@ -62,8 +62,9 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
   let accessibility: AccessibilitySession | undefined;
   try {
     // The accessibility tree names what each click hit (role, name, path) for replay's first rung.
-    // Where there is no bus, an app Skillframe launches gets a private one; otherwise say so once.
-    accessibility = await openAccessibility(env, { startBus: Boolean(options.app), ...(options.adapters?.accessibility ? { client: options.adapters.accessibility } : {}) });
+    // Where there is no accessibility bus, say so once (a desktop session has one; tests, the demo
+    // and CI start one with startAccessibilityBus).
+    accessibility = await openAccessibility(env, options.adapters?.accessibility ? { client: options.adapters.accessibility } : {});
     const a11y = accessibility;
     disposers.push(() => a11y.dispose());
     if (accessibility.warning) log('warn', `${accessibility.warning.code}: ${accessibility.warning.message}`);
@@ -133,7 +134,6 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     }
 
     const accessibleUnderPointer = accessibleLookup(accessibility.client, log);
-    accessibleUnderPointer.settled(window); // finds the menu bars before the first click
     // Hook events arrive on this thread in order; the window lookup is async, so a chain keeps order.
     const recordingSession = session;
     let lookups: Promise<void> = Promise.resolve();
@@ -182,7 +182,7 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
           }
           const kind = event.button === 'right' ? 'right_click' : event.button === 'middle' ? 'middle_click' : 'click';
           withWindow({ kind, at: event.at, button: event.button, pointer: { x: event.x, y: event.y } }, start?.accessible);
-          accessibleUnderPointer.settled(currentWindow);
+          accessibleUnderPointer.settled(currentWindow, start?.accessible);
           return;
         }
         case 'wheel':
@@ -190,7 +190,6 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
           return;
         case 'keydown': {
           if (event.isModifier) return;
-          accessibleUnderPointer.settled(currentWindow);
           const chorded = event.modifiers.ctrl || event.modifiers.alt || event.modifiers.meta;
           if (event.text !== undefined && !chorded) {
             withWindow({ kind: 'char', at: event.at, text: event.text });
@@ -356,20 +355,24 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
   };
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   return {
-    /** After an action: read the menus once the UI had a moment to show them, and again a little later. */
-    settled(window: WindowInfo | undefined): void {
+    /**
+     * After a click: when what it hit opens a menu, read the menus once the UI had a moment to show
+     * them, and again a little later (a loaded machine maps menus late). Other clicks read nothing.
+     */
+    settled(window: WindowInfo | undefined, clicked: Promise<AccessibleTarget | undefined> | undefined): void {
       if (!client || !window) return;
       const mine = (generation += 1);
       const items = (seen = new Map());
       const read = async () => {
-        const app = mine === generation ? await appOf(window) : undefined;
+        const app = mine === generation && menuOpened ? await appOf(window) : undefined;
         if (!app || mine !== generation) return;
         const key = `${app.ref.bus}${app.ref.path}`;
         const found = await popupNodes(client, app, { from: menuBars.get(key) });
         if (!menuBars.has(key) && found.menuBars.length) menuBars.set(key, found.menuBars);
         for (const node of found.items) items.set(`${node.ref.bus}${node.ref.path}`, node);
       };
-      allReads = pause(300)
+      allReads = Promise.resolve(clicked)
+        .then(() => pause(300))
         .then(read)
         .then(() => pause(700))
         .then(read)

@@ -31,9 +31,9 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
   let launched: LaunchedApp | undefined;
   let screen: ScreenSource | undefined;
   let input: InputDriver | undefined;
-  // The accessibility bus of the desktop, or (for an app launched here, where there is none) a
-  // private one: the `a11y` rung needs the app to expose its tree.
-  const accessibilitySession: AccessibilitySession = await openAccessibility(env, { startBus: Boolean(options.app) });
+  // The accessibility bus of the desktop session (tests, the demo and CI start one): the `a11y` rung
+  // needs the app to expose its tree; without a bus it says so once and the ladder goes on visually.
+  const accessibilitySession: AccessibilitySession = await openAccessibility(env);
   try {
     let window: WindowInfo | undefined;
     if (options.app) {
