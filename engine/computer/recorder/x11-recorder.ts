@@ -336,7 +336,9 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
   let seen = new Map<string, AccessibleNode>();
   let allReads: Promise<void> = Promise.resolve();
   /** The last click opened (or may have opened) a menu: wait for both reads before describing the next. */
-  let menuOpened = false;
+  /** Whether the last press opened a menu: true, false, or undefined when it could not be read. */
+  let menuOpened: boolean | undefined = false;
+  let lastDescribe: Promise<unknown> = Promise.resolve();
   /** Each app's menu bars, found once: later reads start there. */
   const menuBars = new Map<string, AccessibleNode[]>();
   const apps = new Map<string, Promise<Awaited<ReturnType<typeof appForWindow>>>>();
@@ -364,7 +366,7 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
       const mine = (generation += 1);
       const items = (seen = new Map());
       const read = async () => {
-        const app = mine === generation && menuOpened ? await appOf(window) : undefined;
+        const app = mine === generation && menuOpened !== false ? await appOf(window) : undefined;
         if (!app || mine !== generation) return;
         const key = `${app.ref.bus}${app.ref.path}`;
         const found = await popupNodes(client, app, { from: menuBars.get(key) });
@@ -378,33 +380,45 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
         .then(read)
         .catch(() => undefined);
     },
-    async describe(window: WindowInfo | undefined, point: { x: number; y: number }): Promise<AccessibleTarget | undefined> {
-      if (!client || !window) return undefined;
+    describe(window: WindowInfo | undefined, point: { x: number; y: number }): Promise<AccessibleTarget | undefined> {
+      if (!client || !window) return Promise.resolve(undefined);
       // What showed before this press (a menu this click may close), not what shows after it.
       const items = seen;
-      // Only a press after a menu opened waits for the reads: other presses are not over a popup.
-      const reads = menuOpened ? allReads : Promise.resolve();
-      try {
-        const app = await appOf(window);
-        if (!app) return undefined;
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 10_000)));
-        const described = await Promise.race([
-          reads.then(async () => {
-            const popups = [...items.values()];
-            // After a click that opened a menu, a press the menu's items do not explain is not
-            // described by the window's hit test: the menu over it may have closed since, and the
-            // text area under it is not what was clicked. Better no accessible than a wrong one.
-            if (menuOpened && !popups.some((node) => contains(node.extents, point))) return undefined;
-            return describeAt(client, app, point, popups);
-          }),
-          timeout,
-        ]).finally(() => clearTimeout(timer));
-        menuOpened = Boolean(described && ['menu', 'menu item', 'popup menu', 'combo box'].includes(described.node.role) && described.node.childCount > 0);
-        return described?.target;
-      } catch (error) {
-        return fail(error);
-      }
+      const reads = allReads;
+      // One press at a time: whether the previous press opened a menu decides how this one is read.
+      const prior = lastDescribe;
+      const result = prior.then(async (): Promise<AccessibleTarget | undefined> => {
+        // After a click that opened a menu (or one that could not be read: it may have), a press the
+        // menu's items do not explain is not described by the window's hit test: the menu over it
+        // may have closed since, and the text area under it is not what was clicked.
+        const careful = menuOpened !== false;
+        menuOpened = undefined;
+        try {
+          const app = await appOf(window);
+          if (!app) return undefined;
+          let timer: NodeJS.Timeout | undefined;
+          const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 10_000)));
+          const described = await Promise.race([
+            (careful ? reads : Promise.resolve()).then(async () => {
+              const popups = [...items.values()];
+              if (careful && !popups.some((node) => contains(node.extents, point))) return 'unexplained' as const;
+              return describeAt(client, app, point, popups);
+            }),
+            timeout,
+          ]).finally(() => clearTimeout(timer));
+          // Any click closes an open menu: after an unexplained one, the next press is read normally.
+          if (described === 'unexplained') {
+            menuOpened = false;
+            return undefined;
+          }
+          menuOpened = described ? ['menu', 'menu item', 'popup menu', 'combo box'].includes(described.node.role) && described.node.childCount > 0 : undefined;
+          return described?.target;
+        } catch (error) {
+          return fail(error);
+        }
+      });
+      lastDescribe = result.catch(() => undefined);
+      return result;
     },
   };
 }
