@@ -26,6 +26,7 @@ export async function runDoctor(): Promise<DoctorReport> {
     checkTool('socat', 'pty pairs for the simulated robot arm', 'socat', true),
     checkVlm(),
     checkModels(),
+    checkAccessibility(),
   ];
   const checks = await Promise.all(probes.map((probe) => probe.catch((error: Error) => ({ name: 'probe', status: 'missing' as const, detail: error.message, optional: false }))));
   return { ok: checks.every((check) => check.status === 'ok' || check.optional), checks };
@@ -47,6 +48,28 @@ async function checkDisplay(): Promise<DoctorCheck> {
   if (result.code !== 0) return { name: 'display', status: 'missing', detail: `DISPLAY=${display} does not answer`, fix: 'start Xvfb: Xvfb :99 -screen 0 1920x1080x24 & export DISPLAY=:99' };
   const size = /dimensions:\s+(\d+x\d+)/.exec(result.stdout)?.[1] ?? 'unknown size';
   return { name: 'display', status: 'ok', detail: `DISPLAY=${display}, ${size}` };
+}
+
+/**
+ * The accessibility bus (AT-SPI) and which running apps expose a tree: X11 replay's first rung.
+ * Optional: without it the ladder grounds visually.
+ */
+async function checkAccessibility(): Promise<DoctorCheck & { optional: boolean }> {
+  const fix = 'apt-get install at-spi2-core libatk-adaptor dbus dbus-x11, run inside a session bus (dbus-run-session) with /usr/libexec/at-spi-bus-launcher --launch-immediately';
+  const { openAtspi } = await import('../native/a11y/index.ts');
+  let client;
+  try {
+    client = await openAtspi({ env: process.env, callTimeoutMs: 3000 });
+  } catch (error) {
+    return { name: 'a11y', status: 'missing', detail: `accessibility bus not up: ${(error as Error).message} (X11 replay grounds visually)`, fix, optional: true };
+  }
+  try {
+    const apps = await client.applications();
+    const exposing = apps.filter((app) => app.childCount > 0).map((app) => `${app.name || '?'}${app.toolkit ? ` (${app.toolkit})` : ''}`);
+    return { name: 'a11y', status: 'ok', detail: `accessibility bus up; ${exposing.length ? `apps exposing a tree: ${exposing.slice(0, 12).join(', ')}` : 'no running app exposes a tree'}`, optional: true };
+  } finally {
+    client.dispose();
+  }
 }
 
 async function checkChromium(): Promise<DoctorCheck> {
