@@ -170,7 +170,7 @@ async function noteTask(name: string, command: string, saveWith: string, typedNa
   // comes back as parameters: a person gives them with --param, as this does.
   const plan = JSON.parse(readFileSync(join(skill, 'plan.json'), 'utf8')) as { steps: { action: string; text?: string }[] };
   const params = secretValues(plan.steps, ['hello from the tree', typedName(target)]);
-  const replayed = await runCli(['replay', skill, '--attach', '--confirm', 'auto', '--json', ...Object.entries(params).flatMap(([key, value]) => ['--param', `${key}=${value}`])], { env, timeoutMs: 180_000 });
+  const replayed = await runCli(['replay', skill, '--attach', '--confirm', 'auto', '--json', ...Object.entries(params).flatMap(([key, value]) => ['--param', `${key}=${value}`])], { env, timeoutMs: 300_000 });
   const report = JSON.parse(replayed.stdout.trim().split('\n').pop() ?? '{}');
   assert.equal(replayed.code, 0, `${replayed.stderr}\n${JSON.stringify(report, null, 1)}`);
   assert.ok(existsSync(target), `the replay saved the note: ${JSON.stringify(report.steps, null, 1)}`);
