@@ -149,3 +149,10 @@ test('key events in a masked window do not spell the secret one key at a time', 
   assert.ok(!events.some((event) => event.key === 'q' || event.key === 'shift+z'), JSON.stringify(events.map((event) => [event.kind, event.key])));
   assert.ok(events.some((event) => event.key === 'Enter'), 'named keys stay');
 });
+
+test('a file name typed into a Save As dialog is not taken for a password', async () => {
+  const { parseRedactions, redactText } = await import('../../engine/computer/recorder/privacy.ts');
+  const patterns = parseRedactions(undefined);
+  for (const name of ['notes_v2.txt', 'Report-2026.pdf', 'skillframe-note-1.md']) assert.equal(redactText(name, patterns).text, name, name);
+  assert.equal(redactText('Tr0ub4dor&3x', patterns).text, '[secret]');
+});

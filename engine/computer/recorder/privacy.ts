@@ -55,14 +55,15 @@ export const builtInPatterns: Record<string, RedactionPattern> = {
   /**
    * A password typed with no hint around it (no password field, no telling window title): one
    * unbroken run of 8–64 characters that mixes at least three of lower case, upper case, digits
-   * and symbols, and is not a URL, a path or an address.
+   * and symbols, and is not a URL, a path, an address or a file name (name.ext, as typed into a
+   * Save As dialog: a secret parameter there would stop every replay of an ordinary save).
    */
   password_like: {
     name: 'password_like',
     pattern: /(?<![^\s"'(\[{<,;])[^\s"'()[\]{}<>,;]{8,64}(?![^\s"')\]}>,;.!?:])/g,
     replacement: '[secret]',
     typedOnly: true,
-    accept: (match) => characterClasses(match) >= 3 && !/^(?:[a-z][a-z0-9+.-]*:\/\/|www\.|[~./\\]|[A-Za-z]:\\)/i.test(match) && !match.includes('@') && !/^[[{].*[\]}]$/.test(match) && !/^\{\{[a-z0-9_]+\}\}$/.test(match),
+    accept: (match) => characterClasses(match) >= 3 && !/^(?:[a-z][a-z0-9+.-]*:\/\/|www\.|[~./\\]|[A-Za-z]:\\)/i.test(match) && !match.includes('@') && !/^[[{].*[\]}]$/.test(match) && !/^\{\{[a-z0-9_]+\}\}$/.test(match) && !/^[\w-]+(?:\.[A-Za-z0-9]{1,5})+$/.test(match),
   },
 };
 
