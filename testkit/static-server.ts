@@ -22,7 +22,14 @@ const types: Record<string, string> = {
 };
 
 /** Serves a folder on 127.0.0.1 (fixture apps for tests and the benchmark); never leaves the folder. */
-export function serveFolder(folder: string): Promise<{ origin: string; dispose(): Promise<void> }> {
+/** A folder served on 127.0.0.1: `origin` without a slash, `url` with one (the folder's root page). */
+export interface StaticServer {
+  origin: string;
+  url: string;
+  dispose(): Promise<void>;
+}
+
+export function serveFolder(folder: string): Promise<StaticServer> {
   return serveMounts([{ url: '/', path: folder }]);
 }
 
@@ -30,7 +37,7 @@ export function serveFolder(folder: string): Promise<{ origin: string; dispose()
  * Serves several folders (or single files) under URL prefixes; the first mount whose prefix
  * matches wins, so a file mounted before its package's folder replaces the package's copy.
  */
-export async function serveMounts(mounts: { url: string; path: string }[]): Promise<{ origin: string; dispose(): Promise<void> }> {
+export async function serveMounts(mounts: { url: string; path: string }[]): Promise<StaticServer> {
   const resolved = mounts.map((mount) => ({ url: mount.url, root: resolve(mount.path) }));
   const server: Server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://local').pathname);
@@ -59,6 +66,7 @@ export async function serveMounts(mounts: { url: string; path: string }[]): Prom
   const { port } = server.address() as AddressInfo;
   return {
     origin: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}/`,
     dispose: () =>
       new Promise<void>((done) => {
         server.closeAllConnections();

@@ -6,7 +6,7 @@ import { SkillframeError } from '../../core/errors.ts';
 import { engineSample, figures, loadEngine, round, type ConditionFigures, type MethodFigures, type RecordingNote, type Sample } from './figures.ts';
 import { judgeWeb, percentile } from './judge.ts';
 import { runPlaywrightScript, speedFigures, writeScriptLocators, type ScriptLocator, type SpeedFigures, type TimedRun } from './speed.ts';
-import { serveFolder } from './static-server.ts';
+import { serveFolder } from '../../testkit/static-server.ts';
 import { webTasks, type WebTask } from './tasks.ts';
 import { judgedWebSteps, launchBrowser, naiveWebReplay, openTaskPage, readWebTruth, recordWebTask, recordWebTaskWithRecorder } from './web-run.ts';
 import { webConditionFamily, webConditions, type WebCondition } from './web-drift.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { fixtureDirectory } from '../../bench/replay/benchmark.ts';
-import { serveFolder, type StaticServer } from '../../bench/replay/static-server.ts';
+import { serveFolder, type StaticServer } from '../../testkit/static-server.ts';
 import { webTasks } from '../../bench/replay/tasks.ts';
 import { bannerHeight, renamedToken, type WebCondition } from '../../bench/replay/web-drift.ts';
 import { launchBrowser, openTaskPage, readWebTruth } from '../../bench/replay/web-run.ts';
