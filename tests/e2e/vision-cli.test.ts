@@ -15,14 +15,15 @@ after(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-test('skillframe ocr IMAGE --json prints exactly {lines:[{text, box, confidence}], ms}', async () => {
+test('skillframe ocr IMAGE --json prints exactly {lines:[{text, box, confidence, words}], ms}', async () => {
   const result = await runCli(['ocr', join(fixtures, 'app-mousepad.png'), '--region', '318,215,400,85', '--json'], { env: home.env });
   assert.equal(result.code, 0, result.stderr);
   const output = JSON.parse(result.stdout) as { lines: { text: string; box: number[]; confidence: number }[]; ms: number };
   assert.deepEqual(Object.keys(output).sort(), ['lines', 'ms']);
   assert.equal(output.lines.length, 4);
   for (const line of output.lines) {
-    assert.deepEqual(Object.keys(line).sort(), ['box', 'confidence', 'text']);
+    // words (per-word boxes) was added in the second round; the first round's fields stay as they were.
+    assert.deepEqual(Object.keys(line).sort(), ['box', 'confidence', 'text', 'words']);
     assert.equal(line.box.length, 4);
   }
   assert.equal(output.lines[0].text, 'Quarterly report draft');
