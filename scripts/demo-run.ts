@@ -110,7 +110,7 @@ async function desktopDemo() {
     console.log(`   recorded ${recording.events ?? '?'} events into ${join(out, 'galculator-recording')}`);
     const built = must('build', await skillframe(['build', join(out, 'galculator-recording'), '--out', join(out, 'galculator-skill'), '--name', 'galculator-add-seven-and-eight']));
     console.log(`   built skill ${built.name}: ${built.steps} steps, ${built.states} state(s), ${Math.round(built.bytes / 1024)} KiB, audit ${built.audit?.accepted ? 'accepted' : 'refused'}`);
-    must('library add', await skillframe(['library', 'add', join(out, 'galculator-skill')]));
+    must('library add', await skillframe(['library', 'add', join(out, 'galculator-skill'), '--replace']));
 
     await key('Escape');
     await windows.move(id, 700, 260);
@@ -164,7 +164,7 @@ async function webDemo() {
     must('record', await skillframe(['record', '--url', `${base}dialog.html`, '--out', join(out, 'web-recording'), '--script', join(out, 'web-script.json')]));
     const built = must('build', await skillframe(['build', join(out, 'web-recording'), '--out', join(out, 'web-skill'), '--name', 'console-create-project']));
     console.log(`   built skill ${built.name}: ${built.steps} steps, parameters ${built.parameters.join(', ') || 'none'}`);
-    must('library add', await skillframe(['library', 'add', join(out, 'web-skill')]));
+    must('library add', await skillframe(['library', 'add', join(out, 'web-skill'), '--replace']));
     console.log('   tomorrow\'s page: a banner pushes everything down; the name is now a parameter: "Hermes"');
     const parameter = built.parameters[0];
     const replay = await skillframe(['replay', join(out, 'web-skill'), '--url', `${base}shifted/dialog.html`, '--confirm', 'auto', ...(parameter ? ['--param', `${parameter}=Hermes`] : [])]);
