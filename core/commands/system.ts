@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, defineEvent } from '../contract.ts';
 import { commandMap, eventMap } from '../registry-helpers.ts';
+import { RedisUrl } from './fleet.ts';
 
 /** Host-level commands: health, machine facts, settings, confirmations, the kill switch. */
 
@@ -103,7 +104,7 @@ export const commands = commandMap(
     input: z
       .object({
         fleet: z.boolean().optional().describe('also cancel every running and waiting job of the fleet queue'),
-        redis: z.string().max(2000).regex(/^rediss?:\/\/[^\s]+$/, 'must be a redis:// or rediss:// URL').optional(),
+        redis: RedisUrl.optional(),
       })
       .strict(),
     output: z.object({ stopped: z.number().int().nonnegative(), fleetCancelled: z.array(z.string()).optional() }),

@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import { z } from 'zod';
 import { commands, findCommand, SkillframeError, showValue, type CommandSpec, type ErrorBody } from '../../core/index.ts';
-import type { FleetJob } from '../../core/commands/fleet.ts';
+import { FleetJobState, type FleetJob } from '../../core/commands/fleet.ts';
 import { SkillName } from '../../core/schemas/skill.ts';
 
 /**
@@ -62,7 +62,7 @@ export function fleetCommands(): string[] {
   return Object.values(commands as Record<string, CommandSpec>).filter((spec) => spec.fleet).map((spec) => spec.name);
 }
 
-const stateOf = (state: string): FleetJob['state'] => (['waiting', 'active', 'completed', 'failed', 'delayed', 'waiting-children', 'prioritized', 'paused'].includes(state) ? (state as FleetJob['state']) : 'unknown');
+const stateOf = (state: string): FleetJob['state'] => FleetJobState.catch('unknown').parse(state);
 
 function errorOf(job: Job): ErrorBody | undefined {
   if (!job.failedReason) return undefined;

@@ -2,10 +2,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { z } from 'zod';
 import { toErrorBody, type Reply } from '../../core/index.ts';
 import { appResource } from '../../native/app-root.ts';
 import { homePath } from '../home.ts';
 import { onKillSwitch, registerProcess } from '../kill-switch.ts';
+import { RedisUrl } from '../../core/commands/fleet.ts';
+import type { SkillHealth } from '../../core/commands/replay.ts';
 import { cancelChannel, cancelledKey, JobData, queueName, verifyAllJob, type JobResult } from './queue.ts';
 import type { RunnerJob } from './job-runner.ts';
 
@@ -41,7 +44,7 @@ export function parseWorkerArgs(argv: readonly string[]): WorkerOptions | string
     const value = inline ?? argv[++index];
     if (value === undefined) return `${flag}: needs a value`;
     if (flag === '--redis') {
-      if (!/^rediss?:\/\/\S+$/.test(value)) return `--redis: must be a redis:// or rediss:// URL, got ${JSON.stringify(value)}`;
+      if (!RedisUrl.safeParse(value).success) return `--redis: must be a redis:// or rediss:// URL, got ${JSON.stringify(value)}`;
       options.redis = value;
     } else if (flag === '--concurrency') {
       const number = Number(value);
@@ -115,6 +118,11 @@ function runAttempt(job: RunnerJob, signal: AbortSignal, onProgress: (progress: 
   });
 }
 
+/** The per-skill results of a `library.verify` output (validated by the dispatcher that produced it). */
+function verifiedSkills(value: unknown): z.infer<typeof SkillHealth>[] {
+  return ((value as { skills?: z.infer<typeof SkillHealth>[] } | undefined)?.skills ?? []);
+}
+
 /** Codes a retry cannot fix: the job fails at once instead of using up its attempts. */
 const final = new Set(['bad_input', 'not_found', 'refused', 'unsafe', 'aborted']);
 
@@ -140,6 +148,8 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   const subscriber = new Redis(options.redis, { maxRetriesPerRequest: null });
   const queue = new Queue(queueName, { connection });
   const settings = homePath('settings.json');
+  const recordMarks = (results: z.infer<typeof SkillHealth>[], source: string) =>
+    recordHealth(options.library, Object.fromEntries(results.map((result) => [result.skill, markOf(result, source)])));
 
   const worker = new Worker(
     queueName,
@@ -174,9 +184,8 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
         }
         const values = Object.values(await job.getChildrenValues()) as JobResult[];
         const failures = await job.getIgnoredChildrenFailures();
-        const skills = values.flatMap((value) => ((value.value as { skills?: unknown[] })?.skills ?? []) as { skill: string; health: 'healthy' | 'drifted' | 'broken'; broken?: { index: number; reason: string } }[]);
-        const source = `fleet job ${job.id}`;
-        recordHealth(options.library, Object.fromEntries(skills.map((result) => [result.skill, markOf(result, source)])));
+        const skills = values.flatMap((value) => verifiedSkills(value.value));
+        recordMarks(skills, `fleet job ${job.id}`);
         const value = { skills, failures: Object.entries(failures).map(([key, reason]) => ({ job: key.split(':').at(-1) ?? key, reason })) };
         writeFileSync(join(evidence, 'reply.json'), `${JSON.stringify({ ok: true, value }, null, 2)}\n`);
         return { value, evidence, worker: options.name, attempt } satisfies JobResult;
@@ -194,9 +203,8 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
         throw new Error(reason);
       }
       if (data.command === 'library.verify') {
-        const results = ((reply.value as { skills?: unknown[] }).skills ?? []) as { skill: string; health: 'healthy' | 'drifted' | 'broken'; broken?: { index: number; reason: string } }[];
         // A child of a library-wide verify leaves the marks to its parent; a direct one records them.
-        if (!data.parent) recordHealth(options.library, Object.fromEntries(results.map((result) => [result.skill, markOf(result, `fleet job ${job.id}`)])));
+        if (!data.parent) recordMarks(verifiedSkills(reply.value), `fleet job ${job.id}`);
       }
       return { value: reply.value, evidence, worker: options.name, attempt } satisfies JobResult;
     },
