@@ -102,12 +102,16 @@ async function desktopDemo() {
       return (await runProgram('xclip', ['-o', '-selection', 'clipboard'], { env, timeoutMs: 5_000 })).stdout.trim();
     };
     // The person's task, played by a script: 7 + 8 = on galculator's default layout.
-    const layout = { seven: [34, 180], plus: [229, 299], eight: [99, 180], equals: [294, 280] } as const;
+    // Points inside the client area (below the title bar), at galculator's default size.
+    const layout = { seven: [34, 199], plus: [229, 318], eight: [99, 199], equals: [294, 299] } as const;
     const script = (['seven', 'plus', 'eight', 'equals'] as const).map((name) => ({ action: 'click', x: window.geometry.x + layout[name][0], y: window.geometry.y + layout[name][1] }));
     writeFileSync(join(out, 'galculator-script.json'), JSON.stringify(script));
     console.log('   recording: 7 + 8 = (clicks captured by the OS input hooks)');
     const recording = must('record', await skillframe(['record', '--attach', 'galculator', '--out', join(out, 'galculator-recording'), '--script', join(out, 'galculator-script.json')]));
     console.log(`   recorded ${recording.events ?? '?'} events into ${join(out, 'galculator-recording')}`);
+    // The recording is only a demonstration if the person's clicks did the task: read the app.
+    const recorded = await shown();
+    if (recorded !== '15') throw new Error(`the recorded clicks left galculator showing ${JSON.stringify(recorded)}, not "15": the script's layout does not match this galculator`);
     const built = must('build', await skillframe(['build', join(out, 'galculator-recording'), '--out', join(out, 'galculator-skill'), '--name', 'galculator-add-seven-and-eight']));
     console.log(`   built skill ${built.name}: ${built.steps} steps, ${built.states} state(s), ${Math.round(built.bytes / 1024)} KiB, audit ${built.audit?.accepted ? 'accepted' : 'refused'}`);
     must('library add', await skillframe(['library', 'add', join(out, 'galculator-skill'), '--replace']));
