@@ -103,7 +103,9 @@ export class XdotoolWindows implements WindowSystem {
     for (;;) {
       if (options.signal?.aborted) throw new SkillframeError('aborted', 'stopped while waiting for a window');
       const found = await this.find(query);
-      if (found.length > 0) return found[0];
+      // An app maps helper windows too (GTK's small leader and popup windows share its title and
+      // pid): the one a person means is its largest.
+      if (found.length > 0) return found.reduce((best, window) => (area(window) > area(best) ? window : best));
       if (Date.now() > deadline) throw new SkillframeError('timeout', `no window matching ${JSON.stringify(query)} appeared within ${options.timeoutMs ?? 15_000} ms`);
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
@@ -153,4 +155,8 @@ export class XdotoolWindows implements WindowSystem {
   dispose(): void {
     this.classes.clear();
   }
+}
+
+function area(window: WindowInfo): number {
+  return window.geometry.width * window.geometry.height;
 }
