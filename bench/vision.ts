@@ -5,7 +5,7 @@
 // Progress goes to stderr as "progress <fraction> <message>" lines.
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { crop, decodeImage, intersectionOverUnion, type Box, type RgbaImage } from '../perception/image.ts';
+import { crop, decodeImage, intersectionOverUnion, type Box, type RgbaImage } from '../native/image.ts';
 import { createOcr, extractBoxes, IncrementalOcr, type Ocr, type OcrLine } from '../perception/ocr.ts';
 import { findTemplate } from '../perception/template.ts';
 import { dHash, pHash } from '../perception/hash.ts';

@@ -1,5 +1,5 @@
 import { frameDifference } from './diff.ts';
-import { clampBox, crop, type Box, type RgbaImage } from './image.ts';
+import { clampBox, crop, type Box, type RgbaImage } from '../native/image.ts';
 
 /**
  * Things that blink — a text caret, a pointer, a spinner — change pixels without the app having

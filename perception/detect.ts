@@ -1,6 +1,6 @@
 import { SkillframeError, throwIfAborted } from '../core/index.ts';
 import { loadOrt, sharedModelRegistry, type ExecutionProvider, type ModelRegistry } from '../native/onnx/sessions.ts';
-import { checkImage, clampBox, intersectionOverUnion, toGray, type Box, type GrayImage, type RgbaImage } from './image.ts';
+import { checkImage, clampBox, intersectionOverUnion, toGray, type Box, type GrayImage, type RgbaImage, loadSharp } from '../native/image.ts';
 import type { Ocr, OcrLine } from './ocr.ts';
 
 export type ElementKind = 'button' | 'input' | 'link' | 'text' | 'icon' | 'unknown';
@@ -231,7 +231,7 @@ export async function loadOnnxDetector(path: string, options: OnnxDetectorOption
       const scale = Math.min(inputWidth / region[2], inputHeight / region[3]);
       const fittedWidth = Math.max(1, Math.round(region[2] * scale));
       const fittedHeight = Math.max(1, Math.round(region[3] * scale));
-      const sharp = (await import('sharp')).default;
+      const sharp = await loadSharp();
       const rgb = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 4 } })
         .extract({ left: region[0], top: region[1], width: region[2], height: region[3] })
         .resize(fittedWidth, fittedHeight, { fit: 'fill' })

@@ -1,5 +1,5 @@
 import { SkillframeError, sleep, throwIfAborted } from '../core/index.ts';
-import { checkImage, type Box, type RgbaImage } from './image.ts';
+import { checkImage, type Box, type RgbaImage } from '../native/image.ts';
 
 export interface FrameDifference {
   /** Share of pixels that changed, 0..1. */

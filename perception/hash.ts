@@ -1,4 +1,4 @@
-import { checkImage, resizeGray, toGray, type GrayImage, type RgbaImage } from './image.ts';
+import { checkImage, resizeGray, toGray, type GrayImage, type RgbaImage } from '../native/image.ts';
 
 /**
  * Perceptual hashes as 16 hex digits (64 bits). Two screens that look the same hash within a few

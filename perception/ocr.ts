@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { SkillframeError, throwIfAborted } from '../core/index.ts';
 import { loadOrt, sharedModelRegistry, type ExecutionProvider, type LoadedModel, type ModelRegistry } from '../native/onnx/sessions.ts';
-import { boxesOverlap, checkImage, clampBox, intersectionOverUnion, unionBox, type Box, type RgbaImage } from './image.ts';
+import { boxesOverlap, checkImage, clampBox, intersectionOverUnion, unionBox, type Box, type RgbaImage, loadSharp } from '../native/image.ts';
 import { frameDifference } from './diff.ts';
 
 export interface OcrWord {
@@ -462,7 +462,7 @@ export function contentAreas(image: RgbaImage, area: Box): Box[] {
 
 /** RGB bytes of an area resized to the detector's input (sharp: fast, good area filter). */
 async function resizeArea(image: RgbaImage, area: Box, width: number, height: number): Promise<Uint8Array> {
-  const sharp = (await import('sharp')).default;
+  const sharp = await loadSharp();
   const [x, y, areaWidth, areaHeight] = area;
   let pipeline = sharp(image.data, { raw: { width: image.width, height: image.height, channels: 4 } });
   if (x !== 0 || y !== 0 || areaWidth !== image.width || areaHeight !== image.height) pipeline = pipeline.extract({ left: x, top: y, width: areaWidth, height: areaHeight });

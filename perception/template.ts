@@ -1,5 +1,5 @@
 import { SkillframeError, throwIfAborted } from '../core/index.ts';
-import { checkImage, clampBox, intersectionOverUnion, resizeGray, toGray, type Box, type GrayImage, type RgbaImage } from './image.ts';
+import { checkImage, clampBox, intersectionOverUnion, resizeGray, toGray, type Box, type GrayImage, type RgbaImage } from '../native/image.ts';
 
 export interface TemplateMatch {
   /** Where the needle was found, in haystack pixels. */

@@ -28,7 +28,8 @@ import { dHash, hammingDistance } from '../perception/hash.ts';
 import type { Ocr, OcrLine, OcrWord } from '../perception/ocr.ts';
 import { auditLoaded, requiredTier, stepDestructiveReason } from './audit.ts';
 import { packageToFiles, writePackageFiles, type SkillPackage } from './format.ts';
-import { boxAround, clampBox, contains, cropPng, decodeRgba, grow, intersects, renderView, unionOf } from './images.ts';
+import { decodeImage } from '../native/image.ts';
+import { boxAround, clampRect, contains, cropPng, grow, intersects, renderView, unionOf } from './images.ts';
 
 /**
  * Builder: trajectory → MMSkills package. Deterministic: the same recording gives the same
@@ -411,7 +412,7 @@ function frameLoader(dir: string, warnings: string[]): (name: string | undefined
       warnings.push(`frame ${name} is missing`);
       return undefined;
     }
-    const rgba = await decodeRgba(png);
+    const rgba = await decodeImage(png);
     const loaded = { png, rgba, hash: dHash(rgba) };
     frames.set(name, loaded);
     return loaded;
@@ -656,7 +657,7 @@ async function describeTarget(
     return undefined;
   }
   const point = { x: Math.round(pointer.x), y: Math.round(pointer.y) };
-  const box = recorded?.box ? clampBox({ x: recorded.box.x, y: recorded.box.y, width: recorded.box.width, height: recorded.box.height }, screen) : undefined;
+  const box = recorded?.box ? clampRect({ x: recorded.box.x, y: recorded.box.y, width: recorded.box.width, height: recorded.box.height }, screen) : undefined;
   const target: TargetDescriptor = { point, anchors: [], ...(box ? { box } : {}) };
   if (recorded && (recorded.role || recorded.name || recorded.testId || recorded.text || recorded.css)) {
     const rawName = recorded.rawName && recorded.rawName.length <= 200 ? recorded.rawName : undefined;
@@ -677,7 +678,7 @@ async function describeTarget(
   if (event.window) {
     target.window = {
       title: event.window.title.slice(0, 300),
-      geometry: clampBox({ x: event.window.geometry.x, y: event.window.geometry.y, width: event.window.geometry.width, height: event.window.geometry.height }, { width: 1 << 15, height: 1 << 15 }),
+      geometry: clampRect({ x: event.window.geometry.x, y: event.window.geometry.y, width: event.window.geometry.width, height: event.window.geometry.height }, { width: 1 << 15, height: 1 << 15 }),
       ...(event.pointerInWindow ? { point_in_window: { x: Math.round(event.pointerInWindow.x), y: Math.round(event.pointerInWindow.y) } } : {}),
     };
   }

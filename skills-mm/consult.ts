@@ -5,7 +5,8 @@ import { SkillframeError, describeZodError } from '../core/index.ts';
 import { ConsultMemo, ConsultSelection, type StateCard, type ViewKind } from '../core/schemas/skill.ts';
 import type { VlmContent, VlmProvider } from '../perception/models/vlm.ts';
 import type { SkillPackage } from './format.ts';
-import { decodeRgba, thumbnailDataUrl } from './images.ts';
+import { decodeImage } from '../native/image.ts';
+import { thumbnailDataUrl } from './images.ts';
 import { screenHashes, visualSimilarity } from './visual.ts';
 
 /**
@@ -311,12 +312,12 @@ function sanitizeSelection(selection: ConsultSelection, cards: StateCard[], rank
 async function rankStates(skill: SkillPackage, screen: Buffer | undefined): Promise<{ ids: string[]; best?: number }> {
   const ids = skill.cards.states.map((card) => card.state_id);
   if (!screen) return { ids };
-  const screenHash = screenHashes(await decodeRgba(screen));
+  const screenHash = screenHashes(await decodeImage(screen));
   const scored: { id: string; similarity: number }[] = [];
   for (const card of skill.cards.states) {
     const view = card.available_views.find((candidate) => candidate.view === 'before') ?? card.available_views[0];
     const data = view ? skill.images.get(view.file) : undefined;
-    const similarity = data ? visualSimilarity(screenHash, screenHashes(await decodeRgba(data))) : 0;
+    const similarity = data ? visualSimilarity(screenHash, screenHashes(await decodeImage(data))) : 0;
     scored.push({ id: card.state_id, similarity });
   }
   // Stable sort: ties keep plan order, so the earliest matching state comes first.

@@ -1,4 +1,5 @@
 import type { Rect } from '../core/schemas/skill.ts';
+import { loadSharp } from '../native/image.ts';
 
 /**
  * Views for a package (skills-mm/FORMAT.md): frames scaled to fit model context, with a red box on the
@@ -18,13 +19,6 @@ export interface RenderedImage {
   height: number;
 }
 
-type Sharp = (typeof import('sharp'))['default'];
-let sharpModule: Sharp | undefined;
-async function loadSharp(): Promise<Sharp> {
-  sharpModule ??= (await import('sharp')).default;
-  return sharpModule;
-}
-
 const strokeColors = { red: '#e0242b', green: '#18a34a' } as const;
 
 /**
@@ -37,7 +31,7 @@ export async function renderView(
   options: { crop?: Rect; marks?: Mark[]; maxSide?: number; format?: 'png' | 'webp' } = {},
 ): Promise<RenderedImage> {
   const sharp = await loadSharp();
-  const crop = clampBox(options.crop ?? { x: 0, y: 0, width: frameSize.width, height: frameSize.height }, frameSize);
+  const crop = clampRect(options.crop ?? { x: 0, y: 0, width: frameSize.width, height: frameSize.height }, frameSize);
   const maxSide = options.maxSide ?? maxViewSide;
   const scale = Math.min(1, maxSide / Math.max(crop.width, crop.height));
   const width = Math.max(1, Math.round(crop.width * scale));
@@ -65,7 +59,7 @@ export async function renderView(
 /** An exact crop at full resolution, lossless, for template matching at replay. */
 export async function cropPng(frame: Buffer, frameSize: { width: number; height: number }, box: Rect): Promise<RenderedImage> {
   const sharp = await loadSharp();
-  const area = clampBox(box, frameSize);
+  const area = clampRect(box, frameSize);
   const data = await sharp(frame).extract({ left: area.x, top: area.y, width: area.width, height: area.height }).png({ compressionLevel: 9 }).toBuffer();
   return { data, width: area.width, height: area.height };
 }
@@ -77,14 +71,7 @@ export async function thumbnailDataUrl(image: Buffer, maxSide: number): Promise<
   return `data:image/png;base64,${data.toString('base64')}`;
 }
 
-/** Decodes to raw RGBA (for hashing and diffs with perception). */
-export async function decodeRgba(image: Buffer): Promise<{ data: Uint8Array; width: number; height: number }> {
-  const sharp = await loadSharp();
-  const { data, info } = await sharp(image, { limitInputPixels: 4096 * 4096 * 4 }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
-}
-
-export function clampBox(box: Rect, size: { width: number; height: number }): Rect {
+export function clampRect(box: Rect, size: { width: number; height: number }): Rect {
   const x = Math.max(0, Math.min(size.width - 1, Math.round(box.x)));
   const y = Math.max(0, Math.min(size.height - 1, Math.round(box.y)));
   const right = Math.max(x + 1, Math.min(size.width, Math.round(box.x + box.width)));
@@ -102,7 +89,7 @@ export function boxAround(point: { x: number; y: number }, width: number, height
 }
 
 export function grow(box: Rect, margin: number, size: { width: number; height: number }): Rect {
-  return clampBox({ x: box.x - margin, y: box.y - margin, width: box.width + 2 * margin, height: box.height + 2 * margin }, size);
+  return clampRect({ x: box.x - margin, y: box.y - margin, width: box.width + 2 * margin, height: box.height + 2 * margin }, size);
 }
 
 export function unionOf(boxes: readonly Rect[]): Rect | undefined {

@@ -8,7 +8,8 @@ import { PermissionTier, SkillName, type AuditReport } from '../core/schemas/ski
 import { auditLoaded } from './audit.ts';
 import { withFileLock } from './lock.ts';
 import { loadPackageSource, packageToFiles, parsePackage, writePackageFiles, type PackageFiles, type SkillPackage } from './format.ts';
-import { decodeRgba, thumbnailDataUrl } from './images.ts';
+import { decodeImage } from '../native/image.ts';
+import { thumbnailDataUrl } from './images.ts';
 import { bm25, type SearchDocument } from './search.ts';
 import { screenHashes, visualSimilarity, type ScreenHashes } from './visual.ts';
 import { writeZip } from './zip.ts';
@@ -247,7 +248,7 @@ export class SkillLibrary {
     const data = this.files(name).get(file);
     if (!data) throw new SkillframeError('not_found', `skill ${name} has no ${file}`);
     const url = await thumbnailDataUrl(data, maxSide);
-    const decoded = await decodeRgba(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64'));
+    const decoded = await decodeImage(Buffer.from(url.slice(url.indexOf(',') + 1), 'base64'));
     return { data_url: url, width: decoded.width, height: decoded.height };
   }
 
@@ -266,7 +267,7 @@ export class SkillLibrary {
     const text = bm25(documents, query);
     const maxText = Math.max(0, ...text.values());
     let screenHash: ScreenHashes | undefined;
-    if (options.screen) screenHash = screenHashes(await decodeRgba(options.screen));
+    if (options.screen) screenHash = screenHashes(await decodeImage(options.screen));
     const hits: SearchHit[] = [];
     for (const entry of entries) {
       const textScore = maxText > 0 ? (text.get(entry.name) ?? 0) / maxText : 0;
@@ -314,7 +315,7 @@ async function keyframeHashes(skill: SkillPackage): Promise<LibraryEntry['keyfra
     const data = view ? skill.images.get(view.file) : undefined;
     if (!view || !data) continue;
     try {
-      const hashes = screenHashes(await decodeRgba(data));
+      const hashes = screenHashes(await decodeImage(data));
       keyframes.push({ state_id: card.state_id, file: view.file, hash: hashes.full, content_hash: hashes.content });
     } catch {
       /* an undecodable image only costs visual search for that state */

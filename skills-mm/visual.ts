@@ -1,5 +1,5 @@
 import { hammingDistance, pHash } from '../perception/hash.ts';
-import { crop, type RgbaImage } from '../perception/image.ts';
+import { crop, type RgbaImage } from '../native/image.ts';
 
 /**
  * Visual match of a screen to a skill's keyframes. A whole-screen hash alone is dominated by the

@@ -172,7 +172,7 @@ async function findLabel(ocr: Ocr, running: RunningDesktopApp, label: string, ca
   const screen = await createScreen(running.env);
   try {
     const capture = await screen.capture();
-    const { lines } = await ocr.recognize({ data: capture.rgba, width: capture.width, height: capture.height });
+    const { lines } = await ocr.recognize(capture);
     const centre = (box: [number, number, number, number]) => ({ x: Math.round(box[0] + box[2] / 2), y: Math.round(box[1] + box[3] / 2) });
     const whole = lines.filter((line: OcrLine) => line.text.trim() === label);
     const words = lines.flatMap((line: OcrLine) => (line.words ?? []).filter((word) => word.text === label));

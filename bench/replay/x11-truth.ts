@@ -30,7 +30,7 @@ export function foregroundComponents(capture: Capture, area: Rect, tolerance = 1
   for (let y = y0; y < y1; y += 1) {
     for (let x = x0; x < x1; x += 1) {
       const offset = (y * capture.width + x) * 4;
-      const key = (capture.rgba[offset] << 16) | (capture.rgba[offset + 1] << 8) | capture.rgba[offset + 2];
+      const key = (capture.data[offset] << 16) | (capture.data[offset + 1] << 8) | capture.data[offset + 2];
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
   }
@@ -44,7 +44,7 @@ export function foregroundComponents(capture: Capture, area: Rect, tolerance = 1
   for (let y = 0; y < height; y += 1) {
     for (let x = 0; x < width; x += 1) {
       const offset = ((y + y0) * capture.width + x + x0) * 4;
-      const difference = Math.max(Math.abs(capture.rgba[offset] - red), Math.abs(capture.rgba[offset + 1] - green), Math.abs(capture.rgba[offset + 2] - blue));
+      const difference = Math.max(Math.abs(capture.data[offset] - red), Math.abs(capture.data[offset + 1] - green), Math.abs(capture.data[offset + 2] - blue));
       if (difference > tolerance) mask[y * width + x] = 1;
     }
   }
@@ -120,10 +120,10 @@ export function mousepadTextArea(capture: Capture, client: Rect, tolerance = 6):
   const cy = Math.round(client.y + client.height / 2);
   const at = (x: number, y: number) => (y * capture.width + x) * 4;
   const seed = at(cx, cy);
-  const colour = [capture.rgba[seed], capture.rgba[seed + 1], capture.rgba[seed + 2]];
+  const colour = [capture.data[seed], capture.data[seed + 1], capture.data[seed + 2]];
   const same = (x: number, y: number) => {
     const offset = at(x, y);
-    return Math.abs(capture.rgba[offset] - colour[0]) <= tolerance && Math.abs(capture.rgba[offset + 1] - colour[1]) <= tolerance && Math.abs(capture.rgba[offset + 2] - colour[2]) <= tolerance;
+    return Math.abs(capture.data[offset] - colour[0]) <= tolerance && Math.abs(capture.data[offset + 1] - colour[1]) <= tolerance && Math.abs(capture.data[offset + 2] - colour[2]) <= tolerance;
   };
   // Grow along the centre row and column: text and the cursor sit inside, never across them.
   let left = cx;

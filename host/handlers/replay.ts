@@ -4,7 +4,7 @@ import { SkillframeError } from '../../core/index.ts';
 import type { ReplayReport } from '../../core/commands/replay.ts';
 import { parseParamPairs } from '../../engine/computer/replay/params.ts';
 import type { ReplayOptions, ReplayStepReport } from '../../engine/computer/replay/types.ts';
-import type { RgbaImage } from '../../perception/image.ts';
+import { loadSharp, type RgbaImage } from '../../native/image.ts';
 import type { CommandContext, HandlerTable } from '../dispatcher.ts';
 import { homePath, readSettings } from '../home.ts';
 
@@ -18,7 +18,7 @@ export function resolveSkill(reference: string): string {
 
 async function thumbnail(frame: RgbaImage): Promise<string | undefined> {
   try {
-    const sharp = (await import('sharp')).default;
+    const sharp = await loadSharp();
     const png = await sharp(Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength), { raw: { width: frame.width, height: frame.height, channels: 4 } })
       .resize({ width: Math.min(640, frame.width) })
       .png({ compressionLevel: 3 })

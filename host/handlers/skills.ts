@@ -95,7 +95,7 @@ async function addRecording(library: Awaited<ReturnType<typeof openLibrary>>, re
 
 /** OCR lines of a screenshot (for consult's visible-cue check). */
 async function readText(png: Buffer, signal: AbortSignal): Promise<string[]> {
-  const [{ createOcr }, { decodeImage }] = await Promise.all([import('../../perception/ocr.ts'), import('../../perception/image.ts')]);
+  const [{ createOcr }, { decodeImage }] = await Promise.all([import('../../perception/ocr.ts'), import('../../native/image.ts')]);
   const ocr = await createOcr();
   try {
     const { lines } = await ocr.recognize(await decodeImage(png), { signal });

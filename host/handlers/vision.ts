@@ -18,14 +18,14 @@ function ocrInstance(): Promise<Ocr> {
 
 export const visionHandlers: HandlerTable = {
   ocr: async (input, context) => {
-    const { decodeImage } = await import('../../perception/image.ts');
+    const { decodeImage } = await import('../../native/image.ts');
     const image = await decodeImage(input.image);
     const ocr = await ocrInstance();
     const result = await ocr.recognize(image, { signal: context.signal, ...(input.region ? { region: input.region } : {}) });
     return { lines: result.lines, ms: Math.round(result.ms * 10) / 10 };
   },
   'vision.match': async (input, context) => {
-    const { decodeImage } = await import('../../perception/image.ts');
+    const { decodeImage } = await import('../../native/image.ts');
     const { findTemplate } = await import('../../perception/template.ts');
     const [haystack, needle] = await Promise.all([decodeImage(input.haystack), decodeImage(input.needle)]);
     const started = performance.now();
@@ -33,7 +33,7 @@ export const visionHandlers: HandlerTable = {
     return { matches: matches.map((match) => ({ ...match, score: Math.round(match.score * 1000) / 1000 })), ms: Math.round((performance.now() - started) * 10) / 10 };
   },
   'vision.hash': async (input) => {
-    const { decodeImage } = await import('../../perception/image.ts');
+    const { decodeImage } = await import('../../native/image.ts');
     const { dHash, pHash, hammingDistance } = await import('../../perception/hash.ts');
     const image = await decodeImage(input.image);
     const hashes = { dHash: dHash(image), pHash: pHash(image) };
@@ -42,7 +42,7 @@ export const visionHandlers: HandlerTable = {
     return { ...hashes, distance: { dHash: hammingDistance(hashes.dHash, dHash(other)), pHash: hammingDistance(hashes.pHash, pHash(other)) } };
   },
   'vision.detect': async (input, context) => {
-    const { decodeImage } = await import('../../perception/image.ts');
+    const { decodeImage } = await import('../../native/image.ts');
     const { createClassicalDetector, loadOnnxDetector } = await import('../../perception/detect.ts');
     const image = await decodeImage(input.image);
     const detector = input.model

@@ -39,7 +39,7 @@ export class FakeScreen implements ScreenSource {
       const start = ((area.y + row) * this.width + area.x) * 4;
       this.pixels.copy(rgba, row * area.width * 4, start, start + area.width * 4);
     }
-    return { width: area.width, height: area.height, rgba };
+    return { width: area.width, height: area.height, data: rgba };
   }
   dispose(): void {}
 }

@@ -43,7 +43,7 @@ export class FfmpegScreen implements ScreenSource {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     const rgba = Buffer.concat(chunks);
     if (code !== 0 || rgba.length !== area.width * area.height * 4) throw new SkillframeError('unavailable', `ffmpeg x11grab failed: ${stderr.trim().slice(0, 200)}`);
-    return { width: area.width, height: area.height, rgba };
+    return { width: area.width, height: area.height, data: rgba };
   }
   dispose(): void {}
 }

@@ -1,15 +1,8 @@
 import type { Rect } from '../../core/schemas/trajectory.ts';
+import { decodeImage } from '../image.ts';
 import { clipRect, type Capture } from './screen.ts';
 
-/**
- * Image helpers for stored frames. sharp is loaded lazily: the CLI must start without it.
- */
-type Sharp = (typeof import('sharp'))['default'];
-let sharpModule: Sharp | undefined;
-async function sharp(): Promise<Sharp> {
-  sharpModule ??= (await import('sharp')).default;
-  return sharpModule;
-}
+/** What the recorders do to stored frames: hide typed secrets, decode, compare. */
 
 /**
  * Pixelates then blurs each region in place, so nothing typed there can be read back (a plain
@@ -17,7 +10,7 @@ async function sharp(): Promise<Sharp> {
  */
 export function obscureRegions(capture: Capture, regions: readonly Rect[]): Capture {
   if (regions.length === 0) return capture;
-  const rgba = Buffer.from(capture.rgba);
+  const rgba = Uint8Array.from(capture.data);
   const block = 12;
   for (const region of regions) {
     const area = clipRect({ x: region.x - 2, y: region.y - 2, width: region.width + 4, height: region.height + 4 }, capture.width, capture.height);
@@ -48,20 +41,12 @@ export function obscureRegions(capture: Capture, regions: readonly Rect[]): Capt
       }
     }
   }
-  return { width: capture.width, height: capture.height, rgba };
+  return { width: capture.width, height: capture.height, data: rgba };
 }
 
-export async function encodePng(capture: Capture, options: { compressionLevel?: number } = {}): Promise<Buffer> {
-  const s = await sharp();
-  return s(capture.rgba, { raw: { width: capture.width, height: capture.height, channels: 4 } })
-    .png({ compressionLevel: options.compressionLevel ?? 3 })
-    .toBuffer();
-}
-
-export async function decodePng(png: Buffer): Promise<Capture> {
-  const s = await sharp();
-  const { data, info } = await s(png).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, rgba: data };
+/** Decodes a stored frame (PNG or any format sharp reads), bounds-checked. */
+export function decodePng(png: Buffer): Promise<Capture> {
+  return decodeImage(png);
 }
 
 /** Mean absolute difference per channel (0..255) between two same-size captures; Infinity when sizes differ. */
@@ -71,8 +56,8 @@ export function meanDifference(a: Capture, b: Capture): number {
   // Every 4th pixel is plenty to tell "settled" from "changing".
   const stride = 16;
   let samples = 0;
-  for (let offset = 0; offset < a.rgba.length; offset += stride) {
-    total += Math.abs(a.rgba[offset] - b.rgba[offset]) + Math.abs(a.rgba[offset + 1] - b.rgba[offset + 1]) + Math.abs(a.rgba[offset + 2] - b.rgba[offset + 2]);
+  for (let offset = 0; offset < a.data.length; offset += stride) {
+    total += Math.abs(a.data[offset] - b.data[offset]) + Math.abs(a.data[offset + 1] - b.data[offset + 1]) + Math.abs(a.data[offset + 2] - b.data[offset + 2]);
     samples += 3;
   }
   return samples ? total / samples : 0;

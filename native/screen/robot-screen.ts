@@ -35,7 +35,7 @@ export class RobotScreen implements ScreenSource {
         target += 4;
       }
     }
-    return { width, height, rgba };
+    return { width, height, data: rgba };
   }
   dispose(): void {}
 }

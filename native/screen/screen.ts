@@ -1,12 +1,9 @@
+import type { RgbaImage } from '../image.ts';
 import type { Rect } from '../../core/schemas/trajectory.ts';
 
 /** A captured image: tightly packed RGBA, row after row. */
-export interface Capture {
-  width: number;
-  height: number;
-  /** width * height * 4 bytes. */
-  rgba: Buffer;
-}
+/** A screen grab: the product's one image type (native/image.ts). */
+export type Capture = RgbaImage;
 
 /** Reads pixels from a screen. */
 export interface ScreenSource {

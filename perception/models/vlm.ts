@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { SkillframeError, sleep } from '../../core/index.ts';
 import { describeZodError } from '../../core/errors.ts';
-import { encodePng, type RgbaImage } from '../image.ts';
+import { encodePng, type RgbaImage } from '../../native/image.ts';
 
 /** A piece of a message: text, or an image (decoded, encoded bytes, or a file path). */
 export type VlmContent =

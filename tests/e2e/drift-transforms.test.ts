@@ -147,7 +147,7 @@ test('x11 transforms on real apps: moved and resized windows, dark theme; ground
       const { capture, boxes } = await locateTargets(resized, screen);
       const centre = boxes.buttons!.get('5')!;
       const offset = ((centre.y + 2) * capture.width + centre.x + Math.floor(centre.width / 2)) * 4;
-      assert.ok(capture.rgba[offset] < 100, `dark theme: button fill is dark (${capture.rgba[offset]})`);
+      assert.ok(capture.data[offset] < 100, `dark theme: button fill is dark (${capture.data[offset]})`);
     } finally {
       screen.dispose();
     }

@@ -24,13 +24,13 @@ after(async () => {
 
 const password = 'Tr0ub4dor&3-horse';
 
-function rowSpread(frame: { width: number; rgba: Buffer }, box: { x: number; y: number; width: number; height: number }): number {
+function rowSpread(frame: { width: number; data: Uint8Array }, box: { x: number; y: number; width: number; height: number }): number {
   // Largest difference between pixels along the middle row of a box: text makes it large.
   const y = Math.round(box.y + box.height / 2);
   let min = 255;
   let max = 0;
   for (let x = Math.round(box.x) + 4; x < box.x + box.width - 4; x += 1) {
-    const value = frame.rgba[(y * frame.width + x) * 4];
+    const value = frame.data[(y * frame.width + x) * 4];
     min = Math.min(min, value);
     max = Math.max(max, value);
   }

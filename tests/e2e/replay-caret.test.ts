@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { caretSized, findCaret } from '../../perception/blink.ts';
 import { frameDifference } from '../../perception/diff.ts';
-import { boxesOverlap, type Box, type RgbaImage } from '../../perception/image.ts';
+import { boxesOverlap, type Box, type RgbaImage } from '../../native/image.ts';
 import { startDisplay, type VirtualDisplay } from '../../native/display/xvfb.ts';
 import { createInput } from '../../native/input/index.ts';
 import { runProgram } from '../../native/process/run.ts';
@@ -52,7 +52,6 @@ async function openEditor(name: string, blink: boolean): Promise<{ app: Launched
   return { app, env, id, file };
 }
 
-const toImage = (capture: { rgba: Buffer; width: number; height: number }): RgbaImage => ({ data: capture.rgba, width: capture.width, height: capture.height });
 
 /**
  * Finds the caret by its blink and returns a frame in its off phase plus where it shows. The
@@ -63,7 +62,7 @@ const toImage = (capture: { rgba: Buffer; width: number; height: number }): Rgba
 async function caretOffPhase(screen: FfmpegScreen, window: Box): Promise<{ off: RgbaImage; caret: Box }> {
   let previous: RgbaImage | undefined;
   for (let attempt = 0; attempt < 60; attempt += 1) {
-    const frame = toImage(await screen.capture());
+    const frame = await screen.capture();
     if (previous) {
       const changes = frameDifference(previous, frame).boxes.filter((box) => boxesOverlap(box, window));
       if (changes.length === 1 && caretSized(changes[0])) {
@@ -101,18 +100,18 @@ async function recordClick(name: string, point: (geometry: { x: number; y: numbe
       mode: 'script',
       recorder: { name: 'caret-test', version: '1' },
     });
-    const beforeFrame = writer.writeFrame('frame-000.png', await encodePng({ rgba: Buffer.from(off.data), width: off.width, height: off.height }));
+    const beforeFrame = writer.writeFrame('frame-000.png', await encodePng(off));
     writer.updateMeta({ startFrame: beforeFrame });
     const at = point(window.geometry);
     await input.click(at.x, at.y);
     // GTK shows the caret again on a click (where it was: the note is empty); take the frame that shows it.
     let shown: RgbaImage | undefined;
     for (let attempt = 0; attempt < 60 && !shown; attempt += 1) {
-      const frame = toImage(await screen.capture());
+      const frame = await screen.capture();
       if (findCaret(frame, padBox(caret, 4))) shown = frame;
     }
     assert.ok(shown, 'the caret shows after the click');
-    const afterFrame = writer.writeFrame('frame-001.png', await encodePng({ rgba: Buffer.from(shown.data), width: shown.width, height: shown.height }));
+    const afterFrame = writer.writeFrame('frame-001.png', await encodePng(shown));
     writer.append({ kind: 'click', at: Date.now(), button: 'left', pointer: at, pointerInWindow: { x: at.x - window.geometry.x, y: at.y - window.geometry.y }, window, source: 'hook', frames: { before: beforeFrame, after: afterFrame } });
     writer.close();
     const built = await buildSkill({ trajectoryDir: directory, outDir: join(home.path, `${name}-skill`), name: `mousepad-${name}` });
@@ -165,13 +164,13 @@ test('a click into the empty text area verifies with the caret steady, where one
   const screen = new FfmpegScreen(editor.env);
   try {
     const window = (await windows.info(editor.id))!;
-    const before = toImage(await screen.capture());
+    const before = await screen.capture();
     const { code, report, stderr } = await replay(intoText, editor.env);
     assert.equal(code, 0, `${stderr}\n${JSON.stringify(report)}`);
     assert.equal(report.steps[0].verified, true);
     assert.match(report.steps[0].reason ?? '', /caret/, 'verified by the caret, not by a diff');
     // One diff would have said "nothing changed": in the window, nothing but a caret differs.
-    const afterFrame = toImage(await screen.capture());
+    const afterFrame = await screen.capture();
     const inWindow = frameDifference(before, afterFrame).boxes.filter((box) => box[0] < window.geometry.x + window.geometry.width && box[1] < window.geometry.y + window.geometry.height && box[0] + box[2] > window.geometry.x && box[1] + box[3] > window.geometry.y);
     assert.ok(inWindow.every((box) => caretSized(box)), `the click changed no pixel beyond a caret: ${JSON.stringify(inWindow)}`);
     // The world: the text area has the focus, so typed text lands in the file.

@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import type { Point, Surface } from '../../engine/computer/replay/surface.ts';
-import type { RgbaImage } from '../../perception/image.ts';
+import type { RgbaImage } from '../../native/image.ts';
 
 /**
  * A drawn calculator "window" on a bigger screen, for fast, deterministic ladder tests with fault

@@ -70,7 +70,7 @@ test('x11 judge: clicks outside the intended box are wrong actions', () => {
 });
 
 /** A synthetic galculator: a display and framed buttons laid out like galculatorRows. */
-function syntheticCalculator(): { capture: { width: number; height: number; rgba: Buffer }; client: { x: number; y: number; width: number; height: number } } {
+function syntheticCalculator(): { capture: { width: number; height: number; data: Buffer }; client: { x: number; y: number; width: number; height: number } } {
   const width = 400;
   const height = 360;
   const rgba = Buffer.alloc(width * height * 4);
@@ -90,7 +90,7 @@ function syntheticCalculator(): { capture: { width: number; height: number; rgba
       frame(x, 70 + rowIndex * 40, 54, tall ? 74 : 34);
     });
   });
-  return { capture: { width, height, rgba }, client: { x: 0, y: 0, width, height } };
+  return { capture: { width, height, data: rgba }, client: { x: 0, y: 0, width, height } };
 }
 
 test('galculator buttons are found from pixel structure alone, row by row', () => {
@@ -109,5 +109,5 @@ test('the text area is the uniform region around the window centre', () => {
   const height = 100;
   const rgba = Buffer.alloc(width * height * 4, 230);
   for (let y = 20; y < 90; y += 1) for (let x = 5; x < 195; x += 1) rgba.fill(255, (y * width + x) * 4, (y * width + x) * 4 + 4);
-  assert.deepEqual(mousepadTextArea({ width, height, rgba }, { x: 0, y: 0, width, height }), { x: 5, y: 20, width: 190, height: 70 });
+  assert.deepEqual(mousepadTextArea({ width, height, data: rgba }, { x: 0, y: 0, width, height }), { x: 5, y: 20, width: 190, height: 70 });
 });

@@ -94,7 +94,7 @@ test('typing into a password window is masked and the window obscured in frames'
     let min = 255;
     let max = 0;
     for (let x = 60; x < 220; x += 1) {
-      const value = frame.rgba[(95 * frame.width + x) * 4];
+      const value = frame.data[(95 * frame.width + x) * 4];
       min = Math.min(min, value);
       max = Math.max(max, value);
     }

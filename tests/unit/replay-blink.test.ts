@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { caretSized, evidenceOfChange, findCaret } from '../../perception/blink.ts';
-import type { RgbaImage } from '../../perception/image.ts';
+import type { RgbaImage } from '../../native/image.ts';
 import { focusProbe } from '../../engine/computer/replay/focus-probe.ts';
 import { quietWindow, settleBudget } from '../../engine/computer/replay/verify.ts';
 import { FakeAccessibility } from '../../native/a11y/index.ts';

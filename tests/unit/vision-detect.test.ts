@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import onnxProto from 'onnx-proto';
 import { SkillframeError } from '../../core/index.ts';
 import { ModelRegistry } from '../../native/onnx/sessions.ts';
-import { decodeImage, intersectionOverUnion, type Box } from '../../perception/image.ts';
+import { decodeImage, intersectionOverUnion, type Box } from '../../native/image.ts';
 import { createClassicalDetector, loadOnnxDetector } from '../../perception/detect.ts';
 
 const { onnx } = onnxProto as unknown as { onnx: typeof import('onnx-proto').onnx };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { checkImage, crop, decodeImage, encodePng, fromRaw, toGray } from '../../perception/image.ts';
+import { checkImage, crop, decodeImage, encodePng, fromRaw, toGray } from '../../native/image.ts';
 import { SkillframeError } from '../../core/index.ts';
 
 const fixture = new URL('../../testkit/fixtures/vision/app-galculator.png', import.meta.url).pathname;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { crop, decodeImage, type RgbaImage } from '../../perception/image.ts';
+import { crop, decodeImage, type RgbaImage } from '../../native/image.ts';
 import { dHash, hammingDistance, pHash } from '../../perception/hash.ts';
 import { frameDifference, waitForSettle } from '../../perception/diff.ts';
 import { findTemplate } from '../../perception/template.ts';

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import { findExactLabel, findLabelInLine } from '../../engine/computer/replay/text-match.ts';
 import { ModelRegistry } from '../../native/onnx/sessions.ts';
-import type { RgbaImage } from '../../perception/image.ts';
+import type { RgbaImage } from '../../native/image.ts';
 import { createOcr, wordSpans, type Ocr } from '../../perception/ocr.ts';
 
 // Word boxes from the CTC alignment, checked against where the words really are: a menu bar drawn

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SkillframeError } from '../../core/index.ts';
 import { ModelRegistry } from '../../native/onnx/sessions.ts';
-import { crop, decodeImage, type RgbaImage } from '../../perception/image.ts';
+import { crop, decodeImage, type RgbaImage } from '../../native/image.ts';
 import { createOcr, IncrementalOcr, type Ocr } from '../../perception/ocr.ts';
 
 // Real PaddleOCR models on a real mousepad screenshot (testkit/fixtures/vision/app-mousepad.png).

@@ -9,6 +9,7 @@ import { buildSkill } from '../../../skills-mm/builder.ts';
 import type { ExploreDriver } from './explorer.ts';
 import { describeAction } from './graph.ts';
 import { hammingDistance, samePictureTolerance } from './identity.ts';
+import { loadSharp } from '../../../native/image.ts';
 
 /**
  * Verified unit functions → MMSkills packages: a verified path is written as a trajectory (the
@@ -154,7 +155,7 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
     if (!nodeId || !source || !existsSync(join(outDir, source))) return undefined;
     const known = frames.get(nodeId);
     if (known) return known;
-    const sharp = (await import('sharp')).default;
+    const sharp = await loadSharp();
     const png = await sharp(readFileSync(join(outDir, source))).png().toBuffer();
     const file = writer.writeFrame(`${nodeId}.png`, png);
     frames.set(nodeId, file);
@@ -222,7 +223,7 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
 
 async function screenSize(outDir: string, screenshot: string | undefined): Promise<{ width: number; height: number }> {
   if (!screenshot) return { width: 1280, height: 800 };
-  const sharp = (await import('sharp')).default;
+  const sharp = await loadSharp();
   const meta = await sharp(readFileSync(join(outDir, screenshot))).metadata();
   return { width: meta.width ?? 1280, height: meta.height ?? 800 };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { loadSharp } from '../../../native/image.ts';
 
 /**
  * State identity = a signature of the interactive elements (what a person could act on, plus
@@ -66,14 +67,14 @@ export function hammingDistance(a: string, b: string): number {
 
 /** Decodes an image (PNG/JPEG) to the 32×32 gray pixels the hash wants; sharp is loaded lazily. */
 export async function hashImage(image: Buffer): Promise<string> {
-  const sharp = (await import('sharp')).default;
+  const sharp = await loadSharp();
   const pixels = await sharp(image).grayscale().resize(size, size, { fit: 'fill', kernel: 'cubic' }).raw().toBuffer();
   return perceptualHash(pixels);
 }
 
 /** A small JPEG for the UI's live graph (data: URL). */
 export async function thumbnail(image: Buffer, width = 200): Promise<string> {
-  const sharp = (await import('sharp')).default;
+  const sharp = await loadSharp();
   const jpeg = await sharp(image).resize({ width, withoutEnlargement: true }).jpeg({ quality: 60 }).toBuffer();
   return `data:image/jpeg;base64,${jpeg.toString('base64')}`;
 }

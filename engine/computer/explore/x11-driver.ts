@@ -9,7 +9,7 @@ import type { LaunchedApp, WindowInfo, WindowSystem } from '../../../native/wind
 import type { Accessibility, ActionableNode } from '../../../native/a11y/index.ts';
 import type { ElementDetector } from '../../../perception/detect.ts';
 import { pHash } from '../../../perception/hash.ts';
-import { type Box, crop, type RgbaImage } from '../../../perception/image.ts';
+import { crop, encodePng, type Box, type RgbaImage } from '../../../native/image.ts';
 import type { Ocr, OcrLine } from '../../../perception/ocr.ts';
 import type { ActionOutcome, ExploreDriver } from './explorer.ts';
 import type { Observation } from './graph.ts';
@@ -147,7 +147,7 @@ export class X11Driver implements ExploreDriver {
     // Settled = two captures in a row look alike (a slow redraw must not be blamed on the next action).
     const grab = async () => {
       const capture = await (this.screen as ScreenSource).capture(focus.geometry);
-      const image: RgbaImage = { data: new Uint8Array(capture.rgba.buffer, capture.rgba.byteOffset, capture.rgba.length), width: capture.width, height: capture.height };
+      const image: RgbaImage = capture;
       return { capture, image, hash: tiledHash(image) };
     };
     let shot = await grab();
@@ -209,11 +209,10 @@ export class X11Driver implements ExploreDriver {
   }
 
   /** The observation both ways of reading the app end in: shortcuts added, blocklist applied, screenshot kept. */
-  private async observation(seen: { actions: ExploreAction[]; windows: WindowInfo[]; offset: { x: number; y: number }; capture: { width: number; height: number; rgba: Uint8Array | Buffer }; signature: string; phash: string; texts: string[] }): Promise<Observation> {
+  private async observation(seen: { actions: ExploreAction[]; windows: WindowInfo[]; offset: { x: number; y: number }; capture: RgbaImage; signature: string; phash: string; texts: string[] }): Promise<Observation> {
     const { actions, windows, capture } = seen;
     for (const keys of desktopShortcuts) actions.push({ kind: 'shortcut', keys, target: { name: keys } });
-    const sharp = (await import('sharp')).default;
-    const screenshot = await sharp(capture.rgba, { raw: { width: capture.width, height: capture.height, channels: 4 } }).png({ compressionLevel: 1 }).toBuffer();
+    const screenshot = await encodePng(capture, { compressionLevel: 1 });
     const { candidates, blocked } = splitBlocked(actions, this.options.allow);
     this.focusOffset = seen.offset;
     return {
@@ -249,7 +248,7 @@ export class X11Driver implements ExploreDriver {
    * node (role, name, checked/selected/expanded) is the state; each node on the top window is a
    * click at its centre, window-relative. Focus is left out: it moves without the view changing.
    */
-  private async observeByTree(nodes: ActionableNode[], windows: WindowInfo[], focus: WindowInfo, capture: { width: number; height: number; rgba: Uint8Array | Buffer }, phash: string): Promise<Observation> {
+  private async observeByTree(nodes: ActionableNode[], windows: WindowInfo[], focus: WindowInfo, capture: RgbaImage, phash: string): Promise<Observation> {
     const kept = ['checked', 'selected', 'expanded', 'pressed', 'active'];
     const parts = nodes.map((node) => `${node.role}|${node.name}|${node.states.filter((state) => kept.includes(state)).sort().join(',')}`).sort();
     const signature = signatureHash([`windows:${windows.map((window) => window.title).join('|')}`, ...parts]);

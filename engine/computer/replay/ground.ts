@@ -1,6 +1,6 @@
 import { GroundingTier as GroundingTiers } from '../../../core/commands/replay.ts';
-import type { RgbaImage } from '../../../perception/image.ts';
-import { decodeImage } from '../../../perception/image.ts';
+import type { RgbaImage } from '../../../native/image.ts';
+import { decodeImage } from '../../../native/image.ts';
 import { a11yRung } from './rungs/a11y.ts';
 import { anchorRung } from './rungs/anchor.ts';
 import { domRung } from './rungs/dom.ts';

@@ -5,7 +5,7 @@ import { containsRedactionPlaceholder, tierRank, type ExpectedPostState, type Pl
 import { auditLoaded } from '../../../skills-mm/audit.ts';
 import { bindPlan } from '../../../skills-mm/parameters.ts';
 import { loadPackageSource, parsePackage, type SkillPackage } from '../../../skills-mm/format.ts';
-import { clampBox, encodePng, type Box, type RgbaImage } from '../../../perception/image.ts';
+import { clampBox, encodePng, type Box, type RgbaImage } from '../../../native/image.ts';
 import { createOcr, type Ocr, type OcrLine } from '../../../perception/ocr.ts';
 import { groundStep, templateLoader, type Attempt } from './ground.ts';
 import { assertNoPlaceholder, resolveParameters, substitute } from './params.ts';

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import type { Box, RgbaImage } from '../../../perception/image.ts';
+import type { Box, RgbaImage } from '../../../native/image.ts';
 import type { WindowAccessibility } from '../accessibility.ts';
 
 export type { Point } from '../../../core/geometry.ts';

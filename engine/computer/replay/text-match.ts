@@ -1,4 +1,4 @@
-import type { Box } from '../../../perception/image.ts';
+import type { Box } from '../../../native/image.ts';
 import { stripInvisible } from '../../../core/text.ts';
 import type { OcrWord } from '../../../perception/ocr.ts';
 

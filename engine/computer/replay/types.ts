@@ -63,7 +63,7 @@ export interface ReplayOptions {
   headed?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Called before each step is grounded and after it ends, for live views. */
-  onStep?: (step: ReplayStepReport, frame?: import('../../../perception/image.ts').RgbaImage) => void;
+  onStep?: (step: ReplayStepReport, frame?: import('../../../native/image.ts').RgbaImage) => void;
   askConfirmation?: (question: string, details: unknown) => Promise<boolean>;
   /**
    * What exploration learnt about the app (its action-primitive database): controls that crashed,

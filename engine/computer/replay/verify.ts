@@ -3,7 +3,7 @@ import { ElementState } from '../../../core/schemas/trajectory.ts';
 import { elementStateSource, interactiveSelector } from '../element-state.ts';
 import { caretSized, evidenceOfChange, findCaret } from '../../../perception/blink.ts';
 import { waitForSettle } from '../../../perception/diff.ts';
-import { boxesOverlap, clampBox, crop, type Box, type RgbaImage } from '../../../perception/image.ts';
+import { boxesOverlap, clampBox, crop, type Box, type RgbaImage } from '../../../native/image.ts';
 import type { OcrLine } from '../../../perception/ocr.ts';
 import type { Point, Surface } from './surface.ts';
 import { findLabelInLine, normalizeLabel } from './text-match.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { PlanStep, StateCard, TargetDescriptor } from '../../../core/schemas/skill.ts';
 import type { VlmProvider } from '../../../perception/models/vlm.ts';
-import { clampBox, crop, type Box, type RgbaImage } from '../../../perception/image.ts';
+import { clampBox, crop, type Box, type RgbaImage } from '../../../native/image.ts';
 import type { Grounding } from './ground.ts';
 
 type TargetStep = Extract<PlanStep, { target: TargetDescriptor }>;

@@ -1,7 +1,7 @@
 import { SkillframeError } from '../../../core/index.ts';
 import { launchBrowser, type BrowserSession } from '../../../native/browser/browser.ts';
 import { chordForPlaywright, parseChord } from '../../../native/input/keys.ts';
-import { decodeImage } from '../../../perception/image.ts';
+import { decodeImage } from '../../../native/image.ts';
 import type { Surface } from './surface.ts';
 
 /** A web page as a replay surface. Owns the browser when it launched it. */

@@ -4,7 +4,7 @@ import { createInput } from '../../../native/input/index.ts';
 import { createScreen } from '../../../native/screen/index.ts';
 import type { ScreenSource } from '../../../native/screen/screen.ts';
 import { createWindows, launchApp, type LaunchedApp, type WindowInfo, type WindowSystem } from '../../../native/window/index.ts';
-import type { RgbaImage } from '../../../perception/image.ts';
+import type { RgbaImage } from '../../../native/image.ts';
 import { openAccessibility, WindowAccessibility, type AccessibilitySession } from '../accessibility.ts';
 import type { Surface } from './surface.ts';
 
@@ -68,11 +68,11 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
       windowId,
       capture: async (): Promise<RgbaImage> => {
         const capture = await liveScreen.capture();
-        return { data: capture.rgba, width: capture.width, height: capture.height };
+        return capture;
       },
       captureRegion: async (region): Promise<RgbaImage> => {
         const capture = await liveScreen.capture({ x: region[0], y: region[1], width: region[2], height: region[3] });
-        return { data: capture.rgba, width: capture.width, height: capture.height };
+        return capture;
       },
       click: async (point, clickOptions = {}) => {
         await focus();

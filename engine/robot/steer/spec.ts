@@ -3,6 +3,7 @@ import { SkillframeError } from '../../../core/errors.ts';
 import type { VlmProvider } from '../../../perception/models/vlm.ts';
 import { travelDirection } from '../sim/reach.ts';
 import { parseRewardSpec } from './reward.ts';
+import { loadSharp } from '../../../native/image.ts';
 
 /**
  * Where reward specs come from: the scene description (what a careful person — or a VLM given
@@ -88,7 +89,7 @@ export function sceneSvg(layout: Layout, size = 512): string {
  */
 export async function specFromVision(provider: VlmProvider, layout: Layout, instruction: string, signal?: AbortSignal): Promise<RewardSpec> {
   if (!provider.supportsImages) throw new SkillframeError('unavailable', `the VLM ${provider.kind}/${provider.model} does not accept images; a reward spec needs a picture of the scene`);
-  const sharp = (await import('sharp')).default;
+  const sharp = await loadSharp();
   const png = new Uint8Array(await sharp(Buffer.from(sceneSvg(layout))).png().toBuffer());
   const result = await provider.complete({
     messages: [{ role: 'user', content: [{ type: 'text', text: specPrompt + instruction }, { type: 'image', image: png, mime: 'image/png' }] }],

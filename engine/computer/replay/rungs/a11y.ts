@@ -1,4 +1,4 @@
-import type { Box } from '../../../../perception/image.ts';
+import type { Box } from '../../../../native/image.ts';
 import { resolveAccessible } from '../../accessibility.ts';
 import type { Rung } from './rung.ts';
 

@@ -1,4 +1,4 @@
-import type { Box } from '../../../../perception/image.ts';
+import type { Box } from '../../../../native/image.ts';
 import type { Point } from '../surface.ts';
 import { normalizeLabel } from '../text-match.ts';
 import { center, type Grounding, type GroundingInput, type Rung } from './rung.ts';

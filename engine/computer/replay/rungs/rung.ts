@@ -1,5 +1,5 @@
 import type { PlanFile, PlanStep, TargetDescriptor } from '../../../../core/schemas/skill.ts';
-import type { Box, RgbaImage } from '../../../../perception/image.ts';
+import type { Box, RgbaImage } from '../../../../native/image.ts';
 import type { OcrLine } from '../../../../perception/ocr.ts';
 import type { Point, Surface } from '../surface.ts';
 import type { GroundingTier } from '../types.ts';

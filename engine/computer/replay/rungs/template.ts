@@ -1,5 +1,5 @@
-import type { Box, RgbaImage } from '../../../../perception/image.ts';
-import { crop } from '../../../../perception/image.ts';
+import type { Box, RgbaImage } from '../../../../native/image.ts';
+import { crop } from '../../../../native/image.ts';
 import { findTemplate } from '../../../../perception/template.ts';
 import type { Point } from '../surface.ts';
 import { disambiguate, farFromWindowPosition, lumaSpread, type Grounding, type GroundingInput, type Rung } from './rung.ts';

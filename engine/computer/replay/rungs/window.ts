@@ -1,4 +1,4 @@
-import type { Box } from '../../../../perception/image.ts';
+import type { Box } from '../../../../native/image.ts';
 import { findTemplate } from '../../../../perception/template.ts';
 import { colourDistance, lumaSpread, meanColour, type Grounding, type GroundingInput, type Rung } from './rung.ts';
 

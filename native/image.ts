@@ -2,8 +2,9 @@ import { readFile, stat } from 'node:fs/promises';
 import { SkillframeError } from '../core/index.ts';
 
 /**
- * The one image type of the vision room: tightly packed RGBA, 4 bytes a pixel, row-major.
- * Everything the room offers (OCR, matching, hashing, diff) takes this.
+ * The one image type of the product: tightly packed RGBA, 4 bytes a pixel, row-major. Screen
+ * captures, decoded keyframes and everything perception offers (OCR, matching, hashing, diff)
+ * use it; this file is also the one place that loads sharp and encodes or decodes image files.
  */
 export interface RgbaImage {
   data: Uint8Array;
@@ -20,6 +21,14 @@ export interface GrayImage {
 
 export type { Box } from '../core/geometry.ts';
 import type { Box } from '../core/geometry.ts';
+
+type Sharp = (typeof import('sharp'))['default'];
+let sharpModule: Sharp | undefined;
+/** sharp, loaded on first use: the CLI must start without paying for it. */
+export async function loadSharp(): Promise<Sharp> {
+  sharpModule ??= (await import('sharp')).default;
+  return sharpModule;
+}
 
 /** Beyond this many pixels a screenshot is not plausible and decoding it would exhaust memory. */
 export const maxImagePixels = 100_000_000;
@@ -68,7 +77,7 @@ export async function decodeImage(input: Buffer | Uint8Array | string): Promise<
     bytes = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   }
   if (bytes.length === 0) throw new SkillframeError('bad_input', `${what}: the file is empty`);
-  const sharp = (await import('sharp')).default;
+  const sharp = await loadSharp();
   let width: number | undefined;
   let height: number | undefined;
   try {
@@ -98,7 +107,7 @@ function firstLine(error: unknown): string {
 /** PNG bytes of an image (fast compression: these are working files, not archives). */
 export async function encodePng(image: RgbaImage, options: { compressionLevel?: number } = {}): Promise<Buffer> {
   checkImage(image);
-  const sharp = (await import('sharp')).default;
+  const sharp = await loadSharp();
   return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 4 } })
     .png({ compressionLevel: options.compressionLevel ?? 3 })
     .toBuffer();
