@@ -10,7 +10,8 @@ import { withFileLock } from './lock.ts';
 import { loadPackageSource, packageToFiles, parsePackage, writePackageFiles, type PackageFiles, type SkillPackage } from './format.ts';
 import { decodeImage } from '../native/image.ts';
 import { thumbnailDataUrl } from './images.ts';
-import { bm25, type SearchDocument } from './search.ts';
+import { loadWordVectors, type WordVectors } from '../perception/word-vectors.ts';
+import { hybridTextScores, type SearchDocument } from './search.ts';
 import { screenHashes, visualSimilarity, type ScreenHashes } from './visual.ts';
 import { writeZip } from './zip.ts';
 
@@ -35,6 +36,8 @@ export interface SearchHit {
   name: string;
   score: number;
   text_score: number;
+  /** The word-vector meaning part of text_score (0..1); absent when search ran on BM25 alone. */
+  semantic_score?: number;
   visual_score?: number;
   /** The state whose keyframe matched the screen best. */
   best_state?: string;
@@ -252,8 +255,11 @@ export class SkillLibrary {
     return { data_url: url, width: decoded.width, height: decoded.height };
   }
 
-  /** BM25 over the text, and with a screenshot, perceptual-hash match to each state's keyframe. */
-  async search(query: string, options: { screen?: Buffer; limit?: number } = {}): Promise<SearchHit[]> {
+  /**
+   * BM25 and word-vector meaning over the text, and with a screenshot, perceptual-hash match to
+   * each state's keyframe. `text: 'lexical'` is BM25 alone (the benchmark's baseline).
+   */
+  async search(query: string, options: { screen?: Buffer; limit?: number; text?: 'hybrid' | 'lexical' } = {}): Promise<SearchHit[]> {
     const entries = this.list();
     const documents: SearchDocument[] = entries.map((entry) => ({
       id: entry.name,
@@ -264,13 +270,13 @@ export class SkillLibrary {
         { text: entry.search_text.steps, weight: 1 },
       ],
     }));
-    const text = bm25(documents, query);
-    const maxText = Math.max(0, ...text.values());
+    const text = hybridTextScores(documents, query, options.text === 'lexical' || !query.trim() ? undefined : searchVectors());
     let screenHash: ScreenHashes | undefined;
     if (options.screen) screenHash = screenHashes(await decodeImage(options.screen));
     const hits: SearchHit[] = [];
     for (const entry of entries) {
-      const textScore = maxText > 0 ? (text.get(entry.name) ?? 0) / maxText : 0;
+      const scores = text.get(entry.name);
+      const textScore = scores?.text ?? 0;
       let visual: number | undefined;
       let bestState: string | undefined;
       if (screenHash) {
@@ -289,6 +295,7 @@ export class SkillLibrary {
         name: entry.name,
         score: Math.round(score * 1000) / 1000,
         text_score: Math.round(textScore * 1000) / 1000,
+        ...(scores?.semantic === undefined ? {} : { semantic_score: Math.round(scores.semantic * 1000) / 1000 }),
         ...(visual === undefined ? {} : { visual_score: Math.round(visual * 1000) / 1000 }),
         ...(bestState ? { best_state: bestState } : {}),
         description: entry.description,
@@ -297,6 +304,16 @@ export class SkillLibrary {
       });
     }
     return hits.sort((a, b) => b.score - a.score || a.name.localeCompare(b.name)).slice(0, options.limit ?? 10);
+  }
+}
+
+/** The word vectors, or none when their package is missing (search then falls back to BM25 alone). */
+function searchVectors(): WordVectors | undefined {
+  try {
+    return loadWordVectors();
+  } catch (error) {
+    if (error instanceof SkillframeError && error.code === 'unavailable') return undefined;
+    throw error;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * Text ranking for the library: BM25 over name, description, state cards and step text. Small
- * and dependency-free; a library holds hundreds of skills, not millions.
+ * Text ranking for the library: BM25 over name, description, state cards and step text, plus a
+ * meaning score from word vectors (below). Small and in-process; a library holds hundreds of
+ * skills, not millions.
  */
 
 const stopwords = new Set('a an and are as at be by for from has have in into is it its of on or that the then this to was were when where which with you your use do'.split(' '));
@@ -80,4 +81,125 @@ export function createBm25Index(documents: readonly SearchDocument[], k1 = 1.2, 
 /** One-shot BM25 (builds the index and scores one query). */
 export function bm25(documents: readonly SearchDocument[], query: string, k1 = 1.2, b = 0.75): Map<string, number> {
   return createBm25Index(documents, k1, b).score(query);
+}
+
+/**
+ * Meaning, not spelling: "give a customer their money back" and "Refund" share no word, so BM25
+ * scores them 0. Each query word is compared with every word of a skill's text through GloVe word
+ * vectors (perception/word-vectors.ts, shipped on npm); its best likeness in the skill is its score
+ * there (an exact word scores 1, a likeness under 0.3 nothing). Frequent English words weigh little
+ * on both sides (smooth inverse frequency, Arora et al. 2017), and each query word's scores are
+ * centred over the library, so a word every skill shares ("click", "button") lifts none of them.
+ * Settings chosen on the tuned half of bench/skill-selection.ts only.
+ */
+export interface SemanticIndex {
+  /** Per skill: the centred meaning score, and the strongest single-word likeness (1 = the same word). */
+  score(query: string): Map<string, { score: number; strongest: number }>;
+}
+
+/** Words only: no stemming (the vectors know "saving" and "save" are near), template slots dropped. */
+export function semanticWords(text: string): string[] {
+  return text
+    .replace(/\{\{[^}]*\}\}/g, ' ')
+    .normalize('NFKC')
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((word) => word.length > 1 && !stopwords.has(word) && !/^\d+$/.test(word));
+}
+
+/** What the semantic index needs of a word-vector table (perception's WordVectors has it). */
+export interface WordVectorLookup {
+  vector(word: string): Float32Array | undefined;
+  rank(word: string): number | undefined;
+}
+
+/** Smooth inverse frequency: a / (a + p(word)), p from the word's Zipf rank in the vectors' corpus. */
+function frequencyWeight(vectors: WordVectorLookup, word: string): number {
+  const rank = vectors.rank(word);
+  if (rank === undefined) return 1;
+  const probability = 0.1 / (rank + 1);
+  return smoothing / (smoothing + probability);
+}
+
+const likenessFloor = 0.3;
+/** SIF's a: with it, "give"/"back" (rank ~200) weigh ~0.17, "refund" (rank ~16,000) ~0.94. */
+const smoothing = 1e-4;
+/** Only content words (this frequency weight or more on both sides) can make a skill "related". */
+const contentWeight = 0.5;
+
+export function createSemanticIndex(documents: readonly SearchDocument[], vectors: WordVectorLookup): SemanticIndex {
+  const docs = documents.map((document) => {
+    const words = new Set(document.fields.flatMap((field) => semanticWords(field.text)));
+    const entries: { vector: Float32Array; weight: number }[] = [];
+    for (const word of words) {
+      const vector = vectors.vector(word);
+      if (vector) entries.push({ vector, weight: frequencyWeight(vectors, word) });
+    }
+    return { id: document.id, entries, words };
+  });
+  return {
+    score(query) {
+      const totals = new Map<string, number>(docs.map((doc) => [doc.id, 0]));
+      const strongest = new Map<string, number>(docs.map((doc) => [doc.id, 0]));
+      let weightSum = 0;
+      for (const word of new Set(semanticWords(query))) {
+        const vector = vectors.vector(word);
+        const weight = frequencyWeight(vectors, word);
+        const perDoc = docs.map((doc) => {
+          if (doc.words.has(word)) {
+            strongest.set(doc.id, 1);
+            return 1;
+          }
+          if (!vector) return 0;
+          let best = 0;
+          for (const entry of doc.entries) {
+            let dot = 0;
+            for (let dimension = 0; dimension < vector.length; dimension += 1) dot += vector[dimension] * entry.vector[dimension];
+            best = Math.max(best, (Math.max(0, dot - likenessFloor) / (1 - likenessFloor)) * entry.weight);
+            if (dot > strongest.get(doc.id)! && entry.weight >= contentWeight && weight >= contentWeight) strongest.set(doc.id, dot);
+          }
+          return best;
+        });
+        const mean = perDoc.reduce((sum, value) => sum + value, 0) / (perDoc.length || 1);
+        if (perDoc.every((value) => Math.abs(value - mean) < 1e-9)) continue;
+        weightSum += weight;
+        docs.forEach((doc, index) => totals.set(doc.id, totals.get(doc.id)! + weight * (perDoc[index] - mean)));
+      }
+      return new Map(docs.map((doc) => [doc.id, { score: weightSum > 0 ? totals.get(doc.id)! / weightSum : 0, strongest: strongest.get(doc.id)! }]));
+    },
+  };
+}
+
+/** Share of the meaning score in the text score (the rest is BM25); chosen on the tuned half. */
+export const semanticShare = 0.8;
+
+/**
+ * A skill that shares no word with the query is listed only when some query word is this close to
+ * one of its words ("refund" ~ "money" 0.50 is not enough alone; "photo" ~ "picture" 0.71 is), so an
+ * unrelated question still gets "no skill matches" instead of the least unrelated skill.
+ */
+export const strongLikeness = 0.55;
+
+/**
+ * BM25 and meaning together, each scaled to its best skill: 0..1 per skill. Without vectors, BM25
+ * alone (what `library search` did before).
+ */
+export function hybridTextScores(documents: readonly SearchDocument[], query: string, vectors?: WordVectorLookup): Map<string, { text: number; lexical: number; semantic?: number }> {
+  const lexical = bm25(documents, query);
+  const maxLexical = Math.max(0, ...lexical.values());
+  const semantic = vectors ? createSemanticIndex(documents, vectors).score(query) : undefined;
+  const maxSemantic = semantic ? Math.max(0, ...[...semantic.values()].map((value) => value.score)) : 0;
+  const scores = new Map<string, { text: number; lexical: number; semantic?: number }>();
+  for (const document of documents) {
+    const lexicalScore = maxLexical > 0 ? (lexical.get(document.id) ?? 0) / maxLexical : 0;
+    if (!semantic) {
+      scores.set(document.id, { text: lexicalScore, lexical: lexicalScore });
+      continue;
+    }
+    const meaning = semantic.get(document.id);
+    const related = lexicalScore > 0 || (meaning?.strongest ?? 0) >= strongLikeness;
+    const semanticScore = related && maxSemantic > 0 ? Math.max(0, meaning?.score ?? 0) / maxSemantic : 0;
+    scores.set(document.id, { text: (1 - semanticShare) * lexicalScore + semanticShare * semanticScore, lexical: lexicalScore, semantic: semanticScore });
+  }
+  return scores;
 }

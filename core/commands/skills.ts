@@ -171,7 +171,7 @@ export const commands = commandMap(
   }),
   defineCommand({
     name: 'library.search',
-    summary: 'Search the library by text (BM25 over names, descriptions, state cards, steps) and/or by a screenshot (--screen FILE: perceptual match to keyframes).',
+    summary: 'Search the library by text (BM25 plus GloVe word-vector meaning over names, descriptions, state cards, steps) and/or by a screenshot (--screen FILE: perceptual match to keyframes).',
     input: z
       .object({
         query: z.array(z.string().max(500)).max(50).default([]),
@@ -185,6 +185,7 @@ export const commands = commandMap(
           name: z.string(),
           score: z.number(),
           text_score: z.number(),
+          semantic_score: z.number().optional().describe('the word-vector meaning part of text_score; absent when the vectors are not installed'),
           visual_score: z.number().optional(),
           best_state: z.string().optional(),
           description: z.string(),
@@ -286,6 +287,8 @@ export const commands = commandMap(
           tuned: z.object({ topHit: z.number(), queries: z.number() }),
           unseen: z.object({ topHit: z.number(), queries: z.number() }),
           baselineNamesOnly: z.object({ tuned: z.number(), unseen: z.number() }),
+          baselineLexical: z.object({ tuned: z.number(), unseen: z.number() }).describe('BM25 over all the skill text, no word vectors (same run)'),
+          wordVectors: z.string().describe('the word-vector table search used'),
           misses: z.array(z.string()),
         })
         .optional(),

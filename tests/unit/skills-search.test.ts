@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { extractWordVectors, loadWordVectors } from '../../perception/word-vectors.ts';
+import { bm25, createSemanticIndex, hybridTextScores, semanticWords, type SearchDocument } from '../../skills-mm/search.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'sf-search-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+const cosine = (a: Float32Array, b: Float32Array) => a.reduce((sum, value, index) => sum + value * b[index], 0);
+
+test('extraction streams the wink JSON layout: frequency order, escaped words, a cut at maxWords', () => {
+  const file = join(work, 'tiny.json');
+  const vector = (seed: number) => Array.from({ length: 4 }, (_, index) => Math.sin(seed + index));
+  const vectors = { the: [...vector(1), 1, 0], 'say\\"so': [...vector(2), 1, 1], photo: [...vector(3), 1, 2], picture: [...vector(3.1), 1, 3] };
+  // Written as the package writes it: header, the words list, then the vectors object in order.
+  const body = Object.entries(vectors).map(([word, values]) => `"${word}":[${values.join(',')}]`).join(',');
+  writeFileSync(file, `{"precision":8,"l2NormIndex":4,"wordIndex":5,"size":4,"dimensions":4,"words":["the","say\\"so","photo","picture"],"vectors":{${body}},"unkVector":[0,0,0,0,0,-1]}`);
+  const all = extractWordVectors(file, 10);
+  assert.deepEqual(all.words, ['the', 'say"so', 'photo', 'picture']);
+  assert.equal(all.dimensions, 4);
+  assert.equal(all.values.length, 16);
+  const two = extractWordVectors(file, 2);
+  assert.deepEqual(two.words, ['the', 'say"so']);
+});
+
+test('the npm GloVe vectors load, are cached, and place related words near each other', () => {
+  const cacheDir = join(work, 'cache');
+  const first = loadWordVectors({ cacheDir, maxWords: 50_000 });
+  assert.equal(first.dimensions, 100);
+  assert.equal(first.size, 50_000);
+  assert.equal(first.rank('the'), 0, 'frequency order: "the" first');
+  assert.ok(readdirSync(cacheDir).some((file) => file.endsWith('.bin')), 'the compact cache was written');
+  const photo = first.vector('photo')!;
+  const picture = first.vector('picture')!;
+  const invoice = first.vector('invoice')!;
+  assert.ok(Math.abs(cosine(photo, photo) - 1) < 1e-5, 'unit vectors');
+  assert.ok(cosine(photo, picture) > 0.6, `photo ~ picture ${cosine(photo, picture)}`);
+  assert.ok(cosine(photo, invoice) < cosine(photo, picture) - 0.3, 'an unrelated word is far');
+  assert.equal(first.vector('zzqxjv'), undefined);
+});
+
+const documents: SearchDocument[] = [
+  { id: 'refund-payment', fields: [{ text: 'refund payment. Click the "Payments" button, then click "Refund", then "Confirm refund".', weight: 1 }] },
+  { id: 'rotate-photo', fields: [{ text: 'rotate photo. Click the "Edit" button, then click "Rotate right", then "Done".', weight: 1 }] },
+  { id: 'block-sender', fields: [{ text: 'block sender. Click the "More" button, then click "Block sender".', weight: 1 }] },
+];
+
+test('meaning bridges a paraphrase BM25 cannot: no shared word, right skill first', () => {
+  const vectors = loadWordVectors({ cacheDir: join(work, 'cache'), maxWords: 50_000 });
+  const query = 'turn my sideways picture upright';
+  assert.equal(Math.max(0, ...bm25(documents, query).values()), 0, 'no word in common');
+  const scores = createSemanticIndex(documents, vectors).score(query);
+  const ranked = [...scores].sort((a, b) => b[1].score - a[1].score).map(([id]) => id);
+  assert.equal(ranked[0], 'rotate-photo');
+  const hybrid = hybridTextScores(documents, 'give the customer their money back', vectors);
+  assert.equal([...hybrid].sort((a, b) => b[1].text - a[1].text)[0][0], 'refund-payment');
+  // Template slots and boilerplate every skill shares do not count.
+  assert.deepEqual(semanticWords('Type {{text_1}} into the "Title" field'), ['type', 'title', 'field']);
+});
+
+test('an unrelated question finds nothing; without vectors, search is BM25 alone', () => {
+  const vectors = loadWordVectors({ cacheDir: join(work, 'cache'), maxWords: 50_000 });
+  const unrelated = hybridTextScores(documents, 'tectonic plates under the ocean', vectors);
+  assert.deepEqual([...unrelated.values()].map((value) => value.text), [0, 0, 0]);
+  const lexical = hybridTextScores(documents, 'refund', undefined);
+  assert.equal(lexical.get('refund-payment')?.text, 1);
+  assert.equal(lexical.get('refund-payment')?.semantic, undefined);
+  assert.ok(existsSync(join(work, 'cache')));
+});
