@@ -143,7 +143,7 @@ export const Primitives = z.object({
 });
 export type Primitives = z.infer<typeof Primitives>;
 
-const ExportedSkill = z.object({
+export const ExportedSkill = z.object({
   name: z.string(),
   node: z.string(),
   steps: z.number().int().nonnegative(),
@@ -156,6 +156,7 @@ const ExportedSkill = z.object({
   refused: z.boolean().optional(),
   detail: z.string().optional(),
 });
+export type ExportedSkill = z.infer<typeof ExportedSkill>;
 
 const ExploreOutput = z.object({
   out: z.string(),

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SkillframeError } from '../../../core/index.ts';
-import type { ExploreAction, ExploreGraph, GraphEdge, GraphNode } from '../../../core/commands/explore.ts';
+import type { ExploreAction, ExploreGraph, ExportedSkill, GraphEdge, GraphNode } from '../../../core/commands/explore.ts';
 import type { TrajectoryEventInput } from '../../../core/schemas/trajectory.ts';
 import { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { auditSource } from '../../../skills-mm/audit.ts';
@@ -15,17 +15,6 @@ import { loadSharp } from '../../../native/image.ts';
  * Verified unit functions → MMSkills packages: a verified path is written as a trajectory (the
  * recorder's format), built by the skills builder and checked by the audit gate.
  */
-
-export interface ExportedSkill {
-  name: string;
-  node: string;
-  steps: number;
-  path: string;
-  format: 'mmskill' | 'trajectory';
-  audited: boolean;
-  refused?: boolean;
-  detail?: string;
-}
 
 /** Verified path from the root: every edge changed the state and never disagreed with itself. */
 export function verifiedPath(graph: ExploreGraph, nodeId: string): GraphEdge[] | undefined {

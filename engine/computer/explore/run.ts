@@ -1,9 +1,9 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExploreGraph, GraphEdge, GraphNode, Primitives, PrimitiveKind, Strategy } from '../../../core/commands/explore.ts';
+import type { ExploreGraph, ExportedSkill, GraphEdge, GraphNode, Primitives, PrimitiveKind, Strategy } from '../../../core/commands/explore.ts';
 import { boundaryKey, knownBoundaries } from './knowledge.ts';
 import { type ExploreDriver, Explorer } from './explorer.ts';
-import { chooseSkillNodes, type ExportedSkill, exportSkill, replayReaches, skillName } from './export.ts';
+import { chooseSkillNodes, exportSkill, replayReaches, skillName } from './export.ts';
 import { publicNode } from './graph.ts';
 import { thumbnail } from './identity.ts';
 

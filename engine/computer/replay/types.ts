@@ -1,42 +1,13 @@
 import type { z } from 'zod';
-import type { GroundingTier as GroundingTierSchema } from '../../../core/commands/replay.ts';
+import type { GroundingTier as GroundingTierSchema, ReplayReport, ReplayStep } from '../../../core/commands/replay.ts';
 import type { Surface } from './surface.ts';
 
 /** The tier list lives once, in core. */
 export type GroundingTier = z.infer<typeof GroundingTierSchema>;
 
-/** Per-step result; the field names are a contract (`skillframe replay --json`). */
-export interface ReplayStepReport {
-  index: number;
-  status: 'done' | 'aborted' | 'skipped';
-  tier?: GroundingTier;
-  confidence?: number;
-  /** Wall time of the step, settle included. */
-  ms: number;
-  /** Time the engine itself spent (grounding, verification), excluding waiting for the app to settle. */
-  engineMs?: number;
-  action?: string;
-  description?: string;
-  /** Where replay acted, in the live frame. */
-  point?: { x: number; y: number };
-  box?: [number, number, number, number];
-  /** Why a step was aborted or skipped, or what verification saw. */
-  reason?: string;
-  verified?: boolean;
-  /** What ended the wait for the app after the action (the expected state, a change then quiet, the deadline). */
-  settledBy?: string;
-}
-
-export interface ReplayReport {
-  ok: boolean;
-  steps: ReplayStepReport[];
-  totalMs: number;
-  error?: { code: string; message: string };
-  /** Folder with evidence screenshots for an aborted step. */
-  evidence?: string;
-  /** Said once per replay (no accessibility bus, a tree skipped). */
-  warnings?: { code: string; message: string }[];
-}
+/** Per-step result and the whole report: the contract's types (`skillframe replay --json`), not restated here. */
+export type ReplayStepReport = z.infer<typeof ReplayStep>;
+export type { ReplayReport };
 
 export interface ReplayOptions {
   skillDirectory: string;
