@@ -214,10 +214,15 @@ export function segment(meta: TrajectoryMeta, events: readonly TrajectoryEvent[]
       case 'hover':
         draft.action = 'hover';
         break;
-      case 'select':
+      case 'select': {
         draft.action = 'select';
         draft.text = event.value ?? event.text ?? '';
+        // Opening the list box and moving through its options is part of choosing: one step,
+        // replayed by the option's label, that expects what the choice changed.
+        const opening = openingOfSelect(drafts, event);
+        if (opening.length) Object.assign(draft, { events: [...opening.flatMap((item) => item.events), event], before: opening[0].before, url: opening[0].url });
         break;
+      }
       case 'drag':
         if (!event.pointerEnd) throw new SkillframeError('bad_input', `events.jsonl: event ${event.seq}: a drag without pointerEnd cannot be replayed`);
         draft.action = 'drag';
@@ -228,6 +233,23 @@ export function segment(meta: TrajectoryMeta, events: readonly TrajectoryEvent[]
     previousKind = event.kind;
   }
   return drafts;
+}
+
+/** Keys that open a native <select> or move through its options (its own keyboard, not the app's). */
+const choosingKeys = new Set(['up', 'down', 'left', 'right', 'home', 'end', 'pageup', 'pagedown', 'enter', 'space', 'escape']);
+
+/**
+ * The last drafts that opened the same <select> as `event` or moved through its options (a click
+ * on it, arrow keys, letters typed to jump), removed from `drafts`: replayed on their own they
+ * would pick an option by position, which an upgraded app may have moved.
+ */
+function openingOfSelect(drafts: Draft[], event: TrajectoryEvent): Draft[] {
+  const opening: Draft[] = [];
+  const sameSelect = (other: TrajectoryEvent) => other.target?.tag === 'select' && (event.target?.css ? other.target.css === event.target.css : other.target.name === event.target?.name);
+  for (let last = drafts.at(-1); last && sameSelect(last.events[0]) && (last.action === 'click' || last.action === 'type' || (last.action === 'press' && choosingKeys.has(last.key ?? ''))); last = drafts.at(-1)) {
+    opening.unshift(drafts.pop()!);
+  }
+  return opening;
 }
 
 function sameField(a: TrajectoryEvent, b: TrajectoryEvent): boolean {

@@ -1,4 +1,5 @@
 import { SkillframeError } from '../../../core/index.ts';
+import { cleanText } from '../../../core/text.ts';
 import { launchBrowser, type BrowserSession } from '../../../native/browser/browser.ts';
 import { chordForPlaywright, parseChord } from '../../../native/input/keys.ts';
 import { decodeImage } from '../../../native/image.ts';
@@ -40,11 +41,30 @@ export function pageSurface(page: import('playwright-core').Page, owned?: Browse
       await page.mouse.move(point.x, point.y);
     },
     select: async (point, value) => {
-      const handle = await page.evaluateHandle(({ x, y }) => document.elementFromPoint(x, y)?.closest('select') ?? null, point);
-      const element = handle.asElement();
+      // The recorded value is the option's label as the recorder cleaned it; the option is found
+      // by that label (an upgrade may renumber values and reorder options), by its value only
+      // when no label matches. Through open shadow roots, as the recorder saw the list box.
+      const where = `the list box at (${Math.round(point.x)}, ${Math.round(point.y)})`;
+      const handle = await page.evaluateHandle(({ x, y }) => {
+        let root: Document | ShadowRoot = document;
+        let hit = root.elementFromPoint(x, y);
+        while (hit?.shadowRoot && hit.shadowRoot !== root) {
+          root = hit.shadowRoot;
+          const inner: Element | null = root.elementFromPoint(x, y);
+          if (!inner || inner === hit) break;
+          hit = inner;
+        }
+        return hit?.closest('select') ?? null;
+      }, point);
+      const element = handle.asElement() as import('playwright-core').ElementHandle<HTMLSelectElement> | null;
       if (!element) throw new SkillframeError('unsafe', `no list box at (${Math.round(point.x)}, ${Math.round(point.y)}) to choose ${JSON.stringify(value)} in`);
-      const chosen = await element.selectOption(value, { timeout: 5_000 });
-      if (!chosen.length) throw new SkillframeError('unsafe', `the list box has no option ${JSON.stringify(value)}`);
+      const options = await element.evaluate((select) => [...select.options].map((option) => ({ label: option.label, value: option.value })));
+      let index = options.findIndex((option) => cleanText(option.label) === value);
+      if (index < 0) index = options.findIndex((option) => option.value === value);
+      if (index < 0) throw new SkillframeError('unsafe', `${where} has no option ${JSON.stringify(value)} (it has ${JSON.stringify(options.slice(0, 12).map((option) => cleanText(option.label)))})`);
+      // A person's choice leaves the list box focused; the recorded expectation may say so.
+      await element.focus();
+      await element.selectOption({ index }, { timeout: 5_000 });
     },
     drag: async (from, to) => {
       await page.mouse.move(from.x, from.y);
