@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -78,6 +78,13 @@ function librarySkillDirectory(name: string): string {
   const directory = homePath('skills', SkillName.parse(name));
   if (!existsSync(join(directory, 'SKILL.md'))) throw new SkillframeError('not_found', `skill: no skill named ${JSON.stringify(name)} in the library (list_skills shows them)`);
   return directory;
+}
+
+/** How many steps a library skill's plan has (the total of replay progress). */
+function planStepCount(directory: string): number {
+  const plan = z.object({ steps: z.array(z.unknown()) }).safeParse(JSON.parse(readFileSync(join(directory, 'plan.json'), 'utf8')));
+  if (!plan.success) throw new SkillframeError('bad_input', `plan.json of ${directory}: ${plan.error.issues[0]?.message ?? 'not a plan'}`);
+  return plan.data.steps.length;
 }
 
 /**
@@ -194,16 +201,26 @@ export async function createMcpServer(dispatcher: Dispatcher = createDispatcher(
       guard(async (signal) => {
         const params = { ...args.params };
         const directory = librarySkillDirectory(args.skill);
-        // Each replayed step is a progress notification when the client asked for progress.
+        // Each finished step is one progress notification when the client asked for progress; the
+        // total is the plan's step count. Observed through the SDK client: two notifications per
+        // step (the "grounding" marker, then the result) with the same progress, and a total that
+        // grew with the steps ("1/1", "2/2"); MCP wants progress to increase every time.
         const progressToken = extra._meta?.progressToken;
+        const total = progressToken === undefined ? 0 : planStepCount(directory);
+        let lastProgress = 0;
         const onEvent = (event: EventEnvelope) => {
           if (progressToken === undefined || event.event !== 'replay.step') return;
-          const step = event.payload as { index: number; total: number; status: string; description: string };
-          void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: step.index, total: step.total, message: `step ${step.index}/${step.total} ${step.status}: ${step.description}`.slice(0, 300) } }).catch(() => undefined);
+          const step = event.payload as { index: number; status: string; reason?: string; description: string };
+          if ((step.status === 'skipped' && step.reason === 'grounding') || step.index <= lastProgress) return;
+          lastProgress = step.index;
+          void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: step.index, total, message: `step ${step.index}/${total} ${step.status}: ${step.description}`.slice(0, 300) } }).catch(() => undefined);
         };
         const replay = () => call(dispatcher, 'replay', { skill: directory, url: args.url, app: args.app, attach: args.attach, dryRun: args.dry_run, param: Object.entries(params).map(([key, value]) => `${key}=${value}`) }, signal, { confirm: confirmByElicitation, onEvent });
+        // A replay that stopped (refused step, unsafe grounding) is a failed tool call, with its
+        // report as the structured result (observed: it came back as a success carrying ok: false).
+        const finished = (report: unknown): ToolResult => ({ ...structured(report), ...((report as { ok?: boolean }).ok === false ? { isError: true } : {}) });
         try {
-          return structured(await replay());
+          return finished(await replay());
         } catch (error) {
           const missing = missingParameters(error);
           if (!missing) throw error;
@@ -220,7 +237,7 @@ export async function createMcpServer(dispatcher: Dispatcher = createDispatcher(
           const absent = missing.filter((name) => typeof given[name] !== 'string' || given[name] === '');
           if (absent.length) throw new SkillframeError('refused', `replay of ${args.skill} needs ${absent.map((name) => JSON.stringify(name)).join(', ')} and the person did not give ${absent.length > 1 ? 'them' : 'it'} (${answer.action})`, { missing_parameters: absent });
           for (const name of missing) params[name] = String(given[name]);
-          return structured(await replay());
+          return finished(await replay());
         }
       })(args, extra),
   );

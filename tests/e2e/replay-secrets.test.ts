@@ -109,6 +109,8 @@ test('MCP: a client with elicitation is asked for the secret; one without is ref
     assert.equal(questions.length, 1);
     assert.match(questions[0], /secret_1/);
     assert.equal(textOf(done).includes('lovelace@example.com'), false, 'the secret is not echoed in the report');
+    // The world: the page in the MCP server's own browser reported the project it created.
+    assert.ok(server.events.some((event) => event.get('created') === 'lovelace@example.com'), 'the page created the project with the elicited value');
   } finally {
     await asking.close();
   }
