@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SkillframeError, sleep } from '../../core/index.ts';
-import { callSignal, hasImages, imageToBase64, parseReply, type VlmMessage, type VlmProvider, type VlmRequest, type VlmResult, type VlmUsage } from './vlm.ts';
+import { withCallDeadline, hasImages, imageToBase64, parseReply, type VlmMessage, type VlmProvider, type VlmRequest, type VlmResult, type VlmUsage } from './vlm.ts';
 
 export interface OpenAiOptions {
   /** e.g. http://127.0.0.1:11434/v1 (Ollama), http://localhost:8000/v1 (vLLM), https://api.openai.com/v1 */
@@ -103,16 +103,15 @@ export function createOpenAiProvider(options: OpenAiOptions): VlmProvider {
     supportsImages: true,
     async complete<T>(request: VlmRequest<T>): Promise<VlmResult<T>> {
       const started = performance.now();
-      const deadline = callSignal(request.signal, request.timeoutMs ?? options.timeoutMs ?? 120_000);
       const sentImages = hasImages(request.messages);
       const usage: VlmUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
       const messages = await toWire(request.system, request.messages);
       const jsonSchema = z.toJSONSchema(request.schema, { unrepresentable: 'any' }) as Record<string, unknown>;
       let attempts = 0;
       let lastError: SkillframeError | undefined;
-      try {
+      return withCallDeadline(request.signal, request.timeoutMs ?? options.timeoutMs ?? 120_000, async (signal) => {
         for (let attempt = 0; attempt <= retries; attempt += 1) {
-          if (attempt > 0) await sleep(Math.min(2000, 200 * 2 ** (attempt - 1)), deadline.signal);
+          if (attempt > 0) await sleep(Math.min(2000, 200 * 2 ** (attempt - 1)), signal);
           attempts += 1;
           const body: Record<string, unknown> = {
             model: options.model,
@@ -124,9 +123,9 @@ export function createOpenAiProvider(options: OpenAiOptions): VlmProvider {
           };
           let reply: Awaited<ReturnType<typeof post>>;
           try {
-            reply = await post(body, deadline.signal);
+            reply = await post(body, signal);
           } catch (error) {
-            if (deadline.signal.aborted) throw deadline.reason() ?? error;
+            if (signal.aborted) throw error;
             lastError = error as SkillframeError;
             if ((lastError.details as { retryable?: boolean } | undefined)?.retryable) continue;
             throw error;
@@ -165,12 +164,7 @@ export function createOpenAiProvider(options: OpenAiOptions): VlmProvider {
           }
         }
         throw lastError ?? new SkillframeError('unavailable', `${where}: no answer after ${attempts} attempts`);
-      } catch (error) {
-        if (deadline.signal.aborted && deadline.reason()) throw deadline.reason();
-        throw error;
-      } finally {
-        deadline.dispose();
-      }
+      });
     },
     async dispose() {
       /* stateless: fetch keeps no connection we own */

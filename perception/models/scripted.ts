@@ -1,5 +1,5 @@
 import { SkillframeError, sleep } from '../../core/index.ts';
-import { callSignal, parseReply, type VlmProvider, type VlmRequest, type VlmResult } from './vlm.ts';
+import { withCallDeadline, parseReply, type VlmProvider, type VlmRequest, type VlmResult } from './vlm.ts';
 
 /** One scripted turn: a reply text (validated like a real one), an error to throw, or a function of the request. */
 export type ScriptedTurn =
@@ -24,8 +24,7 @@ export function createScriptedProvider(turns: ScriptedTurn[] | ((request: VlmReq
     async complete<T>(request: VlmRequest<T>): Promise<VlmResult<T>> {
       const started = performance.now();
       requests.push(request as VlmRequest<unknown>);
-      const deadline = callSignal(request.signal, request.timeoutMs);
-      try {
+      return withCallDeadline(request.signal, request.timeoutMs, async (signal) => {
         let text: string;
         // Every call consumes one turn, whether it answers, fails or breaks the schema.
         const turnIndex = index;
@@ -38,7 +37,7 @@ export function createScriptedProvider(turns: ScriptedTurn[] | ((request: VlmReq
           else if (typeof turn === 'function') text = await turn(request as VlmRequest<unknown>);
           else if ('error' in turn) throw turn.error;
           else {
-            if (turn.delayMs) await sleep(turn.delayMs, deadline.signal);
+            if (turn.delayMs) await sleep(turn.delayMs, signal);
             text = turn.reply;
           }
         }
@@ -46,12 +45,7 @@ export function createScriptedProvider(turns: ScriptedTurn[] | ((request: VlmReq
         const completionTokens = Math.ceil(text.length / 4);
         const promptTokens = Math.ceil(JSON.stringify(request.messages).length / 4);
         return { value, usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens }, ms: performance.now() - started, attempts: 1, raw: text };
-      } catch (error) {
-        if (deadline.signal.aborted && deadline.reason()) throw deadline.reason();
-        throw error;
-      } finally {
-        deadline.dispose();
-      }
+      });
     },
     async dispose() {
       /* nothing held */

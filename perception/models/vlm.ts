@@ -134,3 +134,18 @@ export function callSignal(signal: AbortSignal | undefined, timeoutMs: number | 
   };
 }
 
+/**
+ * Runs one model call under `callSignal`: when the deadline or the caller stopped it, that reason
+ * is what the caller sees (not whatever the interrupted work threw), and the timer is always cleared.
+ */
+export async function withCallDeadline<T>(signal: AbortSignal | undefined, timeoutMs: number | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadline = callSignal(signal, timeoutMs);
+  try {
+    return await work(deadline.signal);
+  } catch (error) {
+    if (deadline.signal.aborted && deadline.reason()) throw deadline.reason();
+    throw error;
+  } finally {
+    deadline.dispose();
+  }
+}
