@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { runProgram } from '../native/process/run.ts';
 import { launchApp } from '../native/window/launch.ts';
 import { XdotoolWindows } from '../native/window/xdotool-windows.ts';
+import { copiedBy } from '../testkit/clipboard.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'skillframe.js');
@@ -97,10 +98,7 @@ async function desktopDemo() {
       await runProgram('xdotool', ['key', chord], { env });
       await new Promise((resolve) => setTimeout(resolve, 300));
     };
-    const shown = async () => {
-      await key('ctrl+c');
-      return (await runProgram('xclip', ['-o', '-selection', 'clipboard'], { env, timeoutMs: 5_000 })).stdout.trim();
-    };
+    const shown = () => copiedBy(id, env);
     // The person's task, played by a script: 7 + 8 = on galculator's default layout.
     // Points inside the client area (below the title bar), at galculator's default size.
     const layout = { seven: [34, 199], plus: [229, 318], eight: [99, 199], equals: [294, 299] } as const;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SkillframeError } from '../../core/errors.ts';
-import { runProgram } from '../../native/process/run.ts';
+import { copiedBy } from '../../testkit/clipboard.ts';
 import type { Capture } from '../../native/screen/index.ts';
 import type { Rect } from '../../core/geometry.ts';
 import { galculatorRows } from './tasks.ts';
@@ -138,15 +138,8 @@ export function mousepadTextArea(capture: Capture, client: Rect, tolerance = 6):
 }
 
 /** What galculator shows, as galculator itself copies it (ctrl+c), read back with xclip. */
-export async function galculatorValue(app: RunningApp): Promise<string> {
-  await runProgram('xdotool', ['windowactivate', '--sync', app.windowId], { env: app.env, timeoutMs: 5_000 });
-  await runProgram('xdotool', ['key', '--clearmodifiers', 'ctrl+c'], { env: app.env, timeoutMs: 5_000 });
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const result = await runProgram('xclip', ['-o', '-selection', 'clipboard'], { env: app.env, timeoutMs: 3_000 }).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') throw new SkillframeError('unavailable', 'xclip is not installed (apt-get install xclip)');
-    throw error;
-  });
-  return result.stdout.trim();
+export function galculatorValue(app: RunningApp): Promise<string> {
+  return copiedBy(app.windowId, app.env);
 }
 
 export function mousepadSaved(app: RunningApp): string {

@@ -3,27 +3,24 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { replaySkill } from '../../engine/computer/replay/replay.ts';
-import { startDisplay, type VirtualDisplay } from '../../native/display/xvfb.ts';
 import { runProgram } from '../../native/process/run.ts';
-import { XdotoolWindows } from '../../native/window/xdotool-windows.ts';
+import { copiedBy } from '../../testkit/clipboard.ts';
 import { repoRoot, runCli } from '../support/cli.ts';
-import { temporaryHome } from '../support/home.ts';
+import { startDesktopSession, type DesktopSession } from '../support/desktop.ts';
 
 // Keys go only into the replayed window. A real window (xev, which logs every key it receives)
 // takes the focus between two keyboard steps of a galculator skill: replay must stop with
 // `unsafe` and name both windows; xev must have received no key, and galculator must not have
 // computed the result. Without the intruder the same skill computes 12+7 = 19 (the control).
 
-let display: VirtualDisplay;
-const home = temporaryHome();
+let session: DesktopSession;
+let home: DesktopSession['home'];
 let env: NodeJS.ProcessEnv;
-let windows: XdotoolWindows;
 let skill: string;
 
 before(async () => {
-  display = await startDisplay({ width: 1280, height: 800 });
-  env = { ...display.env, SKILLFRAME_HOME: home.path, HOME: home.path, NO_AT_BRIDGE: '1' };
-  windows = new XdotoolWindows(env);
+  session = await startDesktopSession();
+  ({ env, home } = session);
   const script = join(home.path, 'script.json');
   writeFileSync(script, JSON.stringify([{ action: 'type', text: '12+7' }, { action: 'press', key: 'Return' }]));
   const recording = join(home.path, 'recording');
@@ -35,18 +32,12 @@ before(async () => {
 });
 
 after(async () => {
-  windows?.dispose();
-  await display?.dispose();
-  home.dispose();
+  await session?.dispose();
 });
 
 /** What galculator shows, copied by galculator itself to the clipboard. */
-async function shownValue(windowId: string): Promise<string> {
-  await runProgram('xdotool', ['windowactivate', windowId], { env, timeoutMs: 5_000 });
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  await runProgram('xdotool', ['key', 'ctrl+c'], { env, timeoutMs: 5_000 });
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  return (await runProgram('xclip', ['-o', '-selection', 'clipboard'], { env, timeoutMs: 5_000 })).stdout.trim();
+function shownValue(windowId: string): Promise<string> {
+  return copiedBy(windowId, env);
 }
 
 /**

@@ -1,24 +1,22 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { OcrOutput } from '../../core/commands/vision.ts';
-import { startDisplay, type VirtualDisplay } from '../../native/display/xvfb.ts';
 import { runProgram } from '../../native/process/run.ts';
 import { launchApp, type LaunchedApp } from '../../native/window/launch.ts';
-import { XdotoolWindows } from '../../native/window/xdotool-windows.ts';
 import { repoRoot, runCli } from '../support/cli.ts';
-import { temporaryHome } from '../support/home.ts';
+import { startDesktopSession, type DesktopSession } from '../support/desktop.ts';
 
 // Word boxes on a real menu bar: mousepad's "File Edit Search View Document Help" is read by the
 // OCR as one line. A recording clicks File › Save As…; the window is then moved and resized and
 // the skill replayed with only the OCR rung allowed to find "File". Judged by the app: its own
 // "Save As" dialog window appears.
 
-let display: VirtualDisplay;
-const home = temporaryHome();
+let session: DesktopSession;
+let home: DesktopSession['home'];
 let env: NodeJS.ProcessEnv;
-let windows: XdotoolWindows;
+let windows: DesktopSession['windows'];
 let app: LaunchedApp;
 let windowId: string;
 let skill: string;
@@ -54,10 +52,8 @@ async function closeDialogs(): Promise<void> {
 }
 
 before(async () => {
-  display = await startDisplay({ width: 1280, height: 800 });
-  mkdirSync(join(home.path, 'user'), { recursive: true });
-  env = { ...display.env, SKILLFRAME_HOME: home.path, HOME: join(home.path, 'user'), NO_AT_BRIDGE: '1' };
-  windows = new XdotoolWindows(env);
+  session = await startDesktopSession();
+  ({ env, windows, home } = session);
   app = await launchApp('mousepad', { env });
   windowId = (await windows.waitFor({ pid: app.pid }, { timeoutMs: 30_000 })).id!;
   await windows.move(windowId, 40, 40);
@@ -87,9 +83,7 @@ before(async () => {
 
 after(async () => {
   await app?.dispose();
-  windows?.dispose();
-  await display?.dispose();
-  home.dispose();
+  await session?.dispose();
 });
 
 test('after a move and resize, OCR word boxes ground "File" inside the one-line menu bar', async () => {

@@ -3,21 +3,20 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { startDisplay, type VirtualDisplay } from '../../native/display/xvfb.ts';
 import { runProgram } from '../../native/process/run.ts';
 import { launchApp, type LaunchedApp } from '../../native/window/launch.ts';
-import { XdotoolWindows } from '../../native/window/xdotool-windows.ts';
+import { copiedBy } from '../../testkit/clipboard.ts';
 import { binPath, repoRoot, runCli } from '../support/cli.ts';
-import { temporaryHome } from '../support/home.ts';
+import { startDesktopSession, type DesktopSession } from '../support/desktop.ts';
 
 // Record a real galculator session once, build the skill, then replay it on tomorrow's screen:
 // the same window, a moved one, a moved-and-resized one. Ground truth is what galculator itself
 // shows (copied to the X clipboard), never what replay claims.
 
-let display: VirtualDisplay;
-const home = temporaryHome();
+let session: DesktopSession;
+let home: DesktopSession['home'];
 let env: NodeJS.ProcessEnv;
-let windows: XdotoolWindows;
+let windows: DesktopSession['windows'];
 let skill: string;
 let app: LaunchedApp;
 let windowId: string;
@@ -32,13 +31,9 @@ async function openCalculator(): Promise<void> {
   windowId = window.id!;
 }
 
-async function shownValue(): Promise<string> {
-  await runProgram('xdotool', ['windowactivate', windowId], { env, timeoutMs: 5_000 });
-  await new Promise((resolve) => setTimeout(resolve, 150)); // no --sync: it can hang when nothing changes
-  // XTEST keys (not --window, which GTK ignores as synthetic) to the activated window.
-  await runProgram('xdotool', ['key', 'ctrl+c'], { env, timeoutMs: 5_000 });
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  return (await runProgram('xclip', ['-o', '-selection', 'clipboard'], { env, timeoutMs: 5_000 })).stdout.trim();
+/** What galculator shows, copied by galculator itself to the clipboard. */
+function shownValue(): Promise<string> {
+  return copiedBy(windowId, env);
 }
 
 async function clear(): Promise<void> {
@@ -49,10 +44,8 @@ async function clear(): Promise<void> {
 }
 
 before(async () => {
-  display = await startDisplay({ width: 1280, height: 800 });
-  mkdirSync(join(home.path, 'user'), { recursive: true });
-  env = { ...display.env, SKILLFRAME_HOME: home.path, HOME: join(home.path, 'user'), NO_AT_BRIDGE: '1' };
-  windows = new XdotoolWindows(env);
+  session = await startDesktopSession();
+  ({ env, windows, home } = session);
   await openCalculator();
   const window = (await windows.info(windowId))!;
   const at = (name: keyof typeof buttons) => ({ action: 'click', x: window.geometry.x + buttons[name][0], y: window.geometry.y + buttons[name][1] });
@@ -69,9 +62,7 @@ before(async () => {
 
 after(async () => {
   await app?.dispose();
-  windows?.dispose();
-  await display?.dispose();
-  home.dispose();
+  await session?.dispose();
 });
 
 async function replay(extra: string[] = []) {

@@ -42,11 +42,11 @@ test('redactDeep rewrites every stored string and removes known secrets, but not
 });
 
 test('password values are blanked in aria snapshots by field name, whatever their value', async () => {
-  const { maskPasswordValues } = await import('../../engine/computer/recorder/web-recorder.ts');
+  const { hideFieldValues } = await import('../../engine/computer/recorder/web-recorder.ts');
   const snapshot = ['- textbox "Email address": bob', '- textbox "Password": Tr0ub', '- textbox "Password" [disabled]: x1', '- textbox "Notes"', '- textbox "Password":', '  - /placeholder: secret', '  - text: hunter2', '- button "Go"'].join('\n');
   assert.equal(
-    maskPasswordValues(snapshot, ['Password']),
-    ['- textbox "Email address": bob', '- textbox "Password": ••••', '- textbox "Password" [disabled]: ••••', '- textbox "Notes"', '- textbox "Password":', '  - /placeholder: secret', '  - text: ••••', '- button "Go"'].join('\n'),
+    hideFieldValues(snapshot, ['Password']),
+    ['- textbox "Email address": [value]', '- textbox "Password": ••••', '- textbox "Password" [disabled]: ••••', '- textbox "Notes"', '- textbox "Password":', '  - /placeholder: secret', '  - text: ••••', '- button "Go"'].join('\n'),
   );
 });
 

@@ -142,7 +142,7 @@ export async function recordWeb(options: WebRecordOptions): Promise<RecordResult
         secrets: async () => (await privacy()).secrets,
         enrich: async (draft) => {
           await enrich(page, draft);
-          if (draft.ariaSnapshot) draft.ariaSnapshot = hideFieldValues(maskPasswordValues(draft.ariaSnapshot, (await privacy()).names));
+          if (draft.ariaSnapshot) draft.ariaSnapshot = hideFieldValues(draft.ariaSnapshot, (await privacy()).names);
         },
       },
     );
@@ -186,55 +186,31 @@ export async function recordWeb(options: WebRecordOptions): Promise<RecordResult
 }
 
 /**
- * Blanks the value Playwright's aria snapshot shows for password textboxes (`- textbox "Password": …`),
- * whatever it is at that instant; the secrets scrub then catches values of unnamed fields.
+ * Hides what text fields hold in an aria snapshot (`- textbox "Email": alice@ex…` → `[value]`), and
+ * blanks the fields named as passwords (`••••`) whatever they hold at that instant. The snapshot
+ * may be taken while the next action is typing, and a half-typed email or API key matches no
+ * redaction pattern; typed text is stored once, complete and redacted, in `type` events.
  */
-export function maskPasswordValues(snapshot: string, names: readonly string[]): string {
-  if (names.length === 0) return snapshot;
-  const wanted = new Set(names.map((name) => JSON.stringify(name)));
-  // With a placeholder the value moves to a child line (`  - text: …`) under the textbox.
-  let blockIndent = -1;
+export function hideFieldValues(snapshot: string, passwordNames: readonly string[] = []): string {
+  const passwords = new Set(passwordNames.map((name) => JSON.stringify(name)));
+  // With a placeholder the value moves to a child line (`  - text: …`) under the field.
+  let block: { indent: number; mask: string } | undefined;
   return snapshot
     .split('\n')
     .map((line) => {
       const indent = line.length - line.trimStart().length;
-      if (blockIndent >= 0) {
-        if (indent > blockIndent) return line.replace(/^(\s*- text:\s*).+$/, '$1••••');
-        blockIndent = -1;
+      if (block) {
+        if (indent > block.indent) return line.replace(/^(\s*- text:\s*)(?!••••$).+$/, `$1${block.mask}`);
+        block = undefined;
       }
-      const match = /^(\s*- textbox (".*?"))(\s*\[[^\]]*\])*(:\s*)(.*)$/.exec(line);
-      if (!match || !wanted.has(match[2])) return line;
-      if (match[5] === '') {
-        blockIndent = indent;
-        return line;
-      }
-      return `${match[1]}${match[3] ?? ''}${match[4]}••••`;
-    })
-    .join('\n');
-}
-
-/**
- * Hides what text fields hold in an aria snapshot (`- textbox "Email": alice@ex…` → `[value]`).
- * The snapshot may be taken while the next action is typing, and a half-typed email or API key
- * matches no redaction pattern; typed text is stored once, complete and redacted, in `type` events.
- */
-export function hideFieldValues(snapshot: string): string {
-  let blockIndent = -1;
-  return snapshot
-    .split('\n')
-    .map((line) => {
-      const indent = line.length - line.trimStart().length;
-      if (blockIndent >= 0) {
-        if (indent > blockIndent) return line.replace(/^(\s*- text:\s*)(?!••••$).+$/, '$1[value]');
-        blockIndent = -1;
-      }
-      const match = /^(\s*- (?:textbox|searchbox)(?: ".*?")?(?:\s*\[[^\]]*\])*)(:\s*)(.*)$/.exec(line);
+      const match = /^(\s*- (?:textbox|searchbox)(?: (".*?"))?(?:\s*\[[^\]]*\])*)(:\s*)(.*)$/.exec(line);
       if (!match) return line;
-      if (match[3] === '') {
-        blockIndent = indent;
+      const mask = match[2] !== undefined && passwords.has(match[2]) ? '••••' : '[value]';
+      if (match[4] === '') {
+        block = { indent, mask };
         return line;
       }
-      return match[3] === '••••' ? line : `${match[1]}${match[2]}[value]`;
+      return match[4] === '••••' ? line : `${match[1]}${match[3]}${mask}`;
     })
     .join('\n');
 }
