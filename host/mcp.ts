@@ -25,8 +25,17 @@ function structured(value: unknown): ToolResult {
 
 /** A command's output schema, straight from the contract: MCP clients see the same shapes as the CLI's --json. */
 function outputOf(name: CommandName): z.ZodObject {
-  const schema = commands[name].output;
-  if (!(schema instanceof z.ZodObject)) throw new SkillframeError('internal', `the output of ${name} is not an object schema`);
+  return objectSchema(name, 'output');
+}
+
+/** A command's input fields, straight from the contract, for tools that take exactly what the command takes. */
+function inputOf(name: CommandName): z.ZodObject {
+  return objectSchema(name, 'input');
+}
+
+function objectSchema(name: CommandName, side: 'input' | 'output'): z.ZodObject {
+  const schema = commands[name][side];
+  if (!(schema instanceof z.ZodObject)) throw new SkillframeError('internal', `the ${side} of ${name} is not an object schema`);
   return schema;
 }
 
@@ -251,19 +260,19 @@ export async function createMcpServer(dispatcher: Dispatcher = createDispatcher(
 
   server.registerTool(
     'click',
-    { description: 'Click at screen coordinates (needs the "input" permission tier in Skillframe settings).', inputSchema: { x: z.number().int(), y: z.number().int(), button: z.enum(['left', 'right', 'middle']).optional(), double: z.boolean().optional() }, outputSchema: outputOf('input.click').shape, annotations: annotations.act },
+    { description: 'Click at screen coordinates (needs the "input" permission tier in Skillframe settings).', inputSchema: inputOf('input.click').shape, outputSchema: outputOf('input.click').shape, annotations: annotations.act },
     async (args, extra) => guard(async (signal) => structured(await call(dispatcher, 'input.click', args, signal)))(args, extra),
   );
 
   server.registerTool(
     'type',
-    { description: 'Type text, or press a key chord like "ctrl+s", on the focused window (needs the "input" tier).', inputSchema: { text: z.string().max(10_000).optional(), key: z.string().max(40).optional() }, outputSchema: outputOf('input.type').shape, annotations: annotations.act },
+    { description: 'Type text, or press a key chord like "ctrl+s", on the focused window (needs the "input" tier).', inputSchema: inputOf('input.type').shape, outputSchema: outputOf('input.type').shape, annotations: annotations.act },
     async (args, extra) => guard(async (signal) => structured(await call(dispatcher, 'input.type', args, signal)))(args, extra),
   );
 
   server.registerTool(
     'ocr',
-    { description: 'Read the text on the screen (or in an image file): lines with boxes [x,y,w,h] and confidences.', inputSchema: { image: z.string().max(4096).optional() }, outputSchema: outputOf('ocr').shape, annotations: annotations.readScreen },
+    { description: 'Read the text on the screen (or in an image file): lines with boxes [x,y,w,h] and confidences.', inputSchema: { image: inputOf('ocr').shape.image.optional() }, outputSchema: outputOf('ocr').shape, annotations: annotations.readScreen },
     async (args, extra) =>
       guard(async (signal) => {
         if (args.image) return structured(await call(dispatcher, 'ocr', { image: args.image }, signal));
