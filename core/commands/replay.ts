@@ -27,6 +27,21 @@ export const ReplayStep = z.object({
   verified: z.boolean().optional(),
   /** What ended the wait for the app after the action: the expected text or URL, a change then quiet, the deadline. */
   settledBy: z.string().optional(),
+  /** Where the step's wall time went, ms: `ms` ≈ their sum (bench replay reads it per step). */
+  phases: z
+    .object({
+      /** Screen captures taken before grounding and acting (X11 always; web only when a rung or check reads pixels). */
+      captureMs: z.number().nonnegative(),
+      groundMs: z.number().nonnegative(),
+      /** Arming the watches before the action: the page's events (web), the accessible's state (X11). */
+      armMs: z.number().nonnegative(),
+      actMs: z.number().nonnegative(),
+      /** Waiting for the app to show the step's result (the app's time, not the engine's). */
+      settleMs: z.number().nonnegative(),
+      /** The checks after the wait (and any after-capture, OCR, second looks). */
+      checkMs: z.number().nonnegative(),
+    })
+    .optional(),
 });
 
 export const ReplayReport = z.object({

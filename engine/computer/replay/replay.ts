@@ -150,8 +150,17 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       // On the web the page is grounded and verified through the DOM: a screenshot is taken only
       // when a rung or a check reads pixels. On X11 every rung and check does.
       const screen = surface;
+      const phases = { captureMs: 0, groundMs: 0, armMs: 0, actMs: 0, settleMs: 0, checkMs: 0 };
+      const timed = async <T>(phase: keyof typeof phases, work: () => Promise<T>): Promise<T> => {
+        const begun = Date.now();
+        try {
+          return await work();
+        } finally {
+          phases[phase] += Date.now() - begun;
+        }
+      };
       const frame = async (): Promise<RgbaImage> => (before ??= await screen.capture());
-      if (surface.kind !== 'web') await frame();
+      if (surface.kind !== 'web') await timed('captureMs', frame);
       const size = before ?? surface.page?.viewportSize() ?? (await frame());
       const live = await liveGeometry(surface, plan, step, size);
       const expectation = expectationFor(step, plan, values);
@@ -179,6 +188,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
           signal,
         });
         engineMs += Date.now() - groundStarted;
+        phases.groundMs += Date.now() - groundStarted;
         const chosen = grounding.found ?? grounding.best;
         if (chosen) Object.assign(stepReport, { tier: chosen.tier, confidence: round(chosen.confidence), point: roundPoint(chosen.point), box: chosen.box });
         if (!grounding.found && step.optional && !step.optional.parameter) {
@@ -234,15 +244,20 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         continue;
       }
 
+      // The page is watched from before the action, so the wait ends on the page's own events.
+      const page = surface.page;
+      const acted = surface.kind === 'web' && point && ['click', 'double_click', 'right_click'].includes(step.action) ? point : undefined;
+      const armed = page ? await timed('armMs', () => armPage(page, acted ? { at: acted } : {})) : undefined;
       // A check that compares pixels needs the frame from before the action.
       // The carried frame grounds the step, but the app may have changed a little after it was
       // taken (a title gaining its "*"): the pixels compared are taken right before acting.
-      const beforeAction = needsPixels(surface, expectation) ? (carried ? await surface.capture() : await frame()) : undefined;
-      // The page is watched from before the action, so the wait ends on the page's own events.
-      const armed = surface.page ? await armPage(surface.page) : undefined;
+      const beforeAction = needsPixels(surface, expectation, armed ? !armed.opaque : false) ? await timed('captureMs', () => (carried ? screen.capture() : frame())) : undefined;
+      // A screenshot may finish the page's animations: counting starts afresh after it.
+      if (beforeAction && armed) await timed('armMs', () => armed.rearm());
       // Accessibility state is checked before pixels: what the app reports (focus, a menu or dialog
       // shown, a box checked) is evidence a blinking caret or a spinner cannot fake or hide.
-      const accessibleCheck = accessible && surface.accessibility ? await accessibleWatch(surface.accessibility, accessible) : undefined;
+      const tree = surface.accessibility;
+      const accessibleCheck = accessible && tree ? await timed('armMs', () => accessibleWatch(tree, accessible!)) : undefined;
       const actStarted = Date.now();
       let verification: Awaited<ReturnType<typeof verifyStep>>;
       let actMs: number;
@@ -261,7 +276,6 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         }
         actMs = Date.now() - actStarted;
         const accessibleChanged = accessibleCheck?.(signal);
-        const acted = surface.kind === 'web' && point && ['click', 'double_click', 'right_click'].includes(step.action) ? point : undefined;
         verification = await verifyStep({ surface, expected: expectation, ...(beforeAction ? { before: beforeAction } : {}), region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal, armed, action: step.action, ...(point ? { point } : {}), ...(acted ? { acted } : {}) });
         const byAccessibility = await accessibleChanged;
         if (byAccessibility?.changed) {
@@ -272,10 +286,13 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         armed?.dispose();
       }
       const verifyMs = Date.now() - actStarted - actMs;
-      // Engine overhead excludes waiting for the app: settling is the app's time, not ours.
-      engineMs += Math.max(0, verifyMs - verification.settleMs);
+      Object.assign(phases, { actMs, settleMs: verification.settleMs, checkMs: Math.max(0, verifyMs - verification.settleMs) });
+      // Engine overhead: captures, grounding, arming the watches and the checks. It excludes
+      // waiting for the app (settling is the app's time) and the input itself.
+      engineMs = phases.captureMs + phases.groundMs + phases.armMs + phases.checkMs;
       stepReport.ms = Date.now() - stepStarted;
       stepReport.engineMs = engineMs;
+      stepReport.phases = phases;
       stepReport.verified = verification.verified;
       if (verification.verified === false) {
         stepReport.status = 'aborted';

@@ -49,12 +49,14 @@ export interface VerifyInput {
 /**
  * Whether verifying this step compares pixels, so the frame before the action must be taken: always
  * on X11; on the web only when nothing but a changed region is expected (no URL, no page text, no
- * state of the acted element).
+ * state of the acted element) AND the page cannot see the change itself — `pageSeesChange` is false
+ * when the action lands on something that paints outside the DOM (a canvas, a video, a frame; see
+ * web-settle.ts). Elsewhere the page's own count of visible changes is the evidence.
  */
-export function needsPixels(surface: Surface, expected: ExpectedPostState | undefined): boolean {
+export function needsPixels(surface: Surface, expected: ExpectedPostState | undefined, pageSeesChange = false): boolean {
   if (surface.kind !== 'web') return true;
   const states = expected?.effect && ['expanded', 'checked', 'selected', 'pressed', 'focused'].some((key) => expected.effect?.[key as 'checked'] !== undefined);
-  return Boolean(expected?.changed_region && !expected.url && !expected.dom_text_appears.length && !states && !expected.effect?.shown.length);
+  return Boolean(expected?.changed_region && !expected.url && !expected.dom_text_appears.length && !states && !expected.effect?.shown.length) && !pageSeesChange;
 }
 
 /** How long the app may take to show a step's result: today's bound, from the recorded settle time. */
@@ -75,15 +77,15 @@ export async function verifyStep(input: VerifyInput): Promise<Verification> {
   let retries = input.retries ?? 2;
   let after: RgbaImage | undefined;
   let settledBy: string;
-  if (input.armed) {
+  // With a frame from before the action on the web, the action landed where the DOM cannot see
+  // its paint (a canvas, a video): the pixels settle it, as on X11.
+  if (input.armed && !input.before) {
     const waited = await input.armed.wait(expected, { timeoutMs: budget, signal: input.signal, ...(input.acted ? { acted: input.acted } : {}) });
     settledBy = waited.by;
     // The wait already spent the whole budget on the page's own events: waiting longer adds nothing.
     if (!waited.held) retries = 0;
     else retries = Math.min(retries, 1);
     settleMs = waited.ms;
-    // Pixels only when a check compares them (the caller took the frame before the action).
-    if (input.before) after = await input.surface.capture();
   } else {
     const settled = await settleOnScreen(input, budget);
     settledBy = settled.by;
@@ -319,8 +321,8 @@ const blinkGapMs = 550;
  * either of two captures half a blink apart.
  */
 async function changedOrFocused(input: VerifyInput, afterFrame: RgbaImage | undefined, recorded: NonNullable<ExpectedPostState['changed_region']>, settledBy: string): Promise<{ ok: boolean; how: string }> {
-  // Web, where the acted element's expected state could not be read and no frame was taken: the
-  // page's own mutation and input events since the action are the evidence that it changed.
+  // Web, where no frame was taken: the page's own count of visible changes since the action
+  // (rendered mutations, a value or checked state, a drawn focus, the URL) is the evidence.
   if (!input.before) return ['state', 'change', 'text', 'url'].includes(settledBy) ? { ok: true, how: 'the page changed (its own events)' } : { ok: false, how: 'nothing changed on the page' };
   const before = input.before;
   const after = afterFrame ?? (await input.surface.capture());

@@ -13,6 +13,13 @@ export interface PageWait {
 
 /** A page watched from just before an action until its expected post-state holds. */
 export interface ArmedPage {
+  /**
+   * What the action lands on paints where the DOM cannot see it (a canvas, video, SVG, a frame,
+   * a plugin, a component without an open shadow root): a change there shows only in pixels.
+   */
+  opaque: boolean;
+  /** Starts the count of changes afresh (after a screenshot taken between arming and acting). */
+  rearm(): Promise<void>;
   /** `acted`: where a click landed (page pixels), whose element's ARIA state the step expects. */
   wait(expected: ExpectedPostState | undefined, options: { timeoutMs: number; signal?: AbortSignal; acted?: { x: number; y: number } }): Promise<PageWait>;
   dispose(): void;
@@ -33,15 +40,16 @@ interface PageCondition {
 
 /**
  * Runs in the page: resolves the moment the condition holds, re-checking on every DOM mutation
- * (batched per animation frame) and on URL changes, instead of polling screenshots. The page
- * counts mutations and input events since it was armed, so a click that only checks a radio (a
- * property, not an attribute) or focuses a field still counts as a change. Plain JavaScript in a
- * string: what the TypeScript loader adds to named functions does not exist in the page.
+ * (batched per animation frame) and on URL changes, instead of polling screenshots. The changes
+ * a person could see since the page was armed are counted by the arming (armInPage), so a click
+ * that only checks a radio (a property, not an attribute) or focuses a field still counts as a
+ * change. Plain JavaScript in a string: what the TypeScript loader adds to named functions does
+ * not exist in the page.
  */
 const waitInPage = `(condition) => {
   const host = window;
   // A document that was never armed is a new one: the action navigated, which is a change.
-  const watch = host.__skillframeWatch || (host.__skillframeWatch = { changes: 1, listeners: false });
+  const watch = host.__skillframeWatch || (host.__skillframeWatch = { changes: 1 });
   // The same normalisation as text-match.ts normalizeLabel.
   const normalize = (text) => text.normalize('NFKC').toLowerCase()
     .replace(/[\\u2018\\u2019\\u0060\\u00b4]/g, "'").replace(/[\\u201c\\u201d]/g, '"')
@@ -92,6 +100,7 @@ const waitInPage = `(condition) => {
       if (done) return;
       done = true;
       observer.disconnect();
+      watch.notify = undefined;
       clearTimeout(timer);
       removeEventListener('hashchange', recheck);
       removeEventListener('popstate', recheck);
@@ -112,10 +121,10 @@ const waitInPage = `(condition) => {
       // A hidden or throttled page runs no animation frames: a timer backs the frame up.
       setTimeout(() => { if (scheduled) check(); }, 50);
     };
-    observer = new MutationObserver(() => {
-      watch.changes += 1;
-      recheck();
-    });
+    // Changes are counted by the watch installed when the page was armed; this only re-checks.
+    observer = new MutationObserver(recheck);
+    // The arming's watch sees into open shadow roots too.
+    watch.notify = recheck;
     observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
     addEventListener('hashchange', recheck);
     addEventListener('popstate', recheck);
@@ -126,17 +135,79 @@ const waitInPage = `(condition) => {
   });
 }`;
 
-/** Resets the page's change counter before the action, installing its listeners the first time. */
-const armInPage = `(() => {
-  const watch = window.__skillframeWatch || (window.__skillframeWatch = { changes: 0, listeners: false });
-  watch.changes = 0;
-  if (!watch.listeners) {
-    watch.listeners = true;
-    for (const type of ['input', 'change', 'focusin', 'click', 'submit', 'keydown', 'toggle']) {
-      document.addEventListener(type, () => { watch.changes += 1; }, true);
+/**
+ * Runs in the page before the action: installs (once per document) a count of the changes a person
+ * could see — DOM mutations of rendered content (in open shadow roots too), a field's value or a
+ * box's checked state changing, the focus landing where the page draws it (`:focus-visible`), the
+ * URL's fragment or history moving — and resets it. Input events themselves (click, keydown) are not
+ * changes: a click on nothing still changes nothing. Records that arrived before arming are
+ * dropped. Answers whether what the action lands on (the element at `at`, else the focused one)
+ * paints where the DOM cannot see it.
+ */
+const armInPage = `(at) => {
+  const watch = window.__skillframeWatch || (window.__skillframeWatch = { changes: 0 });
+  const shows = (node) => {
+    const element = node && (node.nodeType === 1 ? node : node.parentElement);
+    if (!element || !element.isConnected) return false;
+    return typeof element.checkVisibility === 'function' ? element.checkVisibility() : element.getClientRects().length > 0;
+  };
+  const hiding = ['class', 'style', 'hidden', 'open'];
+  const seen = (record) => {
+    if (record.type === 'childList') {
+      if (!shows(record.target)) return false;
+      return record.removedNodes.length > 0 || Array.from(record.addedNodes).some((node) => (node.nodeType === 3 ? node.data.trim() !== '' : shows(node)));
+    }
+    if (shows(record.target)) return true;
+    // An element hidden by this very change, in a container that shows: something disappeared.
+    return record.type === 'attributes' && hiding.includes(record.attributeName) && shows(record.target.parentElement);
+  };
+  const options = { subtree: true, childList: true, attributes: true, characterData: true };
+  if (!watch.observer) {
+    watch.roots = new WeakSet();
+    watch.observer = new MutationObserver((records) => {
+      if (records.some(seen)) watch.changes += 1;
+      if (watch.notify) watch.notify();
+    });
+    watch.observer.observe(document, options);
+    const count = () => {
+      watch.changes += 1;
+      if (watch.notify) watch.notify();
+    };
+    for (const type of ['input', 'change', 'toggle']) document.addEventListener(type, count, true);
+    addEventListener('hashchange', count);
+    addEventListener('popstate', count);
+    document.addEventListener('focusin', (event) => {
+      const target = event.composedPath()[0];
+      if (target && target.matches && target.matches(':focus-visible')) count();
+    }, true);
+  }
+  // Open shadow roots attached since the last arming are watched too.
+  const pending = [document];
+  for (let index = 0; index < pending.length && pending.length < 500; index += 1) {
+    for (const element of pending[index].querySelectorAll('*')) {
+      const root = element.shadowRoot;
+      if (!root) continue;
+      pending.push(root);
+      if (!watch.roots.has(root)) {
+        watch.roots.add(root);
+        watch.observer.observe(root, options);
+      }
     }
   }
-})()`;
+  watch.observer.takeRecords();
+  watch.changes = 0;
+  let element = at ? document.elementFromPoint(at.x, at.y) : document.activeElement;
+  while (element && element.shadowRoot) {
+    const inner = at ? element.shadowRoot.elementFromPoint(at.x, at.y) : element.shadowRoot.activeElement;
+    if (!inner || inner === element) break;
+    element = inner;
+  }
+  if (!element) return false;
+  if (element.closest('canvas, svg, video, iframe, frame, embed, object')) return true;
+  // The deepest element reached is a custom element without an open shadow root: it may draw
+  // from a closed one, whose changes no observer here can see.
+  return element.localName.includes('-') && !element.shadowRoot;
+}`;
 
 /**
  * Arms a page before an action: counts the page's own requests that start from now on (from
@@ -145,7 +216,7 @@ const armInPage = `(() => {
  * URL — or, when nothing more specific is expected, once the DOM changed and the requests the
  * action started have finished; bounded by `timeoutMs` either way.
  */
-export async function armPage(page: Page): Promise<ArmedPage> {
+export async function armPage(page: Page, options: { at?: { x: number; y: number } } = {}): Promise<ArmedPage> {
   const pending = new Set<Request>();
   let drained: (() => void) | undefined;
   const started = (request: Request) => {
@@ -159,7 +230,9 @@ export async function armPage(page: Page): Promise<ArmedPage> {
   page.on('requestfinished', ended);
   page.on('requestfailed', ended);
   const navigated = page.mainFrame().url();
-  await page.evaluate(armInPage).catch(() => undefined);
+  const arm = () => page.evaluate(`(${armInPage})(${JSON.stringify(options.at ?? null)})`).catch(() => true);
+  // A page that cannot be read counts as opaque: its change is then judged by pixels.
+  const opaque = (await arm()) !== false;
   const dispose = () => {
     page.off('request', started);
     page.off('requestfinished', ended);
@@ -167,6 +240,10 @@ export async function armPage(page: Page): Promise<ArmedPage> {
     drained?.();
   };
   return {
+    opaque,
+    rearm: async () => {
+      await arm();
+    },
     dispose,
     async wait(expected, { timeoutMs, signal, acted }) {
       const begun = Date.now();

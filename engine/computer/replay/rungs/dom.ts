@@ -7,7 +7,12 @@ interface DomCandidate {
   point: Point;
   box: Box;
   context: string;
+  /** The candidate is the topmost element at its centre (nothing covers it). */
   hit: boolean;
+  /** Wholly inside the viewport, so `point` and `hit` are where a click would land. */
+  inView: boolean;
+  /** Its index among the locator's matches (to scroll it into view once picked). */
+  index: number;
 }
 
 async function ground(input: GroundingInput): Promise<Grounding | string> {
@@ -46,10 +51,12 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
     let candidates = await domCandidates(located);
     // Look-alikes (one "Try" button per operation, or more than can be ranked): the one inside
     // the recorded scope, when that settles it.
-    const scoped = candidates.length !== 1 && locator.scope ? await scopedCandidates(strategy.make(page.locator(locator.scope).first())) : [];
+    const inScope = candidates.length !== 1 && locator.scope ? strategy.make(page.locator(locator.scope).first()) : undefined;
+    const scoped = inScope ? await domCandidates(inScope).catch(() => []) : [];
     let scopedPick = false;
-    if (scoped.length === 1) {
+    if (inScope && scoped.length === 1) {
       candidates = scoped;
+      located = inScope;
       scopedPick = true;
     }
     if (candidates.length === 0) {
@@ -79,6 +86,8 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
         continue;
       }
     }
+    // Out of view: scrolled in (as a person would) and measured again where it now is.
+    if (!pick.inView) pick = (await scrolledIntoView(located, pick)) ?? pick;
     if (!pick.hit) {
       reasons.push(`${strategy.name}: covered by another element`);
       continue;
@@ -88,37 +97,67 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
   return reasons.join('; ') || 'no usable locator';
 }
 
-async function scopedCandidates(located: import('playwright-core').Locator | undefined): Promise<DomCandidate[]> {
-  return located ? domCandidates(located).catch(() => []) : [];
+/** The most matches a locator may have and still be ranked: more is not a target, it is a pattern. */
+const maxCandidates = 20;
+
+/**
+ * Every visible match of the locator, measured in one round trip to the page (not four per match):
+ * box, whether it is the topmost element at its centre, and the text of its row/item/form for
+ * telling look-alikes apart. Nothing is scrolled here; the pick is, if it lies out of view.
+ */
+async function domCandidates(located: import('playwright-core').Locator): Promise<DomCandidate[]> {
+  const measured = await located.evaluateAll(measureSource, maxCandidates).catch(() => undefined);
+  if (!measured || measured.count === 0 || measured.count > maxCandidates) return [];
+  return measured.items.filter((item) => item.width >= 1 && item.height >= 1).map(toCandidate);
 }
 
-async function domCandidates(located: import('playwright-core').Locator): Promise<DomCandidate[]> {
-  const count = await located.count();
-  if (count === 0 || count > 20) return [];
-  const out: DomCandidate[] = [];
-  for (let index = 0; index < count; index += 1) {
-    const element = located.nth(index);
-    if (!(await element.isVisible().catch(() => false))) continue;
-    await element.scrollIntoViewIfNeeded({ timeout: 2000 }).catch(() => undefined);
-    const info = await element
-      .evaluate((node: Element) => {
-        const rect = node.getBoundingClientRect();
-        const x = rect.left + rect.width / 2;
-        const y = rect.top + rect.height / 2;
-        // Inside a shadow root the document answers with the host; the root itself knows better.
-        const root = node.getRootNode() as Document | ShadowRoot;
-        const top = (typeof root.elementFromPoint === 'function' ? root : document).elementFromPoint(x, y);
-        const hit = Boolean(top && (top === node || node.contains(top) || top.contains(node)));
-        const scope = node.closest('tr, li, [role=row], [role=listitem], [role=menuitem], fieldset, form, section, article, dialog, [role=dialog]') ?? node.parentElement;
-        const context = (scope?.textContent ?? '').replace(/\s+/g, ' ').trim().toLowerCase().slice(0, 2000);
-        return { x: rect.left, y: rect.top, width: rect.width, height: rect.height, hit, context };
-      })
-      .catch(() => undefined);
-    if (!info || info.width < 1 || info.height < 1) continue;
-    const box: Box = [Math.round(info.x), Math.round(info.y), Math.round(info.width), Math.round(info.height)];
-    out.push({ box, point: center(box), context: info.context, hit: info.hit });
-  }
-  return out;
+/** Scrolls the picked match into view (instantly, ignoring smooth scrolling) and measures it again. */
+async function scrolledIntoView(located: import('playwright-core').Locator, pick: DomCandidate): Promise<DomCandidate | undefined> {
+  const element = located.nth(pick.index);
+  await element.scrollIntoViewIfNeeded({ timeout: 2000 }).catch(() => undefined);
+  const measured = await element.evaluateAll(measureSource, 1).catch(() => undefined);
+  const item = measured?.items[0];
+  return item && item.width >= 1 && item.height >= 1 ? { ...toCandidate(item), index: pick.index } : undefined;
+}
+
+interface Measured {
+  index: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  hit: boolean;
+  inView: boolean;
+  context: string;
+}
+
+function toCandidate(item: Measured): DomCandidate {
+  const box: Box = [Math.round(item.x), Math.round(item.y), Math.round(item.width), Math.round(item.height)];
+  return { box, point: center(box), context: item.context, hit: item.hit, inView: item.inView, index: item.index };
+}
+
+/**
+ * Runs in the page over all of a locator's matches. Visible as Playwright's isVisible means it: a
+ * non-empty box and not `visibility: hidden`. Plain function (no closures over this module).
+ */
+function measureSource(nodes: Element[], limit: number): { count: number; items: Measured[] } {
+  if (nodes.length === 0 || nodes.length > limit) return { count: nodes.length, items: [] };
+  const items: Measured[] = [];
+  nodes.forEach((node, index) => {
+    const rect = node.getBoundingClientRect();
+    if (rect.width <= 0 || rect.height <= 0 || getComputedStyle(node).visibility === 'hidden') return;
+    const x = rect.left + rect.width / 2;
+    const y = rect.top + rect.height / 2;
+    const inView = rect.left >= 0 && rect.top >= 0 && rect.right <= innerWidth && rect.bottom <= innerHeight;
+    // Inside a shadow root the document answers with the host; the root itself knows better.
+    const root = node.getRootNode() as Document | ShadowRoot;
+    const top = (typeof root.elementFromPoint === 'function' ? root : document).elementFromPoint(x, y);
+    const hit = Boolean(top && (top === node || node.contains(top) || top.contains(node)));
+    const scope = node.closest('tr, li, [role=row], [role=listitem], [role=menuitem], fieldset, form, section, article, dialog, [role=dialog]') ?? node.parentElement;
+    const context = (scope?.textContent ?? '').replace(/\s+/g, ' ').trim().toLowerCase().slice(0, 2000);
+    items.push({ index, x: rect.left, y: rect.top, width: rect.width, height: rect.height, hit, inView, context });
+  });
+  return { count: nodes.length, items };
 }
 
 /** Web: Playwright locators by role + accessible name, then test id, text, CSS. */
