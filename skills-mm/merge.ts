@@ -186,6 +186,23 @@ export function mergeDemonstrations(demonstrations: Demonstration[]): { demonstr
       }
     }
 
+    // A native <select> set to different options: a choice parameter over the recorded option
+    // labels. The step keeps its one list box and chooses `{{name}}`; replay picks that option by
+    // its label (and the swap of recorded values carries it into the step's expectations).
+    if (step.action === 'select') {
+      const values = present.map(({ step: original }) => (original.action === 'select' ? original.value.slice(0, 200) : ''));
+      if (new Set(values).size > 1 && values.every(Boolean)) {
+        const listBox = labelOf(step.target);
+        const name = parameterName(listBox ?? groupName(present, demonstrations) ?? 'choice', taken);
+        present.forEach(({ demo }, order) => chosen[demo].set(name, values[order]));
+        const options = [...new Set(values)];
+        step.description = step.description.split(JSON.stringify(step.value.slice(0, 80))).join(`"{{${name}}}"`);
+        step.value = `{{${name}}}`;
+        parameters.push({ name, default: values[0], description: `Which option to choose${listBox ? ` in the ${JSON.stringify(listBox.slice(0, 40))} list box` : ''} in step ${id}`, steps: [id], kind: 'choice', options });
+        report.choices.push({ name, options });
+      }
+    }
+
     // Clicks on different labels of one group: a choice parameter with the labels as options.
     const labels = present.map(({ step: original }) => labelOf(original.target));
     if (step.action !== 'type' && step.target && new Set(labels).size > 1 && labels.every(Boolean)) {

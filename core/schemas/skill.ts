@@ -392,9 +392,11 @@ export const PlanFile = z
       }
     });
     plan.steps.forEach((step, index) => {
-      if (step.action !== 'type') return;
-      for (const match of step.text.matchAll(/\{\{([^}]*)\}\}/g)) {
-        if (!names.has(match[1])) context.addIssue({ code: 'custom', path: ['steps', index, 'text'], message: `uses undeclared parameter {{${match[1]}}}` });
+      if (step.action !== 'type' && step.action !== 'select') return;
+      // A typed text, or the option a list box chooses (a choice parameter from several recordings).
+      const [field, value] = step.action === 'type' ? ['text', step.text] : ['value', step.value];
+      for (const match of value.matchAll(/\{\{([^}]*)\}\}/g)) {
+        if (!names.has(match[1])) context.addIssue({ code: 'custom', path: ['steps', index, field], message: `uses undeclared parameter {{${match[1]}}}` });
       }
     });
   });

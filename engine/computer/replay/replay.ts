@@ -418,7 +418,7 @@ async function act(surface: Surface, step: PlanStep, point: Point | undefined, v
     case 'drag': {
       const missing = () => new SkillframeError('unavailable', `this ${surface.kind} surface cannot ${step.action}`);
       if (step.action === 'hover') return surface.hover ? surface.hover(point as Point) : Promise.reject(missing());
-      if (step.action === 'select') return surface.select ? surface.select(point as Point, step.value) : Promise.reject(missing());
+      if (step.action === 'select') return surface.select ? surface.select(point as Point, substitute(step.value, values)) : Promise.reject(missing());
       return surface.drag ? surface.drag(point as Point, dropPoint as Point) : Promise.reject(missing());
     }
     case 'click':

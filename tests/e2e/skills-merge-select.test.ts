@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { replaySkill } from '../../engine/computer/replay/replay.ts';
+import { pageSurface } from '../../engine/computer/replay/web-surface.ts';
+import { launchBrowser } from '../../native/browser/browser.ts';
+import { serveFixtures } from '../../testkit/fixtures/web/server.ts';
+import { runCli } from '../support/cli.ts';
+import { temporaryHome } from '../support/home.ts';
+
+// Native <select> list boxes as choice parameters: three real Chromium recordings of one task
+// (sort and filter a product list) that chose different options merge into one skill whose list
+// boxes are choice parameters over the recorded option labels. It replays each recorded variant,
+// a combination nobody recorded, and the next version of the page (options reordered and
+// renumbered), chosen with --param. Judged by the requests the page's backend received.
+
+const home = temporaryHome();
+let server: Awaited<ReturnType<typeof serveFixtures>>;
+let skill: string;
+// Each recording moves off the page's first option (Name, All): choosing the option already
+// shown fires no change, so there is nothing to record.
+const variants = [
+  { sort: 'Price', category: 'Home' },
+  { sort: 'Date added', category: 'Office' },
+  { sort: 'Date added', category: 'Home' },
+];
+const downs = { sort: { Price: 1, 'Date added': 2 }, category: { Home: 1, Office: 2 } } as const;
+const choose = (selector: string, steps: number) => [{ action: 'click', selector }, ...Array.from({ length: steps }, () => ({ action: 'press', key: 'ArrowDown' })), { action: 'press', key: 'Enter' }];
+// The option values the page sends for each label (v1, and the renumbered v2).
+const sent = { sort: { Name: 'n', Price: 'p', 'Date added': 'd' }, category: { All: 'all', Home: 'home', Office: 'office' } } as const;
+const sentV2 = { sort: { Name: 'name-asc', Price: 'price-asc', 'Date added': 'date-desc' }, category: { All: '0', Home: '1', Office: '2' } } as const;
+
+before(async () => {
+  server = await serveFixtures();
+  const recordings: string[] = [];
+  for (const [index, variant] of variants.entries()) {
+    const scriptFile = join(home.path, `script-${index}.json`);
+    writeFileSync(scriptFile, JSON.stringify([
+      { action: 'click', selector: '#search' },
+      ...choose('#sort', downs.sort[variant.sort as keyof typeof downs.sort]),
+      ...choose('#category', downs.category[variant.category as keyof typeof downs.category]),
+    ]));
+    const out = join(home.path, `recording-${index}`);
+    const recorded = await runCli(['record', '--url', `${server.url}sort.html`, '--out', out, '--script', scriptFile, '--step-gap', '700', '--json'], { env: home.env, timeoutMs: 120_000 });
+    assert.equal(recorded.code, 0, recorded.stderr);
+    recordings.push(out);
+  }
+  skill = join(home.path, 'sort-products');
+  const built = await runCli(['build', ...recordings, '--out', skill, '--name', 'sort-products', '--json'], { env: home.env, timeoutMs: 180_000 });
+  assert.equal(built.code, 0, built.stderr + built.stdout);
+});
+
+after(async () => {
+  await server?.close();
+  home.dispose();
+});
+
+interface Plan {
+  parameters: { name: string; kind?: string; options?: string[]; default: string }[];
+  steps: { action: string; value?: string; description: string }[];
+}
+
+test('each list box set differently across recordings becomes a choice parameter over the recorded labels', () => {
+  const plan = JSON.parse(readFileSync(join(skill, 'plan.json'), 'utf8')) as Plan;
+  const choices = plan.parameters.filter((parameter) => parameter.kind === 'choice').map((parameter) => [parameter.name, parameter.options, parameter.default]);
+  assert.deepEqual(choices, [['sort_by', ['Price', 'Date added'], 'Price'], ['category', ['Home', 'Office'], 'Home']], JSON.stringify(plan.parameters));
+  const selects = plan.steps.filter((step) => step.action === 'select');
+  assert.deepEqual(selects.map((step) => step.value), ['{{sort_by}}', '{{category}}']);
+  assert.match(selects[0].description, /"\{\{sort_by\}\}"/);
+});
+
+async function replayWith(params: Record<string, string>, query = ''): Promise<string[]> {
+  server.api.length = 0;
+  const session = await launchBrowser({ viewport: { width: 1280, height: 800 }, loopbackOnly: true });
+  try {
+    await session.page.goto(`${server.url}sort.html${query}`);
+    const report = await replaySkill({ skillDirectory: skill, surface: pageSurface(session.page), confirm: 'auto', autoApproveTier: 'input', params });
+    assert.equal(report.ok, true, JSON.stringify(report.steps.map((step) => [step.index, step.status, step.reason])));
+    await session.page.waitForTimeout(300);
+    return [...server.api];
+  } finally {
+    await session.dispose();
+  }
+}
+
+test('replay with --param chooses each recorded option, a new combination, and the same labels on the renumbered next version', async () => {
+  const combinations = [...variants, { sort: 'Price', category: 'Office' }];
+  for (const { sort, category } of combinations) {
+    const requests = await replayWith({ sort_by: sort, category });
+    assert.deepEqual(requests, [`GET /api/products?sort=${sent.sort[sort as keyof typeof sent.sort]}`, `GET /api/products?category=${sent.category[category as keyof typeof sent.category]}`], `${sort} / ${category}`);
+  }
+  const next = await replayWith({ sort_by: 'Date added', category: 'Office' }, '?v=2');
+  assert.deepEqual(next, [`GET /api/products?order=${sentV2.sort['Date added']}`, `GET /api/products?category=${sentV2.category.Office}`]);
+});
+
+test('an option nobody recorded (the page has it: Name) is refused before anything is touched (the CLI exits 2 naming the options)', async () => {
+  server.api.length = 0;
+  const result = await runCli(['replay', skill, '--url', `${server.url}sort.html`, '--param', 'sort_by=Name', '--confirm', 'auto', '--json'], { env: home.env, timeoutMs: 120_000 });
+  assert.equal(result.code, 2, result.stdout + result.stderr);
+  assert.match((JSON.parse(result.stdout) as { error: { message: string } }).error.message, /sort_by must be one of "Price", "Date added"; got "Name"/);
+  assert.deepEqual(server.api, []);
+});
