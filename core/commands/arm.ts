@@ -66,6 +66,8 @@ const RunReport = z.object({
   /** Chunks that started from a remembered success (retrieve-then-steer). */
   injections: z.number().int(),
   meanInferenceMs: z.number(),
+  /** Where the keypoint detector found each keypoint the spec names (table metres), when the spec names any. */
+  keypoints: z.record(z.string(), z.array(z.object({ point: z.tuple([z.number(), z.number()]), area: z.number().int(), candidates: z.number().int() }))).optional(),
 });
 
 const leader = {
@@ -206,6 +208,7 @@ export const commands = commandMap(
         episodes: z.coerce.number().int().min(1).max(2000).default(20),
         scene: z.string().min(1).max(4096).optional().describe('tabletop scene JSON (default: the built-in training scene)'),
         jitter: z.coerce.number().min(0).max(0.1).default(0.02).describe('cube and bin positions vary by up to this many metres'),
+        binJitter: z.coerce.number().min(0).max(0.1).optional().describe('the bin varies by up to this many metres instead (default: --jitter)'),
         seed: z.coerce.number().int().min(0).max(2 ** 31).default(1),
         hz: z.coerce.number().min(1).max(200).default(30),
       })
@@ -226,6 +229,8 @@ export const commands = commandMap(
         chunk: z.coerce.number().int().min(1).max(64).default(10),
         hidden: z.coerce.number().int().min(8).max(1024).default(128),
         seed: z.coerce.number().int().min(0).max(2 ** 31).default(7),
+        detector: z.string().regex(/\.onnx$/i, 'expected an .onnx file').max(4096).optional().describe('keypoint detector whose maps encode the image (default: the bundled tabletop detector); --encoder pool uses 8 × 8 average pooling instead'),
+        encoder: z.enum(['keypoints', 'pool']).default('keypoints').describe('image encoder: keypoints (detector maps + spatial soft-argmax) or pool'),
       })
       .strict(),
     output: z.object({ out: z.string(), sidecar: z.string(), episodes: z.number().int(), samples: z.number().int(), firstLoss: z.number(), lastLoss: z.number(), seconds: z.number() }),
@@ -260,7 +265,8 @@ export const commands = commandMap(
           .default('sine')
           .describe('hold | sine (deterministic wave) | reach (the planar steering runtime) | FILE.onnx (joint-space policy with its sidecar JSON, docs/POLICY.md)'),
         sampler: Method.default('base').describe('base | best_of_n | itps | vls | rts | rts_vls (guided ones need --spec, rts ones --memory)'),
-        spec: z.string().min(1).max(4096).optional().describe('reward spec JSON (points on the table plane, metres)'),
+        spec: z.string().min(1).max(4096).optional().describe('reward spec JSON (points on the table plane in metres, or keypoints by name: {"keypoint":"cube"})'),
+        detector: z.string().regex(/\.onnx$/i, 'expected an .onnx file').max(4096).optional().describe('keypoint detector for specs that name keypoints (default: the bundled tabletop detector)'),
         memory: z.string().min(1).max(4096).optional().describe('success-memory folder (one file per task; successes of this run are added)'),
         task: z.string().regex(/^[\w.-]{1,120}$/).optional().describe('memory task name (default: the scene name, else the policy file name)'),
         scene: z.string().min(1).max(4096).optional().describe('tabletop scene JSON for --model sim (default: the built-in training scene)'),

@@ -33,67 +33,87 @@ export type Layout = z.infer<typeof Layout>;
 export const LayoutList = z.array(Layout).min(1).max(64);
 
 /**
- * Reward spec: what a VLM (or a person) writes to steer the policy. Data only — it compiles into
- * an analytic gradient; nothing a model wrote is ever executed.
+ * A point a reward spec names: table coordinates, or a keypoint by name — found by the keypoint
+ * detector in the live camera image when the run starts (engine/robot/vision), never a true position.
  */
-export const RewardTerm = z.discriminatedUnion('kind', [
-  /** Pull the end-effector path toward a target point. */
-  z.object({ kind: z.literal('reach'), target: Point, weight: z.number().positive().max(100).default(1) }).strict(),
-  /** Keep-away barrier around a circle (an obstacle): penalises points inside radius + margin. */
-  z
+export const KeypointRef = z.object({ keypoint: z.string().regex(/^[a-z][a-z0-9_]{0,40}$/, 'a keypoint name: lower-case letters, digits, underscore') }).strict();
+export type KeypointRef = z.infer<typeof KeypointRef>;
+export const SpecPoint = z.union([Point, KeypointRef]);
+export type SpecPoint = z.infer<typeof SpecPoint>;
+
+/**
+ * Reward spec: what a VLM (or a person) writes to steer the policy. Data only — it compiles into
+ * an analytic gradient; nothing a model wrote is ever executed. One definition, two forms: the
+ * spec as written (points may be keypoint names) and the grounded spec the sampler compiles.
+ */
+function rewardSpecSchema<P extends typeof Point | typeof SpecPoint>(point: P) {
+  const term = z.discriminatedUnion('kind', [
+    /** Pull the end-effector path toward a target point. */
+    z.object({ kind: z.literal('reach'), target: point, weight: z.number().positive().max(100).default(1) }).strict(),
+    /** Keep-away barrier around a circle (an obstacle): penalises points inside radius + margin. A keypoint with many instances gives one barrier each. */
+    z
+      .object({
+        kind: z.literal('keep_away'),
+        center: point,
+        radius: z.number().nonnegative(),
+        margin: z.number().nonnegative().max(1).default(0.04),
+        weight: z.number().positive().max(100).default(1),
+      })
+      .strict(),
+    /** Pass the given point on one side, relative to the direction of travel. */
+    z
+      .object({
+        kind: z.literal('side'),
+        center: point,
+        side: z.enum(['left', 'right']),
+        direction: Point.default([1, 0]),
+        /** How far to the side the path should be where it passes the point. */
+        margin: z.number().nonnegative().max(1).default(0.2),
+        weight: z.number().positive().max(100).default(1),
+      })
+      .strict(),
+    /** Penalise changes between consecutive actions (jerky chunks). */
+    z.object({ kind: z.literal('smooth'), weight: z.number().positive().max(100).default(0.1) }).strict(),
+  ]);
+  const condition = z.discriminatedUnion('kind', [
+    /** Done when the end effector is within `within` of the point. */
+    z.object({ kind: z.literal('near'), point, within: z.number().positive() }).strict(),
+    /** Done when the end effector is past the point along the direction of travel. */
+    z.object({ kind: z.literal('past'), point, direction: Point.default([1, 0]) }).strict(),
+  ]);
+  const stage = z
     .object({
-      kind: z.literal('keep_away'),
-      center: Point,
-      radius: z.number().nonnegative(),
-      margin: z.number().nonnegative().max(1).default(0.04),
-      weight: z.number().positive().max(100).default(1),
+      name: z.string().min(1).max(100),
+      terms: z.array(term).min(1).max(32),
+      /** Absent on the last stage. */
+      until: condition.optional(),
     })
-    .strict(),
-  /** Pass the given point on one side, relative to the direction of travel. */
-  z
+    .strict();
+  const spec = z
     .object({
-      kind: z.literal('side'),
-      center: Point,
-      side: z.enum(['left', 'right']),
-      direction: Point.default([1, 0]),
-      /** How far to the side the path should be where it passes the point. */
-      margin: z.number().nonnegative().max(1).default(0.2),
-      weight: z.number().positive().max(100).default(1),
+      version: z.literal(1).default(1),
+      /** Ordered stages; the sampler advances with hysteresis as each `until` holds. */
+      stages: z.array(stage).min(1).max(8),
+      /** Control steps a stage condition must hold before switching (hysteresis). */
+      hold: z.number().int().min(1).max(20).default(2),
     })
-    .strict(),
-  /** Penalise changes between consecutive actions (jerky chunks). */
-  z.object({ kind: z.literal('smooth'), weight: z.number().positive().max(100).default(0.1) }).strict(),
-]);
+    .strict();
+  return { term, condition, stage, spec };
+}
+
+const grounded = rewardSpecSchema(Point);
+export const RewardTerm = grounded.term;
 export type RewardTerm = z.infer<typeof RewardTerm>;
-
-export const StageCondition = z.discriminatedUnion('kind', [
-  /** Done when the end effector is within `within` of the point. */
-  z.object({ kind: z.literal('near'), point: Point, within: z.number().positive() }).strict(),
-  /** Done when the end effector is past the point along the direction of travel. */
-  z.object({ kind: z.literal('past'), point: Point, direction: Point.default([1, 0]) }).strict(),
-]);
+export const StageCondition = grounded.condition;
 export type StageCondition = z.infer<typeof StageCondition>;
-
-export const RewardStage = z
-  .object({
-    name: z.string().min(1).max(100),
-    terms: z.array(RewardTerm).min(1).max(32),
-    /** Absent on the last stage. */
-    until: StageCondition.optional(),
-  })
-  .strict();
+export const RewardStage = grounded.stage;
 export type RewardStage = z.infer<typeof RewardStage>;
-
-export const RewardSpec = z
-  .object({
-    version: z.literal(1).default(1),
-    /** Ordered stages; the sampler advances with hysteresis as each `until` holds. */
-    stages: z.array(RewardStage).min(1).max(8),
-    /** Control steps a stage condition must hold before switching (hysteresis). */
-    hold: z.number().int().min(1).max(20).default(2),
-  })
-  .strict();
+/** The grounded spec: every point in table coordinates. */
+export const RewardSpec = grounded.spec;
 export type RewardSpec = z.infer<typeof RewardSpec>;
+/** The spec as a file or a VLM writes it: points may name keypoints (grounded before anything moves). */
+export const KeypointRewardSpec = rewardSpecSchema(SpecPoint).spec;
+export type KeypointRewardSpec = z.infer<typeof KeypointRewardSpec>;
 
 export const methods = ['base', 'best_of_n', 'itps', 'vls', 'vls_no_barrier', 'rts', 'rts_vls'] as const;
 export const Method = z.enum(methods);
@@ -134,6 +154,18 @@ export const BenchReport = z.object({
   latency_vs_base: z.record(z.string(), z.number()).optional(),
   /** What the figures do not show: saturation, where the spec came from. */
   notes: z.array(z.string()).optional(),
+  /** so101: per scene, where the detector found the keypoints the spec names, their distance to the true objects (m), and detector time; `failed` when a keypoint was not found. */
+  perception: z
+    .record(
+      z.string(),
+      z.object({
+        keypoints: z.record(z.string(), z.array(z.object({ point: Point, area: z.number().int(), candidates: z.number().int() }))),
+        error_m: z.record(z.string(), z.number()),
+        detector_ms: z.number(),
+        failed: z.string().optional(),
+      }),
+    )
+    .optional(),
 });
 export type BenchReport = z.infer<typeof BenchReport>;
 

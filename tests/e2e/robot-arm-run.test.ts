@@ -52,6 +52,35 @@ describe('robot arm run: ONNX policy + sidecar on the simulated SO-101 tabletop'
     assert.ok(vlsDistance < baseDistance - 0.02, `vls ended ${vlsDistance.toFixed(3)} m from the target, base ${baseDistance.toFixed(3)} m`);
   });
 
+  it('a spec naming keypoints is grounded by the detector in the live camera image and steers toward what it found', async () => {
+    // The scene's cube is not where the spec-less policy goes; only the camera says where it is.
+    const scene = join(home.path, 'scene.json');
+    writeFileSync(scene, JSON.stringify({ name: 'cube-right', cube: { position: [0.12, -0.3] }, bin: { position: [-0.1, -0.22] } }));
+    const keypointSpec = join(home.path, 'keypoint-spec.json');
+    writeFileSync(keypointSpec, JSON.stringify({ stages: [{ name: 'reach the cube', terms: [{ kind: 'reach', target: { keypoint: 'cube' }, weight: 1 }] }] }));
+    await run({ ...base, armId: 'kp-base', scene, spec: keypointSpec }, context);
+    const steered = await run({ ...base, armId: 'kp-vls', sampler: 'vls', scene, spec: keypointSpec }, context);
+    const cube = steered.keypoints?.cube?.[0]?.point;
+    assert.ok(cube && Math.hypot(cube[0] - 0.12, cube[1] + 0.3) < 0.015, `detector put the cube at ${JSON.stringify(steered.keypoints)}`);
+    const [baseDistance, vlsDistance] = [await gripperDistance('kp-base'), await gripperDistance('kp-vls')];
+    assert.ok(vlsDistance < baseDistance - 0.02, `vls ended ${vlsDistance.toFixed(3)} m from the cube, base ${baseDistance.toFixed(3)} m`);
+  });
+
+  it('refuses a keypoint the detector does not know before the arm moves, and stops when a keypoint is not in view', async () => {
+    const unknown = join(home.path, 'unknown-spec.json');
+    writeFileSync(unknown, JSON.stringify({ stages: [{ name: 'reach', terms: [{ kind: 'reach', target: { keypoint: 'banana' } }] }] }));
+    const before = await read({ model: 'sim', armId: 'never-moved' }, context);
+    await assert.rejects(run({ ...base, armId: 'never-moved', sampler: 'vls', spec: unknown }, context), (error: SkillframeError) => error.code === 'bad_input' && /banana/.test(error.message));
+    const after = await read({ model: 'sim', armId: 'never-moved' }, context);
+    assert.ok(after.joints.every((joint) => !joint.torque), 'torque came on');
+    assert.deepEqual(after.joints.map((joint) => joint.raw), before.joints.map((joint) => joint.raw));
+    const away = join(home.path, 'away.json');
+    writeFileSync(away, JSON.stringify({ name: 'cube-away', cube: { position: [0.6, -0.1] }, bin: { position: [-0.1, -0.22] } }));
+    const cubeSpec = join(home.path, 'cube-spec.json');
+    writeFileSync(cubeSpec, JSON.stringify({ stages: [{ name: 'reach', terms: [{ kind: 'reach', target: { keypoint: 'cube' } }] }] }));
+    await assert.rejects(run({ ...base, armId: 'no-cube', sampler: 'vls', scene: away, spec: cubeSpec }, context), (error: SkillframeError) => error.code === 'not_found' && /cube/.test(error.message));
+  });
+
   it('a guided sampler without a spec, or rts without a memory, is refused', async () => {
     await assert.rejects(run({ ...base, armId: 'x', sampler: 'itps' }, context), (error: SkillframeError) => error.code === 'bad_input' && /spec/.test(error.message));
     await assert.rejects(run({ ...base, armId: 'x', sampler: 'rts' }, context), (error: SkillframeError) => error.code === 'bad_input' && /memory/.test(error.message));
@@ -81,7 +110,7 @@ describe('robot arm run: ONNX policy + sidecar on the simulated SO-101 tabletop'
     const demos = await demonstrations({ dataset: 'demos', episodes: 2, jitter: 0.02, seed: 3, hz: 30 }, context);
     assert.equal(demos.episodes.length, 2);
     const out = join(home.path, 'trained.onnx');
-    const trained = await train({ dataset: 'demos', out, kind: 'flow', steps: 40, chunk: 10, hidden: 32, seed: 7 }, context);
+    const trained = await train({ dataset: 'demos', out, kind: 'flow', steps: 150, chunk: 10, hidden: 32, seed: 7, encoder: 'keypoints' }, context);
     assert.ok(trained.lastLoss < trained.firstLoss, `loss ${trained.firstLoss} → ${trained.lastLoss}`);
     const sidecar = JSON.parse(readFileSync(trained.sidecar, 'utf8'));
     assert.deepEqual(sidecar.inputs.image.shape, ['batch', 3, 72, 96]);

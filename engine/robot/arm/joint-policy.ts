@@ -7,7 +7,7 @@ import { forwardKinematics } from '../sim/so101.ts';
 import { defaultMethodSettings, steerSettings, usesMemory } from '../steer/episode.ts';
 import { jointKinematics } from '../steer/joint-kinematics.ts';
 import type { ChunkMemory } from '../steer/memory.ts';
-import { compileReward, StageTracker } from '../steer/reward.ts';
+import { type CompiledReward, compileReward, StageTracker } from '../steer/reward.ts';
 import { sampleChunk } from '../steer/sampler.ts';
 import type { JointValues } from './arm.ts';
 import type { ArmPolicy } from './control-loop.ts';
@@ -21,7 +21,8 @@ import type { ArmPolicy } from './control-loop.ts';
 export interface JointPolicyOptions {
   file: string;
   sampler: Method;
-  spec?: RewardSpec;
+  /** The grounded spec, or how to ground it from the live camera image when the first chunk is asked for (keypoint specs). */
+  spec?: RewardSpec | (() => Promise<RewardSpec>);
   memory?: ChunkMemory;
   particles?: number;
   seed?: number;
@@ -57,8 +58,15 @@ export async function jointPolicy(options: JointPolicyOptions): Promise<JointPol
   const scheme = createScheme(sidecar.kind, sidecar.steps);
   const settings = { ...defaultMethodSettings, ...(options.particles ? { particles: options.particles } : {}) };
   const steer = steerSettings(options.sampler, settings);
-  const reward = options.spec ? compileReward(options.spec, 1, sidecar.chunk, jointKinematics(joints, sidecar.chunk, actionMean, actionStd)) : undefined;
-  const tracker = options.spec ? new StageTracker(options.spec) : undefined;
+  const kinematics = jointKinematics(joints, sidecar.chunk, actionMean, actionStd);
+  let reward: CompiledReward | undefined;
+  let tracker: StageTracker | undefined;
+  const useSpec = (spec: RewardSpec) => {
+    reward = compileReward(spec, 1, sidecar.chunk, kinematics);
+    tracker = new StageTracker(spec);
+  };
+  let pendingSpec = typeof options.spec === 'function' ? options.spec : undefined;
+  if (options.spec && typeof options.spec !== 'function') useSpec(options.spec);
   const random = new Random(options.seed ?? 1);
   const expected = options.expectedSteps ?? 300;
   const executed: JointPolicy['executed'] = [];
@@ -75,6 +83,12 @@ export async function jointPolicy(options: JointPolicyOptions): Promise<JointPol
     async nextChunk({ positions }, signal) {
       const missing = joints.filter((name) => typeof positions[name] !== 'number');
       if (missing.length) throw new SkillframeError('bad_input', `policy ${options.file} drives joints ${missing.join(', ')}, which this arm does not report`);
+      if (pendingSpec) {
+        // Grounded once, from the first live frame: later the arm hides and carries the cube.
+        const ground = pendingSpec;
+        pendingSpec = undefined;
+        useSpec(await ground());
+      }
       const state = Float32Array.from(joints, (name, index) => (positions[name] - stateMean[index]) / stateStd[index]);
       if (sidecar.inputs.image) {
         const image = options.image?.();

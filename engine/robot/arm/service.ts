@@ -15,7 +15,8 @@ import type { JointPolicy } from './joint-policy.ts';
 import type { RewardSpec } from '../../../core/commands/robot.ts';
 import { parseOrThrow } from '../../../core/errors.ts';
 import { TabletopScene } from '../../../core/schemas/tabletop.ts';
-import { parseRewardSpec } from '../steer/reward.ts';
+import { checkSpecKeypoints, type Grounding, groundSpec, parseKeypointSpec, specKeypoints } from '../vision/ground-spec.ts';
+import { defaultDetectorFile, loadKeypointDetector } from '../vision/keypoints.ts';
 import type { ChunkMemory } from '../steer/memory.ts';
 import { loadMemory, saveMemory } from '../steer/success-memory.ts';
 import { cameraTensor, defaultScene } from '../sim/scenes.ts';
@@ -286,6 +287,7 @@ export async function train(input: ParsedInputOf<'robot.arm.train'>, context: Ar
     chunk: input.chunk,
     hidden: input.hidden,
     seed: input.seed,
+    ...(input.encoder === 'keypoints' ? { detector: input.detector ?? defaultDetectorFile } : {}),
     signal: context.signal,
     onProgress: (step, loss) => context.progress(step / input.steps, `step ${step}: loss ${loss.toFixed(4)}`),
   });
@@ -341,6 +343,7 @@ export async function demonstrations(input: ParsedInputOf<'robot.arm.demo'>, con
     scene,
     episodes: input.episodes,
     jitter: input.jitter,
+    ...(input.binJitter !== undefined ? { binJitter: input.binJitter } : {}),
     seed: input.seed,
     hz: input.hz,
     signal: context.signal,
@@ -364,7 +367,27 @@ function readJsonFile(path: string, field: string): unknown {
  */
 export async function run(input: RunInput, context: ArmContext) {
   refuseWhileLatched();
-  const spec = input.spec ? parseRewardSpec(readJsonFile(input.spec, 'spec'), `input.spec (${input.spec})`) : undefined;
+  const written = input.spec ? parseKeypointSpec(readJsonFile(input.spec, 'spec'), `input.spec (${input.spec})`) : undefined;
+  const named = written ? specKeypoints(written) : [];
+  // A spec naming keypoints is grounded from the live camera image by the detector; names it does not know are refused before anything moves.
+  const detector = named.length || input.detector ? await loadKeypointDetector(input.detector ?? defaultDetectorFile) : undefined;
+  let spec: RewardSpec | undefined;
+  let grounding: Grounding | undefined;
+  try {
+    if (written && detector) checkSpecKeypoints(written, detector.names, `input.spec (${input.spec})`);
+    if (written && !named.length) spec = groundSpec(written, undefined, []).spec;
+  } catch (error) {
+    await detector?.dispose();
+    throw error;
+  }
+  if (named.length && input.model !== 'sim') {
+    await detector?.dispose();
+    throw new SkillframeError('unavailable', `input.spec names keypoints (${named.map((entry) => entry.name).join(', ')}); they are found in the camera image, which only --model sim renders so far`);
+  }
+  if (named.length && !/\.onnx$/i.test(input.policy)) {
+    await detector?.dispose();
+    throw new SkillframeError('bad_input', `input.spec names keypoints; only an .onnx arm policy can be steered by a grounded spec (got --policy ${input.policy})`);
+  }
   const scene = input.model === 'sim' && (input.scene || /\.onnx$/i.test(input.policy)) ? (input.scene ? parseOrThrow(TabletopScene, readJsonFile(input.scene, 'scene'), `input.scene (${input.scene})`) : defaultScene) : undefined;
   if (input.scene && input.model !== 'sim') throw new SkillframeError('bad_input', `input.scene: a tabletop scene needs --model sim (got ${input.model})`);
   let world: TabletopWorld | undefined;
@@ -389,7 +412,16 @@ export async function run(input: RunInput, context: ArmContext) {
       memory = loadMemory(input.memory, task, shape);
     }
     const image = () => (world ? cameraTensor(renderScene(world.scene, world.state)) : undefined);
-    joint = await jointPolicy({ file: input.policy, sampler: input.sampler, spec, memory, particles: input.particles, seed: input.seed, image, expectedSteps: Math.round(input.hz * input.seconds) });
+    const grounded = written && detector && named.length
+      ? async () => {
+          if (!world) throw new SkillframeError('internal', 'no camera image to ground the spec in');
+          const result = groundSpec(written, await detector.detect(renderScene(world.scene, world.state)), detector.sidecar.classes, `input.spec (${input.spec})`);
+          grounding = result.grounding;
+          spec = result.spec;
+          return result.spec;
+        }
+      : spec;
+    joint = await jointPolicy({ file: input.policy, sampler: input.sampler, spec: grounded, memory, particles: input.particles, seed: input.seed, image, expectedSteps: Math.round(input.hz * input.seconds) });
     policy = joint;
   }
   try {
@@ -442,10 +474,12 @@ export async function run(input: RunInput, context: ArmContext) {
         collisions: world ? world.state.collisions : null,
         injections: joint?.injections ?? 0,
         meanInferenceMs: Math.round((inference / Math.max(1, report.chunks)) * 100) / 100,
+        ...(grounding ? { keypoints: grounding } : {}),
       };
     });
   } finally {
     await policy.dispose?.();
+    await detector?.dispose();
   }
 }
 

@@ -6,6 +6,8 @@ import { episodeFile, listEpisodes, readEpisodeFrames } from '../dataset/episode
 import { decodeFrames } from '../dataset/video.ts';
 import { Random } from '../sim/reach.ts';
 import { defaultCamera } from '../sim/render.ts';
+import { cameraTensor } from '../sim/scenes.ts';
+import { encoderFeatures, keypointEncoder } from '../vision/keypoints.ts';
 import { Adam, backward, createNetwork, forward, inputSize, writeFeatures } from './network.ts';
 import type { PolicyKind } from './scheme.ts';
 import { corruptChunk, exportOnnx, squaredError } from './train.ts';
@@ -13,9 +15,12 @@ import { corruptChunk, exportOnnx, squaredError } from './train.ts';
 /**
  * Trains an image-conditioned joint-space policy (flow or DDPM) from a recorded dataset —
  * scripted demonstrations or teleoperation — and writes it as ONNX plus its sidecar
- * (docs/POLICY.md). Input: the normalised joint state and the camera image through a small
- * fixed encoder (8 × 8 average pooling of the 96 × 72 view, 324 values), then the same MLP as the
- * planar policy (hand-written backward pass, Adam). Kept small so it trains in minutes on 2 cores.
+ * (docs/POLICY.md). Input: the normalised joint state and the camera image through a frozen
+ * encoder — the keypoint detector's class maps summarised by a spatial soft-argmax (cube and bin:
+ * x, y, presence; ../vision/keypoints.ts), or, without a detector, 8 × 8 average pooling of the
+ * 96 × 72 view (324 values) — then the same MLP as the planar policy (hand-written backward
+ * pass, Adam). The encoder is part of the exported graph, so the policy still takes the raw image.
+ * Kept small so it trains in minutes on 2 cores.
  */
 export interface ArmTrainOptions {
   kind?: PolicyKind;
@@ -26,6 +31,10 @@ export interface ArmTrainOptions {
   execute?: number;
   denoise?: number;
   seed?: number;
+  /** Keypoint detector (ONNX + sidecar) whose maps become the image encoder; without it, 8 × 8 average pooling. */
+  detector?: string;
+  /** Write the policy (ONNX + sidecar) every this many steps as well as at the end, so a long run leaves usable snapshots. */
+  checkpointEvery?: number;
   signal?: AbortSignal;
   onProgress?: (step: number, loss: number) => void;
 }
@@ -49,6 +58,26 @@ export function poolImage(rgb: Uint8Array, width = defaultCamera.width, height =
   return out;
 }
 
+/** Runs the encoder graph on decoded frames (batches of 64) through onnxruntime: the same numbers the exported policy computes. */
+async function featureRunner(model: Uint8Array): Promise<((frames: Uint8Array[]) => Promise<Float32Array[]>) & { dispose(): Promise<void> }> {
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const plane = defaultCamera.width * defaultCamera.height;
+  const run = async (frames: Uint8Array[]) => {
+    const out: Float32Array[] = [];
+    for (let start = 0; start < frames.length; start += 64) {
+      const batch = frames.slice(start, start + 64);
+      const input = new Float32Array(batch.length * 3 * plane);
+      batch.forEach((rgb, row) => input.set(cameraTensor(rgb), row * 3 * plane));
+      const result = await session.run({ image: new ort.Tensor('float32', input, [batch.length, 3, defaultCamera.height, defaultCamera.width]) });
+      const values = result.keypoint_features.data as Float32Array;
+      for (let row = 0; row < batch.length; row += 1) out.push(values.slice(row * encoderFeatures, (row + 1) * encoderFeatures));
+    }
+    return out;
+  };
+  return Object.assign(run, { dispose: () => session.release() });
+}
+
 function stats(rows: number[][]): { mean: number[]; std: number[] } {
   const width = rows[0].length;
   const mean = Array.from({ length: width }, (_, index) => rows.reduce((sum, row) => sum + row[index], 0) / rows.length);
@@ -65,6 +94,8 @@ export async function trainArmPolicy(datasetDir: string, out: string, options: A
   const joints = episodes[0].jointNames;
   const camera = episodes[0].cameras.find((candidate) => candidate.name === 'front') ?? episodes[0].cameras[0];
   if (!camera) throw new SkillframeError('bad_input', `dataset ${datasetDir} has no camera; an image-conditioned policy needs one`);
+  const encoder = options.detector ? keypointEncoder(options.detector) : undefined;
+  const encode = encoder ? await featureRunner(encoder.model) : undefined;
   const states: number[][] = [];
   const actions: number[][] = [];
   const images: Float32Array[] = [];
@@ -75,12 +106,14 @@ export async function trainArmPolicy(datasetDir: string, out: string, options: A
     const video = await decodeFrames(episodeFile(datasetDir, episode.index, camera.file), defaultCamera.width, defaultCamera.height);
     if (video.length !== frames.length) throw new SkillframeError('bad_input', `episode ${episode.index}: ${video.length} video frames for ${frames.length} rows`);
     starts.push(states.length);
+    const encoded = encode ? await encode(video) : video.map((rgb) => poolImage(rgb));
     frames.forEach((frame, index) => {
       states.push(frame.observation);
       actions.push(frame.action);
-      images.push(poolImage(video[index]));
+      images.push(encoded[index]);
     });
   }
+  await encode?.dispose();
   starts.push(states.length);
   const stateStats = stats(states);
   const actionStats = stats(actions);
@@ -113,6 +146,35 @@ export async function trainArmPolicy(datasetDir: string, out: string, options: A
   const block = Math.max(1, Math.floor(steps / 20));
   let blockLoss = 0;
   let blockCount = 0;
+  const write = (): PolicySidecar => {
+    const denoise = options.denoise ?? 10;
+    const bytes = exportOnnx(
+      network,
+      { kind, chunk, observation: dims + imageWidth, steps: denoise, actionScale: 1 },
+      { state: dims, height: defaultCamera.height, width: defaultCamera.width, encoder: encoder ? { kind: 'graph', nodes: encoder.nodes, initializer: encoder.initializer, output: 'keypoint_features' } : { kind: 'pool', pool } },
+    );
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, bytes);
+    const sidecar: PolicySidecar = {
+      version: 1,
+      kind,
+      steps: denoise,
+      chunk,
+      execute: options.execute ?? Math.max(1, Math.floor(chunk / 2)),
+      fps: episodes[0].fps,
+      joints,
+      inputs: {
+        state: { name: 'state', shape: ['batch', dims] },
+        actions: { name: 'actions', shape: ['batch', width] },
+        time: { name: 'time', shape: ['batch', 1] },
+        image: { name: 'image', shape: ['batch', 3, defaultCamera.height, defaultCamera.width] },
+      },
+      output: { name: 'output', shape: ['batch', width] },
+      normalisation: { state: stateStats, action: actionStats },
+    };
+    writeFileSync(out.replace(/\.onnx$/i, '.json'), `${JSON.stringify(sidecar, null, 2)}\n`);
+    return sidecar;
+  };
   for (let step = 0; step < steps; step += 1) {
     if (options.signal?.aborted) throw new SkillframeError('aborted', 'training was cancelled');
     for (let row = 0; row < batch; row += 1) {
@@ -134,28 +196,8 @@ export async function trainArmPolicy(datasetDir: string, out: string, options: A
       blockLoss = 0;
       blockCount = 0;
     }
+    if (options.checkpointEvery && (step + 1) % options.checkpointEvery === 0 && step + 1 < steps) write();
   }
-  const denoise = options.denoise ?? 10;
-  const bytes = exportOnnx(network, { kind, chunk, observation: dims + imageWidth, steps: denoise, actionScale: 1 }, { state: dims, height: defaultCamera.height, width: defaultCamera.width, pool });
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, bytes);
-  const sidecar: PolicySidecar = {
-    version: 1,
-    kind,
-    steps: denoise,
-    chunk,
-    execute: options.execute ?? Math.max(1, Math.floor(chunk / 2)),
-    fps: episodes[0].fps,
-    joints,
-    inputs: {
-      state: { name: 'state', shape: ['batch', dims] },
-      actions: { name: 'actions', shape: ['batch', width] },
-      time: { name: 'time', shape: ['batch', 1] },
-      image: { name: 'image', shape: ['batch', 3, defaultCamera.height, defaultCamera.width] },
-    },
-    output: { name: 'output', shape: ['batch', width] },
-    normalisation: { state: stateStats, action: actionStats },
-  };
-  writeFileSync(out.replace(/\.onnx$/i, '.json'), `${JSON.stringify(sidecar, null, 2)}\n`);
+  const sidecar = write();
   return { sidecar, losses, samples: states.length, episodes: episodes.length };
 }

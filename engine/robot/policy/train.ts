@@ -166,10 +166,16 @@ export interface PolicyMetadata {
 /**
  * Writes the network as an ONNX graph (opset 13): inputs observation, actions, time → output.
  * With `image`, the graph takes `state` [batch, joints] and `image` [batch, 3, H, W] instead of
- * `observation`, and builds the observation itself: the image average-pooled by `pool` × `pool`,
- * flattened channel-major, after the state (the encoder of ./arm-train.ts).
+ * `observation`, and builds the observation itself: the state, then the image encoded by the
+ * encoder (average-pooled by `pool` × `pool` and flattened channel-major, or an embedded graph such
+ * as the keypoint encoder; see ./arm-train.ts).
  */
-export function exportOnnx(network: Network, metadata: PolicyMetadata, image?: { state: number; height: number; width: number; pool: number }): Uint8Array {
+export type ImageEncoder =
+  | { kind: 'pool'; pool: number }
+  /** ONNX nodes from `image` to `output` ([batch, features]), e.g. the keypoint encoder of ../vision/keypoints.ts. */
+  | { kind: 'graph'; nodes: OnnxTypes.INodeProto[]; initializer: OnnxTypes.ITensorProto[]; output: string };
+
+export function exportOnnx(network: Network, metadata: PolicyMetadata, image?: { state: number; height: number; width: number; encoder: ImageEncoder }): Uint8Array {
   const { shape } = network;
   const floatTensor = (name: string, dims: number[], values: Float32Array) =>
     onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) });
@@ -181,15 +187,18 @@ export function exportOnnx(network: Network, metadata: PolicyMetadata, image?: {
   const node = (opType: string, input: string[], output: string[], attribute: OnnxTypes.IAttributeProto[] = []) =>
     onnx.NodeProto.create({ opType, input, output, name: output[0], attribute });
 
-  const initializer: OnnxTypes.ITensorProto[] = [floatTensor('frequencies', [1, timeFrequencies.length], Float32Array.from(timeFrequencies))];
+  const initializer: OnnxTypes.ITensorProto[] = [floatTensor('frequencies', [1, timeFrequencies.length], Float32Array.from(timeFrequencies)), ...(image?.encoder.kind === 'graph' ? image.encoder.initializer : [])];
   const ints = (name: string, values: number[]) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values });
   const nodes: OnnxTypes.INodeProto[] = [
-    ...(image
+    ...(image?.encoder.kind === 'pool'
       ? [
-          node('AveragePool', ['image'], ['pooled'], [ints('kernel_shape', [image.pool, image.pool]), ints('strides', [image.pool, image.pool])]),
+          node('AveragePool', ['image'], ['pooled'], [ints('kernel_shape', [image.encoder.pool, image.encoder.pool]), ints('strides', [image.encoder.pool, image.encoder.pool])]),
           node('Flatten', ['pooled'], ['pooled_flat'], [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 })]),
           node('Concat', ['state', 'pooled_flat'], ['observation'], [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 })]),
         ]
+      : []),
+    ...(image?.encoder.kind === 'graph'
+      ? [...image.encoder.nodes, node('Concat', ['state', image.encoder.output], ['observation'], [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 })])]
       : []),
     node('Mul', ['time', 'frequencies'], ['angle']),
     node('Sin', ['angle'], ['sine']),

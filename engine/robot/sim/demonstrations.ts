@@ -10,13 +10,13 @@ import { followTarget, TabletopWorld } from './tabletop.ts';
  * Scripted demonstrations recorded as a dataset (exportable as LeRobotDataset v3): the expert
  * picks the cube into the bin on the kinematic tabletop, the arm following each target at the
  * real step limit; every row carries the rendered camera frame. Cube and bin are jittered around
- * the scene's positions; only episodes that end with the cube in the bin are kept.
+ * the scene's positions (the bin by `binJitter` when given); only episodes that end with the cube in the bin (no collision) are kept.
  */
 export const demoTask = 'put the cube in the bin';
 
 export async function recordDemonstrations(
   datasetDir: string,
-  options: { scene: TabletopScene; episodes: number; jitter: number; seed: number; hz: number; signal?: AbortSignal; onEpisode?: (index: number, success: boolean) => void },
+  options: { scene: TabletopScene; episodes: number; jitter: number; binJitter?: number; seed: number; hz: number; signal?: AbortSignal; onEpisode?: (index: number, success: boolean) => void },
 ): Promise<{ episodes: (EpisodeMeta & { success: boolean })[]; attempts: number }> {
   const random = seededRandom(options.seed);
   const kept: (EpisodeMeta & { success: boolean })[] = [];
@@ -24,13 +24,15 @@ export async function recordDemonstrations(
   while (kept.length < options.episodes && attempts < options.episodes * 3) {
     if (options.signal?.aborted) throw options.signal.reason;
     attempts += 1;
-    const shift = () => (random() * 2 - 1) * options.jitter;
+    const shift = (by = options.jitter) => (random() * 2 - 1) * by;
     const scene = TabletopScene.parse({
       ...options.scene,
       cube: { ...options.scene.cube, position: [options.scene.cube.position[0] + shift(), options.scene.cube.position[1] + shift()] },
-      bin: { ...options.scene.bin, position: [options.scene.bin.position[0] + shift(), options.scene.bin.position[1] + shift()] },
+      bin: { ...options.scene.bin, position: [options.scene.bin.position[0] + shift(options.binJitter), options.scene.bin.position[1] + shift(options.binJitter)] },
     });
-    const targets = pickAndPlace(scene, { hz: options.hz, random });
+    // One speed and approach height for every demonstration: with a few dozen demos, a teacher that
+    // varies them at random only adds modes the small policy has to average over.
+    const targets = pickAndPlace(scene, { hz: options.hz });
     const world = new TabletopWorld(scene, homePose);
     const state: Record<string, number> = { ...homePose };
     const rows: { observation: number[]; action: number[]; image: Uint8Array }[] = [];

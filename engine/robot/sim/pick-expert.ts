@@ -72,7 +72,9 @@ export function pickAndPlace(scene: TabletopScene, options: { hz?: number; speed
   const [cx, cy] = scene.cube.position;
   const [bx, by] = scene.bin.position;
   const above = 0.07 + 0.03 * random();
-  const grip = scene.cube.size / 2;
+  // The jaws close a little above the cube's centre (still well inside its reach): a policy that
+  // imitates the descent with a centimetre of error then stops short of the table, not in it.
+  const grip = scene.cube.size * 0.75;
   let seed = { ...(options.start ?? homePose) };
   const at = (x: number, y: number, z: number, gripper: number): Joints => {
     const { joints } = inverseKinematics([x, y, z], seed);
