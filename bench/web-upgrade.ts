@@ -48,32 +48,70 @@ interface Task {
   locatorScript: (page: Page) => Promise<void>;
   /** The requests the backend must receive: "METHOD /path?query" (apps with a backend). */
   expected: string[];
-  /** Apps without a backend: the state the app must hold after the task (read from the app's own API). */
-  state?: EditorState;
+  /** Apps without a backend: what the app's own state must hold after the task. */
+  state?: StateJudge;
 }
 
-interface EditorState {
-  mode: string;
-  json: Record<string, unknown>;
+/**
+ * The app's state read back through its own API (a page expression), flattened to top-level keys
+ * (an object's keys one level down: "json.string"). `expected` names the keys the task changes;
+ * every other key must keep the value it had when the page opened (a change to one of them is the
+ * analogue of a wrong request).
+ */
+interface StateJudge {
+  read: string;
+  expected: Record<string, unknown>;
+}
+
+function flatState(value: unknown): Record<string, string> {
+  const flat: Record<string, string> = {};
+  if (!value || typeof value !== 'object') return flat;
+  for (const [key, inner] of Object.entries(value)) {
+    if (inner && typeof inner === 'object' && !Array.isArray(inner)) for (const [child, leaf] of Object.entries(inner)) flat[`${key}.${child}`] = JSON.stringify(leaf);
+    else flat[key] = JSON.stringify(inner);
+  }
+  return flat;
+}
+
+/** Whether the state holds what the task asked for, and how many keys it did not ask for changed. */
+export function judgeState(start: unknown, end: unknown, expected: Record<string, unknown>): { ok: boolean; unasked: number } {
+  const [before, after] = [flatState(start), flatState(end)];
+  let ok = end !== undefined && end !== null;
+  let unasked = 0;
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after), ...Object.keys(expected)])) {
+    if (key in expected) {
+      if (after[key] !== JSON.stringify(expected[key])) {
+        ok = false;
+        if (after[key] !== before[key]) unasked += 1;
+      }
+    } else if (after[key] !== before[key]) {
+      ok = false;
+      unasked += 1;
+    }
+  }
+  return { ok, unasked };
 }
 
 /** swagger-ui: open an operation, "Try it out", fill its parameter, "Execute". */
-function swaggerTask(name: string, operation: string, parameter: { placeholder: string; value: string } | undefined, label: string, expected: string): Task {
+function swaggerTask(name: string, operation: string, parameter: { placeholder: string; value: string } | undefined, label: string, expected: string, app = 'swagger-ui', choice?: { downs: number; option: string }): Task {
   const scope = `#operations-${operation}`;
   const script: ScriptStep[] = [
     { action: 'click', selector: `${scope} .opblock-summary-control` },
     { action: 'click', selector: `${scope} .try-out__btn` },
     ...(parameter ? ([{ action: 'click', selector: `${scope} input[placeholder="${parameter.placeholder}"]` }, { action: 'type', text: parameter.value }] as ScriptStep[]) : []),
+    // A native <select>: the mouse opens it, the arrow keys move through its popup, Enter chooses.
+    ...(choice ? ([{ action: 'click', selector: `${scope} .parameters select` }, ...Array.from({ length: choice.downs }, () => ({ action: 'press', key: 'ArrowDown' })), { action: 'press', key: 'Enter' }] as ScriptStep[]) : []),
     { action: 'click', selector: `${scope} .execute` },
   ];
   return {
-    app: 'swagger-ui',
+    app,
     name,
     script,
     locatorScript: async (page) => {
       await page.getByRole('button', { name: label, exact: true }).click({ timeout: 5000 });
       await page.getByRole('button', { name: 'Try it out' }).click({ timeout: 5000 });
       if (parameter) await page.getByPlaceholder(parameter.placeholder, { exact: true }).fill(parameter.value, { timeout: 5000 });
+      if (choice) await page.locator(`${scope} .parameters select`).selectOption({ label: choice.option }, { timeout: 5000 });
       await page.getByRole('button', { name: 'Execute' }).click({ timeout: 5000 });
     },
     expected: [expected],
@@ -99,11 +137,9 @@ function rapidocTask(name: string, section: string, parameter: { name: string; v
   };
 }
 
-const editorStart: EditorState = { mode: 'tree', json: { array: [1, 2, 3], boolean: true, null: null, number: 123, object: { a: 'b', c: 'd' }, string: 'Hello World' } };
-
 /** JSONEditor's own example page: switch the mode, or edit one value in the tree; judged by editor.getMode() / editor.get(). */
-function jsonEditorTask(name: string, script: ScriptStep[], locatorScript: Task['locatorScript'], change: Partial<EditorState> & { set?: Record<string, unknown> }): Task {
-  return { app: 'jsoneditor', name, script, locatorScript, expected: [], state: { mode: change.mode ?? editorStart.mode, json: { ...editorStart.json, ...change.set } } };
+function jsonEditorTask(name: string, script: ScriptStep[], locatorScript: Task['locatorScript'], expected: Record<string, unknown>): Task {
+  return { app: 'jsoneditor', name, script, locatorScript, expected: [], state: { read: '({ mode: editor.getMode(), json: editor.get() })', expected } };
 }
 
 function jsonEditorMode(mode: string, label: string): Task {
@@ -136,8 +172,48 @@ function jsonEditorEdit(key: string, from: string, to: string, value: unknown): 
       await page.keyboard.type(to);
       await page.keyboard.press('Tab');
     },
-    { set: { [key]: value } },
+    { [`json.${key}`]: value },
   );
+}
+
+/**
+ * json-editor (the JSON-Schema form generator, not JSONEditor above): its own docs/basic.html,
+ * a "Car" form of native <select>s, a text field and a star rating; judged by editor.getValue().
+ */
+function schemaFormTask(name: string, script: ScriptStep[], locatorScript: Task['locatorScript'], expected: Record<string, unknown>): Task {
+  return { app: 'json-editor', name, script, locatorScript, expected: [], state: { read: 'editor.getValue()', expected } };
+}
+
+function schemaFormChoice(field: string, downs: number, option: string, value: unknown): Task {
+  const selector = `select[name="root[${field}]"]`;
+  return schemaFormTask(
+    `json-editor-${field}`,
+    [{ action: 'click', selector }, ...Array.from({ length: downs }, () => ({ action: 'press', key: 'ArrowDown' }) as ScriptStep), { action: 'press', key: 'Enter' }],
+    async (page) => {
+      await page.locator(selector).selectOption({ label: option }, { timeout: 5000 });
+    },
+    { [field]: value },
+  );
+}
+
+/** OpenAPI Explorer (focused view): pick the operation in the navigation, fill its parameter, EXECUTE (controls inside a shadow root). */
+function explorerTask(name: string, operation: string, summary: string, parameter: { name: string; value: string } | undefined, expected: string): Task {
+  const input = parameter ? `input[data-pname="${parameter.name}"]` : '';
+  return {
+    app: 'openapi-explorer',
+    name,
+    script: [
+      { action: 'click', selector: `[id="link-${operation}"]` },
+      ...(parameter ? ([{ action: 'click', selector: input }, { action: 'type', text: parameter.value }] as ScriptStep[]) : []),
+      { action: 'click', selector: 'button.btn-execute' },
+    ],
+    locatorScript: async (page) => {
+      await page.getByText(summary, { exact: true }).click({ timeout: 5000 });
+      if (parameter) await page.locator(input).fill(parameter.value, { timeout: 5000 });
+      await page.getByRole('button', { name: 'EXECUTE' }).click({ timeout: 5000 });
+    },
+    expected: [expected],
+  };
 }
 
 export const upgradeTasks: Task[] = [
@@ -151,7 +227,7 @@ export const upgradeTasks: Task[] = [
     async (page) => {
       await page.getByRole('checkbox').first().click({ timeout: 5000 });
     },
-    { set: { boolean: false } },
+    { 'json.boolean': false },
   ),
   rapidocTask('rapidoc-get-pet', 'get-/pet/-petId-', { name: 'petId', value: '7' }, 'GET /api/pet/7'),
   rapidocTask('rapidoc-get-order', 'get-/store/order/-orderId-', { name: 'orderId', value: '5' }, 'GET /api/store/order/5'),
@@ -163,10 +239,43 @@ export const upgradeTasks: Task[] = [
   swaggerTask('swagger-get-user', 'user-getUserByName', { placeholder: 'username', value: 'alice' }, 'get /user/{username}', 'GET /api/user/alice'),
   swaggerTask('swagger-inventory', 'store-getInventory', undefined, 'get /store/inventory', 'GET /api/store/inventory'),
   swaggerTask('swagger-find-by-status', 'pet-findPetsByStatus', undefined, 'get /pet/findByStatus', 'GET /api/pet/findByStatus?status=available'),
+  // Round 2 (tune): a native <select> in swagger-ui, and swagger-editor (swagger-ui inside an editor).
+  swaggerTask('swagger-find-sold', 'pet-findPetsByStatus', undefined, 'get /pet/findByStatus', 'GET /api/pet/findByStatus?status=sold', 'swagger-ui', { downs: 2, option: 'sold' }),
+  swaggerTask('swagger-editor-get-pet', 'pet-getPetById', { placeholder: 'petId', value: '7' }, 'get /pet/{petId}', 'GET /api/pet/7', 'swagger-editor'),
+  swaggerTask('swagger-editor-inventory', 'store-getInventory', undefined, 'get /store/inventory', 'GET /api/store/inventory', 'swagger-editor'),
+  swaggerTask('swagger-editor-find-pending', 'pet-findPetsByStatus', undefined, 'get /pet/findByStatus', 'GET /api/pet/findByStatus?status=pending', 'swagger-editor', { downs: 1, option: 'pending' }),
+  // Round 2, unseen: tasks written against the older release before the product ever ran on these apps.
+  schemaFormChoice('make', 2, 'Honda', 'Honda'),
+  schemaFormChoice('year', 4, '2012', 2012),
+  schemaFormTask(
+    'json-editor-model',
+    [
+      { action: 'click', selector: 'input[name="root[model]"]' },
+      { action: 'type', text: 'Corolla' },
+      { action: 'press', key: 'Tab' },
+    ],
+    async (page) => {
+      await page.locator('input[name="root[model]"]').fill('Corolla', { timeout: 5000 });
+      await page.locator('input[name="root[model]"]').press('Tab', { timeout: 5000 });
+    },
+    { model: 'Corolla' },
+  ),
+  schemaFormTask(
+    'json-editor-safety',
+    [{ action: 'click', selector: 'label[for="root[safety]4"]' }],
+    async (page) => {
+      await page.locator('label[for="root[safety]4"]').click({ timeout: 5000 });
+    },
+    { safety: 4 },
+  ),
+  explorerTask('openapi-explorer-get-pet', 'get-/pet/-petId-', 'Find pet by ID', { name: 'petId', value: '7' }, 'GET /api/pet/7'),
+  explorerTask('openapi-explorer-get-order', 'get-/store/order/-orderId-', 'Find purchase order by ID', { name: 'orderId', value: '5' }, 'GET /api/store/order/5'),
+  explorerTask('openapi-explorer-get-user', 'get-/user/-username-', 'Get user by user name', { name: 'username', value: 'alice' }, 'GET /api/user/alice'),
+  explorerTask('openapi-explorer-inventory', 'get-/store/inventory', 'Returns pet inventories by status', undefined, 'GET /api/store/inventory'),
 ];
 
 /** One release of an app behind a local API that logs what it receives. */
-async function serveRelease(app: string, release: z.infer<typeof Release>): Promise<{ origin: string; requests: string[]; dispose(): Promise<void> }> {
+export async function serveRelease(app: string, release: z.infer<typeof Release>): Promise<{ origin: string; requests: string[]; dispose(): Promise<void> }> {
   const overrides = join(webapps, app);
   const files = readdirSafe(overrides).map((file) => ({ url: `/${file}`, path: join(overrides, file) }));
   const statics = await serveMounts([...files, { url: '/spec/', path: join(webapps, 'shared') }, { url: '/', path: packageFolder(release.package, release.version) }]);
@@ -197,17 +306,6 @@ async function serveRelease(app: string, release: z.infer<typeof Release>): Prom
   };
 }
 
-/** Changes to the app's state that the task did not ask for (the analogue of a wrong request). */
-function unaskedChanges(state: EditorState | undefined, expected: EditorState): number {
-  if (!state) return 0;
-  let count = state.mode !== expected.mode && state.mode !== editorStart.mode ? 1 : 0;
-  for (const key of new Set([...Object.keys(state.json ?? {}), ...Object.keys(editorStart.json)])) {
-    const now = JSON.stringify(state.json?.[key]);
-    if (now !== JSON.stringify(expected.json[key]) && now !== JSON.stringify(editorStart.json[key])) count += 1;
-  }
-  return count;
-}
-
 function readdirSafe(dir: string): string[] {
   try {
     return readdirSync(dir);
@@ -233,7 +331,7 @@ interface Outcome {
   note?: string;
 }
 
-async function openApp(origin: string, entry: string) {
+export async function openApp(origin: string, entry: string) {
   const session = await launchBrowser({ viewport, loopbackOnly: true });
   await session.page.goto(`${origin}${entry}`, { waitUntil: 'load' });
   // The same readiness for every method: the app fetched its spec and drew.
@@ -307,16 +405,19 @@ export async function runWebUpgradeBench(options: { apps?: string[]; progress?: 
           const session = await openApp(served.origin, app.entry);
           try {
             served.requests.length = 0;
+            const readState = () => (task.state ? session.page.evaluate(task.state.read).catch(() => undefined) : Promise.resolve(undefined));
+            const start = await readState();
             const note = method === 'skillframe' && !built ? 'no package' : await runMethod(method, task, skillDirectory, session.page).catch((error: Error) => error.message.slice(0, 200));
             await session.page.waitForTimeout(1200);
             let received = [...served.requests];
             let wrong = received.filter((request) => !task.expected.includes(request)).length;
             let ok = wrong === 0 && task.expected.every((request) => received.filter((item) => item === request).length === 1);
             if (task.state) {
-              const state = (await session.page.evaluate('({ mode: editor.getMode(), json: editor.get() })').catch(() => undefined)) as EditorState | undefined;
-              received = [JSON.stringify(state ?? null)];
-              wrong += unaskedChanges(state, task.state);
-              ok = ok && JSON.stringify(state) === JSON.stringify(task.state);
+              const end = await readState();
+              const judged = judgeState(start, end, task.state.expected);
+              received = [JSON.stringify(end ?? null)];
+              wrong += judged.unasked;
+              ok = ok && judged.ok;
             }
             outcomes.push({ task: task.name, app: app.name, split: app.split, release, method, ok, ...(method === 'skillframe' ? { reportedOk: note === undefined } : {}), wrongRequests: wrong, received, ...(note ? { note } : {}) });
           } finally {
