@@ -378,6 +378,8 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
         ...(changed ? { changed_region: changed } : {}),
         ...(draft.navigatedTo ? { url: draft.navigatedTo.slice(0, 2000) } : {}),
         ...(draft.windowTitleAfter ? { window_title: draft.windowTitleAfter.slice(0, 300) } : {}),
+        // How long the app took to settle when recorded: replay's quiet window for this step.
+        ...(draft.events.at(-1)?.settleMs !== undefined ? { settle_ms: draft.events.at(-1)!.settleMs } : {}),
       },
       destructive: false,
     };

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { SkillframeError } from '../../core/errors.ts';
 import { engineSample, figures, loadEngine, round, type ConditionFigures, type MethodFigures, type RecordingNote, type Sample } from './figures.ts';
 import { judgeWeb, percentile } from './judge.ts';
-import { runPlaywrightScript, speedFigures, writeScriptLocators, type ScriptLocator, type SpeedFigures, type TimedRun } from './speed.ts';
+import { runPlaywrightScript, speedFigures, timedEngineRun, writeScriptLocators, type ScriptLocator, type SpeedFigures, type TimedRun } from './speed.ts';
 import { serveFolder } from '../../testkit/static-server.ts';
 import { webTasks, type WebTask } from './tasks.ts';
 import { judgedWebSteps, launchBrowser, naiveWebReplay, openTaskPage, readWebTruth, recordWebTask, recordWebTaskWithRecorder } from './web-run.ts';
@@ -171,7 +171,7 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
                 const report = await engine.replay.replaySkill({ skillDirectory: skill, surface: engine.web.pageSurface(session.page), confirm: 'auto', autoApproveTier: 'input', signal, evidenceDirectory: join(work, 'evidence', condition, task.name) });
                 const judgement = judgeWeb(steps, task.expected, await readWebTruth(session.page));
                 engineSamples.push(engineSample(task.name, judgement, report));
-                timing.web.engine.push({ task: task.name, split: task.split, condition, succeeded: judgement.taskSucceeded && report.ok, totalMs: report.totalMs, stepMs: report.steps.filter((step) => step.status === 'done').map((step) => step.ms) });
+                timing.web.engine.push(timedEngineRun(task, condition, judgement.taskSucceeded && report.ok, report));
               } catch (error) {
                 errors.push(`engine ${task.name} ${condition}: ${(error as Error).message.slice(0, 300)}`);
               } finally {

@@ -3,6 +3,7 @@ import { SkillframeError } from '../../core/errors.ts';
 import { percentile } from './judge.ts';
 import type { Split, WebTask } from './tasks.ts';
 import { round } from './figures.ts';
+import type { ReplayReport } from '../../engine/computer/replay/types.ts';
 
 /**
  * Replay speed against the peer a user would pick, in the same run: a Playwright script with
@@ -22,6 +23,16 @@ export interface TimedRun {
   totalMs: number;
   /** Wall time of each step (settle and verification included for the engine). */
   stepMs: number[];
+  /** The engine's steps: where each step's wall time went (the report's `phases`). */
+  phases?: StepPhases[];
+}
+
+export type StepPhases = NonNullable<ReplayReport['steps'][number]['phases']>;
+
+/** One engine run of a task as the speed figures take it: wall time per finished step and where it went. */
+export function timedEngineRun(task: { name: string; split: Split }, condition: string, succeeded: boolean, report: ReplayReport): TimedRun {
+  const done = report.steps.filter((step) => step.status === 'done');
+  return { task: task.name, split: task.split, condition, succeeded, totalMs: report.totalMs, stepMs: done.map((step) => step.ms), phases: done.flatMap((step) => (step.phases ? [step.phases] : [])) };
 }
 
 export interface SpeedFigures {
@@ -40,6 +51,8 @@ export interface SpeedFigures {
   ratioTotal: number | null;
   /** X11: ten steps at the engine's median step wall time (the "10-step desktop task" target). */
   tenStepTaskMs?: number | null;
+  /** Median per phase over the engine's steps in the pairs: where a step's wall time goes. */
+  enginePhaseMsP50?: Record<keyof StepPhases, number | null>;
 }
 
 export function speedFigures(platform: 'web' | 'x11', split: Split, engine: TimedRun[], peer: TimedRun[]): SpeedFigures {
@@ -50,6 +63,8 @@ export function speedFigures(platform: 'web' | 'x11', split: Split, engine: Time
   const engineTotal = sum(pairs.map((pair) => pair.engine.totalMs));
   const peerTotal = sum(pairs.map((pair) => pair.peer.totalMs));
   const engineStep = percentile(pairs.flatMap((pair) => pair.engine.stepMs), 0.5);
+  const phases = pairs.flatMap((pair) => pair.engine.phases ?? []);
+  const phaseNames = ['captureMs', 'groundMs', 'armMs', 'actMs', 'settleMs', 'checkMs'] as const;
   return {
     platform,
     split,
@@ -62,6 +77,7 @@ export function speedFigures(platform: 'web' | 'x11', split: Split, engine: Time
     ratioP50: ratioMedian(pairs.map((pair) => pair.engine.totalMs / Math.max(1, pair.peer.totalMs))),
     ratioTotal: peerTotal > 0 ? Math.round((100 * engineTotal) / peerTotal) / 100 : null,
     ...(platform === 'x11' ? { tenStepTaskMs: engineStep === null ? null : round(10 * engineStep) } : {}),
+    ...(phases.length ? { enginePhaseMsP50: Object.fromEntries(phaseNames.map((name) => [name, percentile(phases.map((phase) => phase[name]), 0.5)])) as Record<keyof StepPhases, number | null> } : {}),
   };
 }
 
@@ -78,6 +94,8 @@ export interface ScriptLocator {
   by: 'label' | 'role' | 'text';
   value: string;
   role?: string;
+  /** A look-alike in a table or list (one "Archive" button per row): the row, by its first cell's text. */
+  row?: string;
 }
 
 /**
@@ -101,8 +119,13 @@ export async function writeScriptLocators(page: Page, task: WebTask): Promise<Ma
       const implicit: Record<string, string> = { button: 'button', a: 'link', select: 'combobox', textarea: 'textbox' };
       const role = element.getAttribute('role') ?? implicit[tag];
       const name = element.getAttribute('aria-label') ?? text;
-      if (role && name) return { by: 'role' as const, role, value: name };
-      return { by: 'text' as const, value: text };
+      // Look-alikes (the same tag and text elsewhere on the page): a script author scopes by the row.
+      const alike = [...document.getElementsByTagName(tag)].filter((other) => (other.textContent ?? '').trim().replace(/\s+/g, ' ') === text).length > 1;
+      const rowElement = alike ? element.closest('tr, [role=row], li') : null;
+      const firstCell = rowElement?.querySelector('td, th, [role=cell], [role=gridcell]') ?? rowElement;
+      const row = firstCell?.textContent?.trim().replace(/\s+/g, ' ') || undefined;
+      if (role && name) return { by: 'role' as const, role, value: name, ...(row ? { row } : {}) };
+      return { by: 'text' as const, value: text, ...(row ? { row } : {}) };
     }, action.truth);
     if (!found) throw new SkillframeError('internal', `fixture has no element [data-truth=${JSON.stringify(action.truth)}]`);
     locators.set(action.truth, found);
@@ -111,9 +134,10 @@ export async function writeScriptLocators(page: Page, task: WebTask): Promise<Ma
 }
 
 function resolve(page: Page, locator: ScriptLocator): Locator {
-  if (locator.by === 'label') return page.getByLabel(locator.value, { exact: true });
-  if (locator.by === 'role') return page.getByRole(locator.role as Parameters<Page['getByRole']>[0], { name: locator.value, exact: true });
-  return page.getByText(locator.value, { exact: true });
+  const root = locator.row ? page.getByRole('row', { name: locator.row }).or(page.getByRole('listitem').filter({ hasText: locator.row })) : page;
+  if (locator.by === 'label') return root.getByLabel(locator.value, { exact: true });
+  if (locator.by === 'role') return root.getByRole(locator.role as Parameters<Page['getByRole']>[0], { name: locator.value, exact: true });
+  return root.getByText(locator.value, { exact: true });
 }
 
 /**

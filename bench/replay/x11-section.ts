@@ -9,7 +9,7 @@ import { engineSample, figures, loadEngine, type ConditionFigures, type Recordin
 import { x11Tasks, type X11Task } from './tasks.ts';
 import { x11ConditionFamily, x11Conditions, type X11Condition } from './x11-drift.ts';
 import { judgeX11Run, locateTargets, naiveX11Replay, openConditionApp, recordX11Task, recordX11TaskWithRecorder } from './x11-run.ts';
-import type { TimedRun } from './speed.ts';
+import { timedEngineRun, type TimedRun } from './speed.ts';
 import { startClickLog } from './x11-truth.ts';
 
 export interface X11SectionOptions {
@@ -114,7 +114,7 @@ export async function runX11Section(options: X11SectionOptions): Promise<X11Sect
                 const report = await engine.replay.replaySkill({ skillDirectory: skills.get(task.name)!, surface, confirm: 'auto', autoApproveTier: 'input', signal, env: app.env, evidenceDirectory: join(work, 'evidence', condition, task.name) });
                 const judgement = await judgeX11Run(task, app, boxes, clicks);
                 engineSamples.push(engineSample(task.name, judgement, report));
-                timing.engine.push({ task: task.name, split: task.split, condition, succeeded: judgement.taskSucceeded && report.ok, totalMs: report.totalMs, stepMs: report.steps.filter((step) => step.status === 'done').map((step) => step.ms) });
+                timing.engine.push(timedEngineRun(task, condition, judgement.taskSucceeded && report.ok, report));
               } finally {
                 await surface.dispose();
               }

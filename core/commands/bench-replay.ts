@@ -51,6 +51,8 @@ export const BenchReplaySpeed = z.object({
   ratioTotal: z.number().nullable(),
   /** X11: ten steps at the engine's median step wall time. */
   tenStepTaskMs: ms.optional(),
+  /** Median per phase of the engine's steps (captures, grounding, arming, the input, waiting for the app, the checks). */
+  enginePhaseMsP50: z.object({ captureMs: ms, groundMs: ms, armMs: ms, actMs: ms, settleMs: ms, checkMs: ms }).optional(),
 });
 
 const DesktopPool = z.object({ tasks: z.number().int(), taskSuccessPercent: percent, steps: z.number().int(), stepSuccessPercent: percent, wrongActions: z.number().int(), overheadMsP50: ms });

@@ -216,6 +216,11 @@ export const TrajectoryEvent = z.object({
   effect: ActionEffect.optional(),
   /** X11: the active window when the action happened. */
   window: WindowInfo.optional(),
+  /**
+   * How long after the action the screen kept changing while it was recorded (the last visible
+   * change, carets and blinks aside), ms. Replay learns the step's quiet window from it.
+   */
+  settleMs: z.number().int().min(0).max(120_000).optional(),
   /** Screenshots, as paths relative to the trajectory folder (under frames/). */
   frames: z
     .object({

@@ -2,6 +2,7 @@ import { SkillframeError } from '../../../core/errors.ts';
 import type { AccessibleTarget, ElementState, PageState, Point, Rect, Target, TrajectoryEvent, TrajectoryEventInput, WindowInfo } from '../../../core/schemas/trajectory.ts';
 import { isPrintableKey } from '../../../native/input/keys.ts';
 import { encodePng, meanDifference, obscureRegions, type Capture } from '../../../native/screen/index.ts';
+import { evidenceOfChange } from '../../../perception/blink.ts';
 import type { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { redactDeep, type RedactionPattern } from './privacy.ts';
 import { cleanEventText } from '../../../skills-mm/trajectory/clean-text.ts';
@@ -82,6 +83,9 @@ interface Pending {
   lastArrivalIndex: number;
   clicks: number;
   before?: string;
+  /** The newest frame seen while it was pending, and when the screen last changed (epoch ms). */
+  lastFrame?: Capture;
+  lastChange?: number;
 }
 
 interface Frame {
@@ -216,6 +220,7 @@ export class RecordingSession {
         if (this.pending !== pending) return;
         const frame = await this.takeFrame();
         if (this.pending !== pending) return;
+        this.noteChange(pending, frame);
         this.provisional = [...this.provisional.slice(-3), frame];
         this.armProvisional();
       });
@@ -328,9 +333,11 @@ export class RecordingSession {
     if (earlier && this.last && meanDifference(earlier.capture, this.last.capture) === 0) earlier = undefined;
     this.provisional = [];
     const after = earlier ?? (await this.takeFrame());
+    if (!earlier) this.noteChange(pending, after);
     after.path = await this.storeFrame(after, 'after');
     this.last = after;
     const draft = this.draft(pending, after.path);
+    if (pending.lastChange !== undefined) draft.settleMs = Math.min(120_000, Math.max(0, Math.round(pending.lastChange - pending.lastAt)));
     const prior = this.priors.find((item) => item.index > pending.lastArrivalIndex);
     this.priors = this.priors.filter((item) => item.index > pending.lastArrivalIndex);
     if (prior) draft.afterState = prior.state;
@@ -346,6 +353,16 @@ export class RecordingSession {
     if (fired.length) value.redactions = fired;
     const event = this.writer.append({ ...value, at: value.at ?? pending.observation.at });
     this.options.onEvent?.(event);
+  }
+
+  /**
+   * Notes when the screen last changed while an action was pending (compared with the frame before
+   * it, carets and blinks aside): the step's settle time, from which replay learns its quiet window.
+   */
+  private noteChange(pending: Pending, frame: Frame): void {
+    const previous = pending.lastFrame ?? this.last?.capture;
+    if (previous && evidenceOfChange(previous, frame.capture).length) pending.lastChange = frame.end;
+    pending.lastFrame = frame.capture;
   }
 
   private draft(pending: Pending, after: string): EventDraft {
