@@ -289,6 +289,7 @@ export const commands = commandMap(
           baselineNamesOnly: z.object({ tuned: z.number(), unseen: z.number() }),
           baselineLexical: z.object({ tuned: z.number(), unseen: z.number() }).describe('BM25 over all the skill text, no word vectors (same run)'),
           ablationWithoutWordNet: z.object({ tuned: z.number(), unseen: z.number() }).describe('word vectors and BM25, no WordNet (same run)'),
+          withAppNamed: z.object({ tuned: z.number(), unseen: z.number(), baselineLexicalUnseen: z.number() }).describe('the same sentences with "in APP" appended (the app name from its page title), supplementary'),
           wordVectors: z.string().describe('the word-vector table (and lexicon) search used'),
           misses: z.array(z.string()),
         })
