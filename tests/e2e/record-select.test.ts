@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { replaySkill } from '../../engine/computer/replay/replay.ts';
 import { pageSurface } from '../../engine/computer/replay/web-surface.ts';
 import { launchBrowser } from '../../native/browser/browser.ts';
-import { fixtureRoot } from '../../testkit/fixtures/web/server.ts';
+import { serveFixtures } from '../../testkit/fixtures/web/server.ts';
 import { runCli } from '../support/cli.ts';
 import { temporaryHome } from '../support/home.ts';
 
@@ -18,29 +16,16 @@ import { temporaryHome } from '../support/home.ts';
 // Judged by the requests the page's backend received, not by replay's report.
 
 const home = temporaryHome();
-const requests: string[] = [];
-let server: Server;
+let server: Awaited<ReturnType<typeof serveFixtures>>;
 let base = '';
 
 before(async () => {
-  server = createServer(async (request, response) => {
-    const url = new URL(request.url ?? '/', 'http://x');
-    if (url.pathname.startsWith('/api/')) {
-      requests.push(`${request.method} ${url.pathname}${url.search}`);
-      response.writeHead(200, { 'content-type': 'application/json' }).end('[]');
-      return;
-    }
-    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(await readFile(join(fixtureRoot, 'sort.html')));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+  server = await serveFixtures();
+  base = `${server.url}sort.html`;
 });
 
 after(async () => {
-  await new Promise((resolve) => {
-    server?.closeAllConnections();
-    server?.close(resolve);
-  });
+  await server?.close();
   home.dispose();
 });
 
@@ -58,14 +43,14 @@ async function recordAndBuild(name: string, script: object[]): Promise<{ skill: 
 }
 
 async function replayOn(skill: string, query: string): Promise<string[]> {
-  requests.length = 0;
+  server.api.length = 0;
   const session = await launchBrowser({ viewport: { width: 1280, height: 800 }, loopbackOnly: true });
   try {
     await session.page.goto(`${base}${query}`);
     const report = await replaySkill({ skillDirectory: skill, surface: pageSurface(session.page), confirm: 'auto', autoApproveTier: 'input' });
     assert.equal(report.ok, true, JSON.stringify(report.steps.map((step) => [step.index, step.status, step.reason])));
     await session.page.waitForTimeout(500);
-    return [...requests];
+    return [...server.api];
   } finally {
     await session.dispose();
   }
