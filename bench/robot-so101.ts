@@ -8,7 +8,7 @@ import { SkillframeError } from '../core/index.ts';
 import { createScriptedProvider } from '../perception/models/scripted.ts';
 import type { VlmProvider } from '../perception/models/vlm.ts';
 import { type Grounding, groundSpec, specFromCamera } from '../engine/robot/vision/ground-spec.ts';
-import { defaultDetectorFile, type KeypointDetector, loadKeypointDetector } from '../engine/robot/vision/keypoints.ts';
+import { defaultDetectorFile, type KeypointDetector, loadKeypointDetector, loadKeypointEncoder } from '../engine/robot/vision/keypoints.ts';
 import { TabletopScene } from '../core/schemas/tabletop.ts';
 import { jointPolicy } from '../engine/robot/arm/joint-policy.ts';
 import { loadSidecarPolicy } from '../engine/robot/policy/sidecar.ts';
@@ -114,6 +114,8 @@ export async function runSo101Bench(options: So101BenchOptions): Promise<BenchRe
   const ticks = options.ticks ?? 150;
   const network = await loadSidecarPolicy(options.policyFile);
   const detector = await loadKeypointDetector(options.detectorFile ?? defaultDetectorFile);
+  // Retrieve-then-steer keys: joint state + the keypoint encoder's embedding of the live image.
+  const embedding = await loadKeypointEncoder(options.detectorFile ?? defaultDetectorFile);
   const provider = createScriptedProvider(() => JSON.stringify(so101SpecReply));
   const perception: NonNullable<BenchReport['perception']> = {};
   const { sidecar } = network;
@@ -168,7 +170,7 @@ export async function runSo101Bench(options: So101BenchOptions): Promise<BenchRe
               network,
               sampler: method,
               ...(method === 'base' || method === 'rts' ? {} : { spec }),
-              ...(memory ? { memory } : {}),
+              ...(memory ? { memory, embedding } : {}),
               particles: options.particles ?? 8,
               seed: seed * 1000 + episode,
               image: () => cameraTensor(renderScene(tableScene, world.state)),
@@ -213,6 +215,7 @@ export async function runSo101Bench(options: So101BenchOptions): Promise<BenchRe
   } finally {
     await network.dispose();
     await detector.dispose();
+    await embedding.dispose();
   }
   report.perception = perception;
   for (const method of methods) report.hz_by_method[method] = (controlTicks.get(method) ?? 0) / Math.max(1e-9, (controlMs.get(method) ?? 0) / 1000);

@@ -245,6 +245,8 @@ export const commands = commandMap(
         dataset: datasetName,
         policy: z.string().regex(/\.onnx$/i, 'expected an .onnx policy with its sidecar').max(4096),
         memory: z.string().min(1).max(4096).describe('success-memory folder'),
+        detector: z.string().regex(/\.onnx$/i, 'expected an .onnx file').max(4096).optional().describe('keypoint detector for the image embedding (default: the bundled one)'),
+        embedding: z.enum(['keypoints', 'none']).default('keypoints').describe('memory keys: joint state + image embedding of the recorded camera (keypoints) or joint state only (none)'),
         task: z.string().regex(/^[\w.-]{1,120}$/).describe('memory task name'),
       })
       .strict(),
@@ -266,7 +268,8 @@ export const commands = commandMap(
           .describe('hold | sine (deterministic wave) | reach (the planar steering runtime) | FILE.onnx (joint-space policy with its sidecar JSON, docs/POLICY.md)'),
         sampler: Method.default('base').describe('base | best_of_n | itps | vls | rts | rts_vls (guided ones need --spec, rts ones --memory)'),
         spec: z.string().min(1).max(4096).optional().describe('reward spec JSON (points on the table plane in metres, or keypoints by name: {"keypoint":"cube"})'),
-        detector: z.string().regex(/\.onnx$/i, 'expected an .onnx file').max(4096).optional().describe('keypoint detector for specs that name keypoints (default: the bundled tabletop detector)'),
+        detector: z.string().regex(/\.onnx$/i, 'expected an .onnx file').max(4096).optional().describe('keypoint detector for specs that name keypoints and for memory keys (default: the bundled tabletop detector)'),
+        embedding: z.enum(['keypoints', 'none']).default('keypoints').describe('memory keys: joint state + the camera image embedding (keypoints, needs a camera) or joint state only (none)'),
         memory: z.string().min(1).max(4096).optional().describe('success-memory folder (one file per task; successes of this run are added)'),
         task: z.string().regex(/^[\w.-]{1,120}$/).optional().describe('memory task name (default: the scene name, else the policy file name)'),
         scene: z.string().min(1).max(4096).optional().describe('tabletop scene JSON for --model sim (default: the built-in training scene)'),

@@ -18,7 +18,7 @@ describe('robot arm run: ONNX policy + sidecar on the simulated SO-101 tabletop'
   after(() => home.dispose());
   const policy = join(home.path, 'external.onnx');
   writeExternalFlowPolicy(policy);
-  const base = { model: 'sim' as const, policy, sampler: 'base' as const, particles: 8, seed: 1, hz: 30, seconds: 1.5 };
+  const base = { model: 'sim' as const, policy, sampler: 'base' as const, particles: 8, seed: 1, hz: 30, seconds: 1.5, embedding: 'keypoints' as const };
   const target: [number, number] = [0.12, -0.3];
   const spec = join(home.path, 'spec.json');
   writeFileSync(spec, JSON.stringify({ stages: [{ name: 'reach', terms: [{ kind: 'reach', target, weight: 1 }] }] }));
@@ -113,18 +113,26 @@ describe('robot arm run: ONNX policy + sidecar on the simulated SO-101 tabletop'
     const trained = await train({ dataset: 'demos', out, kind: 'flow', steps: 150, chunk: 10, hidden: 32, seed: 7, encoder: 'keypoints' }, context);
     assert.ok(trained.lastLoss < trained.firstLoss, `loss ${trained.firstLoss} → ${trained.lastLoss}`);
     const sidecar = JSON.parse(readFileSync(trained.sidecar, 'utf8'));
-    assert.deepEqual(sidecar.inputs.image.shape, ['batch', 3, 72, 96]);
+    // The keypoint encoder shares one image across the batch (particles × denoising rows).
+    assert.deepEqual(sidecar.inputs.image.shape, [1, 3, 72, 96]);
     const report = await run({ ...base, armId: 'trained-arm', policy: out, seconds: 1 }, context);
     assert.ok(report.chunks >= 2);
     assert.equal(report.sampler, 'base');
     // The recorded demonstrations feed the success memory; a run from the same start draws on it.
     const memory = join(home.path, 'pick-memory');
-    const added = await addToMemory({ dataset: 'demos', policy: out, memory, task: 'pick' }, context);
+    const added = await addToMemory({ dataset: 'demos', policy: out, memory, task: 'pick', embedding: 'keypoints' }, context);
     assert.equal(added.episodes, 2);
     assert.ok(added.memoryEntries > 10, `${added.memoryEntries} entries`);
+    const stored = JSON.parse(readFileSync(join(memory, 'pick.json'), 'utf8'));
+    assert.equal(stored.keyWidth, 12, 'keys: 6 joints + 6 image-embedding values');
     const steered = await run({ ...base, armId: 'memory-run', policy: out, sampler: 'rts', memory, task: 'pick', seconds: 1 }, context);
     assert.ok(steered.injections > 0, 'the run never started from a recorded success');
     assert.equal(steered.memoryEntries, added.memoryEntries);
+    // The same joints but a visibly different scene (cube and bin swapped sides): the image part of the key keeps the memory out.
+    const elsewhere = join(home.path, 'elsewhere.json');
+    writeFileSync(elsewhere, JSON.stringify({ name: 'elsewhere', cube: { position: [-0.12, -0.3] }, bin: { position: [0.12, -0.2] } }));
+    const moved = await run({ ...base, armId: 'memory-elsewhere', policy: out, sampler: 'rts', memory, task: 'pick', scene: elsewhere, seconds: 1 }, context);
+    assert.ok(moved.injections < steered.injections, `${moved.injections} injections in the other scene, ${steered.injections} in the recorded one`);
   });
 
   it('refuses a sidecar that disagrees with its ONNX, before the arm moves', async () => {

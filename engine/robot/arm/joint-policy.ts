@@ -7,6 +7,8 @@ import { forwardKinematics } from '../sim/so101.ts';
 import { defaultMethodSettings, steerSettings, usesMemory } from '../steer/episode.ts';
 import { jointKinematics } from '../steer/joint-kinematics.ts';
 import type { ChunkMemory } from '../steer/memory.ts';
+import { memoryKey } from '../steer/success-memory.ts';
+import type { KeypointEncoderSession } from '../vision/keypoints.ts';
 import { type CompiledReward, compileReward, StageTracker } from '../steer/reward.ts';
 import { sampleChunk } from '../steer/sampler.ts';
 import type { JointValues } from './arm.ts';
@@ -30,6 +32,8 @@ export interface JointPolicyOptions {
   image?: () => Float32Array | undefined;
   /** Steps a whole run is expected to take (progress in memory keys). */
   expectedSteps?: number;
+  /** Image embedding for memory keys (the keypoint encoder): keys become joint state + weighted embedding, so a success is only recalled where the camera sees a like scene. */
+  embedding?: KeypointEncoderSession;
   /** An already loaded network (a benchmark reuses one); left open on dispose. */
   network?: SidecarNetwork;
 }
@@ -76,7 +80,7 @@ export async function jointPolicy(options: JointPolicyOptions): Promise<JointPol
     execute: sidecar.execute,
     joints,
     executed,
-    keyWidth: dims,
+    keyWidth: dims + (options.embedding?.width ?? 0),
     chunkWidth: sidecar.chunk * dims,
     injections: 0,
     stage: () => tracker?.index ?? 0,
@@ -90,16 +94,22 @@ export async function jointPolicy(options: JointPolicyOptions): Promise<JointPol
         useSpec(await ground());
       }
       const state = Float32Array.from(joints, (name, index) => (positions[name] - stateMean[index]) / stateStd[index]);
+      const image = sidecar.inputs.image || options.embedding ? options.image?.() : undefined;
       if (sidecar.inputs.image) {
-        const image = options.image?.();
         if (!image) throw new SkillframeError('unavailable', `policy ${options.file} needs a camera image (input ${sidecar.inputs.image.name}); run it on --model sim or give it a camera`);
         network.setImage(image);
+      }
+      let key: number[] = [...state];
+      if (options.embedding) {
+        if (!image) throw new SkillframeError('unavailable', 'memory keys with an image embedding need a camera image; run on --model sim or give it a camera');
+        const [embedded] = await options.embedding.encode([image]);
+        key = memoryKey(state, embedded);
       }
       const progress = steps / expected;
       let settingsNow = steer;
       let prior: { chunk: Float32Array; step: number } | undefined;
       if (options.memory && usesMemory(options.sampler)) {
-        const retrieval = options.memory.retrieve([...state], progress, { onePerEpisode: true });
+        const retrieval = options.memory.retrieve(key, progress, { onePerEpisode: true });
         if (retrieval && retrieval.confidence >= options.memory.settings.minimumConfidence) {
           prior = { chunk: retrieval.prior, step: Math.round(retrieval.time * scheme.steps) };
           policy.injections += 1;
@@ -115,7 +125,7 @@ export async function jointPolicy(options: JointPolicyOptions): Promise<JointPol
         ...(prior ? { prior } : {}),
         ...(signal ? { signal } : {}),
       });
-      executed.push({ key: [...state], progress, chunk: sample.chunk });
+      executed.push({ key, progress, chunk: sample.chunk });
       const chunk: JointValues[] = [];
       for (let index = 0; index < sidecar.chunk; index += 1) {
         const action: JointValues = {};

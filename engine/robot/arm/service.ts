@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type ParsedInputOf, type PayloadOf, SkillframeError } from '../../../core/index.ts';
-import { EpisodeRecorder, listEpisodes, readEpisodeFrames } from '../dataset/episodes.ts';
+import { EpisodeRecorder, episodeFile, listEpisodes, readEpisodeFrames } from '../dataset/episodes.ts';
+import { decodeFrames } from '../dataset/video.ts';
 import { exportLeRobot, importLeRobot } from '../dataset/lerobot-v3.ts';
 import type { Arm, JointValues } from './arm.ts';
 import { calibrateArm } from './calibrate.ts';
@@ -16,11 +17,11 @@ import type { RewardSpec } from '../../../core/commands/robot.ts';
 import { parseOrThrow } from '../../../core/errors.ts';
 import { TabletopScene } from '../../../core/schemas/tabletop.ts';
 import { checkSpecKeypoints, type Grounding, groundSpec, parseKeypointSpec, specKeypoints } from '../vision/ground-spec.ts';
-import { defaultDetectorFile, loadKeypointDetector } from '../vision/keypoints.ts';
+import { defaultDetectorFile, encoderFeatures, type KeypointEncoderSession, loadKeypointDetector, loadKeypointEncoder } from '../vision/keypoints.ts';
 import type { ChunkMemory } from '../steer/memory.ts';
-import { loadMemory, saveMemory } from '../steer/success-memory.ts';
+import { loadMemory, memoryKey, saveMemory } from '../steer/success-memory.ts';
 import { cameraTensor, defaultScene } from '../sim/scenes.ts';
-import { renderScene } from '../sim/render.ts';
+import { defaultCamera, renderScene } from '../sim/render.ts';
 import { forwardKinematics } from '../sim/so101.ts';
 import { TabletopWorld } from '../sim/tabletop.ts';
 import { homePose } from '../sim/pick-expert.ts';
@@ -303,33 +304,49 @@ export async function train(input: ParsedInputOf<'robot.arm.train'>, context: Ar
   };
 }
 
-/** Recorded successes into the memory: each row keyed by its normalised state, its chunk the next actions. */
+/** Recorded successes into the memory: each row keyed by its normalised state (and the image embedding of its camera frame), its chunk the next actions. */
 export async function addToMemory(input: ParsedInputOf<'robot.arm.memory.add'>, context: ArmContext) {
   const { readSidecar } = await import('../policy/sidecar.ts');
   const sidecar = readSidecar(input.policy, readFileSync(input.policy));
   const joints = sidecar.joints;
-  const shape = { keyWidth: joints.length, chunkWidth: sidecar.chunk * joints.length };
-  const memory = loadMemory(input.memory, input.task, shape);
   const directory = datasetDirectory(context.home, input.dataset);
   const episodes = listEpisodes(directory).filter((episode) => (episode.length ?? 0) > 0);
   if (!episodes.length) throw new SkillframeError('not_found', `input.dataset: ${directory} has no finished episodes`);
+  const embedding = input.embedding === 'keypoints' ? await loadKeypointEncoder(input.detector ?? defaultDetectorFile) : undefined;
+  const shape = { keyWidth: joints.length + (embedding?.width ?? 0), chunkWidth: sidecar.chunk * joints.length };
   const { mean: stateMean, std: stateStd } = sidecar.normalisation.state;
   const { mean: actionMean, std: actionStd } = sidecar.normalisation.action;
-  for (const episode of episodes) {
-    const order = joints.map((name) => episode.jointNames.indexOf(name));
-    if (order.includes(-1)) throw new SkillframeError('bad_input', `episode ${episode.index} records joints ${episode.jointNames.join(', ')}; the policy needs ${joints.join(', ')}`);
-    const frames = readEpisodeFrames(directory, episode.index).filter((frame) => !frame.filled);
-    const id = memory.beginEpisode();
-    frames.forEach((frame, row) => {
-      if (row % sidecar.execute !== 0) return;
-      const key = order.map((source, joint) => (frame.observation[source] - stateMean[joint]) / stateStd[joint]);
-      const chunk = new Float32Array(shape.chunkWidth);
-      for (let step = 0; step < sidecar.chunk; step += 1) {
-        const action = frames[Math.min(row + step, frames.length - 1)].action;
-        order.forEach((source, joint) => (chunk[step * joints.length + joint] = (action[source] - actionMean[joint]) / actionStd[joint]));
+  let memory: ChunkMemory;
+  try {
+    memory = loadMemory(input.memory, input.task, shape);
+    for (const episode of episodes) {
+      const order = joints.map((name) => episode.jointNames.indexOf(name));
+      if (order.includes(-1)) throw new SkillframeError('bad_input', `episode ${episode.index} records joints ${episode.jointNames.join(', ')}; the policy needs ${joints.join(', ')}`);
+      const all = readEpisodeFrames(directory, episode.index);
+      let embedded: Float32Array[] | undefined;
+      if (embedding) {
+        const camera = episode.cameras.find((candidate) => candidate.name === 'front') ?? episode.cameras[0];
+        if (!camera) throw new SkillframeError('bad_input', `episode ${episode.index} has no camera; memory keys with an image embedding need one (--embedding none keys by joint state only)`);
+        const video = await decodeFrames(episodeFile(directory, episode.index, camera.file), defaultCamera.width, defaultCamera.height);
+        if (video.length !== all.length) throw new SkillframeError('bad_input', `episode ${episode.index}: ${video.length} video frames for ${all.length} rows`);
+        embedded = await embedding.encode(video.map((rgb) => cameraTensor(rgb)));
       }
-      memory.add(key, row / frames.length, chunk, id);
-    });
+      // Rows the loop filled in for a missed deadline are not what the arm did: skipped, by their recorded index.
+      const frames = all.map((frame, index) => ({ frame, index })).filter(({ frame }) => !frame.filled);
+      const id = memory.beginEpisode();
+      frames.forEach(({ frame, index }, row) => {
+        if (row % sidecar.execute !== 0) return;
+        const state = order.map((source, joint) => (frame.observation[source] - stateMean[joint]) / stateStd[joint]);
+        const chunk = new Float32Array(shape.chunkWidth);
+        for (let step = 0; step < sidecar.chunk; step += 1) {
+          const action = frames[Math.min(row + step, frames.length - 1)].frame.action;
+          order.forEach((source, joint) => (chunk[step * joints.length + joint] = (action[source] - actionMean[joint]) / actionStd[joint]));
+        }
+        memory.add(memoryKey(state, embedded?.[index]), row / frames.length, chunk, id);
+      });
+    }
+  } finally {
+    await embedding?.dispose();
   }
   saveMemory(input.memory, input.task, memory, shape);
   return { memory: input.memory, episodes: episodes.length, memoryEntries: memory.size };
@@ -373,6 +390,7 @@ export async function run(input: RunInput, context: ArmContext) {
   const detector = named.length || input.detector ? await loadKeypointDetector(input.detector ?? defaultDetectorFile) : undefined;
   let spec: RewardSpec | undefined;
   let grounding: Grounding | undefined;
+  let embedding: KeypointEncoderSession | undefined;
   try {
     if (written && detector) checkSpecKeypoints(written, detector.names, `input.spec (${input.spec})`);
     if (written && !named.length) spec = groundSpec(written, undefined, []).spec;
@@ -407,7 +425,7 @@ export async function run(input: RunInput, context: ArmContext) {
     if (input.memory) {
       // The memory's shape comes from the sidecar; reading it first refuses a mismatch before anything moves.
       const probe = await loadSidecarPolicy(input.policy);
-      const shape = { keyWidth: probe.sidecar.joints.length, chunkWidth: probe.sidecar.chunk * probe.sidecar.joints.length };
+      const shape = { keyWidth: probe.sidecar.joints.length + (input.embedding === 'keypoints' ? encoderFeatures : 0), chunkWidth: probe.sidecar.chunk * probe.sidecar.joints.length };
       await probe.dispose();
       memory = loadMemory(input.memory, task, shape);
     }
@@ -421,7 +439,11 @@ export async function run(input: RunInput, context: ArmContext) {
           return result.spec;
         }
       : spec;
-    joint = await jointPolicy({ file: input.policy, sampler: input.sampler, spec: grounded, memory, particles: input.particles, seed: input.seed, image, expectedSteps: Math.round(input.hz * input.seconds) });
+    if (memory && input.embedding === 'keypoints') {
+      if (!scene) throw new SkillframeError('unavailable', 'input.embedding: memory keys with an image embedding need a camera image, which only --model sim renders so far (use --embedding none)');
+      embedding = await loadKeypointEncoder(input.detector ?? defaultDetectorFile);
+    }
+    joint = await jointPolicy({ file: input.policy, sampler: input.sampler, spec: grounded, memory, particles: input.particles, seed: input.seed, image, expectedSteps: Math.round(input.hz * input.seconds), ...(embedding ? { embedding } : {}) });
     policy = joint;
   }
   try {
@@ -480,6 +502,7 @@ export async function run(input: RunInput, context: ArmContext) {
   } finally {
     await policy.dispose?.();
     await detector?.dispose();
+    await embedding?.dispose();
   }
 }
 

@@ -7,7 +7,7 @@ import { decodeFrames } from '../dataset/video.ts';
 import { Random } from '../sim/reach.ts';
 import { defaultCamera } from '../sim/render.ts';
 import { cameraTensor } from '../sim/scenes.ts';
-import { encoderFeatures, keypointEncoder } from '../vision/keypoints.ts';
+import { keypointEncoder, loadKeypointEncoder } from '../vision/keypoints.ts';
 import { Adam, backward, createNetwork, forward, inputSize, writeFeatures } from './network.ts';
 import type { PolicyKind } from './scheme.ts';
 import { corruptChunk, exportOnnx, squaredError } from './train.ts';
@@ -58,26 +58,6 @@ export function poolImage(rgb: Uint8Array, width = defaultCamera.width, height =
   return out;
 }
 
-/** Runs the encoder graph on decoded frames (batches of 64) through onnxruntime: the same numbers the exported policy computes. */
-async function featureRunner(model: Uint8Array): Promise<((frames: Uint8Array[]) => Promise<Float32Array[]>) & { dispose(): Promise<void> }> {
-  const ort = await import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  const plane = defaultCamera.width * defaultCamera.height;
-  const run = async (frames: Uint8Array[]) => {
-    const out: Float32Array[] = [];
-    for (let start = 0; start < frames.length; start += 64) {
-      const batch = frames.slice(start, start + 64);
-      const input = new Float32Array(batch.length * 3 * plane);
-      batch.forEach((rgb, row) => input.set(cameraTensor(rgb), row * 3 * plane));
-      const result = await session.run({ image: new ort.Tensor('float32', input, [batch.length, 3, defaultCamera.height, defaultCamera.width]) });
-      const values = result.keypoint_features.data as Float32Array;
-      for (let row = 0; row < batch.length; row += 1) out.push(values.slice(row * encoderFeatures, (row + 1) * encoderFeatures));
-    }
-    return out;
-  };
-  return Object.assign(run, { dispose: () => session.release() });
-}
-
 function stats(rows: number[][]): { mean: number[]; std: number[] } {
   const width = rows[0].length;
   const mean = Array.from({ length: width }, (_, index) => rows.reduce((sum, row) => sum + row[index], 0) / rows.length);
@@ -95,7 +75,7 @@ export async function trainArmPolicy(datasetDir: string, out: string, options: A
   const camera = episodes[0].cameras.find((candidate) => candidate.name === 'front') ?? episodes[0].cameras[0];
   if (!camera) throw new SkillframeError('bad_input', `dataset ${datasetDir} has no camera; an image-conditioned policy needs one`);
   const encoder = options.detector ? keypointEncoder(options.detector) : undefined;
-  const encode = encoder ? await featureRunner(encoder.model) : undefined;
+  const encode = options.detector ? await loadKeypointEncoder(options.detector) : undefined;
   const states: number[][] = [];
   const actions: number[][] = [];
   const images: Float32Array[] = [];
@@ -106,7 +86,7 @@ export async function trainArmPolicy(datasetDir: string, out: string, options: A
     const video = await decodeFrames(episodeFile(datasetDir, episode.index, camera.file), defaultCamera.width, defaultCamera.height);
     if (video.length !== frames.length) throw new SkillframeError('bad_input', `episode ${episode.index}: ${video.length} video frames for ${frames.length} rows`);
     starts.push(states.length);
-    const encoded = encode ? await encode(video) : video.map((rgb) => poolImage(rgb));
+    const encoded = encode ? await encode.encode(video.map((rgb) => cameraTensor(rgb))) : video.map((rgb) => poolImage(rgb));
     frames.forEach((frame, index) => {
       states.push(frame.observation);
       actions.push(frame.action);
@@ -167,7 +147,7 @@ export async function trainArmPolicy(datasetDir: string, out: string, options: A
         state: { name: 'state', shape: ['batch', dims] },
         actions: { name: 'actions', shape: ['batch', width] },
         time: { name: 'time', shape: ['batch', 1] },
-        image: { name: 'image', shape: ['batch', 3, defaultCamera.height, defaultCamera.width] },
+        image: { name: 'image', shape: [encoder ? 1 : 'batch', 3, defaultCamera.height, defaultCamera.width] },
       },
       output: { name: 'output', shape: ['batch', width] },
       normalisation: { state: stateStats, action: actionStats },

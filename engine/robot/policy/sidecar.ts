@@ -71,6 +71,8 @@ export async function loadSidecarPolicy(file: string): Promise<SidecarNetwork> {
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   const width = sidecar.chunk * joints;
   const imageShape = sidecar.inputs.image?.shape.slice(1).map(Number);
+  // An image input of batch 1 is shared by every row (the encoder runs once per call); otherwise it is repeated per row.
+  const sharedImage = sidecar.inputs.image?.shape[0] === 1;
   let image: Float32Array | undefined;
   let disposed = false;
   const network: SidecarNetwork = {
@@ -91,9 +93,12 @@ export async function loadSidecarPolicy(file: string): Promise<SidecarNetwork> {
       };
       if (sidecar.inputs.image && imageShape) {
         if (!image) throw new SkillframeError('unavailable', `policy ${file} needs a camera image (input ${sidecar.inputs.image.name}) and none is available`);
-        const batched = new Float32Array(batch * image.length);
-        for (let row = 0; row < batch; row += 1) batched.set(image, row * image.length);
-        feeds[sidecar.inputs.image.name] = new ort.Tensor('float32', batched, [batch, ...imageShape]);
+        if (sharedImage) feeds[sidecar.inputs.image.name] = new ort.Tensor('float32', image, [1, ...imageShape]);
+        else {
+          const batched = new Float32Array(batch * image.length);
+          for (let row = 0; row < batch; row += 1) batched.set(image, row * image.length);
+          feeds[sidecar.inputs.image.name] = new ort.Tensor('float32', batched, [batch, ...imageShape]);
+        }
       }
       const result = await session.run(feeds);
       network.evaluations += batch;

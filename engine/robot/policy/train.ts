@@ -187,7 +187,11 @@ export function exportOnnx(network: Network, metadata: PolicyMetadata, image?: {
   const node = (opType: string, input: string[], output: string[], attribute: OnnxTypes.IAttributeProto[] = []) =>
     onnx.NodeProto.create({ opType, input, output, name: output[0], attribute });
 
-  const initializer: OnnxTypes.ITensorProto[] = [floatTensor('frequencies', [1, timeFrequencies.length], Float32Array.from(timeFrequencies)), ...(image?.encoder.kind === 'graph' ? image.encoder.initializer : [])];
+  const longTensor = (name: string, values: number[]) => onnx.TensorProto.create({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(BigInt64Array.from(values.map(BigInt)).buffer) });
+  const initializer: OnnxTypes.ITensorProto[] = [
+    floatTensor('frequencies', [1, timeFrequencies.length], Float32Array.from(timeFrequencies)),
+    ...(image?.encoder.kind === 'graph' ? [...image.encoder.initializer, longTensor('zero_index', [0]), longTensor('one_index', [1]), longTensor('two_index', [2])] : []),
+  ];
   const ints = (name: string, values: number[]) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values });
   const nodes: OnnxTypes.INodeProto[] = [
     ...(image?.encoder.kind === 'pool'
@@ -197,8 +201,19 @@ export function exportOnnx(network: Network, metadata: PolicyMetadata, image?: {
           node('Concat', ['state', 'pooled_flat'], ['observation'], [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 })]),
         ]
       : []),
+    // A graph encoder sees one image per call ([1, 3, H, W]): every particle and denoising row of
+    // the batch shares it, so the encoder runs once per call however many particles are sampled.
     ...(image?.encoder.kind === 'graph'
-      ? [...image.encoder.nodes, node('Concat', ['state', image.encoder.output], ['observation'], [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 })])]
+      ? [
+          ...image.encoder.nodes,
+          node('Shape', ['state'], ['state_shape']),
+          node('Slice', ['state_shape', 'zero_index', 'one_index'], ['batch_size']),
+          node('Shape', [image.encoder.output], ['encoded_shape']),
+          node('Slice', ['encoded_shape', 'one_index', 'two_index'], ['encoded_width']),
+          node('Concat', ['batch_size', 'encoded_width'], ['encoded_batch_shape'], [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 })]),
+          node('Expand', [image.encoder.output, 'encoded_batch_shape'], ['encoded_batch']),
+          node('Concat', ['state', 'encoded_batch'], ['observation'], [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 })]),
+        ]
       : []),
     node('Mul', ['time', 'frequencies'], ['angle']),
     node('Sin', ['angle'], ['sine']),
@@ -228,7 +243,7 @@ export function exportOnnx(network: Network, metadata: PolicyMetadata, image?: {
             valueInfo('state', image.state),
             onnx.ValueInfoProto.create({
               name: 'image',
-              type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimValue: 3 }, { dimValue: image.height }, { dimValue: image.width }] } } },
+              type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [image.encoder.kind === 'graph' ? { dimValue: 1 } : { dimParam: 'batch' }, { dimValue: 3 }, { dimValue: image.height }, { dimValue: image.width }] } } },
             }),
           ]
         : [valueInfo('observation', shape.observation)]),

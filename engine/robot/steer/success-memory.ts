@@ -31,6 +31,18 @@ export function memoryFile(directory: string, task: string): string {
  */
 export const jointMemorySettings: MemorySettings = { ...defaultMemorySettings, neighbours: 4, closeness: 0.3, weightedCloseness: true };
 
+/**
+ * Weight of the image embedding (keypoint encoder features, −1..1 image coordinates and presence)
+ * against the normalised joint state: a 5 cm shift of the cube moves its image x by ~0.15, ×3 ≈
+ * 0.45 — beyond `closeness`, so a success in one scene is not recalled in a visibly different one.
+ */
+export const imageEmbeddingWeight = 3;
+
+/** The memory key: normalised joint state, then the weighted image embedding (when there is one). */
+export function memoryKey(state: ArrayLike<number>, embedding?: ArrayLike<number>): number[] {
+  return [...Array.from(state), ...(embedding ? Array.from(embedding, (value) => value * imageEmbeddingWeight) : [])];
+}
+
 export function loadMemory(directory: string, task: string, shape: { keyWidth: number; chunkWidth: number }): ChunkMemory {
   const memory = new ChunkMemory(jointMemorySettings);
   const path = memoryFile(directory, task);

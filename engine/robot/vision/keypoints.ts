@@ -286,3 +286,41 @@ export function keypointEncoder(detectorFile: string, output = 'keypoint_feature
   const model = onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, producerName: 'skillframe', producerVersion: '1', opsetImport: [{ domain: '', version: 13 }], graph })).finish();
   return { nodes, initializer, model, sidecar };
 }
+
+/**
+ * The keypoint encoder as a running model: camera tensors ([3, H, W] in 0..1) → features (cube
+ * and bin x, y, presence). Used to encode training frames and as the image embedding in
+ * retrieve-then-steer memory keys (../steer/success-memory.ts).
+ */
+export interface KeypointEncoderSession {
+  readonly width: number;
+  encode(tensors: readonly Float32Array[]): Promise<Float32Array[]>;
+  dispose(): Promise<void>;
+}
+
+export async function loadKeypointEncoder(detectorFile: string = defaultDetectorFile): Promise<KeypointEncoderSession> {
+  const { model, sidecar } = keypointEncoder(detectorFile);
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const { width, height } = sidecar.camera;
+  const plane = 3 * width * height;
+  return {
+    width: encoderFeatures,
+    async encode(tensors) {
+      const out: Float32Array[] = [];
+      for (let start = 0; start < tensors.length; start += 64) {
+        const batch = tensors.slice(start, start + 64);
+        const input = new Float32Array(batch.length * plane);
+        batch.forEach((tensor, row) => {
+          if (tensor.length !== plane) throw new SkillframeError('bad_input', `image: expected 3×${height}×${width} values, got ${tensor.length}`);
+          input.set(tensor, row * plane);
+        });
+        const result = await session.run({ [sidecar.input.name]: new ort.Tensor('float32', input, [batch.length, 3, height, width]) });
+        const values = result.keypoint_features.data as Float32Array;
+        for (let row = 0; row < batch.length; row += 1) out.push(values.slice(row * encoderFeatures, (row + 1) * encoderFeatures));
+      }
+      return out;
+    },
+    dispose: () => session.release(),
+  };
+}
