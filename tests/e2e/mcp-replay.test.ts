@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -8,6 +8,7 @@ import { ElicitRequestSchema, type Progress } from '@modelcontextprotocol/sdk/ty
 import { serveFixtures } from '../../testkit/fixtures/web/server.ts';
 import { binPath, repoRoot, runCli } from '../support/cli.ts';
 import { temporaryHome } from '../support/home.ts';
+import { recordWebScript } from '../support/web.ts';
 
 // replay_skill through the MCP SDK's own Client over stdio against `skillframe mcp`: progress
 // notifications per step, and a destructive step asked through elicitation (declined: nothing is
@@ -19,16 +20,17 @@ let server: Awaited<ReturnType<typeof serveFixtures>>;
 
 before(async () => {
   server = await serveFixtures();
-  const scriptFile = join(home.path, 'script.json');
-  writeFileSync(scriptFile, JSON.stringify([
-    { action: 'click', selector: '[data-testid=delete-apollo]' },
-    { action: 'click', selector: '#confirm-name' },
-    { action: 'type', text: 'Apollo' },
-    { action: 'click', selector: '#confirm-delete' },
-  ]));
-  const recording = join(home.path, 'recording');
-  const recorded = await runCli(['record', '--url', `${server.url}dialog.html`, '--out', recording, '--script', scriptFile, '--json'], { env: home.env, timeoutMs: 120_000 });
-  assert.equal(recorded.code, 0, recorded.stderr);
+  const recording = await recordWebScript({
+    url: `${server.url}dialog.html`,
+    out: join(home.path, 'recording'),
+    env: home.env,
+    script: [
+      { action: 'click', selector: '[data-testid=delete-apollo]' },
+      { action: 'click', selector: '#confirm-name' },
+      { action: 'type', text: 'Apollo' },
+      { action: 'click', selector: '#confirm-delete' },
+    ],
+  });
   const skill = join(home.path, 'delete-project');
   const built = await runCli(['build', recording, '--out', skill, '--name', 'delete-project', '--json'], { env: home.env, timeoutMs: 120_000 });
   assert.equal(built.code, 0, built.stderr);

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { replaySkill } from '../../engine/computer/replay/replay.ts';
 import { pageSurface } from '../../engine/computer/replay/web-surface.ts';
-import { launchBrowser } from '../../native/browser/browser.ts';
 import { serveFixtures } from '../../testkit/fixtures/web/server.ts';
 import { runCli } from '../support/cli.ts';
 import { temporaryHome } from '../support/home.ts';
+import { recordWebScript, withPage } from '../support/web.ts';
 
 // Native <select> list boxes as choice parameters: three real Chromium recordings of one task
 // (sort and filter a product list) that chose different options merge into one skill whose list
@@ -35,16 +35,12 @@ before(async () => {
   server = await serveFixtures();
   const recordings: string[] = [];
   for (const [index, variant] of variants.entries()) {
-    const scriptFile = join(home.path, `script-${index}.json`);
-    writeFileSync(scriptFile, JSON.stringify([
+    const script = [
       { action: 'click', selector: '#search' },
       ...choose('#sort', downs.sort[variant.sort as keyof typeof downs.sort]),
       ...choose('#category', downs.category[variant.category as keyof typeof downs.category]),
-    ]));
-    const out = join(home.path, `recording-${index}`);
-    const recorded = await runCli(['record', '--url', `${server.url}sort.html`, '--out', out, '--script', scriptFile, '--step-gap', '700', '--json'], { env: home.env, timeoutMs: 120_000 });
-    assert.equal(recorded.code, 0, recorded.stderr);
-    recordings.push(out);
+    ];
+    recordings.push(await recordWebScript({ url: `${server.url}sort.html`, script, out: join(home.path, `recording-${index}`), env: home.env, stepGapMs: 700 }));
   }
   skill = join(home.path, 'sort-products');
   const built = await runCli(['build', ...recordings, '--out', skill, '--name', 'sort-products', '--json'], { env: home.env, timeoutMs: 180_000 });
@@ -72,16 +68,12 @@ test('each list box set differently across recordings becomes a choice parameter
 
 async function replayWith(params: Record<string, string>, query = ''): Promise<string[]> {
   server.api.length = 0;
-  const session = await launchBrowser({ viewport: { width: 1280, height: 800 }, loopbackOnly: true });
-  try {
-    await session.page.goto(`${server.url}sort.html${query}`);
-    const report = await replaySkill({ skillDirectory: skill, surface: pageSurface(session.page), confirm: 'auto', autoApproveTier: 'input', params });
+  return withPage(`${server.url}sort.html${query}`, async (page) => {
+    const report = await replaySkill({ skillDirectory: skill, surface: pageSurface(page), confirm: 'auto', autoApproveTier: 'input', params });
     assert.equal(report.ok, true, JSON.stringify(report.steps.map((step) => [step.index, step.status, step.reason])));
-    await session.page.waitForTimeout(300);
+    await page.waitForTimeout(300);
     return [...server.api];
-  } finally {
-    await session.dispose();
-  }
+  });
 }
 
 test('replay with --param chooses each recorded option, a new combination, and the same labels on the renumbered next version', async () => {

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { validate as validateAgentSkill } from 'skills-ref';
 import { replaySkill } from '../../engine/computer/replay/replay.ts';
 import { pageSurface } from '../../engine/computer/replay/web-surface.ts';
-import { launchBrowser } from '../../native/browser/browser.ts';
 import { auditSource } from '../../skills-mm/audit.ts';
 import { loadPackageSource, parsePackage } from '../../skills-mm/format.ts';
 import { serveFixtures } from '../../testkit/fixtures/web/server.ts';
 import { runCli } from '../support/cli.ts';
 import { temporaryHome } from '../support/home.ts';
+import { recordWebScript, withPage } from '../support/web.ts';
 
 // Three real Chromium recordings of one task (an order form) with different typed names, a
 // different radio and a different list row each, and one with an extra checkbox, merge into one
@@ -44,14 +43,9 @@ async function record(name: string, variant: Variant): Promise<string> {
     { action: 'click', selector: rows[variant.shipping] },
     { action: 'click', selector: '#place-order' },
   ];
-  const scriptFile = join(home.path, `${name}.json`);
   // A pause after each action lets the recorder settle before the next one (its aria snapshot is
   // read at settle time, so a quicker script would lend one step the next step's result).
-  writeFileSync(scriptFile, JSON.stringify(script.flatMap((step) => [step, { action: 'wait', ms: 900 }])));
-  const out = join(home.path, name);
-  const recordedRun = await runCli(['record', '--url', `${server.url}order.html`, '--out', out, '--script', scriptFile, '--json'], { env: home.env, timeoutMs: 120_000 });
-  assert.equal(recordedRun.code, 0, recordedRun.stderr);
-  return out;
+  return recordWebScript({ url: `${server.url}order.html`, out: join(home.path, name), env: home.env, script: script.flatMap((step) => [step, { action: 'wait', ms: 900 }]) });
 }
 
 before(async () => {
@@ -70,16 +64,12 @@ after(async () => {
 });
 
 async function replayVariant(variant: Variant) {
-  const session = await launchBrowser({ viewport: { width: 1280, height: 800 }, loopbackOnly: true });
-  try {
-    await session.page.goto(`${server.url}order.html`);
+  return withPage(`${server.url}order.html`, async (page) => {
     const params = { text_1: variant.customer, plan: variant.plan, shipping: variant.shipping };
-    const report = await replaySkill({ skillDirectory: skill, surface: pageSurface(session.page), confirm: 'auto', autoApproveTier: 'robot', params });
-    const orders = (await session.page.evaluate(() => (window as unknown as { placedOrders?: unknown[] }).placedOrders ?? [])) as { customer: string; plan: string; shipping: string; invoice: boolean }[];
+    const report = await replaySkill({ skillDirectory: skill, surface: pageSurface(page), confirm: 'auto', autoApproveTier: 'robot', params });
+    const orders = (await page.evaluate(() => (window as unknown as { placedOrders?: unknown[] }).placedOrders ?? [])) as { customer: string; plan: string; shipping: string; invoice: boolean }[];
     return { report, orders };
-  } finally {
-    await session.dispose();
-  }
+  });
 }
 
 test('three recordings merge into one skill: a text parameter, two choice parameters with the recorded options, a branch tied to the choice', async () => {
