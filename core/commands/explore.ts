@@ -21,6 +21,8 @@ export const ActionTarget = z.object({
   y: z.number().optional(),
   width: z.number().optional(),
   height: z.number().optional(),
+  /** Where a link points (web): the explorer predicts a link to a page it has seen leads somewhere known. */
+  href: z.string().optional(),
 });
 export type ActionTarget = z.infer<typeof ActionTarget>;
 

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { serveMounts } from '../static-server.ts';
@@ -41,7 +41,15 @@ export function packageFolder(name: string, version: string): string {
  */
 export async function serveWebApp(app: WebApp): Promise<{ url: string; origin: string; dispose(): Promise<void> }> {
   const overrides = join(here, app.name);
-  const files = existsSync(overrides) ? readdirSync(overrides).map((file) => ({ url: `/${file}`, path: join(overrides, file) })) : [];
+  // Sub-folders mirror the package's (uikit/tests/js/test.js replaces tests/js/test.js).
+  const files = existsSync(overrides)
+    ? readdirSync(overrides, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => {
+          const path = join(entry.parentPath, entry.name);
+          return { url: `/${relative(overrides, path).split(sep).join('/')}`, path };
+        })
+    : [];
   const server = await serveMounts([...files, { url: '/spec/', path: join(here, 'shared') }, { url: '/', path: packageFolder(app.package, app.version) }]);
   return { ...server, url: `${server.origin}${app.entry}` };
 }
@@ -69,14 +77,27 @@ export const viewProbe = `(() => {
   // An icon-only toggle is named by the row or item it sits in.
   const label = (el) => own(el) || clean(el.closest('tr,li')?.textContent) || el.tagName.toLowerCase();
   const list = (selector, filter = visible) => [...new Set(all(selector).filter(filter).map(label))].sort();
-  const hash = location.hash && location.hash !== '#' ? location.hash : '';
+  // A toggle that says it is expanded while what it controls is hidden shows nothing open (markup
+  // that ships aria-expanded=true on closed sections): the region decides, when it can be found.
+  const controlled = (el) => {
+    const ids = (el.getAttribute('aria-controls') || '').split(/\s+/).filter(Boolean);
+    const target = el.getAttribute('data-target') || el.getAttribute('data-bs-target') || (/^#[\w-]+$/.test(el.getAttribute('href') || '') ? el.getAttribute('href') : '');
+    if (target && target.startsWith('#')) ids.push(target.slice(1));
+    return ids.map((id) => roots.map((root) => root.getElementById ? root.getElementById(id) : root.querySelector('#' + CSS.escape(id))).find(Boolean)).filter(Boolean);
+  };
+  const expandedShows = (el) => visible(el) && (controlled(el).length === 0 || controlled(el).some(visible));
+  // '#' and '#/' are a hash router's root, the same view as no hash at all.
+  const hash = /^#\\/?$/.test(location.hash) ? '' : location.hash;
   const route = location.pathname.replace(/index\\.html$/, '') + hash;
   const view = {
     route,
     dialogs: list('[role=dialog],[role=alertdialog],dialog[open],.modal.show,.uk-modal.uk-open,.jsoneditor-modal,.dialog-ux .modal-ux'),
     menus: list('.dropdown-menu.show,.uk-drop.uk-open,.uk-dropdown.uk-open,.uk-navbar-dropdown.uk-open,.jsoneditor-contextmenu,[role=menu],[role=listbox]'),
     tabs: list('[role=tab][aria-selected=true],.nav-tabs .active,.nav-pills .active,.uk-tab > .uk-active,.uk-subnav > .uk-active,.tablinks .active'),
-    panels: list('.collapse.show,details[open],.opblock-tag-section.is-open,.opblock.is-open,.models.is-open,.model-box .model.model-open,.uk-accordion > .uk-open,.uk-offcanvas.uk-open,.treeview.menu-open,.menu-open > a,li.active > .child_menu,.jsoneditor-expanded,[aria-expanded=true]'),
+    panels: [...new Set([
+      ...list('.collapse.show,details[open],.opblock-tag-section.is-open,.opblock.is-open,.models.is-open,.model-box .model.model-open,.uk-accordion > .uk-open,.uk-offcanvas.uk-open,.treeview.menu-open,.menu-open > a,li.active > .child_menu,.jsoneditor-expanded'),
+      ...list('[aria-expanded=true]', expandedShows),
+    ])].sort(),
     modes: [...new Set([...document.documentElement.classList, ...document.body.classList].filter((name) => /sidebar-(collapse|toggled|mini|open)|^nav-(sm|md)$|toggled|dark-mode/.test(name))
       .concat(all('[class*=jsoneditor-mode-]').filter(visible).flatMap((el) => [...el.classList].filter((name) => name.startsWith('jsoneditor-mode-')))))].sort(),
   };

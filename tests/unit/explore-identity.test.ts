@@ -75,3 +75,43 @@ test('DOM candidates follow the listeners and roles; the signature ignores free 
   const again = signatureOf({ ...scan, title: 'other title' });
   assert.deepEqual(signatureOf(scan), again);
 });
+
+test('the signature is the view: generic clickable text, enabled-ness, a native tick and a hash root do not split it; tabs and dialogs do', () => {
+  const element = (fields: Partial<PageScan['elements'][number]>) => ({
+    role: 'button', name: '', selector: '#x', tag: 'button', type: '', flags: '', value: '', x: 10, y: 10, width: 20, height: 10, actionable: true, listeners: [], scrollable: false, draggable: false, ...fields,
+  });
+  const base: PageScan = {
+    title: 'T',
+    url: 'http://127.0.0.1:1/app/',
+    headings: ['h1:Tree'],
+    elements: [element({ name: 'Undo', selector: '#undo', flags: 'd' }), element({ role: 'checkbox', tag: 'input', type: 'checkbox', selector: '#value' }), element({ role: 'tab', name: 'Code', selector: '#code' })],
+  };
+  const same: PageScan = {
+    ...base,
+    url: 'http://127.0.0.1:1/app/#/',
+    // A breadcrumb of the selection (clickable spans), Undo now enabled, the data's checkbox ticked.
+    elements: [element({ name: 'Undo', selector: '#undo' }), element({ role: 'checkbox', tag: 'input', type: 'checkbox', selector: '#value', flags: 'c' }), element({ role: 'tab', name: 'Code', selector: '#code' }), element({ role: 'span', tag: 'span', name: 'object', selector: '#crumb', listeners: ['click'] })],
+  };
+  assert.deepEqual(signatureOf(same), signatureOf(base));
+  const tab = { ...base, elements: base.elements.map((entry) => (entry.role === 'tab' ? { ...entry, flags: 's' } : entry)) };
+  assert.notDeepEqual(signatureOf(tab), signatureOf(base));
+  assert.notDeepEqual(signatureOf({ ...base, headings: [...base.headings, 'dialog:Sort'] }), signatureOf(base));
+  assert.notDeepEqual(signatureOf({ ...base, url: 'http://127.0.0.1:1/app/#/pet' }), signatureOf(base));
+});
+
+test('candidates: a link to the page itself is not offered, an in-page link is; Escape is offered while a dialog or menu is open', () => {
+  const link = (name: string, href: string) => ({ role: 'link', name, selector: `#${name}`, tag: 'a', type: '', flags: '', value: '', x: 10, y: 10, width: 20, height: 10, actionable: true, listeners: [], scrollable: false, draggable: false, href });
+  const scan: PageScan = {
+    title: 'T',
+    url: 'http://127.0.0.1:1/charts.html',
+    headings: [],
+    elements: [link('Charts', 'http://127.0.0.1:1/charts.html'), link('Tables', 'http://127.0.0.1:1/tables.html'), link('Utilities', 'http://127.0.0.1:1/charts.html#')],
+  };
+  const names = (page: PageScan) => candidatesFromScan(page).map((action) => action.target?.name);
+  assert.deepEqual(names(scan), ['Tables', 'Utilities']);
+  assert.equal(candidatesFromScan(scan).find((action) => action.target?.name === 'Tables')?.target?.href, 'http://127.0.0.1:1/tables.html');
+  assert.ok(!candidatesFromScan(scan).some((action) => action.keys === 'Escape'));
+  assert.ok(candidatesFromScan({ ...scan, headings: ['dialog:Sort'] }).some((action) => action.kind === 'shortcut' && action.keys === 'Escape'));
+  const menu = { ...scan, elements: [...scan.elements, { ...link('User', '#'), role: 'button', tag: 'button', flags: 'e' }] };
+  assert.ok(candidatesFromScan(menu).some((action) => action.keys === 'Escape'));
+});

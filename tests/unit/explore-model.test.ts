@@ -114,3 +114,36 @@ test('navigation back uses verified edges before resetting', async () => {
   assert.equal(path[0].from, root);
   assert.equal(path.at(-1)?.to, deep.id);
 });
+
+/** Three tabs, each with a settings dialog that the same button closes again: 6 views. */
+const settings: AppModel = {
+  title: 'Settings',
+  initial: { tab: 0, dialog: false },
+  view(state) {
+    const { tab, dialog } = state as { tab: number; dialog: boolean };
+    const toggle = { id: 'settings', label: 'Settings', on: { click: (s: unknown) => ({ ...(s as object), dialog: !dialog }) } };
+    if (dialog) {
+      const noop = (label: string) => ({ id: label.toLowerCase(), label, on: { click: (s: unknown) => s } });
+      return { heading: `Tab ${tab}`, controls: [], dialog: { title: `Settings of tab ${tab}`, controls: [toggle, noop('Option A'), noop('Option B')] } };
+    }
+    const tabs = [0, 1, 2].map((index) => ({ id: `tab-${index}`, label: `Tab ${index}`, role: 'tab', selected: index === tab, on: { click: () => ({ tab: index, dialog: false }) } }));
+    return { heading: `Tab ${tab}`, tabs, controls: [toggle] };
+  },
+};
+
+test('DFS backtracks by the control that opened a state (a guessed way back), not by resets, and does not explore with it first', async () => {
+  assert.equal(enumerateStates(settings), 6);
+  const explorer = new Explorer(new ModelDriver(settings), { strategy: 'dfs', budget: 400, seed: 1 });
+  await explorer.run();
+  assert.equal(explorer.graph.nodes.size, 6);
+  assert.equal(explorer.stoppedBy, 'exhausted');
+  assert.equal(explorer.resets, 1, 'only the first launch');
+  for (const node of explorer.graph.nodes.values()) {
+    if (!node.actions.some((action) => action.target?.name === 'Option A')) continue;
+    const out = [...explorer.graph.edges.values()].filter((edge) => edge.from === node.id);
+    // Closing again leads where the dialog came from: predicted, so an option is tried before it.
+    assert.notEqual(out[0]?.action.target?.name, 'Settings', `${node.id}: ${out.map((edge) => edge.action.target?.name).join(', ')}`);
+    const parent = node.parentEdge ? explorer.graph.edges.get(node.parentEdge)?.from : undefined;
+    assert.ok(out.some((edge) => edge.action.target?.name === 'Settings' && edge.to === parent), `${node.id} was never left by its way back`);
+  }
+});

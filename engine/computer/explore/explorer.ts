@@ -166,7 +166,8 @@ export class Explorer {
       const gain = this.graph.bestGain(node);
       if (gain <= 0) continue;
       const cost = Math.min(distances.get(node.id) ?? Infinity, this.replayable(node) ? resetCost + this.graph.prefix(node.id).length : Infinity);
-      if (cost === Infinity) continue;
+      // Budget-aware: a trip that leaves no action to spend there is not worth starting.
+      if (cost === Infinity || this.used + Math.ceil(cost) >= this.options.budget) continue;
       const value = gain / (1 + cost);
       if (!best || value > best.value || (value === best.value && node.discoveredAt > best.node.discoveredAt)) best = { node, value };
     }
@@ -231,6 +232,7 @@ export class Explorer {
   private async tryAction(node: NodeRecord, action: ExploreAction): Promise<Verification> {
     this.spend();
     const key = `${node.id}#${actionKey(action)}`;
+    const relation = this.graph.relation(node, action);
     const started = Date.now();
     let outcome: ActionOutcome;
     try {
@@ -248,7 +250,7 @@ export class Explorer {
       const final = outcome.reason !== 'error' || failures >= (this.options.maxAttempts ?? 2);
       if (final) {
         this.graph.markTried(node, action);
-        this.graph.noteOutcome(action, false);
+        this.graph.noteOutcome(action, false, relation);
         this.graph.addBoundary({ node: node.id, action, reason: outcome.reason === 'error' ? 'repeated_failure' : outcome.reason, detail: outcome.detail });
       }
       this.actionMs.push(Date.now() - started);
@@ -283,7 +285,8 @@ export class Explorer {
     } else {
       edge = this.graph.recordEdge(node.id, action, result, reached.id);
     }
-    this.graph.noteOutcome(action, result === 'new');
+    this.graph.noteOutcome(action, result === 'new', relation);
+    this.graph.noteDestination(action, node.id, reached.id);
     if (result !== 'no_change') {
       const effect = effectOf(node, observation, action);
       if (effect) edge.effect = effect;
@@ -322,6 +325,8 @@ export class Explorer {
         this.check();
         outcome = { ok: false, reason: 'error', detail: (error as Error).message.split('\n')[0], needsReset: false };
       }
+      // A guessed way back that fails is not guessed again.
+      if (edge.id.startsWith('guess:') && !outcome.ok) this.graph.markTried(from, edge.action);
       if (!outcome.ok) {
         this.check();
         edge.inconsistent = true;
@@ -331,12 +336,23 @@ export class Explorer {
       }
       const observation = await this.look();
       if (!observation) {
+        if (edge.id.startsWith('guess:')) this.graph.markTried(from, edge.action);
         edge.inconsistent = true;
         this.current = undefined;
         return false;
       }
-      const reached = this.graph.match(observation) ?? (await this.locate(observation, undefined));
-      this.graph.recordEdge(edge.from, edge.action, edge.result, reached.id);
+      const known = this.graph.match(observation);
+      const reached = known ?? (await this.locate(observation, undefined));
+      if (edge.id.startsWith('guess:')) {
+        // A guessed way back, now tried: a real edge with what it really did.
+        const result: Verification = reached.id === from.id ? 'no_change' : known ? 'known' : 'new';
+        this.graph.markTried(from, edge.action);
+        this.graph.recordEdge(from.id, edge.action, result, reached.id);
+        this.graph.noteOutcome(edge.action, result === 'new', this.graph.relation(from, edge.action));
+      } else {
+        this.graph.recordEdge(edge.from, edge.action, edge.result, reached.id);
+      }
+      this.graph.noteDestination(edge.action, from.id, reached.id);
       this.current = reached;
       if (reached.id !== edge.to) return false;
     }

@@ -2,13 +2,13 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SkillframeError } from '../../../core/index.ts';
 import type { ExploreAction, ExploreGraph, ExportedSkill, GraphEdge, GraphNode } from '../../../core/commands/explore.ts';
-import type { TrajectoryEventInput } from '../../../core/schemas/trajectory.ts';
+import { AccessiblePathStep, type AccessibleTarget, type TrajectoryEventInput } from '../../../core/schemas/trajectory.ts';
 import { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { auditSource } from '../../../skills-mm/audit.ts';
 import { buildSkill } from '../../../skills-mm/builder.ts';
 import type { ExploreDriver } from './explorer.ts';
 import { describeAction } from './graph.ts';
-import { hammingDistance, samePictureTolerance } from './identity.ts';
+import { accessibleSelectorPrefix, hammingDistance, samePictureTolerance } from './identity.ts';
 import { loadSharp } from '../../../native/image.ts';
 
 /**
@@ -179,6 +179,7 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
         ? { dropTarget: { ...(action.to.role ? { role: action.to.role } : {}), ...(action.to.name ? { name: action.to.name, text: action.to.name } : {}), ...(action.to.selector ? { css: action.to.selector } : {}) } }
         : {}),
       ...(edge.effect ? { effect: edge.effect } : {}),
+      ...(accessibleOf(graph, action) ? { accessible: accessibleOf(graph, action) } : {}),
       ...(action.kind === 'shortcut' ? { key: chord(action.keys ?? '') } : {}),
       ...(action.kind === 'scroll' ? { scroll: { dx: 0, dy: action.deltaY ?? 0 } } : {}),
       ...(graph.app.kind === 'web' && to?.url ? { url: byId.get(edge.from)?.url ?? to.url, pageTitle: byId.get(edge.from)?.title ?? '' } : {}),
@@ -208,6 +209,26 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
     const refused = error instanceof SkillframeError && error.code === 'refused';
     return { name, node: node.id, steps: path.length, path: trajectoryDir, format: 'trajectory', audited: false, ...(refused ? { refused: true } : {}), detail: (error as Error).message.slice(0, 300) };
   }
+}
+
+/**
+ * X11: the accessible an explored action was found as (its path from the application root is in
+ * the selector), for replay's a11y rung; undefined on the web and for actions found by pixels.
+ */
+function accessibleOf(graph: ExploreGraph, action: ExploreAction): AccessibleTarget | undefined {
+  const selector = action.target?.selector;
+  if (graph.app.kind !== 'x11' || !selector?.startsWith(accessibleSelectorPrefix)) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(selector.slice(accessibleSelectorPrefix.length));
+  } catch {
+    return undefined;
+  }
+  const path = AccessiblePathStep.array().safeParse(raw);
+  const last = path.success ? path.data.at(-1) : undefined;
+  if (!path.success || !last) return undefined;
+  // No extents: the explored point is window-relative, and the rung finds the node by its path.
+  return { version: 1, role: last.role, name: last.name, states: [], path: path.data };
 }
 
 async function screenSize(outDir: string, screenshot: string | undefined): Promise<{ width: number; height: number }> {

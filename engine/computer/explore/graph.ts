@@ -1,6 +1,6 @@
 import type { Boundary, ExploreAction, ExploreGraph, GraphEdge, GraphNode, Strategy, Verification } from '../../../core/commands/explore.ts';
 import type { ActionEffect } from '../../../core/schemas/trajectory.ts';
-import { hammingDistance, samePictureTolerance } from './identity.ts';
+import { hammingDistance, routeOf, samePictureTolerance } from './identity.ts';
 
 /** What a driver sees of the app at one moment. */
 export interface Observation {
@@ -48,6 +48,13 @@ export function actionKey(action: ExploreAction): string {
   const to = action.to ? `>${action.to.selector ?? `${Math.round(action.to.x ?? 0)},${Math.round(action.to.y ?? 0)}`}` : '';
   return `${action.kind}|${where}${to}|${action.text ?? ''}|${action.keys ?? ''}|${action.deltaY ?? ''}`;
 }
+
+const isEscape = (action: ExploreAction) => action.kind === 'shortcut' && action.keys === 'Escape';
+/** A state offering Escape has a dialog or a menu open (the driver offers it then). */
+const escapes = (node: NodeRecord) => node.actions.some(isEscape);
+
+/** Roles that are only an HTML tag (the scan's fallback when an element has no ARIA role): no widget. */
+const genericRole = /^(div|span|canvas|svg|img|i|p|li|ul|ol|td|th|tr|table|h[1-6]|section|article|label|header|footer|nav|main|aside|figure|small|strong|em|b|pre|code)$/;
 
 const undoWords = /^(back|close|cancel|hide|collapse|undo|dismiss|ok|done|exit|return)\b/i;
 
@@ -119,6 +126,8 @@ export class StateGraph {
   private readonly failing = new Set<string>();
   /** How often each control, kind of control and region showed a new state when tried. */
   private readonly outcomes = new Map<string, { tried: number; fresh: number }>();
+  /** Where each control (controlKey) has led when it changed the state: the states it reached. */
+  private readonly destinations = new Map<string, Map<string, Set<string>>>();
 
   /** The node this observation is, or undefined when it is new. */
   match(observation: Pick<Observation, 'signature' | 'phash'>): NodeRecord | undefined {
@@ -225,20 +234,114 @@ export class StateGraph {
    * views is worth trying first. Nothing here is fitted to an app: the numbers come from the run.
    */
   gain(node: NodeRecord, action: ExploreAction): number {
-    const role = this.outcomes.get(roleKey(action)) ?? { tried: 0, fresh: 0 };
-    const prior = (role.fresh + 1) / (role.tried + 2);
-    const control = this.outcomes.get(controlKey(action));
-    let gain = control ? (control.fresh + prior) / (control.tried + 1) : prior;
-    // Repeating what opened this state, or a control named to undo it, tends to lead back: half
-    // the prior until this control's own record says otherwise.
-    const arrival = node.parentEdge ? this.edges.get(node.parentEdge) : undefined;
-    if (!control && ((arrival && controlKey(arrival.action) === controlKey(action)) || (action.kind === 'click' && undoWords.test(action.target?.name ?? '')))) gain /= 2;
+    const relation = this.relation(node, action);
+    let gain: number;
+    if (relation) {
+      // The graph already predicts where this leads (back where this state came from, or to the
+      // one state this control always reached): a state seen before. How often such predictions
+      // turned out wrong is learned in the run, from a prior that trusts them (Beta(1, 3)).
+      const record = this.outcomes.get(relation) ?? { tried: 0, fresh: 0 };
+      gain = (record.fresh + 1) / (record.tried + 4);
+    } else {
+      const role = this.outcomes.get(roleKey(action)) ?? { tried: 0, fresh: 0 };
+      // A plain element that merely listens (a div, a canvas, a cell) starts less likely to open
+      // anything than a control the page names as one: Beta(1, 2) against Beta(1, 1).
+      const prior = (role.fresh + 1) / (role.tried + (genericRole.test(action.target?.role ?? '') ? 3 : 2));
+      const control = this.outcomes.get(controlKey(action));
+      gain = control ? (control.fresh + prior) / (control.tried + 1) : prior;
+      // A control named to undo (close, cancel, back) tends to lead back: half the prior until
+      // this control's own record says otherwise.
+      if (!control && action.kind === 'click' && undoWords.test(action.target?.name ?? '')) gain /= 2;
+    }
     // A region of the tree (the element's container) that keeps yielding new states is worth more
     // than one already combed through: its rate against the run's, square-rooted to temper it.
     const region = this.outcomes.get(regionKey(action)) ?? { tried: 0, fresh: 0 };
     const all = this.outcomes.get('all') ?? { tried: 0, fresh: 0 };
     gain *= Math.sqrt((region.fresh + 1) / (region.tried + 2) / ((all.fresh + 1) / (all.tried + 2)));
     return gain;
+  }
+
+  /**
+   * What the graph predicts about an action before it runs: 'undo' when it repeats the control
+   * that opened this state (a toggle closes again), 'known-destination' when this control changed
+   * the state before and always to one same state. Undefined when nothing is predicted.
+   */
+  relation(node: NodeRecord, action: ExploreAction): 'undo' | 'known-destination' | undefined {
+    const key = controlKey(action);
+    if (this.inverseOf(node)?.some((inverse) => controlKey(inverse) === key)) return 'undo';
+    // A state and the transient ones over it (a menu or a dialog that Escape closes opened on
+    // top) share their other controls: the menu closes first, so a control does from any of them
+    // what it did from one.
+    const base = this.baseOf(node) ?? node;
+    for (const edge of this.edges.values()) {
+      if (edge.to === undefined || edge.to === edge.from || edge.result === 'error' || edge.from === node.id || controlKey(edge.action) !== key) continue;
+      const from = this.nodes.get(edge.from);
+      if (from && (this.baseOf(from) ?? from).id === base.id) return 'known-destination';
+    }
+    const byScope = this.destinations.get(key);
+    if (byScope?.get('navigation')?.size === 1 && !byScope.has(`in-place:${routeOf(node.url) ?? ''}`)) return 'known-destination';
+    // A link to another route where a state has already been seen: loading it shows that state.
+    const route = routeOf(action.target?.href);
+    if (route !== undefined && route !== routeOf(node.url) && !/#$/.test(action.target?.href ?? '') && this.routes().has(route)) return 'known-destination';
+    return undefined;
+  }
+
+  /** Routes of the states seen so far. */
+  private routes(): Set<string> {
+    const routes = new Set<string>();
+    for (const node of this.nodes.values()) {
+      const route = routeOf(node.url);
+      if (route !== undefined) routes.add(route);
+    }
+    return routes;
+  }
+
+  /**
+   * The actions of a node that probably lead back to the state it was first reached from: the
+   * control that opened it (a toggle, a menu button) when it still shows it, and Escape when the
+   * parent did not offer Escape (a dialog or menu that opened here).
+   */
+  inverseOf(node: NodeRecord): ExploreAction[] | undefined {
+    const arrival = node.parentEdge ? this.edges.get(node.parentEdge) : undefined;
+    const parent = this.parentOf(node);
+    if (!arrival || !parent) return undefined;
+    const opener = controlKey(arrival.action);
+    return node.actions.filter((action) => controlKey(action) === opener || (isEscape(action) && !escapes(parent) && !isEscape(arrival.action)));
+  }
+
+  /** The nearest state below a transient one (the first ancestor without a menu or dialog open); undefined when the node is not transient. */
+  private baseOf(node: NodeRecord): NodeRecord | undefined {
+    if (!escapes(node)) return undefined;
+    const seen = new Set([node.id]);
+    for (let at = this.parentOf(node); at && !seen.has(at.id); at = this.parentOf(at)) {
+      if (!escapes(at)) return at;
+      seen.add(at.id);
+    }
+    return undefined;
+  }
+
+  /** The state a node was first reached from (undefined for the root and for nodes met by a self-loop). */
+  private parentOf(node: NodeRecord): NodeRecord | undefined {
+    const arrival = node.parentEdge ? this.edges.get(node.parentEdge) : undefined;
+    const parent = arrival ? this.nodes.get(arrival.from) : undefined;
+    return parent && parent.id !== node.id ? parent : undefined;
+  }
+
+  /**
+   * Learns where a control led when it changed the state. Only navigation is predicted from it: a
+   * control that changed the route goes to the same place from anywhere. One that changed the view
+   * in place (a toggle, a menu button) acts on whatever state it is in — independent toggles make
+   * a new combination each time — so it is predicted only on its route's own terms (see
+   * `relation`: the way back, and what it did below a transient menu).
+   */
+  noteDestination(action: ExploreAction, from: string, to: string | undefined): void {
+    if (to === undefined || to === from) return;
+    const key = controlKey(action);
+    const [before, after] = [routeOf(this.nodes.get(from)?.url), routeOf(this.nodes.get(to)?.url)];
+    const scope = before !== undefined && before !== after ? 'navigation' : `in-place:${before ?? ''}`;
+    const byScope = this.destinations.get(key) ?? new Map<string, Set<string>>();
+    byScope.set(scope, (byScope.get(scope) ?? new Set()).add(to));
+    this.destinations.set(key, byScope);
   }
 
   /** Best expected gain among a node's untried actions; 0 when none is left. */
@@ -248,9 +351,9 @@ export class StateGraph {
     return best;
   }
 
-  /** Learns from one tried action: did it show a state never seen before? */
-  noteOutcome(action: ExploreAction, fresh: boolean): void {
-    for (const key of [controlKey(action), roleKey(action), regionKey(action), 'all']) {
+  /** Learns from one tried action: did it show a state never seen before? `relation` is what the graph predicted before it ran. */
+  noteOutcome(action: ExploreAction, fresh: boolean, relation?: string): void {
+    for (const key of [controlKey(action), roleKey(action), regionKey(action), 'all', ...(relation ? [relation] : [])]) {
       const entry = this.outcomes.get(key) ?? { tried: 0, fresh: 0 };
       entry.tried += 1;
       if (fresh) entry.fresh += 1;
@@ -276,12 +379,35 @@ export class StateGraph {
     return edge.to !== undefined && edge.to !== edge.from && !edge.inconsistent && (edge.result === 'new' || edge.result === 'known');
   }
 
-  /** Shortest path of verified edges from one node to another (breadth-first), or undefined. */
-  shortestPath(from: string, to: string): GraphEdge[] | undefined {
+  /**
+   * Untried ways back, guessed: a state opened by a control that it still shows is probably
+   * closed by that control again (a toggle, a menu button), back to the state it came from. They
+   * let the explorer backtrack by one action instead of a reset; walking one checks it, and
+   * records the real edge either way. Ids start with 'guess:'.
+   */
+  guessedInverses(): GraphEdge[] {
+    const guesses: GraphEdge[] = [];
+    for (const node of this.nodes.values()) {
+      const arrival = node.parentEdge ? this.edges.get(node.parentEdge) : undefined;
+      if (!arrival) continue;
+      for (const inverse of this.inverseOf(node) ?? []) {
+        if (node.triedKeys.has(actionKey(inverse)) || this.isFailing(inverse) || this.edgeFor(node.id, inverse)) continue;
+        guesses.push({ id: `guess:${node.id}:${guesses.length}`, from: node.id, to: arrival.from, action: inverse, result: 'known', attempts: 0, confirmations: 0, inconsistent: false });
+      }
+    }
+    return guesses;
+  }
+
+  /** Edges to plan trips with: verified ones, plus the guessed ways back. */
+  private travelEdges(): GraphEdge[] {
+    return [...[...this.edges.values()].filter((edge) => this.navigable(edge)), ...this.guessedInverses()];
+  }
+
+  /** Shortest path of verified edges (and guessed ways back) from one node to another (breadth-first), or undefined. */
+  shortestPath(from: string, to: string, options: { guesses?: boolean } = {}): GraphEdge[] | undefined {
     if (from === to) return [];
     const outgoing = new Map<string, GraphEdge[]>();
-    for (const edge of this.edges.values()) {
-      if (!this.navigable(edge)) continue;
+    for (const edge of options.guesses === false ? [...this.edges.values()].filter((edge) => this.navigable(edge)) : this.travelEdges()) {
       const list = outgoing.get(edge.from) ?? [];
       list.push(edge);
       outgoing.set(edge.from, list);
@@ -315,8 +441,7 @@ export class StateGraph {
   /** Distances (in actions) from one node to every node reachable by verified edges. */
   distancesFrom(from: string): Map<string, number> {
     const outgoing = new Map<string, string[]>();
-    for (const edge of this.edges.values()) {
-      if (!this.navigable(edge)) continue;
+    for (const edge of this.travelEdges()) {
       const list = outgoing.get(edge.from) ?? [];
       list.push(edge.to as string);
       outgoing.set(edge.from, list);
@@ -352,7 +477,7 @@ export class StateGraph {
   /** A path from the root, preferring verified edges, used for replay and skills. */
   pathFromRoot(nodeId: string): GraphEdge[] {
     if (!this.root) return [];
-    return this.shortestPath(this.root, nodeId) ?? this.prefix(nodeId);
+    return this.shortestPath(this.root, nodeId, { guesses: false }) ?? this.prefix(nodeId);
   }
 
   toJSON(meta: Omit<ExploreGraph, 'nodes' | 'edges' | 'boundaries' | 'root' | 'version'>): ExploreGraph {

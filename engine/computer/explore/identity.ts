@@ -8,6 +8,20 @@ import { loadSharp } from '../../../native/image.ts';
  * blinking caret or an animation frame does not make a "new" state.
  */
 
+/** The route a view lives at: path and hash, with a hash router's root ('#', '#/') as no hash. Undefined for no or a bad address. */
+export function routeOf(address: string | undefined): string | undefined {
+  if (!address) return undefined;
+  try {
+    const url = new URL(address);
+    return `${url.pathname}${/^#\/?$/.test(url.hash) ? '' : url.hash}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Selectors of X11 actions found in the accessibility tree: this prefix, then the node's path from the application root (JSON). */
+export const accessibleSelectorPrefix = 'a11y:';
+
 /** A short stable hash of a signature string. */
 export function signatureHash(parts: readonly string[]): string {
   return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 16);

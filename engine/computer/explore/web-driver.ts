@@ -4,7 +4,7 @@ import type { ExploreAction } from '../../../core/commands/explore.ts';
 import { chromiumFlags, chromiumPath } from '../../../native/browser/chromium-path.ts';
 import type { ActionOutcome, ExploreDriver } from './explorer.ts';
 import type { Observation } from './graph.ts';
-import { hashImage, signatureHash } from './identity.ts';
+import { hashImage, routeOf, signatureHash } from './identity.ts';
 import { splitBlocked } from './safety.ts';
 import { generateValue } from './values.ts';
 import { listenerTracker, type PageScan, type ScannedElement, scanPage, settleScript } from './web-scan.ts';
@@ -20,13 +20,28 @@ export interface WebDriverOptions {
 
 const clickRoles = new Set(['button', 'link', 'tab', 'menuitem', 'menuitemcheckbox', 'menuitemradio', 'checkbox', 'radio', 'option', 'switch', 'treeitem', 'summary']);
 
+/**
+ * A link that only reloads the page it is on (its address is this page's, with no fragment)
+ * shows nothing new. (Off-site links stay: trying one once records the off-site boundary.)
+ */
+function reloadsItself(element: ScannedElement, here: URL): boolean {
+  if (element.tag !== 'a' || !element.href || element.href.includes('#')) return false;
+  try {
+    const link = new URL(element.href);
+    return link.origin === here.origin && link.pathname === here.pathname && link.search === here.search;
+  } catch {
+    return false;
+  }
+}
+
 /** Candidate actions from the DOM and ARIA of one scan. */
 export function candidatesFromScan(scan: PageScan): ExploreAction[] {
   const actions: ExploreAction[] = [];
   const dropTargets = scan.elements.filter((element) => element.listeners.includes('drop') && element.actionable);
+  const here = new URL(scan.url);
   for (const element of scan.elements) {
-    if (!element.actionable) continue;
-    const target = { selector: element.selector, role: element.role, name: element.name, x: element.x, y: element.y, width: element.width, height: element.height };
+    if (!element.actionable || reloadsItself(element, here)) continue;
+    const target = { selector: element.selector, role: element.role, name: element.name, x: element.x, y: element.y, width: element.width, height: element.height, ...(element.tag === 'a' && element.href ? { href: element.href } : {}) };
     const hears = (type: string) => element.listeners.includes(type);
     const textField = element.field !== undefined;
     if (!textField && element.tag !== 'select' && (hears('click') || hears('mousedown') || hears('pointerdown') || clickRoles.has(element.role) || ['button', 'a', 'summary'].includes(element.tag) || (element.tag === 'input' && !textField))) {
@@ -47,6 +62,8 @@ export function candidatesFromScan(scan: PageScan): ExploreAction[] {
   }
   // Shortcuts are advertised (aria-keyshortcuts) by elements that need not be actionable themselves.
   const modal = scan.headings.some((heading) => heading.startsWith('dialog:'));
+  // With a dialog or an expanded menu open, Escape is what a person presses to close it again.
+  if (modal || scan.elements.some((element) => element.flags.includes('e') && structural(element))) actions.push({ kind: 'shortcut', keys: 'Escape', target: { name: 'Escape' } });
   for (const element of scan.elements) {
     if (!element.keys || modal) continue;
     for (const keys of element.keys.split(/\s+/).slice(0, 2)) actions.push({ kind: 'shortcut', keys, target: { name: element.name } });
@@ -54,16 +71,42 @@ export function candidatesFromScan(scan: PageScan): ExploreAction[] {
   return actions;
 }
 
-/** The state signature: interactive elements (role, name, state flags, chosen option) and headings; no free text, no field contents. */
+/** Tags that are controls in their own right; any other element is a control only through an explicit role. */
+const semanticTags = new Set(['a', 'button', 'input', 'select', 'textarea', 'summary']);
+
+/**
+ * Whether an element is part of what the page shows as its structure: a native control or an
+ * element with an explicit ARIA role. A bare div, span or canvas that merely listens for clicks
+ * is a place to try, not a view: its text is content (a breadcrumb of the current selection, a
+ * cell, a chart), and letting it into the signature splits one view into many.
+ */
+export function structural(element: ScannedElement): boolean {
+  return semanticTags.has(element.tag) || element.role !== element.tag;
+}
+
+/**
+ * The state signature: what the user sees as the view — its route, headings and dialogs, and the
+ * page's structural controls (role, name, state flags, chosen option); no free text, no field
+ * contents, no generic clickable containers.
+ */
 export function signatureOf(scan: PageScan): string[] {
-  const url = new URL(scan.url);
   // Sorted, not in page order: a re-render that moves the same controls around is the same view;
   // duplicates are kept, since three more rows of the same kind are more of the view.
   return [
-    `path:${url.pathname}${url.hash}`,
+    `path:${routeOf(scan.url) ?? ''}`,
     ...scan.headings.map((heading) => `h:${heading}`).sort(),
-    ...scan.elements.map((element: ScannedElement) => `${element.role}|${element.name}|${element.flags}|${element.value}${element.keys ? `|k:${element.keys}` : ''}`).sort(),
+    ...scan.elements.filter(structural).map((element: ScannedElement) => `${element.role}|${element.name}|${viewFlags(element)}|${element.value}${element.keys ? `|k:${element.keys}` : ''}`).sort(),
   ];
+}
+
+/**
+ * The state flags that belong to the view: selected, expanded, pressed, and checked on ARIA
+ * widgets (a switch, a checkable menu item). A native checkbox's tick is a field's content (a
+ * boolean in a form or a data tree), and whether a button is enabled follows what was typed, not
+ * what is shown — a form that became valid says so in its own words, which the signature has.
+ */
+function viewFlags(element: ScannedElement): string {
+  return element.flags.replace(/d/g, '').replace(element.tag === 'input' ? /c/g : /(?!)/g, '');
 }
 
 /**

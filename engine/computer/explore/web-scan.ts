@@ -118,6 +118,15 @@ export const scanPage = `(() => {
     const style = getComputedStyle(el);
     return style.visibility !== 'hidden' && style.display !== 'none' && Number(style.opacity) > 0.05;
   };
+  // aria-expanded=true on a toggle whose region is hidden (markup shipped that way) shows nothing
+  // open: the region it controls decides, when it can be found.
+  const expandedShows = (el) => {
+    const ids = (el.getAttribute('aria-controls') || '').split(/\\s+/).filter(Boolean);
+    const target = el.getAttribute('data-target') || el.getAttribute('data-bs-target') || (/^#[\\w-]+$/.test(el.getAttribute('href') || '') ? el.getAttribute('href') : '');
+    if (target && target.startsWith('#')) ids.push(target.slice(1));
+    const regions = ids.map((id) => roots.map((root) => root.getElementById(id)).find(Boolean)).filter(Boolean);
+    return regions.length === 0 || regions.some(visible);
+  };
   const elements = [];
   const all = roots.flatMap((root) => [...(root === document ? (document.body ? document.body.querySelectorAll('*') : []) : root.querySelectorAll('*'))]);
   for (let index = 0; index < all.length && elements.length < 400; index += 1) {
@@ -140,7 +149,7 @@ export const scanPage = `(() => {
     const hit = inViewport ? hitAt(x, y) : null;
     const disabled = el.disabled === true || el.getAttribute('aria-disabled') === 'true';
     const actionable = !disabled && !el.closest('[inert]') && Boolean(hit) && (holds(el, hit) || (hit.tagName === 'LABEL' && hit.control === el));
-    const flags = (disabled ? 'd' : '') + (el.getAttribute('aria-selected') === 'true' ? 's' : '') + (el.getAttribute('aria-expanded') === 'true' ? 'e' : '') + (el.checked || el.getAttribute('aria-checked') === 'true' ? 'c' : '') + (el.getAttribute('aria-pressed') === 'true' ? 'p' : '');
+    const flags = (disabled ? 'd' : '') + (el.getAttribute('aria-selected') === 'true' ? 's' : '') + (el.getAttribute('aria-expanded') === 'true' && expandedShows(el) ? 'e' : '') + (el.checked || el.getAttribute('aria-checked') === 'true' ? 'c' : '') + (el.getAttribute('aria-pressed') === 'true' ? 'p' : '');
     const item = { role, name: nameOf(el), selector: selectorOf(el), tag, type: (el.getAttribute('type') || '').toLowerCase(), flags, value: tag === 'select' ? el.value : '', x, y, width: rect.width, height: rect.height, actionable, listeners: heard, scrollable, draggable };
     if ((tag === 'input' && textTypes.has(item.type)) || tag === 'textarea' || el.isContentEditable) {
       item.field = { type: item.type || 'text', name: el.getAttribute('name') || '', placeholder: el.getAttribute('placeholder') || '', required: el.required === true };

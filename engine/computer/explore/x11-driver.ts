@@ -13,7 +13,7 @@ import { crop, encodePng, type Box, type RgbaImage } from '../../../native/image
 import type { Ocr, OcrLine } from '../../../perception/ocr.ts';
 import type { ActionOutcome, ExploreDriver } from './explorer.ts';
 import type { Observation } from './graph.ts';
-import { hammingDistance, samePictureTolerance, signatureHash } from './identity.ts';
+import { accessibleSelectorPrefix, hammingDistance, samePictureTolerance, signatureHash } from './identity.ts';
 import { splitBlocked } from './safety.ts';
 
 export interface X11DriverOptions {
@@ -257,8 +257,9 @@ export class X11Driver implements ExploreDriver {
       const x = Math.round(node.extents.x + node.extents.width / 2 - focus.geometry.x);
       const y = Math.round(node.extents.y + node.extents.height / 2 - focus.geometry.y);
       if (x < 0 || y < 0 || x >= focus.geometry.width || y >= focus.geometry.height) continue;
-      const path = node.path.map((step) => `${step.role}:${step.name}:${step.index}`).join('/');
-      actions.push({ kind: 'click', target: { role: node.role, name: node.name || `${node.role} at ${x},${y}`, x, y, width: node.extents.width, height: node.extents.height, selector: `a11y:${path}` } });
+      // The node's path from the application root, whole (names may hold any character): an
+      // exported step carries it as its accessible target for replay's a11y rung.
+      actions.push({ kind: 'click', target: { role: node.role, name: node.name || `${node.role} at ${x},${y}`, x, y, width: node.extents.width, height: node.extents.height, selector: `${accessibleSelectorPrefix}${JSON.stringify(node.path)}` } });
     }
     return this.observation({ actions, windows, offset: { x: focus.geometry.x, y: focus.geometry.y }, capture, signature, phash, texts: nodes.map((node) => node.name) });
   }
