@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import type { ExploreDriver } from '../../engine/computer/explore/explorer.ts';
+import { runExploration } from '../../engine/computer/explore/run.ts';
+import { X11Driver } from '../../engine/computer/explore/x11-driver.ts';
+import type { replaySkill } from '../../engine/computer/replay/replay.ts';
+import { runProgram } from '../../native/process/run.ts';
+import { actionableNodes, openAtspi, startAccessibilityBus, type Accessibility, type AccessibilityBus } from '../../native/a11y/index.ts';
+import { startDisplay, type VirtualDisplay } from '../support/xvfb.ts';
+
+// A real Debian app (galculator) explored through its accessibility tree, a path exported as a
+// skill, and the skill replayed by the replay engine on a fresh instance. The judge is the app
+// itself, read here from AT-SPI and the window system, apart from the explorer and the replay:
+// which windows it shows and which controls they offer.
+
+let display: VirtualDisplay;
+let bus: AccessibilityBus;
+let client: Accessibility;
+let work: string;
+
+before(async () => {
+  display = await startDisplay({ width: 1280, height: 800 });
+  bus = await startAccessibilityBus(display.env);
+  client = await openAtspi({ env: bus.env, callTimeoutMs: 15_000 });
+  work = mkdtempSync(join(tmpdir(), 'sf-explore-x11-replay-'));
+});
+
+after(async () => {
+  client?.dispose();
+  await bus?.dispose();
+  await display?.dispose();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** The app's own view: its window titles and the controls its accessibility tree shows, sorted. */
+async function appView(titles: () => Promise<string[]>): Promise<string> {
+  const apps = (await client.applications()).filter((app) => /galculator/i.test(app.name));
+  assert.equal(apps.length, 1, `galculator instances on the bus: ${apps.length}`);
+  const controls = actionableNodes(await client.tree(apps[0].ref, { maxNodes: 3000, timeoutMs: 5000 })).map((node) => `${node.role}|${node.name}`);
+  return JSON.stringify({ windows: await titles(), controls: [...new Set(controls)].sort() });
+}
+
+test('galculator: explored through AT-SPI, a path exported, replayed on a fresh instance, the app shows the explored view', { timeout: 300_000 }, async () => {
+  const inner = new X11Driver({ command: 'galculator', env: bus.env, accessibility: client });
+  const views: { signature: string; view: string }[] = [];
+  const driver: ExploreDriver = {
+    kind: inner.kind,
+    label: inner.label,
+    pictureTolerance: inner.pictureTolerance,
+    reset: (signal) => inner.reset(signal),
+    perform: (action, signal) => inner.perform(action, signal),
+    dispose: () => inner.dispose(),
+    observe: async (signal) => {
+      const observation = await inner.observe(signal);
+      views.push({ signature: observation.signature, view: await appView(() => inner.windowTitles()) });
+      return observation;
+    },
+  };
+  const out = join(work, 'galculator');
+  let summary;
+  try {
+    summary = await runExploration({ driver, strategy: 'dfs', budget: 10, seed: 1, outDir: out, skills: 1 });
+  } finally {
+    await driver.dispose();
+  }
+  assert.ok(summary.graph.nodes.length >= 2, `only ${summary.graph.nodes.length} states`);
+  const skill = summary.skills.find((entry) => entry.format === 'mmskill' && entry.audited);
+  assert.ok(skill, `no audited skill: ${JSON.stringify(summary.skills)} rejected ${summary.rejectedSkills.join(', ')}`);
+  const node = summary.graph.nodes.find((entry) => entry.id === skill.node);
+  assert.ok(node);
+  const expected = views.find((entry) => entry.signature === node.signature)?.view;
+  assert.ok(expected, 'the explored state was never probed');
+  assert.notEqual(expected, views[0].view, 'the skill must lead somewhere other than the start');
+
+  // A fresh instance with its own HOME (galculator keeps its mode in its config), replayed in a
+  // process of its own (tests/support/replay-child.ts: robotjs's X connection must not outlive
+  // the display in this one); the app stays open for the judge.
+  const home = join(work, 'replay-home');
+  mkdirSync(home, { recursive: true });
+  const env = { ...bus.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
+  const child = await runProgram(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/replay-child.ts', import.meta.url)), JSON.stringify({ skill: skill.path, app: 'galculator' })], { env, timeoutMs: 120_000 });
+  const line = child.stdout.trim().split('\n').pop() ?? '';
+  assert.ok(line.startsWith('{'), `replay-child: ${child.stdout.slice(-400)} ${child.stderr.slice(-800)}`);
+  const { report, windowId } = JSON.parse(line) as { report: Awaited<ReturnType<typeof replaySkill>>; windowId: string };
+  try {
+    assert.ok(report.ok, `replay failed: ${JSON.stringify(report.error)} ${JSON.stringify(report.steps.map((step) => [step.tier, step.reason]))}`);
+    assert.ok(report.steps.some((step) => step.tier === 'a11y'), `no step grounded through the accessibility tree: ${JSON.stringify(report.steps.map((step) => step.tier))}`);
+    // The controls the app offers (a menu's items once it is open, another mode's keys): the
+    // explored view's, read the same way from this instance.
+    const controls = (view: string) => (JSON.parse(view) as { controls: string[] }).controls.join('\n');
+    assert.equal(controls(await appView(async () => [])), controls(expected));
+  } finally {
+    await runProgram('xdotool', ['windowkill', windowId], { env, timeoutMs: 5_000 }).catch(() => undefined);
+  }
+});
