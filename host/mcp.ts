@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -87,13 +87,6 @@ function librarySkillDirectory(name: string): string {
   const directory = homePath('skills', SkillName.parse(name));
   if (!existsSync(join(directory, 'SKILL.md'))) throw new SkillframeError('not_found', `skill: no skill named ${JSON.stringify(name)} in the library (list_skills shows them)`);
   return directory;
-}
-
-/** How many steps a library skill's plan has (the total of replay progress). */
-function planStepCount(directory: string): number {
-  const plan = z.object({ steps: z.array(z.unknown()) }).safeParse(JSON.parse(readFileSync(join(directory, 'plan.json'), 'utf8')));
-  if (!plan.success) throw new SkillframeError('bad_input', `plan.json of ${directory}: ${plan.error.issues[0]?.message ?? 'not a plan'}`);
-  return plan.data.steps.length;
 }
 
 /**
@@ -210,19 +203,17 @@ export async function createMcpServer(dispatcher: Dispatcher = createDispatcher(
       guard(async (signal) => {
         const params = { ...args.params };
         const directory = librarySkillDirectory(args.skill);
-        // Each finished step is one progress notification when the client asked for progress; the
-        // total is the plan's step count. Observed through the SDK client: two notifications per
-        // step (the "grounding" marker, then the result) with the same progress, and a total that
-        // grew with the steps ("1/1", "2/2"); MCP wants progress to increase every time.
+        // Each finished step is one progress notification when the client asked for progress.
+        // Observed through the SDK client: two notifications per step (the "grounding" marker,
+        // then the result) with the same progress; MCP wants progress to increase every time.
         const progressToken = extra._meta?.progressToken;
-        const total = progressToken === undefined ? 0 : planStepCount(directory);
         let lastProgress = 0;
         const onEvent = (event: EventEnvelope) => {
           if (progressToken === undefined || event.event !== 'replay.step') return;
-          const step = event.payload as { index: number; status: string; reason?: string; description: string };
+          const step = event.payload as { index: number; total: number; status: string; reason?: string; description: string };
           if ((step.status === 'skipped' && step.reason === 'grounding') || step.index <= lastProgress) return;
           lastProgress = step.index;
-          void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: step.index, total, message: `step ${step.index}/${total} ${step.status}: ${step.description}`.slice(0, 300) } }).catch(() => undefined);
+          void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: step.index, total: step.total, message: `step ${step.index}/${step.total} ${step.status}: ${step.description}`.slice(0, 300) } }).catch(() => undefined);
         };
         const replay = () => call(dispatcher, 'replay', { skill: directory, url: args.url, app: args.app, attach: args.attach, dryRun: args.dry_run, param: Object.entries(params).map(([key, value]) => `${key}=${value}`) }, signal, { confirm: confirmByElicitation, onEvent });
         // A replay that stopped (refused step, unsafe grounding) is a failed tool call, with its

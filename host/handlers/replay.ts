@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { SkillframeError } from '../../core/index.ts';
 import type { ReplayReport } from '../../core/commands/replay.ts';
 import { parseParamPairs } from '../../engine/computer/replay/params.ts';
+import { loadPackageSource, parsePackage } from '../../skills-mm/format.ts';
 import type { ReplayOptions, ReplayStepReport } from '../../engine/computer/replay/types.ts';
 import { loadSharp, type RgbaImage } from '../../native/image.ts';
 import type { CommandContext, HandlerTable } from '../dispatcher.ts';
@@ -34,7 +35,14 @@ export async function runReplay(context: CommandContext, options: Omit<ReplayOpt
   const { replaySkill } = await import('../../engine/computer/replay/replay.ts');
   const settings = readSettings();
   const skillName = options.skillName ?? options.skillDirectory;
+  // Live views show "step i/total" with the plan's step count (observed: the highest index so far,
+  // "3/3" at the third of ten). A package that does not parse leaves it to the replay to refuse.
   let total = 0;
+  try {
+    total = parsePackage(loadPackageSource(options.skillDirectory).files).plan.steps.length;
+  } catch {
+    /* replaySkill reports what is wrong with the package */
+  }
   const onStep = (step: ReplayStepReport, frame?: RgbaImage) => {
     // Thumbnails are made off the replay's own path: a slow encode never delays the next step.
     void (async () => {
