@@ -91,6 +91,7 @@ export const benchHandlers: HandlerTable = {
       ...(input.app ? { apps: input.app } : {}),
       ...(input.condition ? { conditions: input.condition } : {}),
       ...(input.split ? { split: input.split } : {}),
+      ...(input.task ? { tasks: input.task } : {}),
       ...(input.keep ? { keepDirectory: resolve(input.keep) } : {}),
       signal: context.signal,
       progress: (fraction, message) => context.progress({ fraction, message }),

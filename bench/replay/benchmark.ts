@@ -26,6 +26,8 @@ export interface BenchReplayOptions {
   apps?: string[];
   conditions?: DesktopCondition[];
   split?: Split;
+  /** Only these task names. */
+  tasks?: string[];
   /** Skip the engine and measure only the naive baseline. */
   naiveOnly?: boolean;
   signal?: AbortSignal;
@@ -222,7 +224,7 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
       recordings.push(...section.recordings);
     }
     if (doDesktop) {
-      desktop = await runDesktopAppsIsolated({ work: join(work, 'desktop'), quick, ...(options.apps ? { apps: options.apps } : {}), ...(options.conditions ? { conditions: options.conditions } : {}), ...(options.split ? { split: options.split } : {}), ...(signal ? { signal } : {}), progress });
+      desktop = await runDesktopAppsIsolated({ work: join(work, 'desktop'), quick, ...(options.apps ? { apps: options.apps } : {}), ...(options.conditions ? { conditions: options.conditions } : {}), ...(options.split ? { split: options.split } : {}), ...(options.tasks ? { tasks: options.tasks } : {}), ...(signal ? { signal } : {}), progress });
       errors.push(...desktop.errors);
     }
   } finally {

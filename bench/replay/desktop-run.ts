@@ -34,6 +34,8 @@ export interface DesktopRunOptions {
   apps?: string[];
   conditions?: DesktopCondition[];
   split?: Split;
+  /** Only these task names. */
+  tasks?: string[];
   /** One task per app, three conditions. */
   quick?: boolean;
   signal?: AbortSignal;
@@ -269,7 +271,7 @@ function pool(rows: MethodFigures[]) {
  */
 export async function runDesktopApps(options: DesktopRunOptions): Promise<DesktopResult> {
   const errors: string[] = [];
-  const apps = desktopApps.filter((app) => (!options.apps?.length || options.apps.includes(app.name)) && (!options.split || app.split === options.split));
+  const apps = desktopApps.filter((app) => (!options.apps?.length || options.apps.includes(app.name)) && (!options.tasks?.length || desktopTasks.some((task) => task.app === app.name && options.tasks!.includes(task.name))) && (!options.split || app.split === options.split));
   const conditions = options.conditions?.length ? options.conditions : options.quick ? (['unchanged', 'moved', 'resized-larger'] as DesktopCondition[]) : [...desktopConditions];
   const engine = await loadEngine(errors);
   const display = await startDisplay({ width: 1920, height: 1080 });
@@ -289,7 +291,7 @@ export async function runDesktopApps(options: DesktopRunOptions): Promise<Deskto
   let done = 0;
   try {
     for (const app of apps) {
-      const tasks = desktopTasks.filter((task) => task.app === app.name).slice(0, options.quick ? 1 : undefined);
+      const tasks = desktopTasks.filter((task) => task.app === app.name && (!options.tasks?.length || options.tasks.includes(task.name))).slice(0, options.quick ? 1 : undefined);
       tasksRun.push({ name: app.name, toolkit: app.toolkit, split: app.split, tasks: tasks.length });
       if (tasks.some((task) => app.output === 'clipboard' && !task.actions.some((action) => action.kind === 'key'))) {
         errors.push(`${app.name}: not judged — the app cannot copy its result, so there is no output of its own to judge by`);

@@ -154,6 +154,8 @@ export const commands = commandMap(
         app: z.array(z.string().min(1).max(60)).max(20).optional(),
         condition: z.array(z.enum(['unchanged', 'moved', 'resized-smaller', 'resized-larger', 'dark-theme', 'large-font', 'covered'])).max(7).optional(),
         split: z.enum(['tune', 'unseen']).optional(),
+        /** Desktop benchmark filter: task names (e.g. mousepad-menu-save). */
+        task: z.array(z.string().min(1).max(80)).max(40).optional(),
         /** Measure only the naive baseline (no engine). */
         naiveOnly: z.boolean().default(false),
         /** Keep recordings, skills and evidence of failed steps in this folder. */
