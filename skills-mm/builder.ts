@@ -22,6 +22,7 @@ import {
 import type { ElementState, PageState, TrajectoryEvent, TrajectoryMeta } from '../core/schemas/trajectory.ts';
 import { readTrajectory } from './trajectory/store.ts';
 import { cleanEventText } from './trajectory/clean-text.ts';
+import { stepTitleChange, type TitleChange } from './title-change.ts';
 import { cleanText } from '../core/text.ts';
 import { frameDifference } from '../perception/diff.ts';
 import { dHash, hammingDistance } from '../perception/hash.ts';
@@ -333,6 +334,13 @@ export function resolveSkillName(options: Pick<BuildOptions, 'name' | 'outDir'>,
   return name;
 }
 
+/** X11: what the step did to the recorded window's title (until the next step's first input). */
+function titleExpectation(meta: TrajectoryMeta, draft: Draft, later: readonly Draft[]): { title_change?: TitleChange } {
+  if (draft.action === 'wait') return {};
+  const change = stepTitleChange(meta.titles, draft.events[0].at, later.find((next) => next.action !== 'wait')?.events[0].at);
+  return change ? { title_change: change } : {};
+}
+
 /** Passes segment, waits and targets: a recording read into plan steps with their frames. */
 export async function readDemonstration(trajectoryDir: string, options: Pick<BuildOptions, 'ocr' | 'signal'>, warnings: string[], progress: (fraction: number, message: string) => void = () => undefined): Promise<Demonstration> {
   const signal = options.signal;
@@ -380,6 +388,7 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
         ...(draft.windowTitleAfter ? { window_title: draft.windowTitleAfter.slice(0, 300) } : {}),
         // How long the app took to settle when recorded: replay's quiet window for this step.
         ...(draft.events.at(-1)?.settleMs !== undefined ? { settle_ms: draft.events.at(-1)!.settleMs } : {}),
+        ...titleExpectation(meta, draft, withWaits.slice(index + 1)),
       },
       destructive: false,
     };

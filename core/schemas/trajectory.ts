@@ -286,6 +286,15 @@ export const TrajectoryMeta = z.object({
     })
     .optional(),
   recorder: z.object({ name: z.string(), version: z.string() }).optional(),
+  /**
+   * X11: the recorded window's title each time it changed (epoch ms, from the window's own property
+   * changes): what a step did to it — a modified mark appearing while typing, going on save — is
+   * that step's expectation.
+   */
+  titles: z
+    .array(z.object({ at: z.number(), title: z.string().max(1000) }))
+    .max(2000)
+    .optional(),
 });
 export type TrajectoryMeta = z.infer<typeof TrajectoryMeta>;
 export type TrajectoryMetaInput = z.input<typeof TrajectoryMeta>;

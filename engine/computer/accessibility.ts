@@ -152,6 +152,12 @@ export async function popupNodes(client: Accessibility, app: AccessibleApp, opti
   return { items, menuBars };
 }
 
+/** The recorded accessible found by its path, but not on screen (its menu, panel or dialog is not open). */
+export interface UnshownAccessible {
+  unshown: AccessibleNode;
+  reason: string;
+}
+
 export interface ResolvedAccessible {
   node: AccessibleNode;
   extents: Rect;
@@ -166,15 +172,17 @@ export interface ResolvedAccessible {
  * name among everything showing in the app's windows. Several matches that nothing tells apart are
  * refused, never guessed. Answers a sentence when it cannot resolve.
  */
-export async function resolveAccessible(client: Accessibility, app: AccessibleApp, target: AccessibleTarget, options: { window?: Rect; limits?: WalkLimits } = {}): Promise<ResolvedAccessible | string> {
+export async function resolveAccessible(client: Accessibility, app: AccessibleApp, target: AccessibleTarget, options: { window?: Rect; limits?: WalkLimits } = {}): Promise<ResolvedAccessible | UnshownAccessible | string> {
   const reasons: string[] = [];
   const byPath = await followPath(client, app, target, options.window);
+  let unshown: AccessibleNode | undefined;
   if (typeof byPath !== 'string') {
     const extents = usableExtents(byPath.node.extents);
     if (extents && byPath.node.states.includes('showing')) {
       return { node: byPath.node, extents, confidence: byPath.shifted ? 0.95 : 0.97, how: 'path', evidence: `accessible ${describeNode(byPath.node)} by its path${byPath.shifted ? ' (a sibling moved)' : ''}` };
     }
     reasons.push(`path: ${describeNode(byPath.node)} is not on screen`);
+    if (!byPath.shifted) unshown = byPath.node;
   } else reasons.push(`path: ${byPath}`);
 
   // Role + name among what the app shows now (its windows, popup menus and dialogs).
@@ -191,6 +199,8 @@ export async function resolveAccessible(client: Accessibility, app: AccessibleAp
     return { node, extents: usableExtents(node.extents) as Rect, confidence: target.name ? 0.93 : 0.85, how: 'role+name', evidence: `accessible ${describeNode(node)} by role and name (the path changed)` };
   }
   reasons.push(matches.length ? `role+name: ${matches.length} showing ${target.role} named ${JSON.stringify(target.name)} that nothing tells apart` : `role+name: no showing ${target.role} named ${JSON.stringify(target.name)}`);
+  // The very node the recording hit is there, hidden, and nothing like it shows: not on screen.
+  if (unshown && !matches.length) return { unshown, reason: reasons.join('; ') };
   return reasons.join('; ');
 }
 

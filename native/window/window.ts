@@ -1,4 +1,5 @@
 import type { Rect, WindowInfo } from '../../core/schemas/trajectory.ts';
+import type { TitleWatch } from './title-watch.ts';
 
 export type { WindowInfo };
 
@@ -25,6 +26,8 @@ export interface WindowSystem {
   move(id: string, x: number, y: number): Promise<void>;
   resize(id: string, width: number, height: number): Promise<void>;
   screenSize(): Promise<{ width: number; height: number }>;
+  /** Follows a window's title as it changes (absent where the system cannot). */
+  watchTitle?(id: string): Promise<TitleWatch>;
   dispose(): void;
 }
 

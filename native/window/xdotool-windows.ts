@@ -1,6 +1,7 @@
 import { SkillframeError } from '../../core/errors.ts';
 import type { WindowInfo } from '../../core/schemas/trajectory.ts';
 import { runProgram } from '../process/run.ts';
+import { watchTitle, type TitleWatch } from './title-watch.ts';
 import { matchesQuery, type WindowQuery, type WindowSystem } from './window.ts';
 
 /**
@@ -43,6 +44,10 @@ export class XdotoolWindows implements WindowSystem {
       if (window && matchesQuery(window, query) && window.geometry.width > 1 && window.geometry.height > 1) windows.push(window);
     }
     return windows;
+  }
+
+  watchTitle(id: string): Promise<TitleWatch> {
+    return watchTitle(this.env, id);
   }
 
   async active(): Promise<WindowInfo | undefined> {

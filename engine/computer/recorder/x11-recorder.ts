@@ -14,6 +14,7 @@ import { appForWindow, describeAt, openAccessibility, popupNodes, type Accessibi
 import type { AccessibleTarget } from '../../../core/schemas/trajectory.ts';
 import type { Accessibility, AccessibleApp, AccessibleNode } from '../../../native/a11y/index.ts';
 import { pause, type ScriptStep } from './script.ts';
+import { redactDeep } from './privacy.ts';
 import { RecordingSession, type Observation } from './session.ts';
 import { recorderInfo, type CommonRecordOptions, type RecordResult } from './types.ts';
 
@@ -81,6 +82,11 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     if (window.id) await windows.focus(window.id).catch(() => log('warn', `could not focus window ${window.id}`));
     await pause(300, options.signal);
     window = (window.id ? await windows.info(window.id) : undefined) ?? window;
+    // The window's title as it changes: what a step does to it (a modified mark going on save) is
+    // evidence replay can check where the screen shows nothing of it.
+    const recordedId = window.id;
+    const titles = recordedId && windows.watchTitle ? await windows.watchTitle(recordedId).catch((error: Error) => void log('warn', `the window's title is not followed (${error.message}); steps get no title expectation`)) : undefined;
+    if (titles) disposers.push(() => titles.dispose());
     const size = await windows.screenSize();
     const screen = options.adapters?.screen ?? (await createScreen(env));
     disposers.push(() => screen.dispose());
@@ -220,6 +226,7 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     hooks.stop();
     await lookups;
     await session.close();
+    if (titles) trajectory.updateMeta({ titles: redactDeep(titles.history(), options.redactions).value });
     if (video) {
       const result = await video.stop();
       if (!result.ok) log('warn', 'the screen video did not finish cleanly');
@@ -373,18 +380,27 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
         if (!menuBars.has(key) && found.menuBars.length) menuBars.set(key, found.menuBars);
         for (const node of found.items) items.set(`${node.ref.bus}${node.ref.path}`, node);
       };
-      allReads = Promise.resolve(clicked)
-        .then(() => pause(300))
-        .then(read)
-        .then(() => pause(700))
-        .then(read)
-        .catch(() => undefined);
+      // Then again every 700 ms until the next press (at most 8 s): a loaded machine can map a menu
+      // seconds late, and an item read nowhere leaves its click to the visual rungs.
+      const reads = async () => {
+        await clicked;
+        await pause(300);
+        await read();
+        for (const started = Date.now(); mine === generation && Date.now() - started < 8000; ) {
+          await pause(700);
+          if (mine !== generation) return;
+          await read();
+        }
+      };
+      allReads = reads().catch(() => undefined);
     },
     describe(window: WindowInfo | undefined, point: { x: number; y: number }): Promise<AccessibleTarget | undefined> {
       if (!client || !window) return Promise.resolve(undefined);
-      // What showed before this press (a menu this click may close), not what shows after it.
+      // What showed before this press (a menu this click may close), not what shows after it; the
+      // reads after the last click stop here (the one under way finishes).
       const items = seen;
       const reads = allReads;
+      generation += 1;
       // One press at a time: whether the previous press opened a menu decides how this one is read.
       const prior = lastDescribe;
       const result = prior.then(async (): Promise<AccessibleTarget | undefined> => {

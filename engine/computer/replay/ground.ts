@@ -5,13 +5,13 @@ import { a11yRung } from './rungs/a11y.ts';
 import { anchorRung } from './rungs/anchor.ts';
 import { domRung } from './rungs/dom.ts';
 import { ocrRung } from './rungs/ocr.ts';
-import type { Attempt, Grounding, GroundingInput, Rung } from './rungs/rung.ts';
+import type { Attempt, Grounding, GroundingInput, Refusal, Rung } from './rungs/rung.ts';
 import { templateRung } from './rungs/template.ts';
 import { vlmRung } from './rungs/vlm.ts';
 import { windowRung } from './rungs/window.ts';
 import type { GroundingTier } from './types.ts';
 
-export type { Attempt, Grounding, GroundingInput, Rung } from './rungs/rung.ts';
+export type { Attempt, Grounding, GroundingInput, Refusal, Rung } from './rungs/rung.ts';
 
 /** Every tier has its rung (the compiler finds a tier added in core without one). */
 export const rungs: Record<GroundingTier, Rung> = {
@@ -47,12 +47,16 @@ export async function groundStep(input: Omit<GroundingInput, 'frame'> & { frame:
     if (input.disabled.has(tier)) continue;
     const rung = rungs[tier];
     if (rung.readsPixels !== false && !frame && typeof capture === 'function') frame = await capture();
-    let result: Grounding | undefined | string;
+    let result: Grounding | Refusal | undefined | string;
     try {
       result = await rung.ground({ ...input, frame: frame ?? noFrame });
     } catch (error) {
       if (input.signal?.aborted) throw error;
       result = `failed: ${(error as Error).message}`;
+    }
+    if (result && typeof result === 'object' && 'refused' in result) {
+      attempts.push({ tier, reason: result.refused });
+      return { best, attempts };
     }
     if (result === undefined || typeof result === 'string') {
       attempts.push({ tier, reason: result ?? 'no candidate' });

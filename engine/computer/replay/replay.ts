@@ -11,7 +11,8 @@ import { groundStep, templateLoader, type Attempt } from './ground.ts';
 import { assertNoPlaceholder, resolveParameters, substitute } from './params.ts';
 import type { Point, Surface } from './surface.ts';
 import type { ReplayOptions, ReplayReport, ReplayStepReport } from './types.ts';
-import { needsPixels, verifyStep } from './verify.ts';
+import { needsPixels, settleBudget, verifyStep } from './verify.ts';
+import { waitForTitleChange } from './title-verify.ts';
 import type { KnownBoundary } from '../../../core/commands/explore.ts';
 import { boundaryFor } from '../explore/knowledge.ts';
 import { snapshotAccessible, waitForAccessibleChange } from './a11y-verify.ts';
@@ -258,6 +259,8 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       // shown, a box checked) is evidence a blinking caret or a spinner cannot fake or hide.
       const tree = surface.accessibility;
       const accessibleCheck = accessible && tree ? await timed('armMs', () => accessibleWatch(tree, accessible!)) : undefined;
+      // The title as the step found it, when the recording saw the step change it (a save's mark going).
+      const titleBefore = expectation?.title_change && surface.window ? (await surface.window().catch(() => undefined))?.title : undefined;
       const actStarted = Date.now();
       let verification: Awaited<ReturnType<typeof verifyStep>>;
       let actMs: number;
@@ -281,6 +284,12 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         if (byAccessibility?.changed) {
           verification.reason = `accessibility: ${byAccessibility.evidence.join(', ')}${verification.verified === false ? ` (pixels alone said: ${verification.reason})` : ''}`;
           verification.verified = true;
+        }
+        // The title's recorded change decides over pixels: the app's own account of what it did.
+        if (expectation?.title_change && titleBefore !== undefined) {
+          const title = await waitForTitleChange(surface, expectation.title_change, titleBefore, { timeoutMs: Math.max(3000, settleBudget(expectation)), signal });
+          verification.reason = verification.verified === true && title.met ? `${verification.reason}; ${title.how}` : title.how;
+          verification.verified = title.met;
         }
       } finally {
         armed?.dispose();
@@ -335,7 +344,11 @@ function expectationFor(step: PlanStep, plan: PlanFile, values: Record<string, s
   if (!expected) return undefined;
   // Text the recorder redacted cannot be checked: the live screen shows the real value.
   const checkable = (texts: string[]) => texts.filter((text) => !containsRedactionPlaceholder(text));
-  if ([...expected.dom_text_appears, ...expected.ocr_text_appears].some(containsRedactionPlaceholder)) return expectationFor(step, plan, values, { ...expected, dom_text_appears: checkable(expected.dom_text_appears), ocr_text_appears: checkable(expected.ocr_text_appears) });
+  const titleRedacted = expected.title_change && containsRedactionPlaceholder(`${expected.title_change.removed}\n${expected.title_change.added}`);
+  if (titleRedacted || [...expected.dom_text_appears, ...expected.ocr_text_appears].some(containsRedactionPlaceholder)) {
+    const { title_change: _unreadable, ...rest } = expected;
+    return expectationFor(step, plan, values, { ...(titleRedacted ? rest : expected), dom_text_appears: checkable(expected.dom_text_appears), ocr_text_appears: checkable(expected.ocr_text_appears) });
+  }
   const swaps = plan.parameters.filter((parameter) => parameter.default && values[parameter.name] !== undefined && values[parameter.name] !== parameter.default);
   if (!swaps.length) return expected;
   const swap = (text: string) => swaps.reduce((current, parameter) => current.split(parameter.default).join(values[parameter.name]), text);
@@ -344,6 +357,7 @@ function expectationFor(step: PlanStep, plan: PlanFile, values: Record<string, s
     dom_text_appears: expected.dom_text_appears.map(swap),
     ocr_text_appears: expected.ocr_text_appears.map(swap),
     ...(expected.url ? { url: swap(expected.url) } : {}),
+    ...(expected.title_change ? { title_change: { removed: swap(expected.title_change.removed), added: swap(expected.title_change.added) } } : {}),
   };
 }
 

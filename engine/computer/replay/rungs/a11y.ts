@@ -1,6 +1,9 @@
 import type { Box } from '../../../../native/image.ts';
-import { resolveAccessible } from '../../accessibility.ts';
+import { describeNode, resolveAccessible } from '../../accessibility.ts';
 import type { Rung } from './rung.ts';
+
+/** How long a recorded node that is there but hidden may take to show. */
+const unshownWaitMs = 2500;
 
 /**
  * X11: the recorded accessible (role, name, path from the application root) resolved in the live
@@ -19,14 +22,23 @@ export const a11yRung: Rung = {
     const live = await accessibility.target();
     if (typeof live === 'string') return live;
     const [x, y, width, height] = input.region;
+    // A menu or dialog the previous step opened may map a moment late (a loaded machine): the
+    // recorded node, there but hidden, is given that moment to show before anything else is tried.
+    const deadline = Date.now() + unshownWaitMs;
     let resolved;
-    try {
-      resolved = await resolveAccessible(live.client, live.app, recorded, { window: { x, y, width, height } });
-    } catch (error) {
+    for (;;) {
+      try {
+        resolved = await resolveAccessible(live.client, live.app, recorded, { window: { x, y, width, height } });
+      } catch (error) {
+        input.signal?.throwIfAborted();
+        return accessibility.fail(error);
+      }
+      if (typeof resolved === 'string' || !('unshown' in resolved) || Date.now() >= deadline) break;
       input.signal?.throwIfAborted();
-      return accessibility.fail(error);
+      await new Promise((resolve) => setTimeout(resolve, 150));
     }
     if (typeof resolved === 'string') return resolved;
+    if ('unshown' in resolved) return { refused: `the recorded ${describeNode(resolved.unshown)} is in the app but not on screen (its menu, panel or dialog did not open): a look-alike elsewhere is not it (${resolved.reason})` };
     const box: Box = [resolved.extents.x, resolved.extents.y, resolved.extents.width, resolved.extents.height];
     const point = { x: box[0] + box[2] / 2, y: box[1] + box[3] / 2 };
     if (point.x < 0 || point.y < 0 || point.x >= input.frame.width || point.y >= input.frame.height) return `${resolved.evidence}, but its centre (${Math.round(point.x)}, ${Math.round(point.y)}) is off screen`;

@@ -63,7 +63,15 @@ export interface Rung {
    * it before any screenshot is taken, so a step grounded there costs no capture at all.
    */
   readonly readsPixels?: boolean;
-  ground(input: GroundingInput): Promise<Grounding | string | undefined>;
+  ground(input: GroundingInput): Promise<Grounding | Refusal | string | undefined>;
+}
+
+/**
+ * A rung that knows the target is not on screen (the accessibility tree has it, hidden) stops the
+ * ladder: whatever a later rung would find by looks is something else.
+ */
+export interface Refusal {
+  refused: string;
 }
 
 // Helpers several rungs share.

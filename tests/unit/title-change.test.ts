@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseTitleLine } from '../../native/window/index.ts';
+import { stepTitleChange, titleChange, titleChangeMet } from '../../skills-mm/title-change.ts';
+
+test('xprop -spy lines: _NET_WM_NAME and WM_NAME values, quotes inside kept, other lines ignored', () => {
+  assert.deepEqual(parseTitleLine('_NET_WM_NAME(UTF8_STRING) = "*/tmp/a/note.txt - Mousepad"'), { property: '_NET_WM_NAME', title: '*/tmp/a/note.txt - Mousepad' });
+  assert.deepEqual(parseTitleLine('WM_NAME(STRING) = "one "two" \\ three"'), { property: 'WM_NAME', title: 'one "two" \\ three' });
+  assert.equal(parseTitleLine('_NET_WM_NAME:  not found.'), undefined);
+});
+
+test('a title change is what was removed and added, the common start and end kept', () => {
+  assert.deepEqual(titleChange('*/tmp/a/note.txt - Mousepad', '/tmp/a/note.txt - Mousepad'), { removed: '*', added: '' });
+  assert.deepEqual(titleChange('note.txt - Editor', '*note.txt - Editor'), { removed: '', added: '*' });
+  assert.deepEqual(titleChange('*Untitled 1 - Editor', 'report.txt - Editor'), { removed: '*Untitled 1', added: 'report.txt' });
+  assert.equal(titleChange('same', 'same'), undefined);
+});
+
+test("a step's title change: from its first input to the next step's first input", () => {
+  const titles = [
+    { at: 100, title: 'note.txt - Editor' },
+    { at: 1_050, title: '*note.txt - Editor' },
+    { at: 5_300, title: 'note.txt - Editor' },
+  ];
+  // Typing at 1000 (the mark appears at 1050), the menu opens at 3000, "Save" clicked at 5000.
+  assert.deepEqual(stepTitleChange(titles, 1_000, 3_000), { removed: '', added: '*' });
+  assert.equal(stepTitleChange(titles, 3_000, 5_000), undefined);
+  assert.deepEqual(stepTitleChange(titles, 5_000, undefined), { removed: '*', added: '' });
+  assert.equal(stepTitleChange(undefined, 5_000, undefined), undefined);
+  assert.equal(stepTitleChange([{ at: 9_000, title: 'late' }], 5_000, undefined), undefined, 'no title known when the step began');
+});
+
+test('replay: the live title must change as recorded, wherever the file lives', () => {
+  const save = { removed: '*', added: '' };
+  assert.equal(titleChangeMet(save, '*/home/b/note.txt - Editor', '/home/b/note.txt - Editor').met, true);
+  const unsaved = titleChangeMet(save, '*/home/b/note.txt - Editor', '*/home/b/note.txt - Editor');
+  assert.equal(unsaved.met, false);
+  assert.match(unsaved.how, /stayed .* expected "\*" removed/);
+  // Another change (a dialog's name took over the title) is not the recorded one.
+  assert.equal(titleChangeMet(save, '*note.txt - Editor', 'Save As - Editor').met, false);
+  // A mark that was already there before typing: the app was already in that state.
+  const typed = { removed: '', added: '*' };
+  assert.equal(titleChangeMet(typed, '*note.txt - Editor', '*note.txt - Editor').met, true);
+  assert.equal(titleChangeMet(typed, 'note.txt - Editor', 'note.txt - Editor').met, false);
+});
