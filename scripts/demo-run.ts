@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureAccessibilityBus } from '../native/a11y/bus.ts';
 import { runProgram } from '../native/process/run.ts';
 import { launchApp } from '../native/window/launch.ts';
 import { XdotoolWindows } from '../native/window/xdotool-windows.ts';
@@ -16,7 +17,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'skillframe.js');
 const out = process.argv[2] ?? join(root, 'dist', 'demo');
 mkdirSync(out, { recursive: true });
-const env: NodeJS.ProcessEnv = { ...process.env, NO_AT_BRIDGE: '1' };
+// The apps and every skillframe command share one accessibility bus — the desktop's, or a private
+// one started here under Xvfb — so the recorder names what each click hit and replay's first rung
+// finds it again in the live tree. Without one the demo goes on visually and says so once.
+const bus = await ensureAccessibilityBus({ ...process.env }).catch((error: Error) => {
+  console.log(`   no accessibility bus (${error.message}): desktop grounding uses the visual rungs only`);
+  return undefined;
+});
+const env: NodeJS.ProcessEnv = bus?.env ?? { ...process.env, NO_AT_BRIDGE: '1' };
 
 function say(text: string) {
   process.stdout.write(`\n\x1b[1m▶ ${text}\x1b[0m\n`);
@@ -198,3 +206,4 @@ say('Outcome');
 for (const result of results) console.log(`   ${result.ok ? '✓' : '✗'} ${result.name}: ${result.detail}`);
 console.log(`   skill packages: ${join(out, 'galculator-skill')}, ${join(out, 'web-skill')} (also in the library: skillframe library list)`);
 process.exitCode = results.every((result) => result.ok) ? 0 : 1;
+await bus?.dispose();

@@ -1,10 +1,9 @@
 import { SkillframeError } from '../../core/errors.ts';
 import type { AccessibleTarget, Rect, WindowInfo } from '../../core/schemas/trajectory.ts';
 import {
-  accessibilityBusAddress,
   actionableNodes,
+  ensureAccessibilityBus,
   openAtspi,
-  startAccessibilityBus,
   usableExtents,
   walkNodes,
   withAccessibility,
@@ -47,8 +46,8 @@ export async function openAccessibility(env: NodeJS.ProcessEnv, options: { start
   let sessionEnv = withAccessibility(env);
   if (env.NO_AT_BRIDGE === '1') return { env: sessionEnv, warning: { code: 'unavailable', message: 'no accessibility tree: switched off (NO_AT_BRIDGE=1); X11 grounding uses the visual rungs only' }, dispose: async () => undefined };
   try {
-    if (options.startBus && !(await accessibilityBusAddress(env))) {
-      bus = await startAccessibilityBus(env);
+    if (options.startBus) {
+      bus = await ensureAccessibilityBus(env);
       sessionEnv = bus.env;
     }
     const client = await openAtspi({ env: sessionEnv });
@@ -62,7 +61,8 @@ export async function openAccessibility(env: NodeJS.ProcessEnv, options: { start
     };
   } catch (error) {
     await bus?.dispose().catch(() => undefined);
-    const message = `no accessibility tree: ${(error as Error).message}; X11 grounding uses the visual rungs only`;
+    const hint = options.startBus ? '' : ' (Skillframe starts a private bus for an app it launches itself: --app)';
+    const message = `no accessibility tree: ${(error as Error).message}${hint}; X11 grounding uses the visual rungs only`;
     return { env: sessionEnv, warning: { code: error instanceof SkillframeError ? error.code : 'unavailable', message }, dispose: async () => undefined };
   }
 }

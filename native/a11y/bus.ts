@@ -94,3 +94,14 @@ export async function startAccessibilityBus(env: NodeJS.ProcessEnv = process.env
     throw error;
   }
 }
+
+/**
+ * The accessibility bus of `env` when one answers (a desktop session has one), else a private one
+ * started here (Xvfb, CI, the demo). `started` says which; dispose stops only what was started.
+ */
+export async function ensureAccessibilityBus(env: NodeJS.ProcessEnv = process.env, options: { timeoutMs?: number } = {}): Promise<AccessibilityBus & { started: boolean }> {
+  const address = await accessibilityBusAddress(env);
+  if (address) return { env: withAccessibility(env), address, started: false, dispose: async () => undefined };
+  return { ...(await startAccessibilityBus(env, options)), started: true };
+}
+

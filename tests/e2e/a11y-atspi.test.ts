@@ -9,6 +9,7 @@ import { runProgram } from '../../native/process/run.ts';
 import { launchApp, type LaunchedApp } from '../../native/window/launch.ts';
 import { XdotoolWindows } from '../../native/window/xdotool-windows.ts';
 import { actionableInWindow, appForWindow, describeAt, openAccessibility, resolveAccessible } from '../../engine/computer/accessibility.ts';
+import { openX11Surface } from '../../engine/computer/replay/x11-surface.ts';
 
 // The AT-SPI client against real apps (mousepad: GTK 3, featherpad: Qt 5) on a private
 // accessibility bus, checked against the reference client (python3-pyatspi); then a hostile tree
@@ -181,4 +182,30 @@ test('a dead bus: calls fail fast with a coded error; a session without a bus sa
   assert.match(none.warning?.message ?? '', /visual rungs only/);
   await none.dispose();
   assert.equal(usableExtents({ x: -2147483648, y: -2147483648, width: 1, height: 1 }), undefined);
+});
+
+test('an app Skillframe launches itself gets a private accessibility bus where the session has none; one it attaches to is said once to have none', async () => {
+  // The display alone: no DBUS_SESSION_BUS_ADDRESS, no AT_SPI_BUS_ADDRESS (a bare Xvfb, CI).
+  const bare: NodeJS.ProcessEnv = { ...display.env, HOME: home };
+  delete bare.DBUS_SESSION_BUS_ADDRESS;
+  delete bare.AT_SPI_BUS_ADDRESS;
+  const surface = await openX11Surface({ env: bare, app: 'mousepad' });
+  try {
+    const live = await surface.accessibility!.target({ waitMs: 20_000 });
+    assert.ok(typeof live !== 'string', `the launched app exposes its tree: ${String(live)}`);
+    assert.ok(live.app.childCount > 0);
+    assert.deepEqual(surface.accessibility!.warnings, []);
+    // Attaching to that window from a process with no bus: no tree, one coded warning naming --app.
+    const attached = await openX11Surface({ env: bare, title: 'Mousepad' });
+    try {
+      const none = await attached.accessibility!.target();
+      assert.equal(typeof none, 'string');
+      assert.equal(attached.accessibility!.warnings.length, 1);
+      assert.match(attached.accessibility!.warnings[0].message, /no accessibility bus.*--app.*visual rungs only/);
+    } finally {
+      await attached.dispose();
+    }
+  } finally {
+    await surface.dispose();
+  }
 });

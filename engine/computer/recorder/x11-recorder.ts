@@ -63,9 +63,9 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
   let accessibility: AccessibilitySession | undefined;
   try {
     // The accessibility tree names what each click hit (role, name, path) for replay's first rung.
-    // Where there is no accessibility bus, say so once (a desktop session has one; tests, the demo
-    // and CI start one with startAccessibilityBus).
-    accessibility = await openAccessibility(env, options.adapters?.accessibility ? { client: options.adapters.accessibility } : {});
+    // An app Skillframe launches itself gets a private bus where the session has none (Xvfb, CI);
+    // an attached app keeps the bus it started with. Where there is none, say so once.
+    accessibility = await openAccessibility(env, options.adapters?.accessibility ? { client: options.adapters.accessibility } : { startBus: Boolean(options.app) });
     const a11y = accessibility;
     disposers.push(() => a11y.dispose());
     if (accessibility.warning) log('warn', `${accessibility.warning.code}: ${accessibility.warning.message}`);

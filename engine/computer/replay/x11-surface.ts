@@ -31,9 +31,10 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
   let launched: LaunchedApp | undefined;
   let screen: ScreenSource | undefined;
   let input: InputDriver | undefined;
-  // The accessibility bus of the desktop session (tests, the demo and CI start one): the `a11y` rung
-  // needs the app to expose its tree; without a bus it says so once and the ladder goes on visually.
-  const accessibilitySession: AccessibilitySession = await openAccessibility(env);
+  // The accessibility bus of the desktop session, or — for an app launched here — a private one where
+  // there is none (Xvfb, CI): the `a11y` rung needs the app to expose its tree; without a bus it
+  // says so once and the ladder goes on visually.
+  const accessibilitySession: AccessibilitySession = await openAccessibility(env, { startBus: Boolean(options.app) });
   try {
     let window: WindowInfo | undefined;
     if (options.app) {
