@@ -1,11 +1,18 @@
 import { spawn } from 'node:child_process';
 import { SkillframeError } from '../../core/errors.ts';
 
-/** A window's title over time: each value it took and when (epoch ms, this process's clock). */
-export interface TitleWatch {
-  /** The title at `at` (the last value taken at or before it); undefined before the first. */
-  titleAt(at: number): string | undefined;
+/** A window property over time: each value it took and when (epoch ms, this process's clock). */
+export interface PropertyWatch<T> {
+  /** The value at `at` (the last one taken at or before it); undefined before the first. */
+  valueAt(at: number): T | undefined;
   /** Every value it took, oldest first (bounded). */
+  history(): { at: number; value: T }[];
+  dispose(): void;
+}
+
+/** A window's title over time. */
+export interface TitleWatch {
+  titleAt(at: number): string | undefined;
   history(): { at: number; title: string }[];
   dispose(): void;
 }
@@ -19,69 +26,97 @@ export function parseTitleLine(line: string): { property: '_NET_WM_NAME' | 'WM_N
   return { property: match[1] as '_NET_WM_NAME' | 'WM_NAME', title: match[2] };
 }
 
+/** The active window an xprop line of the root names (decimal id, as xdotool writes it); null: none. */
+export function parseActiveLine(line: string): string | null | undefined {
+  const match = /^_NET_ACTIVE_WINDOW\(WINDOW\): window id # (0x[0-9a-f]+)/i.exec(line);
+  if (!match) return undefined;
+  const id = Number.parseInt(match[1], 16);
+  return id ? String(id) : null;
+}
+
 /**
- * Follows a window's title through its own property changes (`xprop -spy`): no polling, and the
- * moment of each change is known, so a recording can tell what each action did to the title (a
- * document's modified mark appearing while typing and going away on save).
+ * Follows X properties through their own change notifications (`xprop -spy`): no polling, and the
+ * moment of each change is known. `read` folds each printed line into the current value (or
+ * leaves it) and answers it.
  */
-export async function watchTitle(env: NodeJS.ProcessEnv, windowId: string, options: { timeoutMs?: number } = {}): Promise<TitleWatch> {
-  if (!/^\d+$/.test(windowId)) throw new SkillframeError('bad_input', `window id ${JSON.stringify(windowId)} is not a decimal X window id`);
-  const child = spawn('xprop', ['-spy', '-id', windowId, '_NET_WM_NAME', 'WM_NAME'], { env: { ...env, LC_ALL: 'C.UTF-8' }, stdio: ['ignore', 'pipe', 'ignore'] });
-  const entries: { at: number; title: string }[] = [];
-  let net: string | undefined;
-  let plain: string | undefined;
+async function spyOn<T>(env: NodeJS.ProcessEnv, target: string[], properties: string[], read: (line: string) => T | undefined, options: { timeoutMs?: number; onChange?: (value: T) => void } = {}): Promise<PropertyWatch<T>> {
+  const child = spawn('xprop', ['-spy', ...target, ...properties], { env: { ...env, LC_ALL: 'C.UTF-8' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const entries: { at: number; value: T }[] = [];
   let pending = '';
+  let lines = 0;
   const take = (line: string) => {
-    const parsed = parseTitleLine(line.trim());
-    if (!parsed) return;
-    if (parsed.property === '_NET_WM_NAME') net = parsed.title;
-    else plain = parsed.title;
-    const title = net ?? plain ?? '';
-    if (entries.at(-1)?.title === title) return;
-    entries.push({ at: Date.now(), title });
+    lines += 1;
+    const value = read(line.trim());
+    if (value === undefined || (entries.length && entries[entries.length - 1].value === value)) return;
+    entries.push({ at: Date.now(), value });
     if (entries.length > maxEntries) entries.splice(0, entries.length - maxEntries);
+    options.onChange?.(value);
   };
   child.stdout?.on('data', (chunk: Buffer) => {
     pending += chunk.toString('utf8');
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) take(line);
+    const parts = pending.split('\n');
+    pending = parts.pop() ?? '';
+    for (const line of parts) take(line);
   });
-  // The first values arrive at once; without them the window is gone or xprop is missing.
+  // xprop prints the current values at once; without a line the window is gone or xprop is missing.
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => (entries.length ? resolve() : reject(new SkillframeError('timeout', `xprop printed no title for window ${windowId}`))), options.timeoutMs ?? 3000);
-    const poll = setInterval(() => {
-      if (!entries.length) return;
+    const stop = (error?: Error) => {
       clearInterval(poll);
       clearTimeout(timer);
-      resolve();
-    }, 10);
-    child.once('error', (error) => {
-      clearInterval(poll);
-      clearTimeout(timer);
-      reject((error as NodeJS.ErrnoException).code === 'ENOENT' ? new SkillframeError('unavailable', 'xprop is not installed (apt-get install x11-utils)') : error);
-    });
-    child.once('exit', () => {
-      clearInterval(poll);
-      if (!entries.length) {
-        clearTimeout(timer);
-        reject(new SkillframeError('not_found', `no window ${windowId} to watch`));
-      }
-    });
+      if (error) reject(error);
+      else resolve();
+    };
+    const timer = setTimeout(() => stop(lines ? undefined : new SkillframeError('timeout', `xprop printed nothing for ${target.join(' ')}`)), options.timeoutMs ?? 3000);
+    const poll = setInterval(() => lines && stop(), 10);
+    child.once('error', (error) => stop((error as NodeJS.ErrnoException).code === 'ENOENT' ? new SkillframeError('unavailable', 'xprop is not installed (apt-get install x11-utils)') : error));
+    child.once('exit', () => !lines && stop(new SkillframeError('not_found', `no window to watch (${target.join(' ')})`)));
   }).catch((error) => {
     child.kill();
     throw error;
   });
   return {
-    titleAt(at) {
-      let found: string | undefined;
+    valueAt(at) {
+      let found: T | undefined;
       for (const entry of entries) {
         if (entry.at > at) break;
-        found = entry.title;
+        found = entry.value;
       }
       return found;
     },
     history: () => entries.slice(),
     dispose: () => void child.kill(),
   };
+}
+
+/**
+ * Follows a window's title as it changes, so a recording can tell what each action did to it (a
+ * document's modified mark appearing while typing and going away on save).
+ */
+export async function watchTitle(env: NodeJS.ProcessEnv, windowId: string, options: { timeoutMs?: number } = {}): Promise<TitleWatch> {
+  if (!/^\d+$/.test(windowId)) throw new SkillframeError('bad_input', `window id ${JSON.stringify(windowId)} is not a decimal X window id`);
+  let net: string | undefined;
+  let plain: string | undefined;
+  const watch = await spyOn(
+    env,
+    ['-id', windowId],
+    ['_NET_WM_NAME', 'WM_NAME'],
+    (line) => {
+      const parsed = parseTitleLine(line);
+      if (parsed?.property === '_NET_WM_NAME') net = parsed.title;
+      else if (parsed) plain = parsed.title;
+      return net ?? plain;
+    },
+    options,
+  );
+  return { titleAt: watch.valueAt, history: () => watch.history().map(({ at, value }) => ({ at, title: value })), dispose: watch.dispose };
+}
+
+/**
+ * Follows which window is active (the window manager's _NET_ACTIVE_WINDOW on the root) as it
+ * changes: each keystroke is attributed to the window active at the moment it was typed, not to
+ * whatever is active when a lagging lookup gets to it. `onChange` hears each new window at once
+ * (while it still exists). `null` values: no window was active.
+ */
+export function watchActiveWindow(env: NodeJS.ProcessEnv, options: { timeoutMs?: number; onChange?: (id: string | null) => void } = {}): Promise<PropertyWatch<string | null>> {
+  return spyOn(env, ['-root'], ['_NET_ACTIVE_WINDOW'], (line) => parseActiveLine(line), options);
 }

@@ -1,5 +1,5 @@
 import type { Rect, WindowInfo } from '../../core/schemas/trajectory.ts';
-import type { TitleWatch } from './title-watch.ts';
+import type { PropertyWatch, TitleWatch } from './title-watch.ts';
 
 export type { WindowInfo };
 
@@ -28,6 +28,8 @@ export interface WindowSystem {
   screenSize(): Promise<{ width: number; height: number }>;
   /** Follows a window's title as it changes (absent where the system cannot). */
   watchTitle?(id: string): Promise<TitleWatch>;
+  /** Follows which window is active as it changes (absent where the system cannot). */
+  watchActive?(onChange?: (id: string | null) => void): Promise<PropertyWatch<string | null>>;
   dispose(): void;
 }
 

@@ -1,7 +1,7 @@
 import { SkillframeError } from '../../core/errors.ts';
 import type { WindowInfo } from '../../core/schemas/trajectory.ts';
 import { runProgram } from '../process/run.ts';
-import { watchTitle, type TitleWatch } from './title-watch.ts';
+import { watchActiveWindow, watchTitle, type PropertyWatch, type TitleWatch } from './title-watch.ts';
 import { matchesQuery, type WindowQuery, type WindowSystem } from './window.ts';
 
 /**
@@ -48,6 +48,10 @@ export class XdotoolWindows implements WindowSystem {
 
   watchTitle(id: string): Promise<TitleWatch> {
     return watchTitle(this.env, id);
+  }
+
+  watchActive(onChange?: (id: string | null) => void): Promise<PropertyWatch<string | null>> {
+    return watchActiveWindow(this.env, onChange ? { onChange } : {});
   }
 
   async active(): Promise<WindowInfo | undefined> {

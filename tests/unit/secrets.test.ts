@@ -142,6 +142,31 @@ test('X11: a password prompt that pops up mid-typing gets masked keystrokes (obs
   assert.ok(typed.some((event) => event.masked && event.window?.title === 'Authentication required'), 'text typed into the prompt is masked and attributed to it');
 });
 
+test('X11: a dialog of the recorded app itself (Save As) opened by a click gets its typed path in the clear; another process taking the focus still gets its first key masked', async () => {
+  const { out, hooks, windows, record } = x11Setup('notes.txt - Editor');
+  const emit = hooks.emit.bind(hooks);
+  hooks.emit = (event) => {
+    // The click on "Save As…" opens the app's own dialog (same process), which maps and takes the
+    // focus only after the click was looked up: the first key of the path is the first one seen there.
+    if (event.type === 'keydown' && event.text === '/' && windows.activeId !== '44') {
+      windows.windows.push({ id: '44', pid: 7, title: 'Save As', className: 'Editor', geometry: { x: 40, y: 40, width: 200, height: 100 } });
+      windows.activeId = '44';
+    }
+    // Later another process's window (no password in its title) takes the focus unasked.
+    if (event.type === 'keydown' && event.text === '#') {
+      windows.windows.push({ id: '45', pid: 9, title: 'Untitled', className: 'Other', geometry: { x: 60, y: 60, width: 200, height: 100 } });
+      windows.activeId = '45';
+    }
+    emit(event);
+  };
+  await record('Editor', [{ action: 'type', text: 'plain' }, { action: 'click', x: 50, y: 50 }, { action: 'type', text: '/home/ada/Q3Report.txt' }, { action: 'press', key: 'Enter' }, { action: 'type', text: '#abc' }]);
+  const typed = readTrajectory(out).events.filter((event) => event.kind === 'type');
+  const path = typed.find((event) => event.window?.title === 'Save As');
+  assert.equal(path?.text, '/home/ada/Q3Report.txt', JSON.stringify(typed.map((event) => [event.text, event.masked, event.window?.title])));
+  assert.equal(path?.masked, false);
+  assert.ok(typed.some((event) => event.masked && event.window?.title === 'Untitled'), 'the first key seen in the other process\'s window is masked');
+});
+
 test('key events in a masked window do not spell the secret one key at a time', async () => {
   const { out, record } = x11Setup('Enter passphrase');
   await record('passphrase', [{ action: 'press', key: 'q' }, { action: 'press', key: 'shift+z' }, { action: 'press', key: 'Enter' }]);
@@ -155,4 +180,9 @@ test('a file name typed into a Save As dialog is not taken for a password', asyn
   const patterns = parseRedactions(undefined);
   for (const name of ['notes_v2.txt', 'Report-2026.pdf', 'skillframe-note-1.md']) assert.equal(redactText(name, patterns).text, name, name);
   assert.equal(redactText('Tr0ub4dor&3x', patterns).text, '[secret]');
+  // Words, capitalised or numbered, and paths are ordinary text (observed: "Q3Report" and a typed
+  // Save As path became secret parameters and every replay of the save stopped).
+  for (const ordinary of ['Q3Report', 'Invoice2026', 'MyDocument2', 'reports/Q3Report.txt', 'C:\\Users\\ada\\Q3Report.txt', '/home/ada/Q3Report2026.txt']) assert.equal(redactText(ordinary, patterns).text, ordinary, ordinary);
+  // Made-up strings still are, with or without a symbol; an "@" inside a password does not make it an address.
+  for (const secret of ['xK9mP2qL7', 'aB3dE5gH9z', 'P@ssw0rd!', 'Summer2024!']) assert.equal(redactText(secret, patterns).text, '[secret]', secret);
 });

@@ -20,6 +20,20 @@ export interface RedactionPattern {
 const typedKeys = new Set(['text', 'value']);
 
 /** Character classes a password mixes; word punctuation (. - _) does not count as a symbol. */
+/**
+ * How often a text switches between lower case, upper case, digits and symbols, not counting a
+ * capital that starts a word ("Report"): "Q3Report" switches 2 times, "Tr0ub4dor" 4, "aB3dE5gH" 7.
+ */
+function classSwitches(text: string): number {
+  const kind = (char: string) => (/[a-z]/.test(char) ? 'lower' : /[A-Z]/.test(char) ? 'upper' : /[0-9]/.test(char) ? 'digit' : 'symbol');
+  let switches = 0;
+  for (let index = 1; index < text.length; index += 1) {
+    const [previous, current] = [kind(text[index - 1]), kind(text[index])];
+    if (previous !== current && !(previous === 'upper' && current === 'lower')) switches += 1;
+  }
+  return switches;
+}
+
 function characterClasses(text: string): number {
   return [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9._-]/].filter((pattern) => pattern.test(text)).length;
 }
@@ -56,14 +70,25 @@ export const builtInPatterns: Record<string, RedactionPattern> = {
    * A password typed with no hint around it (no password field, no telling window title): one
    * unbroken run of 8–64 characters that mixes at least three of lower case, upper case, digits
    * and symbols, and is not a URL, a path, an address or a file name (name.ext, as typed into a
-   * Save As dialog: a secret parameter there would stop every replay of an ordinary save).
+   * Save As dialog: a secret parameter there would stop every replay of an ordinary save). Without
+   * a symbol it must also look made up rather than written: words, capitalised or with a number
+   * before or after ("Q3Report", "Invoice2026", "MyDocument2"), are ordinary text.
    */
   password_like: {
     name: 'password_like',
     pattern: /(?<![^\s"'(\[{<,;])[^\s"'()[\]{}<>,;]{8,64}(?![^\s"')\]}>,;.!?:])/g,
     replacement: '[secret]',
     typedOnly: true,
-    accept: (match) => characterClasses(match) >= 3 && !/^(?:[a-z][a-z0-9+.-]*:\/\/|www\.|[~./\\]|[A-Za-z]:\\)/i.test(match) && !match.includes('@') && !/^[[{].*[\]}]$/.test(match) && !/^\{\{[a-z0-9_]+\}\}$/.test(match) && !/^[\w-]+(?:\.[A-Za-z0-9]{1,5})+$/.test(match),
+    accept: (match) =>
+      characterClasses(match) >= 3 &&
+      (/[^A-Za-z0-9._-]/.test(match) || classSwitches(match) >= 4) &&
+      !/^(?:[a-z][a-z0-9+.-]*:\/\/|www\.|[~./\\]|[A-Za-z]:\\)/i.test(match) &&
+      !/^[\w.-]+(?:[/\\][\w.-]+)+[/\\]?$/.test(match) &&
+      // An address or a handle (the email pattern's business), not a password with an "@" in it.
+      !/^@|@[\w-]+\.[A-Za-z]/.test(match) &&
+      !/^[[{].*[\]}]$/.test(match) &&
+      !/^\{\{[a-z0-9_]+\}\}$/.test(match) &&
+      !/^[\w-]+(?:\.[A-Za-z0-9]{1,5})+$/.test(match),
   },
 };
 

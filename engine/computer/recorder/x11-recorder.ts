@@ -149,11 +149,32 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     // hook, so focus that moved with no click in between moved at an unknown moment: the first
     // keystroke seen in the new window is masked, as is one whose window cannot be read.
     let known: WindowInfo | undefined = window;
+    const recordedPid = window.pid ?? launched?.pid;
     let previousWindowId: string | undefined = window.id;
+    // Keystrokes go to the window that was active the moment they were typed: the window manager's
+    // active window is followed as it changes (each new one read at once, while it exists), so a
+    // lookup that lags behind fast typing no longer hands keys to whatever is active by then — a
+    // Save As dialog's path to the editor after Enter closed it, or worse. Clicks read the window
+    // live (its geometry maps the click).
+    const infos = new Map<string, Promise<WindowInfo | undefined>>();
+    const infoOf = (id: string) => {
+      let info = infos.get(id);
+      if (!info) infos.set(id, (info = windows.info(id).catch(() => undefined)));
+      return info;
+    };
+    const activeWindows = windows.watchActive ? await windows.watchActive((id) => void (id && infoOf(id))).catch((error: Error) => void log('warn', `the active window is not followed (${error.message}); keystrokes are attributed by lookup`)) : undefined;
+    if (activeWindows) disposers.push(() => activeWindows.dispose());
+    const windowAt = async (at: number): Promise<WindowInfo | undefined> => {
+      const id = activeWindows?.valueAt(at);
+      if (!id) return undefined;
+      const info = await infoOf(id);
+      const title = id === recordedId ? titles?.titleAt(at) : undefined;
+      return info && title !== undefined ? { ...info, title } : info;
+    };
     const withWindow = (observation: Observation, accessible?: Promise<AccessibleTarget | undefined>) => {
       lookups = lookups.then(async () => {
         const typing = observation.kind === 'char' || observation.kind === 'value' || (observation.kind === 'key' && observation.key !== undefined && isPrintableKey(observation.key));
-        const found = await windows.active().catch(() => undefined);
+        const found = typing && activeWindows ? await windowAt(observation.at) : await windows.active().catch(() => undefined);
         // Asked for at the press; the session waits for it when it writes the event, not here.
         if (accessible) observation.accessible = accessible;
         const active = found ?? known;
@@ -164,7 +185,12 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
           observation.targetKey = `window:${active.id}`;
         }
         if (typing) {
-          const unsure = !found || (previousWindowId !== undefined && found.id !== previousWindowId);
+          // A dialog of the recorded app itself (Save As, Find: same process) that is no password
+          // prompt by its title is where a person types ordinary text — a path, a word. Focus taken
+          // by another process's window, or one that cannot be read, stays unsure.
+          const switched = previousWindowId !== undefined && found !== undefined && found.id !== previousWindowId;
+          const ownDialog = found !== undefined && recordedPid !== undefined && found.pid === recordedPid;
+          const unsure = !found || (switched && !ownDialog);
           if (unsure || (active && passwordWindow.test(active.title))) observation.masked = true;
         }
         previousWindowId = found?.id;

@@ -279,7 +279,11 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         }
         actMs = Date.now() - actStarted;
         const accessibleChanged = accessibleCheck?.(signal);
-        verification = await verifyStep({ surface, expected: expectation, ...(beforeAction ? { before: beforeAction } : {}), region: live.region, mapBox: live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal, armed, action: step.action, ...(point ? { point } : {}), ...(acted ? { acted } : {}) });
+        // Keys that went to one of the app's dialogs (a Save As) changed that dialog, wherever it
+        // opened: its region is watched, not the main window's.
+        const dialog = step.action === 'type' || step.action === 'press' ? await surface.keyboardDialog?.() : undefined;
+        const dialogRegion: Box | undefined = dialog ? [dialog.geometry.x, dialog.geometry.y, dialog.geometry.width, dialog.geometry.height] : undefined;
+        verification = await verifyStep({ surface, expected: expectation, ...(beforeAction ? { before: beforeAction } : {}), region: dialogRegion ?? live.region, mapBox: dialogRegion ? () => dialogRegion : live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal, armed, action: step.action, ...(point ? { point } : {}), ...(acted ? { acted } : {}) });
         const byAccessibility = await accessibleChanged;
         if (byAccessibility?.changed) {
           verification.reason = `accessibility: ${byAccessibility.evidence.join(', ')}${verification.verified === false ? ` (pixels alone said: ${verification.reason})` : ''}`;
@@ -336,6 +340,10 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
  * snapshot after typing can already show what the next step caused).
  */
 function expectationFor(step: PlanStep, plan: PlanFile, values: Record<string, string>, expected = step.expected): ExpectedPostState | undefined {
+  // A wait on X11 stands for the previous action's late effect, seen between two recorded frames;
+  // that action's own check has waited for it at replay, so the change may well be over: a wait
+  // only waits (it acts on nothing), and the next step's grounding finds what it needs or stops.
+  if (step.action === 'wait' && plan.platform !== 'web') return undefined;
   if (step.action === 'type') {
     const typed = substitute(step.text, values);
     if (plan.platform === 'web') return typed.trim() && typed.length <= 200 ? { dom_text_appears: [typed.trim()], ocr_text_appears: [] } : undefined;

@@ -27,6 +27,8 @@ export interface Surface {
   readonly page?: Page;
   /** X11 only: the app window as it is now (moved, resized …), or undefined if it is gone. */
   window?(): Promise<{ title: string; geometry: { x: number; y: number; width: number; height: number } } | undefined>;
+  /** X11 only: the app's own dialog the last keys went to (Save As …), when it was not the main window. */
+  keyboardDialog?(): Promise<{ title: string; geometry: { x: number; y: number; width: number; height: number } } | undefined>;
   /**
    * X11 only: the app's accessibility tree (AT-SPI), for the `a11y` rung and for evidence after an
    * action (it is an AccessibilityProbe). Absent when the surface has none; verification then falls

@@ -63,7 +63,11 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
     // Keys go only where the replay is: the app is brought to the front once, at the start; after
     // that a window that takes the focus stops the replay instead of being overruled.
     await focus();
-    const keysToOwnWindow = () => assertKeyboardTarget(windows, main);
+    // The window the last keys went to: the main window or one of its dialogs (Save As …).
+    let keyTarget: WindowInfo | undefined;
+    const keysToOwnWindow = async () => {
+      keyTarget = await assertKeyboardTarget(windows, main);
+    };
     return {
       kind: 'x11',
       windowId,
@@ -101,6 +105,7 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
         throw new SkillframeError('unavailable', 'drag is not replayed on X11 yet: the input driver has no press-move-release');
       },
       window: async () => windows.info(windowId),
+      keyboardDialog: async () => (keyTarget?.id && keyTarget.id !== windowId ? windows.info(keyTarget.id).catch(() => undefined) : undefined),
       accessibility,
       alive: async () => Boolean(await windows.info(windowId).catch(() => undefined)),
       dispose: async () => {
@@ -134,11 +139,12 @@ export function pickMainWindow(candidates: WindowInfo[], active: WindowInfo | un
  * Before a key reaches the keyboard: the active window must be the replay's window or a dialog of
  * the same app (transient for one of its windows, e.g. Save As). Anything else — another app, a
  * second main window of the app, no active window at all — is `unsafe`, with both windows named.
+ * Answers the window the keys will go to.
  */
-export async function assertKeyboardTarget(windows: WindowSystem, main: WindowInfo): Promise<void> {
+export async function assertKeyboardTarget(windows: WindowSystem, main: WindowInfo): Promise<WindowInfo> {
   const active = await windows.active().catch(() => undefined);
-  if (active?.id === main.id) return;
-  if (active?.id && sameApp(active, main) && (await windows.transientFor(active.id).catch(() => undefined))) return;
+  if (active && active.id === main.id) return active;
+  if (active?.id && sameApp(active, main) && (await windows.transientFor(active.id).catch(() => undefined))) return active;
   const now = await windows.info(main.id ?? '').catch(() => undefined);
   throw new SkillframeError(
     'unsafe',
