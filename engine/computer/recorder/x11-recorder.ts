@@ -87,6 +87,20 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     const recordedId = window.id;
     const titles = recordedId && windows.watchTitle ? await windows.watchTitle(recordedId).catch((error: Error) => void log('warn', `the window's title is not followed (${error.message}); steps get no title expectation`)) : undefined;
     if (titles) disposers.push(() => titles.dispose());
+    // Started before the first frame is taken: input is recorded from then on.
+    // Keystrokes go to the window that was active the moment they were typed: the window manager's
+    // active window is followed as it changes (each new one read at once, while it exists), so a
+    // lookup that lags behind fast typing no longer hands keys to whatever is active by then — a
+    // Save As dialog's path to the editor after Enter closed it, or worse. Clicks read the window
+    // live (its geometry maps the click).
+    const infos = new Map<string, Promise<WindowInfo | undefined>>();
+    const infoOf = (id: string) => {
+      let info = infos.get(id);
+      if (!info) infos.set(id, (info = windows.info(id).catch(() => undefined)));
+      return info;
+    };
+    const activeWindows = windows.watchActive ? await windows.watchActive((id) => void (id && infoOf(id))).catch((error: Error) => void log('warn', `the active window is not followed (${error.message}); keystrokes are attributed by lookup`)) : undefined;
+    if (activeWindows) disposers.push(() => activeWindows.dispose());
     const size = await windows.screenSize();
     const screen = options.adapters?.screen ?? (await createScreen(env));
     disposers.push(() => screen.dispose());
@@ -151,19 +165,6 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     let known: WindowInfo | undefined = window;
     const recordedPid = window.pid ?? launched?.pid;
     let previousWindowId: string | undefined = window.id;
-    // Keystrokes go to the window that was active the moment they were typed: the window manager's
-    // active window is followed as it changes (each new one read at once, while it exists), so a
-    // lookup that lags behind fast typing no longer hands keys to whatever is active by then — a
-    // Save As dialog's path to the editor after Enter closed it, or worse. Clicks read the window
-    // live (its geometry maps the click).
-    const infos = new Map<string, Promise<WindowInfo | undefined>>();
-    const infoOf = (id: string) => {
-      let info = infos.get(id);
-      if (!info) infos.set(id, (info = windows.info(id).catch(() => undefined)));
-      return info;
-    };
-    const activeWindows = windows.watchActive ? await windows.watchActive((id) => void (id && infoOf(id))).catch((error: Error) => void log('warn', `the active window is not followed (${error.message}); keystrokes are attributed by lookup`)) : undefined;
-    if (activeWindows) disposers.push(() => activeWindows.dispose());
     const windowAt = async (at: number): Promise<WindowInfo | undefined> => {
       const id = activeWindows?.valueAt(at);
       if (!id) return undefined;
