@@ -40,6 +40,8 @@ export const PolicySidecar = z
     /** [batch, chunk × joints] velocity (flow) or noise (ddpm). */
     output: TensorSpec,
     normalisation: z.object({ state: Normalisation, action: Normalisation }).strict(),
+    /** Temporal ensembling (ACT): weight of the previous chunk's plan for the ticks the new chunk also plans (0 or absent: none). */
+    ensemble: z.number().min(0).max(0.9).optional(),
   })
   .strict()
   .superRefine((sidecar, context) => {

@@ -74,3 +74,37 @@ test('the committed policy loads, and the runtime API returns a chunk of world-u
   }
   await assert.rejects(createPolicyRuntime({ sampler: 'vls' }), (error: unknown) => error instanceof SkillframeError && error.code === 'bad_input');
 });
+
+test('temporal ensembling: where two chunks plan the same tick, the sidecar weight blends them; the first chunk is untouched', async () => {
+  const { writeExternalFlowPolicy } = await import('../../testkit/policies/external-flow.ts');
+  const { jointPolicy } = await import('../../engine/robot/arm/joint-policy.ts');
+  const directory = mkdtempSync(join(tmpdir(), 'skillframe-ensemble-'));
+  try {
+    const file = join(directory, 'policy.onnx');
+    const sidecar = writeExternalFlowPolicy(file);
+    const chunks = async (ensemble: number) => {
+      const policy = await jointPolicy({ file, sampler: 'base', seed: 9, ensemble });
+      const positions = Object.fromEntries(sidecar.joints.map((name) => [name, name === 'gripper' ? 50 : 0]));
+      const first = await policy.nextChunk({ positions, time: 0 });
+      const second = await policy.nextChunk({ positions, time: 0 });
+      await policy.dispose?.();
+      return { first, second };
+    };
+    const plain = await chunks(0);
+    const blended = await chunks(0.5);
+    assert.deepEqual(blended.first, plain.first);
+    const execute = sidecar.execute;
+    let compared = 0;
+    for (let index = 0; index < sidecar.chunk; index += 1) {
+      for (const name of sidecar.joints) {
+        const earlier = plain.first[index + execute]?.[name];
+        const expected = earlier === undefined ? plain.second[index][name] : 0.5 * plain.second[index][name] + 0.5 * earlier;
+        assert.ok(Math.abs(blended.second[index][name] - expected) < 1e-6, `tick ${index} ${name}: ${blended.second[index][name]} vs ${expected}`);
+        if (earlier !== undefined && Math.abs(plain.second[index][name] - earlier) > 1e-3) compared += 1;
+      }
+    }
+    assert.ok(compared > 0, 'the two plans never differed, so blending was not exercised');
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+});

@@ -34,6 +34,8 @@ export interface JointPolicyOptions {
   expectedSteps?: number;
   /** Image embedding for memory keys (the keypoint encoder): keys become joint state + weighted embedding, so a success is only recalled where the camera sees a like scene. */
   embedding?: KeypointEncoderSession;
+  /** Weight (0..0.9) of the previous chunk's plan for the ticks both chunks cover (temporal ensembling); default: the sidecar's `ensemble`, else none. */
+  ensemble?: number;
   /** An already loaded network (a benchmark reuses one); left open on dispose. */
   network?: SidecarNetwork;
 }
@@ -74,6 +76,8 @@ export async function jointPolicy(options: JointPolicyOptions): Promise<JointPol
   const random = new Random(options.seed ?? 1);
   const expected = options.expectedSteps ?? 300;
   const executed: JointPolicy['executed'] = [];
+  const ensemble = options.ensemble ?? sidecar.ensemble ?? 0;
+  let previous: JointValues[] | undefined;
   let steps = 0;
   const policy: JointPolicy = {
     name: `onnx:${options.sampler}`,
@@ -129,9 +133,16 @@ export async function jointPolicy(options: JointPolicyOptions): Promise<JointPol
       const chunk: JointValues[] = [];
       for (let index = 0; index < sidecar.chunk; index += 1) {
         const action: JointValues = {};
-        joints.forEach((name, joint) => (action[name] = actionMean[joint] + actionStd[joint] * sample.chunk[index * dims + joint]));
+        joints.forEach((name, joint) => {
+          let value = actionMean[joint] + actionStd[joint] * sample.chunk[index * dims + joint];
+          // Temporal ensembling (ACT): where the previous chunk also planned this tick, blend the two plans.
+          const earlier = previous?.[index + sidecar.execute]?.[name];
+          if (ensemble > 0 && earlier !== undefined) value = (1 - ensemble) * value + ensemble * earlier;
+          action[name] = value;
+        });
         chunk.push(action);
       }
+      previous = chunk;
       return chunk;
     },
     observe(positions) {

@@ -151,6 +151,8 @@ export async function trainArmPolicy(datasetDir: string, out: string, options: A
       },
       output: { name: 'output', shape: ['batch', width] },
       normalisation: { state: stateStats, action: actionStats },
+      // Blending each new plan with the previous one where they overlap halves the sampling noise the arm sees.
+      ensemble: 0.5,
     };
     writeFileSync(out.replace(/\.onnx$/i, '.json'), `${JSON.stringify(sidecar, null, 2)}\n`);
     return sidecar;
