@@ -8,6 +8,8 @@ import type { SkillPackage } from './format.ts';
 import { decodeImage } from '../native/image.ts';
 import { thumbnailDataUrl } from './images.ts';
 import { screenHashes, visualSimilarity } from './visual.ts';
+import { stepsOutsideBoundary } from './boundaries.ts';
+import type { KnownBoundary } from '../core/commands/explore.ts';
 
 /**
  * Branch-loaded consult (MMSkills): a side call that reads a skill on the agent's behalf and
@@ -159,6 +161,8 @@ export interface ConsultInput {
   model: ConsultModel;
   ledger: ConsultLedger;
   signal?: AbortSignal;
+  /** What exploration learnt about the skill's app (the action-primitive database): steps on these controls are outside the skill's boundary. */
+  boundaries?: readonly KnownBoundary[];
 }
 
 export interface ConsultOutput {
@@ -169,9 +173,22 @@ export interface ConsultOutput {
   consults_used: number;
   valid_until_step: number;
   model: string;
+  /** Plan steps on controls exploration saw crash, freeze, leave the app or keep failing (also in the memo's do_not_do). */
+  outside_boundary?: ReturnType<typeof stepsOutsideBoundary>;
 }
 
 export async function consultSkill(input: ConsultInput): Promise<ConsultOutput> {
+  const outside = stepsOutsideBoundary(input.skill.plan.steps, input.boundaries ?? []);
+  const answer = await consultMemo(input);
+  if (!outside.length) return answer;
+  // Said whatever the model wrote, and before any budget or cache: the boundary is a fact about
+  // the app, not an opinion of the model.
+  const warnings = outside.map((entry) => `Step ${entry.step} (${entry.description}) is outside the skill's boundary: ${entry.detail}`.slice(0, 300));
+  const doNotDo = [...warnings, ...answer.memo.do_not_do.filter((line) => !warnings.includes(line))].slice(0, 10);
+  return { ...answer, memo: { ...answer.memo, do_not_do: doNotDo }, outside_boundary: outside };
+}
+
+async function consultMemo(input: ConsultInput): Promise<ConsultOutput> {
   const name = input.skill.frontmatter.name;
   const ledger = input.ledger.read(input.taskId);
   const record = ledger.skills[name] ?? { consults: 0 };

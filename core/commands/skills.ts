@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineCommand } from '../contract.ts';
+import { KnownBoundary } from './explore.ts';
 import { commandMap, eventMap } from '../registry-helpers.ts';
 import { AuditFinding, AuditReport, ConsultMemo, ConsultSelection, PermissionTier, Platform, SkillName } from '../schemas/skill.ts';
 
@@ -267,6 +268,10 @@ export const commands = commandMap(
       consults_used: z.number().int(),
       valid_until_step: z.number().int(),
       model: z.string(),
+      outside_boundary: z
+        .array(z.object({ step: z.number().int(), description: z.string(), reason: KnownBoundary.shape.reason, detail: z.string() }))
+        .optional()
+        .describe("plan steps on controls exploration saw crash, freeze, leave the app or keep failing (the action-primitive database); also in the memo's do_not_do"),
     }),
     timeoutMs: 180_000,
     cli: { positionals: ['skill'] },

@@ -222,6 +222,8 @@ export const skillsHandlers: HandlerTable = {
         ledger: new ConsultLedger(homePath('consults')),
         signal: context.signal,
         ...(screen ? { screen, readScreenText: () => readText(screen, context.signal) } : {}),
+        // What exploration learnt about this app (the same database replay reads).
+        boundaries: await (await import('./explore.ts')).knownBoundaries(skill.plan.app.url ?? skill.plan.app.name),
       });
     } finally {
       await provider?.dispose();

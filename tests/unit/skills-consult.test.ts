@@ -253,3 +253,23 @@ test('without a VLM, a screen that matches no state (looks, then visible labels)
   const { estimateTokens } = await import('../../skills-mm/audit.ts');
   assert.ok(estimateTokens(JSON.stringify(here.memo)) <= 500, `${estimateTokens(JSON.stringify(here.memo))} tokens`);
 });
+
+test('consult says which plan steps are outside the boundary exploration learnt for the app, whatever the model writes', async () => {
+  // The calculator skill's clicks are pixels only: name the second one's control, as a web or an
+  // accessibility-tree recording would.
+  const named: SkillPackage = { ...skill, plan: { ...skill.plan, steps: skill.plan.steps.map((entry) => (entry.id === 2 && 'target' in entry ? ({ ...entry, target: { ...entry.target, locator: { role: 'button', name: 'Memory recall' } } } as typeof entry) : entry)) } };
+  const step = named.plan.steps[1];
+  const boundaries = [{ kind: 'click' as const, role: 'button', name: 'Memory recall', reason: 'hang' as const, detail: 'the window stopped answering for 5 s', seen: 1 }];
+  const ledger = new ConsultLedger(join(work, 'ledger'));
+  const result = await consultSkill({ skill: named, task: 'add 7 and 2', taskId: 'boundary-1', step: 0, screen, model: scriptedModel(), ledger, boundaries });
+  assert.deepEqual(result.outside_boundary?.map((entry) => [entry.step, entry.reason]), [[step.id, 'hang']]);
+  assert.match(result.memo.do_not_do[0], new RegExp(`^Step ${step.id} .*outside the skill's boundary: exploration found that this control froze the app`));
+  assert.equal(ConsultMemo.safeParse(result.memo).success, true);
+  // The same skill with nothing learnt about its app: no boundary talk.
+  const plain = await consultSkill({ skill: named, task: 'add 7 and 2', taskId: 'boundary-2', step: 0, screen, model: scriptedModel(), ledger });
+  assert.equal(plain.outside_boundary, undefined);
+  assert.ok(!plain.memo.do_not_do.some((line) => line.includes('boundary')));
+  // A boundary of another control, or of another kind of action on this one, is not this step's.
+  const other = await consultSkill({ skill: named, task: 'add 7 and 2', taskId: 'boundary-3', step: 0, screen, model: scriptedModel(), ledger, boundaries: [{ ...boundaries[0], kind: 'type' as const }] });
+  assert.equal(other.outside_boundary, undefined);
+});

@@ -38,13 +38,3 @@ export function primitivesKey(app: string): string {
   }
   return key.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100);
 }
-
-/**
- * The boundary that matches a step about to be replayed: same control (role and name; a bare name
- * when the step has no role) and a kind of action that reaches it. Undefined when none does.
- */
-export function boundaryFor(boundaries: readonly KnownBoundary[], step: { action: string; role?: string; name?: string }): KnownBoundary | undefined {
-  if (!step.name) return undefined;
-  const kinds: Record<string, string[]> = { click: ['click'], double_click: ['double_click', 'click'], right_click: ['right_click'], hover: ['hover'], select: ['select'], drag: ['drag'], type: ['type'], press: ['shortcut'] };
-  return boundaries.find((boundary) => boundary.name === step.name && (!step.role || !boundary.role || boundary.role === step.role) && (kinds[step.action] ?? []).includes(boundary.kind));
-}

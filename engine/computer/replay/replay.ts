@@ -14,7 +14,7 @@ import type { ReplayOptions, ReplayReport, ReplayStepReport } from './types.ts';
 import { needsPixels, settleBudget, verifyStep } from './verify.ts';
 import { waitForTitleChange } from './title-verify.ts';
 import type { KnownBoundary } from '../../../core/commands/explore.ts';
-import { boundaryFor } from '../explore/knowledge.ts';
+import { boundaryWords, stepBoundary } from '../../../skills-mm/boundaries.ts';
 import { snapshotAccessible, waitForAccessibleChange } from './a11y-verify.ts';
 import type { WindowAccessibility } from '../accessibility.ts';
 import type { AccessibleNode } from '../../../native/a11y/index.ts';
@@ -24,13 +24,6 @@ import { openWebSurface } from './web-surface.ts';
 import { openX11Surface } from './x11-surface.ts';
 
 type TargetStep = Extract<PlanStep, { target: TargetDescriptor }>;
-
-const boundaryWords: Record<KnownBoundary['reason'], string> = {
-  crash: 'crashed the app',
-  hang: 'froze the app',
-  offsite: 'left the app',
-  repeated_failure: 'failed every time it was tried',
-};
 
 function hasTarget(step: PlanStep): step is TargetStep {
   return step.action === 'click' || step.action === 'double_click' || step.action === 'right_click' || step.action === 'hover' || step.action === 'select' || step.action === 'drag';
@@ -121,7 +114,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         continue;
       }
 
-      const known = hasTarget(step) ? boundaryFor(boundaries, { action: step.action, role: step.target.locator?.role, name: step.target.locator?.name ?? step.target.ocr?.text }) : undefined;
+      const known = stepBoundary(boundaries, step);
       if (known && !options.dryRun) {
         const why = `exploration found that this control ${boundaryWords[known.reason]} (${known.detail})`;
         const approved = options.confirm === 'auto' ? false : options.confirm === 'never' ? false : await (options.askConfirmation?.(`Step ${step.id}: ${stepReport.description} — ${why}. Do it anyway?`, { step: step.id, boundary: known }) ?? Promise.resolve(false));
