@@ -153,6 +153,19 @@ export function crop(image: RgbaImage, box: Box): RgbaImage {
   return { data: out, width, height };
 }
 
+/** A copy of `image` with `patch` laid over it at (x, y); what falls outside is dropped. */
+export function paste(image: RgbaImage, patch: RgbaImage, x: number, y: number): RgbaImage {
+  const out = new Uint8Array(image.data);
+  const inside = clampBox([x, y, patch.width, patch.height], image.width, image.height);
+  if (!inside) return { data: out, width: image.width, height: image.height };
+  const [left, top, width, height] = inside;
+  for (let row = 0; row < height; row += 1) {
+    const from = ((top - y + row) * patch.width + (left - x)) * 4;
+    out.set(patch.data.subarray(from, from + width * 4), ((top + row) * image.width + left) * 4);
+  }
+  return { data: out, width: image.width, height: image.height };
+}
+
 /** Luma (BT.601, integer arithmetic), ignoring alpha. */
 export function toGray(image: RgbaImage): GrayImage {
   const { data, width, height } = image;

@@ -16,6 +16,9 @@ export class FakeWindows implements WindowSystem {
   async active(): Promise<WindowInfo | undefined> {
     return this.activeId ? this.info(this.activeId) : undefined;
   }
+  async activeWindowId(): Promise<string | undefined> {
+    return this.activeId;
+  }
   async info(id: string): Promise<WindowInfo | undefined> {
     const window = this.windows.find((candidate) => candidate.id === id);
     return window ? structuredClone(window) : undefined;

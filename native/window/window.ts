@@ -17,6 +17,8 @@ export interface WindowSystem {
   find(query: WindowQuery): Promise<WindowInfo[]>;
   /** The focused window, if any. */
   active(): Promise<WindowInfo | undefined>;
+  /** Only the focused window's id (one query, where `active` also reads its title and geometry). */
+  activeWindowId(): Promise<string | undefined>;
   info(id: string): Promise<WindowInfo | undefined>;
   /** Polls until a matching window is visible; throws `timeout` or `aborted`. */
   waitFor(query: WindowQuery, options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<WindowInfo>;

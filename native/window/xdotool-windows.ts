@@ -55,9 +55,14 @@ export class XdotoolWindows implements WindowSystem {
   }
 
   async active(): Promise<WindowInfo | undefined> {
+    const id = await this.activeWindowId();
+    return id ? this.info(id) : undefined;
+  }
+
+  async activeWindowId(): Promise<string | undefined> {
     const result = await this.run('xdotool', ['getactivewindow']);
     const id = result.stdout.trim();
-    return result.code === 0 && id ? this.info(id) : undefined;
+    return result.code === 0 && id ? id : undefined;
   }
 
   async info(id: string): Promise<WindowInfo | undefined> {
@@ -123,6 +128,8 @@ export class XdotoolWindows implements WindowSystem {
   // xdotool's --sync waits for an X event that never comes when nothing changes (the window is
   // already there, already that size), so these poll for the result themselves.
   async focus(id: string): Promise<void> {
+    // Already in front (the common case between two steps of a replay): one query, no activation.
+    if ((await this.activeWindowId()) === id) return;
     await this.run('xdotool', ['windowactivate', id]);
     await this.until(async () => (await this.run('xdotool', ['getactivewindow'])).stdout.trim() === id);
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { deflateSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { checkImage, crop, decodeImage, encodePng, fromRaw, toGray } from '../../native/image.ts';
+import { checkImage, crop, decodeImage, encodePng, fromRaw, paste, toGray, type RgbaImage } from '../../native/image.ts';
 import { SkillframeError } from '../../core/index.ts';
 
 const fixture = new URL('../../testkit/fixtures/vision/app-galculator.png', import.meta.url).pathname;
@@ -80,4 +80,15 @@ test('crop, gray and raw conversion keep pixels where they belong', () => {
   assert.throws(() => crop(image, [5, 5, 2, 2]), /outside/);
   const gray = toGray({ data: new Uint8Array([255, 255, 255, 255, 0, 0, 0, 255]), width: 2, height: 1 });
   assert.deepEqual([...gray.data], [255, 0]);
+});
+
+test('paste lays a patch over a copy, clipped at the edges; the original is untouched', () => {
+  const base = { data: new Uint8Array(3 * 2 * 4).fill(1), width: 3, height: 2 };
+  const patch = { data: new Uint8Array(2 * 2 * 4).fill(9), width: 2, height: 2 };
+  const out = paste(base, patch, 2, 1);
+  // Only pixel (2, 1) lies inside; the rest of the patch falls off the right and bottom edges.
+  const pixel = (image: RgbaImage, x: number, y: number) => image.data[(y * image.width + x) * 4];
+  assert.deepEqual([pixel(out, 2, 1), pixel(out, 1, 1), pixel(out, 2, 0)], [9, 1, 1]);
+  assert.ok(base.data.every((value) => value === 1), 'the base frame is not changed');
+  assert.deepEqual(paste(base, patch, 5, 5).data, base.data, 'a patch wholly outside changes nothing');
 });

@@ -83,9 +83,9 @@ interface Pending {
   lastArrivalIndex: number;
   clicks: number;
   before?: string;
-  /** The newest frame seen while it was pending, and when the screen last changed (epoch ms). */
+  /** The newest frame seen while it was pending, and when the screen changed (frames' end, epoch ms). */
   lastFrame?: Capture;
-  lastChange?: number;
+  changes?: number[];
 }
 
 interface Frame {
@@ -337,7 +337,9 @@ export class RecordingSession {
     after.path = await this.storeFrame(after, 'after');
     this.last = after;
     const draft = this.draft(pending, after.path);
-    if (pending.lastChange !== undefined) draft.settleMs = Math.min(120_000, Math.max(0, Math.round(pending.lastChange - pending.lastAt)));
+    // Changes seen after the next action happened are that action's, not this one's.
+    const settled = (pending.changes ?? []).filter((at) => cutoff === undefined || at < cutoff).at(-1);
+    if (settled !== undefined) draft.settleMs = Math.min(120_000, Math.max(0, Math.round(settled - pending.lastAt)));
     const prior = this.priors.find((item) => item.index > pending.lastArrivalIndex);
     this.priors = this.priors.filter((item) => item.index > pending.lastArrivalIndex);
     if (prior) draft.afterState = prior.state;
@@ -361,7 +363,7 @@ export class RecordingSession {
    */
   private noteChange(pending: Pending, frame: Frame): void {
     const previous = pending.lastFrame ?? this.last?.capture;
-    if (previous && evidenceOfChange(previous, frame.capture).length) pending.lastChange = frame.end;
+    if (previous && evidenceOfChange(previous, frame.capture).length) pending.changes = [...(pending.changes ?? []).slice(-31), frame.end];
     pending.lastFrame = frame.capture;
   }
 

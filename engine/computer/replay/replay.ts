@@ -5,13 +5,13 @@ import { containsRedactionPlaceholder, tierRank, type ExpectedPostState, type Pl
 import { auditLoaded } from '../../../skills-mm/audit.ts';
 import { bindPlan } from '../../../skills-mm/parameters.ts';
 import { loadPackageSource, parsePackage, type SkillPackage } from '../../../skills-mm/format.ts';
-import { clampBox, encodePng, type Box, type RgbaImage } from '../../../native/image.ts';
+import { clampBox, encodePng, paste, type Box, type RgbaImage } from '../../../native/image.ts';
 import { createOcr, type Ocr, type OcrLine } from '../../../perception/ocr.ts';
 import { groundStep, templateLoader, type Attempt } from './ground.ts';
 import { assertNoPlaceholder, resolveParameters, substitute } from './params.ts';
 import type { Point, Surface } from './surface.ts';
 import type { ReplayOptions, ReplayReport, ReplayStepReport } from './types.ts';
-import { needsPixels, settleBudget, verifyStep } from './verify.ts';
+import { comparedRegion, needsPixels, settleBudget, verifyStep } from './verify.ts';
 import { waitForTitleChange } from './title-verify.ts';
 import type { KnownBoundary } from '../../../core/commands/explore.ts';
 import { boundaryWords, stepBoundary } from '../../../skills-mm/boundaries.ts';
@@ -106,7 +106,10 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       const stepReport = steps[position];
       const stepStarted = Date.now();
       signal?.throwIfAborted();
-      if (!(await surface.alive())) throw new SkillframeError('unavailable', `the ${surface.kind === 'web' ? 'page navigated away or closed' : 'window closed'} before step ${step.id}`);
+      // On X11 one look at the window says both that it is still there and where it is now.
+      const windowNow = surface.kind === 'x11' && surface.window ? await surface.window() : undefined;
+      const lookMs = Date.now() - stepStarted;
+      if (!(windowNow ?? (await surface.alive()))) throw new SkillframeError('unavailable', `the ${surface.kind === 'web' ? 'page navigated away or closed' : 'window closed'} before step ${step.id}`);
       const notTaken = branchesNotTaken.get(step.id);
       if (notTaken) {
         Object.assign(stepReport, { status: 'skipped', reason: notTaken });
@@ -144,7 +147,8 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       // On the web the page is grounded and verified through the DOM: a screenshot is taken only
       // when a rung or a check reads pixels. On X11 every rung and check does.
       const screen = surface;
-      const phases = { captureMs: 0, groundMs: 0, armMs: 0, actMs: 0, settleMs: 0, checkMs: 0 };
+      // Looking the window up is part of finding the target.
+      const phases = { captureMs: 0, groundMs: lookMs, armMs: 0, actMs: 0, settleMs: 0, checkMs: 0 };
       const timed = async <T>(phase: keyof typeof phases, work: () => Promise<T>): Promise<T> => {
         const begun = Date.now();
         try {
@@ -156,7 +160,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       const frame = async (): Promise<RgbaImage> => (before ??= await screen.capture());
       if (surface.kind !== 'web') await timed('captureMs', frame);
       const size = before ?? surface.page?.viewportSize() ?? (await frame());
-      const live = await liveGeometry(surface, plan, step, size);
+      const live = await liveGeometry(surface, plan, step, size, windowNow);
       const expectation = expectationFor(step, plan, values);
       let point: Point | undefined;
       let dropPoint: Point | undefined;
@@ -244,8 +248,14 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       const armed = page ? await timed('armMs', () => armPage(page, acted ? { at: acted } : {})) : undefined;
       // A check that compares pixels needs the frame from before the action.
       // The carried frame grounds the step, but the app may have changed a little after it was
-      // taken (a title gaining its "*"): the pixels compared are taken right before acting.
-      const beforeAction = needsPixels(surface, expectation, armed ? !armed.opaque : false) ? await timed('captureMs', () => (carried ? screen.capture() : frame())) : undefined;
+      // taken (a title gaining its "*"): the pixels compared are taken right before acting — only
+      // the part the checks compare (the window and the watched region), laid over the carried frame.
+      const fresh = async (): Promise<RgbaImage> => {
+        if (!carried || !before || !screen.captureRegion) return carried ? screen.capture() : frame();
+        const box = comparedRegion({ expected: expectation, mapBox: live.mapBox, region: live.region }, before);
+        return paste(before, await screen.captureRegion(box), box[0], box[1]);
+      };
+      const beforeAction = needsPixels(surface, expectation, armed ? !armed.opaque : false) ? await timed('captureMs', fresh) : undefined;
       // A screenshot may finish the page's animations: counting starts afresh after it.
       if (beforeAction && armed) await timed('armMs', () => armed.rearm());
       // Accessibility state is checked before pixels: what the app reports (focus, a menu or dialog
@@ -395,13 +405,13 @@ export interface LiveGeometry {
  * Where the recorded target should be now. On X11 the recorded point is mapped through the
  * window's new position and size; on the web the viewport is the frame.
  */
-async function liveGeometry(surface: Surface, plan: PlanFile, step: PlanStep, frame: { width: number; height: number }): Promise<LiveGeometry> {
+async function liveGeometry(surface: Surface, plan: PlanFile, step: PlanStep, frame: { width: number; height: number }, known?: Awaited<ReturnType<NonNullable<Surface['window']>>>): Promise<LiveGeometry> {
   const whole: Box = [0, 0, frame.width, frame.height];
   const target = hasTarget(step) ? step.target : undefined;
   const recordedPoint = target?.point ?? { x: frame.width / 2, y: frame.height / 2 };
   const recordedWindow = target?.window?.geometry ?? plan.steps.find((candidate) => hasTarget(candidate) && candidate.target.window?.geometry)?.target?.window?.geometry;
   if (surface.kind === 'x11' && surface.window) {
-    const window = await surface.window();
+    const window = known ?? (await surface.window());
     if (window) {
       const geometry = window.geometry;
       const region = clampBox([geometry.x, geometry.y, geometry.width, geometry.height], frame.width, frame.height) ?? whole;

@@ -3,7 +3,7 @@ import { ElementState } from '../../../core/schemas/trajectory.ts';
 import { elementStateSource, interactiveSelector } from '../element-state.ts';
 import { caretSized, evidenceOfChange, findCaret } from '../../../perception/blink.ts';
 import { waitForSettle } from '../../../perception/diff.ts';
-import { boxesOverlap, clampBox, crop, type Box, type RgbaImage } from '../../../native/image.ts';
+import { boxesOverlap, clampBox, crop, unionBox, type Box, type RgbaImage } from '../../../native/image.ts';
 import type { OcrLine } from '../../../perception/ocr.ts';
 import type { Point, Surface } from './surface.ts';
 import { findLabelInLine, normalizeLabel } from './text-match.ts';
@@ -122,10 +122,8 @@ async function settleOnScreen(input: VerifyInput, budget: number): Promise<{ fra
     return { frame: settled.frame, ms: Date.now() - started, by: settled.settled ? 'quiet pixels' : 'timeout' };
   }
   const recorded = expected?.changed_region;
-  const mapped = recorded ? input.mapBox(recorded) : undefined;
-  const margin = mapped ? Math.max(16, Math.round(Math.max(mapped[2], mapped[3]) * 0.25)) : 0;
   const before = input.before ?? (await input.surface.capture());
-  const watch = (mapped ? clampBox([mapped[0] - margin, mapped[1] - margin, mapped[2] + 2 * margin, mapped[3] + 2 * margin], before.width, before.height) : undefined) ?? input.region;
+  const watch = watchedRegion(input, before);
   const quietMs = quietWindow(expected);
   // A recording whose only change was a caret promises nothing visible: do not wait for one.
   const expectChange = Boolean(recorded) && !caretSized(recorded!);
@@ -155,6 +153,22 @@ async function settleOnScreen(input: VerifyInput, budget: number): Promise<{ fra
   }
   const frame = await input.surface.capture();
   return { frame, ms: Date.now() - started, by };
+}
+
+/** What the settle watches: the recorded change mapped into the live window with a margin, else the window. */
+function watchedRegion(input: Pick<VerifyInput, 'expected' | 'mapBox' | 'region'>, size: { width: number; height: number }): Box {
+  const recorded = input.expected?.changed_region;
+  const mapped = recorded ? input.mapBox(recorded) : undefined;
+  const margin = mapped ? Math.max(16, Math.round(Math.max(mapped[2], mapped[3]) * 0.25)) : 0;
+  return (mapped ? clampBox([mapped[0] - margin, mapped[1] - margin, mapped[2] + 2 * margin, mapped[3] + 2 * margin], size.width, size.height) : undefined) ?? input.region;
+}
+
+/**
+ * The part of the screen a step's pixel checks compare (the app's window and the watched region):
+ * the frame before the action needs fresh pixels only there.
+ */
+export function comparedRegion(input: Pick<VerifyInput, 'expected' | 'mapBox' | 'region'>, size: { width: number; height: number }): Box {
+  return unionBox(input.region, watchedRegion(input, size));
 }
 
 /**

@@ -142,6 +142,8 @@ export function pickMainWindow(candidates: WindowInfo[], active: WindowInfo | un
  * Answers the window the keys will go to.
  */
 export async function assertKeyboardTarget(windows: WindowSystem, main: WindowInfo): Promise<WindowInfo> {
+  // The common case in one query; the active window is described only when it is another one.
+  if (main.id && (await windows.activeWindowId().catch(() => undefined)) === main.id) return main;
   const active = await windows.active().catch(() => undefined);
   if (active && active.id === main.id) return active;
   if (active?.id && sameApp(active, main) && (await windows.transientFor(active.id).catch(() => undefined))) return active;
