@@ -250,8 +250,10 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       // The carried frame grounds the step, but the app may have changed a little after it was
       // taken (a title gaining its "*"): the pixels compared are taken right before acting — only
       // the part the checks compare (the window and the watched region), laid over the carried frame.
+      // Keys may go to a dialog anywhere on the screen (verified in its region): a whole frame then.
+      const keys = step.action === 'type' || step.action === 'press';
       const fresh = async (): Promise<RgbaImage> => {
-        if (!carried || !before || !screen.captureRegion) return carried ? screen.capture() : frame();
+        if (!carried || !before || !screen.captureRegion || keys) return carried ? screen.capture() : frame();
         const box = comparedRegion({ expected: expectation, mapBox: live.mapBox, region: live.region }, before);
         return paste(before, await screen.captureRegion(box), box[0], box[1]);
       };
