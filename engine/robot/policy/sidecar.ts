@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
-import { describeZodError, SkillframeError } from '../../../core/index.ts';
+import { SkillframeError } from '../../../core/index.ts';
+import { readJsonFile } from '../json-file.ts';
 import { PolicySidecar, type TensorSpec } from '../../../core/schemas/policy.ts';
 import type { ChunkNetwork } from './onnx-policy.ts';
 
@@ -17,15 +18,7 @@ export function sidecarPath(file: string): string | undefined {
 export function readSidecar(file: string, bytes: Uint8Array): PolicySidecar {
   const path = sidecarPath(file);
   if (!path) throw new SkillframeError('not_found', `policy ${file} has no sidecar JSON (${file.replace(/\.onnx$/i, '.json')}); see docs/POLICY.md`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new SkillframeError('bad_input', `policy sidecar ${path} is not JSON: ${(error as Error).message}`);
-  }
-  const parsed = PolicySidecar.safeParse(raw);
-  if (!parsed.success) throw new SkillframeError('bad_input', `policy sidecar ${path}: ${describeZodError(parsed.error, raw, 'sidecar')}`);
-  const sidecar = parsed.data;
+  const sidecar = readJsonFile(PolicySidecar, path, 'policy sidecar', 'sidecar');
   let model: OnnxTypes.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);

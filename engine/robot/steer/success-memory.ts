@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { describeZodError, SkillframeError } from '../../../core/index.ts';
+import { SkillframeError } from '../../../core/index.ts';
+import { readJsonFile } from '../json-file.ts';
 import { ChunkMemory, defaultMemorySettings, type MemorySettings } from './memory.ts';
 
 /**
@@ -47,18 +48,11 @@ export function loadMemory(directory: string, task: string, shape: { keyWidth: n
   const memory = new ChunkMemory(jointMemorySettings);
   const path = memoryFile(directory, task);
   if (!existsSync(path)) return memory;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new SkillframeError('bad_input', `memory file ${path} is not JSON: ${(error as Error).message}`);
+  const file = readJsonFile(MemoryFile, path, 'memory file', 'memory');
+  if (file.keyWidth !== shape.keyWidth || file.chunkWidth !== shape.chunkWidth) {
+    throw new SkillframeError('bad_input', `memory file ${path} holds keys of ${file.keyWidth} and chunks of ${file.chunkWidth} values; this policy needs ${shape.keyWidth} and ${shape.chunkWidth}`);
   }
-  const parsed = MemoryFile.safeParse(raw);
-  if (!parsed.success) throw new SkillframeError('bad_input', `memory file ${path}: ${describeZodError(parsed.error, raw, 'memory')}`);
-  if (parsed.data.keyWidth !== shape.keyWidth || parsed.data.chunkWidth !== shape.chunkWidth) {
-    throw new SkillframeError('bad_input', `memory file ${path} holds keys of ${parsed.data.keyWidth} and chunks of ${parsed.data.chunkWidth} values; this policy needs ${shape.keyWidth} and ${shape.chunkWidth}`);
-  }
-  for (const entry of parsed.data.entries) {
+  for (const entry of file.entries) {
     if (entry.key.length !== shape.keyWidth + 1 || entry.chunk.length !== shape.chunkWidth) throw new SkillframeError('bad_input', `memory file ${path}: an entry has the wrong width`);
     memory.restore({ key: entry.key, chunk: Float32Array.from(entry.chunk), episode: entry.episode });
   }

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
-import { describeZodError, SkillframeError } from '../../../core/index.ts';
+import { SkillframeError } from '../../../core/index.ts';
+import { readJsonFile } from '../json-file.ts';
 import { type DetectorClass, DetectorSidecar } from '../../../core/schemas/keypoints.ts';
 import type { Network } from '../policy/network.ts';
 import { backProject, type Camera } from '../sim/render.ts';
@@ -151,15 +152,7 @@ export interface KeypointDetector {
 export function readDetectorSidecar(file: string): DetectorSidecar {
   const path = file.replace(/\.onnx$/i, '.json');
   if (path === file || !existsSync(path)) throw new SkillframeError('not_found', `keypoint detector ${file} has no sidecar JSON (${path})`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new SkillframeError('bad_input', `detector sidecar ${path} is not JSON: ${(error as Error).message}`);
-  }
-  const parsed = DetectorSidecar.safeParse(raw);
-  if (!parsed.success) throw new SkillframeError('bad_input', `detector sidecar ${path}: ${describeZodError(parsed.error, raw, 'sidecar')}`);
-  return parsed.data;
+  return readJsonFile(DetectorSidecar, path, 'detector sidecar', 'sidecar');
 }
 
 export async function loadKeypointDetector(file: string): Promise<KeypointDetector> {
