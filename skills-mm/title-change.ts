@@ -3,14 +3,35 @@ import type { TrajectoryMeta } from '../core/schemas/trajectory.ts';
 
 export type TitleChange = NonNullable<ExpectedPostState['title_change']>;
 
-/** What changed between two titles: the part removed and the part added, the common start and end kept. */
+/** The longest run of characters both texts contain (the first such run when several tie). */
+function sharedRun(a: string, b: string): { a: number; b: number; length: number } {
+  let best = { a: 0, b: 0, length: 0 };
+  let previous = new Array<number>(b.length + 1).fill(0);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = new Array<number>(b.length + 1).fill(0);
+    for (let j = 1; j <= b.length; j += 1) {
+      if (a[i - 1] !== b[j - 1]) continue;
+      current[j] = previous[j - 1] + 1;
+      if (current[j] > best.length) best = { a: i - current[j], b: j - current[j], length: current[j] };
+    }
+    previous = current;
+  }
+  return best;
+}
+
+/**
+ * What changed between two titles, around the longest part they share: what was removed and
+ * added before it and after it. "*note.txt - Editor" → "note.txt - Editor": "*" removed at the start;
+ * "note.txt (3.11)" → "*note.txt (3.11)*": "*" added at both ends.
+ */
 export function titleChange(before: string, after: string): TitleChange | undefined {
   if (before === after) return undefined;
-  let start = 0;
-  while (start < before.length && start < after.length && before[start] === after[start]) start += 1;
-  let end = 0;
-  while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end += 1;
-  return { removed: before.slice(start, before.length - end), added: after.slice(start, after.length - end) };
+  const shared = sharedRun(before, after);
+  const change: TitleChange = { removed: before.slice(0, shared.a), added: after.slice(0, shared.b) };
+  const removedEnd = before.slice(shared.a + shared.length);
+  const addedEnd = after.slice(shared.b + shared.length);
+  if (removedEnd || addedEnd) Object.assign(change, { removed_end: removedEnd, added_end: addedEnd });
+  return change;
 }
 
 /** The recorded title at `at` (the last value taken at or before it). */
@@ -35,7 +56,7 @@ export function stepTitleChange(titles: TrajectoryMeta['titles'], startAt: numbe
   const after = titleAt(titles, nextAt ?? Number.POSITIVE_INFINITY);
   if (before === undefined || after === undefined) return undefined;
   const change = titleChange(before, after);
-  return change && change.removed.length <= 300 && change.added.length <= 300 ? change : undefined;
+  return change && [change.removed, change.added, change.removed_end ?? '', change.added_end ?? ''].every((part) => part.length <= 300) ? change : undefined;
 }
 
 /**
@@ -45,11 +66,14 @@ export function stepTitleChange(titles: TrajectoryMeta['titles'], startAt: numbe
  */
 export function titleChangeMet(expected: TitleChange, liveBefore: string, liveAfter: string): { met: boolean; how: string } {
   const live = titleChange(liveBefore, liveAfter);
-  if (live && live.removed === expected.removed && live.added === expected.added) return { met: true, how: `the window title changed as recorded (${describe(expected)})` };
-  if (!live && !expected.removed && expected.added && liveBefore.includes(expected.added)) return { met: true, how: `the window title already showed ${JSON.stringify(expected.added)}` };
+  const same = (a: TitleChange, b: TitleChange) => a.removed === b.removed && a.added === b.added && (a.removed_end ?? '') === (b.removed_end ?? '') && (a.added_end ?? '') === (b.added_end ?? '');
+  if (live && same(live, expected)) return { met: true, how: `the window title changed as recorded (${describe(expected)})` };
+  const addsOnly = !expected.removed && !expected.removed_end && (expected.added || expected.added_end);
+  if (!live && addsOnly && liveBefore.startsWith(expected.added) && liveBefore.endsWith(expected.added_end ?? '')) return { met: true, how: `the window title already showed ${describe(expected)}` };
   return { met: false, how: `the window title ${live ? `changed by ${describe(live)}` : `stayed ${JSON.stringify(liveBefore.slice(0, 120))}`}, expected ${describe(expected)}` };
 }
 
 function describe(change: TitleChange): string {
-  return [change.removed ? `${JSON.stringify(change.removed)} removed` : '', change.added ? `${JSON.stringify(change.added)} added` : ''].filter(Boolean).join(', ');
+  const part = (removed: string, added: string, where: string) => [removed ? `${JSON.stringify(removed)} removed${where}` : '', added ? `${JSON.stringify(added)} added${where}` : ''];
+  return [...part(change.removed, change.added, ''), ...part(change.removed_end ?? '', change.added_end ?? '', ' at the end')].filter(Boolean).join(', ');
 }

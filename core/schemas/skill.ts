@@ -235,11 +235,13 @@ export const ExpectedPostState = z
     /** X11: active window title after the step, when it changed. */
     window_title: text(300).optional(),
     /**
-     * X11: how the step changed its window's title — the part removed and the part added, the rest
-     * kept (a save drops the modified mark "*"). Replay checks the live title changed the same way,
-     * which holds wherever the file lives; the screen may show nothing of a save.
+     * X11: how the step changed its window's title around the part both titles share — what was
+     * removed and added before it (`removed`, `added`) and after it (`removed_end`, `added_end`): a
+     * save drops the modified mark ("*note.txt" → "note.txt"), IDLE's wraps it ("*note.txt …*").
+     * Replay checks the live title changed the same way, which holds wherever the file lives; the
+     * screen may show nothing of a save.
      */
-    title_change: z.object({ removed: text(300), added: text(300) }).strict().optional(),
+    title_change: z.object({ removed: text(300), added: text(300), removed_end: text(300).optional(), added_end: text(300).optional() }).strict().optional(),
     /** How long the UI took to settle after the recorded action. */
     settle_ms: z.number().int().min(0).max(120_000).optional(),
     /**

@@ -13,6 +13,8 @@ test('a title change is what was removed and added, the common start and end kep
   assert.deepEqual(titleChange('*/tmp/a/note.txt - Mousepad', '/tmp/a/note.txt - Mousepad'), { removed: '*', added: '' });
   assert.deepEqual(titleChange('note.txt - Editor', '*note.txt - Editor'), { removed: '', added: '*' });
   assert.deepEqual(titleChange('*Untitled 1 - Editor', 'report.txt - Editor'), { removed: '*Untitled 1', added: 'report.txt' });
+  // IDLE marks a modified file at both ends of its title.
+  assert.deepEqual(titleChange('note.txt - /home/a/note.txt (3.11.2)', '*note.txt - /home/a/note.txt (3.11.2)*'), { removed: '', added: '*', removed_end: '', added_end: '*' });
   assert.equal(titleChange('same', 'same'), undefined);
 });
 
@@ -38,6 +40,11 @@ test('replay: the live title must change as recorded, wherever the file lives', 
   assert.match(unsaved.how, /stayed .* expected "\*" removed/);
   // Another change (a dialog's name took over the title) is not the recorded one.
   assert.equal(titleChangeMet(save, '*note.txt - Editor', 'Save As - Editor').met, false);
+  // Both ends, wherever the file lives: IDLE's save, and a save that did not happen.
+  const idleSave = titleChange('*note.txt - /home/a/note.txt (3.11.2)*', 'note.txt - /home/a/note.txt (3.11.2)')!;
+  assert.equal(titleChangeMet(idleSave, '*note.txt - /tmp/b/note.txt (3.11.2)*', 'note.txt - /tmp/b/note.txt (3.11.2)').met, true);
+  assert.equal(titleChangeMet(idleSave, '*note.txt - /tmp/b/note.txt (3.11.2)*', '*note.txt - /tmp/b/note.txt (3.11.2)*').met, false);
+  assert.equal(titleChangeMet(idleSave, '*note.txt - /tmp/b/note.txt (3.11.2)*', 'note.txt - /tmp/b/note.txt (3.11.2)*').met, false, 'one end only is not the recorded change');
   // A mark that was already there before typing: the app was already in that state.
   const typed = { removed: '', added: '*' };
   assert.equal(titleChangeMet(typed, '*note.txt - Editor', '*note.txt - Editor').met, true);

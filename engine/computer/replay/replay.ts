@@ -357,7 +357,7 @@ function expectationFor(step: PlanStep, plan: PlanFile, values: Record<string, s
   if (!expected) return undefined;
   // Text the recorder redacted cannot be checked: the live screen shows the real value.
   const checkable = (texts: string[]) => texts.filter((text) => !containsRedactionPlaceholder(text));
-  const titleRedacted = expected.title_change && containsRedactionPlaceholder(`${expected.title_change.removed}\n${expected.title_change.added}`);
+  const titleRedacted = expected.title_change && containsRedactionPlaceholder(Object.values(expected.title_change).join('\n'));
   if (titleRedacted || [...expected.dom_text_appears, ...expected.ocr_text_appears].some(containsRedactionPlaceholder)) {
     const { title_change: _unreadable, ...rest } = expected;
     return expectationFor(step, plan, values, { ...(titleRedacted ? rest : expected), dom_text_appears: checkable(expected.dom_text_appears), ocr_text_appears: checkable(expected.ocr_text_appears) });
@@ -370,7 +370,7 @@ function expectationFor(step: PlanStep, plan: PlanFile, values: Record<string, s
     dom_text_appears: expected.dom_text_appears.map(swap),
     ocr_text_appears: expected.ocr_text_appears.map(swap),
     ...(expected.url ? { url: swap(expected.url) } : {}),
-    ...(expected.title_change ? { title_change: { removed: swap(expected.title_change.removed), added: swap(expected.title_change.added) } } : {}),
+    ...(expected.title_change ? { title_change: Object.fromEntries(Object.entries(expected.title_change).map(([key, value]) => [key, swap(value)])) as typeof expected.title_change } : {}),
   };
 }
 
