@@ -23,6 +23,7 @@ import type { ElementState, PageState, TrajectoryEvent, TrajectoryMeta } from '.
 import { readTrajectory } from './trajectory/store.ts';
 import { cleanEventText } from './trajectory/clean-text.ts';
 import { stepTitleChange, type TitleChange } from './title-change.ts';
+import { mixedScriptWord } from './confusables.ts';
 import { cleanText } from '../core/text.ts';
 import { frameDifference } from '../perception/diff.ts';
 import { dHash, hammingDistance } from '../perception/hash.ts';
@@ -332,6 +333,14 @@ export function resolveSkillName(options: Pick<BuildOptions, 'name' | 'outDir'>,
   const name = skillName(undefined, meta);
   warnings.push(`the folder name ${JSON.stringify(folder)} is not a skill name; the skill is named ${name}, so Agent Skills readers will refuse the folder`);
   return name;
+}
+
+/**
+ * OCR lines a package can carry: a line the recogniser read with look-alike letters of two scripts
+ * ("Ωpen" for "Open") is a misreading, and the audit rightly refuses such text; it is left out.
+ */
+function readable(lines: OcrLine[]): OcrLine[] {
+  return lines.filter((line) => !mixedScriptWord(line.text));
 }
 
 /** X11: what the step did to the recorded window's title (until the next step's first input). */
@@ -726,7 +735,7 @@ async function describeTarget(
     if (ocr && !target.locator) {
       const region = boxAround(point, 640, 320, size);
       try {
-        const { lines } = await ocr.recognize(before.rgba, { region: [region.x, region.y, region.width, region.height], signal });
+        const lines = readable((await ocr.recognize(before.rgba, { region: [region.x, region.y, region.width, region.height], signal })).lines);
         const read = lines.map((line) => ({ ...line, area: { x: line.box[0], y: line.box[1], width: line.box[2], height: line.box[3] } }));
         const hit = read.find((line) => contains(grow(line.area, 6, size), point)) ?? nearest(read, point, 40);
         if (hit) {
@@ -806,7 +815,7 @@ async function expectedOcrText(meta: TrajectoryMeta, draft: Draft, after: Frame 
   if (changed.width * changed.height > 0.15 * screen.width * screen.height) return [];
   const region = grow(changed, 8, { width: after.rgba.width, height: after.rgba.height });
   try {
-    const { lines } = await ocr.recognize(after.rgba, { region: [region.x, region.y, region.width, region.height], signal });
+    const lines = readable((await ocr.recognize(after.rgba, { region: [region.x, region.y, region.width, region.height], signal })).lines);
     return lines.filter((line) => line.confidence >= 0.6 && line.text.trim()).slice(0, 4).map((line) => line.text.trim().slice(0, 200));
   } catch (error) {
     if (signal?.aborted) throw error;
