@@ -327,6 +327,20 @@ function urlHost(url: string): string {
   }
 }
 
+/**
+ * Why the audit would refuse `text` where a package holds an app's own words (a label, an
+ * expected line of page text), or undefined. The builder leaves such page text out of a step's
+ * expectations (an API console showing `curl -X GET …`) instead of building a package this audit
+ * then refuses; the audit itself stays as strict.
+ */
+export function labelRefusal(text: string): string | undefined {
+  let found: string | undefined;
+  scanInstructions({ where: 'text', text, reading: 'label' }, new Set(), [], (code, message, _file, severity = 'refuse') => {
+    if (severity === 'refuse') found ??= `${code}: ${message}`;
+  });
+  return found;
+}
+
 function scanInstructions(entry: PackageText, hosts: Set<string>, typed: readonly string[], add: Add) {
   const { where, reading } = entry;
   const text = skeleton(entry.text);

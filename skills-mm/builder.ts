@@ -23,12 +23,11 @@ import type { ElementState, PageState, TrajectoryEvent, TrajectoryMeta } from '.
 import { readTrajectory } from './trajectory/store.ts';
 import { cleanEventText } from './trajectory/clean-text.ts';
 import { stepTitleChange, type TitleChange } from './title-change.ts';
-import { mixedScriptWord } from './confusables.ts';
 import { cleanText } from '../core/text.ts';
 import { frameDifference } from '../perception/diff.ts';
 import { dHash, hammingDistance } from '../perception/hash.ts';
 import type { Ocr, OcrLine, OcrWord } from '../perception/ocr.ts';
-import { auditLoaded, requiredTier, stepDestructiveReason } from './audit.ts';
+import { auditLoaded, labelRefusal, requiredTier, stepDestructiveReason } from './audit.ts';
 import { packageToFiles, writePackageFiles, type SkillPackage } from './format.ts';
 import { decodeImage } from '../native/image.ts';
 import { boxAround, clampRect, contains, cropPng, grow, intersects, renderView, unionOf } from './images.ts';
@@ -336,11 +335,12 @@ export function resolveSkillName(options: Pick<BuildOptions, 'name' | 'outDir'>,
 }
 
 /**
- * OCR lines a package can carry: a line the recogniser read with look-alike letters of two scripts
- * ("Ωpen" for "Open") is a misreading, and the audit rightly refuses such text; it is left out.
+ * OCR lines a package can carry: a line the audit would refuse as an app's text is left out — a
+ * misreading with look-alike letters of two scripts ("Ωpen" for "Open"), or a shell command an app
+ * shows ("curl -X GET …").
  */
 function readable(lines: OcrLine[]): OcrLine[] {
-  return lines.filter((line) => !mixedScriptWord(line.text));
+  return lines.filter((line) => !labelRefusal(line.text));
 }
 
 /** X11: what the step did to the recorded window's title (until the next step's first input). */
@@ -390,7 +390,7 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
       expected: {
         ...webExpectation(draft, withWaits[index - 1], typedFrom(withWaits.slice(index)), hostOf(meta.url)),
         // What the action was seen to do (explore records it) is the best expectation.
-        ...(event.effect?.textAppeared?.length ? { dom_text_appears: event.effect.textAppeared.slice(0, 8).map((line) => line.slice(0, 200)) } : {}),
+        ...(event.effect?.textAppeared?.some((line) => !labelRefusal(line)) ? { dom_text_appears: event.effect.textAppeared.filter((line) => !labelRefusal(line)).slice(0, 8).map((line) => line.slice(0, 200)) } : {}),
         ocr_text_appears: expectedText,
         ...(changed ? { changed_region: changed } : {}),
         ...(draft.navigatedTo ? { url: draft.navigatedTo.slice(0, 2000) } : {}),
@@ -837,14 +837,15 @@ function webExpectation(draft: Draft, previous: Draft | undefined, typed: readon
   const last = draft.events[draft.events.length - 1];
   const then = previous?.events[previous.events.length - 1];
   // Text a later step typed, or that names where the app was served from (a port that changes
-  // from run to run), is no expectation of this step.
-  const typedHere = (line: string) => typed.some((text) => line.includes(text) || text.includes(line)) || Boolean(host && line.includes(host));
+  // from run to run), is no expectation of this step; nor is page text the audit would refuse to
+  // carry (an API console's `curl -X GET …`): another line, or the action's effect, says as much.
+  const notExpected = (line: string) => typed.some((text) => line.includes(text) || text.includes(line)) || Boolean(host && line.includes(host)) || labelRefusal(line) !== undefined;
   const after = last.afterState;
   const fresh: string[] = [];
   if (after && then?.afterState) {
     const old = new Set(then.afterState.text);
     for (const line of after.text) {
-      if (line.length < 2 || line.length > 120 || old.has(line) || typedHere(line) || fresh.includes(line)) continue;
+      if (line.length < 2 || line.length > 120 || old.has(line) || notExpected(line) || fresh.includes(line)) continue;
       fresh.push(line);
       if (fresh.length >= 4) break;
     }
@@ -857,7 +858,7 @@ function webExpectation(draft: Draft, previous: Draft | undefined, typed: readon
       // A quoted name may hold escaped quotes (`listitem: "{\"a\": 1}"`): read it whole, unescaped.
       const name = /"((?:[^"\\]|\\.){2,120})"/.exec(line)?.[1]?.replace(/\\(.)/g, '$1');
       const quoted = name ?? /:\s*(.{2,120})$/.exec(line)?.[1];
-      if (quoted && !fresh.includes(quoted) && !typedHere(quoted)) fresh.push(quoted);
+      if (quoted && !fresh.includes(quoted) && !notExpected(quoted)) fresh.push(quoted);
       if (fresh.length >= 4) break;
     }
   }

@@ -190,7 +190,7 @@ export const commands = commandMap(
   }),
   defineCommand({
     name: 'bench.web-upgrade',
-    summary: 'Web upgrade benchmark: tasks recorded on open-source web apps from npm at an older release, replayed on it and on the next major release, judged by the requests a local API received; naive coordinates and a Playwright-locator script as peers.',
+    summary: 'Web upgrade benchmark: tasks recorded on open-source web apps from npm at an older release, replayed on it and on a newer release (the next major where there is one), judged by the requests a local API received or the state the app holds; naive coordinates and a Playwright-locator script as peers.',
     input: z
       .object({
         /** Only these apps (names from testkit/webapps/upgrade-split.json), comma-separated. */

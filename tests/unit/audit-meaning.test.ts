@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { auditSource, chordLeavesApp, destructiveReason } from '../../skills-mm/audit.ts';
+import { auditSource, chordLeavesApp, destructiveReason, labelRefusal } from '../../skills-mm/audit.ts';
 import { mixedScriptWord, skeleton } from '../../skills-mm/confusables.ts';
 
 /**
@@ -73,4 +73,10 @@ test('ordinary app wording in labels and expectations is accepted', () => {
     }),
   );
   accepts('own-host-link', (dir) => writeFileSync(join(dir, 'SKILL.md'), `${readFileSync(join(dir, 'SKILL.md'), 'utf8')}\nStart at "http://127.0.0.1:8123/signup.html".\n`));
+});
+
+test('page text the audit would refuse to carry is named, so the builder can leave it out of expectations; ordinary app words are not', () => {
+  assert.match(labelRefusal("curl -X 'GET' \\") ?? '', /^injection_shell/);
+  assert.match(labelRefusal('wget http://example.com/x') ?? '', /^injection_shell/);
+  for (const line of ['Server response 200', 'Send password reset link', "Don't ask again", 'Find pet by ID', 'Request URL']) assert.equal(labelRefusal(line), undefined, line);
 });
