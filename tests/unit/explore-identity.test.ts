@@ -47,10 +47,12 @@ test('the blocklist holds destructive controls unless allowed', () => {
   assert.ok(!isBlocked(action('Delete account'), /delete/i));
 });
 
+/** One scanned element: a visible, actionable button unless the fields say otherwise. */
+const element = (fields: Partial<PageScan['elements'][number]>): PageScan['elements'][number] => ({
+  role: 'button', name: '', selector: '#x', tag: 'button', type: '', flags: '', value: '', x: 10, y: 10, width: 20, height: 10, actionable: true, listeners: [], scrollable: false, draggable: false, ...fields,
+});
+
 test('DOM candidates follow the listeners and roles; the signature ignores free text', () => {
-  const element = (fields: Partial<PageScan['elements'][number]>) => ({
-    role: 'button', name: '', selector: '#x', tag: 'button', type: '', flags: '', value: '', x: 10, y: 10, width: 20, height: 10, actionable: true, listeners: [], scrollable: false, draggable: false, ...fields,
-  });
   const scan: PageScan = {
     title: 'T',
     url: 'http://127.0.0.1:1/app/',
@@ -77,9 +79,6 @@ test('DOM candidates follow the listeners and roles; the signature ignores free 
 });
 
 test('the signature is the view: generic clickable text, enabled-ness, a native tick and a hash root do not split it; tabs and dialogs do', () => {
-  const element = (fields: Partial<PageScan['elements'][number]>) => ({
-    role: 'button', name: '', selector: '#x', tag: 'button', type: '', flags: '', value: '', x: 10, y: 10, width: 20, height: 10, actionable: true, listeners: [], scrollable: false, draggable: false, ...fields,
-  });
   const base: PageScan = {
     title: 'T',
     url: 'http://127.0.0.1:1/app/',
@@ -100,7 +99,7 @@ test('the signature is the view: generic clickable text, enabled-ness, a native 
 });
 
 test('candidates: a link to the page itself is not offered, an in-page link is; Escape is offered while a dialog or menu is open', () => {
-  const link = (name: string, href: string) => ({ role: 'link', name, selector: `#${name}`, tag: 'a', type: '', flags: '', value: '', x: 10, y: 10, width: 20, height: 10, actionable: true, listeners: [], scrollable: false, draggable: false, href });
+  const link = (name: string, href: string) => element({ role: 'link', name, selector: `#${name}`, tag: 'a', href });
   const scan: PageScan = {
     title: 'T',
     url: 'http://127.0.0.1:1/charts.html',
@@ -112,6 +111,6 @@ test('candidates: a link to the page itself is not offered, an in-page link is; 
   assert.equal(candidatesFromScan(scan).find((action) => action.target?.name === 'Tables')?.target?.href, 'http://127.0.0.1:1/tables.html');
   assert.ok(!candidatesFromScan(scan).some((action) => action.keys === 'Escape'));
   assert.ok(candidatesFromScan({ ...scan, headings: ['dialog:Sort'] }).some((action) => action.kind === 'shortcut' && action.keys === 'Escape'));
-  const menu = { ...scan, elements: [...scan.elements, { ...link('User', '#'), role: 'button', tag: 'button', flags: 'e' }] };
+  const menu = { ...scan, elements: [...scan.elements, element({ name: 'User', flags: 'e' })] };
   assert.ok(candidatesFromScan(menu).some((action) => action.keys === 'Escape'));
 });
