@@ -91,9 +91,9 @@ export const viewProbe = `(() => {
   const route = location.pathname.replace(/index\\.html$/, '') + hash;
   const view = {
     route,
-    dialogs: list('[role=dialog],[role=alertdialog],dialog[open],.modal.show,.uk-modal.uk-open,.jsoneditor-modal,.dialog-ux .modal-ux'),
+    dialogs: list('[role=dialog],[role=alertdialog],dialog[open],.modal.show,.uk-modal.uk-open,.jsoneditor-modal,.dialog-ux .modal-ux,.dialog-box'),
     menus: list('.dropdown-menu.show,.uk-drop.uk-open,.uk-dropdown.uk-open,.uk-navbar-dropdown.uk-open,.jsoneditor-contextmenu,[role=menu],[role=listbox]'),
-    tabs: list('[role=tab][aria-selected=true],.nav-tabs .active,.nav-pills .active,.uk-tab > .uk-active,.uk-subnav > .uk-active,.tablinks .active'),
+    tabs: list('[role=tab][aria-selected=true],.nav-tabs .active,.nav-pills .active,.uk-tab > .uk-active,.uk-subnav > .uk-active,.tablinks .active,.tab-buttons .tab-btn.active'),
     panels: [...new Set([
       ...list('.collapse.show,details[open],.opblock-tag-section.is-open,.opblock.is-open,.models.is-open,.model-box .model.model-open,.uk-accordion > .uk-open,.uk-offcanvas.uk-open,.treeview.menu-open,.menu-open > a,li.active > .child_menu,.jsoneditor-expanded'),
       ...list('[aria-expanded=true]', expandedShows),
