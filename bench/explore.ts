@@ -214,7 +214,8 @@ async function measure(target: Target, seeds: number, options: BenchOptions): Pr
         for (const entry of driver.seen) {
           const node = summary.explorer.graph.match(entry.observation);
           if (!node) continue;
-          if (strategy === 'dfs') pairs.push({ state: `${seed}:${node.id}`, view: entry.view });
+          // Scored within one run: the same view met again in another seed's run is not a split.
+          if (strategy === 'dfs') pairs.push({ state: `${seed}:${node.id}`, view: `${seed}:${entry.view}` });
           if (!stateOf.has(node.id)) stateOf.set(node.id, entry.view);
         }
         for (const skill of summary.skills) {
