@@ -105,7 +105,8 @@ async function launchDesktop(display: VirtualDisplay, busEnv: NodeJS.ProcessEnv,
   const home = mkdtempSync(join(work, `home-${app.name}-`));
   const config = join(home, '.config');
   mkdirSync(config, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...busEnv, HOME: home, XDG_CONFIG_HOME: config, XDG_DATA_HOME: join(home, '.local', 'share'), XDG_CACHE_HOME: join(home, '.cache'), GTK_THEME: 'Adwaita' };
+  // GTK 4 draws nothing under Xvfb with its GL renderer (a black window, no text to read): cairo.
+  const env: NodeJS.ProcessEnv = { ...busEnv, HOME: home, XDG_CONFIG_HOME: config, XDG_DATA_HOME: join(home, '.local', 'share'), XDG_CACHE_HOME: join(home, '.cache'), GTK_THEME: 'Adwaita', GSK_RENDERER: 'cairo' };
   // Dark theme: GTK's dark Adwaita, another Qt style, dark X resources for Xaw and Tk.
   let resources = '';
   if (condition === 'dark-theme') {
