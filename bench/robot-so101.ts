@@ -6,9 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { BenchReport, KeypointRewardSpec, Method, RewardSpec } from '../core/commands/robot.ts';
 import { SkillframeError } from '../core/index.ts';
 import { createScriptedProvider } from '../perception/models/scripted.ts';
-import type { VlmProvider } from '../perception/models/vlm.ts';
-import { type Grounding, groundSpec, specFromCamera } from '../engine/robot/vision/ground-spec.ts';
-import { defaultDetectorFile, type KeypointDetector, loadKeypointDetector, loadKeypointEncoder } from '../engine/robot/vision/keypoints.ts';
+import { type Grounding, specFromSceneCamera } from '../engine/robot/vision/ground-spec.ts';
+import { defaultDetectorFile, loadKeypointDetector, loadKeypointEncoder } from '../engine/robot/vision/keypoints.ts';
 import { TabletopScene } from '../core/schemas/tabletop.ts';
 import { jointPolicy } from '../engine/robot/arm/joint-policy.ts';
 import { loadSidecarPolicy } from '../engine/robot/policy/sidecar.ts';
@@ -63,19 +62,6 @@ export const so101SpecReply: KeypointRewardSpec = {
     },
   ],
 };
-
-/** The scene's first camera frame → the VLM's spec → keypoints grounded by the detector. */
-export async function groundedSceneSpec(scene: TabletopScene, detector: KeypointDetector, provider: VlmProvider): Promise<{ spec: RewardSpec; grounding: Grounding; detectorMs: number }> {
-  const world = new TabletopWorld(scene, homePose);
-  const rgb = renderScene(scene, world.state);
-  const { width, height } = detector.sidecar.camera;
-  const sharp = (await import('sharp')).default;
-  const png = new Uint8Array(await sharp(Buffer.from(rgb), { raw: { width, height, channels: 3 } }).png().toBuffer());
-  const written = await specFromCamera(provider, png, so101Instruction, detector.names);
-  const detection = await detector.detect(rgb);
-  const { spec, grounding } = groundSpec(written, detection, detector.sidecar.classes, `${scene.name} spec`);
-  return { spec, grounding, detectorMs: detection.ms };
-}
 
 /** Distance (m) from each grounded keypoint to the nearest true object of its kind. */
 function keypointErrors(scene: TabletopScene, grounding: Grounding): Record<string, number> {
@@ -138,7 +124,7 @@ export async function runSo101Bench(options: So101BenchOptions): Promise<BenchRe
       report.layouts[tableScene.name] = {};
       let spec: RewardSpec | undefined;
       try {
-        const grounded = await groundedSceneSpec(tableScene, detector, provider);
+        const grounded = await specFromSceneCamera(tableScene, detector, provider, so101Instruction);
         spec = grounded.spec;
         perception[tableScene.name] = { keypoints: grounded.grounding, error_m: keypointErrors(tableScene, grounded.grounding), detector_ms: Math.round(grounded.detectorMs * 100) / 100 };
       } catch (error) {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineCommand, defineEvent } from '../contract.ts';
 import { commandMap, eventMap } from '../registry-helpers.ts';
 import { ArmModel, armModels } from '../schemas/arm.ts';
-import { Method } from './robot.ts';
+import { KeypointGrounding, KeypointRewardSpec, Method, RewardSpec } from './robot.ts';
 
 /**
  * The slowest control loop an arm may run at. The command watchdog waits three control periods
@@ -67,7 +67,7 @@ const RunReport = z.object({
   injections: z.number().int(),
   meanInferenceMs: z.number(),
   /** Where the keypoint detector found each keypoint the spec names (table metres), when the spec names any. */
-  keypoints: z.record(z.string(), z.array(z.object({ point: z.tuple([z.number(), z.number()]), area: z.number().int(), candidates: z.number().int() }))).optional(),
+  keypoints: KeypointGrounding.optional(),
 });
 
 const leader = {
@@ -218,6 +218,20 @@ export const commands = commandMap(
     cli: { long: true },
   }),
   defineCommand({
+    name: 'robot.arm.spec',
+    summary: "Ask the configured VLM for a reward spec from the arm camera and an instruction: points are keypoints by name, checked against the detector and grounded in the same image (data only, never executed).",
+    input: z
+      .object({
+        instruction: z.string().min(1).max(2000).default('put the cube in the bin without touching any obstacle'),
+        scene: z.string().min(1).max(4096).optional().describe('tabletop scene JSON for the simulated camera (default: the built-in training scene)'),
+        detector: z.string().regex(/\.onnx$/i, 'expected an .onnx file').max(4096).optional().describe('keypoint detector (default: the bundled tabletop detector)'),
+        out: z.string().min(1).max(4096).optional().describe('also write the spec (as the VLM wrote it, keypoints by name) here, for robot arm run --spec'),
+      })
+      .strict(),
+    output: z.object({ spec: KeypointRewardSpec, grounded: RewardSpec, keypoints: KeypointGrounding, out: z.string().optional() }),
+    timeoutMs: 180_000,
+  }),
+  defineCommand({
     name: 'robot.arm.train',
     summary: 'Train an image-conditioned joint-space policy (flow or DDPM) on a recorded dataset; writes FILE.onnx and its sidecar FILE.json.',
     input: z
@@ -274,6 +288,7 @@ export const commands = commandMap(
         task: z.string().regex(/^[\w.-]{1,120}$/).optional().describe('memory task name (default: the scene name, else the policy file name)'),
         scene: z.string().min(1).max(4096).optional().describe('tabletop scene JSON for --model sim (default: the built-in training scene)'),
         particles: z.coerce.number().int().min(2).max(64).default(8),
+        guidance: z.coerce.number().positive().max(10).default(0.03).describe('guidance strength for itps/vls (RMS of the reward gradient per normalised action value; 0.03 was tuned on the SO-101 training scene)'),
         seed: z.coerce.number().int().min(0).max(2 ** 31).default(1),
         hz: z.coerce.number().min(minControlHz).max(200).default(30).describe('control rate (default 30)'),
         seconds: z.coerce.number().positive().max(24 * 3600).default(5).describe('how long (default 5)'),

@@ -114,6 +114,9 @@ export type RewardSpec = z.infer<typeof RewardSpec>;
 /** The spec as a file or a VLM writes it: points may name keypoints (grounded before anything moves). */
 export const KeypointRewardSpec = rewardSpecSchema(SpecPoint).spec;
 export type KeypointRewardSpec = z.infer<typeof KeypointRewardSpec>;
+/** Where the detector found each keypoint a spec names (table metres), most confident first; `candidates` counts the blobs of that name. */
+export const KeypointGrounding = z.record(z.string(), z.array(z.object({ point: Point, area: z.number().int(), candidates: z.number().int() })));
+export type KeypointGrounding = z.infer<typeof KeypointGrounding>;
 
 export const methods = ['base', 'best_of_n', 'itps', 'vls', 'vls_no_barrier', 'rts', 'rts_vls'] as const;
 export const Method = z.enum(methods);
@@ -159,7 +162,7 @@ export const BenchReport = z.object({
     .record(
       z.string(),
       z.object({
-        keypoints: z.record(z.string(), z.array(z.object({ point: Point, area: z.number().int(), candidates: z.number().int() }))),
+        keypoints: KeypointGrounding,
         error_m: z.record(z.string(), z.number()),
         detector_ms: z.number(),
         failed: z.string().optional(),

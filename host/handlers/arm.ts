@@ -47,6 +47,15 @@ export const armHandlers: HandlerTable = {
   // Demonstrations and training run on the kinematic sim and the CPU: no arm moves.
   'robot.arm.demo': async (input, context) => (await service()).demonstrations(input, armContext(context)),
   'robot.arm.train': async (input, context) => (await service()).train(input, armContext(context)),
+  'robot.arm.spec': async (input, context) => {
+    const [{ createProvider }, { readSettings }] = await Promise.all([import('../../perception/models/index.ts'), import('../home.ts')]);
+    const provider = await createProvider(readSettings().vlm);
+    try {
+      return await (await service()).writeSpec(input, provider, context.signal);
+    } finally {
+      await provider.dispose();
+    }
+  },
   'robot.arm.run': async (input, context) => (await motionService(context, 'robot.arm.run')).run(input, armContext(context)),
   'robot.arm.estop': async (input, context) => {
     // Other processes first: their kill switch releases the port this process may then open.

@@ -18,7 +18,8 @@ describe('robot arm run: ONNX policy + sidecar on the simulated SO-101 tabletop'
   after(() => home.dispose());
   const policy = join(home.path, 'external.onnx');
   writeExternalFlowPolicy(policy);
-  const base = { model: 'sim' as const, policy, sampler: 'base' as const, particles: 8, seed: 1, hz: 30, seconds: 1.5, embedding: 'keypoints' as const };
+  // Strong guidance: these runs check that steering acts through forward kinematics, not how strong it should be for a trained policy.
+  const base = { model: 'sim' as const, policy, sampler: 'base' as const, particles: 8, guidance: 1, seed: 1, hz: 30, seconds: 1.5, embedding: 'keypoints' as const };
   const target: [number, number] = [0.12, -0.3];
   const spec = join(home.path, 'spec.json');
   writeFileSync(spec, JSON.stringify({ stages: [{ name: 'reach', terms: [{ kind: 'reach', target, weight: 1 }] }] }));

@@ -80,3 +80,29 @@ test('robot spec --from vlm: a scripted VLM reply becomes a checked spec; one th
     vlmHome.dispose();
   }
 });
+
+test('robot arm spec: the VLM writes a keypoint spec from the arm camera; the detector grounds it; an unknown keypoint is bad_input', async () => {
+  const vlmHome = temporaryHome();
+  try {
+    const set = await runCli(['settings', 'set', '{"vlm":{"provider":"scripted"}}'], { env: vlmHome.env });
+    assert.equal(set.code, 0, set.stderr);
+    const reply = JSON.stringify({ stages: [{ name: 'reach the cube', terms: [{ kind: 'reach', target: { keypoint: 'cube' } }], until: { kind: 'near', point: { keypoint: 'cube' }, within: 0.02 } }, { name: 'carry', terms: [{ kind: 'reach', target: { keypoint: 'bin' } }] }] });
+    const scene = join(directory, 'arm-scene.json');
+    writeFileSync(scene, JSON.stringify({ name: 'moved', cube: { position: [0.12, -0.3] }, bin: { position: [-0.08, -0.2] } }));
+    const out = join(directory, 'arm-spec.json');
+    const accepted = await runCli(['robot', 'arm', 'spec', '--instruction', 'put the cube in the bin', '--scene', scene, '--out', out, '--json'], { env: { ...vlmHome.env, SKILLFRAME_VLM_SCRIPT: JSON.stringify([reply]) } });
+    assert.equal(accepted.code, 0, accepted.stderr);
+    const result = JSON.parse(accepted.stdout);
+    assert.deepEqual(result.spec.stages[0].terms[0].target, { keypoint: 'cube' });
+    const [x, y] = result.grounded.stages[0].terms[0].target;
+    assert.ok(Math.hypot(x - 0.12, y + 0.3) < 0.015, `cube grounded at ${x}, ${y}`);
+    const [bx, by] = result.grounded.stages[1].terms[0].target;
+    assert.ok(Math.hypot(bx + 0.08, by + 0.2) < 0.015, `bin grounded at ${bx}, ${by}`);
+    const unknown = JSON.stringify({ stages: [{ name: 'x', terms: [{ kind: 'reach', target: { keypoint: 'teapot' } }] }] });
+    const refused = await runCli(['robot', 'arm', 'spec', '--json'], { env: { ...vlmHome.env, SKILLFRAME_VLM_SCRIPT: JSON.stringify([unknown]) } });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr + refused.stdout, /teapot/);
+  } finally {
+    vlmHome.dispose();
+  }
+});

@@ -128,3 +128,34 @@ test('stage tracker: advances only after the condition holds `hold` steps, and d
   assert.equal(tracker.update([0.5, 0]), 1);
   assert.equal(tracker.update([0.5, 0]), 0, 'far outside for hold steps goes back');
 });
+
+test('arm guidance moves the jaws across the table plane, not up or down: the joint gradient has no first-order height change', async () => {
+  const { jointKinematics } = await import('../../engine/robot/steer/joint-kinematics.ts');
+  const { gripperPoint } = await import('../../engine/robot/sim/so101.ts');
+  const joints = ['shoulder_pan', 'shoulder_lift', 'elbow_flex', 'wrist_flex', 'wrist_roll', 'gripper'];
+  const mean = [0, -20, 40, 60, 0, 50];
+  const std = [20, 20, 20, 20, 5, 40];
+  const length = 4;
+  const spec: RewardSpec = { version: 1, hold: 2, stages: [{ name: 'reach', terms: [{ kind: 'reach', target: [0.15, -0.3], weight: 1 }] }] };
+  const reward = compileReward(spec, 1, length, jointKinematics(joints, length, mean, std));
+  const random = new Random(3);
+  const chunk = Float32Array.from({ length: length * joints.length }, () => random.normal() * 0.3);
+  const gradient = new Float32Array(chunk.length);
+  reward.evaluate(chunk, 0, [0, 0], 0, gradient, 0);
+  const heightAt = (values: Float32Array, action: number) => gripperPoint(Object.fromEntries(joints.map((name, joint) => [name, mean[joint] + std[joint] * values[action * joints.length + joint]])))[2];
+  let planarMoved = 0;
+  for (let action = 0; action < length; action += 1) {
+    const step = 1e-3;
+    const moved = chunk.slice();
+    let norm = 0;
+    for (let joint = 0; joint < joints.length; joint += 1) norm += gradient[action * joints.length + joint] ** 2;
+    norm = Math.sqrt(norm);
+    assert.ok(norm > 0, `no gradient on action ${action}`);
+    for (let joint = 0; joint < joints.length; joint += 1) moved[action * joints.length + joint] += (step * gradient[action * joints.length + joint]) / norm;
+    const dz = (heightAt(moved, action) - heightAt(chunk, action)) / step;
+    assert.ok(Math.abs(dz) < 1e-3, `action ${action}: the jaws' height changes at ${dz} m per unit along the gradient`);
+    // ...while the reward still rises along it.
+    if (reward.evaluate(moved, 0, [0, 0], 0) > reward.evaluate(chunk, 0, [0, 0], 0)) planarMoved += 1;
+  }
+  assert.equal(planarMoved, length);
+});

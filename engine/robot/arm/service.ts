@@ -16,7 +16,8 @@ import type { JointPolicy } from './joint-policy.ts';
 import type { RewardSpec } from '../../../core/commands/robot.ts';
 import { parseOrThrow } from '../../../core/errors.ts';
 import { TabletopScene } from '../../../core/schemas/tabletop.ts';
-import { checkSpecKeypoints, type Grounding, groundSpec, parseKeypointSpec, specKeypoints } from '../vision/ground-spec.ts';
+import { checkSpecKeypoints, type Grounding, groundSpec, parseKeypointSpec, specFromSceneCamera, specKeypoints } from '../vision/ground-spec.ts';
+import type { VlmProvider } from '../../../perception/models/vlm.ts';
 import { defaultDetectorFile, encoderFeatures, type KeypointEncoderSession, loadKeypointDetector, loadKeypointEncoder } from '../vision/keypoints.ts';
 import type { ChunkMemory } from '../steer/memory.ts';
 import { loadMemory, memoryKey, saveMemory } from '../steer/success-memory.ts';
@@ -304,6 +305,26 @@ export async function train(input: ParsedInputOf<'robot.arm.train'>, context: Ar
   };
 }
 
+/**
+ * A reward spec from the configured VLM: the simulated camera's view of the scene at the start
+ * pose and the instruction in, keypoints by name out — checked against the detector's names and
+ * grounded in the same frame so the caller sees where they are. Written to `out` as the VLM wrote it.
+ */
+export async function writeSpec(input: ParsedInputOf<'robot.arm.spec'>, provider: VlmProvider, signal?: AbortSignal) {
+  const scene = input.scene ? parseOrThrow(TabletopScene, readJsonFile(input.scene, 'scene'), `input.scene (${input.scene})`) : defaultScene;
+  const detector = await loadKeypointDetector(input.detector ?? defaultDetectorFile);
+  try {
+    const result = await specFromSceneCamera(scene, detector, provider, input.instruction, signal);
+    if (input.out) {
+      mkdirSync(dirname(input.out), { recursive: true });
+      writeFileSync(input.out, `${JSON.stringify(result.written, null, 2)}\n`);
+    }
+    return { spec: result.written, grounded: result.spec, keypoints: result.grounding, ...(input.out ? { out: input.out } : {}) };
+  } finally {
+    await detector.dispose();
+  }
+}
+
 /** Recorded successes into the memory: each row keyed by its normalised state (and the image embedding of its camera frame), its chunk the next actions. */
 export async function addToMemory(input: ParsedInputOf<'robot.arm.memory.add'>, context: ArmContext) {
   const { readSidecar } = await import('../policy/sidecar.ts');
@@ -443,7 +464,7 @@ export async function run(input: RunInput, context: ArmContext) {
       if (!scene) throw new SkillframeError('unavailable', 'input.embedding: memory keys with an image embedding need a camera image, which only --model sim renders so far (use --embedding none)');
       embedding = await loadKeypointEncoder(input.detector ?? defaultDetectorFile);
     }
-    joint = await jointPolicy({ file: input.policy, sampler: input.sampler, spec: grounded, memory, particles: input.particles, seed: input.seed, image, expectedSteps: Math.round(input.hz * input.seconds), ...(embedding ? { embedding } : {}) });
+    joint = await jointPolicy({ file: input.policy, sampler: input.sampler, spec: grounded, memory, particles: input.particles, guidance: input.guidance, seed: input.seed, image, expectedSteps: Math.round(input.hz * input.seconds), ...(embedding ? { embedding } : {}) });
     policy = joint;
   }
   try {

@@ -14,6 +14,8 @@ export function jointKinematics(joints: readonly string[], chunkLength: number, 
   // The jaws' point does not depend on the gripper opening; wrist roll moves it by millimetres only.
   const body = joints.map((name, index) => ({ name, index })).filter((joint) => joint.name !== 'gripper' && joint.name !== 'wrist_roll');
   const point: [number, number, number] = [0, 0, 0];
+  const planar = new Float64Array(dims);
+  const height = new Float64Array(dims);
   const planarAt = (chunk: Float32Array, base: number): [number, number] => {
     for (let joint = 0; joint < dims; joint += 1) values[joints[joint]] = mean[joint] + std[joint] * chunk[base + joint];
     gripperPoint(values, point);
@@ -30,13 +32,24 @@ export function jointKinematics(joints: readonly string[], chunkLength: number, 
         if (pathGradX[index] === 0 && pathGradY[index] === 0) continue;
         const base = index * dims;
         const [x, y] = planarAt(scratch, base);
+        const z = point[2];
+        let along = 0;
+        let heightSquared = 0;
         for (const joint of body) {
           const saved = scratch[base + joint.index];
           scratch[base + joint.index] = saved + step;
           const [movedX, movedY] = planarAt(scratch, base);
           scratch[base + joint.index] = saved;
-          gradient[gradientOffset + base + joint.index] += (pathGradX[index] * (movedX - x) + pathGradY[index] * (movedY - y)) / step;
+          planar[joint.index] = (pathGradX[index] * (movedX - x) + pathGradY[index] * (movedY - y)) / step;
+          height[joint.index] = (point[2] - z) / step;
+          along += planar[joint.index] * height[joint.index];
+          heightSquared += height[joint.index] * height[joint.index];
         }
+        // Specs live on the table plane: steer the jaws across it, not up or down. The part of the
+        // joint gradient that would change the jaws' height is removed (to first order), so pulling
+        // toward a keypoint cannot drive the gripper into the table.
+        const remove = heightSquared > 1e-12 ? along / heightSquared : 0;
+        for (const joint of body) gradient[gradientOffset + base + joint.index] += planar[joint.index] - remove * height[joint.index];
       }
     },
   };

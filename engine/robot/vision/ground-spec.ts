@@ -1,8 +1,12 @@
-import { type KeypointRewardSpec, KeypointRewardSpec as KeypointRewardSpecSchema, type Point, type RewardSpec, type RewardTerm, type SpecPoint, type StageCondition } from '../../../core/commands/robot.ts';
+import { type KeypointGrounding, type KeypointRewardSpec, KeypointRewardSpec as KeypointRewardSpecSchema, type Point, type RewardSpec, type RewardTerm, type SpecPoint, type StageCondition } from '../../../core/commands/robot.ts';
 import { parseOrThrow, SkillframeError } from '../../../core/index.ts';
 import type { DetectorClass } from '../../../core/schemas/keypoints.ts';
 import type { VlmProvider } from '../../../perception/models/vlm.ts';
-import type { Detection, KeypointInstance } from './keypoints.ts';
+import type { TabletopScene } from '../../../core/schemas/tabletop.ts';
+import { homePose } from '../sim/pick-expert.ts';
+import { renderScene } from '../sim/render.ts';
+import { TabletopWorld } from '../sim/tabletop.ts';
+import type { Detection, KeypointDetector, KeypointInstance } from './keypoints.ts';
 
 /**
  * Perception-grounded reward specs: a spec names keypoints ("cube", "bin", "obstacle") instead
@@ -38,7 +42,7 @@ export function parseKeypointSpec(raw: unknown, what = 'spec'): KeypointRewardSp
 }
 
 /** Where each keypoint the spec used was found (for reports). */
-export type Grounding = Record<string, { point: Point; area: number; candidates: number }[]>;
+export type Grounding = KeypointGrounding;
 
 export function groundSpec(spec: KeypointRewardSpec, detection: Detection | undefined, classes: readonly DetectorClass[], what = 'spec'): { spec: RewardSpec; grounding: Grounding } {
   const grounding: Grounding = {};
@@ -112,4 +116,20 @@ export async function specFromCamera(provider: VlmProvider, png: Uint8Array, ins
   });
   checkSpecKeypoints(result.value, keypoints, `${provider.kind} reply`);
   return result.value;
+}
+
+/**
+ * The tabletop's camera at the start pose → the VLM's spec (from the image and the instruction)
+ * → its keypoints grounded by the detector in the same frame.
+ */
+export async function specFromSceneCamera(scene: TabletopScene, detector: KeypointDetector, provider: VlmProvider, instruction: string, signal?: AbortSignal): Promise<{ written: KeypointRewardSpec; spec: RewardSpec; grounding: Grounding; detectorMs: number }> {
+  const world = new TabletopWorld(scene, homePose);
+  const rgb = renderScene(scene, world.state);
+  const { width, height } = detector.sidecar.camera;
+  const sharp = (await import('sharp')).default;
+  const png = new Uint8Array(await sharp(Buffer.from(rgb), { raw: { width, height, channels: 3 } }).png().toBuffer());
+  const written = await specFromCamera(provider, png, instruction, detector.names, signal);
+  const detection = await detector.detect(rgb);
+  const { spec, grounding } = groundSpec(written, detection, detector.sidecar.classes, `${scene.name} spec`);
+  return { written, spec, grounding, detectorMs: detection.ms };
 }
