@@ -34,6 +34,13 @@ export function titleChange(before: string, after: string): TitleChange | undefi
   return change;
 }
 
+/**
+ * How much earlier than an input's hook time its effect on the title may be stamped: the title's
+ * change notice and the input hook reach the recorder by two paths, and under load the hook can be
+ * the later one (observed: a typed key and the "*" it caused stamped in the same millisecond).
+ */
+const inputLagMs = 250;
+
 /** The recorded title at `at` (the last value taken at or before it). */
 function titleAt(titles: NonNullable<TrajectoryMeta['titles']>, at: number): string | undefined {
   let found: string | undefined;
@@ -45,15 +52,15 @@ function titleAt(titles: NonNullable<TrajectoryMeta['titles']>, at: number): str
 }
 
 /**
- * What one step did to the recorded window's title: the title when its first input happened
- * against the title when the next step's first input happened (the end of the recording for the
+ * What one step did to the recorded window's title: the title just before its first input
+ * against the title just before the next step's first input (the end of the recording for the
  * last step). Anything the title did between two inputs is the earlier one's doing. Undefined when
  * the title did not change or was not followed; changes longer than 300 characters are not kept.
  */
 export function stepTitleChange(titles: TrajectoryMeta['titles'], startAt: number, nextAt: number | undefined): TitleChange | undefined {
   if (!titles?.length) return undefined;
-  const before = titleAt(titles, startAt);
-  const after = titleAt(titles, nextAt ?? Number.POSITIVE_INFINITY);
+  const before = titleAt(titles, startAt - inputLagMs);
+  const after = titleAt(titles, (nextAt ?? Number.POSITIVE_INFINITY) - inputLagMs);
   if (before === undefined || after === undefined) return undefined;
   const change = titleChange(before, after);
   return change && [change.removed, change.added, change.removed_end ?? '', change.added_end ?? ''].every((part) => part.length <= 300) ? change : undefined;

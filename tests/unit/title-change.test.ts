@@ -30,6 +30,10 @@ test("a step's title change: from its first input to the next step's first input
   assert.deepEqual(stepTitleChange(titles, 5_000, undefined), { removed: '*', added: '' });
   assert.equal(stepTitleChange(undefined, 5_000, undefined), undefined);
   assert.equal(stepTitleChange([{ at: 9_000, title: 'late' }], 5_000, undefined), undefined, 'no title known when the step began');
+  // The key and the mark it caused stamped in the same millisecond: the mark is the key's doing.
+  const same = [{ at: 100, title: 'note.txt - Editor' }, { at: 2_000, title: '*note.txt - Editor' }];
+  assert.equal(stepTitleChange(same, 1_000, 2_000), undefined, 'the click before the typing changed nothing');
+  assert.deepEqual(stepTitleChange(same, 2_000, 4_000), { removed: '', added: '*' });
 });
 
 test('replay: the live title must change as recorded, wherever the file lives', () => {
