@@ -265,7 +265,8 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       const tree = surface.accessibility;
       const accessibleCheck = accessible && tree ? await timed('armMs', () => accessibleWatch(tree, accessible!)) : undefined;
       // The title as the step found it, when the recording saw the step change it (a save's mark going).
-      const titleBefore = expectation?.title_change && surface.window ? (await surface.window().catch(() => undefined))?.title : undefined;
+      const window = surface.window?.bind(surface);
+      const titleBefore = expectation?.title_change && window ? await timed('armMs', async () => (await window().catch(() => undefined))?.title) : undefined;
       const actStarted = Date.now();
       let verification: Awaited<ReturnType<typeof verifyStep>>;
       let actMs: number;
