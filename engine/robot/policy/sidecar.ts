@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { SkillframeError } from '../../../core/index.ts';
-import { readJsonFile } from '../json-file.ts';
+import { readJsonFile, readModelFile } from '../json-file.ts';
 import { PolicySidecar, type TensorSpec } from '../../../core/schemas/policy.ts';
 import type { ChunkNetwork } from './onnx-policy.ts';
 
@@ -52,12 +52,7 @@ export interface SidecarNetwork extends ChunkNetwork {
 
 /** Loads a joint-space ONNX policy through its sidecar; refuses a mismatch before anything moves. */
 export async function loadSidecarPolicy(file: string): Promise<SidecarNetwork> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    throw new SkillframeError('not_found', `policy file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
+  const bytes = readModelFile(file, 'policy file');
   const sidecar = readSidecar(file, bytes);
   const joints = sidecar.joints.length;
   const ort = await import('onnxruntime-node');

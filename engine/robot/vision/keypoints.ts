@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { SkillframeError } from '../../../core/index.ts';
-import { readJsonFile } from '../json-file.ts';
+import { readJsonFile, readModelFile } from '../json-file.ts';
 import { type DetectorClass, DetectorSidecar } from '../../../core/schemas/keypoints.ts';
 import type { Network } from '../policy/network.ts';
 import { backProject, type Camera } from '../sim/render.ts';
@@ -156,12 +156,7 @@ export function readDetectorSidecar(file: string): DetectorSidecar {
 }
 
 export async function loadKeypointDetector(file: string): Promise<KeypointDetector> {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    throw new SkillframeError('not_found', `keypoint detector ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
+  const bytes = readModelFile(file, 'keypoint detector');
   const sidecar = readDetectorSidecar(file);
   const ort = await import('onnxruntime-node');
   let session: Awaited<ReturnType<typeof ort.InferenceSession.create>>;
