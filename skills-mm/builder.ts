@@ -844,8 +844,12 @@ function webExpectation(draft: Draft, previous: Draft | undefined, typed: readon
   const fresh: string[] = [];
   if (after && then?.afterState) {
     const old = new Set(then.afterState.text);
-    for (const line of after.text) {
-      if (line.length < 2 || line.length > 120 || old.has(line) || notExpected(line) || fresh.includes(line)) continue;
+    // A refused command goes on over lines ending in a backslash (`curl -X 'GET' \` ↵ `-H '…'`):
+    // its continuation lines are left out with it.
+    let command = false;
+    for (const [index, line] of after.text.entries()) {
+      command = labelRefusal(line) !== undefined || (command && /\\\s*$/.test(after.text[index - 1] ?? ''));
+      if (command || line.length < 2 || line.length > 120 || old.has(line) || notExpected(line) || fresh.includes(line)) continue;
       fresh.push(line);
       if (fresh.length >= 4) break;
     }

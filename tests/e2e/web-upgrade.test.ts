@@ -86,6 +86,10 @@ test('invisible characters in accessible names: stored cleaned, raw kept only in
   // The click that opened the operation expects what it did: expanded, its region shown.
   assert.equal(plan.steps[0].expected.effect.expanded, true);
   assert.deepEqual(plan.steps[0].expected.effect.shown, [{ role: 'region', name: 'Find pet by ID' }]);
+  // The console shows the request as a curl command (`curl -X 'GET' \` ↵ url ↵ `-H '…'`): none of
+  // its lines is an expectation (the audit refuses the command; the rest is its continuation).
+  const expectedLines = plan.steps.flatMap((step: { expected: { dom_text_appears: string[] } }) => step.expected.dom_text_appears);
+  assert.ok(!expectedLines.some((line: string) => /curl|accept: application\/json/.test(line)), JSON.stringify(expectedLines));
   const audited = await runCli(['audit', skill, '--json'], { env: home.env });
   assert.equal(audited.code, 0, audited.stdout);
 });
