@@ -65,7 +65,9 @@ describe('arm bus over a real pty', () => {
 
   it('moves a Koch arm over Dynamixel 2.0 (4-byte signed goals, SYNC_WRITE/SYNC_READ)', async () => {
     saveCalibration(calibrationPath(home.path, 'koch'), simulatedCalibration(armLayout('koch-dynamixel'), 'koch'));
-    const arm = await openArm({ model: 'koch-dynamixel', port: dynamixel.port, armId: 'koch', baudRate: 1_000_000 }, { home: home.path });
+    // This case is about the protocol, not the watchdog (arm-safety tests that): a loaded machine
+    // that stalls the final read past 100 ms must not turn it into a watchdog trip.
+    const arm = await openArm({ model: 'koch-dynamixel', port: dynamixel.port, armId: 'koch', baudRate: 1_000_000 }, { home: home.path, safety: { watchdogMs: 2000 } });
     try {
       const result = await arm.moveTo({ elbow_flex: -30, shoulder_pan: 20, gripper: 80 }, { hz: 100 });
       assert.ok(Math.abs(result.final.positions.elbow_flex + 30) < 2, JSON.stringify(result.final.positions));
