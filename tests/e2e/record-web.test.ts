@@ -113,6 +113,24 @@ test('a scripted sign-in in real Chromium is recorded through the page listeners
   assert.equal(readdirSync(join(out, 'frames')).length, output.frames);
 });
 
+test('a click on a <label> is one step: the click the browser forwards to its control is not recorded again', async () => {
+  const out = join(home.path, 'labels-recording');
+  const script = join(home.path, 'labels.json');
+  writeFileSync(
+    script,
+    JSON.stringify([
+      { action: 'click', selector: 'label[for="customer"]' },
+      { action: 'click', selector: 'label:has(#plan-team)' },
+      { action: 'click', selector: '#plan-pro' },
+    ]),
+  );
+  const result = await runCli(['record', '--url', `${server.url}order.html`, '--out', out, '--script', script, '--step-gap', '250', '--json'], { env: home.env, timeoutMs: 90_000 });
+  assert.equal(result.code, 0, result.stderr);
+  const clicks = readTrajectory(out).events.filter((event) => event.kind === 'click');
+  const targets = clicks.map((event) => `${event.target?.role} ${event.target?.name}`);
+  assert.deepEqual(targets, ['textbox Customer name', 'radio Team', 'radio Pro'], 'one step per click, on the control a label names');
+});
+
 test('typing, chords, row buttons and a double click on the orders table become the right event kinds', async () => {
   const out = join(home.path, 'orders-recording');
   const script = join(home.path, 'orders.json');

@@ -235,9 +235,9 @@ export const pageScript = String.raw`
   };
   // Inside an open shadow root the event is retargeted to the host; the path knows the real target.
   const hitOf = (event) => (event.composedPath && event.composedPath()[0]) || event.target;
-  const pointer = (type, event) => {
+  const pointer = (type, event, target) => {
     if (!event.isTrusted) return;
-    const element = interactive(hitOf(event));
+    const element = target || interactive(hitOf(event));
     const message = { kind: type, x: event.clientX, y: event.clientY, detail: event.detail, at: performance.timeOrigin + event.timeStamp, target: describe(element), targetKey: keyOf(element) };
     if (pressed && pressed.element === element && Date.now() - pressed.at < 10000) {
       message.prior = pressed.prior;
@@ -248,7 +248,21 @@ export const pageScript = String.raw`
     send(message);
   };
   // detail 0: a click the browser made for a key (Enter submitting a form, Space on a button); the key is recorded.
-  document.addEventListener('click', (event) => { if (event.button === 0 && event.detail > 0) pointer('click', event); }, true);
+  // A click on a <label> makes the browser click its control too: a trusted event with the same
+  // detail, a moment later. The person clicked once, meaning the control: one step, on the control.
+  let forwarded = undefined;
+  document.addEventListener('click', (event) => {
+    if (event.button !== 0 || event.detail <= 0) return;
+    const hit = hitOf(event);
+    if (forwarded && forwarded.control === hit && event.timeStamp - forwarded.at < 100) {
+      forwarded = undefined;
+      return;
+    }
+    const path = event.composedPath ? event.composedPath() : [];
+    const label = path.find((node) => node instanceof HTMLLabelElement);
+    forwarded = label && label.control && label.control !== hit ? { control: label.control, at: event.timeStamp } : undefined;
+    pointer('click', event, forwarded ? forwarded.control : undefined);
+  }, true);
   document.addEventListener('dblclick', (event) => pointer('double_click', event), true);
   document.addEventListener('contextmenu', (event) => pointer('right_click', event), true);
   document.addEventListener('auxclick', (event) => { if (event.button === 1) pointer('middle_click', event); }, true);
