@@ -133,7 +133,7 @@ test('tools carry annotations and structured output schemas from the contract', 
   for (const name of ['replay_skill', 'click', 'type']) assert.deepEqual([tool(name).annotations?.readOnlyHint, tool(name).annotations?.destructiveHint, tool(name).annotations?.openWorldHint], [false, true, true], name);
   assert.equal(tool('screenshot').annotations?.readOnlyHint, true);
   const properties = (name: string) => Object.keys((tool(name).outputSchema as { properties?: object } | undefined)?.properties ?? {}).sort();
-  assert.deepEqual(properties('consult_skill'), ['cached', 'consults_used', 'memo', 'model', 'selection', 'skill', 'valid_until_step']);
+  assert.deepEqual(properties('consult_skill'), ['cached', 'consults_used', 'memo', 'model', 'outside_boundary', 'selection', 'skill', 'valid_until_step']);
   assert.ok(properties('replay_skill').includes('steps') && properties('replay_skill').includes('ok'));
   assert.deepEqual(properties('list_skills'), ['hits', 'root', 'skills']);
   const listed = await client.callTool({ name: 'list_skills', arguments: {} });
