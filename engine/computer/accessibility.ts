@@ -12,13 +12,13 @@ import {
   type AccessibilityWarning,
   type AccessibleApp,
   type AccessibleNode,
-  type AccessibleRef,
   type ActionableNode,
   type WalkLimits,
 } from '../../native/a11y/index.ts';
 
 import { focusProbe } from './replay/focus-probe.ts';
 import type { AccessibilityProbe } from './replay/surface.ts';
+import { sleep } from '../../core/abort.ts';
 
 /**
  * The accessibility tree as record, replay and explore use it on X11: one session per run, the
@@ -288,7 +288,7 @@ export class WindowAccessibility implements AccessibilityProbe {
         const app = await appForWindow(client, window);
         if (app && app.childCount > 0) this.app = app;
         else if (Date.now() > deadline) return 'the app exposes no accessibility tree (toolkit without accessibility, or accessibility off)';
-        else await new Promise((resolve) => setTimeout(resolve, 150));
+        else await sleep(150);
       }
       return { client, app: this.app };
     } catch (error) {

@@ -389,7 +389,6 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
     warned = true;
     return undefined;
   };
-  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   return {
     /**
      * After a click: when what it hit opens a menu, read the menus once the UI had a moment to show

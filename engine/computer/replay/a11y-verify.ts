@@ -1,4 +1,5 @@
 import type { Accessibility, AccessibleApp, AccessibleNode } from '../../../native/a11y/index.ts';
+import { sleep } from '../../../core/abort.ts';
 
 /**
  * Verification by accessibility state: what the app itself says changed after an action — a
@@ -63,6 +64,6 @@ export async function waitForAccessibleChange(
     options.signal?.throwIfAborted();
     const result = accessibleChange(before, await snapshotAccessible(client, app, target));
     if (result.changed || Date.now() > deadline) return result;
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
+    await sleep(options.intervalMs ?? 100, options.signal);
   }
 }

@@ -1,5 +1,6 @@
 import { titleChangeMet, type TitleChange } from '../../../skills-mm/title-change.ts';
 import type { Surface } from './surface.ts';
+import { sleep } from '../../../core/abort.ts';
 
 /**
  * Verification by the window's title (X11): after a step recorded as changing it (a save dropping
@@ -18,6 +19,6 @@ export async function waitForTitleChange(surface: Surface, expected: TitleChange
       if (last.met) return last;
     }
     if (Date.now() >= deadline) return last;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100, options.signal);
   }
 }

@@ -8,6 +8,7 @@ import type { OcrLine } from '../../../perception/ocr.ts';
 import type { Point, Surface } from './surface.ts';
 import { findLabelInLine, normalizeLabel } from './text-match.ts';
 import type { ArmedPage } from './web-settle.ts';
+import { sleep } from '../../../core/abort.ts';
 
 export interface Verification {
   /** true: the expected post-state is there; false: it is not; undefined: nothing to check. */
@@ -348,7 +349,7 @@ async function changedOrFocused(input: VerifyInput, afterFrame: RgbaImage | unde
   // Web screenshots hide the caret and stop animations: there is nothing to blink twice.
   if (evidence.length && input.surface.kind === 'web') return { ok: true, how: 'the page changed' };
   if (evidence.length) {
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await sleep(60, input.signal);
     input.signal?.throwIfAborted();
     const second = window && sameSize && input.surface.captureRegion ? await input.surface.captureRegion(window) : region(await input.surface.capture());
     evidence = evidenceOfChange(region(before), region(after), second);

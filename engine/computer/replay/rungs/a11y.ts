@@ -1,6 +1,7 @@
 import type { Box } from '../../../../native/image.ts';
 import { describeNode, resolveAccessible } from '../../accessibility.ts';
 import type { Rung } from './rung.ts';
+import { sleep } from '../../../../core/abort.ts';
 
 /** How long a recorded node that is there but hidden may take to show. */
 const unshownWaitMs = 2500;
@@ -35,7 +36,7 @@ export const a11yRung: Rung = {
       }
       if (typeof resolved === 'string' || !('unshown' in resolved) || Date.now() >= deadline) break;
       input.signal?.throwIfAborted();
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      await sleep(150, input.signal);
     }
     if (typeof resolved === 'string') return resolved;
     if ('unshown' in resolved) return { refused: `the recorded ${describeNode(resolved.unshown)} is in the app but not on screen (its menu, panel or dialog did not open): a look-alike elsewhere is not it (${resolved.reason})` };
