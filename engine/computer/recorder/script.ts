@@ -35,19 +35,3 @@ export function readScript(path: string): ScriptStep[] {
   if (!parsed.success) throw new SkillframeError('bad_input', `input.script ${JSON.stringify(path)}: ${describeZodError(parsed.error, raw, 'steps')}`);
   return parsed.data;
 }
-
-/** Waits, or stops early (rejecting) when the signal fires. */
-export function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new SkillframeError('aborted', 'stopped'));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason ?? new SkillframeError('aborted', 'stopped'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -10,7 +10,8 @@ import { chordForPlaywright, parseChord } from '../../../native/input/keys.ts';
 import { decodePng } from '../../../native/screen/image.ts';
 import { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { bindingName, pageScript } from './page-script.ts';
-import { pause, type ScriptStep } from './script.ts';
+import { sleep } from '../../../core/abort.ts';
+import type { ScriptStep } from './script.ts';
 import { RecordingSession, type EventDraft, type Observation } from './session.ts';
 import { recorderInfo, type CommonRecordOptions, type RecordResult } from './types.ts';
 
@@ -127,7 +128,7 @@ export async function recordWeb(options: WebRecordOptions): Promise<RecordResult
               return { capture: await decodePng(png), mask: boxes };
             } catch (error) {
               lastError = error;
-              await pause(250);
+              await sleep(250);
             }
           }
           throw new SkillframeError('unavailable', `page screenshot failed: ${(lastError as Error).message.split('\n')[0]}`);
@@ -163,7 +164,7 @@ export async function recordWeb(options: WebRecordOptions): Promise<RecordResult
     if (options.script) {
       const outcome = await Promise.race([runWebScript(options.script, page, options.signal, options.stepGapMs ?? 500).then(() => 'script' as const), ended]);
       stoppedBy = outcome;
-      if (outcome === 'script') await pause((options.settleMs ?? 450) + 900).catch(() => undefined);
+      if (outcome === 'script') await sleep((options.settleMs ?? 450) + 900).catch(() => undefined);
     } else {
       stoppedBy = await ended;
     }
@@ -296,7 +297,7 @@ async function runWebScript(steps: readonly ScriptStep[], page: Page, signal: Ab
           break;
         }
         case 'wait':
-          await pause(step.ms, signal);
+          await sleep(step.ms, signal);
           break;
       }
     } catch (error) {
@@ -304,7 +305,7 @@ async function runWebScript(steps: readonly ScriptStep[], page: Page, signal: Ab
       if (signal.aborted) return;
       throw new SkillframeError('unavailable', `script[${index}] (${step.action}) failed: ${(error as Error).message.split('\n')[0]}`);
     }
-    await pause(gapMs, signal);
+    await sleep(gapMs, signal);
   }
 }
 

@@ -13,7 +13,8 @@ import { createWindows, launchApp, type LaunchedApp, type WindowSystem } from '.
 import { appForWindow, describeAt, openAccessibility, popupNodes, type AccessibilitySession } from '../accessibility.ts';
 import type { AccessibleTarget } from '../../../core/schemas/trajectory.ts';
 import type { Accessibility, AccessibleApp, AccessibleNode } from '../../../native/a11y/index.ts';
-import { pause, type ScriptStep } from './script.ts';
+import { sleep } from '../../../core/abort.ts';
+import type { ScriptStep } from './script.ts';
 import { redactDeep } from './privacy.ts';
 import { RecordingSession, type Observation } from './session.ts';
 import { recorderInfo, type CommonRecordOptions, type RecordResult } from './types.ts';
@@ -80,7 +81,7 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
       window = await attachWindow(windows, options.attach as string, options.signal);
     }
     if (window.id) await windows.focus(window.id).catch(() => log('warn', `could not focus window ${window.id}`));
-    await pause(300, options.signal);
+    await sleep(300, options.signal);
     window = (window.id ? await windows.info(window.id) : undefined) ?? window;
     // The window's title as it changes: what a step does to it (a modified mark going on save) is
     // evidence replay can check where the screen shows nothing of it.
@@ -245,7 +246,7 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
       const outcome = await Promise.race([runX11Script(options.script, input, options.signal, options.stepGapMs ?? 700).then(() => 'script' as const), ended]);
       stoppedBy = outcome === 'script' ? 'script' : outcome;
       // Let the last step settle into its event before the hooks go quiet.
-      if (stoppedBy === 'script') await pause((options.settleMs ?? 450) + 900).catch(() => undefined);
+      if (stoppedBy === 'script') await sleep((options.settleMs ?? 450) + 900).catch(() => undefined);
     } else {
       stoppedBy = await ended;
     }
@@ -297,10 +298,10 @@ async function runX11Script(steps: readonly ScriptStep[], input: InputDriver, si
         await input.press(step.key);
         break;
       case 'wait':
-        await pause(step.ms, signal);
+        await sleep(step.ms, signal);
         break;
     }
-    await pause(gapMs, signal);
+    await sleep(gapMs, signal);
   }
 }
 
@@ -327,7 +328,7 @@ async function waitForAppWindow(windows: WindowSystem, app: LaunchedApp, existin
     if (fresh.length && Date.now() > deadline - 17_000) return fresh[0];
     if (exited && !fresh.length) throw new SkillframeError('unavailable', `input.app: ${JSON.stringify(app.command)} exited before showing a window: ${app.stderr().trim().slice(-300)}`);
     if (Date.now() > deadline) throw new SkillframeError('timeout', `input.app: ${JSON.stringify(app.command)} showed no window within 20 s`);
-    await pause(150, signal);
+    await sleep(150, signal);
   }
 }
 
@@ -410,10 +411,10 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
       // seconds late, and an item read nowhere leaves its click to the visual rungs.
       const reads = async () => {
         await clicked;
-        await pause(300);
+        await sleep(300);
         await read();
         for (const started = Date.now(); mine === generation && Date.now() - started < 8000; ) {
-          await pause(700);
+          await sleep(700);
           if (mine !== generation) return;
           await read();
         }
