@@ -3,3 +3,4 @@ export * from './contract.ts';
 export * from './registry.ts';
 export * from './abort.ts';
 export * from './geometry.ts';
+export * from './timeline.ts';

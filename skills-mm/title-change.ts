@@ -1,5 +1,6 @@
 import type { ExpectedPostState } from '../core/schemas/skill.ts';
 import type { TrajectoryMeta } from '../core/schemas/trajectory.ts';
+import { lastAtOrBefore } from '../core/timeline.ts';
 
 export type TitleChange = NonNullable<ExpectedPostState['title_change']>;
 
@@ -43,12 +44,7 @@ const inputLagMs = 250;
 
 /** The recorded title at `at` (the last value taken at or before it). */
 function titleAt(titles: NonNullable<TrajectoryMeta['titles']>, at: number): string | undefined {
-  let found: string | undefined;
-  for (const entry of titles) {
-    if (entry.at > at) break;
-    found = entry.title;
-  }
-  return found;
+  return lastAtOrBefore(titles, at)?.title;
 }
 
 /**

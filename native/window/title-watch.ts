@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { SkillframeError } from '../../core/errors.ts';
+import { lastAtOrBefore } from '../../core/timeline.ts';
 
 /** A window property over time: each value it took and when (epoch ms, this process's clock). */
 export interface PropertyWatch<T> {
@@ -11,11 +12,7 @@ export interface PropertyWatch<T> {
 }
 
 /** A window's title over time. */
-export interface TitleWatch {
-  titleAt(at: number): string | undefined;
-  history(): { at: number; title: string }[];
-  dispose(): void;
-}
+export type TitleWatch = PropertyWatch<string>;
 
 const maxEntries = 2000;
 
@@ -75,14 +72,7 @@ async function spyOn<T>(env: NodeJS.ProcessEnv, target: string[], properties: st
     throw error;
   });
   return {
-    valueAt(at) {
-      let found: T | undefined;
-      for (const entry of entries) {
-        if (entry.at > at) break;
-        found = entry.value;
-      }
-      return found;
-    },
+    valueAt: (at) => lastAtOrBefore(entries, at)?.value,
     history: () => entries.slice(),
     dispose: () => void child.kill(),
   };
@@ -108,7 +98,7 @@ export async function watchTitle(env: NodeJS.ProcessEnv, windowId: string, optio
     },
     options,
   );
-  return { titleAt: watch.valueAt, history: () => watch.history().map(({ at, value }) => ({ at, title: value })), dispose: watch.dispose };
+  return watch;
 }
 
 /**

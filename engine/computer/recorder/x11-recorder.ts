@@ -170,7 +170,7 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
       const id = activeWindows?.valueAt(at);
       if (!id) return undefined;
       const info = await infoOf(id);
-      const title = id === recordedId ? titles?.titleAt(at) : undefined;
+      const title = id === recordedId ? titles?.valueAt(at) : undefined;
       return info && title !== undefined ? { ...info, title } : info;
     };
     const withWindow = (observation: Observation, accessible?: Promise<AccessibleTarget | undefined>) => {
@@ -254,7 +254,7 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     hooks.stop();
     await lookups;
     await session.close();
-    if (titles) trajectory.updateMeta({ titles: redactDeep(titles.history(), options.redactions).value });
+    if (titles) trajectory.updateMeta({ titles: redactDeep(titles.history().map(({ at, value }) => ({ at, title: value })), options.redactions).value });
     if (video) {
       const result = await video.stop();
       if (!result.ok) log('warn', 'the screen video did not finish cleanly');
