@@ -28,7 +28,11 @@ export interface WordVectors {
 export interface WordVectorOptions {
   /** How many of the most frequent words to keep (the vocabulary is in frequency order). */
   maxWords?: number;
-  /** Where the compact cache lives; default `$SKILLFRAME_CACHE`, else `$XDG_CACHE_HOME/skillframe`, else `~/.cache/skillframe`. */
+  /**
+   * Where the compact cache lives; default `$SKILLFRAME_CACHE`, else `$SKILLFRAME_HOME/cache` when
+   * a home is set (tests set one, so they never write the user's cache), else
+   * `$XDG_CACHE_HOME/skillframe`, else `~/.cache/skillframe`.
+   */
   cacheDir?: string;
 }
 
@@ -45,8 +49,10 @@ export function wordVectorSourcePath(): string {
   return join(dirname(manifest), main);
 }
 
-function defaultCacheDir(): string {
-  return process.env.SKILLFRAME_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'skillframe');
+export function defaultCacheDir(): string {
+  if (process.env.SKILLFRAME_CACHE) return process.env.SKILLFRAME_CACHE;
+  if (process.env.SKILLFRAME_HOME) return join(process.env.SKILLFRAME_HOME, 'cache');
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'skillframe');
 }
 
 class QuantizedVectors implements WordVectors {

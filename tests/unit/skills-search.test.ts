@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { extractWordVectors, loadWordVectors } from '../../perception/word-vectors.ts';
-import { loadWordNet } from '../../perception/wordnet.ts';
+import { defaultCacheDir, extractWordVectors, loadWordVectors } from '../../perception/word-vectors.ts';
+import { loadWordNet, wordNetDirectory } from '../../perception/wordnet.ts';
 import { bm25, createSemanticIndex, hybridTextScores, semanticWords, type SearchDocument } from '../../skills-mm/search.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sf-search-'));
@@ -72,6 +72,24 @@ test('an unrelated question finds nothing; without vectors, search is BM25 alone
   assert.ok(existsSync(join(work, 'cache')));
 });
 
+test('the word-vector cache follows SKILLFRAME_CACHE, else a set SKILLFRAME_HOME (tests\' temporary homes), never the user\'s ~/.cache then', () => {
+  const saved = { cache: process.env.SKILLFRAME_CACHE, home: process.env.SKILLFRAME_HOME };
+  try {
+    process.env.SKILLFRAME_CACHE = join(work, 'run-cache');
+    process.env.SKILLFRAME_HOME = join(work, 'home');
+    assert.equal(defaultCacheDir(), join(work, 'run-cache'));
+    delete process.env.SKILLFRAME_CACHE;
+    assert.equal(defaultCacheDir(), join(work, 'home', 'cache'));
+    delete process.env.SKILLFRAME_HOME;
+    assert.ok(defaultCacheDir().endsWith(join('.cache', 'skillframe')) || defaultCacheDir().endsWith('skillframe'));
+  } finally {
+    for (const [key, value] of [['SKILLFRAME_CACHE', saved.cache], ['SKILLFRAME_HOME', saved.home]] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+});
+
 test('WordNet from npm: base forms, synonyms, derived forms and phrases of the first senses', () => {
   const wordnet = loadWordNet();
   assert.deepEqual(wordnet.baseForms('invitations'), ['invitation']);
@@ -83,6 +101,15 @@ test('WordNet from npm: base forms, synonyms, derived forms and phrases of the f
   assert.ok((wordnet.related('invitation').get('invite') ?? 0) >= 0.7, 'derived form');
   assert.equal(wordnet.related('refund').has('refund'), false, 'not the word itself');
   assert.equal(wordnet.related('zzqxjv').size, 0);
+});
+
+test('WordNet lookups binary-search the sorted index files: the first and last lemma of each are found, a word between two is not', () => {
+  const wordnet = loadWordNet();
+  for (const name of ['noun', 'verb', 'adj', 'adv']) {
+    const lemmas = readFileSync(join(wordNetDirectory(), `index.${name}`), 'latin1').split('\n').filter((line) => line && !line.startsWith(' ')).map((line) => line.split(' ')[0]);
+    for (const lemma of [lemmas[0], lemmas[1], lemmas[Math.floor(lemmas.length / 2)], lemmas.at(-1)!]) assert.ok(wordnet.baseForms(lemma).includes(lemma), `${name}: ${lemma}`);
+  }
+  assert.deepEqual(wordnet.baseForms('refundz'), []);
 });
 
 test('with WordNet, a phrase of the query names the skill\'s word ("give … back" is "refund"), and plurals meet', () => {
