@@ -11,8 +11,9 @@ import { webTasks, type WebTask } from './tasks.ts';
 import { judgedWebSteps, launchBrowser, naiveWebReplay, openTaskPage, readWebTruth, recordWebTask, recordWebTaskWithRecorder } from './web-run.ts';
 import { webConditionFamily, webConditions, type WebCondition } from './web-drift.ts';
 import { runDesktopAppsIsolated, type DesktopResult } from './desktop-run.ts';
-import type { DesktopCondition, Split } from './desktop-apps.ts';
+import { desktopConditions, type DesktopCondition, type Split } from './desktop-apps.ts';
 import { chosenX11, runX11SectionIsolated } from './x11-section.ts';
+import type { X11Condition } from './x11-drift.ts';
 
 export type { ConditionFigures, MethodFigures } from './figures.ts';
 
@@ -22,9 +23,9 @@ export interface BenchReplayOptions {
   quick?: boolean;
   /** Limit to one platform (both by default). */
   platform?: 'web' | 'x11' | 'desktop';
-  /** The many-app desktop benchmark's filters (platform "desktop"). */
+  /** The many-app desktop benchmark's filters (platform "desktop"); conditions and tasks also filter the X11 section. */
   apps?: string[];
-  conditions?: DesktopCondition[];
+  conditions?: (DesktopCondition | X11Condition)[];
   split?: Split;
   /** Only these task names. */
   tasks?: string[];
@@ -113,7 +114,8 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
   };
   const chosenWebTasks: WebTask[] = quick ? webTasks.filter((task) => task.kind === 'form' || task.kind === 'table') : webTasks;
   const chosenWebConditions: readonly WebCondition[] = quick ? ['unchanged', 'reordered'] : webConditions;
-  const x11 = chosenX11(quick);
+  const x11Filter = { ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.conditions ? { conditions: options.conditions as string[] } : {}) };
+  const x11 = chosenX11(quick, x11Filter);
   // The many-app benchmark is long (9 apps × 7 conditions): it runs only when asked for by name.
   const doDesktop = options.platform === 'desktop';
   const doWeb = !options.platform || options.platform === 'web';
@@ -216,7 +218,7 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
       check();
       const x11Total = x11.tasks.length * (x11.conditions.length + 1);
       const before = done;
-      const section = await runX11SectionIsolated({ quick, naiveOnly: !engine, work, signal, progress: (fraction, message) => progress(Math.min(1, (before + fraction * x11Total) / Math.max(1, total)), message) });
+      const section = await runX11SectionIsolated({ quick, naiveOnly: !engine, work, ...x11Filter, signal, progress: (fraction, message) => progress(Math.min(1, (before + fraction * x11Total) / Math.max(1, total)), message) });
       done = before + x11Total;
       conditions.push(...section.conditions);
       timing.x11 = section.timing;
@@ -224,7 +226,7 @@ export async function runReplayBenchmark(options: BenchReplayOptions = {}): Prom
       recordings.push(...section.recordings);
     }
     if (doDesktop) {
-      desktop = await runDesktopAppsIsolated({ work: join(work, 'desktop'), quick, ...(options.apps ? { apps: options.apps } : {}), ...(options.conditions ? { conditions: options.conditions } : {}), ...(options.split ? { split: options.split } : {}), ...(options.tasks ? { tasks: options.tasks } : {}), ...(signal ? { signal } : {}), progress });
+      desktop = await runDesktopAppsIsolated({ work: join(work, 'desktop'), quick, ...(options.apps ? { apps: options.apps } : {}), ...(options.conditions ? { conditions: options.conditions.filter((condition): condition is DesktopCondition => (desktopConditions as readonly string[]).includes(condition)) } : {}), ...(options.split ? { split: options.split } : {}), ...(options.tasks ? { tasks: options.tasks } : {}), ...(signal ? { signal } : {}), progress });
       errors.push(...desktop.errors);
     }
   } finally {

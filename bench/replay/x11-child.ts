@@ -1,7 +1,7 @@
 // The X11 half of the drift benchmark in its own process (see runX11SectionIsolated).
 import { runX11Section } from './x11-section.ts';
 
-const options = JSON.parse(process.argv[2] ?? '{}') as { quick?: boolean; naiveOnly?: boolean; work?: string };
+const options = JSON.parse(process.argv[2] ?? '{}') as { quick?: boolean; naiveOnly?: boolean; work?: string; tasks?: string[]; conditions?: string[] };
 const controller = new AbortController();
 process.once('SIGTERM', () => controller.abort());
 // A kill switch (SIGUSR2) cancels the run instead of killing the process mid-cleanup.
@@ -18,6 +18,8 @@ try {
     quick: options.quick ?? false,
     naiveOnly: options.naiveOnly ?? false,
     work: options.work,
+    ...(options.tasks ? { tasks: options.tasks } : {}),
+    ...(options.conditions ? { conditions: options.conditions } : {}),
     adoptDisplay: true,
     onResult: send,
     signal: controller.signal,

@@ -15,6 +15,9 @@ import { startClickLog } from './x11-truth.ts';
 export interface X11SectionOptions {
   quick: boolean;
   naiveOnly: boolean;
+  /** Only these task names / conditions (all by default), to reproduce one case. */
+  tasks?: string[];
+  conditions?: string[];
   /** Work folder (recordings, skills, homes, evidence go under it). */
   work: string;
   signal?: AbortSignal;
@@ -39,8 +42,12 @@ export interface X11SectionResult {
   timing: { engine: TimedRun[]; peer: TimedRun[] };
 }
 
-export function chosenX11(quick: boolean): { tasks: X11Task[]; conditions: readonly X11Condition[] } {
-  return quick ? { tasks: x11Tasks.filter((task) => task.name === 'galculator-sum'), conditions: ['unchanged', 'moved'] } : { tasks: x11Tasks, conditions: x11Conditions };
+export function chosenX11(quick: boolean, filter: { tasks?: string[]; conditions?: string[] } = {}): { tasks: X11Task[]; conditions: readonly X11Condition[] } {
+  const chosen = quick ? { tasks: x11Tasks.filter((task) => task.name === 'galculator-sum'), conditions: ['unchanged', 'moved'] as const } : { tasks: x11Tasks, conditions: x11Conditions };
+  return {
+    tasks: filter.tasks ? chosen.tasks.filter((task) => filter.tasks!.includes(task.name)) : chosen.tasks,
+    conditions: filter.conditions ? chosen.conditions.filter((condition) => filter.conditions!.includes(condition)) : chosen.conditions,
+  };
 }
 
 /**
@@ -55,7 +62,7 @@ export async function runX11Section(options: X11SectionOptions): Promise<X11Sect
   const recordings: RecordingNote[] = [];
   const timing: X11SectionResult['timing'] = { engine: [], peer: [] };
   const engine = options.naiveOnly ? undefined : await loadEngine(errors);
-  const { tasks, conditions: chosenConditions } = chosenX11(quick);
+  const { tasks, conditions: chosenConditions } = chosenX11(quick, { ...(options.tasks ? { tasks: options.tasks } : {}), ...(options.conditions ? { conditions: options.conditions } : {}) });
   const total = tasks.length * (chosenConditions.length + 1);
   let done = 0;
   const tick = (message: string) => options.progress?.(Math.min(1, ++done / total), message);
@@ -152,5 +159,5 @@ const childEntry = fileURLToPath(new URL('./x11-child.ts', import.meta.url));
  * display goes away, and the host must outlive the benchmark's displays.
  */
 export function runX11SectionIsolated(options: X11SectionOptions): Promise<X11SectionResult> {
-  return runBenchChild<X11SectionResult>(childEntry, { quick: options.quick, naiveOnly: options.naiveOnly, work: options.work }, options, 'the X11 benchmark');
+  return runBenchChild<X11SectionResult>(childEntry, { quick: options.quick, naiveOnly: options.naiveOnly, work: options.work, tasks: options.tasks, conditions: options.conditions }, options, 'the X11 benchmark');
 }

@@ -150,11 +150,11 @@ export const commands = commandMap(
         quick: z.boolean().default(false),
         /** `desktop`: only the many-app benchmark (real Debian apps across toolkits, tuned and unseen). */
         platform: z.enum(['web', 'x11', 'desktop']).optional(),
-        /** Desktop benchmark filters: app names, conditions, one side of the split. */
+        /** Desktop benchmark filters: app names, conditions (also the X11 section's: `resized` is its own), one side of the split. */
         app: z.array(z.string().min(1).max(60)).max(20).optional(),
-        condition: z.array(z.enum(['unchanged', 'moved', 'resized-smaller', 'resized-larger', 'dark-theme', 'large-font', 'covered'])).max(7).optional(),
+        condition: z.array(z.enum(['unchanged', 'moved', 'resized', 'resized-smaller', 'resized-larger', 'dark-theme', 'large-font', 'covered'])).max(8).optional(),
         split: z.enum(['tune', 'unseen']).optional(),
-        /** Desktop benchmark filter: task names (e.g. mousepad-menu-save). */
+        /** Task names (e.g. mousepad-menu-save, galculator-product): filters the desktop and X11 sections. */
         task: z.array(z.string().min(1).max(80)).max(40).optional(),
         /** Measure only the naive baseline (no engine). */
         naiveOnly: z.boolean().default(false),
