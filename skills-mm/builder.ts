@@ -13,6 +13,7 @@ import {
   type ExpectedPostState,
   type PermissionTier,
   containsRedactionPlaceholder,
+  labelUnderPoint,
   type PlanParameter,
   type PlanStep,
   type StateCard,
@@ -737,13 +738,17 @@ async function describeTarget(
       try {
         const lines = readable((await ocr.recognize(before.rgba, { region: [region.x, region.y, region.width, region.height], signal })).lines);
         const read = lines.map((line) => ({ ...line, area: { x: line.box[0], y: line.box[1], width: line.box[2], height: line.box[3] } }));
-        const hit = read.find((line) => contains(grow(line.area, 6, size), point)) ?? nearest(read, point, 40);
-        if (hit) {
-          const label = phraseAt(hit, point);
-          target.ocr = { text: label.text.slice(0, 200), box: label.area, confidence: Math.max(0, Math.min(1, hit.confidence)) };
+        // The label is the text under the pointer or nothing. Text merely near the click is
+        // another control's (galculator's "+" 33 px below an unreadable "-"; a menu above an empty
+        // text area), and the OCR rung would click it: it can still serve as an anchor.
+        const hit = read.find((line) => labelUnderPoint(line.area, point));
+        const label = hit ? phraseAt(hit, point) : undefined;
+        const labelled = hit && label && labelUnderPoint(label.area, point) ? hit : undefined;
+        if (labelled && label) {
+          target.ocr = { text: label.text.slice(0, 200), box: label.area, confidence: Math.max(0, Math.min(1, labelled.confidence)) };
           if (!target.box) target.box = grow(label.area, 4, size);
         }
-        target.anchors = pickAnchors(read.filter((line) => line !== hit), point);
+        target.anchors = pickAnchors(read.filter((line) => line !== labelled), point);
       } catch (error) {
         if (signal?.aborted) throw error;
         warnings.push(`step ${stepId}: OCR failed (${(error as Error).message})`);
@@ -778,21 +783,6 @@ export function phraseAt(line: OcrLine & { area: Rect }, point: { x: number; y: 
   const left = best[0].box[0];
   const right = best[best.length - 1].box[0] + best[best.length - 1].box[2];
   return { text: best.map((word) => word.text).join(' '), area: { x: left, y: line.area.y, width: Math.max(1, right - left), height: line.area.height } };
-}
-
-function nearest<T extends { area: Rect }>(lines: T[], point: { x: number; y: number }, within: number): T | undefined {
-  let best: T | undefined;
-  let bestDistance = within;
-  for (const line of lines) {
-    const dx = Math.max(line.area.x - point.x, 0, point.x - (line.area.x + line.area.width));
-    const dy = Math.max(line.area.y - point.y, 0, point.y - (line.area.y + line.area.height));
-    const distance = Math.hypot(dx, dy);
-    if (distance < bestDistance) {
-      best = line;
-      bestDistance = distance;
-    }
-  }
-  return best;
 }
 
 /** Up to 3 nearby lines of confident, non-numeric-looking text: labels that stay put. */

@@ -175,7 +175,7 @@ export const TemplateDescriptor = z
   .strict();
 export type TemplateDescriptor = z.infer<typeof TemplateDescriptor>;
 
-/** Rung 3: the label read by OCR on (or right next to) the target. */
+/** Rung 3: the label read by OCR on the target (its box covers the recorded point, give or take `labelMarginPx`). */
 export const OcrDescriptor = z
   .object({
     text: text(200).min(1),
@@ -183,6 +183,18 @@ export const OcrDescriptor = z
     confidence: z.number().min(0).max(1).optional(),
   })
   .strict();
+
+/**
+ * How far (px) outside a read label's box a click still counts as a click on that label: a
+ * button's text is smaller than the button. Text farther away is a neighbour's label (the next
+ * button's "+" when this button's "-" was unreadable), and the OCR rung would act on the neighbour.
+ */
+export const labelMarginPx = 6;
+
+/** Whether a recorded label's box lies under the recorded click (within `labelMarginPx`). */
+export function labelUnderPoint(box: Rect, point: { x: number; y: number }): boolean {
+  return point.x >= box.x - labelMarginPx && point.x < box.x + box.width + labelMarginPx && point.y >= box.y - labelMarginPx && point.y < box.y + box.height + labelMarginPx;
+}
 
 /** Rung 4: stable text near the target; target point = anchor box centre + offset. */
 export const AnchorDescriptor = z

@@ -15,7 +15,7 @@ export class FakeCalculator implements Surface {
   private operand = '';
   private pending: { value: number; operator: string } | undefined;
   constructor(
-    private readonly options: { screen?: { width: number; height: number }; offset?: Point; scale?: number; dark?: boolean; decoy?: boolean } = {},
+    private readonly options: { screen?: { width: number; height: number }; offset?: Point; scale?: number; dark?: boolean; decoy?: boolean; unreadable?: boolean } = {},
   ) {}
 
   private buttons() {
@@ -29,6 +29,9 @@ export class FakeCalculator implements Surface {
     ];
     // The decoy: a second "+" that looks exactly like the first.
     if (this.options.decoy) base.push({ label: '+', x: 200, y: 140 });
+    // A key whose symbol OCR cannot read (galculator's thin "-"), right under the "8": the text
+    // nearest to a click on it is the 8's.
+    if (this.options.unreadable) base.push({ label: 'unreadable', x: 80, y: 122 });
     return base;
   }
 
@@ -46,7 +49,7 @@ export class FakeCalculator implements Surface {
     const key = dark ? '#3a3a3a' : '#f4f4f4';
     const ink = dark ? '#eee' : '#000';
     const keys = this.buttons()
-      .map((button) => `<rect x="${button.x}" y="${button.y}" width="50" height="40" fill="${key}" stroke="#555"/><text x="${button.x + 25}" y="${button.y + 27}" font-family="Liberation Sans" font-size="18" fill="${ink}" text-anchor="middle">${button.label}</text>`)
+      .map((button) => `<rect x="${button.x}" y="${button.y}" width="50" height="40" fill="${key}" stroke="#555"/><text x="${button.x + 25}" y="${button.y + 27}" font-family="Liberation Sans" font-size="18" fill="${ink}" text-anchor="middle">${button.label === 'unreadable' ? '' : button.label}</text>`)
       .join('');
     const window = `<g transform="translate(${x} ${y}) scale(${scale})"><rect width="320" height="240" fill="${background}"/><rect x="10" y="10" width="300" height="24" fill="#3050a0"/><text x="16" y="27" font-family="Liberation Sans" font-size="14" fill="white">Calculator</text><rect x="20" y="40" width="280" height="32" fill="${dark ? '#111' : 'white'}" stroke="#333"/><text x="290" y="63" font-family="Liberation Sans" font-size="20" fill="${ink}" text-anchor="end">${this.display}</text>${keys}</g>`;
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${screen.width}" height="${screen.height}"><rect width="100%" height="100%" fill="#556"/>${window}</svg>`;
@@ -75,6 +78,8 @@ export class FakeCalculator implements Surface {
       this.pending = undefined;
       this.operand = '';
       this.display = String(value);
+    } else if (label === 'unreadable') {
+      this.display = `${this.display}-`;
     } else if (label === 'Clear') {
       this.pending = undefined;
       this.operand = '';

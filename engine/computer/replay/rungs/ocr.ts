@@ -1,10 +1,15 @@
 import type { OcrLine } from '../../../../perception/ocr.ts';
+import { labelUnderPoint } from '../../../../core/schemas/skill.ts';
 import { findExactLabel, findLabelInLine, normalizeLabel } from '../text-match.ts';
 import { center, disambiguate, farFromWindowPosition, type Grounding, type GroundingInput, type Rung } from './rung.ts';
 
 async function ground(input: GroundingInput): Promise<Grounding | string> {
   const label = input.step.target.ocr?.text ?? input.step.target.locator?.name ?? input.step.target.locator?.text ?? (input.step.target.accessible?.name || undefined);
   if (!label) return 'the step has no label text';
+  // Packages built before the builder kept only labels under the pointer may carry a neighbour's
+  // text as the label; acting on it clicks the neighbour (galculator's "+" for its "-").
+  const recorded = input.step.target.ocr?.box;
+  if (recorded && input.step.target.ocr?.text === label && !labelUnderPoint(recorded, input.step.target.point)) return `the recorded label ${JSON.stringify(label)} lies beside the click, not under it`;
   const lines = await input.readLines();
   // One- and two-character labels ("+", "-", "7") are too short for fuzzy matching or for a
   // position estimated from characters: they must be read exactly, as a line or a boxed word.
