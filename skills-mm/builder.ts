@@ -713,6 +713,8 @@ async function describeTarget(
       ...(recorded.text ? { text: recorded.text.slice(0, 200) } : {}),
       ...(rawText && recorded.text && rawText !== recorded.text ? { raw_text: rawText } : {}),
       ...(recorded.scope && recorded.scope.length <= 300 ? { scope: recorded.scope } : {}),
+      // A redacted anchor cannot match the live row: without it the look-alikes stay untold apart (replay refuses).
+      ...(recorded.anchorText && recorded.anchorText.length <= 200 && !containsRedactionPlaceholder(recorded.anchorText) ? { anchor_text: recorded.anchorText } : {}),
       ...(recorded.css ? { css: recorded.css.slice(0, 500) } : {}),
       ...(box ? { box } : {}),
     };

@@ -157,6 +157,12 @@ export const LocatorDescriptor = z
     raw_text: text(200).optional(),
     /** Web: the nearest ancestor with a stable id (`#id`); when the locator matches several elements, the one inside it. */
     scope: text(300).optional(),
+    /**
+     * Web: when the locator matches look-alikes (one "Archive" button per row), the text of the
+     * target's own row, item or card that told it apart when recorded; replay acts only on the one
+     * match that still carries it (engine/computer/look-alike.ts).
+     */
+    anchor_text: text(200).optional(),
   })
   .strict();
 export type LocatorDescriptor = z.infer<typeof LocatorDescriptor>;

@@ -80,6 +80,11 @@ export const Target = z.object({
   strategy: z.enum(['role', 'testId', 'text', 'css', 'position']).optional(),
   /** A CSS selector (`#id`) of the nearest ancestor with a stable id: tells look-alikes apart (one "Try" button per operation). */
   scope: z.string().optional(),
+  /**
+   * Web, for a look-alike (one "Archive" button per table row): the text of its own row, item or
+   * card that no other look-alike's shows, as a person names it ("Archive in the Globex row").
+   */
+  anchorText: z.string().optional(),
   /** `name` exactly as the app has it, kept only when the cleaned `name` would not match it (invisible characters Playwright does not ignore). */
   rawName: z.string().optional(),
   /** `text` exactly as the app has it, kept only when the cleaned `text` would not match it. */

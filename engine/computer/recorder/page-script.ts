@@ -8,6 +8,7 @@
  * is unique in the page right now. Text typed into password fields never leaves the page.
  */
 import { elementStateSource, interactiveSelector } from '../element-state.ts';
+import { lookAlikeTextsSource } from '../look-alike.ts';
 
 export const bindingName = '__skillframeRecord';
 
@@ -127,26 +128,35 @@ export const pageScript = String.raw`
     }
     return undefined;
   };
-  const countRoleName = (role, name) => {
-    if (!role || !name) return 0;
-    let count = 0;
+  const withRoleName = (role, name) => {
+    if (!role || !name) return [];
+    const found = [];
     const all = document.querySelectorAll('*');
     for (let index = 0; index < all.length && index < 8000; index++) {
       const element = all[index];
-      if (roleOf(element) === role && nameOf(element) === name && visible(element)) count++;
+      if (roleOf(element) === role && nameOf(element) === name && visible(element)) found.push(element);
     }
-    return count;
+    return found;
   };
-  const countText = (text) => {
-    if (!text) return 0;
-    let count = 0;
+  const withText = (text) => {
+    if (!text) return [];
+    const found = [];
     const all = document.querySelectorAll('body *');
     for (let index = 0; index < all.length && index < 8000; index++) {
       const element = all[index];
       // Innermost elements whose own text is exactly this.
-      if (clean(element.innerText) === text && !Array.from(element.children).some((child) => clean(child.innerText) === text)) count++;
+      if (clean(element.innerText) === text && !Array.from(element.children).some((child) => clean(child.innerText) === text)) found.push(element);
     }
-    return count;
+    return found;
+  };
+  const lookAlikeTexts = ${lookAlikeTextsSource};
+  // Look-alikes (one "Archive" button per row): the first text of the element's own row or card
+  // that no other look-alike's row or card shows, as a person would say "Archive in the Globex row".
+  const anchorOf = (element, alike) => {
+    if (alike.length < 2 || !alike.includes(element) || alike.length > 50) return undefined;
+    const others = alike.filter((other) => other !== element);
+    const theirs = new Set(others.flatMap((other) => lookAlikeTexts(other, alike).map((text) => text.toLowerCase())));
+    return lookAlikeTexts(element, alike).find((text) => !theirs.has(text.toLowerCase()));
   };
   const quote = (text) => JSON.stringify(text).replace(/^"|"$/g, '').replace(/'/g, "\\'");
   const isPassword = (element) => Boolean(element && element.tagName === 'INPUT' && ((element.type || '').toLowerCase() === 'password' || /password/i.test(element.getAttribute('autocomplete') || '')));
@@ -171,13 +181,18 @@ export const pageScript = String.raw`
     target.css = cssOf(element);
     const scope = scopeOf(element);
     if (scope) target.scope = scope;
-    if (role && name && countRoleName(role, name) === 1) {
+    const sameRoleName = withRoleName(role, name);
+    // Text matches are costly to find (innerText of every element): only where role and name say nothing.
+    const sameText = !sameRoleName.length && text && text.length <= 60 ? withText(text) : [];
+    const anchor = anchorOf(element, sameRoleName.length ? sameRoleName : sameText);
+    if (anchor) target.anchorText = anchor;
+    if (role && name && sameRoleName.length === 1) {
       target.strategy = 'role';
       target.locator = "getByRole('" + role + "', { name: '" + quote(name) + "', exact: true })";
     } else if (testId && unique('[data-testid="' + testId.replace(/"/g, '\\"') + '"]')) {
       target.strategy = 'testId';
       target.locator = "getByTestId('" + quote(testId) + "')";
-    } else if (text && text.length <= 60 && countText(text) === 1) {
+    } else if (text && text.length <= 60 && (sameText.length ? sameText : withText(text)).length === 1) {
       target.strategy = 'text';
       target.locator = "getByText('" + quote(text) + "', { exact: true })";
     } else if (target.css && unique(target.css)) {

@@ -1,6 +1,7 @@
 import type { Box } from '../../../../native/image.ts';
 import type { Point } from '../surface.ts';
 import { normalizeLabel } from '../text-match.ts';
+import { lookAlikeTextsSource } from '../../look-alike.ts';
 import { center, type Grounding, type GroundingInput, type Rung } from './rung.ts';
 
 interface DomCandidate {
@@ -69,7 +70,24 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
       reasons.push(`${strategy.name}: one match, but a stronger locator found look-alikes this cannot rank`);
       continue;
     }
-    if (candidates.length === 1) {
+    const anchorText = locator.anchor_text;
+    if (anchorText && strategy.name.startsWith('css')) {
+      // A CSS path names a position, not a row: recorded among look-alikes, it may now point at another row's.
+      reasons.push(`${strategy.name}: the target was one of several look-alikes, told apart by ${JSON.stringify(anchorText)}, which a CSS path does not check`);
+      continue;
+    }
+    if (anchorText) {
+      // Recorded among look-alikes: only the match whose own row or card still carries the text the
+      // recording told it apart by; none, or more than one, is not a target (never a guess by position).
+      const carrying = await carryingAnchor(located, candidates, anchorText);
+      if (carrying.length !== 1) {
+        tieSeen = true;
+        reasons.push(`${strategy.name}: ${candidates.length} match(es), ${carrying.length} in a row or card showing ${JSON.stringify(anchorText)}`);
+        continue;
+      }
+      pick = carrying[0];
+      confidence -= 0.04;
+    } else if (candidates.length === 1) {
       pick = candidates[0];
       if (scopedPick) confidence -= 0.03;
     } else {
@@ -109,6 +127,21 @@ async function domCandidates(located: import('playwright-core').Locator): Promis
   const measured = await located.evaluateAll(measureSource, maxCandidates).catch(() => undefined);
   if (!measured || measured.count === 0 || measured.count > maxCandidates) return [];
   return measured.items.filter((item) => item.width >= 1 && item.height >= 1).map(toCandidate);
+}
+
+/**
+ * The texts identifying each match's own row, item or card (look-alike.ts), all in one round trip:
+ * a function built from source text, because the page runs the same code as the recorder.
+ */
+const lookAlikeTextsAll = new Function('nodes', `const texts = ${lookAlikeTextsSource}; return nodes.map((node) => texts(node, nodes));`) as (nodes: Element[]) => string[][];
+
+/** The candidates whose own row or card shows `anchorText` (compared as labels are: case and spacing aside). */
+async function carryingAnchor(located: import('playwright-core').Locator, candidates: DomCandidate[], anchorText: string): Promise<DomCandidate[]> {
+  if (candidates.length > maxCandidates) return [];
+  const texts = await located.evaluateAll(lookAlikeTextsAll).catch(() => undefined);
+  if (!texts) return [];
+  const wanted = normalizeLabel(anchorText);
+  return candidates.filter((candidate) => (texts[candidate.index] ?? []).some((text) => normalizeLabel(text) === wanted));
 }
 
 /** Scrolls the picked match into view (instantly, ignoring smooth scrolling) and measures it again. */
