@@ -15,12 +15,12 @@ import { homePose } from '../engine/robot/sim/pick-expert.ts';
 import { renderScene } from '../engine/robot/sim/render.ts';
 import { cameraTensor, defaultScene } from '../engine/robot/sim/scenes.ts';
 import { followTarget, TabletopWorld } from '../engine/robot/sim/tabletop.ts';
-import { usesMemory } from '../engine/robot/steer/episode.ts';
+import { type MethodSettings, needsReward, usesMemory } from '../engine/robot/steer/episode.ts';
 import { ChunkMemory } from '../engine/robot/steer/memory.ts';
 import { jointMemorySettings } from '../engine/robot/steer/success-memory.ts';
 import { methodStats } from './robot-steer.ts';
 
-export const so101Methods: Method[] = ['base', 'best_of_n', 'itps', 'vls', 'rts', 'rts_vls'];
+export const so101Methods: Method[] = ['base', 'best_of_n', 'itps', 'vls', 'vls_no_adaptive', 'vls_no_mcmc', 'rts', 'rts_vls'];
 
 const scene = (patch: Record<string, unknown> & { name: string }) => TabletopScene.parse({ ...defaultScene, ...patch, cube: { ...defaultScene.cube, ...(patch.cube as object) }, bin: { ...defaultScene.bin, ...(patch.bin as object) } });
 /** Shifted scenes, fixed before any tuning: none of them is the training scene. */
@@ -32,6 +32,18 @@ export const shiftedScenes: TabletopScene[] = [
   scene({ name: 'obstacle_between', obstacles: [{ position: [-0.02, -0.26], radius: 0.018, height: 0.1 }] }),
   scene({ name: 'distractors_dim', distractors: [{ position: [0.1, -0.16], size: 0.03, colour: [0.8, 0.2, 0.2] }, { position: [-0.02, -0.3], size: 0.025, colour: [0.2, 0.7, 0.2] }], lighting: { brightness: 0.6, tint: [1, 0.9, 0.8] } }),
   scene({ name: 'cube_far_blue_light', cube: { position: [0.1, -0.32] }, lighting: { brightness: 1.4, tint: [0.8, 0.9, 1] }, table: { colour: [0.5, 0.5, 0.55] } }),
+];
+
+/**
+ * The tune set: steering constants (guidance strength, adaptive scale, refinement) are picked on
+ * these scenes and the training scene only, never on the shifted set above. Each moves one thing
+ * the shifted set also moves (cube, bin, an obstacle on the carry path), to other places.
+ */
+export const tuneScenes: TabletopScene[] = [
+  scene({ name: 'tune_cube_right', cube: { position: [0.12, -0.21] } }),
+  scene({ name: 'tune_cube_far_left', cube: { position: [-0.01, -0.31] } }),
+  scene({ name: 'tune_bin_near', bin: { position: [-0.04, -0.32] } }),
+  scene({ name: 'tune_obstacle', obstacles: [{ position: [-0.03, -0.2], radius: 0.018, height: 0.12 }] }),
 ];
 
 /**
@@ -87,6 +99,8 @@ export interface So101BenchOptions {
   particles?: number;
   /** Control ticks per episode (30 Hz). */
   ticks?: number;
+  /** Overrides of the arm's steering settings (tuning runs on the tune scenes). */
+  settings?: Partial<MethodSettings>;
   signal?: AbortSignal;
   onProgress?: (fraction: number, message: string) => void;
 }
@@ -139,7 +153,7 @@ export async function runSo101Bench(options: So101BenchOptions): Promise<BenchRe
         const bySeed: number[] = [];
         let injected = 0;
         let chunks = 0;
-        if (!spec && method !== 'base' && method !== 'rts') {
+        if (!spec && needsReward(method)) {
           report.layouts[tableScene.name][method] = methodStats({ count: episodes * seeds.length, successes: 0, bySeed: seeds.map(() => 0), collisions: 0, latencies: [] });
           done += episodes * seeds.length;
           continue;
@@ -155,9 +169,10 @@ export async function runSo101Bench(options: So101BenchOptions): Promise<BenchRe
               file: options.policyFile,
               network,
               sampler: method,
-              ...(method === 'base' || method === 'rts' ? {} : { spec }),
+              ...(needsReward(method) ? { spec } : {}),
               ...(memory ? { memory, embedding } : {}),
               particles: options.particles ?? 8,
+              ...(options.settings ? { settings: options.settings } : {}),
               seed: seed * 1000 + episode,
               image: () => cameraTensor(renderScene(tableScene, world.state)),
               expectedSteps: ticks,

@@ -118,7 +118,8 @@ export type KeypointRewardSpec = z.infer<typeof KeypointRewardSpec>;
 export const KeypointGrounding = z.record(z.string(), z.array(z.object({ point: Point, area: z.number().int(), candidates: z.number().int() })));
 export type KeypointGrounding = z.infer<typeof KeypointGrounding>;
 
-export const methods = ['base', 'best_of_n', 'itps', 'vls', 'vls_no_barrier', 'rts', 'rts_vls'] as const;
+/** vls_no_barrier, vls_no_adaptive and vls_no_mcmc are VLS ablations: without the spec's barriers, without reward-adaptive guidance strength, without MCMC refinement. */
+export const methods = ['base', 'best_of_n', 'itps', 'vls', 'vls_no_barrier', 'vls_no_adaptive', 'vls_no_mcmc', 'rts', 'rts_vls'] as const;
 export const Method = z.enum(methods);
 export type Method = z.infer<typeof Method>;
 

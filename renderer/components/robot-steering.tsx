@@ -10,6 +10,8 @@ const methodColors: Record<Method, string> = {
   itps: '#ab47bc',
   vls: '#1e88e5',
   vls_no_barrier: '#80cbc4',
+  vls_no_adaptive: '#5c6bc0',
+  vls_no_mcmc: '#4fc3f7',
   rts: '#43a047',
   rts_vls: '#e53935',
 };

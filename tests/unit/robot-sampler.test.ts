@@ -5,7 +5,9 @@ import type { ChunkNetwork } from '../../engine/robot/policy/onnx-policy.ts';
 import { createScheme } from '../../engine/robot/policy/scheme.ts';
 import { ChunkMemory } from '../../engine/robot/steer/memory.ts';
 import { compileReward } from '../../engine/robot/steer/reward.ts';
-import { effectiveSampleSize, kernelRepulsion, sampleChunk, systematicResample } from '../../engine/robot/steer/sampler.ts';
+import { adaptiveStrength, effectiveSampleSize, kernelRepulsion, sampleChunk, systematicResample } from '../../engine/robot/steer/sampler.ts';
+import { steerSettings } from '../../engine/robot/steer/episode.ts';
+import { armMethodSettings } from '../../engine/robot/arm/joint-policy.ts';
 import { Random } from '../../engine/robot/sim/reach.ts';
 
 const chunk = 16;
@@ -84,6 +86,85 @@ for (const kind of ['flow', 'ddpm'] as const) {
     assert.equal(up, 10);
   });
 }
+
+/** A policy that never moves its input (zero velocity): whatever changes the chunk is the guidance. */
+function stillNetwork(): ChunkNetwork {
+  return {
+    info: { file: 'still', kind: 'flow', chunk, observation: 2, steps: 10, actionScale: 0.05, actionDims: 2 },
+    evaluations: 0,
+    async evaluate(_observations, _actions, _times, batch) {
+      return new Float32Array(batch * width);
+    },
+    async dispose() {},
+  };
+}
+
+test('adaptive guidance: the strength falls as the reward is met, and reaches zero when it is', () => {
+  const strengths = [-1, -0.2, -0.05, -0.01, 0].map((reward) => adaptiveStrength(reward, 0.05));
+  for (let index = 1; index < strengths.length; index += 1) assert.ok(strengths[index] < strengths[index - 1], JSON.stringify(strengths));
+  assert.ok(strengths[0] > 0.99 && strengths.at(-1) === 0, JSON.stringify(strengths));
+});
+
+test('adaptive guidance in the sampler: a chunk already near the target is nudged far less than one far from it', async () => {
+  const network = stillNetwork();
+  const scheme = createScheme('flow', 10);
+  const target: RewardSpec = { version: 1, hold: 2, stages: [{ name: 'reach', terms: [{ kind: 'reach', target: [0, 0], weight: 1 }] }] };
+  const reward = compileReward(target, 0.05, chunk);
+  const moved = async (start: [number, number], adaptive: number | undefined) => {
+    const guidance = { scale: 1, schedule: 'constant' as const, stop: 1, late: 1, norm: 0.5, ...(adaptive ? { adaptive } : {}) };
+    const guided = await sampleChunk(network, scheme, { particles: 1, guidance, pick: 'first' }, { observation: new Float32Array(2), position: start, random: new Random(5), reward, stage: 0 });
+    const plain = await sampleChunk(network, scheme, { particles: 1, pick: 'first' }, { observation: new Float32Array(2), position: start, random: new Random(5) });
+    return Math.hypot(...guided.chunk.map((value, index) => value - plain.chunk[index]));
+  };
+  // The still policy's chunk is noise around 0: from (0.01, 0) the path stays near the target, from (1, 0) far from it.
+  const fixedNear = await moved([0.01, 0], undefined);
+  const fixedFar = await moved([1, 0], undefined);
+  const adaptiveNear = await moved([0.01, 0], 0.5);
+  const adaptiveFar = await moved([1, 0], 0.5);
+  assert.ok(adaptiveFar > 0.9 * fixedFar, `far from the target the adaptive step is (nearly) full: ${adaptiveFar} vs ${fixedFar}`);
+  assert.ok(adaptiveNear < 0.5 * fixedNear, `near the target the adaptive step is much smaller than the fixed one: ${adaptiveNear} vs ${fixedNear}`);
+});
+
+for (const kind of ['flow', 'ddpm'] as const) {
+  test(`MCMC refinement (${kind}): Metropolis steps on the final particles raise the reward on a known spec`, async () => {
+    const network = fakeNetwork(kind);
+    const scheme = createScheme(kind, 10);
+    const reward = compileReward(preferUp, 0.05, chunk);
+    const meanReward = (particles: Float32Array[]) => particles.reduce((sum, particle) => sum + reward.evaluate(particle, 0, [0, 0], 0), 0) / particles.length;
+    let plainUp = 0;
+    let refinedUp = 0;
+    let plainReward = 0;
+    let refinedReward = 0;
+    let accepted = 0;
+    for (let trial = 0; trial < 6; trial += 1) {
+      const request = () => ({ observation: new Float32Array(2), position: [0, 0] as [number, number], random: new Random(40 + trial), reward, stage: 0 });
+      const plain = await sampleChunk(network, scheme, { particles: 8, pick: 'first' }, request());
+      // Re-noised to t = 0.1 the fake policy may land in either mode: the accept rule keeps the rewarded one.
+      const refined = await sampleChunk(network, scheme, { particles: 8, refine: { steps: 8, step: 1, temperature: 50 }, pick: 'first' }, request());
+      assert.equal(refined.nfe, plain.nfe + 8 * 8, 'one batched network call per refinement step');
+      plainUp += plain.particles.filter((particle) => particle[1] > 0).length;
+      refinedUp += refined.particles.filter((particle) => particle[1] > 0).length;
+      plainReward += meanReward(plain.particles);
+      refinedReward += meanReward(refined.particles);
+      accepted += refined.accepted;
+    }
+    assert.ok(accepted > 0);
+    assert.ok(refinedReward > plainReward, `mean reward ${refinedReward} vs ${plainReward}`);
+    assert.ok(refinedUp >= 40 && refinedUp > plainUp + 10, `rewarded mode: ${refinedUp}/48 refined vs ${plainUp}/48 plain`);
+  });
+}
+
+test('VLS ablations: the arm VLS has adaptive guidance and MCMC refinement, each ablation drops exactly one', () => {
+  const vls = steerSettings('vls', armMethodSettings);
+  assert.ok(vls.guidance?.adaptive && vls.guidance.adaptive > 0, 'adaptive strength on');
+  assert.ok(vls.refine && vls.refine.steps > 0, 'refinement on');
+  const noAdaptive = steerSettings('vls_no_adaptive', armMethodSettings);
+  assert.equal(noAdaptive.guidance?.adaptive, undefined);
+  assert.deepEqual({ ...noAdaptive, guidance: { ...noAdaptive.guidance, adaptive: vls.guidance.adaptive } }, vls);
+  const noMcmc = steerSettings('vls_no_mcmc', armMethodSettings);
+  assert.equal(noMcmc.refine, undefined);
+  assert.deepEqual({ ...noMcmc, refine: vls.refine }, vls);
+});
 
 test('resampling: ESS is N for equal weights and 1 for one dominant weight', () => {
   assert.ok(Math.abs(effectiveSampleSize([0, 0, 0, 0]) - 4) < 1e-9);

@@ -13,7 +13,7 @@ const policyFile = fileURLToPath(new URL('../../engine/robot/policy/assets/so101
 
 test('so101 bench: grounded spec per scene, perception figures, same-run latency vs base', async () => {
   const hidden = TabletopScene.parse({ ...defaultScene, name: 'cube-out-of-view', cube: { position: [0.6, -0.1] } });
-  const report = await runSo101Bench({ policyFile, scenes: [defaultScene, hidden], methods: ['base', 'vls'], episodes: 1, ticks: 30 });
+  const report = await runSo101Bench({ policyFile, scenes: [defaultScene, hidden], methods: ['base', 'vls', 'vls_no_adaptive', 'vls_no_mcmc'], episodes: 1, ticks: 30 });
   assert.equal(report.task, 'so101');
   const seen = report.perception?.['so101-train'];
   assert.ok(seen && seen.error_m.cube !== undefined && seen.error_m.cube < 0.015, JSON.stringify(seen));
@@ -21,6 +21,8 @@ test('so101 bench: grounded spec per scene, perception figures, same-run latency
   assert.equal(report.layouts['so101-train'].vls.episodes, 1);
   assert.ok(report.layouts['so101-train'].vls.latency_ms_p50 > 0);
   assert.ok(typeof report.latency_vs_base?.vls === 'number' && report.latency_vs_base.vls > 0);
+  // The two VLS ablations are rows of their own.
+  for (const ablation of ['vls_no_adaptive', 'vls_no_mcmc']) assert.equal(report.layouts['so101-train'][ablation]?.episodes, 1, ablation);
   const blind = report.perception?.['cube-out-of-view'];
   assert.ok(blind?.failed && /cube/.test(blind.failed), JSON.stringify(blind));
   // Base needs no spec and still runs there; the steered method is a miss, not a run without its spec.

@@ -4,7 +4,7 @@ import { loadSidecarPolicy, type SidecarNetwork } from '../policy/sidecar.ts';
 import { createScheme } from '../policy/scheme.ts';
 import { Random } from '../sim/reach.ts';
 import { forwardKinematics } from '../sim/so101.ts';
-import { defaultMethodSettings, steerSettings, usesMemory } from '../steer/episode.ts';
+import { defaultMethodSettings, type MethodSettings, needsReward, steerSettings, usesMemory } from '../steer/episode.ts';
 import { jointKinematics } from '../steer/joint-kinematics.ts';
 import type { ChunkMemory } from '../steer/memory.ts';
 import { memoryKey } from '../steer/success-memory.ts';
@@ -29,6 +29,8 @@ export interface JointPolicyOptions {
   particles?: number;
   /** Guidance strength (RMS of the applied reward gradient per normalised action value); default armMethodSettings.guidanceNorm. */
   guidance?: number;
+  /** Overrides of armMethodSettings (tuning runs). */
+  settings?: Partial<MethodSettings>;
   seed?: number;
   /** The camera image for policies that take one ([3, height, width], 0..1). */
   image?: () => Float32Array | undefined;
@@ -59,10 +61,10 @@ export interface JointPolicy extends ArmPolicy {
  * and drove VLS to 0 %; 0.03 was picked on the SO-101 training scene only (0.1: 2/5, 0.3: 0/5,
  * 0.03: 5/5 there), before the shifted scenes were run.
  */
-export const armMethodSettings = { ...defaultMethodSettings, guidanceNorm: 0.03 };
+export const armMethodSettings: MethodSettings = { ...defaultMethodSettings, guidanceNorm: 0.03, adaptiveGuidance: 0.05, refineSteps: 2, refineStep: 8 };
 
 export async function jointPolicy(options: JointPolicyOptions): Promise<JointPolicy> {
-  const needsSpec = options.sampler === 'best_of_n' || options.sampler === 'itps' || options.sampler === 'vls' || options.sampler === 'vls_no_barrier' || options.sampler === 'rts_vls';
+  const needsSpec = needsReward(options.sampler);
   if (needsSpec && !options.spec) throw new SkillframeError('bad_input', `input.spec: sampler ${options.sampler} needs a reward spec (--spec FILE)`);
   if (usesMemory(options.sampler) && !options.memory) throw new SkillframeError('bad_input', `input.memory: sampler ${options.sampler} needs a success memory (--memory DIR)`);
   const network = options.network ?? (await loadSidecarPolicy(options.file));
@@ -72,7 +74,7 @@ export async function jointPolicy(options: JointPolicyOptions): Promise<JointPol
   const { mean: stateMean, std: stateStd } = sidecar.normalisation.state;
   const { mean: actionMean, std: actionStd } = sidecar.normalisation.action;
   const scheme = createScheme(sidecar.kind, sidecar.steps);
-  const settings = { ...armMethodSettings, ...(options.particles ? { particles: options.particles } : {}), ...(options.guidance ? { guidanceNorm: options.guidance } : {}) };
+  const settings: MethodSettings = { ...armMethodSettings, ...options.settings, ...(options.particles ? { particles: options.particles } : {}), ...(options.guidance ? { guidanceNorm: options.guidance } : {}) };
   const steer = steerSettings(options.sampler, settings);
   const kinematics = jointKinematics(joints, sidecar.chunk, actionMean, actionStd);
   let reward: CompiledReward | undefined;

@@ -3,7 +3,7 @@ import { SkillframeError } from '../../../core/errors.ts';
 import { Random, task } from '../sim/reach.ts';
 import { ChunkMemory } from '../steer/memory.ts';
 import { compileReward, type CompiledReward, StageTracker } from '../steer/reward.ts';
-import { defaultMethodSettings, type MethodSettings, steerSettings, usesMemory } from '../steer/episode.ts';
+import { defaultMethodSettings, type MethodSettings, needsReward, steerSettings, usesMemory } from '../steer/episode.ts';
 import { sampleChunk } from '../steer/sampler.ts';
 import { type ChunkNetwork, defaultPolicyFile, loadPolicy, type PolicyInfo } from './onnx-policy.ts';
 import { createScheme } from './scheme.ts';
@@ -42,7 +42,7 @@ export interface PolicyRuntime {
 
 export async function createPolicyRuntime(options: PolicyRuntimeOptions = {}): Promise<PolicyRuntime> {
   const sampler = options.sampler ?? 'base';
-  const needsSpec = sampler === 'best_of_n' || sampler === 'itps' || sampler === 'vls' || sampler === 'vls_no_barrier' || sampler === 'rts_vls';
+  const needsSpec = needsReward(sampler);
   if (needsSpec && !options.spec) throw new SkillframeError('bad_input', `sampler ${sampler} needs a reward spec (options.spec)`);
   const network: ChunkNetwork = await loadPolicy(options.file ?? defaultPolicyFile);
   const scheme = createScheme(network.info.kind, network.info.steps);

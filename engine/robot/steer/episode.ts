@@ -17,6 +17,11 @@ export interface MethodSettings {
   itpsScale: number;
   repulsion: number;
   temperature: number;
+  /** VLS reward-adaptive guidance: reward shortfall at which the strength reaches tanh(1) ≈ 0.76 of full (0: off, the same strength for every particle). */
+  adaptiveGuidance: number;
+  /** VLS MCMC refinement steps on the final particles (0: off) and the scheme step they re-noise to. */
+  refineSteps: number;
+  refineStep: number;
 }
 
 export const defaultMethodSettings: MethodSettings = {
@@ -28,14 +33,22 @@ export const defaultMethodSettings: MethodSettings = {
   itpsScale: 1,
   repulsion: 0.5,
   temperature: 20,
+  // The planar point task saturates (every steered method ≥ 95 %): its VLS is left as measured,
+  // without the adaptive strength and refinement the arm's VLS uses (armMethodSettings).
+  adaptiveGuidance: 0,
+  refineSteps: 0,
+  refineStep: 9,
 };
 
 export function steerSettings(method: Method, settings: MethodSettings): SteerSettings {
+  const adaptive = settings.adaptiveGuidance > 0 && method !== 'vls_no_adaptive';
+  const refine = settings.refineSteps > 0 && method !== 'vls_no_mcmc';
   const vls: SteerSettings = {
     particles: settings.particles,
-    guidance: { scale: settings.guidanceScale, schedule: 'early', stop: settings.guidanceStop, late: settings.guidanceLate, norm: settings.guidanceNorm },
+    guidance: { scale: settings.guidanceScale, schedule: 'early', stop: settings.guidanceStop, late: settings.guidanceLate, norm: settings.guidanceNorm, ...(adaptive ? { adaptive: settings.adaptiveGuidance } : {}) },
     repulsion: settings.repulsion,
     resample: { temperature: settings.temperature },
+    ...(refine ? { refine: { steps: settings.refineSteps, step: settings.refineStep, temperature: settings.temperature } } : {}),
     pick: 'reward',
   };
   switch (method) {
@@ -47,12 +60,19 @@ export function steerSettings(method: Method, settings: MethodSettings): SteerSe
       return { particles: settings.particles, guidance: { scale: settings.itpsScale, schedule: 'constant', stop: 1, late: 1, norm: settings.guidanceNorm }, pick: 'reward' };
     case 'vls':
     case 'vls_no_barrier':
+    case 'vls_no_adaptive':
+    case 'vls_no_mcmc':
       return vls;
     case 'rts':
       return { particles: settings.particles, pick: 'prior' };
     case 'rts_vls':
       return vls;
   }
+}
+
+/** Methods that judge chunks by a reward spec (and so cannot run without one). */
+export function needsReward(method: Method): boolean {
+  return method !== 'base' && method !== 'rts';
 }
 
 export function usesMemory(method: Method): boolean {
@@ -114,8 +134,7 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeOutcom
   const settings = options.settings ?? defaultMethodSettings;
   const scheme = schemeFor(network);
   const steer = steerSettings(method, settings);
-  const needsReward = method !== 'base' && method !== 'rts';
-  const spec = options.spec ?? (needsReward ? specFromScene(layout, { barriers: method !== 'vls_no_barrier' }) : undefined);
+  const spec = options.spec ?? (needsReward(method) ? specFromScene(layout, { barriers: method !== 'vls_no_barrier' }) : undefined);
   let reward: CompiledReward | undefined;
   if (spec) {
     reward = compiled.get(spec);

@@ -18,6 +18,27 @@ export interface Guidance {
   late: number;
   /** RMS of the applied per-particle gradient direction (normalized action units): only the direction of dR/da is kept, so terms of very different size stay usable. */
   norm: number;
+  /**
+   * Reward-adaptive strength (VLS): each particle's guidance is scaled by tanh(−R / `adaptive`),
+   * R ≤ 0 being the reward of its clean estimate (every spec term is a penalty, near 0 when met) —
+   * full strength while the spec is far from satisfied, fading as it is met, so a particle that
+   * already does what the spec asks is left to the policy. Absent: the same strength for all.
+   */
+  adaptive?: number;
+}
+
+/**
+ * MCMC refinement of the final particles (VLS): each step re-noises every clean chunk to the flow
+ * time of `step` (fresh noise), denoises it with one batched network call, and accepts the
+ * proposal with the Metropolis probability min(1, exp(temperature · (R' − R))). Re-noising a
+ * little and denoising with the policy is (approximately) a move that keeps the policy's own
+ * distribution, so the accept rule tilts it toward p(a) · exp(temperature · R(a)).
+ */
+export interface Refinement {
+  steps: number;
+  /** Scheme step the chunks are re-noised to (steps − 1: the least noise). */
+  step: number;
+  temperature: number;
 }
 
 export interface SteerSettings {
@@ -27,6 +48,8 @@ export interface SteerSettings {
   repulsion?: number;
   /** Feynman–Kac resampling when the effective sample size falls below N/2; `temperature` scales reward differences into log-weights. */
   resample?: { temperature: number };
+  /** MCMC refinement steps on the final particles (needs a reward). */
+  refine?: Refinement;
   /** How the executed chunk is chosen from the final particles. */
   pick: 'first' | 'reward' | 'prior';
 }
@@ -50,6 +73,8 @@ export interface ChunkSample {
   /** Network evaluations spent (batch rows × steps). */
   nfe: number;
   resamples: number;
+  /** Refinement proposals accepted (all particles, all steps). */
+  accepted: number;
 }
 
 export async function sampleChunk(network: ChunkNetwork, scheme: Scheme, settings: SteerSettings, request: ChunkRequest): Promise<ChunkSample> {
@@ -122,7 +147,8 @@ export async function sampleChunk(network: ChunkNetwork, scheme: Scheme, setting
     if (guided && settings.guidance) {
       const scale = guidanceScale(settings.guidance, scheme.time(step));
       if (scale > 0) {
-        for (let particle = 0; particle < count; particle += 1) normalizeRms(gradient, particle * width, width, settings.guidance.norm);
+        const { norm, adaptive } = settings.guidance;
+        for (let particle = 0; particle < count; particle += 1) normalizeRms(gradient, particle * width, width, adaptive ? norm * adaptiveStrength(rewards[particle], adaptive) : norm);
         scheme.guide(output, gradient, step, scale);
       }
     }
@@ -135,14 +161,43 @@ export async function sampleChunk(network: ChunkNetwork, scheme: Scheme, setting
     scheme.advance(state, output, step, next);
     [state, next] = [next, state];
   }
+  let accepted = 0;
+  let finalRewards: Float64Array | undefined;
+  if (request.reward && (settings.refine || settings.pick === 'reward')) {
+    finalRewards = new Float64Array(count);
+    for (let particle = 0; particle < count; particle += 1) finalRewards[particle] = request.reward.evaluate(state, particle * width, request.position, request.stage ?? 0);
+  }
+  if (settings.refine && settings.refine.steps > 0 && request.reward && finalRewards) {
+    const refine = settings.refine;
+    const level = Math.max(0, Math.min(scheme.steps - 1, refine.step));
+    const noise = new Float32Array(count * width);
+    const noisy = new Float32Array(count * width);
+    const proposal = new Float32Array(count * width);
+    times.fill(scheme.time(level));
+    for (let iteration = 0; iteration < refine.steps; iteration += 1) {
+      if (request.signal?.aborted) throw request.signal.reason;
+      request.random.fillNormal(noise);
+      scheme.noiseTo(state, noise, level, noisy);
+      const output = await network.evaluate(observations, noisy, times, count);
+      nfe += count;
+      scheme.clean(noisy, output, level, proposal);
+      for (let particle = 0; particle < count; particle += 1) {
+        const value = request.reward.evaluate(proposal, particle * width, request.position, request.stage ?? 0);
+        if (Math.log(Math.max(1e-300, request.random.next())) < refine.temperature * (value - finalRewards[particle])) {
+          state.set(proposal.subarray(particle * width, (particle + 1) * width), particle * width);
+          finalRewards[particle] = value;
+          accepted += 1;
+        }
+      }
+    }
+  }
   const particles = Array.from({ length: count }, (_, particle) => state.slice(particle * width, (particle + 1) * width));
   let chosen = 0;
-  if (settings.pick === 'reward' && request.reward) {
+  if (settings.pick === 'reward' && finalRewards) {
     let best = -Infinity;
     for (let particle = 0; particle < count; particle += 1) {
-      const value = request.reward.evaluate(state, particle * width, request.position, request.stage ?? 0);
-      if (value > best) {
-        best = value;
+      if (finalRewards[particle] > best) {
+        best = finalRewards[particle];
         chosen = particle;
       }
     }
@@ -157,7 +212,12 @@ export async function sampleChunk(network: ChunkNetwork, scheme: Scheme, setting
       }
     }
   }
-  return { chunk: particles[chosen], particles, nfe, resamples };
+  return { chunk: particles[chosen], particles, nfe, resamples, accepted };
+}
+
+/** The reward-adaptive factor in [0, 1): tanh of the reward's shortfall (−R, ≥ 0) over `scale`. */
+export function adaptiveStrength(reward: number, scale: number): number {
+  return Math.tanh(Math.max(0, -reward) / scale);
 }
 
 export function guidanceScale(guidance: Guidance, time: number): number {
