@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SkillframeError } from '../../core/errors.ts';
 import { accessibilityBusAddress } from './atspi.ts';
 
@@ -42,6 +44,11 @@ export async function startAccessibilityBus(env: NodeJS.ProcessEnv = process.env
   if (!existsSync('/usr/bin/dbus-daemon')) throw new SkillframeError('unavailable', 'dbus-daemon is not installed (apt-get install dbus)');
   if (!existsSync(busLauncherPath)) throw new SkillframeError('unavailable', `${busLauncherPath} is not installed (apt-get install at-spi2-core)`);
   const children: ChildProcess[] = [];
+  // The launcher puts its bus socket at $XDG_RUNTIME_DIR/at-spi/bus_<display>: two private buses on
+  // one display (a test's and a `record --app`'s) would share that path, and the one stopped
+  // first removes the other's socket, so apps started later can no longer reach it (observed).
+  // Each bus gets a runtime folder of its own.
+  const runtime = mkdtempSync(join(tmpdir(), 'sf-a11y-bus-'));
   const stopAll = async () => {
     for (const child of children.reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
@@ -57,6 +64,7 @@ export async function startAccessibilityBus(env: NodeJS.ProcessEnv = process.env
         });
       });
     }
+    rmSync(runtime, { recursive: true, force: true });
   };
   try {
     const daemon = spawn('dbus-daemon', ['--session', '--nofork', '--nopidfile', '--print-address=1'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
@@ -78,7 +86,7 @@ export async function startAccessibilityBus(env: NodeJS.ProcessEnv = process.env
     });
     const busEnv = withAccessibility({ ...env, DBUS_SESSION_BUS_ADDRESS: sessionAddress });
     delete busEnv.AT_SPI_BUS_ADDRESS;
-    const launcher = spawn(busLauncherPath, ['--launch-immediately'], { env: busEnv, stdio: 'ignore' });
+    const launcher = spawn(busLauncherPath, ['--launch-immediately'], { env: { ...busEnv, XDG_RUNTIME_DIR: runtime }, stdio: 'ignore' });
     children.push(launcher);
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
     let address: string | undefined;
