@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'skillframe.js');
-const aptPackages = 'xvfb xauth x11-utils libxtst6 libx11-6 libxkbcommon-x11-0 libxt6 openbox xdotool x11-apps galculator mousepad chromium fonts-liberation socat udev imagemagick xclip gtk-3-examples dbus dbus-x11 at-spi2-core libatk-adaptor python3-pyatspi featherpad x11-xserver-utils idle3 gnome-text-editor gnome-calculator'.split(' ');
+const aptPackages = 'xvfb xauth x11-utils libxtst6 libx11-6 libxkbcommon-x11-0 libxt6 openbox xdotool x11-apps galculator mousepad chromium fonts-liberation socat udev imagemagick xclip gtk-3-examples dbus dbus-x11 at-spi2-core libatk-adaptor python3-pyatspi featherpad x11-xserver-utils idle3 gnome-text-editor gnome-calculator gir1.2-gtk-3.0'.split(' ');
 const children = [];
 
 function say(text) {

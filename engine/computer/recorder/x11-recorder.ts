@@ -12,7 +12,7 @@ import { startScreenVideo, type ScreenVideo } from '../../../native/video/screen
 import { createWindows, launchApp, type LaunchedApp, type WindowSystem } from '../../../native/window/index.ts';
 import { appForWindow, describeAt, openAccessibility, popupNodes, type AccessibilitySession } from '../accessibility.ts';
 import type { AccessibleTarget } from '../../../core/schemas/trajectory.ts';
-import type { Accessibility, AccessibleApp, AccessibleNode } from '../../../native/a11y/index.ts';
+import { walkNodes, type Accessibility, type AccessibleApp, type AccessibleNode } from '../../../native/a11y/index.ts';
 import { sleep } from '../../../core/abort.ts';
 import type { ScriptStep } from './script.ts';
 import { redactDeep } from './privacy.ts';
@@ -173,7 +173,12 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
       const title = id === recordedId ? titles?.valueAt(at) : undefined;
       return info && title !== undefined ? { ...info, title } : info;
     };
-    const withWindow = (observation: Observation, accessible?: Promise<AccessibleTarget | undefined>) => {
+    // Which field has the keyboard focus, read once per focus change (a click, a key that is not
+    // text: Tab, arrows, Enter, chords) when the first character after it is typed — at that
+    // moment, from the hook, not when the lagging lookup chain gets to it. A "password text" field
+    // masks what is typed into it whatever the window's title says.
+    let focusRead: Promise<string | undefined> | undefined;
+    const withWindow = (observation: Observation, accessible?: Promise<AccessibleTarget | undefined>, focusedRole?: Promise<string | undefined>) => {
       lookups = lookups.then(async () => {
         const typing = observation.kind === 'char' || observation.kind === 'value' || (observation.kind === 'key' && observation.key !== undefined && isPrintableKey(observation.key));
         const found = typing && activeWindows ? await windowAt(observation.at) : await windows.active().catch(() => undefined);
@@ -194,6 +199,7 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
           const ownDialog = found !== undefined && recordedPid !== undefined && found.pid === recordedPid;
           const unsure = !found || (switched && !ownDialog);
           if (unsure || (active && passwordWindow.test(active.title))) observation.masked = true;
+          if ((await focusedRole) === 'password text') observation.masked = true;
         }
         previousWindowId = found?.id;
         recordingSession.observe(observation);
@@ -215,6 +221,7 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
             return;
           }
           const kind = event.button === 'right' ? 'right_click' : event.button === 'middle' ? 'middle_click' : 'click';
+          focusRead = undefined;
           withWindow({ kind, at: event.at, button: event.button, pointer: { x: event.x, y: event.y } }, start?.accessible);
           accessibleUnderPointer.settled(currentWindow, start?.accessible);
           return;
@@ -226,11 +233,17 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
           if (event.isModifier) return;
           const chorded = event.modifiers.ctrl || event.modifiers.alt || event.modifiers.meta;
           if (event.text !== undefined && !chorded) {
-            withWindow({ kind: 'char', at: event.at, text: event.text });
+            focusRead ??= accessibleUnderPointer.focusedRole(currentWindow);
+            withWindow({ kind: 'char', at: event.at, text: event.text }, undefined, focusRead);
             return;
           }
           const modifiers = (['ctrl', 'alt', 'shift', 'meta'] as const).filter((name) => event.modifiers[name]);
-          withWindow({ kind: 'key', at: event.at, key: formatChord({ modifiers, key: event.key }) });
+          const key = formatChord({ modifiers, key: event.key });
+          // A printable key typed as a key event (masked typing stores it as text) reads the focus like a character.
+          const printable = !chorded && isPrintableKey(key);
+          if (printable) focusRead ??= accessibleUnderPointer.focusedRole(currentWindow);
+          else focusRead = undefined;
+          withWindow({ kind: 'key', at: event.at, key }, undefined, printable ? focusRead : undefined);
           return;
         }
         default:
@@ -420,6 +433,26 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
         }
       };
       allReads = reads().catch(() => undefined);
+    },
+    /**
+     * The role of the node with the keyboard focus in the window's application (in its active
+     * top-level window when one says so); undefined when the app exposes no tree or none has focus.
+     */
+    async focusedRole(window: WindowInfo | undefined): Promise<string | undefined> {
+      if (!client || !window) return undefined;
+      try {
+        const app = await appOf(window);
+        if (!app) return undefined;
+        const tree = await client.tree(app.ref, { maxNodes: 4000, timeoutMs: 3000 });
+        const tops = tree.root.children.filter((top) => top.states.includes('active'));
+        let role: string | undefined;
+        for (const top of tops.length ? tops : tree.root.children) {
+          for (const node of walkNodes(top)) if (node.states.includes('focused')) role = node.role;
+        }
+        return role;
+      } catch (error) {
+        return fail(error);
+      }
     },
     describe(window: WindowInfo | undefined, point: { x: number; y: number }): Promise<AccessibleTarget | undefined> {
       if (!client || !window) return Promise.resolve(undefined);
