@@ -413,7 +413,7 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
         step = { ...common, action: draft.action, target: target! };
         break;
       case 'type':
-        step = { ...common, action: 'type', text: description.typed ?? '', ...(target ? { target } : {}) };
+        step = { ...common, action: 'type', text: description.typed ?? '', ...(plainTyping(draft, meta.kind) ? { typing: 'insert' as const } : {}), ...(target ? { target } : {}) };
         break;
       case 'press':
         step = { ...common, action: 'press', key: draft.key!, ...(target ? { target } : {}) };
@@ -930,6 +930,21 @@ function describeStep(draft: Draft, target: TargetDescriptor | undefined, meta: 
       return { text: `Drag ${what} onto ${onto ? JSON.stringify(onto.slice(0, 80)) : 'the drop target'}.` };
     }
   }
+}
+
+/**
+ * Whether a web field took the typed keys as plain text: its value after typing is its value before
+ * plus exactly the typed text (no key handler masked, reformatted or swallowed a key). Unknown
+ * (masked, redacted, no values recorded, control characters) means key by key.
+ */
+function plainTyping(draft: Draft, kind: TrajectoryMeta['kind']): boolean {
+  const text = draft.text ?? '';
+  if (kind !== 'web' || draft.masked || draft.redacted || !text || /[\u0000-\u001f\u007f]/.test(text)) return false;
+  const first = draft.events[0];
+  const after = draft.events.at(-1)?.value;
+  if (after === undefined) return false;
+  const before = first.targetBefore ? first.targetBefore.value : '';
+  return before !== undefined && after === before + text;
 }
 
 /** The typed text itself holds a redaction (custom patterns leave `[name]`); other fields of the event do not count. */

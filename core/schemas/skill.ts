@@ -336,6 +336,12 @@ export const PlanStep = z.discriminatedUnion('action', [
     action: z.literal('type'),
     /** Text with `{{parameter}}` placeholders; replay substitutes `--param name=value`. */
     text: text(10_000),
+    /**
+     * How the text goes in. `insert`: the recording shows the field took the keys as plain text
+     * (its value grew by exactly what was typed, so no key handler reshaped it), and a web page gets
+     * the text in one insertion, its last character as a real key. `keys` (the default): key by key.
+     */
+    typing: z.enum(['keys', 'insert']).optional(),
   }).strict(),
   StepBase.extend({
     action: z.literal('press'),

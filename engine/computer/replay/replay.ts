@@ -458,7 +458,7 @@ async function act(surface: Surface, step: PlanStep, point: Point | undefined, v
     case 'type': {
       const text = substitute(step.text, values);
       assertNoPlaceholder(text, step.id);
-      return surface.type(text);
+      return surface.type(text, { insert: step.typing === 'insert' });
     }
     case 'press':
       return surface.press(step.key);

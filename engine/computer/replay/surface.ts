@@ -13,7 +13,11 @@ export interface Surface {
   /** Part of the frame, cheaper than a whole capture (X11: only that rectangle is read from the server). */
   captureRegion?(region: Box): Promise<RgbaImage>;
   click(point: Point, options?: { button?: 'left' | 'right' | 'middle'; count?: 1 | 2 }): Promise<void>;
-  type(text: string): Promise<void>;
+  /**
+   * Types text into what has the keyboard focus. `insert`: the recording showed the field took the
+   * keys as plain text, so a surface may put it in one go (the web does, into a plain text field).
+   */
+  type(text: string, options?: { insert?: boolean }): Promise<void>;
   /** A key chord as plan.json writes it: `ctrl+s`, `enter`, `shift+tab`. */
   press(chord: string): Promise<void>;
   scroll(point: Point, dx: number, dy: number): Promise<void>;

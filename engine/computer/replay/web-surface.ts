@@ -25,7 +25,16 @@ export function pageSurface(page: import('playwright-core').Page, owned?: Browse
     click: async (point, options = {}) => {
       await page.mouse.click(point.x, point.y, { button: options.button ?? 'left', clickCount: options.count ?? 1 });
     },
-    type: async (text) => {
+    type: async (text, options = {}) => {
+      const characters = Array.from(text);
+      // One insertion (the `input` events a fill sends) where the recording showed plain text going
+      // into the field and the focus is now in a plain text field; the last character is a real
+      // key, so handlers that listen for keys (search as you type) see the whole value once.
+      if (options.insert && characters.length > 1 && !/[\u0000-\u001f\u007f]/.test(text) && (await page.evaluate(plainFieldFocused).catch(() => false))) {
+        await page.keyboard.insertText(characters.slice(0, -1).join(''));
+        await page.keyboard.type(characters.at(-1)!);
+        return;
+      }
       await page.keyboard.type(text);
     },
     press: async (chord) => {
@@ -139,6 +148,15 @@ async function fastScreenshot(page: import('playwright-core').Page): Promise<Buf
     return undefined;
   }
 }
+
+/** Whether the focused element (through open shadow roots) is a plain, editable text field: no rich editor, no picker. */
+const plainFieldFocused = `(() => {
+  let element = document.activeElement;
+  while (element && element.shadowRoot && element.shadowRoot.activeElement) element = element.shadowRoot.activeElement;
+  if (!element || element.readOnly || element.disabled) return false;
+  if (element.tagName === 'TEXTAREA') return true;
+  return element.tagName === 'INPUT' && ['text', 'search', 'email', 'url', 'tel', ''].includes((element.getAttribute('type') || '').toLowerCase());
+})()`;
 
 function safeOrigin(url: string): string | undefined {
   try {
