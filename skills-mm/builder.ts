@@ -381,7 +381,7 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
       changed = unionOf(difference.boxes.map(([x, y, width, height]) => ({ x, y, width, height })));
     }
     const target = draft.action === 'wait' ? undefined : await describeTarget(draft, event, before, id, screen, options.ocr, signal, demonstration.images, warnings);
-    const expectedText = await expectedOcrText(meta, draft, after, changed, screen, options.ocr, signal);
+    const expectedText = await expectedOcrText(meta, draft, after, changed, screen, options.ocr, typedFrom(withWaits.slice(index + 1)), signal);
     const description = describeStep(draft, target, meta, demonstration.parameters, id);
     const common = {
       id,
@@ -801,18 +801,35 @@ function pickAnchors(lines: (OcrLine & { area: Rect })[], point: { x: number; y:
     }));
 }
 
-async function expectedOcrText(meta: TrajectoryMeta, draft: Draft, after: Frame | undefined, changed: Rect | undefined, screen: { width: number; height: number }, ocr: BuildOptions['ocr'], signal?: AbortSignal): Promise<string[]> {
+/**
+ * Text the step's after-frame shows in its changed region. Text a later step types is that step's
+ * effect, never this one's: under load the recorder may take a click's after-frame once the typing
+ * that follows has begun (the click into IDLE's empty editor changes nothing of its own), and
+ * replay would then wait for the next step's text before doing it.
+ */
+async function expectedOcrText(meta: TrajectoryMeta, draft: Draft, after: Frame | undefined, changed: Rect | undefined, screen: { width: number; height: number }, ocr: BuildOptions['ocr'], typedLater: readonly string[], signal?: AbortSignal): Promise<string[]> {
   if (!ocr || meta.kind !== 'x11' || !after || !changed) return [];
   // Reading the whole screen costs seconds; a small changed region is where the answer shows.
   if (changed.width * changed.height > 0.15 * screen.width * screen.height) return [];
   const region = grow(changed, 8, { width: after.rgba.width, height: after.rgba.height });
   try {
     const lines = readable((await ocr.recognize(after.rgba, { region: [region.x, region.y, region.width, region.height], signal })).lines);
-    return lines.filter((line) => line.confidence >= 0.6 && line.text.trim()).slice(0, 4).map((line) => line.text.trim().slice(0, 200));
+    const typed = typedLater.map(normalizeTyped);
+    const typedByLater = (line: string) => {
+      const read = normalizeTyped(line);
+      // Three characters at least: a calculator's "15" is not the "5" typed later.
+      return read.length >= 3 && typed.some((text) => text.length >= 3 && (text.includes(read) || read.includes(text)));
+    };
+    return lines.filter((line) => line.confidence >= 0.6 && line.text.trim() && !typedByLater(line.text)).slice(0, 4).map((line) => line.text.trim().slice(0, 200));
   } catch (error) {
     if (signal?.aborted) throw error;
     return [];
   }
+}
+
+/** Typed or read text compared without case and spacing (OCR drops and adds spaces). */
+function normalizeTyped(text: string): string {
+  return cleanText(text).toLowerCase().replace(/\s+/g, '');
 }
 
 /** What this step and the steps after it type: never an expectation of this step (it would be the next step's effect). */
