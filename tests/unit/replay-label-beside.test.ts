@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
+import { groundStep } from '../../engine/computer/replay/ground.ts';
 import { replaySkill } from '../../engine/computer/replay/replay.ts';
+import type { TargetStep } from '../../engine/computer/replay/rungs/rung.ts';
+import type { Surface } from '../../engine/computer/replay/surface.ts';
+import type { PlanFile } from '../../core/schemas/skill.ts';
 import type { RgbaImage } from '../../native/image.ts';
 import { createOcr, type Ocr } from '../../perception/ocr.ts';
 import { buildSkill } from '../../skills-mm/builder.ts';
@@ -75,4 +79,29 @@ test('a package whose label lies beside the click (built before the fix): the OC
   writeFileSync(planFile, JSON.stringify(plan));
   const { calculator, report } = await replayDark(copy);
   assert.ok(!calculator.clicks.includes('8'), `clicks: ${JSON.stringify(calculator.clicks)} ${JSON.stringify(report.steps)}`);
+});
+
+test('a label of several words (a Tk menu bar read as one phrase) is clicked at the recorded word, not at its centre', async () => {
+  const box = (x: number, width: number): [number, number, number, number] => [x, 300, width, 16];
+  // The recording clicked "File" in a menu bar OCR read as the one phrase "File Edit Format Run".
+  const step = {
+    id: 3,
+    action: 'click',
+    description: 'Click the "File Edit Format Run".',
+    target: { point: { x: 112, y: 108 }, ocr: { text: 'File Edit Format Run', box: { x: 100, y: 100, width: 170, height: 16 }, confidence: 0.95 }, anchors: [] },
+    expected: { dom_text_appears: [], ocr_text_appears: [] },
+  } as unknown as TargetStep;
+  // Live: the window moved 300 px right and 200 px down; the bar reads as one line with word boxes.
+  const words = [
+    { text: 'File', box: box(400, 28) },
+    { text: 'Edit', box: box(436, 28) },
+    { text: 'Format', box: box(472, 50) },
+    { text: 'Run', box: box(530, 40) },
+    { text: 'Options', box: box(590, 56) },
+  ];
+  const readLines = async () => [{ text: words.map((word) => word.text).join(' '), box: box(400, 246), confidence: 0.95, words }];
+  const grounding = await groundStep({ surface: { kind: 'x11' } as unknown as Surface, plan: { platform: 'x11' } as PlanFile, step, frame: { data: new Uint8Array(800 * 600 * 4), width: 800, height: 600 }, region: [380, 280, 400, 300], expected: { x: 412, y: 308 }, positionTrusted: true, scale: { x: 1, y: 1 }, readLines, templateImage: async () => undefined, threshold: 0.8, disabled: new Set() });
+  assert.ok(grounding.found, JSON.stringify(grounding));
+  const { x } = grounding.found!.point;
+  assert.ok(x >= 400 && x < 428, `clicked at x=${x}, outside the live "File" (400–428)`);
 });
