@@ -340,7 +340,11 @@ export async function runDesktopApps(options: DesktopRunOptions): Promise<Deskto
                 const title = (await windowGeometry(running.env, running.windowId)).title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
                 const surface = await engine.x11.openX11Surface({ env: running.env, title: `^${title}$`, ...(options.signal ? { signal: options.signal } : {}) });
                 try {
-                  const report = await engine.replay.replaySkill({ skillDirectory: recorded.skill, surface, confirm: 'auto', autoApproveTier: 'input', env: running.env, evidenceDirectory: join(options.work, 'evidence', condition, task.name), ...(options.signal ? { signal: options.signal } : {}) });
+                  const evidence = join(options.work, 'evidence', condition, task.name);
+                  const report = await engine.replay.replaySkill({ skillDirectory: recorded.skill, surface, confirm: 'auto', autoApproveTier: 'input', env: running.env, evidenceDirectory: evidence, ...(options.signal ? { signal: options.signal } : {}) });
+                  // Which rung acted where, step by step: what a failed or wrong run is diagnosed from (kept with --keep).
+                  mkdirSync(evidence, { recursive: true });
+                  writeFileSync(join(evidence, 'report.json'), JSON.stringify(report, null, 1));
                   const judgement = judge(task, await observe(running), running, report.steps.filter((step) => step.status === 'done').length, report.ok);
                   if (!report.ok && report.error) judgement.notes.push(`replay: ${report.error.code}: ${report.error.message.slice(0, 200)}`);
                   engineSamples.push({ task: task.name, judgement, engineMs: report.steps.filter((step) => step.status === 'done' && typeof step.engineMs === 'number').map((step) => step.engineMs!), tiers: report.steps.filter((step) => step.status === 'done' && step.tier).map((step) => step.tier!) });
