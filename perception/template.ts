@@ -1,5 +1,5 @@
 import { SkillframeError, throwIfAborted } from '../core/index.ts';
-import { checkImage, clampBox, intersectionOverUnion, resizeGray, toGray, type Box, type GrayImage, type RgbaImage } from '../native/image.ts';
+import { checkImage, clampBox, crop, intersectionOverUnion, resizeGray, toGray, type Box, type GrayImage, type RgbaImage } from '../native/image.ts';
 
 export interface TemplateMatch {
   /** Where the needle was found, in haystack pixels. */
@@ -39,16 +39,17 @@ export function findTemplate(haystack: RgbaImage | GrayImage, needle: RgbaImage 
   const scales = options.scales?.length ? options.scales : defaultScales;
   const minScore = options.minScore ?? 0.8;
   const maxResults = options.maxResults ?? 5;
-  let hay = grayOf(haystack, 'haystack');
   const small = grayOf(needle, 'needle');
+  let hay: GrayImage;
   let offsetX = 0;
   let offsetY = 0;
   if (options.region) {
-    const region = clampBox(options.region, hay.width, hay.height);
-    if (!region) throw new SkillframeError('bad_input', `region [${options.region.join(', ')}] lies outside the ${hay.width}×${hay.height} haystack`);
-    hay = cropGray(hay, region);
+    const region = clampBox(options.region, haystack.width, haystack.height);
+    if (!region) throw new SkillframeError('bad_input', `region [${options.region.join(', ')}] lies outside the ${haystack.width}×${haystack.height} haystack`);
+    // Only the region is turned to grey: a window is a fraction of a 1080p screen.
+    hay = haystack.data.length === haystack.width * haystack.height ? cropGray(haystack as GrayImage, region) : grayOf(crop(checkImage(haystack as RgbaImage, 'haystack'), region), 'haystack');
     [offsetX, offsetY] = region;
-  }
+  } else hay = grayOf(haystack, 'haystack');
   if (isFlat(small)) throw new SkillframeError('bad_input', `needle ${small.width}×${small.height} is one flat colour: there is nothing to match`);
 
   const sizes = scales

@@ -83,8 +83,10 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
   const lineCache = new WeakMap<RgbaImage, Map<string, Promise<OcrLine[]>>>();
   try {
     surface ??= await openSurface(plan, options);
-    // Screens without a DOM lean on OCR: load the models while the first step is grounded.
-    if (surface.kind === 'x11' && !options.dryRun) ocr = createOcr();
+    // Screens without a DOM lean on OCR: when a check will read text, the models load while the
+    // first step is grounded. Otherwise they load only if a rung comes to need them: a skill
+    // grounded by its accessibility tree or templates and checked by titles never waits for them.
+    if (surface.kind === 'x11' && !options.dryRun && plan.steps.some((step) => readsText(expectationFor(step, plan, values)))) ocr = createOcr();
     const templates = templateLoader(skill.images);
     // OCR is the costliest thing replay does: each frame and region is read at most once.
     const readLines = (frame: RgbaImage, region?: Box): Promise<OcrLine[]> => {
@@ -102,6 +104,9 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
 
     // One capture, two uses: the settled frame that proved step N is the frame step N+1 is grounded on.
     let settled: RgbaImage | undefined;
+    // The window as it was when `settled` was taken: a frame carried past a move or resize of the
+    // window would ground the next step on stale pixels where the window now is.
+    let settledWindow: Box | undefined;
     for (const [position, step] of plan.steps.entries()) {
       const stepReport = steps[position];
       const stepStarted = Date.now();
@@ -141,6 +146,9 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         settled = undefined;
       }
 
+      const windowBox: Box | undefined = windowNow ? [windowNow.geometry.x, windowNow.geometry.y, windowNow.geometry.width, windowNow.geometry.height] : undefined;
+      if (settled && windowBox && (!settledWindow || windowBox.some((value, index) => value !== settledWindow![index]))) settled = undefined;
+      settledWindow = windowBox;
       let before: RgbaImage | undefined = settled;
       const carried = before !== undefined;
       settled = undefined;
@@ -267,9 +275,12 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       // The title as the step found it, when the recording saw the step change it (a save's mark going).
       const window = surface.window?.bind(surface);
       const titleBefore = expectation?.title_change && window ? await timed('armMs', async () => (await window().catch(() => undefined))?.title) : undefined;
+      // The title's recorded change decides the step (below): the screen checks would be overruled.
+      const titleChange = titleBefore !== undefined ? expectation?.title_change : undefined;
       const actStarted = Date.now();
       let verification: Awaited<ReturnType<typeof verifyStep>>;
       let actMs: number;
+      let settleMs = 0;
       try {
         try {
           await act(surface, step, point, values, size, signal, dropPoint);
@@ -284,28 +295,56 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
           return report(error, evidence);
         }
         actMs = Date.now() - actStarted;
-        const accessibleChanged = accessibleCheck?.(signal);
+        // The accessibility watch is only needed while the screen has not proven the step: it stops
+        // once the step is decided (it could only turn a failure into a success).
+        const accessibleDone = new AbortController();
+        const accessibleChanged = accessibleCheck?.(signal ? AbortSignal.any([signal, accessibleDone.signal]) : accessibleDone.signal);
+        // The title is watched from the moment of the action, while the screen settles (as long as
+        // before: the settle's bound, then the title's own).
+        const titled = titleChange && titleBefore !== undefined ? waitForTitleChange(surface, titleChange, titleBefore, { timeoutMs: Math.max(3000, settleBudget(expectation)) + settleBudget(expectation), signal }) : undefined;
         // Keys that went to one of the app's dialogs (a Save As) changed that dialog, wherever it
         // opened: its region is watched, not the main window's.
-        const dialog = step.action === 'type' || step.action === 'press' ? await surface.keyboardDialog?.() : undefined;
+        const dialog = keys ? await surface.keyboardDialog?.() : undefined;
         const dialogRegion: Box | undefined = dialog ? [dialog.geometry.x, dialog.geometry.y, dialog.geometry.width, dialog.geometry.height] : undefined;
-        verification = await verifyStep({ surface, expected: expectation, ...(beforeAction ? { before: beforeAction } : {}), region: dialogRegion ?? live.region, mapBox: dialogRegion ? () => dialogRegion : live.mapBox, readLines: (frame, region) => readLines(frame, region ?? live.region), signal, armed, action: step.action, ...(point ? { point } : {}), ...(acted ? { acted } : {}) });
+        verification = await verifyStep({
+          surface,
+          expected: expectation,
+          ...(beforeAction ? { before: beforeAction } : {}),
+          region: dialogRegion ?? live.region,
+          mapBox: dialogRegion ? () => dialogRegion : live.mapBox,
+          readLines: (frame, region) => readLines(frame, region ?? live.region),
+          signal,
+          armed,
+          action: step.action,
+          ...(point ? { point } : {}),
+          ...(acted ? { acted } : {}),
+          settleOnly: Boolean(titled),
+          // Keys may have opened a dialog anywhere: their frame is the whole screen.
+          partialFrame: !keys,
+        }).finally(() => {
+          if (titled) accessibleDone.abort();
+        });
+        settleMs = verification.settleMs;
+        if (verification.verified !== false) accessibleDone.abort();
         const byAccessibility = await accessibleChanged;
         if (byAccessibility?.changed) {
           verification.reason = `accessibility: ${byAccessibility.evidence.join(', ')}${verification.verified === false ? ` (pixels alone said: ${verification.reason})` : ''}`;
           verification.verified = true;
         }
         // The title's recorded change decides over pixels: the app's own account of what it did.
-        if (expectation?.title_change && titleBefore !== undefined) {
-          const title = await waitForTitleChange(surface, expectation.title_change, titleBefore, { timeoutMs: Math.max(3000, settleBudget(expectation)), signal });
-          verification.reason = verification.verified === true && title.met ? `${verification.reason}; ${title.how}` : title.how;
+        if (titled) {
+          const waited = Date.now();
+          const title = await titled;
+          // Waiting for the app to retitle itself is the app's time, like settling.
+          settleMs += Date.now() - waited;
+          verification.reason = title.how;
           verification.verified = title.met;
         }
       } finally {
         armed?.dispose();
       }
       const verifyMs = Date.now() - actStarted - actMs;
-      Object.assign(phases, { actMs, settleMs: verification.settleMs, checkMs: Math.max(0, verifyMs - verification.settleMs) });
+      Object.assign(phases, { actMs, settleMs, checkMs: Math.max(0, verifyMs - settleMs) });
       // Engine overhead: captures, grounding, arming the watches and the checks. It excludes
       // waiting for the app (settling is the app's time) and the input itself.
       engineMs = phases.captureMs + phases.groundMs + phases.armMs + phases.checkMs;
@@ -316,7 +355,8 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       if (verification.verified === false) {
         stepReport.status = 'aborted';
         stepReport.reason = `acted, but the expected result did not appear: ${verification.reason}`;
-        const evidence = await saveEvidence(options.evidenceDirectory, step, verification.after ?? (await surface.capture()), [], skill);
+        // The whole screen as it is now: the settled frame may hold only the window afresh.
+        const evidence = await saveEvidence(options.evidenceDirectory, step, (await surface.capture().catch(() => undefined)) ?? verification.after ?? before ?? (await surface.capture()), [], skill);
         return report(new SkillframeError('unsafe', `step ${step.id} (${stepReport.description}): ${stepReport.reason}`), evidence);
       }
       stepReport.status = 'done';
@@ -373,6 +413,11 @@ function expectationFor(step: PlanStep, plan: PlanFile, values: Record<string, s
     ...(expected.url ? { url: swap(expected.url) } : {}),
     ...(expected.title_change ? { title_change: Object.fromEntries(Object.entries(expected.title_change).map(([key, value]) => [key, swap(value)])) as typeof expected.title_change } : {}),
   };
+}
+
+/** Whether checking a step reads text off the screen (OCR): text expected, and no title change to decide instead. */
+function readsText(expected: ExpectedPostState | undefined): boolean {
+  return Boolean(expected?.ocr_text_appears.length && !expected.title_change);
 }
 
 function pick(body: { code: string; message: string }): { code: string; message: string } {

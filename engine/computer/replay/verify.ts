@@ -3,7 +3,7 @@ import { ElementState } from '../../../core/schemas/trajectory.ts';
 import { elementStateSource, interactiveSelector } from '../element-state.ts';
 import { caretSized, evidenceOfChange, findCaret } from '../../../perception/blink.ts';
 import { waitForSettle } from '../../../perception/diff.ts';
-import { boxesOverlap, clampBox, crop, unionBox, type Box, type RgbaImage } from '../../../native/image.ts';
+import { boxesOverlap, clampBox, crop, paste, unionBox, type Box, type RgbaImage } from '../../../native/image.ts';
 import type { OcrLine } from '../../../perception/ocr.ts';
 import type { Point, Surface } from './surface.ts';
 import { findLabelInLine, normalizeLabel } from './text-match.ts';
@@ -45,6 +45,17 @@ export interface VerifyInput {
   /** What the step did and where (clicks): a caret or focus is looked for there. */
   action?: PlanAction;
   point?: Point;
+  /**
+   * Another check decides this step (the window title's recorded change, waited for by the caller):
+   * only wait for the app to settle and take the frame; the screen checks would be overruled anyway.
+   */
+  settleOnly?: boolean;
+  /**
+   * X11: the frame at the end may be the window and the watched region laid over `before` (the rest
+   * of the screen is not read by the next step's rungs nor by this step's checks). Off for keys,
+   * which may open a dialog anywhere.
+   */
+  partialFrame?: boolean;
 }
 
 /**
@@ -93,6 +104,7 @@ export async function verifyStep(input: VerifyInput): Promise<Verification> {
     settleMs = settled.ms;
     after = settled.frame;
   }
+  if (input.settleOnly) return { verified: undefined, reason: 'settled (another check decides)', settleMs, ...(after ? { after } : {}), settledBy };
   let last: Verification = { ...(await check(input, after, settledBy)), settleMs, ...(after ? { after } : {}), settledBy };
   for (let attempt = 0; attempt < retries && last.verified === false; attempt += 1) {
     const begun = Date.now();
@@ -152,8 +164,25 @@ async function settleOnScreen(input: VerifyInput, budget: number): Promise<{ fra
     if (now - started >= budget) break;
     await new Promise((resolve) => setTimeout(resolve, watchIntervalMs));
   }
-  const frame = await input.surface.capture();
+  const frame = await settledFrame(input, before, watch);
   return { frame, ms: Date.now() - started, by };
+}
+
+/** Margin around what a step's checks read (OCR around the recorded change, a caret's full height). */
+const frameMargin = 64;
+
+/**
+ * The frame that proves this step and grounds the next: the whole screen, or — when `partialFrame`
+ * allows it — only the window and the watched region (with a margin) read afresh, laid over the
+ * frame from before the action. One small grab instead of a full-screen one after every step.
+ */
+async function settledFrame(input: VerifyInput, before: RgbaImage, watch: Box): Promise<RgbaImage> {
+  const grabRegion = input.surface.captureRegion?.bind(input.surface);
+  if (!input.partialFrame || !grabRegion) return input.surface.capture();
+  const [x, y, width, height] = unionBox(input.region, watch);
+  const box = clampBox([x - frameMargin, y - frameMargin, width + 2 * frameMargin, height + 2 * frameMargin], before.width, before.height);
+  if (!box) return input.surface.capture();
+  return paste(before, await grabRegion(box), box[0], box[1]);
 }
 
 /** What the settle watches: the recorded change mapped into the live window with a margin, else the window. */
@@ -365,14 +394,33 @@ async function changedOrFocused(input: VerifyInput, afterFrame: RgbaImage | unde
   const near = clampBox([mapped[0] - margin, mapped[1] - margin, mapped[2] + 2 * margin, mapped[3] + 2 * margin], after.width, after.height);
   if (clicked && near) {
     if (findCaret(after, near)) return { ok: true, how: 'a text caret shows where the recording changed' };
-    const later = await captureAfter(input, blinkGapMs);
-    if (later.width === after.width && later.height === after.height && findCaret(later, near)) return { ok: true, how: 'a text caret shows where the recording changed (second look)' };
+    if (await caretWithin(input, near, after, blinkGapMs)) return { ok: true, how: 'a text caret shows where the recording changed (second look)' };
   }
   return { ok: false, how: 'nothing changed on screen (a blinking caret, pointer or spinner is not evidence)' };
 }
 
-async function captureAfter(input: VerifyInput, ms: number): Promise<RgbaImage> {
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  input.signal?.throwIfAborted();
-  return input.surface.capture();
+/**
+ * Looks again for a caret in its off phase: small grabs around `near` until it shows or a whole
+ * off phase has passed — the same question as one look after the gap, answered the moment the
+ * caret comes back. Without region grabs, one full capture after the gap.
+ */
+async function caretWithin(input: VerifyInput, near: Box, size: { width: number; height: number }, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  const grabRegion = input.surface.captureRegion?.bind(input.surface);
+  // The caret is measured whole, past `near` (findCaret follows a stroke up to 64 px).
+  const probe = clampBox([near[0] - 4, near[1] - frameMargin, near[2] + 8, near[3] + 2 * frameMargin], size.width, size.height);
+  if (!grabRegion || !probe) {
+    await sleep(ms, input.signal);
+    const later = await input.surface.capture();
+    return later.width === size.width && later.height === size.height && Boolean(findCaret(later, near));
+  }
+  const inProbe: Box = [near[0] - probe[0], near[1] - probe[1], near[2], near[3]];
+  for (;;) {
+    await sleep(caretPollMs, input.signal);
+    if (findCaret(await grabRegion(probe), inProbe)) return true;
+    if (Date.now() >= deadline) return false;
+  }
 }
+
+/** How often a caret in its off phase is looked for again. */
+const caretPollMs = 40;

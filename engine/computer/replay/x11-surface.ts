@@ -57,7 +57,11 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
     const liveInput = input;
     const main = window;
     const accessibility = new WindowAccessibility(accessibilitySession, () => windows.info(windowId));
+    // The window manager's own notices of which window is active (no lookup per click); where the
+    // system cannot follow it, each click asks.
+    const activeWatch = windows.watchActive ? await windows.watchActive().catch(() => undefined) : undefined;
     const focus = async () => {
+      if (activeWatch?.valueAt(Date.now()) === windowId) return;
       await windows.focus(windowId).catch(() => undefined);
     };
     // Keys go only where the replay is: the app is brought to the front once, at the start; after
@@ -109,6 +113,7 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
       accessibility,
       alive: async () => Boolean(await windows.info(windowId).catch(() => undefined)),
       dispose: async () => {
+        activeWatch?.dispose();
         liveInput.dispose();
         liveScreen.dispose();
         windows.dispose();
