@@ -53,6 +53,24 @@ export interface SpeedFigures {
   tenStepTaskMs?: number | null;
   /** Median per phase over the engine's steps in the pairs: where a step's wall time goes. */
   enginePhaseMsP50?: Record<keyof StepPhases, number | null>;
+  /** The same per task: which task drives the split's ratio, and in which phase its steps spend the time. */
+  byTask?: TaskSpeed[];
+}
+
+export interface TaskSpeed {
+  task: string;
+  pairs: number;
+  engineTaskMsP50: number | null;
+  peerTaskMsP50: number | null;
+  ratioP50: number | null;
+  enginePhaseMsP50?: Record<keyof StepPhases, number | null>;
+}
+
+const phaseNames = ['captureMs', 'groundMs', 'armMs', 'actMs', 'settleMs', 'checkMs'] as const;
+
+function phaseMedians(runs: TimedRun[]): Record<keyof StepPhases, number | null> | undefined {
+  const phases = runs.flatMap((run) => run.phases ?? []);
+  return phases.length ? (Object.fromEntries(phaseNames.map((name) => [name, percentile(phases.map((phase) => phase[name]), 0.5)])) as Record<keyof StepPhases, number | null>) : undefined;
 }
 
 export function speedFigures(platform: 'web' | 'x11', split: Split, engine: TimedRun[], peer: TimedRun[]): SpeedFigures {
@@ -63,8 +81,19 @@ export function speedFigures(platform: 'web' | 'x11', split: Split, engine: Time
   const engineTotal = sum(pairs.map((pair) => pair.engine.totalMs));
   const peerTotal = sum(pairs.map((pair) => pair.peer.totalMs));
   const engineStep = percentile(pairs.flatMap((pair) => pair.engine.stepMs), 0.5);
-  const phases = pairs.flatMap((pair) => pair.engine.phases ?? []);
-  const phaseNames = ['captureMs', 'groundMs', 'armMs', 'actMs', 'settleMs', 'checkMs'] as const;
+  const phases = phaseMedians(pairs.map((pair) => pair.engine));
+  const byTask: TaskSpeed[] = [...new Set(pairs.map((pair) => pair.engine.task))].map((task) => {
+    const mine = pairs.filter((pair) => pair.engine.task === task);
+    const taskPhases = phaseMedians(mine.map((pair) => pair.engine));
+    return {
+      task,
+      pairs: mine.length,
+      engineTaskMsP50: percentile(mine.map((pair) => pair.engine.totalMs), 0.5),
+      peerTaskMsP50: percentile(mine.map((pair) => pair.peer.totalMs), 0.5),
+      ratioP50: ratioMedian(mine.map((pair) => pair.engine.totalMs / Math.max(1, pair.peer.totalMs))),
+      ...(taskPhases ? { enginePhaseMsP50: taskPhases } : {}),
+    };
+  });
   return {
     platform,
     split,
@@ -77,7 +106,8 @@ export function speedFigures(platform: 'web' | 'x11', split: Split, engine: Time
     ratioP50: ratioMedian(pairs.map((pair) => pair.engine.totalMs / Math.max(1, pair.peer.totalMs))),
     ratioTotal: peerTotal > 0 ? Math.round((100 * engineTotal) / peerTotal) / 100 : null,
     ...(platform === 'x11' ? { tenStepTaskMs: engineStep === null ? null : round(10 * engineStep) } : {}),
-    ...(phases.length ? { enginePhaseMsP50: Object.fromEntries(phaseNames.map((name) => [name, percentile(phases.map((phase) => phase[name]), 0.5)])) as Record<keyof StepPhases, number | null> } : {}),
+    ...(phases ? { enginePhaseMsP50: phases } : {}),
+    ...(byTask.length ? { byTask } : {}),
   };
 }
 
