@@ -231,6 +231,7 @@ export async function runSo101Bench(options: So101BenchOptions): Promise<BenchRe
   report.notes = [
     'Steered methods use a keypoint spec grounded in each scene\'s first camera frame by the keypoint detector trained in the repo (engine/robot/vision); the spec itself is a scripted VLM reply, the same for every scene. Success is judged by the sim\'s world state (cube in the bin, no collision), never by the spec.',
     'Episodes run on the kinematic tabletop (step limits and joint limits as the safety path applies them, no bus) so that hundreds fit in minutes.',
+    'Steering constants (guidance strengths, VLS adaptive scale, MCMC refinement) were picked on tuneScenes and the training scene only, never on the shifted scenes. vls_no_adaptive and vls_no_mcmc are VLS with one part switched off, everything else equal.',
   ];
   return report;
 }

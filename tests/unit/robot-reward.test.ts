@@ -159,3 +159,31 @@ test('arm guidance moves the jaws across the table plane, not up or down: the jo
   }
   assert.equal(planarMoved, length);
 });
+
+test('arm stages only advance: carrying the cube away from where the camera first saw it keeps the carry stage', async () => {
+  const { jointPolicy } = await import('../../engine/robot/arm/joint-policy.ts');
+  const { forwardKinematics } = await import('../../engine/robot/sim/so101.ts');
+  const { homePose, inverseKinematics } = await import('../../engine/robot/sim/pick-expert.ts');
+  const file = new URL('../../engine/robot/policy/assets/so101-flow.onnx', import.meta.url).pathname;
+  const home = forwardKinematics(homePose).gripper;
+  const cube: [number, number] = [home[0], home[1]];
+  const bin: [number, number] = [-0.1, -0.22];
+  const spec: RewardSpec = {
+    version: 1,
+    hold: 2,
+    stages: [
+      { name: 'reach the cube', terms: [{ kind: 'reach', target: cube, weight: 1 }], until: { kind: 'near', point: cube, within: 0.02 } },
+      { name: 'carry to the bin', terms: [{ kind: 'reach', target: bin, weight: 1 }] },
+    ],
+  };
+  const policy = await jointPolicy({ file, sampler: 'vls', spec });
+  try {
+    for (let tick = 0; tick < 3; tick += 1) policy.observe?.(homePose);
+    assert.equal(policy.stage(), 1, 'over the cube for `hold` ticks: carry stage');
+    const { joints: atBin } = inverseKinematics([bin[0], bin[1], 0.1], homePose);
+    for (let tick = 0; tick < 10; tick += 1) policy.observe?.({ ...atBin, gripper: 0 });
+    assert.equal(policy.stage(), 1, 'far from where the cube was seen, still carrying');
+  } finally {
+    await policy.dispose?.();
+  }
+});

@@ -175,12 +175,18 @@ export function compileReward(spec: RewardSpec, actionScale: number, chunkLength
 /**
  * Tracks the active stage. A stage's `until` must hold for `hold` consecutive control steps to
  * advance; going back needs the previous condition to fail by a clear margin for as long —
- * two thresholds, so noise at the boundary does not make the stage flicker.
+ * two thresholds, so noise at the boundary does not make the stage flicker. With `backtrack`
+ * false the stages only advance: where conditions are judged against points grounded once (the
+ * arm's keypoints, found in the first camera frame), leaving the cube's first place is what
+ * carrying it looks like, not a sign that the reach failed.
  */
 export class StageTracker {
   index = 0;
   private count = 0;
-  constructor(private readonly spec: RewardSpec) {}
+  constructor(
+    private readonly spec: RewardSpec,
+    private readonly options: { backtrack: boolean } = { backtrack: true },
+  ) {}
 
   get stage(): RewardStage {
     return this.spec.stages[this.index];
@@ -198,7 +204,7 @@ export class StageTracker {
         return this.index;
       }
     }
-    if (this.index > 0) {
+    if (this.index > 0 && this.options.backtrack) {
       const previous = this.spec.stages[this.index - 1].until;
       if (previous && conditionMargin(previous, position) < -exitMargin(previous)) {
         this.count += 1;
