@@ -56,7 +56,14 @@ export interface BuildOptions {
 
 /** The hook for an optional VLM pass; what it returns is validated and length-capped before use. */
 export interface SkillRewriter {
-  rewrite(draft: { task: string; app: string; steps: { id: number; description: string }[]; states: { state_id: string; stage: string; when_to_use: string }[] }, signal?: AbortSignal): Promise<{
+  rewrite(draft: {
+    task: string;
+    app: string;
+    steps: { id: number; description: string }[];
+    states: { state_id: string; stage: string; when_to_use: string }[];
+    /** The first states' keyframes (their `before` view, red box on the target), for a model that sees. */
+    keyframes: { state_id: string; image: Buffer }[];
+  }, signal?: AbortSignal): Promise<{
     description?: string;
     steps?: { id: number; description: string }[];
     states?: { state_id: string; when_to_use?: string; visual_risk?: string }[];
@@ -96,6 +103,8 @@ interface Draft {
   url?: string;
   navigatedTo?: string;
   windowTitleAfter?: string;
+  /** `select`: the list box's option labels as the recorder saw them. */
+  listOptions?: string[];
 }
 
 const modifierKeys = new Set(['ctrl', 'control', 'alt', 'shift', 'meta', 'super', 'control_l', 'control_r', 'shift_l', 'shift_r', 'alt_l', 'alt_r', 'super_l', 'super_r']);
@@ -219,6 +228,7 @@ export function segment(meta: TrajectoryMeta, events: readonly TrajectoryEvent[]
       case 'select': {
         draft.action = 'select';
         draft.text = event.value ?? event.text ?? '';
+        if (event.target?.options?.length) draft.listOptions = event.target.options;
         // Opening the list box and moving through its options is part of choosing: one step,
         // replayed by the option's label, that expects what the choice changed.
         const opening = openingOfSelect(drafts, event);
@@ -293,6 +303,8 @@ export interface Demonstration {
   places: StepPlace[];
   /** Per step, the labelled group its target sits in (web: from the aria snapshot), e.g. "Plan". */
   groups: (string | undefined)[];
+  /** Per step, a native <select>'s option labels as recorded (the values a choice there can take). */
+  listOptions: (string[] | undefined)[];
   images: Map<string, Buffer>;
 }
 
@@ -306,8 +318,11 @@ export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
     const share = 0.6 / directories.length;
     demonstrations.push(await readDemonstration(directory, options, warnings, (fraction, message) => options.progress?.(0.1 + share * (index + fraction), directories.length > 1 ? `recording ${index + 1}: ${message}` : message)));
   }
-  if (demonstrations.length === 1) return finishSkill(demonstrations[0], options, warnings, started);
-  const { mergeDemonstrations } = await import('./merge.ts');
+  const { listChoices, mergeDemonstrations } = await import('./merge.ts');
+  if (demonstrations.length === 1) {
+    listChoices(demonstrations[0]);
+    return finishSkill(demonstrations[0], options, warnings, started);
+  }
   const { demonstration, report } = mergeDemonstrations(demonstrations);
   const result = await finishSkill(demonstration, options, warnings, started, `${demonstrations.length} recordings: ${demonstrations.map((entry) => entry.meta.id).join(', ')}`, demonstrations.length);
   return { ...result, merge: report };
@@ -365,7 +380,7 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
   const withWaits = await insertWaits(drafts, frame);
   const screen = { width: meta.screen.width, height: meta.screen.height };
   const appName = meta.kind === 'web' ? hostOf(meta.url) ?? 'web' : meta.app?.name ?? meta.app?.window?.className?.toLowerCase() ?? 'app';
-  const demonstration: Demonstration = { dir: trajectory.dir, meta, appName, steps: [], parameters: [], frames: [], places: [], groups: [], images: new Map() };
+  const demonstration: Demonstration = { dir: trajectory.dir, meta, appName, steps: [], parameters: [], frames: [], places: [], groups: [], listOptions: [], images: new Map() };
 
   // Pass 3 (targets): per step — changed region, target descriptors, OCR label/anchors, expected post-state.
   for (const [index, draft] of withWaits.entries()) {
@@ -437,6 +452,7 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
     demonstration.steps.push(step);
     demonstration.frames.push({ before, after, changed });
     demonstration.places.push(placeOf(meta, draft, appName));
+    demonstration.listOptions.push(draft.listOptions);
     demonstration.groups.push(target?.locator?.role && target.locator.name ? groupOf(draft.events[draft.events.length - 1].ariaSnapshot, target.locator.role, target.locator.name) : undefined);
   }
   return demonstration;
@@ -593,6 +609,9 @@ async function renderStateViews(demonstration: Demonstration, cards: StateCard[]
   }
 }
 
+/** How many states' keyframes the VLM rewrite sees (a model's context holds a few images, not every state's). */
+const maxRewriteKeyframes = 4;
+
 /** Pass 5 (write): the optional VLM rewrite, then SKILL.md, cards, plan and images, schema-checked. */
 async function writeSkill(demonstration: Demonstration, cards: StateCard[], name: string, options: BuildOptions, warnings: string[], started: number, source: string, recordings: number): Promise<BuildResult> {
   const { steps, parameters, meta, appName, images } = demonstration;
@@ -605,7 +624,12 @@ async function writeSkill(demonstration: Demonstration, cards: StateCard[], name
   let description = skillDescription(task, appName, steps, recordings, screens, parameters);
   if (options.rewriter) {
     try {
-      const rewrite = await options.rewriter.rewrite({ task, app: appName, steps: steps.map((step) => ({ id: step.id, description: step.description })), states: cards.map((card) => ({ state_id: card.state_id, stage: card.stage, when_to_use: card.when_to_use })) }, signal);
+      const keyframes = cards.slice(0, maxRewriteKeyframes).flatMap((card) => {
+        const view = card.available_views.find((candidate) => candidate.view === 'before') ?? card.available_views[0];
+        const image = view ? images.get(view.file) : undefined;
+        return image ? [{ state_id: card.state_id, image }] : [];
+      });
+      const rewrite = await options.rewriter.rewrite({ task, app: appName, steps: steps.map((step) => ({ id: step.id, description: step.description })), states: cards.map((card) => ({ state_id: card.state_id, stage: card.stage, when_to_use: card.when_to_use })), keyframes }, signal);
       if (typeof rewrite.description === 'string' && rewrite.description.trim()) description = rewrite.description.trim().slice(0, 1024);
       for (const change of rewrite.steps ?? []) {
         const step = steps.find((candidate) => candidate.id === change.id);

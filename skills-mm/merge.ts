@@ -6,9 +6,10 @@ import type { Demonstration, StepFrames, StepPlace } from './builder.ts';
  * Several demonstrations of one task → one procedure (docs/ARCHITECTURE.md, build). The steps of
  * each recording are aligned to the ones before (Needleman–Wunsch over step likeness); in every
  * aligned column, clicks on different labels of one control group become a choice parameter whose
- * options are the recorded labels (each keeps its own target descriptors), typed text stays a text
- * parameter, and a step missing from some recordings becomes an optional branch — tied to a choice
- * value when the recordings say so, else to its target being on screen.
+ * options are the recorded labels (each keeps its own target descriptors), a native <select> is a
+ * choice over the labels its list showed (one recording is enough: the recorder stores them), typed
+ * text stays a text parameter, and a step missing from some recordings becomes an optional branch —
+ * tied to a choice value when the recordings say so, else to its target being on screen.
  */
 
 type Column = (number | undefined)[];
@@ -142,6 +143,7 @@ export function mergeDemonstrations(demonstrations: Demonstration[]): { demonstr
   const frames: StepFrames[] = [];
   const places: StepPlace[] = [];
   const groups: (string | undefined)[] = [];
+  const listOptions: (string[] | undefined)[] = [];
   const images = new Map<string, Buffer>();
   const parameters: PlanParameter[] = [];
   const taken = new Set<string>();
@@ -186,20 +188,15 @@ export function mergeDemonstrations(demonstrations: Demonstration[]): { demonstr
       }
     }
 
-    // A native <select> set to different options: a choice parameter over the recorded option
-    // labels. The step keeps its one list box and chooses `{{name}}`; replay picks that option by
-    // its label (and the swap of recorded values carries it into the step's expectations).
+    // A native <select>: a choice parameter over its options (module doc), when it has more than one.
     if (step.action === 'select') {
       const values = present.map(({ step: original }) => (original.action === 'select' ? original.value.slice(0, 200) : ''));
-      if (new Set(values).size > 1 && values.every(Boolean)) {
-        const listBox = labelOf(step.target);
-        const name = parameterName(listBox ?? groupName(present, demonstrations) ?? 'choice', taken);
-        present.forEach(({ demo }, order) => chosen[demo].set(name, values[order]));
-        const options = [...new Set(values)];
-        step.description = step.description.split(JSON.stringify(step.value.slice(0, 80))).join(`"{{${name}}}"`);
-        step.value = `{{${name}}}`;
-        parameters.push({ name, default: values[0], description: `Which option to choose${listBox ? ` in the ${JSON.stringify(listBox.slice(0, 40))} list box` : ''} in step ${id}`, steps: [id], kind: 'choice', options });
-        report.choices.push({ name, options });
+      const listed = present.map(({ demo, index }) => demonstrations[demo].listOptions[index]);
+      const parameter = selectChoice(step, values, listed, groupName(present, demonstrations), taken);
+      if (parameter) {
+        present.forEach(({ demo }, order) => chosen[demo].set(parameter.name, values[order]));
+        parameters.push(parameter);
+        report.choices.push({ name: parameter.name, options: parameter.options! });
       }
     }
 
@@ -228,6 +225,7 @@ export function mergeDemonstrations(demonstrations: Demonstration[]): { demonstr
     frames.push(sourceDemo.frames[source.index]);
     places.push(sourceDemo.places[source.index]);
     groups.push(sourceDemo.groups[source.index]);
+    listOptions.push(sourceDemo.listOptions[source.index]);
   }
   // Expectations every recording agrees on (with its own values) are kept; the others were timing
   // accidents of one recording (a snapshot taken after the next action) and would fail a replay.
@@ -248,7 +246,39 @@ export function mergeDemonstrations(demonstrations: Demonstration[]): { demonstr
     step.optional = branchCondition(step, withStep, chosen, parameters);
     report.branches.push({ step: step.id, when: step.optional.when });
   }
-  return { demonstration: { ...first, steps, frames, places, groups, parameters, images }, report };
+  return { demonstration: { ...first, steps, frames, places, groups, listOptions, parameters, images }, report };
+}
+
+/**
+ * A native <select> becomes a choice over the labels its recordings show: the options the recorder
+ * saw in the list (every recording's, in page order) and the ones chosen. With two or more, the step
+ * chooses `{{name}}` and replay picks that option by its label (replay swaps the recorded value in
+ * the step's expectations for the chosen one). The first recording's choice is the default.
+ */
+function selectChoice(step: PlanStep, values: string[], listed: (string[] | undefined)[], group: string | undefined, taken: Set<string>): PlanParameter | undefined {
+  if (step.action !== 'select' || !values.every(Boolean)) return undefined;
+  const options = [...new Set([...listed.flatMap((list) => list ?? []), ...values])].filter(Boolean);
+  if (options.length < 2) return undefined;
+  const listBox = labelOf(step.target);
+  const name = parameterName(listBox ?? group ?? 'choice', taken);
+  step.description = step.description.split(JSON.stringify(step.value.slice(0, 80))).join(`"{{${name}}}"`);
+  step.value = `{{${name}}}`;
+  return { name, default: values[0], description: `Which option to choose${listBox ? ` in the ${JSON.stringify(listBox.slice(0, 40))} list box` : ''} in step ${step.id}`, steps: [step.id], kind: 'choice', options };
+}
+
+/** One recording: each native <select> whose options were recorded becomes a choice parameter. */
+export function listChoices(demonstration: Demonstration): MergeReport['choices'] {
+  const taken = new Set(demonstration.parameters.map((parameter) => parameter.name));
+  const choices: MergeReport['choices'] = [];
+  demonstration.steps.forEach((step, index) => {
+    if (step.action !== 'select') return;
+    const group = groupName([{ demo: 0, index, step }], [demonstration]);
+    const parameter = selectChoice(step, [step.value.slice(0, 200)], [demonstration.listOptions[index]], group, taken);
+    if (!parameter) return;
+    demonstration.parameters.push(parameter);
+    choices.push({ name: parameter.name, options: parameter.options! });
+  });
+  return choices;
 }
 
 /** A recorded text with one recording's parameter values replaced by another's. */

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { SkillRewriter } from './builder.ts';
 import { extractJson, type ConsultModel } from './consult.ts';
+import { thumbnailDataUrl } from './images.ts';
 
 /**
- * The optional VLM pass of the builder: the model may reword the skill description, step
- * descriptions, `when_to_use` and `visual_risk`. Everything it answers is validated here and
+ * The optional VLM pass of the builder: from the draft text and the first states' keyframes, the
+ * model may reword the skill description, step descriptions, `when_to_use` and `visual_risk`. Everything it answers is validated here and
  * length-capped by the builder, and the built package still goes through the audit, so a model
  * that writes instructions into a skill gets it refused rather than shipped.
  */
@@ -25,9 +26,10 @@ export function modelRewriter(model: ConsultModel): SkillRewriter {
             `Task: ${draft.task}; app: ${draft.app}.`,
             'Draft (JSON):',
             JSON.stringify({ steps: draft.steps, states: draft.states }),
+            'The images are the states\' screens: say what the skill achieves and when it applies in plain words, naming what is on screen, never coordinates.',
             'Answer JSON: {"description": "one sentence saying when to use the skill (≤ 1024 chars)", "steps": [{"id": n, "description": "one imperative sentence"}], "states": [{"state_id": "...", "when_to_use": "...", "visual_risk": "..."}]}.',
           ].join('\n'),
-          images: [],
+          images: await Promise.all(draft.keyframes.map(async (keyframe) => ({ label: `State ${keyframe.state_id}, before its first step (red box = target):`, dataUrl: await thumbnailDataUrl(keyframe.image, 768) }))),
         },
         signal,
       );

@@ -89,6 +89,8 @@ export const Target = z.object({
   rawName: z.string().optional(),
   /** `text` exactly as the app has it, kept only when the cleaned `text` would not match it. */
   rawText: z.string().optional(),
+  /** A native `<select>`'s option labels in page order, as the recorder saw them (the values a choice can take). */
+  options: z.array(z.string().max(200)).max(200).optional(),
 });
 export type Target = z.infer<typeof Target>;
 

@@ -11,13 +11,16 @@ import { recordWebScript, withPage } from '../support/web.ts';
 
 // Native <select> list boxes as choice parameters: three real Chromium recordings of one task
 // (sort and filter a product list) that chose different options merge into one skill whose list
-// boxes are choice parameters over the recorded option labels. It replays each recorded variant,
-// a combination nobody recorded, and the next version of the page (options reordered and
-// renumbered), chosen with --param. Judged by the requests the page's backend received.
+// boxes are choice parameters over the option labels the recorder saw in each list. It replays each
+// recorded variant, an option listed but never chosen, a combination nobody recorded, and the next
+// version of the page (options reordered and renumbered), chosen with --param. One recording alone
+// also gives a choice parameter (the recorder stores the list's options). Judged by the requests
+// the page's backend received.
 
 const home = temporaryHome();
 let server: Awaited<ReturnType<typeof serveFixtures>>;
 let skill: string;
+let single: string;
 // Each recording moves off the page's first option (Name, All): choosing the option already
 // shown fires no change, so there is nothing to record.
 const variants = [
@@ -45,6 +48,9 @@ before(async () => {
   skill = join(home.path, 'sort-products');
   const built = await runCli(['build', ...recordings, '--out', skill, '--name', 'sort-products', '--json'], { env: home.env, timeoutMs: 180_000 });
   assert.equal(built.code, 0, built.stderr + built.stdout);
+  single = join(home.path, 'sort-once');
+  const once = await runCli(['build', recordings[0], '--out', single, '--name', 'sort-once', '--json'], { env: home.env, timeoutMs: 180_000 });
+  assert.equal(once.code, 0, once.stderr + once.stdout);
 });
 
 after(async () => {
@@ -57,27 +63,27 @@ interface Plan {
   steps: { action: string; value?: string; description: string }[];
 }
 
-test('each list box set differently across recordings becomes a choice parameter over the recorded labels', () => {
+test('each list box becomes a choice parameter over the labels its list showed when recorded', () => {
   const plan = JSON.parse(readFileSync(join(skill, 'plan.json'), 'utf8')) as Plan;
   const choices = plan.parameters.filter((parameter) => parameter.kind === 'choice').map((parameter) => [parameter.name, parameter.options, parameter.default]);
-  assert.deepEqual(choices, [['sort_by', ['Price', 'Date added'], 'Price'], ['category', ['Home', 'Office'], 'Home']], JSON.stringify(plan.parameters));
+  assert.deepEqual(choices, [['sort_by', ['Name', 'Price', 'Date added'], 'Price'], ['category', ['All', 'Home', 'Office'], 'Home']], JSON.stringify(plan.parameters));
   const selects = plan.steps.filter((step) => step.action === 'select');
   assert.deepEqual(selects.map((step) => step.value), ['{{sort_by}}', '{{category}}']);
   assert.match(selects[0].description, /"\{\{sort_by\}\}"/);
 });
 
-async function replayWith(params: Record<string, string>, query = ''): Promise<string[]> {
+async function replayWith(params: Record<string, string>, query = '', skillDirectory = skill): Promise<string[]> {
   server.api.length = 0;
   return withPage(`${server.url}sort.html${query}`, async (page) => {
-    const report = await replaySkill({ skillDirectory: skill, surface: pageSurface(page), confirm: 'auto', autoApproveTier: 'input', params });
+    const report = await replaySkill({ skillDirectory, surface: pageSurface(page), confirm: 'auto', autoApproveTier: 'input', params });
     assert.equal(report.ok, true, JSON.stringify(report.steps.map((step) => [step.index, step.status, step.reason])));
     await page.waitForTimeout(300);
     return [...server.api];
   });
 }
 
-test('replay with --param chooses each recorded option, a new combination, and the same labels on the renumbered next version', async () => {
-  const combinations = [...variants, { sort: 'Price', category: 'Office' }];
+test('replay with --param chooses each recorded option, a listed one nobody chose, a new combination, and the same labels on the renumbered next version', async () => {
+  const combinations = [...variants, { sort: 'Price', category: 'Office' }, { sort: 'Name', category: 'All' }];
   for (const { sort, category } of combinations) {
     const requests = await replayWith({ sort_by: sort, category });
     assert.deepEqual(requests, [`GET /api/products?sort=${sent.sort[sort as keyof typeof sent.sort]}`, `GET /api/products?category=${sent.category[category as keyof typeof sent.category]}`], `${sort} / ${category}`);
@@ -86,10 +92,18 @@ test('replay with --param chooses each recorded option, a new combination, and t
   assert.deepEqual(next, [`GET /api/products?order=${sentV2.sort['Date added']}`, `GET /api/products?category=${sentV2.category.Office}`]);
 });
 
-test('an option nobody recorded (the page has it: Name) is refused before anything is touched (the CLI exits 2 naming the options)', async () => {
+test('an option the recorded list did not have (the next version adds Featured) is refused before anything is touched (the CLI exits 2 naming the options)', async () => {
   server.api.length = 0;
-  const result = await runCli(['replay', skill, '--url', `${server.url}sort.html`, '--param', 'sort_by=Name', '--confirm', 'auto', '--json'], { env: home.env, timeoutMs: 120_000 });
+  const result = await runCli(['replay', skill, '--url', `${server.url}sort.html?v=2`, '--param', 'sort_by=Featured', '--confirm', 'auto', '--json'], { env: home.env, timeoutMs: 120_000 });
   assert.equal(result.code, 2, result.stdout + result.stderr);
-  assert.match((JSON.parse(result.stdout) as { error: { message: string } }).error.message, /sort_by must be one of "Price", "Date added"; got "Name"/);
+  assert.match((JSON.parse(result.stdout) as { error: { message: string } }).error.message, /sort_by must be one of "Name", "Price", "Date added"; got "Featured"/);
   assert.deepEqual(server.api, []);
+});
+
+test('one recording alone: each list box is a choice over its recorded options, default the one chosen, and replays another', async () => {
+  const plan = JSON.parse(readFileSync(join(single, 'plan.json'), 'utf8')) as Plan;
+  const choices = plan.parameters.filter((parameter) => parameter.kind === 'choice').map((parameter) => [parameter.name, parameter.options, parameter.default]);
+  assert.deepEqual(choices, [['sort_by', ['Name', 'Price', 'Date added'], variants[0].sort], ['category', ['All', 'Home', 'Office'], variants[0].category]], JSON.stringify(plan.parameters));
+  assert.deepEqual(await replayWith({ sort_by: 'Date added', category: 'Office' }, '', single), [`GET /api/products?sort=${sent.sort['Date added']}`, `GET /api/products?category=${sent.category.Office}`]);
+  assert.deepEqual(await replayWith({}, '', single), [`GET /api/products?sort=${sent.sort.Price}`, `GET /api/products?category=${sent.category.Home}`], 'no --param: the recorded choices');
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildSkill } from '../../skills-mm/builder.ts';
 import { ConsultLedger, consultSkill, providerModel, scriptedModel, type ConsultModel, type ModelRequest } from '../../skills-mm/consult.ts';
-import { createOpenAiProvider } from '../../perception/models/index.ts';
+import { createOpenAiProvider, createScriptedProvider } from '../../perception/models/index.ts';
 import { loadPackageSource, parsePackage, type SkillPackage } from '../../skills-mm/format.ts';
 import { ConsultMemo } from '../../core/schemas/skill.ts';
 import { createDispatcher } from '../../host/create.ts';
@@ -195,6 +195,46 @@ test('the optional VLM pass of the builder rewords text but cannot drop a {{para
   } finally {
     fake.server.close();
   }
+});
+
+test('build --vlm with the scripted provider: the rewrite sees the keyframes, lands schema-checked, and a reply that breaks the schema keeps the deterministic text', async () => {
+  const home = mkdtempSync(join(tmpdir(), 'sf-rewrite-scripted-'));
+  const saved = { home: process.env.SKILLFRAME_HOME, script: process.env.SKILLFRAME_VLM_SCRIPT };
+  process.env.SKILLFRAME_HOME = home;
+  const build = async (reply: string, out: string) => {
+    process.env.SKILLFRAME_VLM_SCRIPT = JSON.stringify([reply]);
+    const result = await createDispatcher().dispatch('build', { trajectoryDir: join(trajectories, 'signup-web'), out: join(home, out, 'create-account'), name: 'create-account', vlm: true });
+    assert.equal(result.ok, true, JSON.stringify(result));
+    return { value: (result as { value: { vlm: boolean; warnings: string[] } }).value, skill: parsePackage(loadPackageSource(join(home, out, 'create-account')).files) };
+  };
+  try {
+    assert.equal((await createDispatcher().dispatch('settings.set', { json: '{"vlm": {"provider": "scripted"}}' })).ok, true);
+    const good = await build(JSON.stringify({ description: 'Creates an account on the sign-up page when a new user needs one.', steps: [{ id: 1, description: 'Click into the e-mail field.' }], states: [{ state_id: 's01', when_to_use: 'The sign-up form is empty.', visual_risk: 'Two similar text fields.' }] }), 'rewritten');
+    assert.equal(good.value.vlm, true);
+    assert.deepEqual(good.value.warnings, []);
+    assert.equal(good.skill.frontmatter.description, 'Creates an account on the sign-up page when a new user needs one.');
+    assert.equal(good.skill.plan.steps[0].description, 'Click into the e-mail field.');
+    assert.equal(good.skill.cards.states[0].when_to_use, 'The sign-up form is empty.');
+    // A step id that is not a number breaks the rewrite's schema: nothing of it is used.
+    const bad = await build(JSON.stringify({ description: 'Anything.', steps: [{ id: 'one', description: 'x' }] }), 'kept');
+    assert.equal(bad.value.vlm, true);
+    assert.match(bad.value.warnings.join('\n'), /rewriter failed, kept the deterministic text/);
+    assert.notEqual(bad.skill.frontmatter.description, 'Anything.');
+    assert.match(bad.skill.frontmatter.description, /create account/i);
+  } finally {
+    for (const [key, value] of [['SKILLFRAME_HOME', saved.home], ['SKILLFRAME_VLM_SCRIPT', saved.script]] as const) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    rmSync(home, { recursive: true, force: true });
+  }
+  // The same pass on a provider object: the request carries the states' keyframes as images.
+  const provider = createScriptedProvider([JSON.stringify({ description: 'Adds two numbers in the calculator.' })]);
+  const { modelRewriter } = await import('../../skills-mm/rewrite.ts');
+  await buildSkill({ trajectoryDir: join(trajectories, 'signup-web'), outDir: join(work, 'rewrite-images', 'create-account'), name: 'create-account', rewriter: modelRewriter(providerModel(provider)) });
+  const content = provider.requests[0].messages[0].content as { type: string }[];
+  const images = content.filter((part) => part.type === 'image').length;
+  assert.ok(images >= 1 && images <= 4, `${images} keyframes sent`);
 });
 
 test('skills.consult with the scripted provider (SKILLFRAME_VLM_SCRIPT) validates the scripted replies', async () => {

@@ -330,7 +330,10 @@ export const pageScript = String.raw`
     if (!event.isTrusted) return;
     const element = event.target;
     if (!element || element.tagName !== 'SELECT') return;
-    send({ kind: 'select', value: clean(element.options[element.selectedIndex] ? element.options[element.selectedIndex].text : element.value), target: describe(element), targetKey: keyOf(element) });
+    // The list's other options too: one recording then says which values the choice can take.
+    const target = describe(element);
+    target.options = Array.from(element.options).slice(0, 200).map((option) => clean(option.text, 200));
+    send({ kind: 'select', value: clean(element.options[element.selectedIndex] ? element.options[element.selectedIndex].text : element.value), target, targetKey: keyOf(element) });
   }, true);
   let wheel = undefined;
   document.addEventListener('wheel', (event) => {
