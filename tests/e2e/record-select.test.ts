@@ -29,7 +29,7 @@ after(async () => {
   home.dispose();
 });
 
-async function recordAndBuild(name: string, script: object[]): Promise<{ skill: string; plan: { steps: { action: string; value?: string; key?: string; description: string; expected: { dom_text_appears: string[] } }[] } }> {
+async function recordAndBuild(name: string, script: object[]): Promise<{ skill: string; plan: { parameters: { name: string; default: string; options?: string[] }[]; steps: { action: string; value?: string; key?: string; description: string; expected: { dom_text_appears: string[] } }[] } }> {
   const scriptFile = join(home.path, `${name}.json`);
   writeFileSync(scriptFile, JSON.stringify(script));
   const recording = join(home.path, `${name}-recording`);
@@ -69,8 +69,10 @@ test('mouse: the click that opened a list box and the keys in its popup become o
     { action: 'press', key: 'ArrowDown' },
     { action: 'press', key: 'Enter' },
   ]);
-  assert.deepEqual(steps(plan), ['click', 'select Date added', 'select Home']);
-  assert.match(plan.steps[1].description, /Choose "Date added" in the "Sort by" combobox/);
+  // Each list box is a choice over the options the recorder saw, the recorded one its default.
+  assert.deepEqual(steps(plan), ['click', 'select {{sort_by}}', 'select {{category}}']);
+  assert.deepEqual(plan.parameters.map((parameter) => [parameter.name, parameter.default, parameter.options]), [['sort_by', 'Date added', ['Name', 'Price', 'Date added']], ['category', 'Home', ['All', 'Home', 'Office']]]);
+  assert.match(plan.steps[1].description, /Choose "\{\{sort_by\}\}" in the "Sort by" combobox/);
   // The choice expects what it changed on the page, not a separate wait step.
   assert.ok(plan.steps[1].expected.dom_text_appears.includes('Sort by: Date added'), JSON.stringify(plan.steps[1].expected));
   assert.deepEqual(await replayOn(skill, ''), ['GET /api/products?sort=d', 'GET /api/products?category=home']);
@@ -83,7 +85,8 @@ test('keyboard: Tab to a closed list box and an arrow key: the arrow is folded i
     { action: 'press', key: 'Tab' },
     { action: 'press', key: 'ArrowDown' },
   ]);
-  assert.deepEqual(steps(plan), ['click', 'press tab', 'select Price']);
+  assert.deepEqual(steps(plan), ['click', 'press tab', 'select {{sort_by}}']);
+  assert.equal(plan.parameters[0].default, 'Price');
   assert.deepEqual(await replayOn(skill, ''), ['GET /api/products?sort=p']);
   // Pressing Down here would choose "Date added" (options reordered): a wrong request.
   assert.deepEqual(await replayOn(skill, '?v=2'), ['GET /api/products?order=price-asc']);
