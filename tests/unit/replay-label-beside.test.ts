@@ -105,3 +105,37 @@ test('a label of several words (a Tk menu bar read as one phrase) is clicked at 
   const { x } = grounding.found!.point;
   assert.ok(x >= 400 && x < 428, `clicked at x=${x}, outside the live "File" (400–428)`);
 });
+
+test('an imperfect template match at the window-relative point is not acted on when the recorded label is read elsewhere', async () => {
+  // A menu whose items moved down with a larger font: the crop at the recorded point still
+  // correlates (a neighbouring item of the same grey and ink), but "Save" is read 30 px lower.
+  const random = (seed: number) => () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const next = random(7);
+  const needle = { width: 40, height: 20, data: new Uint8Array(40 * 20 * 4) };
+  for (let index = 0; index < 40 * 20; index += 1) {
+    const value = Math.round(next() * 255);
+    needle.data.set([value, value, value, 255], index * 4);
+  }
+  const frame = { width: 400, height: 300, data: new Uint8Array(400 * 300 * 4).fill(200) };
+  const noise = random(11);
+  for (let y = 0; y < 20; y += 1) {
+    for (let x = 0; x < 40; x += 1) {
+      // The same crop with a tenth of its pixels different: a look-alike, not the same pixels.
+      const value = noise() < 0.1 ? Math.round(noise() * 255) : needle.data[(y * 40 + x) * 4];
+      frame.data.set([value, value, value, 255], ((100 + y) * 400 + 100 + x) * 4);
+    }
+  }
+  const step = {
+    id: 4,
+    action: 'click',
+    description: 'Click the "Save".',
+    target: { point: { x: 120, y: 110 }, template: { file: 'step-04-target.png', box: { x: 100, y: 100, width: 40, height: 20 }, frame: { width: 400, height: 300 }, point_in_crop: { x: 20, y: 10 } }, ocr: { text: 'Save', box: { x: 108, y: 103, width: 24, height: 14 }, confidence: 0.99 }, anchors: [], window: { geometry: { x: 0, y: 0, width: 400, height: 300 }, point_in_window: { x: 120, y: 110 } } },
+    expected: { dom_text_appears: [], ocr_text_appears: [] },
+  } as unknown as TargetStep;
+  const readLines = async () => [{ text: 'Save', box: [108, 133, 24, 14] as [number, number, number, number], confidence: 0.99 }];
+  const grounding = await groundStep({ surface: { kind: 'x11' } as unknown as Surface, plan: { platform: 'x11' } as PlanFile, step, frame, region: [0, 0, 400, 300], expected: { x: 120, y: 110 }, positionTrusted: true, scale: { x: 1, y: 1 }, readLines, templateImage: async () => needle, threshold: 0.8, disabled: new Set(['template']) });
+  const window = grounding.attempts.find((attempt) => attempt.tier === 'window');
+  assert.ok(window && /not read there/.test(window.reason), JSON.stringify(grounding.attempts));
+  assert.notEqual(grounding.found?.tier, 'window', JSON.stringify(grounding));
+  if (grounding.found) assert.ok(Math.abs(grounding.found.point.y - 140) < 8, JSON.stringify(grounding.found));
+});

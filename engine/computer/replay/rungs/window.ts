@@ -1,5 +1,8 @@
 import type { Box } from '../../../../native/image.ts';
 import { findTemplate } from '../../../../perception/template.ts';
+import { boxToRect } from '../../../../core/geometry.ts';
+import { labelUnderPoint } from '../../../../core/schemas/skill.ts';
+import { findExactLabel, findLabelInLine, normalizeLabel } from '../text-match.ts';
 import { colourDistance, lumaSpread, meanColour, type Grounding, type GroundingInput, type Rung } from './rung.ts';
 
 async function ground(input: GroundingInput): Promise<Grounding | string> {
@@ -27,7 +30,24 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
   if (!matches.length) return 'the mapped point does not look like the recorded target';
   const match = matches[0];
   const point = { x: match.box[0] + template.point_in_crop.x, y: match.box[1] + template.point_in_crop.y };
+  // Pixels that differ from the recording (another theme, a larger font that moved a menu's items
+  // down) can still correlate with a neighbour: an imperfect match must show the recorded label.
+  const label = input.step.target.ocr?.text;
+  if (match.score < identicalScore && label && !(await labelReadAt(input, label, point))) return `the mapped point resembles the recorded target (score ${match.score.toFixed(3)}) but ${JSON.stringify(label)} is not read there`;
   return { tier: 'window', point, box: match.box, confidence: Math.min(0.99, match.score), evidence: `window-relative point, checked by template (score ${match.score.toFixed(3)})` };
+}
+
+/** A template score that only the same pixels reach (capture noise aside). */
+const identicalScore = 0.98;
+
+/** Whether OCR reads the label on the point (the label's box covers it, within the builder's margin). */
+async function labelReadAt(input: GroundingInput, label: string, point: { x: number; y: number }): Promise<boolean> {
+  const short = normalizeLabel(label).length <= 2;
+  for (const line of await input.readLines()) {
+    const hit = (short ? findExactLabel : findLabelInLine)(label, line.text, line.box, line.words);
+    if (hit && hit.score >= 0.8 && labelUnderPoint(boxToRect(hit.box), point)) return true;
+  }
+  return false;
 }
 
 /**
