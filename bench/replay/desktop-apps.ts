@@ -7,6 +7,8 @@
  * `tune` apps only; the `unseen` apps are the figure that counts. galculator and mousepad tuned
  * the engine in earlier rounds (the drift benchmark), so they are `tune` by history.
  */
+import { galculatorRows } from './tasks.ts';
+
 export type Toolkit = 'gtk3' | 'gtk4' | 'qt' | 'xaw' | 'tk' | 'chromium';
 export type Split = 'tune' | 'unseen';
 
@@ -18,8 +20,12 @@ export interface DesktopApp {
   package: string;
   /** The app exposes an accessibility tree (Xaw and Tk do not). */
   accessible: boolean;
-  /** What its tasks leave behind for the judge. */
-  output: 'file' | 'clipboard';
+  /**
+   * What its tasks leave behind for the judge: the saved file, what the app copied to the
+   * clipboard, or (xcalc, which cannot copy) its display as it offers it for selection when the
+   * judge clicks it after the run.
+   */
+  output: 'file' | 'clipboard' | 'display-selection';
 }
 
 export const desktopApps: DesktopApp[] = [
@@ -29,7 +35,7 @@ export const desktopApps: DesktopApp[] = [
   { name: 'gnome-calculator', toolkit: 'gtk4', split: 'tune', package: 'gnome-calculator', accessible: true, output: 'clipboard' },
   { name: 'gnome-text-editor', toolkit: 'gtk4', split: 'unseen', package: 'gnome-text-editor', accessible: true, output: 'file' },
   { name: 'featherpad', toolkit: 'qt', split: 'unseen', package: 'featherpad', accessible: true, output: 'file' },
-  { name: 'xcalc', toolkit: 'xaw', split: 'unseen', package: 'x11-apps', accessible: false, output: 'clipboard' },
+  { name: 'xcalc', toolkit: 'xaw', split: 'unseen', package: 'x11-apps', accessible: false, output: 'display-selection' },
   { name: 'idle', toolkit: 'tk', split: 'unseen', package: 'idle3', accessible: false, output: 'file' },
   { name: 'chromium', toolkit: 'chromium', split: 'unseen', package: 'chromium', accessible: true, output: 'file' },
 ];
@@ -84,6 +90,28 @@ function calculatorTasks(app: string, glyphs: { times: string; minus: string }, 
   ];
 }
 
+/**
+ * Calculators' button grids row by row, as each lays its buttons out: how the benchmark's scripted
+ * person finds a button whose glyph OCR cannot read ("=", "-"), from the buttons' frames alone.
+ * Used only to learn the recording's click points, never at replay.
+ */
+export const calculatorLayouts: Record<string, readonly (readonly string[])[]> = {
+  galculator: galculatorRows,
+  xcalc: [
+    ['1/x', 'x²', '√', 'CE/C', 'AC'],
+    ['INV', 'sin', 'cos', 'tan', 'DRG'],
+    ['e', 'EE', 'log', 'ln', 'y^x'],
+    ['not', 'and', 'or', 'xor', 'trunc'],
+    ['π', 'x!', '(', ')', 'base'],
+    ['shl', 'D', 'E', 'F', 'shr'],
+    ['mod', 'A', 'B', 'C', '÷'],
+    ['STO', '7', '8', '9', '*'],
+    ['RCL', '4', '5', '6', '-'],
+    ['SUM', '1', '2', '3', '+'],
+    ['EXC', '0', '.', '+/-', '='],
+  ],
+};
+
 /** The tasks, 4 per app (32). Labels are what each app shows (its own glyphs for × and −). */
 export const desktopTasks: DesktopTask[] = [
   ...editorTasks('mousepad', [key('ctrl+s')], [click('File'), pause(500), click('Save')]),
@@ -92,7 +120,7 @@ export const desktopTasks: DesktopTask[] = [
   ...calculatorTasks('gnome-calculator', { times: '×', minus: '−' }, [key('ctrl+c')]),
   ...editorTasks('gnome-text-editor', [key('ctrl+s')], [click('Save')]),
   ...editorTasks('featherpad', [key('ctrl+s')], [click('File'), pause(500), click('Save')]),
-  // xcalc cannot copy its result: no output of its own to judge by, so its tasks are listed and reported as not judged.
-  ...calculatorTasks('xcalc', { times: '×', minus: '-' }, []),
+  // xcalc cannot copy its result: the judge reads its display through the selection xcalc offers.
+  ...calculatorTasks('xcalc', { times: '*', minus: '-' }, []),
   ...editorTasks('idle', [key('ctrl+s')], [click('File'), pause(500), click('Save')]),
 ];

@@ -10,10 +10,11 @@ import { runProgram } from '../../native/process/run.ts';
 import { createScreen } from '../../native/screen/index.ts';
 import { launchApp, type LaunchedApp } from '../../native/window/index.ts';
 import type { Ocr, OcrLine } from '../../perception/ocr.ts';
-import { desktopApps, desktopConditionFamily, desktopConditions, desktopTasks, type DesktopAction, type DesktopApp, type DesktopCondition, type DesktopTask, type Split } from './desktop-apps.ts';
+import { calculatorLayouts, desktopApps, desktopConditionFamily, desktopConditions, desktopTasks, type DesktopAction, type DesktopApp, type DesktopCondition, type DesktopTask, type Split } from './desktop-apps.ts';
 import { figures, loadEngine, round, type MethodFigures, type Sample } from './figures.ts';
 import { runBenchChild } from './isolated.ts';
 import { moveWindow, resizeWindow, windowGeometry } from './x11-drift.ts';
+import { calculatorButtons, calculatorDisplay } from './x11-truth.ts';
 import { naiveX11Replay } from './x11-run.ts';
 
 /** How each app starts and which of its windows is the main one. */
@@ -170,7 +171,11 @@ async function launchDesktop(display: VirtualDisplay, busEnv: NodeJS.ProcessEnv,
   }
 }
 
-/** Where a label is on screen, as a person finds it: read the window, take the exact line, else the exact word. */
+/**
+ * Where a label is on screen, as a person finds it: read the window, take the exact line, else the
+ * exact word; on a calculator whose glyph OCR cannot read ("=", "-"), the button where the app's
+ * layout puts it.
+ */
 async function findLabel(ocr: Ocr, running: RunningDesktopApp, label: string, calculator: boolean): Promise<{ x: number; y: number }> {
   const screen = await createScreen(running.env);
   try {
@@ -180,6 +185,12 @@ async function findLabel(ocr: Ocr, running: RunningDesktopApp, label: string, ca
     const whole = lines.filter((line: OcrLine) => line.text.trim() === label);
     const words = lines.flatMap((line: OcrLine) => (line.words ?? []).filter((word) => word.text === label));
     const found = [...whole.map((line) => line.box), ...words.map((word) => word.box)];
+    const layout = calculatorLayouts[running.app.name];
+    if (!found.length && layout) {
+      const { geometry } = await windowGeometry(running.env, running.windowId);
+      const button = calculatorButtons(capture, geometry, layout, running.app.name).get(label);
+      if (button) return centre([button.x, button.y, button.width, button.height]);
+    }
     if (!found.length) throw new SkillframeError('not_found', `label ${JSON.stringify(label)} not on screen (read: ${lines.map((line) => line.text).join(' | ').slice(0, 400)})`);
     // A calculator shows its digits in the display too: the button is the lowest one.
     found.sort((a, b) => (calculator ? b[1] - a[1] : a[1] - b[1]));
@@ -202,7 +213,7 @@ async function learnScript(ocr: Ocr, running: RunningDesktopApp, task: DesktopTa
         continue;
       }
       if (action.kind === 'click' || action.kind === 'click-text') {
-        const point = action.kind === 'click-text' ? { x: Math.round(geometry.x + geometry.width / 2), y: Math.round(geometry.y + geometry.height * 0.55) } : await findLabel(ocr, running, action.label, running.app.output === 'clipboard');
+        const point = action.kind === 'click-text' ? { x: Math.round(geometry.x + geometry.width / 2), y: Math.round(geometry.y + geometry.height * 0.55) } : await findLabel(ocr, running, action.label, running.app.output !== 'file');
         await input.click(point.x, point.y);
         script.push({ action: 'click', ...point });
       } else if (action.kind === 'type') {
@@ -220,12 +231,37 @@ async function learnScript(ocr: Ocr, running: RunningDesktopApp, task: DesktopTa
   return script;
 }
 
-/** The app's own output: the saved file, or what it copied to the clipboard. */
+/** The app's own output: the saved file, what it copied to the clipboard, or its display as it offers it for selection. */
 async function observe(running: RunningDesktopApp): Promise<string> {
   await settle(500);
   if (running.app.output === 'file') return running.file && existsSync(running.file) ? readFileSync(running.file, 'utf8').replace(/\n+$/, '') : '';
+  if (running.app.output === 'display-selection') return displaySelection(running);
   const clipboard = await runProgram('xclip', ['-o', '-selection', 'clipboard'], { env: running.env, timeoutMs: 5_000 }).catch(() => ({ stdout: '' }));
   return clipboard.stdout.trim();
+}
+
+/**
+ * xcalc's display as xcalc itself hands it out: a click on the display makes xcalc own the primary
+ * selection with the number shown (its manual's way to paste a result), read back with xclip.
+ */
+async function displaySelection(running: RunningDesktopApp): Promise<string> {
+  const screen = await createScreen(running.env);
+  try {
+    const { geometry } = await windowGeometry(running.env, running.windowId);
+    const display = calculatorDisplay(await screen.capture(), geometry);
+    if (!display) return '';
+    const input = await createInput('xdotool', { env: running.env });
+    try {
+      await input.click(Math.round(display.x + display.width / 2), Math.round(display.y + display.height / 2));
+    } finally {
+      input.dispose();
+    }
+    await settle(300);
+    const selection = await runProgram('xclip', ['-o', '-selection', 'primary'], { env: running.env, timeoutMs: 5_000 }).catch(() => ({ stdout: '' }));
+    return selection.stdout.trim();
+  } finally {
+    screen.dispose();
+  }
 }
 
 /** Wrong actions seen by the world: input the cover window got, or an output that is neither the expected one nor untouched. */

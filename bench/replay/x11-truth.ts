@@ -87,31 +87,43 @@ export function foregroundComponents(capture: Capture, area: Rect, tolerance = 1
 }
 
 /**
- * galculator's buttons by label in the live window: the button frames are the components below
- * the display, grouped into rows by their top edge, then read row by row as galculatorRows says.
- * Throws when the structure does not match (the judge then cannot vouch for clicks).
+ * A calculator's buttons by label in the live window: the button frames are the components below
+ * the display, grouped into rows by their top edge, then read row by row as `rows` says. Throws
+ * when the structure does not match (the judge then cannot vouch for clicks).
  */
-export function galculatorButtons(capture: Capture, client: Rect): Map<string, Rect> {
+export function calculatorButtons(capture: Capture, client: Rect, rows: readonly (readonly string[])[], name: string): Map<string, Rect> {
   const components = foregroundComponents(capture, client);
-  const display = components.filter((box) => box.width > client.width * 0.6 && box.height > 20).sort((a, b) => a.y - b.y)[0];
-  if (!display) throw new SkillframeError('internal', 'galculator: no display found in the window');
+  const display = calculatorDisplay(capture, client);
+  if (!display) throw new SkillframeError('internal', `${name}: no display found in the window`);
   const candidates = components.filter((box) => box.y > display.y + display.height && box.width >= 16 && box.height >= 16 && box.width < client.width * 0.6);
   candidates.sort((a, b) => a.y - b.y || a.x - b.x);
-  const rows: Rect[][] = [];
+  const found: Rect[][] = [];
   for (const box of candidates) {
-    const row = rows.find((existing) => Math.abs(existing[0].y - box.y) <= 4);
+    const row = found.find((existing) => Math.abs(existing[0].y - box.y) <= 4);
     if (row) row.push(box);
-    else rows.push([box]);
+    else found.push([box]);
   }
-  const shape = rows.map((row) => row.length).join(',');
-  const expected = galculatorRows.map((row) => row.length).join(',');
-  if (shape !== expected) throw new SkillframeError('internal', `galculator: found button rows ${shape}, expected ${expected}`);
+  const shape = found.map((row) => row.length).join(',');
+  const expected = rows.map((row) => row.length).join(',');
+  if (shape !== expected) throw new SkillframeError('internal', `${name}: found button rows ${shape}, expected ${expected}`);
   const buttons = new Map<string, Rect>();
-  rows.forEach((row, index) => {
+  found.forEach((row, index) => {
     row.sort((a, b) => a.x - b.x);
-    row.forEach((box, column) => buttons.set(galculatorRows[index][column], box));
+    row.forEach((box, column) => buttons.set(rows[index][column], box));
   });
   return buttons;
+}
+
+/** A calculator's display: the first component that spans most of the window's width. */
+export function calculatorDisplay(capture: Capture, client: Rect): Rect | undefined {
+  return foregroundComponents(capture, client)
+    .filter((box) => box.width > client.width * 0.6 && box.height > 20)
+    .sort((a, b) => a.y - b.y)[0];
+}
+
+/** galculator's buttons by label (`=` spans the last two rows). */
+export function galculatorButtons(capture: Capture, client: Rect): Map<string, Rect> {
+  return calculatorButtons(capture, client, galculatorRows, 'galculator');
 }
 
 /** mousepad's text area: the uniform region around the middle of the window. */
