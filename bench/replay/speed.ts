@@ -1,4 +1,6 @@
 import type { Locator, Page } from 'playwright-core';
+import type { z } from 'zod';
+import type { BenchReplayTaskSpeed } from '../../core/commands/bench-replay.ts';
 import { SkillframeError } from '../../core/errors.ts';
 import { percentile } from './judge.ts';
 import type { Split, WebTask } from './tasks.ts';
@@ -57,14 +59,7 @@ export interface SpeedFigures {
   byTask?: TaskSpeed[];
 }
 
-export interface TaskSpeed {
-  task: string;
-  pairs: number;
-  engineTaskMsP50: number | null;
-  peerTaskMsP50: number | null;
-  ratioP50: number | null;
-  enginePhaseMsP50?: Record<keyof StepPhases, number | null>;
-}
+export type TaskSpeed = z.infer<typeof BenchReplayTaskSpeed>;
 
 const phaseNames = ['captureMs', 'groundMs', 'armMs', 'actMs', 'settleMs', 'checkMs'] as const;
 

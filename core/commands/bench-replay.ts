@@ -35,6 +35,18 @@ const FamilySummary = z.object({
 });
 
 /** Replay's wall time against the peer a user would pick, per platform and split (issue 19). */
+const PhaseMs = z.object({ captureMs: ms, groundMs: ms, armMs: ms, actMs: ms, settleMs: ms, checkMs: ms });
+
+/** One task's part of a split's speed figures: which task drives the ratio, and in which phase. */
+export const BenchReplayTaskSpeed = z.object({
+  task: z.string(),
+  pairs: z.number().int(),
+  engineTaskMsP50: ms,
+  peerTaskMsP50: ms,
+  ratioP50: z.number().nullable(),
+  enginePhaseMsP50: PhaseMs.optional(),
+});
+
 export const BenchReplaySpeed = z.object({
   platform: z.enum(['web', 'x11']),
   split: z.enum(['tune', 'unseen']),
@@ -52,7 +64,8 @@ export const BenchReplaySpeed = z.object({
   /** X11: ten steps at the engine's median step wall time. */
   tenStepTaskMs: ms.optional(),
   /** Median per phase of the engine's steps (captures, grounding, arming, the input, waiting for the app, the checks). */
-  enginePhaseMsP50: z.object({ captureMs: ms, groundMs: ms, armMs: ms, actMs: ms, settleMs: ms, checkMs: ms }).optional(),
+  enginePhaseMsP50: PhaseMs.optional(),
+  byTask: z.array(BenchReplayTaskSpeed).optional(),
 });
 
 const DesktopPool = z.object({ tasks: z.number().int(), taskSuccessPercent: percent, steps: z.number().int(), stepSuccessPercent: percent, wrongActions: z.number().int(), overheadMsP50: ms });
