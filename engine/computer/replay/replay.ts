@@ -84,9 +84,11 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
   try {
     surface ??= await openSurface(plan, options);
     // Screens without a DOM lean on OCR: when a check will read text, the models load while the
-    // first step is grounded. Otherwise they load only if a rung comes to need them: a skill
-    // grounded by its accessibility tree or templates and checked by titles never waits for them.
-    if (surface.kind === 'x11' && !options.dryRun && plan.steps.some((step) => readsText(expectationFor(step, plan, values)))) ocr = createOcr();
+    // first step is grounded. Otherwise they load only if a check or rung comes to need them: a
+    // skill checked by titles, or whose steps the accessibility tree proves, never waits for them.
+    const tree = surface.accessibility && !surface.accessibility.warnings.length;
+    const readsTextFirst = (step: PlanStep) => readsText(expectationFor(step, plan, values)) && !(tree && hasTarget(step) && step.target.accessible);
+    if (surface.kind === 'x11' && !options.dryRun && plan.steps.some(readsTextFirst)) ocr = createOcr();
     const templates = templateLoader(skill.images);
     // OCR is the costliest thing replay does: each frame and region is read at most once.
     const readLines = (frame: RgbaImage, region?: Box): Promise<OcrLine[]> => {
@@ -298,10 +300,12 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         // The accessibility watch is only needed while the screen has not proven the step: it stops
         // once the step is decided (it could only turn a failure into a success).
         const accessibleDone = new AbortController();
-        const accessibleChanged = accessibleCheck?.(signal ? AbortSignal.any([signal, accessibleDone.signal]) : accessibleDone.signal);
+        let accessibleSaid: { changed: boolean; evidence: string[] } | undefined;
+        const accessibleChanged = accessibleCheck?.(signal ? AbortSignal.any([signal, accessibleDone.signal]) : accessibleDone.signal).then((result) => (accessibleSaid = result));
         // The title is watched from the moment of the action, while the screen settles (as long as
         // before: the settle's bound, then the title's own).
-        const titled = titleChange && titleBefore !== undefined ? waitForTitleChange(surface, titleChange, titleBefore, { timeoutMs: Math.max(3000, settleBudget(expectation)) + settleBudget(expectation), signal }) : undefined;
+        let titleSaid: { met: boolean; how: string } | undefined;
+        const titled = titleChange && titleBefore !== undefined ? waitForTitleChange(surface, titleChange, titleBefore, { timeoutMs: Math.max(3000, settleBudget(expectation)) + settleBudget(expectation), signal }).then((result) => (titleSaid = result)) : undefined;
         // Keys that went to one of the app's dialogs (a Save As) changed that dialog, wherever it
         // opened: its region is watched, not the main window's.
         const dialog = keys ? await surface.keyboardDialog?.() : undefined;
@@ -318,7 +322,10 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
           action: step.action,
           ...(point ? { point } : {}),
           ...(acted ? { acted } : {}),
-          settleOnly: Boolean(titled),
+          // A success the accessibility tree reported while the app settled needs no OCR to confirm it.
+          decidedElsewhere: () => (titled ? 'the window title decides' : accessibleSaid?.changed ? 'the accessibility tree reported the change' : undefined),
+          // Either witness proving the step ends the wait for the screen.
+          provenElsewhere: () => (titleSaid?.met ? 'title' : !titled && accessibleSaid?.changed ? 'accessibility' : undefined),
           // Keys may have opened a dialog anywhere: their frame is the whole screen.
           partialFrame: !keys,
         }).finally(() => {

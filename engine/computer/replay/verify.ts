@@ -46,10 +46,18 @@ export interface VerifyInput {
   action?: PlanAction;
   point?: Point;
   /**
-   * Another check decides this step (the window title's recorded change, waited for by the caller):
-   * only wait for the app to settle and take the frame; the screen checks would be overruled anyway.
+   * Another witness that decides the step, asked once the app has settled: the window title's
+   * recorded change (waited for by the caller), or the accessibility tree that already reported the
+   * change (a success the screen checks could not undo). When it answers, the screen checks are
+   * skipped — they could not change the verdict — and `verified` is left to the caller.
    */
-  settleOnly?: boolean;
+  decidedElsewhere?: () => string | undefined;
+  /**
+   * Asked while the screen settles: the step is already proven by another witness (the accessibility
+   * tree reported the change, the title changed as recorded). The wait ends there, and no frame is
+   * carried to the next step (the screen may still be painting): it takes its own.
+   */
+  provenElsewhere?: () => string | undefined;
   /**
    * X11: the frame at the end may be the window and the watched region laid over `before` (the rest
    * of the screen is not read by the next step's rungs nor by this step's checks). Off for keys,
@@ -104,7 +112,8 @@ export async function verifyStep(input: VerifyInput): Promise<Verification> {
     settleMs = settled.ms;
     after = settled.frame;
   }
-  if (input.settleOnly) return { verified: undefined, reason: 'settled (another check decides)', settleMs, ...(after ? { after } : {}), settledBy };
+  const decided = input.decidedElsewhere?.();
+  if (decided !== undefined) return { verified: undefined, reason: decided, settleMs, ...(after ? { after } : {}), settledBy };
   let last: Verification = { ...(await check(input, after, settledBy)), settleMs, ...(after ? { after } : {}), settledBy };
   for (let attempt = 0; attempt < retries && last.verified === false; attempt += 1) {
     const begun = Date.now();
@@ -123,10 +132,10 @@ const watchIntervalMs = 15;
  * mapped into the live window (or the window when the recording saw no change), through region
  * captures. Returns once a real change (not a blink) has been seen and the region has been quiet
  * for the step's quiet window; when the recorded change was only a caret, nothing visible is
- * awaited. One full capture at the end serves both as this step's evidence and the next step's
- * frame.
+ * awaited. One capture at the end serves both as this step's evidence and the next step's
+ * frame. Another witness that proves the step (`provenElsewhere`) ends the wait at once.
  */
-async function settleOnScreen(input: VerifyInput, budget: number): Promise<{ frame: RgbaImage; ms: number; by: string }> {
+async function settleOnScreen(input: VerifyInput, budget: number): Promise<{ frame?: RgbaImage; ms: number; by: string }> {
   const started = Date.now();
   const expected = input.expected;
   const grabRegion = input.surface.captureRegion?.bind(input.surface);
@@ -148,6 +157,8 @@ async function settleOnScreen(input: VerifyInput, budget: number): Promise<{ fra
   let by = 'timeout';
   while (true) {
     input.signal?.throwIfAborted();
+    const proven = input.provenElsewhere?.();
+    if (proven) return { ms: Date.now() - started, by: proven };
     const frame = await grabRegion(watch);
     const now = Date.now();
     if (previous && evidenceOfChange(previous, frame).length) lastMotion = now;
