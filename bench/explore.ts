@@ -6,6 +6,7 @@ import type { Strategy } from '../core/commands/explore.ts';
 import type { ExploreDriver } from '../engine/computer/explore/explorer.ts';
 import type { Observation } from '../engine/computer/explore/graph.ts';
 import { isBlocked } from '../engine/computer/explore/safety.ts';
+import { settleScript } from '../engine/computer/explore/web-scan.ts';
 import { median, runExploration, type RunSummary } from '../engine/computer/explore/run.ts';
 import { enumerateStates } from '../testkit/model-app.ts';
 import { serveFolder } from '../testkit/static-server.ts';
@@ -173,17 +174,29 @@ async function webProbe(driver: ExploreDriver): Promise<string> {
   return (await page.evaluate(viewProbe)) as string;
 }
 
-/** The replay engine on a fresh browser, judged by the view the app shows afterwards. */
+/**
+ * The replay engine on a fresh browser, judged by the view the app shows afterwards. Off the
+ * loopback nothing loads, as while exploring: the apps' CDN fonts and images are not there.
+ */
 async function replayWeb(skillDirectory: string, url: string, view: string, signal: AbortSignal): Promise<boolean> {
-  const { openWebSurface } = await import('../engine/computer/replay/web-surface.ts');
+  const { pageSurface } = await import('../engine/computer/replay/web-surface.ts');
   const { replaySkill } = await import('../engine/computer/replay/replay.ts');
-  const surface = await openWebSurface(url, { viewport: { width: 1280, height: 800 }, signal });
+  const { launchBrowser } = await import('../native/browser/browser.ts');
+  const session = await launchBrowser({ viewport: { width: 1280, height: 800 }, loopbackOnly: true, signal });
   try {
+    await session.page.goto(url, { waitUntil: 'load', timeout: 30_000 });
+    // The start state the explorer began from: the app loaded and its DOM quiet (an API explorer
+    // renders its spec after the load event).
+    await session.page.evaluate(settleScript(120, 3_000)).catch(() => undefined);
+    // The surface after the first load: it takes the app's origin from the page it starts on.
+    const surface = pageSurface(session.page, session);
     const report = await replaySkill({ skillDirectory, surface, confirm: 'never', autoApproveTier: 'input', signal });
-    if (!report.ok || !surface.page) return false;
-    return ((await surface.page.evaluate(viewProbe)) as string) === view;
+    await session.page.waitForLoadState('load', { timeout: 10_000 }).catch(() => undefined);
+    await session.page.evaluate(settleScript(120, 3_000)).catch(() => undefined);
+    // Both: the replay says it finished, and the app shows the view the skill was exported for.
+    return report.ok && ((await session.page.evaluate(viewProbe)) as string) === view;
   } finally {
-    await surface.dispose();
+    await session.dispose();
   }
 }
 
@@ -305,7 +318,7 @@ function webTarget(app: WebApp, budget: number): Target {
     open: async () => {
       const { WebDriver } = await import('../engine/computer/explore/web-driver.ts');
       const server = await serveWebApp(app);
-      return { driver: new WebDriver({ url: server.url }), url: server.url, dispose: () => server.dispose() };
+      return { driver: new WebDriver({ url: server.url, loopbackOnly: true }), url: server.url, dispose: () => server.dispose() };
     },
     probe: webProbe,
     replay: replayWeb,
@@ -374,7 +387,7 @@ export async function benchExplore(options: BenchOptions = {}): Promise<{
           split: 'fixture',
           budget: options.budget ?? app.budget,
           trueStates: enumerateStates(model),
-          open: async () => ({ driver: new WebDriver({ url: `${server.origin}/${app.name}/` }), url: `${server.origin}/${app.name}/`, dispose: async () => undefined }),
+          open: async () => ({ driver: new WebDriver({ url: `${server.origin}/${app.name}/`, loopbackOnly: true }), url: `${server.origin}/${app.name}/`, dispose: async () => undefined }),
           probe: webProbe,
           replay: replayWeb,
         };

@@ -80,6 +80,11 @@ export const GraphEdge = z.object({
   error: z.string().optional(),
   /** What the action did when it was explored; exported steps carry it as their expectation. */
   effect: ActionEffect.optional(),
+  /**
+   * The longest the app took to settle after this action while it was explored, ms (the driver's
+   * own settle included): replay's wait for the step's expected result is sized from it.
+   */
+  settleMs: z.number().int().nonnegative().optional(),
 });
 export type GraphEdge = z.infer<typeof GraphEdge>;
 

@@ -24,6 +24,19 @@ export interface LaunchBrowserOptions {
 }
 
 /**
+ * Lets only loopback URLs load in a context: a fixture or a packaged app that links a CDN font or
+ * image must not wait on a network the machine does not have (an unanswered request for a
+ * render-blocking stylesheet holds the whole page back for seconds).
+ */
+export async function keepToLoopback(context: BrowserContext): Promise<void> {
+  await context.route(/.*/, (route) => {
+    const url = new URL(route.request().url());
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) || url.protocol === 'data:' || url.protocol === 'about:' || url.protocol === 'file:';
+    return loopback ? route.continue() : route.abort('blockedbyclient');
+  });
+}
+
+/**
  * Launches Debian's Chromium through playwright-core (never a downloaded browser) with a fresh
  * temporary profile, so nothing from the person's own browser leaks into a recording.
  */
@@ -48,13 +61,7 @@ export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise
       handleSIGHUP: false,
     });
     browser = context.browser() ?? undefined;
-    if (options.loopbackOnly) {
-      await context.route(/.*/, (route) => {
-        const url = new URL(route.request().url());
-        const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname) || url.protocol === 'data:' || url.protocol === 'about:' || url.protocol === 'file:';
-        return loopback ? route.continue() : route.abort('blockedbyclient');
-      });
-    }
+    if (options.loopbackOnly) await keepToLoopback(context);
     const page = context.pages()[0] ?? (await context.newPage());
     let disposed = false;
     const session: BrowserSession = {

@@ -57,6 +57,7 @@ test('DOM candidates follow the listeners and roles; the signature ignores free 
     title: 'T',
     url: 'http://127.0.0.1:1/app/',
     headings: ['h1:Mail'],
+    cues: [],
     elements: [
       element({ name: 'Save', selector: '#save', listeners: ['click'] }),
       element({ role: 'row', tag: 'div', name: 'File 1', selector: '#row', listeners: ['dblclick', 'contextmenu'] }),
@@ -83,6 +84,7 @@ test('the signature is the view: generic clickable text, enabled-ness, a native 
     title: 'T',
     url: 'http://127.0.0.1:1/app/',
     headings: ['h1:Tree'],
+    cues: [],
     elements: [element({ name: 'Undo', selector: '#undo', flags: 'd' }), element({ role: 'checkbox', tag: 'input', type: 'checkbox', selector: '#value' }), element({ role: 'tab', name: 'Code', selector: '#code' })],
   };
   const same: PageScan = {
@@ -104,6 +106,7 @@ test('candidates: a link to the page itself is not offered, an in-page link is; 
     title: 'T',
     url: 'http://127.0.0.1:1/charts.html',
     headings: [],
+    cues: [],
     elements: [link('Charts', 'http://127.0.0.1:1/charts.html'), link('Tables', 'http://127.0.0.1:1/tables.html'), link('Utilities', 'http://127.0.0.1:1/charts.html#')],
   };
   const names = (page: PageScan) => candidatesFromScan(page).map((action) => action.target?.name);

@@ -261,6 +261,7 @@ export class Explorer {
       }
       return 'error';
     }
+    const performedMs = Date.now() - started;
     const observation = await this.look();
     if (!observation) {
       // The action left the app unreadable (a navigation mid-scan, a dying window): a boundary, then reset.
@@ -287,6 +288,7 @@ export class Explorer {
     }
     this.graph.noteOutcome(action, result === 'new', relation);
     this.graph.noteDestination(action, node.id, reached.id);
+    noteSettle(edge, performedMs);
     if (result !== 'no_change') {
       const effect = effectOf(node, observation, action);
       if (effect) edge.effect = effect;
@@ -318,6 +320,7 @@ export class Explorer {
       const from = this.current;
       if (!from || from.id !== edge.from) return false;
       this.spend();
+      const started = Date.now();
       let outcome: ActionOutcome;
       try {
         outcome = await this.driver.perform(edge.action, this.signal);
@@ -350,7 +353,7 @@ export class Explorer {
         this.graph.recordEdge(from.id, edge.action, result, reached.id);
         this.graph.noteOutcome(edge.action, result === 'new', this.graph.relation(from, edge.action));
       } else {
-        this.graph.recordEdge(edge.from, edge.action, edge.result, reached.id);
+        noteSettle(this.graph.recordEdge(edge.from, edge.action, edge.result, reached.id), Date.now() - started);
       }
       this.graph.noteDestination(edge.action, from.id, reached.id);
       this.current = reached;
@@ -358,4 +361,9 @@ export class Explorer {
     }
     return true;
   }
+}
+
+/** Keeps the slowest settle seen for an edge: replay waits for the worst case, not the luckiest. */
+function noteSettle(edge: GraphEdge, ms: number): void {
+  edge.settleMs = Math.max(edge.settleMs ?? 0, Math.round(ms));
 }

@@ -43,13 +43,16 @@ export function verifiedPath(graph: ExploreGraph, nodeId: string): GraphEdge[] |
   return path;
 }
 
-/** Picks the nodes worth a skill: deepest first, each a different goal, reachable by a verified path. */
-export function chooseSkillNodes(graph: ExploreGraph, count: number): { node: GraphNode; path: GraphEdge[] }[] {
+/**
+ * Picks the nodes worth a skill: deepest first, each a different goal, reachable by a verified
+ * path — or by `pathOf`'s shorter way when given (depth then counts the steps really needed).
+ */
+export function chooseSkillNodes(graph: ExploreGraph, count: number, pathOf: (nodeId: string) => GraphEdge[] | undefined = (nodeId) => verifiedPath(graph, nodeId)): { node: GraphNode; path: GraphEdge[] }[] {
   const chosen: { node: GraphNode; path: GraphEdge[] }[] = [];
   const lastSteps = new Set<string>();
   const candidates = graph.nodes
     .filter((node) => node.id !== graph.root)
-    .map((node) => ({ node, path: verifiedPath(graph, node.id) }))
+    .map((node) => ({ node, path: pathOf(node.id) }))
     .filter((entry): entry is { node: GraphNode; path: GraphEdge[] } => entry.path !== undefined && entry.path.length > 0 && exportable(entry.path))
     .sort((a, b) => b.path.length - a.path.length || a.node.discoveredAt - b.node.discoveredAt);
   for (const entry of candidates) {
@@ -193,9 +196,13 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
             },
           }
         : {}),
+      ...(edge.settleMs !== undefined ? { settleMs: Math.min(120_000, edge.settleMs) } : {}),
       frames: { ...(before ? { before } : {}), ...(after ? { after } : {}) },
       source: graph.app.kind === 'web' ? 'dom' : 'hook',
     });
+    // The page went elsewhere, as the recorder writes it: replay then waits for that route
+    // (path and hash; the port of a fresh instance may differ) before it reads the page.
+    if (graph.app.kind === 'web' && edge.effect?.routeChanged && to?.url) writer.append({ kind: 'navigate', at: at + 1, url: to.url, source: 'dom' });
   }
   writer.close();
   const packageDir = join(outDir, 'skills', name);

@@ -20,7 +20,7 @@ export interface Observation {
 }
 
 /** What an action did, from the states before and after it (for the unit function's expectation). */
-export function effectOf(before: { url?: string; cues?: string[]; dialogs?: string[] }, after: Observation, action: ExploreAction): ActionEffect | undefined {
+export function effectOf(before: { url?: string; cues?: string[]; dialogs?: string[] }, after: Pick<Observation, 'url' | 'cues' | 'dialogs'>, action: ExploreAction): ActionEffect | undefined {
   const effect: ActionEffect = {};
   const route = (url: string | undefined) => {
     if (!url) return undefined;
@@ -470,6 +470,55 @@ export class StateGraph {
       const edge = this.edges.get(node.parentEdge) as GraphEdge;
       path.unshift(edge);
       node = this.nodes.get(edge.from);
+    }
+    return path;
+  }
+
+  /**
+   * The shortest way from the root to a node for a skill: verified edges, plus the navigations the
+   * run predicts — a control that changed the route always to one same state (a sidebar link)
+   * reaches that state from any state that offers it, not only from the one it was tried in. A
+   * guess where it uses a prediction (ids start with 'predicted:'): the caller replays it on a
+   * fresh instance before trusting it. Undefined when the node cannot be reached.
+   */
+  skillPath(nodeId: string): GraphEdge[] | undefined {
+    if (!this.root) return undefined;
+    const outgoing = new Map<string, GraphEdge[]>();
+    const add = (edge: GraphEdge) => outgoing.set(edge.from, [...(outgoing.get(edge.from) ?? []), edge]);
+    for (const edge of this.edges.values()) if (this.navigable(edge)) add(edge);
+    for (const node of this.nodes.values()) {
+      for (const action of node.actions) {
+        if (this.edgeFor(node.id, action) || this.isFailing(action)) continue;
+        const byScope = this.destinations.get(controlKey(action));
+        const reached = byScope?.get('navigation');
+        if (!byScope || reached?.size !== 1 || byScope.has(`in-place:${routeOf(node.url) ?? ''}`)) continue;
+        const to = [...reached][0];
+        const target = this.nodes.get(to);
+        if (!target || to === node.id) continue;
+        // What the same control did where it was tried: its settle time and, from here, its effect.
+        const known = [...this.edges.values()].find((edge) => edge.to === to && controlKey(edge.action) === controlKey(action));
+        const effect = effectOf(node, target, action);
+        add({ id: `predicted:${node.id}:${actionKey(action)}`, from: node.id, to, action, result: 'known', attempts: 0, confirmations: 0, inconsistent: false, ...(effect ? { effect } : {}), ...(known?.settleMs !== undefined ? { settleMs: known.settleMs } : {}) });
+      }
+    }
+    const previous = new Map<string, GraphEdge>();
+    const queue = [this.root];
+    const seen = new Set(queue);
+    while (queue.length && !seen.has(nodeId)) {
+      const at = queue.shift() as string;
+      for (const edge of outgoing.get(at) ?? []) {
+        if (seen.has(edge.to as string)) continue;
+        seen.add(edge.to as string);
+        previous.set(edge.to as string, edge);
+        queue.push(edge.to as string);
+      }
+    }
+    if (!seen.has(nodeId)) return undefined;
+    const path: GraphEdge[] = [];
+    for (let at = nodeId; at !== this.root; ) {
+      const edge = previous.get(at) as GraphEdge;
+      path.unshift(edge);
+      at = edge.from;
     }
     return path;
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ExploreGraph, ExportedSkill, GraphEdge, GraphNode, Primitives, PrimitiveKind, Strategy } from '../../../core/commands/explore.ts';
 import { boundaryKey, knownBoundaries } from './knowledge.ts';
 import { type ExploreDriver, Explorer } from './explorer.ts';
-import { chooseSkillNodes, exportSkill, replayReaches, skillName } from './export.ts';
+import { chooseSkillNodes, exportSkill, replayReaches, skillName, verifiedPath } from './export.ts';
 import { publicNode } from './graph.ts';
 import { thumbnail } from './identity.ts';
 
@@ -154,16 +154,25 @@ export async function runExploration(options: RunOptions): Promise<RunSummary> {
   const wanted = options.skills ?? 0;
   const rejected: string[] = [];
   // A unit function is exported only when its path, replayed on a fresh instance, reaches the same state again.
-  for (const { node, path } of chooseSkillNodes(graph, wanted * 3)) {
+  // The shortest way that still gets there (each step is one more chance to miss at replay),
+  // with the navigations the run predicts; the verified path when the prediction does not hold.
+  const shortest = (nodeId: string) => explorer.graph.skillPath(nodeId) ?? verifiedPath(graph, nodeId);
+  for (const chosen of chooseSkillNodes(graph, wanted * 3, options.verify === false ? undefined : shortest)) {
     if (skills.length >= wanted || options.signal?.aborted) break;
+    const { node } = chosen;
+    let path: GraphEdge[] | undefined = chosen.path;
     if (options.verify !== false) {
-      let reproduced = false;
-      try {
-        reproduced = await replayReaches(driver, path, node, options.signal ?? new AbortController().signal);
-      } catch {
-        reproduced = false;
+      const verified = verifiedPath(graph, node.id);
+      const predicted = chosen.path.some((edge) => edge.id.startsWith('predicted:'));
+      path = undefined;
+      for (const candidate of predicted && verified ? [chosen.path, verified] : [chosen.path]) {
+        const reproduced = await replayReaches(driver, candidate, node, options.signal ?? new AbortController().signal).catch(() => false);
+        if (reproduced) {
+          path = candidate;
+          break;
+        }
       }
-      if (!reproduced) {
+      if (!path) {
         rejected.push(node.id);
         continue;
       }

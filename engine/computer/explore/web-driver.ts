@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { SkillframeError } from '../../../core/index.ts';
 import type { ExploreAction } from '../../../core/commands/explore.ts';
+import { keepToLoopback } from '../../../native/browser/browser.ts';
 import { chromiumFlags, chromiumPath } from '../../../native/browser/chromium-path.ts';
 import type { ActionOutcome, ExploreDriver } from './explorer.ts';
 import type { Observation } from './graph.ts';
@@ -16,6 +17,8 @@ export interface WebDriverOptions {
   height?: number;
   /** Longest a single action may take before it counts as an error. */
   actionTimeoutMs?: number;
+  /** Only loopback URLs may load (benchmarks and tests: apps served locally, no network). */
+  loopbackOnly?: boolean;
 }
 
 const clickRoles = new Set(['button', 'link', 'tab', 'menuitem', 'menuitemcheckbox', 'menuitemradio', 'checkbox', 'radio', 'option', 'switch', 'treeitem', 'summary']);
@@ -153,6 +156,7 @@ export class WebDriver implements ExploreDriver {
     const browser = await this.launch();
     this.context = await browser.newContext({ viewport: { width: this.options.width ?? 1280, height: this.options.height ?? 800 }, reducedMotion: 'reduce' });
     await this.context.addInitScript({ content: listenerTracker });
+    if (this.options.loopbackOnly) await keepToLoopback(this.context);
     const page = await this.context.newPage();
     this.page = page;
     // New windows and tabs are not followed: the exploration stays on one page.
@@ -220,7 +224,7 @@ export class WebDriver implements ExploreDriver {
       screenshot,
       candidates,
       blocked,
-      cues: [...new Set([...scan.headings.map((heading) => heading.slice(heading.indexOf(':') + 1)), ...scan.elements.map((element) => element.name)])].filter(Boolean),
+      cues: scan.cues,
       dialogs: scan.headings.filter((heading) => heading.startsWith('dialog:')).map((heading) => heading.slice(7)),
     };
   }

@@ -46,6 +46,12 @@ export interface PageScan {
   url: string;
   headings: string[];
   elements: ScannedElement[];
+  /**
+   * Text a person reads on the page (headings, dialog names, control labels) as the page renders
+   * it: a name that only an attribute gives (aria-label, title, placeholder) is left out, since
+   * replay checks an expectation against the rendered text.
+   */
+  cues: string[];
 }
 
 /** Returns a PageScan of the interactive elements, headings and dialogs on screen. */
@@ -128,6 +134,8 @@ export const scanPage = `(() => {
     return regions.length === 0 || regions.some(visible);
   };
   const elements = [];
+  // The element behind each scanned item, to read the text it renders.
+  const shownOf = [];
   const all = roots.flatMap((root) => [...(root === document ? (document.body ? document.body.querySelectorAll('*') : []) : root.querySelectorAll('*'))]);
   for (let index = 0; index < all.length && elements.length < 400; index += 1) {
     const el = all[index];
@@ -163,10 +171,19 @@ export const scanPage = `(() => {
     if (keys) item.keys = keys;
     if (tag === 'a' && el.href) item.href = el.href;
     elements.push(item);
+    shownOf.push(el);
   }
-  const headings = roots.flatMap((root) => [...root.querySelectorAll('h1,h2,h3,[role=heading]')]).filter(visible).map((el) => el.tagName.toLowerCase() + ':' + text(el.textContent)).slice(0, 30);
-  for (const dialog of roots.flatMap((root) => [...root.querySelectorAll('[role=dialog],[role=alertdialog],dialog[open]')])) if (visible(dialog)) headings.push('dialog:' + nameOf(dialog));
-  return { title: document.title, url: location.href, headings, elements };
+  const headingElements = roots.flatMap((root) => [...root.querySelectorAll('h1,h2,h3,[role=heading]')]).filter(visible).slice(0, 30);
+  const headings = headingElements.map((el) => el.tagName.toLowerCase() + ':' + text(el.textContent));
+  const dialogs = roots.flatMap((root) => [...root.querySelectorAll('[role=dialog],[role=alertdialog],dialog[open]')]).filter(visible);
+  for (const dialog of dialogs) headings.push('dialog:' + nameOf(dialog));
+  const shown = (el, name) => Boolean(name) && text(el.innerText).includes(name);
+  const cues = [
+    ...headingElements.map((el) => text(el.innerText)),
+    ...dialogs.map((el) => nameOf(el)).filter((name, index) => shown(dialogs[index], name)),
+    ...elements.filter((item, index) => !item.field && item.tag !== 'select' && shown(shownOf[index], item.name)).map((item) => item.name),
+  ].filter(Boolean);
+  return { title: document.title, url: location.href, headings, elements, cues: [...new Set(cues)] };
 })()`;
 
 /** Resolves once the DOM has been quiet for `quietMs` (or after `maxMs`): the UI has settled. */

@@ -275,6 +275,10 @@ export async function armPage(page: Page, options: { at?: { x: number; y: number
           }
         }
       }
+      // A step that loaded another page is done when that page has loaded: the text it expects
+      // can show while the page is still parsing, before the scripts at its end (a menu's
+      // handlers) have run, and the next step must not act on a half-built page.
+      if (page.mainFrame().url() !== navigated) await page.waitForLoadState('load', { timeout: Math.max(1, timeoutMs) }).catch(() => undefined);
       // A change is only the start of one: let the requests the action started finish.
       if (result.by === 'change' && pending.size > 0 && remaining() > 0) {
         await new Promise<void>((resolve) => {
