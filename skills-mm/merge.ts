@@ -196,7 +196,7 @@ export function mergeDemonstrations(demonstrations: Demonstration[]): { demonstr
       if (parameter) {
         present.forEach(({ demo }, order) => chosen[demo].set(parameter.name, values[order]));
         parameters.push(parameter);
-        report.choices.push({ name: parameter.name, options: parameter.options! });
+        report.choices.push({ name: parameter.name, options: parameter.options ?? [] });
       }
     }
 
@@ -263,8 +263,15 @@ function selectChoice(step: PlanStep, values: string[], listed: (string[] | unde
   const name = parameterName(listBox ?? group ?? 'choice', taken);
   step.description = step.description.split(JSON.stringify(step.value.slice(0, 80))).join(`"{{${name}}}"`);
   step.value = `{{${name}}}`;
-  return { name, default: values[0], description: `Which option to choose${listBox ? ` in the ${JSON.stringify(listBox.slice(0, 40))} list box` : ''} in step ${step.id}`, steps: [step.id], kind: 'choice', options };
+  const where = `${listBox ? ` in the ${JSON.stringify(listBox.slice(0, 40))} list box` : ''} in step ${step.id}`;
+  // A long list (countries, time zones) is more than a plan lists as allowed values: the choice then
+  // takes any label, and replay finds it in the live list or stops there.
+  if (options.length > maxListedOptions) return { name, default: values[0], description: `Which of the list's ${options.length} options to choose${where}, by its label`, steps: [step.id], kind: 'choice' };
+  return { name, default: values[0], description: `Which option to choose${where}`, steps: [step.id], kind: 'choice', options };
 }
+
+/** PlanParameter.options holds at most this many (core/schemas/skill.ts). */
+const maxListedOptions = 50;
 
 /** One recording: each native <select> whose options were recorded becomes a choice parameter. */
 export function listChoices(demonstration: Demonstration): MergeReport['choices'] {
@@ -276,7 +283,7 @@ export function listChoices(demonstration: Demonstration): MergeReport['choices'
     const parameter = selectChoice(step, [step.value.slice(0, 200)], [demonstration.listOptions[index]], group, taken);
     if (!parameter) return;
     demonstration.parameters.push(parameter);
-    choices.push({ name: parameter.name, options: parameter.options! });
+    choices.push({ name: parameter.name, options: parameter.options ?? [] });
   });
   return choices;
 }

@@ -151,3 +151,25 @@ test('typed text is data: a recorded URL or e-mail address does not trip the inj
   const report = auditSource(out);
   assert.equal(report.accepted, true, JSON.stringify(report.findings));
 });
+
+test('a native <select> from one recording is a choice over the labels the recorder saw; a list longer than a plan holds takes any label', async () => {
+  const asSelect = (options: string[]) => (events: Record<string, unknown>[]) =>
+    events.map((event) => (event.seq === 0 ? { ...event, kind: 'select', value: 'France', target: { role: 'combobox', name: 'Country', css: '#country', tag: 'select', box: { x: 20, y: 82, width: 200, height: 28 }, options } } : event));
+  const short = join(work, 'select-short', 'pick-country');
+  await buildSkill({ trajectoryDir: copyTrajectory('signup-web', asSelect(['', 'Belgium', 'France', 'Spain', 'France'])), outDir: short });
+  const plan = load(short).plan;
+  const select = plan.steps.find((step) => step.action === 'select') as Extract<PlanStep, { action: 'select' }>;
+  assert.equal(select.value, '{{country}}');
+  assert.deepEqual(plan.parameters.find((parameter) => parameter.name === 'country'), { name: 'country', default: 'France', description: 'Which option to choose in the "Country" list box in step 1', steps: [1], kind: 'choice', options: ['Belgium', 'France', 'Spain'] });
+  const long = join(work, 'select-long', 'pick-country');
+  const countries = Array.from({ length: 120 }, (_, index) => (index === 60 ? 'France' : `Country ${index}`));
+  await buildSkill({ trajectoryDir: copyTrajectory('signup-web', asSelect(countries)), outDir: long });
+  const country = load(long).plan.parameters.find((parameter) => parameter.name === 'country');
+  assert.equal(country?.kind, 'choice');
+  assert.equal(country?.options, undefined);
+  assert.match(country?.description ?? '', /list's 120 options/);
+  // Without recorded options (an older recording) one recording gives no parameter, as before.
+  const bare = join(work, 'select-bare', 'pick-country');
+  await buildSkill({ trajectoryDir: copyTrajectory('signup-web', (events) => asSelect([])(events).map((event) => (event.seq === 0 ? { ...event, target: { ...(event.target as object), options: undefined } } : event))), outDir: bare });
+  assert.equal(load(bare).plan.parameters.some((parameter) => parameter.kind === 'choice'), false);
+});
