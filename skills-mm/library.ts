@@ -27,7 +27,14 @@ export const LibraryEntry = LibrarySkill.extend({
   /** One perceptual hash per state (of its `before` view, else `full_frame`), for visual search. */
   keyframes: z.array(z.object({ state_id: z.string(), file: z.string(), hash: z.string(), content_hash: z.string().optional() })),
   /** Text for BM25, kept here so search never opens packages. */
-  search_text: z.object({ name: z.string(), description: z.string(), cards: z.string(), steps: z.string() }),
+  search_text: z.object({
+    name: z.string(),
+    description: z.string(),
+    cards: z.string(),
+    steps: z.string(),
+    /** The choices and every value they take ("sort by: Name, Price, Date added"): a task may name a value. */
+    choices: z.string().optional(),
+  }),
 });
 export type LibraryEntry = z.infer<typeof LibraryEntry>;
 
@@ -270,6 +277,7 @@ export class SkillLibrary {
         { text: `${entry.search_text.description} ${entry.app}`, weight: 2 },
         { text: entry.search_text.cards, weight: 1 },
         { text: entry.search_text.steps, weight: 1 },
+        { text: entry.search_text.choices ?? '', weight: 1 },
       ],
     }));
     const semantic = options.text === 'lexical' || !query.trim() ? undefined : searchVectors();
@@ -376,6 +384,11 @@ function entryFor(skill: SkillPackage, report: AuditReport, bytes: number, added
       description: frontmatter.description,
       cards: cards.states.map((card) => [card.stage, card.when_to_use, ...card.visible_cues, card.verification_cue].join(' ')).join('\n').slice(0, 20_000),
       steps: plan.steps.map((step) => step.description).join('\n').slice(0, 20_000),
+      choices: plan.parameters
+        .filter((parameter) => parameter.kind === 'choice')
+        .map((parameter) => `${parameter.name.replace(/_/g, ' ')}: ${(parameter.options ?? []).join(', ')}`)
+        .join('\n')
+        .slice(0, 20_000),
     },
   };
 }

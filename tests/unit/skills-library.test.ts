@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -102,4 +102,19 @@ test('bm25 prefers the document where the rare term is', () => {
   );
   assert.ok((scores.get('a') ?? 0) > 0 && !scores.has('b'));
   assert.deepEqual(tokenize('Saving the Notes!'), tokenize('save note'));
+});
+
+test('search reads every value a choice takes: a task naming an option the description does not list finds the skill', async () => {
+  const recording = join(work, 'pick-country-recording');
+  cpSync(join(trajectories, 'signup-web'), recording, { recursive: true });
+  const options = ['Belgium', 'France', 'Spain', 'Italy', 'Greece', 'Portugal'];
+  const events = readFileSync(join(recording, 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  events[0] = { ...events[0], kind: 'select', value: 'France', target: { role: 'combobox', name: 'Country', css: '#country', tag: 'select', box: { x: 20, y: 82, width: 200, height: 28 }, options } };
+  writeFileSync(join(recording, 'events.jsonl'), events.map((event) => `${JSON.stringify(event)}\n`).join(''));
+  const shelf = new SkillLibrary(join(work, 'choices-library'));
+  await buildSkill({ trajectoryDir: recording, outDir: join(work, 'pick-country'), name: 'pick-country' });
+  await shelf.add(join(work, 'pick-country'));
+  await shelf.add(join(work, 'add-numbers'));
+  assert.doesNotMatch(shelf.list().find((entry) => entry.name === 'pick-country')!.description, /Portugal/, 'the description lists the first options only');
+  assert.equal((await shelf.search('portugal', { text: 'lexical' }))[0]?.name, 'pick-country');
 });
