@@ -289,8 +289,8 @@ export const commands = commandMap(
         .object({
           skills: z.number(),
           queries: z.number(),
-          tuned: z.object({ topHit: z.number(), queries: z.number() }),
-          unseen: z.object({ topHit: z.number(), queries: z.number() }),
+          tuned: z.object({ topHit: z.number(), inTopFive: z.number().describe('the right skill among the first five hits'), queries: z.number() }),
+          unseen: z.object({ topHit: z.number(), inTopFive: z.number().describe('the right skill among the first five hits'), queries: z.number() }),
           baselineNamesOnly: z.object({ tuned: z.number(), unseen: z.number() }),
           baselineLexical: z.object({ tuned: z.number(), unseen: z.number() }).describe('BM25 over all the skill text, no word vectors (same run)'),
           ablationWithoutWordNet: z.object({ tuned: z.number(), unseen: z.number() }).describe('word vectors and BM25, no WordNet (same run)'),
