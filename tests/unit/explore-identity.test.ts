@@ -117,3 +117,26 @@ test('candidates: a link to the page itself is not offered, an in-page link is; 
   const menu = { ...scan, elements: [...scan.elements, element({ name: 'User', flags: 'e' })] };
   assert.ok(candidatesFromScan(menu).some((action) => action.keys === 'Escape'));
 });
+
+test('a skill path takes a sidebar link from the start, not after the pages the walk passed', async () => {
+  const { StateGraph } = await import('../../engine/computer/explore/graph.ts');
+  const link = (name: string) => ({ kind: 'click' as const, target: { role: 'link', name, selector: `#${name}` } });
+  const toggle = { kind: 'click' as const, target: { role: 'button', name: 'Filters', selector: '#filters' } };
+  const page = (id: string, url: string, candidates: ReturnType<typeof link>[]) => ({ signature: id, phash: '0000000000000000', title: id, url: `http://127.0.0.1:1/${url}`, candidates, blocked: [] });
+  const graph = new StateGraph();
+  const sidebar = [link('Home'), link('Reports'), link('Orders')];
+  const home = graph.addNode(page('home', 'index.html', sidebar), { depth: 0, discoveredAt: 0 });
+  const reports = graph.addNode(page('reports', 'reports.html', sidebar), { depth: 1, discoveredAt: 1 });
+  const orders = graph.addNode(page('orders', 'orders.html', [...sidebar, toggle]), { depth: 2, discoveredAt: 2 });
+  const open = graph.addNode(page('open', 'orders.html', [...sidebar, toggle]), { depth: 3, discoveredAt: 3 });
+  const walk: [typeof home, ReturnType<typeof link> | typeof toggle, typeof home][] = [[home, link('Reports'), reports], [reports, link('Orders'), orders], [orders, toggle, open]];
+  for (const [from, action, to] of walk) {
+    graph.recordEdge(from.id, action, 'new', to.id);
+    graph.noteDestination(action, from.id, to.id);
+  }
+  const path = graph.skillPath(open.id);
+  assert.deepEqual(path?.map((edge) => `${edge.from}:${edge.action.target?.name}`), [`${home.id}:Orders`, `${orders.id}:Filters`]);
+  assert.ok(path?.[0].id.startsWith('predicted:'), 'the shortcut is marked as a guess to check on a fresh instance');
+  // The toggle changed the view in place: it predicts nothing elsewhere.
+  assert.equal(graph.skillPath(orders.id)?.length, 1);
+});

@@ -201,6 +201,9 @@ export class WebDriver implements ExploreDriver {
 
   private async settle(): Promise<boolean> {
     const page = this.requirePage();
+    // A click that loaded another page: the view is that page once its scripts have run (a
+    // handler loaded at the end of the body), not the text shown while it still parses.
+    await page.waitForLoadState('load', { timeout: 5_000 }).catch(() => undefined);
     try {
       await withTimeout(page.evaluate(settleScript(120, 1_500)), 2_500);
       return true;

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { ExploreDriver } from '../../engine/computer/explore/explorer.ts';
+import { runExploration } from '../../engine/computer/explore/run.ts';
+import { WebDriver } from '../../engine/computer/explore/web-driver.ts';
+import { replaySkill } from '../../engine/computer/replay/replay.ts';
+import { pageSurface } from '../../engine/computer/replay/web-surface.ts';
+import { launchBrowser } from '../../native/browser/browser.ts';
+
+/**
+ * Skills exported by exploration replay on a fresh instance, judged by the app's own state: a
+ * multi-page app whose Orders page loads its button handler last (served late here), and whose
+ * filters panel holds controls named only by attributes (a placeholder, an aria-label).
+ */
+
+const fixtures = fileURLToPath(new URL('../../testkit/fixtures/explore/', import.meta.url));
+let server: Server;
+let origin: string;
+let work: string;
+
+before(async () => {
+  // The fixture folder, with the Orders page's script answered 700 ms late, as a slow app's is.
+  server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://local').pathname;
+    let body: Buffer;
+    try {
+      body = readFileSync(join(fixtures, path.replace(/\.\.+/g, '')));
+    } catch {
+      response.writeHead(404).end();
+      return;
+    }
+    const type = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' }[extname(path)] ?? 'application/octet-stream';
+    setTimeout(() => response.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body), path.endsWith('/orders.js') ? 700 : 0);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  work = mkdtempSync(join(tmpdir(), 'sf-explore-export-replay-'));
+});
+
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((done) => server.close(done));
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** Pairs each explored state with the app's own view (the explorer never reads it). */
+class Observed implements ExploreDriver {
+  readonly kind = 'web' as const;
+  readonly label: string;
+  readonly pictureTolerance: number;
+  readonly views = new Map<string, string>();
+  constructor(private readonly inner: WebDriver) {
+    this.label = inner.label;
+    this.pictureTolerance = inner.pictureTolerance;
+  }
+  reset(signal: AbortSignal) {
+    return this.inner.reset(signal);
+  }
+  async observe(signal: AbortSignal) {
+    const observation = await this.inner.observe(signal);
+    const view = (await this.inner.livePage?.getAttribute('html', 'data-view')) ?? '';
+    if (!this.views.has(observation.signature)) this.views.set(observation.signature, view);
+    return observation;
+  }
+  perform(...args: Parameters<WebDriver['perform']>) {
+    return this.inner.perform(...args);
+  }
+  dispose() {
+    return this.inner.dispose();
+  }
+}
+
+test('explore → export → replay by the replay engine on a fresh browser reaches the view each skill was exported for', async () => {
+  const url = `${origin}/pages/index.html`;
+  const driver = new Observed(new WebDriver({ url, loopbackOnly: true }));
+  let summary;
+  try {
+    summary = await runExploration({ driver, strategy: 'dfs', budget: 14, seed: 1, outDir: join(work, 'pages'), skills: 2 });
+  } finally {
+    await driver.dispose();
+  }
+  const signatureOf = new Map(summary.graph.nodes.map((node) => [node.id, node.signature]));
+  assert.ok([...driver.views.values()].includes('orders.html+filters'), `the filters panel was never opened: ${[...driver.views.values()].join(', ')}`);
+  const skills = summary.skills.filter((skill) => skill.format === 'mmskill');
+  assert.ok(skills.length >= 1, JSON.stringify(summary.skills));
+  const views = skills.map((skill) => driver.views.get(signatureOf.get(skill.node) ?? ''));
+  // The deepest state is the open panel: it is exported, by its two needed steps, however long the walk that found it.
+  const filters = skills[views.indexOf('orders.html+filters')];
+  assert.ok(filters, `no skill opens the filters: ${JSON.stringify(skills.map((skill) => skill.name))} → ${JSON.stringify(views)}`);
+  assert.equal(filters.steps, 2, `${filters.name}: ${filters.steps} steps`);
+  for (const [index, skill] of skills.entries()) {
+    const session = await launchBrowser({ viewport: { width: 1280, height: 800 }, loopbackOnly: true });
+    try {
+      await session.page.goto(url, { waitUntil: 'load' });
+      const report = await replaySkill({ skillDirectory: skill.path, surface: pageSurface(session.page, session), confirm: 'never', autoApproveTier: 'input' });
+      assert.ok(report.ok, `${skill.name}: ${JSON.stringify(report.error)} ${JSON.stringify(report.steps.map((step) => [step.status, step.reason]))}`);
+      // The world, not the report: the app's own view once the replay is done.
+      await session.page.waitForLoadState('load');
+      assert.equal(await session.page.getAttribute('html', 'data-view'), views[index], `${skill.name} replayed, but the app shows another view`);
+    } finally {
+      await session.dispose();
+    }
+  }
+});
