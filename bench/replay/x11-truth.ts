@@ -92,7 +92,7 @@ export function foregroundComponents(capture: Capture, area: Rect, tolerance = 1
  * when the structure does not match (the judge then cannot vouch for clicks).
  */
 export function calculatorButtons(capture: Capture, client: Rect, rows: readonly (readonly string[])[], name: string): Map<string, Rect> {
-  const components = foregroundComponents(capture, client);
+  const components = foregroundComponents(capture, insideBorder(client));
   const display = calculatorDisplay(capture, client);
   if (!display) throw new SkillframeError('internal', `${name}: no display found in the window`);
   const candidates = components.filter((box) => box.y > display.y + display.height && box.width >= 16 && box.height >= 16 && box.width < client.width * 0.6);
@@ -114,9 +114,17 @@ export function calculatorButtons(capture: Capture, client: Rect, rows: readonly
   return buttons;
 }
 
+/**
+ * Inside the window's own border (xcalc draws one): a ring around everything would hold every
+ * button inside it, and components inside another are dropped.
+ */
+function insideBorder(client: Rect): Rect {
+  return { x: client.x + 3, y: client.y + 3, width: client.width - 6, height: client.height - 6 };
+}
+
 /** A calculator's display: the first component that spans most of the window's width. */
 export function calculatorDisplay(capture: Capture, client: Rect): Rect | undefined {
-  return foregroundComponents(capture, client)
+  return foregroundComponents(capture, insideBorder(client))
     .filter((box) => box.width > client.width * 0.6 && box.height > 20)
     .sort((a, b) => a.y - b.y)[0];
 }
