@@ -12,6 +12,7 @@ import {
   type AccessibilityWarning,
   type AccessibleApp,
   type AccessibleNode,
+  type AccessibleRef,
   type ActionableNode,
   type WalkLimits,
 } from '../../native/a11y/index.ts';
@@ -209,20 +210,25 @@ async function followPath(client: Accessibility, app: AccessibleApp, target: Acc
   let current = app.ref;
   let shifted = false;
   let found: AccessibleNode | undefined;
+  let foundIndex = 0;
   for (const [depth, step] of target.path.entries()) {
-    const children = await client.children(current);
+    // Below the top, only role and name are compared: the cheap read where the client has one
+    // (the node found at the end is read in full).
+    const children: { ref: AccessibleRef; role: string; name: string; index: number; states?: string[]; extents?: Rect }[] = depth > 0 && client.childLabels ? await client.childLabels(current) : await client.children(current);
     let candidates = children.filter((child) => child.role === step.role && child.name === step.name);
     // A window's title changes as the user works ("*Untitled 1"): at the top, the showing window
     // of the recorded role over the replay's window stands in for it.
-    if (depth === 0 && !candidates.length) candidates = children.filter((child) => child.role === step.role && child.states.includes('showing') && (!window || overlaps(child.extents, window)));
+    if (depth === 0 && !candidates.length) candidates = children.filter((child) => child.role === step.role && child.states?.includes('showing') && (!window || overlaps(child.extents, window)));
     const atIndex = candidates.find((child) => child.index === step.index);
     const pick = atIndex ?? (candidates.length === 1 ? candidates[0] : undefined);
     if (!pick) return `level ${depth + 1} (${step.role} ${JSON.stringify(step.name)}): ${candidates.length ? `${candidates.length} look-alikes, none at index ${step.index}` : 'not found'}`;
     if (!atIndex) shifted = true;
     current = pick.ref;
-    found = pick;
+    found = 'states' in pick && pick.states ? (pick as AccessibleNode) : undefined;
+    foundIndex = pick.index;
   }
-  return { node: found as AccessibleNode, shifted };
+  const node = found ?? { ...(await client.node(current)), index: foundIndex };
+  return { node, shifted };
 }
 
 function overlaps(extents: Rect | undefined, window: Rect): boolean {

@@ -77,6 +77,11 @@ export interface Accessibility {
   node(ref: AccessibleRef): Promise<AccessibleNode>;
   /** The node's direct children, each read (one level, no grandchildren); at most `max` (default 500). */
   children(ref: AccessibleRef, max?: number): Promise<AccessibleNode[]>;
+  /**
+   * The node's direct children by role and name only, with their index — what following a recorded
+   * path compares at each level (two questions a child instead of a full read). Absent: `children`.
+   */
+  childLabels?(ref: AccessibleRef, max?: number): Promise<{ ref: AccessibleRef; role: string; name: string; index: number }[]>;
   /** The deepest accessible at a screen point within one application, or undefined. */
   nodeAt(app: AccessibleRef, point: { x: number; y: number }): Promise<AccessibleNode | undefined>;
   /** Role/name/index steps from the application root (excluded) to the node (included). */

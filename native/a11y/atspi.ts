@@ -219,6 +219,24 @@ class AtspiClient implements Accessibility {
     return nodes.filter((node): node is AccessibleNode => Boolean(node));
   }
 
+  async childLabels(ref: AccessibleRef, max = 500): Promise<{ ref: AccessibleRef; role: string; name: string; index: number }[]> {
+    const refs = await this.childRefs(ref, max);
+    if (refs.length > max) throw new SkillframeError('refused', `accessibility: ${ref.bus}${ref.path} has ${refs.length} children (more than ${max}): skipped`);
+    const labels = await Promise.all(
+      refs.map(async (child, index) => {
+        try {
+          const [roleBody, name] = await Promise.all([this.call(child, ACCESSIBLE, 'GetRole'), this.property(child, ACCESSIBLE, 'Name')]);
+          const role = roleNames[Number(roleBody[0])] ?? cleanName(await this.call(child, ACCESSIBLE, 'GetRoleName').then((body) => body[0]).catch(() => 'unknown'), 100);
+          return { ref: child, role, name: cleanName(name), index };
+        } catch (error) {
+          if ((error as SkillframeError).code === 'timeout') throw error;
+          return undefined; // a child that went away between the listing and the question
+        }
+      }),
+    );
+    return labels.filter((label): label is NonNullable<typeof label> => Boolean(label));
+  }
+
   private async childRefs(ref: AccessibleRef, childCount: number): Promise<AccessibleRef[]> {
     try {
       const [children] = await this.call(ref, ACCESSIBLE, 'GetChildren');

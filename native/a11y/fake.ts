@@ -96,6 +96,11 @@ export class FakeAccessibility implements Accessibility {
     return Promise.all((spec.children ?? []).map((_, index) => this.node({ bus: ref.bus, path: `${ref.path}/${index}` })));
   }
 
+  /** As the AT-SPI client: role, name and index only (replay follows recorded paths through it). */
+  async childLabels(ref: AccessibleRef, max = 500): Promise<{ ref: AccessibleRef; role: string; name: string; index: number }[]> {
+    return (await this.children(ref, max)).map(({ ref: child, role, name, index }) => ({ ref: child, role, name, index }));
+  }
+
   async tree(root: AccessibleRef, limits: WalkLimits = {}): Promise<AccessibleTree> {
     const bounds = { ...defaultLimits, ...limits };
     let count = 0;
