@@ -19,6 +19,8 @@ import { startDisplay, type VirtualDisplay } from '../support/xvfb.ts';
 
 let display: VirtualDisplay;
 const home = temporaryHome();
+// In-process search below loads word vectors: their cache goes to the run's or the temporary home, never ~/.cache.
+process.env.SKILLFRAME_CACHE ??= join(home.path, 'cache');
 let env: NodeJS.ProcessEnv;
 let pages: { url: string; close(): Promise<void> };
 const built: Record<string, { dir: string; bytes: number; ms: number; steps: number; recordMs: number; buildCliMs: number }> = {};
