@@ -9,6 +9,11 @@ export interface Observation {
   title: string;
   url?: string;
   screenshot?: Buffer;
+  /**
+   * Takes the screenshot when it is wanted (a state seen for the first time), for drivers whose
+   * identity does not need the picture: a known state costs no capture.
+   */
+  capture?: () => Promise<Buffer>;
   /** Actions a person could take here (already filtered by the safety blocklist). */
   candidates: ExploreAction[];
   /** Actions the blocklist held back, recorded as boundaries once. */

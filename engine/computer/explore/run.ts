@@ -132,11 +132,12 @@ export async function runExploration(options: RunOptions): Promise<RunSummary> {
     ...(options.signal ? { signal: options.signal } : {}),
     onNode: async (node, observation) => {
       let thumb: string | undefined;
-      if (observation.screenshot && options.screenshots !== false) {
-        const extension = observation.screenshot[0] === 0xff ? 'jpg' : 'png';
+      const screenshot = options.screenshots === false ? undefined : (observation.screenshot ?? (await observation.capture?.().catch(() => undefined)));
+      if (screenshot) {
+        const extension = screenshot[0] === 0xff ? 'jpg' : 'png';
         node.screenshot = `screenshots/${node.id}.${extension}`;
-        writeFileSync(join(outDir, node.screenshot), observation.screenshot);
-        if (options.onNode) thumb = await thumbnail(observation.screenshot).catch(() => undefined);
+        writeFileSync(join(outDir, node.screenshot), screenshot);
+        if (options.onNode) thumb = await thumbnail(screenshot).catch(() => undefined);
       }
       options.onNode?.(publicNode(node), thumb);
     },

@@ -5,7 +5,7 @@ import { keepToLoopback } from '../../../native/browser/browser.ts';
 import { chromiumFlags, chromiumPath } from '../../../native/browser/chromium-path.ts';
 import type { ActionOutcome, ExploreDriver } from './explorer.ts';
 import type { Observation } from './graph.ts';
-import { hashImage, routeOf, signatureHash } from './identity.ts';
+import { routeOf, signatureHash } from './identity.ts';
 import { splitBlocked } from './safety.ts';
 import { generateValue } from './values.ts';
 import { listenerTracker, type PageScan, type ScannedElement, scanPage, settleScript } from './web-scan.ts';
@@ -216,15 +216,18 @@ export class WebDriver implements ExploreDriver {
     signal.throwIfAborted();
     const page = this.requirePage();
     const scan = (await withTimeout(page.evaluate(scanPage), 5_000)) as PageScan;
-    const screenshot = await page.screenshot({ type: 'jpeg', quality: 70, caret: 'hide', animations: 'disabled', timeout: 5_000 });
-    this.lastScreenshot = screenshot;
     const { candidates, blocked } = splitBlocked(candidatesFromScan(scan), this.options.allow);
     return {
       signature: signatureHash(signatureOf(scan)),
-      phash: await hashImage(screenshot),
+      // The DOM signature is the state here (pictureTolerance: any picture matches), so no
+      // capture is taken to tell states apart: one is taken, lazily, for a state seen first.
+      phash: noPicture,
       title: titleOf(scan),
       url: scan.url,
-      screenshot,
+      capture: async () => {
+        this.lastScreenshot = await page.screenshot({ type: 'jpeg', quality: 70, caret: 'hide', animations: 'disabled', timeout: 5_000 });
+        return this.lastScreenshot;
+      },
       candidates,
       blocked,
       cues: scan.cues,
@@ -352,6 +355,9 @@ function titleOf(scan: PageScan): string {
   const heading = scan.headings.find((entry) => entry.startsWith('h1:'))?.slice(3);
   return [heading || scan.title || scan.url, dialog].filter(Boolean).join(' — ');
 }
+
+/** The picture hash of every web observation: states are told apart by their DOM signature alone. */
+const noPicture = '0'.repeat(16);
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
