@@ -9,6 +9,7 @@ import { decodeImage } from '../native/image.ts';
 import { thumbnailDataUrl } from './images.ts';
 import { screenHashes, visualSimilarity } from './visual.ts';
 import { stepsOutsideBoundary } from './boundaries.ts';
+import { estimateTokens } from './audit.ts';
 import type { KnownBoundary } from '../core/commands/explore.ts';
 
 /**
@@ -180,12 +181,46 @@ export interface ConsultOutput {
 export async function consultSkill(input: ConsultInput): Promise<ConsultOutput> {
   const outside = stepsOutsideBoundary(input.skill.plan.steps, input.boundaries ?? []);
   const answer = await consultMemo(input);
-  if (!outside.length) return answer;
+  if (!outside.length) return { ...answer, memo: fitMemo(answer.memo) };
   // Said whatever the model wrote, and before any budget or cache: the boundary is a fact about
   // the app, not an opinion of the model.
   const warnings = outside.map((entry) => `Step ${entry.step} (${entry.description}) is outside the skill's boundary: ${entry.detail}`.slice(0, 300));
   const doNotDo = [...warnings, ...answer.memo.do_not_do.filter((line) => !warnings.includes(line))].slice(0, 10);
-  return { ...answer, memo: { ...answer.memo, do_not_do: doNotDo }, outside_boundary: outside };
+  return { ...answer, memo: fitMemo({ ...answer.memo, do_not_do: doNotDo }, warnings.length), outside_boundary: outside };
+}
+
+/** What the acting agent reads of one consult: the memo, at most this many tokens (MMSkills' budget). */
+export const memoTokenBudget = 500;
+
+/** The memo's size as the agent receives it (its JSON), in the audit's rough tokens. */
+export function memoTokens(memo: ConsultMemo): number {
+  return estimateTokens(JSON.stringify(memo));
+}
+
+/**
+ * The memo cut to `memoTokenBudget`: a model may write up to the schema's limits (about 1,900
+ * tokens), which would fill the acting agent's context the consult exists to spare. The last plan
+ * and do-not-do lines go first (never below two plan lines, never the first `keepDoNotDo`: the
+ * boundary facts), then every text is shortened alike, each cut marked with "…".
+ */
+export function fitMemo(memo: ConsultMemo, keepDoNotDo = 0): ConsultMemo {
+  const fitted: ConsultMemo = { ...memo, plan: [...memo.plan], do_not_do: [...memo.do_not_do] };
+  while (memoTokens(fitted) > memoTokenBudget) {
+    const planLong = fitted.plan.length > 2 && fitted.plan.length >= fitted.do_not_do.length - keepDoNotDo;
+    if (planLong) fitted.plan.pop();
+    else if (fitted.do_not_do.length > Math.max(1, keepDoNotDo)) fitted.do_not_do.pop();
+    else break;
+  }
+  for (let cap = 300; memoTokens(fitted) > memoTokenBudget && cap >= 40; cap -= 20) {
+    const cut = (text: string) => (text.length > cap ? `${text.slice(0, cap - 1).trimEnd()}…` : text);
+    fitted.subgoal = cut(fitted.subgoal);
+    fitted.fallback_if_no_progress = cut(fitted.fallback_if_no_progress);
+    fitted.expected_state = cut(fitted.expected_state);
+    fitted.completion_scope = cut(fitted.completion_scope);
+    fitted.plan = fitted.plan.map(cut);
+    fitted.do_not_do = fitted.do_not_do.map(cut);
+  }
+  return fitted;
 }
 
 async function consultMemo(input: ConsultInput): Promise<ConsultOutput> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildSkill } from '../../skills-mm/builder.ts';
-import { ConsultLedger, consultSkill, providerModel, scriptedModel, type ConsultModel, type ModelRequest } from '../../skills-mm/consult.ts';
+import { ConsultLedger, consultSkill, memoTokenBudget, memoTokens, providerModel, scriptedModel, type ConsultModel, type ModelRequest } from '../../skills-mm/consult.ts';
 import { createOpenAiProvider, createScriptedProvider } from '../../perception/models/index.ts';
 import { loadPackageSource, parsePackage, type SkillPackage } from '../../skills-mm/format.ts';
 import { ConsultMemo } from '../../core/schemas/skill.ts';
@@ -312,4 +312,30 @@ test('consult says which plan steps are outside the boundary exploration learnt 
   // A boundary of another control, or of another kind of action on this one, is not this step's.
   const other = await consultSkill({ skill: named, task: 'add 7 and 2', taskId: 'boundary-3', step: 0, screen, model: scriptedModel(), ledger, boundaries: [{ ...boundaries[0], kind: 'type' as const }] });
   assert.equal(other.outside_boundary, undefined);
+});
+
+test('a memo written to the schema limits reaches the agent cut to 500 tokens, first plan lines and boundary facts kept', async () => {
+  const long = (prefix: string, length: number) => `${prefix} ${'and then check the display carefully '.repeat(20)}`.slice(0, length);
+  const huge = {
+    skill_applicability: 'applicable',
+    subgoal: long('Subgoal', 400),
+    plan: Array.from({ length: 10 }, (_, index) => long(`Plan ${index + 1}`, 300)),
+    do_not_do: Array.from({ length: 10 }, (_, index) => long(`Avoid ${index + 1}`, 300)),
+    fallback_if_no_progress: long('Fallback', 400),
+    expected_state: long('Expected', 400),
+    completion_scope: long('Scope', 300),
+  };
+  assert.ok(memoTokens(ConsultMemo.parse(huge)) > 1500, 'the schema allows far more than the budget');
+  const verbose: ConsultModel = { name: 'verbose', complete: async (request, signal) => (request.purpose === 'memo' ? JSON.stringify(huge) : scriptedModel().complete(request, signal)) };
+  const ledger = new ConsultLedger(join(work, 'ledger-huge'));
+  const named: SkillPackage = { ...skill, plan: { ...skill.plan, steps: skill.plan.steps.map((entry) => (entry.id === 2 && 'target' in entry ? ({ ...entry, target: { ...entry.target, locator: { role: 'button', name: 'Memory recall' } } } as typeof entry) : entry)) } };
+  const boundaries = [{ kind: 'click' as const, role: 'button', name: 'Memory recall', reason: 'crash' as const, detail: 'the app closed', seen: 1 }];
+  const result = await consultSkill({ skill: named, task: 'add 7 and 2', taskId: 'huge', step: 0, screen, model: verbose, ledger, boundaries });
+  assert.ok(memoTokens(result.memo) <= memoTokenBudget, `memo of ${memoTokens(result.memo)} tokens`);
+  assert.equal(ConsultMemo.safeParse(result.memo).success, true);
+  assert.ok(result.memo.plan.length >= 2 && result.memo.plan[0].startsWith('Plan 1'), JSON.stringify(result.memo.plan));
+  assert.match(result.memo.do_not_do[0], /outside the skill's boundary: exploration found that this control crashed the app/);
+  // A memo within the budget is handed over as written.
+  const small = await consultSkill({ skill, task: 'add 7 and 2', taskId: 'small', step: 0, screen, model: { name: 'small', complete: async (request, signal) => (request.purpose === 'memo' ? JSON.stringify(validMemo) : scriptedModel().complete(request, signal)) }, ledger });
+  assert.deepEqual(small.memo, validMemo);
 });
