@@ -3,7 +3,9 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SkillframeError } from '../core/index.ts';
-import { LibrarySkill } from '../core/commands/skills.ts';
+import { LibrarySkill, type SearchHit } from '../core/commands/skills.ts';
+
+export type { SearchHit };
 import { PermissionTier, SkillName, type AuditReport } from '../core/schemas/skill.ts';
 import { auditLoaded } from './audit.ts';
 import { withFileLock } from './lock.ts';
@@ -39,20 +41,6 @@ export const LibraryEntry = LibrarySkill.extend({
 export type LibraryEntry = z.infer<typeof LibraryEntry>;
 
 const LibraryIndex = z.object({ version: z.literal(1), skills: z.array(LibraryEntry) });
-
-export interface SearchHit {
-  name: string;
-  score: number;
-  text_score: number;
-  /** The word-vector meaning part of text_score (0..1); absent when search ran on BM25 alone. */
-  semantic_score?: number;
-  visual_score?: number;
-  /** The state whose keyframe matched the screen best. */
-  best_state?: string;
-  description: string;
-  app: string;
-  permission_tier: PermissionTier;
-}
 
 export class SkillLibrary {
   readonly root: string;

@@ -12,6 +12,20 @@ import { AuditFinding, AuditReport, ConsultMemo, ConsultSelection, PermissionTie
 
 const path = z.string().min(1).max(4096);
 
+/** One library search result, best first. */
+export const SearchHit = z.object({
+  name: z.string(),
+  score: z.number(),
+  text_score: z.number(),
+  semantic_score: z.number().optional().describe('the word-vector meaning part of text_score (0..1); absent when search ran on BM25 alone'),
+  visual_score: z.number().optional(),
+  best_state: z.string().optional().describe("the state whose keyframe matched the screen best"),
+  description: z.string(),
+  app: z.string(),
+  permission_tier: PermissionTier,
+});
+export type SearchHit = z.infer<typeof SearchHit>;
+
 export const LibrarySkill = z.object({
   name: SkillName,
   description: z.string(),
@@ -180,21 +194,7 @@ export const commands = commandMap(
         limit: z.number().int().min(1).max(100).default(10),
       })
       .strict(),
-    output: z.object({
-      hits: z.array(
-        z.object({
-          name: z.string(),
-          score: z.number(),
-          text_score: z.number(),
-          semantic_score: z.number().optional().describe('the word-vector meaning part of text_score; absent when the vectors are not installed'),
-          visual_score: z.number().optional(),
-          best_state: z.string().optional(),
-          description: z.string(),
-          app: z.string(),
-          permission_tier: PermissionTier,
-        }),
-      ),
-    }),
+    output: z.object({ hits: z.array(SearchHit) }),
     cli: {
       positionals: ['query'],
       format: (output: { hits: { name: string; score: number; description: string }[] }) =>
