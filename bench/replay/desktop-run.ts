@@ -252,7 +252,8 @@ async function displaySelection(running: RunningDesktopApp): Promise<string> {
     if (!display) return '';
     const input = await createInput('xdotool', { env: running.env });
     try {
-      await input.click(Math.round(display.x + display.width / 2), Math.round(display.y + display.height / 2));
+      // The number's own strip, in the display frame's upper part (its lower part holds DEG and DEC, which select nothing).
+      await input.click(Math.round(display.x + display.width / 2), Math.round(display.y + display.height * 0.3));
     } finally {
       input.dispose();
     }
