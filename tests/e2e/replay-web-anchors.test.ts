@@ -42,6 +42,26 @@ const twinsPage = `<!doctype html><html><head><meta charset="utf-8"><title>Twins
     });
   });
 </script></body></html>`;
+// Cards, not rows: each card's heading names it, and the "Edit" link inside it is the look-alike.
+const cardsPage = `<!doctype html><html><head><meta charset="utf-8"><title>Teams</title><script src="truth.js"></script></head><body>
+<main id="cards">
+  <article><h3>Design</h3><p>6 members</p><a href="#design" class="edit" data-truth="edit-design">Edit</a></article>
+  <article><h3>Support</h3><p>6 members</p><a href="#support" class="edit" data-truth="edit-support">Edit</a></article>
+  <article><h3>Research</h3><p>4 members</p><a href="#research" class="edit" data-truth="edit-research">Edit</a></article>
+</main>
+<p id="status" role="status"></p>
+<script>
+  window.__outcome = { editing: null };
+  document.querySelectorAll('.edit').forEach(function (link) {
+    link.addEventListener('click', function () {
+      window.__outcome = { editing: link.closest('article').querySelector('h3').textContent };
+      document.getElementById('status').textContent = 'Editing ' + window.__outcome.editing;
+    });
+  });
+</script></body></html>`;
+const cardsTask: WebTask = { name: 'cards', kind: 'table', split: 'tune', page: 'cards.html', actions: [{ kind: 'click', truth: 'edit-support' }], expected: { editing: 'Support' } };
+let cardsSkill = '';
+
 const twinsTask: WebTask = { name: 'twins', kind: 'table', split: 'tune', page: 'twins.html', actions: [{ kind: 'click', truth: 'archive-2' }], expected: { archived: ['archive-2'] } };
 
 /** Page changes applied before the page's scripts run, after its HTML is parsed. */
@@ -50,17 +70,20 @@ const reverseRows = onLoad(`const rows = document.getElementById('customer-rows'
 // A second Hooli row (a duplicate import): "the Archive button in the Hooli row" names two buttons.
 const duplicateHooli = onLoad(`const hooli = document.querySelector('tr[data-company=Hooli]'); const copy = hooli.cloneNode(true); copy.querySelector('button').setAttribute('data-truth', 'archive-hooli-copy'); hooli.after(copy);`);
 const withoutHooli = onLoad(`document.querySelector('tr[data-company=Hooli]').remove();`);
+const reverseCards = onLoad(`const cards = document.getElementById('cards'); [...cards.children].reverse().forEach((card) => cards.appendChild(card));`);
 
 before(async () => {
   const site = join(home.path, 'site');
   mkdirSync(site, { recursive: true });
   for (const file of ['table.html', 'truth.js']) copyFileSync(join(fixtureDirectory, file), join(site, file));
   writeFileSync(join(site, 'twins.html'), twinsPage);
+  writeFileSync(join(site, 'cards.html'), cardsPage);
   server = await serveFolder(site);
   browser = await launchBrowser();
   for (const [task, assign] of [
     [tableTask, (dir: string) => (tableSkill = dir)],
     [twinsTask, (dir: string) => (twinsSkill = dir)],
+    [cardsTask, (dir: string) => (cardsSkill = dir)],
   ] as const) {
     // Skillframe's own web recorder, a script of clicks standing in for the person.
     const trajectory = await recordWebTaskWithRecorder(server.url, task, join(home.path, 'recordings', task.name));
@@ -111,7 +134,10 @@ test('two rows show "Hooli": the second Archive is refused, neither is clicked, 
   assert.equal(report.error?.code, 'unsafe');
   const aborted = report.steps.find((step) => step.status === 'aborted');
   assert.equal(aborted?.index, 2, JSON.stringify(report.steps));
+
   assert.match(aborted?.reason ?? '', /2 in a row or card showing "Hooli"/);
+  // The ladder stops at the DOM: a picture of one Archive button among identical ones is no evidence of its row.
+  assert.doesNotMatch(aborted?.reason ?? '', /template|ocr:/);
   assert.deepEqual(clicked(truth), ['archive-globex']);
   assert.deepEqual(truth.outcome, { saved: null });
 });
@@ -120,7 +146,10 @@ test('the Hooli row is gone: no other row\'s Archive button stands in for it', a
   const { report, truth } = await replayOn(tableSkill, 'table.html', withoutHooli);
   assert.equal(report.ok, false);
   assert.equal(report.error?.code, 'unsafe');
-  assert.equal(report.steps.find((step) => step.status === 'aborted')?.index, 2, JSON.stringify(report.steps));
+  const aborted = report.steps.find((step) => step.status === 'aborted');
+  assert.equal(aborted?.index, 2, JSON.stringify(report.steps));
+  assert.match(aborted?.reason ?? '', /0 in a row or card showing "Hooli"/);
+  assert.doesNotMatch(aborted?.reason ?? '', /template|ocr:/);
   assert.deepEqual(clicked(truth), ['archive-globex']);
   assert.deepEqual(truth.outcome, { saved: null });
 });
@@ -133,4 +162,12 @@ test('look-alikes nothing told apart when recorded: no anchor is stored, and rep
   assert.match(report.steps[0].reason ?? '', /not confident enough to act/);
   assert.deepEqual(clicked(truth), [], 'no Archive button was clicked');
   assert.deepEqual(truth.outcome, { archived: [] });
+});
+
+test('cards in another order: the Edit link of the card headed "Support", though another card also has 6 members', async () => {
+  assert.equal(plan(cardsSkill).steps[0].target?.locator?.anchor_text, 'Support');
+  const { report, truth } = await replayOn(cardsSkill, 'cards.html', reverseCards);
+  assert.equal(report.ok, true, JSON.stringify(report.steps));
+  assert.deepEqual(clicked(truth), ['edit-support']);
+  assert.deepEqual(truth.outcome, { editing: 'Support' });
 });

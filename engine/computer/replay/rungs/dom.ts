@@ -2,7 +2,7 @@ import type { Box } from '../../../../native/image.ts';
 import type { Point } from '../surface.ts';
 import { normalizeLabel } from '../text-match.ts';
 import { lookAlikeTextsSource } from '../../look-alike.ts';
-import { center, type Grounding, type GroundingInput, type Rung } from './rung.ts';
+import { center, type Grounding, type GroundingInput, type Refusal, type Rung } from './rung.ts';
 
 interface DomCandidate {
   point: Point;
@@ -16,7 +16,7 @@ interface DomCandidate {
   index: number;
 }
 
-async function ground(input: GroundingInput): Promise<Grounding | string> {
+async function ground(input: GroundingInput): Promise<Grounding | Refusal | string> {
   const page = input.surface.page;
   const locator = input.step.target.locator;
   if (!page) return 'no page';
@@ -40,6 +40,7 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
   // When a stronger locator saw several look-alikes it could not tell apart, a weaker one that
   // happens to match one of them (a positional CSS path, a text) is not evidence of which.
   let tieSeen = false;
+  let anchorMisses = false;
   for (const strategy of strategies) {
     input.signal?.throwIfAborted();
     let located;
@@ -82,6 +83,7 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
       const carrying = await carryingAnchor(located, candidates, anchorText);
       if (carrying.length !== 1) {
         tieSeen = true;
+        anchorMisses = true;
         reasons.push(`${strategy.name}: ${candidates.length} match(es), ${carrying.length} in a row or card showing ${JSON.stringify(anchorText)}`);
         continue;
       }
@@ -112,6 +114,10 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
     }
     return { tier: 'dom', point: pick.point, box: pick.box, confidence, evidence: strategy.name };
   }
+  // Recorded among look-alikes, and the page still has them but no single one in a row or card
+  // showing the recorded text: a later rung only sees pictures of identical buttons, and one read
+  // or matched a little better than the rest is not the right row. The ladder stops here.
+  if (locator.anchor_text && anchorMisses) return { refused: reasons.join('; ') };
   return reasons.join('; ') || 'no usable locator';
 }
 
