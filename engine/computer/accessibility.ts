@@ -292,7 +292,12 @@ export class WindowAccessibility implements AccessibilityProbe {
         const window = await this.window();
         if (!window) return 'the window is gone';
         const app = await appForWindow(client, window);
-        if (app && app.childCount > 0) this.app = app;
+        if (app && app.childCount > 0) {
+          this.app = app;
+          // Listeners register with the bus now, so the app's bridge sends its events by the first
+          // action (bridges learn of new listeners a moment late); waits hear them (a11y-verify.ts).
+          void client.listen?.(() => undefined).then((stop) => stop(), () => undefined);
+        }
         else if (Date.now() > deadline) return 'the app exposes no accessibility tree (toolkit without accessibility, or accessibility off)';
         else await sleep(150);
       }

@@ -38,6 +38,15 @@ export interface AccessibleApp {
   childCount: number;
 }
 
+/** A change an app announced itself (an AT-SPI event): who sent it, about which object, what kind. */
+export interface AccessibleEvent {
+  /** The app's connection on the accessibility bus (the `bus` of its refs). */
+  bus: string;
+  path: string;
+  /** e.g. "Object:StateChanged", "Window:Create", "Focus:Focus". */
+  kind: string;
+}
+
 /** A coded warning: the tree or bus could not be used as is, and what was done instead. */
 export interface AccessibilityWarning {
   code: ErrorCode;
@@ -91,6 +100,11 @@ export interface Accessibility {
   /** Runs the named (or numbered) action; true when the toolkit accepted it. */
   doAction(ref: AccessibleRef, action: string | number): Promise<boolean>;
   grabFocus(ref: AccessibleRef): Promise<boolean>;
+  /**
+   * Hears the apps' own change events (states, text, children, windows, focus) as they come; answers
+   * the function that stops listening. Absent where the client cannot: callers poll instead.
+   */
+  listen?(onEvent: (event: AccessibleEvent) => void): Promise<() => void>;
   /** The node's text (Text interface), bounded; undefined when it has none. */
   text(ref: AccessibleRef, maxChars?: number): Promise<string | undefined>;
   dispose(): void;

@@ -1,6 +1,6 @@
 import { SkillframeError } from '../../core/errors.ts';
 import type { Rect } from '../../core/schemas/trajectory.ts';
-import { cleanName, defaultLimits, type Accessibility, type AccessibleApp, type AccessibleNode, type AccessiblePathStep, type AccessibleRef, type AccessibleTree, type AccessibilityWarning, type WalkLimits } from './a11y.ts';
+import { cleanName, defaultLimits, type Accessibility, type AccessibleApp, type AccessibleEvent, type AccessibleNode, type AccessiblePathStep, type AccessibleRef, type AccessibleTree, type AccessibilityWarning, type WalkLimits } from './a11y.ts';
 
 type DbusModule = typeof import('dbus-next');
 type MessageBus = import('dbus-next').MessageBus;
@@ -12,6 +12,10 @@ const TEXT = 'org.a11y.atspi.Text';
 const PROPERTIES = 'org.freedesktop.DBus.Properties';
 const REGISTRY: AccessibleRef = { bus: 'org.a11y.atspi.Registry', path: '/org/a11y/atspi/accessible/root' };
 const NULL_PATH = '/org/a11y/atspi/null';
+const eventInterface = 'org.a11y.atspi.Event.';
+const eventFamilies = ['Object', 'Window', 'Focus'];
+/** The events replay waits on: a state, a text, the children, a name changed; a window came or went; the focus moved. */
+const listenedEvents = ['object:state-changed', 'object:text-changed', 'object:children-changed', 'object:property-change:accessible-name', 'window:create', 'window:destroy', 'window:activate', 'focus:'];
 /** Screen coordinates (ATSPI_COORD_TYPE_SCREEN). */
 const SCREEN = 0;
 
@@ -133,6 +137,8 @@ function key(ref: AccessibleRef): string {
 
 class AtspiClient implements Accessibility {
   private disposed = false;
+  private readonly listeners = new Set<(event: AccessibleEvent) => void>();
+  private subscribed: Promise<void> | undefined;
   constructor(
     private readonly dbus: DbusModule,
     private readonly bus: MessageBus,
@@ -217,6 +223,32 @@ class AtspiClient implements Accessibility {
     if (refs.length > max) throw new SkillframeError('refused', `accessibility: ${ref.bus}${ref.path} has ${refs.length} children (more than ${max}): skipped`);
     const nodes = await Promise.all(refs.slice(0, max).map((child, index) => this.node(child, index).catch((error: SkillframeError) => (error.code === 'timeout' ? Promise.reject(error) : undefined))));
     return nodes.filter((node): node is AccessibleNode => Boolean(node));
+  }
+
+  async listen(onEvent: (event: AccessibleEvent) => void): Promise<() => void> {
+    this.subscribed ??= this.subscribe().catch((error) => {
+      this.subscribed = undefined;
+      throw error;
+    });
+    await this.subscribed;
+    this.listeners.add(onEvent);
+    return () => void this.listeners.delete(onEvent);
+  }
+
+  /**
+   * Asks the bus for the apps' event signals and tells the registry which events someone listens
+   * to: toolkit bridges (GTK's atk-bridge, Qt) send only events that a listener registered.
+   */
+  private async subscribe(): Promise<void> {
+    const daemon: AccessibleRef = { bus: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus' };
+    for (const family of eventFamilies) await this.call(daemon, 'org.freedesktop.DBus', 'AddMatch', 's', [`type='signal',interface='org.a11y.atspi.Event.${family}'`]);
+    const registry: AccessibleRef = { bus: 'org.a11y.atspi.Registry', path: '/org/a11y/atspi/registry' };
+    await Promise.all(listenedEvents.map((event) => this.call(registry, 'org.a11y.atspi.Registry', 'RegisterEvent', 's', [event]).catch(() => undefined)));
+    this.bus.on('message', (message: { type?: number; interface?: string; member?: string; sender?: string; path?: string }) => {
+      if (message.type !== this.dbus.MessageType.SIGNAL || !message.interface?.startsWith(eventInterface) || !message.sender) return;
+      const event: AccessibleEvent = { bus: message.sender, path: message.path ?? '', kind: `${message.interface.slice(eventInterface.length)}:${message.member ?? ''}` };
+      for (const listener of this.listeners) listener(event);
+    });
   }
 
   async childLabels(ref: AccessibleRef, max = 500): Promise<{ ref: AccessibleRef; role: string; name: string; index: number }[]> {

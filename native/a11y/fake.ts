@@ -1,6 +1,6 @@
 import { SkillframeError } from '../../core/errors.ts';
 import type { Rect } from '../../core/schemas/trajectory.ts';
-import { cleanName, defaultLimits, type Accessibility, type AccessibleApp, type AccessibleNode, type AccessiblePathStep, type AccessibleRef, type AccessibleTree, type WalkLimits } from './a11y.ts';
+import { cleanName, defaultLimits, type Accessibility, type AccessibleApp, type AccessibleEvent, type AccessibleNode, type AccessiblePathStep, type AccessibleRef, type AccessibleTree, type WalkLimits } from './a11y.ts';
 
 /** A node of a fake tree, as a test writes it. */
 export interface FakeNodeSpec {
@@ -30,6 +30,7 @@ export class FakeAccessibility implements Accessibility {
   readonly calls: string[] = [];
   readonly performed: { path: string; action: string }[] = [];
   private entries = new Map<string, FakeEntry>();
+  private readonly listeners = new Set<(event: AccessibleEvent) => void>();
   private apps: { ref: AccessibleRef; name: string; pid?: number; toolkit?: string }[] = [];
 
   /** Adds an application (role "application") whose children are its windows. */
@@ -47,6 +48,16 @@ export class FakeAccessibility implements Accessibility {
     const root = this.entries.get(`${app.bus}${app.path}`) as FakeEntry;
     root.spec.children = windows;
     this.register(root.spec, app.path, undefined, 0, app.bus);
+  }
+
+  async listen(onEvent: (event: AccessibleEvent) => void): Promise<() => void> {
+    this.listeners.add(onEvent);
+    return () => void this.listeners.delete(onEvent);
+  }
+
+  /** The app sends an event about a node (after a test changed it), as a toolkit's bridge does. */
+  announce(ref: AccessibleRef, kind = 'Object:StateChanged'): void {
+    for (const listener of this.listeners) listener({ bus: ref.bus, path: ref.path, kind });
   }
 
   /** Finds a node by role and name (first match), for tests that change its state. */

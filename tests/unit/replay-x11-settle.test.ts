@@ -4,6 +4,8 @@ import type { ExpectedPostState } from '../../core/schemas/skill.ts';
 import { crop, type Box, type RgbaImage } from '../../native/image.ts';
 import type { Surface } from '../../engine/computer/replay/surface.ts';
 import { verifyStep, type VerifyInput } from '../../engine/computer/replay/verify.ts';
+import { snapshotAccessible, waitForAccessibleChange } from '../../engine/computer/replay/a11y-verify.ts';
+import { FakeAccessibility } from '../../native/a11y/index.ts';
 
 // X11 settle on a scripted screen (no display): the wait ends on the expected change or on another
 // witness (the accessibility tree, the title), the frame after a step re-reads only the window, and
@@ -122,4 +124,27 @@ test('a witness that decides (the title) without having proven yet: the screen s
   assert.equal(verification.reason, 'the window title decides');
   assert.equal(decided.reads, 0, 'no OCR for a check the title overrules');
   assert.ok(verification.after, 'the settled frame is still taken for the next step');
+});
+
+test('the app\'s own accessibility event ends the wait for its change at once; without one the wait goes to its bound', async () => {
+  const client = new FakeAccessibility();
+  client.addApp('calc', [{ role: 'frame', name: 'calc', states: ['showing'], children: [{ role: 'push button', name: '7', states: ['showing', 'focusable'] }] }]);
+  const [app] = await client.applications();
+  const button = client.find('push button', '7')!;
+  const node = await client.node(button.ref);
+  const before = await snapshotAccessible(client, app, node);
+  // The poll is put out of reach (20 s): only the event can end this wait early.
+  setTimeout(() => {
+    button.spec.states = [...button.spec.states!, 'focused'];
+    client.announce(button.ref);
+  }, 200);
+  const started = Date.now();
+  const result = await waitForAccessibleChange(client, app, node, before, { timeoutMs: 20_000, intervalMs: 20_000 });
+  assert.equal(result.changed, true);
+  assert.deepEqual(result.evidence, ['target became focused']);
+  assert.ok(Date.now() - started < 10_000, 'woken by the event, not by the poll');
+  // Nothing changes and nothing is announced: not changed, after the bound.
+  const still = await snapshotAccessible(client, app, node);
+  const quiet = await waitForAccessibleChange(client, app, node, still, { timeoutMs: 300, intervalMs: 100 });
+  assert.equal(quiet.changed, false);
 });

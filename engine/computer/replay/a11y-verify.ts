@@ -49,8 +49,11 @@ export function accessibleChange(before: AccessibleSnapshot, after: AccessibleSn
 }
 
 /**
- * Polls the app's accessibility state after an action until something changed or the time is up
- * (toolkits update their trees asynchronously). For replay and for the "verify" room to call.
+ * Waits for the app's accessibility state to change after an action, until it does or the time is
+ * up (toolkits update their trees asynchronously). The app's own events (a state, a text, a window
+ * changed; the focus moved) wake the check the moment they come; where none come (no listener
+ * support, an app that sends nothing) it looks again every `intervalMs`. For replay and for the
+ * "verify" room to call.
  */
 export async function waitForAccessibleChange(
   client: Accessibility,
@@ -60,10 +63,34 @@ export async function waitForAccessibleChange(
   options: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
 ): Promise<{ changed: boolean; evidence: string[] }> {
   const deadline = Date.now() + (options.timeoutMs ?? 1500);
-  for (;;) {
-    options.signal?.throwIfAborted();
-    const result = accessibleChange(before, await snapshotAccessible(client, app, target));
-    if (result.changed || Date.now() > deadline) return result;
-    await sleep(options.intervalMs ?? 100, options.signal);
+  let heard = false;
+  let wake: (() => void) | undefined;
+  const stop = await client
+    .listen?.((event) => {
+      if (event.bus !== app.ref.bus) return;
+      heard = true;
+      wake?.();
+    })
+    .catch(() => undefined);
+  try {
+    for (;;) {
+      options.signal?.throwIfAborted();
+      heard = false;
+      const result = accessibleChange(before, await snapshotAccessible(client, app, target));
+      if (result.changed || Date.now() > deadline) return result;
+      // An event that came during the look above is a reason to look again at once.
+      if (!heard) {
+        const woken = new AbortController();
+        wake = () => woken.abort();
+        const pause = options.signal ? AbortSignal.any([options.signal, woken.signal]) : woken.signal;
+        // Woken early by an event: go on; stopped from outside: stop.
+        await sleep(Math.min(options.intervalMs ?? 100, Math.max(0, deadline - Date.now())), pause).catch((error) => {
+          if (options.signal?.aborted) throw error;
+        });
+        wake = undefined;
+      }
+    }
+  } finally {
+    stop?.();
   }
 }
