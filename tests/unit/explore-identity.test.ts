@@ -140,3 +140,15 @@ test('a skill path takes a sidebar link from the start, not after the pages the 
   // The toggle changed the view in place: it predicts nothing elsewhere.
   assert.equal(graph.skillPath(orders.id)?.length, 1);
 });
+
+test('a click that only renamed the clicked control is feedback, not a view; any other change is a change', async () => {
+  const { renamedOnly } = await import('../../engine/computer/explore/web-driver.ts');
+  const before = ['path:/', 'button|Copy||', 'button|Copy||', 'tab|Code|s|'];
+  const clicked = { role: 'button', name: 'Copy' };
+  assert.equal(renamedOnly(before, ['path:/', 'button|Copied||', 'button|Copy||', 'tab|Code|s|'], clicked), 'Copied');
+  // Something else changed too (a tab was selected), or another control was renamed: not feedback.
+  assert.equal(renamedOnly(before, ['path:/', 'button|Copied||', 'button|Copy||', 'tab|Code||'], clicked), undefined);
+  assert.equal(renamedOnly(before, ['path:/', 'button|Copy||', 'button|Copy||', 'tab|Text|s|'], clicked), undefined);
+  // The control's own state flag changed with its name: a toggle, kept as a change.
+  assert.equal(renamedOnly(before, ['path:/', 'button|Copied|p|', 'button|Copy||', 'tab|Code|s|'], clicked), undefined);
+});

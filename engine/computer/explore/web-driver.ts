@@ -134,6 +134,11 @@ export class WebDriver implements ExploreDriver {
   private pageErrors: string[] = [];
   private crashed = false;
   private lastScreenshot: Buffer | undefined;
+  /** The view's signature as last observed, and the control clicked since (see `renamedOnly`). */
+  private lastView: string[] | undefined;
+  private clicked: { role: string; name: string } | undefined;
+  /** Names a clicked control took on its own, read as the name it had ("Copied" → "Copy"). */
+  private readonly renames = new Map<string, string>();
 
   constructor(options: WebDriverOptions) {
     this.options = options;
@@ -165,6 +170,8 @@ export class WebDriver implements ExploreDriver {
     });
     this.pageErrors = [];
     this.crashed = false;
+    this.lastView = undefined;
+    this.clicked = undefined;
     page.on('pageerror', (error) => this.pageErrors.push(String(error.message ?? error).split('\n')[0].slice(0, 200)));
     page.on('crash', () => {
       this.crashed = true;
@@ -218,7 +225,7 @@ export class WebDriver implements ExploreDriver {
     const scan = (await withTimeout(page.evaluate(scanPage), 5_000)) as PageScan;
     const { candidates, blocked } = splitBlocked(candidatesFromScan(scan), this.options.allow);
     return {
-      signature: signatureHash(signatureOf(scan)),
+      signature: signatureHash(this.viewOf(scan)),
       // The DOM signature is the state here (pictureTolerance: any picture matches), so no
       // capture is taken to tell states apart: one is taken, lazily, for a state seen first.
       phash: noPicture,
@@ -233,6 +240,32 @@ export class WebDriver implements ExploreDriver {
       cues: scan.cues,
       dialogs: scan.headings.filter((heading) => heading.startsWith('dialog:')).map((heading) => heading.slice(7)),
     };
+  }
+
+  /**
+   * The signature with the renames learned in this run applied. A click that changed nothing in
+   * the view but the clicked control's own name ("Copy" → "Copied" for a few seconds, "Play" →
+   * "Pause") showed feedback on that control, not another view: the new name is read as the old
+   * one from then on, so the state is the one the click came from.
+   */
+  private viewOf(scan: PageScan): string[] {
+    const rename = (entry: string) => {
+      const [role, name, ...rest] = entry.split('|');
+      const original = this.renames.get(`${role}|${name}`);
+      return original === undefined ? entry : [role, original, ...rest].join('|');
+    };
+    let view = signatureOf(scan).map(rename);
+    const clicked = this.clicked;
+    this.clicked = undefined;
+    if (clicked && this.lastView) {
+      const change = renamedOnly(this.lastView, view, clicked);
+      if (change) {
+        this.renames.set(`${clicked.role}|${change}`, clicked.name);
+        view = view.map(rename);
+      }
+    }
+    this.lastView = view.sort();
+    return view;
   }
 
   /** The page under exploration (benchmarks read the app's own state from it; the explorer does not). */
@@ -255,6 +288,7 @@ export class WebDriver implements ExploreDriver {
     try {
       switch (action.kind) {
         case 'click':
+          if (action.target?.role && action.target.name) this.clicked = { role: action.target.role, name: action.target.name };
           await need().click({ timeout });
           break;
         case 'double_click':
@@ -330,6 +364,27 @@ export class WebDriver implements ExploreDriver {
     this.browser = undefined;
     await Promise.race([browser?.close().catch(() => undefined), delay(5_000)]);
   }
+}
+
+/**
+ * The new name of the clicked control when it is the only difference between two views (one
+ * entry of its role and name gone, one of its role with another name and the same flags come),
+ * else undefined.
+ */
+export function renamedOnly(before: readonly string[], after: readonly string[], clicked: { role: string; name: string }): string | undefined {
+  const counts = new Map<string, number>();
+  for (const entry of before) counts.set(entry, (counts.get(entry) ?? 0) + 1);
+  const added: string[] = [];
+  for (const entry of after) {
+    const left = counts.get(entry) ?? 0;
+    if (left > 0) counts.set(entry, left - 1);
+    else added.push(entry);
+  }
+  const removed = [...counts.entries()].flatMap(([entry, count]) => Array<string>(count).fill(entry));
+  if (removed.length !== 1 || added.length !== 1) return undefined;
+  const [gone, come] = [removed[0].split('|'), added[0].split('|')];
+  if (gone[0] !== clicked.role || gone[1] !== clicked.name || come[0] !== clicked.role || gone.slice(2).join('|') !== come.slice(2).join('|')) return undefined;
+  return come[1];
 }
 
 /**
