@@ -23,6 +23,11 @@ export const ActionTarget = z.object({
   height: z.number().optional(),
   /** Where a link points (web): the explorer predicts a link to a page it has seen leads somewhere known. */
   href: z.string().optional(),
+  /**
+   * Web, for a look-alike (one actions button per tree row): the text of its own row or item that
+   * no other look-alike's shows; exported as the step's anchor text, so replay picks the same one.
+   */
+  anchor: z.string().optional(),
 });
 export type ActionTarget = z.infer<typeof ActionTarget>;
 

@@ -1,3 +1,5 @@
+import { lookAlikeTextsSource } from '../look-alike.ts';
+
 /**
  * Scripts that run inside the page. They are plain strings, not functions, so no transpiler
  * helper leaks into the browser.
@@ -37,6 +39,8 @@ export interface ScannedElement {
   options?: string[];
   keys?: string;
   href?: string;
+  /** A look-alike's own row or item text that no other look-alike shows (see look-alike.ts). */
+  anchor?: string;
   scrollable: boolean;
   draggable: boolean;
 }
@@ -76,7 +80,9 @@ export const scanPage = `(() => {
     if (el.isContentEditable) return 'textbox';
     return tag;
   };
-  const text = (value) => (value || '').replace(/\\s+/g, ' ').trim().slice(0, 80);
+  // Long enough for a control's whole accessible name (a tooltip-like aria-label): replay matches
+  // the name exactly, so a cut name finds nothing.
+  const text = (value) => (value || '').replace(/\\s+/g, ' ').trim().slice(0, 200);
   const nameOf = (el) => {
     const label = el.getAttribute('aria-label');
     if (label) return text(label);
@@ -172,6 +178,21 @@ export const scanPage = `(() => {
     if (tag === 'a' && el.href) item.href = el.href;
     elements.push(item);
     shownOf.push(el);
+  }
+  // Look-alikes (one actions button per tree row): the first text of each one's own row that no
+  // other's row shows, read by the same code the recorder and replay's DOM rung use.
+  const lookAlikeTexts = ${lookAlikeTextsSource};
+  const groups = new Map();
+  elements.forEach((item, index) => { if (item.name) groups.set(item.role + '|' + item.name, [...(groups.get(item.role + '|' + item.name) || []), index]); });
+  for (const members of groups.values()) {
+    if (members.length < 2 || members.length > 50) continue;
+    const alike = members.map((index) => shownOf[index]);
+    const texts = alike.map((element) => lookAlikeTexts(element, alike).map((text) => text.toLowerCase()));
+    members.forEach((index, position) => {
+      const theirs = new Set(texts.filter((_, other) => other !== position).flat());
+      const own = lookAlikeTexts(alike[position], alike).find((text) => !theirs.has(text.toLowerCase()));
+      if (own) elements[index].anchor = own;
+    });
   }
   const headingElements = roots.flatMap((root) => [...root.querySelectorAll('h1,h2,h3,[role=heading]')]).filter(visible).slice(0, 30);
   const headings = headingElements.map((el) => el.tagName.toLowerCase() + ':' + text(el.textContent));
