@@ -320,10 +320,17 @@ async function effectProblems(page: import('playwright-core').Page, effect: NonN
 async function shownProblems(page: import('playwright-core').Page, shown: NonNullable<ExpectedPostState['effect']>['shown']): Promise<string[]> {
   const problems: string[] = [];
   for (const item of shown) {
+    // Visible as Playwright's isVisible means it (a non-empty box, not `visibility: hidden`), read in
+    // the page world the DOM rung has already set up: isVisible would start Playwright's second
+    // (utility) world on the first check, 100–600 ms on a busy machine.
     const visible = await page
       .getByRole(item.role as Parameters<typeof page.getByRole>[0], { name: item.name, exact: true })
-      .first()
-      .isVisible()
+      .evaluateAll((nodes) =>
+        nodes.some((node) => {
+          const box = node.getBoundingClientRect();
+          return box.width > 0 && box.height > 0 && getComputedStyle(node).visibility !== 'hidden';
+        }),
+      )
       .catch(() => false);
     if (!visible) problems.push(`no ${item.role} ${JSON.stringify(item.name)} is shown`);
   }
