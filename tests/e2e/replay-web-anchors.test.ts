@@ -5,12 +5,11 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { fixtureDirectory } from '../../bench/replay/benchmark.ts';
 import { webTasks, type WebTask } from '../../bench/replay/tasks.ts';
-import { launchBrowser, readWebTruth, recordWebTaskWithRecorder } from '../../bench/replay/web-run.ts';
-import { replaySkill } from '../../engine/computer/replay/replay.ts';
-import { pageSurface } from '../../engine/computer/replay/web-surface.ts';
+import { launchBrowser, recordWebTaskWithRecorder } from '../../bench/replay/web-run.ts';
 import { buildSkill } from '../../skills-mm/builder.ts';
 import { serveFolder, type StaticServer } from '../../testkit/static-server.ts';
 import { temporaryHome } from '../support/home.ts';
+import { replayOnPage } from '../support/web-replay.ts';
 
 // Look-alikes on a real page in real Chromium: a table with one "Archive" button per row. The
 // recorder stores the text a person would name the row by (the company), replay acts only on the
@@ -97,18 +96,7 @@ after(async () => {
   home.dispose();
 });
 
-async function replayOn(skill: string, file: string, init?: string) {
-  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
-  try {
-    const page = await context.newPage();
-    if (init) await page.addInitScript(init);
-    await page.goto(new URL(file, server.url).href, { waitUntil: 'load' });
-    const report = await replaySkill({ skillDirectory: skill, surface: pageSurface(page), confirm: 'auto', autoApproveTier: 'input' });
-    return { report, truth: await readWebTruth(page) };
-  } finally {
-    await context.close();
-  }
-}
+const replayOn = (skill: string, file: string, init?: string) => replayOnPage(browser, skill, new URL(file, server.url).href, init);
 
 const plan = (skill: string) => JSON.parse(readFileSync(join(skill, 'plan.json'), 'utf8')) as { steps: { target?: { locator?: { anchor_text?: string } } }[] };
 const clicked = (truth: { clicks: { truth: string }[] }) => truth.clicks.map((click) => click.truth);

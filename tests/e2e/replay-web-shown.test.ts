@@ -4,12 +4,11 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { fixtureDirectory } from '../../bench/replay/benchmark.ts';
 import { webTasks } from '../../bench/replay/tasks.ts';
-import { launchBrowser, readWebTruth, recordWebTaskWithRecorder } from '../../bench/replay/web-run.ts';
-import { replaySkill } from '../../engine/computer/replay/replay.ts';
-import { pageSurface } from '../../engine/computer/replay/web-surface.ts';
+import { launchBrowser, recordWebTaskWithRecorder } from '../../bench/replay/web-run.ts';
 import { buildSkill } from '../../skills-mm/builder.ts';
 import { serveFolder, type StaticServer } from '../../testkit/static-server.ts';
 import { temporaryHome } from '../support/home.ts';
+import { replayOnPage } from '../support/web-replay.ts';
 
 // A step whose recording saw a dialog open is verified by that dialog being shown (its role and
 // name), read in the page: the dialog opens and the step passes; a button that no longer opens it
@@ -34,18 +33,7 @@ after(async () => {
   home.dispose();
 });
 
-async function replayOn(init?: string) {
-  const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
-  try {
-    const page = await context.newPage();
-    if (init) await page.addInitScript(init);
-    await page.goto(new URL(dialogTask.page, server.url).href, { waitUntil: 'load' });
-    const report = await replaySkill({ skillDirectory: skill, surface: pageSurface(page), confirm: 'auto', autoApproveTier: 'input' });
-    return { report, truth: await readWebTruth(page) };
-  } finally {
-    await context.close();
-  }
-}
+const replayOn = (init?: string) => replayOnPage(browser, skill, new URL(dialogTask.page, server.url).href, init);
 
 test('the dialog opens: step 1 is verified by the dialog shown, the folder is created', async () => {
   const { report, truth } = await replayOn();
