@@ -120,7 +120,7 @@ export function stateScores(pairs: readonly { state: string; view: string }[]): 
 }
 
 /** Wraps a driver so every observation is paired with the view the app's own state says it shows. */
-class ProbedDriver implements ExploreDriver {
+export class ProbedDriver implements ExploreDriver {
   readonly kind: ExploreDriver['kind'];
   readonly label: string;
   readonly pictureTolerance?: number;

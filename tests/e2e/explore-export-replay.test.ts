@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { ExploreDriver } from '../../engine/computer/explore/explorer.ts';
 import { runExploration } from '../../engine/computer/explore/run.ts';
 import { WebDriver } from '../../engine/computer/explore/web-driver.ts';
 import { replaySkill } from '../../engine/computer/replay/replay.ts';
 import { pageSurface } from '../../engine/computer/replay/web-surface.ts';
 import { launchBrowser } from '../../native/browser/browser.ts';
+import { ProbedDriver } from '../../bench/explore.ts';
 
 /**
  * Skills exported by exploration replay on a fresh instance, judged by the app's own state: a
@@ -49,47 +49,23 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Pairs each explored state with the app's own view (the explorer never reads it). */
-class Observed implements ExploreDriver {
-  readonly kind = 'web' as const;
-  readonly label: string;
-  readonly pictureTolerance: number;
-  readonly views = new Map<string, string>();
-  constructor(private readonly inner: WebDriver) {
-    this.label = inner.label;
-    this.pictureTolerance = inner.pictureTolerance;
-  }
-  reset(signal: AbortSignal) {
-    return this.inner.reset(signal);
-  }
-  async observe(signal: AbortSignal) {
-    const observation = await this.inner.observe(signal);
-    const view = (await this.inner.livePage?.getAttribute('html', 'data-view')) ?? '';
-    if (!this.views.has(observation.signature)) this.views.set(observation.signature, view);
-    return observation;
-  }
-  perform(...args: Parameters<WebDriver['perform']>) {
-    return this.inner.perform(...args);
-  }
-  dispose() {
-    return this.inner.dispose();
-  }
-}
-
 test('explore → export → replay by the replay engine on a fresh browser reaches the view each skill was exported for', async () => {
   const url = `${origin}/pages/index.html`;
-  const driver = new Observed(new WebDriver({ url, loopbackOnly: true }));
+  // Each explored state paired with the app's own view (the explorer never reads it).
+  const driver = new ProbedDriver(new WebDriver({ url, loopbackOnly: true }), async (inner) => (await (inner as WebDriver).livePage?.getAttribute('html', 'data-view')) ?? '');
   let summary;
   try {
     summary = await runExploration({ driver, strategy: 'dfs', budget: 14, seed: 1, outDir: join(work, 'pages'), skills: 2 });
   } finally {
     await driver.dispose();
   }
+  const viewOf = new Map<string, string>();
+  for (const { observation, view } of driver.seen) if (!viewOf.has(observation.signature)) viewOf.set(observation.signature, view);
   const signatureOf = new Map(summary.graph.nodes.map((node) => [node.id, node.signature]));
-  assert.ok([...driver.views.values()].includes('orders.html+filters'), `the filters panel was never opened: ${[...driver.views.values()].join(', ')}`);
+  assert.ok([...viewOf.values()].includes('orders.html+filters'), `the filters panel was never opened: ${[...viewOf.values()].join(', ')}`);
   const skills = summary.skills.filter((skill) => skill.format === 'mmskill');
   assert.ok(skills.length >= 1, JSON.stringify(summary.skills));
-  const views = skills.map((skill) => driver.views.get(signatureOf.get(skill.node) ?? ''));
+  const views = skills.map((skill) => viewOf.get(signatureOf.get(skill.node) ?? ''));
   // The deepest state is the open panel: it is exported, by its two needed steps, however long the walk that found it.
   const filters = skills[views.indexOf('orders.html+filters')];
   assert.ok(filters, `no skill opens the filters: ${JSON.stringify(skills.map((skill) => skill.name))} → ${JSON.stringify(views)}`);

@@ -7,7 +7,7 @@ import { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { auditSource } from '../../../skills-mm/audit.ts';
 import { buildSkill } from '../../../skills-mm/builder.ts';
 import type { ExploreDriver } from './explorer.ts';
-import { describeAction } from './graph.ts';
+import { describeAction, fewestSteps } from './graph.ts';
 import { accessibleSelectorPrefix, hammingDistance, samePictureTolerance } from './identity.ts';
 import { loadSharp } from '../../../native/image.ts';
 
@@ -20,27 +20,7 @@ import { loadSharp } from '../../../native/image.ts';
 export function verifiedPath(graph: ExploreGraph, nodeId: string): GraphEdge[] | undefined {
   if (!graph.root) return undefined;
   const usable = graph.edges.filter((edge) => edge.to !== undefined && edge.to !== edge.from && !edge.inconsistent && edge.result !== 'error' && edge.result !== 'no_change');
-  const previous = new Map<string, GraphEdge>();
-  const queue = [graph.root];
-  const seen = new Set(queue);
-  while (queue.length) {
-    const at = queue.shift() as string;
-    if (at === nodeId) break;
-    for (const edge of usable) {
-      if (edge.from !== at || seen.has(edge.to as string)) continue;
-      seen.add(edge.to as string);
-      previous.set(edge.to as string, edge);
-      queue.push(edge.to as string);
-    }
-  }
-  if (!seen.has(nodeId)) return undefined;
-  const path: GraphEdge[] = [];
-  for (let at = nodeId; at !== graph.root; ) {
-    const edge = previous.get(at) as GraphEdge;
-    path.unshift(edge);
-    at = edge.from;
-  }
-  return path;
+  return fewestSteps(usable, graph.root, nodeId);
 }
 
 /**

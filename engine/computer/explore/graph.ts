@@ -488,9 +488,8 @@ export class StateGraph {
    */
   skillPath(nodeId: string): GraphEdge[] | undefined {
     if (!this.root) return undefined;
-    const outgoing = new Map<string, GraphEdge[]>();
-    const add = (edge: GraphEdge) => outgoing.set(edge.from, [...(outgoing.get(edge.from) ?? []), edge]);
-    for (const edge of this.edges.values()) if (this.navigable(edge)) add(edge);
+    // Verified edges first: from one state, a verified edge is taken before a prediction.
+    const edges = [...this.edges.values()].filter((edge) => this.navigable(edge));
     for (const node of this.nodes.values()) {
       for (const action of node.actions) {
         if (this.edgeFor(node.id, action) || this.isFailing(action)) continue;
@@ -503,29 +502,10 @@ export class StateGraph {
         // What the same control did where it was tried: its settle time and, from here, its effect.
         const known = [...this.edges.values()].find((edge) => edge.to === to && controlKey(edge.action) === controlKey(action));
         const effect = effectOf(node, target, action);
-        add({ id: `predicted:${node.id}:${actionKey(action)}`, from: node.id, to, action, result: 'known', attempts: 0, confirmations: 0, inconsistent: false, ...(effect ? { effect } : {}), ...(known?.settleMs !== undefined ? { settleMs: known.settleMs } : {}) });
+        edges.push({ id: `predicted:${node.id}:${actionKey(action)}`, from: node.id, to, action, result: 'known', attempts: 0, confirmations: 0, inconsistent: false, ...(effect ? { effect } : {}), ...(known?.settleMs !== undefined ? { settleMs: known.settleMs } : {}) });
       }
     }
-    const previous = new Map<string, GraphEdge>();
-    const queue = [this.root];
-    const seen = new Set(queue);
-    while (queue.length && !seen.has(nodeId)) {
-      const at = queue.shift() as string;
-      for (const edge of outgoing.get(at) ?? []) {
-        if (seen.has(edge.to as string)) continue;
-        seen.add(edge.to as string);
-        previous.set(edge.to as string, edge);
-        queue.push(edge.to as string);
-      }
-    }
-    if (!seen.has(nodeId)) return undefined;
-    const path: GraphEdge[] = [];
-    for (let at = nodeId; at !== this.root; ) {
-      const edge = previous.get(at) as GraphEdge;
-      path.unshift(edge);
-      at = edge.from;
-    }
-    return path;
+    return fewestSteps(edges, this.root, nodeId);
   }
 
   /** A path from the root, preferring verified edges, used for replay and skills. */
@@ -544,6 +524,32 @@ export class StateGraph {
       boundaries: [...this.boundaries],
     };
   }
+}
+
+/** The path of fewest edges from one node to another over the given edges (breadth-first), or undefined. */
+export function fewestSteps(edges: readonly GraphEdge[], from: string, to: string): GraphEdge[] | undefined {
+  const outgoing = new Map<string, GraphEdge[]>();
+  for (const edge of edges) if (edge.to !== undefined) outgoing.set(edge.from, [...(outgoing.get(edge.from) ?? []), edge]);
+  const previous = new Map<string, GraphEdge>();
+  const queue = [from];
+  const seen = new Set(queue);
+  while (queue.length && !seen.has(to)) {
+    const at = queue.shift() as string;
+    for (const edge of outgoing.get(at) ?? []) {
+      if (seen.has(edge.to as string)) continue;
+      seen.add(edge.to as string);
+      previous.set(edge.to as string, edge);
+      queue.push(edge.to as string);
+    }
+  }
+  if (!seen.has(to)) return undefined;
+  const path: GraphEdge[] = [];
+  for (let at = to; at !== from; ) {
+    const edge = previous.get(at) as GraphEdge;
+    path.unshift(edge);
+    at = edge.from;
+  }
+  return path;
 }
 
 export function publicNode(node: NodeRecord): GraphNode {
