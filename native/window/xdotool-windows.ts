@@ -133,6 +133,14 @@ export class XdotoolWindows implements WindowSystem {
     await this.run('xdotool', ['windowactivate', id]);
     await this.until(async () => (await this.run('xdotool', ['getactivewindow'])).stdout.trim() === id);
   }
+  async stackedAbove(id: string): Promise<WindowInfo[]> {
+    const result = await this.run('xprop', ['-root', '_NET_CLIENT_LIST_STACKING']);
+    const ids = [...result.stdout.matchAll(/0x[0-9a-f]+/gi)].map((match) => String(Number.parseInt(match[0], 16)));
+    const at = ids.indexOf(id);
+    if (at < 0) return [];
+    const above = await Promise.all(ids.slice(at + 1).map((other) => this.info(other).catch(() => undefined)));
+    return above.filter((window): window is WindowInfo => Boolean(window));
+  }
   async transientFor(id: string): Promise<string | undefined> {
     if (!/^\d+$/.test(id)) throw new SkillframeError('bad_input', `window id ${JSON.stringify(id)} is not a decimal X window id`);
     const result = await this.run('xprop', ['-id', id, 'WM_TRANSIENT_FOR']).catch(() => undefined);

@@ -85,6 +85,7 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
       },
       click: async (point, clickOptions = {}) => {
         await focus();
+        await assertNotCovered(windows, main, point);
         await liveInput.click(Math.round(point.x), Math.round(point.y), { button: clickOptions.button ?? 'left', double: clickOptions.count === 2 });
       },
       type: async (text) => {
@@ -129,6 +130,19 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
     await accessibilitySession.dispose();
     throw error;
   }
+}
+
+/**
+ * A click lands on whatever window is on top there: one of another program stacked over the app
+ * at the point (a note kept on top, a notification) would take it. `unsafe`, with that window
+ * named. The app's own windows (its dialogs) are its to click.
+ */
+export async function assertNotCovered(windows: WindowSystem, main: WindowInfo, point: { x: number; y: number }): Promise<void> {
+  if (!windows.stackedAbove || !main.id) return;
+  const above = await windows.stackedAbove(main.id).catch(() => []);
+  const inside = (window: WindowInfo) => point.x >= window.geometry.x && point.y >= window.geometry.y && point.x < window.geometry.x + window.geometry.width && point.y < window.geometry.y + window.geometry.height;
+  const cover = above.find((window) => inside(window) && !(main.pid !== undefined && window.pid === main.pid));
+  if (cover) throw new SkillframeError('unsafe', `the click at (${Math.round(point.x)},${Math.round(point.y)}) would land on another program's window, ${JSON.stringify(cover.title)}${cover.pid === undefined ? '' : ` (pid ${cover.pid})`}, stacked over the app`, { point, window: cover });
 }
 
 /**
