@@ -276,7 +276,10 @@ function judge(task: DesktopTask, observed: string, running: RunningDesktopApp, 
     notes.push(`${coverInput} input event(s) landed on the covering window`);
   }
   const succeeded = observed === task.expected;
-  if (!succeeded && observed !== '' && observed !== '0') {
+  // A calculator judged by its display shows how far a run got: a run that stopped after the right
+  // first presses shows their number, which is an abort, not a wrong action.
+  const partial = running.app.output === 'display-selection' && displaysAlongTheWay(task).has(observed);
+  if (!succeeded && observed !== '' && observed !== '0' && !partial) {
     wrongActions += 1;
     notes.push(`the app's output is ${JSON.stringify(observed.slice(0, 80))}, not ${JSON.stringify(task.expected)}`);
   } else if (!succeeded && replayOk) {
@@ -285,6 +288,22 @@ function judge(task: DesktopTask, observed: string, running: RunningDesktopApp, 
   } else if (!succeeded) notes.push(`no result (${JSON.stringify(observed.slice(0, 40))})`);
   const steps = task.actions.filter((action) => action.kind !== 'wait').length;
   return { steps, stepsSucceeded: succeeded && !wrongActions ? steps : wrongActions ? 0 : Math.min(stepsDone, steps), taskSucceeded: succeeded && !wrongActions, wrongActions, repeatedActions: 0, notes };
+}
+
+/** What a calculator's display shows after each prefix of the task's presses done right (digits build the entry, operators keep it). */
+export function displaysAlongTheWay(task: DesktopTask): Set<string> {
+  const shown = new Set<string>();
+  let entry = '';
+  let fresh = true;
+  for (const action of task.actions) {
+    if (action.kind !== 'click') continue;
+    if (/^\d$/.test(action.label)) {
+      entry = fresh ? action.label : entry + action.label;
+      fresh = false;
+      shown.add(entry);
+    } else fresh = true;
+  }
+  return shown;
 }
 
 function pool(rows: MethodFigures[]) {

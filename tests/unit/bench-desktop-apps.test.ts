@@ -19,3 +19,11 @@ test('at least 30 tasks, each on a listed app, using menus, buttons and text fie
   for (const use of ['menu', 'buttons', 'text field']) assert.ok(uses.has(use), use);
   assert.equal(new Set(desktopTasks.map((task) => task.name)).size, desktopTasks.length, 'task names are unique');
 });
+
+test('a calculator judged by its display: the numbers a run shows along the right way are partial, not wrong', async () => {
+  const { displaysAlongTheWay } = await import('../../bench/replay/desktop-run.ts');
+  const sum = desktopTasks.find((task) => task.name === 'xcalc-sum')!;
+  assert.deepEqual([...displaysAlongTheWay(sum)], ['1', '12', '7']);
+  const difference = desktopTasks.find((task) => task.name === 'xcalc-difference')!;
+  assert.deepEqual([...displaysAlongTheWay(difference)], ['5', '50', '8']);
+});
