@@ -838,13 +838,20 @@ async function expectedOcrText(meta: TrajectoryMeta, draft: Draft, after: Frame 
   const region = grow(changed, 8, { width: after.rgba.width, height: after.rgba.height });
   try {
     const lines = readable((await ocr.recognize(after.rgba, { region: [region.x, region.y, region.width, region.height], signal })).lines);
+    // The window's title is checked by title_change; read by OCR from one snapshot it is stale
+    // (the "*" a later step's typing adds) and holds paths that differ from run to run.
+    const titles = [...(meta.titles ?? []).map((entry) => entry.title), ...draft.events.map((event) => event.window?.title ?? '')].map(normalizeTyped).filter((title) => title.length >= 6);
+    const isTitle = (line: string) => {
+      const read = normalizeTyped(line);
+      return read.length >= 6 && titles.some((title) => title.includes(read) || read.includes(title));
+    };
     const typed = typedLater.map(normalizeTyped);
     const typedByLater = (line: string) => {
       const read = normalizeTyped(line);
       // Three characters at least: a calculator's "15" is not the "5" typed later.
       return read.length >= 3 && typed.some((text) => text.length >= 3 && (text.includes(read) || read.includes(text)));
     };
-    return lines.filter((line) => line.confidence >= 0.6 && line.text.trim() && !typedByLater(line.text)).slice(0, 4).map((line) => line.text.trim().slice(0, 200));
+    return lines.filter((line) => line.confidence >= 0.6 && line.text.trim() && !typedByLater(line.text) && !isTitle(line.text)).slice(0, 4).map((line) => line.text.trim().slice(0, 200));
   } catch (error) {
     if (signal?.aborted) throw error;
     return [];
