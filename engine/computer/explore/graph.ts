@@ -410,37 +410,7 @@ export class StateGraph {
 
   /** Shortest path of verified edges (and guessed ways back) from one node to another (breadth-first), or undefined. */
   shortestPath(from: string, to: string, options: { guesses?: boolean } = {}): GraphEdge[] | undefined {
-    if (from === to) return [];
-    const outgoing = new Map<string, GraphEdge[]>();
-    for (const edge of options.guesses === false ? [...this.edges.values()].filter((edge) => this.navigable(edge)) : this.travelEdges()) {
-      const list = outgoing.get(edge.from) ?? [];
-      list.push(edge);
-      outgoing.set(edge.from, list);
-    }
-    const previous = new Map<string, GraphEdge>();
-    const queue = [from];
-    const seen = new Set([from]);
-    while (queue.length) {
-      const current = queue.shift() as string;
-      for (const edge of outgoing.get(current) ?? []) {
-        const next = edge.to as string;
-        if (seen.has(next)) continue;
-        seen.add(next);
-        previous.set(next, edge);
-        if (next === to) {
-          const path: GraphEdge[] = [];
-          let at = to;
-          while (at !== from) {
-            const step = previous.get(at) as GraphEdge;
-            path.unshift(step);
-            at = step.from;
-          }
-          return path;
-        }
-        queue.push(next);
-      }
-    }
-    return undefined;
+    return fewestSteps(options.guesses === false ? [...this.edges.values()].filter((edge) => this.navigable(edge)) : this.travelEdges(), from, to);
   }
 
   /** Distances (in actions) from one node to every node reachable by verified edges. */
