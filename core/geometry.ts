@@ -32,6 +32,11 @@ export type Size = z.infer<typeof Size>;
 export const Vector2 = z.tuple([z.number(), z.number()]);
 export type Vector2 = z.infer<typeof Vector2>;
 
+/** Whether a point lies in a rectangle (left and top edges in, right and bottom edges out). */
+export function rectContains(rect: Rect, point: Point): boolean {
+  return point.x >= rect.x && point.y >= rect.y && point.x < rect.x + rect.width && point.y < rect.y + rect.height;
+}
+
 export function rectToBox(rect: Rect): Box {
   return [rect.x, rect.y, rect.width, rect.height];
 }

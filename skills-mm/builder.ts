@@ -31,7 +31,7 @@ import type { Ocr, OcrLine, OcrWord } from '../perception/ocr.ts';
 import { auditLoaded, labelRefusal, requiredTier, stepDestructiveReason } from './audit.ts';
 import { packageToFiles, writePackageFiles, type SkillPackage } from './format.ts';
 import { decodeImage } from '../native/image.ts';
-import { boxAround, clampRect, contains, cropPng, grow, intersects, renderView, unionOf } from './images.ts';
+import { boxAround, clampRect, cropPng, grow, intersects, renderView, unionOf } from './images.ts';
 
 /**
  * Builder: trajectory → MMSkills package. Deterministic: the same recording gives the same

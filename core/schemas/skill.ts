@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PixelPoint, Rect, Size } from '../geometry.ts';
+import { PixelPoint, Rect, Size, rectContains } from '../geometry.ts';
 import { AccessibleTarget } from './trajectory.ts';
 
 /**
@@ -199,7 +199,7 @@ export const labelMarginPx = 6;
 
 /** Whether a recorded label's box lies under the recorded click (within `labelMarginPx`). */
 export function labelUnderPoint(box: Rect, point: { x: number; y: number }): boolean {
-  return point.x >= box.x - labelMarginPx && point.x < box.x + box.width + labelMarginPx && point.y >= box.y - labelMarginPx && point.y < box.y + box.height + labelMarginPx;
+  return rectContains({ x: box.x - labelMarginPx, y: box.y - labelMarginPx, width: box.width + 2 * labelMarginPx, height: box.height + 2 * labelMarginPx }, point);
 }
 
 /** Rung 4: stable text near the target; target point = anchor box centre + offset. */

@@ -1,4 +1,5 @@
 import { SkillframeError } from '../../core/errors.ts';
+import { rectContains } from '../../core/geometry.ts';
 import type { Rect } from '../../core/schemas/trajectory.ts';
 import { cleanName, defaultLimits, type Accessibility, type AccessibleApp, type AccessibleEvent, type AccessibleNode, type AccessiblePathStep, type AccessibleRef, type AccessibleTree, type AccessibilityWarning, type WalkLimits } from './a11y.ts';
 
@@ -350,7 +351,7 @@ class AtspiClient implements Accessibility {
     // frame under it, so the smallest showing window wins.
     const windows = await Promise.all((await this.childRefs(app, 64)).map((ref, index) => this.node(ref, index).catch(() => undefined)));
     const containing = windows
-      .filter((window): window is AccessibleNode => Boolean(window && window.states.includes('showing') && window.extents && contains(window.extents, point)))
+      .filter((window): window is AccessibleNode => Boolean(window && window.states.includes('showing') && window.extents && rectContains(window.extents, point)))
       .sort((a, b) => area(a.extents as Rect) - area(b.extents as Rect));
     const window = containing[0];
     if (!window) return undefined;
@@ -375,7 +376,7 @@ class AtspiClient implements Accessibility {
       const childRef = toRef(child);
       if (childRef && !seen.has(key(childRef))) {
         const next = await this.node(childRef).catch(() => undefined);
-        if (next?.extents && contains(next.extents, point)) {
+        if (next?.extents && rectContains(next.extents, point)) {
           seen.add(key(childRef));
           return next;
         }
@@ -385,7 +386,7 @@ class AtspiClient implements Accessibility {
     const children = (await Promise.all((await this.childRefs(parent.ref, parent.childCount)).map((ref, index) => (seen.has(key(ref)) ? undefined : this.node(ref, index).catch(() => undefined))))).filter(
       (child): child is AccessibleNode => Boolean(child && child.states.includes('showing')),
     );
-    const hits = children.filter((child) => child.extents && child.extents.width > 1 && contains(child.extents, point)).sort((a, b) => area(a.extents as Rect) - area(b.extents as Rect));
+    const hits = children.filter((child) => child.extents && child.extents.width > 1 && rectContains(child.extents, point)).sort((a, b) => area(a.extents as Rect) - area(b.extents as Rect));
     if (hits[0]) {
       seen.add(key(hits[0].ref));
       return hits[0];
@@ -445,10 +446,6 @@ class AtspiClient implements Accessibility {
     this.disposed = true;
     this.bus.disconnect();
   }
-}
-
-function contains(rect: Rect, point: { x: number; y: number }): boolean {
-  return point.x >= rect.x && point.y >= rect.y && point.x < rect.x + rect.width && point.y < rect.y + rect.height;
 }
 
 function area(rect: Rect): number {

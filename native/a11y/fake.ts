@@ -1,4 +1,5 @@
 import { SkillframeError } from '../../core/errors.ts';
+import { rectContains } from '../../core/geometry.ts';
 import type { Rect } from '../../core/schemas/trajectory.ts';
 import { cleanName, defaultLimits, type Accessibility, type AccessibleApp, type AccessibleEvent, type AccessibleNode, type AccessiblePathStep, type AccessibleRef, type AccessibleTree, type WalkLimits } from './a11y.ts';
 
@@ -131,7 +132,7 @@ export class FakeAccessibility implements Accessibility {
   async nodeAt(app: AccessibleRef, point: { x: number; y: number }): Promise<AccessibleNode | undefined> {
     const tree = await this.tree(app, { maxNodes: 100_000 });
     let best: AccessibleNode | undefined;
-    const inside = (rect?: Rect) => rect && point.x >= rect.x && point.y >= rect.y && point.x < rect.x + rect.width && point.y < rect.y + rect.height;
+    const inside = (rect?: Rect) => rect && rectContains(rect, point);
     const visit = (node: AccessibleNode) => {
       if (node.role !== 'application' && inside(node.extents) && (!best || (node.extents as Rect).width * (node.extents as Rect).height <= (best.extents as Rect).width * (best.extents as Rect).height)) best = node;
       node.children.forEach(visit);

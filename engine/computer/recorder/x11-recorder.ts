@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SkillframeError } from '../../../core/errors.ts';
+import { rectContains } from '../../../core/geometry.ts';
 import type { WindowInfo } from '../../../core/schemas/trajectory.ts';
 import type { InputDriver, InputHooks } from '../../../native/input/input.ts';
 import { createHooks } from '../../../native/input/index.ts';
@@ -477,7 +478,7 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
           const described = await Promise.race([
             (careful ? reads : Promise.resolve()).then(async () => {
               const popups = [...items.values()];
-              if (careful && !popups.some((node) => contains(node.extents, point))) return 'unexplained' as const;
+              if (careful && !popups.some((node) => node.extents !== undefined && rectContains(node.extents, point))) return 'unexplained' as const;
               return describeAt(client, app, point, popups);
             }),
             timeout,
@@ -499,9 +500,6 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
   };
 }
 
-function contains(box: { x: number; y: number; width: number; height: number } | undefined, point: { x: number; y: number }): boolean {
-  return Boolean(box && point.x >= box.x && point.y >= box.y && point.x < box.x + box.width && point.y < box.y + box.height);
-}
 
 function countFrames(dir: string): number {
   try {

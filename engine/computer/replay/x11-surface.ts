@@ -1,4 +1,4 @@
-import { SkillframeError } from '../../../core/index.ts';
+import { SkillframeError, rectContains } from '../../../core/index.ts';
 import type { InputDriver } from '../../../native/input/input.ts';
 import { createInput } from '../../../native/input/index.ts';
 import { createScreen } from '../../../native/screen/index.ts';
@@ -140,8 +140,7 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
 export async function assertNotCovered(windows: WindowSystem, main: WindowInfo, point: { x: number; y: number }): Promise<void> {
   if (!windows.stackedAbove || !main.id) return;
   const above = await windows.stackedAbove(main.id).catch(() => []);
-  const inside = (window: WindowInfo) => point.x >= window.geometry.x && point.y >= window.geometry.y && point.x < window.geometry.x + window.geometry.width && point.y < window.geometry.y + window.geometry.height;
-  const cover = above.find((window) => inside(window) && !(main.pid !== undefined && window.pid === main.pid));
+  const cover = above.find((window) => rectContains(window.geometry, point) && !(main.pid !== undefined && window.pid === main.pid));
   if (cover) throw new SkillframeError('unsafe', `the click at (${Math.round(point.x)},${Math.round(point.y)}) would land on another program's window, ${JSON.stringify(cover.title)}${cover.pid === undefined ? '' : ` (pid ${cover.pid})`}, stacked over the app`, { point, window: cover });
 }
 
