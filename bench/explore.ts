@@ -89,7 +89,6 @@ const fixtureApps: { name: string; budget: number }[] = [
   { name: 'trap', budget: 30 },
 ];
 const webBudget = 60;
-const x11Budget = 12;
 
 /** Mean and a 95 % interval (t distribution) of a small sample. */
 export function meanInterval(values: readonly number[]): { mean: number; ci95: Interval } {
@@ -156,7 +155,7 @@ export class ProbedDriver implements ExploreDriver {
   }
 }
 
-interface Target {
+export interface Target {
   app: string;
   split: BenchApp['split'];
   budget: number;
@@ -200,7 +199,7 @@ async function replayWeb(skillDirectory: string, url: string, view: string, sign
   }
 }
 
-async function measure(target: Target, seeds: number, options: BenchOptions): Promise<BenchApp> {
+export async function measure(target: Target, seeds: number, options: BenchOptions): Promise<BenchApp> {
   const states: Record<Strategy, number[]> = { dfs: [], bfs: [], random: [] };
   const views: Record<Strategy, number[]> = { dfs: [], bfs: [], random: [] };
   const pairs: { state: string; view: string }[] = [];
@@ -344,37 +343,8 @@ export async function benchExplore(options: BenchOptions = {}): Promise<{
     results.push(await measure(webTarget(app, options.budget ?? webBudget), seeds, options));
   }
   if (options.x11 !== false && existsSync('/usr/bin/Xvfb') && split.x11.some((app) => wanted(app.name))) {
-    const { startDisplay } = await import('../native/display/xvfb.ts');
-    const { X11Driver } = await import('../engine/computer/explore/x11-driver.ts');
-    const display = await startDisplay({ width: 1280, height: 800 });
-    // The accessibility tree when the machine has AT-SPI (the issue's way to explore X11 apps); pixels and OCR otherwise.
-    const { openAtspi, startAccessibilityBus } = await import('../native/a11y/index.ts');
-    const bus = options.accessibility === false ? undefined : await startAccessibilityBus(display.env).catch(() => undefined);
-    const accessibility = bus ? await openAtspi({ env: bus.env }).catch(() => undefined) : undefined;
-    const env = accessibility && bus ? bus.env : display.env;
-    try {
-      for (const app of split.x11) {
-        if (!wanted(app.name) || !existsSync(`/usr/bin/${app.command}`)) continue;
-        results.push(
-          await measure(
-            {
-              app: app.name,
-              split: app.split,
-              budget: options.budget ?? x11Budget,
-              open: async () => ({ driver: new X11Driver({ command: app.command, env, ...(accessibility ? { accessibility } : {}) }), dispose: async () => undefined }),
-              // The app's own windows (titles: dialogs and menus are windows of their own).
-              probe: async (driver) => JSON.stringify(await (driver as InstanceType<typeof X11Driver>).windowTitles()),
-            },
-            seeds,
-            options,
-          ),
-        );
-      }
-    } finally {
-      accessibility?.dispose();
-      await bus?.dispose();
-      await display.dispose();
-    }
+    const { measureX11Apps } = await import('./explore-x11.ts');
+    results.push(...(await measureX11Apps(split.x11.filter((app) => wanted(app.name)), seeds, options)));
   }
   if (options.fixtures) {
     const { WebDriver } = await import('../engine/computer/explore/web-driver.ts');
