@@ -428,7 +428,14 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
         step = { ...common, action: draft.action, target: target! };
         break;
       case 'type':
-        step = { ...common, action: 'type', text: description.typed ?? '', ...(plainTyping(draft, meta.kind) ? { typing: 'insert' as const } : {}), ...(target ? { target } : {}) };
+        step = {
+          ...common,
+          expected: { ...common.expected, ...fieldGain(draft, meta.kind) },
+          action: 'type',
+          text: description.typed ?? '',
+          ...(plainTyping(draft, meta.kind) ? { typing: 'insert' as const } : {}),
+          ...(target ? { target } : {}),
+        };
         break;
       case 'press':
         step = { ...common, action: 'press', key: draft.key!, ...(target ? { target } : {}) };
@@ -981,18 +988,32 @@ function describeStep(draft: Draft, target: TargetDescriptor | undefined, meta: 
 }
 
 /**
+ * What a web field's value gained from the typing, as the page kept it (an upper-casing coupon
+ * field keeps "SPRING26" for "spring26"). Unknown (masked, redacted, control characters, no values
+ * recorded, a value that was replaced rather than grown) is undefined.
+ */
+function valueGained(draft: Draft, kind: TrajectoryMeta['kind']): string | undefined {
+  const text = draft.text ?? '';
+  if (kind !== 'web' || draft.masked || draft.redacted || !text || /[\u0000-\u001f\u007f]/.test(text)) return undefined;
+  const before = draft.events[0].targetBefore ? draft.events[0].targetBefore.value : '';
+  const after = draft.events.at(-1)?.value;
+  return before !== undefined && after !== undefined && after.startsWith(before) ? after.slice(before.length) : undefined;
+}
+
+/**
  * Whether a web field took the typed keys as plain text: its value after typing is its value before
  * plus exactly the typed text (no key handler masked, reformatted or swallowed a key). Unknown
- * (masked, redacted, no values recorded, control characters) means key by key.
+ * means key by key.
  */
 function plainTyping(draft: Draft, kind: TrajectoryMeta['kind']): boolean {
-  const text = draft.text ?? '';
-  if (kind !== 'web' || draft.masked || draft.redacted || !text || /[\u0000-\u001f\u007f]/.test(text)) return false;
-  const first = draft.events[0];
-  const after = draft.events.at(-1)?.value;
-  if (after === undefined) return false;
-  const before = first.targetBefore ? first.targetBefore.value : '';
-  return before !== undefined && after === before + text;
+  const gained = valueGained(draft, kind);
+  return gained !== undefined && gained === draft.text;
+}
+
+/** Replay's exact check of a web type step: the gain, when known and fit to store. */
+function fieldGain(draft: Draft, kind: TrajectoryMeta['kind']): { field_gained?: string } {
+  const gained = valueGained(draft, kind);
+  return gained && gained.length <= 200 && !containsRedactionPlaceholder(gained) ? { field_gained: gained } : {};
 }
 
 /** The typed text itself holds a redaction (custom patterns leave `[name]`); other fields of the event do not count. */

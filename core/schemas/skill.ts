@@ -260,6 +260,13 @@ export const ExpectedPostState = z
      * screen may show nothing of a save.
      */
     title_change: z.object({ removed: text(300), added: text(300), removed_end: text(300).optional(), added_end: text(300).optional() }).strict().optional(),
+    /**
+     * Web type steps: what the field's value gained from the typing, exactly as the page kept it
+     * (a page may upper-case or format what is typed). Replay checks the focused field's value
+     * ends with it, case and all: page text is compared case-insensitively, which would let a
+     * field that kept "spring26" pass for "SPRING26".
+     */
+    field_gained: text(200).optional(),
     /** How long the UI took to settle after the recorded action. */
     settle_ms: z.number().int().min(0).max(120_000).optional(),
     /**

@@ -39,3 +39,13 @@ export const elementStateSource = String.raw`(element) => {
 /** Elements an action lands on (a click inside a button's icon acts on the button). */
 export const interactiveSelector =
   'button, a[href], input, select, textarea, summary, option, [role=button], [role=link], [role=menuitem], [role=menuitemcheckbox], [role=menuitemradio], [role=tab], [role=option], [role=checkbox], [role=radio], [role=switch], [role=treeitem], [role=gridcell], [role=cell], [role=row], [role=listitem], [contenteditable=true], label, td, th, li, [onclick], [tabindex], [data-testid]';
+
+/**
+ * The focused text field's value (through open shadow roots), or null when the focus is not on an
+ * input or textarea: what a type step's exact check reads. JavaScript source taking no argument.
+ */
+export const focusedFieldValueSource = String.raw`() => {
+  let active = document.activeElement;
+  while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement;
+  return active && (active.tagName === 'INPUT' || active.tagName === 'TEXTAREA') ? active.value : null;
+}`;

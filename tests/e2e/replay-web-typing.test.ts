@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
@@ -91,6 +91,11 @@ test('the plan inserts where the field took plain text, and keeps keys where the
     steps.map((step) => step.typing),
     ['insert', undefined],
   );
+  // What each field kept, exactly: the coupon field upper-cased the keys.
+  assert.deepEqual(
+    steps.map((step) => (step as { expected?: { field_gained?: string } }).expected?.field_gained),
+    ['Ada Lovelace', 'SPRING26'],
+  );
 });
 
 test('replay: the name goes in with one insertion and one key, the coupon key by key, the page saves both right', async () => {
@@ -107,6 +112,33 @@ test('replay: the name goes in with one insertion and one key, the coupon key by
     assert.equal(counts.nameKeyupValue, 'Ada Lovelace', 'the key listener saw the whole name');
     assert.equal(counts.couponKeydowns, 'spring26'.length, 'every coupon key went through the page\'s key handler');
     for (const step of report.steps.filter((step) => step.action === 'type')) assert.equal(step.verified, true);
+  } finally {
+    await context.close();
+  }
+});
+
+test('replay: a coupon that went in without its key handler (inserted, so kept lower-case) aborts at that step, though page text matches it ignoring case', async () => {
+  // The same package with the coupon step forced to one insertion: the field keeps "spring26",
+  // the recording kept "SPRING26". Page text is compared ignoring case and would pass it.
+  const forced = join(home.path, 'forced');
+  cpSync(skill, forced, { recursive: true });
+  const planFile = join(forced, 'plan.json');
+  const plan = JSON.parse(readFileSync(planFile, 'utf8')) as { steps: { action: string; typing?: string; expected?: { field_gained?: string } }[] };
+  const coupon = plan.steps.find((step) => step.action === 'type' && step.expected?.field_gained === 'SPRING26');
+  assert.ok(coupon, 'the coupon step');
+  coupon.typing = 'insert';
+  writeFileSync(planFile, JSON.stringify(plan, null, 2));
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const live = await context.newPage();
+    await live.goto(new URL('checkout.html', server.url).href, { waitUntil: 'load' });
+    const report = await replaySkill({ skillDirectory: forced, surface: pageSurface(live), confirm: 'auto', autoApproveTier: 'input' });
+    assert.equal(report.ok, false, 'replay does not call a wrong-case coupon done');
+    const failed = report.steps.find((step) => step.verified === false);
+    assert.equal(failed?.action, 'type', JSON.stringify(report.steps));
+    assert.match(failed?.reason ?? '', /SPRING26/);
+    const truth = await readWebTruth(live);
+    assert.notEqual((truth.outcome as { coupon?: string } | undefined)?.coupon, 'SPRING26', 'nothing after the failed step applied the coupon');
   } finally {
     await context.close();
   }

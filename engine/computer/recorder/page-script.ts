@@ -326,6 +326,15 @@ export const pageScript = String.raw`
     const value = 'value' in element ? String(element.value) : clean(element.innerText, 2000);
     send({ kind: 'value', value: masked ? undefined : value.slice(0, 2000), masked, targetKey: keyOf(element) });
   }, true);
+  // A field whose page handles the keys itself (an upper-casing coupon field that sets the value
+  // and swallows the key) fires no input event: its value as the page kept it is read on key up.
+  document.addEventListener('keyup', (event) => {
+    if (!event.isTrusted || event.key.length !== 1 || event.ctrlKey || event.metaKey) return;
+    const element = event.target;
+    if (!element || (element.tagName !== 'INPUT' && element.tagName !== 'TEXTAREA')) return;
+    const masked = isPassword(element);
+    send({ kind: 'value', value: masked ? undefined : String(element.value).slice(0, 2000), masked, targetKey: keyOf(element) });
+  }, true);
   document.addEventListener('change', (event) => {
     if (!event.isTrusted) return;
     const element = event.target;

@@ -388,6 +388,21 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
 }
 
 /**
+ * What the field must end with after a web type step, case and all: the recorded gain when the
+ * recorded text is typed again; the typed text itself when the recording showed the field kept
+ * keys as typed (a new value is then kept as typed too). A field that reformats what it is given,
+ * typed with a new value, has no exact expectation: its page text is still checked.
+ */
+function fieldGained(step: Extract<PlanStep, { action: 'type' }>, plan: PlanFile, typed: string): { field_gained?: string } {
+  const defaults = Object.fromEntries(plan.parameters.flatMap((parameter) => (parameter.default === undefined ? [] : [[parameter.name, parameter.default]])));
+  const recordedTyped = substitute(step.text, defaults);
+  const gained = step.expected?.field_gained;
+  if (gained !== undefined && typed === recordedTyped) return { field_gained: gained };
+  if (gained === recordedTyped || step.typing === 'insert') return { field_gained: typed };
+  return {};
+}
+
+/**
  * What to check after a step. Recorded expectations speak of the recorded values, so a parameter
  * given a new value changes them too; a typed step is checked by its own text (the recording's
  * snapshot after typing can already show what the next step caused).
@@ -399,7 +414,7 @@ function expectationFor(step: PlanStep, plan: PlanFile, values: Record<string, s
   if (step.action === 'wait' && plan.platform !== 'web') return undefined;
   if (step.action === 'type') {
     const typed = substitute(step.text, values);
-    if (plan.platform === 'web') return typed.trim() && typed.length <= 200 ? { dom_text_appears: [typed.trim()], ocr_text_appears: [] } : undefined;
+    if (plan.platform === 'web') return typed.trim() && typed.length <= 200 ? { dom_text_appears: [typed.trim()], ocr_text_appears: [], ...fieldGained(step, plan, typed) } : undefined;
     return expected ? { ...expected, ocr_text_appears: [] } : undefined;
   }
   if (!expected) return undefined;

@@ -1,6 +1,6 @@
 import type { ExpectedPostState, PlanAction } from '../../../core/schemas/skill.ts';
 import { ElementState } from '../../../core/schemas/trajectory.ts';
-import { elementStateSource, interactiveSelector } from '../element-state.ts';
+import { elementStateSource, focusedFieldValueSource, interactiveSelector } from '../element-state.ts';
 import { caretSized, evidenceOfChange, findCaret } from '../../../perception/blink.ts';
 import { waitForSettle } from '../../../perception/diff.ts';
 import { boxesOverlap, clampBox, crop, paste, unionBox, type Box, type RgbaImage } from '../../../native/image.ts';
@@ -241,6 +241,14 @@ async function check(input: VerifyInput, after: RgbaImage | undefined, settledBy
       effectRead = true;
       checks += 1;
       failures.push(...problems);
+    }
+  }
+  if (expected?.field_gained !== undefined && page) {
+    // Exact, unlike page text: a field that kept other letters than the recording's is not done.
+    const value = await page.evaluate(`(${focusedFieldValueSource})()`).catch(() => null);
+    if (typeof value === 'string') {
+      checks += 1;
+      if (!value.endsWith(expected.field_gained)) failures.push(`the focused field does not end with ${JSON.stringify(expected.field_gained)} (case counts)`);
     }
   }
   if (expected?.dom_text_appears.length && page && !effectRead) {

@@ -1,6 +1,6 @@
 import type { Page, Request } from 'playwright-core';
 import type { ExpectedPostState } from '../../../core/schemas/skill.ts';
-import { elementStateSource, interactiveSelector } from '../element-state.ts';
+import { elementStateSource, focusedFieldValueSource, interactiveSelector } from '../element-state.ts';
 
 /** What the page showed when the wait ended. */
 export interface PageWait {
@@ -32,6 +32,8 @@ interface PageCondition {
   /** A dialog or region the step shows: checked by role afterwards; here, a DOM change. */
   shown: boolean;
   texts: string[];
+  /** A type step: the focused field's value must end with this, case and all (when the focus is on a field). */
+  fieldGained?: string;
   url?: string;
   /** With no text or URL to wait for: any DOM mutation or user-visible event counts. */
   change: boolean;
@@ -83,6 +85,10 @@ const waitInPage = `(condition) => {
     const stateKnown = Object.keys(condition.states).length ? stateHolds() : undefined;
     if (stateKnown !== undefined) return stateKnown ? 'state' : undefined;
     if (condition.shown) return watch.changes > 0 ? 'change' : undefined;
+    if (condition.fieldGained !== undefined) {
+      const value = (${focusedFieldValueSource})();
+      if (typeof value === 'string' && !value.endsWith(condition.fieldGained)) return undefined;
+    }
     if (wanted.length) {
       const text = pageText();
       return wanted.every((item) => text.includes(item)) ? 'text' : undefined;
@@ -254,6 +260,7 @@ export async function armPage(page: Page, options: { at?: { x: number; y: number
         acted: acted ?? null,
         shown: Boolean(effect?.shown.length),
         texts: expected?.dom_text_appears ?? [],
+        ...(expected?.field_gained !== undefined ? { fieldGained: expected.field_gained } : {}),
         ...(expected?.url ? { url: expected.url } : {}),
         change: Boolean(expected?.changed_region || expected?.ocr_text_appears.length),
         timeoutMs,
