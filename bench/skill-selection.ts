@@ -116,6 +116,81 @@ export const apps: App[] = [
   ] },
 ];
 
+/**
+ * A second query set: the instruction a person gives an agent, which the agent passes to
+ * `library search` as it is. The first set (`sentence`, above) paraphrases each task so that it
+ * shares no word with the skill and never names the app; agents are rarely asked that way. How this
+ * set was written (2026-11-30, by the skills engineer, in one pass, before anything was measured
+ * against it; not edited after its first measurement): for each task, one imperative a user would
+ * type, with a concrete instance (a name, a date, a value) and, where a person would say it, the
+ * app by the kind of product it is ("in the CRM", "in Billing"); wording as a user of that app
+ * would put it, which often uses the words on its buttons ("archive", "refund"), never the skill's
+ * name copied as a whole. The split is the same (apps 1–6 tuned, 7–12 unseen), and nothing in
+ * search was tuned on this set.
+ */
+export const instructions: Record<string, string> = {
+  'archive-newsletter': 'archive the Weekly newsletter email in Mail',
+  'reply-to-sender': "reply to Jordan's latest email in my inbox saying thanks, noted",
+  'mark-all-read': 'in the mail app, mark every message in the inbox as read',
+  'block-spammer': 'block the address that keeps sending me spam in Mail',
+  'new-folder': 'create a folder called Receipts in my mailbox',
+  'send-invoice': 'send the March invoice to Acme from the billing app',
+  'refund-payment': "refund the customer's payment for order 1042 in Billing",
+  'add-tax-rate': 'add a 21% VAT rate in the billing settings',
+  'download-statement': 'download our monthly statement from Billing as a PDF',
+  'change-card': 'swap the company credit card on file in Billing for the new one',
+  'book-meeting': 'put a team sync on my calendar for Thursday',
+  'decline-invite': "decline the invitation to Friday's offsite in Calendar",
+  'share-calendar': 'share my calendar with sam@example.com',
+  'set-working-hours': 'set my working hours to 9 to 5 in the calendar',
+  'print-week': "print this week's calendar",
+  'add-product': 'add a Blue mug product to the online store and publish it',
+  'restock-item': 'in the store admin, update stock for the blue mug to 40',
+  'apply-discount': 'create a coupon SAVE10 for 10% off in the shop',
+  'ship-order': 'mark order 1017 as shipped in the store, tracking 1Z999',
+  'hide-product': 'unpublish the blue mug from the shop but keep it',
+  'create-page': 'create a wiki page called Onboarding',
+  'restore-revision': "revert the Handbook wiki page to yesterday's revision",
+  'watch-page': 'watch the Deployment page in the wiki so I hear about changes',
+  'rename-page': 'rename the wiki page Guide to Handbook',
+  'export-space': 'export the whole wiki space for a backup',
+  'add-contact': 'add Dana Lee, 555-0100, as a contact in the CRM',
+  'merge-duplicates': 'merge the duplicate contacts for Dana Lee in the CRM',
+  'log-call': 'log a call with Acme in the CRM: discussed renewal',
+  'assign-owner': 'change the owner of the Acme account to Priya in the CRM',
+  'import-leads': 'import leads from leads.csv into the CRM',
+  'close-ticket': "close ticket 311 in the helpdesk, it's solved",
+  'escalate-ticket': 'escalate this helpdesk ticket to tier 2',
+  'add-macro': 'add a helpdesk macro with our password reset steps',
+  'merge-tickets': 'merge the two tickets Dana opened in the helpdesk',
+  'set-priority': 'set the priority of ticket 311 to urgent',
+  'create-album': 'make a Holiday album in Photos',
+  'rotate-photo': 'rotate the beach photo to the right',
+  'share-link': 'copy a share link for this photo',
+  'remove-location': 'remove the location from the photo before I post it',
+  'favorite-photo': 'favourite the sunset photo',
+  'request-leave': 'request 5 days of leave in the HR system',
+  'approve-expense': "approve Sam's expense claim in HR",
+  'update-address': 'update my home address in my HR profile to 1 Main St',
+  'download-payslip': 'download my October payslip from payroll',
+  'onboard-hire': 'start onboarding for our new hire in HR',
+  'open-pull-request': 'open a pull request for my feature branch',
+  'protect-branch': 'add a branch protection rule for main in the repository settings',
+  'add-collaborator': 'add sam as a collaborator on the repository',
+  'create-release': 'draft and publish release v1.2.0 of the repo',
+  'archive-repository': 'archive the old prototype repository',
+  'new-survey': 'create a blank satisfaction survey form',
+  'close-responses': 'stop the form from accepting responses',
+  'export-responses': 'export the form responses to a sheet',
+  'add-collaborator-form': 'add kim@example.com as an editor of my form',
+  'require-sign-in': 'make the form require sign-in',
+  'pin-note': 'pin my shopping list note',
+  'add-checklist': 'make a new Groceries list in Notes',
+  'set-reminder': 'remind me about this note tomorrow at 8',
+  'change-note-colour': 'change the colour of this note to yellow',
+  'empty-trash': 'empty the trash in Notes',
+};
+
 const size = { width: 640, height: 400 };
 
 async function drawn(title: string, labels: string[], highlight: number): Promise<Buffer> {
