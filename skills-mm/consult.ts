@@ -22,6 +22,11 @@ import type { KnownBoundary } from '../core/commands/explore.ts';
 
 export const maxConsultsPerSkill = 2;
 export const memoLifetimeSteps = 5;
+/**
+ * Skill images a consult loads for one state (one step of the procedure): ≤ 3 states and ≤ 6
+ * views would allow 6 views of a single state, so the per-state cap is kept on its own.
+ */
+export const maxViewsPerState = 2;
 
 export interface ModelRequest {
   purpose: 'select' | 'memo';
@@ -74,7 +79,7 @@ export function scriptedModel(): ConsultModel {
       const context = JSON.parse(request.prompt.slice(request.prompt.indexOf('CONTEXT:') + 8)) as ScriptedContext;
       if (request.purpose === 'select') {
         const ids = context.ranked_states.slice(0, 3);
-        return JSON.stringify({ state_ids: ids, views: ids.flatMap((id) => context.views[id]?.slice(0, 2).map((view) => ({ state_id: id, view })) ?? []).slice(0, 6) });
+        return JSON.stringify({ state_ids: ids, views: ids.flatMap((id) => context.views[id]?.slice(0, maxViewsPerState).map((view) => ({ state_id: id, view })) ?? []).slice(0, 6) });
       }
       const steps = context.steps ?? [];
       const first = steps[0];
@@ -350,13 +355,22 @@ async function askJson<T extends z.ZodType>(model: ConsultModel, request: ModelR
   throw new SkillframeError('internal', 'unreachable');
 }
 
-/** Keeps only states and views that exist; falls back to the visual ranking when nothing is left. */
+/**
+ * Keeps only states and views that exist, each view once and at most `maxViewsPerState` per state
+ * (the first the model named); falls back to the visual ranking when nothing is left.
+ */
 function sanitizeSelection(selection: ConsultSelection, cards: StateCard[], ranked: string[], views: Record<string, ViewKind[]>): ConsultSelection {
   const known = new Set(cards.map((card) => card.state_id));
   let ids = [...new Set(selection.state_ids.filter((id) => known.has(id)))].slice(0, 3);
   if (!ids.length) ids = ranked.slice(0, 3);
-  let picked = selection.views.filter((choice) => ids.includes(choice.state_id) && views[choice.state_id]?.includes(choice.view)).slice(0, 6);
-  if (!picked.length) picked = ids.flatMap((id) => (views[id] ?? []).slice(0, 2).map((view) => ({ state_id: id, view }))).slice(0, 6);
+  let picked: ConsultSelection['views'] = [];
+  for (const choice of selection.views) {
+    const taken = picked.filter((other) => other.state_id === choice.state_id);
+    if (!ids.includes(choice.state_id) || !views[choice.state_id]?.includes(choice.view) || taken.some((other) => other.view === choice.view) || taken.length >= maxViewsPerState) continue;
+    picked.push(choice);
+  }
+  picked = picked.slice(0, 6);
+  if (!picked.length) picked = ids.flatMap((id) => (views[id] ?? []).slice(0, maxViewsPerState).map((view) => ({ state_id: id, view }))).slice(0, 6);
   return { state_ids: ids, views: picked };
 }
 

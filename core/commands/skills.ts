@@ -12,6 +12,25 @@ import { AuditFinding, AuditReport, ConsultMemo, ConsultSelection, PermissionTie
 
 const path = z.string().min(1).max(4096);
 
+/** Per model, the most of each consult budget any consult used (bench skills). */
+export const ConsultBudgetFigures = z.object({
+  consults: z.number(),
+  maxMemoTokens: z.number(),
+  maxRequestedImagesPerState: z.number().describe('skill images the model asked for one state, before the cap'),
+  maxSkillImagesPerState: z.number().describe('skill images loaded for one state (one step as the agent meets it)'),
+  maxSkillImagesPerPlanStep: z.number(),
+  maxImagesPerRequest: z.number().describe('images in one model request, the live screen included'),
+  imagesToAgent: z.number().describe('images in what the acting agent receives (the memo is text)'),
+});
+export const ConsultBudgets = z.object({
+  skills: z.number(),
+  states: z.number(),
+  planSteps: z.number(),
+  deterministic: ConsultBudgetFigures,
+  greedy: ConsultBudgetFigures.describe('a model that asks for every view of 3 states, 6 in all'),
+  baselineGetSkill: z.object({ imagesPerState: z.number(), imagesPerPlanStep: z.number() }).describe('an agent reading every view itself with get_skill'),
+});
+
 /** One library search result, best first. */
 export const SearchHit = z.object({
   name: z.string(),
@@ -285,6 +304,7 @@ export const commands = commandMap(
       audit: z.object({ msPerPackage: z.number(), baselineReadMs: z.number(), overBaseline: z.number() }),
       zip: z.object({ msPerArchive: z.number(), baselineInflateMs: z.number(), overBaseline: z.number(), archiveBytes: z.number() }),
       search: z.object({ documents: z.number(), indexMs: z.number(), bm25Ms: z.number(), baselineScanMs: z.number(), overBaseline: z.number(), topHitCorrect: z.number() }),
+      consult: ConsultBudgets.describe('consult over the fixture skills: memo tokens and skill images per step (targets ≤ 500, ≤ 2)'),
       selection: z
         .object({
           skills: z.number(),
@@ -295,7 +315,16 @@ export const commands = commandMap(
           baselineLexical: z.object({ tuned: z.number(), unseen: z.number() }).describe('BM25 over all the skill text, no word vectors (same run)'),
           ablationWithoutWordNet: z.object({ tuned: z.number(), unseen: z.number() }).describe('word vectors and BM25, no WordNet (same run)'),
           withAppNamed: z.object({ tuned: z.number(), unseen: z.number(), baselineLexicalUnseen: z.number() }).describe('the same sentences with "in APP" appended (the app name from its page title), supplementary'),
+          instructions: z
+            .object({
+              unseen: z.object({ topHit: z.number(), inTopFive: z.number() }),
+              tuned: z.object({ topHit: z.number(), inTopFive: z.number() }),
+              baselineLexical: z.object({ unseen: z.number(), tuned: z.number() }).describe('BM25 over all the skill text (same run)'),
+              misses: z.array(z.string()),
+            })
+            .describe('the second query set: the instruction a person gives an agent (may name the app and use its words), written before it was measured; supplementary to the paraphrases'),
           wordVectors: z.string().describe('the word-vector table (and lexicon) search used'),
+          consult: ConsultBudgets.describe('consult over the same 60 skills'),
           misses: z.array(z.string()),
         })
         .optional(),

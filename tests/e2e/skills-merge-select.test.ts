@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { replaySkill } from '../../engine/computer/replay/replay.ts';
 import { pageSurface } from '../../engine/computer/replay/web-surface.ts';
+import { launchBrowser, type BrowserSession } from '../../native/browser/browser.ts';
 import { serveFixtures } from '../../testkit/fixtures/web/server.ts';
 import { runCli } from '../support/cli.ts';
 import { temporaryHome } from '../support/home.ts';
-import { recordWebScript, withPage } from '../support/web.ts';
+import { recordWebScript } from '../support/web.ts';
 
 // Native <select> list boxes as choice parameters: three real Chromium recordings of one task
 // (sort and filter a product list) that chose different options merge into one skill whose list
@@ -15,10 +16,12 @@ import { recordWebScript, withPage } from '../support/web.ts';
 // recorded variant, an option listed but never chosen, a combination nobody recorded, and the next
 // version of the page (options reordered and renumbered), chosen with --param. One recording alone
 // also gives a choice parameter (the recorder stores the list's options). Judged by the requests
-// the page's backend received.
+// the page's backend received. For time on a shared machine: the three recordings run at once,
+// so do the two builds, and the in-process replays share one Chromium (a fresh page each).
 
 const home = temporaryHome();
 let server: Awaited<ReturnType<typeof serveFixtures>>;
+let browser: BrowserSession;
 let skill: string;
 let single: string;
 // Each recording moves off the page's first option (Name, All): choosing the option already
@@ -36,24 +39,30 @@ const sentV2 = { sort: { Name: 'name-asc', Price: 'price-asc', 'Date added': 'da
 
 before(async () => {
   server = await serveFixtures();
-  const recordings: string[] = [];
-  for (const [index, variant] of variants.entries()) {
-    const script = [
-      { action: 'click', selector: '#search' },
-      ...choose('#sort', downs.sort[variant.sort as keyof typeof downs.sort]),
-      ...choose('#category', downs.category[variant.category as keyof typeof downs.category]),
-    ];
-    recordings.push(await recordWebScript({ url: `${server.url}sort.html`, script, out: join(home.path, `recording-${index}`), env: home.env, stepGapMs: 700 }));
-  }
+  const launched = launchBrowser({ viewport: { width: 1280, height: 800 }, loopbackOnly: true });
+  const recordings = await Promise.all(
+    variants.map((variant, index) => {
+      const script = [
+        { action: 'click', selector: '#search' },
+        ...choose('#sort', downs.sort[variant.sort as keyof typeof downs.sort]),
+        ...choose('#category', downs.category[variant.category as keyof typeof downs.category]),
+      ];
+      return recordWebScript({ url: `${server.url}sort.html`, script, out: join(home.path, `recording-${index}`), env: home.env, stepGapMs: 700 });
+    }),
+  );
   skill = join(home.path, 'sort-products');
-  const built = await runCli(['build', ...recordings, '--out', skill, '--name', 'sort-products', '--json'], { env: home.env, timeoutMs: 180_000 });
-  assert.equal(built.code, 0, built.stderr + built.stdout);
   single = join(home.path, 'sort-once');
-  const once = await runCli(['build', recordings[0], '--out', single, '--name', 'sort-once', '--json'], { env: home.env, timeoutMs: 180_000 });
+  const [built, once] = await Promise.all([
+    runCli(['build', ...recordings, '--out', skill, '--name', 'sort-products', '--json'], { env: home.env, timeoutMs: 180_000 }),
+    runCli(['build', recordings[0], '--out', single, '--name', 'sort-once', '--json'], { env: home.env, timeoutMs: 180_000 }),
+  ]);
+  assert.equal(built.code, 0, built.stderr + built.stdout);
   assert.equal(once.code, 0, once.stderr + once.stdout);
+  browser = await launched;
 });
 
 after(async () => {
+  await browser?.dispose();
   await server?.close();
   home.dispose();
 });
@@ -74,12 +83,16 @@ test('each list box becomes a choice parameter over the labels its list showed w
 
 async function replayWith(params: Record<string, string>, query = '', skillDirectory = skill): Promise<string[]> {
   server.api.length = 0;
-  return withPage(`${server.url}sort.html${query}`, async (page) => {
+  const page = await browser.context.newPage();
+  try {
+    await page.goto(`${server.url}sort.html${query}`);
     const report = await replaySkill({ skillDirectory, surface: pageSurface(page), confirm: 'auto', autoApproveTier: 'input', params });
     assert.equal(report.ok, true, JSON.stringify(report.steps.map((step) => [step.index, step.status, step.reason])));
     await page.waitForTimeout(300);
     return [...server.api];
-  });
+  } finally {
+    await page.close();
+  }
 }
 
 test('replay with --param chooses each recorded option, a listed one nobody chose, a new combination, and the same labels on the renumbered next version', async () => {

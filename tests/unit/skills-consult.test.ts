@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { buildSkill } from '../../skills-mm/builder.ts';
-import { ConsultLedger, consultSkill, memoTokenBudget, memoTokens, providerModel, scriptedModel, type ConsultModel, type ModelRequest } from '../../skills-mm/consult.ts';
+import { ConsultLedger, consultSkill, maxViewsPerState, memoTokenBudget, memoTokens, providerModel, scriptedModel, type ConsultModel, type ModelRequest } from '../../skills-mm/consult.ts';
 import { createOpenAiProvider, createScriptedProvider } from '../../perception/models/index.ts';
 import { loadPackageSource, parsePackage, type SkillPackage } from '../../skills-mm/format.ts';
 import { ConsultMemo } from '../../core/schemas/skill.ts';
@@ -338,4 +338,24 @@ test('a memo written to the schema limits reaches the agent cut to 500 tokens, f
   // A memo within the budget is handed over as written.
   const small = await consultSkill({ skill, task: 'add 7 and 2', taskId: 'small', step: 0, screen, model: { name: 'small', complete: async (request, signal) => (request.purpose === 'memo' ? JSON.stringify(validMemo) : scriptedModel().complete(request, signal)) }, ledger });
   assert.deepEqual(small.memo, validMemo);
+});
+
+test('a model that asks for every view of one state (and one twice) gets at most 2 skill images for that state', async () => {
+  const requests: ModelRequest[] = [];
+  const state = skill.cards.states[0];
+  const every = state.available_views.map((view) => ({ state_id: state.state_id, view: view.view }));
+  assert.ok(every.length > maxViewsPerState, `the state has ${every.length} views`);
+  const greedy: ConsultModel = {
+    name: 'greedy',
+    complete: async (request, signal) => {
+      requests.push(request);
+      return request.purpose === 'select' ? JSON.stringify({ state_ids: [state.state_id], views: [every[0], ...every] }) : scriptedModel().complete(request, signal);
+    },
+  };
+  const result = await consultSkill({ skill, task: 'add 7 and 2', taskId: 'greedy', step: 0, screen, model: greedy, ledger: new ConsultLedger(join(work, 'ledger-greedy')) });
+  assert.deepEqual(result.selection.views, every.slice(0, maxViewsPerState));
+  const memoRequest = requests.find((request) => request.purpose === 'memo')!;
+  // The live screen, then the state's views.
+  assert.equal(memoRequest.images.filter((image) => image.label.startsWith('State ')).length, maxViewsPerState);
+  assert.equal(memoRequest.images.length, 1 + maxViewsPerState);
 });
