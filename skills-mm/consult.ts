@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SkillframeError, describeZodError } from '../core/index.ts';
@@ -11,6 +11,7 @@ import { screenHashes, visualSimilarity } from './visual.ts';
 import { stepsOutsideBoundary } from './boundaries.ts';
 import { estimateTokens } from './audit.ts';
 import type { KnownBoundary } from '../core/commands/explore.ts';
+import { writeFileAtomically } from '../native/files.ts';
 
 /**
  * Branch-loaded consult (MMSkills): a side call that reads a skill on the agent's behalf and
@@ -150,8 +151,7 @@ export class ConsultLedger {
   write(ledger: Ledger) {
     mkdirSync(this.dir, { recursive: true });
     const path = this.path(ledger.task_id);
-    writeFileSync(`${path}.tmp`, JSON.stringify(ledger));
-    renameSync(`${path}.tmp`, path);
+    writeFileAtomically(path, JSON.stringify(ledger));
   }
 }
 

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { writeFileAtomically } from '../native/files.ts';
 
 /**
  * The library's health marks: the last verification of each skill (by `library verify` here or a
@@ -38,9 +39,7 @@ export function recordHealth(libraryRoot: string, marks: Record<string, HealthMa
     if (!skills[name] || skills[name].checkedAt <= mark.checkedAt) skills[name] = HealthMark.parse(mark);
   }
   const file = healthFile(libraryRoot);
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify({ version: 1, skills }, null, 2)}\n`, { mode: 0o600 });
-  renameSync(temporary, file);
+  writeFileAtomically(file, `${JSON.stringify({ version: 1, skills }, null, 2)}\n`, { mode: 0o600 });
   return skills;
 }
 

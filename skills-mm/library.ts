@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -17,6 +17,7 @@ import { loadWordNet, type Lexicon } from '../perception/wordnet.ts';
 import { hybridTextScores, type SearchDocument } from './search.ts';
 import { screenHashes, visualSimilarity, type ScreenHashes } from './visual.ts';
 import { writeZip } from './zip.ts';
+import { writeFileAtomically } from '../native/files.ts';
 
 /**
  * The library: audited packages under one folder (default `$SKILLFRAME_HOME/skills`), one folder
@@ -142,8 +143,7 @@ export class SkillLibrary {
   private saveIndex(entries: LibraryEntry[]) {
     mkdirSync(this.root, { recursive: true });
     const path = this.indexPath();
-    writeFileSync(`${path}.tmp`, `${JSON.stringify({ version: 1, skills: entries }, null, 1)}\n`, { mode: 0o600 });
-    renameSync(`${path}.tmp`, path);
+    writeFileAtomically(path, `${JSON.stringify({ version: 1, skills: entries }, null, 1)}\n`, { mode: 0o600 });
   }
 
   /**
@@ -218,8 +218,7 @@ export class SkillLibrary {
     const files = this.files(name);
     const zip = writeZip([...files].map(([file, data]) => ({ name: `${name}/${file}`, data })));
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(`${out}.tmp`, zip);
-    renameSync(`${out}.tmp`, out);
+    writeFileAtomically(out, zip);
     return { file: out, bytes: zip.length };
   }
 

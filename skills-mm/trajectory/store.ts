@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeZodError, SkillframeError } from '../../core/errors.ts';
 import {
@@ -9,6 +9,7 @@ import {
   type TrajectoryEventInput,
   type TrajectoryMetaInput,
 } from '../../core/schemas/trajectory.ts';
+import { writeFileAtomically } from '../../native/files.ts';
 
 /**
  * Reading and writing trajectory folders (format: core/schemas/trajectory.ts).
@@ -167,8 +168,7 @@ const privateFile = 0o600;
 const privateFolder = 0o700;
 
 function writeAtomically(path: string, data: string | Buffer): void {
-  writeFileSync(`${path}.tmp`, data, { mode: privateFile });
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomically(path, data, { mode: privateFile });
 }
 
 /**

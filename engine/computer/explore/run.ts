@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExploreGraph, ExportedSkill, GraphEdge, GraphNode, Primitives, PrimitiveKind, Strategy } from '../../../core/commands/explore.ts';
 import { boundaryKey, knownBoundaries } from './knowledge.ts';
@@ -6,6 +6,7 @@ import { type ExploreDriver, Explorer } from './explorer.ts';
 import { chooseSkillNodes, exportSkill, replayReaches, skillName, verifiedPath } from './export.ts';
 import { publicNode } from './graph.ts';
 import { thumbnail } from './identity.ts';
+import { writeFileAtomically } from '../../../native/files.ts';
 
 export interface RunOptions {
   driver: ExploreDriver;
@@ -35,12 +36,6 @@ export interface RunSummary {
   rejectedSkills: string[];
   msPerActionP50: number;
   explorer: Explorer;
-}
-
-/** Writes a file so a reader (or a Ctrl+C) never sees half of it. */
-export function writeAtomically(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
 }
 
 /** Which primitives exist in this app and where they worked, from the verified edges. */
@@ -121,8 +116,8 @@ export async function runExploration(options: RunOptions): Promise<RunSummary> {
     });
   const persist = () => {
     const graph = snapshot();
-    writeAtomically(graphFile, `${JSON.stringify(graph)}\n`);
-    writeAtomically(primitivesFile, `${JSON.stringify(primitivesOf(graph, driver.label), null, 2)}\n`);
+    writeFileAtomically(graphFile, `${JSON.stringify(graph)}\n`);
+    writeFileAtomically(primitivesFile, `${JSON.stringify(primitivesOf(graph, driver.label), null, 2)}\n`);
   };
   const explorer: Explorer = new Explorer(driver, {
     strategy: options.strategy,

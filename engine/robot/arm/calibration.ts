@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { describeZodError, SkillframeError } from '../../../core/index.ts';
 import { ArmModel } from '../../../core/schemas/arm.ts';
 import type { ArmLayout, JointSpec } from './config.ts';
 import { so101Limits } from '../sim/so101.ts';
+import { writeFileAtomically } from '../../../native/files.ts';
 
 /**
  * Per-arm calibration: for each joint the raw position that means zero (homing) and the raw
@@ -35,8 +36,7 @@ export function calibrationPath(home: string, armId: string): string {
 
 export function saveCalibration(path: string, calibration: Calibration): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(calibration, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomically(path, `${JSON.stringify(calibration, null, 2)}\n`);
 }
 
 /** Reads a calibration file; returns undefined when there is none. */

@@ -1,8 +1,9 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describeZodError, SkillframeError } from '../../../core/index.ts';
 import { CameraGrabber, FrameEncoder } from './video.ts';
+import { writeFileAtomically } from '../../../native/files.ts';
 
 /**
  * Internal episode store: append-only, one folder per episode. `frames.jsonl` gets one line per
@@ -173,8 +174,7 @@ export class EpisodeRecorder {
 
   private writeMeta() {
     const path = join(this.folder, 'episode.json');
-    writeFileSync(`${path}.tmp`, `${JSON.stringify(this.meta, null, 2)}\n`);
-    renameSync(`${path}.tmp`, path);
+    writeFileAtomically(path, `${JSON.stringify(this.meta, null, 2)}\n`);
   }
 
   async finish(): Promise<EpisodeMeta> {

@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SkillframeError } from '../../../core/index.ts';
 import { readJsonFile } from '../json-file.ts';
 import { ChunkMemory, defaultMemorySettings, type MemorySettings } from './memory.ts';
+import { writeFileAtomically } from '../../../native/files.ts';
 
 /**
  * The retrieve-then-steer memory kept on disk, one file per task (`DIR/<task>.json`), so
@@ -64,7 +65,6 @@ export function saveMemory(directory: string, task: string, memory: ChunkMemory,
   mkdirSync(directory, { recursive: true });
   const round = (value: number) => Math.round(value * 1e5) / 1e5;
   const file = { version: 1, task, ...shape, entries: memory.entries().map((entry) => ({ key: entry.key.map(round), chunk: [...entry.chunk].map(round), episode: entry.episode })) };
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(file)}\n`);
-  renameSync(`${path}.tmp`, path);
+  writeFileAtomically(path, `${JSON.stringify(file)}\n`);
   return path;
 }
