@@ -164,7 +164,7 @@ export interface Target {
   open: () => Promise<{ driver: ExploreDriver; url?: string; dispose(): Promise<void> }>;
   probe: (driver: ExploreDriver) => Promise<string>;
   /** Replays an exported skill on a fresh instance; true when the app then shows `view`. */
-  replay?: (skillDirectory: string, url: string, view: string, signal: AbortSignal) => Promise<boolean>;
+  replay?: (skillDirectory: string, url: string | undefined, view: string, signal: AbortSignal) => Promise<boolean>;
 }
 
 async function webProbe(driver: ExploreDriver): Promise<string> {
@@ -177,7 +177,8 @@ async function webProbe(driver: ExploreDriver): Promise<string> {
  * The replay engine on a fresh browser, judged by the view the app shows afterwards. Off the
  * loopback nothing loads, as while exploring: the apps' CDN fonts and images are not there.
  */
-async function replayWeb(skillDirectory: string, url: string, view: string, signal: AbortSignal): Promise<boolean> {
+async function replayWeb(skillDirectory: string, url: string | undefined, view: string, signal: AbortSignal): Promise<boolean> {
+  if (!url) return false;
   const { pageSurface } = await import('../engine/computer/replay/web-surface.ts');
   const { replaySkill } = await import('../engine/computer/replay/replay.ts');
   const { launchBrowser } = await import('../native/browser/browser.ts');
@@ -231,7 +232,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
           if (!stateOf.has(node.id)) stateOf.set(node.id, entry.view);
         }
         for (const skill of summary.skills) {
-          if (skill.format !== 'mmskill' || !skill.audited || !target.replay || !opened.url) continue;
+          if (skill.format !== 'mmskill' || !skill.audited || !target.replay) continue;
           exported += 1;
           const view = stateOf.get(skill.node);
           try {
@@ -344,7 +345,7 @@ export async function benchExplore(options: BenchOptions = {}): Promise<{
   }
   if (options.x11 !== false && existsSync('/usr/bin/Xvfb') && split.x11.some((app) => wanted(app.name))) {
     const { measureX11Apps } = await import('./explore-x11.ts');
-    results.push(...(await measureX11Apps(split.x11.filter((app) => wanted(app.name)), seeds, options)));
+    results.push(...(await measureX11Apps(split.x11.filter((app) => wanted(app.name)), seeds, options, measure)));
   }
   if (options.fixtures) {
     const { WebDriver } = await import('../engine/computer/explore/web-driver.ts');

@@ -77,12 +77,12 @@ test('galculator: explored through AT-SPI, a path exported, replayed on a fresh 
   assert.notEqual(expected, views[0].view, 'the skill must lead somewhere other than the start');
 
   // A fresh instance with its own HOME (galculator keeps its mode in its config), replayed in a
-  // process of its own (tests/support/replay-child.ts: robotjs's X connection must not outlive
+  // process of its own (testkit/replay-child.ts: robotjs's X connection must not outlive
   // the display in this one); the app stays open for the judge.
   const home = join(work, 'replay-home');
   mkdirSync(home, { recursive: true });
   const env = { ...bus.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
-  const child = await runProgram(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/replay-child.ts', import.meta.url)), JSON.stringify({ skill: skill.path, app: 'galculator' })], { env, timeoutMs: 120_000 });
+  const child = await runProgram(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../testkit/replay-child.ts', import.meta.url)), JSON.stringify({ skill: skill.path, app: 'galculator' })], { env, timeoutMs: 120_000 });
   const line = child.stdout.trim().split('\n').pop() ?? '';
   assert.ok(line.startsWith('{'), `replay-child: ${child.stdout.slice(-400)} ${child.stderr.slice(-800)}`);
   const { report, windowId } = JSON.parse(line) as { report: Awaited<ReturnType<typeof replaySkill>>; windowId: string };

@@ -41,12 +41,12 @@ function shownValue(windowId: string): Promise<string> {
 }
 
 /**
- * The replay runs in its own process (tests/support/replay-child.ts): robotjs keeps an X
+ * The replay runs in its own process (testkit/replay-child.ts): robotjs keeps an X
  * connection for the life of a process, and closing the display under it is a fatal XIO error.
  */
 async function replayWith(intrude: boolean) {
   const evidenceDirectory = join(home.path, `evidence-${intrude}`);
-  const child = await runProgram(process.execPath, ['--import', 'tsx', join(repoRoot, 'tests/support/replay-child.ts'), JSON.stringify({ skill, app: 'galculator', intrude, evidenceDirectory })], { env, timeoutMs: 120_000 });
+  const child = await runProgram(process.execPath, ['--import', 'tsx', join(repoRoot, 'testkit/replay-child.ts'), JSON.stringify({ skill, app: 'galculator', intrude, evidenceDirectory })], { env, timeoutMs: 120_000 });
   const line = child.stdout.trim().split('\n').pop() ?? '';
   assert.ok(line.startsWith('{'), `replay-child: ${child.stdout.slice(-400)} ${child.stderr.slice(-800)}`);
   const { report, windowId, keysSeen } = JSON.parse(line) as { report: Awaited<ReturnType<typeof replaySkill>>; windowId: string; keysSeen: string };

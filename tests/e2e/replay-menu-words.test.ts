@@ -94,7 +94,7 @@ test('after a move and resize, OCR word boxes ground "File" inside the one-line 
   await windows.resize(windowId, 900, 560);
   await new Promise((resolve) => setTimeout(resolve, 800));
   // Only OCR may find the targets: no template, no window-relative point, no accessibility tree.
-  const child = await runProgram(process.execPath, ['--import', 'tsx', join(repoRoot, 'tests/support/replay-child.ts'), JSON.stringify({ skill, title: 'Mousepad', disabledTiers: ['a11y', 'window', 'template', 'anchor', 'vlm'] })], { env, timeoutMs: 240_000 });
+  const child = await runProgram(process.execPath, ['--import', 'tsx', join(repoRoot, 'testkit/replay-child.ts'), JSON.stringify({ skill, title: 'Mousepad', disabledTiers: ['a11y', 'window', 'template', 'anchor', 'vlm'] })], { env, timeoutMs: 240_000 });
   const line = child.stdout.trim().split('\n').pop() ?? '';
   assert.ok(line.startsWith('{'), `replay-child: ${child.stdout.slice(-400)} ${child.stderr.slice(-800)}`);
   const { report } = JSON.parse(line);

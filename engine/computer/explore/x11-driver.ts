@@ -35,6 +35,12 @@ export interface X11DriverOptions {
   accessibility?: Accessibility;
 }
 
+/** Top-level roles that take the input while they are open. */
+const dialogRoles = new Set(['dialog', 'alert', 'file chooser']);
+
+/** The picture hash of every state read through the tree: there the tree alone tells states apart. */
+const treePictureHash = '0'.repeat(16 * 9);
+
 /** Keys worth trying in any desktop app: open the menu bar, close what is open. */
 const desktopShortcuts = ['F10', 'Escape'];
 
@@ -124,6 +130,11 @@ export class X11Driver implements ExploreDriver {
     this.home = undefined;
   }
 
+  /** The process of the app as last started (benchmarks read its state by it), or undefined between runs. */
+  get appPid(): number | undefined {
+    return this.app?.pid;
+  }
+
   /** Titles of the app's visible windows, main first (benchmarks read them as ground truth). */
   async windowTitles(): Promise<string[]> {
     return (await this.appWindows()).map((window) => window.title);
@@ -141,9 +152,12 @@ export class X11Driver implements ExploreDriver {
     signal.throwIfAborted();
     if (!this.app || !this.screen || !this.detector) throw new SkillframeError('internal', 'explorer used the X11 driver before reset');
     const windows = await this.appWindows();
-    // The top-most window (a dialog, when one is open) is where the person can act.
-    const focus = windows[windows.length - 1] ?? this.window;
-    if (!focus) throw new SkillframeError('unavailable', `${this.options.command} has no window`);
+    // The top-most window (a dialog, when one is open) is where the person can act. Read through
+    // the tree, the main window is the frame instead: a popup menu's window reports no true
+    // position (GTK 3 under Xvfb: 0,0), and the tree's extents are on the screen anyway.
+    const main = windows[0] ?? this.window;
+    const focus = (this.options.accessibility ? main : windows[windows.length - 1]) ?? this.window;
+    if (!focus || !main) throw new SkillframeError('unavailable', `${this.options.command} has no window`);
     // Settled = two captures in a row look alike (a slow redraw must not be blamed on the next action).
     const grab = async () => {
       const capture = await (this.screen as ScreenSource).capture(focus.geometry);
@@ -160,7 +174,7 @@ export class X11Driver implements ExploreDriver {
     }
     const { capture, image } = shot;
     const nodes = await this.actionableNodes();
-    if (nodes) return this.observeByTree(nodes, windows, focus, capture, shot.hash);
+    if (nodes) return this.observeByTree(nodes, windows, main, capture);
     const detected = (await this.detector.detect(image, { signal })).filter((element) => element.kind === 'button' || element.kind === 'input' || element.kind === 'link');
     const boxes = detected
       .map((element) => element.box)
@@ -245,23 +259,18 @@ export class X11Driver implements ExploreDriver {
 
   /**
    * State and candidates from the accessibility tree: the windows' titles plus every actionable
-   * node (role, name, checked/selected/expanded) is the state; each node on the top window is a
-   * click at its centre, window-relative. Focus is left out: it moves without the view changing.
+   * node (role, name, checked/selected/expanded) is the state; each node on the screen is a click
+   * at its centre, relative to the main window. While a dialog is open, only its nodes are offered
+   * (the window under a modal dialog takes no input). Focus is left out: it moves without the view
+   * changing; so is the picture: what the tree shows is the state, and a calculator's display or
+   * an editor's text changing is not a new one.
    */
-  private async observeByTree(nodes: ActionableNode[], windows: WindowInfo[], focus: WindowInfo, capture: RgbaImage, phash: string): Promise<Observation> {
+  private async observeByTree(nodes: ActionableNode[], windows: WindowInfo[], main: WindowInfo, capture: RgbaImage): Promise<Observation> {
     const kept = ['checked', 'selected', 'expanded', 'pressed', 'active'];
     const parts = nodes.map((node) => `${node.role}|${node.name}|${node.states.filter((state) => kept.includes(state)).sort().join(',')}`).sort();
     const signature = signatureHash([`windows:${windows.map((window) => window.title).join('|')}`, ...parts]);
-    const actions: ExploreAction[] = [];
-    for (const node of nodes) {
-      const x = Math.round(node.extents.x + node.extents.width / 2 - focus.geometry.x);
-      const y = Math.round(node.extents.y + node.extents.height / 2 - focus.geometry.y);
-      if (x < 0 || y < 0 || x >= focus.geometry.width || y >= focus.geometry.height) continue;
-      // The node's path from the application root, whole (names may hold any character): an
-      // exported step carries it as its accessible target for replay's a11y rung.
-      actions.push({ kind: 'click', target: { role: node.role, name: node.name || `${node.role} at ${x},${y}`, x, y, width: node.extents.width, height: node.extents.height, selector: `${accessibleSelectorPrefix}${JSON.stringify(node.path)}` } });
-    }
-    return this.observation({ actions, windows, offset: { x: focus.geometry.x, y: focus.geometry.y }, capture, signature, phash, texts: nodes.map((node) => node.name) });
+    const actions = treeTargets(nodes, main.geometry, await (this.screen as ScreenSource).size());
+    return this.observation({ actions, windows, offset: { x: main.geometry.x, y: main.geometry.y }, capture, signature, phash: treePictureHash, texts: nodes.map((node) => node.name) });
   }
 
   private focusOffset = { x: 0, y: 0 };
@@ -293,7 +302,9 @@ export class X11Driver implements ExploreDriver {
       return { ok: false, reason: 'crash', detail: `${this.options.command} exited`, needsReset: true };
     }
     const windows = await this.appWindows();
-    const focus = windows[windows.length - 1] ?? this.window;
+    // Points read from the tree are relative to the main window, the others to the top-most one.
+    const fromTree = action.target?.selector?.startsWith(accessibleSelectorPrefix);
+    const focus = (fromTree ? windows[0] : windows[windows.length - 1]) ?? this.window;
     const origin = focus ? { x: focus.geometry.x, y: focus.geometry.y } : this.focusOffset;
     const at = action.target?.x !== undefined && action.target.y !== undefined ? { x: origin.x + action.target.x, y: origin.y + action.target.y } : undefined;
     const need = () => {
@@ -351,6 +362,28 @@ export class X11Driver implements ExploreDriver {
     this.windows = undefined;
     this.detector = undefined;
   }
+}
+
+/**
+ * Click targets from the app's actionable nodes: each node whose centre is on the screen, at that
+ * centre relative to `frame` (the main window); while a dialog is open, only the dialog's nodes
+ * (the window under a modal dialog takes no input). A popup menu's items lie outside the main
+ * window and are offered all the same.
+ */
+export function treeTargets(nodes: readonly ActionableNode[], frame: { x: number; y: number }, screen: { width: number; height: number }): ExploreAction[] {
+  const dialog = nodes.map((node) => node.path[0]).filter((top) => top && dialogRoles.has(top.role)).pop();
+  const actions: ExploreAction[] = [];
+  for (const node of nodes) {
+    if (dialog && (node.path[0]?.role !== dialog.role || node.path[0]?.index !== dialog.index)) continue;
+    const centre = { x: Math.round(node.extents.x + node.extents.width / 2), y: Math.round(node.extents.y + node.extents.height / 2) };
+    if (centre.x < 0 || centre.y < 0 || centre.x >= screen.width || centre.y >= screen.height) continue;
+    const x = centre.x - frame.x;
+    const y = centre.y - frame.y;
+    // The node's path from the application root, whole (names may hold any character): an
+    // exported step carries it as its accessible target for replay's a11y rung.
+    actions.push({ kind: 'click', target: { role: node.role, name: node.name || `${node.role} at ${x},${y}`, x, y, width: node.extents.width, height: node.extents.height, selector: `${accessibleSelectorPrefix}${JSON.stringify(node.path)}` } });
+  }
+  return actions;
 }
 
 /**

@@ -1,14 +1,14 @@
-// A replay in its own process, for e2e tests that need options the CLI does not offer (tiers
-// turned off, an intruder window). robotjs keeps an X connection for the life of a process and
+// A replay in its own process, for e2e tests and benchmarks that need options the CLI does not
+// offer (tiers turned off, an intruder window, the app left open for a judge). robotjs keeps an X connection for the life of a process and
 // closing the display under it is a fatal XIO error, so replays run here, not in the test.
 // Prints one JSON line: { report, windowId, keysSeen }.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { GroundingTier } from '../../engine/computer/replay/types.ts';
-import { replaySkill } from '../../engine/computer/replay/replay.ts';
-import { openX11Surface } from '../../engine/computer/replay/x11-surface.ts';
-import { XdotoolWindows } from '../../native/window/xdotool-windows.ts';
+import type { GroundingTier } from '../engine/computer/replay/types.ts';
+import { replaySkill } from '../engine/computer/replay/replay.ts';
+import { openX11Surface } from '../engine/computer/replay/x11-surface.ts';
+import { XdotoolWindows } from '../native/window/xdotool-windows.ts';
 
-const options = JSON.parse(process.argv[2] ?? '{}') as { skill: string; app?: string; title?: string; disabledTiers?: GroundingTier[]; intrude?: boolean; evidenceDirectory?: string };
+const options = JSON.parse(process.argv[2] ?? '{}') as { skill: string; app?: string; title?: string; disabledTiers?: GroundingTier[]; intrude?: boolean; evidenceDirectory?: string; confirm?: 'auto' | 'never' };
 const windows = new XdotoolWindows(process.env);
 const surface = await openX11Surface({ env: process.env, ...(options.app ? { app: options.app } : { title: options.title }) });
 let intruder: ChildProcess | undefined;
@@ -28,7 +28,7 @@ const acting = {
     return press(chord);
   },
 };
-const report = await replaySkill({ skillDirectory: options.skill, surface: acting, confirm: 'auto', autoApproveTier: 'robot', disabledTiers: options.disabledTiers, evidenceDirectory: options.evidenceDirectory });
+const report = await replaySkill({ skillDirectory: options.skill, surface: acting, confirm: options.confirm ?? 'auto', autoApproveTier: 'robot', disabledTiers: options.disabledTiers, evidenceDirectory: options.evidenceDirectory });
 await new Promise((resolve) => setTimeout(resolve, 300)); // any key the intruder got is logged by now
 intruder?.kill('SIGKILL');
 windows.dispose();

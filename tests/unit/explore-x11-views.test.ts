@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { treeTargets } from '../../engine/computer/explore/x11-driver.ts';
+import type { ActionableNode } from '../../native/a11y/index.ts';
+import { viewOf, type ShownNode } from '../../testkit/x11-views.ts';
+
+const node = (r: string, n: string, c: ShownNode[] = [], s: string[] = []): ShownNode => ({ r, n, s, c });
+
+const calculator = (display: string, open: boolean) =>
+  node('application', 'calc', [
+    node('frame', 'calc', [
+      node('menu bar', '', [node('menu', 'File', open ? [node('menu item', 'Quit')] : [], open ? ['selected'] : [])]),
+      node('label', display),
+      node('toggle button', '7', [], ['checked']),
+    ]),
+  ]);
+
+test('X11 view: an open menu is a view of its own; a changed value or a checked toggle is not', () => {
+  assert.equal(viewOf(calculator('12', false)), viewOf(node('application', 'calc', [node('frame', 'calc', [node('menu bar', '', [node('menu', 'File')]), node('label', '345'), node('toggle button', '7')])])));
+  const closed = viewOf(calculator('0', false));
+  const open = viewOf(calculator('0', true));
+  assert.notEqual(open, closed);
+  assert.deepEqual(JSON.parse(open).menus, ['menu bar|>File']);
+  assert.ok(JSON.parse(open).controls.includes('menu item|Quit'));
+});
+
+test('X11 view: a dialog is a window of the view, a selected tab names the page shown', () => {
+  const tabs = (selected: string) => node('page tab list', '', ['One', 'Two'].map((name) => node('page tab', name, [], name === selected ? ['selected'] : [])));
+  const main = (selected: string) => node('frame', 'Factory', [tabs(selected)]);
+  assert.notEqual(viewOf(node('application', 'f', [main('One')])), viewOf(node('application', 'f', [main('Two')])));
+  const withDialog = JSON.parse(viewOf(node('application', 'f', [main('One'), node('dialog', 'About  Factory', [node('push button', 'Close')])])));
+  assert.deepEqual(withDialog.windows, ['dialog|About Factory', 'frame|Factory']);
+  assert.deepEqual(withDialog.tabs, ['One']);
+});
+
+const actionable = (role: string, name: string, x: number, y: number, top: { role: string; index: number }): ActionableNode => ({
+  ref: { bus: ':1.1', path: `/${name}` } as ActionableNode['ref'],
+  role,
+  name,
+  states: ['showing', 'enabled'],
+  extents: { x, y, width: 20, height: 10 },
+  path: [{ role: top.role, name: '', index: top.index }, { role, name, index: 0 }],
+});
+
+test('explore X11 through the tree: a popup menu item outside the main window is a target, relative to the main window', () => {
+  const frame = { role: 'frame', index: 0 };
+  const targets = treeTargets([actionable('menu', 'File', 500, 240, frame), actionable('menu item', 'Scientific mode', 500, 700, frame), actionable('push button', 'Off screen', 2000, 300, frame)], { x: 474, y: 236 }, { width: 1280, height: 800 });
+  assert.deepEqual(
+    targets.map((action) => [action.target?.name, action.target?.x, action.target?.y]),
+    [
+      ['File', 36, 9],
+      ['Scientific mode', 36, 469],
+    ],
+  );
+  assert.ok(targets.every((action) => action.target?.selector?.startsWith('a11y:')));
+});
+
+test('explore X11 through the tree: while a dialog is open only its nodes are targets', () => {
+  const nodes = [actionable('push button', '7', 500, 300, { role: 'frame', index: 0 }), actionable('push button', 'Close', 300, 100, { role: 'dialog', index: 1 })];
+  assert.deepEqual(
+    treeTargets(nodes, { x: 474, y: 236 }, { width: 1280, height: 800 }).map((action) => [action.target?.name, action.target?.x]),
+    [['Close', -164]],
+  );
+});
