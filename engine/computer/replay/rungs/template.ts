@@ -15,12 +15,19 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
   const whole = matchTemplate(input, needle, template.point_in_crop, scales, 'template');
   if (typeof whole !== 'string' && whole.confidence >= input.threshold) return whole;
   // A resized window stretches buttons and their spacing, but text and icons keep their size:
-  // the core of the crop around the pointer (the glyph on the button) still matches at ~1×.
-  const core = coreOf(needle, template.point_in_crop);
-  if (!core) return whole;
-  const inner = matchTemplate(input, core.image, core.point, [0.9, 0.95, 1, 1.05, 1.1], 'template core');
-  if (typeof inner === 'string') return typeof whole === 'string' ? `${whole}; ${inner}` : whole;
-  return typeof whole === 'string' || inner.confidence > whole.confidence ? inner : whole;
+  // the core of the crop around the pointer (the glyph on the button) still matches at ~1×. The
+  // recorded label's own box is the tightest core: a fixed fraction of the crop also holds the
+  // button's borders, which a narrower window moves closer to the glyph (xedit's and xcalc's
+  // buttons at 0.8×).
+  let best = whole;
+  for (const core of [labelCoreOf(needle, input.step.target, template), coreOf(needle, template.point_in_crop)]) {
+    if (!core) continue;
+    const inner = matchTemplate(input, core.image, core.point, [0.9, 0.95, 1, 1.05, 1.1], core.what);
+    if (typeof inner === 'string') best = typeof best === 'string' ? `${best}; ${inner}` : best;
+    else if (typeof best === 'string' || inner.confidence > best.confidence) best = inner;
+    if (typeof best !== 'string' && best.confidence >= input.threshold) break;
+  }
+  return best;
 }
 
 function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Point, scales: number[], what: string): Grounding | string {
@@ -52,15 +59,75 @@ function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Po
 
 
 
+/**
+ * The recorded label's box inside the crop, with a few pixels of the control around it: the
+ * glyphs alone, which keep their size when the window is resized. Undefined when the step has no
+ * label under the pointer or its box is too small to be distinctive.
+ */
+function labelCoreOf(needle: RgbaImage, target: TemplateTarget, template: NonNullable<TemplateTarget['template']>): Core | undefined {
+  const label = target.ocr?.box;
+  if (!label) return undefined;
+  // OCR boxes are padded (23 px high around a 9 px digit): the ink inside is what keeps its size.
+  const ink = inkBox(needle, [Math.round(label.x - template.box.x), Math.round(label.y - template.box.y), Math.round(label.width), Math.round(label.height)]);
+  if (!ink) return undefined;
+  const margin = 2;
+  const x = Math.max(0, ink[0] - margin);
+  const y = Math.max(0, ink[1] - margin);
+  const width = Math.min(needle.width - x, ink[2] + 2 * margin);
+  const height = Math.min(needle.height - y, ink[3] + 2 * margin);
+  if (Math.min(width, height) < 8 || width * height < 80 || width >= needle.width * 0.9) return undefined;
+  // The pointer must fall on the label (its margin included), or the label is a neighbour's.
+  const point = { x: template.point_in_crop.x - x, y: template.point_in_crop.y - y };
+  if (point.x < 0 || point.y < 0 || point.x > width || point.y > height) return undefined;
+  return { image: crop(needle, [x, y, width, height]), point, what: 'template label' };
+}
+
+/** The bounding box of the pixels inside `box` that stand out from its most common shade (a label's glyphs on its button). */
+function inkBox(image: RgbaImage, box: Box): Box | undefined {
+  const x0 = Math.max(0, box[0]);
+  const y0 = Math.max(0, box[1]);
+  const x1 = Math.min(image.width, box[0] + box[2]);
+  const y1 = Math.min(image.height, box[1] + box[3]);
+  if (x1 - x0 < 2 || y1 - y0 < 2) return undefined;
+  const luma = (x: number, y: number) => {
+    const at = (y * image.width + x) * 4;
+    return Math.round(0.299 * image.data[at] + 0.587 * image.data[at + 1] + 0.114 * image.data[at + 2]);
+  };
+  const counts = new Uint32Array(256);
+  for (let y = y0; y < y1; y += 1) for (let x = x0; x < x1; x += 1) counts[luma(x, y)] += 1;
+  const background = counts.indexOf(Math.max(...counts));
+  let left = x1;
+  let top = y1;
+  let right = -1;
+  let bottom = -1;
+  for (let y = y0; y < y1; y += 1) {
+    for (let x = x0; x < x1; x += 1) {
+      if (Math.abs(luma(x, y) - background) < 48) continue;
+      left = Math.min(left, x);
+      right = Math.max(right, x);
+      top = Math.min(top, y);
+      bottom = Math.max(bottom, y);
+    }
+  }
+  return right < 0 ? undefined : [left, top, right - left + 1, bottom - top + 1];
+}
+
+type TemplateTarget = GroundingInput['step']['target'];
+interface Core {
+  image: RgbaImage;
+  point: Point;
+  what: string;
+}
+
 /** The middle of a crop around the pointer: big enough to be distinctive, small enough not to span the gaps between controls. */
-function coreOf(needle: RgbaImage, point: Point): { image: RgbaImage; point: Point } | undefined {
+function coreOf(needle: RgbaImage, point: Point): Core | undefined {
   const width = Math.min(needle.width, Math.max(16, Math.round(needle.width * 0.45)));
   const height = Math.min(needle.height, Math.max(14, Math.round(needle.height * 0.55)));
   if (width >= needle.width && height >= needle.height) return undefined;
   const x = Math.max(0, Math.min(needle.width - width, Math.round(point.x - width / 2)));
   const y = Math.max(0, Math.min(needle.height - height, Math.round(point.y - height / 2)));
   const image = crop(needle, [x, y, width, height]);
-  return { image, point: { x: point.x - x, y: point.y - y } };
+  return { image, point: { x: point.x - x, y: point.y - y }, what: 'template core' };
 }
 
 /** Template match of the recorded focus crop, multi-scale, on the live frame. */
