@@ -25,6 +25,8 @@ export const ReplayStep = z.object({
   box: z.tuple([z.number(), z.number(), z.number(), z.number()]).optional(),
   reason: z.string().optional(),
   verified: z.boolean().optional(),
+  /** X11: another program's window covered the target, so the app's window was moved clear of it before grounding (from where to where). */
+  uncovered: z.string().optional(),
   /** What ended the wait for the app after the action: the expected text or URL, a change then quiet, the deadline. */
   settledBy: z.string().optional(),
   /** Where the step's wall time went, ms: `ms` ≈ their sum (bench replay reads it per step). */

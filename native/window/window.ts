@@ -32,7 +32,7 @@ export interface WindowSystem {
   watchTitle?(id: string): Promise<TitleWatch>;
   /** Follows which window is active as it changes (absent where the system cannot). */
   watchActive?(onChange?: (id: string | null) => void): Promise<PropertyWatch<string | null>>;
-  /** The top-level windows stacked above this one, lowest first (absent where the system cannot tell). */
+  /** The top-level windows stacked above this one, lowest first, each with its window-manager frame (absent where the system cannot tell). */
   stackedAbove?(id: string): Promise<WindowInfo[]>;
   dispose(): void;
 }

@@ -138,8 +138,22 @@ export class XdotoolWindows implements WindowSystem {
     const ids = [...result.stdout.matchAll(/0x[0-9a-f]+/gi)].map((match) => String(Number.parseInt(match[0], 16)));
     const at = ids.indexOf(id);
     if (at < 0) return [];
-    const above = await Promise.all(ids.slice(at + 1).map((other) => this.info(other).catch(() => undefined)));
+    const above = await Promise.all(ids.slice(at + 1).map((other) => this.info(other).then((window) => window && this.withFrame(window)).catch(() => undefined)));
     return above.filter((window): window is WindowInfo => Boolean(window));
+  }
+
+  /**
+   * The window grown by its window-manager frame (_NET_FRAME_EXTENTS: left, right, top, bottom):
+   * a click on another window's title bar or border lands on that window as surely as one on its
+   * content (openbox's title bar is 21 px above the client geometry `info` reports).
+   */
+  private async withFrame(window: WindowInfo): Promise<WindowInfo> {
+    const result = await this.run('xprop', ['-id', window.id ?? '', '_NET_FRAME_EXTENTS']).catch(() => undefined);
+    const match = result && /=\s*(\d+),\s*(\d+),\s*(\d+),\s*(\d+)/.exec(result.stdout);
+    if (!match) return window;
+    const [left, right, top, bottom] = match.slice(1, 5).map(Number);
+    const { x, y, width, height } = window.geometry;
+    return { ...window, geometry: { x: x - left, y: y - top, width: width + left + right, height: height + top + bottom } };
   }
   async transientFor(id: string): Promise<string | undefined> {
     if (!/^\d+$/.test(id)) throw new SkillframeError('bad_input', `window id ${JSON.stringify(id)} is not a decimal X window id`);

@@ -114,7 +114,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       const stepStarted = Date.now();
       signal?.throwIfAborted();
       // On X11 one look at the window says both that it is still there and where it is now.
-      const windowNow = surface.kind === 'x11' && surface.window ? await surface.window() : undefined;
+      let windowNow = surface.kind === 'x11' && surface.window ? await surface.window() : undefined;
       const lookMs = Date.now() - stepStarted;
       if (!(windowNow ?? (await surface.alive()))) throw new SkillframeError('unavailable', `the ${surface.kind === 'web' ? 'page navigated away or closed' : 'window closed'} before step ${step.id}`);
       const notTaken = branchesNotTaken.get(step.id);
@@ -170,7 +170,20 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       const frame = async (): Promise<RgbaImage> => (before ??= await screen.capture());
       if (surface.kind !== 'web') await timed('captureMs', frame);
       const size = before ?? surface.page?.viewportSize() ?? (await frame());
-      const live = await liveGeometry(surface, plan, step, size, windowNow);
+      let live = await liveGeometry(surface, plan, step, size, windowNow);
+      if (hasTarget(step) && surface.uncover && !options.dryRun) {
+        // Another program's window over where the target should be: move the app clear of it and
+        // look again, rather than ground on (or click into) the window on top.
+        const uncovered = await surface.uncover(live.expected);
+        if (uncovered) {
+          stepReport.uncovered = uncovered;
+          windowNow = (await surface.window?.()) ?? windowNow;
+          settledWindow = windowNow ? [windowNow.geometry.x, windowNow.geometry.y, windowNow.geometry.width, windowNow.geometry.height] : settledWindow;
+          before = undefined;
+          await timed('captureMs', frame);
+          live = await liveGeometry(surface, plan, step, size, windowNow);
+        }
+      }
       const expectation = expectationFor(step, plan, values);
       let point: Point | undefined;
       let dropPoint: Point | undefined;

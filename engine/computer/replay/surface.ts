@@ -34,6 +34,14 @@ export interface Surface {
   /** X11 only: the app's own dialog the last keys went to (Save As …), when it was not the main window. */
   keyboardDialog?(): Promise<{ title: string; geometry: { x: number; y: number; width: number; height: number } } | undefined>;
   /**
+   * X11 only: when another program's window is stacked over `point` (where the next target should
+   * be), moves the app's window to the nearest place on screen that no other program's window
+   * overlaps, as a careful person drags their window out from under a note kept on top. Answers
+   * what it did, or undefined when nothing covers the point or there is no free place (the click
+   * is then refused as before).
+   */
+  uncover?(point: Point): Promise<string | undefined>;
+  /**
    * X11 only: the app's accessibility tree (AT-SPI), for the `a11y` rung and for evidence after an
    * action (it is an AccessibilityProbe). Absent when the surface has none; verification then falls
    * back to pixels and the caret.

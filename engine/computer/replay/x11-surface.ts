@@ -109,6 +109,7 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
       drag: async () => {
         throw new SkillframeError('unavailable', 'drag is not replayed on X11 yet: the input driver has no press-move-release');
       },
+      uncover: async (point) => uncover(windows, main, point),
       window: async () => windows.info(windowId),
       keyboardDialog: async () => (keyTarget?.id && keyTarget.id !== windowId ? windows.info(keyTarget.id).catch(() => undefined) : undefined),
       accessibility,
@@ -142,6 +143,42 @@ export async function assertNotCovered(windows: WindowSystem, main: WindowInfo, 
   const above = await windows.stackedAbove(main.id).catch(() => []);
   const cover = above.find((window) => rectContains(window.geometry, point) && !(main.pid !== undefined && window.pid === main.pid));
   if (cover) throw new SkillframeError('unsafe', `the click at (${Math.round(point.x)},${Math.round(point.y)}) would land on another program's window, ${JSON.stringify(cover.title)}${cover.pid === undefined ? '' : ` (pid ${cover.pid})`}, stacked over the app`, { point, window: cover });
+}
+
+/** Room left around the app's client area for its own frame (title bar, borders) when it is placed. */
+const frameRoom = 40;
+
+/**
+ * Moves the app's window clear of other programs' windows stacked over it, when one covers
+ * `point`: to the free place on screen nearest to where it is (candidates: beside each such
+ * window, or against a screen edge). Answers what it did; undefined when nothing covered the
+ * point or no place is free.
+ */
+export async function uncover(windows: WindowSystem, main: WindowInfo, point: { x: number; y: number }): Promise<string | undefined> {
+  if (!windows.stackedAbove || !main.id) return undefined;
+  const now = await windows.info(main.id).catch(() => undefined);
+  if (!now) return undefined;
+  const others = (await windows.stackedAbove(main.id).catch(() => [])).filter((window) => !(main.pid !== undefined && window.pid === main.pid));
+  const covering = others.find((window) => rectContains(window.geometry, point));
+  if (!covering) return undefined;
+  const screen = await windows.screenSize().catch(() => undefined);
+  if (!screen) return undefined;
+  const { width, height, x, y } = now.geometry;
+  const xs = [x, frameRoom, screen.width - width - frameRoom, ...others.flatMap((other) => [other.geometry.x + other.geometry.width + frameRoom, other.geometry.x - width - frameRoom])];
+  const ys = [y, frameRoom, screen.height - height - frameRoom, ...others.flatMap((other) => [other.geometry.y + other.geometry.height + frameRoom, other.geometry.y - height - frameRoom])];
+  const overlaps = (left: number, top: number) =>
+    others.some((other) => left - frameRoom < other.geometry.x + other.geometry.width && other.geometry.x < left + width + frameRoom && top - frameRoom < other.geometry.y + other.geometry.height && other.geometry.y < top + height + frameRoom);
+  const places = xs.flatMap((left) => ys.map((top) => ({ left, top })))
+    .filter(({ left, top }) => left >= frameRoom && top >= frameRoom && left + width + frameRoom <= screen.width && top + height + frameRoom <= screen.height && !overlaps(left, top))
+    .sort((a, b) => Math.hypot(a.left - x, a.top - y) - Math.hypot(b.left - x, b.top - y));
+  const place = places[0];
+  if (!place) return undefined;
+  await windows.move(main.id, place.left, place.top);
+  // The app repaints what the move exposed before anything is read off the screen.
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  const moved = await windows.info(main.id).catch(() => undefined);
+  if (!moved || (moved.geometry.x === x && moved.geometry.y === y)) return undefined;
+  return `another program's window, ${JSON.stringify(covering.title)}, covered (${Math.round(point.x)},${Math.round(point.y)}): moved the app's window from (${x},${y}) to (${moved.geometry.x},${moved.geometry.y})`;
 }
 
 /**
