@@ -112,7 +112,7 @@ export const calculatorLayouts: Record<string, readonly (readonly string[])[]> =
   ],
 };
 
-/** The tasks, 4 per app (32). Labels are what each app shows (its own glyphs for × and −). */
+/** The tasks, 4 per app (36). Labels are what each app shows (its own glyphs for × and −). */
 export const desktopTasks: DesktopTask[] = [
   ...editorTasks('mousepad', [key('ctrl+s')], [click('File'), pause(500), click('Save')]),
   ...calculatorTasks('galculator', { times: '*', minus: '-' }, [key('ctrl+c')]),
@@ -123,4 +123,6 @@ export const desktopTasks: DesktopTask[] = [
   // xcalc cannot copy its result: the judge reads its display through the selection xcalc offers.
   ...calculatorTasks('xcalc', { times: '*', minus: '-' }, []),
   ...editorTasks('idle', [key('ctrl+s')], [click('File'), pause(500), click('Save')]),
+  // Chromium shows a page (testkit/fixtures/desktop/note.html) as an app window; it saves by a download.
+  ...editorTasks('chromium', [click('Download')], [click('File'), pause(500), click('Save')]),
 ];

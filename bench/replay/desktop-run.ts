@@ -17,8 +17,14 @@ import { moveWindow, resizeWindow, windowGeometry } from './x11-drift.ts';
 import { calculatorButtons, calculatorDisplay } from './x11-truth.ts';
 import { naiveX11Replay } from './x11-run.ts';
 
-/** How each app starts and which of its windows is the main one. */
-const launchers: Record<string, { command: (file: string) => string; className: RegExp; base: { width?: number; height?: number } }> = {
+/** The Chromium task page: a note whose File › Save and Download button save the text as a download. */
+const notePage = fileURLToPath(new URL('../../testkit/fixtures/desktop/note.html', import.meta.url));
+
+/**
+ * How each app starts and which of its windows is the main one. `output`: where a task's saved
+ * file appears when the app does not write the file it was opened with (Chromium downloads).
+ */
+export const desktopLaunchers: Record<string, { command: (file: string, home: string) => string; className: RegExp; base: { width?: number; height?: number }; output?: (home: string) => string; prepare?: (home: string) => void }> = {
   mousepad: { command: (file) => `mousepad ${file}`, className: /^mousepad$/i, base: { width: 900, height: 600 } },
   galculator: { command: () => 'galculator', className: /^galculator$/i, base: {} },
   xedit: { command: (file) => `xedit ${file}`, className: /^xedit$/i, base: { width: 760, height: 560 } },
@@ -28,6 +34,19 @@ const launchers: Record<string, { command: (file: string) => string; className: 
   xcalc: { command: () => 'xcalc', className: /^xcalc$/i, base: {} },
   // Debian's IDLE (Tk) by its path: a python version manager's shim may come first on PATH.
   idle: { command: (file) => `/usr/bin/idle ${file}`, className: /idle|toplevel/i, base: { width: 900, height: 600 } },
+  // Debian's Chromium as a desktop window (app mode: no tabs or address bar, like an Electron app),
+  // its accessibility on, downloads saved without asking into the throwaway home.
+  chromium: {
+    command: (_file, home) => `/usr/bin/chromium --app=file://${notePage} --user-data-dir=${join(home, 'chromium')} --no-sandbox --disable-gpu --no-first-run --disable-background-networking --disable-component-update --disable-sync --disable-features=DownloadBubble,DownloadBubbleV2 --force-renderer-accessibility --password-store=basic`,
+    className: /^chromium$/i,
+    base: { width: 900, height: 600 },
+    output: (home) => join(home, 'Downloads', 'note.txt'),
+    prepare: (home) => {
+      mkdirSync(join(home, 'chromium', 'Default'), { recursive: true });
+      mkdirSync(join(home, 'Downloads'), { recursive: true });
+      writeFileSync(join(home, 'chromium', 'Default', 'Preferences'), JSON.stringify({ download: { default_directory: join(home, 'Downloads'), prompt_for_download: false } }));
+    },
+  },
 };
 
 export interface DesktopRunOptions {
@@ -62,7 +81,7 @@ export interface DesktopResult {
   errors: string[];
 }
 
-interface RunningDesktopApp {
+export interface RunningDesktopApp {
   app: DesktopApp;
   env: NodeJS.ProcessEnv;
   file?: string;
@@ -99,8 +118,8 @@ async function findWindow(env: NodeJS.ProcessEnv, launched: LaunchedApp, classNa
 }
 
 /** Starts an app under a condition in a throwaway HOME, placed where the condition says. */
-async function launchDesktop(display: VirtualDisplay, busEnv: NodeJS.ProcessEnv, app: DesktopApp, condition: DesktopCondition, work: string, signal?: AbortSignal): Promise<RunningDesktopApp> {
-  const launcher = launchers[app.name];
+export async function launchDesktop(display: VirtualDisplay, busEnv: NodeJS.ProcessEnv, app: DesktopApp, condition: DesktopCondition, work: string, signal?: AbortSignal): Promise<RunningDesktopApp> {
+  const launcher = desktopLaunchers[app.name];
   if (!launcher) throw new SkillframeError('unavailable', `no launcher for ${app.name}`);
   mkdirSync(work, { recursive: true });
   const home = mkdtempSync(join(work, `home-${app.name}-`));
@@ -122,9 +141,10 @@ async function launchDesktop(display: VirtualDisplay, busEnv: NodeJS.ProcessEnv,
     env.QT_FONT_DPI = '120';
   }
   await setResources(env, resources);
-  const file = app.output === 'file' ? join(home, 'note.txt') : undefined;
-  if (file) writeFileSync(file, '');
-  const launched = await launchApp(launcher.command(file ?? ''), { env, signal });
+  const file = app.output === 'file' ? (launcher.output?.(home) ?? join(home, 'note.txt')) : undefined;
+  if (file && !launcher.output) writeFileSync(file, '');
+  launcher.prepare?.(home);
+  const launched = await launchApp(launcher.command(file ?? '', home), { env, signal });
   let cover: RunningDesktopApp['cover'];
   try {
     const windowId = await findWindow(env, launched, launcher.className, signal);
@@ -232,9 +252,13 @@ async function learnScript(ocr: Ocr, running: RunningDesktopApp, task: DesktopTa
 }
 
 /** The app's own output: the saved file, what it copied to the clipboard, or its display as it offers it for selection. */
-async function observe(running: RunningDesktopApp): Promise<string> {
+export async function observe(running: RunningDesktopApp): Promise<string> {
   await settle(500);
-  if (running.app.output === 'file') return running.file && existsSync(running.file) ? readFileSync(running.file, 'utf8').replace(/\n+$/, '') : '';
+  if (running.app.output === 'file') {
+    // A download (Chromium) lands under its own name once complete: wait a little for it.
+    for (let waited = 0; waited < 3000 && running.file && !existsSync(running.file); waited += 250) await settle(250);
+    return running.file && existsSync(running.file) ? readFileSync(running.file, 'utf8').replace(/\n+$/, '') : '';
+  }
   if (running.app.output === 'display-selection') return displaySelection(running);
   const clipboard = await runProgram('xclip', ['-o', '-selection', 'clipboard'], { env: running.env, timeoutMs: 5_000 }).catch(() => ({ stdout: '' }));
   return clipboard.stdout.trim();

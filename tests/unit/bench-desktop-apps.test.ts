@@ -27,3 +27,11 @@ test('a calculator judged by its display: the numbers a run shows along the righ
   const difference = desktopTasks.find((task) => task.name === 'xcalc-difference')!;
   assert.deepEqual([...displaysAlongTheWay(difference)], ['5', '50', '8']);
 });
+
+test('every app of the catalogue has tasks and a launcher: none is listed without being run (Chromium was)', async () => {
+  const { desktopLaunchers } = await import('../../bench/replay/desktop-run.ts');
+  for (const app of desktopApps) {
+    assert.ok(desktopTasks.some((task) => task.app === app.name), `${app.name} has tasks`);
+    assert.ok(desktopLaunchers[app.name], `${app.name} has a launcher`);
+  }
+});
