@@ -156,11 +156,12 @@ const frameRoom = 40;
  */
 export async function uncover(windows: WindowSystem, main: WindowInfo, point: { x: number; y: number }): Promise<string | undefined> {
   if (!windows.stackedAbove || !main.id) return undefined;
-  const now = await windows.info(main.id).catch(() => undefined);
-  if (!now) return undefined;
+  // One query in the common case (nothing stacked above the app).
   const others = (await windows.stackedAbove(main.id).catch(() => [])).filter((window) => !(main.pid !== undefined && window.pid === main.pid));
   const covering = others.find((window) => rectContains(window.geometry, point));
   if (!covering) return undefined;
+  const now = await windows.info(main.id).catch(() => undefined);
+  if (!now) return undefined;
   const screen = await windows.screenSize().catch(() => undefined);
   if (!screen) return undefined;
   const { width, height, x, y } = now.geometry;
