@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { ExploreAction } from '../../core/commands/explore.ts';
+import { StateGraph } from '../../engine/computer/explore/graph.ts';
+import { accessibleSelectorPrefix } from '../../engine/computer/explore/identity.ts';
 import { treeTargets } from '../../engine/computer/explore/x11-driver.ts';
 import type { ActionableNode } from '../../native/a11y/index.ts';
 import { viewOf, type ShownNode } from '../../testkit/x11-views.ts';
@@ -61,4 +64,13 @@ test('explore X11 through the tree: while a dialog is open only its nodes are ta
     treeTargets(nodes, { x: 474, y: 236 }, { width: 1280, height: 800 }).map((action) => [action.target?.name, action.target?.x]),
     [['Close', -164]],
   );
+});
+
+test('explore X11 through the tree: a container whose controls changed nothing makes its other controls worth less (region of the tree)', () => {
+  const graph = new StateGraph();
+  const key = (panel: number, name: string): ExploreAction => ({ kind: 'click', target: { role: 'push button', name, x: 1, y: 1, selector: `${accessibleSelectorPrefix}${JSON.stringify([{ role: 'frame', name: 'calc', index: 0 }, { role: 'panel', name: '', index: panel }, { role: 'push button', name, index: 0 }])}` } });
+  const node = graph.addNode({ signature: 'start', phash: '0'.repeat(16), title: 'calc', candidates: [key(0, '1'), key(0, '2'), key(0, '3'), key(0, '4'), key(1, 'Mode')], blocked: [] }, { depth: 0, discoveredAt: 0 });
+  for (const name of ['1', '2', '3']) graph.noteOutcome(key(0, name), false);
+  graph.noteOutcome({ kind: 'shortcut', keys: 'F10', target: { name: 'F10' } }, true);
+  assert.ok(graph.gain(node, key(1, 'Mode')) > graph.gain(node, key(0, '4')), 'the untried panel comes first');
 });

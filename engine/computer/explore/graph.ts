@@ -1,6 +1,6 @@
 import type { Boundary, ExploreAction, ExploreGraph, GraphEdge, GraphNode, Strategy, Verification } from '../../../core/commands/explore.ts';
 import type { ActionEffect } from '../../../core/schemas/trajectory.ts';
-import { hammingDistance, routeOf, samePictureTolerance } from './identity.ts';
+import { accessibleSelectorPrefix, hammingDistance, routeOf, samePictureTolerance } from './identity.ts';
 
 /** What a driver sees of the app at one moment. */
 export interface Observation {
@@ -76,9 +76,20 @@ function roleKey(action: ExploreAction): string {
   return `r|${action.kind}|${action.target?.role ?? ''}`;
 }
 
-/** The container an element sits in: its locator without the last two steps (web), or its window (X11). */
+/**
+ * The container an element sits in: its locator without the last two steps (web), the
+ * accessible's parent (X11 through the tree: the path without its last step), or its window (X11
+ * through pixels).
+ */
 function regionKey(action: ExploreAction): string {
   const selector = action.target?.selector ?? '';
+  if (selector.startsWith(accessibleSelectorPrefix)) {
+    try {
+      return `g|${accessibleSelectorPrefix}${JSON.stringify((JSON.parse(selector.slice(accessibleSelectorPrefix.length)) as unknown[]).slice(0, -1))}`;
+    } catch {
+      return `g|${selector}`;
+    }
+  }
   const parts = selector.split(' > ');
   return `g|${parts.length > 2 ? parts.slice(0, -2).join(' > ') : selector.startsWith('#') ? '' : parts[0]}`;
 }
