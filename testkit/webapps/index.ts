@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,17 @@ const here = fileURLToPath(new URL('./', import.meta.url));
 
 const Split = z.enum(['tune', 'unseen']);
 export const ExploreApps = z.object({
-  web: z.array(z.object({ name: z.string(), package: z.string(), version: z.string(), entry: z.string(), split: Split })),
+  web: z.array(
+    z.object({
+      name: z.string(),
+      package: z.string(),
+      version: z.string(),
+      entry: z.string(),
+      split: Split,
+      /** The package's folder served as the site root, for a build that links its files from '/' (gentelella's dist/). */
+      root: z.string().optional(),
+    }),
+  ),
   x11: z.array(z.object({ name: z.string(), command: z.string(), split: Split })),
 });
 export type ExploreApps = z.infer<typeof ExploreApps>;
@@ -50,8 +60,31 @@ export async function serveWebApp(app: WebApp): Promise<{ url: string; origin: s
           return { url: `/${relative(overrides, path).split(sep).join('/')}`, path };
         })
     : [];
-  const server = await serveMounts([...files, { url: '/spec/', path: join(here, 'shared') }, { url: '/', path: packageFolder(app.package, app.version) }]);
+  const folder = join(packageFolder(app.package, app.version), app.root ?? '');
+  const server = await serveMounts([...files, { url: '/spec/', path: join(here, 'shared') }, ...installedLayout(folder), { url: '/', path: folder }]);
   return { ...server, url: `${server.origin}${app.entry}` };
+}
+
+/**
+ * What a package's own install step copies into it from its dependencies, when that step did not
+ * run (an install with scripts off): admin-lte's postinstall lays jQuery, Bootstrap and the rest
+ * out under plugins/ by its list build/npm/Plugins.js; without them its pages stay behind their
+ * preloader. Served from the dependencies themselves, most specific first. Empty when the
+ * package has no such list or the step ran.
+ */
+function installedLayout(folder: string): { url: string; path: string }[] {
+  const list = join(folder, 'build', 'npm', 'Plugins.js');
+  if (!existsSync(list) || existsSync(join(folder, 'plugins'))) return [];
+  const entries = createRequire(import.meta.url)(list) as { from: string; to: string }[];
+  return entries
+    .map(({ from, to }) => {
+      // As the step itself resolves them: the package's own node_modules, else the hoisted copy.
+      const inside = join(folder, from);
+      const path = existsSync(inside) ? inside : join(folder, from.replace(/^node_modules\//, '../'));
+      return { url: `/${to.replace(/^\/+/, '')}${existsSync(path) && statSync(path).isDirectory() ? '/' : ''}`.replace(/\/+$/, '/'), path };
+    })
+    .filter((mount) => existsSync(mount.path))
+    .sort((a, b) => b.url.length - a.url.length);
 }
 
 /**
@@ -76,7 +109,11 @@ export const viewProbe = `(() => {
   const own = (el) => clean(el.getAttribute('aria-label') || el.getAttribute('data-path') || el.textContent || el.getAttribute('href') || el.id);
   // An icon-only toggle is named by the row or item it sits in.
   const label = (el) => own(el) || clean(el.closest('tr,li')?.textContent) || el.tagName.toLowerCase();
-  const list = (selector, filter = visible) => [...new Set(all(selector).filter(filter).map(label))].sort();
+  // One entry per element, not per label: two open sub-menus both labelled 'Parent' are two
+  // panels, not one (deduping labels merged views that differ only in how many are open).
+  const elements = (selector, filter = visible) => [...new Set(all(selector))].filter(filter);
+  const names = (found) => [...new Set(found)].map(label).sort();
+  const list = (selector, filter = visible) => names(elements(selector, filter));
   // A toggle that says it is expanded while what it controls is hidden shows nothing open (markup
   // that ships aria-expanded=true on closed sections): the region decides, when it can be found.
   const controlled = (el) => {
@@ -94,10 +131,10 @@ export const viewProbe = `(() => {
     dialogs: list('[role=dialog],[role=alertdialog],dialog[open],.modal.show,.uk-modal.uk-open,.jsoneditor-modal,.dialog-ux .modal-ux,.dialog-box'),
     menus: list('.dropdown-menu.show,.uk-drop.uk-open,.uk-dropdown.uk-open,.uk-navbar-dropdown.uk-open,.jsoneditor-contextmenu,[role=menu],[role=listbox]'),
     tabs: list('[role=tab][aria-selected=true],.nav-tabs .active,.nav-pills .active,.uk-tab > .uk-active,.uk-subnav > .uk-active,.tablinks .active,.tab-buttons .tab-btn.active'),
-    panels: [...new Set([
-      ...list('.collapse.show,details[open],.opblock-tag-section.is-open,.opblock.is-open,.models.is-open,.model-box .model.model-open,.uk-accordion > .uk-open,.uk-offcanvas.uk-open,.treeview.menu-open,.menu-open > a,li.active > .child_menu,.jsoneditor-expanded'),
-      ...list('[aria-expanded=true]', expandedShows),
-    ])].sort(),
+    panels: names([
+      ...elements('.collapse.show,details[open],.opblock-tag-section.is-open,.opblock.is-open,.models.is-open,.model-box .model.model-open,.uk-accordion > .uk-open,.uk-offcanvas.uk-open,.treeview.menu-open,.menu-open > a,li.active > .child_menu,.jsoneditor-expanded'),
+      ...elements('[aria-expanded=true]', expandedShows),
+    ]),
     modes: [...new Set([...document.documentElement.classList, ...document.body.classList].filter((name) => /sidebar-(collapse|toggled|mini|open)|^nav-(sm|md)$|toggled|dark-mode/.test(name))
       .concat(all('[class*=jsoneditor-mode-]').filter(visible).flatMap((el) => [...el.classList].filter((name) => name.startsWith('jsoneditor-mode-')))))].sort(),
   };

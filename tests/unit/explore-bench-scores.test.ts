@@ -28,3 +28,21 @@ test('the benchmark split: at least 6 web apps and 3 X11 apps, each split used, 
     assert.equal(new Set(list.map((app) => app.name)).size, list.length);
   }
 });
+
+test('each benchmark app is served with the scripts its entry page loads (admin-lte plugins its install step lays out, gentelella from its build root)', async () => {
+  const { serveWebApp } = await import('../../testkit/webapps/index.ts');
+  for (const name of ['admin-lte', 'gentelella']) {
+    const app = exploreApps().web.find((entry) => entry.name === name);
+    assert.ok(app, name);
+    const server = await serveWebApp(app);
+    try {
+      const page = await (await fetch(server.url)).text();
+      // Local scripts only: the page's own absolute or relative paths, resolved as a browser would.
+      const scripts = [...page.matchAll(/<script[^>]+src="([^"]+)"/g)].map((match) => new URL(match[1], server.url)).filter((url) => url.origin === server.origin);
+      assert.ok(scripts.length > 0, `${name}: no local script`);
+      for (const script of scripts) assert.equal((await fetch(script)).status, 200, `${name}: ${script.pathname}`);
+    } finally {
+      await server.dispose();
+    }
+  }
+});

@@ -141,6 +141,26 @@ test('a skill path takes a sidebar link from the start, not after the pages the 
   assert.equal(graph.skillPath(orders.id)?.length, 1);
 });
 
+test('a link to a page of the site no state has shown is tried before an unknown button, even after two links went nowhere', async () => {
+  const { StateGraph } = await import('../../engine/computer/explore/graph.ts');
+  const link = (name: string, href: string) => ({ kind: 'click' as const, target: { role: 'link', name, selector: `#${name}`, href } });
+  const button = { kind: 'click' as const, target: { role: 'button', name: 'Bell', selector: '#bell' } };
+  const site = 'http://127.0.0.1:1';
+  const candidates = [link('Pro', 'https://example.com/pro'), link('Report', `${site}/index.html#`), button, link('Charts', `${site}/charts.html`), link('Home', `${site}/index.html`)];
+  const graph = new StateGraph();
+  const home = graph.addNode({ signature: 'home', phash: '0000000000000000', title: 'home', url: `${site}/index.html`, candidates, blocked: [] }, { depth: 0, discoveredAt: 0 });
+  // An off-site link and a '#' link showed nothing new: the role 'link' now looks barren.
+  for (const action of candidates.slice(0, 2)) {
+    graph.markTried(home, action);
+    graph.noteOutcome(action, false, graph.relation(home, action));
+  }
+  assert.equal(graph.relation(home, candidates[3]), 'unseen-route');
+  assert.equal(graph.untried(home)[0].target?.name, 'Charts');
+  // Once a state at that page is known, the same link predicts it.
+  graph.addNode({ signature: 'charts', phash: '0000000000000000', title: 'charts', url: `${site}/charts.html`, candidates, blocked: [] }, { depth: 1, discoveredAt: 1 });
+  assert.equal(graph.relation(home, candidates[3]), 'known-destination');
+});
+
 test('a click that only renamed the clicked control is feedback, not a view; any other change is a change', async () => {
   const { renamedOnly } = await import('../../engine/computer/explore/web-driver.ts');
   const before = ['path:/', 'button|Copy||', 'button|Copy||', 'tab|Code|s|'];

@@ -147,3 +147,31 @@ test('DFS backtracks by the control that opened a state (a guessed way back), no
     assert.ok(out.some((edge) => edge.action.target?.name === 'Settings' && edge.to === parent), `${node.id} was never left by its way back`);
   }
 });
+
+/** A panel whose toggle, pressed again, does not close it but shows a notice (a state of its own). */
+const stubbornPanel: AppModel = {
+  title: 'Panel',
+  initial: { step: 0 },
+  view(state) {
+    const { step } = state as { step: number };
+    const to = (id: string, label: string, next: number) => ({ id, label, on: { click: () => ({ step: next }) } });
+    if (step === 0) return { heading: 'Home', controls: [{ ...to('panel', 'Panel', 1), expanded: false }, to('alpha', 'Alpha', 0)] };
+    if (step === 1) return { heading: 'Home', controls: [{ ...to('panel', 'Panel', 2), expanded: true }, to('beta', 'Beta', 1)] };
+    return { heading: 'Notice', controls: [to('gamma', 'Gamma', 2), to('dismiss', 'Dismiss', 0)] };
+  },
+};
+
+test('a way back that lands somewhere new stops the trip there (the caller plans again from it), not a reset', async () => {
+  // The explorer's own steps, driven one by one: reset, open the panel, then go back to the start.
+  const explorer = new Explorer(new ModelDriver(stubbornPanel), { strategy: 'dfs', budget: 20, seed: 1 });
+  const steps = explorer as unknown as { reset(): Promise<{ id: string }>; tryAction(node: unknown, action: unknown): Promise<string>; navigateTo(node: unknown): Promise<boolean>; current?: { id: string } };
+  const home = await steps.reset();
+  const start = explorer.graph.nodes.get(home.id);
+  const panel = start?.actions.find((action) => action.target?.name === 'Panel');
+  assert.equal(await steps.tryAction(start, panel), 'new');
+  // The guessed way back (the toggle again) shows the notice instead: a state never seen.
+  assert.equal(await steps.navigateTo(start), false);
+  assert.equal(explorer.resets, 1, 'no reset after the way back went elsewhere');
+  assert.equal(explorer.graph.nodes.size, 3);
+  assert.equal(explorer.graph.nodes.get(steps.current?.id ?? '')?.title, 'Notice');
+});

@@ -62,7 +62,7 @@ export function seededRandom(seed: number): () => number {
 /**
  * GUI exploration over a state graph. DFS continues from the state it just reached and, when a
  * state is used up, goes to the nearest state with untried actions by the shortest path of
- * verified edges (else resets the app and replays the discovery prefix). BFS expands states in
+ * verified edges (else resets the app and replays the shortest verified path from the start). BFS expands states in
  * discovery order, navigating back before each action. Random picks any offered action.
  * All three share verification, dedupe and the budget, so their coverage is comparable.
  */
@@ -120,7 +120,7 @@ export class Explorer {
 
   /**
    * DFS by expected gain: try the best action here unless a state elsewhere offers more gain per
-   * action spent, counting the trip there (a verified path, or a reset and the discovery prefix).
+   * action spent, counting the trip there (a verified path, or a reset and the shortest verified path from the start).
    */
   private async dfsStep(): Promise<void> {
     const current = this.current ?? (await this.reset());
@@ -165,7 +165,7 @@ export class Explorer {
     for (const node of this.graph.nodes.values()) {
       const gain = this.graph.bestGain(node);
       if (gain <= 0) continue;
-      const cost = Math.min(distances.get(node.id) ?? Infinity, this.replayable(node) ? resetCost + this.graph.prefix(node.id).length : Infinity);
+      const cost = Math.min(distances.get(node.id) ?? Infinity, this.replayable(node) ? resetCost + this.graph.pathFromRoot(node.id).length : Infinity);
       // Budget-aware: a trip that leaves no action to spend there is not worth starting.
       if (cost === Infinity || this.used + Math.ceil(cost) >= this.options.budget) continue;
       const value = gain / (1 + cost);
@@ -185,12 +185,12 @@ export class Explorer {
     }
   }
 
-  /** A reset and the discovery prefix can reach this node (nodes met while navigating have no prefix). */
+  /** A reset and a path from the start state can reach this node (nodes met while navigating may have none). */
   private replayable(node: NodeRecord): boolean {
     if (node.unreachable) return false;
     if (node.id === this.graph.root) return true;
-    const prefix = this.graph.prefix(node.id);
-    return prefix.length > 0 && prefix[0].from === this.graph.root;
+    const path = this.graph.pathFromRoot(node.id);
+    return path.length > 0 && path[0].from === this.graph.root;
   }
 
   /** Fresh instance, then locate the start state (the root). */
@@ -298,17 +298,23 @@ export class Explorer {
     return result;
   }
 
-  /** Goes to a node: the shortest verified path from here when it is cheaper than a reset, else reset + prefix replay. */
+  /**
+   * Goes to a node: the shortest path from here when it is cheaper than a reset, else a reset and
+   * the shortest verified path from the start state (often shorter than the discovery prefix).
+   * False when it did not get there; the caller plans again from wherever it is now.
+   */
   private async navigateTo(target: NodeRecord): Promise<boolean> {
     if (this.current?.id === target.id) return true;
-    const prefix = this.graph.prefix(target.id);
+    const fromRoot = this.graph.pathFromRoot(target.id);
     if (this.current) {
       const path = this.graph.shortestPath(this.current.id, target.id);
-      if (path && (path.length <= prefix.length + 1 || !this.replayable(target)) && (await this.walk(path)) && this.current?.id === target.id) return true;
+      // A walk that lands elsewhere (a guessed way back that was wrong) stops there: that state
+      // may be new and worth exploring, and resetting at once would throw away what it offers.
+      if (path && (path.length <= fromRoot.length + resetCost || !this.replayable(target))) return (await this.walk(path)) && this.current?.id === target.id;
     }
     if (!this.replayable(target)) return false;
     await this.reset();
-    if ((await this.walk(prefix)) && this.current?.id === target.id) return true;
+    if ((await this.walk(fromRoot)) && this.current?.id === target.id) return true;
     // A fresh start no longer reaches it (the start screen itself may differ): stop aiming for it.
     target.unreachable = true;
     return false;

@@ -252,7 +252,14 @@ export class StateGraph {
   gain(node: NodeRecord, action: ExploreAction): number {
     const relation = this.relation(node, action);
     let gain: number;
-    if (relation) {
+    if (relation === 'unseen-route') {
+      // A link to a page of this site that no state has shown yet: loading it shows a view not
+      // seen before, unless such links keep failing here (a Beta(3, 1) prior, learned in the run).
+      // Without it, two links that went nowhere (an off-site link, a '#' link) made the role
+      // "link" look barren and the site's own pages were never visited.
+      const record = this.outcomes.get(relation) ?? { tried: 0, fresh: 0 };
+      gain = (record.fresh + 3) / (record.tried + 4);
+    } else if (relation) {
       // The graph already predicts where this leads (back where this state came from, or to the
       // one state this control always reached): a state seen before. How often such predictions
       // turned out wrong is learned in the run, from a prior that trusts them (Beta(1, 3)).
@@ -280,9 +287,10 @@ export class StateGraph {
   /**
    * What the graph predicts about an action before it runs: 'undo' when it repeats the control
    * that opened this state (a toggle closes again), 'known-destination' when this control changed
-   * the state before and always to one same state. Undefined when nothing is predicted.
+   * the state before and always to one same state, 'unseen-route' when it links to a page of
+   * this site that no state has shown yet. Undefined when nothing is predicted.
    */
-  relation(node: NodeRecord, action: ExploreAction): 'undo' | 'known-destination' | undefined {
+  relation(node: NodeRecord, action: ExploreAction): 'undo' | 'known-destination' | 'unseen-route' | undefined {
     const key = controlKey(action);
     if (this.inverseOf(node)?.some((inverse) => controlKey(inverse) === key)) return 'undo';
     // A state and the transient ones over it (a menu or a dialog that Escape closes opened on
@@ -298,7 +306,10 @@ export class StateGraph {
     if (byScope?.get('navigation')?.size === 1 && !byScope.has(`in-place:${routeOf(node.url) ?? ''}`)) return 'known-destination';
     // A link to another route where a state has already been seen: loading it shows that state.
     const route = routeOf(action.target?.href);
-    if (route !== undefined && route !== routeOf(node.url) && !/#$/.test(action.target?.href ?? '') && this.routes().has(route)) return 'known-destination';
+    if (route !== undefined && route !== routeOf(node.url) && !/#$/.test(action.target?.href ?? '')) {
+      if (this.routes().has(route)) return 'known-destination';
+      if (sameOrigin(action.target?.href, node.url)) return 'unseen-route';
+    }
     return undefined;
   }
 
@@ -504,6 +515,15 @@ export class StateGraph {
       edges: [...this.edges.values()].map((edge) => ({ ...edge })),
       boundaries: [...this.boundaries],
     };
+  }
+}
+
+/** Whether two addresses share an origin (false when either is missing or bad). */
+function sameOrigin(a: string | undefined, b: string | undefined): boolean {
+  try {
+    return Boolean(a && b) && new URL(a as string).origin === new URL(b as string).origin;
+  } catch {
+    return false;
   }
 }
 
