@@ -36,6 +36,11 @@ export interface SearchDocument {
 /** Tokenized documents with their statistics, built once and queried many times. */
 export interface Bm25Index {
   score(query: string): Map<string, number>;
+  /**
+   * How much of the query one skill's text holds word for word: the largest share, over the
+   * skills, of the query's terms (each weighted by its rarity in the library) that the skill has.
+   */
+  coverage(query: string): number;
 }
 
 export function createBm25Index(documents: readonly SearchDocument[], k1 = 1.2, b = 0.75): Bm25Index {
@@ -59,13 +64,23 @@ export function createBm25Index(documents: readonly SearchDocument[], k1 = 1.2, 
       else postings.set(token, [index]);
     }
   });
+  const inverseFrequency = (term: string) => {
+    const containing = postings.get(term)?.length ?? 0;
+    return Math.log(1 + (bags.length - containing + 0.5) / (containing + 0.5));
+  };
   return {
+    coverage(query) {
+      const terms = [...new Set(tokenize(query))];
+      const total = terms.reduce((sum, term) => sum + inverseFrequency(term), 0);
+      if (total <= 0) return 0;
+      return Math.max(0, ...bags.map((bag) => terms.reduce((sum, term) => sum + (bag.counts.has(term) ? inverseFrequency(term) : 0), 0) / total));
+    },
     score(query) {
       const scores = new Map<string, number>();
       for (const term of new Set(tokenize(query))) {
         const containing = postings.get(term);
         if (!containing) continue;
-        const idf = Math.log(1 + (bags.length - containing.length + 0.5) / (containing.length + 0.5));
+        const idf = inverseFrequency(term);
         for (const index of containing) {
           const bag = bags[index];
           const frequency = bag.counts.get(term)!;
@@ -210,7 +225,10 @@ export function createSemanticIndex(documents: readonly SearchDocument[], vector
   };
 }
 
-/** Share of the meaning score in the text score (the rest is BM25); chosen on the tuned half. */
+/**
+ * Share of the meaning score in the text score when no skill holds any of the query's words (the
+ * rest is BM25); it shrinks as one skill holds more of them. Chosen on the tuned half.
+ */
 export const semanticShare = 0.8;
 
 /**
@@ -221,12 +239,18 @@ export const semanticShare = 0.8;
 export const strongLikeness = 0.55;
 
 /**
- * BM25 and meaning together, each scaled to its best skill: 0..1 per skill. Without vectors, BM25
- * alone (what `library search` did before).
+ * BM25 and meaning together, each scaled to its best skill: 0..1 per skill, meaning's share
+ * smaller the more of the query some skill holds word for word. Without vectors, BM25 alone (what
+ * `library search` did before).
  */
 export function hybridTextScores(documents: readonly SearchDocument[], query: string, vectors?: WordVectorLookup, lexicon?: LexiconLookup): Map<string, { text: number; lexical: number; semantic?: number }> {
-  const lexical = bm25(documents, query);
+  const index = createBm25Index(documents);
+  const lexical = index.score(query);
   const maxLexical = Math.max(0, ...lexical.values());
+  // Meaning stands in for the words no skill has: a query a skill holds word for word ("refund the
+  // payment in Billing") is ranked by BM25, a paraphrase sharing no word by meaning, and one in
+  // between by both in proportion.
+  const share = semanticShare * (1 - index.coverage(query));
   const semantic = vectors ? createSemanticIndex(documents, vectors, lexicon).score(query) : undefined;
   const maxSemantic = semantic ? Math.max(0, ...[...semantic.values()].map((value) => value.score)) : 0;
   const scores = new Map<string, { text: number; lexical: number; semantic?: number }>();
@@ -239,7 +263,7 @@ export function hybridTextScores(documents: readonly SearchDocument[], query: st
     const meaning = semantic.get(document.id);
     const related = lexicalScore > 0 || (meaning?.strongest ?? 0) >= strongLikeness;
     const semanticScore = related && maxSemantic > 0 ? Math.max(0, meaning?.score ?? 0) / maxSemantic : 0;
-    scores.set(document.id, { text: (1 - semanticShare) * lexicalScore + semanticShare * semanticScore, lexical: lexicalScore, semantic: semanticScore });
+    scores.set(document.id, { text: (1 - share) * lexicalScore + share * semanticScore, lexical: lexicalScore, semantic: semanticScore });
   }
   return scores;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { defaultCacheDir, extractWordVectors, loadWordVectors } from '../../perception/word-vectors.ts';
 import { loadWordNet, wordNetDirectory } from '../../perception/wordnet.ts';
-import { bm25, createSemanticIndex, hybridTextScores, semanticWords, type SearchDocument } from '../../skills-mm/search.ts';
+import { bm25, createBm25Index, createSemanticIndex, hybridTextScores, semanticShare, semanticWords, type SearchDocument } from '../../skills-mm/search.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'sf-search-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -60,6 +60,24 @@ test('meaning bridges a paraphrase BM25 cannot: no shared word, right skill firs
   assert.equal([...hybrid].sort((a, b) => b[1].text - a[1].text)[0][0], 'refund-payment');
   // Template slots and boilerplate every skill shares do not count.
   assert.deepEqual(semanticWords('Type {{text_1}} into the "Title" field'), ['type', 'title', 'field']);
+});
+
+test('meaning stands in only for the words no skill holds: BM25 ranks a query one skill holds word for word', () => {
+  const vectors = loadWordVectors({ cacheDir: join(work, 'cache'), maxWords: 50_000 });
+  const index = createBm25Index(documents);
+  assert.equal(index.coverage('rotate the photo'), 1);
+  assert.equal(index.coverage('turn my sideways picture upright'), 0);
+  const partial = index.coverage('rotate my sideways picture');
+  assert.ok(partial > 0 && partial < 1, `partial coverage ${partial}`);
+  // Held whole by one skill: the text score is BM25's.
+  for (const value of hybridTextScores(documents, 'rotate the photo', vectors).values()) assert.equal(value.text, value.lexical);
+  // Held by none: meaning has its full share.
+  for (const value of hybridTextScores(documents, 'turn my sideways picture upright', vectors).values()) assert.ok(Math.abs(value.text - semanticShare * (value.semantic ?? 0)) < 1e-9);
+  // In between: in proportion.
+  for (const value of hybridTextScores(documents, 'rotate my sideways picture', vectors).values()) {
+    const share = semanticShare * (1 - partial);
+    assert.ok(Math.abs(value.text - ((1 - share) * value.lexical + share * (value.semantic ?? 0))) < 1e-9);
+  }
 });
 
 test('an unrelated question finds nothing; without vectors, search is BM25 alone', () => {
