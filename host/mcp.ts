@@ -132,7 +132,7 @@ export async function createMcpServer(dispatcher: Dispatcher = createDispatcher(
     'consult_skill',
     {
       description:
-        'Ask Skillframe to read a skill for you (branch-loaded consult): it loads at most 3 states and 6 views inside the server, compares them with the current screen, and returns a short memo (applicable or not, subgoal, plan, what not to do). At most 2 consults per skill per task; a memo stays valid 5 steps. Prefer this to get_skill images.',
+        'Ask Skillframe to read a skill for you (branch-loaded consult): it loads at most 3 states and 6 views (2 of any one state) inside the server, compares them with the current screen, and returns a short memo (applicable or not, subgoal, plan, what not to do). At most 2 consults per skill per task; a memo stays valid 5 steps. Prefer this to get_skill images.',
       inputSchema: {
         skill: SkillName.describe('a skill name from list_skills'),
         task: z.string().min(1).max(2000).describe('what you are trying to do'),

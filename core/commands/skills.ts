@@ -269,7 +269,7 @@ export const commands = commandMap(
   }),
   defineCommand({
     name: 'skills.consult',
-    summary: 'Consult a library skill for a task (MMSkills branch-loaded consult): picks ≤ 3 states / ≤ 6 views and returns a memo; ≤ 2 consults per skill per task, memo valid 5 steps.',
+    summary: 'Consult a library skill for a task (MMSkills branch-loaded consult): picks ≤ 3 states / ≤ 6 views (≤ 2 of one state) and returns a memo; ≤ 2 consults per skill per task, memo valid 5 steps.',
     input: z
       .object({
         skill: SkillName,
