@@ -97,6 +97,14 @@ function calculatorTasks(app: string, glyphs: { times: string; minus: string }, 
  */
 export const calculatorLayouts: Record<string, readonly (readonly string[])[]> = {
   galculator: galculatorRows,
+  // GTK 4 draws its buttons flat (no frames to find): the read digits place the rest on the grid.
+  'gnome-calculator': [
+    ['⌫', '(', ')', 'mod', 'π'],
+    ['7', '8', '9', '÷', '√'],
+    ['4', '5', '6', '×', 'x²'],
+    ['1', '2', '3', '−', '='],
+    ['0', '.', '%', '+'],
+  ],
   xcalc: [
     ['1/x', 'x²', '√', 'CE/C', 'AC'],
     ['INV', 'sin', 'cos', 'tan', 'DRG'],

@@ -204,12 +204,23 @@ async function findLabel(ocr: Ocr, running: RunningDesktopApp, label: string, ca
     const centre = (box: [number, number, number, number]) => ({ x: Math.round(box[0] + box[2] / 2), y: Math.round(box[1] + box[3] / 2) });
     const whole = lines.filter((line: OcrLine) => line.text.trim() === label);
     const words = lines.flatMap((line: OcrLine) => (line.words ?? []).filter((word) => word.text === label));
-    const found = [...whole.map((line) => line.box), ...words.map((word) => word.box)];
+    // A row of Xaw buttons reads as one word with their borders as bars ("Quit|Save|Load"): the
+    // label's part of it, by its characters' share of the width.
+    const parts = lines.flatMap((line: OcrLine) => (line.words ?? []).flatMap((word) => partBoxes(word.text, word.box, label)));
+    const found = [...whole.map((line) => line.box), ...words.map((word) => word.box), ...parts];
     const layout = calculatorLayouts[running.app.name];
     if (!found.length && layout) {
       const { geometry } = await windowGeometry(running.env, running.windowId);
-      const button = calculatorButtons(capture, geometry, layout, running.app.name).get(label);
+      const button = (() => {
+        try {
+          return calculatorButtons(capture, geometry, layout, running.app.name).get(label);
+        } catch {
+          return undefined; // no button frames to find (GTK 4's flat buttons): the grid below
+        }
+      })();
       if (button) return centre([button.x, button.y, button.width, button.height]);
+      const onGrid = gridPoint(lines, layout, label);
+      if (onGrid) return onGrid;
     }
     if (!found.length) throw new SkillframeError('not_found', `label ${JSON.stringify(label)} not on screen (read: ${lines.map((line) => line.text).join(' | ').slice(0, 400)})`);
     // A calculator shows its digits in the display too: the button is the lowest one.
@@ -218,6 +229,54 @@ async function findLabel(ocr: Ocr, running: RunningDesktopApp, label: string, ca
   } finally {
     screen.dispose();
   }
+}
+
+/**
+ * Where `label` sits on a calculator's grid of buttons, from the labels OCR did read exactly: the
+ * columns' and rows' positions fitted (least squares, evenly spaced) to every label that appears
+ * once in the layout and was read once on screen. Undefined with fewer than 4 such labels over at
+ * least 2 rows and 2 columns.
+ */
+export function gridPoint(lines: OcrLine[], layout: readonly (readonly string[])[], label: string): { x: number; y: number } | undefined {
+  const cell = (text: string) => {
+    const at = layout.flatMap((row, r) => row.map((name, c) => ({ name, r, c }))).filter((entry) => entry.name === text);
+    return at.length === 1 ? at[0] : undefined;
+  };
+  const target = cell(label);
+  if (!target) return undefined;
+  const reads = new Map<string, [number, number, number, number][]>();
+  for (const line of lines) for (const word of line.words?.length ? line.words : [{ text: line.text, box: line.box }]) reads.set(word.text.trim(), [...(reads.get(word.text.trim()) ?? []), word.box]);
+  const anchors = [...reads].flatMap(([text, boxes]) => {
+    const at = cell(text);
+    return at && boxes.length === 1 ? [{ ...at, x: boxes[0][0] + boxes[0][2] / 2, y: boxes[0][1] + boxes[0][3] / 2 }] : [];
+  });
+  if (anchors.length < 4 || new Set(anchors.map((anchor) => anchor.r)).size < 2 || new Set(anchors.map((anchor) => anchor.c)).size < 2) return undefined;
+  const fit = (pairs: [number, number][]) => {
+    const n = pairs.length;
+    const mean = (pick: (pair: [number, number]) => number) => pairs.reduce((sum, pair) => sum + pick(pair), 0) / n;
+    const mx = mean((pair) => pair[0]);
+    const my = mean((pair) => pair[1]);
+    const slope = pairs.reduce((sum, [x, y]) => sum + (x - mx) * (y - my), 0) / pairs.reduce((sum, [x]) => sum + (x - mx) ** 2, 0);
+    return (at: number) => my + slope * (at - mx);
+  };
+  const x = fit(anchors.map((anchor) => [anchor.c, anchor.x]));
+  const y = fit(anchors.map((anchor) => [anchor.r, anchor.y]));
+  return { x: Math.round(x(target.c)), y: Math.round(y(target.r)) };
+}
+
+/** The boxes of `label` where it stands between bars inside a word read as "Quit|Save|Load". */
+export function partBoxes(text: string, box: [number, number, number, number], label: string): [number, number, number, number][] {
+  if (!text.includes('|')) return [];
+  const boxes: [number, number, number, number][] = [];
+  let start = 0;
+  for (const part of text.split('|')) {
+    if (part.trim() === label) {
+      const offset = start + (part.length - part.trimStart().length);
+      boxes.push([Math.round(box[0] + (box[2] * offset) / text.length), box[1], Math.max(1, Math.round((box[2] * label.length) / text.length)), box[3]]);
+    }
+    start += part.length + 1;
+  }
+  return boxes;
 }
 
 /** Does the task once by hand on a fresh app to learn its click points; the recording replays them. */

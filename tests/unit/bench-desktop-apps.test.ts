@@ -35,3 +35,17 @@ test('every app of the catalogue has tasks and a launcher: none is listed withou
     assert.ok(desktopLaunchers[app.name], `${app.name} has a launcher`);
   }
 });
+
+test('the scripted person finds a label inside a row of Xaw buttons read as one word, and an unread key on a calculator grid', async () => {
+  const { partBoxes, gridPoint } = await import('../../bench/replay/desktop-run.ts');
+  // xedit's "Quit|Save|Load" (14 characters over 140 px): "Save" is characters 5–8.
+  assert.deepEqual(partBoxes('Quit|Save|Load', [100, 10, 140, 20], 'Save'), [[150, 10, 40, 20]]);
+  assert.deepEqual(partBoxes('Saved', [0, 0, 50, 10], 'Save'), []);
+  // A 3×3 grid 50 px apart whose "=" OCR cannot read: placed from the digits it did read.
+  const layout = [['7', '8', '9'], ['4', '5', '6'], ['1', '2', '=']];
+  const read = (text: string, x: number, y: number) => ({ text, confidence: 0.99, box: [x - 5, y - 8, 10, 16] as [number, number, number, number], words: [{ text, box: [x - 5, y - 8, 10, 16] as [number, number, number, number] }] });
+  const lines = [read('7', 100, 200), read('8', 150, 200), read('4', 100, 250), read('5', 150, 250), read('6', 200, 250), read('2', 150, 300)];
+  assert.deepEqual(gridPoint(lines, layout, '='), { x: 200, y: 300 });
+  // Too few distinct reads to fit a grid: no guess.
+  assert.equal(gridPoint(lines.slice(0, 2), layout, '='), undefined);
+});
