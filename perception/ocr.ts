@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SkillframeError, throwIfAborted } from '../core/index.ts';
 import { loadOrt, sharedModelRegistry, type ExecutionProvider, type LoadedModel, type ModelRegistry } from '../native/onnx/sessions.ts';
+import type { WorkerSessions } from '../native/onnx/worker-sessions.ts';
 import { boxesOverlap, checkImage, clampBox, intersectionOverUnion, unionBox, type Box, type RgbaImage, loadSharp } from '../native/image.ts';
 import { frameDifference } from './diff.ts';
 
@@ -83,6 +85,15 @@ export interface OcrOptions {
   skipFlatAreas?: boolean;
   /** Box every word of a line from the CTC alignment (default true; off only to measure its cost). */
   wordBoxes?: boolean;
+  /**
+   * Worker threads that recognise lines side by side on the CPU, one single-threaded model each
+   * (default: one per core, at most 4; 0 on CUDA or a single core). A read of one line stays on
+   * the main thread's multi-threaded session. The workers start after the first read of several
+   * lines (which runs on the main thread) unless `startWorkers` is set.
+   */
+  recognitionWorkers?: number;
+  /** Start the recognition workers before createOcr returns (benchmarks; long-lived readers). */
+  startWorkers?: boolean;
 }
 
 const detectionMean = [0.485, 0.456, 0.406];
@@ -139,7 +150,9 @@ export async function createOcr(options: OcrOptions = {}): Promise<Ocr> {
   if (outputClasses !== undefined && outputClasses !== characters.length) {
     throw new SkillframeError('bad_input', `OCR dictionary ${dictionaryPath} has ${characters.length - 2} characters but the recognition model predicts ${outputClasses} classes`);
   }
-  return new PaddleOcr(ort, detection, recognition, characters, options);
+  const ocr = new PaddleOcr(ort, detection, recognition, characters, options, () => registry.workers(recognitionName, ocr.workerCount));
+  if (options.startWorkers) await ocr.startWorkers();
+  return ocr;
 }
 
 function recognitionClasses(model: LoadedModel): number | undefined {
@@ -158,10 +171,14 @@ interface Detected {
 class PaddleOcr implements Ocr {
   readonly provider: ExecutionProvider;
   private disposed = false;
-  private readonly settings: Required<Omit<OcrOptions, 'registry' | 'modelDirectory'>>;
+  private readonly settings: Required<Omit<OcrOptions, 'registry' | 'modelDirectory' | 'startWorkers'>>;
   /** Serialises model calls: onnxruntime already uses every core for one call. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly lineCache = new Map<string, CachedLine | null>();
+  private workersStarting: Promise<void> | undefined;
+  /** Set once the recognition workers have loaded; cleared for good if they ever fail. */
+  private workers: WorkerSessions | undefined;
+  private workersFailed = false;
 
   constructor(
     private readonly ort: OrtModule,
@@ -169,6 +186,7 @@ class PaddleOcr implements Ocr {
     private readonly recognition: LoadedModel,
     private readonly characters: string[],
     options: OcrOptions,
+    private readonly loadWorkers: () => Promise<WorkerSessions>,
   ) {
     this.provider = detection.provider;
     this.settings = {
@@ -185,7 +203,31 @@ class PaddleOcr implements Ocr {
       lineCacheSize: options.lineCacheSize ?? 2000,
       wordBoxes: options.wordBoxes ?? true,
       skipFlatAreas: options.skipFlatAreas ?? true,
+      // Measured on 2 CPU cores: two single-threaded sessions side by side beat one two-threaded
+      // session on the same lines (a 48 px line is too small to split well across threads).
+      recognitionWorkers: options.recognitionWorkers ?? (detection.provider === 'cpu' && availableParallelism() >= 2 ? Math.min(4, availableParallelism()) : 0),
     };
+    if (!Number.isInteger(this.settings.recognitionWorkers) || this.settings.recognitionWorkers < 0) {
+      throw new SkillframeError('bad_input', `recognitionWorkers must be a whole number >= 0, got ${options.recognitionWorkers}`);
+    }
+  }
+
+  get workerCount(): number {
+    return this.settings.recognitionWorkers;
+  }
+
+  /** Loads the recognition workers (once); a failure leaves this reader on the main thread. */
+  startWorkers(): Promise<void> {
+    if (this.settings.recognitionWorkers === 0 || this.workersFailed) return Promise.resolve();
+    this.workersStarting ??= this.loadWorkers().then(
+      (workers) => {
+        if (!this.disposed) this.workers = workers;
+      },
+      () => {
+        this.workersFailed = true;
+      },
+    );
+    return this.workersStarting;
   }
 
   recognize(image: RgbaImage, options: RecognizeOptions = {}): Promise<OcrResult> {
@@ -208,6 +250,7 @@ class PaddleOcr implements Ocr {
     // The sessions belong to the registry (shared by every OCR and detector in the process);
     // whoever created the registry disposes it.
     this.disposed = true;
+    this.workers = undefined;
     this.lineCache.clear();
   }
 
@@ -280,6 +323,30 @@ class PaddleOcr implements Ocr {
     return out;
   }
 
+  /**
+   * One recognition call: on a worker when they run (falling back to the main session for good
+   * if a worker fails), else on the main session. `release` frees the output once decoded.
+   */
+  private async runRecognition(data: Float32Array, dims: number[], workers: WorkerSessions | undefined, signal: AbortSignal | undefined): Promise<{ probabilities: Float32Array; dims: number[]; release: () => void }> {
+    const outputName = this.recognition.session.outputNames[0];
+    if (workers && !this.workersFailed) {
+      try {
+        // The workers take the array itself; keep a copy only while a fallback may need it.
+        const output = (await workers.run({ x: { data: data.slice(), dims } }, signal))[outputName];
+        if (output) return { probabilities: output.data, dims: output.dims, release: () => undefined };
+      } catch (error) {
+        if (error instanceof SkillframeError && error.code === 'aborted') throw error;
+        this.workersFailed = true;
+        this.workers = undefined;
+      }
+    }
+    const input = new this.ort.Tensor('float32', data, dims);
+    const outputs = await this.recognition.session.run({ x: input });
+    const output = outputs[outputName];
+    input.dispose?.();
+    return { probabilities: output.data as Float32Array, dims: output.dims as number[], release: () => output.dispose?.() };
+  }
+
   /** Batched CTC recognition of line crops, batches grouped by width so little is padding. */
   private async recognizeBoxes(image: RgbaImage, boxes: Box[], signal: AbortSignal | undefined): Promise<OcrLine[]> {
     const padding = this.settings.recognitionPadding;
@@ -313,9 +380,8 @@ class PaddleOcr implements Ocr {
       this.lineCache.set(key, value);
       if (this.lineCache.size > cacheSize) this.lineCache.delete(this.lineCache.keys().next().value as string);
     };
-    let index = 0;
-    while (index < pending.length) {
-      throwIfAborted(signal, 'OCR');
+    const batches: (typeof items)[] = [];
+    for (let index = 0; index < pending.length; ) {
       // A batch shares one padded width: cap the padding so a wide line does not drag short ones.
       const batch = [pending[index]];
       index += 1;
@@ -323,15 +389,19 @@ class PaddleOcr implements Ocr {
         batch.push(pending[index]);
         index += 1;
       }
+      batches.push(batch);
+    }
+    // Lines land per batch and are joined in batch order, so the result does not depend on which
+    // worker finished first (sortLines keeps the input order of lines it ranks equal).
+    const read: OcrLine[][] = batches.map(() => []);
+    const readBatch = async (batchIndex: number, workers: WorkerSessions | undefined) => {
+      const batch = batches[batchIndex];
       const width = Math.ceil(batch[batch.length - 1].width / 8) * 8;
       const plane = recognitionHeight * width;
       const data = new Float32Array(batch.length * 3 * plane);
       batch.forEach((item, position) => writeLine(image, item.source, item.width, width, data, position * 3 * plane));
-      const input = new this.ort.Tensor('float32', data, [batch.length, 3, recognitionHeight, width]);
-      const outputs = await this.recognition.session.run({ x: input });
-      const output = outputs[this.recognition.session.outputNames[0]];
-      const [, steps, classes] = output.dims as number[];
-      const probabilities = output.data as Float32Array;
+      const { probabilities, dims, release } = await this.runRecognition(data, [batch.length, 3, recognitionHeight, width], workers, signal);
+      const [, steps, classes] = dims;
       batch.forEach((item, position) => {
         const decoded = decodeCtc(probabilities, position * steps * classes, steps, classes, this.characters, Math.ceil((steps * item.width) / width), this.settings.spaceThreshold);
         const text = decoded.text.trim();
@@ -339,13 +409,43 @@ class PaddleOcr implements Ocr {
         // A step covers width/steps input columns; the line was scaled from box width to item.width.
         const toBox = (step: number) => Math.min(1, Math.max(0, (step * width) / steps / item.width));
         const words = kept && this.settings.wordBoxes ? wordSpans(decoded.text, decoded.steps).map((word) => ({ text: word.text, from: toBox(word.from), to: toBox(word.to) })) : [];
-        if (kept) lines.push({ text, box: item.box, confidence: round(decoded.confidence), ...(this.settings.wordBoxes ? { words: placeWords(words, item.box) } : {}) });
+        if (kept) read[batchIndex].push({ text, box: item.box, confidence: round(decoded.confidence), ...(this.settings.wordBoxes ? { words: placeWords(words, item.box) } : {}) });
         remember(item, kept ? { text, confidence: round(decoded.confidence), words } : null);
       });
-      input.dispose?.();
-      output.dispose?.();
+      release();
+    };
+    // One line gains nothing from the workers (the main session splits it across every core).
+    const workers = batches.length >= 2 ? this.workers : undefined;
+    if (!workers) {
+      for (let index = 0; index < batches.length; index += 1) {
+        throwIfAborted(signal, 'OCR');
+        await readBatch(index, undefined);
+      }
+      // Start the workers once a read of several lines is done, so their loading (~0.7 s of CPU
+      // each) does not compete with it; a reader used once never waits for them.
+      if (batches.length >= 2) void this.startWorkers();
+      return lines.concat(...read);
     }
-    return lines;
+    // Widest first (batches run narrowest to widest), so the last to finish are short lines and no
+    // worker idles long at the end; twice as many in flight as workers, so the next input is ready
+    // when a worker frees up.
+    let next = batches.length - 1;
+    let failed = false;
+    const lane = async () => {
+      while (next >= 0 && !failed) {
+        throwIfAborted(signal, 'OCR');
+        const index = next;
+        next -= 1;
+        try {
+          await readBatch(index, workers);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(batches.length, 2 * workers.size) }, lane));
+    return lines.concat(...read);
   }
 }
 

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { SkillframeError } from '../../core/index.ts';
 import { detectProviders, type ExecutionProvider } from './providers.ts';
 import { unpackedPath } from '../app-root.ts';
+import { WorkerSessions } from './worker-sessions.ts';
 
 /** The slice of onnxruntime-node this project uses, so callers never import it directly. */
 export type Ort = typeof import('onnxruntime-node');
@@ -41,6 +42,7 @@ export function loadOrt(): Promise<Ort> {
 export class ModelRegistry {
   private readonly specs = new Map<string, ModelSpec>();
   private readonly loaded = new Map<string, Promise<LoadedModel>>();
+  private readonly workerSessions = new Map<string, Promise<WorkerSessions>>();
   private providers: Promise<ExecutionProvider[]> | undefined;
   private disposed = false;
   private readonly threads: number | undefined;
@@ -80,6 +82,45 @@ export class ModelRegistry {
       loading.catch(() => this.loaded.delete(name));
     }
     return loading;
+  }
+
+  /**
+   * The model on the CPU in `count` worker threads (one single-threaded session each), started on
+   * first use (the first caller's count holds), shared by every caller and released by
+   * `dispose()`. Warmed up like `get`.
+   */
+  workers(name: string, count: number): Promise<WorkerSessions> {
+    if (this.disposed) return Promise.reject(new SkillframeError('unavailable', 'the model registry was disposed'));
+    const spec = this.specs.get(name);
+    if (!spec) return Promise.reject(new SkillframeError('not_found', `no model named ${JSON.stringify(name)} is registered`));
+    let starting = this.workerSessions.get(name);
+    if (!starting) {
+      starting = this.startWorkers(spec, count);
+      this.workerSessions.set(name, starting);
+      // A failed start must not poison the cache (as in `get`).
+      starting.catch(() => this.workerSessions.delete(name));
+    }
+    return starting;
+  }
+
+  private async startWorkers(spec: ModelSpec, count: number): Promise<WorkerSessions> {
+    if (!existsSync(spec.path)) throw new SkillframeError('not_found', `model ${spec.name}: no file at ${spec.path}`);
+    const sessions = await WorkerSessions.start(spec.name, unpackedPath(spec.path), count);
+    if (spec.warmUp) {
+      const ort = await loadOrt();
+      const feeds = spec.warmUp(ort);
+      // One warm-up call per worker: each has its own session whose first run is the slow one.
+      await Promise.all(
+        Array.from({ length: count }, () =>
+          sessions.run(Object.fromEntries(Object.entries(feeds).map(([key, tensor]) => [key, { data: new Float32Array(tensor.data as Float32Array), dims: [...tensor.dims] }]))),
+        ),
+      );
+    }
+    if (this.disposed) {
+      await sessions.dispose();
+      throw new SkillframeError('unavailable', 'the model registry was disposed while loading');
+    }
+    return sessions;
   }
 
   private async load(spec: ModelSpec): Promise<LoadedModel> {
@@ -128,6 +169,15 @@ export class ModelRegistry {
 
   async dispose(): Promise<void> {
     this.disposed = true;
+    const workers = [...this.workerSessions.values()];
+    this.workerSessions.clear();
+    for (const starting of workers) {
+      try {
+        await (await starting).dispose();
+      } catch {
+        /* a failed start has nothing to release */
+      }
+    }
     const pending = [...this.loaded.values()];
     this.loaded.clear();
     for (const loading of pending) {

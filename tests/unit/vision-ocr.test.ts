@@ -78,3 +78,39 @@ test('bad regions and wrong model files get coded errors', async () => {
   await wrong.dispose();
   await assert.rejects(createOcr({ modelDirectory: '/nonexistent' }), (error: SkillframeError) => error.code === 'unavailable' && /dictionary missing/.test(error.message));
 });
+
+test('recognition workers read the same lines as the main thread, and a failing worker falls back to it', async () => {
+  const workerRuns: number[] = [];
+  const spied = new ModelRegistry();
+  const start = spied.workers.bind(spied);
+  let breakNext = false;
+  spied.workers = async (name, count) => {
+    const workers = await start(name, count);
+    const run = workers.run.bind(workers);
+    workers.run = (feeds, signal) => {
+      workerRuns.push(feeds.x.dims[3]);
+      if (breakNext) return Promise.reject(new SkillframeError('internal', 'worker died (test)'));
+      return run(feeds, signal);
+    };
+    return workers;
+  };
+  const onMain = await createOcr({ registry, lineCacheSize: 0, recognitionWorkers: 0 });
+  const withWorkers = await createOcr({ registry: spied, lineCacheSize: 0, recognitionWorkers: 2, startWorkers: true });
+  const broken = await createOcr({ registry: spied, lineCacheSize: 0, recognitionWorkers: 2, startWorkers: true });
+  try {
+    const expected = await onMain.recognize(screen);
+    assert.ok(expected.lines.length >= 8, `the editor screen has many lines (${expected.lines.length})`);
+    const got = await withWorkers.recognize(screen);
+    assert.deepEqual(got.lines, expected.lines);
+    assert.ok(workerRuns.length >= expected.lines.length, `every line went to a worker (${workerRuns.length} calls)`);
+    // Widest lines go first, so no worker is left with a long line at the end.
+    assert.ok(workerRuns[0] >= Math.max(...workerRuns.slice(2)), JSON.stringify(workerRuns));
+    breakNext = true;
+    const fallback = await broken.recognize(screen);
+    assert.deepEqual(fallback.lines, expected.lines, 'a worker failure costs speed, never the reading');
+    await assert.rejects(createOcr({ registry, recognitionWorkers: -1 }), (error: SkillframeError) => error.code === 'bad_input' && /recognitionWorkers/.test(error.message));
+  } finally {
+    await Promise.all([onMain.dispose(), withWorkers.dispose(), broken.dispose()]);
+    await spied.dispose();
+  }
+});
