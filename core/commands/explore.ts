@@ -28,6 +28,11 @@ export const ActionTarget = z.object({
    * no other look-alike's shows; exported as the step's anchor text, so replay picks the same one.
    */
   anchor: z.string().optional(),
+  /**
+   * Web: the page says this control shows something it hides now (aria-expanded="false", or a
+   * popup it declares with aria-haspopup while closed): expected to show a view not seen yet.
+   */
+  opens: z.boolean().optional(),
 });
 export type ActionTarget = z.infer<typeof ActionTarget>;
 

@@ -129,7 +129,11 @@ export const viewProbe = `(() => {
   const view = {
     route,
     dialogs: list('[role=dialog],[role=alertdialog],dialog[open],.modal.show,.uk-modal.uk-open,.jsoneditor-modal,.dialog-ux .modal-ux,.dialog-box'),
-    menus: list('.dropdown-menu.show,.uk-drop.uk-open,.uk-dropdown.uk-open,.uk-navbar-dropdown.uk-open,.jsoneditor-contextmenu,[role=menu],[role=listbox]'),
+    // A menu's label is its text, hidden sub-menus included: how many of its lists show tells an
+    // open sub-menu from a closed one (jsoneditor's Type and Insert).
+    menus: elements('.dropdown-menu.show,.uk-drop.uk-open,.uk-dropdown.uk-open,.uk-navbar-dropdown.uk-open,.jsoneditor-contextmenu,[role=menu],[role=listbox]')
+      .map((el) => label(el) + '/' + [...el.querySelectorAll('ul,ol,[role=menu],[role=group]')].filter(visible).length)
+      .sort(),
     tabs: list('[role=tab][aria-selected=true],.nav-tabs .active,.nav-pills .active,.uk-tab > .uk-active,.uk-subnav > .uk-active,.tablinks .active,.tab-buttons .tab-btn.active'),
     panels: names([
       ...elements('.collapse.show,details[open],.opblock-tag-section.is-open,.opblock.is-open,.models.is-open,.model-box .model.model-open,.uk-accordion > .uk-open,.uk-offcanvas.uk-open,.treeview.menu-open,.menu-open > a,li.active > .child_menu,.jsoneditor-expanded'),

@@ -161,6 +161,18 @@ test('a link to a page of the site no state has shown is tried before an unknown
   assert.equal(graph.relation(home, candidates[3]), 'known-destination');
 });
 
+test('a control the page says is collapsed (aria-expanded=false, a closed popup) is tried before one that says nothing', async () => {
+  const { StateGraph } = await import('../../engine/computer/explore/graph.ts');
+  const scan: PageScan = { title: 'T', url: 'http://127.0.0.1:1/', headings: [], cues: [], elements: [element({ name: 'Refresh', selector: '#refresh' }), element({ name: 'Components', selector: '#components', opens: true })] };
+  const candidates = candidatesFromScan(scan);
+  assert.equal(candidates.find((action) => action.target?.name === 'Components')?.target?.opens, true);
+  const graph = new StateGraph();
+  // Refresh first in discovery order: without the page's word, the two would be tried in that order.
+  const home = graph.addNode({ signature: 'home', phash: '0000000000000000', title: 'home', url: scan.url, candidates, blocked: [] }, { depth: 0, discoveredAt: 0 });
+  assert.equal(graph.relation(home, candidates[1]), 'announced');
+  assert.equal(graph.untried(home)[0].target?.name, 'Components');
+});
+
 test('a click that only renamed the clicked control is feedback, not a view; any other change is a change', async () => {
   const { renamedOnly } = await import('../../engine/computer/explore/web-driver.ts');
   const before = ['path:/', 'button|Copy||', 'button|Copy||', 'tab|Code|s|'];

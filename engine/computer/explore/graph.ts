@@ -252,9 +252,10 @@ export class StateGraph {
   gain(node: NodeRecord, action: ExploreAction): number {
     const relation = this.relation(node, action);
     let gain: number;
-    if (relation === 'unseen-route') {
-      // A link to a page of this site that no state has shown yet: loading it shows a view not
-      // seen before, unless such links keep failing here (a Beta(3, 1) prior, learned in the run).
+    if (relation === 'unseen-route' || relation === 'announced') {
+      // A link to a page of this site that no state has shown yet, or a control the page says
+      // shows something hidden now (collapsed, a closed popup): a view not seen before is likely,
+      // unless such predictions keep failing here (a Beta(3, 1) prior, learned in the run).
       // Without it, two links that went nowhere (an off-site link, a '#' link) made the role
       // "link" look barren and the site's own pages were never visited.
       const record = this.outcomes.get(relation) ?? { tried: 0, fresh: 0 };
@@ -288,9 +289,10 @@ export class StateGraph {
    * What the graph predicts about an action before it runs: 'undo' when it repeats the control
    * that opened this state (a toggle closes again), 'known-destination' when this control changed
    * the state before and always to one same state, 'unseen-route' when it links to a page of
-   * this site that no state has shown yet. Undefined when nothing is predicted.
+   * this site that no state has shown yet, 'announced' when the page says the control shows
+   * something hidden now (ActionTarget.opens). Undefined when nothing is predicted.
    */
-  relation(node: NodeRecord, action: ExploreAction): 'undo' | 'known-destination' | 'unseen-route' | undefined {
+  relation(node: NodeRecord, action: ExploreAction): 'undo' | 'known-destination' | 'unseen-route' | 'announced' | undefined {
     const key = controlKey(action);
     if (this.inverseOf(node)?.some((inverse) => controlKey(inverse) === key)) return 'undo';
     // A state and the transient ones over it (a menu or a dialog that Escape closes opened on
@@ -310,6 +312,7 @@ export class StateGraph {
       if (this.routes().has(route)) return 'known-destination';
       if (sameOrigin(action.target?.href, node.url)) return 'unseen-route';
     }
+    if (action.kind === 'click' && action.target?.opens) return 'announced';
     return undefined;
   }
 

@@ -41,6 +41,8 @@ export interface ScannedElement {
   href?: string;
   /** A look-alike's own row or item text that no other look-alike shows (see look-alike.ts). */
   anchor?: string;
+  /** The page says it shows something hidden now: aria-expanded="false", or a declared popup while closed. */
+  opens?: boolean;
   scrollable: boolean;
   draggable: boolean;
 }
@@ -175,6 +177,8 @@ export const scanPage = `(() => {
     }
     if (tag === 'select') item.options = [...el.options].map((option) => option.value).filter((value) => value !== '').slice(0, 5);
     if (keys) item.keys = keys;
+    const popup = el.getAttribute('aria-haspopup');
+    if (!disabled && (el.getAttribute('aria-expanded') === 'false' || (popup && popup !== 'false' && el.getAttribute('aria-expanded') !== 'true'))) item.opens = true;
     if (tag === 'a' && el.href) item.href = el.href;
     elements.push(item);
     shownOf.push(el);
