@@ -45,11 +45,20 @@ export function matchesQuery(window: WindowInfo, query: WindowQuery): boolean {
   return true;
 }
 
+/**
+ * A title pattern that matches this title as written, for a title that was read from a window
+ * rather than written as a pattern: "untitled - Geany (new instance)" or "*note.txt - Pluma" as a
+ * regular expression would not match itself (a group, a repeat with nothing before it).
+ */
+export function literalTitle(title: string): string {
+  return title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 function safeRegex(pattern: string): RegExp {
   try {
     return new RegExp(pattern, 'i');
   } catch {
-    return new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i');
+    return new RegExp(literalTitle(pattern), 'i');
   }
 }
 

@@ -54,3 +54,37 @@ test('replay: the live title must change as recorded, wherever the file lives', 
   assert.equal(titleChangeMet(typed, '*note.txt - Editor', '*note.txt - Editor').met, true);
   assert.equal(titleChangeMet(typed, 'note.txt - Editor', 'note.txt - Editor').met, false);
 });
+
+test('a save to another folder given as a parameter: the recorded change applied to the live title is met, however the live titles share letters', async () => {
+  const { swappedPieces } = await import('../../engine/computer/replay/replay.ts');
+  // Recorded on geany: Save As typed /tmp/df/geany/out.txt, the title showed the file and its folder apart.
+  const recorded = titleChange('*untitled - Geany (new instance)', 'out.txt - /tmp/df/geany - Geany (new instance)')!;
+  assert.deepEqual(recorded, { removed: '*untitled', added: 'out.txt - /tmp/df/geany' });
+  // Replayed with --param text_2=/tmp/df/geany/run-unchanged/out.txt: the folder is swapped, not only the whole path.
+  const pieces = swappedPieces([['/tmp/df/geany/out.txt', '/tmp/df/geany/run-unchanged/out.txt']]);
+  assert.deepEqual(pieces, [['/tmp/df/geany/out.txt', '/tmp/df/geany/run-unchanged/out.txt'], ['/tmp/df/geany', '/tmp/df/geany/run-unchanged']]);
+  const swap = (text: string) => pieces.reduce((current, [from, to]) => current.split(from).join(to), text);
+  const expected = { removed: swap(recorded.removed), added: swap(recorded.added) };
+  assert.equal(expected.added, 'out.txt - /tmp/df/geany/run-unchanged');
+  // "untitled" and "unchanged" end alike: the live change read on its own is "*untitl" → "…/run-unchang".
+  const met = titleChangeMet(expected, '*untitled - Geany (new instance)', 'out.txt - /tmp/df/geany/run-unchanged - Geany (new instance)');
+  assert.equal(met.met, true, met.how);
+  assert.equal(titleChangeMet(expected, '*untitled - Geany (new instance)', 'out.txt - /tmp/df/geany - Geany (new instance)').met, false, 'saved in the recorded folder is not the folder given');
+  assert.equal(titleChangeMet(expected, '*untitled - Geany (new instance)', '*untitled - Geany (new instance)').met, false);
+  // A file name given alone swaps as a whole; a path's pieces only when both are paths.
+  assert.deepEqual(swappedPieces([['notes.txt', 'todo.txt']]), [['notes.txt', 'todo.txt']]);
+  assert.deepEqual(swappedPieces([['/home/a/notes.txt', '/home/a/todo.txt']]), [['/home/a/notes.txt', '/home/a/todo.txt'], ['notes.txt', 'todo.txt']]);
+});
+
+test('an attached window is found by its recorded title as written, brackets and marks included', async () => {
+  const { literalTitle, matchesQuery } = await import('../../native/window/window.ts');
+  const window = (title: string) => ({ id: '1', title, pid: 1, geometry: { x: 0, y: 0, width: 10, height: 10 } });
+  for (const title of ['untitled - Geany (new instance)', '*note.txt - Pluma', 'a+b [1] ^ $ {x} | y?']) {
+    assert.equal(matchesQuery(window(title), { title: literalTitle(title) }), true, title);
+    assert.equal(new RegExp(literalTitle(title)).test(title), true, title);
+  }
+  assert.equal(matchesQuery(window('untitled - Geany new instance'), { title: literalTitle('untitled - Geany (new instance)') }), false);
+  const { attachTitle } = await import('../../engine/computer/replay/replay.ts');
+  const plan = { app: { name: 'geany', window_title: 'untitled - Geany (new instance)' } } as Parameters<typeof attachTitle>[0];
+  assert.equal(matchesQuery(window('untitled - Geany (new instance)'), { title: attachTitle(plan)! }), true, 'replay --attach looks for the title as written');
+});

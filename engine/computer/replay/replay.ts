@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { SkillframeError, toErrorBody } from '../../../core/index.ts';
 import { containsRedactionPlaceholder, tierRank, type ExpectedPostState, type PlanFile, type PlanStep, type TargetDescriptor } from '../../../core/schemas/skill.ts';
 import { auditLoaded } from '../../../skills-mm/audit.ts';
@@ -22,6 +22,7 @@ import { modelGrounder } from './vlm-grounding.ts';
 import { armPage } from './web-settle.ts';
 import { openWebSurface } from './web-surface.ts';
 import { openX11Surface } from './x11-surface.ts';
+import { literalTitle } from '../../../native/window/window.ts';
 
 type TargetStep = Extract<PlanStep, { target: TargetDescriptor }>;
 
@@ -440,7 +441,7 @@ function expectationFor(step: PlanStep, plan: PlanFile, values: Record<string, s
   }
   const swaps = plan.parameters.filter((parameter) => parameter.default && values[parameter.name] !== undefined && values[parameter.name] !== parameter.default);
   if (!swaps.length) return expected;
-  const swap = (text: string) => swaps.reduce((current, parameter) => current.split(parameter.default).join(values[parameter.name]), text);
+  const swap = (text: string) => swappedPieces(swaps.map((parameter) => [parameter.default!, values[parameter.name]!])).reduce((current, [recorded, given]) => current.split(recorded).join(given), text);
   return {
     ...expected,
     dom_text_appears: expected.dom_text_appears.map(swap),
@@ -448,6 +449,25 @@ function expectationFor(step: PlanStep, plan: PlanFile, values: Record<string, s
     ...(expected.url ? { url: swap(expected.url) } : {}),
     ...(expected.title_change ? { title_change: Object.fromEntries(Object.entries(expected.title_change).map(([key, value]) => [key, swap(value)])) as typeof expected.title_change } : {}),
   };
+}
+
+/**
+ * What to swap in what the recording expected when parameters change: each recorded value for the
+ * given one, and for a path also its folder and its file name — an app shows a saved file apart
+ * ("out.txt - /home/me/notes - Geany", "out.txt (~/notes) - Pluma"), not as the path typed.
+ * Longest first, so a whole path is swapped before its pieces.
+ */
+export function swappedPieces(swaps: ReadonlyArray<readonly [string, string]>): Array<[string, string]> {
+  const pieces: Array<[string, string]> = [];
+  for (const [recorded, given] of swaps) {
+    pieces.push([recorded, given]);
+    if (!recorded.includes('/') || !given.includes('/')) continue;
+    for (const part of [posix.dirname, posix.basename]) {
+      const [from, to] = [part(recorded), part(given)];
+      if (from.length >= 3 && from !== to && !['.', '/'].includes(from)) pieces.push([from, to]);
+    }
+  }
+  return pieces.sort((a, b) => b[0].length - a[0].length);
 }
 
 /** Whether checking a step reads text off the screen (OCR): text expected, and no title change to decide instead. */
@@ -463,6 +483,11 @@ function describeTier(plan: PlanFile): string {
   return plan.permission_tier === 'input' ? `clicks and types in ${plan.app.name}` : plan.permission_tier === 'system' ? 'launches apps or touches files' : plan.permission_tier === 'robot' ? 'moves actuators' : 'only observes';
 }
 
+/** The window `--attach` acts on: the one whose title holds the recorded title as written (a title is not a pattern). */
+export function attachTitle(plan: PlanFile): string | undefined {
+  return plan.app.window_title === undefined ? undefined : literalTitle(plan.app.window_title);
+}
+
 async function openSurface(plan: PlanFile, options: ReplayOptions): Promise<Surface> {
   if (plan.platform === 'web') {
     const url = options.url ?? plan.app.url;
@@ -470,7 +495,7 @@ async function openSurface(plan: PlanFile, options: ReplayOptions): Promise<Surf
     return openWebSurface(url, { viewport: plan.screen, headed: options.headed, env: options.env, signal: options.signal });
   }
   if (!options.app && !options.attach) throw new SkillframeError('bad_input', `input.app: the skill is for the X11 app ${JSON.stringify(plan.app.name)}; give --app "COMMAND" or --attach`);
-  return openX11Surface({ env: options.env, app: options.app, title: options.attach ? plan.app.window_title : undefined, signal: options.signal });
+  return openX11Surface({ env: options.env, app: options.app, title: options.attach ? attachTitle(plan) : undefined, signal: options.signal });
 }
 
 /** How recorded coordinates map onto the live frame for one step. */
