@@ -254,6 +254,10 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
   // Incremental: one text line changes on an already-read screen (cache off, so the changed
   // line is really recognised even though its new pixels appeared elsewhere before).
   const incrementalTimes: number[] = [];
+  // Each incremental reading of the changed line against the main-thread reader's reading of the
+  // same spot (a worker-side shortcut such as cutting a line in two must not change the text).
+  let incrementalAgreements = 0;
+  const incrementalDisagreements: { fixture: string; incremental: string; reference: string }[] = [];
   for (const name of pageFixtures) {
     const image = images.get(name)!;
     const truth = readTruth(name);
@@ -264,6 +268,17 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
       const changed = replaceLine(image, candidates[index].box, candidates[index + 1].box);
       const result = await incremental.recognize(changed);
       incrementalTimes.push(result.ms);
+      const [x, y, width, height] = candidates[index].box;
+      const spot: Box = [Math.max(0, x - 8), Math.max(0, y - 8), width + 16, height + 16];
+      const inSpot = (line: OcrLine) => {
+        const centreX = line.box[0] + line.box[2] / 2;
+        const centreY = line.box[1] + line.box[3] / 2;
+        return centreX >= spot[0] && centreX < spot[0] + spot[2] && centreY >= spot[1] && centreY < spot[1] + spot[3];
+      };
+      const incrementalText = result.lines.filter(inSpot).map((line) => line.text).join(' | ');
+      const referenceText = (await ocrMainThread.recognize(changed, { region: spot })).lines.filter(inSpot).map((line) => line.text).join(' | ');
+      if (incrementalText === referenceText) incrementalAgreements += 1;
+      else incrementalDisagreements.push({ fixture: name, incremental: incrementalText, reference: referenceText });
     }
   }
   progress(0.75, `incremental OCR p50 ${round(percentile(incrementalTimes, 0.5))} ms`);
@@ -363,6 +378,8 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
     ocr_full_1080p_main_thread_ms_p50: round(percentile(mainThreadTimes1080, 0.5)),
     ocr_full_main_thread_cpu_ms_p50: round(percentile(mainThreadCpuTimes, 0.5)),
     ocr_workers_speedup_vs_main_thread: round(sum(mainThreadTimes) / Math.max(1e-9, sum(withWorkersPaired)), 3),
+    ocr_incremental_agrees_with_main_thread: round(incrementalAgreements / Math.max(1, incrementalTimes.length), 3),
+    ocr_incremental_disagreements: incrementalDisagreements,
     word_recall_pages_12px_up: round(accuracy12.recalled / Math.max(1, accuracy12.words), 4),
     word_recall_apps: round(accuracyApps.recalled / Math.max(1, accuracyApps.words), 4),
     word_recall_10_11px: round(accuracySmall.recalled / Math.max(1, accuracySmall.words), 4),

@@ -352,7 +352,7 @@ class PaddleOcr implements Ocr {
     const padding = this.settings.recognitionPadding;
     const items = boxes.map((box) => {
       const source: Box = padding === 1 ? box : [box[0], box[1] - (box[3] * (padding - 1)) / 2, box[2], box[3] * padding];
-      return { box, source, width: Math.min(recognitionMaxWidth, Math.max(16, Math.ceil((source[2] * recognitionHeight) / source[3]))) };
+      return { box, source, width: recognitionWidth(source) };
     });
     const lines: OcrLine[] = [];
     const cacheSize = this.settings.lineCacheSize;
@@ -374,79 +374,169 @@ class PaddleOcr implements Ocr {
       }
     }
     pending.sort((a, b) => a.width - b.width);
-    const remember = (item: (typeof items)[number], value: CachedLine | null) => {
-      const key = keys.get(item);
-      if (key === undefined) return;
-      this.lineCache.set(key, value);
-      if (this.lineCache.size > cacheSize) this.lineCache.delete(this.lineCache.keys().next().value as string);
-    };
-    const batches: (typeof items)[] = [];
-    for (let index = 0; index < pending.length; ) {
+    const workers = this.workers;
+    // Fewer lines than workers (an incremental read of one changed line): cut the widest lines
+    // in two at a blank word gap, so every worker has a piece.
+    const pieces: Piece[][] = pending.map((item) => [{ source: item.source, width: item.width }]);
+    if (workers) {
+      let count = pending.length;
+      for (let index = pending.length - 1; index >= 0 && count < workers.size; index -= 1) {
+        const halves = pending[index].width >= 2 * minimumPieceWidth ? splitAtGap(image, pending[index].source) : undefined;
+        if (!halves) continue;
+        pieces[index] = halves.map((half) => ({ source: half, width: recognitionWidth(half) }));
+        count += 1;
+      }
+    }
+    const all = pieces.flat().sort((a, b) => a.width - b.width);
+    const batches: Piece[][] = [];
+    for (let index = 0; index < all.length; ) {
       // A batch shares one padded width: cap the padding so a wide line does not drag short ones.
-      const batch = [pending[index]];
+      const batch = [all[index]];
       index += 1;
-      while (index < pending.length && batch.length < this.settings.batchSize && pending[index].width <= batch[0].width * 1.1 + 8) {
-        batch.push(pending[index]);
+      while (index < all.length && batch.length < this.settings.batchSize && all[index].width <= batch[0].width * 1.1 + 8) {
+        batch.push(all[index]);
         index += 1;
       }
       batches.push(batch);
     }
-    // Lines land per batch and are joined in batch order, so the result does not depend on which
-    // worker finished first (sortLines keeps the input order of lines it ranks equal).
-    const read: OcrLine[][] = batches.map(() => []);
-    const readBatch = async (batchIndex: number, workers: WorkerSessions | undefined) => {
-      const batch = batches[batchIndex];
+    const readBatch = async (batch: Piece[], onWorkers: WorkerSessions | undefined) => {
       const width = Math.ceil(batch[batch.length - 1].width / 8) * 8;
       const plane = recognitionHeight * width;
       const data = new Float32Array(batch.length * 3 * plane);
-      batch.forEach((item, position) => writeLine(image, item.source, item.width, width, data, position * 3 * plane));
-      const { probabilities, dims, release } = await this.runRecognition(data, [batch.length, 3, recognitionHeight, width], workers, signal);
+      batch.forEach((piece, position) => writeLine(image, piece.source, piece.width, width, data, position * 3 * plane));
+      const { probabilities, dims, release } = await this.runRecognition(data, [batch.length, 3, recognitionHeight, width], onWorkers, signal);
       const [, steps, classes] = dims;
-      batch.forEach((item, position) => {
-        const decoded = decodeCtc(probabilities, position * steps * classes, steps, classes, this.characters, Math.ceil((steps * item.width) / width), this.settings.spaceThreshold);
-        const text = decoded.text.trim();
-        const kept = text && decoded.confidence >= this.settings.minConfidence;
-        // A step covers width/steps input columns; the line was scaled from box width to item.width.
-        const toBox = (step: number) => Math.min(1, Math.max(0, (step * width) / steps / item.width));
-        const words = kept && this.settings.wordBoxes ? wordSpans(decoded.text, decoded.steps).map((word) => ({ text: word.text, from: toBox(word.from), to: toBox(word.to) })) : [];
-        if (kept) read[batchIndex].push({ text, box: item.box, confidence: round(decoded.confidence), ...(this.settings.wordBoxes ? { words: placeWords(words, item.box) } : {}) });
-        remember(item, kept ? { text, confidence: round(decoded.confidence), words } : null);
+      batch.forEach((piece, position) => {
+        const decoded = decodeCtc(probabilities, position * steps * classes, steps, classes, this.characters, Math.ceil((steps * piece.width) / width), this.settings.spaceThreshold);
+        // A step covers width/steps input columns; the piece was scaled from its box width to piece.width.
+        const toPiece = (step: number) => Math.min(1, Math.max(0, (step * width) / steps / piece.width));
+        piece.read = { text: decoded.text, confidence: decoded.confidence, words: this.settings.wordBoxes ? wordSpans(decoded.text, decoded.steps).map((word) => ({ text: word.text, from: toPiece(word.from), to: toPiece(word.to) })) : [] };
       });
       release();
     };
-    // One line gains nothing from the workers (the main session splits it across every core).
-    const workers = batches.length >= 2 ? this.workers : undefined;
-    if (!workers) {
-      for (let index = 0; index < batches.length; index += 1) {
+    // One batch gains nothing from the workers (the main session splits it across every core).
+    if (workers && batches.length >= 2) {
+      // Widest first (batches run narrowest to widest), so the last to finish are short lines and
+      // no worker idles long at the end; twice as many in flight as workers, so the next input is
+      // ready when a worker frees up.
+      let next = batches.length - 1;
+      let failed = false;
+      const lane = async () => {
+        while (next >= 0 && !failed) {
+          throwIfAborted(signal, 'OCR');
+          const index = next;
+          next -= 1;
+          try {
+            await readBatch(batches[index], workers);
+          } catch (error) {
+            failed = true;
+            throw error;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(batches.length, 2 * workers.size) }, lane));
+    } else {
+      for (const batch of batches) {
         throwIfAborted(signal, 'OCR');
-        await readBatch(index, undefined);
+        await readBatch(batch, undefined);
       }
       // Start the workers once a read of several lines is done, so their loading (~0.7 s of CPU
       // each) does not compete with it; a reader used once never waits for them.
       if (batches.length >= 2) void this.startWorkers();
-      return lines.concat(...read);
     }
-    // Widest first (batches run narrowest to widest), so the last to finish are short lines and no
-    // worker idles long at the end; twice as many in flight as workers, so the next input is ready
-    // when a worker frees up.
-    let next = batches.length - 1;
-    let failed = false;
-    const lane = async () => {
-      while (next >= 0 && !failed) {
-        throwIfAborted(signal, 'OCR');
-        const index = next;
-        next -= 1;
-        try {
-          await readBatch(index, workers);
-        } catch (error) {
-          failed = true;
-          throw error;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(batches.length, 2 * workers.size) }, lane));
-    return lines.concat(...read);
+    // Lines are joined in the order of `pending`, so the result does not depend on which worker
+    // finished first (sortLines keeps the input order of lines it ranks equal).
+    pending.forEach((item, index) => {
+      const read = joinPieces(pieces[index], item.source);
+      const text = read.text;
+      const kept = text && read.confidence >= this.settings.minConfidence;
+      if (kept) lines.push({ text, box: item.box, confidence: round(read.confidence), ...(this.settings.wordBoxes ? { words: placeWords(read.words, item.box) } : {}) });
+      const key = keys.get(item);
+      if (key === undefined) return;
+      this.lineCache.set(key, kept ? { text, confidence: round(read.confidence), words: read.words } : null);
+      if (this.lineCache.size > cacheSize) this.lineCache.delete(this.lineCache.keys().next().value as string);
+    });
+    return lines;
   }
+}
+
+/** Part of a line sent to the recogniser: the whole line, or one side of a cut at a word gap. */
+interface Piece {
+  source: Box;
+  width: number;
+  /** Words as fractions of the piece's box. */
+  read?: { text: string; confidence: number; words: CachedLine['words'] };
+}
+
+/** Narrowest piece (recogniser columns) worth cutting a line for: below it the call overhead wins. */
+const minimumPieceWidth = 160;
+
+/** Recogniser input width of a crop: its aspect at 48 px high. */
+function recognitionWidth(box: Box): number {
+  return Math.min(recognitionMaxWidth, Math.max(16, Math.ceil((box[2] * recognitionHeight) / box[3])));
+}
+
+/**
+ * One line's reading from its pieces: texts joined by a space (a cut is made only in a blank gap
+ * as wide as a space), confidence weighted by characters, word boxes as fractions of `line`.
+ */
+export function joinPieces(pieces: { source: Box; read?: { text: string; confidence: number; words: CachedLine['words'] } }[], line: Box): { text: string; confidence: number; words: CachedLine['words'] } {
+  const texts: string[] = [];
+  const words: CachedLine['words'] = [];
+  let weighted = 0;
+  let characters = 0;
+  for (const piece of pieces) {
+    const read = piece.read;
+    if (!read || !read.text.trim()) continue;
+    texts.push(read.text.trim());
+    const length = read.text.replace(/ /g, '').length;
+    weighted += read.confidence * length;
+    characters += length;
+    const toLine = (fraction: number) => (piece.source[0] - line[0] + fraction * piece.source[2]) / line[2];
+    for (const word of read.words) words.push({ text: word.text, from: toLine(word.from), to: toLine(word.to) });
+  }
+  return { text: texts.join(' '), confidence: characters ? weighted / characters : 0, words };
+}
+
+/**
+ * Where a line can be cut in two: the blank vertical gap (every pixel within 24 of the line's
+ * background, its top-left pixel) nearest the middle, inside the middle half of the line and at
+ * least a third of the line's height wide — a word gap, never the space between two letters.
+ * Returns the two boxes, meeting in the middle of the gap.
+ */
+export function splitAtGap(image: RgbaImage, box: Box): [Box, Box] | undefined {
+  const inside = clampBox(box, image.width, image.height);
+  if (!inside) return undefined;
+  const [x0, y0, width, height] = inside;
+  const minimumGap = Math.max(3, Math.round(height / 3));
+  const { data } = image;
+  const corner = (y0 * image.width + x0) * 4;
+  const background = [data[corner], data[corner + 1], data[corner + 2]];
+  const blank = (x: number) => {
+    for (let y = y0, byte = (y0 * image.width + x) * 4; y < y0 + height; y += 1, byte += image.width * 4) {
+      if (Math.abs(data[byte] - background[0]) > 24 || Math.abs(data[byte + 1] - background[1]) > 24 || Math.abs(data[byte + 2] - background[2]) > 24) return false;
+    }
+    return true;
+  };
+  const middle = x0 + width / 2;
+  let best: number | undefined;
+  let run = 0;
+  for (let x = Math.floor(x0 + width / 4); x < x0 + (3 * width) / 4; x += 1) {
+    if (blank(x)) {
+      run += 1;
+      continue;
+    }
+    if (run >= minimumGap) {
+      const centre = Math.round(x - run / 2);
+      if (best === undefined || Math.abs(centre - middle) < Math.abs(best - middle)) best = centre;
+    }
+    run = 0;
+  }
+  if (best === undefined) return undefined;
+  return [
+    [x0, y0, best - x0, height],
+    [best, y0, x0 + width - best, height],
+  ];
 }
 
 /** A line read before: words as fractions of the line box, so the same pixels elsewhere place them again. */
