@@ -16,7 +16,7 @@ import { renderScene } from '../engine/robot/sim/render.ts';
 import { cameraTensor, defaultScene } from '../engine/robot/sim/scenes.ts';
 import { followTarget, TabletopWorld } from '../engine/robot/sim/tabletop.ts';
 import { type MethodSettings, needsReward, usesMemory } from '../engine/robot/steer/episode.ts';
-import { ChunkMemory } from '../engine/robot/steer/memory.ts';
+import { ChunkMemory, type MemorySettings } from '../engine/robot/steer/memory.ts';
 import { jointMemorySettings } from '../engine/robot/steer/success-memory.ts';
 import { methodStats } from './robot-steer.ts';
 
@@ -44,6 +44,8 @@ export const tuneScenes: TabletopScene[] = [
   scene({ name: 'tune_cube_far_left', cube: { position: [-0.01, -0.31] } }),
   scene({ name: 'tune_bin_near', bin: { position: [-0.04, -0.32] } }),
   scene({ name: 'tune_obstacle', obstacles: [{ position: [-0.03, -0.2], radius: 0.018, height: 0.12 }] }),
+  // Added in the round that measured obstacle heights from the image: a lower, wider post right on the carry line (tune_obstacle stands beside it).
+  scene({ name: 'tune_obstacle_carry', obstacles: [{ position: [-0.05, -0.235], radius: 0.02, height: 0.11 }] }),
 ];
 
 /**
@@ -66,10 +68,13 @@ export const so101SpecReply: KeypointRewardSpec = {
       until: { kind: 'near', point: { keypoint: 'cube' }, within: 0.02 },
     },
     {
+      // Carrying, the gripper passes over an obstacle or around it: keep_above (the obstacle's
+      // top measured from the image) instead of a flat keep_away, whose 7 cm disc pushed the
+      // gripper past a bin standing next to the obstacle (tune_obstacle_carry).
       name: 'carry to the bin',
       terms: [
         { kind: 'reach', target: { keypoint: 'bin' }, weight: 1 },
-        { kind: 'keep_away', center: { keypoint: 'obstacle' }, radius: 0.03, margin: 0.04, weight: 2 },
+        { kind: 'keep_above', center: { keypoint: 'obstacle' }, radius: 0.02, margin: 0.02, clearance: 0.04, weight: 2 },
       ],
     },
   ],
@@ -99,6 +104,12 @@ export interface So101BenchOptions {
   particles?: number;
   /** Control ticks per episode (30 Hz). */
   ticks?: number;
+  /** Keep each scene's success memory across seeds (default true): runs 1..N of a seed see what the earlier seeds' runs stored. */
+  sharedMemory?: boolean;
+  /** Overrides of the joint-space memory settings (tuning runs on the tune scenes). */
+  memorySettings?: Partial<MemorySettings>;
+  /** The scripted VLM's reply (default so101SpecReply). */
+  specReply?: KeypointRewardSpec;
   /** Overrides of the arm's steering settings (tuning runs on the tune scenes). */
   settings?: Partial<MethodSettings>;
   signal?: AbortSignal;
@@ -116,7 +127,7 @@ export async function runSo101Bench(options: So101BenchOptions): Promise<BenchRe
   const detector = await loadKeypointDetector(options.detectorFile ?? defaultDetectorFile);
   // Retrieve-then-steer keys: joint state + the keypoint encoder's embedding of the live image.
   const embedding = await loadKeypointEncoder(options.detectorFile ?? defaultDetectorFile);
-  const provider = createScriptedProvider(() => JSON.stringify(so101SpecReply));
+  const provider = createScriptedProvider(() => JSON.stringify(options.specReply ?? so101SpecReply));
   const perception: NonNullable<BenchReport['perception']> = {};
   const { sidecar } = network;
   const report: BenchReport = {
@@ -158,8 +169,10 @@ export async function runSo101Bench(options: So101BenchOptions): Promise<BenchRe
           done += episodes * seeds.length;
           continue;
         }
+        // One success memory per scene and method, kept across its seeds' runs the way a memory on disk is kept across runs (fresh per seed with sharedMemory false).
+        const sceneMemory = usesMemory(method) && options.sharedMemory !== false ? new ChunkMemory({ ...jointMemorySettings, ...options.memorySettings }) : undefined;
         for (const seed of seeds) {
-          const memory = usesMemory(method) ? new ChunkMemory(jointMemorySettings) : undefined;
+          const memory = usesMemory(method) ? (sceneMemory ?? new ChunkMemory({ ...jointMemorySettings, ...options.memorySettings })) : undefined;
           let seedSuccesses = 0;
           for (let episode = 0; episode < episodes; episode += 1) {
             if (options.signal?.aborted) throw options.signal.reason;
@@ -231,7 +244,9 @@ export async function runSo101Bench(options: So101BenchOptions): Promise<BenchRe
   report.notes = [
     'Steered methods use a keypoint spec grounded in each scene\'s first camera frame by the keypoint detector trained in the repo (engine/robot/vision); the spec itself is a scripted VLM reply, the same for every scene. Success is judged by the sim\'s world state (cube in the bin, no collision), never by the spec.',
     'Episodes run on the kinematic tabletop (step limits and joint limits as the safety path applies them, no bus) so that hundreds fit in minutes.',
-    'Steering constants (guidance strengths, VLS adaptive scale, MCMC refinement) were picked on tuneScenes and the training scene only, never on the shifted scenes. vls_no_adaptive and vls_no_mcmc are VLS with one part switched off, everything else equal.',
+    'Steering constants (guidance strengths, VLS adaptive scale and barrier sizing, MCMC refinement, the memory\'s injection schedule) were picked on tuneScenes and the training scene only, never on the shifted scenes. vls_no_adaptive and vls_no_mcmc are VLS with one part switched off, everything else equal (without the adaptive strength the barrier terms are not sized apart either).',
+    'The carry stage\'s keep_above term keeps the gripper above each obstacle\'s top, measured from the first camera frame (blob outline → height and foot, engine/robot/vision/keypoints.ts uprightObject), never from the scene.',
+    options.sharedMemory === false ? 'Retrieve-then-steer memories are fresh for every seed.' : 'Retrieve-then-steer keeps one success memory per scene and method across its seeds, as a memory on disk is kept across runs: seed N\'s episodes recall the successes of seeds 1..N−1 and of its own earlier episodes (it starts empty; nothing from other methods or scenes).',
   ];
   return report;
 }

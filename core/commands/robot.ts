@@ -46,7 +46,8 @@ export type SpecPoint = z.infer<typeof SpecPoint>;
  * an analytic gradient; nothing a model wrote is ever executed. One definition, two forms: the
  * spec as written (points may be keypoint names) and the grounded spec the sampler compiles.
  */
-function rewardSpecSchema<P extends typeof Point | typeof SpecPoint>(point: P) {
+const obstacleTop = z.number().positive().max(1);
+function rewardSpecSchema<P extends typeof Point | typeof SpecPoint, T extends typeof obstacleTop | z.ZodOptional<typeof obstacleTop>>(point: P, top: T) {
   const term = z.discriminatedUnion('kind', [
     /** Pull the end-effector path toward a target point. */
     z.object({ kind: z.literal('reach'), target: point, weight: z.number().positive().max(100).default(1) }).strict(),
@@ -57,6 +58,23 @@ function rewardSpecSchema<P extends typeof Point | typeof SpecPoint>(point: P) {
         center: point,
         radius: z.number().nonnegative(),
         margin: z.number().nonnegative().max(1).default(0.04),
+        weight: z.number().positive().max(100).default(1),
+      })
+      .strict(),
+    /**
+     * Keep the end effector above an obstacle's top while it passes over it: penalises path points
+     * within radius + margin of the center (on the table) that are lower than top + clearance. On
+     * a keypoint, `top` is left out: it is measured from the camera image (the detector's blob of
+     * that keypoint, ../../engine/robot/vision); a grounded spec always has it.
+     */
+    z
+      .object({
+        kind: z.literal('keep_above'),
+        center: point,
+        radius: z.number().nonnegative(),
+        margin: z.number().nonnegative().max(1).default(0.02),
+        top,
+        clearance: z.number().nonnegative().max(0.5).default(0.04),
         weight: z.number().positive().max(100).default(1),
       })
       .strict(),
@@ -101,7 +119,7 @@ function rewardSpecSchema<P extends typeof Point | typeof SpecPoint>(point: P) {
   return { term, condition, stage, spec };
 }
 
-const grounded = rewardSpecSchema(Point);
+const grounded = rewardSpecSchema(Point, obstacleTop);
 export const RewardTerm = grounded.term;
 export type RewardTerm = z.infer<typeof RewardTerm>;
 export const StageCondition = grounded.condition;
@@ -112,10 +130,10 @@ export type RewardStage = z.infer<typeof RewardStage>;
 export const RewardSpec = grounded.spec;
 export type RewardSpec = z.infer<typeof RewardSpec>;
 /** The spec as a file or a VLM writes it: points may name keypoints (grounded before anything moves). */
-export const KeypointRewardSpec = rewardSpecSchema(SpecPoint).spec;
+export const KeypointRewardSpec = rewardSpecSchema(SpecPoint, obstacleTop.optional()).spec;
 export type KeypointRewardSpec = z.infer<typeof KeypointRewardSpec>;
-/** Where the detector found each keypoint a spec names (table metres), most confident first; `candidates` counts the blobs of that name. */
-export const KeypointGrounding = z.record(z.string(), z.array(z.object({ point: Point, area: z.number().int(), candidates: z.number().int() })));
+/** Where the detector found each keypoint a spec names (table metres), most confident first; `candidates` counts the blobs of that name; `top`: the height measured from the image, for keypoints a keep_above term names. */
+export const KeypointGrounding = z.record(z.string(), z.array(z.object({ point: Point, area: z.number().int(), candidates: z.number().int(), top: z.number().optional() })));
 export type KeypointGrounding = z.infer<typeof KeypointGrounding>;
 
 /** vls_no_barrier, vls_no_adaptive and vls_no_mcmc are VLS ablations: without the spec's barriers, without reward-adaptive guidance strength, without MCMC refinement. */

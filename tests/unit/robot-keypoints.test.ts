@@ -71,6 +71,37 @@ describe('keypoint detector and grounded specs', () => {
     assert.ok(bin.kind === 'reach' && Math.hypot(bin.target[0] + 0.1, bin.target[1] + 0.22) < 0.015, JSON.stringify(bin));
   });
 
+  it('measures how tall an obstacle stands and where its foot is from the image, and grounds keep_above with that top', async () => {
+    // Posts the detector never saw at these places and heights; the blob's centre alone drifts toward the camera the taller the post.
+    const posts: [number, number, number][] = [
+      [-0.02, -0.26, 0.1],
+      [0, -0.3, 0.06],
+      [0.05, -0.18, 0.15],
+      [-0.05, -0.235, 0.11],
+    ];
+    for (const [x, y, height] of posts) {
+      const scene = TabletopScene.parse({ ...defaultScene, name: `post-${height}`, obstacles: [{ position: [x, y], radius: 0.02, height }] });
+      const [post] = (await detector.detect(frame(scene))).keypoints.obstacle;
+      assert.ok(post?.top !== undefined && post.foot, `${scene.name}: ${JSON.stringify(post)}`);
+      assert.ok(Math.abs(post.top - height) < 0.025, `${scene.name}: top ${post.top} for ${height}`);
+      assert.ok(Math.hypot(post.foot[0] - x, post.foot[1] - y) < 0.015, `${scene.name}: foot ${post.foot} for ${[x, y]}`);
+      assert.ok(Math.hypot(post.foot[0] - x, post.foot[1] - y) <= Math.hypot(post.point[0] - x, post.point[1] - y) + 0.002, `${scene.name}: the foot is no worse than the blob centre`);
+    }
+    const flat = (await detector.detect(frame(defaultScene))).keypoints.bin[0];
+    assert.ok(flat.top !== undefined && flat.top < 0.01, `the bin lies flat: top ${flat.top}`);
+    const scene = TabletopScene.parse({ ...defaultScene, name: 'post', obstacles: [{ position: [-0.02, -0.26], radius: 0.018, height: 0.1 }] });
+    const over = parseKeypointSpec({ stages: [{ name: 'carry', terms: [{ kind: 'reach', target: { keypoint: 'bin' } }, { kind: 'keep_above', center: { keypoint: 'obstacle' }, radius: 0.02 }] }] });
+    const { spec: grounded, grounding } = groundSpec(over, await detector.detect(frame(scene)), detector.sidecar.classes);
+    const column = grounded.stages[0].terms[1];
+    assert.ok(column.kind === 'keep_above' && column.top !== undefined && Math.abs(column.top - 0.1) < 0.025 && column.clearance === 0.04, JSON.stringify(column));
+    assert.ok(column.kind === 'keep_above' && Math.hypot(column.center[0] + 0.02, column.center[1] + 0.26) < 0.015, JSON.stringify(column));
+    assert.equal(grounding.obstacle[0].top, column.kind === 'keep_above' ? column.top : undefined);
+    // A top the spec gives is kept; at coordinates the spec must give it.
+    const given = groundSpec(parseKeypointSpec({ stages: [{ name: 'c', terms: [{ kind: 'keep_above', center: { keypoint: 'obstacle' }, radius: 0.02, top: 0.2 }] }] }), await detector.detect(frame(scene)), detector.sidecar.classes).spec;
+    assert.ok(given.stages[0].terms[0].kind === 'keep_above' && given.stages[0].terms[0].top === 0.2);
+    assert.throws(() => groundSpec(parseKeypointSpec({ stages: [{ name: 'c', terms: [{ kind: 'keep_above', center: [0, -0.2], radius: 0.02 }] }] }), undefined, detector.sidecar.classes), (error: SkillframeError) => error.code === 'bad_input' && /top/.test(error.message));
+  });
+
   it('refuses a keypoint the detector does not know (bad_input) and reports one it cannot see (not_found)', async () => {
     const unknown = parseKeypointSpec({ stages: [{ name: 'reach', terms: [{ kind: 'reach', target: { keypoint: 'banana' } }] }] });
     assert.throws(

@@ -129,13 +129,15 @@ test('stage tracker: advances only after the condition holds `hold` steps, and d
   assert.equal(tracker.update([0.5, 0]), 0, 'far outside for hold steps goes back');
 });
 
-test('arm guidance moves the jaws across the table plane, not up or down: the joint gradient has no first-order height change', async () => {
+/** A six-joint arm's chunk of four actions, normalised around a pose in front of the SO-101. */
+async function armChunks() {
   const { jointKinematics } = await import('../../engine/robot/steer/joint-kinematics.ts');
   const { gripperPoint } = await import('../../engine/robot/sim/so101.ts');
-  const joints = ['shoulder_pan', 'shoulder_lift', 'elbow_flex', 'wrist_flex', 'wrist_roll', 'gripper'];
-  const mean = [0, -20, 40, 60, 0, 50];
-  const std = [20, 20, 20, 20, 5, 40];
-  const length = 4;
+  return { jointKinematics, gripperPoint, joints: ['shoulder_pan', 'shoulder_lift', 'elbow_flex', 'wrist_flex', 'wrist_roll', 'gripper'], mean: [0, -20, 40, 60, 0, 50], std: [20, 20, 20, 20, 5, 40], length: 4 };
+}
+
+test('arm guidance moves the jaws across the table plane, not up or down: the joint gradient has no first-order height change', async () => {
+  const { jointKinematics, gripperPoint, joints, mean, std, length } = await armChunks();
   const spec: RewardSpec = { version: 1, hold: 2, stages: [{ name: 'reach', terms: [{ kind: 'reach', target: [0.15, -0.3], weight: 1 }] }] };
   const reward = compileReward(spec, 1, length, jointKinematics(joints, length, mean, std));
   const random = new Random(3);
@@ -158,6 +160,40 @@ test('arm guidance moves the jaws across the table plane, not up or down: the jo
     if (reward.evaluate(moved, 0, [0, 0], 0) > reward.evaluate(chunk, 0, [0, 0], 0)) planarMoved += 1;
   }
   assert.equal(planarMoved, length);
+});
+
+test('keep_above on the arm: a path low through the column is lifted (and pushed out), a path above it pays nothing; the barrier part can be read apart', async () => {
+  const { jointKinematics, gripperPoint, joints, mean, std, length } = await armChunks();
+  const chunk = new Float32Array(length * joints.length);
+  const jaws = (values: Float32Array, action: number) => gripperPoint(Object.fromEntries(joints.map((name, joint) => [name, mean[joint] + std[joint] * values[action * joints.length + joint]])));
+  const [x, y, z] = jaws(chunk, 0);
+  const column = (top: number): RewardSpec => ({ version: 1, hold: 2, stages: [{ name: 'carry', terms: [{ kind: 'reach', target: [x + 0.3, y], weight: 1 }, { kind: 'keep_above', center: [x + 0.01, y], radius: 0.02, margin: 0.02, top, clearance: 0.04, weight: 2 }] }] });
+  const kinematics = jointKinematics(joints, length, mean, std);
+  const low = compileReward(column(z), 1, length, kinematics);
+  const gradient = new Float32Array(chunk.length);
+  const barrier = { gradient: new Float32Array(chunk.length), offset: 0, reward: 0 };
+  const total = low.evaluate(chunk, 0, [0, 0], 0, gradient, 0, barrier);
+  assert.ok(barrier.reward < -0.01, `the jaws at the obstacle's top pay: ${barrier.reward}`);
+  const merged = new Float32Array(chunk.length);
+  assert.equal(low.evaluate(chunk, 0, [0, 0], 0, merged, 0), total);
+  for (let index = 0; index < chunk.length; index += 1) assert.ok(Math.abs(gradient[index] + barrier.gradient[index] - merged[index]) < 1e-5, 'goal part + barrier part = the merged gradient');
+  // Along the barrier part the jaws rise and the barrier's reward rises.
+  const step = 0.02;
+  const norm = Math.hypot(...barrier.gradient);
+  const moved = chunk.map((value, index) => value + (step * barrier.gradient[index]) / norm);
+  assert.ok(jaws(moved, 0)[2] > z + 1e-4, `jaws ${jaws(moved, 0)[2]} vs ${z}`);
+  const after = { gradient: new Float32Array(chunk.length), offset: 0, reward: 0 };
+  low.evaluate(moved, 0, [0, 0], 0, new Float32Array(chunk.length), 0, after);
+  assert.ok(after.reward > barrier.reward);
+  const clear = { gradient: new Float32Array(chunk.length), offset: 0, reward: 0 };
+  compileReward(column(z - 0.2), 1, length, kinematics).evaluate(chunk, 0, [0, 0], 0, new Float32Array(chunk.length), 0, clear);
+  assert.ok(clear.reward > -1e-3, `16 cm above the top + clearance it is free: ${clear.reward}`);
+  // Height terms need a path with a height, and a top.
+  assert.throws(() => compileReward(column(0.1), 0.05, 16), (error: SkillframeError) => error.code === 'bad_input' && /keep_above/.test(error.message));
+  const topless = column(0.1);
+  delete (topless.stages[0].terms[1] as { top?: number }).top;
+  assert.throws(() => compileReward(topless, 1, length, kinematics), (error: SkillframeError) => error.code === 'bad_input' && /top/.test(error.message));
+  assert.throws(() => parseRewardSpec(topless), (error: SkillframeError) => error.code === 'bad_input' && /top/.test(error.message));
 });
 
 test('arm stages only advance: carrying the cube away from where the camera first saw it keeps the carry stage', async () => {

@@ -125,6 +125,24 @@ test('adaptive guidance in the sampler: a chunk already near the target is nudge
   assert.ok(adaptiveNear < 0.5 * fixedNear, `near the target the adaptive step is much smaller than the fixed one: ${adaptiveNear} vs ${fixedNear}`);
 });
 
+test('barrier guidance in the sampler: sized apart from a far goal, it takes the chunk out of a keep_away that merged guidance leaves it in', async () => {
+  const network = stillNetwork();
+  const scheme = createScheme('flow', 10);
+  // The goal is far (its gradient is large); the barrier sits on the start of the path.
+  const spec: RewardSpec = { version: 1, hold: 2, stages: [{ name: 'go', terms: [{ kind: 'reach', target: [5, 0], weight: 1 }, { kind: 'keep_away', center: [0, 0.01], radius: 0.05, margin: 0.02, weight: 2 }] }] };
+  const reward = compileReward(spec, 0.05, chunk);
+  const barrierReward = async (barrier: { norm: number; scale: number } | undefined) => {
+    const guidance = { scale: 1, schedule: 'constant' as const, stop: 1, late: 1, norm: 0.3, adaptive: 0.5, ...(barrier ? { barrier } : {}) };
+    const sample = await sampleChunk(network, scheme, { particles: 1, guidance, pick: 'first' }, { observation: new Float32Array(2), position: [0, 0], random: new Random(9), reward, stage: 0 });
+    const part = { gradient: new Float32Array(width), offset: 0, reward: 0 };
+    reward.evaluate(sample.chunk, 0, [0, 0], 0, new Float32Array(width), 0, part);
+    return part.reward;
+  };
+  const merged = await barrierReward(undefined);
+  const apart = await barrierReward({ norm: 1.5, scale: 0.05 });
+  assert.ok(merged < -0.005 && apart > 0.25 * merged, `barrier reward apart ${apart} vs merged ${merged}`);
+});
+
 for (const kind of ['flow', 'ddpm'] as const) {
   test(`MCMC refinement (${kind}): Metropolis steps on the final particles raise the reward on a known spec`, async () => {
     const network = fakeNetwork(kind);
@@ -158,9 +176,11 @@ test('VLS ablations: the arm VLS has adaptive guidance and MCMC refinement, each
   const vls = steerSettings('vls', armMethodSettings);
   assert.ok(vls.guidance?.adaptive && vls.guidance.adaptive > 0, 'adaptive strength on');
   assert.ok(vls.refine && vls.refine.steps > 0, 'refinement on');
+  assert.ok(vls.guidance.barrier && vls.guidance.barrier.norm > vls.guidance.norm, 'barrier terms sized apart, stronger');
   const noAdaptive = steerSettings('vls_no_adaptive', armMethodSettings);
   assert.equal(noAdaptive.guidance?.adaptive, undefined);
-  assert.deepEqual({ ...noAdaptive, guidance: { ...noAdaptive.guidance, adaptive: vls.guidance.adaptive } }, vls);
+  assert.equal(noAdaptive.guidance?.barrier, undefined, 'the barrier sizing is part of the adaptive strength');
+  assert.deepEqual({ ...noAdaptive, guidance: { ...noAdaptive.guidance, adaptive: vls.guidance.adaptive, barrier: vls.guidance.barrier } }, vls);
   const noMcmc = steerSettings('vls_no_mcmc', armMethodSettings);
   assert.equal(noMcmc.refine, undefined);
   assert.deepEqual({ ...noMcmc, refine: vls.refine }, vls);

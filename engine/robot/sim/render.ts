@@ -123,12 +123,17 @@ function cameraFrame(camera: Camera) {
   return { forward, right, up, focal: camera.height / 2 / Math.tan((camera.fov * Math.PI) / 360) };
 }
 
-/** The inverse of `projector` on a horizontal plane: the point at height `z` seen at pixel (column, row). */
-export function backProject(camera: Camera, column: number, row: number, z: number): [number, number] | undefined {
+/** The direction (not normalised) from the camera's eye through pixel (column, row), and the focal length in pixels. */
+export function pixelRay(camera: Camera, column: number, row: number): { ray: Vector3; focal: number } {
   const { forward, right, up, focal } = cameraFrame(camera);
   const a = (column - camera.width / 2) / focal;
   const b = -(row - camera.height / 2) / focal;
-  const ray: Vector3 = [forward[0] + a * right[0] + b * up[0], forward[1] + a * right[1] + b * up[1], forward[2] + a * right[2] + b * up[2]];
+  return { ray: [forward[0] + a * right[0] + b * up[0], forward[1] + a * right[1] + b * up[1], forward[2] + a * right[2] + b * up[2]], focal };
+}
+
+/** The inverse of `projector` on a horizontal plane: the point at height `z` seen at pixel (column, row). */
+export function backProject(camera: Camera, column: number, row: number, z: number): [number, number] | undefined {
+  const { ray } = pixelRay(camera, column, row);
   if (Math.abs(ray[2]) < 1e-9) return undefined;
   const distance = (z - camera.eye[2]) / ray[2];
   if (!(distance > 0)) return undefined;

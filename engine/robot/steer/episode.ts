@@ -22,6 +22,9 @@ export interface MethodSettings {
   /** VLS MCMC refinement steps on the final particles (0: off) and the scheme step they re-noise to. */
   refineSteps: number;
   refineStep: number;
+  /** With the adaptive strength: the barrier terms' guidance RMS as a multiple of guidanceNorm (0: merged with the goal terms), and the barrier shortfall at which it reaches tanh(1) of that. */
+  barrierGuidance: number;
+  barrierScale: number;
 }
 
 export const defaultMethodSettings: MethodSettings = {
@@ -38,6 +41,8 @@ export const defaultMethodSettings: MethodSettings = {
   adaptiveGuidance: 0,
   refineSteps: 0,
   refineStep: 9,
+  barrierGuidance: 0,
+  barrierScale: 0.05,
 };
 
 export function steerSettings(method: Method, settings: MethodSettings): SteerSettings {
@@ -45,7 +50,15 @@ export function steerSettings(method: Method, settings: MethodSettings): SteerSe
   const refine = settings.refineSteps > 0 && method !== 'vls_no_mcmc';
   const vls: SteerSettings = {
     particles: settings.particles,
-    guidance: { scale: settings.guidanceScale, schedule: 'early', stop: settings.guidanceStop, late: settings.guidanceLate, norm: settings.guidanceNorm, ...(adaptive ? { adaptive: settings.adaptiveGuidance } : {}) },
+    guidance: {
+      scale: settings.guidanceScale,
+      schedule: 'early',
+      stop: settings.guidanceStop,
+      late: settings.guidanceLate,
+      norm: settings.guidanceNorm,
+      ...(adaptive ? { adaptive: settings.adaptiveGuidance } : {}),
+      ...(adaptive && settings.barrierGuidance > 0 ? { barrier: { norm: settings.guidanceNorm * settings.barrierGuidance, scale: settings.barrierScale } } : {}),
+    },
     repulsion: settings.repulsion,
     resample: { temperature: settings.temperature },
     ...(refine ? { refine: { steps: settings.refineSteps, step: settings.refineStep, temperature: settings.temperature } } : {}),

@@ -23,13 +23,18 @@ export function jointKinematics(joints: readonly string[], chunkLength: number, 
   };
   return {
     dims,
-    path(chunk, offset, _start, pathX, pathY) {
-      for (let index = 0; index < chunkLength; index += 1) [pathX[index], pathY[index]] = planarAt(chunk, offset + index * dims);
+    height: true,
+    path(chunk, offset, _start, pathX, pathY, pathZ) {
+      for (let index = 0; index < chunkLength; index += 1) {
+        [pathX[index], pathY[index]] = planarAt(chunk, offset + index * dims);
+        if (pathZ) pathZ[index] = point[2];
+      }
     },
-    chain(chunk, offset, pathGradX, pathGradY, gradient, gradientOffset) {
+    chain(chunk, offset, pathGradX, pathGradY, gradient, gradientOffset, pathGradZ) {
       const scratch = chunk.slice(offset, offset + chunkLength * dims);
       for (let index = 0; index < chunkLength; index += 1) {
-        if (pathGradX[index] === 0 && pathGradY[index] === 0) continue;
+        const lift = pathGradZ?.[index] ?? 0;
+        if (pathGradX[index] === 0 && pathGradY[index] === 0 && lift === 0) continue;
         const base = index * dims;
         const [x, y] = planarAt(scratch, base);
         const z = point[2];
@@ -45,11 +50,12 @@ export function jointKinematics(joints: readonly string[], chunkLength: number, 
           along += planar[joint.index] * height[joint.index];
           heightSquared += height[joint.index] * height[joint.index];
         }
-        // Specs live on the table plane: steer the jaws across it, not up or down. The part of the
-        // joint gradient that would change the jaws' height is removed (to first order), so pulling
-        // toward a keypoint cannot drive the gripper into the table.
+        // Plane terms steer the jaws across the table, not up or down: the part of their joint
+        // gradient that would change the jaws' height is removed (to first order), so pulling
+        // toward a keypoint cannot drive the gripper into the table. Only height terms
+        // (keep_above, dR/dz) move the jaws up or down.
         const remove = heightSquared > 1e-12 ? along / heightSquared : 0;
-        for (const joint of body) gradient[gradientOffset + base + joint.index] += planar[joint.index] - remove * height[joint.index];
+        for (const joint of body) gradient[gradientOffset + base + joint.index] += planar[joint.index] - remove * height[joint.index] + lift * height[joint.index];
       }
     },
   };

@@ -8,8 +8,20 @@ import { parseOrThrow, SkillframeError } from '../../../core/errors.ts';
  */
 export interface CompiledReward {
   readonly spec: RewardSpec;
-  /** Reward of one chunk (normalized actions, `dimension` values from `offset`) for the given stage; writes dR/da into `gradient` when given. */
-  evaluate(chunk: Float32Array, offset: number, start: Point, stage: number, gradient?: Float32Array, gradientOffset?: number): number;
+  /**
+   * Reward of one chunk (normalized actions, `dimension` values from `offset`) for the given
+   * stage; writes dR/da into `gradient` when given. With `barrier`, the barrier terms' part
+   * (keep_away, keep_above) goes into `barrier.gradient` instead, and their reward (≤ 0) into
+   * `barrier.reward`, so guidance can size the two parts apart.
+   */
+  evaluate(chunk: Float32Array, offset: number, start: Point, stage: number, gradient?: Float32Array, gradientOffset?: number, barrier?: BarrierPart): number;
+}
+
+/** The barrier terms' share of a reward and its gradient (see CompiledReward.evaluate). */
+export interface BarrierPart {
+  gradient: Float32Array;
+  offset: number;
+  reward: number;
 }
 
 /** Sharpness of the soft barriers (1 / world units). */
@@ -40,9 +52,12 @@ export function parseRewardSpec(raw: unknown, what = 'spec'): RewardSpec {
 export interface ChunkKinematics {
   /** Values per action (2 planar, one per joint on an arm). */
   readonly dims: number;
-  path(chunk: Float32Array, offset: number, start: Point, pathX: Float64Array, pathY: Float64Array): void;
-  /** Adds dR/da to `gradient` from dR/dp. */
-  chain(chunk: Float32Array, offset: number, pathGradX: Float64Array, pathGradY: Float64Array, gradient: Float32Array, gradientOffset: number): void;
+  /** Whether the path has a height (an arm's jaws above the table); terms about height (keep_above) need it. */
+  readonly height: boolean;
+  /** Fills the path on the table plane, and its height into `pathZ` when the kinematics has one. */
+  path(chunk: Float32Array, offset: number, start: Point, pathX: Float64Array, pathY: Float64Array, pathZ?: Float64Array): void;
+  /** Adds dR/da to `gradient` from dR/dp (and dR/dz where the kinematics has a height). */
+  chain(chunk: Float32Array, offset: number, pathGradX: Float64Array, pathGradY: Float64Array, gradient: Float32Array, gradientOffset: number, pathGradZ?: Float64Array): void;
 }
 
 /** The planar point: p_i = p_0 + s · Σ_{j ≤ i} a_j. */
@@ -50,6 +65,7 @@ export function planarKinematics(actionScale: number, chunkLength: number): Chun
   if (!(actionScale > 0)) throw new SkillframeError('bad_input', `actionScale must be positive, got ${actionScale}`);
   return {
     dims: 2,
+    height: false,
     path(chunk, offset, start, pathX, pathY) {
       let x = start[0];
       let y = start[1];
@@ -77,23 +93,69 @@ export function planarKinematics(actionScale: number, chunkLength: number): Chun
 export function compileReward(spec: RewardSpec, actionScale: number, chunkLength: number, kinematics: ChunkKinematics = planarKinematics(actionScale, chunkLength)): CompiledReward {
   const stages = spec.stages;
   const dims = kinematics.dims;
+  spec.stages.forEach((stage, stageIndex) =>
+    stage.terms.forEach((term, termIndex) => {
+      if (term.kind !== 'keep_above') return;
+      const field = `spec.stages[${stageIndex}].terms[${termIndex}]`;
+      if (!kinematics.height) throw new SkillframeError('bad_input', `${field}: keep_above needs a path with a height (an arm); this task's path lies on the table plane`);
+      if (term.top === undefined) throw new SkillframeError('bad_input', `${field}.top: keep_above needs the obstacle's top (metres), measured from the camera when its center is a keypoint`);
+    }),
+  );
   const pathX = new Float64Array(chunkLength);
   const pathY = new Float64Array(chunkLength);
-  const pathGradX = new Float64Array(chunkLength);
-  const pathGradY = new Float64Array(chunkLength);
+  const pathZ = new Float64Array(chunkLength);
+  // dR/dp of the goal terms, and of the barrier terms apart.
+  const goalX = new Float64Array(chunkLength);
+  const goalY = new Float64Array(chunkLength);
+  const goalZ = new Float64Array(chunkLength);
+  const barrierX = new Float64Array(chunkLength);
+  const barrierY = new Float64Array(chunkLength);
+  const barrierZ = new Float64Array(chunkLength);
+  let pathGradX = goalX;
+  let pathGradY = goalY;
+  let pathGradZ = goalZ;
+  const relative = { dx: 0, dy: 0, distance: 0 };
+  const isBarrier = (term: RewardTerm) => term.kind === 'keep_away' || term.kind === 'keep_above';
   return {
     spec,
-    evaluate(chunk, offset, start, stage, gradient, gradientOffset = 0) {
+    evaluate(chunk, offset, start, stage, gradient, gradientOffset = 0, barrier) {
       const terms = stages[Math.max(0, Math.min(stages.length - 1, stage))].terms;
-      kinematics.path(chunk, offset, start, pathX, pathY);
-      pathGradX.fill(0);
-      pathGradY.fill(0);
+      kinematics.path(chunk, offset, start, pathX, pathY, kinematics.height ? pathZ : undefined);
+      for (const values of [goalX, goalY, goalZ, barrierX, barrierY, barrierZ]) values.fill(0);
       let reward = 0;
-      for (const term of terms) reward += termReward(term, chunk, offset, chunkLength, gradient, gradientOffset);
-      if (gradient) kinematics.chain(chunk, offset, pathGradX, pathGradY, gradient, gradientOffset);
+      let barrierReward = 0;
+      for (const term of terms) {
+        const apart = isBarrier(term);
+        [pathGradX, pathGradY, pathGradZ] = apart ? [barrierX, barrierY, barrierZ] : [goalX, goalY, goalZ];
+        const value = termReward(term, chunk, offset, chunkLength, gradient, gradientOffset);
+        reward += value;
+        if (apart) barrierReward += value;
+      }
+      const heightOf = (values: Float64Array) => (kinematics.height ? values : undefined);
+      if (barrier) {
+        barrier.reward = barrierReward;
+        kinematics.chain(chunk, offset, barrierX, barrierY, barrier.gradient, barrier.offset, heightOf(barrierZ));
+      } else {
+        for (let index = 0; index < chunkLength; index += 1) {
+          goalX[index] += barrierX[index];
+          goalY[index] += barrierY[index];
+          goalZ[index] += barrierZ[index];
+        }
+      }
+      if (gradient) kinematics.chain(chunk, offset, goalX, goalY, gradient, gradientOffset, heightOf(goalZ));
       return reward;
     },
   };
+
+  /** Path point `index` relative to a barrier's center, into `relative`; false when it is so far outside `reach` that penalty and slope are below e^-20 (the math is skipped). */
+  function within(center: Point, reach: number, index: number): boolean {
+    relative.dx = pathX[index] - center[0];
+    relative.dy = pathY[index] - center[1];
+    const squared = relative.dx * relative.dx + relative.dy * relative.dy;
+    if (squared > (reach + 0.35) ** 2) return false;
+    relative.distance = Math.max(1e-9, Math.sqrt(squared));
+    return true;
+  }
 
   function termReward(term: RewardTerm, chunk: Float32Array, offset: number, length: number, gradient: Float32Array | undefined, gradientOffset: number): number {
     let reward = 0;
@@ -114,17 +176,34 @@ export function compileReward(spec: RewardSpec, actionScale: number, chunkLength
       case 'keep_away': {
         const reach = term.radius + term.margin;
         for (let index = 0; index < length; index += 1) {
-          const dx = pathX[index] - term.center[0];
-          const dy = pathY[index] - term.center[1];
-          const squared = dx * dx + dy * dy;
-          // Far outside the barrier both the penalty and its slope are below e^-20: skip the math.
-          if (squared > (reach + 0.35) ** 2) continue;
-          const distance = Math.max(1e-9, Math.sqrt(squared));
+          if (!within(term.center, reach, index)) continue;
+          const { dx, dy, distance } = relative;
           const depth = barrierSharpness * (reach - distance);
           reward -= (term.weight * softplus(depth)) / barrierSharpness;
           const pull = term.weight * sigmoid(depth);
           pathGradX[index] += (pull * dx) / distance;
           pathGradY[index] += (pull * dy) / distance;
+        }
+        return reward;
+      }
+      case 'keep_above': {
+        // A soft column around the center: window(d) = σ(k (reach − d)) says how far inside it a
+        // point is; below top + clearance it pays softplus of the shortfall. The gradient lifts
+        // the point (dR/dz) and pushes it out of the column (dR/dd), so the path may pass over
+        // the obstacle or around it.
+        const reach = term.radius + term.margin;
+        const ceiling = (term.top ?? 0) + term.clearance;
+        for (let index = 0; index < length; index += 1) {
+          if (!within(term.center, reach, index)) continue;
+          const { dx, dy, distance } = relative;
+          const window = sigmoid(barrierSharpness * (reach - distance));
+          const shortfall = barrierSharpness * (ceiling - pathZ[index]);
+          const penalty = softplus(shortfall) / barrierSharpness;
+          reward -= term.weight * window * penalty;
+          pathGradZ[index] += term.weight * window * sigmoid(shortfall);
+          const outward = term.weight * penalty * barrierSharpness * window * (1 - window);
+          pathGradX[index] += (outward * dx) / distance;
+          pathGradY[index] += (outward * dy) / distance;
         }
         return reward;
       }

@@ -25,6 +25,14 @@ export interface Guidance {
    * already does what the spec asks is left to the policy. Absent: the same strength for all.
    */
   adaptive?: number;
+  /**
+   * With the adaptive strength, the barrier terms (keep_away, keep_above) are sized apart from
+   * the goal terms: their gradient gets RMS `norm` × tanh(−R_barrier / `scale`), so a chunk that
+   * would cut through an obstacle is pushed out of it as hard as needed, while chunks far from
+   * any obstacle (R_barrier ≈ 0) get no more push than before. Merged into one direction, the
+   * goal terms' larger gradient drowned the barrier's.
+   */
+  barrier?: { norm: number; scale: number };
 }
 
 /**
@@ -106,6 +114,10 @@ export async function sampleChunk(network: ChunkNetwork, scheme: Scheme, setting
   let resamples = 0;
   const guided = settings.guidance !== undefined && request.reward !== undefined;
   const scored = request.reward !== undefined && (guided || settings.resample !== undefined);
+  const barrierGuidance = guided && settings.guidance?.adaptive ? settings.guidance.barrier : undefined;
+  const barrierGradient = barrierGuidance ? new Float32Array(count * width) : undefined;
+  const barrierRewards = new Float64Array(count);
+  const barrierPart = { gradient: barrierGradient ?? gradient, offset: 0, reward: 0 };
   for (let step = firstStep; step < scheme.steps; step += 1) {
     if (request.signal?.aborted) throw request.signal.reason;
     times.fill(scheme.time(step));
@@ -114,8 +126,11 @@ export async function sampleChunk(network: ChunkNetwork, scheme: Scheme, setting
     if (scored && request.reward) {
       scheme.clean(state, output, step, clean);
       gradient.fill(0);
+      barrierGradient?.fill(0);
       for (let particle = 0; particle < count; particle += 1) {
-        rewards[particle] = request.reward.evaluate(clean, particle * width, request.position, request.stage ?? 0, gradient, particle * width);
+        barrierPart.offset = particle * width;
+        rewards[particle] = request.reward.evaluate(clean, particle * width, request.position, request.stage ?? 0, gradient, particle * width, barrierGradient ? barrierPart : undefined);
+        barrierRewards[particle] = barrierPart.reward;
       }
     }
     if (settings.resample && scored) {
@@ -131,12 +146,16 @@ export async function sampleChunk(network: ChunkNetwork, scheme: Scheme, setting
         const copiedOutput = output.slice();
         const copiedGradient = gradient.slice();
         const copiedRewards = rewards.slice();
+        const copiedBarrier = barrierGradient?.slice();
+        const copiedBarrierRewards = barrierRewards.slice();
         for (let particle = 0; particle < count; particle += 1) {
           const source = picks[particle];
           if (source === particle) continue;
           state.set(copy.subarray(source * width, (source + 1) * width), particle * width);
           output.set(copiedOutput.subarray(source * width, (source + 1) * width), particle * width);
           gradient.set(copiedGradient.subarray(source * width, (source + 1) * width), particle * width);
+          if (barrierGradient && copiedBarrier) barrierGradient.set(copiedBarrier.subarray(source * width, (source + 1) * width), particle * width);
+          barrierRewards[particle] = copiedBarrierRewards[source];
           rewards[particle] = copiedRewards[source];
           previousRewards[particle] = copiedRewards[source];
         }
@@ -148,7 +167,14 @@ export async function sampleChunk(network: ChunkNetwork, scheme: Scheme, setting
       const scale = guidanceScale(settings.guidance, scheme.time(step));
       if (scale > 0) {
         const { norm, adaptive } = settings.guidance;
-        for (let particle = 0; particle < count; particle += 1) normalizeRms(gradient, particle * width, width, adaptive ? norm * adaptiveStrength(rewards[particle], adaptive) : norm);
+        for (let particle = 0; particle < count; particle += 1) {
+          normalizeRms(gradient, particle * width, width, adaptive ? norm * adaptiveStrength(rewards[particle], adaptive) : norm);
+          if (barrierGradient && barrierGuidance) {
+            const offset = particle * width;
+            normalizeRms(barrierGradient, offset, width, barrierGuidance.norm * adaptiveStrength(barrierRewards[particle], barrierGuidance.scale));
+            for (let index = offset; index < offset + width; index += 1) gradient[index] += barrierGradient[index];
+          }
+        }
         scheme.guide(output, gradient, step, scale);
       }
     }

@@ -22,7 +22,7 @@ export function specKeypoints(spec: KeypointRewardSpec): { name: string; field: 
   const names: { name: string; field: string }[] = [];
   spec.stages.forEach((stage, stageIndex) => {
     stage.terms.forEach((term, termIndex) => {
-      const point = term.kind === 'reach' ? term.target : term.kind === 'keep_away' || term.kind === 'side' ? term.center : undefined;
+      const point = term.kind === 'reach' ? term.target : term.kind === 'keep_away' || term.kind === 'keep_above' || term.kind === 'side' ? term.center : undefined;
       if (point && isKeypoint(point)) names.push({ name: point.keypoint, field: `stages[${stageIndex}].terms[${termIndex}]` });
     });
     if (stage.until && isKeypoint(stage.until.point)) names.push({ name: stage.until.point.keypoint, field: `stages[${stageIndex}].until.point` });
@@ -50,15 +50,21 @@ export function groundSpec(spec: KeypointRewardSpec, detection: Detection | unde
     const rule = classes.find((entry) => entry.name === name);
     if (!rule || !detection) throw new SkillframeError('bad_input', `${what}.${field}: keypoint ${JSON.stringify(name)} needs a keypoint detector that knows it${detection ? ` (it knows ${classes.slice(1).map((entry) => entry.name).join(', ')})` : ''}`);
     const found = detection.keypoints[name] ?? [];
-    grounding[name] = found.map((instance) => ({ point: round(instance.point), area: instance.area, candidates: found.length }));
+    grounding[name] = found.map((instance) => ({ point: round(instance.point), area: instance.area, candidates: found.length, ...(instance.top !== undefined ? { top: instance.top } : {}) }));
     return found;
   };
-  const one = (point: SpecPoint, field: string): Point => {
-    if (!isKeypoint(point)) return point;
-    const found = instances(point.keypoint, field);
+  const best = (keypoint: string, field: string): KeypointInstance => {
+    const found = instances(keypoint, field);
     // The most confident blob (findKeypoints sorts them): a look-alike gets lower class probabilities.
-    if (!found.length) throw new SkillframeError('not_found', `${what}.${field}: keypoint ${JSON.stringify(point.keypoint)} is not in the camera image (the detector found no ${point.keypoint})`);
-    return round(found[0].point);
+    if (!found.length) throw new SkillframeError('not_found', `${what}.${field}: keypoint ${JSON.stringify(keypoint)} is not in the camera image (the detector found no ${keypoint})`);
+    return found[0];
+  };
+  const one = (point: SpecPoint, field: string): Point => (isKeypoint(point) ? round(best(point.keypoint, field).point) : point);
+  const many = (point: { keypoint: string }) => classes.find((entry) => entry.name === point.keypoint)?.instances === 'many';
+  // A keep_above's top comes from the image unless the spec gives it.
+  const measuredTop = (instance: KeypointInstance, keypoint: string, field: string): number => {
+    if (instance.top === undefined || !(instance.top > 0)) throw new SkillframeError('not_found', `${what}.${field}.top: the height of keypoint ${JSON.stringify(keypoint)} could not be measured in the camera image`);
+    return instance.top;
   };
   const stages = spec.stages.map((stage, stageIndex) => {
     const terms: RewardTerm[] = [];
@@ -72,10 +78,22 @@ export function groundSpec(spec: KeypointRewardSpec, detection: Detection | unde
           terms.push({ ...term, center: one(term.center, field) });
           break;
         case 'keep_away':
-          if (isKeypoint(term.center) && classes.find((entry) => entry.name === (term.center as { keypoint: string }).keypoint)?.instances === 'many') {
+          if (isKeypoint(term.center) && many(term.center)) {
             for (const instance of instances(term.center.keypoint, field)) terms.push({ ...term, center: round(instance.point) });
           } else terms.push({ ...term, center: one(term.center, field) });
           break;
+        case 'keep_above': {
+          const center = term.center;
+          if (!isKeypoint(center)) {
+            if (term.top === undefined) throw new SkillframeError('bad_input', `${what}.${field}.top: a keep_above at coordinates needs the obstacle's top (metres)`);
+            terms.push({ ...term, center, top: term.top });
+          } else {
+            const chosen = many(center) ? instances(center.keypoint, field) : [best(center.keypoint, field)];
+            // The column stands on the object's measured axis (its foot), not on its blob's centre.
+            for (const instance of chosen) terms.push({ ...term, center: round(instance.foot ?? instance.point), top: term.top ?? measuredTop(instance, center.keypoint, field) });
+          }
+          break;
+        }
         case 'smooth':
           terms.push(term);
       }
@@ -96,8 +114,8 @@ export const tabletopSpecPrompt = (keypoints: readonly string[]) => `You write r
 Points are named keypoints that a detector finds in the image — use them, never coordinates: ${keypoints.map((name) => `{"keypoint":"${name}"}`).join(', ')}.
 Reply with ONE JSON object and nothing else, of this shape:
 {"version":1,"hold":6,"stages":[{"name":"…","terms":[TERM,…],"until":CONDITION}]}
-TERM is one of {"kind":"reach","target":POINT,"weight":w} | {"kind":"keep_away","center":POINT,"radius":r,"margin":m,"weight":w} | {"kind":"smooth","weight":w}.
-A keep_away on a keypoint that can appear several times applies to each one seen. Radii and margins are in metres.
+TERM is one of {"kind":"reach","target":POINT,"weight":w} | {"kind":"keep_away","center":POINT,"radius":r,"margin":m,"weight":w} | {"kind":"keep_above","center":POINT,"radius":r,"clearance":c,"weight":w} | {"kind":"smooth","weight":w}.
+A keep_away or keep_above on a keypoint that can appear several times applies to each one seen; keep_above keeps the gripper above that object's top (its height is measured from the image) while it passes over it. Radii, margins and clearances are in metres.
 CONDITION is {"kind":"near","point":POINT,"within":r}; the last stage has no "until".
 Instruction: `;
 

@@ -6,7 +6,7 @@ import { SkillframeError } from '../../../core/index.ts';
 import { readJsonFile, readModelFile } from '../json-file.ts';
 import { type DetectorClass, DetectorSidecar } from '../../../core/schemas/keypoints.ts';
 import type { Network } from '../policy/network.ts';
-import { backProject, type Camera } from '../sim/render.ts';
+import { backProject, type Camera, pixelRay } from '../sim/render.ts';
 
 const { onnx } = onnxProto;
 
@@ -80,6 +80,9 @@ export interface KeypointInstance {
   pixel: [number, number];
   area: number;
   score: number;
+  /** How high the object stands above the table (m), and where its axis meets the table, measured from the blob's outline (`uprightObject`); absent when they cannot be measured. */
+  top?: number;
+  foot?: [number, number];
 }
 
 export interface Detection {
@@ -109,6 +112,11 @@ export function findKeypoints(probabilities: Float32Array, classes: readonly Det
       let mass = 0;
       let sumX = 0;
       let sumY = 0;
+      // The blob's lowest and highest rows (with the mean column of each) and its widest extent.
+      const lowest = { row: -1, columns: 0, count: 0 };
+      const highest = { row: height, columns: 0, count: 0 };
+      let left = width;
+      let right = -1;
       seen[start] = 1;
       stack.push(start);
       while (stack.length) {
@@ -120,6 +128,15 @@ export function findKeypoints(probabilities: Float32Array, classes: readonly Det
         mass += p;
         sumX += p * (x + 0.5);
         sumY += p * (y + 0.5);
+        for (const [edge, beyond] of [[lowest, y > lowest.row], [highest, y < highest.row]] as const) {
+          if (beyond) Object.assign(edge, { row: y, columns: 0, count: 0 });
+          if (y === edge.row) {
+            edge.columns += x + 0.5;
+            edge.count += 1;
+          }
+        }
+        left = Math.min(left, x);
+        right = Math.max(right, x);
         for (const next of [x > 0 ? pixel - 1 : -1, x + 1 < width ? pixel + 1 : -1, y > 0 ? pixel - width : -1, y + 1 < height ? pixel + width : -1]) {
           if (next >= 0 && !seen[next] && probabilities[offset + next] >= spec.threshold) {
             seen[next] = 1;
@@ -130,13 +147,47 @@ export function findKeypoints(probabilities: Float32Array, classes: readonly Det
       if (area < spec.minArea) continue;
       const pixel: [number, number] = [sumX / mass, sumY / mass];
       const point = backProject(camera, pixel[0], pixel[1], spec.planeHeight);
-      if (point) found.push({ point, pixel, area, score: mass / area });
+      const upright = uprightObject(camera, [lowest.columns / lowest.count, lowest.row + 1], [highest.columns / highest.count, highest.row], right - left + 1);
+      if (point) found.push({ point, pixel, area, score: mass / area, ...(upright ?? {}) });
     }
     // Most confident first: a look-alike (a red distractor) is as large as the cube but the detector is less sure of it.
     found.sort((a, b) => b.score - a.score);
     result[spec.name] = found;
   }
   return result;
+}
+
+/**
+ * An upright object's height and axis from its blob in one image (`bottom`, `top`: the pixel
+ * column and row of the blob's lower and upper edges, mid-row). The camera looks down at the
+ * table from the front, so the blob's lowest row is the near foot of the object (on the table,
+ * z = 0) and its highest row the far edge of its top. The object is about as deep as it is wide;
+ * its width in metres is the blob's width in pixels at the foot's depth. The top is where the ray
+ * through the highest row has gone that depth beyond the foot; the axis stands half that depth
+ * beyond the foot. Flat objects (the bin) give a top of ~0. (The blob's centre, back-projected on
+ * one fitted plane, drifts toward the camera the taller the object is.)
+ */
+export function uprightObject(camera: Camera, bottom: [number, number], top: [number, number], widthPixels: number): { top: number; foot: [number, number] } | undefined {
+  if (![...bottom, ...top].every(Number.isFinite)) return undefined;
+  const foot = backProject(camera, bottom[0], bottom[1], 0);
+  if (!foot) return undefined;
+  const { focal } = pixelRay(camera, bottom[0], bottom[1]);
+  const [ex, ey, ez] = camera.eye;
+  const depth = Math.hypot(foot[0] - ex, foot[1] - ey, ez);
+  const objectWidth = (widthPixels * depth) / focal;
+  const { ray } = pixelRay(camera, top[0], top[1]);
+  // |eye + t·ray − foot| on the table plane = objectWidth: the larger root of a quadratic in t.
+  const ox = ex - foot[0];
+  const oy = ey - foot[1];
+  const a = ray[0] * ray[0] + ray[1] * ray[1];
+  const b = 2 * (ox * ray[0] + oy * ray[1]);
+  const c = ox * ox + oy * oy - objectWidth * objectWidth;
+  const discriminant = b * b - 4 * a * c;
+  if (a < 1e-12 || discriminant < 0) return undefined;
+  const t = (-b + Math.sqrt(discriminant)) / (2 * a);
+  const away = Math.hypot(ox, oy) || 1;
+  const round = (value: number) => Math.round(value * 1e4) / 1e4;
+  return { top: round(Math.max(0, ez + t * ray[2])), foot: [round(foot[0] - (ox / away) * (objectWidth / 2)), round(foot[1] - (oy / away) * (objectWidth / 2))] };
 }
 
 export interface KeypointDetector {
