@@ -38,6 +38,16 @@ export class XdotoolWindows implements WindowSystem {
       const result = await this.run('xdotool', args);
       ids = result.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
     }
+    const windows = await this.matching(ids, query);
+    if (windows.length || query.id !== undefined || query.pid !== undefined || query.className !== undefined || query.title === undefined) return windows;
+    // xdotool's --name reads WM_NAME only; a window that names itself in _NET_WM_NAME alone (KDE
+    // Frameworks apps: kcalc's WM_NAME is empty) is found among the visible windows with a class,
+    // by the title getwindowname reads.
+    const classed = await this.run('xdotool', ['search', '--onlyvisible', '--class', '.']);
+    return this.matching(classed.stdout.split('\n').map((line) => line.trim()).filter(Boolean), query);
+  }
+
+  private async matching(ids: readonly string[], query: WindowQuery): Promise<WindowInfo[]> {
     const windows: WindowInfo[] = [];
     for (const id of ids) {
       const window = await this.info(id);
