@@ -14,6 +14,31 @@ export interface OcrWord {
   box: Box;
 }
 
+/**
+ * Words with the bars OCR reads inside them taken out: a row of bordered buttons (Xaw's
+ * "Quit|Save|Load") comes back as one word, its borders read as "|". Each part keeps its share of
+ * the word's box by characters; `afterBar` marks a part that a bar separates from the one before
+ * (a label boundary, like a wide gap).
+ */
+export function splitWordsAtBars(words: readonly OcrWord[]): (OcrWord & { afterBar?: boolean })[] {
+  let bar = false;
+  return words.flatMap((word) => {
+    const afterBar = bar;
+    bar = word.text.trimEnd().endsWith('|');
+    if (!word.text.includes('|')) return [afterBar ? { ...word, afterBar } : word];
+    const share = word.box[2] / word.text.length;
+    const parts: (OcrWord & { afterBar?: boolean })[] = [];
+    let start = 0;
+    for (const [index, part] of word.text.split('|').entries()) {
+      const text = part.trim();
+      const offset = start + (part.length - part.trimStart().length);
+      if (text) parts.push({ text, box: [Math.round(word.box[0] + offset * share), word.box[1], Math.max(1, Math.round(text.length * share)), word.box[3]], ...(index > 0 || afterBar ? { afterBar: true } : {}) });
+      start += part.length + 1;
+    }
+    return parts;
+  });
+}
+
 export interface OcrLine {
   text: string;
   /** [x, y, width, height] in pixels of the image given. */

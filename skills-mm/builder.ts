@@ -27,7 +27,7 @@ import { stepTitleChange, type TitleChange } from './title-change.ts';
 import { cleanText } from '../core/text.ts';
 import { frameDifference } from '../perception/diff.ts';
 import { dHash, hammingDistance } from '../perception/hash.ts';
-import type { Ocr, OcrLine, OcrWord } from '../perception/ocr.ts';
+import { splitWordsAtBars, type Ocr, type OcrLine, type OcrWord } from '../perception/ocr.ts';
 import { auditLoaded, labelRefusal, requiredTier, stepDestructiveReason } from './audit.ts';
 import { packageToFiles, writePackageFiles, type SkillPackage } from './format.ts';
 import { decodeImage } from '../native/image.ts';
@@ -396,7 +396,7 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
       changed = unionOf(difference.boxes.map(([x, y, width, height]) => ({ x, y, width, height })));
     }
     const target = draft.action === 'wait' ? undefined : await describeTarget(draft, event, before, id, screen, options.ocr, signal, demonstration.images, warnings);
-    const expectedText = await expectedOcrText(meta, draft, after, changed, screen, options.ocr, typedFrom(withWaits.slice(index + 1)), signal);
+    const expectedText = await expectedOcrText(meta, draft, before, after, changed, screen, options.ocr, typedFrom(withWaits.slice(index + 1)), signal);
     const description = describeStep(draft, target, meta, demonstration.parameters, id);
     const common = {
       id,
@@ -798,13 +798,13 @@ async function describeTarget(
  * is the label.
  */
 export function phraseAt(line: OcrLine & { area: Rect }, point: { x: number; y: number }): { text: string; area: Rect } {
-  const words = line.words ?? [];
+  const words = splitWordsAtBars(line.words ?? []);
   if (words.length < 2) return { text: line.text, area: line.area };
   const phrases: OcrWord[][] = [[words[0]]];
   for (let index = 1; index < words.length; index += 1) {
     const previous = words[index - 1].box;
     const gap = words[index].box[0] - (previous[0] + previous[2]);
-    if (gap > line.box[3] / 2) phrases.push([words[index]]);
+    if (gap > line.box[3] / 2 || words[index].afterBar) phrases.push([words[index]]);
     else phrases[phrases.length - 1].push(words[index]);
   }
   const distance = (phrase: OcrWord[]) => {
@@ -838,13 +838,17 @@ function pickAnchors(lines: (OcrLine & { area: Rect })[], point: { x: number; y:
  * that follows has begun (the click into IDLE's empty editor changes nothing of its own), and
  * replay would then wait for the next step's text before doing it.
  */
-async function expectedOcrText(meta: TrajectoryMeta, draft: Draft, after: Frame | undefined, changed: Rect | undefined, screen: { width: number; height: number }, ocr: BuildOptions['ocr'], typedLater: readonly string[], signal?: AbortSignal): Promise<string[]> {
+async function expectedOcrText(meta: TrajectoryMeta, draft: Draft, before: Frame | undefined, after: Frame | undefined, changed: Rect | undefined, screen: { width: number; height: number }, ocr: BuildOptions['ocr'], typedLater: readonly string[], signal?: AbortSignal): Promise<string[]> {
   if (!ocr || meta.kind !== 'x11' || !after || !changed) return [];
   // Reading the whole screen costs seconds; a small changed region is where the answer shows.
   if (changed.width * changed.height > 0.15 * screen.width * screen.height) return [];
   const region = grow(changed, 8, { width: after.rgba.width, height: after.rgba.height });
   try {
     const lines = readable((await ocr.recognize(after.rgba, { region: [region.x, region.y, region.width, region.height], signal })).lines);
+    // Text the region already showed before the action is no evidence of it: a button row whose
+    // hover border changed ("Quit|Save|Load" read as "Quit Save Load") was expected after a click
+    // into xedit's text, and a smaller window that reads it otherwise failed the step.
+    const shownBefore = before && before.rgba.width === after.rgba.width ? new Set(readable((await ocr.recognize(before.rgba, { region: [region.x, region.y, region.width, region.height], signal })).lines).map((line) => sameText(line.text))) : new Set<string>();
     // The window's title is checked by title_change; read by OCR from one snapshot it is stale
     // (the "*" a later step's typing adds) and holds paths that differ from run to run.
     const titles = [...(meta.titles ?? []).map((entry) => entry.title), ...draft.events.map((event) => event.window?.title ?? '')].map(normalizeTyped).filter((title) => title.length >= 6);
@@ -858,11 +862,16 @@ async function expectedOcrText(meta: TrajectoryMeta, draft: Draft, after: Frame 
       // Three characters at least: a calculator's "15" is not the "5" typed later.
       return read.length >= 3 && typed.some((text) => text.length >= 3 && (text.includes(read) || read.includes(text)));
     };
-    return lines.filter((line) => line.confidence >= 0.6 && line.text.trim() && !typedByLater(line.text) && !isTitle(line.text)).slice(0, 4).map((line) => line.text.trim().slice(0, 200));
+    return lines.filter((line) => line.confidence >= 0.6 && line.text.trim() && !typedByLater(line.text) && !isTitle(line.text) && !shownBefore.has(sameText(line.text))).slice(0, 4).map((line) => line.text.trim().slice(0, 200));
   } catch (error) {
     if (signal?.aborted) throw error;
     return [];
   }
+}
+
+/** Read text as two readings of the same pixels compare: without case, spaces, or the bars borders are read as. */
+function sameText(text: string): string {
+  return normalizeTyped(text).replace(/\|/g, '');
 }
 
 /** Typed or read text compared without case and spacing (OCR drops and adds spaces). */

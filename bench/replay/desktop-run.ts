@@ -9,7 +9,7 @@ import { createInput } from '../../native/input/index.ts';
 import { runProgram } from '../../native/process/run.ts';
 import { createScreen } from '../../native/screen/index.ts';
 import { launchApp, type LaunchedApp } from '../../native/window/index.ts';
-import type { Ocr, OcrLine } from '../../perception/ocr.ts';
+import { splitWordsAtBars, type Ocr, type OcrLine } from '../../perception/ocr.ts';
 import { calculatorLayouts, desktopApps, desktopConditionFamily, desktopConditions, desktopTasks, type DesktopAction, type DesktopApp, type DesktopCondition, type DesktopTask, type Split } from './desktop-apps.ts';
 import { figures, loadEngine, round, type MethodFigures, type Sample } from './figures.ts';
 import { runBenchChild } from './isolated.ts';
@@ -206,7 +206,7 @@ async function findLabel(ocr: Ocr, running: RunningDesktopApp, label: string, ca
     const words = lines.flatMap((line: OcrLine) => (line.words ?? []).filter((word) => word.text === label));
     // A row of Xaw buttons reads as one word with their borders as bars ("Quit|Save|Load"): the
     // label's part of it, by its characters' share of the width.
-    const parts = lines.flatMap((line: OcrLine) => (line.words ?? []).flatMap((word) => partBoxes(word.text, word.box, label)));
+    const parts = lines.flatMap((line: OcrLine) => splitWordsAtBars((line.words ?? []).filter((word) => word.text.includes('|'))).filter((word) => word.text === label).map((word) => word.box));
     const found = [...whole.map((line) => line.box), ...words.map((word) => word.box), ...parts];
     const layout = calculatorLayouts[running.app.name];
     if (!found.length && layout) {
@@ -262,21 +262,6 @@ export function gridPoint(lines: OcrLine[], layout: readonly (readonly string[])
   const x = fit(anchors.map((anchor) => [anchor.c, anchor.x]));
   const y = fit(anchors.map((anchor) => [anchor.r, anchor.y]));
   return { x: Math.round(x(target.c)), y: Math.round(y(target.r)) };
-}
-
-/** The boxes of `label` where it stands between bars inside a word read as "Quit|Save|Load". */
-export function partBoxes(text: string, box: [number, number, number, number], label: string): [number, number, number, number][] {
-  if (!text.includes('|')) return [];
-  const boxes: [number, number, number, number][] = [];
-  let start = 0;
-  for (const part of text.split('|')) {
-    if (part.trim() === label) {
-      const offset = start + (part.length - part.trimStart().length);
-      boxes.push([Math.round(box[0] + (box[2] * offset) / text.length), box[1], Math.max(1, Math.round((box[2] * label.length) / text.length)), box[3]]);
-    }
-    start += part.length + 1;
-  }
-  return boxes;
 }
 
 /** Does the task once by hand on a fresh app to learn its click points; the recording replays them. */

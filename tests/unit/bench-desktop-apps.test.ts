@@ -37,10 +37,11 @@ test('every app of the catalogue has tasks and a launcher: none is listed withou
 });
 
 test('the scripted person finds a label inside a row of Xaw buttons read as one word, and an unread key on a calculator grid', async () => {
-  const { partBoxes, gridPoint } = await import('../../bench/replay/desktop-run.ts');
+  const { gridPoint } = await import('../../bench/replay/desktop-run.ts');
+  const { splitWordsAtBars } = await import('../../perception/ocr.ts');
   // xedit's "Quit|Save|Load" (14 characters over 140 px): "Save" is characters 5–8.
-  assert.deepEqual(partBoxes('Quit|Save|Load', [100, 10, 140, 20], 'Save'), [[150, 10, 40, 20]]);
-  assert.deepEqual(partBoxes('Saved', [0, 0, 50, 10], 'Save'), []);
+  assert.deepEqual(splitWordsAtBars([{ text: 'Quit|Save|Load', box: [100, 10, 140, 20] }]).map((word) => [word.text, word.box]), [['Quit', [100, 10, 40, 20]], ['Save', [150, 10, 40, 20]], ['Load', [200, 10, 40, 20]]]);
+  assert.deepEqual(splitWordsAtBars([{ text: 'Saved', box: [0, 0, 50, 10] }]), [{ text: 'Saved', box: [0, 0, 50, 10] }]);
   // A 3×3 grid 50 px apart whose "=" OCR cannot read: placed from the digits it did read.
   const layout = [['7', '8', '9'], ['4', '5', '6'], ['1', '2', '=']];
   const read = (text: string, x: number, y: number) => ({ text, confidence: 0.99, box: [x - 5, y - 8, 10, 16] as [number, number, number, number], words: [{ text, box: [x - 5, y - 8, 10, 16] as [number, number, number, number] }] });

@@ -1,6 +1,6 @@
 import type { Box } from '../../../native/image.ts';
 import { stripInvisible } from '../../../core/text.ts';
-import type { OcrWord } from '../../../perception/ocr.ts';
+import { splitWordsAtBars, type OcrWord } from '../../../perception/ocr.ts';
 
 /** Lower-case, unify quotes and dashes, collapse whitespace: how labels are compared. */
 export function normalizeLabel(text: string): string {
@@ -55,7 +55,8 @@ export function findLabelInLine(label: string, lineText: string, lineBox: Box, l
   if (!wanted || !line) return undefined;
   const whole = similarity(wanted, line);
   let best: LabelHit | undefined = whole >= 0.5 ? { box: lineBox, score: whole } : undefined;
-  const boxed = lineWords?.length ? lineWords.map((word) => ({ text: normalizeLabel(word.text), box: word.box })).filter((word) => word.text) : undefined;
+  // Bars read from button borders are not part of any label ("Quit|Save|Load" holds "Save").
+  const boxed = lineWords?.length ? splitWordsAtBars(lineWords).map((word) => ({ text: normalizeLabel(word.text), box: word.box })).filter((word) => word.text) : undefined;
   const perChar = lineBox[2] / Math.max(1, line.length);
   const words = boxed ?? [...line.matchAll(/\S+/g)].map((match) => {
     const start = match.index ?? 0;
@@ -81,7 +82,7 @@ export function findExactLabel(label: string, lineText: string, lineBox: Box, li
   const wanted = normalizeLabel(label);
   if (!wanted) return undefined;
   if (normalizeLabel(lineText) === wanted) return { box: lineBox, score: 1 };
-  const word = lineWords?.find((candidate) => normalizeLabel(candidate.text) === wanted);
+  const word = lineWords && splitWordsAtBars(lineWords).find((candidate) => normalizeLabel(candidate.text) === wanted);
   return word ? { box: word.box, score: partOfLine } : undefined;
 }
 
