@@ -183,6 +183,9 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
   let accuracy12: Accuracy = { words: 0, recalled: 0, characters: 0, errors: 0 };
   let accuracySmall: Accuracy = { ...accuracy12 };
   let accuracyApps: Accuracy = { ...accuracy12 };
+  /** The main-thread reader's accuracy on the same images (12 px and up plus apps; 10-11 px). */
+  let mainThreadAccuracy: Accuracy = { ...accuracy12 };
+  let mainThreadSmall: Accuracy = { ...accuracy12 };
   const lastLines = new Map<string, OcrLine[]>();
   let step = 0;
   const fixtures = [...pageFixtures, ...appFixtures];
@@ -191,12 +194,15 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
     const times: number[] = [];
     const cpuTimes: number[] = [];
     let lines: OcrLine[] = [];
+    let mainThreadLines: OcrLine[] = [];
     for (let iteration = 0; iteration < iterations; iteration += 1) {
       // Alternate which reader goes first, so neither always gets the warmer caches.
       if (iteration % 2 === 1) withoutWordsTimes.push((await ocrWithoutWords.recognize(image)).ms);
       const mainThread = async () => {
         const cpu = process.cpuUsage();
-        const ms = (await ocrMainThread.recognize(image)).ms;
+        const read = await ocrMainThread.recognize(image);
+        const ms = read.ms;
+        mainThreadLines = read.lines;
         mainThreadCpuTimes.push(process.cpuUsage(cpu).user / 1000);
         mainThreadTimes.push(ms);
         if ((pageFixtures as readonly string[]).includes(name)) mainThreadTimes1080.push(ms);
@@ -222,7 +228,12 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
     if (truth.source === 'chromium') {
       accuracy12 = add(accuracy12, scoreLines(truth, lines, 12));
       accuracySmall = add(accuracySmall, scoreLines(truth, lines, 0, 11));
-    } else accuracyApps = add(accuracyApps, scoreWords(truth.words ?? [], lines));
+      mainThreadAccuracy = add(mainThreadAccuracy, scoreLines(truth, mainThreadLines, 12));
+      mainThreadSmall = add(mainThreadSmall, scoreLines(truth, mainThreadLines, 0, 11));
+    } else {
+      accuracyApps = add(accuracyApps, scoreWords(truth.words ?? [], lines));
+      mainThreadAccuracy = add(mainThreadAccuracy, scoreWords(truth.words ?? [], mainThreadLines));
+    }
     step += 1;
     progress(0.05 + (0.45 * step) / fixtures.length, `full OCR ${name}: ${perFixture[name].ms_p50} ms, ${lines.length} lines`);
   }
@@ -254,8 +265,8 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
   // Incremental: one text line changes on an already-read screen (cache off, so the changed
   // line is really recognised even though its new pixels appeared elsewhere before).
   const incrementalTimes: number[] = [];
-  // Each incremental reading of the changed line against the main-thread reader's reading of the
-  // same spot (a worker-side shortcut such as cutting a line in two must not change the text).
+  // Each incremental reading against the main-thread reader's same update (a worker-side shortcut
+  // such as cutting a line in two must not change the text).
   let incrementalAgreements = 0;
   const incrementalDisagreements: { fixture: string; incremental: string; reference: string }[] = [];
   for (const name of pageFixtures) {
@@ -264,21 +275,21 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
     const candidates = truth.lines.filter((line) => (line.px ?? 0) >= 12 && line.box[2] > 60).slice(0, options.quick ? 2 : 6);
     for (let index = 0; index + 1 < candidates.length; index += 2) {
       const incremental = new IncrementalOcr(ocr);
-      await incremental.recognize(image);
+      const first = await incremental.recognize(image);
       const changed = replaceLine(image, candidates[index].box, candidates[index + 1].box);
       const result = await incremental.recognize(changed);
       incrementalTimes.push(result.ms);
-      const [x, y, width, height] = candidates[index].box;
-      const spot: Box = [Math.max(0, x - 8), Math.max(0, y - 8), width + 16, height + 16];
-      const inSpot = (line: OcrLine) => {
-        const centreX = line.box[0] + line.box[2] / 2;
-        const centreY = line.box[1] + line.box[3] / 2;
-        return centreX >= spot[0] && centreX < spot[0] + spot[2] && centreY >= spot[1] && centreY < spot[1] + spot[3];
-      };
-      const incrementalText = result.lines.filter(inSpot).map((line) => line.text).join(' | ');
-      const referenceText = (await ocrMainThread.recognize(changed, { region: spot })).lines.filter(inSpot).map((line) => line.text).join(' | ');
+      // The reference: the same update (same previous lines, same changed boxes, so the same
+      // detection) done by the main-thread reader, which never cuts a line.
+      const reference = await ocrMainThread.update(changed, first, result.changed);
+      const texts = (lines: OcrLine[]) => lines.map((line) => line.text).join(' | ');
+      const incrementalText = texts(result.lines);
+      const referenceText = texts(reference.lines);
       if (incrementalText === referenceText) incrementalAgreements += 1;
-      else incrementalDisagreements.push({ fixture: name, incremental: incrementalText, reference: referenceText });
+      else {
+        const differing = result.lines.map((line, position) => ({ incremental: line.text, reference: reference.lines[position]?.text ?? '' })).filter((pair) => pair.incremental !== pair.reference);
+        incrementalDisagreements.push({ fixture: name, incremental: differing.map((pair) => pair.incremental).join(' | '), reference: differing.map((pair) => pair.reference).join(' | ') });
+      }
     }
   }
   progress(0.75, `incremental OCR p50 ${round(percentile(incrementalTimes, 0.5))} ms`);
@@ -377,6 +388,8 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
     ocr_full_main_thread_ms_p50: round(percentile(mainThreadTimes, 0.5)),
     ocr_full_1080p_main_thread_ms_p50: round(percentile(mainThreadTimes1080, 0.5)),
     ocr_full_main_thread_cpu_ms_p50: round(percentile(mainThreadCpuTimes, 0.5)),
+    word_recall_main_thread: round(mainThreadAccuracy.recalled / Math.max(1, mainThreadAccuracy.words), 4),
+    word_recall_10_11px_main_thread: round(mainThreadSmall.recalled / Math.max(1, mainThreadSmall.words), 4),
     ocr_workers_speedup_vs_main_thread: round(sum(mainThreadTimes) / Math.max(1e-9, sum(withWorkersPaired)), 3),
     ocr_incremental_agrees_with_main_thread: round(incrementalAgreements / Math.max(1, incrementalTimes.length), 3),
     ocr_incremental_disagreements: incrementalDisagreements,
