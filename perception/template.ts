@@ -20,6 +20,8 @@ export interface TemplateOptions {
   /** At most this many matches, best first, not overlapping each other. */
   maxResults?: number;
   signal?: AbortSignal;
+  /** Adds the pixel products the search computed (its cost, for benchmarks and tests). */
+  work?: { products: number };
 }
 
 export const defaultScales: readonly number[] = [0.8, 0.85, 0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.25];
@@ -78,7 +80,7 @@ export function findTemplate(haystack: RgbaImage | GrayImage, needle: RgbaImage 
     // Every other column: a peak is at least two coarse pixels wide across a needle this wide,
     // and refinement searches ±2 coarse pixels horizontally anyway.
     const stride = coarseWidth >= 24 ? 2 : 1;
-    const scores = correlate(coarseHayFloat, coarseHay.width, coarseTables, coarseNeedle, 0, 0, coarseHay.width - coarseWidth, coarseHay.height - coarseHeight, stride);
+    const scores = correlate(coarseHayFloat, coarseHay.width, coarseTables, coarseNeedle, 0, 0, coarseHay.width - coarseWidth, coarseHay.height - coarseHeight, stride, options.work);
     const columns = Math.floor((coarseHay.width - coarseWidth) / stride) + 1;
     const peaks = topPeaks(scores, columns, scores.length / columns, 6, Math.max(1, Math.floor(Math.min(coarseWidth, coarseHeight) / 2)));
     for (const peak of peaks) {
@@ -90,7 +92,13 @@ export function findTemplate(haystack: RgbaImage | GrayImage, needle: RgbaImage 
 
   const fineTables = factor > 1 ? integralTables(hay) : coarseTables;
   const fineHayFloat = factor > 1 ? Float32Array.from(hay.data) : coarseHayFloat;
+  // Between the coarse level and full resolution, a half-resolution level: the candidate's
+  // neighbourhood is searched there with a quarter of the needle's pixels, and full resolution then
+  // only looks ±2 px around what it found (a peak at half resolution is within a pixel of the
+  // full-resolution one). Most of the refinement's work was the full-resolution window.
+  const half = factor >= 4 ? halfLevel(hay) : undefined;
   const needles = new Map<number, GrayImage>();
+  const halfNeedles = new Map<number, GrayImage>();
   const matches: TemplateMatch[] = [];
   const refined = new Set<string>();
   for (const candidate of candidates.slice(0, 12)) {
@@ -113,13 +121,33 @@ export function findTemplate(haystack: RgbaImage | GrayImage, needle: RgbaImage 
       const key = `${size.scale}:${x0}:${y0}`;
       if (refined.has(key)) continue;
       refined.add(key);
-      const scores = correlate(fineHayFloat, hay.width, fineTables, fineNeedle, x0, y0, x1, y1);
-      const columns = x1 - x0 + 1;
-      let top = 0;
-      for (let index = 1; index < scores.length; index += 1) if (scores[index] > scores[top]) top = index;
+      let window = { x0, y0, x1, y1 };
+      if (half) {
+        let halfNeedle = halfNeedles.get(size.scale);
+        if (!halfNeedle) {
+          halfNeedle = resizeGray(small, Math.max(2, Math.round(size.width / 2)), Math.max(2, Math.round(size.height / 2)));
+          halfNeedles.set(size.scale, halfNeedle);
+        }
+        const hx0 = Math.floor(x0 / 2);
+        const hy0 = Math.floor(y0 / 2);
+        const hx1 = Math.min(half.image.width - halfNeedle.width, Math.ceil(x1 / 2));
+        const hy1 = Math.min(half.image.height - halfNeedle.height, Math.ceil(y1 / 2));
+        if (hx1 >= hx0 && hy1 >= hy0) {
+          const coarse = correlate(half.float, half.image.width, half.tables, halfNeedle, hx0, hy0, hx1, hy1, 1, options.work);
+          const top = argmax(coarse);
+          const columns = hx1 - hx0 + 1;
+          const cx = 2 * (hx0 + (top % columns));
+          const cy = 2 * (hy0 + Math.floor(top / columns));
+          window = { x0: Math.max(x0, cx - 2), y0: Math.max(y0, cy - 2), x1: Math.min(x1, cx + 2), y1: Math.min(y1, cy + 2) };
+          if (window.x1 < window.x0 || window.y1 < window.y0) window = { x0, y0, x1, y1 };
+        }
+      }
+      const scores = correlate(fineHayFloat, hay.width, fineTables, fineNeedle, window.x0, window.y0, window.x1, window.y1, 1, options.work);
+      const columns = window.x1 - window.x0 + 1;
+      const top = argmax(scores);
       const score = scores[top];
       if (!best || score > best.score) {
-        best = { box: [x0 + (top % columns) + offsetX, y0 + Math.floor(top / columns) + offsetY, size.width, size.height], score: Math.min(1, score), scale: size.scale };
+        best = { box: [window.x0 + (top % columns) + offsetX, window.y0 + Math.floor(top / columns) + offsetY, size.width, size.height], score: Math.min(1, score), scale: size.scale };
       }
     }
     if (best && best.score >= minScore) matches.push(best);
@@ -132,6 +160,18 @@ export function findTemplate(haystack: RgbaImage | GrayImage, needle: RgbaImage 
     if (kept.length >= maxResults) break;
   }
   return kept;
+}
+
+function argmax(scores: Float32Array): number {
+  let top = 0;
+  for (let index = 1; index < scores.length; index += 1) if (scores[index] > scores[top]) top = index;
+  return top;
+}
+
+/** The haystack at half resolution, with its tables, for the refinement's middle level. */
+function halfLevel(hay: GrayImage): { image: GrayImage; tables: Tables; float: Float32Array } {
+  const image = resizeGray(hay, Math.max(1, Math.floor(hay.width / 2)), Math.max(1, Math.floor(hay.height / 2)));
+  return { image, tables: integralTables(image), float: Float32Array.from(image.data) };
 }
 
 interface Tables {
@@ -159,7 +199,7 @@ function integralTables(image: GrayImage): Tables {
 }
 
 /** NCC of the needle at every top-left position in [x0..x1]×[y0..y1]. */
-function correlate(hay: Float32Array, hayWidth: number, tables: Tables, needle: GrayImage, x0: number, y0: number, x1: number, y1: number, stride = 1): Float32Array {
+function correlate(hay: Float32Array, hayWidth: number, tables: Tables, needle: GrayImage, x0: number, y0: number, x1: number, y1: number, stride = 1, work?: { products: number }): Float32Array {
   const { width, height } = needle;
   const count = width * height;
   let mean = 0;
@@ -175,6 +215,7 @@ function correlate(hay: Float32Array, hayWidth: number, tables: Tables, needle: 
   const columns = Math.floor((x1 - x0) / stride) + 1;
   const rows = y1 - y0 + 1;
   const out = new Float32Array(columns * rows);
+  if (work) work.products += columns * rows * count;
   const { sum, squares, stride: tableStride } = tables;
   for (let y = y0; y <= y1; y += 1) {
     for (let column = 0; column < columns; column += 1) {
