@@ -6,7 +6,8 @@ import { auditLoaded } from '../../../skills-mm/audit.ts';
 import { bindPlan } from '../../../skills-mm/parameters.ts';
 import { loadPackageSource, parsePackage, type SkillPackage } from '../../../skills-mm/format.ts';
 import { clampBox, encodePng, paste, type Box, type RgbaImage } from '../../../native/image.ts';
-import { createOcr, type Ocr, type OcrLine } from '../../../perception/ocr.ts';
+import { createOcr, type Ocr } from '../../../perception/ocr.ts';
+import { lineReader } from './line-reader.ts';
 import { groundStep, templateLoader, type Attempt } from './ground.ts';
 import { assertNoPlaceholder, resolveParameters, substitute } from './params.ts';
 import type { Point, Surface } from './surface.ts';
@@ -81,7 +82,6 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
   const boundaries = (await options.boundariesFor?.({ name: plan.app.name, ...(plan.app.url ? { url: plan.app.url } : {}) }).catch(() => [])) ?? [];
   const ownsSurface = !surface;
   let ocr: Promise<Ocr> | undefined;
-  const lineCache = new WeakMap<RgbaImage, Map<string, Promise<OcrLine[]>>>();
   try {
     surface ??= await openSurface(plan, options);
     // Screens without a DOM lean on OCR: when a check will read text, the models load while the
@@ -91,19 +91,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
     const readsTextFirst = (step: PlanStep) => readsText(expectationFor(step, plan, values)) && !(tree && hasTarget(step) && step.target.accessible);
     if (surface.kind === 'x11' && !options.dryRun && plan.steps.some(readsTextFirst)) ocr = createOcr();
     const templates = templateLoader(skill.images);
-    // OCR is the costliest thing replay does: each frame and region is read at most once.
-    const readLines = (frame: RgbaImage, region?: Box): Promise<OcrLine[]> => {
-      let byRegion = lineCache.get(frame);
-      if (!byRegion) lineCache.set(frame, (byRegion = new Map()));
-      const key = region ? region.join(',') : 'all';
-      let pending = byRegion.get(key);
-      if (!pending) {
-        ocr ??= createOcr();
-        pending = ocr.then((engine) => engine.recognize(frame, { ...(region ? { region } : {}), signal })).then((result) => result.lines);
-        byRegion.set(key, pending);
-      }
-      return pending;
-    };
+    const readLines = lineReader(() => (ocr ??= createOcr()), signal);
 
     // One capture, two uses: the settled frame that proved step N is the frame step N+1 is grounded on.
     let settled: RgbaImage | undefined;
@@ -159,7 +147,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       // when a rung or a check reads pixels. On X11 every rung and check does.
       const screen = surface;
       // Looking the window up is part of finding the target.
-      const phases = { captureMs: 0, groundMs: lookMs, armMs: 0, actMs: 0, settleMs: 0, checkMs: 0 };
+      const phases = { captureMs: 0, groundMs: lookMs, armMs: 0, guardMs: 0, actMs: 0, settleMs: 0, checkMs: 0 };
       const timed = async <T>(phase: keyof typeof phases, work: () => Promise<T>): Promise<T> => {
         const begun = Date.now();
         try {
@@ -294,6 +282,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       // The title's recorded change decides the step (below): the screen checks would be overruled.
       const titleChange = titleBefore !== undefined ? expectation?.title_change : undefined;
       const actStarted = Date.now();
+      const guardedBefore = surface.guardMs?.() ?? 0;
       let verification: Awaited<ReturnType<typeof verifyStep>>;
       let actMs: number;
       let settleMs = 0;
@@ -311,6 +300,8 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
           return report(error, evidence);
         }
         actMs = Date.now() - actStarted;
+        // The surface's safety checks before the input are the engine's time, not the input's.
+        phases.guardMs = Math.min(actMs, (surface.guardMs?.() ?? 0) - guardedBefore);
         // The accessibility watch is only needed while the screen has not proven the step: it stops
         // once the step is decided (it could only turn a failure into a success).
         const accessibleDone = new AbortController();
@@ -365,10 +356,11 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         armed?.dispose();
       }
       const verifyMs = Date.now() - actStarted - actMs;
-      Object.assign(phases, { actMs, settleMs, checkMs: Math.max(0, verifyMs - settleMs) });
-      // Engine overhead: captures, grounding, arming the watches and the checks. It excludes
-      // waiting for the app (settling is the app's time) and the input itself.
-      engineMs = phases.captureMs + phases.groundMs + phases.armMs + phases.checkMs;
+      Object.assign(phases, { actMs: actMs - phases.guardMs, settleMs, checkMs: Math.max(0, verifyMs - settleMs) });
+      // Engine overhead: captures, grounding, arming the watches, the safety checks before the
+      // input and the checks after it. It excludes waiting for the app (settling is the app's
+      // time) and the input itself.
+      engineMs = phases.captureMs + phases.groundMs + phases.armMs + phases.guardMs + phases.checkMs;
       stepReport.ms = Date.now() - stepStarted;
       stepReport.engineMs = engineMs;
       stepReport.phases = phases;
