@@ -9,7 +9,7 @@ export interface MethodFigures {
   stepSuccessPercent: number | null;
   wrongActions: number;
   repeatedActions: number;
-  /** Engine time per step (grounding + verification, app settle excluded), ms. */
+  /** Engine time per step (captures, grounding, arming, the safety checks before the input, verification; the app's settle and the input itself excluded), ms. */
   overheadMsP50: number | null;
   overheadMsP95: number | null;
   /** Which ladder rung grounded the steps (engine only). */

@@ -61,7 +61,7 @@ export interface SpeedFigures {
 
 export type TaskSpeed = z.infer<typeof BenchReplayTaskSpeed>;
 
-const phaseNames = ['captureMs', 'groundMs', 'armMs', 'actMs', 'settleMs', 'checkMs'] as const;
+const phaseNames = ['captureMs', 'groundMs', 'armMs', 'guardMs', 'actMs', 'settleMs', 'checkMs'] as const;
 
 function phaseMedians(runs: TimedRun[]): Record<keyof StepPhases, number | null> | undefined {
   const phases = runs.flatMap((run) => run.phases ?? []);

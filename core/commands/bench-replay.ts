@@ -35,7 +35,7 @@ const FamilySummary = z.object({
 });
 
 /** Replay's wall time against the peer a user would pick, per platform and split (issue 19). */
-const PhaseMs = z.object({ captureMs: ms, groundMs: ms, armMs: ms, actMs: ms, settleMs: ms, checkMs: ms });
+const PhaseMs = z.object({ captureMs: ms, groundMs: ms, armMs: ms, guardMs: ms, actMs: ms, settleMs: ms, checkMs: ms });
 
 /** One task's part of a split's speed figures: which task drives the ratio, and in which phase. */
 export const BenchReplayTaskSpeed = z.object({

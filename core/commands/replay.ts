@@ -37,6 +37,9 @@ export const ReplayStep = z.object({
       groundMs: z.number().nonnegative(),
       /** Arming the watches before the action: the page's events (web), the accessible's state (X11). */
       armMs: z.number().nonnegative(),
+      /** The surface's safety checks right before the input (X11: window in front, not covered, keys to its own window). */
+      guardMs: z.number().nonnegative(),
+      /** The input itself. */
       actMs: z.number().nonnegative(),
       /** Waiting for the app to show the step's result (the app's time, not the engine's). */
       settleMs: z.number().nonnegative(),

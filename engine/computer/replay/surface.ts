@@ -47,6 +47,12 @@ export interface Surface {
    * back to pixels and the caret.
    */
   readonly accessibility?: WindowAccessibility;
+  /**
+   * Milliseconds spent so far in the safety checks a surface makes before each input (X11: the
+   * window in front, no other program's window over the point, keys only to the replay's window).
+   * Replay counts them as engine time, apart from the input itself.
+   */
+  guardMs?(): number;
   /** False once the page closed / navigated off its origin, or the window disappeared. */
   alive(): Promise<boolean>;
   dispose(): Promise<void>;

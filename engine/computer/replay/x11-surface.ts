@@ -69,9 +69,24 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
     await focus();
     // The window the last keys went to: the main window or one of its dialogs (Save As …).
     let keyTarget: WindowInfo | undefined;
-    const keysToOwnWindow = async () => {
-      keyTarget = await assertKeyboardTarget(windows, main);
+    // Time spent in the safety checks before each input (the window in front, nothing covering the
+    // point, keys to the replay's own window): engine work, not the input itself.
+    let guardMs = 0;
+    const guard = async (work: () => Promise<void>) => {
+      const started = Date.now();
+      try {
+        await work();
+      } finally {
+        guardMs += Date.now() - started;
+      }
     };
+    const keysToOwnWindow = () =>
+      guard(async () => {
+        // The window manager's own notice says the replay's window has the focus: no query needed
+        // (its notices that are already waiting in the pipe are read first).
+        if (activeWatch) await new Promise((resolve) => setImmediate(resolve));
+        keyTarget = activeWatch?.valueAt(Date.now()) === windowId ? main : await assertKeyboardTarget(windows, main);
+      });
     return {
       kind: 'x11',
       windowId,
@@ -83,9 +98,12 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
         const capture = await liveScreen.capture({ x: region[0], y: region[1], width: region[2], height: region[3] });
         return capture;
       },
+      guardMs: () => guardMs,
       click: async (point, clickOptions = {}) => {
-        await focus();
-        await assertNotCovered(windows, main, point);
+        await guard(async () => {
+          await focus();
+          await assertNotCovered(windows, main, point);
+        });
         await liveInput.click(Math.round(point.x), Math.round(point.y), { button: clickOptions.button ?? 'left', double: clickOptions.count === 2 });
       },
       type: async (text) => {
@@ -100,7 +118,7 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
         await liveInput.scroll(dx, dy, point);
       },
       hover: async (point) => {
-        await focus();
+        await guard(focus);
         await liveInput.move(Math.round(point.x), Math.round(point.y));
       },
       select: async () => {
