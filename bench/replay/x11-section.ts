@@ -2,6 +2,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SkillframeError } from '../../core/errors.ts';
+import { withDeadline } from '../../core/abort.ts';
+import type { Surface } from '../../engine/computer/replay/surface.ts';
+import type { ReplayReport } from '../../engine/computer/replay/types.ts';
 import { startDisplay } from '../../native/display/xvfb.ts';
 import { createScreen } from '../../native/screen/index.ts';
 import { runBenchChild } from './isolated.ts';
@@ -11,6 +14,13 @@ import { x11ConditionFamily, x11Conditions, type X11Condition } from './x11-drif
 import { judgeX11Run, locateTargets, naiveX11Replay, openConditionApp, recordX11Task, recordX11TaskWithRecorder } from './x11-run.ts';
 import { timedEngineRun, type TimedRun } from './speed.ts';
 import { startClickLog } from './x11-truth.ts';
+
+/**
+ * The longest one engine replay of a task may take (a 7-step task takes 5–15 s, 60 s on a machine
+ * loaded twentyfold): past it the replay is stopped and counted as a failed task, with the step it
+ * was at, instead of holding the benchmark.
+ */
+const replayDeadlineMs = 180_000;
 
 export interface X11SectionOptions {
   quick: boolean;
@@ -116,14 +126,29 @@ export async function runX11Section(options: X11SectionOptions): Promise<X11Sect
             const { boxes } = await locateTargets(app, screen);
             clicks.clear();
             if (method === 'engine' && engine) {
-              const surface = await engine.x11.openX11Surface({ env: app.env, title: task.app === 'galculator' ? '^galculator$' : 'note\\.txt', signal });
+              let surface: Surface | undefined;
+              // Where the replay is, for the evidence of a replay that never ends.
+              let where = 'opening the window';
+              const started = Date.now();
               try {
-                const report = await engine.replay.replaySkill({ skillDirectory: skills.get(task.name)!, surface, confirm: 'auto', autoApproveTier: 'input', signal, env: app.env, evidenceDirectory: join(work, 'evidence', condition, task.name) });
+                const report = await withDeadline(
+                  async (bounded) => {
+                    surface = await engine.x11.openX11Surface({ env: app.env, title: task.app === 'galculator' ? '^galculator$' : 'note\\.txt', signal: bounded });
+                    where = 'before step 1';
+                    return engine.replay.replaySkill({ skillDirectory: skills.get(task.name)!, surface, confirm: 'auto', autoApproveTier: 'input', signal: bounded, env: app.env, evidenceDirectory: join(work, 'evidence', condition, task.name), onStep: (step) => void (where = `step ${step.index} ${step.reason === 'grounding' ? 'grounding' : step.status}`) });
+                  },
+                  { ms: replayDeadlineMs, what: `engine replay of ${task.name} (${condition})`, signal, describe: () => where },
+                ).catch((error: unknown) => {
+                  if (!(error instanceof SkillframeError) || error.code !== 'timeout') throw error;
+                  // A replay that never ends is a failed task with its evidence, not a missing one.
+                  errors.push(`engine ${task.name} ${condition}: ${error.message}`);
+                  return { ok: false, steps: [], totalMs: Date.now() - started, error: { code: error.code, message: error.message } } satisfies ReplayReport;
+                });
                 const judgement = await judgeX11Run(task, app, boxes, clicks);
                 engineSamples.push(engineSample(task.name, judgement, report));
                 timing.engine.push(timedEngineRun(task, condition, judgement.taskSucceeded && report.ok, report));
               } finally {
-                await surface.dispose();
+                await (surface as Surface | undefined)?.dispose();
               }
             } else {
               const naive = await naiveX11Replay(app, join(work, 'recordings', task.name), signal);
