@@ -163,7 +163,9 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       if (hasTarget(step) && surface.uncover && !options.dryRun) {
         // Another program's window over where the target should be: move the app clear of it and
         // look again, rather than ground on (or click into) the window on top.
-        const uncovered = await surface.uncover(live.expected);
+        // Looking for (and moving clear of) a covering window is a safety check: the engine's time.
+        const uncover = surface.uncover.bind(surface);
+        const uncovered = await timed('guardMs', () => uncover(live.expected));
         if (uncovered) {
           stepReport.uncovered = uncovered;
           windowNow = (await surface.window?.()) ?? windowNow;
@@ -285,6 +287,8 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       const guardedBefore = surface.guardMs?.() ?? 0;
       let verification: Awaited<ReturnType<typeof verifyStep>>;
       let actMs: number;
+      // The surface's safety checks right before the input (part of the act's wall time).
+      let guarded = 0;
       let settleMs = 0;
       try {
         try {
@@ -301,7 +305,8 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         }
         actMs = Date.now() - actStarted;
         // The surface's safety checks before the input are the engine's time, not the input's.
-        phases.guardMs = Math.min(actMs, (surface.guardMs?.() ?? 0) - guardedBefore);
+        guarded = Math.min(actMs, (surface.guardMs?.() ?? 0) - guardedBefore);
+        phases.guardMs += guarded;
         // The accessibility watch is only needed while the screen has not proven the step: it stops
         // once the step is decided (it could only turn a failure into a success).
         const accessibleDone = new AbortController();
@@ -356,7 +361,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         armed?.dispose();
       }
       const verifyMs = Date.now() - actStarted - actMs;
-      Object.assign(phases, { actMs: actMs - phases.guardMs, settleMs, checkMs: Math.max(0, verifyMs - settleMs) });
+      Object.assign(phases, { actMs: actMs - guarded, settleMs, checkMs: Math.max(0, verifyMs - settleMs) });
       // Engine overhead: captures, grounding, arming the watches, the safety checks before the
       // input and the checks after it. It excludes waiting for the app (settling is the app's
       // time) and the input itself.
