@@ -1,6 +1,6 @@
 import { SkillframeError } from '../../core/errors.ts';
 import type { WindowInfo } from '../../core/schemas/trajectory.ts';
-import { runProgram } from '../process/run.ts';
+import { ShellRunner } from '../process/shell-runner.ts';
 import { watchActiveWindow, watchTitle, type PropertyWatch, type TitleWatch } from './title-watch.ts';
 import { matchesQuery, type WindowQuery, type WindowSystem } from './window.ts';
 
@@ -12,14 +12,18 @@ export class XdotoolWindows implements WindowSystem {
   private readonly env: NodeJS.ProcessEnv;
   private readonly classes = new Map<string, string | undefined>();
   private readonly frames = new Map<string, { x: number; y: number }>();
+  private readonly shell: ShellRunner;
   constructor(env: NodeJS.ProcessEnv = process.env) {
     if (!env.DISPLAY) throw new SkillframeError('unavailable', 'no X display: DISPLAY is not set');
     this.env = env;
+    this.shell = new ShellRunner(env);
   }
 
   private async run(program: string, args: string[], signal?: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
     try {
-      return await runProgram(program, args, { env: this.env, timeoutMs: 10_000, signal });
+      // Through one small shell: a replay asks several times per step, and a new process from a
+      // Node that holds frames and models costs tens of milliseconds each (shell-runner.ts).
+      return await this.shell.run(program, args, { timeoutMs: 10_000, signal });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new SkillframeError('unavailable', `${program} is not installed (apt-get install ${program === 'xprop' ? 'x11-utils' : program})`);
       if ((error as Error).name === 'AbortError') throw new SkillframeError('aborted', 'window lookup cancelled');
@@ -202,6 +206,7 @@ export class XdotoolWindows implements WindowSystem {
   }
   dispose(): void {
     this.classes.clear();
+    this.shell.dispose();
   }
 }
 
