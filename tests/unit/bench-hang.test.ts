@@ -43,8 +43,9 @@ test('a bench child stuck in a native call (SIGTERM cannot run) is killed after 
     writeFileSync(entry, `process.on('SIGTERM', () => {});\nprocess.stderr.write(JSON.stringify({ progress: 0.1, message: 'x11 dark-theme galculator-sum' }) + '\\n');\nsetTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0), 50);\n`);
     const started = Date.now();
     await assert.rejects(
-      runBenchChild(entry, {}, { stallMs: 1_500, graceMs: 500 }, 'the X11 benchmark'),
-      (error: unknown) => error instanceof SkillframeError && error.code === 'timeout' && /no progress for 2 s after "x11 dark-theme galculator-sum"/.test(error.message),
+      runBenchChild(entry, {}, { stallMs: 4_000, graceMs: 500 }, 'the X11 benchmark'),
+      // The last thing it reported is named ("starting" when a loaded machine took longer than that to start it).
+      (error: unknown) => error instanceof SkillframeError && error.code === 'timeout' && /no progress for 4 s after "(x11 dark-theme galculator-sum|starting)"; stopped/.test(error.message),
     );
     assert.ok(Date.now() - started < 30_000);
   } finally {

@@ -47,7 +47,7 @@ test('a hung program is killed at its limit, a missing one is ENOENT, a cancelle
 
 test('from a large process, a query through the shell costs less than a new process', async () => {
   // A large heap, as replay has with frames and OCR models loaded: spawning copies its page tables.
-  const ballast = Buffer.alloc(400e6, 1);
+  const ballast = Buffer.alloc(300e6, 1);
   const shell = new ShellRunner();
   try {
     await shell.run('true', []);
