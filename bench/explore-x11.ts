@@ -84,7 +84,8 @@ export async function measureX11Apps(apps: ExploreApps['x11'], seeds: number, op
             open: async () => ({ driver: new X11Driver({ command: app.command, env: bus.env, ...(accessibility ? { accessibility } : {}) }), dispose: async () => undefined }),
             probe: async (driver) => {
               const pid = (driver as X11Driver).appPid;
-              return pid === undefined ? 'no app' : probe.view(pid);
+              if (pid === undefined) throw new Error('no app running');
+              return probe.view(pid);
             },
             replay: (skillDirectory, _url, view, signal) => replayX11(app.command, bus.env, probe, skillDirectory, view, signal),
           },

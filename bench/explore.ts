@@ -62,7 +62,11 @@ export interface BenchApp {
   state_recall?: number;
   /** Actions on controls the blocklist calls destructive, all strategies and seeds (0 without --allow). */
   destructive_actions?: number;
+  /** Looks whose ground truth could not be read (left out of views and scores); all strategies and seeds. */
+  unreadable_probes?: number;
   ms_per_action_p50: number;
+  /** The ground-truth read per look (p50), part of ms_per_action_p50. */
+  probe_ms_p50?: number;
   exported_skills: number;
   exported_replay_rate: number;
   note?: string;
@@ -118,12 +122,16 @@ export function stateScores(pairs: readonly { state: string; view: string }[]): 
   return { precision: share(viewsOf), recall: share(statesOf) };
 }
 
+const unreadable = 'unreadable';
+
 /** Wraps a driver so every observation is paired with the view the app's own state says it shows. */
 export class ProbedDriver implements ExploreDriver {
   readonly kind: ExploreDriver['kind'];
   readonly label: string;
   readonly pictureTolerance?: number;
   readonly seen: { observation: Pick<Observation, 'signature' | 'phash'>; view: string }[] = [];
+  /** Time each ground-truth read took: it runs inside the explorer's look, so inside ms per action. */
+  readonly probeMs: number[] = [];
   private readonly inner: ExploreDriver;
   private readonly probe: () => Promise<string>;
 
@@ -141,7 +149,9 @@ export class ProbedDriver implements ExploreDriver {
 
   async observe(signal: AbortSignal): Promise<Observation> {
     const observation = await this.inner.observe(signal);
-    const view = await this.probe().catch(() => 'unreadable');
+    const started = performance.now();
+    const view = await this.probe().catch(() => unreadable);
+    this.probeMs.push(performance.now() - started);
     this.seen.push({ observation: { signature: observation.signature, phash: observation.phash }, view });
     return observation;
   }
@@ -205,7 +215,9 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
   const views: Record<Strategy, number[]> = { dfs: [], bfs: [], random: [] };
   const pairs: { state: string; view: string }[] = [];
   const timings: number[] = [];
+  const probeTimings: number[] = [];
   let destructive = 0;
+  let unread = 0;
   let exported = 0;
   let replayed = 0;
   for (let seed = 1; seed <= seeds; seed += 1) {
@@ -220,11 +232,15 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
         // Single-instance apps (mousepad) hand a second launch to the first: end it before replaying.
         await driver.dispose();
         states[strategy].push(summary.graph.nodes.length);
-        views[strategy].push(new Set(driver.seen.map((entry) => entry.view)).size);
+        // A look the probe could not read is no view (it would count as one more).
+        unread += driver.seen.filter((entry) => entry.view === unreadable).length;
+        views[strategy].push(new Set(driver.seen.filter((entry) => entry.view !== unreadable).map((entry) => entry.view)).size);
         timings.push(...summary.explorer.actionMs);
+        probeTimings.push(...driver.probeMs);
         destructive += summary.graph.edges.filter((edge) => isBlocked(edge.action, undefined)).length;
         const stateOf = new Map<string, string>();
         for (const entry of driver.seen) {
+          if (entry.view === unreadable) continue;
           const node = summary.explorer.graph.match(entry.observation);
           if (!node) continue;
           // Scored within one run: the same view met again in another seed's run is not a split.
@@ -272,7 +288,9 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
     state_precision: round(scores.precision),
     state_recall: round(scores.recall),
     destructive_actions: destructive,
+    unreadable_probes: unread,
     ms_per_action_p50: Math.round(median(timings)),
+    probe_ms_p50: Math.round(median(probeTimings)),
     exported_skills: exported,
     exported_replay_rate: exported ? round(replayed / exported) : 0,
     _perSeed: views,

@@ -66,6 +66,8 @@ export class X11Driver implements ExploreDriver {
   private window: WindowInfo | undefined;
   private ocr: Ocr | undefined;
   private exitHook: (() => void) | undefined;
+  /** Whether the app showed an accessibility tree after its first start (unknown before). */
+  private exposesTree: boolean | undefined;
 
   constructor(options: X11DriverOptions) {
     this.options = options;
@@ -119,6 +121,18 @@ export class X11Driver implements ExploreDriver {
     await (this.windows as WindowSystem).focus(this.window.id as string).catch(() => undefined);
     await this.input?.move(1, 1).catch(() => undefined);
     await delay(this.options.settleMs ?? 400);
+    // The toolkit's bridge registers on the accessibility bus a moment after the window maps: a
+    // first look before that would read the start state through pixels, and every later visit of
+    // it through the tree, as another state.
+    // An app that never showed a tree (Xaw, Tk) is not waited for again.
+    if (this.options.accessibility && this.exposesTree !== false) {
+      let attempt = 0;
+      while (!(await this.actionableNodes()) && attempt < 25) {
+        attempt += 1;
+        await delay(200);
+      }
+      this.exposesTree = attempt < 25;
+    }
   }
 
   private async stopApp(): Promise<void> {
