@@ -187,8 +187,15 @@ export class X11Driver implements ExploreDriver {
       if (settled) break;
     }
     const { capture, image } = shot;
-    const nodes = await this.actionableNodes();
+    let nodes = await this.actionableNodes();
+    // A read that failed (a bus call timing out under load) is tried again: read through pixels
+    // instead, a state would look like another one than when read through the tree.
+    for (let attempt = 0; !nodes && this.exposesTree && attempt < 3; attempt += 1) {
+      await delay(300);
+      nodes = await this.actionableNodes();
+    }
     if (nodes) return this.observeByTree(nodes, windows, main, capture);
+    if (this.exposesTree) throw new SkillframeError('timeout', `${this.options.command}: its accessibility tree could not be read`);
     const detected = (await this.detector.detect(image, { signal })).filter((element) => element.kind === 'button' || element.kind === 'input' || element.kind === 'link');
     const boxes = detected
       .map((element) => element.box)
