@@ -39,8 +39,14 @@ export function frameDifference(before: RgbaImage, after: RgbaImage, options: Di
   const wordsAfter = aligned32(after.data);
   const a = before.data;
   const b = after.data;
+  // Whole rows compared natively first (memcmp): on a screen where one line changed, nearly every
+  // row is equal and costs no pixel loop.
+  const rowsBefore = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const rowsAfter = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  const rowBytes = width * 4;
   let changed = 0;
   for (let y = 0; y < height; y += 1) {
+    if (rowsBefore.compare(rowsAfter, y * rowBytes, (y + 1) * rowBytes, y * rowBytes, (y + 1) * rowBytes) === 0) continue;
     const rowStart = y * width;
     const cellRow = Math.floor(y / cell) * columns;
     for (let x = 0; x < width; x += 1) {

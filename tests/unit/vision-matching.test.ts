@@ -44,6 +44,20 @@ test('frame difference finds exactly the changed areas', async () => {
   assert.ok(Math.abs(difference.fraction - 900 / (1280 * 800)) < 1e-9);
   assert.deepEqual(frameDifference(before, before), { fraction: 0, boxes: [] });
   assert.throws(() => frameDifference(before, crop(before, [0, 0, 10, 10])), /differ in size/);
+  // Rows skipped as equal must not hide a change: frames that are views at odd offsets into larger
+  // buffers, a change below the threshold (ignored) and one in the last row (found).
+  const view = (image: RgbaImage, offset: number): RgbaImage => {
+    const buffer = new Uint8Array(image.data.length + offset + 8);
+    buffer.set(image.data, offset);
+    return { data: buffer.subarray(offset, offset + image.data.length), width: image.width, height: image.height };
+  };
+  const level = (image: RgbaImage, x: number, y: number) => image.data[(y * image.width + x) * 4];
+  const faint = paint(before, [5, 5, 20, 1], level(before, 5, 5) > 127 ? level(before, 5, 5) - 10 : level(before, 5, 5) + 10);
+  const lastRow = paint(after, [300, 799, 7, 1], level(after, 300, 799) > 127 ? 0 : 255);
+  const found = frameDifference(view(before, 3), view(lastRow, 5));
+  assert.deepEqual(found.boxes, [...difference.boxes, [300, 799, 7, 1]]);
+  assert.ok(Math.abs(found.fraction - 907 / (1280 * 800)) < 1e-9);
+  assert.deepEqual(frameDifference(view(before, 1), view(faint, 2)), { fraction: 0, boxes: [] });
 });
 
 test('waitForSettle waits out changes, times out on a busy screen, and stops on abort', async () => {
