@@ -34,13 +34,12 @@ async function calculator(scale: number, labels = rows): Promise<{ image: RgbaIm
       body += `<text x="${centre.x}" y="${centre.y + 5}" font-family="DejaVu Sans" font-size="14" text-anchor="middle">${label}</text>`;
     }),
   );
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="240" height="140"><rect width="100%" height="100%" fill="#d9d9d9"/>${body}</svg>`;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="260" height="160"><rect width="100%" height="100%" fill="#d9d9d9"/>${body}</svg>`;
   const { data, info } = await sharp(Buffer.from(svg)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return { image: { data: new Uint8Array(data), width: info.width, height: info.height }, centre: (label) => centres.get(label)! };
 }
 
-async function ground(live: RgbaImage, recordedCentre: { x: number; y: number }, needle: RgbaImage, templateBox: { x: number; y: number; width: number; height: number }, label?: string) {
-  const scale = { x: 0.8, y: 0.8 };
+async function ground(live: RgbaImage, recordedCentre: { x: number; y: number }, needle: RgbaImage, templateBox: { x: number; y: number; width: number; height: number }, label?: string, scale = { x: 0.8, y: 0.8 }, region?: [number, number, number, number]) {
   const step = {
     id: 1,
     action: 'click',
@@ -58,7 +57,7 @@ async function ground(live: RgbaImage, recordedCentre: { x: number; y: number },
     plan: {} as PlanFile,
     step,
     frame: live,
-    region: [0, 0, live.width, live.height],
+    region: region ?? [0, 0, live.width, live.height],
     expected: { x: 10 + (recordedCentre.x - 10) * scale.x, y: 10 + (recordedCentre.y - 10) * scale.y },
     positionTrusted: true,
     scale,
@@ -97,5 +96,17 @@ test('the glyphs are not on the live grid (another key in its place): no confide
   const templateBox = { x: Math.round(at.x - 48), y: Math.round(at.y - 24), width: 96, height: 48 };
   const needle = crop(recorded.image, [templateBox.x, templateBox.y, templateBox.width, templateBox.height]);
   const found = await ground(live.image, at, needle, templateBox, '5');
+  assert.ok(confidenceOf(found) < 0.8, JSON.stringify(found));
+});
+
+test('the same glyph on another key away from where the window puts the target (xcalc\'s "+" on "+/-" at 1.3×) is not taken', async () => {
+  const recorded = await calculator(1);
+  // Resized larger: the "5" key is gone from its place; the key two columns over and a row down
+  // shows a "5". In a window as big as xcalc's at 1.3× (620 px across) that is not "far" (124 px).
+  const live = await calculator(1.3, rows.map((row) => row.map((label) => (label === '5' ? '0' : label === '3' ? '5' : label))));
+  const at = recorded.centre('5');
+  const templateBox = { x: Math.round(at.x - 48), y: Math.round(at.y - 24), width: 96, height: 48 };
+  const needle = crop(recorded.image, [templateBox.x, templateBox.y, templateBox.width, templateBox.height]);
+  const found = await ground(live.image, at, needle, templateBox, '5', { x: 1.3, y: 1.3 }, [0, 0, 600, 400]);
   assert.ok(confidenceOf(found) < 0.8, JSON.stringify(found));
 });

@@ -2,7 +2,7 @@ import type { Box, RgbaImage } from '../../../../native/image.ts';
 import { crop } from '../../../../native/image.ts';
 import { findTemplate } from '../../../../perception/template.ts';
 import type { Point } from '../surface.ts';
-import { disambiguate, farFromWindowPosition, lumaSpread, type Grounding, type GroundingInput, type Rung } from './rung.ts';
+import { disambiguate, distance, farFromWindowPosition, lumaSpread, type Grounding, type GroundingInput, type Rung } from './rung.ts';
 
 async function ground(input: GroundingInput): Promise<Grounding | string> {
   const template = input.step.target.template;
@@ -20,9 +20,9 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
   // button's borders, which a narrower window moves closer to the glyph (xedit's and xcalc's
   // buttons at 0.8×).
   let best = whole;
-  for (const core of [labelCoreOf(needle, input.step.target, template), coreOf(needle, template.point_in_crop)]) {
+  for (const core of [labelCoreOf(needle, input, template), coreOf(needle, template.point_in_crop, input)]) {
     if (!core) continue;
-    const inner = matchTemplate(input, core.image, core.point, [0.9, 0.95, 1, 1.05, 1.1], core.what);
+    const inner = matchTemplate(input, core.image, core.point, [0.9, 0.95, 1, 1.05, 1.1], core.what, core.within);
     if (typeof inner === 'string') best = typeof best === 'string' ? `${best}; ${inner}` : best;
     else if (typeof best === 'string' || inner.confidence > best.confidence) best = inner;
     if (typeof best !== 'string' && best.confidence >= input.threshold) break;
@@ -30,19 +30,26 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
   return best;
 }
 
-function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Point, scales: number[], what: string): Grounding | string {
+function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Point, scales: number[], what: string, within?: number): Grounding | string {
+  if (within !== undefined && !input.positionTrusted) return `${what}: only where the window says the target is, and it says nothing here`;
   const needleSpread = lumaSpread(needle, [0, 0, needle.width, needle.height]);
+  // A needle that is only a glyph is searched only around where the window puts the target.
+  const region: Box | undefined = within === undefined ? input.region : clip([Math.round(input.expected.x - within - needle.width), Math.round(input.expected.y - within - needle.height), Math.round(2 * (within + needle.width)), Math.round(2 * (within + needle.height))], input.region);
+  if (!region) return `${what}: the expected place lies outside the window`;
   // NCC ignores contrast, so a faint crop can "match" any strong edge (a window border): a match
   // must also have about the contrast of what was recorded.
-  const matches = findTemplate(input.frame, needle, { region: input.region, minScore: 0.55, maxResults: 6, scales, signal: input.signal }).filter((match) => {
+  const matches = findTemplate(input.frame, needle, { region, minScore: 0.55, maxResults: 6, scales, signal: input.signal }).filter((match) => {
     const ratio = lumaSpread(input.frame, match.box) / Math.max(1, needleSpread);
     return ratio >= 0.5 && ratio <= 2;
   });
   if (!matches.length) return `${what}: no match above 0.55 with the recorded contrast`;
-  const hits = matches.map((match) => ({
-    match,
-    point: { x: match.box[0] + pointInCrop.x * match.scale, y: match.box[1] + pointInCrop.y * match.scale },
-  }));
+  const hits = matches
+    .map((match) => ({
+      match,
+      point: { x: match.box[0] + pointInCrop.x * match.scale, y: match.box[1] + pointInCrop.y * match.scale },
+    }))
+    .filter((hit) => within === undefined || distance(hit.point, input.expected) <= within);
+  if (!hits.length) return `${what}: no match within ${Math.round(within ?? 0)} px of where the window puts the target`;
   const top = hits[0];
   // Near-equal matches elsewhere (two identical icons): only a clearly closer one may be taken.
   const rivals = hits.filter((hit) => hit.match.score >= top.match.score - 0.04);
@@ -64,7 +71,8 @@ function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Po
  * glyphs alone, which keep their size when the window is resized. Undefined when the step has no
  * label under the pointer or its box is too small to be distinctive.
  */
-function labelCoreOf(needle: RgbaImage, target: TemplateTarget, template: NonNullable<TemplateTarget['template']>): Core | undefined {
+function labelCoreOf(needle: RgbaImage, input: GroundingInput, template: NonNullable<TemplateTarget['template']>): Core | undefined {
+  const target = input.step.target;
   const label = target.ocr?.box;
   if (!label) return undefined;
   // OCR boxes are padded (23 px high around a 9 px digit): the ink inside is what keeps its size.
@@ -79,7 +87,10 @@ function labelCoreOf(needle: RgbaImage, target: TemplateTarget, template: NonNul
   // The pointer must fall on the label (its margin included), or the label is a neighbour's.
   const point = { x: template.point_in_crop.x - x, y: template.point_in_crop.y - y };
   if (point.x < 0 || point.y < 0 || point.x > width || point.y > height) return undefined;
-  return { image: crop(needle, [x, y, width, height]), point, what: 'template label' };
+  // The same glyph elsewhere ("+" on "+/-", a "6" that correlates with a "9" a row away) is not
+  // the target: a glyph counts only within one label size of where the window puts it.
+  const scale = Math.max(1, input.scale.x, input.scale.y);
+  return { image: crop(needle, [x, y, width, height]), point, what: 'template label', within: Math.max(label.width, label.height) * scale };
 }
 
 /** The bounding box of the pixels inside `box` that stand out from its most common shade (a label's glyphs on its button). */
@@ -117,17 +128,29 @@ interface Core {
   image: RgbaImage;
   point: Point;
   what: string;
+  /** Matches farther than this from the window-mapped point are not the target. */
+  within?: number;
+}
+
+function clip(box: Box, bounds: Box): Box | undefined {
+  const x0 = Math.max(box[0], bounds[0]);
+  const y0 = Math.max(box[1], bounds[1]);
+  const x1 = Math.min(box[0] + box[2], bounds[0] + bounds[2]);
+  const y1 = Math.min(box[1] + box[3], bounds[1] + bounds[3]);
+  return x1 > x0 && y1 > y0 ? [x0, y0, x1 - x0, y1 - y0] : undefined;
 }
 
 /** The middle of a crop around the pointer: big enough to be distinctive, small enough not to span the gaps between controls. */
-function coreOf(needle: RgbaImage, point: Point): Core | undefined {
+function coreOf(needle: RgbaImage, point: Point, input: GroundingInput): Core | undefined {
   const width = Math.min(needle.width, Math.max(16, Math.round(needle.width * 0.45)));
   const height = Math.min(needle.height, Math.max(14, Math.round(needle.height * 0.55)));
   if (width >= needle.width && height >= needle.height) return undefined;
   const x = Math.max(0, Math.min(needle.width - width, Math.round(point.x - width / 2)));
   const y = Math.max(0, Math.min(needle.height - height, Math.round(point.y - height / 2)));
   const image = crop(needle, [x, y, width, height]);
-  return { image, point: { x: point.x - x, y: point.y - y }, what: 'template core' };
+  // Like the label's glyphs, a core is searched only near where the window puts the target: at
+  // 1.3× xcalc's "+" core matched the "+" of "+/-" 117 px away (0.831) and was clicked.
+  return { image, point: { x: point.x - x, y: point.y - y }, what: 'template core', within: 0.6 * Math.max(width, height) * Math.max(1, input.scale.x, input.scale.y) };
 }
 
 /** Template match of the recorded focus crop, multi-scale, on the live frame. */
