@@ -48,6 +48,15 @@ test('unchanged screen: every step done on the first rung, right answer, no wron
   assert.ok(clickSteps.every((step) => step.tier === 'window' || step.tier === 'template'), JSON.stringify(clickSteps));
 });
 
+test('a tier nobody approved: refused before any click, and the refusal says how to allow it', async () => {
+  const calculator = new FakeCalculator();
+  const report = await replaySkill({ skillDirectory, surface: calculator, confirm: 'never', autoApproveTier: 'read' });
+  assert.equal(report.error?.code, 'refused');
+  assert.match(report.error?.message ?? '', /--confirm auto/);
+  assert.match(report.error?.message ?? '', /skillframe settings set '\{"permissions":\{"autoApproveTier":"input"\}\}'/);
+  assert.deepEqual(calculator.clicks, []);
+});
+
 test('window moved on a bigger screen: grounded through the window, same result', async () => {
   const calculator = new FakeCalculator({ screen: { width: 800, height: 600 }, offset: { x: 310, y: 170 } });
   const report = await replay(calculator);

@@ -76,7 +76,8 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
   if (tierRank[plan.permission_tier] > tierRank[allowed] && !options.dryRun) {
     const question = `Skill ${plan.skill} needs the "${plan.permission_tier}" permission tier (it ${describeTier(plan)}). Allow it?`;
     const approved = options.confirm === 'auto' ? true : options.confirm === 'never' ? false : await (options.askConfirmation?.(question, { skill: plan.skill, tier: plan.permission_tier, app: plan.app.name }) ?? Promise.resolve(false));
-    if (!approved) return report(new SkillframeError('refused', `permission tier ${plan.permission_tier} was not approved for ${plan.skill}`));
+    // Say how to allow it: a first replay from a script (no one to ask) ends here.
+    if (!approved) return report(new SkillframeError('refused', `permission tier ${plan.permission_tier} was not approved for ${plan.skill} (it ${describeTier(plan)}): allow it for this replay with --confirm auto, or for every skill with: skillframe settings set '{"permissions":{"autoApproveTier":"${plan.permission_tier}"}}'`));
   }
 
   const boundaries = (await options.boundariesFor?.({ name: plan.app.name, ...(plan.app.url ? { url: plan.app.url } : {}) }).catch(() => [])) ?? [];
