@@ -220,6 +220,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
   let unread = 0;
   let exported = 0;
   let replayed = 0;
+  let repeated = 0;
   for (let seed = 1; seed <= seeds; seed += 1) {
     for (const strategy of ['dfs', 'bfs', 'random'] as const) {
       options.signal?.throwIfAborted();
@@ -228,7 +229,18 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
       const opened = await target.open();
       const driver = new ProbedDriver(opened.driver, target.probe);
       try {
-        const summary: RunSummary = await runExploration({ driver, strategy, budget: target.budget, seed, outDir, skills: strategy === 'dfs' && target.replay ? 2 : 0, ...(options.signal ? { signal: options.signal } : {}) });
+        const run = () => runExploration({ driver, strategy, budget: target.budget, seed, outDir, skills: strategy === 'dfs' && target.replay ? 2 : 0, ...(options.signal ? { signal: options.signal } : {}) });
+        let summary: RunSummary;
+        try {
+          summary = await run();
+        } catch (error) {
+          // An app that did not load on a reset (under load, past the driver's timeout) ends that
+          // run, not the whole benchmark: the run is repeated once from a fresh start, and said so.
+          if ((error as { code?: string }).code !== 'unavailable') throw error;
+          repeated += 1;
+          driver.seen.length = 0;
+          summary = await run();
+        }
         // Single-instance apps (mousepad) hand a second launch to the first: end it before replaying.
         await driver.dispose();
         states[strategy].push(summary.graph.nodes.length);
@@ -293,6 +305,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
     probe_ms_p50: Math.round(median(probeTimings)),
     exported_skills: exported,
     exported_replay_rate: exported ? round(replayed / exported) : 0,
+    ...(repeated ? { note: `${repeated} run(s) repeated: the app did not load on a reset` } : {}),
     _perSeed: views,
   } as BenchApp & { _perSeed: Record<Strategy, number[]> };
 }

@@ -179,7 +179,8 @@ export class WebDriver implements ExploreDriver {
     page.on('dialog', (dialog) => void dialog.dismiss().catch(() => undefined));
     page.setDefaultTimeout(this.options.actionTimeoutMs ?? 3_000);
     try {
-      await page.goto(this.options.url, { waitUntil: 'load', timeout: 15_000 });
+      // As long as replay gives a fresh page: on a loaded machine a large app (rapidoc) took over 15 s.
+      await page.goto(this.options.url, { waitUntil: 'load', timeout: 30_000 });
     } catch (error) {
       signal.throwIfAborted();
       throw new SkillframeError('unavailable', `input.url: cannot open ${this.options.url}: ${(error as Error).message.split('\n')[0]}`);
