@@ -7,6 +7,7 @@ import { onKillSwitch, registerProcess } from '../kill-switch.ts';
 import { camelToKebab, fieldKind, inputShape, parseArgs, UsageError } from './args.ts';
 import { renderHuman } from './render.ts';
 import { hostCommands } from './host-commands.ts';
+import { releaseSharedWorkers } from '../../native/onnx/sessions.ts';
 
 /**
  * `skillframe <command> [--json]`. The command set, flags and validation all come from the
@@ -18,6 +19,15 @@ export interface MainOptions {
 }
 
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  try {
+    return await runCommand(argv, options);
+  } finally {
+    // The caller exits the process next: OCR's model threads end first, each releasing its session.
+    await releaseSharedWorkers();
+  }
+}
+
+async function runCommand(argv: readonly string[], options: MainOptions): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(usage());
     return 0;

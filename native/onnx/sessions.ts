@@ -167,8 +167,8 @@ export class ModelRegistry {
     return { spec, session, provider, loadMs: Date.now() - started };
   }
 
-  async dispose(): Promise<void> {
-    this.disposed = true;
+  /** Ends the worker threads (they start again on the next `workers` call); loaded models stay. */
+  async releaseWorkers(): Promise<void> {
     const workers = [...this.workerSessions.values()];
     this.workerSessions.clear();
     for (const starting of workers) {
@@ -178,6 +178,16 @@ export class ModelRegistry {
         /* a failed start has nothing to release */
       }
     }
+  }
+
+  /** Whether any worker threads are started or starting. */
+  get hasWorkers(): boolean {
+    return this.workerSessions.size > 0;
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.releaseWorkers();
     const pending = [...this.loaded.values()];
     this.loaded.clear();
     for (const loading of pending) {
@@ -193,8 +203,23 @@ export class ModelRegistry {
 let shared: ModelRegistry | undefined;
 /** The process-wide registry (models are big; one copy per process). */
 export function sharedModelRegistry(): ModelRegistry {
-  shared ??= new ModelRegistry();
+  if (!shared) {
+    shared = new ModelRegistry();
+    // A process that ends by running out of work (a test file, a script) ends its model threads
+    // first, each releasing its session (see WorkerSessions.dispose); then it exits.
+    process.on('beforeExit', () => {
+      if (shared?.hasWorkers) void shared.releaseWorkers();
+    });
+  }
   return shared;
+}
+
+/**
+ * Ends the shared registry's worker threads, if it has any: call before `process.exit`, which
+ * would tear them down with their sessions alive.
+ */
+export async function releaseSharedWorkers(): Promise<void> {
+  if (shared?.hasWorkers) await shared.releaseWorkers();
 }
 
 export { type ExecutionProvider } from './providers.ts';

@@ -33,6 +33,18 @@ const ready = ort.InferenceSession.create(workerData.path, {
 });
 ready.then(() => parentPort.postMessage({ loaded: true }), (error) => parentPort.postMessage({ loaded: false, error: String(error && error.message || error) }));
 parentPort.on('message', async (feeds) => {
+  if (feeds && feeds.__release === true) {
+    // The session is released here, on its own thread, before the thread ends: a session still
+    // alive when the thread is torn down (a process exiting) can abort the process in its finalizer.
+    try {
+      await (await ready).release();
+    } catch (error) {
+      // Nothing to release: it never loaded.
+    }
+    parentPort.postMessage({ released: true });
+    parentPort.close();
+    return;
+  }
   try {
     const session = await ready;
     const inputs = {};
@@ -134,10 +146,30 @@ export class WorkerSessions {
     });
   }
 
-  async dispose(): Promise<void> {
+  /**
+   * Ends the workers: each releases its session and ends on its own (a thread torn down with a live
+   * onnxruntime session can abort the whole process: "terminate called after throwing an instance
+   * of 'Napi::Error'"); one that has not ended within 5 s is terminated. Resolves to the threads'
+   * exit codes: 0 for a thread that ended on its own.
+   */
+  async dispose(): Promise<number[]> {
+    if (this.disposed) return [];
     this.disposed = true;
     this.fail(new SkillframeError('unavailable', `model ${this.name}: its worker threads were disposed`));
-    await Promise.all(this.lanes.map((lane) => lane.worker.terminate()));
+    return Promise.all(
+      this.lanes.map(
+        ({ worker }) =>
+          new Promise<number>((resolve) => {
+            const timer = setTimeout(() => void worker.terminate().catch(() => undefined), 5_000);
+            worker.once('exit', (code) => {
+              clearTimeout(timer);
+              resolve(code);
+            });
+            worker.ref();
+            worker.postMessage({ __release: true });
+          }),
+      ),
+    );
   }
 
   private dispatch(): void {
@@ -153,8 +185,8 @@ export class WorkerSessions {
     }
   }
 
-  private settle(lane: Lane, message: { outputs?: Record<string, PlainTensor>; error?: string; loaded?: boolean }): void {
-    if (message.loaded !== undefined) return;
+  private settle(lane: Lane, message: { outputs?: Record<string, PlainTensor>; error?: string; loaded?: boolean; released?: boolean }): void {
+    if (message.loaded !== undefined || message.released) return;
     const task = lane.task;
     lane.task = undefined;
     lane.worker.unref();

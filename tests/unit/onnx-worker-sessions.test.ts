@@ -86,3 +86,12 @@ test('worker sessions refuse bad counts, bad files, aborted and disposed calls w
   await workers.dispose();
   await assert.rejects(workers.run({ x: { data: new Float32Array(2), dims: [1, 2] } }), (error: SkillframeError) => error.code === 'unavailable');
 });
+
+test('disposed workers release their sessions and end on their own (a thread torn down with a live session can abort the process)', async () => {
+  const workers = await WorkerSessions.start('affine', modelPath, 2);
+  const data = Float32Array.from([1, 2]);
+  assert.deepEqual(Array.from((await workers.run({ x: { data, dims: [1, 2] } })).y.data), [3, 5]);
+  // Exit code 0: the thread closed itself after releasing; terminate() would give 1.
+  assert.deepEqual(await workers.dispose(), [0, 0]);
+  assert.deepEqual(await workers.dispose(), [], 'a second dispose has nothing left to end');
+});
