@@ -13,6 +13,7 @@ import {
   type ExpectedPostState,
   type PermissionTier,
   containsRedactionPlaceholder,
+  redactionPlaceholders,
   labelUnderPoint,
   type PlanParameter,
   type PlanStep,
@@ -959,6 +960,27 @@ function describeStep(draft: Draft, target: TargetDescriptor | undefined, meta: 
     case 'right_click':
       return { text: `Right-click ${what}.` };
     case 'type': {
+      const mixed = draft.masked ? undefined : redactedParts(draft);
+      if (mixed) {
+        // Literal words around a redacted value stay text; only each redacted value becomes a
+        // required secret ("Meeting notes: call [email]" → "Meeting notes: call {{secret_1}}").
+        const field = target?.locator?.name ?? target?.locator?.text;
+        const typed = mixed
+          .map((part) => {
+            if (part.literal !== undefined) return part.literal;
+            const name = `secret_${parameters.filter((parameter) => parameter.name.startsWith('secret')).length + 1}`;
+            parameters.push({
+              name,
+              default: '',
+              description: `Secret typed in step ${id}${field ? ` into "${field.slice(0, 40)}"` : ''}, its ${part.placeholder!.replace(/^\[|\]$/g, '')} part redacted when recorded; required: pass it with --param ${name}=…`.slice(0, 200),
+              steps: [id],
+              secret: true,
+            });
+            return `{{${name}}}`;
+          })
+          .join('');
+        return { text: `Type ${JSON.stringify(typed.slice(0, 120))}${field ? ` into the ${JSON.stringify(field.slice(0, 60))} field` : ''}.`, typed };
+      }
       const secret = Boolean(draft.masked || draft.redacted);
       const base = secret ? 'secret' : 'text';
       const name = `${base}_${parameters.filter((parameter) => parameter.name.startsWith(base)).length + 1}`;
@@ -1023,6 +1045,32 @@ function plainTyping(draft: Draft, kind: TrajectoryMeta['kind']): boolean {
 function fieldGain(draft: Draft, kind: TrajectoryMeta['kind']): { field_gained?: string } {
   const gained = valueGained(draft, kind);
   return gained && gained.length <= 200 && !containsRedactionPlaceholder(gained) ? { field_gained: gained } : {};
+}
+
+/**
+ * A redacted typed text that also holds words of its own, cut into those words and the redacted
+ * value (a recorder placeholder: a built-in one or `[name]` of a custom pattern); undefined when
+ * the text is not that.
+ */
+function redactedParts(draft: Draft): { literal?: string; placeholder?: string }[] | undefined {
+  const text = draft.text ?? '';
+  if (!draft.redacted || !text) return undefined;
+  const custom = draft.events.flatMap((event) => (event.redactions ?? []).map((name) => `[${name}]`));
+  const placeholders = [...new Set<string>([...redactionPlaceholders, ...custom])];
+  const pattern = new RegExp(placeholders.map((placeholder) => placeholder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  const parts: { literal?: string; placeholder?: string }[] = [];
+  let at = 0;
+  for (const match of text.matchAll(pattern)) {
+    if (match.index > at) parts.push({ literal: text.slice(at, match.index) });
+    parts.push({ placeholder: match[0] });
+    at = match.index + match[0].length;
+  }
+  if (at < text.length) parts.push({ literal: text.slice(at) });
+  // One redacted value in words of its own (merging recordings follows one parameter per typed
+  // step); literal text that could read as a parameter ({{…}}) is not split. Otherwise the whole
+  // text stays one secret, as before.
+  const literal = parts.filter((part) => part.literal !== undefined).map((part) => part.literal).join('');
+  return parts.filter((part) => part.placeholder).length === 1 && literal.trim() && !literal.includes('{{') ? parts : undefined;
 }
 
 /** The typed text itself holds a redaction (custom patterns leave `[name]`); other fields of the event do not count. */

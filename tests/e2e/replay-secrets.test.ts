@@ -75,6 +75,23 @@ test('without the secret, replay stops before acting; with it, the value is type
   assert.match(given.projects, /grace@example\.org/);
 });
 
+test('a step that fails its check names the secret, never shows it (report, error, live view)', async () => {
+  const session = await launchBrowser({ viewport: { width: 1280, height: 800 }, loopbackOnly: true });
+  try {
+    await session.page.goto(`${server.url}dialog.html`);
+    // The field swallows every key: the typed step's check fails, quoting what it looked for.
+    await session.page.evaluate(() => document.addEventListener('keydown', (event) => (event.target as HTMLElement).id === 'new-name' && event.preventDefault(), true));
+    const live: string[] = [];
+    const report = await replaySkill({ skillDirectory: skill, surface: pageSurface(session.page), confirm: 'auto', autoApproveTier: 'robot', params: { secret_1: 'grace@example.org' }, onStep: (step) => live.push(JSON.stringify(step)) });
+    assert.equal(report.ok, false);
+    const said = JSON.stringify(report) + live.join('\n');
+    assert.doesNotMatch(said, /grace@example\.org/);
+    assert.match(JSON.stringify(report), /\{\{secret_1\}\}/, 'the failed check names the parameter');
+  } finally {
+    await session.dispose();
+  }
+});
+
 test('MCP: a client with elicitation is asked for the secret; one without is refused with its name', async () => {
   const set = await runCli(['settings', 'set', '{"permissions":{"autoApproveTier":"input"}}'], { env: home.env });
   assert.equal(set.code, 0, set.stderr);

@@ -49,3 +49,20 @@ test('old packages: a placeholder or masked default is read as a secret; ordinar
   const plan = { format_version: 1, skill: 'x', platform: 'web', app: { name: 'x' }, screen: { width: 10, height: 10 }, permission_tier: 'input', parameters: [{ name: 'secret_1', default: 'hunter2', description: '', steps: [1], secret: true }], steps: [{ id: 1, state_id: 's', stage: 's', description: 'Type.', destructive: false, action: 'type', text: '{{secret_1}}' }] };
   assert.equal(PlanFile.safeParse(plan).success, false);
 });
+
+test('words typed around a redacted value stay text: only the value is a required secret', async () => {
+  const dir = join(work, 'signup-mixed');
+  cpSync(join(trajectories, 'signup-web'), dir, { recursive: true });
+  const events = readFileSync(join(dir, 'events.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  // What the recorder stores for "Meeting notes: call ada@example.com".
+  const edited = events.map((event) => (event.seq === 1 ? { ...event, text: 'Meeting notes: call [email]', value: 'Meeting notes: call [email]', redactions: ['email'] } : event));
+  writeFileSync(join(dir, 'events.jsonl'), edited.map((event) => `${JSON.stringify(event)}\n`).join(''));
+  const out = join(work, 'built-mixed');
+  await buildSkill({ trajectoryDir: dir, outDir: out, name: 'sign-up-mixed' });
+  const skill = parsePackage(loadPackageSource(out).files);
+  assert.deepEqual(skill.plan.parameters.map((parameter) => [parameter.name, parameter.default, parameter.secret]), [['secret_1', '', true]]);
+  const step = skill.plan.steps.find((candidate) => candidate.action === 'type');
+  assert.equal(step?.action === 'type' ? step.text : undefined, 'Meeting notes: call {{secret_1}}');
+  assert.doesNotMatch(readFileSync(join(out, 'plan.json'), 'utf8'), /ada@example|\[email\]/);
+  assert.throws(() => resolveParameters(skill.plan, {}), (error: { code?: string }) => error.code === 'bad_input');
+});

@@ -62,11 +62,13 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
   const shown = Object.fromEntries(Object.entries(values).filter(([name]) => !plan.parameters.some((parameter) => parameter.name === name && parameter.secret)));
   const steps: ReplayStepReport[] = plan.steps.map((step) => ({ index: step.id, status: 'skipped', ms: 0, action: step.action, description: substitute(step.description, shown) }));
   let surface: Surface | undefined = options.surface;
+  // A check that failed may quote what it looked for: a typed secret is named, never shown.
+  const hide = (text: string) => hideSecrets(text, plan, values);
   const report = (error?: unknown, evidence?: string): ReplayReport => ({
     ok: !error && steps.every((step) => step.status === 'done' || branchesSkipped.has(step.index) || (options.dryRun && step.status === 'skipped')),
-    steps,
+    steps: steps.map((step) => (step.reason ? { ...step, reason: hide(step.reason) } : step)),
     totalMs: Date.now() - started,
-    ...(error ? { error: pick(toErrorBody(error)) } : {}),
+    ...(error ? { error: (({ code, message }) => ({ code, message: hide(message) }))(pick(toErrorBody(error))) } : {}),
     ...(evidence ? { evidence } : {}),
     ...(surface?.accessibility?.warnings.length ? { warnings: surface.accessibility.warnings.map((warning) => ({ code: warning.code, message: warning.message })) } : {}),
   });
@@ -253,7 +255,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         stepReport.reason = 'dry run';
         stepReport.ms = Date.now() - stepStarted;
         stepReport.engineMs = engineMs;
-        options.onStep?.(stepReport, before);
+        options.onStep?.(stepReport.reason ? { ...stepReport, reason: hide(stepReport.reason) } : stepReport, before);
         continue;
       }
 
@@ -382,7 +384,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       stepReport.reason = verification.reason;
       stepReport.settledBy = verification.settledBy;
       settled = verification.after;
-      options.onStep?.(stepReport, verification.after);
+      options.onStep?.(stepReport.reason ? { ...stepReport, reason: hide(stepReport.reason) } : stepReport, verification.after);
     }
     return report();
   } catch (error) {
@@ -471,6 +473,14 @@ export function swappedPieces(swaps: ReadonlyArray<readonly [string, string]>): 
 /** Whether checking a step reads text off the screen (OCR): text expected, and no title change to decide instead. */
 function readsText(expected: ExpectedPostState | undefined): boolean {
   return Boolean(expected?.ocr_text_appears.length && !expected.title_change);
+}
+
+/** A text with each secret parameter's value (2 characters or more) written as `{{name}}`. */
+export function hideSecrets(text: string, plan: PlanFile, values: Record<string, string>): string {
+  return plan.parameters
+    .filter((parameter) => parameter.secret && (values[parameter.name] ?? '').length >= 2)
+    .sort((a, b) => values[b.name].length - values[a.name].length)
+    .reduce((hidden, parameter) => hidden.split(values[parameter.name]).join(`{{${parameter.name}}}`), text);
 }
 
 function pick(body: { code: string; message: string }): { code: string; message: string } {
