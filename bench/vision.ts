@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 // The vision benchmark: `skillframe bench vision [--json]` (or `node --import tsx bench/vision.ts`).
 // Prints one JSON object. Every speed figure has a same-run baseline where one makes sense:
 // ocr_naive_ms_p50 is a straightforward pipeline (full-resolution detection, one recognition call
@@ -159,9 +160,9 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
   progress(0.02, 'loading OCR models');
   // Timed reads run with the line cache off: every pass is a cold read of a screen never seen.
   // The recognition workers are started up front, like the models (a long-lived reader has them).
-  const ocr: Ocr = await createOcr({ registry, lineCacheSize: 0, startWorkers: true });
+  const ocr: Ocr = await createOcr({ registry, lineCacheSize: 0, recognitionWorkers: Math.min(4, Math.max(1, availableParallelism())), startWorkers: true });
   // The same reader without word boxes, timed in the same passes (alternating), for their cost.
-  const ocrWithoutWords: Ocr = await createOcr({ registry, lineCacheSize: 0, wordBoxes: false, startWorkers: true });
+  const ocrWithoutWords: Ocr = await createOcr({ registry, lineCacheSize: 0, wordBoxes: false, recognitionWorkers: Math.min(4, Math.max(1, availableParallelism())), startWorkers: true });
   const withoutWordsTimes: number[] = [];
   const withWordsPaired: number[] = [];
   // Same-run baseline for the workers: every line recognised on the main thread's one session.

@@ -112,7 +112,10 @@ export interface OcrOptions {
   wordBoxes?: boolean;
   /**
    * Worker threads that recognise lines side by side on the CPU, one single-threaded model each
-   * (default: one per core, at most 4; 0 on CUDA or a single core). A read of one line stays on
+   * (default: SKILLFRAME_OCR_WORKERS, else 0 — off: onnxruntime-node in worker threads sometimes
+   * aborted a process at exit, "terminate called after throwing an instance of 'Napi::Error'",
+   * even with each session released first; 1.4–1.7× faster on dense pages when on, 0 on CUDA or a
+   * single core). A read of one line stays on
    * the main thread's multi-threaded session. The workers start after the first read of several
    * lines (which runs on the main thread) unless `startWorkers` is set.
    */
@@ -137,6 +140,12 @@ export function defaultModelDirectory(): string {
 }
 
 /** PaddleOCR v4 detection + recognition on onnxruntime, with our own pre- and post-processing. */
+/** Recognition workers asked for by SKILLFRAME_OCR_WORKERS (a whole number; anything else is 0). */
+function configuredWorkers(): number {
+  const value = Number(process.env.SKILLFRAME_OCR_WORKERS ?? '0');
+  return Number.isInteger(value) && value > 0 ? value : 0;
+}
+
 export async function createOcr(options: OcrOptions = {}): Promise<Ocr> {
   const directory = options.modelDirectory ?? defaultModelDirectory();
   const registry = options.registry ?? sharedModelRegistry();
@@ -230,7 +239,7 @@ class PaddleOcr implements Ocr {
       skipFlatAreas: options.skipFlatAreas ?? true,
       // Measured on 2 CPU cores: two single-threaded sessions side by side beat one two-threaded
       // session on the same lines (a 48 px line is too small to split well across threads).
-      recognitionWorkers: options.recognitionWorkers ?? (detection.provider === 'cpu' && availableParallelism() >= 2 ? Math.min(4, availableParallelism()) : 0),
+      recognitionWorkers: options.recognitionWorkers ?? (detection.provider === 'cpu' && availableParallelism() >= 2 ? Math.min(4, availableParallelism(), configuredWorkers()) : 0),
     };
     if (!Number.isInteger(this.settings.recognitionWorkers) || this.settings.recognitionWorkers < 0) {
       throw new SkillframeError('bad_input', `recognitionWorkers must be a whole number >= 0, got ${options.recognitionWorkers}`);
