@@ -64,9 +64,10 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
   let surface: Surface | undefined = options.surface;
   // A check that failed may quote what it looked for: a typed secret is named, never shown.
   const hide = (text: string) => hideSecrets(text, plan, values);
+  const hiddenStep = (step: ReplayStepReport): ReplayStepReport => (step.reason ? { ...step, reason: hide(step.reason) } : step);
   const report = (error?: unknown, evidence?: string): ReplayReport => ({
     ok: !error && steps.every((step) => step.status === 'done' || branchesSkipped.has(step.index) || (options.dryRun && step.status === 'skipped')),
-    steps: steps.map((step) => (step.reason ? { ...step, reason: hide(step.reason) } : step)),
+    steps: steps.map(hiddenStep),
     totalMs: Date.now() - started,
     ...(error ? { error: (({ code, message }) => ({ code, message: hide(message) }))(pick(toErrorBody(error))) } : {}),
     ...(evidence ? { evidence } : {}),
@@ -255,7 +256,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         stepReport.reason = 'dry run';
         stepReport.ms = Date.now() - stepStarted;
         stepReport.engineMs = engineMs;
-        options.onStep?.(stepReport.reason ? { ...stepReport, reason: hide(stepReport.reason) } : stepReport, before);
+        options.onStep?.(hiddenStep(stepReport), before);
         continue;
       }
 
@@ -384,7 +385,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       stepReport.reason = verification.reason;
       stepReport.settledBy = verification.settledBy;
       settled = verification.after;
-      options.onStep?.(stepReport.reason ? { ...stepReport, reason: hide(stepReport.reason) } : stepReport, verification.after);
+      options.onStep?.(hiddenStep(stepReport), verification.after);
     }
     return report();
   } catch (error) {
