@@ -35,6 +35,8 @@ export interface BenchOptions {
   accessibility?: boolean;
   signal?: AbortSignal;
   progress?: (fraction: number, message: string) => void;
+  /** Each app's figures as soon as it is measured: a run stopped later keeps what it finished. */
+  onApp?: (result: BenchApp) => void;
 }
 
 type Interval = [number, number];
@@ -370,13 +372,21 @@ export async function benchExplore(options: BenchOptions = {}): Promise<{
   const results: (BenchApp & { _perSeed?: Record<Strategy, number[]> })[] = [];
   // Unseen first: that figure counts.
   const ordered = [...split.web.filter((app) => app.split === 'unseen'), ...split.web.filter((app) => app.split === 'tune')];
+  // Every app's figures are kept and handed on as soon as it is measured.
+  const measured: typeof measure = async (...args) => {
+    const result = (await measure(...args)) as BenchApp & { _perSeed?: Record<Strategy, number[]> };
+    results.push(result);
+    const { _perSeed: _seeds, ...figures } = result;
+    options.onApp?.(figures);
+    return result;
+  };
   for (const app of ordered) {
     if (!wanted(app.name)) continue;
-    results.push(await measure(webTarget(app, options.budget ?? webBudget), seeds, options));
+    await measured(webTarget(app, options.budget ?? webBudget), seeds, options);
   }
   if (options.x11 !== false && existsSync('/usr/bin/Xvfb') && split.x11.some((app) => wanted(app.name))) {
     const { measureX11Apps } = await import('./explore-x11.ts');
-    results.push(...(await measureX11Apps(split.x11.filter((app) => wanted(app.name)), seeds, options, measure)));
+    await measureX11Apps(split.x11.filter((app) => wanted(app.name)), seeds, options, measured);
   }
   if (options.fixtures) {
     const { WebDriver } = await import('../engine/computer/explore/web-driver.ts');
@@ -393,7 +403,7 @@ export async function benchExplore(options: BenchOptions = {}): Promise<{
           probe: webProbe,
           replay: replayWeb,
         };
-        results.push(await measure(target, seeds, options));
+        await measured(target, seeds, options);
       }
     } finally {
       await server.dispose();
@@ -420,7 +430,16 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const index = process.argv.indexOf(flag);
     return index > 0 ? process.argv[index + 1] : undefined;
   };
+  // SIGINT/SIGTERM end the run through its signal, so the displays, buses and apps it started are
+  // disposed (the default action would kill this process and leave them running); a second one
+  // ends at once.
+  const stop = new AbortController();
+  const onSignal = () => (stop.signal.aborted ? process.exit(130) : stop.abort());
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const result = await benchExplore({
+    signal: stop.signal,
+    onApp: (app) => process.stderr.write(`app ${JSON.stringify(app)}\n`),
     x11: !process.argv.includes('--no-x11'),
     fixtures: process.argv.includes('--fixtures'),
     accessibility: !process.argv.includes('--no-accessibility'),

@@ -76,7 +76,12 @@ export const benchHandlers: HandlerTable = {
   },
   'bench.explore': async (input, context) => {
     const { benchExplore } = await import('./explore.ts');
-    return benchExplore({ ...input, signal: context.signal, progress: (fraction, message) => context.progress({ fraction, message }) });
+    return benchExplore({
+      ...input,
+      signal: context.signal,
+      progress: (fraction, message) => context.progress({ fraction, message }),
+      onApp: (app) => context.progress({ fraction: 0, message: `${app.app} (${app.split ?? ''}): views DFS/BFS/random ${app.views_dfs}/${app.views_bfs}/${app.views_random}, recall ${app.state_recall}, replay ${app.exported_replay_rate}` }),
+    });
   },
   'bench.web-upgrade': async (input, context) => {
     const { runWebUpgradeBench } = await import('./web-upgrade.ts');

@@ -29,8 +29,9 @@ export const ActionTarget = z.object({
    */
   anchor: z.string().optional(),
   /**
-   * Web: the page says this control shows something it hides now (aria-expanded="false", or a
-   * popup it declares with aria-haspopup while closed): expected to show a view not seen yet.
+   * The page says this control shows something it hides now (web: aria-expanded="false", or a
+   * popup it declares with aria-haspopup while closed; X11: the accessibility tree's closed menu,
+   * expandable or popup node, combo box, unselected tab): expected to show a view not seen yet.
    */
   opens: z.boolean().optional(),
 });

@@ -49,7 +49,15 @@ export async function startAccessibilityBus(env: NodeJS.ProcessEnv = process.env
   // first removes the other's socket, so apps started later can no longer reach it (observed).
   // Each bus gets a runtime folder of its own.
   const runtime = mkdtempSync(join(tmpdir(), 'sf-a11y-bus-'));
+  // A process that ends without disposing (a signal, process.exit) must not leave its buses
+  // running: 'exit' handlers run synchronously, so the daemons only get the signal there.
+  const onExit = () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    rmSync(runtime, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   const stopAll = async () => {
+    process.off('exit', onExit);
     for (const child of children.reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
       child.kill('SIGTERM');

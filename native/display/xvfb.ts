@@ -44,10 +44,19 @@ export async function startDisplay(options: { width?: number; height?: number; w
     windowManager = spawn('openbox', ['--sm-disable'], { env, stdio: 'ignore' });
     await new Promise((resolve) => setTimeout(resolve, 400));
   }
+  // A process that ends without disposing (a signal, process.exit) must not leave its display
+  // running: 'exit' handlers run synchronously, so the servers only get the signal there.
+  const onExit = () => {
+    windowManager?.kill('SIGKILL');
+    server.kill('SIGTERM');
+    rmSync(runtime, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   return {
     display,
     env,
     async dispose() {
+      process.off('exit', onExit);
       windowManager?.kill('SIGKILL');
       server.kill('SIGTERM');
       await new Promise((resolve) => {

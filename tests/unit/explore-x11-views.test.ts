@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { ExploreAction } from '../../core/commands/explore.ts';
 import { StateGraph } from '../../engine/computer/explore/graph.ts';
 import { accessibleSelectorPrefix } from '../../engine/computer/explore/identity.ts';
-import { treeTargets } from '../../engine/computer/explore/x11-driver.ts';
+import { treeOverlay, treeSignature, treeTargets } from '../../engine/computer/explore/x11-driver.ts';
 import type { ActionableNode } from '../../native/a11y/index.ts';
 import { viewOf, type ShownNode } from '../../testkit/x11-views.ts';
 
@@ -73,4 +73,33 @@ test('explore X11 through the tree: a container whose controls changed nothing m
   for (const name of ['1', '2', '3']) graph.noteOutcome(key(0, name), false);
   graph.noteOutcome({ kind: 'shortcut', keys: 'F10', target: { name: 'F10' } }, true);
   assert.ok(graph.gain(node, key(1, 'Mode')) > graph.gain(node, key(0, '4')), 'the untried panel comes first');
+});
+
+/** A node at a path of (role, name) steps below a frame, with these states (siblings told apart by name, as child indices do). */
+const at = (steps: [string, string][], states: string[] = [], x = 500): ActionableNode => {
+  const path = [{ role: 'frame', name: 'calc', index: 0 }, ...steps.map(([role, name]) => ({ role, name, index: [...name].reduce((sum, character) => sum * 31 + character.charCodeAt(0), 0) }))];
+  const [role, name] = steps[steps.length - 1];
+  return { ref: { bus: ':1.1', path: `/${name}` } as ActionableNode['ref'], role, name, states: ['showing', 'enabled', ...states], extents: { x, y: 300, width: 20, height: 10 }, path };
+};
+const screen = { width: 1280, height: 800 };
+const named = (actions: ExploreAction[]) => actions.map((action) => `${action.target?.name}${action.target?.opens ? ' (opens)' : ''}`);
+
+test('explore X11 through the tree: a closed menu, an unselected tab, an expandable or popup node announce a view; while a menu is open only the menus take the pointer', () => {
+  const bar: [string, string] = ['menu bar', ''];
+  const closed = [at([bar, ['menu', 'File']]), at([bar, ['menu', 'View']]), at([['panel', ''], ['toggle button', '7']]), at([['page tab list', ''], ['page tab', 'One']], ['selected']), at([['page tab list', ''], ['page tab', 'Two']]), at([['combo box', 'Base']], ['has-popup']), at([['tree', ''], ['tree item', 'Folder']], ['expandable']), at([['tree', ''], ['tree item', 'Open']], ['expandable', 'expanded'])];
+  assert.deepEqual(named(treeTargets(closed, { x: 0, y: 0 }, screen)), ['File (opens)', 'View (opens)', '7', 'One', 'Two (opens)', 'Base (opens)', 'Folder (opens)', 'Open']);
+  assert.equal(treeOverlay(closed).menuOpen, false);
+  // File open: its items show below it in the tree; the keypad and the tabs under the grab are not offered.
+  const open = [at([bar, ['menu', 'File']]), at([bar, ['menu', 'File'], ['menu item', 'Quit']]), at([bar, ['menu', 'File'], ['menu', 'Recent']]), at([bar, ['menu', 'View']]), at([['panel', ''], ['toggle button', '7']]), at([['page tab list', ''], ['page tab', 'Two']])];
+  assert.deepEqual(named(treeTargets(open, { x: 0, y: 0 }, screen)), ['File', 'Quit', 'Recent (opens)', 'View (opens)']);
+  assert.equal(treeOverlay(open).menuOpen, true);
+});
+
+test('explore X11 through the tree: a state is its structure — a tick, a pressed key, a value or a row is not a new one; a selected tab or an expanded node is', () => {
+  const base = [at([['panel', ''], ['toggle button', '7']]), at([['panel', ''], ['check box', 'Bold']]), at([['table', ''], ['table cell', 'alpha']]), at([['panel', ''], ['text', '12']]), at([['page tab list', ''], ['page tab', 'One']], ['selected'])];
+  const touched = [at([['panel', ''], ['toggle button', '7']], ['pressed', 'checked']), at([['panel', ''], ['check box', 'Bold']], ['checked']), at([['table', ''], ['table cell', 'beta']]), at([['table', ''], ['table cell', 'gamma']]), at([['panel', ''], ['text', '345']]), at([['page tab list', ''], ['page tab', 'One']], ['selected', 'active'])];
+  assert.deepEqual(treeSignature(touched), treeSignature(base));
+  const otherTab = [...base.slice(0, 4), at([['page tab list', ''], ['page tab', 'One']])];
+  assert.notDeepEqual(treeSignature(otherTab), treeSignature(base));
+  assert.notDeepEqual(treeSignature([...base, at([['panel', ''], ['combo box', 'Base']], ['expanded'])]), treeSignature([...base, at([['panel', ''], ['combo box', 'Base']])]));
 });

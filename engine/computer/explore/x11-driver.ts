@@ -41,8 +41,13 @@ const dialogRoles = new Set(['dialog', 'alert', 'file chooser']);
 /** The picture hash of every state read through the tree: there the tree alone tells states apart. */
 const treePictureHash = '0'.repeat(16 * 9);
 
-/** Keys worth trying in any desktop app: open the menu bar, close what is open. */
-const desktopShortcuts = ['F10', 'Escape'];
+/**
+ * Keys worth trying in a desktop app: F10 opens the menu bar; Escape closes what is open, so it is
+ * offered only while a menu or a dialog is (the explorer reads a state offering Escape as one
+ * that Escape leaves, for its ways back).
+ */
+const openMenuBar = 'F10';
+const closeOverlay = 'Escape';
 
 /**
  * Explores an X11 app under the current DISPLAY. Every reset starts the app afresh with a new
@@ -240,13 +245,13 @@ export class X11Driver implements ExploreDriver {
     }
     // Editors and fields take text where the focus is; typing is a primitive worth knowing per app.
     actions.push({ kind: 'type', text: 'Hello 42', target: { role: 'window', name: 'focused field', x: capture.width / 2, y: capture.height / 2, selector: `focus:${windows.length > 1 ? 'dialog' : 'main'}` } });
-    return this.observation({ actions, windows, offset, capture, signature, phash, texts: lines.map((line) => line.text) });
+    return this.observation({ actions, windows, offset, capture, signature, phash, texts: lines.map((line) => line.text), overlay: windows.length > 1 });
   }
 
   /** The observation both ways of reading the app end in: shortcuts added, blocklist applied, screenshot kept. */
-  private async observation(seen: { actions: ExploreAction[]; windows: WindowInfo[]; offset: { x: number; y: number }; capture: RgbaImage; signature: string; phash: string; texts: string[] }): Promise<Observation> {
+  private async observation(seen: { actions: ExploreAction[]; windows: WindowInfo[]; offset: { x: number; y: number }; capture: RgbaImage; signature: string; phash: string; texts: string[]; overlay: boolean }): Promise<Observation> {
     const { actions, windows, capture } = seen;
-    for (const keys of desktopShortcuts) actions.push({ kind: 'shortcut', keys, target: { name: keys } });
+    for (const keys of seen.overlay ? [openMenuBar, closeOverlay] : [openMenuBar]) actions.push({ kind: 'shortcut', keys, target: { name: keys } });
     const screenshot = await encodePng(capture, { compressionLevel: 1 });
     const { candidates, blocked } = splitBlocked(actions, this.options.allow);
     this.focusOffset = seen.offset;
@@ -279,19 +284,17 @@ export class X11Driver implements ExploreDriver {
   }
 
   /**
-   * State and candidates from the accessibility tree: the windows' titles plus every actionable
-   * node (role, name, checked/selected/expanded) is the state; each node on the screen is a click
-   * at its centre, relative to the main window. While a dialog is open, only its nodes are offered
-   * (the window under a modal dialog takes no input). Focus is left out: it moves without the view
-   * changing; so is the picture: what the tree shows is the state, and a calculator's display or
-   * an editor's text changing is not a new one.
+   * State and candidates from the accessibility tree: the windows' titles plus the tree's
+   * structure (see `treeSignature`) is the state; each node on the screen is a click at its
+   * centre, relative to the main window (see `treeTargets`). Focus is left out: it moves without
+   * the view changing; so is the picture: what the tree shows is the state, and a calculator's
+   * display or an editor's text changing is not a new one.
    */
   private async observeByTree(nodes: ActionableNode[], windows: WindowInfo[], main: WindowInfo, capture: RgbaImage): Promise<Observation> {
-    const kept = ['checked', 'selected', 'expanded', 'pressed', 'active'];
-    const parts = nodes.map((node) => `${node.role}|${node.name}|${node.states.filter((state) => kept.includes(state)).sort().join(',')}`).sort();
-    const signature = signatureHash([`windows:${windows.map((window) => window.title).join('|')}`, ...parts]);
+    const signature = signatureHash([`windows:${windows.map((window) => window.title).join('|')}`, ...treeSignature(nodes)]);
     const actions = treeTargets(nodes, main.geometry, await (this.screen as ScreenSource).size());
-    return this.observation({ actions, windows, offset: { x: main.geometry.x, y: main.geometry.y }, capture, signature, phash: treePictureHash, texts: nodes.map((node) => node.name) });
+    const overlay = treeOverlay(nodes);
+    return this.observation({ actions, windows, offset: { x: main.geometry.x, y: main.geometry.y }, capture, signature, phash: treePictureHash, texts: nodes.map((node) => node.name), overlay: Boolean(overlay.dialog || overlay.menuOpen) });
   }
 
   private focusOffset = { x: 0, y: 0 };
@@ -385,24 +388,72 @@ export class X11Driver implements ExploreDriver {
   }
 }
 
+/** Roles whose name is content (a cell's text, a field's value, a list row): they are not what tells views apart. */
+const contentRoles = new Set(['text', 'entry', 'password text', 'spin button', 'slider', 'table cell', 'list item', 'tree item']);
+
+/** Containers of menu items: while one of their menus is open, it holds the pointer grab. */
+const menuRoles = new Set(['menu bar', 'menu', 'popup menu']);
+
+/** States that change what a view shows: a selected tab shows its page, an expanded node its children. */
+const viewStates = ['selected', 'expanded'];
+
+/**
+ * The state signature of an app read through its tree: each control as role, name and the flags
+ * that change what shows (selected, expanded). A check box's tick, a pressed toggle, a field's value,
+ * a cell's or a row's text are content, not view (as on the web): a content role counts once, by
+ * role, so a list that scrolls or a cell that changes is the same state.
+ */
+export function treeSignature(nodes: readonly ActionableNode[]): string[] {
+  const parts = new Set<string>();
+  for (const node of nodes) {
+    if (contentRoles.has(node.role)) parts.add(`${node.role}|content`);
+    else parts.add(`${node.role}|${node.name}|${node.states.filter((state) => viewStates.includes(state)).sort().join(',')}`);
+  }
+  return [...parts].sort();
+}
+
+const pathKey = (path: readonly { role: string; index: number }[]) => path.map((step) => `${step.role}#${step.index}`).join('/');
+
+/** What takes the input over the main window: the top-most dialog, and whether a menu is open (a menu node whose items show). */
+export function treeOverlay(nodes: readonly ActionableNode[]): { dialog: ActionableNode['path'][number] | undefined; menuOpen: boolean; showsItems: (index: number) => boolean } {
+  const dialog = nodes.map((node) => node.path[0]).filter((top) => top && dialogRoles.has(top.role)).pop();
+  const keys = nodes.map((node) => pathKey(node.path));
+  // A node with actionable nodes below it in the tree shows them: a menu with its items is open.
+  const showsItems = (index: number) => keys.some((key, other) => other !== index && key.startsWith(`${keys[index]}/`));
+  return { dialog, menuOpen: nodes.some((node, index) => node.role === 'menu' && showsItems(index)), showsItems };
+}
+
 /**
  * Click targets from the app's actionable nodes: each node whose centre is on the screen, at that
- * centre relative to `frame` (the main window); while a dialog is open, only the dialog's nodes
- * (the window under a modal dialog takes no input). A popup menu's items lie outside the main
- * window and are offered all the same.
+ * centre relative to `frame` (the main window). What takes the input narrows the offer: while a
+ * dialog is open, only the dialog's nodes (the window under a modal dialog takes no input); while
+ * a menu is open, only the nodes inside menus and the menu bar (an open menu grabs the pointer: a
+ * click elsewhere only closes it, which Escape does too). A popup menu's items lie outside the
+ * main window and are offered all the same.
+ *
+ * A target the tree says shows something hidden now is marked `opens` (the explorer's
+ * "announced" prediction): a menu whose items are not showing, a node that is expandable and not
+ * expanded, one with a popup that is not open, a combo box, a tab page not selected.
  */
 export function treeTargets(nodes: readonly ActionableNode[], frame: { x: number; y: number }, screen: { width: number; height: number }): ExploreAction[] {
-  const dialog = nodes.map((node) => node.path[0]).filter((top) => top && dialogRoles.has(top.role)).pop();
+  const { dialog, menuOpen, showsItems } = treeOverlay(nodes);
+  const insideMenus = (node: ActionableNode) => node.path.slice(0, -1).some((step) => menuRoles.has(step.role));
   const actions: ExploreAction[] = [];
-  for (const node of nodes) {
-    if (dialog && (node.path[0]?.role !== dialog.role || node.path[0]?.index !== dialog.index)) continue;
+  for (const [index, node] of nodes.entries()) {
+    // An open menu grabs the pointer even over a dialog (a combo box's popup is a window of its own).
+    if (menuOpen ? !insideMenus(node) : dialog && (node.path[0]?.role !== dialog.role || node.path[0]?.index !== dialog.index)) continue;
     const centre = { x: Math.round(node.extents.x + node.extents.width / 2), y: Math.round(node.extents.y + node.extents.height / 2) };
     if (centre.x < 0 || centre.y < 0 || centre.x >= screen.width || centre.y >= screen.height) continue;
     const x = centre.x - frame.x;
     const y = centre.y - frame.y;
+    const has = (state: string) => node.states.includes(state);
+    const opens =
+      (node.role === 'menu' && !showsItems(index)) ||
+      (!has('expanded') && (has('expandable') || has('has-popup') || node.role === 'combo box')) ||
+      (node.role === 'page tab' && !has('selected'));
     // The node's path from the application root, whole (names may hold any character): an
     // exported step carries it as its accessible target for replay's a11y rung.
-    actions.push({ kind: 'click', target: { role: node.role, name: node.name || `${node.role} at ${x},${y}`, x, y, width: node.extents.width, height: node.extents.height, selector: `${accessibleSelectorPrefix}${JSON.stringify(node.path)}` } });
+    actions.push({ kind: 'click', target: { role: node.role, name: node.name || `${node.role} at ${x},${y}`, x, y, width: node.extents.width, height: node.extents.height, selector: `${accessibleSelectorPrefix}${JSON.stringify(node.path)}`, ...(opens ? { opens: true } : {}) } });
   }
   return actions;
 }
