@@ -5,6 +5,7 @@ import { runProgram, which } from '../native/process/run.ts';
 import { ffmpegPath } from '../native/video/ffmpeg-path.ts';
 import { readSettings } from './home.ts';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { unpackedPath } from '../native/app-root.ts';
 
@@ -91,8 +92,17 @@ async function checkFfmpeg(): Promise<DoctorCheck> {
 
 async function checkRobotjs(): Promise<DoctorCheck> {
   if (!process.env.DISPLAY) return { name: 'robotjs', status: 'missing', detail: 'not probed: robotjs crashes without a display', fix: 'set DISPLAY (see the display check)' };
+  // Resolved from Skillframe's own folder, as replay loads it (native/input/robot-input.ts): a bare
+  // require in the child would look under the user's working directory and call an installed
+  // robotjs missing whenever the doctor is run from anywhere but the app.
+  let modulePath: string;
+  try {
+    modulePath = createRequire(import.meta.url).resolve('robotjs');
+  } catch (error) {
+    return { name: 'robotjs', status: 'missing', detail: `not installed: ${(error as Error).message.split('\n')[0]}`, fix: 'npm install robotjs@0.9.1 and apt-get install -y libxtst6 libx11-6' };
+  }
   // Probed in a child: a broken native module must not take the doctor down with it.
-  const probe = "const r=require('robotjs');const s=r.getScreenSize();process.stdout.write(s.width+'x'+s.height)";
+  const probe = `const r=require(${JSON.stringify(modulePath)});const s=r.getScreenSize();process.stdout.write(s.width+'x'+s.height)`;
   const result = await runProgram(process.execPath, ['-e', probe], { timeoutMs: 15_000, env: process.env });
   return result.code === 0
     ? { name: 'robotjs', status: 'ok', detail: `loads, screen ${result.stdout}` }
