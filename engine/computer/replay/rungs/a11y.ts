@@ -2,9 +2,33 @@ import type { Box } from '../../../../native/image.ts';
 import { describeNode, resolveAccessible } from '../../accessibility.ts';
 import type { Rung } from './rung.ts';
 import { sleep } from '../../../../core/abort.ts';
+import { rectContains, type Point, type Rect } from '../../../../core/geometry.ts';
 
 /** Accessibles that are a whole window, never a control to click. */
 const topLevelRoles = new Set(['application', 'frame', 'window', 'desktop frame']);
+
+/** Beyond this size on both sides a node is an area (a sheet, a text area, a list), not a control. */
+const controlSide = 80;
+
+/**
+ * Where to act inside the resolved accessible. A control (a button, a menu item, a field) is acted
+ * on at its centre once it changed size, and at the recorded spot while it kept it. An area larger
+ * than a control names only the container: the spot in it is what was clicked (gnumeric's whole
+ * sheet is one unnamed "panel"; its centre selected a cell far from A3 and every check passed). That
+ * spot keeps its offset from the area's corner while the area keeps its recorded size; once the size
+ * changed, an off-centre offset is a position, not an identity, and the visual rungs decide.
+ */
+export function pointInNode(recordedPoint: Point | undefined, recorded: Rect | undefined, live: Rect): Point | string {
+  const centre = { x: live.x + live.width / 2, y: live.y + live.height / 2 };
+  if (!recordedPoint || !recorded || !rectContains(recorded, recordedPoint)) return centre;
+  const offset = { x: recordedPoint.x - recorded.x, y: recordedPoint.y - recorded.y };
+  const sameSize = Math.abs(live.width - recorded.width) <= 2 && Math.abs(live.height - recorded.height) <= 2;
+  if (sameSize) return { x: live.x + offset.x, y: live.y + offset.y };
+  const area = recorded.width > controlSide && recorded.height > controlSide;
+  const nearCentre = Math.abs(offset.x - recorded.width / 2) <= recorded.width / 4 && Math.abs(offset.y - recorded.height / 2) <= recorded.height / 4;
+  if (!area || nearCentre) return centre;
+  return `the click was at (${offset.x}, ${offset.y}) inside a ${recorded.width}×${recorded.height} area that is now ${live.width}×${live.height}: a spot in a resized area is a position, not an identity`;
+}
 
 /** How long a recorded node that is there but hidden may take to show. */
 const unshownWaitMs = 2500;
@@ -48,8 +72,9 @@ export const a11yRung: Rung = {
     if (typeof resolved === 'string') return resolved;
     if ('unshown' in resolved) return { refused: `the recorded ${describeNode(resolved.unshown)} is in the app but not on screen (its menu, panel or dialog did not open): a look-alike elsewhere is not it (${resolved.reason})` };
     const box: Box = [resolved.extents.x, resolved.extents.y, resolved.extents.width, resolved.extents.height];
-    const point = { x: box[0] + box[2] / 2, y: box[1] + box[3] / 2 };
-    if (point.x < 0 || point.y < 0 || point.x >= input.frame.width || point.y >= input.frame.height) return `${resolved.evidence}, but its centre (${Math.round(point.x)}, ${Math.round(point.y)}) is off screen`;
+    const point = pointInNode(input.step.target.point, recorded.extents, resolved.extents);
+    if (typeof point === 'string') return `${resolved.evidence}, but ${point}`;
+    if (point.x < 0 || point.y < 0 || point.x >= input.frame.width || point.y >= input.frame.height) return `${resolved.evidence}, but the point to act on (${Math.round(point.x)}, ${Math.round(point.y)}) is off screen`;
     return { tier: 'a11y', point, box, confidence: resolved.confidence, evidence: resolved.evidence, accessible: resolved.node };
   },
 };
