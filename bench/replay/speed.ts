@@ -1,6 +1,6 @@
 import type { Locator, Page } from 'playwright-core';
 import type { z } from 'zod';
-import type { BenchReplayTaskSpeed } from '../../core/commands/bench-replay.ts';
+import type { BenchReplayConditionOverhead, BenchReplayTaskSpeed } from '../../core/commands/bench-replay.ts';
 import { SkillframeError } from '../../core/errors.ts';
 import { percentile } from './judge.ts';
 import type { Split, WebTask } from './tasks.ts';
@@ -57,11 +57,37 @@ export interface SpeedFigures {
   enginePhaseMsP50?: Record<keyof StepPhases, number | null>;
   /** The same per task: which task drives the split's ratio, and in which phase its steps spend the time. */
   byTask?: TaskSpeed[];
+  /** The engine's overhead per drift condition on this split's tasks, every run (not only the pairs). */
+  byCondition?: ConditionOverhead[];
 }
 
 export type TaskSpeed = z.infer<typeof BenchReplayTaskSpeed>;
+export type ConditionOverhead = z.infer<typeof BenchReplayConditionOverhead>;
 
 const phaseNames = ['captureMs', 'groundMs', 'armMs', 'guardMs', 'actMs', 'settleMs', 'checkMs'] as const;
+
+/** The phases that are the engine's own time (the input and waiting for the app are not): the report's `engineMs`. */
+const overheadPhases = ['captureMs', 'groundMs', 'armMs', 'guardMs', 'checkMs'] as const;
+
+/**
+ * Engine overhead per step, per drift condition, over every engine run of the split (a failed
+ * task's finished steps count, as in the condition's own `overheadMsP50`), in the order the
+ * conditions were run.
+ */
+export function conditionOverheads(engine: TimedRun[], split: Split): ConditionOverhead[] {
+  const runs = engine.filter((run) => run.split === split);
+  return [...new Set(runs.map((run) => run.condition))].map((condition) => {
+    const mine = runs.filter((run) => run.condition === condition);
+    const steps = mine.flatMap((run) => run.phases ?? []);
+    const phases = phaseMedians(mine);
+    return {
+      condition,
+      steps: steps.length,
+      overheadMsP50: percentile(steps.map((step) => overheadPhases.reduce((total, name) => total + step[name], 0)), 0.5),
+      ...(phases ? { enginePhaseMsP50: phases } : {}),
+    };
+  });
+}
 
 function phaseMedians(runs: TimedRun[]): Record<keyof StepPhases, number | null> | undefined {
   const phases = runs.flatMap((run) => run.phases ?? []);
@@ -89,6 +115,7 @@ export function speedFigures(platform: 'web' | 'x11', split: Split, engine: Time
       ...(taskPhases ? { enginePhaseMsP50: taskPhases } : {}),
     };
   });
+  const byCondition = conditionOverheads(engine, split);
   return {
     platform,
     split,
@@ -103,6 +130,7 @@ export function speedFigures(platform: 'web' | 'x11', split: Split, engine: Time
     ...(platform === 'x11' ? { tenStepTaskMs: engineStep === null ? null : round(10 * engineStep) } : {}),
     ...(phases ? { enginePhaseMsP50: phases } : {}),
     ...(byTask.length ? { byTask } : {}),
+    ...(byCondition.length ? { byCondition } : {}),
   };
 }
 

@@ -47,6 +47,19 @@ export const BenchReplayTaskSpeed = z.object({
   enginePhaseMsP50: PhaseMs.optional(),
 });
 
+/**
+ * One drift condition's engine overhead within a split: every finished step of the engine's runs
+ * of the split's tasks in that condition (failed tasks' finished steps too, as the condition's
+ * `overheadMsP50`), and where that overhead goes.
+ */
+export const BenchReplayConditionOverhead = z.object({
+  condition: z.string(),
+  steps: z.number().int(),
+  /** Engine time per step (captures, grounding, arming, the safety checks before the input, the checks after it). */
+  overheadMsP50: ms,
+  enginePhaseMsP50: PhaseMs.optional(),
+});
+
 export const BenchReplaySpeed = z.object({
   platform: z.enum(['web', 'x11']),
   split: z.enum(['tune', 'unseen']),
@@ -66,6 +79,8 @@ export const BenchReplaySpeed = z.object({
   /** Median per phase of the engine's steps (captures, grounding, arming, the input, waiting for the app, the checks). */
   enginePhaseMsP50: PhaseMs.optional(),
   byTask: z.array(BenchReplayTaskSpeed).optional(),
+  /** The engine's overhead per drift condition on this split's tasks (the ≤ 100 ms per step target holds in each). */
+  byCondition: z.array(BenchReplayConditionOverhead).optional(),
 });
 
 const DesktopPool = z.object({ tasks: z.number().int(), taskSuccessPercent: percent, steps: z.number().int(), stepSuccessPercent: percent, wrongActions: z.number().int(), overheadMsP50: ms });

@@ -8,6 +8,8 @@ export interface PropertyWatch<T> {
   valueAt(at: number): T | undefined;
   /** Every value it took, oldest first (bounded). */
   history(): { at: number; value: T }[];
+  /** False once the watch stopped hearing notices (its xprop ended or was disposed): its last value may be stale. */
+  live(): boolean;
   dispose(): void;
 }
 
@@ -32,12 +34,26 @@ export function parseActiveLine(line: string): string | null | undefined {
 }
 
 /**
+ * The stacking order an xprop line of the root gives (`_NET_CLIENT_LIST_STACKING`, the window
+ * manager's managed windows, bottom to top) as decimal ids, as xdotool writes them; undefined for
+ * other lines.
+ */
+export function parseStackingLine(line: string): string[] | undefined {
+  const match = /^_NET_CLIENT_LIST_STACKING\(WINDOW\): window id #(.*)$/i.exec(line);
+  if (!match) return undefined;
+  return [...match[1].matchAll(/0x[0-9a-f]+/gi)].map((id) => String(Number.parseInt(id[0], 16)));
+}
+
+/**
  * Follows X properties through their own change notifications (`xprop -spy`): no polling, and the
  * moment of each change is known. `read` folds each printed line into the current value (or
  * leaves it) and answers it.
  */
 async function spyOn<T>(env: NodeJS.ProcessEnv, target: string[], properties: string[], read: (line: string) => T | undefined, options: { timeoutMs?: number; onChange?: (value: T) => void } = {}): Promise<PropertyWatch<T>> {
   const child = spawn('xprop', ['-spy', ...target, ...properties], { env: { ...env, LC_ALL: 'C.UTF-8' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  let running = true;
+  child.once('exit', () => (running = false));
+  child.once('error', () => (running = false));
   const entries: { at: number; value: T }[] = [];
   let pending = '';
   let lines = 0;
@@ -74,6 +90,7 @@ async function spyOn<T>(env: NodeJS.ProcessEnv, target: string[], properties: st
   return {
     valueAt: (at) => lastAtOrBefore(entries, at)?.value,
     history: () => entries.slice(),
+    live: () => running && child.exitCode === null && !child.killed,
     dispose: () => void child.kill(),
   };
 }
@@ -109,4 +126,25 @@ export async function watchTitle(env: NodeJS.ProcessEnv, windowId: string, optio
  */
 export function watchActiveWindow(env: NodeJS.ProcessEnv, options: { timeoutMs?: number; onChange?: (id: string | null) => void } = {}): Promise<PropertyWatch<string | null>> {
   return spyOn(env, ['-root'], ['_NET_ACTIVE_WINDOW'], (line) => parseActiveLine(line), options);
+}
+
+/**
+ * Follows the window manager's stacking order (`_NET_CLIENT_LIST_STACKING` on the root, bottom to
+ * top) as it changes: whether anything is stacked above a window is known without asking.
+ */
+export function watchStacking(env: NodeJS.ProcessEnv, options: { timeoutMs?: number } = {}): Promise<PropertyWatch<readonly string[]>> {
+  let last: readonly string[] | undefined;
+  return spyOn<readonly string[]>(
+    env,
+    ['-root'],
+    ['_NET_CLIENT_LIST_STACKING'],
+    (line) => {
+      const order = parseStackingLine(line);
+      if (!order) return undefined;
+      // The same order again is no change (the watch keeps values that differ).
+      if (last && last.length === order.length && last.every((id, index) => id === order[index])) return last;
+      return (last = order);
+    },
+    options,
+  );
 }

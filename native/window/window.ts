@@ -32,6 +32,8 @@ export interface WindowSystem {
   watchTitle?(id: string): Promise<TitleWatch>;
   /** Follows which window is active as it changes (absent where the system cannot). */
   watchActive?(onChange?: (id: string | null) => void): Promise<PropertyWatch<string | null>>;
+  /** Follows the stacking order of the managed windows, bottom to top, as it changes (absent where the system cannot). */
+  watchStacking?(): Promise<PropertyWatch<readonly string[]>>;
   /** The top-level windows stacked above this one, lowest first, each with its window-manager frame (absent where the system cannot tell). */
   stackedAbove?(id: string): Promise<WindowInfo[]>;
   dispose(): void;

@@ -1,7 +1,7 @@
 import { SkillframeError } from '../../core/errors.ts';
 import type { WindowInfo } from '../../core/schemas/trajectory.ts';
 import { ShellRunner } from '../process/shell-runner.ts';
-import { watchActiveWindow, watchTitle, type PropertyWatch, type TitleWatch } from './title-watch.ts';
+import { watchActiveWindow, watchStacking, watchTitle, type PropertyWatch, type TitleWatch } from './title-watch.ts';
 import { matchesQuery, type WindowQuery, type WindowSystem } from './window.ts';
 
 /**
@@ -66,6 +66,10 @@ export class XdotoolWindows implements WindowSystem {
 
   watchActive(onChange?: (id: string | null) => void): Promise<PropertyWatch<string | null>> {
     return watchActiveWindow(this.env, onChange ? { onChange } : {});
+  }
+
+  watchStacking(): Promise<PropertyWatch<readonly string[]>> {
+    return watchStacking(this.env);
   }
 
   async active(): Promise<WindowInfo | undefined> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { assertNotCovered, uncover } from '../../engine/computer/replay/x11-surface.ts';
+import { assertNotCovered, topOfStack, uncover } from '../../engine/computer/replay/x11-surface.ts';
 import { runProgram } from '../../native/process/run.ts';
 import { launchApp, type LaunchedApp, type WindowInfo } from '../../native/window/index.ts';
 import { startDesktopSession, type DesktopSession } from '../support/desktop.ts';
@@ -49,6 +49,27 @@ test('a click under another program\'s window is refused, on its content and on 
   await assert.rejects(assertNotCovered(session.windows, main, titleBar), unsafeNaming(/Cover/));
   // The app's upper left is nobody else's.
   await assertNotCovered(session.windows, main, { x: main.geometry.x + 20, y: main.geometry.y + 20 });
+});
+
+test('the window manager\'s stacking notices say whether anything is above the app: a click asks only then', async () => {
+  const watch = await session.windows.watchStacking!();
+  const until = async (wanted: boolean) => {
+    const deadline = Date.now() + 10_000;
+    while ((await topOfStack(watch, main.id!)) !== wanted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    return topOfStack(watch, main.id!);
+  };
+  try {
+    assert.equal(await until(false), false, 'the note is stacked above the app');
+    await runProgram('xdotool', ['windowraise', main.id!], { env: session.env, timeoutMs: 5_000 });
+    assert.equal(await until(true), true, 'raised, the app is on top: nothing can cover it');
+    await runProgram('xdotool', ['windowraise', coverWindow.id!], { env: session.env, timeoutMs: 5_000 });
+    assert.equal(await until(false), false, 'the note raised again is above it');
+    // What the notices say agrees with the query the click makes when something is above.
+    assert.ok((await session.windows.stackedAbove!(main.id!)).some((window) => window.id === coverWindow.id));
+  } finally {
+    watch.dispose();
+  }
+  assert.equal(await topOfStack(watch, main.id!), false, 'a stopped watch proves nothing');
 });
 
 test('the app\'s window is moved clear of the covering window; then nothing of another program lies over it', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assertNotCovered } from '../../engine/computer/replay/x11-surface.ts';
+import { assertNotCovered, topOfStack } from '../../engine/computer/replay/x11-surface.ts';
+import { parseStackingLine, type PropertyWatch } from '../../native/window/index.ts';
 import type { WindowInfo, WindowSystem } from '../../native/window/index.ts';
 
 // bench replay desktop, xcalc, "covered" condition: another program's window kept on top over the
@@ -21,4 +22,26 @@ test('the app\'s own dialog over the point, or a window elsewhere, does not stop
   await assertNotCovered(windowsWith([dialog]), app, { x: 300, y: 250 });
   await assertNotCovered(windowsWith([note]), app, { x: 250, y: 200 });
   await assertNotCovered({} as WindowSystem, app, { x: 404, y: 515 });
+});
+
+// A click asks what is stacked above the app only when the window manager's own notices do not
+// already say the app is on top (bench replay: two queries per click step were engine time).
+
+const watchOf = (order: readonly string[] | undefined, live = true): PropertyWatch<readonly string[]> => ({ valueAt: () => order, history: () => [], live: () => live, dispose: () => undefined });
+
+test('the stacking notices prove nothing is above only when the app is last, and only while they are heard', async () => {
+  assert.equal(await topOfStack(watchOf(['20', '10']), '10'), true);
+  assert.equal(await topOfStack(watchOf(['10', '20']), '10'), false, 'another window above the app: ask');
+  assert.equal(await topOfStack(watchOf(['10', '30']), '10'), false, 'even the app\'s own dialog: ask (it sorts out its own windows)');
+  assert.equal(await topOfStack(watchOf(undefined), '10'), false, 'no notice yet');
+  assert.equal(await topOfStack(watchOf([]), '10'), false);
+  assert.equal(await topOfStack(watchOf(['20', '10'], false), '10'), false, 'a watch that stopped may be stale');
+  assert.equal(await topOfStack(undefined, '10'), false);
+});
+
+test('xprop -spy lines of the stacking order: bottom to top, as decimal ids', () => {
+  assert.deepEqual(parseStackingLine('_NET_CLIENT_LIST_STACKING(WINDOW): window id # 0x400007, 0x600003, 0xa00001'), ['4194311', '6291459', '10485761']);
+  assert.deepEqual(parseStackingLine('_NET_CLIENT_LIST_STACKING(WINDOW): window id # '), []);
+  assert.equal(parseStackingLine('_NET_ACTIVE_WINDOW(WINDOW): window id # 0x400007'), undefined);
+  assert.equal(parseStackingLine('_NET_CLIENT_LIST_STACKING:  not found.'), undefined);
 });

@@ -1,4 +1,5 @@
 import { GroundingTier as GroundingTiers } from '../../../core/commands/replay.ts';
+import type { PlanStep } from '../../../core/schemas/skill.ts';
 import type { RgbaImage } from '../../../native/image.ts';
 import { decodeImage } from '../../../native/image.ts';
 import { a11yRung } from './rungs/a11y.ts';
@@ -90,3 +91,15 @@ export function templateLoader(images: Map<string, Buffer>): (file: string) => P
   };
 }
 
+
+/**
+ * Starts decoding every step's recorded crops (the drop target's too), in plan order, without
+ * waiting: grounding work that does not depend on the live frame, done while the replay looks the
+ * window up and the earlier steps act and settle, so no step waits for its crop's decode.
+ */
+export function prefetchTemplates(steps: readonly PlanStep[], load: (file: string) => Promise<RgbaImage | undefined>): void {
+  for (const step of steps) {
+    const targets = 'to' in step ? [step.target, step.to] : 'target' in step ? [step.target] : [];
+    for (const target of targets) if (target?.template) void load(target.template.file).catch(() => undefined);
+  }
+}

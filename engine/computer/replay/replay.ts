@@ -8,7 +8,7 @@ import { loadPackageSource, parsePackage, type SkillPackage } from '../../../ski
 import { clampBox, encodePng, paste, type Box, type RgbaImage } from '../../../native/image.ts';
 import { createOcr, type Ocr } from '../../../perception/ocr.ts';
 import { lineReader } from './line-reader.ts';
-import { groundStep, templateLoader, type Attempt } from './ground.ts';
+import { groundStep, prefetchTemplates, templateLoader, type Attempt } from './ground.ts';
 import { assertNoPlaceholder, resolveParameters, substitute } from './params.ts';
 import type { Point, Surface } from './surface.ts';
 import type { ReplayOptions, ReplayReport, ReplayStepReport } from './types.ts';
@@ -95,6 +95,9 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
     const readsTextFirst = (step: PlanStep) => readsText(expectationFor(step, plan, values)) && !(tree && hasTarget(step) && step.target.accessible);
     if (surface.kind === 'x11' && !options.dryRun && plan.steps.some(readsTextFirst)) ocr = createOcr();
     const templates = templateLoader(skill.images);
+    // On X11 every visual rung reads the recorded crops: they decode ahead, off the steps' path.
+    // (A web page is grounded through its DOM; a crop is decoded there only when a rung needs it.)
+    if (surface.kind === 'x11' && !options.dryRun) prefetchTemplates(plan.steps, templates);
     const readLines = lineReader(() => (ocr ??= createOcr()), signal);
 
     // One capture, two uses: the settled frame that proved step N is the frame step N+1 is grounded on.

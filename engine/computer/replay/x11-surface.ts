@@ -3,7 +3,7 @@ import type { InputDriver } from '../../../native/input/input.ts';
 import { createInput } from '../../../native/input/index.ts';
 import { createScreen } from '../../../native/screen/index.ts';
 import type { ScreenSource } from '../../../native/screen/screen.ts';
-import { createWindows, launchApp, type LaunchedApp, type WindowInfo, type WindowSystem } from '../../../native/window/index.ts';
+import { createWindows, launchApp, type LaunchedApp, type PropertyWatch, type WindowInfo, type WindowSystem } from '../../../native/window/index.ts';
 import type { RgbaImage } from '../../../native/image.ts';
 import { openAccessibility, WindowAccessibility, type AccessibilitySession } from '../accessibility.ts';
 import type { Surface } from './surface.ts';
@@ -59,7 +59,10 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
     const accessibility = new WindowAccessibility(accessibilitySession, () => windows.info(windowId));
     // The window manager's own notices of which window is active (no lookup per click); where the
     // system cannot follow it, each click asks.
-    const activeWatch = windows.watchActive ? await windows.watchActive().catch(() => undefined) : undefined;
+    // Likewise the stacking order: while nothing is stacked above the app, no other program's
+    // window can cover a point of it, and a click needs no query of what lies above.
+    const [activeWatch, stackingWatch] = await Promise.all([windows.watchActive?.().catch(() => undefined), windows.watchStacking?.().catch(() => undefined)]);
+    const coverable = async () => !(await topOfStack(stackingWatch, windowId));
     const focus = async () => {
       if (activeWatch?.valueAt(Date.now()) === windowId) return;
       await windows.focus(windowId).catch(() => undefined);
@@ -102,7 +105,7 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
       click: async (point, clickOptions = {}) => {
         await guard(async () => {
           await focus();
-          await assertNotCovered(windows, main, point);
+          if (await coverable()) await assertNotCovered(windows, main, point);
         });
         await liveInput.click(Math.round(point.x), Math.round(point.y), { button: clickOptions.button ?? 'left', double: clickOptions.count === 2 });
       },
@@ -127,13 +130,14 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
       drag: async () => {
         throw new SkillframeError('unavailable', 'drag is not replayed on X11 yet: the input driver has no press-move-release');
       },
-      uncover: async (point) => uncover(windows, main, point),
+      uncover: async (point) => ((await coverable()) ? uncover(windows, main, point) : undefined),
       window: async () => windows.info(windowId),
       keyboardDialog: async () => (keyTarget?.id && keyTarget.id !== windowId ? windows.info(keyTarget.id).catch(() => undefined) : undefined),
       accessibility,
       alive: async () => Boolean(await windows.info(windowId).catch(() => undefined)),
       dispose: async () => {
         activeWatch?.dispose();
+        stackingWatch?.dispose();
         liveInput.dispose();
         liveScreen.dispose();
         windows.dispose();
@@ -149,6 +153,18 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
     await accessibilitySession.dispose();
     throw error;
   }
+}
+
+/**
+ * Whether the window manager's own notices say the window is the top of the stacking order, so
+ * that no other program's window can cover any point of it. Notices already waiting in the pipe are
+ * read first; no notice yet, or a watch that stopped hearing them, proves nothing (false: ask).
+ */
+export async function topOfStack(watch: PropertyWatch<readonly string[]> | undefined, windowId: string): Promise<boolean> {
+  if (!watch?.live()) return false;
+  await new Promise((resolve) => setImmediate(resolve));
+  const order = watch.valueAt(Date.now());
+  return watch.live() && order !== undefined && order.length > 0 && order[order.length - 1] === windowId;
 }
 
 /**
