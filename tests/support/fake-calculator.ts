@@ -15,8 +15,11 @@ export class FakeCalculator implements Surface {
   private operand = '';
   private pending: { value: number; operator: string } | undefined;
   constructor(
-    private readonly options: { screen?: { width: number; height: number }; offset?: Point; scale?: number; dark?: boolean; decoy?: boolean; unreadable?: boolean } = {},
+    private readonly options: { screen?: { width: number; height: number }; offset?: Point; scale?: number; dark?: boolean; decoy?: boolean; unreadable?: boolean; slowKey?: { label: string; afterMs: number } } = {},
   ) {}
+
+  /** When the last click landed: a `slowKey` is drawn only `afterMs` later (an app still drawing). */
+  private lastClickAt = 0;
 
   private buttons() {
     const base = [
@@ -32,6 +35,8 @@ export class FakeCalculator implements Surface {
     // A key whose symbol OCR cannot read (galculator's thin "-"), right under the "8": the text
     // nearest to a click on it is the 8's.
     if (this.options.unreadable) base.push({ label: 'unreadable', x: 80, y: 122 });
+    const slow = this.options.slowKey;
+    if (slow && Date.now() - this.lastClickAt < slow.afterMs) return base.filter((button) => button.label !== slow.label);
     return base;
   }
 
@@ -61,6 +66,7 @@ export class FakeCalculator implements Surface {
     const { x, y, scale } = this.geometry();
     const local = { x: (point.x - x) / scale, y: (point.y - y) / scale };
     const hit = this.buttons().find((button) => local.x >= button.x && local.x < button.x + 50 && local.y >= button.y && local.y < button.y + 40);
+    this.lastClickAt = Date.now();
     this.clicks.push(hit?.label);
     if (hit) this.pressKey(hit.label);
   }

@@ -37,7 +37,7 @@ export function ladderFor(kind: 'web' | 'x11'): GroundingTier[] {
  * guessing: replay never clicks when unsure, so an ambiguous target ends the replay as `unsafe`
  * instead of hitting the wrong thing.
  */
-export async function groundStep(input: Omit<GroundingInput, 'frame'> & { frame: RgbaImage | (() => Promise<RgbaImage>) }): Promise<{ found?: Grounding; best?: Grounding; attempts: Attempt[] }> {
+export async function groundStep(input: Omit<GroundingInput, 'frame'> & { frame: RgbaImage | (() => Promise<RgbaImage>) }): Promise<{ found?: Grounding; best?: Grounding; attempts: Attempt[]; refused?: true }> {
   const attempts: Attempt[] = [];
   let best: Grounding | undefined;
   // The frame is taken only when a rung that reads pixels is reached.
@@ -57,7 +57,7 @@ export async function groundStep(input: Omit<GroundingInput, 'frame'> & { frame:
     }
     if (result && typeof result === 'object' && 'refused' in result) {
       attempts.push({ tier, reason: result.refused });
-      return { best, attempts };
+      return { best, attempts, refused: true };
     }
     if (result === undefined || typeof result === 'string') {
       attempts.push({ tier, reason: result ?? 'no candidate' });

@@ -1,11 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { SkillframeError, toErrorBody } from '../../../core/index.ts';
+import { SkillframeError, sleep, toErrorBody } from '../../../core/index.ts';
 import { containsRedactionPlaceholder, tierRank, type ExpectedPostState, type PlanFile, type PlanStep, type TargetDescriptor } from '../../../core/schemas/skill.ts';
 import { auditLoaded } from '../../../skills-mm/audit.ts';
 import { bindPlan } from '../../../skills-mm/parameters.ts';
 import { loadPackageSource, parsePackage, type SkillPackage } from '../../../skills-mm/format.ts';
 import { clampBox, encodePng, paste, type Box, type RgbaImage } from '../../../native/image.ts';
+import { cropBoth, evidenceOfChange } from '../../../perception/blink.ts';
 import { createOcr, type Ocr } from '../../../perception/ocr.ts';
 import { lineReader } from './line-reader.ts';
 import { groundStep, prefetchTemplates, templateLoader, type Attempt } from './ground.ts';
@@ -26,6 +27,9 @@ import { openX11Surface } from './x11-surface.ts';
 import { literalTitle } from '../../../native/window/window.ts';
 
 type TargetStep = Extract<PlanStep, { target: TargetDescriptor }>;
+
+/** How long an X11 step whose target is not found waits for the window to show it (looked for again at every change). */
+const lookAgainMs = 5000;
 
 function hasTarget(step: PlanStep): step is TargetStep {
   return step.action === 'click' || step.action === 'double_click' || step.action === 'right_click' || step.action === 'hover' || step.action === 'select' || step.action === 'drag';
@@ -187,27 +191,55 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       let dropPoint: Point | undefined;
       let accessible: AccessibleNode | undefined;
       let engineMs = 0;
+      /** Time spent waiting for the app to draw the target (looked for again while it changed). */
+      let appearMs = 0;
       if (hasTarget(step)) {
         const groundStarted = Date.now();
         options.onStep?.({ ...stepReport, status: 'skipped', reason: 'grounding' }, before);
-        const grounding = await groundStep({
-          surface,
-          plan,
-          step,
-          frame: before ?? frame,
-          region: live.region,
-          expected: live.expected,
-          positionTrusted: live.positionTrusted,
-          scale: live.scale,
-          readLines: async () => readLines(await frame(), live.region),
-          templateImage: templates,
-          ...(options.model ? { askModel: modelGrounder(options.model, skill.cards.states, templates, () => live.region, signal) } : {}),
-          threshold,
-          disabled: new Set(options.disabledTiers ?? []),
-          signal,
-        });
+        const ground = () =>
+          groundStep({
+            surface: screen,
+            plan,
+            step,
+            frame: before ?? frame,
+            region: live.region,
+            expected: live.expected,
+            positionTrusted: live.positionTrusted,
+            scale: live.scale,
+            readLines: async () => readLines(await frame(), live.region),
+            templateImage: templates,
+            ...(options.model ? { askModel: modelGrounder(options.model, skill.cards.states, templates, () => live.region, signal) } : {}),
+            threshold,
+            disabled: new Set(options.disabledTiers ?? []),
+            signal,
+          });
+        let grounding = await ground();
         engineMs += Date.now() - groundStarted;
         phases.groundMs += Date.now() - groundStarted;
+        if (!grounding.found && !grounding.refused && surface.kind === 'x11' && !(step.optional && !step.optional.parameter)) {
+          // The app may still be drawing what this step acts on: a search lists its results a
+          // moment after the typing that started it, later still on a loaded machine (gnome-
+          // characters: the result was clicked 1.3 s after typing when recorded, not there yet
+          // when replay looked). Each time the window shows something new, look again on it, for
+          // at most lookAgainMs; a window that does not change is only watched, never grounded
+          // again, and nothing is acted on until a rung is as sure as ever.
+          const waitStarted = Date.now();
+          let lookedMs = 0;
+          let seen = await frame();
+          while (!grounding.found && !grounding.refused && Date.now() - waitStarted < lookAgainMs) {
+            await sleep(150, signal);
+            const now = await screen.capture();
+            const pair = cropBoth(seen, now, live.region);
+            if (!pair || !evidenceOfChange(pair[0], pair[1]).length) continue;
+            seen = before = now;
+            const lookStarted = Date.now();
+            grounding = await ground();
+            lookedMs += Date.now() - lookStarted;
+          }
+          appearMs = Date.now() - waitStarted - lookedMs;
+          engineMs += lookedMs;
+          phases.groundMs += lookedMs;
+        }
         const chosen = grounding.found ?? grounding.best;
         if (chosen) Object.assign(stepReport, { tier: chosen.tier, confidence: round(chosen.confidence), point: roundPoint(chosen.point), box: chosen.box });
         if (!grounding.found && step.optional && !step.optional.parameter) {
@@ -368,7 +400,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         armed?.dispose();
       }
       const verifyMs = Date.now() - actStarted - actMs;
-      Object.assign(phases, { actMs: actMs - guarded, settleMs, checkMs: Math.max(0, verifyMs - settleMs) });
+      Object.assign(phases, { actMs: actMs - guarded, settleMs: settleMs + appearMs, checkMs: Math.max(0, verifyMs - settleMs) });
       // Engine overhead: captures, grounding, arming the watches, the safety checks before the
       // input and the checks after it. It excludes waiting for the app (settling is the app's
       // time) and the input itself.
