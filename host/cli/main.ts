@@ -22,7 +22,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   try {
     return await runCommand(argv, options);
   } finally {
-    // The caller exits the process next: OCR's model threads end first, each releasing its session.
+    // The caller exits the process next: OCR's model threads end first, each releasing its session
+    // (tidiness; an exit while they are busy is safe too, see native/onnx/worker-sessions.ts).
     await releaseSharedWorkers();
   }
 }

@@ -206,7 +206,8 @@ export function sharedModelRegistry(): ModelRegistry {
   if (!shared) {
     shared = new ModelRegistry();
     // A process that ends by running out of work (a test file, a script) ends its model threads
-    // first, each releasing its session (see WorkerSessions.dispose); then it exits.
+    // first, each releasing its session (see WorkerSessions.dispose); then it exits. (Tidiness,
+    // not safety: any exit waits for calls in flight, see the gate in worker-sessions.ts.)
     process.on('beforeExit', () => {
       if (shared?.hasWorkers) void shared.releaseWorkers();
     });
@@ -215,8 +216,8 @@ export function sharedModelRegistry(): ModelRegistry {
 }
 
 /**
- * Ends the shared registry's worker threads, if it has any: call before `process.exit`, which
- * would tear them down with their sessions alive.
+ * Ends the shared registry's worker threads, if it has any, each releasing its session: a tidy
+ * end before `process.exit` (which would otherwise tear idle threads down with their sessions).
  */
 export async function releaseSharedWorkers(): Promise<void> {
   if (shared?.hasWorkers) await shared.releaseWorkers();

@@ -16,30 +16,64 @@ interface Task {
 
 interface Lane {
   worker: Worker;
+  /** [closing, busy] shared with the thread (see workerSource). */
+  gate: Int32Array;
   task: Task | undefined;
 }
+
+interface Thread {
+  worker: Worker;
+  gate: Int32Array;
+}
+
+// Why the gate: onnxruntime-node (1.30) is built with C++ exceptions and without
+// NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS. A thread torn down (process.exit, an uncaught error,
+// worker.terminate) while it is inside one of the binding's calls (require, InferenceSession.create,
+// run, release) comes back from the call into a terminating isolate: its N-API calls fail, the
+// binding throws Napi::Error, napi_throw cannot throw into a dying isolate, and node-addon-api
+// rethrows in C++ out of the callback: "terminate called after throwing an instance of
+// 'Napi::Error'", SIGABRT for the whole process (nodejs/node-addon-api#902, #975). Measured here:
+// process.exit during a worker's run or load aborted 10 of 10 runs; during idle, 0 of 10. So every
+// call into the binding is bracketed by a gate in shared memory, [closing, busy], and nothing
+// tears a thread down until its gate is closed and no call is in flight.
+const gateClosing = 0;
+const gateBusy = 1;
 
 // The worker is plain CommonJS given as source, so it needs no TypeScript loader and no file
 // beside the bundle; it requires onnxruntime-node from the path the main thread resolved.
 const workerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
-const ort = require(workerData.runtime);
-const ready = ort.InferenceSession.create(workerData.path, {
-  executionProviders: ['cpu'],
-  graphOptimizationLevel: 'all',
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+const gate = new Int32Array(workerData.gate);
+// Enter before the closing check, leave after: the main thread closes, then waits for busy 0.
+const native = async (work) => {
+  Atomics.add(gate, ${gateBusy}, 1);
+  try {
+    if (Atomics.load(gate, ${gateClosing}) !== 0) throw new Error('the process is exiting');
+    return await work();
+  } finally {
+    Atomics.sub(gate, ${gateBusy}, 1);
+    Atomics.notify(gate, ${gateBusy});
+  }
+};
+let ort;
+const ready = native(async () => {
+  ort = require(workerData.runtime);
+  return ort.InferenceSession.create(workerData.path, {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  });
 });
 ready.then(() => parentPort.postMessage({ loaded: true }), (error) => parentPort.postMessage({ loaded: false, error: String(error && error.message || error) }));
 parentPort.on('message', async (feeds) => {
   if (feeds && feeds.__release === true) {
-    // The session is released here, on its own thread, before the thread ends: a session still
-    // alive when the thread is torn down (a process exiting) can abort the process in its finalizer.
     try {
-      await (await ready).release();
+      const session = await ready;
+      await native(() => session.release());
     } catch (error) {
-      // Nothing to release: it never loaded.
+      // Nothing to release: it never loaded, or the process is exiting.
     }
     parentPort.postMessage({ released: true });
     parentPort.close();
@@ -49,7 +83,7 @@ parentPort.on('message', async (feeds) => {
     const session = await ready;
     const inputs = {};
     for (const name of Object.keys(feeds)) inputs[name] = new ort.Tensor('float32', feeds[name].data, feeds[name].dims);
-    const outputs = await session.run(inputs);
+    const outputs = await native(() => session.run(inputs));
     const reply = {};
     const transfer = [];
     for (const name of session.outputNames) {
@@ -66,6 +100,61 @@ parentPort.on('message', async (feeds) => {
 });
 `;
 
+/** The gates of every live worker in this process; the exit hook closes them all. */
+const liveGates = new Set<Int32Array>();
+let exitHookInstalled = false;
+/** Longest the exit waits for calls in flight (a model load on a busy machine takes seconds). */
+const exitWaitMs = 30_000;
+
+/**
+ * Closes a gate and blocks until no call is in flight (or `deadline`). Used by the process 'exit'
+ * hook, which runs before node tears the threads down and may not wait asynchronously.
+ */
+function closeAndDrain(gate: Int32Array, deadline: number): void {
+  Atomics.store(gate, gateClosing, 1);
+  for (let busy = Atomics.load(gate, gateBusy); busy > 0 && Date.now() < deadline; busy = Atomics.load(gate, gateBusy)) {
+    Atomics.wait(gate, gateBusy, busy, Math.max(1, deadline - Date.now()));
+  }
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // 'exit' is emitted by process.exit, by the end of the event loop and by an uncaught error,
+  // always before node terminates the worker threads.
+  process.on('exit', () => {
+    const deadline = Date.now() + exitWaitMs;
+    for (const gate of liveGates) closeAndDrain(gate, deadline);
+  });
+}
+
+/** Closes a gate (no call starts after) and resolves once no call is in flight: terminate is then safe. */
+async function drain(gate: Int32Array): Promise<void> {
+  Atomics.store(gate, gateClosing, 1);
+  while (Atomics.load(gate, gateBusy) > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/**
+ * Waits up to `graceMs` for a thread to end on its own, then closes its gate and terminates it
+ * once no call is in flight (never inside the binding). Resolves to its exit code.
+ */
+function endThread({ worker, gate }: Thread, graceMs: number): Promise<number> {
+  return new Promise<number>((resolve) => {
+    let ended = false;
+    const timer = setTimeout(async () => {
+      if (ended) return;
+      // A call in flight finishes first (a load on a loaded machine can take seconds).
+      await drain(gate);
+      if (!ended) void worker.terminate().catch(() => undefined);
+    }, graceMs);
+    worker.once('exit', (code) => {
+      ended = true;
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
 /**
  * One CPU model loaded in several worker threads, one single-threaded session each. Many small
  * inputs (OCR lines) run as independent calls on N cores use them far better than one call at a
@@ -80,10 +169,10 @@ export class WorkerSessions {
 
   private constructor(
     private readonly name: string,
-    workers: Worker[],
+    threads: Thread[],
   ) {
-    for (const worker of workers) {
-      const lane: Lane = { worker, task: undefined };
+    for (const { worker, gate } of threads) {
+      const lane: Lane = { worker, gate, task: undefined };
       this.lanes.push(lane);
       worker.on('message', (message: { outputs?: Record<string, PlainTensor>; error?: string }) => this.settle(lane, message));
       worker.on('error', (error) => this.fail(new SkillframeError('internal', `model ${name}: a worker thread failed (${error.message})`)));
@@ -99,9 +188,16 @@ export class WorkerSessions {
   static async start(name: string, path: string, count: number): Promise<WorkerSessions> {
     if (!Number.isInteger(count) || count < 1) throw new SkillframeError('bad_input', `model ${name}: worker count must be a whole number >= 1, got ${count}`);
     const runtime = createRequire(import.meta.url).resolve('onnxruntime-node');
-    const workers = Array.from({ length: count }, () => new Worker(workerSource, { eval: true, workerData: { runtime, path } }));
-    const loads = workers.map(
-      (worker) =>
+    installExitHook();
+    const threads = Array.from({ length: count }, (): Thread => {
+      const gate = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+      const worker = new Worker(workerSource, { eval: true, workerData: { runtime, path, gate: gate.buffer } });
+      liveGates.add(gate);
+      worker.once('exit', () => liveGates.delete(gate));
+      return { worker, gate };
+    });
+    const loads = threads.map(
+      ({ worker }) =>
         new Promise<void>((resolve, reject) => {
           const onMessage = (message: { loaded?: boolean; error?: string }) => {
             if (message.loaded === undefined) return;
@@ -117,10 +213,11 @@ export class WorkerSessions {
     try {
       await Promise.all(loads);
     } catch (error) {
-      await Promise.all(workers.map((worker) => worker.terminate()));
+      // The others may still be loading: end each only once it is out of the binding.
+      await Promise.all(threads.map((thread) => endThread(thread, 0)));
       throw error instanceof SkillframeError ? error : new SkillframeError('internal', `model ${name}: worker threads did not start (${String((error as Error)?.message ?? error)})`);
     }
-    return new WorkerSessions(name, workers);
+    return new WorkerSessions(name, threads);
   }
 
   /** How many calls run at once. */
@@ -157,18 +254,11 @@ export class WorkerSessions {
     this.disposed = true;
     this.fail(new SkillframeError('unavailable', `model ${this.name}: its worker threads were disposed`));
     return Promise.all(
-      this.lanes.map(
-        ({ worker }) =>
-          new Promise<number>((resolve) => {
-            const timer = setTimeout(() => void worker.terminate().catch(() => undefined), 5_000);
-            worker.once('exit', (code) => {
-              clearTimeout(timer);
-              resolve(code);
-            });
-            worker.ref();
-            worker.postMessage({ __release: true });
-          }),
-      ),
+      this.lanes.map((lane) => {
+        lane.worker.ref();
+        lane.worker.postMessage({ __release: true });
+        return endThread(lane, 5_000);
+      }),
     );
   }
 
