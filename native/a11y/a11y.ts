@@ -45,6 +45,14 @@ export interface AccessibleEvent {
   path: string;
   /** e.g. "Object:StateChanged", "Window:Create", "Focus:Focus". */
   kind: string;
+  /** The event's detail: the state for a state change ("focused"), "add"/"remove" for children. */
+  detail?: string;
+  /** Its first number: 1 when a state was set, 0 when cleared; the child's index for children; where text went in or out. */
+  value?: number;
+  /** Its second number: for a text change, how many characters. */
+  length?: number;
+  /** A text change's text (what went in or out), as the app sent it, bounded. */
+  data?: string;
 }
 
 /** A coded warning: the tree or bus could not be used as is, and what was done instead. */
@@ -107,6 +115,8 @@ export interface Accessibility {
   listen?(onEvent: (event: AccessibleEvent) => void): Promise<() => void>;
   /** The node's text (Text interface), bounded; undefined when it has none. */
   text(ref: AccessibleRef, maxChars?: number): Promise<string | undefined>;
+  /** The node's text and where its caret is (a character offset), read together; undefined when it has no Text interface. */
+  textState?(ref: AccessibleRef, maxChars?: number): Promise<{ text: string; caret: number } | undefined>;
   dispose(): void;
 }
 

@@ -245,9 +245,23 @@ class AtspiClient implements Accessibility {
     for (const family of eventFamilies) await this.call(daemon, 'org.freedesktop.DBus', 'AddMatch', 's', [`type='signal',interface='org.a11y.atspi.Event.${family}'`]);
     const registry: AccessibleRef = { bus: 'org.a11y.atspi.Registry', path: '/org/a11y/atspi/registry' };
     await Promise.all(listenedEvents.map((event) => this.call(registry, 'org.a11y.atspi.Registry', 'RegisterEvent', 's', [event]).catch(() => undefined)));
-    this.bus.on('message', (message: { type?: number; interface?: string; member?: string; sender?: string; path?: string }) => {
+    this.bus.on('message', (message: { type?: number; interface?: string; member?: string; sender?: string; path?: string; body?: unknown[] }) => {
       if (message.type !== this.dbus.MessageType.SIGNAL || !message.interface?.startsWith(eventInterface) || !message.sender) return;
-      const event: AccessibleEvent = { bus: message.sender, path: message.path ?? '', kind: `${message.interface.slice(eventInterface.length)}:${message.member ?? ''}` };
+      // AT-SPI events carry (detail, detail1, detail2, any_data): "focused" 1 for a state, "add" for children.
+      const detail = typeof message.body?.[0] === 'string' ? cleanName(message.body[0], 100) : '';
+      const value = Number(message.body?.[1]);
+      const length = Number(message.body?.[2]);
+      // A text change's any_data is the text inserted or removed (bounded: an event is no document).
+      const data = variantValue(message.body?.[3]);
+      const event: AccessibleEvent = {
+        bus: message.sender,
+        path: message.path ?? '',
+        kind: `${message.interface.slice(eventInterface.length)}:${message.member ?? ''}`,
+        ...(detail ? { detail } : {}),
+        ...(Number.isFinite(value) ? { value } : {}),
+        ...(Number.isFinite(length) ? { length } : {}),
+        ...(typeof data === 'string' ? { data: data.slice(0, 1000) } : {}),
+      };
       for (const listener of this.listeners) listener(event);
     });
   }
@@ -436,6 +450,16 @@ class AtspiClient implements Accessibility {
       const count = Number(await this.property(ref, TEXT, 'CharacterCount'));
       const [text] = await this.call(ref, TEXT, 'GetText', 'ii', [0, Math.min(Number.isFinite(count) ? count : 0, maxChars)]);
       return typeof text === 'string' ? text : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async textState(ref: AccessibleRef, maxChars = 100_000): Promise<{ text: string; caret: number } | undefined> {
+    try {
+      const [count, caret] = await Promise.all([this.property(ref, TEXT, 'CharacterCount'), this.property(ref, TEXT, 'CaretOffset')]);
+      const [text] = await this.call(ref, TEXT, 'GetText', 'ii', [0, Math.min(Number.isFinite(Number(count)) ? Number(count) : 0, maxChars)]);
+      return typeof text === 'string' && Number.isInteger(Number(caret)) ? { text, caret: Number(caret) } : undefined;
     } catch {
       return undefined;
     }

@@ -12,6 +12,8 @@ export interface FakeNodeSpec {
   extents?: Rect;
   actions?: string[];
   text?: string;
+  /** Where the caret is in `text` (a character offset). */
+  caret?: number;
   children?: FakeNodeSpec[];
 }
 
@@ -57,8 +59,8 @@ export class FakeAccessibility implements Accessibility {
   }
 
   /** The app sends an event about a node (after a test changed it), as a toolkit's bridge does. */
-  announce(ref: AccessibleRef, kind = 'Object:StateChanged'): void {
-    for (const listener of this.listeners) listener({ bus: ref.bus, path: ref.path, kind });
+  announce(ref: AccessibleRef, kind = 'Object:StateChanged', details: Pick<AccessibleEvent, 'detail' | 'value' | 'length' | 'data'> = {}): void {
+    for (const listener of this.listeners) listener({ bus: ref.bus, path: ref.path, kind, ...details });
   }
 
   /** Finds a node by role and name (first match), for tests that change its state. */
@@ -172,6 +174,11 @@ export class FakeAccessibility implements Accessibility {
 
   async text(ref: AccessibleRef): Promise<string | undefined> {
     return this.entry(ref).spec.text;
+  }
+
+  async textState(ref: AccessibleRef): Promise<{ text: string; caret: number } | undefined> {
+    const { text, caret } = this.entry(ref).spec;
+    return text === undefined ? undefined : { text, caret: caret ?? text.length };
   }
 
   dispose(): void {

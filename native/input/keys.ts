@@ -84,6 +84,22 @@ export function isPrintableKey(key: string): boolean {
   return Boolean(chord && [...chord.key].length === 1 && chord.modifiers.every((modifier) => modifier === 'shift'));
 }
 
+/**
+ * The text a key puts into a text field when it is taken as typing: Enter a line break, Tab a tab,
+ * Space a space, a printable key its character; undefined for commands (chords with ctrl, alt or
+ * meta) and keys that insert nothing (arrows, Escape, Backspace).
+ */
+export function textOfKey(key: string): string | undefined {
+  const chord = parseChord(key);
+  if (!chord || chord.modifiers.some((modifier) => modifier !== 'shift')) return undefined;
+  const named: Record<string, string> = { Enter: '\n', Tab: '\t', Space: ' ' };
+  if (named[chord.key] !== undefined) return chord.modifiers.length ? undefined : named[chord.key];
+  if ([...chord.key].length !== 1) return undefined;
+  // Shift with a letter is its capital; what it makes of other keys depends on the layout.
+  if (chord.modifiers.includes('shift')) return /^[a-z]$/.test(chord.key) ? chord.key.toUpperCase() : undefined;
+  return chord.key;
+}
+
 export function normalizeKeyName(name: string): string {
   const alias = keyAliases[name.toLowerCase()];
   if (alias) return alias;

@@ -94,3 +94,56 @@ export async function waitForAccessibleChange(
     stop?.();
   }
 }
+
+/**
+ * Proof that a key was taken as text (Enter in a text area, whose only visible effect is a caret
+ * that moved): the app itself announces text inserted at an offset (an AT-SPI text-changed event
+ * from the app's own connection), and the node it names then holds exactly the key's text there,
+ * with its caret right after it. Listening starts here, before the key is sent; the returned
+ * function waits (bounded) for such an insertion. A key whose text never goes in — a field that
+ * swallowed it, a dialog that took it — proves nothing here, and the step's own checks decide as
+ * before. Undefined when the client cannot hear events or read a caret.
+ */
+export async function watchKeyText(client: Accessibility, app: AccessibleApp, inserted: string): Promise<{ wait: (options?: { timeoutMs?: number; signal?: AbortSignal }) => Promise<{ changed: boolean; evidence: string[] }>; stop: () => void } | undefined> {
+  if (!client.listen || !client.textState || !inserted) return undefined;
+  const readState = client.textState.bind(client);
+  const insertions: { path: string; offset: number }[] = [];
+  let wake: (() => void) | undefined;
+  const stop = await client
+    .listen((event) => {
+      if (event.bus !== app.ref.bus) return;
+      const insert = event.kind === 'Object:TextChanged' && event.detail?.startsWith('insert') && event.value !== undefined && event.value >= 0;
+      // The event's own text, where the toolkit sends it, must begin with the key's (Chromium
+      // announces a text area's trailing line break with the first one).
+      if (insert && (event.data === undefined || event.data.startsWith(inserted))) insertions.push({ path: event.path, offset: event.value! });
+      wake?.();
+    })
+    .catch(() => undefined);
+  if (!stop) return undefined;
+  const wait = async (options: { timeoutMs?: number; signal?: AbortSignal } = {}) => {
+    const deadline = Date.now() + (options.timeoutMs ?? 1500);
+    try {
+      for (;;) {
+        options.signal?.throwIfAborted();
+        // Each insertion the app announced, checked against the node as it is now.
+        for (const { path, offset } of insertions) {
+          const state = await readState({ bus: app.ref.bus, path }, 100_000).catch(() => undefined);
+          if (state && state.caret === offset + inserted.length && state.text.slice(offset, state.caret) === inserted) {
+            return { changed: true, evidence: [`the app put ${JSON.stringify(inserted)} into its text at the caret (offset ${offset})`] };
+          }
+        }
+        if (Date.now() >= deadline) return { changed: false, evidence: [] };
+        const woken = new AbortController();
+        wake = () => woken.abort();
+        const pause = options.signal ? AbortSignal.any([options.signal, woken.signal]) : woken.signal;
+        await sleep(Math.min(100, Math.max(0, deadline - Date.now())), pause).catch((error) => {
+          if (options.signal?.aborted) throw error;
+        });
+        wake = undefined;
+      }
+    } finally {
+      stop();
+    }
+  };
+  return { wait, stop };
+}

@@ -17,7 +17,8 @@ import { comparedRegion, needsPixels, settleBudget, verifyStep } from './verify.
 import { waitForTitleChange } from './title-verify.ts';
 import type { KnownBoundary } from '../../../core/commands/explore.ts';
 import { boundaryWords, stepBoundary } from '../../../skills-mm/boundaries.ts';
-import { snapshotAccessible, waitForAccessibleChange } from './a11y-verify.ts';
+import { snapshotAccessible, waitForAccessibleChange, watchKeyText } from './a11y-verify.ts';
+import { textOfKey } from '../../../native/input/keys.ts';
 import type { WindowAccessibility } from '../accessibility.ts';
 import type { AccessibleNode } from '../../../native/a11y/index.ts';
 import { modelGrounder } from './vlm-grounding.ts';
@@ -316,7 +317,11 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       // Accessibility state is checked before pixels: what the app reports (focus, a menu or dialog
       // shown, a box checked) is evidence a blinking caret or a spinner cannot fake or hide.
       const tree = surface.accessibility;
-      const accessibleCheck = accessible && tree ? await timed('armMs', () => accessibleWatch(tree, accessible!)) : undefined;
+      // A key whose text goes into a text field (Enter in a text area) may show nothing but a
+      // caret that moved: the app's own account of the text it took is the evidence there.
+      const keyText = step.action === 'press' && tree ? textOfKey(step.key) : undefined;
+      const keyWatch = keyText !== undefined && tree ? await timed('armMs', () => keyTextWatch(tree, keyText)) : undefined;
+      const accessibleCheck = accessible && tree ? await timed('armMs', () => accessibleWatch(tree, accessible!)) : keyWatch?.check;
       // The title as the step found it, when the recording saw the step change it (a save's mark going).
       const window = surface.window?.bind(surface);
       const titleBefore = expectation?.title_change && window ? await timed('armMs', async () => (await window().catch(() => undefined))?.title) : undefined;
@@ -398,6 +403,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         }
       } finally {
         armed?.dispose();
+        keyWatch?.stop();
       }
       const verifyMs = Date.now() - actStarted - actMs;
       Object.assign(phases, { actMs: actMs - guarded, settleMs: settleMs + appearMs, checkMs: Math.max(0, verifyMs - settleMs) });
@@ -645,6 +651,15 @@ async function accessibleWatch(accessibility: WindowAccessibility, node: Accessi
     accessibility.fail(error);
     return undefined;
   }
+}
+
+/** Listens, before a key is sent, for the app taking the key's text at its caret (a11y-verify.ts watchKeyText). */
+async function keyTextWatch(accessibility: WindowAccessibility, inserted: string): Promise<{ check: (signal?: AbortSignal) => Promise<{ changed: boolean; evidence: string[] } | undefined>; stop: () => void } | undefined> {
+  const live = await accessibility.target({ waitMs: 0 });
+  if (typeof live === 'string') return undefined;
+  const watch = await watchKeyText(live.client, live.app, inserted).catch(() => undefined);
+  if (!watch) return undefined;
+  return { check: (signal) => watch.wait({ timeoutMs: 1500, signal }).catch(() => undefined), stop: watch.stop };
 }
 
 function summarize(attempts: Attempt[]): string {
