@@ -12,6 +12,7 @@ import {
   type AccessibilityWarning,
   type AccessibleApp,
   type AccessibleNode,
+  type AccessiblePathStep,
   type AccessibleRef,
   type ActionableNode,
   type WalkLimits,
@@ -80,6 +81,9 @@ export async function appForWindow(client: Accessibility, window: Pick<WindowInf
   return undefined;
 }
 
+/** A node read earlier, with its path from the application when it was read then (it may be gone since). */
+export type ReadNode = AccessibleNode & { pathFromApp?: AccessiblePathStep[] };
+
 /**
  * The node under a screen point, described as the recorder stores it (undefined when the app has
  * nothing there). A popup menu drawn over the window is invisible to the toolkit's hit test from
@@ -87,10 +91,10 @@ export async function appForWindow(client: Accessibility, window: Pick<WindowInf
  * it has often closed: `popups` are the popup items read while the menu was open (`popupNodes`),
  * looked at first.
  */
-export async function describeAt(client: Accessibility, app: AccessibleApp, point: { x: number; y: number }, popups: readonly AccessibleNode[] = []): Promise<{ target: AccessibleTarget; node: AccessibleNode } | undefined> {
-  const node = smallestContaining(popups, point) ?? (await client.nodeAt(app.ref, point));
+export async function describeAt(client: Accessibility, app: AccessibleApp, point: { x: number; y: number }, popups: readonly ReadNode[] = []): Promise<{ target: AccessibleTarget; node: AccessibleNode } | undefined> {
+  const node: ReadNode | undefined = smallestContaining(popups, point) ?? (await client.nodeAt(app.ref, point));
   if (!node || node.role === 'application') return undefined;
-  const [fullPath, actions] = await Promise.all([client.pathOf(node.ref), node.interfaces.includes('Action') ? client.actions(node.ref).catch(() => []) : Promise.resolve([])]);
+  const [fullPath, actions] = await Promise.all([node.pathFromApp ?? client.pathOf(node.ref), node.interfaces.includes('Action') ? client.actions(node.ref).catch(() => []) : Promise.resolve([])]);
   let path = fullPath;
   let role = node.role;
   let name = node.name;
@@ -116,8 +120,8 @@ export async function describeAt(client: Accessibility, app: AccessibleApp, poin
   return { target, node };
 }
 
-function smallestContaining(nodes: readonly AccessibleNode[], point: { x: number; y: number }): AccessibleNode | undefined {
-  let best: AccessibleNode | undefined;
+function smallestContaining(nodes: readonly ReadNode[], point: { x: number; y: number }): ReadNode | undefined {
+  let best: ReadNode | undefined;
   for (const node of nodes) {
     const box = usableExtents(node.extents);
     if (!box || point.x < box.x || point.y < box.y || point.x >= box.x + box.width || point.y >= box.y + box.height) continue;

@@ -11,6 +11,7 @@ import { decodePng } from '../../native/screen/image.ts';
 import { FakeScreen } from '../../native/screen/fake-screen.ts';
 import { readTrajectory } from '../../skills-mm/trajectory/store.ts';
 import { FakeWindows } from '../../native/window/fake-windows.ts';
+import { FakeAccessibility } from '../../native/a11y/index.ts';
 
 function setup(title = 'Calculator') {
   const root = mkdtempSync(join(tmpdir(), 'sf-recx11-'));
@@ -99,6 +100,55 @@ test('typing into a password window is masked and the window obscured in frames'
       max = Math.max(max, value);
     }
     assert.ok(max - min <= 10, `obscured row varies by ${max - min}`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a control in a part the app announced it added (a web page\'s menu) is described from what showed, though the click closed it before the lookup', async () => {
+  // bench replay desktop, Chromium as a desktop window (unseen): the note page's File menu is a
+  // <details> the Save click closes — and Chromium drops its nodes — before the recorder's hit test
+  // runs, which then answered the text area under the menu; replay clicked the text area and the
+  // note was never saved. Here the fake app does the same: the menu is gone from the tree the moment
+  // the press lands. What the app announced it added after the File click is read while it shows.
+  const { root, out, input, hooks, screen, windows } = setup('Note');
+  try {
+    const client = new FakeAccessibility();
+    const textArea = { role: 'entry', name: 'Note text', states: ['showing', 'focusable', 'editable'], extents: { x: 40, y: 70, width: 200, height: 90 } };
+    const file = { role: 'toggle button', name: 'File', states: ['showing'], extents: { x: 42, y: 42, width: 40, height: 20 } };
+    const page = (open: boolean) => [{ role: 'frame', name: 'Note', states: ['showing'], extents: { x: 40, y: 40, width: 200, height: 120 }, children: [{ role: 'panel', name: '', states: ['showing'], extents: { x: 40, y: 40, width: 200, height: 24 }, children: [file, ...(open ? [{ role: 'list', name: '', states: ['showing'], extents: { x: 42, y: 64, width: 80, height: 30 }, children: [{ role: 'push button', name: 'Save', states: ['showing', 'focusable'], extents: { x: 43, y: 66, width: 78, height: 24 } }] }] : [])] }, textArea] }];
+    const app = client.addApp('Chromium', page(false), { pid: 7 });
+    const panel = () => ({ bus: app.bus, path: `${app.path}/0/0` });
+    // The app: File opens its menu (announced as children added to its panel); any other press closes it at once.
+    const original = input.click.bind(input);
+    input.click = async (x, y, options) => {
+      const onFile = x >= 42 && x < 82 && y >= 42 && y < 62;
+      client.setWindows(app, page(false));
+      await original(x, y, options);
+      if (onFile) {
+        client.setWindows(app, page(true));
+        client.announce(panel(), 'Object:ChildrenChanged', { detail: 'add', value: 1 });
+      }
+    };
+    await recordX11({
+      out,
+      attach: 'Note',
+      env: { DISPLAY: ':fake' },
+      redactions: parseRedactions(undefined),
+      signal: new AbortController().signal,
+      stepGapMs: 700,
+      settleMs: 60,
+      script: [
+        { action: 'click', x: 60, y: 52 },
+        { action: 'click', x: 80, y: 78 },
+      ],
+      adapters: { hooks, input, screen, windows, accessibility: client },
+    });
+    const clicks = readTrajectory(out).events.filter((event) => event.kind === 'click');
+    assert.equal(clicks.length, 2);
+    assert.equal(clicks[0].accessible?.name, 'File');
+    assert.deepEqual([clicks[1].accessible?.role, clicks[1].accessible?.name], ['push button', 'Save'], `recorded as ${JSON.stringify(clicks[1].accessible)}`);
+    assert.deepEqual(clicks[1].accessible?.path.map((step) => step.role), ['frame', 'panel', 'list', 'push button'], 'its path was read while the menu showed');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -11,9 +11,9 @@ import { createScreen, type ScreenSource } from '../../../native/screen/index.ts
 import { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { startScreenVideo, type ScreenVideo } from '../../../native/video/screen-video.ts';
 import { createWindows, launchApp, type LaunchedApp, type WindowSystem } from '../../../native/window/index.ts';
-import { appForWindow, describeAt, openAccessibility, popupNodes, type AccessibilitySession } from '../accessibility.ts';
+import { appForWindow, describeAt, openAccessibility, popupNodes, type AccessibilitySession, type ReadNode } from '../accessibility.ts';
 import type { AccessibleTarget } from '../../../core/schemas/trajectory.ts';
-import { walkNodes, type Accessibility, type AccessibleApp, type AccessibleNode } from '../../../native/a11y/index.ts';
+import { actionableRoles, usableExtents, walkNodes, type Accessibility, type AccessibleApp, type AccessibleNode, type AccessiblePathStep, type AccessibleRef } from '../../../native/a11y/index.ts';
 import { sleep } from '../../../core/abort.ts';
 import type { ScriptStep } from './script.ts';
 import { redactDeep } from './privacy.ts';
@@ -156,6 +156,7 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     }
 
     const accessibleUnderPointer = accessibleLookup(accessibility.client, log);
+    disposers.push(() => accessibleUnderPointer.dispose());
     // Hook events arrive on this thread in order; the window lookup is async, so a chain keeps order.
     const recordingSession = session;
     let lookups: Promise<void> = Promise.resolve();
@@ -382,12 +383,26 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
   let warned = false;
   let generation = 0;
   /** Items seen showing since the last action (the union of its reads), and the reads. */
-  let seen = new Map<string, AccessibleNode>();
+  let seen = new Map<string, ReadNode>();
   let allReads: Promise<void> = Promise.resolve();
   /** The last click opened (or may have opened) a menu: wait for both reads before describing the next. */
   /** Whether the last press opened a menu: true, false, or undefined when it could not be read. */
   let menuOpened: boolean | undefined = false;
   let lastDescribe: Promise<unknown> = Promise.resolve();
+  /**
+   * Parts of the UI the app announced it added since the last press (AT-SPI children-changed
+   * "add": a web page's disclosure menu, an expander, a popover): their controls are read with the
+   * menus after a click, so the next press is described from what showed — by the time a scripted
+   * press is reported, the click has often closed them (Chromium's File menu answered the text
+   * area under it, and replay clicked that).
+   */
+  let announced: AccessibleRef[] = [];
+  const stopListening = client?.listen
+    ?.((event) => {
+      if (event.kind !== 'Object:ChildrenChanged' || !event.detail?.startsWith('add') || announced.length >= 32) return;
+      if (!announced.some((ref) => ref.bus === event.bus && ref.path === event.path)) announced.push({ bus: event.bus, path: event.path });
+    })
+    .catch(() => undefined);
   /** Each app's menu bars, found once: later reads start there. */
   const menuBars = new Map<string, AccessibleNode[]>();
   const apps = new Map<string, Promise<Awaited<ReturnType<typeof appForWindow>>>>();
@@ -405,6 +420,10 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
     return undefined;
   };
   return {
+    /** Stops hearing the apps' announcements. */
+    async dispose(): Promise<void> {
+      (await stopListening)?.();
+    },
     /**
      * After a click: when what it hit opens a menu, read the menus once the UI had a moment to show
      * them, and again a little later (a loaded machine maps menus late). Other clicks read nothing.
@@ -413,13 +432,17 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
       if (!client || !window) return;
       const mine = (generation += 1);
       const items = (seen = new Map());
+      const added = announced;
       const read = async () => {
-        const app = mine === generation && menuOpened !== false ? await appOf(window) : undefined;
+        const app = mine === generation && (menuOpened !== false || added.length) ? await appOf(window) : undefined;
         if (!app || mine !== generation) return;
-        const key = `${app.ref.bus}${app.ref.path}`;
-        const found = await popupNodes(client, app, { from: menuBars.get(key) });
-        if (!menuBars.has(key) && found.menuBars.length) menuBars.set(key, found.menuBars);
-        for (const node of found.items) items.set(`${node.ref.bus}${node.ref.path}`, node);
+        if (menuOpened !== false) {
+          const key = `${app.ref.bus}${app.ref.path}`;
+          const found = await popupNodes(client, app, { from: menuBars.get(key) });
+          if (!menuBars.has(key) && found.menuBars.length) menuBars.set(key, found.menuBars);
+          for (const node of found.items) items.set(`${node.ref.bus}${node.ref.path}`, node);
+        }
+        for (const node of await announcedControls(client, added.filter((ref) => ref.bus === app.ref.bus).slice(-6))) items.set(`${node.ref.bus}${node.ref.path}`, node);
       };
       // Then again every 700 ms until the next press (at most 8 s): a loaded machine can map a menu
       // seconds late, and an item read nowhere leaves its click to the visual rungs.
@@ -461,6 +484,9 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
       // reads after the last click stop here (the one under way finishes).
       const items = seen;
       const reads = allReads;
+      // Controls the app added after the last click are being read: this press waits for that read.
+      const addedSince = announced.length > 0;
+      announced = [];
       generation += 1;
       // One press at a time: whether the previous press opened a menu decides how this one is read.
       const prior = lastDescribe;
@@ -476,7 +502,7 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
           let timer: NodeJS.Timeout | undefined;
           const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 10_000)));
           const described = await Promise.race([
-            (careful ? reads : Promise.resolve()).then(async () => {
+            (careful || addedSince ? reads : Promise.resolve()).then(async () => {
               const popups = [...items.values()];
               if (careful && !popups.some((node) => node.extents !== undefined && rectContains(node.extents, point))) return 'unexplained' as const;
               return describeAt(client, app, point, popups);
@@ -500,6 +526,25 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
   };
 }
 
+
+/**
+ * The controls (actionable roles, showing, with extents) inside parts of the UI an app announced it
+ * added, bounded per part: what a person saw and may press next. Each carries its path from the
+ * application, read now: the click that presses it may close the part, and its nodes go with it.
+ */
+export async function announcedControls(client: Accessibility, refs: readonly AccessibleRef[]): Promise<ReadNode[]> {
+  const controls: ReadNode[] = [];
+  for (const ref of refs) {
+    const [tree, rootPath] = await Promise.all([client.tree(ref, { maxNodes: 300, timeoutMs: 1500 }).catch(() => undefined), client.pathOf(ref).catch(() => undefined)]);
+    if (!tree || !rootPath) continue;
+    const visit = (node: AccessibleNode, path: AccessiblePathStep[]) => {
+      if (actionableRoles.has(node.role) && node.states.includes('showing') && usableExtents(node.extents)) controls.push({ ...node, pathFromApp: path });
+      for (const child of node.children) visit(child, [...path, { role: child.role, name: child.name, index: child.index }]);
+    };
+    visit(tree.root, rootPath);
+  }
+  return controls;
+}
 
 function countFrames(dir: string): number {
   try {
