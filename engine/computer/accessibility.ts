@@ -94,7 +94,9 @@ export type ReadNode = AccessibleNode & { pathFromApp?: AccessiblePathStep[] };
 export async function describeAt(client: Accessibility, app: AccessibleApp, point: { x: number; y: number }, popups: readonly ReadNode[] = []): Promise<{ target: AccessibleTarget; node: AccessibleNode } | undefined> {
   const node: ReadNode | undefined = smallestContaining(popups, point) ?? (await client.nodeAt(app.ref, point));
   if (!node || node.role === 'application') return undefined;
-  const [fullPath, actions] = await Promise.all([node.pathFromApp ?? client.pathOf(node.ref), node.interfaces.includes('Action') ? client.actions(node.ref).catch(() => []) : Promise.resolve([])]);
+  // A node read earlier may be gone by now (a web page's menu the click closed): its path as read then.
+  const pathRead = client.pathOf(node.ref).catch((error) => node.pathFromApp ?? Promise.reject(error));
+  const [fullPath, actions] = await Promise.all([pathRead, node.interfaces.includes('Action') ? client.actions(node.ref).catch(() => []) : Promise.resolve([])]);
   let path = fullPath;
   let role = node.role;
   let name = node.name;

@@ -442,7 +442,9 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
           if (!menuBars.has(key) && found.menuBars.length) menuBars.set(key, found.menuBars);
           for (const node of found.items) items.set(`${node.ref.bus}${node.ref.path}`, node);
         }
-        for (const node of await announcedControls(client, added.filter((ref) => ref.bus === app.ref.bus).slice(-6))) items.set(`${node.ref.bus}${node.ref.path}`, node);
+        // A toolkit menu is read above, its items with the parents the toolkit gives them; what else
+        // the app added is read when the click opened no such menu.
+        else for (const node of await announcedControls(client, added.filter((ref) => ref.bus === app.ref.bus).slice(-6))) items.set(`${node.ref.bus}${node.ref.path}`, node);
       };
       // Then again every 700 ms until the next press (at most 8 s): a loaded machine can map a menu
       // seconds late, and an item read nowhere leaves its click to the visual rungs.
