@@ -8,7 +8,7 @@ import type { Observation } from './graph.ts';
 import { routeOf, signatureHash } from './identity.ts';
 import { splitBlocked } from './safety.ts';
 import { generateValue } from './values.ts';
-import { listenerTracker, type PageScan, type ScannedElement, scanPage, settleScript } from './web-scan.ts';
+import { listenerTracker, type PageScan, type ScannedElement, scanPage, settleScript, twoFrames } from './web-scan.ts';
 
 export interface WebDriverOptions {
   url: string;
@@ -20,6 +20,9 @@ export interface WebDriverOptions {
   /** Only loopback URLs may load (benchmarks and tests: apps served locally, no network). */
   loopbackOnly?: boolean;
 }
+
+/** Actions that leave the pointer over the page. */
+const pointerActions = new Set<ExploreAction['kind']>(['click', 'double_click', 'right_click', 'scroll', 'drag']);
 
 const clickRoles = new Set(['button', 'link', 'tab', 'menuitem', 'menuitemcheckbox', 'menuitemradio', 'checkbox', 'radio', 'option', 'switch', 'treeitem', 'summary']);
 
@@ -332,9 +335,17 @@ export class WebDriver implements ExploreDriver {
       if (!outcome.ok) return outcome;
       return { ok: false, reason: 'error', detail: (error as Error).message.split('\n')[0].slice(0, 300), needsReset: false };
     }
-    // The pointer moves on after a click, as a person's does: a control shown only under the
-    // pointer is not part of the state the click made. A hover's state is the hover.
-    if (action.kind !== 'hover') await page.mouse.move(this.options.width ?? 1280, this.options.height ?? 800).catch(() => undefined);
+    if (action.kind !== 'hover') {
+      // Where the pointer rests after a click, a scroll or a drop, Chromium updates what is under it
+      // at the next frame: an element drawn there by the action gets its mouseenter, as it would
+      // under a person's hand and under replay's pointer. Moving on before that frame made the
+      // outcome a race (an office chart drawn under a clicked row showed its tooltip in 4 of 5
+      // replays), so the page answers the resting pointer first.
+      if (pointerActions.has(action.kind)) await withTimeout(page.evaluate(twoFrames), 1_000).catch(() => undefined);
+      // Then the pointer moves on, as a person's does: a control shown only under the pointer is
+      // not part of the state the action made. A hover's state is the hover.
+      await page.mouse.move(this.options.width ?? 1280, this.options.height ?? 800).catch(() => undefined);
+    }
     await this.settle();
     return this.health(errorsBefore);
   }

@@ -211,6 +211,9 @@ export const scanPage = `(() => {
   return { title: document.title, url: location.href, headings, elements, cues: [...new Set(cues)] };
 })()`;
 
+/** Resolves after two animation frames: the page has laid out what changed and updated what is under the pointer. */
+export const twoFrames = 'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))';
+
 /** Resolves once the DOM has been quiet for `quietMs` (or after `maxMs`): the UI has settled. */
 export const settleScript = (quietMs: number, maxMs: number) => `new Promise((resolve) => {
   let timer;
