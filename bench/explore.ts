@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Strategy } from '../core/commands/explore.ts';
 import type { ExploreDriver } from '../engine/computer/explore/explorer.ts';
@@ -33,10 +33,29 @@ export interface BenchOptions {
   fixtures?: boolean;
   /** X11 apps through their accessibility tree (default) or through pixels and OCR only (false). */
   accessibility?: boolean;
+  /** Appends one JSON line per finished run and app, then the summary (see `recorder`). */
+  out?: string;
   signal?: AbortSignal;
   progress?: (fraction: number, message: string) => void;
   /** Each app's figures as soon as it is measured: a run stopped later keeps what it finished. */
   onApp?: (result: BenchApp) => void;
+  /** Called with each finished run (one strategy, one seed of one app) as it ends. */
+  onRun?: (run: BenchRun) => void;
+}
+
+/** One exploration of the benchmark: what one strategy with one seed reached on one app. */
+export interface BenchRun {
+  app: string;
+  split?: BenchApp['split'];
+  strategy: Strategy;
+  seed: number;
+  budget: number;
+  views: number;
+  states: number;
+  actions_used: number;
+  stopped_by: string;
+  ms_per_action_p50: number;
+  load_average: number;
 }
 
 type Interval = [number, number];
@@ -71,6 +90,7 @@ export interface BenchApp {
   probe_ms_p50?: number;
   exported_skills: number;
   exported_replay_rate: number;
+  load_average?: [number, number];
   note?: string;
 }
 
@@ -223,6 +243,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
   let exported = 0;
   let replayed = 0;
   let repeated = 0;
+  const loadAtStart = oneMinuteLoad();
   for (let seed = 1; seed <= seeds; seed += 1) {
     for (const strategy of ['dfs', 'bfs', 'random'] as const) {
       options.signal?.throwIfAborted();
@@ -249,6 +270,19 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
         // A look the probe could not read is no view (it would count as one more).
         unread += driver.seen.filter((entry) => entry.view === unreadable).length;
         views[strategy].push(new Set(driver.seen.filter((entry) => entry.view !== unreadable).map((entry) => entry.view)).size);
+        options.onRun?.({
+          app: target.app,
+          ...(target.split ? { split: target.split } : {}),
+          strategy,
+          seed,
+          budget: target.budget,
+          views: views[strategy].at(-1) ?? 0,
+          states: summary.graph.nodes.length,
+          actions_used: summary.graph.actionsUsed,
+          stopped_by: summary.graph.stoppedBy,
+          ms_per_action_p50: Math.round(summary.msPerActionP50),
+          load_average: oneMinuteLoad(),
+        });
         timings.push(...summary.explorer.actionMs);
         probeTimings.push(...driver.probeMs);
         destructive += summary.graph.edges.filter((edge) => isBlocked(edge.action, undefined)).length;
@@ -307,6 +341,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
     probe_ms_p50: Math.round(median(probeTimings)),
     exported_skills: exported,
     exported_replay_rate: exported ? round(replayed / exported) : 0,
+    load_average: [loadAtStart, oneMinuteLoad()],
     ...(repeated ? { note: `${repeated} run(s) repeated: the app did not load on a reset` } : {}),
     _perSeed: views,
   } as BenchApp & { _perSeed: Record<Strategy, number[]> };
@@ -370,13 +405,16 @@ export async function benchExplore(options: BenchOptions = {}): Promise<{
   const wanted = (name: string) => !options.apps?.length || options.apps.includes(name);
   const split = exploreApps();
   const results: (BenchApp & { _perSeed?: Record<Strategy, number[]> })[] = [];
+  const record = recorder(options.out);
   // Unseen first: that figure counts.
   const ordered = [...split.web.filter((app) => app.split === 'unseen'), ...split.web.filter((app) => app.split === 'tune')];
-  // Every app's figures are kept and handed on as soon as it is measured.
-  const measured: typeof measure = async (...args) => {
-    const result = (await measure(...args)) as BenchApp & { _perSeed?: Record<Strategy, number[]> };
+  // Every run's and app's figures are kept and handed on as soon as they are measured (and
+  // written to `out`): a run stopped later keeps what it finished.
+  const measured: typeof measure = async (target, seedCount, measureOptions) => {
+    const result = (await measure(target, seedCount, { ...measureOptions, onRun: (run) => record({ kind: 'run', ...run }) })) as BenchApp & { _perSeed?: Record<Strategy, number[]> };
     results.push(result);
-    const { _perSeed: _seeds, ...figures } = result;
+    const { _perSeed: perSeed, ...figures } = result;
+    record({ kind: 'app', ...figures, ...(perSeed ? { views_per_seed: perSeed } : {}) });
     options.onApp?.(figures);
     return result;
   };
@@ -422,7 +460,23 @@ export async function benchExplore(options: BenchOptions = {}): Promise<{
       unseen.exported_replay_rate >= 0.95 &&
       unseen.ms_per_action_p50 <= 300,
   );
-  return { apps, ...(unseen ? { unseen } : {}), ...(tune ? { tune } : {}), targets_met: targetsMet, wall_ms: Date.now() - started };
+  const summary = { apps, ...(unseen ? { unseen } : {}), ...(tune ? { tune } : {}), targets_met: targetsMet, wall_ms: Date.now() - started };
+  record({ kind: 'summary', ...(unseen ? { unseen } : {}), ...(tune ? { tune } : {}), targets_met: targetsMet, wall_ms: summary.wall_ms });
+  return summary;
+}
+
+function oneMinuteLoad(): number {
+  return Math.round(loadavg()[0] * 10) / 10;
+}
+
+/**
+ * Writes each finished piece (a run, an app, the summary) as one JSON line the moment it ends, so
+ * a benchmark stopped or killed halfway keeps what it measured. No file: nothing is written.
+ */
+function recorder(file: string | undefined): (entry: { kind: 'run' | 'app' | 'summary' } & Record<string, unknown>) => void {
+  if (!file) return () => undefined;
+  mkdirSync(dirname(file), { recursive: true });
+  return (entry) => appendFileSync(file, `${JSON.stringify({ ...entry, at: new Date().toISOString() })}\n`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -440,6 +494,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const result = await benchExplore({
     signal: stop.signal,
     onApp: (app) => process.stderr.write(`app ${JSON.stringify(app)}\n`),
+    ...(value('--out') ? { out: value('--out') as string } : {}),
     x11: !process.argv.includes('--no-x11'),
     fixtures: process.argv.includes('--fixtures'),
     accessibility: !process.argv.includes('--no-accessibility'),

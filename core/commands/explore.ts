@@ -216,6 +216,8 @@ const BenchApp = z.object({
   state_precision: z.number().optional(),
   state_recall: z.number().optional(),
   destructive_actions: z.number().int().optional(),
+  /** The machine's 1-minute load average when the app's runs began and when they ended. */
+  load_average: z.tuple([z.number(), z.number()]).optional(),
 });
 
 const BenchSplit = z.object({
@@ -298,10 +300,15 @@ export const commands = commandMap(
         fixtures: z.boolean().default(false),
         /** X11 apps through their accessibility tree (AT-SPI) when the machine has it; false: pixels and OCR only. */
         accessibility: z.boolean().default(true),
+        /** A file that gets one JSON line per finished run and per finished app as they end, then the summary: a stopped run keeps what it measured. */
+        out: z.string().min(1).max(4000).optional(),
       })
       .strict(),
     output: z.object({ apps: z.record(z.string(), BenchApp), unseen: BenchSplit.optional(), tune: BenchSplit.optional(), targets_met: z.boolean(), wall_ms: z.number() }),
     timeoutMs: 0,
+    // Stopped (Ctrl+C, SIGTERM, the kill switch), the benchmark ends its browsers, servers, display
+    // and accessibility bus before the process exits; without the grace they were left running.
+    stopGraceMs: 30_000,
     cli: { long: true },
   }),
 );
