@@ -69,7 +69,10 @@ export const so101SpecReply: KeypointRewardSpec = {
         { kind: 'reach', target: { keypoint: 'cube' }, weight: 1 },
         { kind: 'keep_away', center: { keypoint: 'obstacle' }, radius: 0.03, margin: 0.04, weight: 2 },
       ],
-      until: { kind: 'near', point: { keypoint: 'cube' }, within: 0.02 },
+      // The reach ends at the grasp (the jaws closed at the cube), not when the gripper first
+      // passes over the cube on its way down: judged on the table plane, "near" held while the
+      // gripper hovered 8 cm up at the start, and the carry stage then pulled it to the bin empty.
+      until: { kind: 'grasped', point: { keypoint: 'cube' }, within: 0.03 },
     },
     {
       // Carrying, the gripper passes over an obstacle or around it: keep_above (the obstacle's

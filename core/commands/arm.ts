@@ -209,6 +209,11 @@ export const commands = commandMap(
         scene: z.string().min(1).max(4096).optional().describe('tabletop scene JSON (default: the built-in training scene)'),
         jitter: z.coerce.number().min(0).max(0.1).default(0.02).describe('cube and bin positions vary by up to this many metres'),
         binJitter: z.coerce.number().min(0).max(0.1).optional().describe('the bin varies by up to this many metres instead (default: --jitter)'),
+        binArea: z
+          .string()
+          .max(200)
+          .optional()
+          .describe('"xmin,xmax,ymin,ymax" (metres): the bin is placed anywhere in this area instead, never on the cube (wider demonstrations)'),
         seed: z.coerce.number().int().min(0).max(2 ** 31).default(1),
         hz: z.coerce.number().min(1).max(200).default(30),
       })

@@ -98,6 +98,12 @@ function rewardSpecSchema<P extends typeof Point | typeof SpecPoint, T extends t
     z.object({ kind: z.literal('near'), point, within: z.number().positive() }).strict(),
     /** Done when the end effector is past the point along the direction of travel. */
     z.object({ kind: z.literal('past'), point, direction: Point.default([1, 0]) }).strict(),
+    /**
+     * Done when the jaws have closed (opening below 30 %, the arm's own joint reading) with the
+     * gripper within `within` of the point on the table: a pick's reach ends at the grasp, not
+     * when the gripper passes over the object on its way down. Arms only (the planar task has no jaws).
+     */
+    z.object({ kind: z.literal('grasped'), point, within: z.number().positive() }).strict(),
   ]);
   const stage = z
     .object({

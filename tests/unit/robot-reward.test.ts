@@ -187,7 +187,18 @@ test('keep_above on the arm: a path low through the column is lifted (and pushed
   assert.ok(after.reward > barrier.reward);
   const clear = { gradient: new Float32Array(chunk.length), offset: 0, reward: 0 };
   compileReward(column(z - 0.2), 1, length, kinematics).evaluate(chunk, 0, [0, 0], 0, new Float32Array(chunk.length), 0, clear);
-  assert.ok(clear.reward > -1e-3, `16 cm above the top + clearance it is free: ${clear.reward}`);
+  assert.equal(clear.reward, 0, `16 cm above the top + clearance it is free: ${clear.reward}`);
+  // The whole column (radius + margin) counts in full, one margin beyond it nothing pays: every
+  // path point here lies 1 cm from the center (the old sigmoid window gave the column's edge half).
+  const [farX] = [x + 0.06];
+  const edge = (centerX: number) => {
+    const part = { gradient: new Float32Array(chunk.length), offset: 0, reward: 0 };
+    const spec: RewardSpec = { version: 1, hold: 2, stages: [{ name: 'carry', terms: [{ kind: 'reach', target: [x + 0.3, y], weight: 1 }, { kind: 'keep_above', center: [centerX, y], radius: 0.02, margin: 0.02, top: z, clearance: 0.04, weight: 2 }] }] };
+    compileReward(spec, 1, length, kinematics).evaluate(chunk, 0, [0, 0], 0, new Float32Array(chunk.length), 0, part);
+    return part.reward;
+  };
+  assert.ok(Math.abs(edge(x + 0.039) - edge(x + 0.01)) < 1e-9, `at the column's edge ${edge(x + 0.039)} vs its middle ${edge(x + 0.01)}`);
+  assert.equal(edge(farX + 0.001), 0, 'beyond radius + 2 margins nothing pays');
   // Height terms need a path with a height, and a top.
   assert.throws(() => compileReward(column(0.1), 0.05, 16), (error: SkillframeError) => error.code === 'bad_input' && /keep_above/.test(error.message));
   const topless = column(0.1);
@@ -222,4 +233,48 @@ test('arm stages only advance: carrying the cube away from where the camera firs
   } finally {
     await policy.dispose?.();
   }
+});
+
+test('barriers end at their edge: keep_away pays and pushes nothing outside radius + margin, and its soft part lies inside', () => {
+  // One path point parked at a given distance from the barrier's center (chunk of zero actions from `start`).
+  const barrierAt = (distance: number) => {
+    const spec: RewardSpec = { version: 1, hold: 2, stages: [{ name: 'one', terms: [{ kind: 'keep_away', center: [0, 0], radius: 0.03, margin: 0.04, weight: 2 }] }] };
+    const gradient = new Float32Array(chunk * 2);
+    const reward = compileReward(spec, scale, chunk).evaluate(new Float32Array(chunk * 2), 0, [distance, 0], 0, gradient, 0);
+    return { reward, push: gradient[0] };
+  };
+  // The softplus barrier paid 2·ln 2/60 per point at the edge and still pushed 1–5 cm beyond it:
+  // next to a post the reach stage settled 4 cm off the cube and never grasped it.
+  for (const distance of [0.07, 0.075, 0.083, 0.12]) {
+    const { reward, push } = barrierAt(distance);
+    assert.equal(reward, 0, `${distance} m from the center it pays ${reward}`);
+    assert.equal(push, 0, `${distance} m from the center it pushes ${push}`);
+  }
+  const inside = barrierAt(0.05);
+  assert.ok(inside.reward < 0 && inside.push > 0, JSON.stringify(inside));
+  assert.ok(barrierAt(0.02).reward < inside.reward, 'deeper costs more');
+});
+
+test('stage tracker: a grasped condition waits for the jaws to close at the point (hovering over it open is not a grasp); planar specs cannot use it', () => {
+  const spec: RewardSpec = {
+    version: 1,
+    hold: 3,
+    stages: [
+      { name: 'reach the cube', terms: [{ kind: 'reach', target: [0.06, -0.24], weight: 1 }], until: { kind: 'grasped', point: [0.06, -0.24], within: 0.03 } },
+      { name: 'carry', terms: [{ kind: 'reach', target: [-0.1, -0.22], weight: 1 }] },
+    ],
+  };
+  const tracker = new StageTracker(spec, { backtrack: false });
+  // Over the cube with the jaws open (the gripper still 8 cm up, on its way down): no switch.
+  for (let tick = 0; tick < 10; tick += 1) assert.equal(tracker.update([0.061, -0.241], 100), 0);
+  // No jaws reported: never a grasp.
+  for (let tick = 0; tick < 10; tick += 1) assert.equal(tracker.update([0.061, -0.241]), 0);
+  // Jaws closed away from the cube: no grasp of it.
+  for (let tick = 0; tick < 10; tick += 1) assert.equal(tracker.update([0.15, -0.24], 0), 0);
+  // Closed at the cube for `hold` ticks: carry.
+  assert.equal(tracker.update([0.06, -0.24], 20), 0);
+  assert.equal(tracker.update([0.06, -0.24], 5), 0);
+  assert.equal(tracker.update([0.06, -0.24], 0), 1);
+  assert.throws(() => compileReward(spec, scale, chunk), (error: SkillframeError) => error.code === 'bad_input' && /stages\[0\]\.until: a grasped condition needs an arm/.test(error.message));
+  assert.throws(() => parseRewardSpec({ ...spec, stages: [{ ...spec.stages[0], until: { kind: 'grasped', point: [0, 0], within: 0 } }, spec.stages[1]] }), (error: SkillframeError) => error.code === 'bad_input' && /within/.test(error.message));
 });

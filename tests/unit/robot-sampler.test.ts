@@ -128,8 +128,9 @@ test('adaptive guidance in the sampler: a chunk already near the target is nudge
 test('barrier guidance in the sampler: sized apart from a far goal, it takes the chunk out of a keep_away that merged guidance leaves it in', async () => {
   const network = stillNetwork();
   const scheme = createScheme('flow', 10);
-  // The goal is far (its gradient is large); the barrier sits on the start of the path.
-  const spec: RewardSpec = { version: 1, hold: 2, stages: [{ name: 'go', terms: [{ kind: 'reach', target: [5, 0], weight: 1 }, { kind: 'keep_away', center: [0, 0.01], radius: 0.05, margin: 0.02, weight: 2 }] }] };
+  // The goal is far (its gradient is large); the barrier sits on the start of the path. (With a
+  // 5 cm radius merged guidance now gets out too: the barrier no longer pays a tail beyond its edge.)
+  const spec: RewardSpec = { version: 1, hold: 2, stages: [{ name: 'go', terms: [{ kind: 'reach', target: [5, 0], weight: 1 }, { kind: 'keep_away', center: [0, 0.01], radius: 0.1, margin: 0.02, weight: 2 }] }] };
   const reward = compileReward(spec, 0.05, chunk);
   const barrierReward = async (barrier: { norm: number; scale: number } | undefined) => {
     const guidance = { scale: 1, schedule: 'constant' as const, stop: 1, late: 1, norm: 0.3, adaptive: 0.5, ...(barrier ? { barrier } : {}) };

@@ -30,3 +30,13 @@ test('so101 bench: grounded spec per scene, perception figures, same-run latency
   assert.equal(report.layouts['cube-out-of-view'].vls.success, 0);
   assert.equal(report.layouts['cube-out-of-view'].vls.latency_ms_p50, 0);
 });
+
+test('so101 bench: VLS grasps a cube with a post beside it (tune scene) — the reach stage ends at the grasp and the barrier ends at its edge', async () => {
+  const { tuneScenes } = await import('../../bench/robot-so101.ts');
+  const byCube = tuneScenes.find((scene) => scene.name === 'tune_obstacle_by_cube')!;
+  // Before: 0/10 (the keep_away's tail held the gripper 4 cm off the cube, and "near" on the
+  // table plane switched to carrying while it hovered over the cube, jaws open).
+  const report = await runSo101Bench({ policyFile, scenes: [byCube], methods: ['vls'], episodes: 2, seed: 101 });
+  const vls = report.layouts.tune_obstacle_by_cube.vls;
+  assert.ok(vls.success >= 0.5, `VLS ${vls.success * 2}/2 with the post beside the cube`);
+});

@@ -178,7 +178,7 @@ export async function jointPolicy(options: JointPolicyOptions): Promise<JointPol
       steps += 1;
       if (tracker) {
         const gripper = forwardKinematics(positions).gripper;
-        tracker.update([gripper[0], gripper[1]]);
+        tracker.update([gripper[0], gripper[1]], positions.gripper);
       }
     },
     dispose: async () => {

@@ -375,13 +375,16 @@ export async function addToMemory(input: ParsedInputOf<'robot.arm.memory.add'>, 
 
 export async function demonstrations(input: ParsedInputOf<'robot.arm.demo'>, context: ArmContext) {
   const scene = input.scene ? parseOrThrow(TabletopScene, readJsonFile(input.scene, 'scene'), `input.scene (${input.scene})`) : defaultScene;
-  const { recordDemonstrations } = await import('../sim/demonstrations.ts');
+  const { parseTableArea, recordDemonstrations } = await import('../sim/demonstrations.ts');
+  // Checked before anything is recorded.
+  const binArea = input.binArea !== undefined ? parseTableArea(input.binArea, 'input.binArea') : undefined;
   const directory = datasetDirectory(context.home, input.dataset);
   const result = await recordDemonstrations(directory, {
     scene,
     episodes: input.episodes,
     jitter: input.jitter,
     ...(input.binJitter !== undefined ? { binJitter: input.binJitter } : {}),
+    ...(binArea ? { binArea } : {}),
     seed: input.seed,
     hz: input.hz,
     signal: context.signal,

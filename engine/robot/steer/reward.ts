@@ -1,5 +1,6 @@
 import { type Point, type RewardSpec, RewardSpec as RewardSpecSchema, type RewardStage, type RewardTerm, type StageCondition } from '../../../core/commands/robot.ts';
 import { parseOrThrow, SkillframeError } from '../../../core/errors.ts';
+import { closedBelow } from '../sim/tabletop.ts';
 
 /**
  * Compiles a reward spec into an analytic reward over an action chunk and its exact gradient.
@@ -24,9 +25,9 @@ export interface BarrierPart {
   reward: number;
 }
 
-/** Sharpness of the soft barriers (1 / world units). */
-const barrierSharpness = 60;
 const sideSharpness = 25;
+/** The soft part of a barrier when its spec gives no room for one (margin or clearance 0). */
+const minimumSoftZone = 0.005;
 /** Half-width (world units) of the window along the direction of travel where a side term acts. */
 const sideWindow = 0.12;
 
@@ -38,6 +39,37 @@ function softplus(value: number): number {
 }
 function sigmoid(value: number): number {
   return 1 / (1 + Math.exp(-value));
+}
+
+/**
+ * A barrier's penalty for going `depth` into it (≤ 0: outside, nothing), with a soft zone of width
+ * `soft`: quadratic through the zone, linear beyond it (a Huber hinge); `slope` gets its derivative
+ * (0 → 1). It is exactly zero outside: the softplus used before paid ln 2 / k at the edge and kept a
+ * tail beyond it, so a barrier still pushed hard 1–5 cm outside its radius + margin — 4 cm off the
+ * cube next to a post, where the reach stage then never grasped (obstacle_between).
+ */
+const hinge = { penalty: 0, slope: 0 };
+function huberHinge(depth: number, soft: number): typeof hinge {
+  if (depth <= 0) {
+    hinge.penalty = 0;
+    hinge.slope = 0;
+  } else if (depth < soft) {
+    hinge.penalty = (depth * depth) / (2 * soft);
+    hinge.slope = depth / soft;
+  } else {
+    hinge.penalty = depth - soft / 2;
+    hinge.slope = 1;
+  }
+  return hinge;
+}
+
+/** Smoothstep of how far inside a band of width `soft` below `reach` a distance is (0 outside, 1 at reach − soft and nearer), and its derivative in the distance. */
+const band = { value: 0, slope: 0 };
+function insideBand(distance: number, reach: number, soft: number): typeof band {
+  const t = Math.min(1, Math.max(0, (reach - distance) / soft));
+  band.value = t * t * (3 - 2 * t);
+  band.slope = t > 0 && t < 1 ? (-6 * t * (1 - t)) / soft : 0;
+  return band;
 }
 
 export function parseRewardSpec(raw: unknown, what = 'spec'): RewardSpec {
@@ -101,6 +133,9 @@ export function compileReward(spec: RewardSpec, actionScale: number, chunkLength
       if (term.top === undefined) throw new SkillframeError('bad_input', `${field}.top: keep_above needs the obstacle's top (metres), measured from the camera when its center is a keypoint`);
     }),
   );
+  spec.stages.forEach((stage, stageIndex) => {
+    if (stage.until?.kind === 'grasped' && !kinematics.height) throw new SkillframeError('bad_input', `spec.stages[${stageIndex}].until: a grasped condition needs an arm with jaws; this task's path is a point on the table plane`);
+  });
   const pathX = new Float64Array(chunkLength);
   const pathY = new Float64Array(chunkLength);
   const pathZ = new Float64Array(chunkLength);
@@ -147,12 +182,12 @@ export function compileReward(spec: RewardSpec, actionScale: number, chunkLength
     },
   };
 
-  /** Path point `index` relative to a barrier's center, into `relative`; false when it is so far outside `reach` that penalty and slope are below e^-20 (the math is skipped). */
+  /** Path point `index` relative to a barrier's center, into `relative`; false when it is outside `reach`, where a barrier neither pays nor pushes. */
   function within(center: Point, reach: number, index: number): boolean {
     relative.dx = pathX[index] - center[0];
     relative.dy = pathY[index] - center[1];
     const squared = relative.dx * relative.dx + relative.dy * relative.dy;
-    if (squared > (reach + 0.35) ** 2) return false;
+    if (squared >= reach * reach) return false;
     relative.distance = Math.max(1e-9, Math.sqrt(squared));
     return true;
   }
@@ -174,34 +209,41 @@ export function compileReward(spec: RewardSpec, actionScale: number, chunkLength
         return reward;
       }
       case 'keep_away': {
+        // The margin is the soft zone: nothing outside radius + margin, a Huber hinge inside.
         const reach = term.radius + term.margin;
+        const soft = Math.max(minimumSoftZone, term.margin);
         for (let index = 0; index < length; index += 1) {
           if (!within(term.center, reach, index)) continue;
           const { dx, dy, distance } = relative;
-          const depth = barrierSharpness * (reach - distance);
-          reward -= (term.weight * softplus(depth)) / barrierSharpness;
-          const pull = term.weight * sigmoid(depth);
-          pathGradX[index] += (pull * dx) / distance;
-          pathGradY[index] += (pull * dy) / distance;
+          const { penalty, slope } = huberHinge(reach - distance, soft);
+          reward -= term.weight * penalty;
+          pathGradX[index] += (term.weight * slope * dx) / distance;
+          pathGradY[index] += (term.weight * slope * dy) / distance;
         }
         return reward;
       }
       case 'keep_above': {
-        // A soft column around the center: window(d) = σ(k (reach − d)) says how far inside it a
-        // point is; below top + clearance it pays softplus of the shortfall. The gradient lifts
-        // the point (dR/dz) and pushes it out of the column (dR/dd), so the path may pass over
-        // the obstacle or around it.
-        const reach = term.radius + term.margin;
+        // A column around the center: every point within radius + margin counts in full, and the
+        // window fades to 0 over one more margin (smoothstep) — a chunk's path points lie
+        // centimetres apart, and a column they could step across unseen would not lift them. Below
+        // top + clearance a point pays a Huber hinge of the shortfall (soft over the clearance).
+        // The gradient lifts the point (dR/dz) and pushes it out of the column (dR/dd), so the
+        // path may pass over the obstacle or around it; beyond the fade and above the ceiling
+        // nothing pays or pushes.
+        const fade = Math.max(minimumSoftZone, term.margin);
+        const reach = term.radius + term.margin + fade;
         const ceiling = (term.top ?? 0) + term.clearance;
+        const soft = Math.max(minimumSoftZone, term.clearance);
         for (let index = 0; index < length; index += 1) {
           if (!within(term.center, reach, index)) continue;
           const { dx, dy, distance } = relative;
-          const window = sigmoid(barrierSharpness * (reach - distance));
-          const shortfall = barrierSharpness * (ceiling - pathZ[index]);
-          const penalty = softplus(shortfall) / barrierSharpness;
+          const { value: window, slope: windowSlope } = insideBand(distance, reach, fade);
+          const { penalty, slope } = huberHinge(ceiling - pathZ[index], soft);
+          if (!(penalty > 0)) continue;
           reward -= term.weight * window * penalty;
-          pathGradZ[index] += term.weight * window * sigmoid(shortfall);
-          const outward = term.weight * penalty * barrierSharpness * window * (1 - window);
+          pathGradZ[index] += term.weight * window * slope;
+          // d(−w·window·penalty)/dd = −w·penalty·window′ (window′ ≤ 0): outward.
+          const outward = -term.weight * penalty * windowSlope;
           pathGradX[index] += (outward * dx) / distance;
           pathGradY[index] += (outward * dy) / distance;
         }
@@ -271,10 +313,11 @@ export class StageTracker {
     return this.spec.stages[this.index];
   }
 
-  update(position: Point): number {
+  /** `opening`: the jaws' opening in percent, where there are jaws (grasped conditions need it). */
+  update(position: Point, opening?: number): number {
     const current = this.spec.stages[this.index];
     if (current.until && this.index + 1 < this.spec.stages.length) {
-      if (conditionMargin(current.until, position) > 0) {
+      if (conditionMargin(current.until, position, opening) > 0) {
         this.count += 1;
         if (this.count >= this.spec.hold) {
           this.index += 1;
@@ -285,7 +328,7 @@ export class StageTracker {
     }
     if (this.index > 0 && this.options.backtrack) {
       const previous = this.spec.stages[this.index - 1].until;
-      if (previous && conditionMargin(previous, position) < -exitMargin(previous)) {
+      if (previous && conditionMargin(previous, position, opening) < -exitMargin(previous)) {
         this.count += 1;
         if (this.count >= this.spec.hold) {
           this.index -= 1;
@@ -300,12 +343,17 @@ export class StageTracker {
 }
 
 /** Positive when the condition holds, with a size in world units. */
-function conditionMargin(condition: StageCondition, position: Point): number {
+function conditionMargin(condition: StageCondition, position: Point, opening: number | undefined): number {
   if (condition.kind === 'near') return condition.within - Math.hypot(position[0] - condition.point[0], position[1] - condition.point[1]);
+  if (condition.kind === 'grasped') {
+    const near = condition.within - Math.hypot(position[0] - condition.point[0], position[1] - condition.point[1]);
+    // Open jaws (or none reported) fail by the whole radius: the grasp has not happened.
+    return opening !== undefined && opening < closedBelow ? near : Math.min(near, 0) - condition.within;
+  }
   const norm = Math.hypot(condition.direction[0], condition.direction[1]) || 1;
   return ((position[0] - condition.point[0]) * condition.direction[0] + (position[1] - condition.point[1]) * condition.direction[1]) / norm;
 }
 
 function exitMargin(condition: StageCondition): number {
-  return condition.kind === 'near' ? condition.within : 0.1;
+  return condition.kind === 'near' || condition.kind === 'grasped' ? condition.within : 0.1;
 }

@@ -116,7 +116,7 @@ Reply with ONE JSON object and nothing else, of this shape:
 {"version":1,"hold":6,"stages":[{"name":"…","terms":[TERM,…],"until":CONDITION}]}
 TERM is one of {"kind":"reach","target":POINT,"weight":w} | {"kind":"keep_away","center":POINT,"radius":r,"margin":m,"weight":w} | {"kind":"keep_above","center":POINT,"radius":r,"clearance":c,"weight":w} | {"kind":"smooth","weight":w}.
 A keep_away or keep_above on a keypoint that can appear several times applies to each one seen; keep_above keeps the gripper above that object's top (its height is measured from the image) while it passes over it. Radii, margins and clearances are in metres.
-CONDITION is {"kind":"near","point":POINT,"within":r}; the last stage has no "until".
+CONDITION is {"kind":"near","point":POINT,"within":r} (the gripper within r of the point on the table) | {"kind":"grasped","point":POINT,"within":r} (the jaws closed within r of it: use it to end a stage that picks the object up); the last stage has no "until".
 Instruction: `;
 
 /**
