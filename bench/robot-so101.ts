@@ -18,7 +18,7 @@ import { followTarget, TabletopWorld } from '../engine/robot/sim/tabletop.ts';
 import { type MethodSettings, needsReward, usesMemory } from '../engine/robot/steer/episode.ts';
 import { ChunkMemory, type MemorySettings } from '../engine/robot/steer/memory.ts';
 import { jointMemorySettings } from '../engine/robot/steer/success-memory.ts';
-import { methodStats } from './robot-steer.ts';
+import { methodStats, newcombe, wilson } from './robot-steer.ts';
 
 export const so101Methods: Method[] = ['base', 'best_of_n', 'itps', 'vls', 'vls_no_adaptive', 'vls_no_mcmc', 'rts', 'rts_vls'];
 
@@ -97,6 +97,50 @@ function keypointErrors(scene: TabletopScene, grounding: Grounding): Record<stri
     errors[name] = Math.round(Math.min(...points.map((point) => Math.hypot(point[0] - found[0].point[0], point[1] - found[0].point[1]))) * 1e4) / 1e4;
   }
   return errors;
+}
+
+/** Each method over the shifted scenes (all but the training scene), or nothing when the run has none. */
+export function pooledOverShifted(report: BenchReport, methods: readonly string[]): NonNullable<BenchReport['pooled']> | undefined {
+  const shifted = Object.entries(report.layouts).filter(([name]) => name !== defaultScene.name);
+  if (!shifted.length) return undefined;
+  const pooled: NonNullable<BenchReport['pooled']> = {};
+  for (const method of methods) {
+    let successes = 0;
+    let episodes = 0;
+    let collisions = 0;
+    for (const [, byMethod] of shifted) {
+      const stats = byMethod[method];
+      if (!stats) continue;
+      successes += Math.round(stats.success * stats.episodes);
+      collisions += Math.round(stats.collision_rate * stats.episodes);
+      episodes += stats.episodes;
+    }
+    if (episodes) pooled[method] = { successes, episodes, success: successes / episodes, ci95: wilson(successes, episodes), collision_rate: collisions / episodes };
+  }
+  return pooled;
+}
+
+/** The comparisons the targets name (VLS over base and over ITPS, retrieve-then-steer over base), plus each VLS ablation against VLS. */
+const comparisons: [string, string][] = [
+  ['vls', 'itps'],
+  ['vls', 'base'],
+  ['itps', 'base'],
+  ['rts', 'base'],
+  ['rts_vls', 'vls'],
+  ['vls', 'vls_no_adaptive'],
+  ['vls', 'vls_no_mcmc'],
+  ['vls', 'best_of_n'],
+];
+
+export function methodDifferences(pooled: NonNullable<BenchReport['pooled']>): NonNullable<BenchReport['differences']> {
+  const round = (value: number) => Math.round(value * 1e4) / 1e4;
+  return comparisons
+    .filter(([a, b]) => pooled[a] && pooled[b])
+    .map(([a, b]) => {
+      const [x, y] = [pooled[a], pooled[b]];
+      const [low, high] = newcombe(x.successes, x.episodes, y.successes, y.episodes);
+      return { a, b, difference: round(x.success - y.success), ci95: [round(low), round(high)] as [number, number] };
+    });
 }
 
 export interface So101BenchOptions {
@@ -247,6 +291,11 @@ export async function runSo101Bench(options: So101BenchOptions): Promise<BenchRe
     const values = Object.values(report.layouts).map((byMethod) => byMethod[method]?.latency_ms_p50 ?? 0);
     return values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
   };
+  const pooled = pooledOverShifted(report, methods);
+  if (pooled) {
+    report.pooled = pooled;
+    report.differences = methodDifferences(pooled);
+  }
   if (methods.includes('base')) report.latency_vs_base = Object.fromEntries(methods.map((method) => [method, Math.round((meanLatency(method) / Math.max(1e-9, meanLatency('base'))) * 100) / 100]));
   report.notes = [
     'Steered methods use a keypoint spec grounded in each scene\'s first camera frame by the keypoint detector trained in the repo (engine/robot/vision); the spec itself is a scripted VLM reply, the same for every scene. Success is judged by the sim\'s world state (cube in the bin, no collision), never by the spec.',

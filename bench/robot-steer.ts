@@ -30,6 +30,20 @@ export function wilson(successes: number, total: number, z = 1.96): [number, num
   return [Math.max(0, centre - half), Math.min(1, centre + half)];
 }
 
+/**
+ * Newcombe's hybrid score interval (his method 10) for the difference of two independent
+ * proportions a − b, built from each one's Wilson interval: honest near 0 and 1 and with unequal
+ * counts, where the Wald interval is not.
+ */
+export function newcombe(successesA: number, totalA: number, successesB: number, totalB: number): [number, number] {
+  const pA = successesA / Math.max(1, totalA);
+  const pB = successesB / Math.max(1, totalB);
+  const [lowA, highA] = wilson(successesA, totalA);
+  const [lowB, highB] = wilson(successesB, totalB);
+  const difference = pA - pB;
+  return [difference - Math.sqrt((pA - lowA) ** 2 + (highB - pB) ** 2), difference + Math.sqrt((highA - pA) ** 2 + (pB - lowB) ** 2)];
+}
+
 export function percentile(values: number[], fraction: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);

@@ -182,6 +182,12 @@ export const BenchReport = z.object({
   latency_vs_base: z.record(z.string(), z.number()).optional(),
   /** What the figures do not show: saturation, where the spec came from. */
   notes: z.array(z.string()).optional(),
+  /** so101: each method pooled over the shifted scenes (every scene but the training one), with its Wilson 95 % interval. */
+  pooled: z
+    .record(z.string(), z.object({ successes: z.number().int(), episodes: z.number().int(), success: z.number(), ci95: z.tuple([z.number(), z.number()]), collision_rate: z.number() }))
+    .optional(),
+  /** so101: pooled success differences between methods of the same run (a − b), with Newcombe's 95 % interval for a difference of two proportions. */
+  differences: z.array(z.object({ a: z.string(), b: z.string(), difference: z.number(), ci95: z.tuple([z.number(), z.number()]) })).optional(),
   /** so101: per scene, where the detector found the keypoints the spec names, their distance to the true objects (m), and detector time; `failed` when a keypoint was not found. */
   perception: z
     .record(

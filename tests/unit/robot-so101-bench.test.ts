@@ -29,6 +29,20 @@ test('so101 bench: grounded spec per scene, perception figures, same-run latency
   assert.equal(report.layouts['cube-out-of-view'].base.episodes, 1);
   assert.equal(report.layouts['cube-out-of-view'].vls.success, 0);
   assert.equal(report.layouts['cube-out-of-view'].vls.latency_ms_p50, 0);
+  // Pooled over the shifted scenes only (the training scene is left out), with method differences.
+  assert.equal(report.pooled?.vls.episodes, 1);
+  assert.equal(report.pooled?.vls.successes, 0);
+  const vlsOverBase = report.differences?.find((entry) => entry.a === 'vls' && entry.b === 'base');
+  assert.ok(vlsOverBase && vlsOverBase.ci95[0] <= vlsOverBase.difference && vlsOverBase.difference <= vlsOverBase.ci95[1], JSON.stringify(report.differences));
+});
+
+test("Newcombe's interval for a difference of proportions matches his published example", async () => {
+  const { newcombe } = await import('../../bench/robot-steer.ts');
+  // Newcombe (1998), Statistics in Medicine 17:873, table II example (b): 56/70 vs 48/80 → 0.0524 to 0.3339.
+  const [low, high] = newcombe(56, 70, 48, 80);
+  assert.ok(Math.abs(low - 0.0524) < 5e-4 && Math.abs(high - 0.3339) < 5e-4, `${low} ${high}`);
+  const [zeroLow, zeroHigh] = newcombe(0, 10, 0, 10);
+  assert.ok(zeroLow < 0 && zeroHigh > 0);
 });
 
 test('so101 bench: VLS grasps a cube with a post beside it (tune scene) — the reach stage ends at the grasp and the barrier ends at its edge', async () => {
