@@ -188,9 +188,8 @@ test('keep_above on the arm: a path low through the column is lifted (and pushed
   const clear = { gradient: new Float32Array(chunk.length), offset: 0, reward: 0 };
   compileReward(column(z - 0.2), 1, length, kinematics).evaluate(chunk, 0, [0, 0], 0, new Float32Array(chunk.length), 0, clear);
   assert.equal(clear.reward, 0, `16 cm above the top + clearance it is free: ${clear.reward}`);
-  // The whole column (radius + margin) counts in full, one margin beyond it nothing pays: every
+  // The whole column (radius + margin) counts in full, twice as far out nothing pays: every
   // path point here lies 1 cm from the center (the old sigmoid window gave the column's edge half).
-  const [farX] = [x + 0.06];
   const edge = (centerX: number) => {
     const part = { gradient: new Float32Array(chunk.length), offset: 0, reward: 0 };
     const spec: RewardSpec = { version: 1, hold: 2, stages: [{ name: 'carry', terms: [{ kind: 'reach', target: [x + 0.3, y], weight: 1 }, { kind: 'keep_above', center: [centerX, y], radius: 0.02, margin: 0.02, top: z, clearance: 0.04, weight: 2 }] }] };
@@ -198,7 +197,8 @@ test('keep_above on the arm: a path low through the column is lifted (and pushed
     return part.reward;
   };
   assert.ok(Math.abs(edge(x + 0.039) - edge(x + 0.01)) < 1e-9, `at the column's edge ${edge(x + 0.039)} vs its middle ${edge(x + 0.01)}`);
-  assert.equal(edge(farX + 0.001), 0, 'beyond radius + 2 margins nothing pays');
+  assert.equal(edge(x + 0.091), 0, 'beyond twice radius + margin nothing pays');
+  assert.ok(edge(x + 0.06) < 0 && edge(x + 0.06) > edge(x + 0.01), 'fading between');
   // Height terms need a path with a height, and a top.
   assert.throws(() => compileReward(column(0.1), 0.05, 16), (error: SkillframeError) => error.code === 'bad_input' && /keep_above/.test(error.message));
   const topless = column(0.1);

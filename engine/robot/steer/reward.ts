@@ -224,13 +224,15 @@ export function compileReward(spec: RewardSpec, actionScale: number, chunkLength
       }
       case 'keep_above': {
         // A column around the center: every point within radius + margin counts in full, and the
-        // window fades to 0 over one more margin (smoothstep) — a chunk's path points lie
-        // centimetres apart, and a column they could step across unseen would not lift them. Below
+        // window fades to 0 over as much again (smoothstep) — a chunk's path points lie
+        // centimetres apart and the arm lags its targets, so the lift must start before the
+        // column (tune_obstacle_carry: fading over one margin 4/10, over radius + margin 8/10; the
+        // softplus window's tail did this before, without an end). Below
         // top + clearance a point pays a Huber hinge of the shortfall (soft over the clearance).
         // The gradient lifts the point (dR/dz) and pushes it out of the column (dR/dd), so the
         // path may pass over the obstacle or around it; beyond the fade and above the ceiling
         // nothing pays or pushes.
-        const fade = Math.max(minimumSoftZone, term.margin);
+        const fade = Math.max(minimumSoftZone, term.radius + term.margin);
         const reach = term.radius + term.margin + fade;
         const ceiling = (term.top ?? 0) + term.clearance;
         const soft = Math.max(minimumSoftZone, term.clearance);
