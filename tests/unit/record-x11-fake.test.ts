@@ -153,3 +153,52 @@ test('a control in a part the app announced it added (a web page\'s menu) is des
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+// Dogfood, nedit (Motif, in no test): its windows carry no _NET_WM_PID. The file name typed into
+// its own Save As dialog was masked as if another program had taken the focus, so the skill asked
+// for "{{secret_1}}" where the recording typed "out.txt". The dialog is transient for the recorded
+// window: it is the app's own. A window of unknown process that is no dialog of it stays masked.
+test('typing into the recorded window\'s own dialog is kept when the app names no process (Motif)', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'sf-recx11-'));
+  const hooks = new FakeHooks();
+  const screen = new FakeScreen(320, 240);
+  const windows = new FakeWindows(
+    [
+      { id: '6291833', title: 'Untitled', className: 'NEdit', geometry: { x: 40, y: 40, width: 200, height: 120 } },
+      { id: '6291933', title: 'Save File As', className: 'NEdit', geometry: { x: 60, y: 60, width: 150, height: 100 } },
+      { id: '7340035', title: 'Untrusted', className: 'Other', geometry: { x: 10, y: 10, width: 100, height: 100 } },
+    ],
+    { width: 320, height: 240 },
+  );
+  windows.transients.set('6291933', '6291833');
+  // The dialog (then the other program's window) takes the focus as the typing starts.
+  const takesFocus = ['6291933', '7340035'];
+  class Typist extends FakeInput {
+    override async type(text: string): Promise<void> {
+      windows.activeId = takesFocus.shift();
+      await super.type(text);
+    }
+  }
+  try {
+    const out = join(root, 'rec');
+    await recordX11({
+      out,
+      attach: 'Untitled',
+      env: { DISPLAY: ':fake' },
+      redactions: parseRedactions(undefined),
+      signal: new AbortController().signal,
+      stepGapMs: 20,
+      settleMs: 60,
+      script: [{ action: 'type', text: 'out.txt' }, { action: 'press', key: 'Enter' }, { action: 'type', text: 'elsewhere' }],
+      adapters: { hooks, input: new Typist(hooks), screen, windows },
+    });
+    const typed = readTrajectory(out).events.filter((event) => event.kind === 'type');
+    assert.equal(typed[0]?.window?.title, 'Save File As');
+    assert.equal(typed[0]?.masked, false, JSON.stringify(typed[0]));
+    assert.equal(typed[0]?.text, 'out.txt');
+    assert.equal(typed[1]?.window?.title, 'Untrusted');
+    assert.equal(typed[1]?.masked, true);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -198,7 +198,10 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
           // prompt by its title is where a person types ordinary text — a path, a word. Focus taken
           // by another process's window, or one that cannot be read, stays unsure.
           const switched = previousWindowId !== undefined && found !== undefined && found.id !== previousWindowId;
-          const ownDialog = found !== undefined && recordedPid !== undefined && found.pid === recordedPid;
+          // Motif and Xt apps (nedit) set no _NET_WM_PID: their Save As dialog names no process, but
+          // declares itself the recorded window's dialog (WM_TRANSIENT_FOR), and that is the same app.
+          const samePid = found !== undefined && recordedPid !== undefined && found.pid === recordedPid;
+          const ownDialog = samePid || (switched && found?.pid === undefined && found?.id !== undefined && recordedId !== undefined && (await windows.transientFor(found.id).catch(() => undefined)) === recordedId);
           const unsure = !found || (switched && !ownDialog);
           if (unsure || (active && passwordWindow.test(active.title))) observation.masked = true;
           if ((await focusedRole) === 'password text') observation.masked = true;
