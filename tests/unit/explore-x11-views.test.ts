@@ -103,3 +103,9 @@ test('explore X11 through the tree: a state is its structure — a tick, a press
   assert.notDeepEqual(treeSignature(otherTab), treeSignature(base));
   assert.notDeepEqual(treeSignature([...base, at([['panel', ''], ['combo box', 'Base']], ['expanded'])]), treeSignature([...base, at([['panel', ''], ['combo box', 'Base']])]));
 });
+
+test('explore X11 through the tree: an unnamed node is named by its place in the tree, so a layout that moves keeps it one control', () => {
+  const field = (x: number) => treeTargets([at([['scroll pane', ''], ['text', '']], [], x)], { x: 0, y: 0 }, screen)[0].target?.name;
+  assert.equal(field(200), field(600));
+  assert.match(field(200) ?? '', /^text [\d.]+$/);
+});

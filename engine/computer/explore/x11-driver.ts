@@ -451,9 +451,12 @@ export function treeTargets(nodes: readonly ActionableNode[], frame: { x: number
       (node.role === 'menu' && !showsItems(index)) ||
       (!has('expanded') && (has('expandable') || has('has-popup') || node.role === 'combo box')) ||
       (node.role === 'page tab' && !has('selected'));
+    // An unnamed node is named by its place in the tree, not on the screen: a layout that moves
+    // (a menu bar hidden) must not make it another control to learn about.
+    const name = node.name || `${node.role} ${node.path.map((step) => step.index).join('.')}`;
     // The node's path from the application root, whole (names may hold any character): an
     // exported step carries it as its accessible target for replay's a11y rung.
-    actions.push({ kind: 'click', target: { role: node.role, name: node.name || `${node.role} at ${x},${y}`, x, y, width: node.extents.width, height: node.extents.height, selector: `${accessibleSelectorPrefix}${JSON.stringify(node.path)}`, ...(opens ? { opens: true } : {}) } });
+    actions.push({ kind: 'click', target: { role: node.role, name, x, y, width: node.extents.width, height: node.extents.height, selector: `${accessibleSelectorPrefix}${JSON.stringify(node.path)}`, ...(opens ? { opens: true } : {}) } });
   }
   return actions;
 }
