@@ -15,7 +15,7 @@ export class FakeCalculator implements Surface {
   private operand = '';
   private pending: { value: number; operator: string } | undefined;
   constructor(
-    private readonly options: { screen?: { width: number; height: number }; offset?: Point; scale?: number; dark?: boolean; decoy?: boolean; unreadable?: boolean; slowKey?: { label: string; afterMs: number } } = {},
+    private readonly options: { screen?: { width: number; height: number }; offset?: Point; scale?: number; dark?: boolean; decoy?: boolean; unreadable?: boolean; slowKey?: { label: string; afterMs: number }; relocated?: { label: string; x: number; y: number } } = {},
   ) {}
 
   /** When the last click landed: a `slowKey` is drawn only `afterMs` later (an app still drawing). */
@@ -35,6 +35,9 @@ export class FakeCalculator implements Surface {
     // A key whose symbol OCR cannot read (galculator's thin "-"), right under the "8": the text
     // nearest to a click on it is the 8's.
     if (this.options.unreadable) base.push({ label: 'unreadable', x: 80, y: 122 });
+    // A layout that moved one button (another version of the app): the window-mapped point misses it.
+    const relocated = this.options.relocated;
+    if (relocated) for (const button of base) if (button.label === relocated.label) Object.assign(button, { x: relocated.x, y: relocated.y });
     const slow = this.options.slowKey;
     if (slow && Date.now() - this.lastClickAt < slow.afterMs) return base.filter((button) => button.label !== slow.label);
     return base;

@@ -48,6 +48,20 @@ export function accessibleChange(before: AccessibleSnapshot, after: AccessibleSn
   return { changed: evidence.length > 0, evidence };
 }
 
+/** Evidence that only says the focus moved: any click on a focusable control gives it. */
+const focusOnly = (evidence: string): boolean => evidence === 'target became focused' || evidence === 'the text field has focus';
+
+/**
+ * Whether what the tree reported may decide a step alone. Focus alone does not where the recording
+ * expected text to show: a calculator's button takes the focus whichever button it is and whatever
+ * it did, so the display's text is still read. A change of focus stays evidence where nothing but a
+ * change was recorded (a click into a text field).
+ */
+export function decisiveChange<T extends { changed: boolean; evidence: string[] }>(result: T | undefined, expected: { ocr_text_appears: readonly string[] } | undefined): T | undefined {
+  if (!result?.changed || !expected?.ocr_text_appears.length || !result.evidence.every(focusOnly)) return result;
+  return { ...result, changed: false };
+}
+
 /**
  * Waits for the app's accessibility state to change after an action, until it does or the time is
  * up (toolkits update their trees asynchronously). The app's own events (a state, a text, a window

@@ -17,7 +17,7 @@ import { comparedRegion, needsPixels, settleBudget, verifyStep } from './verify.
 import { waitForTitleChange } from './title-verify.ts';
 import type { KnownBoundary } from '../../../core/commands/explore.ts';
 import { boundaryWords, stepBoundary } from '../../../skills-mm/boundaries.ts';
-import { snapshotAccessible, waitForAccessibleChange, watchKeyText } from './a11y-verify.ts';
+import { decisiveChange, snapshotAccessible, waitForAccessibleChange, watchKeyText } from './a11y-verify.ts';
 import { textOfKey } from '../../../native/input/keys.ts';
 import type { WindowAccessibility } from '../accessibility.ts';
 import type { AccessibleNode } from '../../../native/a11y/index.ts';
@@ -172,21 +172,23 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       if (surface.kind !== 'web') await timed('captureMs', frame);
       const size = before ?? surface.page?.viewportSize() ?? (await frame());
       let live = await liveGeometry(surface, plan, step, size, windowNow);
-      if (hasTarget(step) && surface.uncover && !options.dryRun) {
-        // Another program's window over where the target should be: move the app clear of it and
-        // look again, rather than ground on (or click into) the window on top.
-        // Looking for (and moving clear of) a covering window is a safety check: the engine's time.
-        const uncover = surface.uncover.bind(surface);
-        const uncovered = await timed('guardMs', () => uncover(live.expected));
-        if (uncovered) {
-          stepReport.uncovered = uncovered;
-          windowNow = (await surface.window?.()) ?? windowNow;
-          settledWindow = windowNow ? [windowNow.geometry.x, windowNow.geometry.y, windowNow.geometry.width, windowNow.geometry.height] : settledWindow;
-          before = undefined;
-          await timed('captureMs', frame);
-          live = await liveGeometry(surface, plan, step, size, windowNow);
-        }
-      }
+      // Another program's window over where the target is: move the app clear of it and look
+      // again, rather than ground on (or click into) the window on top. Looking for (and moving
+      // clear of) a covering window is a safety check: the engine's time.
+      const uncover = hasTarget(step) && !options.dryRun ? screen.uncover?.bind(screen) : undefined;
+      const moveClear = async (at: Point): Promise<boolean> => {
+        const uncovered = uncover ? await timed('guardMs', () => uncover(at)) : undefined;
+        if (!uncovered) return false;
+        stepReport.uncovered = uncovered;
+        windowNow = (await screen.window?.()) ?? windowNow;
+        settledWindow = windowNow ? [windowNow.geometry.x, windowNow.geometry.y, windowNow.geometry.width, windowNow.geometry.height] : settledWindow;
+        before = undefined;
+        await timed('captureMs', frame);
+        live = await liveGeometry(screen, plan, step, size, windowNow);
+        return true;
+      };
+      // Where the recording puts the target, first.
+      await moveClear(live.expected);
       const expectation = expectationFor(step, plan, values);
       let point: Point | undefined;
       let dropPoint: Point | undefined;
@@ -240,6 +242,15 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
           appearMs = Date.now() - waitStarted - lookedMs;
           engineMs += lookedMs;
           phases.groundMs += lookedMs;
+        }
+        // Found elsewhere than where the recording puts it (the accessibility tree's extents, a match
+        // that moved with a larger font), the target may itself be under another program's window:
+        // move clear of it and ground again where the window went.
+        if (grounding.found && !stepReport.uncovered && (await moveClear(grounding.found.point))) {
+          const again = Date.now();
+          grounding = await ground();
+          engineMs += Date.now() - again;
+          phases.groundMs += Date.now() - again;
         }
         const chosen = grounding.found ?? grounding.best;
         if (chosen) Object.assign(stepReport, { tier: chosen.tier, confidence: round(chosen.confidence), point: roundPoint(chosen.point), box: chosen.box });
@@ -355,7 +366,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         // once the step is decided (it could only turn a failure into a success).
         const accessibleDone = new AbortController();
         let accessibleSaid: { changed: boolean; evidence: string[] } | undefined;
-        const accessibleChanged = accessibleCheck?.(signal ? AbortSignal.any([signal, accessibleDone.signal]) : accessibleDone.signal).then((result) => (accessibleSaid = result));
+        const accessibleChanged = accessibleCheck?.(signal ? AbortSignal.any([signal, accessibleDone.signal]) : accessibleDone.signal).then((result) => (accessibleSaid = decisiveChange(result, expectation)));
         // The title is watched from the moment of the action, while the screen settles (as long as
         // before: the settle's bound, then the title's own).
         let titleSaid: { met: boolean; how: string } | undefined;
