@@ -67,17 +67,40 @@ export function stepTitleChange(titles: TrajectoryMeta['titles'], startAt: numbe
  * is also met when the live title already showed the addition before the step — the app was
  * already in that state — and says so.
  */
-export function titleChangeMet(expected: TitleChange, liveBefore: string, liveAfter: string): { met: boolean; how: string } {
+export function titleChangeMet(expected: TitleChange, liveBefore: string, liveAfter: string, typed?: string): { met: boolean; how: string } {
   const live = titleChange(liveBefore, liveAfter);
   const same = (a: TitleChange, b: TitleChange) => a.removed === b.removed && a.added === b.added && (a.removed_end ?? '') === (b.removed_end ?? '') && (a.added_end ?? '') === (b.added_end ?? '');
   if (live && same(live, expected)) return { met: true, how: `the window title changed as recorded (${describe(expected)})` };
   // The same change told apart differently: where the live title shares more with itself than the
   // recorded one did (a saved file's folder ending in "ed" like "untitled"), the longest shared run
   // moves; the recorded change applied to the live title before must still give the title after.
-  if (live && applyChange(expected, liveBefore) === liveAfter) return { met: true, how: `the window title changed as recorded (${describe(expected)})` };
+  const wanted = live ? applyChange(expected, liveBefore) : undefined;
+  if (wanted === liveAfter) return { met: true, how: `the window title changed as recorded (${describe(expected)})` };
+  // A folder nobody typed is where the app happened to run (nedit titles a saved file "out.txt -
+  // /its/working/folder/"): another run's folder is not another result. A folder the replay typed
+  // (a path parameter) must be the one shown. Without the typed text, every folder counts.
+  if (wanted !== undefined && typed !== undefined && foldersAside(wanted, typed) === foldersAside(liveAfter, typed)) return { met: true, how: `the window title changed as recorded (${describe(expected)}), in the folder this run has` };
   const addsOnly = !expected.removed && !expected.removed_end && (expected.added || expected.added_end);
   if (!live && addsOnly && liveBefore.startsWith(expected.added) && liveBefore.endsWith(expected.added_end ?? '')) return { met: true, how: `the window title already showed ${describe(expected)}` };
   return { met: false, how: `the window title ${live ? `changed by ${describe(live)}` : `stayed ${JSON.stringify(liveBefore.slice(0, 120))}`}, expected ${describe(expected)}` };
+}
+
+/** Absolute and home-relative paths in a title: "/tmp/notes/", "~/notes", "/home/me/out.txt". */
+const pathInTitle = /(?<![\w.~-])~?\/[^\s()[\]"']*/g;
+
+/**
+ * The title with each path nobody typed written as {folder}: a path the typed text holds, or whose
+ * folder it holds, stays as it is; of any other only a file name that was typed stays.
+ */
+function foldersAside(title: string, typed: string): string {
+  return title.replace(pathInTitle, (path) => {
+    const trimmed = path.replace(/(.)\/+$/, '$1');
+    const cut = trimmed.lastIndexOf('/');
+    const folder = trimmed.slice(0, cut);
+    const name = trimmed.slice(cut + 1);
+    if (typed.includes(trimmed) || (folder.length > 1 && folder !== '~' && typed.includes(folder))) return path;
+    return name.length >= 3 && typed.includes(name) ? `{folder}/${name}` : '{folder}';
+  });
 }
 
 /** The title a change makes of `before`, or undefined when `before` does not hold what it removes. */

@@ -88,3 +88,24 @@ test('an attached window is found by its recorded title as written, brackets and
   const plan = { app: { name: 'geany', window_title: 'untitled - Geany (new instance)' } } as Parameters<typeof attachTitle>[0];
   assert.equal(matchesQuery(window('untitled - Geany (new instance)'), { title: attachTitle(plan)! }), true, 'replay --attach looks for the title as written');
 });
+
+// Dogfood, nedit (Motif, in no test): a saved file is titled with the folder the app runs in
+// ("out.txt - /tmp/df5/nedit/cwd/"); the recording typed only "out.txt". Replayed from another
+// folder, the file was saved and the step was failed: the title's folder was another run's. A
+// folder nobody typed is set aside; one the replay typed must be the one shown.
+test('a folder the app runs in is set aside; a folder the replay typed is not', () => {
+  const recorded = titleChange('Untitled (modified)', 'out.txt - /tmp/df5/nedit/cwd/')!;
+  const met = titleChangeMet(recorded, 'Untitled (modified)', 'out.txt - /tmp/df5/nedit/run-unchanged/', 'Hello from nedit dogfood\nout.txt');
+  assert.equal(met.met, true, met.how);
+  assert.match(met.how, /in the folder this run has/);
+  // Another file name, or the mark still there, is another result.
+  assert.equal(titleChangeMet(recorded, 'Untitled (modified)', 'other.txt - /tmp/df5/nedit/run-unchanged/', 'out.txt').met, false);
+  assert.equal(titleChangeMet(recorded, 'Untitled (modified)', 'Untitled (modified)', 'out.txt').met, false);
+  // Home-relative folders alike (pluma: "out.txt (~/notes) - Pluma").
+  const pluma = titleChange('*Unsaved Document 1 - Pluma', 'out.txt (~/notes) - Pluma')!;
+  assert.equal(titleChangeMet(pluma, '*Unsaved Document 1 - Pluma', 'out.txt (~/work) - Pluma', 'out.txt').met, true);
+  // The folder was typed (a path parameter): it must be the one shown.
+  const typedPath = titleChange('*untitled - Geany', 'out.txt - /tmp/df/geany/run-a - Geany')!;
+  assert.equal(titleChangeMet(typedPath, '*untitled - Geany', 'out.txt - /tmp/df/geany - Geany', '/tmp/df/geany/run-a/out.txt').met, false);
+  assert.equal(titleChangeMet(typedPath, '*untitled - Geany', 'out.txt - /tmp/df/geany/run-a - Geany', '/tmp/df/geany/run-a/out.txt').met, true);
+});

@@ -61,6 +61,8 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
   const branchesSkipped = new Set<number>();
   // Stop before acting, not at the step: a placeholder left in any typed text ends the replay now.
   for (const step of plan.steps) if (step.action === 'type') assertNoPlaceholder(substitute(step.text, values), step.id);
+  // What this replay types: a folder in it is one the title must show; any other is the app's own.
+  const typed = plan.steps.map((step) => (step.action === 'type' ? substitute(step.text, values) : '')).join('\n');
   const threshold = options.threshold ?? 0.8;
   const signal = options.signal;
   // Reports and live views show a secret by its name, never its value.
@@ -370,7 +372,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
         // The title is watched from the moment of the action, while the screen settles (as long as
         // before: the settle's bound, then the title's own).
         let titleSaid: { met: boolean; how: string } | undefined;
-        const titled = titleChange && titleBefore !== undefined ? waitForTitleChange(surface, titleChange, titleBefore, { timeoutMs: Math.max(3000, settleBudget(expectation)) + settleBudget(expectation), signal }).then((result) => (titleSaid = result)) : undefined;
+        const titled = titleChange && titleBefore !== undefined ? waitForTitleChange(surface, titleChange, titleBefore, { timeoutMs: Math.max(3000, settleBudget(expectation)) + settleBudget(expectation), signal, typed }).then((result) => (titleSaid = result)) : undefined;
         // Keys that went to one of the app's dialogs (a Save As) changed that dialog, wherever it
         // opened: its region is watched, not the main window's.
         const dialog = keys ? await surface.keyboardDialog?.() : undefined;
