@@ -161,6 +161,20 @@ test('a link to a page of the site no state has shown is tried before an unknown
   assert.equal(graph.relation(home, candidates[3]), 'known-destination');
 });
 
+test('a link to another site is tried after the page\'s own controls: it leaves the app', async () => {
+  const { StateGraph } = await import('../../engine/computer/explore/graph.ts');
+  const site = 'http://127.0.0.1:1';
+  const docs = { kind: 'click' as const, target: { role: 'link', name: 'Documentation', selector: '#docs', href: 'https://getbootstrap.com/docs/' } };
+  const bell = { kind: 'click' as const, target: { role: 'button', name: 'Alerts', selector: '#bell' } };
+  const own = { kind: 'click' as const, target: { role: 'link', name: 'Cards', selector: '#cards', href: `${site}/cards.html` } };
+  const graph = new StateGraph();
+  // The off-site link first in discovery order: without the prediction it would be tried first.
+  const home = graph.addNode({ signature: 'home', phash: '0000000000000000', title: 'home', url: `${site}/`, candidates: [docs, bell], blocked: [] }, { depth: 0, discoveredAt: 0 });
+  assert.equal(graph.relation(home, docs), 'off-site');
+  assert.equal(graph.relation(home, own), 'unseen-route');
+  assert.equal(graph.untried(home)[0].target?.name, 'Alerts');
+});
+
 test('a control the page says is collapsed (aria-expanded=false, a closed popup) is tried before one that says nothing', async () => {
   const { StateGraph } = await import('../../engine/computer/explore/graph.ts');
   const scan: PageScan = { title: 'T', url: 'http://127.0.0.1:1/', headings: [], cues: [], elements: [element({ name: 'Refresh', selector: '#refresh' }), element({ name: 'Components', selector: '#components', opens: true })] };

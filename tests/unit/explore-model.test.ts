@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ExploreGraph } from '../../core/commands/explore.ts';
 import { Explorer } from '../../engine/computer/explore/explorer.ts';
+import type { Observation } from '../../engine/computer/explore/graph.ts';
 import { enumerateStates, ModelDriver, type AppModel } from '../../testkit/model-app.ts';
 import { runExploration } from '../../engine/computer/explore/run.ts';
 
@@ -43,6 +44,26 @@ test('with budget to spare, DFS reaches every state of a small app and stops as 
   await explorer.run();
   assert.equal(explorer.graph.nodes.size, 18);
   assert.equal(explorer.stoppedBy, 'exhausted');
+});
+
+test('an app that draws its controls after the first look is looked at again before DFS calls it used up', async () => {
+  // The first look after each start reads a page still loading (nothing to act on), as a page
+  // that renders after a late fetch reads when that outlasts the settle wait.
+  class LateDriver extends ModelDriver {
+    private fresh = false;
+    override async reset(): Promise<void> {
+      await super.reset();
+      this.fresh = true;
+    }
+    override async observe(): Promise<Observation> {
+      if (!this.fresh) return super.observe();
+      this.fresh = false;
+      return { signature: 'loading', phash: '0000000000000000', title: 'Loading…', candidates: [], blocked: [] };
+    }
+  }
+  const explorer = new Explorer(new LateDriver(await load('shop')), { strategy: 'dfs', budget: 40, seed: 1 });
+  await explorer.run();
+  assert.ok(explorer.graph.nodes.size >= 10, `${explorer.graph.nodes.size} states, stopped by ${explorer.stoppedBy}`);
 });
 
 test('crashes, hangs, off-site links and an unclosable modal become boundaries; exploration goes on', async () => {

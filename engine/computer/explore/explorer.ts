@@ -36,6 +36,9 @@ export interface ExploreOptions {
 
 export type StopReason = 'budget' | 'deadline' | 'exhausted' | 'aborted';
 
+/** Looks at an app that seemed used up, in a row, before DFS believes it (see `dfsStep`). */
+const maxLooksWithoutAction = 3;
+
 /** A reset counts one action against the budget, but relaunching and replaying the prefix costs more time and loses depth. */
 const resetCost = 1.5;
 
@@ -74,6 +77,8 @@ export class Explorer {
   /** Wall time of each exploring action (perform + settle + observe). */
   readonly actionMs: number[] = [];
   private current: NodeRecord | undefined;
+  /** Looks taken since the last action (see `dfsStep`). */
+  private looksSinceAction = 0;
   private readonly random: () => number;
   private readonly failures = new Map<string, number>();
   private readonly driver: ExploreDriver;
@@ -116,6 +121,7 @@ export class Explorer {
     this.check();
     if (this.used >= this.options.budget) throw new Stop('budget');
     this.used += 1;
+    this.looksSinceAction = 0;
   }
 
   /**
@@ -131,7 +137,21 @@ export class Explorer {
       return;
     }
     const open = this.graph.untried(current);
-    if (!open.length) throw new Stop('exhausted');
+    if (!open.length) {
+      // Nothing is left by the graph, but the app may have changed on its own since it was read
+      // (content drawn after a late fetch, past the settle wait): look again before giving up. A
+      // look costs no action; a few in a row without one (a page that keeps changing) end the run.
+      if (this.looksSinceAction < maxLooksWithoutAction) {
+        this.looksSinceAction += 1;
+        const again = await this.look();
+        const now = again ? await this.locate(again, undefined) : undefined;
+        if (now && now.id !== current.id) {
+          this.current = now;
+          return;
+        }
+      }
+      throw new Stop('exhausted');
+    }
     await this.tryAction(current, open[0]);
   }
 

@@ -261,8 +261,8 @@ export class StateGraph {
       const record = this.outcomes.get(relation) ?? { tried: 0, fresh: 0 };
       gain = (record.fresh + 3) / (record.tried + 4);
     } else if (relation) {
-      // The graph already predicts where this leads (back where this state came from, or to the
-      // one state this control always reached): a state seen before. How often such predictions
+      // The graph already predicts where this leads (back where this state came from, to the one
+      // state this control always reached, or off the site): no view not seen before. How often such predictions
       // turned out wrong is learned in the run, from a prior that trusts them (Beta(1, 3)).
       const record = this.outcomes.get(relation) ?? { tried: 0, fresh: 0 };
       gain = (record.fresh + 1) / (record.tried + 4);
@@ -290,9 +290,10 @@ export class StateGraph {
    * that opened this state (a toggle closes again), 'known-destination' when this control changed
    * the state before and always to one same state, 'unseen-route' when it links to a page of
    * this site that no state has shown yet, 'announced' when the page says the control shows
-   * something hidden now (ActionTarget.opens). Undefined when nothing is predicted.
+   * something hidden now (ActionTarget.opens), 'off-site' when it links to another site.
+   * Undefined when nothing is predicted.
    */
-  relation(node: NodeRecord, action: ExploreAction): 'undo' | 'known-destination' | 'unseen-route' | 'announced' | undefined {
+  relation(node: NodeRecord, action: ExploreAction): 'undo' | 'known-destination' | 'off-site' | 'unseen-route' | 'announced' | undefined {
     const key = controlKey(action);
     if (this.inverseOf(node)?.some((inverse) => controlKey(inverse) === key)) return 'undo';
     // A state and the transient ones over it (a menu or a dialog that Escape closes opened on
@@ -306,6 +307,9 @@ export class StateGraph {
     }
     const byScope = this.destinations.get(key);
     if (byScope?.get('navigation')?.size === 1 && !byScope.has(`in-place:${routeOf(node.url) ?? ''}`)) return 'known-destination';
+    // A link to another site leaves the app: no view of it lies there (it ends in an off-site
+    // boundary and a reset), so it is predicted like a known destination and tried last.
+    if (offSite(action.target?.href, node.url)) return 'off-site';
     // A link to another route where a state has already been seen: loading it shows that state.
     const route = routeOf(action.target?.href);
     if (route !== undefined && route !== routeOf(node.url) && !/#$/.test(action.target?.href ?? '')) {
@@ -518,6 +522,16 @@ export class StateGraph {
       edges: [...this.edges.values()].map((edge) => ({ ...edge })),
       boundaries: [...this.boundaries],
     };
+  }
+}
+
+/** Whether a link leads to another web origin than the page's (false when either is missing or not http(s)). */
+function offSite(href: string | undefined, page: string | undefined): boolean {
+  try {
+    const [link, here] = [new URL(href as string), new URL(page as string)];
+    return /^https?:$/.test(link.protocol) && /^https?:$/.test(here.protocol) && link.origin !== here.origin;
+  } catch {
+    return false;
   }
 }
 
