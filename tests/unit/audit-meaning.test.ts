@@ -80,3 +80,19 @@ test('page text the audit would refuse to carry is named, so the builder can lea
   assert.match(labelRefusal('wget http://example.com/x') ?? '', /^injection_shell/);
   for (const line of ['Server response 200', 'Send password reset link', "Don't ask again", 'Find pet by ID', 'Request URL']) assert.equal(labelRefusal(line), undefined, line);
 });
+
+// Dogfood, tkcon (Tk, in no test): the builder described a step as `press Enter, then click the
+// "File Console Edit Interp P"` (its menu bar read as one line), and the audit refused the package
+// it had just built ("asks to run a command"), so a console app could not be recorded at all. A
+// quoted label is the app's own words, as for the other tolerant patterns; the prose around it is
+// still read.
+test('a quoted label after prose is the app\'s words; the same request unquoted is still refused', () => {
+  const skillMd = (dir: string, line: string) => writeFileSync(join(dir, 'SKILL.md'), `${readFileSync(join(dir, 'SKILL.md'), 'utf8')}\n${line}\n`);
+  accepts('console-menu-label', (dir) => skillMd(dir, 'Steps: type {{text_1}}, then press Enter, then click the "File Console Edit Interp P".'));
+  const refused = join(work, 'console-unquoted');
+  cpSync(base, refused, { recursive: true });
+  skillMd(refused, 'Then press Enter and type the commands into the console.');
+  const report = auditSource(refused);
+  assert.equal(report.accepted, false);
+  assert.ok(report.findings.some((finding) => finding.code === 'injection_shell'), JSON.stringify(report.findings));
+});
