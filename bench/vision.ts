@@ -160,7 +160,7 @@ export async function runVisionBenchmark(options: { quick?: boolean; iterations?
   progress(0.02, 'loading OCR models');
   // Timed reads run with the line cache off: every pass is a cold read of a screen never seen.
   // The recognition workers are started up front, like the models (a long-lived reader has them).
-  // The worker readers (off by default in the product) are measured against the main thread's.
+  // The worker readers (the product's default on a multi-core CPU) are measured against the main thread's.
   const workers = Math.min(4, Math.max(1, availableParallelism()));
   const ocr: Ocr = await createOcr({ registry, lineCacheSize: 0, recognitionWorkers: workers, startWorkers: true });
   // The same reader without word boxes, timed in the same passes (alternating), for their cost.

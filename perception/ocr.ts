@@ -112,12 +112,11 @@ export interface OcrOptions {
   wordBoxes?: boolean;
   /**
    * Worker threads that recognise lines side by side on the CPU, one single-threaded model each
-   * (default: SKILLFRAME_OCR_WORKERS, else 0 — off: onnxruntime-node in worker threads sometimes
-   * aborted a process at exit, "terminate called after throwing an instance of 'Napi::Error'",
-   * even with each session released first; 1.4–1.7× faster on dense pages when on, 0 on CUDA or a
-   * single core). A read of one line stays on
-   * the main thread's multi-threaded session. The workers start after the first read of several
-   * lines (which runs on the main thread) unless `startWorkers` is set.
+   * (default: SKILLFRAME_OCR_WORKERS when set, else one per core up to 4; 0 on CUDA or a single
+   * core; 1.4–1.7× faster on dense pages). A process may end at any time while they are busy: no
+   * thread is torn down inside onnxruntime (native/onnx/worker-sessions.ts). A read of one line
+   * stays on the main thread's multi-threaded session. The workers start after the first read of
+   * several lines (which runs on the main thread) unless `startWorkers` is set.
    */
   recognitionWorkers?: number;
   /** Start the recognition workers before createOcr returns (benchmarks; long-lived readers). */
@@ -140,10 +139,16 @@ export function defaultModelDirectory(): string {
 }
 
 /** PaddleOCR v4 detection + recognition on onnxruntime, with our own pre- and post-processing. */
-/** Recognition workers asked for by SKILLFRAME_OCR_WORKERS (a whole number; anything else is 0). */
+/**
+ * Recognition workers: SKILLFRAME_OCR_WORKERS when it is a whole number (0 turns them off), else
+ * one per core up to 4.
+ */
 function configuredWorkers(): number {
-  const value = Number(process.env.SKILLFRAME_OCR_WORKERS ?? '0');
-  return Number.isInteger(value) && value > 0 ? value : 0;
+  const cores = Math.min(4, availableParallelism());
+  const text = process.env.SKILLFRAME_OCR_WORKERS;
+  if (text === undefined || text.trim() === '') return cores;
+  const value = Number(text);
+  return Number.isInteger(value) && value >= 0 ? value : cores;
 }
 
 export async function createOcr(options: OcrOptions = {}): Promise<Ocr> {
@@ -239,7 +244,7 @@ class PaddleOcr implements Ocr {
       skipFlatAreas: options.skipFlatAreas ?? true,
       // Measured on 2 CPU cores: two single-threaded sessions side by side beat one two-threaded
       // session on the same lines (a 48 px line is too small to split well across threads).
-      recognitionWorkers: options.recognitionWorkers ?? (detection.provider === 'cpu' && availableParallelism() >= 2 ? Math.min(4, availableParallelism(), configuredWorkers()) : 0),
+      recognitionWorkers: options.recognitionWorkers ?? (detection.provider === 'cpu' && availableParallelism() >= 2 ? configuredWorkers() : 0),
     };
     if (!Number.isInteger(this.settings.recognitionWorkers) || this.settings.recognitionWorkers < 0) {
       throw new SkillframeError('bad_input', `recognitionWorkers must be a whole number >= 0, got ${options.recognitionWorkers}`);

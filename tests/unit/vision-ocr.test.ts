@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { after, before, test } from 'node:test';
 import { SkillframeError } from '../../core/index.ts';
 import { ModelRegistry } from '../../native/onnx/sessions.ts';
@@ -112,5 +113,33 @@ test('recognition workers read the same lines as the main thread, and a failing 
   } finally {
     await Promise.all([onMain.dispose(), withWorkers.dispose(), broken.dispose()]);
     await spied.dispose();
+  }
+});
+
+test('recognition workers are on by default on a multi-core CPU (they start behind a read of several lines); SKILLFRAME_OCR_WORKERS=0 turns them off', async (t) => {
+  if (availableParallelism() < 2) return t.skip('one core: the workers are off there by design');
+  const saved = process.env.SKILLFRAME_OCR_WORKERS;
+  const read = async (setting: string | undefined) => {
+    if (setting === undefined) delete process.env.SKILLFRAME_OCR_WORKERS;
+    else process.env.SKILLFRAME_OCR_WORKERS = setting;
+    const own = new ModelRegistry();
+    const reader = await createOcr({ registry: own, lineCacheSize: 0 });
+    try {
+      if (reader.provider !== 'cpu') return undefined;
+      await reader.recognize(screen);
+      return own.hasWorkers;
+    } finally {
+      await reader.dispose();
+      await own.dispose();
+    }
+  };
+  try {
+    const byDefault = await read(undefined);
+    if (byDefault === undefined) return t.skip('the models run on CUDA here');
+    assert.equal(byDefault, true, 'workers start by default');
+    assert.equal(await read('0'), false, 'SKILLFRAME_OCR_WORKERS=0 keeps every line on the main thread');
+  } finally {
+    if (saved === undefined) delete process.env.SKILLFRAME_OCR_WORKERS;
+    else process.env.SKILLFRAME_OCR_WORKERS = saved;
   }
 });
