@@ -271,12 +271,13 @@ async function check(input: VerifyInput, after: RgbaImage | undefined, settledBy
   if (expected?.ocr_text_appears.length && !page) {
     checks += 1;
     const screen = after ?? (await input.surface.capture());
-    const missing = await missingText(input, screen, expected.ocr_text_appears, expected.changed_region);
-    if (missing.length) {
-      // OCR can miss a lone glyph; a change exactly where the recording changed is evidence too.
-      const changedThere = expected.changed_region ? changedIn(input, screen, input.mapBox(expected.changed_region)) : false;
-      if (!changedThere) failures.push(`screen does not show ${missing.map((item) => JSON.stringify(item)).join(', ')}`);
-    }
+    // OCR can miss a lone glyph; a change exactly where the recording changed is evidence too. It
+    // is asked before the whole screen is read (seconds): with it the step passes whatever that
+    // read finds (gnumeric: a toolbar icon read as "个" was looked for on the whole screen after
+    // every key, 5–11 s a step under load, and the step passed on the change all the same).
+    const changedThere = () => (expected.changed_region ? changedIn(input, screen, input.mapBox(expected.changed_region)) : false);
+    const missing = await missingText(input, screen, expected.ocr_text_appears, expected.changed_region, changedThere);
+    if (missing.length && !changedThere()) failures.push(`screen does not show ${missing.map((item) => JSON.stringify(item)).join(', ')}`);
   }
   if (expected?.window_title && input.surface.window) {
     checks += 1;
@@ -356,7 +357,7 @@ function sameUrl(actual: string, expected: string): boolean {
 }
 
 /** Expected texts not read on screen: first in the (mapped) region the recording changed, then in the whole app. */
-async function missingText(input: VerifyInput, after: RgbaImage, wanted: readonly string[], changed: ExpectedPostState['changed_region']): Promise<string[]> {
+async function missingText(input: VerifyInput, after: RgbaImage, wanted: readonly string[], changed: ExpectedPostState['changed_region'], passesAnyway: () => boolean): Promise<string[]> {
   const found = (lines: OcrLine[], text: string) => lines.some((line) => (findLabelInLine(text, line.text, line.box, line.words)?.score ?? 0) >= 0.75);
   let missing = [...wanted];
   if (changed) {
@@ -368,7 +369,7 @@ async function missingText(input: VerifyInput, after: RgbaImage, wanted: readonl
       missing = missing.filter((text) => !found(lines, text));
     }
   }
-  if (missing.length) {
+  if (missing.length && !passesAnyway()) {
     const lines = await input.readLines(after);
     missing = missing.filter((text) => !found(lines, text));
   }
