@@ -31,7 +31,9 @@ async function calculator(scale: number, labels = rows): Promise<{ image: RgbaIm
       const centre = { x: x + width / 2, y: y + height / 2 };
       centres.set(label, centre);
       body += `<rect x="${x + 1.5}" y="${y + 1.5}" width="${width - 3}" height="${height - 3}" fill="white" stroke="black" stroke-width="1"/>`;
-      body += `<text x="${centre.x}" y="${centre.y + 5}" font-family="DejaVu Sans" font-size="14" text-anchor="middle">${label}</text>`;
+      // xcalc's "-" is a stroke of 4×1 pixels.
+      if (label === '-') body += `<rect x="${Math.round(centre.x) - 2}" y="${Math.round(centre.y)}" width="4" height="1" fill="black"/>`;
+      else body += `<text x="${centre.x}" y="${centre.y + 5}" font-family="DejaVu Sans" font-size="14" text-anchor="middle">${label}</text>`;
     }),
   );
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="260" height="160"><rect width="100%" height="100%" fill="#d9d9d9"/>${body}</svg>`;
@@ -109,4 +111,23 @@ test('the same glyph on another key away from where the window puts the target (
   const needle = crop(recorded.image, [templateBox.x, templateBox.y, templateBox.width, templateBox.height]);
   const found = await ground(live.image, at, needle, templateBox, '5', { x: 1.3, y: 1.3 }, [0, 0, 600, 400]);
   assert.ok(confidenceOf(found) < 0.8, JSON.stringify(found));
+});
+
+test('a glyph one pixel high (xcalc\'s "-") resized to 0.8×: matched with the empty button around it, and not where another key stands', async () => {
+  // bench replay desktop, xcalc resized smaller (unseen): the "-" key's glyph is a 4×1 stroke; the
+  // needle of its ink with 2 px around was 8×5 and refused as too small to trust, so the step had
+  // no rung above the threshold and the difference task aborted in that condition.
+  const recorded = await calculator(1);
+  const at = recorded.centre('-');
+  const templateBox = { x: Math.round(at.x - 48), y: Math.round(at.y - 24), width: 96, height: 48 };
+  const needle = crop(recorded.image, [Math.max(0, templateBox.x), templateBox.y, templateBox.width, templateBox.height]);
+  const live = await calculator(0.8);
+  const found = await ground(live.image, at, needle, templateBox, '-');
+  assert.ok(typeof found === 'object' && 'confidence' in found && found.confidence >= 0.8, JSON.stringify(found));
+  assert.match(found.evidence, /template label/);
+  const truth = live.centre('-');
+  assert.ok(Math.hypot(found.point.x - truth.x, found.point.y - truth.y) <= 4, `${JSON.stringify(found.point)} vs ${JSON.stringify(truth)}`);
+  // Where the "-" was, another key ("="): no confident match.
+  const other = await calculator(0.8, rows.map((row) => row.map((label) => (label === '-' ? '=' : label))));
+  assert.ok(confidenceOf(await ground(other.image, at, needle, templateBox, '-')) < 0.8);
 });

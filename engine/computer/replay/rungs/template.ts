@@ -77,12 +77,17 @@ function labelCoreOf(needle: RgbaImage, input: GroundingInput, template: NonNull
   if (!label) return undefined;
   // OCR boxes are padded (23 px high around a 9 px digit): the ink inside is what keeps its size.
   const ink = inkBox(needle, [Math.round(label.x - template.box.x), Math.round(label.y - template.box.y), Math.round(label.width), Math.round(label.height)]);
-  if (!ink) return undefined;
-  const margin = 2;
-  const x = Math.max(0, ink[0] - margin);
-  const y = Math.max(0, ink[1] - margin);
-  const width = Math.min(needle.width - x, ink[2] + 2 * margin);
-  const height = Math.min(needle.height - y, ink[3] + 2 * margin);
+  // A dot is everywhere; a stroke of 4 px or more is a glyph.
+  if (!ink || Math.max(ink[2], ink[3]) < 4) return undefined;
+  // Two pixels of the control around the ink, more around a small glyph (xcalc's "-" is 4×1
+  // pixels): the empty button around a stroke is part of what it looks like, and a needle of at
+  // least 9 px each way is one a match can be scored on.
+  const marginX = Math.max(2, Math.ceil((9 - ink[2]) / 2));
+  const marginY = Math.max(2, Math.ceil((9 - ink[3]) / 2));
+  const x = Math.max(0, ink[0] - marginX);
+  const y = Math.max(0, ink[1] - marginY);
+  const width = Math.min(needle.width - x, ink[2] + 2 * marginX);
+  const height = Math.min(needle.height - y, ink[3] + 2 * marginY);
   if (Math.min(width, height) < 8 || width * height < 80 || width >= needle.width * 0.9) return undefined;
   // The pointer must fall on the label (its margin included), or the label is a neighbour's.
   const point = { x: template.point_in_crop.x - x, y: template.point_in_crop.y - y };
