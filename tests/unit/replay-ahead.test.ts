@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import { prefetchTemplates, templateLoader } from '../../engine/computer/replay/ground.ts';
 import type { PlanStep } from '../../core/schemas/skill.ts';
 import { encodePng } from '../../native/image.ts';
+import type { Surface } from '../../engine/computer/replay/surface.ts';
+import { titleReader, waitForTitleChange } from '../../engine/computer/replay/title-verify.ts';
 
 // Grounding work that does not depend on the live frame is done ahead (issue 19): every step's
 // recorded crop starts decoding when the replay starts, so no step waits for its decode.
@@ -50,4 +52,47 @@ test('the step later gets the decode that was started ahead (one decode per crop
   }
   assert.equal(decodes, 2);
   assert.deepEqual(unhandled, []);
+});
+
+// The window title decides steps recorded as changing it (a save's "*" going). Where the surface
+// hears the title's own change notices, the wait reads them, with no query per look; a surface
+// without them is asked, as before.
+
+test('a surface that hears the title is read from its notices, never asked for the window, and the save is seen', async () => {
+  let title = '*note.txt - Mousepad';
+  let windowAsked = 0;
+  let looks = 0;
+  const surface = {
+    kind: 'x11',
+    title: async () => {
+      looks += 1;
+      return title;
+    },
+    window: async () => {
+      windowAsked += 1;
+      return { title, geometry: { x: 0, y: 0, width: 10, height: 10 } };
+    },
+  } as unknown as Surface;
+  setTimeout(() => (title = 'note.txt - Mousepad'), 120);
+  const result = await waitForTitleChange(surface, { removed: '*', added: '' }, '*note.txt - Mousepad', { timeoutMs: 5_000 });
+  assert.equal(result.met, true, result.how);
+  assert.equal(windowAsked, 0);
+  assert.ok(looks >= 2);
+  assert.equal(await titleReader(surface)?.(), 'note.txt - Mousepad');
+});
+
+test('without notices the title is the window\'s, asked; a title that never changes is not met', async () => {
+  let windowAsked = 0;
+  const surface = {
+    kind: 'x11',
+    window: async () => {
+      windowAsked += 1;
+      return { title: '*note.txt - Mousepad', geometry: { x: 0, y: 0, width: 10, height: 10 } };
+    },
+  } as unknown as Surface;
+  assert.equal(await titleReader(surface)?.(), '*note.txt - Mousepad');
+  const result = await waitForTitleChange(surface, { removed: '*', added: '' }, '*note.txt - Mousepad', { timeoutMs: 250 });
+  assert.equal(result.met, false);
+  assert.ok(windowAsked >= 2);
+  assert.equal(titleReader({ kind: 'web' } as unknown as Surface), undefined);
 });

@@ -14,7 +14,7 @@ import { assertNoPlaceholder, resolveParameters, substitute } from './params.ts'
 import type { Point, Surface } from './surface.ts';
 import type { ReplayOptions, ReplayReport, ReplayStepReport } from './types.ts';
 import { comparedRegion, needsPixels, settleBudget, verifyStep } from './verify.ts';
-import { waitForTitleChange } from './title-verify.ts';
+import { titleReader, waitForTitleChange } from './title-verify.ts';
 import type { KnownBoundary } from '../../../core/commands/explore.ts';
 import { boundaryWords, stepBoundary } from '../../../skills-mm/boundaries.ts';
 import { decisiveChange, snapshotAccessible, waitForAccessibleChange, watchKeyText } from './a11y-verify.ts';
@@ -336,8 +336,8 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       const keyWatch = keyText !== undefined && tree ? await timed('armMs', () => keyTextWatch(tree, keyText)) : undefined;
       const accessibleCheck = accessible && tree ? await timed('armMs', () => accessibleWatch(tree, accessible!)) : keyWatch?.check;
       // The title as the step found it, when the recording saw the step change it (a save's mark going).
-      const window = surface.window?.bind(surface);
-      const titleBefore = expectation?.title_change && window ? await timed('armMs', async () => (await window().catch(() => undefined))?.title) : undefined;
+      const title = titleReader(surface);
+      const titleBefore = expectation?.title_change && title ? await timed('armMs', title) : undefined;
       // The title's recorded change decides the step (below): the screen checks would be overruled.
       const titleChange = titleBefore !== undefined ? expectation?.title_change : undefined;
       const actStarted = Date.now();

@@ -31,6 +31,11 @@ export interface Surface {
   readonly page?: Page;
   /** X11 only: the app window as it is now (moved, resized …), or undefined if it is gone. */
   window?(): Promise<{ title: string; geometry: { x: number; y: number; width: number; height: number } } | undefined>;
+  /**
+   * X11 only: the window's title now — from the window's own change notices where they are heard
+   * (no query per look, so a title can be watched closely), else asked.
+   */
+  title?(): Promise<string | undefined>;
   /** X11 only: the app's own dialog the last keys went to (Save As …), when it was not the main window. */
   keyboardDialog?(): Promise<{ title: string; geometry: { x: number; y: number; width: number; height: number } } | undefined>;
   /**

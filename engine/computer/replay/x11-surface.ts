@@ -61,7 +61,8 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
     // system cannot follow it, each click asks.
     // Likewise the stacking order: while nothing is stacked above the app, no other program's
     // window can cover a point of it, and a click needs no query of what lies above.
-    const [activeWatch, stackingWatch] = await Promise.all([windows.watchActive?.().catch(() => undefined), windows.watchStacking?.().catch(() => undefined)]);
+    // And the window's title, which verifies steps recorded as changing it (a save's mark going).
+    const [activeWatch, stackingWatch, titleWatch] = await Promise.all([windows.watchActive?.().catch(() => undefined), windows.watchStacking?.().catch(() => undefined), windows.watchTitle?.(windowId).catch(() => undefined)]);
     const coverable = async () => !(await topOfStack(stackingWatch, windowId));
     const focus = async () => {
       if (activeWatch?.valueAt(Date.now()) === windowId) return;
@@ -132,12 +133,14 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
       },
       uncover: async (point) => ((await coverable()) ? uncover(windows, main, point) : undefined),
       window: async () => windows.info(windowId),
+      title: async () => (await heardValue(titleWatch)) ?? (await windows.info(windowId).catch(() => undefined))?.title,
       keyboardDialog: async () => (keyTarget?.id && keyTarget.id !== windowId ? windows.info(keyTarget.id).catch(() => undefined) : undefined),
       accessibility,
       alive: async () => Boolean(await windows.info(windowId).catch(() => undefined)),
       dispose: async () => {
         activeWatch?.dispose();
         stackingWatch?.dispose();
+        titleWatch?.dispose();
         liveInput.dispose();
         liveScreen.dispose();
         windows.dispose();
@@ -161,10 +164,18 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
  * read first; no notice yet, or a watch that stopped hearing them, proves nothing (false: ask).
  */
 export async function topOfStack(watch: PropertyWatch<readonly string[]> | undefined, windowId: string): Promise<boolean> {
-  if (!watch?.live()) return false;
+  const order = await heardValue(watch);
+  return order !== undefined && order.length > 0 && order[order.length - 1] === windowId;
+}
+
+/**
+ * What a watch's notices say now, those already waiting in the pipe read first; undefined when it
+ * has heard none, or stopped hearing them (its last value may be stale): then ask instead.
+ */
+export async function heardValue<T>(watch: PropertyWatch<T> | undefined): Promise<T | undefined> {
+  if (!watch?.live()) return undefined;
   await new Promise((resolve) => setImmediate(resolve));
-  const order = watch.valueAt(Date.now());
-  return watch.live() && order !== undefined && order.length > 0 && order[order.length - 1] === windowId;
+  return watch.live() ? watch.valueAt(Date.now()) : undefined;
 }
 
 /**
