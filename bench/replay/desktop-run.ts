@@ -445,6 +445,9 @@ export async function runDesktopApps(options: DesktopRunOptions): Promise<Deskto
           }
           const built = engine ? await engine.build.buildSkill({ trajectoryDir: trajectory, outDir: join(options.work, 'skills', task.name), name: task.name, ocr, ...(options.signal ? { signal: options.signal } : {}) }) : undefined;
           skills.set(task.name, { trajectory, ...(built ? { skill: built.dir } : {}) });
+          // Progress per step of the work, not per app: one app's seven conditions take longer than
+          // the runner's stall watchdog on a loaded machine (Chromium: over 15 min at load 25).
+          options.progress?.(done / total, `apps: ${app.name}: ${task.name} recorded`);
         } catch (error) {
           if (options.signal?.aborted) throw error;
           errors.push(`record ${task.name}: ${(error as Error).message.slice(0, 300)}`);
@@ -487,6 +490,7 @@ export async function runDesktopApps(options: DesktopRunOptions): Promise<Deskto
             }
           }
         }
+        options.progress?.(done / total, `apps: ${app.name}: ${condition} replayed`);
         rows.push({ app: app.name, toolkit: app.toolkit, split: app.split, condition, family: desktopConditionFamily(condition), ...(engine ? { engine: figures(engineSamples, true) } : {}), naive: figures(naiveSamples, false) });
       }
       options.progress?.(++done / total, `apps: ${app.name} done`);
