@@ -1,4 +1,4 @@
-export { centerOf, matchesQuery, type WindowInfo, type WindowQuery, type WindowSystem } from './window.ts';
+export { centerOf, matchesQuery, sameXClient, type WindowInfo, type WindowQuery, type WindowSystem } from './window.ts';
 export { FakeWindows } from './fake-windows.ts';
 export { launchApp, type LaunchedApp } from './launch.ts';
 export { parseActiveLine, parseStackingLine, parseTitleLine, watchActiveWindow, watchStacking, watchTitle, type PropertyWatch, type TitleWatch } from './title-watch.ts';

@@ -3,6 +3,17 @@ import type { PropertyWatch, TitleWatch } from './title-watch.ts';
 
 export type { WindowInfo };
 
+/**
+ * Whether two X windows were created by the same X client: the server hands each client ids from
+ * its own base (client index << 18..23, by -maxclients), so ids that share the bits above 2^18 come
+ * from one connection whatever the server's limit. A client's ids farther apart than that read as
+ * two clients: the safe side. For windows that name no process (Tk, Motif set no _NET_WM_PID).
+ */
+export function sameXClient(a: string, b: string): boolean {
+  if (!/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return Math.floor(Number(a) / 2 ** 18) === Math.floor(Number(b) / 2 ** 18);
+}
+
 /** Which window: every given field must match. `title` is a case-insensitive regular expression. */
 export interface WindowQuery {
   id?: string;

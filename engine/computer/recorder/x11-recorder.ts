@@ -10,7 +10,7 @@ import { formatChord, isPrintableKey } from '../../../native/input/keys.ts';
 import { createScreen, type ScreenSource } from '../../../native/screen/index.ts';
 import { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { startScreenVideo, type ScreenVideo } from '../../../native/video/screen-video.ts';
-import { createWindows, launchApp, type LaunchedApp, type WindowSystem } from '../../../native/window/index.ts';
+import { createWindows, launchApp, sameXClient, type LaunchedApp, type WindowSystem } from '../../../native/window/index.ts';
 import { appForWindow, describeAt, openAccessibility, popupNodes, type AccessibilitySession, type ReadNode } from '../accessibility.ts';
 import type { AccessibleTarget } from '../../../core/schemas/trajectory.ts';
 import { actionableRoles, usableExtents, walkNodes, type Accessibility, type AccessibleApp, type AccessibleNode, type AccessiblePathStep, type AccessibleRef } from '../../../native/a11y/index.ts';
@@ -199,9 +199,10 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
           // by another process's window, or one that cannot be read, stays unsure.
           const switched = previousWindowId !== undefined && found !== undefined && found.id !== previousWindowId;
           // Motif and Xt apps (nedit) set no _NET_WM_PID: their Save As dialog names no process, but
-          // declares itself the recorded window's dialog (WM_TRANSIENT_FOR), and that is the same app.
+          // declares itself the recorded window's dialog (WM_TRANSIENT_FOR) and comes from the same X
+          // client: the same app.
           const samePid = found !== undefined && recordedPid !== undefined && found.pid === recordedPid;
-          const ownDialog = samePid || (switched && found?.pid === undefined && found?.id !== undefined && recordedId !== undefined && (await windows.transientFor(found.id).catch(() => undefined)) === recordedId);
+          const ownDialog = samePid || (switched && found?.pid === undefined && found?.id !== undefined && recordedId !== undefined && sameXClient(found.id, recordedId) && (await windows.transientFor(found.id).catch(() => undefined)) === recordedId);
           const unsure = !found || (switched && !ownDialog);
           if (unsure || (active && passwordWindow.test(active.title))) observation.masked = true;
           if ((await focusedRole) === 'password text') observation.masked = true;

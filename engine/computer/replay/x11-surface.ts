@@ -3,7 +3,7 @@ import type { InputDriver } from '../../../native/input/input.ts';
 import { createInput } from '../../../native/input/index.ts';
 import { createScreen } from '../../../native/screen/index.ts';
 import type { ScreenSource } from '../../../native/screen/screen.ts';
-import { createWindows, launchApp, type LaunchedApp, type PropertyWatch, type WindowInfo, type WindowSystem } from '../../../native/window/index.ts';
+import { createWindows, launchApp, sameXClient, type LaunchedApp, type PropertyWatch, type WindowInfo, type WindowSystem } from '../../../native/window/index.ts';
 import type { RgbaImage } from '../../../native/image.ts';
 import { openAccessibility, WindowAccessibility, type AccessibilitySession } from '../accessibility.ts';
 import type { Surface } from './surface.ts';
@@ -247,7 +247,14 @@ export async function assertKeyboardTarget(windows: WindowSystem, main: WindowIn
   if (main.id && (await windows.activeWindowId().catch(() => undefined)) === main.id) return main;
   const active = await windows.active().catch(() => undefined);
   if (active && active.id === main.id) return active;
-  if (active?.id && sameApp(active, main) && (await windows.transientFor(active.id).catch(() => undefined))) return active;
+  if (active?.id) {
+    const owner = await windows.transientFor(active.id).catch(() => undefined);
+    if (owner && sameApp(active, main)) return active;
+    // Tk and Motif set no _NET_WM_PID, and Tk gives its file dialog a class of its own (TkFDialog
+    // beside tkcon's Tkcon): a dialog that names no process, declares itself the replay window's
+    // own (WM_TRANSIENT_FOR) and was made by the same X client is the app's.
+    if (owner !== undefined && owner === main.id && active.pid === undefined && sameXClient(active.id, main.id)) return active;
+  }
   const now = await windows.info(main.id ?? '').catch(() => undefined);
   throw new SkillframeError(
     'unsafe',
