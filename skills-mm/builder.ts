@@ -858,12 +858,15 @@ async function expectedOcrText(meta: TrajectoryMeta, draft: Draft, before: Frame
       return read.length >= 6 && titles.some((title) => title.includes(read) || read.includes(title));
     };
     const typed = typedLater.map(normalizeTyped);
+    // A text caret is read as a bar beside the text ("Alpha beta |"): no character of it.
+    const withoutCaret = (line: string) => normalizeTyped(line).replace(/^\|+|\|+$/g, '');
     const typedByLater = (line: string) => {
-      const read = normalizeTyped(line);
-      // Three characters at least: a calculator's "15" is not the "5" typed later.
-      return read.length >= 3 && typed.some((text) => text.length >= 3 && (text.includes(read) || read.includes(text)));
+      const read = withoutCaret(line);
+      // The first characters of what a later step types ("dr" of "draft"), or three characters at
+      // least anywhere in it: a calculator's "15" is not the "5" typed later.
+      return typed.some((text) => (read.length >= 2 && text.startsWith(read)) || (read.length >= 3 && text.length >= 3 && (text.includes(read) || read.includes(text))));
     };
-    return lines.filter((line) => line.confidence >= 0.6 && line.text.trim() && !typedByLater(line.text) && !isTitle(line.text) && !shownBefore.has(sameText(line.text))).slice(0, 4).map((line) => line.text.trim().slice(0, 200));
+    return lines.filter((line) => line.confidence >= 0.6 && withoutCaret(line.text) && !typedByLater(line.text) && !isTitle(line.text) && !shownBefore.has(sameText(line.text))).slice(0, 4).map((line) => line.text.trim().slice(0, 200));
   } catch (error) {
     if (signal?.aborted) throw error;
     return [];
