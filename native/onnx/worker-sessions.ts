@@ -9,6 +9,7 @@ export interface PlainTensor {
 }
 
 interface Task {
+  id: number;
   feeds: Record<string, PlainTensor>;
   resolve: (outputs: Record<string, PlainTensor>) => void;
   reject: (error: unknown) => void;
@@ -18,8 +19,15 @@ interface Lane {
   worker: Worker;
   /** [closing, busy] shared with the thread (see workerSource). */
   gate: Int32Array;
-  task: Task | undefined;
+  /** Calls sent to the thread and not answered yet, by id (at most `depth`). */
+  tasks: Map<number, Task>;
 }
+
+/**
+ * Calls queued on each thread at once: the next input already waits in the thread when a run
+ * ends, so a main thread slow to wake up (a loaded machine) does not leave the thread idle.
+ */
+const depth = 2;
 
 interface Thread {
   worker: Worker;
@@ -67,8 +75,8 @@ const ready = native(async () => {
   });
 });
 ready.then(() => parentPort.postMessage({ loaded: true }), (error) => parentPort.postMessage({ loaded: false, error: String(error && error.message || error) }));
-parentPort.on('message', async (feeds) => {
-  if (feeds && feeds.__release === true) {
+parentPort.on('message', async (message) => {
+  if (message && message.__release === true) {
     try {
       const session = await ready;
       await native(() => session.release());
@@ -79,6 +87,7 @@ parentPort.on('message', async (feeds) => {
     parentPort.close();
     return;
   }
+  const { id, feeds } = message;
   try {
     const session = await ready;
     const inputs = {};
@@ -93,9 +102,9 @@ parentPort.on('message', async (feeds) => {
       transfer.push(data.buffer);
       outputs[name].dispose && outputs[name].dispose();
     }
-    parentPort.postMessage({ outputs: reply }, transfer);
+    parentPort.postMessage({ id, outputs: reply }, transfer);
   } catch (error) {
-    parentPort.postMessage({ error: String(error && error.message || error) });
+    parentPort.postMessage({ id, error: String(error && error.message || error) });
   }
 });
 `;
@@ -164,6 +173,7 @@ function endThread({ worker, gate }: Thread, graceMs: number): Promise<number> {
 export class WorkerSessions {
   private readonly lanes: Lane[] = [];
   private readonly queue: Task[] = [];
+  private nextId = 0;
   private failure: SkillframeError | undefined;
   private disposed = false;
 
@@ -172,9 +182,9 @@ export class WorkerSessions {
     threads: Thread[],
   ) {
     for (const { worker, gate } of threads) {
-      const lane: Lane = { worker, gate, task: undefined };
+      const lane: Lane = { worker, gate, tasks: new Map() };
       this.lanes.push(lane);
-      worker.on('message', (message: { outputs?: Record<string, PlainTensor>; error?: string }) => this.settle(lane, message));
+      worker.on('message', (message: { id?: number; outputs?: Record<string, PlainTensor>; error?: string }) => this.settle(lane, message));
       worker.on('error', (error) => this.fail(new SkillframeError('internal', `model ${name}: a worker thread failed (${error.message})`)));
       worker.on('exit', (code) => {
         if (!this.disposed) this.fail(new SkillframeError('internal', `model ${name}: a worker thread exited (code ${code})`));
@@ -238,7 +248,7 @@ export class WorkerSessions {
       return Promise.reject(error);
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ feeds, resolve, reject });
+      this.queue.push({ id: (this.nextId += 1), feeds, resolve, reject });
       this.dispatch();
     });
   }
@@ -263,27 +273,30 @@ export class WorkerSessions {
   }
 
   private dispatch(): void {
-    for (const lane of this.lanes) {
-      if (lane.task || this.queue.length === 0) continue;
-      const task = this.queue.shift() as Task;
-      lane.task = task;
-      lane.worker.ref();
-      lane.worker.postMessage(
-        task.feeds,
-        Object.values(task.feeds).map((tensor) => tensor.data.buffer as ArrayBuffer),
-      );
+    // Fill the emptiest threads first, so calls spread over every thread before any queues a second.
+    for (let level = 0; level < depth; level += 1) {
+      for (const lane of this.lanes) {
+        if (lane.tasks.size > level || this.queue.length === 0) continue;
+        const task = this.queue.shift() as Task;
+        lane.tasks.set(task.id, task);
+        lane.worker.ref();
+        lane.worker.postMessage(
+          { id: task.id, feeds: task.feeds },
+          Object.values(task.feeds).map((tensor) => tensor.data.buffer as ArrayBuffer),
+        );
+      }
     }
   }
 
-  private settle(lane: Lane, message: { outputs?: Record<string, PlainTensor>; error?: string; loaded?: boolean; released?: boolean }): void {
+  private settle(lane: Lane, message: { id?: number; outputs?: Record<string, PlainTensor>; error?: string; loaded?: boolean; released?: boolean }): void {
     if (message.loaded !== undefined || message.released) return;
-    const task = lane.task;
-    lane.task = undefined;
-    lane.worker.unref();
+    const task = message.id === undefined ? undefined : lane.tasks.get(message.id);
     if (task) {
+      lane.tasks.delete(task.id);
       if (message.outputs) task.resolve(message.outputs);
       else task.reject(new SkillframeError('internal', `model ${this.name}: ${message.error ?? 'no output'}`));
     }
+    if (lane.tasks.size === 0) lane.worker.unref();
     this.dispatch();
   }
 
@@ -291,8 +304,8 @@ export class WorkerSessions {
   private fail(error: SkillframeError): void {
     this.failure ??= error;
     for (const lane of this.lanes) {
-      lane.task?.reject(error);
-      lane.task = undefined;
+      for (const task of lane.tasks.values()) task.reject(error);
+      lane.tasks.clear();
     }
     for (const task of this.queue.splice(0)) task.reject(error);
   }
