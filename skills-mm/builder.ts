@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { parseRedactions, redactText } from '../core/redaction.ts';
 import { SkillframeError } from '../core/index.ts';
 import {
   PlanFile,
@@ -354,11 +355,16 @@ export function resolveSkillName(options: Pick<BuildOptions, 'name' | 'outDir'>,
 /**
  * OCR lines a package can carry: a line the audit would refuse as an app's text is left out — a
  * misreading with look-alike letters of two scripts ("Ωpen" for "Open"), or a shell command an app
- * shows ("curl -X GET …").
+ * shows ("curl -X GET …") — and so is a line the recorder would have redacted: an e-mail typed
+ * into an editor was redacted from the recording, then read back off its frames into the skill's
+ * anchors and state cards (dogfood, kwrite).
  */
 function readable(lines: OcrLine[]): OcrLine[] {
-  return lines.filter((line) => !labelRefusal(line.text));
+  return lines.filter((line) => !labelRefusal(line.text) && !redactText(line.text, shownTextRedactions, false).fired.length);
 }
+
+/** The recorder's default patterns, as applied to text an app shows (names, titles). */
+const shownTextRedactions = parseRedactions(undefined);
 
 /** X11: what the step did to the recorded window's title (until the next step's first input). */
 function titleExpectation(meta: TrajectoryMeta, draft: Draft, later: readonly Draft[]): { title_change?: TitleChange } {
