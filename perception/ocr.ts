@@ -115,8 +115,8 @@ export interface OcrOptions {
    * (default: SKILLFRAME_OCR_WORKERS when set, else one per core up to 4; 0 on CUDA or a single
    * core; 1.4–1.7× faster on dense pages). A process may end at any time while they are busy: no
    * thread is torn down inside onnxruntime (native/onnx/worker-sessions.ts). A read of one line
-   * stays on the main thread's multi-threaded session. The workers start after the first read of
-   * several lines (which runs on the main thread) unless `startWorkers` is set.
+   * stays on the main thread's multi-threaded session. The workers start after the second read of
+   * several lines (both run on the main thread) unless `startWorkers` is set.
    */
   recognitionWorkers?: number;
   /** Start the recognition workers before createOcr returns (benchmarks; long-lived readers). */
@@ -218,6 +218,8 @@ class PaddleOcr implements Ocr {
   /** Set once the recognition workers have loaded; cleared for good if they ever fail. */
   private workers: WorkerSessions | undefined;
   private workersFailed = false;
+  /** Reads of several lines done on the main thread (the workers start after the second). */
+  private readsOfSeveralLines = 0;
 
   constructor(
     private readonly ort: OrtModule,
@@ -479,9 +481,11 @@ class PaddleOcr implements Ocr {
         throwIfAborted(signal, 'OCR');
         await readBatch(batch, undefined);
       }
-      // Start the workers once a read of several lines is done, so their loading (~0.7 s of CPU
-      // each) does not compete with it; a reader used once never waits for them.
-      if (batches.length >= 2) void this.startWorkers();
+      // Start the workers after the second read of several lines, between reads, so their loading
+      // (~0.7 s of CPU each) competes with no read, and a one-shot reader (a CLI command, a test)
+      // never starts them: a process ending waits for a load in flight (never ends a thread inside
+      // onnxruntime, see native/onnx/worker-sessions.ts).
+      if (batches.length >= 2 && (this.readsOfSeveralLines += 1) >= 2) void this.startWorkers();
     }
     // Lines are joined in the order of `pending`, so the result does not depend on which worker
     // finished first (sortLines keeps the input order of lines it ranks equal).

@@ -116,7 +116,7 @@ test('recognition workers read the same lines as the main thread, and a failing 
   }
 });
 
-test('recognition workers are on by default on a multi-core CPU (they start behind a read of several lines); SKILLFRAME_OCR_WORKERS=0 turns them off', async (t) => {
+test('recognition workers are on by default on a multi-core CPU (they start behind the second read of several lines, never for a one-shot read); SKILLFRAME_OCR_WORKERS=0 turns them off', async (t) => {
   if (availableParallelism() < 2) return t.skip('one core: the workers are off there by design');
   const saved = process.env.SKILLFRAME_OCR_WORKERS;
   const read = async (setting: string | undefined) => {
@@ -127,6 +127,9 @@ test('recognition workers are on by default on a multi-core CPU (they start behi
     try {
       if (reader.provider !== 'cpu') return undefined;
       await reader.recognize(screen);
+      const afterOne = own.hasWorkers;
+      await reader.recognize(screen);
+      assert.equal(afterOne, false, 'a one-shot reader (a CLI command) never starts them');
       return own.hasWorkers;
     } finally {
       await reader.dispose();
