@@ -33,6 +33,7 @@ import { splitWordsAtBars, type Ocr, type OcrLine, type OcrWord } from '../perce
 import { auditLoaded, labelRefusal, requiredTier, stepDestructiveReason } from './audit.ts';
 import { packageToFiles, writePackageFiles, type SkillPackage } from './format.ts';
 import { decodeImage } from '../native/image.ts';
+import { topLevelRoles } from '../native/a11y/index.ts';
 import { boxAround, clampRect, cropPng, grow, intersects, renderView, unionOf } from './images.ts';
 
 /**
@@ -1101,9 +1102,12 @@ function dropTarget(event: TrajectoryEvent): TargetDescriptor {
 function targetPhrase(target: TargetDescriptor | undefined, meta: TrajectoryMeta): string {
   if (!target) return 'the focused element';
   const locator = target.locator;
-  const label = locator?.name || locator?.text || target.accessible?.name || target.ocr?.text;
+  // The app's window itself names no control (GTK 4 answers its frame for every point): the step
+  // was "Click the "Characters" frame" where the person clicked "Black Snowman" (dogfood).
+  const accessible = target.accessible && !topLevelRoles.has(target.accessible.role.toLowerCase()) ? target.accessible : undefined;
+  const label = locator?.name || locator?.text || accessible?.name || target.ocr?.text;
   if (label) {
-    const roleName = locator?.role ?? (target.accessible?.name ? target.accessible.role : undefined);
+    const roleName = locator?.role ?? (accessible?.name ? accessible.role : undefined);
     const role = roleName && roleName !== 'generic' ? ` ${roleName}` : '';
     return `the ${JSON.stringify(label.trim().slice(0, 80))}${role}`;
   }

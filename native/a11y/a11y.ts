@@ -143,6 +143,9 @@ export function usableExtents(extents: Rect | undefined): Rect | undefined {
   return extents;
 }
 
+/** Accessibles that are a whole window, never a control to click (GTK 4's hit test answers its frame). */
+export const topLevelRoles: ReadonlySet<string> = new Set(['application', 'frame', 'window', 'desktop frame']);
+
 /** Roles a person acts on: candidates for explore, and what a click on X11 usually hits. */
 export const actionableRoles: ReadonlySet<string> = new Set([
   'push button',

@@ -1,11 +1,10 @@
 import type { Box } from '../../../../native/image.ts';
 import { describeNode, resolveAccessible } from '../../accessibility.ts';
+import { topLevelRoles } from '../../../../native/a11y/index.ts';
 import type { Rung } from './rung.ts';
 import { sleep } from '../../../../core/abort.ts';
 import { rectContains, type Point, type Rect } from '../../../../core/geometry.ts';
 
-/** Accessibles that are a whole window, never a control to click. */
-const topLevelRoles = new Set(['application', 'frame', 'window', 'desktop frame']);
 
 /** Beyond this size on both sides a node is an area (a sheet, a text area, a list), not a control. */
 const controlSide = 80;
