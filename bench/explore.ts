@@ -491,6 +491,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const onSignal = () => (stop.signal.aborted ? process.exit(130) : stop.abort());
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Stopped by a signal: everything it started is disposed by then; say so instead of a stack trace.
   const result = await benchExplore({
     signal: stop.signal,
     onApp: (app) => process.stderr.write(`app ${JSON.stringify(app)}\n`),
@@ -502,6 +503,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     ...(value('--budget') ? { budget: Number(value('--budget')) } : {}),
     ...(value('--seeds') ? { seeds: Number(value('--seeds')) } : {}),
     progress: (_fraction, message) => process.stderr.write(`${message}\n`),
+  }).catch((error: unknown) => {
+    if (!stop.signal.aborted) throw error;
+    process.stderr.write('bench explore: stopped by a signal (each finished app is above, and in --out)\n');
+    process.exit(130);
   });
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
