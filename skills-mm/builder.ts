@@ -34,7 +34,7 @@ import { auditLoaded, labelRefusal, requiredTier, stepDestructiveReason } from '
 import { packageToFiles, writePackageFiles, type SkillPackage } from './format.ts';
 import { decodeImage } from '../native/image.ts';
 import { topLevelRoles } from '../native/a11y/index.ts';
-import { boxAround, clampRect, cropPng, grow, intersects, renderView, unionOf } from './images.ts';
+import { boxAround, clampRect, cropPng, grow, hideBoxes, intersects, renderView, unionOf } from './images.ts';
 
 /**
  * Builder: trajectory → MMSkills package. Deterministic: the same recording gives the same
@@ -335,7 +335,7 @@ export async function buildSkill(options: BuildOptions): Promise<BuildResult> {
 export async function finishSkill(demonstration: Demonstration, options: BuildOptions, warnings: string[], started: number, source = `trajectory ${demonstration.meta.id}`, recordings = 1): Promise<BuildResult> {
   const name = resolveSkillName(options, demonstration.meta, warnings);
   const cards = groupStates(demonstration);
-  await renderStateViews(demonstration, cards, options);
+  await renderStateViews(demonstration, cards, options, await secretShowings(demonstration, options));
   return writeSkill(demonstration, cards, name, options, warnings, started, source, recordings);
 }
 
@@ -586,9 +586,24 @@ export function groupStates(demonstration: Demonstration): StateCard[] {
 }
 
 /** Pass 4, views: full frame, focus crop, before and after per state, with red/green marks; then the card text. */
-async function renderStateViews(demonstration: Demonstration, cards: StateCard[], options: Pick<BuildOptions, 'signal' | 'progress'>): Promise<void> {
+async function renderStateViews(demonstration: Demonstration, cards: StateCard[], options: Pick<BuildOptions, 'signal' | 'progress'>, hidden: Map<Frame, Rect[]>): Promise<void> {
   const { steps, frames, images, meta, appName } = demonstration;
   const screen = { width: meta.screen.width, height: meta.screen.height };
+  const shown = new Map<Frame, Promise<Buffer>>();
+  /** A frame as a package may show it: with what it must not show painted over. */
+  const pixels = (frame: Frame): Promise<Buffer> => {
+    const boxes = hidden.get(frame);
+    if (!boxes?.length) return Promise.resolve(frame.png);
+    if (!shown.has(frame)) shown.set(frame, hideBoxes(frame.png, { width: frame.rgba.width, height: frame.rgba.height }, boxes));
+    return shown.get(frame)!;
+  };
+  // A target's template is cut from the frame before its step: once a secret showed there, cut again from the hidden frame.
+  for (const [index, step] of steps.entries()) {
+    const before = frames[index]?.before;
+    const template = step.target?.template;
+    if (!before || !template || !hidden.get(before)?.some((box) => intersects(box, template.box))) continue;
+    images.set(template.file, (await cropPng(await pixels(before), { width: before.rgba.width, height: before.rgba.height }, template.box)).data);
+  }
   for (const [cardIndex, card] of cards.entries()) {
     if (options.signal?.aborted) throw options.signal.reason ?? new SkillframeError('aborted', 'build was cancelled');
     options.progress?.(0.75 + 0.2 * (cardIndex / cards.length), `views of ${card.state_id}`);
@@ -603,7 +618,7 @@ async function renderStateViews(demonstration: Demonstration, cards: StateCard[]
     const addView = async (view: StateView['view'], source: Frame | undefined, crop: Rect | undefined, marks: { box: Rect; color: 'red' | 'green' }[]) => {
       if (!source) return;
       const size = { width: source.rgba.width, height: source.rgba.height };
-      const rendered = await renderView(source.png, size, { crop, marks, format: 'webp' });
+      const rendered = await renderView(await pixels(source), size, { crop, marks, format: 'webp' });
       const file = `Images/${card.state_id}-${view}.webp`;
       images.set(file, rendered.data);
       views.push({ view, file, width: rendered.width, height: rendered.height, marks: [...new Set(marks.map((mark) => (mark.color === 'red' ? 'target' : 'check') as 'target' | 'check'))] });
@@ -622,6 +637,47 @@ async function renderStateViews(demonstration: Demonstration, cards: StateCard[]
     card.preferred_view_order = (['focus_crop', 'full_frame', 'after', 'before'] as const).filter((view) => views.some((candidate) => candidate.view === view));
     fillCardText(card, cardSteps, meta, appName);
   }
+}
+
+/**
+ * What each recorded frame must not show. The recorder redacted a secret from the typed text, but
+ * the frames after that step still show it (dogfood, kwrite: an e-mail typed into the editor was in
+ * the package's images): from the step that typed it on, the field it went into (the step's target,
+ * and where the screen changed as it was typed) is painted over, and where OCR reads the frames
+ * (X11), so is every word there the recorder's patterns would redact, wherever the app shows it.
+ */
+async function secretShowings(demonstration: Demonstration, options: Pick<BuildOptions, 'ocr' | 'signal'>): Promise<Map<Frame, Rect[]>> {
+  const { steps, frames } = demonstration;
+  const secretSteps = new Set(demonstration.parameters.filter((parameter) => parameter.secret).flatMap((parameter) => parameter.steps));
+  const hidden = new Map<Frame, Rect[]>();
+  if (!secretSteps.size) return hidden;
+  const add = (frame: Frame | undefined, boxes: readonly Rect[]) => {
+    if (frame && boxes.length) hidden.set(frame, [...(hidden.get(frame) ?? []), ...boxes]);
+  };
+  const fields: Rect[] = [];
+  const afterSecret = new Set<Frame>();
+  for (const [index, step] of steps.entries()) {
+    const stepFrames = frames[index] ?? {};
+    add(stepFrames.before, fields);
+    if (fields.length && stepFrames.before) afterSecret.add(stepFrames.before);
+    if (secretSteps.has(step.id)) {
+      const screen = stepFrames.after?.rgba ?? stepFrames.before?.rgba;
+      for (const box of [step.target?.box, stepFrames.changed]) if (box && screen) fields.push(grow(box, 4, screen));
+    }
+    add(stepFrames.after, fields);
+    if (fields.length && stepFrames.after) afterSecret.add(stepFrames.after);
+  }
+  if (options.ocr) {
+    for (const frame of afterSecret) {
+      const { lines } = await options.ocr.recognize(frame.rgba, options.signal ? { signal: options.signal } : {});
+      for (const line of lines) {
+        if (!redactText(line.text, shownTextRedactions, false).fired.length) continue;
+        const words = (line.words ?? []).filter((word) => redactText(word.text, shownTextRedactions, false).fired.length);
+        add(frame, (words.length ? words.map((word) => word.box) : [line.box]).map(([x, y, width, height]) => grow({ x, y, width, height }, 3, frame.rgba)));
+      }
+    }
+  }
+  return hidden;
 }
 
 /** How many states' keyframes the VLM rewrite sees (a model's context holds a few images, not every state's). */

@@ -64,6 +64,22 @@ export async function cropPng(frame: Buffer, frameSize: { width: number; height:
   return { data, width: area.width, height: area.height };
 }
 
+/**
+ * The frame with `boxes` (frame coordinates) painted black, lossless: what a package must not
+ * show, such as a secret typed into a field.
+ */
+export async function hideBoxes(frame: Buffer, frameSize: { width: number; height: number }, boxes: readonly Rect[]): Promise<Buffer> {
+  const sharp = await loadSharp();
+  const rects = boxes
+    .map((box) => clampRect(box, frameSize))
+    .filter((box) => box.width > 0 && box.height > 0)
+    .map((box) => `<rect x="${box.x}" y="${box.y}" width="${box.width}" height="${box.height}" fill="#000"/>`)
+    .join('');
+  if (!rects) return frame;
+  const svg = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${frameSize.width}" height="${frameSize.height}">${rects}</svg>`);
+  return sharp(frame, { limitInputPixels: 16_384 * 16_384 }).composite([{ input: svg, top: 0, left: 0 }]).png({ compressionLevel: 1 }).toBuffer();
+}
+
 /** A small PNG thumbnail as a data URL, for the UI (which only talks through the contract). */
 export async function thumbnailDataUrl(image: Buffer, maxSide: number): Promise<string> {
   const sharp = await loadSharp();

@@ -49,3 +49,34 @@ test('an e-mail read off a recorded frame goes into no anchor, expectation or ca
   const plan = JSON.parse(readFileSync(join(built.dir, 'plan.json'), 'utf8')) as PlanFile;
   assert.ok(plan.steps[0].expected?.ocr_text_appears.some((line) => /ready/i.test(line)), JSON.stringify(plan.steps[0].expected));
 });
+
+test('a redacted value typed into the window is painted over in every image of the package from that step on', async () => {
+  const directory = join(work, 'typed');
+  const window = { id: '1', title: 'Untitled - KWrite', className: 'kwrite', geometry: { x: 0, y: 0, width: 640, height: 400 } };
+  const writer = TrajectoryWriter.create(directory, { version: 1, id: 'typed-secret', kind: 'x11', app: { name: 'kwrite', command: 'kwrite', window }, screen: { width: 640, height: 400 }, started: new Date().toISOString(), mode: 'script' });
+  const start = writer.writeFrame('frame-000.png', await editor([]));
+  writer.updateMeta({ startFrame: start });
+  const at = Date.now();
+  const clicked = writer.writeFrame('frame-001.png', await editor(['']));
+  writer.append({ kind: 'click', at, button: 'left', pointer: { x: 200, y: 150 }, pointerInWindow: { x: 200, y: 150 }, window, frames: { before: start, after: clicked }, source: 'hook' });
+  // The recorder kept the words around the address and redacted the address itself; the frames show it all.
+  const typed = writer.writeFrame('frame-002.png', await editor(['Reply to grace@example.org by Friday']));
+  writer.append({ kind: 'type', at: at + 600, text: 'Reply to [email] by Friday', window, frames: { before: clicked, after: typed }, source: 'hook' });
+  const menu = writer.writeFrame('frame-003.png', await editor(['Reply to grace@example.org by Friday', 'Saved copy for grace@example.org']));
+  writer.append({ kind: 'click', at: at + 1200, button: 'left', pointer: { x: 40, y: 23 }, pointerInWindow: { x: 40, y: 23 }, window, frames: { before: typed, after: menu }, source: 'hook' });
+  writer.close();
+  const built = await buildSkill({ trajectoryDir: directory, outDir: join(work, 'typed-skill'), ocr });
+  const plan = JSON.parse(readFileSync(join(built.dir, 'plan.json'), 'utf8')) as PlanFile;
+  assert.ok(plan.parameters.some((parameter) => parameter.secret), JSON.stringify(plan.parameters));
+  const images = readdirSync(join(built.dir, 'Images'));
+  let readWords = 0;
+  for (const file of images) {
+    const { data, info } = await sharp(join(built.dir, 'Images', file)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { lines } = await ocr.recognize({ data: new Uint8Array(data), width: info.width, height: info.height });
+    const text = lines.map((line) => line.text).join(' ');
+    readWords += lines.length;
+    assert.ok(!/grace|example\.org/i.test(text), `${file} shows the address: ${text}`);
+  }
+  // The images still show the app (the check above could not pass on blank images).
+  assert.ok(readWords > 0, `no text read in ${images.join(', ')}`);
+});
