@@ -97,9 +97,10 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
     surface ??= await openSurface(plan, options);
     // Screens without a DOM lean on OCR: when a check will read text, the models load while the
     // first step is grounded. Otherwise they load only if a check or rung comes to need them: a
-    // skill checked by titles, or whose steps the accessibility tree proves, never waits for them.
-    const tree = surface.accessibility && !surface.accessibility.warnings.length;
-    const readsTextFirst = (step: PlanStep) => readsText(expectationFor(step, plan, values)) && !(tree && hasTarget(step) && step.target.accessible);
+    // skill checked by titles never waits for them. A step the accessibility tree grounds still
+    // reads its expected text (focus alone proves nothing there: any button takes it), so it
+    // counts too: left to load at the first check, the demo's first step waited ~0.8 s for them.
+    const readsTextFirst = (step: PlanStep) => readsText(expectationFor(step, plan, values));
     if (surface.kind === 'x11' && !options.dryRun && plan.steps.some(readsTextFirst)) ocr = createOcr();
     const templates = templateLoader(skill.images);
     // On X11 every visual rung reads the recorded crops: they decode ahead, off the steps' path.
