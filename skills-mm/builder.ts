@@ -361,11 +361,16 @@ export function resolveSkillName(options: Pick<BuildOptions, 'name' | 'outDir'>,
  * anchors and state cards (dogfood, kwrite).
  */
 function readable(lines: OcrLine[]): OcrLine[] {
-  return lines.filter((line) => !labelRefusal(line.text) && !redactText(line.text, shownTextRedactions, false).fired.length);
+  return lines.filter((line) => !labelRefusal(line.text) && !wouldRedact(line.text));
 }
 
 /** The recorder's default patterns, as applied to text an app shows (names, titles). */
 const shownTextRedactions = parseRedactions(undefined);
+
+/** Text an app shows that the recorder would have redacted (an e-mail, a key …). */
+function wouldRedact(text: string): boolean {
+  return redactText(text, shownTextRedactions, false).fired.length > 0;
+}
 
 /** X11: what the step did to the recorded window's title (until the next step's first input). */
 function titleExpectation(meta: TrajectoryMeta, draft: Draft, later: readonly Draft[]): { title_change?: TitleChange } {
@@ -655,24 +660,22 @@ async function secretShowings(demonstration: Demonstration, options: Pick<BuildO
     if (frame && boxes.length) hidden.set(frame, [...(hidden.get(frame) ?? []), ...boxes]);
   };
   const fields: Rect[] = [];
-  const afterSecret = new Set<Frame>();
   for (const [index, step] of steps.entries()) {
     const stepFrames = frames[index] ?? {};
     add(stepFrames.before, fields);
-    if (fields.length && stepFrames.before) afterSecret.add(stepFrames.before);
     if (secretSteps.has(step.id)) {
       const screen = stepFrames.after?.rgba ?? stepFrames.before?.rgba;
       for (const box of [step.target?.box, stepFrames.changed]) if (box && screen) fields.push(grow(box, 4, screen));
     }
     add(stepFrames.after, fields);
-    if (fields.length && stepFrames.after) afterSecret.add(stepFrames.after);
   }
   if (options.ocr) {
-    for (const frame of afterSecret) {
+    // The frames from the first secret on are the ones that hold a field already.
+    for (const frame of [...hidden.keys()]) {
       const { lines } = await options.ocr.recognize(frame.rgba, options.signal ? { signal: options.signal } : {});
       for (const line of lines) {
-        if (!redactText(line.text, shownTextRedactions, false).fired.length) continue;
-        const words = (line.words ?? []).filter((word) => redactText(word.text, shownTextRedactions, false).fired.length);
+        if (!wouldRedact(line.text)) continue;
+        const words = (line.words ?? []).filter((word) => wouldRedact(word.text));
         add(frame, (words.length ? words.map((word) => word.box) : [line.box]).map(([x, y, width, height]) => grow({ x, y, width, height }, 3, frame.rgba)));
       }
     }
