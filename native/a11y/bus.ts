@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SkillframeError } from '../../core/errors.ts';
+import { watchOwner, type OwnerWatch } from '../process/owner-watch.ts';
 import { accessibilityBusAddress } from './atspi.ts';
 
 /**
@@ -51,13 +52,16 @@ export async function startAccessibilityBus(env: NodeJS.ProcessEnv = process.env
   const runtime = mkdtempSync(join(tmpdir(), 'sf-a11y-bus-'));
   // A process that ends without disposing (a signal, process.exit) must not leave its buses
   // running: 'exit' handlers run synchronously, so the daemons only get the signal there.
+  let watch: OwnerWatch | undefined;
   const onExit = () => {
+    watch?.stop();
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     rmSync(runtime, { recursive: true, force: true });
   };
   process.once('exit', onExit);
   const stopAll = async () => {
     process.off('exit', onExit);
+    watch?.stop();
     for (const child of children.reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
       child.kill('SIGTERM');
@@ -96,6 +100,8 @@ export async function startAccessibilityBus(env: NodeJS.ProcessEnv = process.env
     delete busEnv.AT_SPI_BUS_ADDRESS;
     const launcher = spawn(busLauncherPath, ['--launch-immediately'], { env: { ...busEnv, XDG_RUNTIME_DIR: runtime }, stdio: 'ignore' });
     children.push(launcher);
+    // A SIGKILL runs no handler at all: a watcher outside the process stops them then.
+    watch = watchOwner(children, { folders: [runtime] });
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
     let address: string | undefined;
     while (!address) {

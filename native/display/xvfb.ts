@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { watchOwner } from '../process/owner-watch.ts';
 
 export interface VirtualDisplay {
   /** e.g. ":37" */
@@ -46,7 +47,10 @@ export async function startDisplay(options: { width?: number; height?: number; w
   }
   // A process that ends without disposing (a signal, process.exit) must not leave its display
   // running: 'exit' handlers run synchronously, so the servers only get the signal there.
+  // A SIGKILL runs no handler at all: a watcher outside the process stops them then.
+  const watch = watchOwner(windowManager ? [server, windowManager] : [server], { folders: [runtime] });
   const onExit = () => {
+    watch.stop();
     windowManager?.kill('SIGKILL');
     server.kill('SIGTERM');
     rmSync(runtime, { recursive: true, force: true });
@@ -57,6 +61,7 @@ export async function startDisplay(options: { width?: number; height?: number; w
     env,
     async dispose() {
       process.off('exit', onExit);
+      watch.stop();
       windowManager?.kill('SIGKILL');
       server.kill('SIGTERM');
       await new Promise((resolve) => {
