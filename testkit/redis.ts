@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { watchOwner } from '../native/process/owner-watch.ts';
 
 /** A private redis-server (Debian's package) on a random loopback port, for tests and benchmarks. */
 export interface RedisServer {
@@ -38,10 +39,19 @@ export async function startRedis(): Promise<RedisServer> {
       reject(new Error(`redis-server exited with ${code} (is the redis-server package installed?)`));
     });
   });
+  // Its owner may end without disposing (process.exit, a signal, SIGKILL): the server goes with it.
+  const watch = watchOwner([child]);
+  const onExit = () => {
+    watch.stop();
+    child.kill('SIGKILL');
+  };
+  process.once('exit', onExit);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     async dispose() {
+      process.off('exit', onExit);
+      watch.stop();
       child.kill('SIGKILL');
       await new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
     },

@@ -98,3 +98,33 @@ test('a process killed with SIGKILL leaves no Xvfb and no accessibility bus runn
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+test('a test or benchmark killed with SIGKILL leaves no redis-server running', { timeout: 60_000 }, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'sf-redis-kill-'));
+  try {
+    const script = join(work, 'child-redis.mjs');
+    writeFileSync(
+      script,
+      [`const { startRedis } = await import(${module('testkit/redis.ts')});`, 'const redis = await startRedis();', 'console.log(redis.port);', 'setInterval(() => undefined, 1000);'].join('\n'),
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const port = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the child did not start redis in 30 s')), 30_000);
+      child.stdout.once('data', (chunk: Buffer) => {
+        clearTimeout(timer);
+        resolve(chunk.toString().trim());
+      });
+    });
+    const answers = () => spawnSync('redis-cli', ['-p', port, 'ping'], { encoding: 'utf8', timeout: 5_000 }).stdout.trim() === 'PONG';
+    assert.ok(answers(), `redis on port ${port} did not answer`);
+    child.kill('SIGKILL');
+    let alive = answers();
+    for (let waited = 0; waited < 10_000 && alive; waited += 250) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      alive = answers();
+    }
+    assert.equal(alive, false, `redis on port ${port} still answers after its owner was killed`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
