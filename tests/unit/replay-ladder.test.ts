@@ -173,12 +173,12 @@ test('repair: a step rebuilt from a new recording replaces the old one, passes t
 // Dogfood, gnome-characters (GTK 4): a search lists its results a moment after the typing, later
 // on a loaded machine. Replay looked once, before the result was drawn, and stopped as unsafe.
 // While the window changes, the step's target is looked for again (at most a few seconds).
-// The anchor rung is off here: it acts where the neighbours' text says the key is, drawn or not
-// (noticed with this test, left as it is: see the dogfood report).
+// Every rung is on: the anchor rung once acted where the neighbours' text said the key was, drawn or
+// not (its "=" was clicked before it was drawn); it now refuses a spot with nothing drawn.
 test('a key the app draws late is waited for and clicked; one that never comes stops the replay unsafe', async () => {
-  const noAnchors = { disabledTiers: ['anchor'] as 'anchor'[] };
+  const everyRung = {};
   const late = new FakeCalculator({ slowKey: { label: '=', afterMs: 1500 } });
-  const report = await replay(late, noAnchors);
+  const report = await replay(late, everyRung);
   assert.equal(report.ok, true, JSON.stringify(report.steps, null, 1));
   assert.deepEqual(late.clicks, intended);
   const equals = report.steps.find((step) => step.description?.includes('"="'));
@@ -186,7 +186,7 @@ test('a key the app draws late is waited for and clicked; one that never comes s
 
   const never = new FakeCalculator({ slowKey: { label: '=', afterMs: 60_000 } });
   const started = Date.now();
-  const stopped = await replay(never, noAnchors);
+  const stopped = await replay(never, everyRung);
   assert.equal(stopped.error?.code, 'unsafe', JSON.stringify(stopped.steps, null, 1));
   assertNoWrongClick(never);
   assert.deepEqual(never.clicks, ['7', '+', '2']);

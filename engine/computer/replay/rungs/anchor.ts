@@ -1,7 +1,7 @@
 import type { Box } from '../../../../native/image.ts';
 import type { Point } from '../surface.ts';
 import { findLabelInLine } from '../text-match.ts';
-import { center, distance, farFromWindowPosition, type Grounding, type GroundingInput, type Rung } from './rung.ts';
+import { center, distance, farFromWindowPosition, lumaSpread, type Grounding, type GroundingInput, type Rung } from './rung.ts';
 
 async function ground(input: GroundingInput): Promise<Grounding | string> {
   const anchors = input.step.target.anchors;
@@ -21,11 +21,34 @@ async function ground(input: GroundingInput): Promise<Grounding | string> {
   const spread = Math.max(...predictions.map((p) => distance(p, mean)));
   const tolerance = Math.max(10, 0.01 * input.frame.width);
   if (spread > tolerance) return `anchors disagree by ${Math.round(spread)} px`;
+  // Anchors say where the target should be, not that it is drawn there: a key an app draws late, a
+  // button a layout has not shown yet. Where the recorded crop has contrast, the live patch it would
+  // cover must have some too; a flat patch there is background, and a click on it is a guess.
+  const template = input.step.target.template;
+  const needle = template ? await input.templateImage(template.file) : undefined;
+  if (template && needle) {
+    const needleSpread = lumaSpread(needle, [0, 0, needle.width, needle.height]);
+    const patch: Box = [
+      Math.round(mean.x - template.point_in_crop.x * input.scale.x),
+      Math.round(mean.y - template.point_in_crop.y * input.scale.y),
+      Math.max(1, Math.round(needle.width * input.scale.x)),
+      Math.max(1, Math.round(needle.height * input.scale.y)),
+    ];
+    const liveSpread = lumaSpread(input.frame, patch);
+    if (needleSpread >= minimumStructure && liveSpread < drawnFraction * needleSpread) {
+      return `the anchors point at (${Math.round(mean.x)}, ${Math.round(mean.y)}), but nothing like the target is drawn there (contrast ${liveSpread.toFixed(1)} against ${needleSpread.toFixed(1)} recorded)`;
+    }
+  }
   // One anchor alone is a guess; agreeing anchors are evidence.
   const confidence = (predictions.length >= 2 ? 0.9 : 0.7) * (farFromWindowPosition(input, mean) ? 0.75 : 1);
   const box: Box = [Math.round(mean.x - 8), Math.round(mean.y - 8), 16, 16];
   return { tier: 'anchor', point: mean, box, confidence, evidence: `${predictions.length} anchor(s) agree within ${Math.round(spread)} px` };
 }
+
+/** Luma standard deviation below which a recorded crop is flat (an empty field): nothing to compare. */
+const minimumStructure = 8;
+/** The share of the recorded contrast a drawn target keeps under another theme or scale. */
+const drawnFraction = 0.25;
 
 /** Relative anchors: stable text near the target, read uniquely, agreeing on where it is. */
 export const anchorRung: Rung = { surfaces: ['web', 'x11'], ground };
