@@ -87,7 +87,7 @@ export async function measureX11Apps(apps: ExploreApps['x11'], seeds: number, op
               if (pid === undefined) throw new Error('no app running');
               return probe.view(pid);
             },
-            replay: (skillDirectory, _url, view, signal) => replayX11(app.command, bus.env, probe, skillDirectory, view, signal),
+            replay: async (skillDirectory, _url, view, signal) => ({ ok: await replayX11(app.command, bus.env, probe, skillDirectory, view, signal) }),
           },
           seeds,
           options,

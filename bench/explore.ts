@@ -90,6 +90,8 @@ export interface BenchApp {
   probe_ms_p50?: number;
   exported_skills: number;
   exported_replay_rate: number;
+  /** Each exported skill that did not replay, and why (the replay's own error or the view it left). */
+  replay_misses?: { seed: number; skill: string; steps: number; miss: string }[];
   load_average?: [number, number];
   note?: string;
 }
@@ -195,8 +197,8 @@ export interface Target {
   /** A fresh driver, and (web) where a fresh instance of the app lives. */
   open: () => Promise<{ driver: ExploreDriver; url?: string; dispose(): Promise<void> }>;
   probe: (driver: ExploreDriver) => Promise<string>;
-  /** Replays an exported skill on a fresh instance; true when the app then shows `view`. */
-  replay?: (skillDirectory: string, url: string | undefined, view: string, signal: AbortSignal) => Promise<boolean>;
+  /** Replays an exported skill on a fresh instance: ok when the app then shows `view`, else why not. */
+  replay?: (skillDirectory: string, url: string | undefined, view: string, signal: AbortSignal) => Promise<ReplayJudgement>;
 }
 
 async function webProbe(driver: ExploreDriver): Promise<string> {
@@ -205,12 +207,18 @@ async function webProbe(driver: ExploreDriver): Promise<string> {
   return (await page.evaluate(viewProbe)) as string;
 }
 
+/** How one exported skill fared at replay: ok, or why not (the replay's error, or the view it left). */
+export interface ReplayJudgement {
+  ok: boolean;
+  miss?: string;
+}
+
 /**
  * The replay engine on a fresh browser, judged by the view the app shows afterwards. Off the
  * loopback nothing loads, as while exploring: the apps' CDN fonts and images are not there.
  */
-async function replayWeb(skillDirectory: string, url: string | undefined, view: string, signal: AbortSignal): Promise<boolean> {
-  if (!url) return false;
+export async function replayWeb(skillDirectory: string, url: string | undefined, view: string, signal: AbortSignal): Promise<ReplayJudgement> {
+  if (!url) return { ok: false, miss: 'no url' };
   const { pageSurface } = await import('../engine/computer/replay/web-surface.ts');
   const { replaySkill } = await import('../engine/computer/replay/replay.ts');
   const { launchBrowser } = await import('../native/browser/browser.ts');
@@ -226,7 +234,12 @@ async function replayWeb(skillDirectory: string, url: string | undefined, view: 
     await session.page.waitForLoadState('load', { timeout: 10_000 }).catch(() => undefined);
     await session.page.evaluate(settleScript(120, 3_000)).catch(() => undefined);
     // Both: the replay says it finished, and the app shows the view the skill was exported for.
-    return report.ok && ((await session.page.evaluate(viewProbe)) as string) === view;
+    const shown = (await session.page.evaluate(viewProbe)) as string;
+    if (!report.ok) {
+      const failed = report.steps.find((step) => step.status === 'aborted');
+      return { ok: false, miss: `replay stopped${failed ? ` at step ${failed.index} (${failed.description ?? failed.action ?? ''})` : ''}: ${report.error?.code ?? ''} ${report.error?.message ?? failed?.reason ?? ''}`.slice(0, 400) };
+    }
+    return shown === view ? { ok: true } : { ok: false, miss: `the app shows ${shown.slice(0, 180)}, not ${view.slice(0, 180)}` };
   } finally {
     await session.dispose();
   }
@@ -242,6 +255,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
   let unread = 0;
   let exported = 0;
   let replayed = 0;
+  const replayMisses: { seed: number; skill: string; steps: number; miss: string }[] = [];
   let repeated = 0;
   const loadAtStart = oneMinuteLoad();
   for (let seed = 1; seed <= seeds; seed += 1) {
@@ -299,11 +313,15 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
           if (skill.format !== 'mmskill' || !skill.audited || !target.replay) continue;
           exported += 1;
           const view = stateOf.get(skill.node);
+          let judgement: ReplayJudgement = { ok: false, miss: 'the exported state was never read by the probe' };
           try {
-            if (view && (await target.replay(skill.path, opened.url, view, options.signal ?? new AbortController().signal))) replayed += 1;
-          } catch {
-            /* a replay that throws counts as a miss */
+            if (view) judgement = await target.replay(skill.path, opened.url, view, options.signal ?? new AbortController().signal);
+          } catch (error) {
+            judgement = { ok: false, miss: `the replay threw: ${(error as Error).message.split('\n')[0].slice(0, 300)}` };
           }
+          if (judgement.ok) replayed += 1;
+          // Why a skill missed, so a failure is read from the benchmark's own output.
+          else replayMisses.push({ seed, skill: skill.name, steps: skill.steps, miss: judgement.miss ?? '' });
         }
       } finally {
         await driver.dispose();
@@ -341,6 +359,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
     probe_ms_p50: Math.round(median(probeTimings)),
     exported_skills: exported,
     exported_replay_rate: exported ? round(replayed / exported) : 0,
+    ...(replayMisses.length ? { replay_misses: replayMisses } : {}),
     load_average: [loadAtStart, oneMinuteLoad()],
     ...(repeated ? { note: `${repeated} run(s) repeated: the app did not load on a reset` } : {}),
     _perSeed: views,

@@ -215,6 +215,22 @@ const armInPage = `(at) => {
   return element.localName.includes('-') && !element.shadowRoot;
 }`;
 
+/** The longest replay waits for a page's finite animations to end after a step's effect shows. */
+const animationWaitMs = 1_500;
+
+/**
+ * Runs in the page: resolves when the animations and transitions running now that end by themselves
+ * have ended (looping ones, spinners, are never waited for), or after `maxMs`, then one frame.
+ */
+const finiteAnimationsEnd = `(maxMs) => {
+  const running = (document.getAnimations ? document.getAnimations() : []).filter((animation) => animation.playState === 'running' && animation.effect && animation.effect.getComputedTiming().endTime !== Infinity);
+  if (!running.length) return true;
+  return Promise.race([
+    Promise.all(running.map((animation) => animation.finished.catch(() => undefined))),
+    new Promise((wake) => setTimeout(wake, maxMs)),
+  ]).then(() => new Promise((resolve) => requestAnimationFrame(() => resolve(true))));
+}`;
+
 /**
  * Arms a page before an action: counts the page's own requests that start from now on (from
  * Playwright's side, nothing is patched into the page) and resets the in-page change counter.
@@ -297,6 +313,11 @@ export async function armPage(page: Page, options: { at?: { x: number; y: number
         });
         drained = undefined;
       }
+      // What the step expected shows at the start of a transition (an accordion's links are in the
+      // DOM as it begins to slide open); a page that ignores input until it has finished moving
+      // (Bootstrap's collapse while another one slides) would drop the next step's click. A
+      // person waits for the UI to stop moving, and so does replay: finite animations end first.
+      if (result.held && remaining() > 0) await page.evaluate(`(${finiteAnimationsEnd})(${Math.min(remaining(), animationWaitMs)})`).catch(() => undefined);
       return { ...result, ms: Date.now() - begun };
     },
   };
