@@ -52,9 +52,11 @@ export function desktopConditionFamily(condition: DesktopCondition): 'unchanged'
 
 /**
  * One action of a task. `click` names the label a person would aim at (found by reading the
- * unchanged app when recording, never at replay); `click-text` is the middle of the editing area.
+ * unchanged app when recording, never at replay); `click-control` a control that shows an icon, not
+ * a label (GTK 4's ≡ menu button), by the name its tooltip and accessible give it; `click-text` is
+ * the middle of the editing area.
  */
-export type DesktopAction = { kind: 'click'; label: string } | { kind: 'click-text' } | { kind: 'type'; text: string } | { kind: 'key'; key: string } | { kind: 'wait'; ms: number };
+export type DesktopAction = { kind: 'click'; label: string } | { kind: 'click-control'; role: string; name: string } | { kind: 'click-text' } | { kind: 'type'; text: string } | { kind: 'key'; key: string } | { kind: 'wait'; ms: number };
 
 export interface DesktopTask {
   name: string;
@@ -67,6 +69,7 @@ export interface DesktopTask {
 }
 
 const click = (label: string): DesktopAction => ({ kind: 'click', label });
+const clickControl = (role: string, name: string): DesktopAction => ({ kind: 'click-control', role, name });
 const type = (text: string): DesktopAction => ({ kind: 'type', text });
 const key = (chord: string): DesktopAction => ({ kind: 'key', key: chord });
 const pause = (ms: number): DesktopAction => ({ kind: 'wait', ms });
@@ -126,7 +129,8 @@ export const desktopTasks: DesktopTask[] = [
   ...calculatorTasks('galculator', { times: '*', minus: '-' }, [key('ctrl+c')]),
   ...editorTasks('xedit', [click('Save')], [click('Save')]),
   ...calculatorTasks('gnome-calculator', { times: '×', minus: '−' }, [key('ctrl+c')]),
-  ...editorTasks('gnome-text-editor', [key('ctrl+s')], [click('Save')]),
+  // GTK 4's header bar has no File menu: Save is in the primary menu behind the ≡ button ("Menu").
+  ...editorTasks('gnome-text-editor', [key('ctrl+s')], [clickControl('push button', 'Menu'), pause(500), click('Save')]),
   ...editorTasks('featherpad', [key('ctrl+s')], [click('File'), pause(500), click('Save')]),
   // xcalc cannot copy its result: the judge reads its display through the selection xcalc offers.
   ...calculatorTasks('xcalc', { times: '*', minus: '-' }, []),

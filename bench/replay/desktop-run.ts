@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SkillframeError } from '../../core/errors.ts';
-import { startAccessibilityBus } from '../../native/a11y/index.ts';
+import { openAtspi, startAccessibilityBus, usableExtents, walkNodes } from '../../native/a11y/index.ts';
 import { startDisplay, type VirtualDisplay } from '../../native/display/xvfb.ts';
 import { createInput } from '../../native/input/index.ts';
 import { runProgram } from '../../native/process/run.ts';
@@ -232,6 +232,34 @@ async function findLabel(ocr: Ocr, running: RunningDesktopApp, label: string, ca
 }
 
 /**
+ * Where a control that shows an icon, not a label, is, as a person finds it by the name its tooltip
+ * shows: the app's accessible of that role and name (the smallest, where one button nests in
+ * another). GTK 4 reports extents relative to its window's content (its frame at 0, 0), inside the
+ * margin its client-side decorations leave around it in the X window: the frame is centred in the
+ * window to map them onto the screen.
+ */
+export async function findControl(running: Pick<RunningDesktopApp, 'env' | 'windowId'>, role: string, name: string): Promise<{ x: number; y: number }> {
+  const client = await openAtspi({ env: running.env, callTimeoutMs: 15_000 });
+  try {
+    const window = await windowGeometry(running.env, running.windowId);
+    const { appForWindow } = await import('../../engine/computer/accessibility.ts');
+    const app = await appForWindow(client, { title: window.title });
+    if (!app) throw new SkillframeError('not_found', `no application on the accessibility bus has the window ${JSON.stringify(window.title)}`);
+    const { root } = await client.tree(app.ref, { showingOnly: false, maxNodes: 4000, timeoutMs: 30_000 });
+    const frame = root.children.find((top) => top.name === window.title.trim() && usableExtents(top.extents)) ?? root.children.find((top) => usableExtents(top.extents));
+    const matches = [...walkNodes(root)].filter((node) => node.role === role && node.name === name && usableExtents(node.extents));
+    const box = matches.map((node) => node.extents!).sort((a, b) => a.width * a.height - b.width * b.height)[0];
+    if (!box || !frame?.extents) throw new SkillframeError('not_found', `no ${role} named ${JSON.stringify(name)} in ${app.name}'s tree`);
+    const { geometry } = window;
+    const relative = frame.extents.x === 0 && frame.extents.y === 0 && (geometry.x !== 0 || geometry.y !== 0);
+    const origin = relative ? { x: geometry.x + (geometry.width - frame.extents.width) / 2, y: geometry.y + (geometry.height - frame.extents.height) / 2 } : { x: 0, y: 0 };
+    return { x: Math.round(origin.x + box.x + box.width / 2), y: Math.round(origin.y + box.y + box.height / 2) };
+  } finally {
+    client.dispose();
+  }
+}
+
+/**
  * Where `label` sits on a calculator's grid of buttons, from the labels OCR did read exactly: the
  * columns' and rows' positions fitted (least squares, evenly spaced) to every label that appears
  * once in the layout and was read once on screen. Undefined with fewer than 4 such labels over at
@@ -265,7 +293,7 @@ export function gridPoint(lines: OcrLine[], layout: readonly (readonly string[])
 }
 
 /** Does the task once by hand on a fresh app to learn its click points; the recording replays them. */
-async function learnScript(ocr: Ocr, running: RunningDesktopApp, task: DesktopTask, signal?: AbortSignal) {
+export async function learnScript(ocr: Ocr, running: RunningDesktopApp, task: DesktopTask, signal?: AbortSignal) {
   const input = await createInput('xdotool', { env: running.env, signal });
   const { geometry } = await windowGeometry(running.env, running.windowId);
   const script: ({ action: 'click'; x: number; y: number } | { action: 'type'; text: string } | { action: 'press'; key: string } | { action: 'wait'; ms: number })[] = [];
@@ -276,8 +304,13 @@ async function learnScript(ocr: Ocr, running: RunningDesktopApp, task: DesktopTa
         script.push({ action: 'wait', ms: action.ms });
         continue;
       }
-      if (action.kind === 'click' || action.kind === 'click-text') {
-        const point = action.kind === 'click-text' ? { x: Math.round(geometry.x + geometry.width / 2), y: Math.round(geometry.y + geometry.height * 0.55) } : await findLabel(ocr, running, action.label, running.app.output !== 'file');
+      if (action.kind === 'click' || action.kind === 'click-text' || action.kind === 'click-control') {
+        const point =
+          action.kind === 'click-text'
+            ? { x: Math.round(geometry.x + geometry.width / 2), y: Math.round(geometry.y + geometry.height * 0.55) }
+            : action.kind === 'click-control'
+              ? await findControl(running, action.role, action.name)
+              : await findLabel(ocr, running, action.label, running.app.output !== 'file');
         await input.click(point.x, point.y);
         script.push({ action: 'click', ...point });
       } else if (action.kind === 'type') {

@@ -274,6 +274,10 @@ export class WindowAccessibility implements AccessibilityProbe {
   private dead: string | undefined;
   private app: AccessibleApp | undefined;
   private readonly warningList: AccessibilityWarning[] = [];
+  /** The node the app last reported focus or text activity on (see `textInUse`). */
+  private lastTextActivity: AccessibleRef | undefined;
+  private stopListening: (() => void) | undefined;
+  private disposed = false;
 
   constructor(
     private readonly session: AccessibilitySession,
@@ -300,9 +304,20 @@ export class WindowAccessibility implements AccessibilityProbe {
         const app = await appForWindow(client, window);
         if (app && app.childCount > 0) {
           this.app = app;
-          // Listeners register with the bus now, so the app's bridge sends its events by the first
-          // action (bridges learn of new listeners a moment late); waits hear them (a11y-verify.ts).
-          void client.listen?.(() => undefined).then((stop) => stop(), () => undefined);
+          // Listening starts now, so the app's bridge sends its events by the first action (bridges
+          // learn of new listeners a moment late); waits hear them (a11y-verify.ts). This listener
+          // stays for the run: it follows which node the app says holds the focus or took text.
+          const bus = app.ref.bus;
+          void client
+            .listen?.((event) => {
+              if (event.bus !== bus) return;
+              const focused = (event.kind === 'Object:StateChanged' && event.detail === 'focused' && event.value === 1) || event.kind === 'Focus:Focus';
+              if (focused || event.kind === 'Object:TextChanged' || event.kind === 'Object:TextCaretMoved') this.lastTextActivity = { bus, path: event.path };
+            })
+            .then(
+              (stop) => (this.disposed ? stop() : (this.stopListening = stop)),
+              () => undefined,
+            );
         }
         else if (Date.now() > deadline) return 'the app exposes no accessibility tree (toolkit without accessibility, or accessibility off)';
         else await sleep(150);
@@ -311,6 +326,15 @@ export class WindowAccessibility implements AccessibilityProbe {
     } catch (error) {
       return this.fail(error);
     }
+  }
+
+  /**
+   * The node the app last reported taking the focus, moving its caret or changing its text (from
+   * its own events since the app was first looked up): where a key's text goes, for replay to read
+   * before and after the key (a11y-verify.ts watchKeyText). Undefined before any such event.
+   */
+  textInUse(): AccessibleRef | undefined {
+    return this.lastTextActivity;
   }
 
   /** Records a failure of the bus or the app; answers the sentence the rung reports. */
@@ -333,6 +357,8 @@ export class WindowAccessibility implements AccessibilityProbe {
   }
 
   async dispose(): Promise<void> {
+    this.disposed = true;
+    this.stopListening?.();
     await this.session.dispose();
   }
 }

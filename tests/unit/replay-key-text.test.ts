@@ -80,3 +80,49 @@ test('no insertion, another text, or a caret elsewhere proves nothing: the wait 
     assert.equal((await watch.wait({ timeoutMs: 300 })).changed, false);
   }
 });
+
+// bench replay desktop, gnome-text-editor (GTK 4.8, unseen): Enter is announced, but at an offset
+// one less than where the line break went (measured: its first character at -1), so the event's
+// check never held and two-lines aborted at Enter in all seven conditions. The text node in use,
+// read through its Text interface before the key and after it, proves it: the old text with the
+// key's text at the old caret, and nothing else changed.
+test('Enter proven by the text node in use read before and after the key, whatever offset the app announces', async () => {
+  const { client, field } = editor('first line', 10);
+  const [app] = await client.applications();
+  const watch = (await watchKeyText(client, app, '\n', field.ref))!;
+  setTimeout(() => {
+    Object.assign(field.spec, { text: 'first line\n', caret: 11 });
+    // GTK 4.8's own announcement: one before where the text went.
+    client.announce(field.ref, 'Object:TextChanged', { detail: 'insert', value: 9, length: 1, data: '\n' });
+  }, 100);
+  const result = await watch.wait({ timeoutMs: 20_000 });
+  assert.equal(result.changed, true);
+  assert.match(result.evidence[0], /took "\\n" at the caret \(offset 10\), the rest as it was/);
+  // The same without any event (an app that announces nothing): the reads alone prove it.
+  {
+    const { client, field } = editor('ab', 1);
+    const [app] = await client.applications();
+    const watch = (await watchKeyText(client, app, '\n', field.ref))!;
+    setTimeout(() => Object.assign(field.spec, { text: 'a\nb', caret: 2 }), 100);
+    assert.equal((await watch.wait({ timeoutMs: 20_000 })).changed, true);
+  }
+});
+
+test('read before and after, a no-op, other text, a line break elsewhere or a changed rest prove nothing', async () => {
+  const cases: { text: string; caret: number; why: string }[] = [
+    { text: 'first line', caret: 10, why: 'nothing happened (a no-op)' },
+    { text: 'first line', caret: 0, why: 'only the caret moved' },
+    { text: 'first lineX', caret: 11, why: 'another character went in' },
+    { text: '\nfirst line', caret: 1, why: 'a line break went in, not at the caret' },
+    { text: 'first Line\n', caret: 11, why: 'the line break went in, but the rest changed too' },
+    { text: 'first line\n\n', caret: 12, why: 'two line breaks went in' },
+  ];
+  for (const after of cases) {
+    const { client, field } = editor('first line', 10);
+    const [app] = await client.applications();
+    const watch = (await watchKeyText(client, app, '\n', field.ref))!;
+    Object.assign(field.spec, { text: after.text, caret: after.caret });
+    client.announce(field.ref, 'Object:TextChanged', { detail: 'insert', value: 9, length: 1, data: '\n' });
+    assert.equal((await watch.wait({ timeoutMs: 300 })).changed, false, after.why);
+  }
+});

@@ -1,4 +1,4 @@
-import type { Accessibility, AccessibleApp, AccessibleNode } from '../../../native/a11y/index.ts';
+import type { Accessibility, AccessibleApp, AccessibleNode, AccessibleRef } from '../../../native/a11y/index.ts';
 import { sleep } from '../../../core/abort.ts';
 
 /**
@@ -111,34 +111,53 @@ export async function waitForAccessibleChange(
 
 /**
  * Proof that a key was taken as text (Enter in a text area, whose only visible effect is a caret
- * that moved): the app itself announces text inserted at an offset (an AT-SPI text-changed event
- * from the app's own connection), and the node it names then holds exactly the key's text there,
- * with its caret right after it. Listening starts here, before the key is sent; the returned
- * function waits (bounded) for such an insertion. A key whose text never goes in — a field that
- * swallowed it, a dialog that took it — proves nothing here, and the step's own checks decide as
- * before. Undefined when the client cannot hear events or read a caret.
+ * that moved), from the app's own account, in either of two ways:
+ * - the app announces text inserted at an offset (an AT-SPI text-changed event from the app's own
+ *   connection), and the node it names then holds exactly the key's text there, with its caret
+ *   right after it (Chromium);
+ * - the text node in use before the key (`textNode`: the node the app last reported focus or text
+ *   activity on) is read through its Text interface before the key and again after: its text must
+ *   now be the old text with exactly the key's text at the old caret, and its caret right after it.
+ *   GTK 4 (4.8, gnome-text-editor) does announce Enter, but at an offset one less than where the
+ *   text went (its first character at -1) and with caret events one behind, so only this read proves
+ *   it there. A key that inserted nothing (a no-op, a field that swallowed it, a dialog that took
+ *   it) leaves the text as it was and proves nothing.
+ * Listening and the first read happen here, before the key is sent; the returned function waits
+ * (bounded) for either proof. Undefined when the client can neither hear events nor read a caret.
  */
-export async function watchKeyText(client: Accessibility, app: AccessibleApp, inserted: string): Promise<{ wait: (options?: { timeoutMs?: number; signal?: AbortSignal }) => Promise<{ changed: boolean; evidence: string[] }>; stop: () => void } | undefined> {
-  if (!client.listen || !client.textState || !inserted) return undefined;
+export async function watchKeyText(client: Accessibility, app: AccessibleApp, inserted: string, textNode?: AccessibleRef): Promise<{ wait: (options?: { timeoutMs?: number; signal?: AbortSignal }) => Promise<{ changed: boolean; evidence: string[] }>; stop: () => void } | undefined> {
+  if (!client.textState || !inserted) return undefined;
   const readState = client.textState.bind(client);
+  const node = textNode && textNode.bus === app.ref.bus ? textNode : undefined;
+  const before = node ? await readState(node, 100_000).catch(() => undefined) : undefined;
   const insertions: { path: string; offset: number }[] = [];
   let wake: (() => void) | undefined;
-  const stop = await client
-    .listen((event) => {
-      if (event.bus !== app.ref.bus) return;
-      const insert = event.kind === 'Object:TextChanged' && event.detail?.startsWith('insert') && event.value !== undefined && event.value >= 0;
-      // The event's own text, where the toolkit sends it, must begin with the key's (Chromium
-      // announces a text area's trailing line break with the first one).
-      if (insert && (event.data === undefined || event.data.startsWith(inserted))) insertions.push({ path: event.path, offset: event.value! });
-      wake?.();
-    })
-    .catch(() => undefined);
-  if (!stop) return undefined;
+  const stopListening = client.listen
+    ? await client
+        .listen((event) => {
+          if (event.bus !== app.ref.bus) return;
+          const insert = event.kind === 'Object:TextChanged' && event.detail?.startsWith('insert') && event.value !== undefined && event.value >= 0;
+          // The event's own text, where the toolkit sends it, must begin with the key's (Chromium
+          // announces a text area's trailing line break with the first one).
+          if (insert && (event.data === undefined || event.data.startsWith(inserted))) insertions.push({ path: event.path, offset: event.value! });
+          wake?.();
+        })
+        .catch(() => undefined)
+    : undefined;
+  // Neither an event to hear nor a text read before the key: nothing can prove it here.
+  if (!stopListening && !(node && before)) return undefined;
+  const stop = () => stopListening?.();
   const wait = async (options: { timeoutMs?: number; signal?: AbortSignal } = {}) => {
     const deadline = Date.now() + (options.timeoutMs ?? 1500);
     try {
       for (;;) {
         options.signal?.throwIfAborted();
+        if (node && before && before.caret >= 0 && before.caret <= before.text.length) {
+          const now = await readState(node, 100_000).catch(() => undefined);
+          if (now && now.caret === before.caret + inserted.length && now.text === before.text.slice(0, before.caret) + inserted + before.text.slice(before.caret)) {
+            return { changed: true, evidence: [`the app's text took ${JSON.stringify(inserted)} at the caret (offset ${before.caret}), the rest as it was`] };
+          }
+        }
         // Each insertion the app announced, checked against the node as it is now.
         for (const { path, offset } of insertions) {
           const state = await readState({ bus: app.ref.bus, path }, 100_000).catch(() => undefined);

@@ -671,7 +671,7 @@ async function accessibleWatch(accessibility: WindowAccessibility, node: Accessi
 async function keyTextWatch(accessibility: WindowAccessibility, inserted: string): Promise<{ check: (signal?: AbortSignal) => Promise<{ changed: boolean; evidence: string[] } | undefined>; stop: () => void } | undefined> {
   const live = await accessibility.target({ waitMs: 0 });
   if (typeof live === 'string') return undefined;
-  const watch = await watchKeyText(live.client, live.app, inserted).catch(() => undefined);
+  const watch = await watchKeyText(live.client, live.app, inserted, accessibility.textInUse()).catch(() => undefined);
   if (!watch) return undefined;
   return { check: (signal) => watch.wait({ timeoutMs: 1500, signal }).catch(() => undefined), stop: watch.stop };
 }
