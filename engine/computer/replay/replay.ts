@@ -583,7 +583,13 @@ async function liveGeometry(surface: Surface, plan: PlanFile, step: PlanStep, fr
   const recordedPoint = target?.point ?? { x: frame.width / 2, y: frame.height / 2 };
   const recordedWindow = target?.window?.geometry ?? plan.steps.find((candidate) => hasTarget(candidate) && candidate.target.window?.geometry)?.target?.window?.geometry;
   if (surface.kind === 'x11' && surface.window) {
-    const window = known ?? (await surface.window());
+    const main = known ?? (await surface.window());
+    // A step recorded in one of the app's dialogs (its window has the dialog's title) is mapped
+    // through that dialog: through the main window its point lands elsewhere and it looks resized
+    // (gedit's Find and Replace: its Close button was read at the recorded spot and refused).
+    const recordedTitle = target?.window?.title;
+    const dialog = main && recordedTitle !== undefined && recordedTitle !== main.title ? await surface.dialogTitled?.(recordedTitle) : undefined;
+    const window = dialog ?? main;
     if (window) {
       const geometry = window.geometry;
       const region = clampBox([geometry.x, geometry.y, geometry.width, geometry.height], frame.width, frame.height) ?? whole;

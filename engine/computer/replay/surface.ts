@@ -36,6 +36,11 @@ export interface Surface {
    * (no query per look, so a title can be watched closely), else asked.
    */
   title?(): Promise<string | undefined>;
+  /**
+   * X11 only: the app's own dialog with this title (Find and Replace …) when it is the active
+   * window; undefined when the main window or another program's window is.
+   */
+  dialogTitled?(title: string): Promise<{ title: string; geometry: { x: number; y: number; width: number; height: number } } | undefined>;
   /** X11 only: the app's own dialog the last keys went to (Save As …), when it was not the main window. */
   keyboardDialog?(): Promise<{ title: string; geometry: { x: number; y: number; width: number; height: number } } | undefined>;
   /**

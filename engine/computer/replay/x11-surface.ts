@@ -134,6 +134,7 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
       uncover: async (point) => ((await coverable()) ? uncover(windows, main, point) : undefined),
       window: async () => windows.info(windowId),
       title: async () => (await heardValue(titleWatch)) ?? (await windows.info(windowId).catch(() => undefined))?.title,
+      dialogTitled: (title) => activeOwnDialog(windows, main, title),
       keyboardDialog: async () => (keyTarget?.id && keyTarget.id !== windowId ? windows.info(keyTarget.id).catch(() => undefined) : undefined),
       accessibility,
       alive: async () => Boolean(await windows.info(windowId).catch(() => undefined)),
@@ -247,20 +248,34 @@ export async function assertKeyboardTarget(windows: WindowSystem, main: WindowIn
   if (main.id && (await windows.activeWindowId().catch(() => undefined)) === main.id) return main;
   const active = await windows.active().catch(() => undefined);
   if (active && active.id === main.id) return active;
-  if (active?.id) {
-    const owner = await windows.transientFor(active.id).catch(() => undefined);
-    if (owner && sameApp(active, main)) return active;
-    // Tk and Motif set no _NET_WM_PID, and Tk gives its file dialog a class of its own (TkFDialog
-    // beside tkcon's Tkcon): a dialog that names no process, declares itself the replay window's
-    // own (WM_TRANSIENT_FOR) and was made by the same X client is the app's.
-    if (owner !== undefined && owner === main.id && active.pid === undefined && sameXClient(active.id, main.id)) return active;
-  }
+  if (active && (await isOwnDialog(windows, main, active))) return active;
   const now = await windows.info(main.id ?? '').catch(() => undefined);
   throw new SkillframeError(
     'unsafe',
     `refusing to type: the active window is ${active ? describeWindow(active) : 'unknown (no window manager reports one)'}, not the replay's window ${describeWindow(now ?? main)} or one of its dialogs`,
     { expected: now ?? main, active: active ?? null },
   );
+}
+
+/** Whether `window` is one of the app's own dialogs: transient for one of its windows (Save As, Find and Replace). */
+async function isOwnDialog(windows: WindowSystem, main: WindowInfo, window: WindowInfo): Promise<boolean> {
+  if (!window.id || window.id === main.id) return false;
+  const owner = await windows.transientFor(window.id).catch(() => undefined);
+  if (owner && sameApp(window, main)) return true;
+  // Tk and Motif set no _NET_WM_PID, and Tk gives its file dialog a class of its own (TkFDialog
+  // beside tkcon's Tkcon): a dialog that names no process, declares itself the replay window's
+  // own (WM_TRANSIENT_FOR) and was made by the same X client is the app's.
+  return owner !== undefined && owner === main.id && window.pid === undefined && sameXClient(window.id, main.id);
+}
+
+/**
+ * The app's dialog titled `title` when it is the active window: a step recorded in a dialog is
+ * found in that dialog, not through the main window.
+ */
+export async function activeOwnDialog(windows: WindowSystem, main: WindowInfo, title: string): Promise<WindowInfo | undefined> {
+  if (main.id && (await windows.activeWindowId().catch(() => undefined)) === main.id) return undefined;
+  const active = await windows.active().catch(() => undefined);
+  return active?.title === title && (await isOwnDialog(windows, main, active)) ? active : undefined;
 }
 
 function sameApp(window: WindowInfo, main: WindowInfo): boolean {
