@@ -6,13 +6,13 @@ import { a11yRung } from './rungs/a11y.ts';
 import { anchorRung } from './rungs/anchor.ts';
 import { domRung } from './rungs/dom.ts';
 import { ocrRung } from './rungs/ocr.ts';
-import type { Attempt, Grounding, GroundingInput, Refusal, Rung } from './rungs/rung.ts';
+import type { Attempt, Grounding, GroundingInput, Rung } from './rungs/rung.ts';
 import { templateRung } from './rungs/template.ts';
 import { vlmRung } from './rungs/vlm.ts';
 import { windowRung } from './rungs/window.ts';
 import type { GroundingTier } from './types.ts';
 
-export type { Attempt, Grounding, GroundingInput, Refusal, Rung } from './rungs/rung.ts';
+export type { Attempt, Deferral, Grounding, GroundingInput, GroundingMemory, Refusal, Rung } from './rungs/rung.ts';
 
 /** Every tier has its rung (the compiler finds a tier added in core without one). */
 export const rungs: Record<GroundingTier, Rung> = {
@@ -43,14 +43,18 @@ export async function groundStep(input: Omit<GroundingInput, 'frame'> & { frame:
   // The frame is taken only when a rung that reads pixels is reached.
   let frame = typeof input.frame === 'function' ? undefined : input.frame;
   const capture = input.frame;
-  for (const tier of ladderFor(input.surface.kind)) {
+  // The ladder in order; a rung that puts its costly search off is asked again, thoroughly, after
+  // the others — only if none of them was confident.
+  const queue: { tier: GroundingTier; thorough: boolean }[] = ladderFor(input.surface.kind).map((tier) => ({ tier, thorough: false }));
+  for (let next = queue.shift(); next; next = queue.shift()) {
+    const { tier, thorough } = next;
     input.signal?.throwIfAborted();
     if (input.disabled.has(tier)) continue;
     const rung = rungs[tier];
     if (rung.readsPixels !== false && !frame && typeof capture === 'function') frame = await capture();
-    let result: Grounding | Refusal | undefined | string;
+    let result: Awaited<ReturnType<Rung['ground']>>;
     try {
-      result = await rung.ground({ ...input, frame: frame ?? noFrame });
+      result = await rung.ground({ ...input, frame: frame ?? noFrame, thorough });
     } catch (error) {
       if (input.signal?.aborted) throw error;
       result = `failed: ${(error as Error).message}`;
@@ -58,6 +62,12 @@ export async function groundStep(input: Omit<GroundingInput, 'frame'> & { frame:
     if (result && typeof result === 'object' && 'refused' in result) {
       attempts.push({ tier, reason: result.refused });
       return { best, attempts, refused: true };
+    }
+    if (result && typeof result === 'object' && 'deferred' in result) {
+      attempts.push({ tier, ...(result.best ? { confidence: round(result.best.confidence) } : {}), reason: result.deferred });
+      if (result.best && (!best || result.best.confidence > best.confidence)) best = result.best;
+      if (!thorough) queue.push({ tier, thorough: true });
+      continue;
     }
     if (result === undefined || typeof result === 'string') {
       attempts.push({ tier, reason: result ?? 'no candidate' });

@@ -9,7 +9,7 @@ import { clampBox, encodePng, paste, type Box, type RgbaImage } from '../../../n
 import { cropBoth, evidenceOfChange } from '../../../perception/blink.ts';
 import { createOcr, type Ocr } from '../../../perception/ocr.ts';
 import { lineReader } from './line-reader.ts';
-import { groundStep, prefetchTemplates, templateLoader, type Attempt } from './ground.ts';
+import { groundStep, prefetchTemplates, templateLoader, type Attempt, type GroundingMemory } from './ground.ts';
 import { assertNoPlaceholder, resolveParameters, substitute } from './params.ts';
 import type { Point, Surface } from './surface.ts';
 import type { ReplayOptions, ReplayReport, ReplayStepReport } from './types.ts';
@@ -107,6 +107,10 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
     // (A web page is grounded through its DOM; a crop is decoded there only when a rung needs it.)
     if (surface.kind === 'x11' && !options.dryRun) prefetchTemplates(plan.steps, templates);
     const readLines = lineReader(() => (ocr ??= createOcr()), signal);
+    // What grounding learns about the window step after step (a search that keeps finding nothing
+    // there is put off). X11 only: a web page is grounded through its DOM, and its pixels change
+    // with every scroll, not with the window.
+    const memory: GroundingMemory | undefined = surface.kind === 'x11' ? { searches: new Map() } : undefined;
 
     // One capture, two uses: the settled frame that proved step N is the frame step N+1 is grounded on.
     let settled: RgbaImage | undefined;
@@ -218,6 +222,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
             threshold,
             disabled: new Set(options.disabledTiers ?? []),
             signal,
+            ...(memory ? { memory } : {}),
           });
         let grounding = await ground();
         engineMs += Date.now() - groundStarted;
@@ -288,6 +293,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
             threshold,
             disabled: new Set(options.disabledTiers ?? []),
             signal,
+            ...(memory ? { memory } : {}),
           });
           if (!drop.found) {
             stepReport.status = 'aborted';

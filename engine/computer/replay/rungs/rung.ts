@@ -49,6 +49,31 @@ export interface GroundingInput {
   threshold: number;
   disabled: ReadonlySet<GroundingTier>;
   signal?: AbortSignal;
+  /** What this replay has learnt about its window so far (X11): lets a rung put off a search that keeps finding nothing there. */
+  memory?: GroundingMemory;
+  /** The second pass over the rungs that put work off (see Deferral): do it now. */
+  thorough?: boolean;
+}
+
+/**
+ * What one replay learns about its window while it grounds its steps, per search and window
+ * geometry: how often the search found its target there with confidence, and how often not. Drift
+ * applies to the whole window — a theme that inverted its shades, a resize that stretched every
+ * control — so a search that found nothing on every earlier step in this window most likely finds
+ * nothing on the next one either. A moved or resized window starts a new record.
+ */
+export interface GroundingMemory {
+  searches: Map<string, { found: number; missed: number }>;
+}
+
+/**
+ * A rung that put off its costly search because this window predicts it will fail (see
+ * GroundingMemory): the ladder goes on to the next rungs, and comes back to this one with
+ * `thorough` set only if none of them is confident. `best`: what its cheaper searches found.
+ */
+export interface Deferral {
+  deferred: string;
+  best?: Grounding;
 }
 
 /**
@@ -63,7 +88,7 @@ export interface Rung {
    * it before any screenshot is taken, so a step grounded there costs no capture at all.
    */
   readonly readsPixels?: boolean;
-  ground(input: GroundingInput): Promise<Grounding | Refusal | string | undefined>;
+  ground(input: GroundingInput): Promise<Grounding | Refusal | Deferral | string | undefined>;
 }
 
 /**

@@ -2,24 +2,60 @@ import type { Box, RgbaImage } from '../../../../native/image.ts';
 import { crop } from '../../../../native/image.ts';
 import { findTemplate } from '../../../../perception/template.ts';
 import type { Point } from '../surface.ts';
-import { disambiguate, distance, farFromWindowPosition, lumaSpread, type Grounding, type GroundingInput, type Rung } from './rung.ts';
+import { disambiguate, distance, farFromWindowPosition, lumaSpread, type Deferral, type Grounding, type GroundingInput, type Rung } from './rung.ts';
 
-async function ground(input: GroundingInput): Promise<Grounding | string> {
+async function ground(input: GroundingInput): Promise<Grounding | Deferral | string> {
   const template = input.step.target.template;
   if (!template) return 'the step has no template';
   const needle = await input.templateImage(template.file);
   if (!needle) return 'template image missing';
   if (needle.width < 8 || needle.height < 8) return 'template too small to trust';
+  // The whole crop is searched across the whole window at ten scales: most of this rung's time.
+  // Where it has found nothing confident on every earlier step in this window, it is put off: the
+  // label's glyphs and the core are searched near the target first, then the other rungs (OCR
+  // reads again only what changed), and the whole crop only if none of them is sure.
+  const record = input.memory?.searches.get(wholeSearchKey(input));
+  const putOff = !input.thorough && record !== undefined && record.found === 0 && record.missed > 0;
+  if (input.thorough || !putOff) {
+    const whole = searchWhole(input, needle, template.point_in_crop);
+    if (input.thorough || (typeof whole !== 'string' && whole.confidence >= input.threshold)) return whole;
+    return searchCores(input, needle, template, whole);
+  }
+  const best = searchCores(input, needle, template, 'template: the whole crop not searched yet');
+  if (typeof best !== 'string' && best.confidence >= input.threshold) return best;
+  const missed = `the whole crop found nothing confident in this window on the ${record.missed} earlier search(es): searched only if no other rung is sure`;
+  return typeof best === 'string' ? { deferred: `${best}; ${missed}` } : { deferred: `${best.evidence} (below the threshold); ${missed}`, best };
+}
+
+/** The whole recorded crop across the window, at scales around the window's size change; the outcome is remembered for this window. */
+function searchWhole(input: GroundingInput, needle: RgbaImage, pointInCrop: Point): Grounding | string {
   const scaleGuess = Math.sqrt(input.scale.x * input.scale.y);
   const scales = [0.8, 0.85, 0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.25].map((scale) => scale * (Math.abs(scaleGuess - 1) > 0.05 ? scaleGuess : 1));
-  const whole = matchTemplate(input, needle, template.point_in_crop, scales, 'template');
-  if (typeof whole !== 'string' && whole.confidence >= input.threshold) return whole;
-  // A resized window stretches buttons and their spacing, but text and icons keep their size:
-  // the core of the crop around the pointer (the glyph on the button) still matches at ~1×. The
-  // recorded label's own box is the tightest core: a fixed fraction of the crop also holds the
-  // button's borders, which a narrower window moves closer to the glyph (xedit's and xcalc's
-  // buttons at 0.8×).
-  let best = whole;
+  const whole = matchTemplate(input, needle, pointInCrop, scales, 'template');
+  const searches = input.memory?.searches;
+  if (searches) {
+    const key = wholeSearchKey(input);
+    const record = searches.get(key) ?? { found: 0, missed: 0 };
+    if (typeof whole !== 'string' && whole.confidence >= input.threshold) record.found += 1;
+    else record.missed += 1;
+    searches.set(key, record);
+  }
+  return whole;
+}
+
+/** The whole-crop search's record is per window geometry: a moved or resized window starts afresh. */
+function wholeSearchKey(input: GroundingInput): string {
+  return `template whole crop in ${input.region.join(',')}`;
+}
+
+/**
+ * A resized window stretches buttons and their spacing, but text and icons keep their size: the
+ * core of the crop around the pointer (the glyph on the button) still matches at ~1×. The
+ * recorded label's own box is the tightest core: a fixed fraction of the crop also holds the
+ * button's borders, which a narrower window moves closer to the glyph (xedit's and xcalc's
+ * buttons at 0.8×). `best`: what was found so far (the whole crop's match or why it failed).
+ */
+function searchCores(input: GroundingInput, needle: RgbaImage, template: NonNullable<TemplateTarget['template']>, best: Grounding | string): Grounding | string {
   for (const core of [labelCoreOf(needle, input, template), coreOf(needle, template.point_in_crop, input)]) {
     if (!core) continue;
     const inner = matchTemplate(input, core.image, core.point, [0.9, 0.95, 1, 1.05, 1.1], core.what, core.within);
