@@ -31,6 +31,11 @@ async function ground(input: GroundingInput): Promise<Grounding | Deferral | str
 function searchWhole(input: GroundingInput, needle: RgbaImage, pointInCrop: Point): Grounding | string {
   const scaleGuess = Math.sqrt(input.scale.x * input.scale.y);
   const scales = [0.8, 0.85, 0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.25].map((scale) => scale * (Math.abs(scaleGuess - 1) > 0.05 ? scaleGuess : 1));
+  // A menu, a toolbar's icons and text keep their size when the window around them is resized: the
+  // crop at its own size too. Without it a window made 1.3× larger searched only 1.04–1.63×, and
+  // the label's glyphs alone then matched IDLE's three menu items that begin with "Save"; the one
+  // nearest the window-scaled point ("Save Copy As…") was clicked.
+  if (!scales.some((scale) => Math.abs(scale - 1) < 0.03)) scales.push(1);
   const whole = matchTemplate(input, needle, pointInCrop, scales, 'template');
   const searches = input.memory?.searches;
   if (searches) {
@@ -89,6 +94,10 @@ function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Po
   const top = hits[0];
   // Near-equal matches elsewhere (two identical icons): only a clearly closer one may be taken.
   const rivals = hits.filter((hit) => hit.match.score >= top.match.score - 0.04);
+  // A glyph alone (the label's ink, the crop's core) says nothing of its neighbours: two of them
+  // near where the window puts the target (menu items that begin with the same word, rows apart)
+  // cannot be told apart by a position the window's resize may have moved.
+  if (within !== undefined && rivals.length > 1 && !rivals.every((hit) => distance(hit.point, rivals[0].point) <= 3)) return `${what}: ${rivals.length} equally good matches (score ${top.match.score.toFixed(3)}) near where the window puts the target: a glyph alone cannot tell them apart`;
   const { pick, ambiguous } = disambiguate(rivals, input.expected, input.positionTrusted);
   if (!pick) return `${what}: ${rivals.length} equally good matches (score ${top.match.score.toFixed(3)}) that position cannot tell apart`;
   // On X11 the window tells where the target should be; a match far from there (a neighbouring
