@@ -192,16 +192,22 @@ export interface ActionableNode {
   path: AccessiblePathStep[];
 }
 
+/** Whether the toolkit says a node takes input now (an insensitive button shows but does not). */
+export function isEnabled(node: { states: readonly string[] }): boolean {
+  return node.states.includes('enabled') || node.states.includes('sensitive');
+}
+
 /**
  * Lists the actionable nodes of a walked tree (a window's, usually): enabled, showing, on screen,
  * with their path from the root given. Pure: works on any tree (the real client's or a fake's).
+ * `disabled: true` keeps the controls that show but take no input now as well (what a view shows
+ * includes a greyed-out button).
  */
-export function actionableNodes(tree: AccessibleTree, rootPath: AccessiblePathStep[] = []): ActionableNode[] {
+export function actionableNodes(tree: AccessibleTree, rootPath: AccessiblePathStep[] = [], options: { disabled?: boolean } = {}): ActionableNode[] {
   const out: ActionableNode[] = [];
   const visit = (node: AccessibleNode, path: AccessiblePathStep[]) => {
     const extents = usableExtents(node.extents);
-    const enabled = node.states.includes('enabled') || node.states.includes('sensitive');
-    if (actionableRoles.has(node.role) && extents && enabled && node.states.includes('showing')) {
+    if (actionableRoles.has(node.role) && extents && (options.disabled || isEnabled(node)) && node.states.includes('showing')) {
       out.push({ ref: node.ref, role: node.role, name: node.name, states: node.states, extents, path });
     }
     for (const child of node.children) visit(child, [...path, { role: child.role, name: child.name, index: child.index }]);

@@ -196,3 +196,42 @@ test('a way back that lands somewhere new stops the trip there (the caller plans
   assert.equal(explorer.graph.nodes.size, 3);
   assert.equal(explorer.graph.nodes.get(steps.current?.id ?? '')?.title, 'Notice');
 });
+
+/**
+ * A calculator in the manner of galculator: menus that open views, a keypad whose keys only
+ * change the display (content, not a view), and a menu item that hides the menu bar, leaving a
+ * state where only the keypad is offered — a dead end every key of which does nothing new.
+ */
+const calculator: AppModel = {
+  title: 'Calc',
+  initial: { menu: '', bar: true, dialog: '' },
+  view(state) {
+    const { menu, bar, dialog } = state as { menu: string; bar: boolean; dialog: string };
+    const keys = ['7', '8', '9', '4', '5', '6', '1', '2', '3', '0', '+', '-', '=', 'C', 'AC'].map((label) => ({ id: `key-${label}`, label, role: 'toggle button', on: { click: (s: unknown) => s } }));
+    if (dialog) return { heading: 'Calc', controls: [], dialog: { title: dialog, controls: [{ id: 'close', label: 'Close', on: { click: (s: unknown) => ({ ...(s as object), dialog: '' }) } }] } };
+    const menus = bar ? ['File', 'Edit', 'View', 'Help'].map((label) => ({ id: `menu-${label}`, label, role: 'menu', expanded: menu === label, on: { click: (s: unknown) => ({ ...(s as object), menu: menu === label ? '' : label }) } })) : [];
+    const items: Record<string, string[]> = { File: ['Quit dialog', 'Open dialog'], Edit: ['Preferences', 'Copy dialog'], View: ['Hide menu bar', 'Modes'], Help: ['About', 'Manual'] };
+    const opened = (menu ? items[menu] : []).map((label) => ({
+      id: `item-${label}`,
+      label,
+      role: 'menu item',
+      on: { click: (s: unknown) => (label === 'Hide menu bar' ? { ...(s as object), menu: '', bar: false } : { ...(s as object), menu: '', dialog: label }) },
+    }));
+    return { heading: 'Calc', controls: [...menus, ...keys], menu: opened };
+  },
+};
+
+test('DFS leaves a state whose every tried action showed nothing new (a keypad once the menu bar is hidden) while states elsewhere still offer views', async () => {
+  const stays: number[] = [];
+  for (let seed = 1; seed <= 8; seed += 1) {
+    const explorer = new Explorer(new ModelDriver(calculator), { strategy: 'dfs', budget: 60, seed });
+    await explorer.run();
+    const hidden = [...explorer.graph.nodes.values()].find((node) => node.actions.some((action) => action.target?.role === 'toggle button') && !node.actions.some((action) => action.target?.role === 'menu'));
+    if (!hidden) continue;
+    // Actions spent in the dead end, each of which changed nothing.
+    stays.push([...explorer.graph.edges.values()].filter((edge) => edge.from === hidden.id && edge.result === 'no_change').length);
+  }
+  assert.ok(stays.length >= 6, `the dead end was reached in only ${stays.length} of 8 seeds`);
+  // Before the state's own record counted, 5 to 8 keys were pressed there in every seed.
+  assert.ok(Math.max(...stays) <= 3, `no-change actions spent in the dead end per seed: ${stays.join(', ')}`);
+});

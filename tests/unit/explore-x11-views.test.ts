@@ -109,3 +109,25 @@ test('explore X11 through the tree: an unnamed node is named by its place in the
   assert.equal(field(200), field(600));
   assert.match(field(200) ?? '', /^text [\d.]+$/);
 });
+
+test('explore X11 through the tree: which opener a list drops from, and how many pages show, are part of the state', () => {
+  // Two combo boxes offering the same three items (gtk3-widget-factory): the open list is the one of the combo clicked.
+  const items = (opener: string) => ['Left', 'Middle', 'Right'].map((item) => at([['panel', ''], ['combo box', opener], ['menu', ''], ['menu item', item]]));
+  const combos = [at([['panel', ''], ['combo box', 'Left']]), at([['panel', ''], ['combo box', 'Middle']])];
+  assert.notDeepEqual(treeSignature([...combos, ...items('Left')]), treeSignature([...combos, ...items('Middle')]));
+  // Two notebooks with the same tab names: both on page 3 is not one of them on page 3.
+  const notebook = (which: string, page: string) => ['page 1', 'page 3'].map((tab) => at([['page tab list', which], ['page tab', tab]], tab === page ? ['selected'] : []));
+  const oneOnThree = [...notebook('a', 'page 3'), ...notebook('b', 'page 1')];
+  const bothOnThree = [...notebook('a', 'page 3'), ...notebook('b', 'page 3')];
+  assert.notDeepEqual(treeSignature(bothOnThree), treeSignature(oneOnThree));
+  // Which of the two shows page 3 is not told apart (the view is the pages that show, as the benchmark reads it).
+  assert.deepEqual(treeSignature([...notebook('a', 'page 1'), ...notebook('b', 'page 3')]), treeSignature(oneOnThree));
+});
+
+test('explore X11 through the tree: a greyed-out control is part of the state but no target; turning sensitive is not a new state', () => {
+  const save = (states: string[]) => ({ ...at([['file chooser', 'Save As'], ['push button', 'Save']]), states: ['showing', ...states] });
+  const cancel = at([['file chooser', 'Save As'], ['push button', 'Cancel']]);
+  assert.deepEqual(treeSignature([cancel, save([])]), treeSignature([cancel, save(['enabled', 'sensitive'])]));
+  assert.notDeepEqual(treeSignature([cancel, save([])]), treeSignature([cancel]));
+  assert.deepEqual(named(treeTargets([cancel, save([])], { x: 0, y: 0 }, screen)), ['Cancel']);
+});

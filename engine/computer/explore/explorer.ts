@@ -270,7 +270,7 @@ export class Explorer {
       const final = outcome.reason !== 'error' || failures >= (this.options.maxAttempts ?? 2);
       if (final) {
         this.graph.markTried(node, action);
-        this.graph.noteOutcome(action, false, relation);
+        this.graph.noteOutcome(action, false, relation, node.id);
         this.graph.addBoundary({ node: node.id, action, reason: outcome.reason === 'error' ? 'repeated_failure' : outcome.reason, detail: outcome.detail });
       }
       this.actionMs.push(Date.now() - started);
@@ -306,7 +306,7 @@ export class Explorer {
     } else {
       edge = this.graph.recordEdge(node.id, action, result, reached.id);
     }
-    this.graph.noteOutcome(action, result === 'new', relation);
+    this.graph.noteOutcome(action, result === 'new', relation, node.id);
     this.graph.noteDestination(action, node.id, reached.id);
     noteSettle(edge, performedMs);
     if (result !== 'no_change') {
@@ -377,7 +377,7 @@ export class Explorer {
         const result: Verification = reached.id === from.id ? 'no_change' : known ? 'known' : 'new';
         this.graph.markTried(from, edge.action);
         this.graph.recordEdge(from.id, edge.action, result, reached.id);
-        this.graph.noteOutcome(edge.action, result === 'new', this.graph.relation(from, edge.action));
+        this.graph.noteOutcome(edge.action, result === 'new', this.graph.relation(from, edge.action), from.id);
       } else {
         noteSettle(this.graph.recordEdge(edge.from, edge.action, edge.result, reached.id), Date.now() - started);
       }

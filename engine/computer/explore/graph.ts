@@ -72,6 +72,11 @@ function controlKey(action: ExploreAction): string {
   return `c|${action.kind}|${action.target?.role ?? ''}|${action.target?.name ?? ''}|${action.text ?? ''}|${action.keys ?? ''}|${action.to?.name ?? ''}`;
 }
 
+/** The outcomes of the actions tried from one state. */
+function stateKey(node: string): string {
+  return `s|${node}`;
+}
+
 function roleKey(action: ExploreAction): string {
   return `r|${action.kind}|${action.target?.role ?? ''}`;
 }
@@ -281,7 +286,17 @@ export class StateGraph {
     // than one already combed through: its rate against the run's, square-rooted to temper it.
     const region = this.outcomes.get(regionKey(action)) ?? { tried: 0, fresh: 0 };
     const all = this.outcomes.get('all') ?? { tried: 0, fresh: 0 };
-    gain *= Math.sqrt((region.fresh + 1) / (region.tried + 2) / ((all.fresh + 1) / (all.tried + 2)));
+    const rate = (record: { tried: number; fresh: number }) => (record.fresh + 1) / (record.tried + 2);
+    gain *= Math.sqrt(rate(region) / rate(all));
+    // The state itself is a region too: one whose tried actions keep showing nothing new (a
+    // calculator's keypad once its menu bar is hidden: every key only changes the display) is
+    // combed through, and what it still offers is worth less than its roles alone say, so a trip
+    // to a state elsewhere wins sooner. Only ever lowered: a state that keeps yielding is not
+    // favoured beyond what its controls' own records say.
+    // The state's rate starts at the run's (worth two tries of evidence), so one action that did
+    // nothing does not yet condemn a state.
+    const state = this.outcomes.get(stateKey(node.id)) ?? { tried: 0, fresh: 0 };
+    gain *= Math.min(1, (state.fresh + 2 * rate(all)) / (state.tried + 2) / rate(all));
     return gain;
   }
 
@@ -385,9 +400,9 @@ export class StateGraph {
     return best;
   }
 
-  /** Learns from one tried action: did it show a state never seen before? `relation` is what the graph predicted before it ran. */
-  noteOutcome(action: ExploreAction, fresh: boolean, relation?: string): void {
-    for (const key of [controlKey(action), roleKey(action), regionKey(action), 'all', ...(relation ? [relation] : [])]) {
+  /** Learns from one tried action: did it show a state never seen before? `relation` is what the graph predicted before it ran; `from` the state it was tried in. */
+  noteOutcome(action: ExploreAction, fresh: boolean, relation?: string, from?: string): void {
+    for (const key of [controlKey(action), roleKey(action), regionKey(action), 'all', ...(relation ? [relation] : []), ...(from !== undefined ? [stateKey(from)] : [])]) {
       const entry = this.outcomes.get(key) ?? { tried: 0, fresh: 0 };
       entry.tried += 1;
       if (fresh) entry.fresh += 1;

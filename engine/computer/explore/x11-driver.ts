@@ -7,6 +7,7 @@ import type { InputDriver } from '../../../native/input/index.ts';
 import type { ScreenSource } from '../../../native/screen/index.ts';
 import type { LaunchedApp, WindowInfo, WindowSystem } from '../../../native/window/index.ts';
 import type { Accessibility, ActionableNode } from '../../../native/a11y/index.ts';
+import { isEnabled } from '../../../native/a11y/a11y.ts';
 import type { ElementDetector } from '../../../perception/detect.ts';
 import { pHash } from '../../../perception/hash.ts';
 import { crop, encodePng, type Box, type RgbaImage } from '../../../native/image.ts';
@@ -276,8 +277,10 @@ export class X11Driver implements ExploreDriver {
       const app = (await a11y.applications()).find((entry) => entry.pid === this.app?.pid);
       if (!app) return undefined;
       const tree = await a11y.tree(app.ref, { maxNodes: 3000, timeoutMs: 5000 });
-      const nodes = actionableNodes(tree);
-      return nodes.length ? nodes : undefined;
+      // Greyed-out controls too: they are part of what shows (a Save button that turns sensitive
+      // once a name is typed is not another view); only the enabled ones become targets.
+      const nodes = actionableNodes(tree, [], { disabled: true });
+      return nodes.some(isEnabled) ? nodes : undefined;
     } catch {
       return undefined;
     }
@@ -291,10 +294,41 @@ export class X11Driver implements ExploreDriver {
    * display or an editor's text changing is not a new one.
    */
   private async observeByTree(nodes: ActionableNode[], windows: WindowInfo[], main: WindowInfo, capture: RgbaImage): Promise<Observation> {
-    const signature = signatureHash([`windows:${windows.map((window) => window.title).join('|')}`, ...treeSignature(nodes)]);
+    const signature = signatureHash([`windows:${windows.map((window) => window.title).join('|')}`, ...treeSignature(await this.hangMenusFromOwners(nodes))]);
     const actions = treeTargets(nodes, main.geometry, await (this.screen as ScreenSource).size());
     const overlay = treeOverlay(nodes);
     return this.observation({ actions, windows, offset: { x: main.geometry.x, y: main.geometry.y }, capture, signature, phash: treePictureHash, texts: nodes.map((node) => node.name), overlay: Boolean(overlay.dialog || overlay.menuOpen) });
+  }
+
+  /**
+   * A list that drops from a control (a combo box's) lives in a popup window of its own, and a
+   * walk from the application root finds it there first; the control it drops from is its parent
+   * in the tree (AT-SPI's Parent), the one the person clicked. The nodes of such a menu get that
+   * path for the state, so two controls offering the same items open two states, not one. Targets
+   * keep the path the walk found (replay grounds them by it).
+   */
+  private async hangMenusFromOwners(nodes: readonly ActionableNode[]): Promise<ActionableNode[]> {
+    const a11y = this.options.accessibility;
+    if (!a11y) return [...nodes];
+    const owners = new Map<string, ActionableNode['path'] | undefined>();
+    const hung: ActionableNode[] = [];
+    for (const node of nodes) {
+      // A menu right under a top-level window: the window is the popup, not where the menu hangs from.
+      if (node.path.length < 2 || node.path[1]?.role !== 'menu') {
+        hung.push(node);
+        continue;
+      }
+      const popup = pathKey(node.path.slice(0, 2));
+      if (!owners.has(popup)) {
+        // The parents of this node up to the root; the steps below the menu are the same both ways.
+        const logical = await a11y.pathOf(node.ref).catch(() => undefined);
+        const prefix = logical?.slice(0, logical.length - (node.path.length - 2));
+        owners.set(popup, prefix?.at(-1)?.role === 'menu' && prefix.length > 1 ? prefix : undefined);
+      }
+      const owner = owners.get(popup);
+      hung.push(owner ? { ...node, path: [...owner, ...node.path.slice(2)] } : node);
+    }
+    return hung;
   }
 
   private focusOffset = { x: 0, y: 0 };
@@ -402,13 +436,33 @@ const viewStates = ['selected', 'expanded'];
  * that change what shows (selected, expanded). A check box's tick, a pressed toggle, a field's value,
  * a cell's or a row's text are content, not view (as on the web): a content role counts once, by
  * role, so a list that scrolls or a cell that changes is the same state.
+ *
+ * Two things a set of controls cannot tell apart are views apart all the same:
+ * - which menu is open, when two openers offer the same items (two combo boxes with one list):
+ *   each open menu (a menu with actionable nodes showing below it) is named by the node it hangs
+ *   from, as the person sees the list drop from that control;
+ * - how many pages show: a control that shows a page or children (selected, expanded) counts
+ *   each time it shows — two notebooks both on their "page 3" show two pages, not one.
  */
 export function treeSignature(nodes: readonly ActionableNode[]): string[] {
   const parts = new Set<string>();
+  const showing = new Map<string, number>();
   for (const node of nodes) {
     if (contentRoles.has(node.role)) parts.add(`${node.role}|content`);
-    else parts.add(`${node.role}|${node.name}|${node.states.filter((state) => viewStates.includes(state)).sort().join(',')}`);
+    else {
+      const flags = node.states.filter((state) => viewStates.includes(state)).sort();
+      const key = `${node.role}|${node.name}|${flags.join(',')}`;
+      if (flags.length) showing.set(key, (showing.get(key) ?? 0) + 1);
+      else parts.add(key);
+    }
+    // The path ends at the node itself: a menu above it holds it showing, so that menu is open.
+    node.path.slice(0, -1).forEach((step, index) => {
+      if (step.role !== 'menu') return;
+      const opener = node.path[index - 1];
+      parts.add(`open menu|${opener ? `${opener.role}|${opener.name}` : ''}>${step.name}`);
+    });
   }
+  for (const [key, count] of showing) parts.add(count > 1 ? `${key}|x${count}` : key);
   return [...parts].sort();
 }
 
@@ -440,6 +494,7 @@ export function treeTargets(nodes: readonly ActionableNode[], frame: { x: number
   const insideMenus = (node: ActionableNode) => node.path.slice(0, -1).some((step) => menuRoles.has(step.role));
   const actions: ExploreAction[] = [];
   for (const [index, node] of nodes.entries()) {
+    if (!isEnabled(node)) continue;
     // An open menu grabs the pointer even over a dialog (a combo box's popup is a window of its own).
     if (menuOpen ? !insideMenus(node) : dialog && (node.path[0]?.role !== dialog.role || node.path[0]?.index !== dialog.index)) continue;
     const centre = { x: Math.round(node.extents.x + node.extents.width / 2), y: Math.round(node.extents.y + node.extents.height / 2) };
