@@ -42,6 +42,7 @@ export class UiohookHooks implements InputHooks {
   private hook: Uiohook | undefined;
   private handler: ((event: RawHookEvent) => void) | undefined;
   private capsLock = false;
+  private readonly clock = new ServerClock();
   private readonly env: NodeJS.ProcessEnv;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
@@ -76,7 +77,7 @@ export class UiohookHooks implements InputHooks {
 
   private normalize(raw: RawHookEvent): HookEvent | undefined {
     const modifiers: Modifiers = { ctrl: raw.ctrlKey, alt: raw.altKey, shift: raw.shiftKey, meta: raw.metaKey };
-    const at = Date.now();
+    const at = this.clock.epochOf(raw.time, Date.now());
     switch (raw.type) {
       case types.mousedown:
       case types.mouseup: {
@@ -119,5 +120,23 @@ export class UiohookHooks implements InputHooks {
 
   dispose(): void {
     this.stop();
+  }
+}
+
+/**
+ * The X server's time of an event (XRecord's server_time, ms, wrapping at 2^32) on this process's
+ * clock. An event reaches this thread late when the process is busy (frames, lookups), and a time
+ * taken on arrival then puts it after frames that already show its effect. The offset between the
+ * two clocks is the smallest arrival delay seen (events come at least that late); a jump of half
+ * the range is the server clock wrapping, and starts over.
+ */
+export class ServerClock {
+  private offset: number | undefined;
+
+  epochOf(serverTime: number | undefined, received: number): number {
+    if (serverTime === undefined || !Number.isFinite(serverTime) || serverTime <= 0) return received;
+    const offset = received - serverTime;
+    if (this.offset === undefined || offset < this.offset || offset - this.offset > 2 ** 31) this.offset = offset;
+    return Math.min(received, serverTime + this.offset);
   }
 }

@@ -33,6 +33,11 @@ export interface Observation {
   /** X11: the accessible under the pointer (asked at the press, awaited when the event is written). */
   accessible?: Promise<AccessibleTarget | undefined>;
   window?: WindowInfo;
+  /**
+   * When the input began, if before `at` (a click's press): the moment that separates this step's
+   * before-frame from the previous step's after-frame.
+   */
+  startedAt?: number;
   url?: string;
   pageTitle?: string;
   masked?: boolean;
@@ -73,6 +78,12 @@ export interface SessionOptions {
   enrich?: (draft: EventDraft) => Promise<void>;
   /** Strings that must never be stored (the current values of password fields). */
   secrets?: () => Promise<string[]>;
+  /**
+   * The source tells the session of each input the moment it hears it (`heard`), before its slow
+   * lookups (window, accessible): frames are then taken on the session's own clock and each step's
+   * before and after frames are chosen by the input's own time, however late its observation comes.
+   */
+  heardInput?: boolean;
 }
 
 interface Pending {
@@ -96,8 +107,23 @@ interface Frame {
   path?: string;
 }
 
+/**
+ * An input the source heard: where one step ends and the next begins. `before` is the newest frame
+ * that ended before the input (the screen it came to), decided once a frame started after it.
+ */
+interface Boundary {
+  at: number;
+  before?: Frame;
+  decided: Promise<void>;
+  decide: () => void;
+  /** Ends of later frames that changed from the frame before them (carets aside): the step's settling. */
+  changes: number[];
+}
+
 const pointerSlop = 6;
 const provisionalIntervalMs = 120;
+/** How long after the last input heard frames keep coming at the fast rate. */
+const busyAfterInputMs = 4000;
 
 export class RecordingSession {
   private readonly writer: TrajectoryWriter;
@@ -120,6 +146,13 @@ export class RecordingSession {
   /** Page states carried by arriving input, by arrival number: a step's after-state is the first one that arrived after its last input. */
   private priors: { index: number; state: PageState }[] = [];
   private arrivals = 0;
+  /** `heardInput`: inputs heard and not yet behind a written step, oldest first, and the last frames taken. */
+  private boundaries: Boundary[] = [];
+  private recent: Frame[] = [];
+  private lastHeard: { at: number; kind: Observation['kind'] } | undefined;
+  private heardCount = 0;
+  private captureTimer: NodeJS.Timeout | undefined;
+  private capturing = false;
   readonly errors: unknown[] = [];
 
   constructor(writer: TrajectoryWriter, frames: FrameSource, options: SessionOptions) {
@@ -136,7 +169,10 @@ export class RecordingSession {
     frame.path = await this.storeFrame(frame, 'start');
     this.last = frame;
     this.writer.updateMeta({ startFrame: frame.path });
-    this.armIdle();
+    if (this.options.heardInput) {
+      this.recent = [frame];
+      this.scheduleCapture(this.options.idleRefreshMs);
+    } else this.armIdle();
   }
 
   get eventCount(): number {
@@ -158,6 +194,24 @@ export class RecordingSession {
     });
   }
 
+  /**
+   * `heardInput`: an input was heard at `at` (its own time, before any lookup). Keystrokes of one
+   * run of typing are one step: no boundary between them.
+   */
+  heard(at: number, kind: Observation['kind']): void {
+    if (this.closed || !this.options.heardInput) return;
+    const previous = this.lastHeard;
+    this.lastHeard = { at, kind };
+    this.heardCount += 1;
+    if (kind === 'char' && previous?.kind === 'char' && at - previous.at <= this.options.typingSettleMs) return;
+    let decide = () => {};
+    const decided = new Promise<void>((resolve) => (decide = resolve));
+    this.boundaries.push({ at, decided, decide, changes: [] });
+    // Bounded: a source that never writes a step (all its input refused) must not grow this.
+    for (const dropped of this.boundaries.splice(0, Math.max(0, this.boundaries.length - 200))) dropped.decide();
+    this.scheduleCapture(0);
+  }
+
   /** Finalizes whatever is pending and waits for all queued work. */
   async flush(): Promise<void> {
     this.enqueue(() => this.finalize());
@@ -172,6 +226,7 @@ export class RecordingSession {
     clearTimeout(this.settleTimer);
     clearTimeout(this.idleTimer);
     clearTimeout(this.provisionalTimer);
+    clearTimeout(this.captureTimer);
     await this.chain;
   }
 
@@ -181,6 +236,62 @@ export class RecordingSession {
     clearTimeout(this.settleTimer);
     clearTimeout(this.idleTimer);
     clearTimeout(this.provisionalTimer);
+    clearTimeout(this.captureTimer);
+    for (const boundary of this.boundaries) boundary.decide();
+  }
+
+  /**
+   * `heardInput`: frames on the session's own clock, never behind the chain of observations (which
+   * waits on lookups: seconds under load). Fast while input was heard lately or a step is open.
+   */
+  private scheduleCapture(delayMs: number): void {
+    if (this.closed) return;
+    if (this.captureTimer) {
+      if (delayMs > 0) return;
+      clearTimeout(this.captureTimer);
+    }
+    this.captureTimer = setTimeout(() => {
+      this.captureTimer = undefined;
+      void this.captureOnce();
+    }, delayMs);
+  }
+
+  private async captureOnce(): Promise<void> {
+    if (this.closed || this.capturing) return;
+    this.capturing = true;
+    try {
+      this.placeFrame(await this.takeFrame());
+    } catch (error) {
+      this.errors.push(error);
+      this.options.onError?.(error);
+    } finally {
+      this.capturing = false;
+    }
+    if (this.closed) {
+      for (const boundary of this.boundaries) boundary.decide();
+      return;
+    }
+    const busy = this.pending !== undefined || this.queued > 0 || this.boundaries.some((boundary) => !boundary.before) || (this.lastHeard !== undefined && Date.now() - this.lastHeard.at < busyAfterInputMs);
+    this.scheduleCapture(busy ? provisionalIntervalMs : this.options.idleRefreshMs);
+  }
+
+  /** Files a new frame: it decides the boundaries it started after, and counts as a change of the step it falls in. */
+  private placeFrame(frame: Frame): void {
+    const previous = this.recent.at(-1);
+    for (const boundary of this.boundaries) {
+      if (boundary.before || frame.at <= boundary.at) continue;
+      // A frame whose capture spans the input may show it or not: the one before it, where there is one.
+      boundary.before = this.recent.filter((earlier) => earlier.end < boundary.at).at(-1) ?? this.recent[0] ?? this.last;
+      boundary.decide();
+    }
+    const current = this.boundaries.filter((boundary) => boundary.at < frame.at).at(-1);
+    if (current && previous && evidenceOfChange(previous.capture, frame.capture).length) current.changes = [...current.changes.slice(-31), frame.end];
+    this.recent = [...this.recent.slice(-2), frame];
+  }
+
+  /** The boundary an input began at (the last heard at or before it). */
+  private boundaryAt(at: number): Boundary | undefined {
+    return this.boundaries.filter((boundary) => boundary.at <= at).at(-1);
   }
 
   private enqueue(work: () => Promise<void>): void {
@@ -198,12 +309,25 @@ export class RecordingSession {
       return;
     }
     if (observation.kind === 'value') return; // a value change with no typing before it (e.g. autofill): nothing to record
-    await this.finalize(observation.at);
-    const before = await this.beforeFrame(observation.at);
+    const startedAt = observation.startedAt ?? observation.at;
+    await this.finalize(startedAt);
+    const before = this.options.heardInput ? await this.heardBeforeFrame(startedAt) : await this.beforeFrame(observation.at);
     this.pending = { observation: { ...observation }, lastAt: observation.at, lastArrivalIndex: index, clicks: observation.kind === 'click' ? 1 : 0, before };
     this.provisional = [];
     this.armSettle();
-    this.armProvisional();
+    if (!this.options.heardInput) this.armProvisional();
+  }
+
+  /** `heardInput`: the screen when the input came (the previous step's after, when nothing changed between). */
+  private async heardBeforeFrame(at: number): Promise<string | undefined> {
+    const boundary = this.boundaryAt(at);
+    if (!boundary) return this.last?.path;
+    await boundary.decided;
+    const frame = boundary.before;
+    if (!frame) return this.last?.path;
+    frame.path ??= await this.storeFrame(frame, 'before');
+    this.last = frame;
+    return frame.path;
   }
 
   /**
@@ -288,13 +412,24 @@ export class RecordingSession {
       this.enqueue(async () => {
         if (this.pending !== pending) return;
         // Slow frames can hold the chain past the timer while more input waits behind them.
-        if (this.queued > 0 || Date.now() - this.lastArrival < wait * 0.8) {
+        if (this.queued > 0 || Date.now() - this.lastArrival < wait * 0.8 || this.heardNotArrived()) {
           this.armSettle();
           return;
         }
         await this.finalize();
       });
     }, wait);
+  }
+
+  /**
+   * `heardInput`: input was heard whose observation has not arrived (its lookups lag behind): the
+   * step may not be over. Bounded, for an input heard that never becomes one (a press with no release).
+   */
+  private heardNotArrived(): boolean {
+    const last = this.lastHeard;
+    if (!this.options.heardInput || !last) return false;
+    const wait = last.kind === 'char' ? this.options.typingSettleMs : this.options.settleMs;
+    return Date.now() - last.at < wait * 0.8 || (this.heardCount > this.arrivals && Date.now() - last.at < 10_000);
   }
 
   private armIdle(): void {
@@ -327,6 +462,7 @@ export class RecordingSession {
     const pending = this.pending;
     if (!pending) return;
     this.pending = undefined;
+    if (this.options.heardInput) return this.finalizeHeard(pending, cutoff);
     let earlier = cutoff === undefined ? undefined : this.provisional.filter((frame) => frame.end < cutoff).at(-1);
     // A slow app may not have drawn anything yet when the next action came; then a frame taken now,
     // which may already show the start of the next action, says more than an unchanged one.
@@ -336,9 +472,42 @@ export class RecordingSession {
     if (!earlier) this.noteChange(pending, after);
     after.path = await this.storeFrame(after, 'after');
     this.last = after;
-    const draft = this.draft(pending, after.path);
     // Changes seen after the next action happened are that action's, not this one's.
     const settled = (pending.changes ?? []).filter((at) => cutoff === undefined || at < cutoff).at(-1);
+    await this.write(pending, after.path, settled);
+  }
+
+  /**
+   * `heardInput`: the after-frame is the screen when the next input was heard, whenever its
+   * observation reaches the session; with none heard yet, the screen now (the step settled).
+   */
+  private async finalizeHeard(pending: Pending, given: number | undefined): Promise<void> {
+    const next = this.boundaries.find((boundary) => boundary.at > pending.lastAt);
+    const cutoff = next?.at ?? given;
+    let after: Frame;
+    if (next) {
+      await next.decided;
+      after = next.before ?? (await this.takeFrame());
+    } else {
+      after = await this.takeFrame();
+      this.placeFrame(after);
+    }
+    after.path ??= await this.storeFrame(after, 'after');
+    this.last = after;
+    const start = this.boundaryAt(pending.observation.startedAt ?? pending.observation.at);
+    const steps = this.boundaries.filter((boundary) => boundary.at >= (start?.at ?? -Infinity) && (cutoff === undefined || boundary.at < cutoff));
+    const settled = steps
+      .flatMap((boundary) => boundary.changes)
+      .filter((at) => cutoff === undefined || at < cutoff)
+      .sort((a, b) => a - b)
+      .at(-1);
+    // What is behind this step is done with; the next step begins at the boundary that ended it.
+    this.boundaries = this.boundaries.filter((boundary) => (cutoff === undefined ? boundary.at > pending.lastAt : boundary.at >= cutoff));
+    await this.write(pending, after.path, settled);
+  }
+
+  private async write(pending: Pending, after: string, settled: number | undefined): Promise<void> {
+    const draft = this.draft(pending, after);
     if (settled !== undefined) draft.settleMs = Math.min(120_000, Math.max(0, Math.round(settled - pending.lastAt)));
     const prior = this.priors.find((item) => item.index > pending.lastArrivalIndex);
     this.priors = this.priors.filter((item) => item.index > pending.lastArrivalIndex);

@@ -142,6 +142,7 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
         settleMs: options.settleMs,
         onEvent: options.onEvent,
         onError: (error) => log('warn', `recording step failed: ${(error as Error).message}`),
+        heardInput: true,
       },
     );
     await session.start();
@@ -168,10 +169,12 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     let known: WindowInfo | undefined = window;
     const recordedPid = window.pid ?? launched?.pid;
     let previousWindowId: string | undefined = window.id;
-    const windowAt = async (at: number): Promise<WindowInfo | undefined> => {
+    const windowAt = async (at: number, live = false): Promise<WindowInfo | undefined> => {
       const id = activeWindows?.valueAt(at);
       if (!id) return undefined;
-      const info = await infoOf(id);
+      // A pointer's window is read again (its geometry maps the click; a person may have moved it),
+      // unless it is gone since: then as it was first read.
+      const info = (live ? await windows.info(id).catch(() => undefined) : undefined) ?? (await infoOf(id));
       const title = id === recordedId ? titles?.valueAt(at) : undefined;
       return info && title !== undefined ? { ...info, title } : info;
     };
@@ -183,7 +186,10 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     const withWindow = (observation: Observation, accessible?: Promise<AccessibleTarget | undefined>, focusedRole?: Promise<string | undefined>) => {
       lookups = lookups.then(async () => {
         const typing = observation.kind === 'char' || observation.kind === 'value' || (observation.kind === 'key' && observation.key !== undefined && isPrintableKey(observation.key));
-        const found = typing && activeWindows ? await windowAt(observation.at) : await windows.active().catch(() => undefined);
+        // The window active when the input came, not when this lagging chain reaches it: under load a
+        // click on Save As was read seconds later, in the dialog it had opened.
+        const followed = activeWindows !== undefined && (typing || activeWindows.live());
+        const found = followed ? ((await windowAt(observation.startedAt ?? observation.at, !typing)) ?? (typing ? undefined : await windows.active().catch(() => undefined))) : await windows.active().catch(() => undefined);
         // Asked for at the press; the session waits for it when it writes the event, not here.
         if (accessible) observation.accessible = accessible;
         const active = found ?? known;
@@ -215,6 +221,7 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     await hooks.start((event) => {
       switch (event.type) {
         case 'mousedown':
+          recordingSession.heard(event.at, 'click');
           // Asked at the press, before the click changes the UI (a menu that closes on release).
           down = { ...event, accessible: accessibleUnderPointer.describe(currentWindow, { x: event.x, y: event.y }) };
           return;
@@ -223,21 +230,23 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
           down = undefined;
           const moved = start && Math.hypot(event.x - start.x, event.y - start.y) > 8;
           if (moved && start) {
-            withWindow({ kind: 'drag', at: start.at, button: event.button, pointer: { x: start.x, y: start.y }, pointerEnd: { x: event.x, y: event.y } });
+            withWindow({ kind: 'drag', at: start.at, startedAt: start.at, button: event.button, pointer: { x: start.x, y: start.y }, pointerEnd: { x: event.x, y: event.y } });
             return;
           }
           const kind = event.button === 'right' ? 'right_click' : event.button === 'middle' ? 'middle_click' : 'click';
           focusRead = undefined;
-          withWindow({ kind, at: event.at, button: event.button, pointer: { x: event.x, y: event.y } }, start?.accessible);
+          withWindow({ kind, at: event.at, ...(start ? { startedAt: start.at } : {}), button: event.button, pointer: { x: event.x, y: event.y } }, start?.accessible);
           accessibleUnderPointer.settled(currentWindow, start?.accessible);
           return;
         }
         case 'wheel':
+          recordingSession.heard(event.at, 'scroll');
           withWindow({ kind: 'scroll', at: event.at, pointer: { x: event.x, y: event.y }, scroll: { dx: event.dx, dy: event.dy } });
           return;
         case 'keydown': {
           if (event.isModifier) return;
           const chorded = event.modifiers.ctrl || event.modifiers.alt || event.modifiers.meta;
+          recordingSession.heard(event.at, event.text !== undefined && !chorded ? 'char' : 'key');
           if (event.text !== undefined && !chorded) {
             focusRead ??= accessibleUnderPointer.focusedRole(currentWindow);
             withWindow({ kind: 'char', at: event.at, text: event.text }, undefined, focusRead);
