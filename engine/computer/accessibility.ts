@@ -353,7 +353,27 @@ export class WindowAccessibility implements AccessibilityProbe {
   async focusedAt(point: { x: number; y: number }): Promise<boolean | undefined> {
     const live = await this.target({ waitMs: 0 });
     if (typeof live === 'string') return undefined;
-    return focusProbe(live.client, live.app).focusedAt(point);
+    // A bus that fails here fails the probe below too: that answer (undefined) stands.
+    const origin = await this.appOrigin(live.client, live.app).catch(() => ({ x: 0, y: 0 }));
+    return focusProbe(live.client, live.app).focusedAt({ x: point.x - origin.x, y: point.y - origin.y });
+  }
+
+  /**
+   * Where the app's own coordinates start on the screen: (0, 0) for toolkits that report screen
+   * positions. GTK 4 (4.8) reports its window's frame at (0, 0) wherever the window is, and answers
+   * hit tests in that space (measured: gnome-text-editor's text view answered a screen point taken
+   * as a point in its window, so a click elsewhere read as "the focused text view"): its origin is
+   * the X window's, inside the margin its client-side decorations leave around the frame.
+   */
+  private async appOrigin(client: Accessibility, app: AccessibleApp): Promise<{ x: number; y: number }> {
+    const window = await this.window();
+    if (!window) return { x: 0, y: 0 };
+    const tops = await client.children(app.ref, 64);
+    const frame = tops.find((top) => top.name && top.name === window.title.trim() && usableExtents(top.extents)) ?? tops.find((top) => top.states.includes('active') && usableExtents(top.extents));
+    const extents = usableExtents(frame?.extents);
+    const { geometry } = window;
+    if (!extents || extents.x !== 0 || extents.y !== 0 || (geometry.x === 0 && geometry.y === 0)) return { x: 0, y: 0 };
+    return { x: geometry.x + Math.max(0, (geometry.width - extents.width) / 2), y: geometry.y + Math.max(0, (geometry.height - extents.height) / 2) };
   }
 
   async dispose(): Promise<void> {

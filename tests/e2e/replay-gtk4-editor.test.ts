@@ -80,8 +80,13 @@ test('gnome-text-editor: Enter and the ≡ menu’s Save, learnt, recorded, repl
     const enter = report.steps.find((step) => step.action === 'press');
     assert.match(enter?.reason ?? '', /took "\\n" at the caret \(offset 10\), the rest as it was/, JSON.stringify(report, null, 1));
     assert.equal(replayed.code, 0, `${replayed.stderr}\n${JSON.stringify(report, null, 1)}`);
-    // The world's account: the file the editor wrote.
-    assert.equal(readFileSync(live.file!, 'utf8').replace(/\n+$/, ''), task.expected, 'the replay saved the note');
+    // The world's account: the file the editor wrote (it saves a moment after the menu closes).
+    let saved = '';
+    for (let waited = 0; waited <= 5000 && saved !== task.expected; waited += 250) {
+      saved = readFileSync(live.file!, 'utf8').replace(/\n+$/, '');
+      if (saved !== task.expected) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.equal(saved, task.expected, `the replay saved the note\n${JSON.stringify(report, null, 1)}`);
   } finally {
     await live.dispose();
   }

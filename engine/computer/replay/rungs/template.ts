@@ -74,8 +74,10 @@ function searchCores(input: GroundingInput, needle: RgbaImage, template: NonNull
 function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Point, scales: number[], what: string, within?: number): Grounding | string {
   if (within !== undefined && !input.positionTrusted) return `${what}: only where the window says the target is, and it says nothing here`;
   const needleSpread = lumaSpread(needle, [0, 0, needle.width, needle.height]);
-  // A needle that is only a glyph is searched only around where the window puts the target.
-  const region: Box | undefined = within === undefined ? input.region : clip([Math.round(input.expected.x - within - needle.width), Math.round(input.expected.y - within - needle.height), Math.round(2 * (within + needle.width)), Math.round(2 * (within + needle.height))], input.region);
+  // A needle that is only a glyph counts only around where the window puts the target, and is
+  // looked for twice as far, where a look-alike makes it ambiguous (below).
+  const reach = within === undefined ? undefined : 2 * within;
+  const region: Box | undefined = reach === undefined ? input.region : clip([Math.round(input.expected.x - reach - needle.width), Math.round(input.expected.y - reach - needle.height), Math.round(2 * (reach + needle.width)), Math.round(2 * (reach + needle.height))], input.region);
   if (!region) return `${what}: the expected place lies outside the window`;
   // NCC ignores contrast, so a faint crop can "match" any strong edge (a window border): a match
   // must also have about the contrast of what was recorded.
@@ -84,20 +86,21 @@ function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Po
     return ratio >= 0.5 && ratio <= 2;
   });
   if (!matches.length) return `${what}: no match above 0.55 with the recorded contrast`;
-  const hits = matches
-    .map((match) => ({
-      match,
-      point: { x: match.box[0] + pointInCrop.x * match.scale, y: match.box[1] + pointInCrop.y * match.scale },
-    }))
-    .filter((hit) => within === undefined || distance(hit.point, input.expected) <= within);
+  const found = matches.map((match) => ({
+    match,
+    point: { x: match.box[0] + pointInCrop.x * match.scale, y: match.box[1] + pointInCrop.y * match.scale },
+  }));
+  const hits = found.filter((hit) => within === undefined || distance(hit.point, input.expected) <= within);
   if (!hits.length) return `${what}: no match within ${Math.round(within ?? 0)} px of where the window puts the target`;
   const top = hits[0];
   // Near-equal matches elsewhere (two identical icons): only a clearly closer one may be taken.
   const rivals = hits.filter((hit) => hit.match.score >= top.match.score - 0.04);
-  // A glyph alone (the label's ink, the crop's core) says nothing of its neighbours: two of them
+  // A glyph alone (the label's ink, the crop's core) says nothing of its neighbours: another as good
   // near where the window puts the target (menu items that begin with the same word, rows apart)
-  // cannot be told apart by a position the window's resize may have moved.
-  if (within !== undefined && rivals.length > 1 && !rivals.every((hit) => distance(hit.point, rivals[0].point) <= 3)) return `${what}: ${rivals.length} equally good matches (score ${top.match.score.toFixed(3)}) near where the window puts the target: a glyph alone cannot tell them apart`;
+  // cannot be told apart by a position the window's resize may have moved. IDLE resized 1.3×: the
+  // "Save" of "Save Copy As…" lay at the scaled point, File › Save's 44 px above it.
+  const lookalikes = within === undefined ? [] : found.filter((hit) => hit.match.score >= top.match.score - 0.04 && distance(hit.point, top.point) > 3);
+  if (lookalikes.length) return `${what}: ${lookalikes.length + 1} equally good matches (score ${top.match.score.toFixed(3)}) near where the window puts the target: a glyph alone cannot tell them apart`;
   const { pick, ambiguous } = disambiguate(rivals, input.expected, input.positionTrusted);
   if (!pick) return `${what}: ${rivals.length} equally good matches (score ${top.match.score.toFixed(3)}) that position cannot tell apart`;
   // On X11 the window tells where the target should be; a match far from there (a neighbouring
