@@ -446,8 +446,10 @@ function checkPlan(plan: PlanFile, frontmatter: SkillFrontmatter | undefined, ad
  * split ("deleteAccount", "btn-delete", "#remove_user").
  */
 const destructiveStems = /^(?:delet|remov|eras(?:e|es|ed|ing|ure)$|discard|destr(?:oy|uct)|wipe|purg|truncat|overwrit|uninstall|revok|deactivat|unsubscrib|terminat|obliterat|shred|nuke)/;
-const destructiveWords = /^(?:drop|drops|dropped|dropping|format|formats|formatted|formatting|send|sends|sending|sent|pay|pays|paying|payment|paid|purchase|purchases|purchasing|buy|buys|buying|checkout|transfer|transfers|transferring|reset|resets|resetting|kill|kills|killing)$/;
-const destructivePhrases = /\b(?:close without saving|don'?t save|do not save|discard changes|empty (?:the )?trash|submit (?:the )?(?:payment|order)|place (?:the )?order|close (?:my |the )?account|cancel (?:my |the )?(?:subscription|account|order))\b/;
+const destructiveWords = /^(?:drop|drops|dropped|dropping|send|sends|sending|sent|pay|pays|paying|payment|paid|purchase|purchases|purchasing|buy|buys|buying|checkout|transfer|transfers|transferring|reset|resets|resetting|kill|kills|killing)$/;
+// "Format" alone is a menu of most editors and calculators (SpeedCrunch's Settings › Result Format
+// was asked about at every replay); formatting a disk, drive or card is what loses data.
+const destructivePhrases = /\b(?:format(?:s|ted|ting)? (?:the |this |a |your )?(?:disk|drive|partition|volume|(?:sd |memory )?card|device|usb|storage|hard ?disk)|(?:quick|full|low[- ]level) format|close without saving|don'?t save|do not save|discard changes|empty (?:the )?trash|submit (?:the )?(?:payment|order)|place (?:the )?order|close (?:my |the )?account|cancel (?:my |the )?(?:subscription|account|order))\b/;
 
 /** Why a step's words mark it destructive (replay asks first), or undefined. */
 export function destructiveReason(text: string): string | undefined {

@@ -25,10 +25,10 @@ test('chords are parsed before they are judged: modifier order, modifiers given 
 });
 
 test('destructive words are found by stem in any casing or joining, and ordinary UI words are not', () => {
-  for (const text of ['this deletes the account', 'Delete my account', 'deleteAccountButton', '#remove_user-btn', 'btn-send', 'Deletion', 'Erasing…', 'Place order', 'Purchase now', 'D\u0435lete']) {
+  for (const text of ['this deletes the account', 'Delete my account', 'deleteAccountButton', '#remove_user-btn', 'btn-send', 'Deletion', 'Erasing…', 'Place order', 'Purchase now', 'D\u0435lete', 'Format disk', 'Format the drive', 'formatting your SD card', 'Quick format']) {
     assert.ok(destructiveReason(text), text);
   }
-  for (const text of ['Create account', 'Sign up', 'dropdown-menu', 'Name', 'Settings', 'Save', 'Open file', 'Formula bar', 'Preferences', 'Try it out', 'Execute', 'Remember me']) {
+  for (const text of ['Create account', 'Sign up', 'dropdown-menu', 'Name', 'Settings', 'Save', 'Open file', 'Formula bar', 'Preferences', 'Try it out', 'Execute', 'Remember me', 'Result Format', 'Format', 'Format Cells…', 'Number format']) {
     assert.equal(destructiveReason(text), undefined, text);
   }
 });
