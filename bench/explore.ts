@@ -26,6 +26,8 @@ import { exploreApps, serveWebApp, viewProbe, type WebApp } from '../testkit/web
 export interface BenchOptions {
   budget?: number;
   seeds?: number;
+  /** The first seed (default 1): seeds first … first + seeds - 1, so one benchmark can be split over processes. */
+  firstSeed?: number;
   x11?: boolean;
   /** Only these apps (names from the split file). */
   apps?: string[];
@@ -56,6 +58,9 @@ export interface BenchRun {
   stopped_by: string;
   ms_per_action_p50: number;
   load_average: number;
+  /** DFS runs: this run's states against its views (see stateScores). */
+  state_precision?: number;
+  state_recall?: number;
 }
 
 type Interval = [number, number];
@@ -258,7 +263,8 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
   const replayMisses: { seed: number; skill: string; steps: number; miss: string }[] = [];
   let repeated = 0;
   const loadAtStart = oneMinuteLoad();
-  for (let seed = 1; seed <= seeds; seed += 1) {
+  const firstSeed = options.firstSeed ?? 1;
+  for (let seed = firstSeed; seed < firstSeed + seeds; seed += 1) {
     for (const strategy of ['dfs', 'bfs', 'random'] as const) {
       options.signal?.throwIfAborted();
       options.progress?.(0, `${target.app}: ${strategy} seed ${seed}`);
@@ -284,6 +290,18 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
         // A look the probe could not read is no view (it would count as one more).
         unread += driver.seen.filter((entry) => entry.view === unreadable).length;
         views[strategy].push(new Set(driver.seen.filter((entry) => entry.view !== unreadable).map((entry) => entry.view)).size);
+        const stateOf = new Map<string, string>();
+        const runPairs: { state: string; view: string }[] = [];
+        for (const entry of driver.seen) {
+          if (entry.view === unreadable) continue;
+          const node = summary.explorer.graph.match(entry.observation);
+          if (!node) continue;
+          // Scored within one run: the same view met again in another seed's run is not a split.
+          runPairs.push({ state: `${seed}:${node.id}`, view: `${seed}:${entry.view}` });
+          if (!stateOf.has(node.id)) stateOf.set(node.id, entry.view);
+        }
+        if (strategy === 'dfs') pairs.push(...runPairs);
+        const runScores = strategy === 'dfs' ? stateScores(runPairs) : undefined;
         options.onRun?.({
           app: target.app,
           ...(target.split ? { split: target.split } : {}),
@@ -296,19 +314,11 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
           stopped_by: summary.graph.stoppedBy,
           ms_per_action_p50: Math.round(summary.msPerActionP50),
           load_average: oneMinuteLoad(),
+          ...(runScores ? { state_precision: Math.round(runScores.precision * 100) / 100, state_recall: Math.round(runScores.recall * 100) / 100 } : {}),
         });
         timings.push(...summary.explorer.actionMs);
         probeTimings.push(...driver.probeMs);
         destructive += summary.graph.edges.filter((edge) => isBlocked(edge.action, undefined)).length;
-        const stateOf = new Map<string, string>();
-        for (const entry of driver.seen) {
-          if (entry.view === unreadable) continue;
-          const node = summary.explorer.graph.match(entry.observation);
-          if (!node) continue;
-          // Scored within one run: the same view met again in another seed's run is not a split.
-          if (strategy === 'dfs') pairs.push({ state: `${seed}:${node.id}`, view: `${seed}:${entry.view}` });
-          if (!stateOf.has(node.id)) stateOf.set(node.id, entry.view);
-        }
         for (const skill of summary.skills) {
           if (skill.format !== 'mmskill' || !skill.audited || !target.replay) continue;
           exported += 1;
@@ -521,6 +531,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     ...(value('--apps') ? { apps: (value('--apps') as string).split(',') } : {}),
     ...(value('--budget') ? { budget: Number(value('--budget')) } : {}),
     ...(value('--seeds') ? { seeds: Number(value('--seeds')) } : {}),
+    ...(value('--first-seed') ? { firstSeed: Number(value('--first-seed')) } : {}),
     progress: (_fraction, message) => process.stderr.write(`${message}\n`),
   }).catch((error: unknown) => {
     if (!stop.signal.aborted) throw error;
