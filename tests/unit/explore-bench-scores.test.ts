@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { meanInterval, stateScores } from '../../bench/explore.ts';
+import { measure, meanInterval, stateScores, type BenchRun } from '../../bench/explore.ts';
+import { ModelDriver, type AppModel } from '../../testkit/model-app.ts';
 import { exploreApps } from '../../testkit/webapps/index.ts';
 
 test('state scores: a state holding two views lowers precision, a view split over two states lowers recall', () => {
@@ -45,4 +46,21 @@ test('each benchmark app is served with the scripts its entry page loads (admin-
       await server.dispose();
     }
   }
+});
+
+test('a benchmark split over processes: --first-seed runs seeds first…first+N-1, and each DFS run carries its own state scores', async () => {
+  const tabs: AppModel = {
+    title: 'Tabs',
+    initial: 0,
+    view: (state) => ({ heading: `Tab ${state as number}`, tabs: [0, 1, 2].map((index) => ({ id: `tab-${index}`, label: `Tab ${index}`, role: 'tab', selected: index === state, on: { click: () => index } })), controls: [] }),
+  };
+  const runs: BenchRun[] = [];
+  const result = await measure(
+    { app: 'tabs', split: 'fixture', budget: 6, open: async () => ({ driver: new ModelDriver(tabs), dispose: async () => undefined }), probe: async (driver) => (await driver.observe(new AbortController().signal)).title },
+    2,
+    { firstSeed: 4, onRun: (run) => runs.push(run) },
+  );
+  assert.deepEqual(runs.map((run) => `${run.strategy}${run.seed}`), ['dfs4', 'bfs4', 'random4', 'dfs5', 'bfs5', 'random5']);
+  for (const run of runs) assert.equal(run.state_precision, run.strategy === 'dfs' ? 1 : undefined);
+  assert.equal(result.state_precision, 1);
 });
