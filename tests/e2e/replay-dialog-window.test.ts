@@ -3,9 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runProgram } from '../../native/process/run.ts';
-import { launchApp, type LaunchedApp } from '../../native/window/launch.ts';
 import { runCli } from '../support/cli.ts';
-import { startDesktopSession, type DesktopSession } from '../support/desktop.ts';
+import { openEmptyNote, startDesktopSession, type DesktopSession } from '../support/desktop.ts';
 
 // Clicks inside one of the app's dialogs (dogfood, gedit's Find and Replace: its "Replace with"
 // field and Close button). Replay mapped every recorded point through the app's main window, so a
@@ -20,13 +19,7 @@ let env: NodeJS.ProcessEnv;
 let note: string;
 let skill: string;
 
-async function openNote(): Promise<{ app: LaunchedApp; windowId: string }> {
-  writeFileSync(note, '');
-  const app = await launchApp(`mousepad ${note}`, { env });
-  const window = await session.windows.waitFor({ pid: app.pid }, { timeoutMs: 30_000 });
-  await new Promise((resolve) => setTimeout(resolve, 800));
-  return { app, windowId: window.id! };
-}
+const openNote = () => openEmptyNote(session, note);
 
 /** The app's Find and Replace dialog once it shows. */
 async function findDialog(pid: number) {

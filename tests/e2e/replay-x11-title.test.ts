@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchApp, type LaunchedApp } from '../../native/window/launch.ts';
 import { runCli } from '../support/cli.ts';
-import { startDesktopSession, type DesktopSession } from '../support/desktop.ts';
+import { openEmptyNote, startDesktopSession, type DesktopSession } from '../support/desktop.ts';
 
 // The note task on a real mousepad (click into the text, type, ctrl+s), recorded and built once.
 // Its typing and its save are decided by the window title changing as recorded ("*" added, then
@@ -18,15 +17,7 @@ let note: string;
 let skill: string;
 const text = 'Ship on Friday';
 
-/** mousepad on the note, emptied first; its window id. */
-async function openNote(): Promise<{ app: LaunchedApp; windowId: string }> {
-  writeFileSync(note, '');
-  const app = await launchApp(`mousepad ${note}`, { env });
-  const window = await session.windows.waitFor({ pid: app.pid }, { timeoutMs: 30_000 });
-  // A window that has mapped may still be laying out its text area.
-  await new Promise((resolve) => setTimeout(resolve, 800));
-  return { app, windowId: window.id! };
-}
+const openNote = () => openEmptyNote(session, note);
 
 before(async () => {
   session = await startDesktopSession();

@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDisplay, type VirtualDisplay } from '../../native/display/xvfb.ts';
+import { launchApp, type LaunchedApp } from '../../native/window/launch.ts';
 import { XdotoolWindows } from '../../native/window/xdotool-windows.ts';
 import { temporaryHome } from './home.ts';
 
@@ -35,4 +36,14 @@ export async function startDesktopSession(options: { width?: number; height?: nu
       home.dispose();
     },
   };
+}
+
+/** mousepad on `file`, emptied first, once its window shows and has laid out its text area. */
+export async function openEmptyNote(session: DesktopSession, file: string): Promise<{ app: LaunchedApp; windowId: string }> {
+  writeFileSync(file, '');
+  const app = await launchApp(`mousepad ${file}`, { env: session.env });
+  const window = await session.windows.waitFor({ pid: app.pid }, { timeoutMs: 30_000 });
+  // A window that has mapped may still be laying out its text area.
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  return { app, windowId: window.id! };
 }
