@@ -79,10 +79,11 @@ test('dark theme: once the whole crop has found nothing in this window, the next
   const two = await ground(second.step, second.needle, dark, memory);
   assert.equal(two.found?.tier, 'ocr', JSON.stringify(two.attempts));
   assert.ok(inside(two.found!.point, '+'), JSON.stringify(two.found));
-  // The crop was put off, and OCR being sure, never searched: one template attempt, a deferral.
+  // The whole crop missed in this window: put off (the label's glyphs and the core, searched only
+  // near the target, still run), and OCR being sure, never searched — one template attempt, a deferral.
   const templates = two.attempts.filter((attempt) => attempt.tier === 'template');
   assert.equal(templates.length, 1, JSON.stringify(two.attempts));
-  assert.match(templates[0].reason, /found nothing confident in this window on the 1 earlier search\(es\): searched only if no other rung is sure/);
+  assert.match(templates[0].reason, /put off, having found nothing confident in this window before \(whole crop 1×\): searched only if no other rung is sure/);
 });
 
 test('no other rung is sure: the put-off crop is searched after all and grounds the step; another window geometry starts afresh', async () => {

@@ -6,7 +6,7 @@ import { a11yRung } from './rungs/a11y.ts';
 import { anchorRung } from './rungs/anchor.ts';
 import { domRung } from './rungs/dom.ts';
 import { ocrRung } from './rungs/ocr.ts';
-import type { Attempt, Grounding, GroundingInput, Rung } from './rungs/rung.ts';
+import type { Attempt, Deferral, Grounding, GroundingInput, Rung } from './rungs/rung.ts';
 import { templateRung } from './rungs/template.ts';
 import { vlmRung } from './rungs/vlm.ts';
 import { windowRung } from './rungs/window.ts';
@@ -43,18 +43,18 @@ export async function groundStep(input: Omit<GroundingInput, 'frame'> & { frame:
   // The frame is taken only when a rung that reads pixels is reached.
   let frame = typeof input.frame === 'function' ? undefined : input.frame;
   const capture = input.frame;
-  // The ladder in order; a rung that puts its costly search off is asked again, thoroughly, after
-  // the others — only if none of them was confident.
-  const queue: { tier: GroundingTier; thorough: boolean }[] = ladderFor(input.surface.kind).map((tier) => ({ tier, thorough: false }));
+  // The ladder in order; a rung that puts searches off is resumed after the others, only if none
+  // of them was confident.
+  const queue: { tier: GroundingTier; resume?: Deferral['resume'] }[] = ladderFor(input.surface.kind).map((tier) => ({ tier }));
   for (let next = queue.shift(); next; next = queue.shift()) {
-    const { tier, thorough } = next;
+    const { tier, resume } = next;
     input.signal?.throwIfAborted();
     if (input.disabled.has(tier)) continue;
     const rung = rungs[tier];
     if (rung.readsPixels !== false && !frame && typeof capture === 'function') frame = await capture();
     let result: Awaited<ReturnType<Rung['ground']>>;
     try {
-      result = await rung.ground({ ...input, frame: frame ?? noFrame, thorough });
+      result = resume ? await resume() : await rung.ground({ ...input, frame: frame ?? noFrame });
     } catch (error) {
       if (input.signal?.aborted) throw error;
       result = `failed: ${(error as Error).message}`;
@@ -66,7 +66,7 @@ export async function groundStep(input: Omit<GroundingInput, 'frame'> & { frame:
     if (result && typeof result === 'object' && 'deferred' in result) {
       attempts.push({ tier, ...(result.best ? { confidence: round(result.best.confidence) } : {}), reason: result.deferred });
       if (result.best && (!best || result.best.confidence > best.confidence)) best = result.best;
-      if (!thorough) queue.push({ tier, thorough: true });
+      queue.push({ tier, resume: result.resume });
       continue;
     }
     if (result === undefined || typeof result === 'string') {

@@ -51,8 +51,6 @@ export interface GroundingInput {
   signal?: AbortSignal;
   /** What this replay has learnt about its window so far (X11): lets a rung put off a search that keeps finding nothing there. */
   memory?: GroundingMemory;
-  /** The second pass over the rungs that put work off (see Deferral): do it now. */
-  thorough?: boolean;
 }
 
 /**
@@ -67,13 +65,14 @@ export interface GroundingMemory {
 }
 
 /**
- * A rung that put off its costly search because this window predicts it will fail (see
- * GroundingMemory): the ladder goes on to the next rungs, and comes back to this one with
- * `thorough` set only if none of them is confident. `best`: what its cheaper searches found.
+ * A rung that put off searches this window predicts will fail (see GroundingMemory): the ladder
+ * goes on to the next rungs, and comes back to `resume` (the put-off searches) only if none of
+ * them is confident. `best`: what the searches it did run found.
  */
 export interface Deferral {
   deferred: string;
   best?: Grounding;
+  resume: () => Promise<Grounding | string>;
 }
 
 /**

@@ -10,25 +10,73 @@ async function ground(input: GroundingInput): Promise<Grounding | Deferral | str
   const needle = await input.templateImage(template.file);
   if (!needle) return 'template image missing';
   if (needle.width < 8 || needle.height < 8) return 'template too small to trust';
-  // The whole crop is searched across the whole window at ten scales: most of this rung's time.
-  // Where it has found nothing confident on every earlier step in this window, it is put off: the
-  // label's glyphs and the core are searched near the target first, then the other rungs (OCR
-  // reads again only what changed), and the whole crop only if none of them is sure.
-  const record = input.memory?.searches.get(wholeSearchKey(input));
-  const putOff = !input.thorough && record !== undefined && record.found === 0 && record.missed > 0;
-  if (input.thorough || !putOff) {
-    const whole = searchWhole(input, needle, template.point_in_crop);
-    if (input.thorough || (typeof whole !== 'string' && whole.confidence >= input.threshold)) return whole;
-    return searchCores(input, needle, template, whole);
-  }
-  const best = searchCores(input, needle, template, 'template: the whole crop not searched yet');
-  if (typeof best !== 'string' && best.confidence >= input.threshold) return best;
-  const missed = `the whole crop found nothing confident in this window on the ${record.missed} earlier search(es): searched only if no other rung is sure`;
-  return typeof best === 'string' ? { deferred: `${best}; ${missed}` } : { deferred: `${best.evidence} (below the threshold); ${missed}`, best };
+  // The whole crop; then, since a resized window stretches buttons and their spacing but text and
+  // icons keep their size, the core of the crop around the pointer (the glyph on the button),
+  // which still matches at ~1×. The recorded label's own box is the tightest core: a
+  // fixed fraction of the crop also holds the button's borders, which a narrower window moves
+  // closer to the glyph (xedit's and xcalc's buttons at 0.8×).
+  const label = labelCoreOf(needle, input, template);
+  const core = coreOf(needle, template.point_in_crop, input);
+  const searches: Search[] = [
+    { kind: 'whole crop', run: () => matchTemplate(input, needle, template.point_in_crop, wholeScales(input), 'template'), mayPutOff: true },
+    ...(label ? [{ kind: 'label' as const, run: () => matchCore(input, label) }] : []),
+    ...(core ? [{ kind: 'core' as const, run: () => matchCore(input, core) }] : []),
+  ];
+  // The whole crop is searched across the whole window at ten scales: most of the rung's time.
+  // Where it has found nothing confident on every earlier step in this window (see
+  // GroundingMemory) it is put off: the label's glyphs and the core are searched near the target,
+  // then the other rungs (OCR reads again only what changed), and the whole crop only if none of
+  // them is sure. On galculator dark, resized and with a large font it missed on every step. The
+  // local searches cost little and are never put off (the label's glyphs, missed on one key,
+  // still find the next one in a resized window).
+  const putOff = searches.filter((search) => {
+    const record = search.mayPutOff ? input.memory?.searches.get(searchKey(input, search)) : undefined;
+    return record !== undefined && record.found === 0 && record.missed > 0;
+  });
+  let best = await runSearches(input, searches.filter((search) => !putOff.includes(search)), undefined);
+  if (!putOff.length || (typeof best === 'object' && best.confidence >= input.threshold)) return best ?? 'template: nothing to search';
+  const earlier = putOff.map((search) => `${search.kind} ${input.memory!.searches.get(searchKey(input, search))!.missed}×`).join(', ');
+  const why = `put off, having found nothing confident in this window before (${earlier}): searched only if no other rung is sure`;
+  return {
+    deferred: typeof best === 'object' ? `${best.evidence} (below the threshold); ${why}` : best ? `${best}; ${why}` : `template: ${why}`,
+    ...(typeof best === 'object' ? { best } : {}),
+    resume: async () => (best = (await runSearches(input, putOff, best)) ?? 'template: nothing to search'),
+  };
 }
 
-/** The whole recorded crop across the window, at scales around the window's size change; the outcome is remembered for this window. */
-function searchWhole(input: GroundingInput, needle: RgbaImage, pointInCrop: Point): Grounding | string {
+interface Search {
+  kind: 'whole crop' | 'label' | 'core';
+  run: () => Grounding | string;
+  /** Its outcomes are remembered, and it is put off where it has only missed. */
+  mayPutOff?: true;
+}
+
+/** Runs searches in order until one is confident, remembering each outcome for this window; the best so far, or why nothing was found. */
+async function runSearches(input: GroundingInput, searches: Search[], best: Grounding | string | undefined): Promise<Grounding | string | undefined> {
+  for (const search of searches) {
+    const found = search.run();
+    const memory = input.memory?.searches;
+    if (memory && search.mayPutOff) {
+      const key = searchKey(input, search);
+      const record = memory.get(key) ?? { found: 0, missed: 0 };
+      if (typeof found !== 'string' && found.confidence >= input.threshold) record.found += 1;
+      else record.missed += 1;
+      memory.set(key, record);
+    }
+    if (typeof found === 'string') best = typeof best === 'object' ? best : best ? `${best}; ${found}` : found;
+    else if (typeof best !== 'object' || found.confidence > best.confidence) best = found;
+    if (typeof best === 'object' && best.confidence >= input.threshold) break;
+  }
+  return best;
+}
+
+/** A search's record is per window geometry: a moved or resized window starts afresh. */
+function searchKey(input: GroundingInput, search: Search): string {
+  return `template ${search.kind} in ${input.region.join(',')}`;
+}
+
+/** Scales of the whole crop: around the window's size change, and its own size. */
+function wholeScales(input: GroundingInput): number[] {
   const scaleGuess = Math.sqrt(input.scale.x * input.scale.y);
   const scales = [0.8, 0.85, 0.9, 0.95, 1, 1.05, 1.1, 1.15, 1.2, 1.25].map((scale) => scale * (Math.abs(scaleGuess - 1) > 0.05 ? scaleGuess : 1));
   // A menu, a toolbar's icons and text keep their size when the window around them is resized: the
@@ -36,39 +84,11 @@ function searchWhole(input: GroundingInput, needle: RgbaImage, pointInCrop: Poin
   // the label's glyphs alone then matched IDLE's three menu items that begin with "Save"; the one
   // nearest the window-scaled point ("Save Copy As…") was clicked.
   if (!scales.some((scale) => Math.abs(scale - 1) < 0.03)) scales.push(1);
-  const whole = matchTemplate(input, needle, pointInCrop, scales, 'template');
-  const searches = input.memory?.searches;
-  if (searches) {
-    const key = wholeSearchKey(input);
-    const record = searches.get(key) ?? { found: 0, missed: 0 };
-    if (typeof whole !== 'string' && whole.confidence >= input.threshold) record.found += 1;
-    else record.missed += 1;
-    searches.set(key, record);
-  }
-  return whole;
+  return scales;
 }
 
-/** The whole-crop search's record is per window geometry: a moved or resized window starts afresh. */
-function wholeSearchKey(input: GroundingInput): string {
-  return `template whole crop in ${input.region.join(',')}`;
-}
-
-/**
- * A resized window stretches buttons and their spacing, but text and icons keep their size: the
- * core of the crop around the pointer (the glyph on the button) still matches at ~1×. The
- * recorded label's own box is the tightest core: a fixed fraction of the crop also holds the
- * button's borders, which a narrower window moves closer to the glyph (xedit's and xcalc's
- * buttons at 0.8×). `best`: what was found so far (the whole crop's match or why it failed).
- */
-function searchCores(input: GroundingInput, needle: RgbaImage, template: NonNullable<TemplateTarget['template']>, best: Grounding | string): Grounding | string {
-  for (const core of [labelCoreOf(needle, input, template), coreOf(needle, template.point_in_crop, input)]) {
-    if (!core) continue;
-    const inner = matchTemplate(input, core.image, core.point, [0.9, 0.95, 1, 1.05, 1.1], core.what, core.within);
-    if (typeof inner === 'string') best = typeof best === 'string' ? `${best}; ${inner}` : best;
-    else if (typeof best === 'string' || inner.confidence > best.confidence) best = inner;
-    if (typeof best !== 'string' && best.confidence >= input.threshold) break;
-  }
-  return best;
+function matchCore(input: GroundingInput, core: Core): Grounding | string {
+  return matchTemplate(input, core.image, core.point, [0.9, 0.95, 1, 1.05, 1.1], core.what, core.within);
 }
 
 function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Point, scales: number[], what: string, within?: number): Grounding | string {
