@@ -154,6 +154,67 @@ test('a control in a part the app announced it added (a web page\'s menu) is des
   }
 });
 
+test('a menu item clicked after a press that could not be described is read from the open menu, not hit-tested after the menu closed', async () => {
+  // Dogfood, kwrite under load (~27): the lookup for the click into the text failed, the File press
+  // that followed was left undescribed (the menus read after the failed click could not explain it)
+  // and taken as a click that opened no menu, so the press on File › New was hit-tested after the
+  // menu had closed: it was recorded as the toolbar's Save As button under the menu (a wrong step).
+  const { root, out, input, hooks, screen, windows } = setup('Note');
+  try {
+    const client = new FakeAccessibility();
+    const saveAs = { role: 'push button', name: 'Save As', states: ['showing', 'focusable'], extents: { x: 42, y: 64, width: 60, height: 22 } };
+    const textArea = { role: 'text', name: 'note.txt', states: ['showing', 'focusable', 'editable'], extents: { x: 40, y: 90, width: 200, height: 70 } };
+    const fileMenu = (open: boolean) => ({ role: 'menu item', name: 'File', states: ['showing'], extents: { x: 42, y: 42, width: 30, height: 20 }, children: [{ role: 'menu', name: 'File', states: open ? ['showing'] : [], extents: open ? { x: 42, y: 62, width: 120, height: 40 } : { x: -2147483648, y: -2147483648, width: 1, height: 1 }, children: [{ role: 'menu item', name: 'New', states: open ? ['showing', 'enabled'] : ['enabled'], extents: open ? { x: 42, y: 64, width: 120, height: 22 } : { x: -2147483648, y: -2147483648, width: 1, height: 1 } }] }] });
+    const frame = (open: boolean) => [{ role: 'frame', name: 'Note', states: ['showing'], extents: { x: 40, y: 40, width: 200, height: 120 }, children: [{ role: 'menu bar', name: '', states: ['showing'], extents: { x: 40, y: 40, width: 200, height: 22 }, children: [fileMenu(open)] }, { role: 'tool bar', name: 'Main Toolbar', states: ['showing'], extents: { x: 40, y: 62, width: 200, height: 26 }, children: [saveAs] }, textArea] }];
+    const app = client.addApp('kwrite', frame(false), { pid: 7 });
+    // The machine is loaded: the app answers nothing in time until the File press is in.
+    let answering = false;
+    const nodeAt = client.nodeAt.bind(client);
+    client.nodeAt = async (ref, point) => {
+      if (!answering) throw new Error('the app did not answer in time');
+      return nodeAt(ref, point);
+    };
+    const children = client.children.bind(client);
+    client.children = async (ref, limit) => {
+      if (!answering) throw new Error('the app did not answer in time');
+      return children(ref, limit);
+    };
+    // The app: File opens its menu; any other press closes it at once (before the recorder's lookup).
+    const original = input.click.bind(input);
+    input.click = async (x, y, options) => {
+      const onFile = x >= 42 && x < 72 && y >= 42 && y < 62;
+      client.setWindows(app, frame(false));
+      await original(x, y, options);
+      if (onFile) {
+        client.setWindows(app, frame(true));
+        answering = true;
+      }
+    };
+    await recordX11({
+      out,
+      attach: 'Note',
+      env: { DISPLAY: ':fake' },
+      redactions: parseRedactions(undefined),
+      signal: new AbortController().signal,
+      stepGapMs: 350,
+      settleMs: 60,
+      script: [
+        { action: 'click', x: 120, y: 120 },
+        { action: 'click', x: 55, y: 52 },
+        { action: 'wait', ms: 1500 },
+        { action: 'click', x: 70, y: 75 },
+      ],
+      adapters: { hooks, input, screen, windows, accessibility: client },
+    });
+    const clicks = readTrajectory(out).events.filter((event) => event.kind === 'click');
+    assert.equal(clicks.length, 3, JSON.stringify(clicks.map((click) => click.accessible?.name)));
+    assert.notEqual(clicks[2].accessible?.name, 'Save As', 'the item was hit-tested after its menu closed');
+    assert.deepEqual([clicks[2].accessible?.role, clicks[2].accessible?.name], ['menu item', 'New'], `recorded as ${JSON.stringify(clicks[2].accessible)}`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 // Dogfood, nedit (Motif, in no test): its windows carry no _NET_WM_PID. The file name typed into
 // its own Save As dialog was masked as if another program had taken the focus, so the skill asked
 // for "{{secret_1}}" where the recording typed "out.txt". The dialog is transient for the recorded

@@ -446,6 +446,7 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
       const mine = (generation += 1);
       const items = (seen = new Map());
       const added = announced;
+      let emptyReads = 0;
       const read = async () => {
         const app = mine === generation && (menuOpened !== false || added.length) ? await appOf(window) : undefined;
         if (!app || mine !== generation) return;
@@ -454,6 +455,10 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
           const found = await popupNodes(client, app, { from: menuBars.get(key) });
           if (!menuBars.has(key) && found.menuBars.length) menuBars.set(key, found.menuBars);
           for (const node of found.items) items.set(`${node.ref.bus}${node.ref.path}`, node);
+          // Not known whether the click opened a menu (its press could not be described): two reads
+          // in a row that find none showing say it opened none, and the next press is read normally.
+          emptyReads = found.items.length ? 0 : emptyReads + 1;
+          if (menuOpened === undefined && emptyReads >= 2 && mine === generation) menuOpened = false;
         }
         // A toolkit menu is read above, its items with the parents the toolkit gives them; what else
         // the app added is read when the click opened no such menu.
@@ -524,9 +529,12 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
             }),
             timeout,
           ]).finally(() => clearTimeout(timer));
-          // Any click closes an open menu: after an unexplained one, the next press is read normally.
+          // A press the items do not explain closed the menu, and may have opened another (File in
+          // the menu bar, when the last click could not be described): whether it did is unknown
+          // until the reads after it tell. Taken as "no menu", the item clicked next was hit-tested
+          // after its menu closed (kwrite under load: File › New recorded as the Save As button under it).
           if (described === 'unexplained') {
-            menuOpened = false;
+            menuOpened = undefined;
             return undefined;
           }
           menuOpened = described ? ['menu', 'menu item', 'popup menu', 'combo box'].includes(described.node.role) && described.node.childCount > 0 : undefined;
