@@ -12,7 +12,10 @@
  *   a card); with no other look-alike, the nearest row, item, card, section or form;
  * - the texts are the container's headings and row headers first (h1–h6, role heading, a row's
  *   header cell, legend, caption), then its cells and lines of text in order; the element's own
- *   text and labels inside it never identify it; at most 12 texts of at most 120 characters.
+ *   text and labels inside it never identify it; at most 12 texts of at most 120 characters;
+ * - last, among look-alikes, the label just before its container: the last line of the nearest of
+ *   the container's three earlier siblings that shows text, unless that sibling holds another
+ *   look-alike (a table's previous row never labels the next).
  */
 export const lookAlikeTextsSource = String.raw`(element, others) => {
   const clean = (text) => (text || '').replace(/\s+/g, ' ').trim();
@@ -47,6 +50,20 @@ export const lookAlikeTextsSource = String.raw`(element, others) => {
   } else {
     const text = container.innerText || container.textContent || '';
     for (const line of text.split(/[\n\t]+/)) add(line);
+  }
+  // The label just before it, between it and the look-alike before it ("Dropdown Button Example:"
+  // over a button that has the name of two links above it): the last line of the nearest earlier
+  // sibling of its container that shows text, unless that sibling holds another look-alike.
+  if (rest.length) {
+    let sibling = container.previousElementSibling;
+    for (let steps = 0; sibling && steps < 3; steps += 1, sibling = sibling.previousElementSibling) {
+      if (rest.some((other) => holds(sibling, other))) break;
+      const lines = (sibling.innerText || '').split(/\n+/).map(clean).filter(Boolean);
+      if (lines.length) {
+        add(lines[lines.length - 1]);
+        break;
+      }
+    }
   }
   return texts;
 }`;

@@ -219,17 +219,25 @@ const armInPage = `(at) => {
 const animationWaitMs = 1_500;
 
 /**
- * Runs in the page: resolves when the animations and transitions running now that end by themselves
- * have ended (looping ones, spinners, are never waited for), or after `maxMs`, then one frame.
+ * Runs in the page: after two frames, resolves when the animations and transitions running then that
+ * end by themselves have ended (looping ones, spinners, are never waited for), or after `maxMs`,
+ * then one frame.
  */
-const finiteAnimationsEnd = `(maxMs) => {
+const finiteAnimationsEnd = `(maxMs) => new Promise((started) => {
+  requestAnimationFrame(() => requestAnimationFrame(started));
+  // A hidden or throttled page runs no animation frames: a timer backs them up.
+  setTimeout(started, 100);
+}).then(() => {
+  // Two frames first: a page often starts its transition a frame or two after the change that
+  // showed the text (a class added in requestAnimationFrame), and a wait that looked before then
+  // saw nothing moving.
   const running = (document.getAnimations ? document.getAnimations() : []).filter((animation) => animation.playState === 'running' && animation.effect && animation.effect.getComputedTiming().endTime !== Infinity);
   if (!running.length) return true;
   return Promise.race([
     Promise.all(running.map((animation) => animation.finished.catch(() => undefined))),
     new Promise((wake) => setTimeout(wake, maxMs)),
   ]).then(() => new Promise((resolve) => requestAnimationFrame(() => resolve(true))));
-}`;
+})`;
 
 /**
  * Arms a page before an action: counts the page's own requests that start from now on (from
