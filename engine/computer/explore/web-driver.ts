@@ -10,6 +10,9 @@ import { splitBlocked } from './safety.ts';
 import { generateValue } from './values.ts';
 import { listenerTracker, type PageScan, type ScannedElement, scanPage, settleScript, twoFrames } from './web-scan.ts';
 
+/** The parts of one web action: find the target, act, let the pointer rest, settle, check the page's health; and a look's scan. */
+export type WebPhase = 'locate' | 'act' | 'rest' | 'settle' | 'health' | 'scan';
+
 export interface WebDriverOptions {
   url: string;
   allow?: RegExp;
@@ -142,6 +145,8 @@ export class WebDriver implements ExploreDriver {
   private clicked: { role: string; name: string } | undefined;
   /** Names a clicked control took on its own, read as the name it had ("Copied" → "Copy"). */
   private readonly renames = new Map<string, string>();
+  /** Where each action's time goes (ms per phase, one entry per action or look), for `bench explore` and profiling. */
+  readonly phaseMs: Record<WebPhase, number[]> = { locate: [], act: [], rest: [], settle: [], health: [], scan: [] };
 
   constructor(options: WebDriverOptions) {
     this.options = options;
@@ -216,7 +221,7 @@ export class WebDriver implements ExploreDriver {
     // handler loaded at the end of the body), not the text shown while it still parses.
     await page.waitForLoadState('load', { timeout: 5_000 }).catch(() => undefined);
     try {
-      await withTimeout(page.evaluate(settleScript(120, 1_500)), 2_500);
+      await withTimeout(page.evaluate(settleScript(120, 1_500, true)), 2_500);
       return true;
     } catch {
       return false;
@@ -226,7 +231,9 @@ export class WebDriver implements ExploreDriver {
   async observe(signal: AbortSignal): Promise<Observation> {
     signal.throwIfAborted();
     const page = this.requirePage();
+    const scanStarted = performance.now();
     const scan = (await withTimeout(page.evaluate(scanPage), 5_000)) as PageScan;
+    this.phaseMs.scan.push(performance.now() - scanStarted);
     const { candidates, blocked } = splitBlocked(candidatesFromScan(scan), this.options.allow);
     return {
       signature: signatureHash(this.viewOf(scan)),
@@ -286,15 +293,35 @@ export class WebDriver implements ExploreDriver {
     const page = this.requirePage();
     const errorsBefore = this.pageErrors.length;
     const timeout = this.options.actionTimeoutMs ?? 3_000;
-    const locator = action.target ? await resolveTarget(page, action.target) : undefined;
-    if (action.kind !== 'shortcut' && !locator) return { ok: false, reason: 'error', detail: `${describeTarget(action.target)} is not on the page`, needsReset: false };
+    let phaseStarted = performance.now();
+    const phase = (name: WebPhase) => {
+      const now = performance.now();
+      this.phaseMs[name].push(now - phaseStarted);
+      phaseStarted = now;
+    };
+    // A click's target is found and measured in one round trip (its spot, below) when its recorded
+    // locator still matches; the visibility check first is for the other kinds and the fallbacks.
+    const direct = action.kind === 'click' && action.target?.selector ? await clickSpotOf(page.locator(action.target.selector).first()) : undefined;
+    const locator = direct ? undefined : action.target ? await resolveTarget(page, action.target) : undefined;
+    phase('locate');
+    if (action.kind !== 'shortcut' && !locator && !direct) return { ok: false, reason: 'error', detail: `${describeTarget(action.target)} is not on the page`, needsReset: false };
     const need = () => locator as Locator;
+    // The action's mark on the page's change clock: the settle counts its quiet from here (the click's spot marks it too, closer to the click).
+    if (action.kind !== 'click') await page.evaluate(markAction).catch(() => undefined);
     try {
       switch (action.kind) {
-        case 'click':
+        case 'click': {
           if (action.target?.role && action.target.name) this.clicked = { role: action.target.role, name: action.target.name };
-          await need().click({ timeout });
+          // Where the control is now, and that a click there lands on it, in one round trip; then
+          // the pointer clicks there, as replay's does. Playwright's own checks (stable over two
+          // frames, then the hit test) are for pages still moving: the settle has waited for this one.
+          const spot = direct ?? (await clickSpotOf(need()));
+          // Bounded as Playwright's click is: a handler that never returns holds the input's
+          // acknowledgement forever (the trap's freezing button); the health check then says hang.
+          if (spot) await withTimeout(page.mouse.click(spot.x, spot.y), timeout);
+          else await need().click({ timeout });
           break;
+        }
         case 'double_click':
           await need().dblclick({ timeout });
           break;
@@ -335,6 +362,7 @@ export class WebDriver implements ExploreDriver {
       if (!outcome.ok) return outcome;
       return { ok: false, reason: 'error', detail: (error as Error).message.split('\n')[0].slice(0, 300), needsReset: false };
     }
+    phase('act');
     if (action.kind !== 'hover') {
       // Where the pointer rests after a click, a scroll or a drop, Chromium updates what is under it
       // at the next frame: an element drawn there by the action gets its mouseenter, as it would
@@ -346,16 +374,21 @@ export class WebDriver implements ExploreDriver {
       // not part of the state the action made. A hover's state is the hover.
       await page.mouse.move(this.options.width ?? 1280, this.options.height ?? 800).catch(() => undefined);
     }
-    await this.settle();
-    return this.health(errorsBefore);
+    phase('rest');
+    const answered = await this.settle();
+    phase('settle');
+    // A page whose settle answered is not frozen: the health check need not ask it again.
+    const outcome = await this.health(errorsBefore, answered);
+    phase('health');
+    return outcome;
   }
 
   /** After an action: did the page crash, freeze, throw or leave the site? */
-  private async health(errorsBefore: number): Promise<ActionOutcome> {
+  private async health(errorsBefore: number, answered = false): Promise<ActionOutcome> {
     const page = this.requirePage();
     if (this.crashed) return { ok: false, reason: 'crash', detail: 'the page crashed', needsReset: true };
     try {
-      await withTimeout(page.evaluate('1'), 1_500);
+      if (!answered) await withTimeout(page.evaluate('1'), 1_500);
     } catch {
       return { ok: false, reason: 'hang', detail: 'the page stopped answering for 1.5 s', needsReset: true };
     }
@@ -421,6 +454,41 @@ function titleOf(scan: PageScan): string {
   const dialog = scan.headings.find((heading) => heading.startsWith('dialog:'))?.slice(7);
   const heading = scan.headings.find((entry) => entry.startsWith('h1:'))?.slice(3);
   return [heading || scan.title || scan.url, dialog].filter(Boolean).join(' — ');
+}
+
+/** Where a click on the located element lands on it, or undefined (not there, hidden, or covered). */
+async function clickSpotOf(located: Locator): Promise<{ x: number; y: number } | undefined> {
+  // evaluateAll: no wait for an element that is not there (a stale locator falls back at once).
+  const spot = (await located.evaluateAll(clickSpot).catch(() => undefined)) as { x: number; y: number; hit: boolean } | undefined;
+  return spot?.hit ? { x: spot.x, y: spot.y } : undefined;
+}
+
+/** Marks the moment of an action on the page's change clock (listenerTracker). */
+const markAction = '(() => { if (window.__sfChanges) window.__sfChanges.acted = performance.now(); })()';
+
+/**
+ * Runs on the element to click (the first match): brings it into view when it is not wholly there, then answers its
+ * centre and whether a click at that point lands on it (the topmost element there is it, inside
+ * it, or its label); marks the action on the page's change clock.
+ */
+function clickSpot(elements: Element[]): { x: number; y: number; hit: boolean } | undefined {
+  const element = elements[0];
+  if (!element) return undefined;
+  let rect = element.getBoundingClientRect();
+  if (rect.top < 0 || rect.left < 0 || rect.bottom > innerHeight || rect.right > innerWidth) {
+    element.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' as ScrollBehavior });
+    rect = element.getBoundingClientRect();
+  }
+  const x = rect.left + rect.width / 2;
+  const y = rect.top + rect.height / 2;
+  // Inside a shadow root the document answers with the host; the root itself knows better.
+  const root = element.getRootNode() as Document | ShadowRoot;
+  const top = (typeof root.elementFromPoint === 'function' ? root : document).elementFromPoint(x, y);
+  const labelled = top instanceof HTMLLabelElement && top.control === element;
+  const hit = rect.width > 0 && rect.height > 0 && Boolean(top && (top === element || element.contains(top) || labelled));
+  const clock = (window as unknown as { __sfChanges?: { acted: number } }).__sfChanges;
+  if (clock) clock.acted = performance.now();
+  return { x, y, hit };
 }
 
 /** The picture hash of every web observation: states are told apart by their DOM signature alone. */

@@ -19,6 +19,13 @@ export const listenerTracker = `(() => {
     } catch {}
     return original.call(this, type, listener, options);
   };
+  // The page's change clock: when its DOM last changed. The settle after an action counts its quiet
+  // window from the action or the last change, whichever is later, not from when the driver got
+  // around to watching (under load that came 100-200 ms after the click: time spent waiting on
+  // quiet that had already passed).
+  const clock = { last: performance.now(), acted: 0 };
+  Object.defineProperty(window, '__sfChanges', { value: clock, enumerable: false });
+  new MutationObserver(() => { clock.last = performance.now(); }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
 })();`;
 
 export interface ScannedElement {
@@ -214,24 +221,39 @@ export const scanPage = `(() => {
 /** Resolves after two animation frames: the page has laid out what changed and updated what is under the pointer. */
 export const twoFrames = 'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))';
 
-/** Resolves once the DOM has been quiet for `quietMs` (or after `maxMs`): the UI has settled. */
-export const settleScript = (quietMs: number, maxMs: number) => `new Promise((resolve) => {
-  let timer;
+/**
+ * Resolves once the DOM has been quiet for `quietMs` (or after `maxMs`): the UI has settled.
+ * `fromAction`: the quiet is counted from the page's own change clock (the later of the action's
+ * mark and the DOM's last change, see `listenerTracker`), so the time since the action counts; on a
+ * page without the clock (or a new document: no action mark), from its last change or from now.
+ */
+export const settleScript = (quietMs: number, maxMs: number, fromAction = false) => `new Promise((resolve) => {
   const started = performance.now();
-  const observer = new MutationObserver(() => { clearTimeout(timer); if (performance.now() - started > ${maxMs}) { observer.disconnect(); resolve(false); } else timer = setTimeout(done, ${quietMs}); });
+  const clock = ${fromAction ? 'window.__sfChanges' : 'undefined'};
+  let last = started;
+  const since = () => (clock ? Math.max(clock.last, clock.acted) : last);
   // Quiet DOM is not enough: a panel sliding open by a CSS transition changes no node, yet its
   // content is half visible until it ends. Wait for finite animations too (spinners loop forever).
   const finite = () => (document.getAnimations ? document.getAnimations() : []).filter((animation) => animation.playState === 'running' && animation.effect && animation.effect.getComputedTiming().iterations !== Infinity);
-  const done = () => {
+  let timer;
+  let observer;
+  const finish = (value) => { clearTimeout(timer); if (observer) observer.disconnect(); requestAnimationFrame(() => resolve(value)); };
+  const check = () => {
+    const now = performance.now();
+    if (now - started > ${maxMs}) return finish(false);
+    const quiet = now - since();
+    if (quiet < ${quietMs}) { timer = setTimeout(check, ${quietMs} - quiet); return; }
     const running = finite();
-    const left = ${maxMs} - (performance.now() - started);
+    const left = ${maxMs} - (now - started);
     if (running.length && left > 0) {
-      Promise.race([Promise.all(running.map((animation) => animation.finished.catch(() => undefined))), new Promise((wake) => setTimeout(wake, left))]).then(() => { observer.disconnect(); requestAnimationFrame(() => resolve(true)); });
+      Promise.race([Promise.all(running.map((animation) => animation.finished.catch(() => undefined))), new Promise((wake) => setTimeout(wake, left))]).then(() => finish(true));
       return;
     }
-    observer.disconnect();
-    requestAnimationFrame(() => resolve(true));
+    finish(true);
   };
-  observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
-  timer = setTimeout(done, ${quietMs});
+  if (!clock) {
+    observer = new MutationObserver(() => { last = performance.now(); });
+    observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  }
+  check();
 })`;
