@@ -932,12 +932,20 @@ async function expectedOcrText(meta: TrajectoryMeta, draft: Draft, before: Frame
       // least anywhere in it: a calculator's "15" is not the "5" typed later.
       return typed.some((text) => (read.length >= 2 && text.startsWith(read)) || (read.length >= 3 && text.length >= 3 && (text.includes(read) || read.includes(text))));
     };
-    return lines.filter((line) => line.confidence >= 0.6 && withoutCaret(line.text) && !typedByLater(line.text) && !isTitle(line.text) && !shownBefore.has(sameText(line.text))).slice(0, 4).map((line) => line.text.trim().slice(0, 200));
+    // The OCR model also knows Chinese: a toolbar icon in the region is read as a glyph or two of it
+    // (gnumeric's "个", "田", "自"). Where the app shows no such script (its titles, what was typed),
+    // a line that short in it is an icon, not text the step made appear.
+    const appWritesIdeographs = [...titles, ...typed].some((text) => ideograph.test(text));
+    const iconRead = (line: string) => !appWritesIdeographs && [...line.trim()].length <= 2 && ideograph.test(line);
+    return lines.filter((line) => line.confidence >= 0.6 && withoutCaret(line.text) && !typedByLater(line.text) && !isTitle(line.text) && !iconRead(line.text) && !shownBefore.has(sameText(line.text))).slice(0, 4).map((line) => line.text.trim().slice(0, 200));
   } catch (error) {
     if (signal?.aborted) throw error;
     return [];
   }
 }
+
+/** Characters of the scripts written with ideographs and syllabaries (Chinese, Japanese, Korean). */
+const ideograph = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 
 /** Read text as two readings of the same pixels compare: without case, spaces, or the bars borders are read as. */
 function sameText(text: string): string {
