@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { TrajectoryEvent } from '../../core/schemas/trajectory.ts';
+import type { Rect, TrajectoryEvent } from '../../core/schemas/trajectory.ts';
+import type { ScriptStep } from '../../engine/computer/recorder/script.ts';
 import { parseRedactions } from '../../engine/computer/recorder/privacy.ts';
 import { recordX11 } from '../../engine/computer/recorder/x11-recorder.ts';
 import { FakeHooks, FakeInput } from '../../native/input/fake-input.ts';
@@ -11,7 +12,7 @@ import { decodePng } from '../../native/screen/image.ts';
 import { FakeScreen } from '../../native/screen/fake-screen.ts';
 import { readTrajectory } from '../../skills-mm/trajectory/store.ts';
 import { FakeWindows } from '../../native/window/fake-windows.ts';
-import { FakeAccessibility } from '../../native/a11y/index.ts';
+import { FakeAccessibility, type AccessibleRef, type FakeNodeSpec } from '../../native/a11y/index.ts';
 
 function setup(title = 'Calculator') {
   const root = mkdtempSync(join(tmpdir(), 'sf-recx11-'));
@@ -21,6 +22,37 @@ function setup(title = 'Calculator') {
   screen.fill({ x: 40, y: 40, width: 200, height: 120 }, [30, 30, 30]);
   const windows = new FakeWindows([{ id: '42', pid: 7, title, className: 'Calc', geometry: { x: 40, y: 40, width: 200, height: 120 } }], { width: 320, height: 240 });
   return { root, out: join(root, 'rec'), hooks, input, screen, windows };
+}
+
+/**
+ * Records `script` on a fake app whose File control (in `file`) opens its menu, drawn by
+ * `windows(open)`; any other press closes the menu at once, before the recorder's lookup runs.
+ * Answers the recorded clicks.
+ */
+async function recordMenuApp(parts: ReturnType<typeof setup>, client: FakeAccessibility, app: AccessibleRef, windows: (open: boolean) => FakeNodeSpec[], file: Rect, options: { script: ScriptStep[]; stepGapMs: number; opened?: () => void }): Promise<TrajectoryEvent[]> {
+  const { out, input, hooks, screen } = parts;
+  const original = input.click.bind(input);
+  input.click = async (x, y, clickOptions) => {
+    const onFile = x >= file.x && x < file.x + file.width && y >= file.y && y < file.y + file.height;
+    client.setWindows(app, windows(false));
+    await original(x, y, clickOptions);
+    if (onFile) {
+      client.setWindows(app, windows(true));
+      options.opened?.();
+    }
+  };
+  await recordX11({
+    out,
+    attach: 'Note',
+    env: { DISPLAY: ':fake' },
+    redactions: parseRedactions(undefined),
+    signal: new AbortController().signal,
+    stepGapMs: options.stepGapMs,
+    settleMs: 60,
+    script: options.script,
+    adapters: { hooks, input, screen, windows: parts.windows, accessibility: client },
+  });
+  return readTrajectory(out).events.filter((event) => event.kind === 'click');
 }
 
 test('scripted input heard through the hooks becomes coalesced trajectory events', async () => {
@@ -111,7 +143,8 @@ test('a control in a part the app announced it added (a web page\'s menu) is des
   // runs, which then answered the text area under the menu; replay clicked the text area and the
   // note was never saved. Here the fake app does the same: the menu is gone from the tree the moment
   // the press lands. What the app announced it added after the File click is read while it shows.
-  const { root, out, input, hooks, screen, windows } = setup('Note');
+  const parts = setup('Note');
+  const { root } = parts;
   try {
     const client = new FakeAccessibility();
     const textArea = { role: 'entry', name: 'Note text', states: ['showing', 'focusable', 'editable'], extents: { x: 40, y: 70, width: 200, height: 90 } };
@@ -120,31 +153,14 @@ test('a control in a part the app announced it added (a web page\'s menu) is des
     const app = client.addApp('Chromium', page(false), { pid: 7 });
     const panel = () => ({ bus: app.bus, path: `${app.path}/0/0` });
     // The app: File opens its menu (announced as children added to its panel); any other press closes it at once.
-    const original = input.click.bind(input);
-    input.click = async (x, y, options) => {
-      const onFile = x >= 42 && x < 82 && y >= 42 && y < 62;
-      client.setWindows(app, page(false));
-      await original(x, y, options);
-      if (onFile) {
-        client.setWindows(app, page(true));
-        client.announce(panel(), 'Object:ChildrenChanged', { detail: 'add', value: 1 });
-      }
-    };
-    await recordX11({
-      out,
-      attach: 'Note',
-      env: { DISPLAY: ':fake' },
-      redactions: parseRedactions(undefined),
-      signal: new AbortController().signal,
+    const clicks = await recordMenuApp(parts, client, app, page, { x: 42, y: 42, width: 40, height: 20 }, {
       stepGapMs: 700,
-      settleMs: 60,
       script: [
         { action: 'click', x: 60, y: 52 },
         { action: 'click', x: 80, y: 78 },
       ],
-      adapters: { hooks, input, screen, windows, accessibility: client },
+      opened: () => client.announce(panel(), 'Object:ChildrenChanged', { detail: 'add', value: 1 }),
     });
-    const clicks = readTrajectory(out).events.filter((event) => event.kind === 'click');
     assert.equal(clicks.length, 2);
     assert.equal(clicks[0].accessible?.name, 'File');
     assert.deepEqual([clicks[1].accessible?.role, clicks[1].accessible?.name], ['push button', 'Save'], `recorded as ${JSON.stringify(clicks[1].accessible)}`);
@@ -159,7 +175,8 @@ test('a menu item clicked after a press that could not be described is read from
   // that followed was left undescribed (the menus read after the failed click could not explain it)
   // and taken as a click that opened no menu, so the press on File › New was hit-tested after the
   // menu had closed: it was recorded as the toolbar's Save As button under the menu (a wrong step).
-  const { root, out, input, hooks, screen, windows } = setup('Note');
+  const parts = setup('Note');
+  const { root } = parts;
   try {
     const client = new FakeAccessibility();
     const saveAs = { role: 'push button', name: 'Save As', states: ['showing', 'focusable'], extents: { x: 42, y: 64, width: 60, height: 22 } };
@@ -180,33 +197,16 @@ test('a menu item clicked after a press that could not be described is read from
       return children(ref, limit);
     };
     // The app: File opens its menu; any other press closes it at once (before the recorder's lookup).
-    const original = input.click.bind(input);
-    input.click = async (x, y, options) => {
-      const onFile = x >= 42 && x < 72 && y >= 42 && y < 62;
-      client.setWindows(app, frame(false));
-      await original(x, y, options);
-      if (onFile) {
-        client.setWindows(app, frame(true));
-        answering = true;
-      }
-    };
-    await recordX11({
-      out,
-      attach: 'Note',
-      env: { DISPLAY: ':fake' },
-      redactions: parseRedactions(undefined),
-      signal: new AbortController().signal,
+    const clicks = await recordMenuApp(parts, client, app, frame, { x: 42, y: 42, width: 30, height: 20 }, {
       stepGapMs: 350,
-      settleMs: 60,
       script: [
         { action: 'click', x: 120, y: 120 },
         { action: 'click', x: 55, y: 52 },
         { action: 'wait', ms: 1500 },
         { action: 'click', x: 70, y: 75 },
       ],
-      adapters: { hooks, input, screen, windows, accessibility: client },
+      opened: () => (answering = true),
     });
-    const clicks = readTrajectory(out).events.filter((event) => event.kind === 'click');
     assert.equal(clicks.length, 3, JSON.stringify(clicks.map((click) => click.accessible?.name)));
     assert.notEqual(clicks[2].accessible?.name, 'Save As', 'the item was hit-tested after its menu closed');
     assert.deepEqual([clicks[2].accessible?.role, clicks[2].accessible?.name], ['menu item', 'New'], `recorded as ${JSON.stringify(clicks[2].accessible)}`);
