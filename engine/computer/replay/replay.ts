@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { SkillframeError, sleep, toErrorBody } from '../../../core/index.ts';
+import { rectContains } from '../../../core/geometry.ts';
 import { containsRedactionPlaceholder, tierRank, type ExpectedPostState, type PlanFile, type PlanStep, type TargetDescriptor } from '../../../core/schemas/skill.ts';
 import { auditLoaded } from '../../../skills-mm/audit.ts';
 import { bindPlan } from '../../../skills-mm/parameters.ts';
@@ -568,6 +569,16 @@ async function openSurface(plan: PlanFile, options: ReplayOptions): Promise<Surf
   return openX11Surface({ env: options.env, app: options.app, title: options.attach ? attachTitle(plan) : undefined, signal: options.signal });
 }
 
+/**
+ * Whether a target's point was recorded inside the window the recording names for it, give or
+ * take the window manager's frame (64 px): the recorder names the window active at the press, which
+ * is not always the one under the pointer.
+ */
+export function recordedInItsWindow(target: Pick<TargetDescriptor, 'point' | 'window'>): boolean {
+  const box = target.window?.geometry;
+  return box !== undefined && target.point !== undefined && rectContains({ x: box.x - 64, y: box.y - 64, width: box.width + 128, height: box.height + 128 }, target.point);
+}
+
 /** How recorded coordinates map onto the live frame for one step. */
 export interface LiveGeometry {
   region: Box;
@@ -593,8 +604,11 @@ async function liveGeometry(surface: Surface, plan: PlanFile, step: PlanStep, fr
     // A step recorded in one of the app's dialogs (its window has the dialog's title) is mapped
     // through that dialog: through the main window its point lands elsewhere and it looks resized
     // (gedit's Find and Replace: its Close button was read at the recorded spot and refused).
+    // The recorded window is the one active at the press, not always the one under the pointer
+    // (fluid: a click on the main window's File menu while its Widget Bin was active): only a point
+    // recorded inside the dialog (give or take its frame) is the dialog's.
     const recordedTitle = target?.window?.title;
-    const dialog = main && recordedTitle !== undefined && recordedTitle !== main.title ? await surface.dialogTitled?.(recordedTitle) : undefined;
+    const dialog = main && target && recordedInItsWindow(target) && recordedTitle !== undefined && recordedTitle !== main.title ? await surface.dialogTitled?.(recordedTitle) : undefined;
     const window = dialog ?? main;
     if (window) {
       const geometry = window.geometry;
