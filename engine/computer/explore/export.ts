@@ -190,12 +190,12 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
   try {
     const built = await buildSkill({ trajectoryDir, outDir: packageDir, name, ...(options.signal ? { signal: options.signal } : {}) });
     const audit = auditSource(built.dir);
-    return { name, node: node.id, steps: path.length, path: built.dir, format: 'mmskill', audited: audit.accepted, ...(audit.accepted ? {} : { detail: audit.findings.map((finding) => finding.message).slice(0, 3).join('; ') }) };
+    return { name, node: node.id, steps: path.length, path: built.dir, format: 'mmskill', audited: audit.accepted, edges: path, ...(audit.accepted ? {} : { detail: audit.findings.map((finding) => finding.message).slice(0, 3).join('; ') }) };
   } catch (error) {
     // The trajectory stays as the export: the builder can take it later.
     // A package its own audit refuses is never written (the builder refuses it); say so.
     const refused = error instanceof SkillframeError && error.code === 'refused';
-    return { name, node: node.id, steps: path.length, path: trajectoryDir, format: 'trajectory', audited: false, ...(refused ? { refused: true } : {}), detail: (error as Error).message.slice(0, 300) };
+    return { name, node: node.id, steps: path.length, path: trajectoryDir, format: 'trajectory', audited: false, edges: path, ...(refused ? { refused: true } : {}), detail: (error as Error).message.slice(0, 300) };
   }
 }
 
