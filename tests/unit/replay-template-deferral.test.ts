@@ -13,7 +13,7 @@ import { FakeCalculator } from '../support/fake-calculator.ts';
 // searched across the whole window at ten scales found nothing on any step (the theme inverted
 // its shades, the resize stretched every key), and it was most of the template rung's time, spent
 // again on every step before OCR — which rereads only what changed — grounded it. Within one
-// replay, a window where the whole crop has found nothing so far has it put off: the ladder goes
+// replay, a window where the whole crop has missed more often than not has it put off: the ladder goes
 // on, and comes back to it only when no other rung is sure.
 
 const ocr = createOcr();
@@ -83,7 +83,7 @@ test('dark theme: once the whole crop has found nothing in this window, the next
   // near the target, still run), and OCR being sure, never searched — one template attempt, a deferral.
   const templates = two.attempts.filter((attempt) => attempt.tier === 'template');
   assert.equal(templates.length, 1, JSON.stringify(two.attempts));
-  assert.match(templates[0].reason, /put off, having found nothing confident in this window before \(whole crop 1×\): searched only if no other rung is sure/);
+  assert.match(templates[0].reason, /put off, having missed in this window more often than not \(whole crop: missed 1×, found 0×\): searched only if no other rung is sure/);
 });
 
 test('no other rung is sure: the put-off crop is searched after all and grounds the step; another window geometry starts afresh', async () => {
@@ -106,7 +106,7 @@ test('no other rung is sure: the put-off crop is searched after all and grounds 
   assert.match(found.attempts[0].reason, /searched only if no other rung is sure/);
   assert.ok(tiers.indexOf('ocr') > 0 && tiers.indexOf('ocr') < tiers.length - 1, JSON.stringify(found.attempts));
 
-  // The whole crop found its target in this window once: it is searched first again.
+  // The whole crop found its target in this window as often as it missed: it is searched first again.
   const two = stepOn(recorded, '2', 3, false);
   const again = await ground(two.step, two.needle, recorded, memory, { positionTrusted: false });
   assert.equal(again.found?.tier, 'template', JSON.stringify(again.attempts));

@@ -57,8 +57,8 @@ export interface GroundingInput {
  * What one replay learns about its window while it grounds its steps, per search and window
  * geometry: how often the search found its target there with confidence, and how often not. Drift
  * applies to the whole window — a theme that inverted its shades, a resize that stretched every
- * control — so a search that found nothing on every earlier step in this window most likely finds
- * nothing on the next one either. A moved or resized window starts a new record.
+ * control — so a search that has missed more often than it found in this window most likely
+ * misses on the next step too. A moved or resized window starts a new record.
  */
 export interface GroundingMemory {
   searches: Map<string, { found: number; missed: number }>;

@@ -23,20 +23,21 @@ async function ground(input: GroundingInput): Promise<Grounding | Deferral | str
     ...(core ? [{ kind: 'core' as const, run: () => matchCore(input, core) }] : []),
   ];
   // The whole crop is searched across the whole window at ten scales: most of the rung's time.
-  // Where it has found nothing confident on every earlier step in this window (see
-  // GroundingMemory) it is put off: the label's glyphs and the core are searched near the target,
-  // then the other rungs (OCR reads again only what changed), and the whole crop only if none of
-  // them is sure. On galculator dark, resized and with a large font it missed on every step. The
-  // local searches cost little and are never put off (the label's glyphs, missed on one key,
-  // still find the next one in a resized window).
+  // Where it has missed more often than it found its target on the earlier steps in this window
+  // (see GroundingMemory), it is put off: the label's glyphs and the core are searched near the
+  // target, then the other rungs (OCR reads again only what changed), and the whole crop only if
+  // none of them is sure. On galculator dark and with a large font it missed on every step;
+  // resized, it found the "AC" key (at its own size) and missed every digit after it. The local
+  // searches cost little and are never put off (the label's glyphs, missed on one key, still find
+  // the next one in a resized window).
   const putOff = searches.filter((search) => {
     const record = search.mayPutOff ? input.memory?.searches.get(searchKey(input, search)) : undefined;
-    return record !== undefined && record.found === 0 && record.missed > 0;
+    return record !== undefined && record.missed > record.found;
   });
   let best = await runSearches(input, searches.filter((search) => !putOff.includes(search)), undefined);
   if (!putOff.length || (typeof best === 'object' && best.confidence >= input.threshold)) return best ?? 'template: nothing to search';
-  const earlier = putOff.map((search) => `${search.kind} ${input.memory!.searches.get(searchKey(input, search))!.missed}×`).join(', ');
-  const why = `put off, having found nothing confident in this window before (${earlier}): searched only if no other rung is sure`;
+  const earlier = putOff.map((search) => (({ missed, found }) => `${search.kind}: missed ${missed}×, found ${found}×`)(input.memory!.searches.get(searchKey(input, search))!)).join('; ');
+  const why = `put off, having missed in this window more often than not (${earlier}): searched only if no other rung is sure`;
   return {
     deferred: typeof best === 'object' ? `${best.evidence} (below the threshold); ${why}` : best ? `${best}; ${why}` : `template: ${why}`,
     ...(typeof best === 'object' ? { best } : {}),
