@@ -598,7 +598,11 @@ async function liveGeometry(surface: Surface, plan: PlanFile, step: PlanStep, fr
   const whole: Box = [0, 0, frame.width, frame.height];
   const target = hasTarget(step) ? step.target : undefined;
   const recordedPoint = target?.point ?? { x: frame.width / 2, y: frame.height / 2 };
-  const recordedWindow = target?.window?.geometry ?? plan.steps.find((candidate) => hasTarget(candidate) && candidate.target.window?.geometry)?.target?.window?.geometry;
+  // A point recorded outside the window the recording names for it (the window active at the
+  // press, not the one under the pointer) is mapped through the app's main window as recorded.
+  const mainRecorded = (plan.steps.find((candidate) => hasTarget(candidate) && candidate.target.window?.title === plan.app.window_title) ?? plan.steps.find((candidate) => hasTarget(candidate) && candidate.target.window?.geometry))?.target?.window?.geometry;
+  const ownWindow = target && recordedInItsWindow(target);
+  const recordedWindow = (ownWindow ? target?.window?.geometry : undefined) ?? mainRecorded;
   if (surface.kind === 'x11' && surface.window) {
     const main = known ?? (await surface.window());
     // A step recorded in one of the app's dialogs (its window has the dialog's title) is mapped
@@ -608,7 +612,7 @@ async function liveGeometry(surface: Surface, plan: PlanFile, step: PlanStep, fr
     // (fluid: a click on the main window's File menu while its Widget Bin was active): only a point
     // recorded inside the dialog (give or take its frame) is the dialog's.
     const recordedTitle = target?.window?.title;
-    const dialog = main && target && recordedInItsWindow(target) && recordedTitle !== undefined && recordedTitle !== main.title ? await surface.dialogTitled?.(recordedTitle) : undefined;
+    const dialog = main && ownWindow && recordedTitle !== undefined && recordedTitle !== main.title ? await surface.dialogTitled?.(recordedTitle) : undefined;
     const window = dialog ?? main;
     if (window) {
       const geometry = window.geometry;
@@ -616,7 +620,7 @@ async function liveGeometry(surface: Surface, plan: PlanFile, step: PlanStep, fr
       if (recordedWindow) {
         const scale = { x: geometry.width / Math.max(1, recordedWindow.width), y: geometry.height / Math.max(1, recordedWindow.height) };
         const mapPoint = (point: Point) => ({ x: geometry.x + (point.x - recordedWindow.x) * scale.x, y: geometry.y + (point.y - recordedWindow.y) * scale.y });
-        const inWindow = target?.window?.point_in_window;
+        const inWindow = ownWindow ? target?.window?.point_in_window : undefined;
         const expected = inWindow ? { x: geometry.x + inWindow.x * scale.x, y: geometry.y + inWindow.y * scale.y } : mapPoint(recordedPoint);
         return { region, scale, expected, positionTrusted: true, mapBox: (box) => mapRect(box, mapPoint, scale) };
       }
