@@ -299,27 +299,20 @@ export class WebDriver implements ExploreDriver {
       this.phaseMs[name].push(now - phaseStarted);
       phaseStarted = now;
     };
-    // A click's target is found and measured in one round trip (its spot, below) when its recorded
-    // locator still matches; the visibility check first is for the other kinds and the fallbacks.
-    const direct = action.kind === 'click' && action.target?.selector ? await clickSpotOf(page.locator(action.target.selector).first()) : undefined;
-    const locator = direct ? undefined : action.target ? await resolveTarget(page, action.target) : undefined;
+    const locator = action.target ? await resolveTarget(page, action.target) : undefined;
     phase('locate');
-    if (action.kind !== 'shortcut' && !locator && !direct) return { ok: false, reason: 'error', detail: `${describeTarget(action.target)} is not on the page`, needsReset: false };
+    if (action.kind !== 'shortcut' && !locator) return { ok: false, reason: 'error', detail: `${describeTarget(action.target)} is not on the page`, needsReset: false };
     const need = () => locator as Locator;
-    // The action's mark on the page's change clock: the settle counts its quiet from here (the click's spot marks it too, closer to the click).
+    // The action's mark on the page's change clock: the settle counts its quiet from here (a click marks it just before clicking).
     if (action.kind !== 'click') await page.evaluate(markAction).catch(() => undefined);
     try {
       switch (action.kind) {
         case 'click': {
           if (action.target?.role && action.target.name) this.clicked = { role: action.target.role, name: action.target.name };
-          // Where the control is now, and that a click there lands on it, in one round trip; then
-          // the pointer clicks there, as replay's does. Playwright's own checks (stable over two
-          // frames, then the hit test) are for pages still moving: the settle has waited for this one.
-          const spot = direct ?? (await clickSpotOf(need()));
-          // Bounded as Playwright's click is: a handler that never returns holds the input's
-          // acknowledgement forever (the trap's freezing button); the health check then says hang.
-          if (spot) await withTimeout(page.mouse.click(spot.x, spot.y), timeout);
-          else await need().click({ timeout });
+          // Playwright's click (a click at a spot found in one round trip, 7f0be3d, scrolled admin-lte's
+          // sidebar so that its links were no longer found: 14-16 views where this reaches 21).
+          await page.evaluate(markAction).catch(() => undefined);
+          await need().click({ timeout });
           break;
         }
         case 'double_click':
@@ -456,40 +449,8 @@ function titleOf(scan: PageScan): string {
   return [heading || scan.title || scan.url, dialog].filter(Boolean).join(' — ');
 }
 
-/** Where a click on the located element lands on it, or undefined (not there, hidden, or covered). */
-async function clickSpotOf(located: Locator): Promise<{ x: number; y: number } | undefined> {
-  // evaluateAll: no wait for an element that is not there (a stale locator falls back at once).
-  const spot = (await located.evaluateAll(clickSpot).catch(() => undefined)) as { x: number; y: number; hit: boolean } | undefined;
-  return spot?.hit ? { x: spot.x, y: spot.y } : undefined;
-}
-
 /** Marks the moment of an action on the page's change clock (listenerTracker). */
 const markAction = '(() => { if (window.__sfChanges) window.__sfChanges.acted = performance.now(); })()';
-
-/**
- * Runs on the element to click (the first match): brings it into view when it is not wholly there, then answers its
- * centre and whether a click at that point lands on it (the topmost element there is it, inside
- * it, or its label); marks the action on the page's change clock.
- */
-function clickSpot(elements: Element[]): { x: number; y: number; hit: boolean } | undefined {
-  const element = elements[0];
-  if (!element) return undefined;
-  let rect = element.getBoundingClientRect();
-  if (rect.top < 0 || rect.left < 0 || rect.bottom > innerHeight || rect.right > innerWidth) {
-    element.scrollIntoView({ block: 'center', inline: 'center', behavior: 'instant' as ScrollBehavior });
-    rect = element.getBoundingClientRect();
-  }
-  const x = rect.left + rect.width / 2;
-  const y = rect.top + rect.height / 2;
-  // Inside a shadow root the document answers with the host; the root itself knows better.
-  const root = element.getRootNode() as Document | ShadowRoot;
-  const top = (typeof root.elementFromPoint === 'function' ? root : document).elementFromPoint(x, y);
-  const labelled = top instanceof HTMLLabelElement && top.control === element;
-  const hit = rect.width > 0 && rect.height > 0 && Boolean(top && (top === element || element.contains(top) || labelled));
-  const clock = (window as unknown as { __sfChanges?: { acted: number } }).__sfChanges;
-  if (clock) clock.acted = performance.now();
-  return { x, y, hit };
-}
 
 /** The picture hash of every web observation: states are told apart by their DOM signature alone. */
 const noPicture = '0'.repeat(16);
