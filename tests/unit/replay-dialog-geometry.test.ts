@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { recordedInItsWindow } from '../../engine/computer/replay/replay.ts';
+import { recordedInItsWindow } from '../../engine/computer/replay/rungs/rung.ts';
 
 // Replay maps a step through the app's dialog the recording names for it (d7e2729), but the
 // recorder names the window active at the press, not the one under the pointer. Dogfood, fluid

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { SkillframeError, sleep, toErrorBody } from '../../../core/index.ts';
-import { rectContains } from '../../../core/geometry.ts';
 import { containsRedactionPlaceholder, tierRank, type ExpectedPostState, type PlanFile, type PlanStep, type TargetDescriptor } from '../../../core/schemas/skill.ts';
 import { auditLoaded } from '../../../skills-mm/audit.ts';
+import { recordedInItsWindow } from './rungs/rung.ts';
 import { bindPlan } from '../../../skills-mm/parameters.ts';
 import { loadPackageSource, parsePackage, type SkillPackage } from '../../../skills-mm/format.ts';
 import { clampBox, encodePng, paste, type Box, type RgbaImage } from '../../../native/image.ts';
@@ -567,16 +567,6 @@ async function openSurface(plan: PlanFile, options: ReplayOptions): Promise<Surf
   }
   if (!options.app && !options.attach) throw new SkillframeError('bad_input', `input.app: the skill is for the X11 app ${JSON.stringify(plan.app.name)}; give --app "COMMAND" or --attach`);
   return openX11Surface({ env: options.env, app: options.app, title: options.attach ? attachTitle(plan) : undefined, signal: options.signal });
-}
-
-/**
- * Whether a target's point was recorded inside the window the recording names for it, give or
- * take the window manager's frame (64 px): the recorder names the window active at the press, which
- * is not always the one under the pointer.
- */
-export function recordedInItsWindow(target: Pick<TargetDescriptor, 'point' | 'window'>): boolean {
-  const box = target.window?.geometry;
-  return box !== undefined && target.point !== undefined && rectContains({ x: box.x - 64, y: box.y - 64, width: box.width + 128, height: box.height + 128 }, target.point);
 }
 
 /** How recorded coordinates map onto the live frame for one step. */

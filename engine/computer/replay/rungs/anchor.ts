@@ -1,11 +1,16 @@
 import type { Box } from '../../../../native/image.ts';
 import type { Point } from '../surface.ts';
 import { findLabelInLine } from '../text-match.ts';
-import { center, distance, farFromWindowPosition, lumaSpread, type Grounding, type GroundingInput, type Rung } from './rung.ts';
+import { center, distance, farFromWindowPosition, lumaSpread, recordedInItsWindow, type Grounding, type GroundingInput, type Rung } from './rung.ts';
 
 async function ground(input: GroundingInput): Promise<Grounding | string> {
   const anchors = input.step.target.anchors;
   if (!anchors.length) return 'the step has no anchors';
+  // A target recorded outside the window the recording names (fluid: a Widget Bin button, the main
+  // window active at the press) may sit in another window than its anchors, one that does not move
+  // or scale with theirs: at 0.8x the offsets from the main window's menu bar, scaled, put the click
+  // on the bin's next button.
+  if (input.step.target.window && !recordedInItsWindow(input.step.target)) return 'the target was recorded outside its window: anchors elsewhere do not place it';
   const lines = await input.readLines();
   const predictions: Point[] = [];
   for (const anchor of anchors) {

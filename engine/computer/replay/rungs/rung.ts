@@ -1,3 +1,4 @@
+import { rectContains } from '../../../../core/geometry.ts';
 import type { PlanFile, PlanStep, TargetDescriptor } from '../../../../core/schemas/skill.ts';
 import type { Box, RgbaImage } from '../../../../native/image.ts';
 import type { OcrLine } from '../../../../perception/ocr.ts';
@@ -168,4 +169,14 @@ export function meanColour(image: RgbaImage, box: Box): [number, number, number]
 
 export function colourDistance(a: [number, number, number], b: [number, number, number]): number {
   return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]);
+}
+
+/**
+ * Whether a target's point was recorded inside the window the recording names for it, give or
+ * take the window manager's frame (64 px): the recorder names the window active at the press, which
+ * is not always the one under the pointer.
+ */
+export function recordedInItsWindow(target: Pick<GroundingInput['step']['target'], 'point' | 'window'>): boolean {
+  const box = target.window?.geometry;
+  return box !== undefined && target.point !== undefined && rectContains({ x: box.x - 64, y: box.y - 64, width: box.width + 128, height: box.height + 128 }, target.point);
 }
