@@ -173,8 +173,11 @@ export const ExportedSkill = z.object({
   /** The built package failed its own audit, so only the trajectory was kept (`explore save` exits 3). */
   refused: z.boolean().optional(),
   detail: z.string().optional(),
-  /** The path exported, step by step: the one replayed on a fresh instance before export (ids starting 'predicted:' are navigations the run predicted). */
-  edges: z.array(GraphEdge).optional(),
+  /**
+   * The path exported, step by step: the one replayed on a fresh instance before export. Ids
+   * starting 'predicted:' are navigations the run predicted and never tried, so their attempts are 0.
+   */
+  edges: z.array(GraphEdge.extend({ attempts: z.number().int().nonnegative() })).optional(),
 });
 export type ExportedSkill = z.infer<typeof ExportedSkill>;
 

@@ -235,3 +235,15 @@ test('DFS leaves a state whose every tried action showed nothing new (a keypad o
   // Before the state's own record counted, 5 to 8 keys were pressed there in every seed.
   assert.ok(Math.max(...stays) <= 3, `no-change actions spent in the dead end per seed: ${stays.join(', ')}`);
 });
+
+// The fleet e2e's explore job failed as `internal` ("output.skills.2.edges.0.attempts: Too small"):
+// an exported path may open with a navigation the run predicted and never tried (attempts 0), and
+// the command's output schema took every edge for a tried one.
+test('an exported skill whose path holds a predicted navigation passes the command output schema', async () => {
+  const { ExportedSkill } = await import('../../core/commands/explore.ts');
+  const predicted = { id: 'predicted:n1:click:Home', from: 'n1', to: 'n0', action: { kind: 'click', target: { role: 'link', name: 'Home' } }, result: 'known', attempts: 0, confirmations: 0, inconsistent: false };
+  const tried = { id: 'e3', from: 'n0', to: 'n2', action: { kind: 'click', target: { role: 'button', name: 'Open' } }, result: 'new', attempts: 1, confirmations: 0, inconsistent: false };
+  const parsed = ExportedSkill.safeParse({ name: 'open-panel', node: 'n2', steps: 2, path: '/tmp/skill', format: 'mmskill', audited: true, edges: [predicted, tried] });
+  assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
+  assert.equal(ExportedSkill.safeParse({ name: 'open-panel', node: 'n2', steps: 1, path: '/tmp/skill', format: 'mmskill', audited: true, edges: [{ ...tried, attempts: -1 }] }).success, false);
+});
