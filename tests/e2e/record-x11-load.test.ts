@@ -8,12 +8,13 @@ import { launchDesktop } from '../../bench/replay/desktop-run.ts';
 import { windowGeometry } from '../../bench/replay/x11-drift.ts';
 import type { TrajectoryEvent } from '../../core/schemas/trajectory.ts';
 import { actionableInWindow, appForWindow, popupNodes } from '../../engine/computer/accessibility.ts';
-import { openAtspi, startAccessibilityBus, type Accessibility, type AccessibilityBus } from '../../native/a11y/index.ts';
-import { startDisplay, type VirtualDisplay } from '../../native/display/xvfb.ts';
+import type { Accessibility, AccessibilityBus } from '../../native/a11y/index.ts';
+import type { VirtualDisplay } from '../../native/display/xvfb.ts';
 import { runProgram } from '../../native/process/run.ts';
 import type { RgbaImage } from '../../native/image.ts';
 import { decodePng } from '../../native/screen/image.ts';
 import { runCli } from '../support/cli.ts';
+import { startAccessibleDisplay, type AccessibleDisplay } from '../support/desktop.ts';
 import { temporaryHome } from '../support/home.ts';
 
 // A recording made while the machine is busy (CPU hogs beside it, as on a shared CI machine or a
@@ -28,16 +29,15 @@ let client: Accessibility;
 const home = temporaryHome();
 const mousepad = desktopApps.find((app) => app.name === 'mousepad')!;
 
+let desktop: AccessibleDisplay | undefined;
+
 before(async () => {
-  display = await startDisplay({ width: 1280, height: 800 });
-  bus = await startAccessibilityBus(display.env);
-  client = await openAtspi({ env: bus.env, callTimeoutMs: 15_000 });
+  desktop = await startAccessibleDisplay({ width: 1280, height: 800 });
+  ({ display, bus, client } = desktop);
 });
 
 after(async () => {
-  client?.dispose();
-  await bus?.dispose();
-  await display?.dispose();
+  await desktop?.dispose();
   home.dispose();
 });
 

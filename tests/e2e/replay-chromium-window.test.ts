@@ -6,9 +6,10 @@ import { desktopApps } from '../../bench/replay/desktop-apps.ts';
 import { launchDesktop } from '../../bench/replay/desktop-run.ts';
 import { windowGeometry } from '../../bench/replay/x11-drift.ts';
 import { actionableInWindow } from '../../engine/computer/accessibility.ts';
-import { openAtspi, startAccessibilityBus, type Accessibility, type AccessibilityBus } from '../../native/a11y/index.ts';
-import { startDisplay, type VirtualDisplay } from '../../native/display/xvfb.ts';
+import type { Accessibility, AccessibilityBus } from '../../native/a11y/index.ts';
+import type { VirtualDisplay } from '../../native/display/xvfb.ts';
 import { runCli } from '../support/cli.ts';
+import { startAccessibleDisplay, type AccessibleDisplay } from '../support/desktop.ts';
 import { temporaryHome } from '../support/home.ts';
 
 // Debian's Chromium as a desktop window (the many-app benchmark's unseen app) on a note page whose
@@ -24,16 +25,15 @@ let client: Accessibility;
 const home = temporaryHome();
 const chromium = desktopApps.find((app) => app.name === 'chromium')!;
 
+let desktop: AccessibleDisplay | undefined;
+
 before(async () => {
-  display = await startDisplay({ width: 1920, height: 1080 });
-  bus = await startAccessibilityBus(display.env);
-  client = await openAtspi({ env: bus.env, callTimeoutMs: 15_000 });
+  desktop = await startAccessibleDisplay({ width: 1920, height: 1080 });
+  ({ display, bus, client } = desktop);
 });
 
 after(async () => {
-  client?.dispose();
-  await bus?.dispose();
-  await display?.dispose();
+  await desktop?.dispose();
   home.dispose();
 });
 

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { openAtspi, startAccessibilityBus, type Accessibility, type AccessibilityBus } from '../../native/a11y/index.ts';
 import { startDisplay, type VirtualDisplay } from '../../native/display/xvfb.ts';
 import { launchApp, type LaunchedApp } from '../../native/window/launch.ts';
 import { XdotoolWindows } from '../../native/window/xdotool-windows.ts';
@@ -34,6 +35,30 @@ export async function startDesktopSession(options: { width?: number; height?: nu
       windows.dispose();
       await display.dispose();
       home.dispose();
+    },
+  };
+}
+
+export interface AccessibleDisplay {
+  display: VirtualDisplay;
+  bus: AccessibilityBus;
+  client: Accessibility;
+  dispose(): Promise<void>;
+}
+
+/** An Xvfb display with a private accessibility bus and an AT-SPI client on it, for e2e files that read the tree. */
+export async function startAccessibleDisplay(options: { width?: number; height?: number } = {}): Promise<AccessibleDisplay> {
+  const display = await startDisplay({ width: options.width ?? 1280, height: options.height ?? 800 });
+  const bus = await startAccessibilityBus(display.env);
+  const client = await openAtspi({ env: bus.env, callTimeoutMs: 15_000 });
+  return {
+    display,
+    bus,
+    client,
+    async dispose() {
+      client.dispose();
+      await bus.dispose();
+      await display.dispose();
     },
   };
 }
