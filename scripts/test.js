@@ -10,7 +10,7 @@
 // alone, and reported as flaky if it then passes (real apps on a loaded 2-core machine can miss
 // a frame or a keystroke). The last line is the plain "N passed, N failed" summary.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -46,12 +46,41 @@ if (unitFiles.length + e2eFiles.length === 0) {
   process.exit(1);
 }
 
+// Each run's ledger (scripts/test-ledger.js): every test's start and verdict as the runner received them.
+const ledgers = mkdtempSync(join(tmpdir(), 'sf-test-ledger-'));
+let runs = 0;
+
+/** The tests that started and never reported a verdict, from one run's ledger. */
+function lostVerdicts(path) {
+  const open = new Map();
+  let lines = [];
+  try {
+    lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+  for (const line of lines) {
+    const { type, file, nesting, name } = JSON.parse(line);
+    const key = JSON.stringify([relative(root, file ?? ''), nesting, name]);
+    const count = (open.get(key) ?? 0) + (type === 'test:start' ? 1 : -1);
+    if (count > 0) open.set(key, count);
+    else open.delete(key);
+  }
+  return [...open.keys()].map((key) => {
+    const [file, , name] = JSON.parse(key);
+    return `${file} › ${name}`;
+  });
+}
+
 /** Runs node's test runner on some files; resolves with its output and counts. */
 function runFiles(files, { stream }) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', '--test-force-exit', '--test-reporter=spec', ...files], {
+    const ledger = join(ledgers, `${(runs += 1)}.jsonl`);
+    const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${join(root, 'scripts', 'test-ledger.js')}`, '--test-reporter-destination=/dev/null'];
+    const preload = ['--import', join(root, 'scripts', 'test-output-blocking.js')];
+    const child = spawn(process.execPath, [...preload, '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=600000', '--test-force-exit', ...reporters, ...files], {
       cwd: root,
-      env: { ...process.env, SKILLFRAME_TEST: '1', FORCE_COLOR: '0' },
+      env: { ...process.env, SKILLFRAME_TEST: '1', SKILLFRAME_TEST_LEDGER: ledger, FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -63,7 +92,10 @@ function runFiles(files, { stream }) {
     child.stderr.on('data', take);
     child.on('close', (code) => {
       const count = (name) => Number(new RegExp(`^ℹ ${name} (\\d+)`, 'm').exec(output)?.[1] ?? 0);
-      resolve({ code, output, tests: count('tests'), pass: count('pass'), fail: count('fail'), skipped: count('skipped') });
+      // A test that started and whose verdict never arrived fails the run: its count would only shrink.
+      const lost = lostVerdicts(ledger);
+      if (lost.length) take(`\n✖ ${lost.length} test(s) started and never reported a verdict:\n${lost.map((name) => `  ${name}\n`).join('')}`);
+      resolve({ code: lost.length ? code || 1 : code, output, tests: count('tests') + lost.length, pass: count('pass'), fail: count('fail') + lost.length, skipped: count('skipped') });
     });
   });
 }
@@ -125,4 +157,5 @@ if (failedFiles.length) console.log(`failed: ${failedFiles.join(', ')}`);
 console.log(`ℹ tests ${totals.tests}\nℹ pass ${totals.pass}\nℹ fail ${totals.fail}\nℹ skipped ${totals.skipped}\nℹ duration_ms ${Date.now() - started} (${seconds} s)`);
 console.log(`${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
 if (cache) rmSync(cache, { recursive: true, force: true });
+rmSync(ledgers, { recursive: true, force: true });
 process.exit(failedFiles.length ? 1 : 0);
