@@ -171,6 +171,15 @@ function writeAtomically(path: string, data: string | Buffer): void {
   writeFileAtomically(path, data, { mode: privateFile });
 }
 
+/** How many frames a trajectory folder holds (0 when it has no frames/ folder). */
+export function countFrames(dir: string): number {
+  try {
+    return readdirSync(join(dir, trajectoryFiles.frames)).filter((name) => name.endsWith('.png')).length;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Appends to a new trajectory folder. One owner; `close()` marks it complete. Every append is
  * validated against the schema, so a bug in a recorder cannot write a line a reader would drop.

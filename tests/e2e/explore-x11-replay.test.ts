@@ -9,39 +9,32 @@ import { runExploration } from '../../engine/computer/explore/run.ts';
 import { X11Driver } from '../../engine/computer/explore/x11-driver.ts';
 import type { replaySkill } from '../../engine/computer/replay/replay.ts';
 import { runProgram } from '../../native/process/run.ts';
-import { openAtspi, startAccessibilityBus, type Accessibility, type AccessibilityBus } from '../../native/a11y/index.ts';
 import { X11ViewProbe } from '../../testkit/x11-views.ts';
-import { startDisplay, type VirtualDisplay } from '../support/xvfb.ts';
+import { startAccessibleDisplay, type AccessibleDisplay } from '../support/desktop.ts';
 
 // A real Debian app (galculator) explored through its accessibility tree, a path exported as a
 // skill, and the skill replayed by the replay engine on a fresh instance. The judge is the app
 // itself, read by a client apart from the product's (python3-pyatspi, testkit/x11-views.ts): the
 // windows it shows, its open menus and tabs and the controls they offer.
 
-let display: VirtualDisplay;
-let bus: AccessibilityBus;
-let client: Accessibility;
+let desktop: AccessibleDisplay;
 let probe: X11ViewProbe;
 let work: string;
 
 before(async () => {
-  display = await startDisplay({ width: 1280, height: 800 });
-  bus = await startAccessibilityBus(display.env);
-  client = await openAtspi({ env: bus.env, callTimeoutMs: 15_000 });
-  probe = X11ViewProbe.start(bus.env);
+  desktop = await startAccessibleDisplay();
+  probe = X11ViewProbe.start(desktop.bus.env);
   work = mkdtempSync(join(tmpdir(), 'sf-explore-x11-replay-'));
 });
 
 after(async () => {
   probe?.dispose();
-  client?.dispose();
-  await bus?.dispose();
-  await display?.dispose();
+  await desktop?.dispose();
   rmSync(work, { recursive: true, force: true });
 });
 
 test('galculator: explored through AT-SPI, a path exported, replayed on a fresh instance, the app shows the explored view', { timeout: 300_000 }, async () => {
-  const inner = new X11Driver({ command: 'galculator', env: bus.env, accessibility: client });
+  const inner = new X11Driver({ command: 'galculator', env: desktop.bus.env, accessibility: desktop.client });
   const views: { signature: string; view: string }[] = [];
   const driver: ExploreDriver = {
     kind: inner.kind,
@@ -77,7 +70,7 @@ test('galculator: explored through AT-SPI, a path exported, replayed on a fresh 
   // the display in this one); the app stays open for the judge.
   const home = join(work, 'replay-home');
   mkdirSync(home, { recursive: true });
-  const env = { ...bus.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
+  const env = { ...desktop.bus.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
   const child = await runProgram(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../testkit/replay-child.ts', import.meta.url)), JSON.stringify({ skill: skill.path, app: 'galculator' })], { env, timeoutMs: 120_000 });
   const line = child.stdout.trim().split('\n').pop() ?? '';
   assert.ok(line.startsWith('{'), `replay-child: ${child.stdout.slice(-400)} ${child.stderr.slice(-800)}`);

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { ExploreAction } from '../../core/commands/explore.ts';
 import { X11Driver } from '../../engine/computer/explore/x11-driver.ts';
-import { openAtspi, startAccessibilityBus, type Accessibility, type AccessibilityBus } from '../../native/a11y/index.ts';
 import { X11ViewProbe } from '../../testkit/x11-views.ts';
-import { startDisplay, type VirtualDisplay } from '../support/xvfb.ts';
+import { startAccessibleDisplay, type AccessibleDisplay } from '../support/desktop.ts';
 
 // States read through the accessibility tree against the views of a real GTK 3 app
 // (gtk3-widget-factory, an app the explorer was not tuned on), the views read by a client apart
@@ -12,27 +11,21 @@ import { startDisplay, type VirtualDisplay } from '../support/xvfb.ts';
 // state must show one view: the app's two combo boxes drop the same three items, and its four
 // notebooks name their tabs alike.
 
-let display: VirtualDisplay;
-let bus: AccessibilityBus;
-let client: Accessibility;
+let desktop: AccessibleDisplay;
 let probe: X11ViewProbe;
 
 before(async () => {
-  display = await startDisplay({ width: 1280, height: 800 });
-  bus = await startAccessibilityBus(display.env);
-  client = await openAtspi({ env: bus.env, callTimeoutMs: 15_000 });
-  probe = X11ViewProbe.start(bus.env);
+  desktop = await startAccessibleDisplay();
+  probe = X11ViewProbe.start(desktop.bus.env);
 });
 
 after(async () => {
   probe?.dispose();
-  client?.dispose();
-  await bus?.dispose();
-  await display?.dispose();
+  await desktop?.dispose();
 });
 
 test('gtk3-widget-factory: one explorer state is one view — which combo box a list drops from, how many notebooks show a page', { timeout: 240_000 }, async () => {
-  const driver = new X11Driver({ command: 'gtk3-widget-factory', env: bus.env, accessibility: client });
+  const driver = new X11Driver({ command: 'gtk3-widget-factory', env: desktop.bus.env, accessibility: desktop.client });
   const signal = new AbortController().signal;
   const looks: { signature: string; view: string; after: string }[] = [];
   const look = async (after: string) => {

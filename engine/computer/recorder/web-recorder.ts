@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { z } from 'zod';
 import { SkillframeError } from '../../../core/errors.ts';
@@ -8,7 +6,7 @@ import { ElementState, PageState, Rect, Target } from '../../../core/schemas/tra
 import { launchBrowser, type BrowserSession } from '../../../native/browser/browser.ts';
 import { chordForPlaywright, parseChord } from '../../../native/input/keys.ts';
 import { decodePng } from '../../../native/screen/image.ts';
-import { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
+import { countFrames, TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { bindingName, pageScript } from './page-script.ts';
 import { sleep } from '../../../core/abort.ts';
 import type { ScriptStep } from './script.ts';
@@ -316,12 +314,4 @@ function redactUrlForMeta(url: string, options: WebRecordOptions): string {
     out = out.replace(pattern.pattern, (found) => (pattern.accept && !pattern.accept(found) ? found : pattern.replacement));
   }
   return out;
-}
-
-function countFrames(dir: string): number {
-  try {
-    return readdirSync(join(dir, 'frames')).filter((name) => name.endsWith('.png')).length;
-  } catch {
-    return 0;
-  }
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SkillframeError } from '../../../core/errors.ts';
 import { rectContains } from '../../../core/geometry.ts';
@@ -8,7 +7,7 @@ import type { InputDriver, InputHooks } from '../../../native/input/input.ts';
 import { createHooks } from '../../../native/input/index.ts';
 import { formatChord, isPrintableKey } from '../../../native/input/keys.ts';
 import { createScreen, type ScreenSource } from '../../../native/screen/index.ts';
-import { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
+import { countFrames, TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { startScreenVideo, type ScreenVideo } from '../../../native/video/screen-video.ts';
 import { createWindows, launchApp, sameXClient, type LaunchedApp, type WindowSystem } from '../../../native/window/index.ts';
 import { appForWindow, describeAt, openAccessibility, popupNodes, type AccessibilitySession, type ReadNode } from '../accessibility.ts';
@@ -567,12 +566,4 @@ export async function announcedControls(client: Accessibility, refs: readonly Ac
     visit(tree.root, rootPath);
   }
   return controls;
-}
-
-function countFrames(dir: string): number {
-  try {
-    return readdirSync(join(dir, 'frames')).filter((name) => name.endsWith('.png')).length;
-  } catch {
-    return 0;
-  }
 }
