@@ -7,7 +7,7 @@ import { boxesOverlap, clampBox, crop, paste, unionBox, type Box, type RgbaImage
 import type { OcrLine } from '../../../perception/ocr.ts';
 import type { Point, Surface } from './surface.ts';
 import { findLabelInLine, normalizeLabel } from './text-match.ts';
-import type { ArmedPage } from './web-settle.ts';
+import { missingTextsSource, type ArmedPage } from './web-settle.ts';
 import { sleep } from '../../../core/abort.ts';
 
 export interface Verification {
@@ -253,20 +253,11 @@ async function check(input: VerifyInput, after: RgbaImage | undefined, settledBy
   }
   if (expected?.dom_text_appears.length && page && !effectRead) {
     checks += 1;
-    const text = normalizeLabel(
-      await page
-        .evaluate(() => {
-          // Open shadow roots too: their text and fields are not in the body's innerText.
-          const roots: (Document | ShadowRoot)[] = [document];
-          for (let index = 0; index < roots.length && roots.length < 500; index += 1) for (const element of roots[index].querySelectorAll('*')) if (element.shadowRoot) roots.push(element.shadowRoot);
-          const values = roots.flatMap((root) => [...root.querySelectorAll('input, textarea, select')].map((element) => (element as HTMLInputElement).value ?? ''));
-          const shadowText = roots.slice(1).map((root) => root.textContent ?? '');
-          return `${document.body?.innerText ?? ''}\n${shadowText.join('\n')}\n${values.join('\n')}`;
-        })
-        .catch(() => ''),
-    );
-    const missing = expected.dom_text_appears.filter((wanted) => !text.includes(normalizeLabel(wanted)));
-    if (missing.length) failures.push(`page text lacks ${missing.map((item) => JSON.stringify(item)).join(', ')}`);
+    // What appeared since the page was armed, not what is there: text the page already showed (a
+    // button's label holding the expected words) is no evidence that the action did anything.
+    const missing = await page.evaluate(`(${missingTextsSource})(${JSON.stringify(expected.dom_text_appears)})`).catch(() => expected.dom_text_appears);
+    const texts = Array.isArray(missing) ? missing.map(String) : expected.dom_text_appears;
+    if (texts.length) failures.push(`no ${texts.map((item) => JSON.stringify(item)).join(', ')} appeared on the page (text there before the action does not count)`);
   }
   if (expected?.ocr_text_appears.length && !page) {
     checks += 1;

@@ -1,6 +1,67 @@
 import type { Page, Request } from 'playwright-core';
 import type { ExpectedPostState } from '../../../core/schemas/skill.ts';
 import { elementStateSource, focusedFieldValueSource, interactiveSelector } from '../element-state.ts';
+import { invisibleCharacterClass } from '../../../core/text.ts';
+
+/**
+ * Page text and what of it APPEARED, as JavaScript source for the page (an object of functions):
+ * the arming reads, for each text a step expects, how often it occurs and the lines that hold it;
+ * the wait and the checks then count a text as appeared only when it occurs more often than it did
+ * before the action, or a line holding it is new (a heading shown where a longer button label held
+ * the same words before). Text already on the page proves nothing: the motion fixture's expected
+ * "Quarterly report" was matched by the button "Show quarterly report" while the click did nothing.
+ * A document the arming never saw (the action navigated) has no baseline: all its text is new.
+ * Hidden text that becomes visible appears (innerText leaves out what is not rendered); a field's
+ * value counts as a line of its own, so typed text appears too.
+ */
+const pageTextLibrary = String.raw`({
+  // The same normalisation as text-match.ts normalizeLabel.
+  normalize: (text) => text.normalize('NFC').replace(/[INVISIBLE]/gu, '').normalize('NFKC').toLowerCase()
+    .replace(/[\u2018\u2019\u0060\u00b4]/g, "'").replace(/[\u201c\u201d]/g, '"')
+    .replace(/[\u2010-\u2015\u2212]/g, '-').replace(/\s+/g, ' ').trim(),
+  // The document and its open shadow roots (bounded).
+  roots: () => {
+    const roots = [document];
+    for (let index = 0; index < roots.length && roots.length < 500; index += 1) for (const element of roots[index].querySelectorAll('*')) if (element.shadowRoot) roots.push(element.shadowRoot);
+    return roots;
+  },
+  // The rendered text, the text of open shadow roots and every field's value, as normalised lines.
+  lines: function (roots) {
+    const values = roots.flatMap((root) => Array.from(root.querySelectorAll('input, textarea, select')).map((element) => element.value || ''));
+    const raw = [document.body ? document.body.innerText : ''].concat(roots.slice(1).map((root) => root.textContent || ''), values);
+    return raw.join('\n').split('\n').map(this.normalize).filter(Boolean);
+  },
+  count: (haystack, needle) => (needle ? haystack.split(needle).length - 1 : 0),
+  // For each expected text: how often it occurs and the lines holding it, before the action.
+  baseline: function (wanted, lines) {
+    const whole = lines.join(' ');
+    const baseline = {};
+    for (const item of wanted.map(this.normalize).filter(Boolean)) baseline[item] = { count: this.count(whole, item), lines: lines.filter((line) => line.includes(item)) };
+    return baseline;
+  },
+  // The expected texts that have not appeared since the baseline (none taken: present is enough).
+  missing: function (wanted, lines, baseline) {
+    const whole = lines.join(' ');
+    return wanted.filter((text) => {
+      const item = this.normalize(text);
+      if (!item) return false;
+      const before = baseline && baseline[item];
+      if (!before) return !whole.includes(item);
+      if (this.count(whole, item) > before.count) return false;
+      return !lines.some((line) => line.includes(item) && !before.lines.includes(line));
+    });
+  },
+})`.replace('INVISIBLE', invisibleCharacterClass);
+
+/**
+ * Runs in the page: the expected texts that have not appeared since the page was armed (see
+ * pageTextLibrary). The checks after a step call it; an unarmed document is a new one.
+ */
+export const missingTextsSource = `(wanted) => {
+  const text = ${pageTextLibrary};
+  const watch = window.__skillframeWatch;
+  return text.missing(wanted, text.lines(text.roots()), watch && watch.textsBefore);
+}`;
 
 /** What the page showed when the wait ended. */
 export interface PageWait {
@@ -52,10 +113,7 @@ const waitInPage = `(condition) => {
   const host = window;
   // A document that was never armed is a new one: the action navigated, which is a change.
   const watch = host.__skillframeWatch || (host.__skillframeWatch = { changes: 1 });
-  // The same normalisation as text-match.ts normalizeLabel.
-  const normalize = (text) => text.normalize('NFKC').toLowerCase()
-    .replace(/[\\u2018\\u2019\\u0060\\u00b4]/g, "'").replace(/[\\u201c\\u201d]/g, '"')
-    .replace(/[\\u2010-\\u2015\\u2212]/g, '-').replace(/\\s+/g, ' ').trim();
+  const text = ${pageTextLibrary};
   const sameUrl = (actual, expected) => {
     try {
       const a = new URL(actual);
@@ -65,11 +123,9 @@ const waitInPage = `(condition) => {
       return actual === expected;
     }
   };
-  const wanted = condition.texts.map(normalize).filter(Boolean);
-  const pageText = () => {
-    const values = Array.from(document.querySelectorAll('input, textarea, select')).map((element) => element.value || '');
-    return normalize((document.body ? document.body.innerText : '') + '\\n' + values.join('\\n'));
-  };
+  const wanted = condition.texts;
+  // The shadow roots the arming found (roots attached since are read by the checks afterwards).
+  const roots = [document].concat(watch.shadowRoots || []);
   const readState = ${elementStateSource};
   const stateHolds = () => {
     let element = condition.acted ? document.elementFromPoint(condition.acted.x, condition.acted.y) : document.activeElement;
@@ -89,10 +145,7 @@ const waitInPage = `(condition) => {
       const value = (${focusedFieldValueSource})();
       if (typeof value === 'string' && !value.endsWith(condition.fieldGained)) return undefined;
     }
-    if (wanted.length) {
-      const text = pageText();
-      return wanted.every((item) => text.includes(item)) ? 'text' : undefined;
-    }
+    if (wanted.length) return text.missing(wanted, text.lines(roots), watch.textsBefore).length ? undefined : 'text';
     if (condition.url) return 'url';
     if (condition.change) return watch.changes > 0 ? 'change' : undefined;
     return 'nothing-expected';
@@ -147,10 +200,11 @@ const waitInPage = `(condition) => {
  * box's checked state changing, the focus landing where the page draws it (`:focus-visible`), the
  * URL's fragment or history moving — and resets it. Input events themselves (click, keydown) are not
  * changes: a click on nothing still changes nothing. Records that arrived before arming are
- * dropped. Answers whether what the action lands on (the element at `at`, else the focused one)
+ * dropped. Takes the step's expected `texts` as the page shows them now (the baseline of what
+ * appears: see pageTextLibrary). Answers whether what the action lands on (the element at `at`, else the focused one)
  * paints where the DOM cannot see it.
  */
-const armInPage = `(at) => {
+const armInPage = `({ at, texts }) => {
   const watch = window.__skillframeWatch || (window.__skillframeWatch = { changes: 0 });
   const shows = (node) => {
     const element = node && (node.nodeType === 1 ? node : node.parentElement);
@@ -202,6 +256,12 @@ const armInPage = `(at) => {
   }
   watch.observer.takeRecords();
   watch.changes = 0;
+  watch.shadowRoots = pending.slice(1);
+  // What the step expects to appear, as the page shows it now (only the step's own texts are kept).
+  if (texts.length) {
+    const text = ${pageTextLibrary};
+    watch.textsBefore = text.baseline(texts, text.lines(pending));
+  } else watch.textsBefore = undefined;
   let element = at ? document.elementFromPoint(at.x, at.y) : document.activeElement;
   while (element && element.shadowRoot) {
     const inner = at ? element.shadowRoot.elementFromPoint(at.x, at.y) : element.shadowRoot.activeElement;
@@ -246,7 +306,7 @@ const finiteAnimationsEnd = `(maxMs) => new Promise((started) => {
  * URL — or, when nothing more specific is expected, once the DOM changed and the requests the
  * action started have finished; bounded by `timeoutMs` either way.
  */
-export async function armPage(page: Page, options: { at?: { x: number; y: number } } = {}): Promise<ArmedPage> {
+export async function armPage(page: Page, options: { at?: { x: number; y: number }; texts?: readonly string[] } = {}): Promise<ArmedPage> {
   const pending = new Set<Request>();
   let drained: (() => void) | undefined;
   const started = (request: Request) => {
@@ -260,7 +320,7 @@ export async function armPage(page: Page, options: { at?: { x: number; y: number
   page.on('requestfinished', ended);
   page.on('requestfailed', ended);
   const navigated = page.mainFrame().url();
-  const arm = () => page.evaluate(`(${armInPage})(${JSON.stringify(options.at ?? null)})`).catch(() => true);
+  const arm = () => page.evaluate(`(${armInPage})(${JSON.stringify({ at: options.at ?? null, texts: options.texts ?? [] })})`).catch(() => true);
   // A page that cannot be read counts as opaque: its change is then judged by pixels.
   const opaque = (await arm()) !== false;
   const dispose = () => {
