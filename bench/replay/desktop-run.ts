@@ -242,17 +242,15 @@ export async function findControl(running: Pick<RunningDesktopApp, 'env' | 'wind
   const client = await openAtspi({ env: running.env, callTimeoutMs: 15_000 });
   try {
     const window = await windowGeometry(running.env, running.windowId);
-    const { appForWindow } = await import('../../engine/computer/accessibility.ts');
+    const { appForWindow, appOrigin } = await import('../../engine/computer/accessibility.ts');
     const app = await appForWindow(client, { title: window.title });
     if (!app) throw new SkillframeError('not_found', `no application on the accessibility bus has the window ${JSON.stringify(window.title)}`);
     const { root } = await client.tree(app.ref, { showingOnly: false, maxNodes: 4000, timeoutMs: 30_000 });
-    const frame = root.children.find((top) => top.name === window.title.trim() && usableExtents(top.extents)) ?? root.children.find((top) => usableExtents(top.extents));
     const matches = [...walkNodes(root)].filter((node) => node.role === role && node.name === name && usableExtents(node.extents));
     const box = matches.map((node) => node.extents!).sort((a, b) => a.width * a.height - b.width * b.height)[0];
-    if (!box || !frame?.extents) throw new SkillframeError('not_found', `no ${role} named ${JSON.stringify(name)} in ${app.name}'s tree`);
-    const { geometry } = window;
-    const relative = frame.extents.x === 0 && frame.extents.y === 0 && (geometry.x !== 0 || geometry.y !== 0);
-    const origin = relative ? { x: geometry.x + (geometry.width - frame.extents.width) / 2, y: geometry.y + (geometry.height - frame.extents.height) / 2 } : { x: 0, y: 0 };
+    if (!box) throw new SkillframeError('not_found', `no ${role} named ${JSON.stringify(name)} in ${app.name}'s tree`);
+    // GTK 4 reports extents in its window's space (appOrigin).
+    const origin = await appOrigin(client, app, window);
     return { x: Math.round(origin.x + box.x + box.width / 2), y: Math.round(origin.y + box.y + box.height / 2) };
   } finally {
     client.dispose();

@@ -21,6 +21,7 @@ import {
 import { focusProbe } from './replay/focus-probe.ts';
 import type { AccessibilityProbe } from './replay/surface.ts';
 import { sleep } from '../../core/abort.ts';
+import type { Point } from '../../core/geometry.ts';
 
 /**
  * The accessibility tree as record, replay and explore use it on X11: one session per run, the
@@ -89,10 +90,13 @@ export type ReadNode = AccessibleNode & { pathFromApp?: AccessiblePathStep[] };
  * nothing there). A popup menu drawn over the window is invisible to the toolkit's hit test from
  * the window (GTK and Qt both answer the text area under it), and by the time a click is reported
  * it has often closed: `popups` are the popup items read while the menu was open (`popupNodes`),
- * looked at first.
+ * looked at first. `origin` is where the app's coordinates start on the screen (`appOrigin`): the
+ * popups' extents are in the app's space too.
  */
-export async function describeAt(client: Accessibility, app: AccessibleApp, point: { x: number; y: number }, popups: readonly ReadNode[] = []): Promise<{ target: AccessibleTarget; node: AccessibleNode } | undefined> {
-  const node: ReadNode | undefined = smallestContaining(popups, point) ?? (await client.nodeAt(app.ref, point));
+export async function describeAt(client: Accessibility, app: AccessibleApp, point: Point, popups: readonly ReadNode[] = [], origin: Point = { x: 0, y: 0 }): Promise<{ target: AccessibleTarget; node: AccessibleNode } | undefined> {
+  // The app's own space (GTK 4 answers in its window's, `appOrigin`); the extents stored go back to the screen's.
+  const local = { x: point.x - origin.x, y: point.y - origin.y };
+  const node: ReadNode | undefined = smallestContaining(popups, local) ?? (await client.nodeAt(app.ref, local));
   if (!node || node.role === 'application') return undefined;
   // A node read earlier may be gone by now (a web page's menu the click closed): its path as read then.
   const pathRead = client.pathOf(node.ref).catch((error) => node.pathFromApp ?? Promise.reject(error));
@@ -114,7 +118,7 @@ export async function describeAt(client: Accessibility, app: AccessibleApp, poin
     name,
     ...(node.description ? { description: node.description } : {}),
     states: node.states.slice(0, 64),
-    ...(extents ? { extents } : {}),
+    ...(extents ? { extents: { ...extents, x: extents.x + origin.x, y: extents.y + origin.y } } : {}),
     path: path.slice(-64),
     ...(actions.length ? { actions: actions.filter(Boolean).slice(0, 16) } : {}),
     app: { name: app.name, ...(app.toolkit ? { toolkit: app.toolkit } : {}) },
@@ -265,6 +269,24 @@ export async function actionableInWindow(client: Accessibility, window: Pick<Win
 }
 
 /**
+ * Where the app's own coordinates start on the screen: (0, 0) for toolkits that report screen
+ * positions. GTK 4 (4.8) reports its window's frame at (0, 0) wherever the window is, and answers
+ * hit tests and extents in that space (measured on gnome-text-editor: its text view answered a
+ * screen point taken as a point in its window, so a click elsewhere read as "the focused text
+ * view"; its ≡ menu button was recorded with no accessible at all): its origin is the X window's,
+ * inside the margin its client-side decorations leave around the frame. Record, replay and
+ * verification each take points into this space and extents out of it.
+ */
+export async function appOrigin(client: Accessibility, app: AccessibleApp, window: Pick<WindowInfo, 'title' | 'geometry'>): Promise<Point> {
+  const tops = await client.children(app.ref, 64);
+  const frame = tops.find((top) => top.name && top.name === window.title.trim() && usableExtents(top.extents)) ?? tops.find((top) => top.states.includes('active') && usableExtents(top.extents));
+  const extents = usableExtents(frame?.extents);
+  const { geometry } = window;
+  if (!extents || extents.x !== 0 || extents.y !== 0 || (geometry.x === 0 && geometry.y === 0)) return { x: 0, y: 0 };
+  return { x: geometry.x + Math.max(0, (geometry.width - extents.width) / 2), y: geometry.y + Math.max(0, (geometry.height - extents.height) / 2) };
+}
+
+/**
  * The accessibility of one live app window for a run (replay, explore): the app is looked up when
  * first needed (its bridge registers a moment after the window maps), and the first bus failure
  * marks the tree dead for the rest of the run with one coded warning — later steps go straight to
@@ -354,26 +376,20 @@ export class WindowAccessibility implements AccessibilityProbe {
     const live = await this.target({ waitMs: 0 });
     if (typeof live === 'string') return undefined;
     // A bus that fails here fails the probe below too: that answer (undefined) stands.
-    const origin = await this.appOrigin(live.client, live.app).catch(() => ({ x: 0, y: 0 }));
+    const window = await this.window();
+    const origin = window ? await appOrigin(live.client, live.app, window).catch(() => ({ x: 0, y: 0 })) : { x: 0, y: 0 };
     return focusProbe(live.client, live.app).focusedAt({ x: point.x - origin.x, y: point.y - origin.y });
   }
 
   /**
-   * Where the app's own coordinates start on the screen: (0, 0) for toolkits that report screen
-   * positions. GTK 4 (4.8) reports its window's frame at (0, 0) wherever the window is, and answers
-   * hit tests in that space (measured: gnome-text-editor's text view answered a screen point taken
-   * as a point in its window, so a click elsewhere read as "the focused text view"): its origin is
-   * the X window's, inside the margin its client-side decorations leave around the frame.
+   * Where the app's own coordinates start on the screen (see `appOrigin`): the a11y rung adds it to
+   * the extents it resolves, verification takes the point asked about into the app's space with it.
    */
-  private async appOrigin(client: Accessibility, app: AccessibleApp): Promise<{ x: number; y: number }> {
+  async origin(): Promise<Point> {
+    const live = await this.target({ waitMs: 0 });
+    if (typeof live === 'string') return { x: 0, y: 0 };
     const window = await this.window();
-    if (!window) return { x: 0, y: 0 };
-    const tops = await client.children(app.ref, 64);
-    const frame = tops.find((top) => top.name && top.name === window.title.trim() && usableExtents(top.extents)) ?? tops.find((top) => top.states.includes('active') && usableExtents(top.extents));
-    const extents = usableExtents(frame?.extents);
-    const { geometry } = window;
-    if (!extents || extents.x !== 0 || extents.y !== 0 || (geometry.x === 0 && geometry.y === 0)) return { x: 0, y: 0 };
-    return { x: geometry.x + Math.max(0, (geometry.width - extents.width) / 2), y: geometry.y + Math.max(0, (geometry.height - extents.height) / 2) };
+    return window ? appOrigin(live.client, live.app, window) : { x: 0, y: 0 };
   }
 
   async dispose(): Promise<void> {

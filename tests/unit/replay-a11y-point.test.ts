@@ -35,7 +35,7 @@ async function ground(live: Rect, step: { point: { x: number; y: number }; role:
   fake.addApp('gnumeric', spreadsheet(live), { pid: 9, toolkit: 'gtk' });
   const app = (await appForWindow(fake, { pid: 9, title: 'Book1.gnumeric - Gnumeric' }))!;
   const input = {
-    surface: { kind: 'x11', accessibility: { target: async () => ({ client: fake, app }), fail: (error: unknown) => String(error) } } as unknown as GroundingInput['surface'],
+    surface: { kind: 'x11', accessibility: { target: async () => ({ client: fake, app }), fail: (error: unknown) => String(error), origin: async () => ({ x: 0, y: 0 }) } } as unknown as GroundingInput['surface'],
     plan: {} as PlanFile,
     step: { id: 8, action: 'click', description: 'Click the sheet.', target: { point: step.point, anchors: [], accessible: { version: 1, role: step.role, name: step.name, states: shown, extents: step.extents, path: step.path } } } as unknown as TargetStep,
     frame: { data: new Uint8Array(0), width: 1920, height: 1080 },

@@ -10,7 +10,7 @@ import { createScreen, type ScreenSource } from '../../../native/screen/index.ts
 import { countFrames, TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { startScreenVideo, type ScreenVideo } from '../../../native/video/screen-video.ts';
 import { createWindows, launchApp, sameXClient, type LaunchedApp, type WindowSystem } from '../../../native/window/index.ts';
-import { appForWindow, describeAt, openAccessibility, popupNodes, type AccessibilitySession, type ReadNode } from '../accessibility.ts';
+import { appForWindow, appOrigin, describeAt, openAccessibility, popupNodes, type AccessibilitySession, type ReadNode } from '../accessibility.ts';
 import type { AccessibleTarget } from '../../../core/schemas/trajectory.ts';
 import { actionableRoles, usableExtents, walkNodes, type Accessibility, type AccessibleApp, type AccessibleNode, type AccessiblePathStep, type AccessibleRef } from '../../../native/a11y/index.ts';
 import { sleep } from '../../../core/abort.ts';
@@ -523,8 +523,11 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
           const described = await Promise.race([
             (careful || addedSince ? reads : Promise.resolve()).then(async () => {
               const popups = [...items.values()];
-              if (careful && !popups.some((node) => node.extents !== undefined && rectContains(node.extents, point))) return 'unexplained' as const;
-              return describeAt(client, app, point, popups);
+              // The app's space: GTK 4 answers hit tests and extents in its window's (appOrigin).
+              const origin = await appOrigin(client, app, window).catch(() => ({ x: 0, y: 0 }));
+              const local = { x: point.x - origin.x, y: point.y - origin.y };
+              if (careful && !popups.some((node) => node.extents !== undefined && rectContains(node.extents, local))) return 'unexplained' as const;
+              return describeAt(client, app, point, popups, origin);
             }),
             timeout,
           ]).finally(() => clearTimeout(timer));

@@ -53,13 +53,15 @@ export const a11yRung: Rung = {
     const live = await accessibility.target();
     if (typeof live === 'string') return live;
     const [x, y, width, height] = input.region;
+    // The app's space: GTK 4 reports extents in its window's (appOrigin); what is acted on is the screen's.
+    const origin = await accessibility.origin().catch(() => ({ x: 0, y: 0 }));
     // A menu or dialog the previous step opened may map a moment late (a loaded machine): the
     // recorded node, there but hidden, is given that moment to show before anything else is tried.
     const deadline = Date.now() + unshownWaitMs;
     let resolved;
     for (;;) {
       try {
-        resolved = await resolveAccessible(live.client, live.app, recorded, { window: { x, y, width, height } });
+        resolved = await resolveAccessible(live.client, live.app, recorded, { window: { x: x - origin.x, y: y - origin.y, width, height } });
       } catch (error) {
         input.signal?.throwIfAborted();
         return accessibility.fail(error);
@@ -70,8 +72,9 @@ export const a11yRung: Rung = {
     }
     if (typeof resolved === 'string') return resolved;
     if ('unshown' in resolved) return { refused: `the recorded ${describeNode(resolved.unshown)} is in the app but not on screen (its menu, panel or dialog did not open): a look-alike elsewhere is not it (${resolved.reason})` };
-    const box: Box = [resolved.extents.x, resolved.extents.y, resolved.extents.width, resolved.extents.height];
-    const point = pointInNode(input.step.target.point, recorded.extents, resolved.extents);
+    const extents = { ...resolved.extents, x: resolved.extents.x + origin.x, y: resolved.extents.y + origin.y };
+    const box: Box = [extents.x, extents.y, extents.width, extents.height];
+    const point = pointInNode(input.step.target.point, recorded.extents, extents);
     if (typeof point === 'string') return `${resolved.evidence}, but ${point}`;
     if (point.x < 0 || point.y < 0 || point.x >= input.frame.width || point.y >= input.frame.height) return `${resolved.evidence}, but the point to act on (${Math.round(point.x)}, ${Math.round(point.y)}) is off screen`;
     return { tier: 'a11y', point, box, confidence: resolved.confidence, evidence: resolved.evidence, accessible: resolved.node };
