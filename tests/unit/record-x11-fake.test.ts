@@ -263,3 +263,40 @@ test('typing into the recorded window\'s own dialog is kept when the app names n
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a push button of a popover that became visible after the last press is described from what showed (gedit\'s ☰ menu)', async () => {
+  // gedit (GTK 3), measured with python3-pyatspi under Xvfb: the ☰ toggle button opens a popover, a
+  // panel of the frame whose push buttons ("Save As…", "Find…") are in the tree already; opening it
+  // sends state-changed "visible" for the panel and no children-changed. Its item's click closes
+  // it before the recorder's hit test runs, which answered the text view under it.
+  const parts = setup('Note');
+  const { root } = parts;
+  try {
+    const client = new FakeAccessibility();
+    const textView = { role: 'text', name: '', states: ['showing', 'focusable', 'editable'], extents: { x: 40, y: 64, width: 200, height: 96 } };
+    const menu = { role: 'toggle button', name: 'Menu', states: ['showing'], extents: { x: 200, y: 42, width: 36, height: 20 } };
+    const popover = (open: boolean): FakeNodeSpec => ({
+      role: 'panel',
+      name: '',
+      states: open ? ['showing', 'visible'] : [],
+      extents: { x: 120, y: 64, width: 116, height: 60 },
+      children: [{ role: 'filler', name: '', states: open ? ['showing'] : [], extents: { x: 125, y: 68, width: 106, height: 52 }, children: [{ role: 'push button', name: 'Save As…', states: open ? ['showing', 'focusable'] : ['focusable'], extents: { x: 125, y: 70, width: 106, height: 24 } }] }],
+    });
+    const frame = (open: boolean) => [{ role: 'frame', name: 'Note', states: ['showing'], extents: { x: 40, y: 40, width: 200, height: 120 }, children: [menu, textView, popover(open)] }];
+    const app = client.addApp('gedit', frame(false), { pid: 7 });
+    const clicks = await recordMenuApp(parts, client, app, frame, menu.extents, {
+      stepGapMs: 700,
+      script: [
+        { action: 'click', x: 218, y: 52 },
+        { action: 'click', x: 170, y: 82 },
+      ],
+      opened: () => client.announce({ bus: app.bus, path: `${app.path}/0/2` }, 'Object:StateChanged', { detail: 'visible', value: 1 }),
+    });
+    assert.equal(clicks.length, 2);
+    assert.equal(clicks[0].accessible?.name, 'Menu');
+    assert.deepEqual([clicks[1].accessible?.role, clicks[1].accessible?.name], ['push button', 'Save As…'], `recorded as ${JSON.stringify(clicks[1].accessible)}`);
+    assert.deepEqual(clicks[1].accessible?.path.map((step) => step.role), ['frame', 'panel', 'filler', 'push button'], 'its path was read while the popover showed');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

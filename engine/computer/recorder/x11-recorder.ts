@@ -402,16 +402,20 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
   let menuOpened: boolean | undefined = false;
   let lastDescribe: Promise<unknown> = Promise.resolve();
   /**
-   * Parts of the UI the app announced it added since the last press (AT-SPI children-changed
-   * "add": a web page's disclosure menu, an expander, a popover): their controls are read with the
-   * menus after a click, so the next press is described from what showed — by the time a scripted
-   * press is reported, the click has often closed them (Chromium's File menu answered the text
-   * area under it, and replay clicked that).
+   * Parts of the UI the app announced it added or showed since the last press (AT-SPI
+   * children-changed "add": a web page's disclosure menu, an expander; state-changed "visible": a
+   * GTK 3 popover, whose push buttons are already in the tree, hidden, and only become visible):
+   * their controls are read with the menus after a click, so the next press is described from what
+   * showed — by the time a scripted press is reported, the click has often closed them (Chromium's
+   * File menu answered the text area under it, and replay clicked that; gedit's ☰ › Save As… was
+   * recorded as its text view).
    */
   let announced: AccessibleRef[] = [];
   const stopListening = client?.listen
     ?.((event) => {
-      if (event.kind !== 'Object:ChildrenChanged' || !event.detail?.startsWith('add') || announced.length >= 32) return;
+      const added = event.kind === 'Object:ChildrenChanged' && event.detail?.startsWith('add');
+      const shown = event.kind === 'Object:StateChanged' && event.detail === 'visible' && event.value === 1;
+      if ((!added && !shown) || announced.length >= 32) return;
       if (!announced.some((ref) => ref.bus === event.bus && ref.path === event.path)) announced.push({ bus: event.bus, path: event.path });
     })
     .catch(() => undefined);
