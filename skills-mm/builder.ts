@@ -10,6 +10,7 @@ import {
   SkillName,
   StateCardsFile,
   type AnchorDescriptor,
+  type KeyboardWindow,
   type Rect,
   type ExpectedPostState,
   type PermissionTier,
@@ -379,6 +380,41 @@ function titleExpectation(meta: TrajectoryMeta, draft: Draft, later: readonly Dr
   return change ? { title_change: change } : {};
 }
 
+/**
+ * X11: the part the window an input went to plays — the recorded app's main window, or a dialog of
+ * it (the recorder read WM_TRANSIENT_FOR). Undefined when that cannot be told (the web, a recording
+ * made before the recorder read it, another window that is no dialog): replay then checks only that
+ * keys go to the app, as before.
+ */
+export function windowPart(meta: TrajectoryMeta, event: TrajectoryEvent): KeyboardWindow | undefined {
+  const window = event.window;
+  if (meta.kind !== 'x11' || !window) return undefined;
+  const main = meta.app?.window?.id;
+  const role = window.id !== undefined && window.id === main ? 'main' : window.transientFor !== undefined ? 'dialog' : undefined;
+  if (!role) return undefined;
+  const width = Math.round(window.geometry.width);
+  const height = Math.round(window.geometry.height);
+  return {
+    role,
+    title: window.title.slice(0, 300),
+    ...(window.className ? { class_name: window.className.slice(0, 200) } : {}),
+    ...(width > 0 && height > 0 && width <= 16_384 && height <= 16_384 ? { size: { width, height } } : {}),
+  };
+}
+
+/**
+ * X11: the step opened one of the app's dialogs — the next input (waits aside) went to a dialog of
+ * the app that is not the window this step acted in (a click on "Save As…", ctrl+shift+s).
+ */
+function dialogExpectation(meta: TrajectoryMeta, draft: Draft, later: readonly Draft[]): { dialog_shown?: { title: string } } {
+  if (draft.action === 'wait') return {};
+  const next = later.find((candidate) => candidate.action !== 'wait')?.events[0];
+  const part = next ? windowPart(meta, next) : undefined;
+  const here = draft.events.at(-1)?.window?.id;
+  if (part?.role !== 'dialog' || !part.title || next?.window?.id === undefined || next.window.id === here) return {};
+  return { dialog_shown: { title: part.title } };
+}
+
 /** Passes segment, waits and targets: a recording read into plan steps with their frames. */
 export async function readDemonstration(trajectoryDir: string, options: Pick<BuildOptions, 'ocr' | 'signal'>, warnings: string[], progress: (fraction: number, message: string) => void = () => undefined): Promise<Demonstration> {
   const signal = options.signal;
@@ -427,12 +463,15 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
         // How long the app took to settle when recorded: replay's quiet window for this step.
         ...(draft.events.at(-1)?.settleMs !== undefined ? { settle_ms: draft.events.at(-1)!.settleMs } : {}),
         ...titleExpectation(meta, draft, withWaits.slice(index + 1)),
+        ...dialogExpectation(meta, draft, withWaits.slice(index + 1)),
       },
       destructive: false,
     };
     // The audit's own judgement, over every string replay can act on: a built package passes it.
     const reason = stepDestructiveReason({ description: description.text, target, action: draft.action, key: draft.key });
     if (reason) Object.assign(common, { destructive: true, destructive_reason: reason });
+    // Where the keys went: replay types only into a window playing the same part.
+    const keyboardWindow = windowPart(meta, event);
     let step: PlanStep;
     switch (draft.action) {
       case 'click':
@@ -448,10 +487,11 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
           text: description.typed ?? '',
           ...(plainTyping(draft, meta.kind) ? { typing: 'insert' as const } : {}),
           ...(target ? { target } : {}),
+          ...(keyboardWindow ? { keyboard_window: keyboardWindow } : {}),
         };
         break;
       case 'press':
-        step = { ...common, action: 'press', key: draft.key!, ...(target ? { target } : {}) };
+        step = { ...common, action: 'press', key: draft.key!, ...(target ? { target } : {}), ...(keyboardWindow ? { keyboard_window: keyboardWindow } : {}) };
         break;
       case 'scroll':
         step = { ...common, action: 'scroll', dx: draft.dx ?? 0, dy: draft.dy ?? 0, ...(target ? { target } : {}) };

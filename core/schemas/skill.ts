@@ -222,6 +222,28 @@ export const WindowDescriptor = z
   })
   .strict();
 
+/**
+ * X11, `type` and `press` steps: the window the keys went to when recorded — the app's main window
+ * or one of its dialogs (Save As, Find). Replay types only when the active window plays the same
+ * part: a file name recorded into a Save As dialog is never typed into the main window (and text
+ * recorded into the main window never into a dialog). Robust features only: the part it plays,
+ * and for a dialog its title compared by its words with the document's name left out — never the
+ * exact title, which changes with the document.
+ */
+export const KeyboardWindow = z
+  .object({
+    /** `main`: the recorded app's own window; `dialog`: a window of the app over it (WM_TRANSIENT_FOR, or another window of the same app). */
+    role: z.enum(['main', 'dialog']),
+    /** The window's title when recorded (after redaction). */
+    title: text(300).optional(),
+    /** WM_CLASS class name. */
+    class_name: text(200).optional(),
+    /** Its size when recorded (evidence, and which of two dialogs). */
+    size: Size.optional(),
+  })
+  .strict();
+export type KeyboardWindow = z.infer<typeof KeyboardWindow>;
+
 export const TargetDescriptor = z
   .object({
     /** Where the pointer was, in recorded frame coordinates (the last-resort fallback). */
@@ -267,6 +289,13 @@ export const ExpectedPostState = z
      * field that kept "spring26" pass for "SPRING26".
      */
     field_gained: text(200).optional(),
+    /**
+     * X11: the step opened one of the app's dialogs (the next input went to it, Save As after a
+     * menu click or ctrl+shift+s). Replay checks that a dialog of the app is the active window after
+     * the step, its title agreeing by words: a menu that merely closed changes the window too, and
+     * is no Save As.
+     */
+    dialog_shown: z.object({ title: text(300) }).strict().optional(),
     /** How long the UI took to settle after the recorded action. */
     settle_ms: z.number().int().min(0).max(120_000).optional(),
     /**
@@ -349,11 +378,13 @@ export const PlanStep = z.discriminatedUnion('action', [
      * the text in one insertion, its last character as a real key. `keys` (the default): key by key.
      */
     typing: z.enum(['keys', 'insert']).optional(),
+    keyboard_window: KeyboardWindow.optional(),
   }).strict(),
   StepBase.extend({
     action: z.literal('press'),
     /** A key chord: modifiers joined with `+`, lowercase, e.g. `ctrl+s`, `enter`, `shift+tab`. */
     key: z.string().regex(/^(?:(?:ctrl|alt|shift|meta)\+){0,3}[a-z0-9_]+$|^(?:(?:ctrl|alt|shift|meta)\+){0,3}.$/, 'must be a key chord like ctrl+s or enter').max(40),
+    keyboard_window: KeyboardWindow.optional(),
   }).strict(),
   StepBase.extend({ action: z.literal('scroll'), dx: z.number().int(), dy: z.number().int() }).strict(),
   /** Rest the pointer on the target (menus and tooltips that open under the pointer). */

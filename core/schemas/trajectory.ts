@@ -44,6 +44,8 @@ export const WindowInfo = z.object({
   className: z.string().optional(),
   /** Outer position and size on the screen. */
   geometry: Rect,
+  /** The window this one is a dialog of (WM_TRANSIENT_FOR), in decimal; recorded for the window keys went to. */
+  transientFor: z.string().optional(),
 });
 export type WindowInfo = z.infer<typeof WindowInfo>;
 

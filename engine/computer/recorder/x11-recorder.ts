@@ -94,10 +94,15 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
     // lookup that lags behind fast typing no longer hands keys to whatever is active by then — a
     // Save As dialog's path to the editor after Enter closed it, or worse. Clicks read the window
     // live (its geometry maps the click).
+    // With whether it is a dialog of another window (WM_TRANSIENT_FOR), read once per window: replay
+    // types only into a window playing the same part (the main window, or a dialog of the app).
     const infos = new Map<string, Promise<WindowInfo | undefined>>();
     const infoOf = (id: string) => {
       let info = infos.get(id);
-      if (!info) infos.set(id, (info = windows.info(id).catch(() => undefined)));
+      if (!info) {
+        const owner = windows.transientFor(id).catch(() => undefined);
+        infos.set(id, (info = windows.info(id).then(async (found) => (found && (await owner) ? { ...found, transientFor: await owner } : found), () => undefined)));
+      }
       return info;
     };
     const activeWindows = windows.watchActive ? await windows.watchActive((id) => void (id && infoOf(id))).catch((error: Error) => void log('warn', `the active window is not followed (${error.message}); keystrokes are attributed by lookup`)) : undefined;
@@ -173,9 +178,11 @@ export async function recordX11(options: X11RecordOptions): Promise<RecordResult
       if (!id) return undefined;
       // A pointer's window is read again (its geometry maps the click; a person may have moved it),
       // unless it is gone since: then as it was first read.
-      const info = (live ? await windows.info(id).catch(() => undefined) : undefined) ?? (await infoOf(id));
+      const first = await infoOf(id);
+      const info = (live ? await windows.info(id).catch(() => undefined) : undefined) ?? first;
       const title = id === recordedId ? titles?.valueAt(at) : undefined;
-      return info && title !== undefined ? { ...info, title } : info;
+      const transientFor = first?.transientFor;
+      return info && { ...info, ...(title !== undefined ? { title } : {}), ...(transientFor ? { transientFor } : {}) };
     };
     // Which field has the keyboard focus, read once per focus change (a click, a key that is not
     // text: Tab, arrows, Enter, chords) when the first character after it is typed — at that

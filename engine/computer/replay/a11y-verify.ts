@@ -55,9 +55,12 @@ const focusOnly = (evidence: string): boolean => evidence === 'target became foc
  * Whether what the tree reported may decide a step alone. Focus alone does not where the recording
  * expected text to show: a calculator's button takes the focus whichever button it is and whatever
  * it did, so the display's text is still read. A change of focus stays evidence where nothing but a
- * change was recorded (a click into a text field).
+ * change was recorded (a click into a text field). Nor does any change where the step opened one of
+ * the app's dialogs when recorded: that dialog must be the active window after it (a Save As that
+ * flashed up and closed, or a menu that only closed, leave the keys for the main window).
  */
-export function decisiveChange<T extends { changed: boolean; evidence: string[] }>(result: T | undefined, expected: { ocr_text_appears: readonly string[] } | undefined): T | undefined {
+export function decisiveChange<T extends { changed: boolean; evidence: string[] }>(result: T | undefined, expected: { ocr_text_appears: readonly string[]; dialog_shown?: unknown } | undefined): T | undefined {
+  if (result?.changed && expected?.dialog_shown) return { ...result, changed: false };
   if (!result?.changed || !expected?.ocr_text_appears.length || !result.evidence.every(focusOnly)) return result;
   return { ...result, changed: false };
 }

@@ -647,10 +647,10 @@ async function act(surface: Surface, step: PlanStep, point: Point | undefined, v
     case 'type': {
       const text = substitute(step.text, values);
       assertNoPlaceholder(text, step.id);
-      return surface.type(text, { insert: step.typing === 'insert' });
+      return surface.type(text, { insert: step.typing === 'insert', ...(step.keyboard_window ? { window: step.keyboard_window } : {}) });
     }
     case 'press':
-      return surface.press(step.key);
+      return surface.press(step.key, step.keyboard_window ? { window: step.keyboard_window } : undefined);
     case 'scroll': {
       if (point) return surface.scroll(point, step.dx, step.dy);
       return surface.scroll({ x: frame.width / 2, y: frame.height / 2 }, step.dx, step.dy);

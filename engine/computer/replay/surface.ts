@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import type { Box, RgbaImage } from '../../../native/image.ts';
 import type { WindowAccessibility } from '../accessibility.ts';
+import type { KeyboardWindow } from '../../../core/schemas/skill.ts';
 
 export type { Point } from '../../../core/geometry.ts';
 import type { Point } from '../../../core/geometry.ts';
@@ -17,9 +18,13 @@ export interface Surface {
    * Types text into what has the keyboard focus. `insert`: the recording showed the field took the
    * keys as plain text, so a surface may put it in one go (the web does, into a plain text field).
    */
-  type(text: string, options?: { insert?: boolean }): Promise<void>;
-  /** A key chord as plan.json writes it: `ctrl+s`, `enter`, `shift+tab`. */
-  press(chord: string): Promise<void>;
+  type(text: string, options?: { insert?: boolean; window?: KeyboardWindow }): Promise<void>;
+  /**
+   * A key chord as plan.json writes it: `ctrl+s`, `enter`, `shift+tab`. `window` (X11, both): the
+   * window the keys went to when recorded; the surface refuses (`unsafe`) when the active window
+   * does not play the same part (a Save As dialog that did not open).
+   */
+  press(chord: string, options?: { window?: KeyboardWindow }): Promise<void>;
   scroll(point: Point, dx: number, dy: number): Promise<void>;
   /** Rests the pointer at a point. */
   hover?(point: Point): Promise<void>;
@@ -41,6 +46,8 @@ export interface Surface {
    * window; undefined when the main window or another program's window is.
    */
   dialogTitled?(title: string): Promise<{ title: string; geometry: { x: number; y: number; width: number; height: number } } | undefined>;
+  /** X11 only: the app's own dialog (any title) when it is the active window; undefined when the main window or another program's window is. */
+  activeDialog?(): Promise<{ title: string; geometry: { x: number; y: number; width: number; height: number } } | undefined>;
   /** X11 only: the app's own dialog the last keys went to (Save As …), when it was not the main window. */
   keyboardDialog?(): Promise<{ title: string; geometry: { x: number; y: number; width: number; height: number } } | undefined>;
   /**

@@ -9,6 +9,7 @@ import type { Point, Surface } from './surface.ts';
 import { findLabelInLine, normalizeLabel } from './text-match.ts';
 import { missingTextsSource, type ArmedPage } from './web-settle.ts';
 import { sleep } from '../../../core/abort.ts';
+import { dialogTitlesAgree } from './keyboard-window.ts';
 
 export interface Verification {
   /** true: the expected post-state is there; false: it is not; undefined: nothing to check. */
@@ -275,6 +276,14 @@ async function check(input: VerifyInput, after: RgbaImage | undefined, settledBy
     const window = await input.surface.window();
     if (!window || !normalizeLabel(window.title).includes(normalizeLabel(expected.window_title))) failures.push(`window title is ${JSON.stringify(window?.title)}, expected ${JSON.stringify(expected.window_title)}`);
   }
+  if (expected?.dialog_shown && input.surface.activeDialog) {
+    // The step opened one of the app's dialogs when recorded (the next input went to it): a menu
+    // that merely closed changes the window too, and is no Save As.
+    checks += 1;
+    const shown = await dialogShown(input, expected.dialog_shown.title, settleBudget(expected));
+    if (shown.ok) passes.push(shown.how);
+    else failures.push(shown.how);
+  }
   if (expected?.changed_region && checks === 0) {
     // Only when nothing more specific is expected: the app must have changed — or, for a click
     // into a text field, which may change nothing visible, the field must have the focus.
@@ -285,6 +294,27 @@ async function check(input: VerifyInput, after: RgbaImage | undefined, settledBy
   }
   if (checks === 0) return { verified: undefined, reason: 'nothing to check' };
   return failures.length ? { verified: false, reason: failures.join('; ') } : { verified: true, reason: `${checks} check(s) passed${passes.length ? ` (${passes.join('; ')})` : ''}` };
+}
+
+/**
+ * Whether one of the app's dialogs whose title agrees with the recorded one (by words, the
+ * document's name left out) is the active window, looked for until `withinMs` has passed (a loaded
+ * machine maps a dialog late).
+ */
+async function dialogShown(input: VerifyInput, title: string, withinMs: number): Promise<{ ok: boolean; how: string }> {
+  const started = Date.now();
+  let seen: string | undefined;
+  for (;;) {
+    const dialog = await input.surface.activeDialog?.().catch(() => undefined);
+    if (dialog) {
+      const mainTitle = (await input.surface.title?.().catch(() => undefined)) ?? '';
+      if (dialogTitlesAgree(title, dialog.title, [mainTitle])) return { ok: true, how: `the app's dialog ${JSON.stringify(dialog.title)} opened` };
+      seen = dialog.title;
+    }
+    if (Date.now() - started >= withinMs) break;
+    await sleep(100, input.signal);
+  }
+  return { ok: false, how: seen !== undefined ? `the app's dialog ${JSON.stringify(seen)} is active, not one like the recorded ${JSON.stringify(title)}` : `no dialog of the app opened (the recording's next input went to its dialog ${JSON.stringify(title)})` };
 }
 
 /** What differs from the expected effect, or undefined when the acted element cannot be read. */

@@ -7,6 +7,9 @@ import { createWindows, launchApp, sameXClient, type LaunchedApp, type PropertyW
 import type { RgbaImage } from '../../../native/image.ts';
 import { openAccessibility, WindowAccessibility, type AccessibilitySession } from '../accessibility.ts';
 import type { Surface } from './surface.ts';
+import type { KeyboardWindow } from '../../../core/schemas/skill.ts';
+import { sleep } from '../../../core/abort.ts';
+import { describeRecorded, keyboardWindowMismatch, keyboardWindowWaitMs } from './keyboard-window.ts';
 
 export interface X11SurfaceOptions {
   env?: NodeJS.ProcessEnv;
@@ -84,12 +87,13 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
         guardMs += Date.now() - started;
       }
     };
-    const keysToOwnWindow = () =>
+    const keysToOwnWindow = (recorded: KeyboardWindow | undefined) =>
       guard(async () => {
         // The window manager's own notice says the replay's window has the focus: no query needed
-        // (its notices that are already waiting in the pipe are read first).
+        // (its notices that are already waiting in the pipe are read first) — unless the keys were
+        // recorded going to a dialog, which must be found.
         if (activeWatch) await new Promise((resolve) => setImmediate(resolve));
-        keyTarget = activeWatch?.valueAt(Date.now()) === windowId ? main : await assertKeyboardTarget(windows, main);
+        keyTarget = recorded?.role !== 'dialog' && activeWatch?.valueAt(Date.now()) === windowId ? main : await assertKeyboardTarget(windows, main, recorded, { signal: options.signal });
       });
     return {
       kind: 'x11',
@@ -110,12 +114,12 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
         });
         await liveInput.click(Math.round(point.x), Math.round(point.y), { button: clickOptions.button ?? 'left', double: clickOptions.count === 2 });
       },
-      type: async (text) => {
-        await keysToOwnWindow();
+      type: async (text, typeOptions) => {
+        await keysToOwnWindow(typeOptions?.window);
         await liveInput.type(text);
       },
-      press: async (chord) => {
-        await keysToOwnWindow();
+      press: async (chord, pressOptions) => {
+        await keysToOwnWindow(pressOptions?.window);
         await liveInput.press(chord);
       },
       scroll: async (point, dx, dy) => {
@@ -135,6 +139,7 @@ export async function openX11Surface(options: X11SurfaceOptions): Promise<Surfac
       window: async () => windows.info(windowId),
       title: async () => (await heardValue(titleWatch)) ?? (await windows.info(windowId).catch(() => undefined))?.title,
       dialogTitled: (title) => activeOwnDialog(windows, main, title),
+      activeDialog: () => activeOwnDialog(windows, main),
       keyboardDialog: async () => (keyTarget?.id && keyTarget.id !== windowId ? windows.info(keyTarget.id).catch(() => undefined) : undefined),
       accessibility,
       alive: async () => Boolean(await windows.info(windowId).catch(() => undefined)),
@@ -241,20 +246,41 @@ export function pickMainWindow(candidates: WindowInfo[], active: WindowInfo | un
  * Before a key reaches the keyboard: the active window must be the replay's window or a dialog of
  * the same app (transient for one of its windows, e.g. Save As). Anything else — another app, a
  * second main window of the app, no active window at all — is `unsafe`, with both windows named.
+ * Where the step recorded which window its keys went to (`recorded`), the active one must also play
+ * the same part: a dialog of the app (whose title agrees by its words) for keys typed into a dialog,
+ * the main window for keys typed there. A dialog may still be opening, or closing: that is waited
+ * for (`waitMs`), then the keys are refused with what was expected and what is active.
  * Answers the window the keys will go to.
  */
-export async function assertKeyboardTarget(windows: WindowSystem, main: WindowInfo): Promise<WindowInfo> {
+export async function assertKeyboardTarget(windows: WindowSystem, main: WindowInfo, recorded?: KeyboardWindow, options: { waitMs?: number; signal?: AbortSignal } = {}): Promise<WindowInfo> {
   // The common case in one query; the active window is described only when it is another one.
-  if (main.id && (await windows.activeWindowId().catch(() => undefined)) === main.id) return main;
-  const active = await windows.active().catch(() => undefined);
-  if (active && active.id === main.id) return active;
-  if (active && (await isOwnDialog(windows, main, active))) return active;
-  const now = await windows.info(main.id ?? '').catch(() => undefined);
-  throw new SkillframeError(
-    'unsafe',
-    `refusing to type: the active window is ${active ? describeWindow(active) : 'unknown (no window manager reports one)'}, not the replay's window ${describeWindow(now ?? main)} or one of its dialogs`,
-    { expected: now ?? main, active: active ?? null },
-  );
+  if (recorded?.role !== 'dialog' && main.id && (await windows.activeWindowId().catch(() => undefined)) === main.id) return main;
+  const waitMs = recorded ? (options.waitMs ?? keyboardWindowWaitMs) : 0;
+  const started = Date.now();
+  for (;;) {
+    const active = await windows.active().catch(() => undefined);
+    const part = active && active.id === main.id ? 'main' : active && (await isOwnDialog(windows, main, active)) ? 'dialog' : undefined;
+    const waited = Date.now() - started;
+    // Another program's window (or a second window of the app that is no dialog of it) has the keyboard.
+    if (!part && (active || waited >= waitMs)) {
+      const now = await windows.info(main.id ?? '').catch(() => undefined);
+      throw new SkillframeError(
+        'unsafe',
+        `refusing to type: the active window is ${active ? describeWindow(active) : 'unknown (no window manager reports one)'}, not the replay's window ${describeWindow(now ?? main)} or one of its dialogs`,
+        { expected: now ?? main, active: active ?? null },
+      );
+    }
+    if (active && part) {
+      if (!recorded) return active;
+      const mainNow = part === 'main' ? active : await windows.info(main.id ?? '').catch(() => undefined);
+      const mismatch = keyboardWindowMismatch(recorded, part, active, [mainNow?.title ?? main.title]);
+      if (!mismatch) return active;
+      if (waited >= waitMs) {
+        throw new SkillframeError('unsafe', `refusing to type: ${mismatch} — the active window is ${part === 'main' ? "the app's main window" : "the app's dialog"} ${describeWindow(active)} (waited ${waited} ms for ${describeRecorded(recorded)})`, { expected: recorded, active, waitedMs: waited });
+      }
+    }
+    await sleep(100, options.signal);
+  }
 }
 
 /** Whether `window` is one of the app's own dialogs: transient for one of its windows (Save As, Find and Replace). */
@@ -269,13 +295,13 @@ async function isOwnDialog(windows: WindowSystem, main: WindowInfo, window: Wind
 }
 
 /**
- * The app's dialog titled `title` when it is the active window: a step recorded in a dialog is
- * found in that dialog, not through the main window.
+ * The app's dialog titled `title` (any title when none is given) when it is the active window: a
+ * step recorded in a dialog is found in that dialog, not through the main window.
  */
-export async function activeOwnDialog(windows: WindowSystem, main: WindowInfo, title: string): Promise<WindowInfo | undefined> {
+export async function activeOwnDialog(windows: WindowSystem, main: WindowInfo, title?: string): Promise<WindowInfo | undefined> {
   if (main.id && (await windows.activeWindowId().catch(() => undefined)) === main.id) return undefined;
   const active = await windows.active().catch(() => undefined);
-  return active?.title === title && (await isOwnDialog(windows, main, active)) ? active : undefined;
+  return active && (title === undefined || active.title === title) && (await isOwnDialog(windows, main, active)) ? active : undefined;
 }
 
 function sameApp(window: WindowInfo, main: WindowInfo): boolean {
