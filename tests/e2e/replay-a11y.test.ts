@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { actionableInWindow, appForWindow } from '../../engine/computer/accessibility.ts';
-import { openAtspi, startAccessibilityBus, usableExtents, type Accessibility, type AccessibilityBus } from '../../native/a11y/index.ts';
+import { openAtspi, startAccessibilityBus, type Accessibility, type AccessibilityBus } from '../../native/a11y/index.ts';
 import { startDisplay, type VirtualDisplay } from '../../native/display/xvfb.ts';
-import { runProgram } from '../../native/process/run.ts';
-import { launchApp, type LaunchedApp } from '../../native/window/launch.ts';
+import type { LaunchedApp } from '../../native/window/launch.ts';
 import { XdotoolWindows } from '../../native/window/xdotool-windows.ts';
 import { runCli } from '../support/cli.ts';
+import { centre, menuItemPoint, openAccessibleEditor } from '../support/desktop.ts';
 import { temporaryHome } from '../support/home.ts';
 
 // The note task on a GTK editor (mousepad) and a Qt editor (featherpad): click into the text, type,
@@ -41,50 +40,8 @@ after(async () => {
   home.dispose();
 });
 
-async function openEditor(command: string) {
-  const launched = await launchApp(command, { env });
-  running.push(launched);
-  const window = await windows.waitFor({ pid: launched.pid }, { timeoutMs: 30_000 });
-  await windows.move(window.id!, 100, 80);
-  await windows.resize(window.id!, 760, 520);
-  for (let tries = 0; tries < 60; tries += 1) {
-    const live = (await windows.info(window.id!))!;
-    const app = await appForWindow(client, live);
-    const nodes = app ? await actionableInWindow(client, live) : [];
-    if (nodes.some((node) => node.name === 'File') && nodes.some((node) => node.role === 'text')) return { launched, window: live, nodes };
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${command}: no File menu and text area in its accessibility tree`);
-}
-
-const centre = (box: { x: number; y: number; width: number; height: number }) => ({ x: Math.round(box.x + box.width / 2), y: Math.round(box.y + box.height / 2) });
-
-/** Where "Save As…" shows once File is open (read from the tree, the menu closed again after). */
-async function saveAsPoint(file: { x: number; y: number }, windowId: string, pid: number): Promise<{ x: number; y: number }> {
-  await runProgram('xdotool', ['mousemove', String(file.x), String(file.y), 'click', '1'], { env, timeoutMs: 5_000 });
-  try {
-    for (let tries = 0; tries < 30; tries += 1) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const live = (await windows.info(windowId))!;
-      const app = (await appForWindow(client, { ...live, pid }))!;
-      const tops = await client.children(app.ref);
-      for (const top of tops.filter((node) => node.states.includes('showing'))) {
-        const tree = await client.tree(top.ref);
-        const stack = [tree.root];
-        while (stack.length) {
-          const node = stack.pop()!;
-          stack.push(...node.children);
-          const box = usableExtents(node.extents);
-          if (/^Save As/.test(node.name) && node.role.includes('menu item') && box && node.states.includes('showing')) return centre(box);
-        }
-      }
-    }
-    throw new Error('no Save As item showed');
-  } finally {
-    await runProgram('xdotool', ['key', 'Escape'], { env, timeoutMs: 5_000 });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
+const desk = () => ({ env, client, windows });
+const openEditor = (command: string) => openAccessibleEditor(desk(), command, running);
 
 /**
  * The values of `{{secret_N}}` pieces, from the texts the script typed: each run of type steps
@@ -124,7 +81,7 @@ async function noteTask(name: string, command: string, saveWith: string, typedNa
   const editor = await openEditor(command);
   const file = centre(editor.nodes.find((node) => node.name === 'File')!.extents);
   const text = centre(editor.nodes.find((node) => node.role === 'text')!.extents);
-  const saveAs = await saveAsPoint(file, editor.window.id!, editor.launched.pid);
+  const saveAs = await menuItemPoint(desk(), file, editor.window.id!, editor.launched.pid, /^Save As/);
   const target = join(home.path, 'user', `${name}-note.txt`);
   const script = join(home.path, `${name}-script.json`);
   writeFileSync(

@@ -1,6 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openAtspi, startAccessibilityBus, type Accessibility, type AccessibilityBus } from '../../native/a11y/index.ts';
+import { openAtspi, startAccessibilityBus, usableExtents, type Accessibility, type AccessibilityBus, type AccessibleNode } from '../../native/a11y/index.ts';
+import { actionableInWindow, appForWindow } from '../../engine/computer/accessibility.ts';
+import { runProgram } from '../../native/process/run.ts';
+import type { WindowInfo } from '../../native/window/window.ts';
 import { startDisplay, type VirtualDisplay } from '../../native/display/xvfb.ts';
 import { launchApp, type LaunchedApp } from '../../native/window/launch.ts';
 import { XdotoolWindows } from '../../native/window/xdotool-windows.ts';
@@ -71,4 +74,60 @@ export async function openEmptyNote(session: DesktopSession, file: string): Prom
   // A window that has mapped may still be laying out its text area.
   await new Promise((resolve) => setTimeout(resolve, 800));
   return { app, windowId: window.id! };
+}
+
+/** What the accessible editor helpers need: the display's environment (its accessibility bus), an AT-SPI client and the window system. */
+export interface AccessibleDesk {
+  env: NodeJS.ProcessEnv;
+  client: Accessibility;
+  windows: XdotoolWindows;
+}
+
+/**
+ * An editor (`command`) launched on the desk, placed at (100, 80) at 760×520, once its tree shows a
+ * File menu and a text area; the launched app is pushed to `running` at once (disposed by the caller).
+ */
+export async function openAccessibleEditor(desk: AccessibleDesk, command: string, running: LaunchedApp[]): Promise<{ launched: LaunchedApp; window: WindowInfo; nodes: Awaited<ReturnType<typeof actionableInWindow>> }> {
+  const launched = await launchApp(command, { env: desk.env });
+  running.push(launched);
+  const window = await desk.windows.waitFor({ pid: launched.pid }, { timeoutMs: 30_000 });
+  await desk.windows.move(window.id!, 100, 80);
+  await desk.windows.resize(window.id!, 760, 520);
+  for (let tries = 0; tries < 60; tries += 1) {
+    const live = (await desk.windows.info(window.id!))!;
+    const app = await appForWindow(desk.client, live);
+    const nodes = app ? await actionableInWindow(desk.client, live) : [];
+    if (nodes.some((node) => node.name === 'File') && nodes.some((node) => node.role === 'text')) return { launched, window: live, nodes };
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${command}: no File menu and text area in its accessibility tree`);
+}
+
+export const centre = (box: { x: number; y: number; width: number; height: number }) => ({ x: Math.round(box.x + box.width / 2), y: Math.round(box.y + box.height / 2) });
+
+/** Where the File menu's item named like `item` shows once File (at `file`) is open: read from the tree, the menu closed again after. */
+export async function menuItemPoint(desk: AccessibleDesk, file: { x: number; y: number }, windowId: string, pid: number, item: RegExp): Promise<{ x: number; y: number }> {
+  await runProgram('xdotool', ['mousemove', String(file.x), String(file.y), 'click', '1'], { env: desk.env, timeoutMs: 5_000 });
+  try {
+    for (let tries = 0; tries < 30; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const live = (await desk.windows.info(windowId))!;
+      const app = (await appForWindow(desk.client, { ...live, pid }))!;
+      const tops = await desk.client.children(app.ref);
+      for (const top of tops.filter((node) => node.states.includes('showing'))) {
+        const tree = await desk.client.tree(top.ref);
+        const stack: AccessibleNode[] = [tree.root];
+        while (stack.length) {
+          const node = stack.pop()!;
+          stack.push(...node.children);
+          const box = usableExtents(node.extents);
+          if (item.test(node.name) && node.role.includes('menu item') && box && node.states.includes('showing')) return centre(box);
+        }
+      }
+    }
+    throw new Error(`no menu item like ${item} showed`);
+  } finally {
+    await runProgram('xdotool', ['key', 'Escape'], { env: desk.env, timeoutMs: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
 }
