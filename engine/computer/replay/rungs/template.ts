@@ -181,13 +181,31 @@ function inkBox(image: RgbaImage, box: Box): Box | undefined {
   const counts = new Uint32Array(256);
   for (let y = y0; y < y1; y += 1) for (let x = x0; x < x1; x += 1) counts[luma(x, y)] += 1;
   const background = counts.indexOf(Math.max(...counts));
+  const inked = (x: number, y: number) => Math.abs(luma(x, y) - background) >= 48;
+  // A line across the whole box is the control's border, not the label: OCR boxes are padded, and
+  // the padding can take in the edge of the button (xcalc's "9": its button's bottom border lay in
+  // the OCR box, and a label core 20×25 with the border in it matched nothing once a narrower
+  // window moved that border closer to the glyph). Glyphs do not span a padded box edge to edge.
+  const borderRows = new Set<number>();
+  const borderColumns = new Set<number>();
+  for (let y = y0; y < y1; y += 1) {
+    let count = 0;
+    for (let x = x0; x < x1; x += 1) if (inked(x, y)) count += 1;
+    if (count === x1 - x0) borderRows.add(y);
+  }
+  for (let x = x0; x < x1; x += 1) {
+    let count = 0;
+    for (let y = y0; y < y1; y += 1) if (inked(x, y)) count += 1;
+    if (count === y1 - y0) borderColumns.add(x);
+  }
   let left = x1;
   let top = y1;
   let right = -1;
   let bottom = -1;
   for (let y = y0; y < y1; y += 1) {
+    if (borderRows.has(y)) continue;
     for (let x = x0; x < x1; x += 1) {
-      if (Math.abs(luma(x, y) - background) < 48) continue;
+      if (borderColumns.has(x) || !inked(x, y)) continue;
       left = Math.min(left, x);
       right = Math.max(right, x);
       top = Math.min(top, y);
