@@ -98,6 +98,9 @@ test('the signature is the view: generic clickable text, enabled-ness, a native 
   assert.notDeepEqual(signatureOf(tab), signatureOf(base));
   assert.notDeepEqual(signatureOf({ ...base, headings: [...base.headings, 'dialog:Sort'] }), signatureOf(base));
   assert.notDeepEqual(signatureOf({ ...base, url: 'http://127.0.0.1:1/app/#/pet' }), signatureOf(base));
+  // A folder's index page is the folder (uikit's 'Overview' switches to /tests/index.html, the page /tests/ shows).
+  assert.deepEqual(signatureOf({ ...base, url: 'http://127.0.0.1:1/app/index.html' }), signatureOf(base));
+  assert.notDeepEqual(signatureOf({ ...base, url: 'http://127.0.0.1:1/app/other.html' }), signatureOf(base));
 });
 
 test('candidates: a link to the page itself is not offered, an in-page link is; Escape is offered while a dialog or menu is open', () => {

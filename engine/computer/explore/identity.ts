@@ -8,12 +8,16 @@ import { loadSharp } from '../../../native/image.ts';
  * blinking caret or an animation frame does not make a "new" state.
  */
 
-/** The route a view lives at: path and hash, with a hash router's root ('#', '#/') as no hash. Undefined for no or a bad address. */
+/**
+ * The route a view lives at: path and hash, with a hash router's root ('#', '#/') as no hash and a
+ * folder's index page ('/docs/index.html') as the folder ('/docs/'), the page a server gives for
+ * both. Undefined for no or a bad address.
+ */
 export function routeOf(address: string | undefined): string | undefined {
   if (!address) return undefined;
   try {
     const url = new URL(address);
-    return `${url.pathname}${/^#\/?$/.test(url.hash) ? '' : url.hash}`;
+    return `${url.pathname.replace(/\/index\.html?$/, '/')}${/^#\/?$/.test(url.hash) ? '' : url.hash}`;
   } catch {
     return undefined;
   }

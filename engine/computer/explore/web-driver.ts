@@ -139,6 +139,8 @@ export class WebDriver implements ExploreDriver {
   private readonly options: WebDriverOptions;
   private pageErrors: string[] = [];
   private crashed = false;
+  /** A main-frame navigation was requested and its page has not fired load yet (see `settle`). */
+  private navigating = false;
   private lastScreenshot: Buffer | undefined;
   /** The view's signature as last observed, and the control clicked since (see `renamedOnly`). */
   private lastView: string[] | undefined;
@@ -181,6 +183,17 @@ export class WebDriver implements ExploreDriver {
     this.lastView = undefined;
     this.clicked = undefined;
     page.on('pageerror', (error) => this.pageErrors.push(String(error.message ?? error).split('\n')[0].slice(0, 200)));
+    this.navigating = false;
+    page.on('request', (request) => {
+      if (request.isNavigationRequest() && request.frame() === page.mainFrame()) this.navigating = true;
+    });
+    // A navigation that never loads (refused off the loopback, aborted) is not waited for.
+    page.on('requestfailed', (request) => {
+      if (request.isNavigationRequest() && request.frame() === page.mainFrame()) this.navigating = false;
+    });
+    page.on('load', () => {
+      this.navigating = false;
+    });
     page.on('crash', () => {
       this.crashed = true;
     });
@@ -219,12 +232,23 @@ export class WebDriver implements ExploreDriver {
     const page = this.requirePage();
     // A click that loaded another page: the view is that page once its scripts have run (a
     // handler loaded at the end of the body), not the text shown while it still parses.
-    await page.waitForLoadState('load', { timeout: 5_000 }).catch(() => undefined);
-    try {
-      await withTimeout(page.evaluate(settleScript(120, 1_500, true)), 2_500);
-      return true;
-    } catch {
-      return false;
+    // A navigation the action started a moment later (a select whose change handler sets
+    // location.href) replaces the document during the wait: that wait ends with the old page's
+    // context, so the new page is waited for in turn, else its half-parsed body would be the view.
+    // The same when the old page settled before the new one came: a main-frame navigation asked
+    // for and not loaded yet is waited for.
+    for (let attempt = 0; ; attempt += 1) {
+      if (this.navigating) {
+        await page.waitForEvent('load', { timeout: 5_000 }).catch(() => undefined);
+        this.navigating = false;
+      }
+      await page.waitForLoadState('load', { timeout: 5_000 }).catch(() => undefined);
+      try {
+        await withTimeout(page.evaluate(settleScript(120, 1_500, true)), 2_500);
+        if (!this.navigating || attempt >= 2) return true;
+      } catch (error) {
+        if (attempt >= 2 || !navigatedAway(error)) return false;
+      }
     }
   }
 
@@ -447,6 +471,11 @@ function titleOf(scan: PageScan): string {
   const dialog = scan.headings.find((heading) => heading.startsWith('dialog:'))?.slice(7);
   const heading = scan.headings.find((entry) => entry.startsWith('h1:'))?.slice(3);
   return [heading || scan.title || scan.url, dialog].filter(Boolean).join(' — ');
+}
+
+/** Whether a page call failed because the page it ran in was replaced by a navigation. */
+export function navigatedAway(error: unknown): boolean {
+  return /context was destroyed|navigat|frame was detached/i.test((error as Error)?.message ?? '');
 }
 
 /** Marks the moment of an action on the page's change clock (listenerTracker). */

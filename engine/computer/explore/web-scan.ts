@@ -23,9 +23,34 @@ export const listenerTracker = `(() => {
   // window from the action or the last change, whichever is later, not from when the driver got
   // around to watching (under load that came 100-200 ms after the click: time spent waiting on
   // quiet that had already passed).
-  const clock = { last: performance.now(), acted: 0 };
+  // Timers the page set outside any timer callback (in a load or click handler, a script, a promise),
+  // by id, with when each is due: a page that shows its controls 100-200 ms after load (a
+  // preloader lifted by a timer, switchers added by one) is not settled while that timer is
+  // pending, though its DOM is quiet. Timers set inside a timer callback are not followed: a
+  // polling chain or a ticking clock would never let the page settle.
+  const timers = new Map();
+  const setTimer = window.setTimeout;
+  const clearTimer = window.clearTimeout;
+  // The settle's own waits use the page's original timer, so they are not timers it waits for.
+  const clock = { last: performance.now(), acted: 0, timers, wait: (callback, ms) => setTimer.call(window, callback, ms) };
   Object.defineProperty(window, '__sfChanges', { value: clock, enumerable: false });
   new MutationObserver(() => { clock.last = performance.now(); }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  let depth = 0;
+  window.setTimeout = function (handler, delay, ...rest) {
+    if (typeof handler !== 'function') return setTimer.call(window, handler, delay, ...rest);
+    const level = depth;
+    let id;
+    const run = function (...values) {
+      timers.delete(id);
+      const saved = depth;
+      depth = level + 1;
+      try { return handler.apply(this, values); } finally { depth = saved; }
+    };
+    id = setTimer.call(window, run, delay, ...rest);
+    if (level === 0) timers.set(id, performance.now() + Math.max(0, Number(delay) || 0));
+    return id;
+  };
+  window.clearTimeout = function (id) { timers.delete(id); return clearTimer.call(window, id); };
 })();`;
 
 export interface ScannedElement {
@@ -111,7 +136,13 @@ export const scanPage = `(() => {
   const collect = (root) => { roots.push(root); for (const el of root.querySelectorAll('*')) if (el.shadowRoot) collect(el.shadowRoot); };
   collect(document);
   const parentOf = (node) => node.parentElement || (node.parentNode && node.parentNode.host) || null;
-  const uniqueId = (el) => el.id && roots.reduce((count, root) => count + root.querySelectorAll('#' + CSS.escape(el.id)).length, 0) === 1;
+  // Counted once per id (each selector walks up through every ancestor's id).
+  const idCounts = new Map();
+  const uniqueId = (el) => {
+    if (!el.id) return false;
+    if (!idCounts.has(el.id)) idCounts.set(el.id, roots.reduce((count, root) => count + root.querySelectorAll('#' + CSS.escape(el.id)).length, 0));
+    return idCounts.get(el.id) === 1;
+  };
   const selectorOf = (el) => {
     if (uniqueId(el)) return '#' + CSS.escape(el.id);
     const parts = [];
@@ -159,8 +190,8 @@ export const scanPage = `(() => {
     const heard = [...(listeners?.get(el) || [])].filter((type) => interesting.has(type));
     if (el.onclick) heard.push('click');
     const role = el.getAttribute('role') || implicitRole(el);
-    const style = getComputedStyle(el);
-    const scrollable = /(auto|scroll)/.test(style.overflowY) && el.scrollHeight > el.clientHeight + 4;
+    // Overflowing content first: the computed style is asked only of the few boxes that overflow.
+    const scrollable = el.scrollHeight > el.clientHeight + 4 && /(auto|scroll)/.test(getComputedStyle(el).overflowY);
     const draggable = el.getAttribute('draggable') === 'true';
     const keys = el.getAttribute('aria-keyshortcuts') || undefined;
     const native = ['button','a','input','select','textarea','summary'].includes(tag) && (tag !== 'a' || el.hasAttribute('href'));
@@ -230,6 +261,7 @@ export const twoFrames = 'new Promise((resolve) => requestAnimationFrame(() => r
 export const settleScript = (quietMs: number, maxMs: number, fromAction = false) => `new Promise((resolve) => {
   const started = performance.now();
   const clock = ${fromAction ? 'window.__sfChanges' : 'undefined'};
+  const wait = clock && clock.wait ? clock.wait : setTimeout;
   let last = started;
   const since = () => (clock ? Math.max(clock.last, clock.acted) : last);
   // Quiet DOM is not enough: a panel sliding open by a CSS transition changes no node, yet its
@@ -242,11 +274,15 @@ export const settleScript = (quietMs: number, maxMs: number, fromAction = false)
     const now = performance.now();
     if (now - started > ${maxMs}) return finish(false);
     const quiet = now - since();
-    if (quiet < ${quietMs}) { timer = setTimeout(check, ${quietMs} - quiet); return; }
+    if (quiet < ${quietMs}) { timer = wait(check, ${quietMs} - quiet); return; }
+    // A timer the page set that falls due before this wait would give up (see listenerTracker):
+    // wait for it to fire, then for quiet again (its callback may change the page).
+    const due = clock && clock.timers ? [...clock.timers.values()].filter((at) => at <= started + ${maxMs}) : [];
+    if (due.length) { timer = wait(check, Math.max(1, Math.min(...due) - now + 1)); return; }
     const running = finite();
     const left = ${maxMs} - (now - started);
     if (running.length && left > 0) {
-      Promise.race([Promise.all(running.map((animation) => animation.finished.catch(() => undefined))), new Promise((wake) => setTimeout(wake, left))]).then(() => finish(true));
+      Promise.race([Promise.all(running.map((animation) => animation.finished.catch(() => undefined))), new Promise((wake) => wait(wake, left))]).then(() => finish(true));
       return;
     }
     finish(true);
