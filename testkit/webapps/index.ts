@@ -112,7 +112,20 @@ export const viewProbe = `(() => {
   // One entry per element, not per label: two open sub-menus both labelled 'Parent' are two
   // panels, not one (deduping labels merged views that differ only in how many are open).
   const elements = (selector, filter = visible) => [...new Set(all(selector))].filter(filter);
-  const names = (found) => [...new Set(found)].map(label).sort();
+  // Two elements with one label (two 'Parent' sub-menus of one nav) are told apart by which of the
+  // page's same-tag elements with that label each is, in page order: the second one open is not
+  // the view with the first one open.
+  const labels = new Map();
+  const labelOf = (el) => { if (!labels.has(el)) labels.set(el, label(el)); return labels.get(el); };
+  const peers = new Map();
+  const which = (el) => {
+    const name = labelOf(el);
+    const key = el.tagName + '|' + name;
+    if (!peers.has(key)) peers.set(key, all(el.tagName).filter((other) => labelOf(other) === name));
+    const same = peers.get(key);
+    return same.length > 1 ? name + '#' + same.indexOf(el) : name;
+  };
+  const names = (found) => [...new Set(found)].map(which).sort();
   const list = (selector, filter = visible) => names(elements(selector, filter));
   // A toggle that says it is expanded while what it controls is hidden shows nothing open (markup
   // that ships aria-expanded=true on closed sections): the region decides, when it can be found.
@@ -132,14 +145,20 @@ export const viewProbe = `(() => {
     // A menu's label is its text, hidden sub-menus included: how many of its lists show tells an
     // open sub-menu from a closed one (jsoneditor's Type and Insert).
     menus: elements('.dropdown-menu.show,.uk-drop.uk-open,.uk-dropdown.uk-open,.uk-navbar-dropdown.uk-open,.jsoneditor-contextmenu,[role=menu],[role=listbox]')
-      .map((el) => label(el) + '/' + [...el.querySelectorAll('ul,ol,[role=menu],[role=group]')].filter(visible).length)
+      .map((el) => which(el) + '/' + [...el.querySelectorAll('ul,ol,[role=menu],[role=group]')].filter(visible).length)
       .sort(),
     tabs: list('[role=tab][aria-selected=true],.nav-tabs .active,.nav-pills .active,.uk-tab > .uk-active,.uk-subnav > .uk-active,.tablinks .active,.tab-buttons .tab-btn.active'),
     panels: names([
       ...elements('.collapse.show,details[open],.opblock-tag-section.is-open,.opblock.is-open,.models.is-open,.model-box .model.model-open,.uk-accordion > .uk-open,.uk-offcanvas.uk-open,.treeview.menu-open,.menu-open > a,li.active > .child_menu,.jsoneditor-expanded'),
       ...elements('[aria-expanded=true]', expandedShows),
     ]),
-    modes: [...new Set([...document.documentElement.classList, ...document.body.classList].filter((name) => /sidebar-(collapse|toggled|mini|open)|^nav-(sm|md)$|toggled|dark-mode/.test(name))
+    // Toggle buttons that are on (a Day/Week switch, a pressed 'Toggle theme'): ARIA's own word for a mode.
+    pressed: list('[aria-pressed=true]'),
+    // The page's modes as its root elements' classes carry them: any sidebar state (sidebar-collapse,
+    // -toggled, -rail), a dark or light colour mode (dark-mode, uk-light); and the stylesheets that
+    // style it (a theme switched by swapping them). A body-less page (a document still parsing) has none.
+    modes: [...new Set([...document.documentElement.classList, ...(document.body ? document.body.classList : [])].filter((name) => /^sidebar-|^nav-(sm|md)$|toggled|(^|-)(dark|light)(-mode|-theme)?$/.test(name))
+      .concat([...document.styleSheets].map((sheet) => sheet.href).filter(Boolean).map((href) => 'css:' + href.replace(/[?#].*$/, '').split('/').pop()))
       .concat(all('[class*=jsoneditor-mode-]').filter(visible).flatMap((el) => [...el.classList].filter((name) => name.startsWith('jsoneditor-mode-')))))].sort(),
   };
   return JSON.stringify(view);

@@ -14,14 +14,43 @@ test('the view probe tells one open "Parent" sub-menu from two, and counts one e
     const probe = async (html: string) => JSON.parse((await session.page.evaluate(`(() => { document.body.innerHTML = ${JSON.stringify(html)}; return ${viewProbe}; })()`)) as string) as { panels: string[]; dialogs: string[]; menus: string[] };
     const one = await probe(menu([true, false]));
     const two = await probe(menu([true, true]));
-    assert.deepEqual(one.panels, ['Parent']);
-    assert.deepEqual(two.panels, ['Parent', 'Parent']);
+    assert.deepEqual(one.panels, ['Parent#0']);
+    assert.deepEqual(two.panels, ['Parent#0', 'Parent#1']);
+    // Which of two same-labelled sub-menus is open is the view (uikit's nav has two 'Parent's).
+    assert.deepEqual((await probe(menu([false, true]))).panels, ['Parent#1']);
     // A menu with a sub-menu open is not the menu with it closed, though its text is the same.
     const submenu = (open: boolean) => `<ul role="menu"><li><button>Type</button><ul ${open ? '' : 'style="display:none"'}><li>Auto</li></ul></li><li><button>Sort</button></li></ul>`;
     assert.notDeepEqual((await probe(submenu(true))).menus, (await probe(submenu(false))).menus);
     // An element matched by two of the probe's selectors is still one dialog.
     const dialog = await probe('<div role="dialog" class="modal show" aria-label="Settings">Settings</div>');
     assert.deepEqual(dialog.dialogs, ['Settings']);
+  } finally {
+    await session.dispose();
+  }
+});
+
+test('the view probe reads page modes: pressed toggles, a sidebar state and a colour mode on the root, the stylesheets; a body-less page is readable', async () => {
+  const session = await launchBrowser({ viewport: { width: 800, height: 600 } });
+  type View = { pressed: string[]; modes: string[] };
+  try {
+    const probe = async (setup: string) => JSON.parse((await session.page.evaluate(`(() => { ${setup}; return ${viewProbe}; })()`)) as string) as View;
+    const toggles = (day: boolean) => `document.body.innerHTML = '<div role="group"><button aria-pressed="${day}">Day</button><button aria-pressed="${!day}">Week</button></div>'`;
+    assert.deepEqual((await probe(toggles(true))).pressed, ['Day']);
+    assert.deepEqual((await probe(toggles(false))).pressed, ['Week']);
+    // gentelella's collapsed sidebar (sidebar-rail), UIkit's inverse colours (uk-light on the body).
+    const plain = await probe("document.body.className = ''");
+    assert.ok((await probe("document.body.className = 'sidebar-rail'")).modes.includes('sidebar-rail'));
+    assert.ok((await probe("document.body.className = 'uk-light'")).modes.includes('uk-light'));
+    assert.deepEqual(plain.modes.filter((mode) => !mode.startsWith('css:')), []);
+    // A theme switched by swapping the stylesheet (UIkit's theme switcher).
+    const sheet = async (css: string) => {
+      await session.page.setContent(`<html><head><link rel="stylesheet" href="data:text/css;name=${css},body{}"></head><body></body></html>`);
+      return probe('');
+    };
+    assert.notDeepEqual((await sheet('core')).modes, (await sheet('theme')).modes);
+    // A document still parsing has no body: the probe reads it instead of failing.
+    const bodyless = await probe('document.documentElement.removeChild(document.body)');
+    assert.deepEqual(bodyless.modes.filter((mode) => !mode.startsWith('css:')), []);
   } finally {
     await session.dispose();
   }

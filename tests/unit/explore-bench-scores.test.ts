@@ -64,3 +64,18 @@ test('a benchmark split over processes: --first-seed runs seeds first…first+N-
   for (const run of runs) assert.equal(run.state_precision, run.strategy === 'dfs' ? 1 : undefined);
   assert.equal(result.state_precision, 1);
 });
+
+test('ms per action leaves out the ground-truth read: a probe that takes 150 ms per look does not show in it', async () => {
+  const tabs: AppModel = {
+    title: 'Tabs',
+    initial: 0,
+    view: (state) => ({ heading: `Tab ${state as number}`, tabs: [0, 1].map((index) => ({ id: `tab-${index}`, label: `Tab ${index}`, role: 'tab', selected: index === state, on: { click: () => index } })), controls: [] }),
+  };
+  const slowProbe = async (driver: { observe(signal: AbortSignal): Promise<{ title: string }> }) => {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    return (await driver.observe(new AbortController().signal)).title;
+  };
+  const result = await measure({ app: 'tabs', split: 'fixture', budget: 4, open: async () => ({ driver: new ModelDriver(tabs), dispose: async () => undefined }), probe: slowProbe }, 1, {});
+  assert.ok((result.probe_ms_p50 ?? 0) >= 140, `probe ${result.probe_ms_p50} ms`);
+  assert.ok(result.ms_per_action_p50 < 100, `${result.ms_per_action_p50} ms per action with a 150 ms probe`);
+});

@@ -16,6 +16,11 @@ export interface ExploreDriver {
   dispose(): Promise<void>;
   /** How far (Hamming bits) two screens of one state may differ; the default suits a page with a clock. */
   readonly pictureTolerance?: number;
+  /**
+   * Milliseconds spent so far on work that is not exploring (a benchmark reading its ground truth
+   * inside each look): left out of the action timings.
+   */
+  readonly asideMs?: number;
 }
 
 export interface ExploreOptions {
@@ -254,6 +259,8 @@ export class Explorer {
     const key = `${node.id}#${actionKey(action)}`;
     const relation = this.graph.relation(node, action);
     const started = Date.now();
+    const asideBefore = this.driver.asideMs ?? 0;
+    const elapsed = () => Date.now() - started - ((this.driver.asideMs ?? 0) - asideBefore);
     let outcome: ActionOutcome;
     try {
       outcome = await this.driver.perform(action, this.signal);
@@ -273,7 +280,7 @@ export class Explorer {
         this.graph.noteOutcome(action, false, relation, node.id);
         this.graph.addBoundary({ node: node.id, action, reason: outcome.reason === 'error' ? 'repeated_failure' : outcome.reason, detail: outcome.detail });
       }
-      this.actionMs.push(Date.now() - started);
+      this.actionMs.push(elapsed());
       if (outcome.needsReset) this.current = undefined;
       else {
         const after = await this.look();
@@ -285,7 +292,7 @@ export class Explorer {
     const observation = await this.look();
     if (!observation) {
       // The action left the app unreadable (a navigation mid-scan, a dying window): a boundary, then reset.
-      this.actionMs.push(Date.now() - started);
+      this.actionMs.push(elapsed());
       this.graph.markTried(node, action);
       const edge = this.graph.recordEdge(node.id, action, 'error', undefined, 'the app could not be observed after this action');
       this.options.onEdge?.(edge);
@@ -293,7 +300,7 @@ export class Explorer {
       this.current = undefined;
       return 'error';
     }
-    this.actionMs.push(Date.now() - started);
+    this.actionMs.push(elapsed());
     this.graph.markTried(node, action);
     let edge: GraphEdge | undefined;
     const known = this.graph.match(observation);
