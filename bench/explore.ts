@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,6 +37,8 @@ export interface BenchOptions {
   accessibility?: boolean;
   /** Appends one JSON line per finished run and app, then the summary (see `recorder`). */
   out?: string;
+  /** Copies each exported skill that did not replay into this folder (`<app>-seed<N>-<skill>`). */
+  keep?: string;
   signal?: AbortSignal;
   progress?: (fraction: number, message: string) => void;
   /** Each app's figures as soon as it is measured: a run stopped later keeps what it finished. */
@@ -334,7 +336,11 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
           }
           if (judgement.ok) replayed += 1;
           // Why a skill missed, so a failure is read from the benchmark's own output.
-          else replayMisses.push({ seed, skill: skill.name, steps: skill.steps, miss: judgement.miss ?? '' });
+          else {
+            replayMisses.push({ seed, skill: skill.name, steps: skill.steps, miss: judgement.miss ?? '' });
+            // The temporary folder goes at the end of the run: a kept copy is what can be read later.
+            if (options.keep) cpSync(skill.path, join(options.keep, `${target.app}-seed${seed}-${skill.name}`), { recursive: true });
+          }
         }
       } finally {
         await driver.dispose();

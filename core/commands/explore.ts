@@ -223,6 +223,8 @@ const BenchApp = z.object({
   destructive_actions: z.number().int().optional(),
   /** The machine's 1-minute load average when the app's runs began and when they ended. */
   load_average: z.tuple([z.number(), z.number()]).optional(),
+  /** Each exported skill that did not replay, and why (the replay's stop, or the view it left). */
+  replay_misses: z.array(z.object({ seed: z.number().int(), skill: z.string(), steps: z.number().int(), miss: z.string() })).optional(),
 });
 
 const BenchSplit = z.object({
@@ -307,6 +309,8 @@ export const commands = commandMap(
         accessibility: z.boolean().default(true),
         /** A file that gets one JSON line per finished run and per finished app as they end, then the summary: a stopped run keeps what it measured. */
         out: z.string().min(1).max(4000).optional(),
+        /** A folder that gets a copy of each exported skill that did not replay (named seed-skill), to read why. */
+        keep: z.string().min(1).max(4000).optional(),
       })
       .strict(),
     output: z.object({ apps: z.record(z.string(), BenchApp), unseen: BenchSplit.optional(), tune: BenchSplit.optional(), targets_met: z.boolean(), wall_ms: z.number() }),
