@@ -4,7 +4,7 @@ import type { RgbaImage } from '../../../native/image.ts';
 import { decodeImage } from '../../../native/image.ts';
 import { a11yRung } from './rungs/a11y.ts';
 import { anchorRung } from './rungs/anchor.ts';
-import { domRung } from './rungs/dom.ts';
+import { domRung, unconfirmedAt } from './rungs/dom.ts';
 import { ocrRung } from './rungs/ocr.ts';
 import type { Attempt, Deferral, Grounding, GroundingInput, Rung } from './rungs/rung.ts';
 import { templateRung } from './rungs/template.ts';
@@ -71,6 +71,14 @@ export async function groundStep(input: Omit<GroundingInput, 'frame'> & { frame:
     }
     if (result === undefined || typeof result === 'string') {
       attempts.push({ tier, reason: result ?? 'no candidate' });
+      continue;
+    }
+    // On the web a place found by looks must be an element the recording describes (see unconfirmedAt).
+    const locator = input.step.target.locator;
+    const page = input.surface.page;
+    const doubt = tier !== 'dom' && page && locator && result.confidence >= input.threshold ? await unconfirmedAt(page, locator, result.point, tier === 'template' || tier === 'ocr') : undefined;
+    if (doubt) {
+      attempts.push({ tier, confidence: round(result.confidence), reason: `${result.evidence}, but ${doubt}` });
       continue;
     }
     attempts.push({ tier, confidence: round(result.confidence), reason: result.evidence });

@@ -24,6 +24,7 @@ import type { WindowAccessibility } from '../accessibility.ts';
 import type { AccessibleNode } from '../../../native/a11y/index.ts';
 import { modelGrounder } from './vlm-grounding.ts';
 import { armPage } from './web-settle.ts';
+import { unconfirmedAt } from './rungs/dom.ts';
 import { openWebSurface } from './web-surface.ts';
 import { openX11Surface } from './x11-surface.ts';
 import { literalTitle } from '../../../native/window/window.ts';
@@ -308,6 +309,19 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       }
       // A scroll lands where it was made (the list or panel under the pointer), not mid-screen.
       if (step.action === 'scroll' && step.target) point = (await liveGeometry(surface, plan, { ...step, action: 'click', target: step.target } as unknown as PlanStep, size)).expected;
+      // On the web the wheel goes only over the list or panel the recording scrolled, as the page
+      // describes it (its locator): at the recorded position there may now be another one.
+      const scrolledPage = surface.page;
+      if (step.action === 'scroll' && point && scrolledPage && step.target?.locator && !options.dryRun) {
+        const [locator, at] = [step.target.locator, point];
+        const doubt = await timed('groundMs', () => unconfirmedAt(scrolledPage, locator, at, false));
+        if (doubt) {
+          stepReport.status = 'aborted';
+          stepReport.reason = `not scrolling where the recording did: ${doubt}`;
+          stepReport.ms = Date.now() - stepStarted;
+          return report(new SkillframeError('unsafe', `step ${step.id} (${stepReport.description}): ${stepReport.reason}`));
+        }
+      }
       if (options.dryRun) {
         stepReport.status = 'skipped';
         stepReport.reason = 'dry run';

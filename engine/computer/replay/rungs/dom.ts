@@ -199,5 +199,51 @@ function measureSource(nodes: Element[], limit: number): { count: number; items:
   return { count: nodes.length, items };
 }
 
+/**
+ * Web: whether the element at `point` is one the step's DOM locator describes — a match of its role
+ * and name, test id, text or CSS path holds the point, with nothing covering it there — or, where
+ * `roleAlone` allows it (a labelled target found by its picture or its label), an element of the
+ * recorded role. Answers why not, or undefined when it is. A place found by looks (a template, OCR,
+ * anchors, a model) is only acted on where the page confirms it: an unlabelled target's picture or
+ * the offset from its anchors can fall on another control (rapidoc: a click grounded by its anchors
+ * landed on '#servers'), and the page can tell.
+ */
+export async function unconfirmedAt(page: import('playwright-core').Page, locator: NonNullable<GroundingInput['step']['target']['locator']>, point: Point, roleAlone: boolean): Promise<string | undefined> {
+  const holds = async (located: import('playwright-core').Locator | undefined) => (located ? await located.evaluateAll(holdsPointSource, point).catch(() => false) : false);
+  const named = locator.role && locator.name ? page.getByRole(locator.role as Parameters<typeof page.getByRole>[0], { name: locator.name, exact: true }) : undefined;
+  if (await holds(named)) return undefined;
+  if (locator.test_id && (await holds(page.getByTestId(locator.test_id)))) return undefined;
+  if (locator.text && locator.text.length <= 80 && (await holds(page.getByText(locator.text, { exact: true })))) return undefined;
+  // A CSS path confirms only where no look-alikes were recorded: among them it names a position, not the row.
+  if (locator.css && !locator.anchor_text && (await holds(page.locator(locator.css)))) return undefined;
+  if (roleAlone && locator.role && locator.name && (await holds(page.getByRole(locator.role as Parameters<typeof page.getByRole>[0])))) return undefined;
+  const there = await page.evaluate(describeAtSource, point).catch(() => 'nothing readable');
+  return `the page has no element the recording describes there (at (${Math.round(point.x)}, ${Math.round(point.y)}): ${there})`;
+}
+
+/** Runs in the page over a locator's matches: one of them holds `point` and is (or holds) what is on top there. */
+function holdsPointSource(nodes: Element[], point: { x: number; y: number }): boolean {
+  return nodes.some((node) => {
+    const rect = node.getBoundingClientRect();
+    if (point.x < rect.left || point.x > rect.right || point.y < rect.top || point.y > rect.bottom) return false;
+    const root = node.getRootNode() as Document | ShadowRoot;
+    const top = (typeof root.elementFromPoint === 'function' ? root : document).elementFromPoint(point.x, point.y);
+    return Boolean(top && (top === node || node.contains(top)));
+  });
+}
+
+/** Runs in the page: a short description of the element at `point` (through open shadow roots), for the evidence. */
+function describeAtSource(point: { x: number; y: number }): string {
+  let element = document.elementFromPoint(point.x, point.y);
+  while (element && element.shadowRoot) {
+    const inner = element.shadowRoot.elementFromPoint(point.x, point.y);
+    if (!inner || inner === element) break;
+    element = inner;
+  }
+  if (!element) return 'nothing';
+  const text = (element.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 40);
+  return `${element.localName}${element.id ? `#${element.id}` : ''}${text ? ` ${JSON.stringify(text)}` : ''}`;
+}
+
 /** Web: Playwright locators by role + accessible name, then test id, text, CSS. */
 export const domRung: Rung = { surfaces: ['web'], readsPixels: false, ground };
