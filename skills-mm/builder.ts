@@ -403,15 +403,20 @@ export function windowPart(meta: TrajectoryMeta, event: TrajectoryEvent): Keyboa
 }
 
 /**
- * X11: the step opened one of the app's dialogs — the next input (waits aside) went to a dialog of
- * the app that is not the window this step acted in (a click on "Save As…", ctrl+shift+s).
+ * X11: the step opened one of the app's dialogs (a click on "Save As…", ctrl+shift+s) — the next
+ * input (waits aside) was keys, which go where the focus already is, into a dialog of the app that
+ * no earlier input went to. A next input that was a click may itself have brought a dialog that was
+ * open all along to the front (a tool window): that says nothing of this step.
  */
-function dialogExpectation(meta: TrajectoryMeta, draft: Draft, later: readonly Draft[]): { dialog_shown?: { title: string } } {
+function dialogExpectation(meta: TrajectoryMeta, draft: Draft, earlier: readonly Draft[], later: readonly Draft[]): { dialog_shown?: { title: string } } {
   if (draft.action === 'wait') return {};
-  const next = later.find((candidate) => candidate.action !== 'wait')?.events[0];
-  const part = next ? windowPart(meta, next) : undefined;
-  const here = draft.events.at(-1)?.window?.id;
-  if (part?.role !== 'dialog' || !part.title || next?.window?.id === undefined || next.window.id === here) return {};
+  const nextStep = later.find((candidate) => candidate.action !== 'wait');
+  const next = nextStep?.events[0];
+  if (!next || (nextStep.action !== 'type' && nextStep.action !== 'press')) return {};
+  const part = windowPart(meta, next);
+  const dialog = next.window?.id;
+  if (part?.role !== 'dialog' || !part.title || dialog === undefined) return {};
+  if ([...earlier, draft].some((step) => step.events.some((event) => event.window?.id === dialog))) return {};
   return { dialog_shown: { title: part.title } };
 }
 
@@ -463,7 +468,7 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
         // How long the app took to settle when recorded: replay's quiet window for this step.
         ...(draft.events.at(-1)?.settleMs !== undefined ? { settle_ms: draft.events.at(-1)!.settleMs } : {}),
         ...titleExpectation(meta, draft, withWaits.slice(index + 1)),
-        ...dialogExpectation(meta, draft, withWaits.slice(index + 1)),
+        ...dialogExpectation(meta, draft, withWaits.slice(0, index), withWaits.slice(index + 1)),
       },
       destructive: false,
     };

@@ -92,6 +92,7 @@ test('dialog titles agree by their words, the document\'s name left out; differe
   assert.ok(!dialogTitlesAgree('Save As', 'Save changes?', ['note.txt - Mousepad']));
   assert.ok(!dialogTitlesAgree('Save As', 'Find and Replace', ['note.txt - Mousepad']));
   assert.ok(dialogTitlesAgree('[email]', 'anything', []), 'a redacted title says nothing either way');
+  assert.ok(dialogTitlesAgree('Save File As — /tmp/sf-home-Ab12/user', 'Save File As — /home/ann/notes', []), 'the folder a file dialog names is no word of it');
 });
 
 // The recorder's side, read by the builder: the window the keys went to, and the click that opened it.
@@ -116,6 +117,12 @@ test('the builder records where each type and key step\'s keys went, and that th
   writer.append({ kind: 'type', at: at + 300, text: 'qt-note.txt', window: dialog, frames, source: 'hook' });
   writer.append({ kind: 'key', at: at + 400, key: 'Return', window: dialog, frames, source: 'hook' });
   writer.append({ kind: 'key', at: at + 500, key: 'ctrl+s', window: main, frames, source: 'hook' });
+  // A tool window of the app, open all along, brought to the front by a click into it: the click
+  // before it (in the main window) opened nothing.
+  const tools = { id: '13', pid: 7, title: 'Tools', className: 'FeatherPad', geometry: { x: 900, y: 80, width: 200, height: 400 }, transientFor: '10' };
+  writer.append({ kind: 'click', at: at + 600, button: 'left', pointer: { x: 300, y: 300 }, pointerInWindow: { x: 200, y: 220 }, window: main, frames, source: 'hook' });
+  writer.append({ kind: 'click', at: at + 700, button: 'left', pointer: { x: 950, y: 120 }, pointerInWindow: { x: 50, y: 40 }, window: tools, frames, source: 'hook' });
+  writer.append({ kind: 'type', at: at + 800, text: 'x', window: tools, frames, source: 'hook' });
   writer.close();
   const built = await buildSkill({ trajectoryDir: directory, outDir: join(work, 'skill') });
   const plan = JSON.parse(readFileSync(join(built.dir, 'plan.json'), 'utf8')) as PlanFile;
@@ -127,6 +134,9 @@ test('the builder records where each type and key step\'s keys went, and that th
     { action: 'type', part: 'dialog', dialog: undefined },
     { action: 'press', part: 'dialog', dialog: undefined },
     { action: 'press', part: 'main', dialog: undefined },
+    { action: 'click', part: undefined, dialog: undefined },
+    { action: 'click', part: undefined, dialog: undefined },
+    { action: 'type', part: 'dialog', dialog: undefined },
   ]);
   const typed = plan.steps[3];
   assert.deepEqual(typed.action === 'type' ? typed.keyboard_window : undefined, recordedDialog);

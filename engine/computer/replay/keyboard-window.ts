@@ -13,9 +13,12 @@ import { normalizeLabel } from './text-match.ts';
 /** How long keys wait for the recorded window to be the active one (a dialog still opening, or one still closing). */
 export const keyboardWindowWaitMs = 5000;
 
-/** The words of a title that may tell two dialogs apart: letters and digits, two or more, placeholders left out. */
+/**
+ * The words of a title that may tell two dialogs apart: letters and digits, two or more; placeholders
+ * and paths left out (a file dialog may name the folder it shows, which differs from home to home).
+ */
 export function titleWords(title: string, leaveOut: ReadonlySet<string> = new Set()): Set<string> {
-  let text = title;
+  let text = title.replace(/\S*[/\\]\S*/g, ' ');
   for (const placeholder of redactionPlaceholders) text = text.split(placeholder).join(' ');
   const words = normalizeLabel(text).match(/[\p{L}\p{N}]{2,}/gu) ?? [];
   return new Set(words.filter((word) => !leaveOut.has(word)));
