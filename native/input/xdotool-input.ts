@@ -4,6 +4,9 @@ import { runProgram } from '../process/run.ts';
 import type { InputDriver } from './input.ts';
 import { chordForXdotool, parseChord } from './keys.ts';
 
+/** How long the pointer rests on a click's point before the press. */
+export const pointerRestMs = 30;
+
 /**
  * Synthetic input through xdotool (XTEST), one short process per action. It never blocks this
  * process's event loop, so a recorder in the same process hears it through its OS hooks exactly
@@ -32,7 +35,11 @@ export class XdotoolInput implements InputDriver {
   async click(x: number, y: number, options: { button?: 'left' | 'right' | 'middle'; double?: boolean } = {}): Promise<void> {
     const button = { left: '1', middle: '2', right: '3' }[options.button ?? 'left'];
     const repeat = options.double ? ['--repeat', '2', '--delay', '80'] : [];
-    await this.xdotool(['mousemove', String(Math.round(x)), String(Math.round(y)), 'click', ...repeat, button]);
+    // The pointer rests where it lands before the press, as a person's does (and robotjs's mouse
+    // delay does): a FOX menu (xfe's xfwrite) drops a press that arrives with the motion that put
+    // the pointer on its item — the menu closed and the item did nothing, 3 of 3 without the rest,
+    // 3 of 3 right with 10 ms.
+    await this.xdotool(['mousemove', String(Math.round(x)), String(Math.round(y)), 'sleep', String(pointerRestMs / 1000), 'click', ...repeat, button]);
   }
   async type(text: string, options: { delayMs?: number } = {}): Promise<void> {
     await this.xdotool(['type', '--delay', String(options.delayMs ?? 40), '--', text]);
