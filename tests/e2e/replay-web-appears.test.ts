@@ -49,7 +49,22 @@ const cases = `<!doctype html><html><head><meta charset="utf-8"><title>Cases</ti
 <button id="more" type="button">Add a line</button>
 <p><label>City (Paris, Lyon)</label> <input id="city" autocomplete="off"></p>
 <a id="next" href="other.html">Archive</a>
+<button id="plain" type="button">Say hello</button>
+<p id="greeting"></p>
+<button id="slide" type="button">Show the notes</button>
+<section id="notes" hidden style="transition: opacity 400ms ease; opacity: 0">Meeting notes</section>
 <script>
+  // Every animation frame the page is asked for, counted (replay's waits ask for them too).
+  window.__frames = 0;
+  const frame = window.requestAnimationFrame.bind(window);
+  window.requestAnimationFrame = (callback) => { window.__frames += 1; return frame(callback); };
+  document.getElementById('plain').addEventListener('click', () => { document.getElementById('greeting').textContent = 'Hello there'; });
+  // As Bootstrap and the motion fixture do: shown, then the transition starts two frames later.
+  document.getElementById('slide').addEventListener('click', () => {
+    const notes = document.getElementById('notes');
+    notes.hidden = false;
+    frame(() => frame(() => { notes.style.opacity = '1'; }));
+  });
   document.getElementById('more').addEventListener('click', () => {
     const item = document.createElement('li');
     item.textContent = '2 items';
@@ -133,6 +148,36 @@ test('what counts as appeared: one more of a text, typed text, a new document; n
     assert.deepEqual(await appears(page, ['Paris'], () => page.fill('#city', 'Paris')), { held: true, missing: [] });
     // The action opened another document, which shows text the old one had: all of it is new.
     assert.deepEqual(await appears(page, ['Open the archive'], () => page.click('#next')), { held: true, missing: [] });
+  } finally {
+    await context.close();
+  }
+});
+
+test('the end of a step waits for frames only where what changed can move: not after plain text, until a slide ends', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  try {
+    const page = await context.newPage();
+    await page.goto(new URL('cases.html', server.url).href, { waitUntil: 'load' });
+    const framesDuring = async (button: string, text: string) => {
+      const armed = await armPage(page, { texts: [text] });
+      try {
+        await page.click(button);
+        const before = (await page.evaluate('window.__frames')) as number;
+        const waited = await armed.wait({ dom_text_appears: [text], ocr_text_appears: [] }, { timeoutMs: 20_000 });
+        assert.equal(waited.held, true);
+        return ((await page.evaluate('window.__frames')) as number) - before;
+      } finally {
+        armed.dispose();
+      }
+    };
+    // Nothing that changed declares a transition or an animation, and nothing runs: no frame is
+    // waited for (two frames after every step was most of web replay's time over a plain script).
+    assert.equal(await framesDuring('#plain', 'Hello there'), 0);
+    // The notes declare a transition that starts two frames after they show: the wait looks after
+    // those frames and returns once it has ended.
+    assert.ok((await framesDuring('#slide', 'Meeting notes')) >= 2);
+    const moving = await page.evaluate(() => document.getAnimations().filter((animation) => animation.playState === 'running').length);
+    assert.equal(moving, 0, 'the transition had ended when the wait returned');
   } finally {
     await context.close();
   }

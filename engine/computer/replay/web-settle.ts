@@ -224,10 +224,18 @@ const armInPage = `({ at, texts }) => {
   const options = { subtree: true, childList: true, attributes: true, characterData: true };
   if (!watch.observer) {
     watch.roots = new WeakSet();
-    watch.observer = new MutationObserver((records) => {
+    // The elements changed since arming (bounded): whether any of them may still be moving decides
+    // if the end of a step waits for animations to start (finiteAnimationsEnd).
+    watch.handle = (records) => {
+      for (const record of records) {
+        if (watch.touched.size >= 100) break;
+        if (record.type === 'attributes') watch.touched.add(record.target);
+        else for (const node of record.addedNodes) watch.touched.add(node.nodeType === 1 ? node : record.target);
+      }
       if (records.some(seen)) watch.changes += 1;
       if (watch.notify) watch.notify();
-    });
+    };
+    watch.observer = new MutationObserver((records) => watch.handle(records));
     watch.observer.observe(document, options);
     const count = () => {
       watch.changes += 1;
@@ -256,6 +264,7 @@ const armInPage = `({ at, texts }) => {
   }
   watch.observer.takeRecords();
   watch.changes = 0;
+  watch.touched = new Set();
   watch.shadowRoots = pending.slice(1);
   // What the step expects to appear, as the page shows it now (only the step's own texts are kept).
   if (texts.length) {
@@ -279,25 +288,51 @@ const armInPage = `({ at, texts }) => {
 const animationWaitMs = 1_500;
 
 /**
- * Runs in the page: after two frames, resolves when the animations and transitions running then that
- * end by themselves have ended (looping ones, spinners, are never waited for), or after `maxMs`,
- * then one frame.
+ * Runs in the page: resolves when the animations and transitions that end by themselves have ended
+ * (looping ones, spinners, are never waited for), or after `maxMs`, then one frame. A page often
+ * starts its transition a frame or two after the change that showed the text (a class added in
+ * requestAnimationFrame), so where something changed since arming could still move — it, or an
+ * element inside it, declares a transition or an animation — the look is taken after two frames.
+ * Where nothing changed could move and nothing runs, it answers at once: two frames on every step
+ * (17–33 ms, plus a round trip) was most of web replay's time over a Playwright script (1.2× → 1.5–1.7×).
+ * A new document (no arming) is looked at after the frames, as before.
  */
-const finiteAnimationsEnd = `(maxMs) => new Promise((started) => {
-  requestAnimationFrame(() => requestAnimationFrame(started));
-  // A hidden or throttled page runs no animation frames: a timer backs them up.
-  setTimeout(started, 100);
-}).then(() => {
-  // Two frames first: a page often starts its transition a frame or two after the change that
-  // showed the text (a class added in requestAnimationFrame), and a wait that looked before then
-  // saw nothing moving.
-  const running = (document.getAnimations ? document.getAnimations() : []).filter((animation) => animation.playState === 'running' && animation.effect && animation.effect.getComputedTiming().endTime !== Infinity);
-  if (!running.length) return true;
-  return Promise.race([
-    Promise.all(running.map((animation) => animation.finished.catch(() => undefined))),
-    new Promise((wake) => setTimeout(wake, maxMs)),
-  ]).then(() => new Promise((resolve) => requestAnimationFrame(() => resolve(true))));
-})`;
+const finiteAnimationsEnd = `(maxMs) => {
+  const finite = () => (document.getAnimations ? document.getAnimations() : []).filter((animation) => animation.playState === 'running' && animation.effect && animation.effect.getComputedTiming().endTime !== Infinity);
+  const watch = window.__skillframeWatch;
+  if (watch && watch.handle && watch.observer) watch.handle(watch.observer.takeRecords());
+  const declares = (element) => {
+    const style = getComputedStyle(element);
+    return (style.animationName && style.animationName !== 'none') || style.transitionDuration.split(',').some((value) => parseFloat(value) > 0);
+  };
+  const mayMove = () => {
+    if (!watch || !watch.touched) return true;
+    let looked = 0;
+    for (const element of watch.touched) {
+      if (!element.isConnected || element.nodeType !== 1) continue;
+      if (declares(element)) return true;
+      for (const inner of element.querySelectorAll('*')) {
+        // Too many to read: assume something may move.
+        if ((looked += 1) > 400) return true;
+        if (declares(inner)) return true;
+      }
+    }
+    return false;
+  };
+  if (!finite().length && !mayMove()) return Promise.resolve(true);
+  return new Promise((started) => {
+    requestAnimationFrame(() => requestAnimationFrame(started));
+    // A hidden or throttled page runs no animation frames: a timer backs them up.
+    setTimeout(started, 100);
+  }).then(() => {
+    const running = finite();
+    if (!running.length) return true;
+    return Promise.race([
+      Promise.all(running.map((animation) => animation.finished.catch(() => undefined))),
+      new Promise((wake) => setTimeout(wake, maxMs)),
+    ]).then(() => new Promise((resolve) => requestAnimationFrame(() => resolve(true))));
+  });
+}`;
 
 /**
  * Arms a page before an action: counts the page's own requests that start from now on (from
