@@ -132,6 +132,11 @@ function toRef(pair: unknown): AccessibleRef | undefined {
   return { bus: pair[0], path: pair[1] };
 }
 
+/** A visible node counts as showing where the toolkit reports "showing" on its windows only (GTK 4). */
+export function withShowing(states: string[], visibleMeansShowing: boolean): string[] {
+  return visibleMeansShowing && states.includes('visible') && !states.includes('showing') ? [...states, 'showing'] : states;
+}
+
 function key(ref: AccessibleRef): string {
   return `${ref.bus}${ref.path}`;
 }
@@ -162,6 +167,30 @@ class AtspiClient implements Accessibility {
     }
   }
 
+  /** Per bus: whether its toolkit leaves "showing" off below its windows (see `showingOf`). */
+  private readonly visibleMeansShowing = new Map<string, Promise<boolean>>();
+
+  /**
+   * GTK 4 (4.8, measured on gnome-text-editor under Xvfb) sets "showing" on its windows only: every
+   * widget inside says "visible" and no more, and a closed popover is not in the tree at all. Read
+   * as they come, nothing inside a GTK 4 window was on screen: its header-bar buttons were never
+   * hit-tested (the ≡ menu recorded as the window), its open menu's items never read, and replay's
+   * a11y rung resolved nothing. For such a toolkit a visible node is showing (its windows still say
+   * whether they are; the walks start from showing windows).
+   */
+  private showingOf(bus: string): Promise<boolean> {
+    let known = this.visibleMeansShowing.get(bus);
+    if (!known) {
+      const root = { bus, path: '/org/a11y/atspi/accessible/root' };
+      known = Promise.all([this.property(root, 'org.a11y.atspi.Application', 'ToolkitName'), this.property(root, 'org.a11y.atspi.Application', 'Version')]).then(
+        ([toolkit, version]) => toolkit === 'GTK' && Number(String(version).split('.')[0]) >= 4,
+        () => false,
+      );
+      this.visibleMeansShowing.set(bus, known);
+    }
+    return known;
+  }
+
   private async property(ref: AccessibleRef, iface: string, name: string): Promise<unknown> {
     const [value] = await this.call(ref, PROPERTIES, 'Get', 'ss', [iface, name]);
     return variantValue(value);
@@ -190,7 +219,7 @@ class AtspiClient implements Accessibility {
 
   async node(ref: AccessibleRef, index?: number): Promise<AccessibleNode> {
     // Properties one by one: Qt answers Get but not GetAll. They go out together, so it costs no round trip.
-    const [name, description, childCount, roleBody, stateBody, interfaceBody, extentsBody] = await Promise.all([
+    const [name, description, childCount, roleBody, stateBody, interfaceBody, extentsBody, visibleMeansShowing] = await Promise.all([
       this.property(ref, ACCESSIBLE, 'Name'),
       this.property(ref, ACCESSIBLE, 'Description').catch(() => ''),
       this.property(ref, ACCESSIBLE, 'ChildCount'),
@@ -199,6 +228,7 @@ class AtspiClient implements Accessibility {
       this.call(ref, ACCESSIBLE, 'GetInterfaces'),
       // Asked together with the rest (nearly everything is a Component): one round trip per node.
       this.call(ref, COMPONENT, 'GetExtents', 'u', [SCREEN]).catch(() => [undefined]),
+      this.showingOf(ref.bus),
     ]);
     const interfaces = (Array.isArray(interfaceBody[0]) ? (interfaceBody[0] as string[]) : []).map((name) => name.replace(/^org\.a11y\.atspi\./, ''));
     let extents: Rect | undefined;
@@ -210,7 +240,7 @@ class AtspiClient implements Accessibility {
       role: roleNames[Number(roleBody[0])] ?? cleanName(await this.call(ref, ACCESSIBLE, 'GetRoleName').then((body) => body[0]).catch(() => 'unknown'), 100),
       name: cleanName(name),
       description: cleanName(description),
-      states: decodeStates(Array.isArray(stateBody[0]) ? (stateBody[0] as number[]) : []),
+      states: withShowing(decodeStates(Array.isArray(stateBody[0]) ? (stateBody[0] as number[]) : []), visibleMeansShowing),
       ...(extents ? { extents } : {}),
       index: Math.max(0, resolvedIndex),
       childCount: Math.max(0, Number(childCount) || 0),
