@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { ExploreAction } from '../../core/commands/explore.ts';
@@ -47,5 +49,25 @@ test('a page drawn by timers after load and a navigating select are looked at on
     assert.equal(again.signature, start.signature);
   } finally {
     await driver.dispose();
+  }
+});
+
+test('a page drawn from a fetch answered after load is looked at once the answer is drawn', async () => {
+  // The data answers 800 ms late, from a second loopback server (the fixture page fetches it).
+  const slow = createServer((_request, response) => {
+    setTimeout(() => response.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' }).end('["Loaded item"]'), 800);
+  });
+  await new Promise<void>((done) => slow.listen(0, '127.0.0.1', done));
+  const data = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/items.json`;
+  const driver = new WebDriver({ url: `${server.origin}/late/data.html?data=${encodeURIComponent(data)}`, loopbackOnly: true });
+  const signal = new AbortController().signal;
+  try {
+    await driver.reset(signal);
+    const look = await driver.observe(signal);
+    assert.ok(look.candidates.some((action) => action.kind === 'click' && action.target?.name === 'Loaded item'), `the fetched list was not drawn: ${look.candidates.map((action) => `${action.kind} ${action.target?.name}`).join(', ')}`);
+  } finally {
+    await driver.dispose();
+    slow.closeAllConnections();
+    await new Promise<void>((done) => slow.close(() => done()));
   }
 });

@@ -51,6 +51,26 @@ export const listenerTracker = `(() => {
     return id;
   };
   window.clearTimeout = function (id) { timers.delete(id); return clearTimer.call(window, id); };
+  // Requests for data the page has in flight (fetch, XMLHttpRequest): an API explorer renders its
+  // document when the fetch of it answers, with a quiet DOM meanwhile. The answer counts as a change.
+  clock.requests = 0;
+  const answered = () => { clock.requests -= 1; clock.last = performance.now(); };
+  const fetcher = window.fetch;
+  if (fetcher) {
+    window.fetch = function (...values) {
+      clock.requests += 1;
+      let sent;
+      try { sent = fetcher.apply(this, values); } catch (error) { answered(); throw error; }
+      Promise.resolve(sent).then(answered, answered);
+      return sent;
+    };
+  }
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...values) {
+    clock.requests += 1;
+    this.addEventListener('loadend', answered, { once: true });
+    try { return send.apply(this, values); } catch (error) { this.removeEventListener('loadend', answered); answered(); throw error; }
+  };
 })();`;
 
 export interface ScannedElement {
@@ -275,10 +295,11 @@ export const settleScript = (quietMs: number, maxMs: number, fromAction = false)
     if (now - started > ${maxMs}) return finish(false);
     const quiet = now - since();
     if (quiet < ${quietMs}) { timer = wait(check, ${quietMs} - quiet); return; }
-    // A timer the page set that falls due before this wait would give up (see listenerTracker):
-    // wait for it to fire, then for quiet again (its callback may change the page).
+    // A timer the page set that falls due before this wait would give up, or a request for data
+    // in flight (see listenerTracker): wait for it, then for quiet again (what follows may change the page).
     const due = clock && clock.timers ? [...clock.timers.values()].filter((at) => at <= started + ${maxMs}) : [];
     if (due.length) { timer = wait(check, Math.max(1, Math.min(...due) - now + 1)); return; }
+    if (clock && clock.requests > 0) { timer = wait(check, 20); return; }
     const running = finite();
     const left = ${maxMs} - (now - started);
     if (running.length && left > 0) {
