@@ -75,7 +75,8 @@ test('gnome-text-editor: Enter and the ≡ menu’s Save, learnt, recorded, repl
   const clicks = readTrajectory(trajectory).events.filter((event) => event.kind === 'click');
   const described = JSON.stringify(clicks.map((click) => click.accessible && [click.accessible.role, click.accessible.name, click.accessible.path.map((step) => step.name).join('/')]));
   assert.ok(clicks.some((click) => click.accessible?.path.some((step) => step.role === 'push button' && step.name === 'Menu')), `the ≡ click is described inside the "Menu" button: ${described}`);
-  // Not yet: the menu's Save, in a GTK 4 popover the recorder does not read before the click closes it.
+  // Its menu's Save is not asserted: the recorder reads the popover the ≡ put under itself as it
+  // expanded, but GTK 4 answers ~80 nodes in over 1.5 s and the script presses Save 1.2 s later.
   const skill = join(work, 'skill');
   const built = await runCli(['build', trajectory, '--out', skill, '--name', 'gte-two-lines-menu', '--json'], { env: { ...bus.env, SKILLFRAME_HOME: home.path }, timeoutMs: 180_000 });
   assert.equal(built.code, 0, built.stderr);

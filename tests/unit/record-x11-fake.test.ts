@@ -300,3 +300,33 @@ test('a push button of a popover that became visible after the last press is des
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('an item of the menu a GTK 4 menu button put under itself as it expanded is described from what showed (gnome-text-editor\'s ≡ › Save)', async () => {
+  // gnome-text-editor (GTK 4.8), measured with python3-pyatspi under Xvfb: the ≡ push button
+  // "Menu" says state-changed "expanded" as it opens; its popover menu is then a child of the
+  // button (closed, it is not in the tree at all) and goes again, defunct, when its Save is pressed.
+  const parts = setup('Note');
+  const { root } = parts;
+  try {
+    const client = new FakeAccessibility();
+    const textView = { role: 'text', name: 'EditorSourceView', states: ['showing', 'focusable', 'editable'], extents: { x: 40, y: 64, width: 200, height: 96 } };
+    const popover = { role: 'menu', name: 'GtkPopoverMenu', states: ['showing', 'visible'], extents: { x: 120, y: 64, width: 116, height: 60 }, children: [{ role: 'menu item', name: 'Save', states: ['showing', 'visible', 'focusable'], extents: { x: 125, y: 70, width: 106, height: 24 } }] };
+    const menu = (open: boolean): FakeNodeSpec => ({ role: 'push button', name: 'Menu', states: ['showing', 'visible', 'expandable', ...(open ? ['expanded'] : [])], extents: { x: 200, y: 42, width: 36, height: 20 }, children: open ? [popover] : [] });
+    const frame = (open: boolean) => [{ role: 'frame', name: 'Note', states: ['showing'], extents: { x: 40, y: 40, width: 200, height: 120 }, children: [menu(open), textView] }];
+    const app = client.addApp('gnome-text-editor', frame(false), { pid: 7 });
+    const clicks = await recordMenuApp(parts, client, app, frame, { x: 200, y: 42, width: 36, height: 20 }, {
+      stepGapMs: 700,
+      script: [
+        { action: 'click', x: 218, y: 52 },
+        { action: 'click', x: 170, y: 82 },
+      ],
+      opened: () => client.announce({ bus: app.bus, path: `${app.path}/0/0` }, 'Object:StateChanged', { detail: 'expanded', value: 1 }),
+    });
+    assert.equal(clicks.length, 2);
+    assert.equal(clicks[0].accessible?.name, 'Menu');
+    assert.deepEqual([clicks[1].accessible?.role, clicks[1].accessible?.name], ['menu item', 'Save'], `recorded as ${JSON.stringify(clicks[1].accessible)}`);
+    assert.deepEqual(clicks[1].accessible?.path.map((step) => step.role), ['frame', 'push button', 'menu', 'menu item'], 'its path was read while the menu showed');
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -411,17 +411,18 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
   /**
    * Parts of the UI the app announced it added or showed since the last press (AT-SPI
    * children-changed "add": a web page's disclosure menu, an expander; state-changed "visible": a
-   * GTK 3 popover, whose push buttons are already in the tree, hidden, and only become visible):
+   * GTK 3 popover, whose push buttons are already in the tree, hidden, and only become visible;
+   * state-changed "expanded": a GTK 4 menu button, whose popover menu is put under it as it opens):
    * their controls are read with the menus after a click, so the next press is described from what
    * showed — by the time a scripted press is reported, the click has often closed them (Chromium's
-   * File menu answered the text area under it, and replay clicked that; gedit's ☰ › Save As… was
-   * recorded as its text view).
+   * File menu answered the text area under it, and replay clicked that; gedit's ☰ › Save As… and
+   * gnome-text-editor's ≡ › Save were recorded as their text views).
    */
   let announced: AccessibleRef[] = [];
   const stopListening = client?.listen
     ?.((event) => {
       const added = event.kind === 'Object:ChildrenChanged' && event.detail?.startsWith('add');
-      const shown = event.kind === 'Object:StateChanged' && event.detail === 'visible' && event.value === 1;
+      const shown = event.kind === 'Object:StateChanged' && (event.detail === 'visible' || event.detail === 'expanded') && event.value === 1;
       if ((!added && !shown) || announced.length >= 32) return;
       if (!announced.some((ref) => ref.bus === event.bus && ref.path === event.path)) announced.push({ bus: event.bus, path: event.path });
     })
@@ -565,13 +566,14 @@ function accessibleLookup(client: Accessibility | undefined, log: (level: 'info'
 
 /**
  * The controls (actionable roles, showing, with extents) inside parts of the UI an app announced it
- * added, bounded per part: what a person saw and may press next. Each carries its path from the
+ * added, bounded per part (GTK 4 answers slowly: its ≡ popover, ~80 nodes, took over 1.5 s on an
+ * idle machine): what a person saw and may press next. Each carries its path from the
  * application, read now: the click that presses it may close the part, and its nodes go with it.
  */
 export async function announcedControls(client: Accessibility, refs: readonly AccessibleRef[]): Promise<ReadNode[]> {
   const controls: ReadNode[] = [];
   for (const ref of refs) {
-    const [tree, rootPath] = await Promise.all([client.tree(ref, { maxNodes: 300, timeoutMs: 1500 }).catch(() => undefined), client.pathOf(ref).catch(() => undefined)]);
+    const [tree, rootPath] = await Promise.all([client.tree(ref, { maxNodes: 300, timeoutMs: 4000 }).catch(() => undefined), client.pathOf(ref).catch(() => undefined)]);
     if (!tree || !rootPath) continue;
     const visit = (node: AccessibleNode, path: AccessiblePathStep[]) => {
       if (actionableRoles.has(node.role) && node.states.includes('showing') && usableExtents(node.extents)) controls.push({ ...node, pathFromApp: path });
