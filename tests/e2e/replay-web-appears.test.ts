@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { fixtureDirectory } from '../../bench/replay/benchmark.ts';
 import type { WebTask } from '../../bench/replay/tasks.ts';
-import { launchBrowser, recordWebTaskWithRecorder } from '../../bench/replay/web-run.ts';
 import { armPage, missingTextsSource } from '../../engine/computer/replay/web-settle.ts';
-import { buildSkill } from '../../skills-mm/builder.ts';
-import { serveFolder, type StaticServer } from '../../testkit/static-server.ts';
+import type { StaticServer } from '../../testkit/static-server.ts';
 import { temporaryHome } from '../support/home.ts';
-import { replayOnPage } from '../support/web-replay.ts';
+import { recordedWebSkill, replayOnPage } from '../support/web-replay.ts';
 
 // A web step that expects text to appear is verified by text that APPEARED after the action, not by
 // text that is on the page: the motion fixture's "Quarterly report" was matched by the button label
@@ -24,6 +21,7 @@ const home = temporaryHome();
 let browser: Browser;
 let server: StaticServer;
 let skill = '';
+let dispose: (() => Promise<void>) | undefined;
 
 const reports = `<!doctype html><html><head><meta charset="utf-8"><title>Reports</title><script src="truth.js"></script></head><body>
 <h1>Reports</h1>
@@ -77,21 +75,11 @@ const other = `<!doctype html><html><head><meta charset="utf-8"><title>Archive</
 const task: WebTask = { name: 'show-report', kind: 'form', split: 'tune', page: 'reports.html', actions: [{ kind: 'click', truth: 'open' }, { kind: 'click', truth: 'show' }], expected: { panel: true, shown: true } };
 
 before(async () => {
-  const site = join(home.path, 'site');
-  mkdirSync(site, { recursive: true });
-  copyFileSync(join(fixtureDirectory, 'truth.js'), join(site, 'truth.js'));
-  writeFileSync(join(site, 'reports.html'), reports);
-  writeFileSync(join(site, 'cases.html'), cases);
-  writeFileSync(join(site, 'other.html'), other);
-  server = await serveFolder(site);
-  browser = await launchBrowser();
-  const trajectory = await recordWebTaskWithRecorder(server.url, task, join(home.path, 'recording'));
-  skill = (await buildSkill({ trajectoryDir: trajectory, outDir: join(home.path, 'skill'), name: task.name })).dir;
+  ({ browser, server, skill, dispose } = await recordedWebSkill(home.path, { 'reports.html': reports, 'cases.html': cases, 'other.html': other }, task));
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.dispose();
+  await dispose?.();
   home.dispose();
 });
 

@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { fixtureDirectory } from '../../bench/replay/benchmark.ts';
 import type { WebTask } from '../../bench/replay/tasks.ts';
-import { launchBrowser, recordWebTaskWithRecorder } from '../../bench/replay/web-run.ts';
-import { buildSkill } from '../../skills-mm/builder.ts';
-import { serveFolder, type StaticServer } from '../../testkit/static-server.ts';
+import type { StaticServer } from '../../testkit/static-server.ts';
 import { temporaryHome } from '../support/home.ts';
-import { replayOnPage } from '../support/web-replay.ts';
+import { recordedWebSkill, replayOnPage } from '../support/web-replay.ts';
 
 // On the web, a place found by looks (the recorded picture, its label read by OCR, the offset from
 // its anchors) is acted on only where the page has an element the recording describes. An
@@ -24,6 +21,7 @@ const home = temporaryHome();
 let browser: Browser;
 let server: StaticServer;
 let skill = '';
+let dispose: (() => Promise<void>) | undefined;
 
 const icons = `<!doctype html><html><head><meta charset="utf-8"><title>Board</title><script src="truth.js"></script>
 <style>
@@ -57,19 +55,11 @@ const swapped = `document.addEventListener('DOMContentLoaded', () => {
 const task: WebTask = { name: 'pin-card', kind: 'form', split: 'tune', page: 'icons.html', actions: [{ kind: 'click', truth: 'pin' }], expected: { pinned: 1 } };
 
 before(async () => {
-  const site = join(home.path, 'site');
-  mkdirSync(site, { recursive: true });
-  copyFileSync(join(fixtureDirectory, 'truth.js'), join(site, 'truth.js'));
-  writeFileSync(join(site, 'icons.html'), icons);
-  server = await serveFolder(site);
-  browser = await launchBrowser();
-  const trajectory = await recordWebTaskWithRecorder(server.url, task, join(home.path, 'recording'));
-  skill = (await buildSkill({ trajectoryDir: trajectory, outDir: join(home.path, 'skill'), name: task.name })).dir;
+  ({ browser, server, skill, dispose } = await recordedWebSkill(home.path, { 'icons.html': icons }, task));
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.dispose();
+  await dispose?.();
   home.dispose();
 });
 

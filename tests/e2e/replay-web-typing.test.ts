@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { fixtureDirectory } from '../../bench/replay/benchmark.ts';
 import type { WebTask } from '../../bench/replay/tasks.ts';
-import { launchBrowser, readWebTruth, recordWebTaskWithRecorder } from '../../bench/replay/web-run.ts';
+import { readWebTruth } from '../../bench/replay/web-run.ts';
 import { replaySkill } from '../../engine/computer/replay/replay.ts';
 import { pageSurface } from '../../engine/computer/replay/web-surface.ts';
-import { buildSkill } from '../../skills-mm/builder.ts';
-import { serveFolder, type StaticServer } from '../../testkit/static-server.ts';
+import type { StaticServer } from '../../testkit/static-server.ts';
 import { temporaryHome } from '../support/home.ts';
+import { recordedWebSkill } from '../support/web-replay.ts';
 
 // Typing on a real page in real Chromium. Where the recording shows a field took the keys as plain
 // text (its value grew by exactly what was typed), replay puts the text in with one insertion and
@@ -23,6 +22,7 @@ const home = temporaryHome();
 let browser: Browser;
 let server: StaticServer;
 let skill = '';
+let dispose: (() => Promise<void>) | undefined;
 
 const page = `<!doctype html><html><head><meta charset="utf-8"><title>Checkout</title><script src="truth.js"></script></head><body>
 <p><label for="name">Full name</label> <input id="name" data-truth="name-field" autocomplete="off"></p>
@@ -69,19 +69,11 @@ const task: WebTask = {
 };
 
 before(async () => {
-  const site = join(home.path, 'site');
-  mkdirSync(site, { recursive: true });
-  copyFileSync(join(fixtureDirectory, 'truth.js'), join(site, 'truth.js'));
-  writeFileSync(join(site, 'checkout.html'), page);
-  server = await serveFolder(site);
-  browser = await launchBrowser();
-  const trajectory = await recordWebTaskWithRecorder(server.url, task, join(home.path, 'recording'));
-  skill = (await buildSkill({ trajectoryDir: trajectory, outDir: join(home.path, 'skill'), name: task.name })).dir;
+  ({ browser, server, skill, dispose } = await recordedWebSkill(home.path, { 'checkout.html': page }, task));
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.dispose();
+  await dispose?.();
   home.dispose();
 });
 
