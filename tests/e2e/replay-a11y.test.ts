@@ -7,7 +7,7 @@ import { startDisplay, type VirtualDisplay } from '../../native/display/xvfb.ts'
 import type { LaunchedApp } from '../../native/window/launch.ts';
 import { XdotoolWindows } from '../../native/window/xdotool-windows.ts';
 import { runCli } from '../support/cli.ts';
-import { centre, menuItemPoint, openAccessibleEditor } from '../support/desktop.ts';
+import { centre, menuItemPoint, openAccessibleEditor, saveAsScript } from '../support/desktop.ts';
 import { temporaryHome } from '../support/home.ts';
 
 // The note task on a GTK editor (mousepad) and a Qt editor (featherpad): click into the text, type,
@@ -84,20 +84,7 @@ async function noteTask(name: string, command: string, saveWith: string, typedNa
   const saveAs = await menuItemPoint(desk(), file, editor.window.id!, editor.launched.pid, /^Save As/);
   const target = join(home.path, 'user', `${name}-note.txt`);
   const script = join(home.path, `${name}-script.json`);
-  writeFileSync(
-    script,
-    JSON.stringify([
-      { action: 'click', x: text.x, y: text.y },
-      { action: 'type', text: 'hello from the tree' },
-      { action: 'click', x: file.x, y: file.y },
-      { action: 'wait', ms: 500 },
-      { action: 'click', x: saveAs.x, y: saveAs.y },
-      { action: 'wait', ms: 1500 },
-      { action: 'type', text: typedName(target) },
-      { action: 'press', key: saveWith },
-      { action: 'wait', ms: 800 },
-    ]),
-  );
+  writeFileSync(script, JSON.stringify(saveAsScript({ text, file, saveAs }, 'hello from the tree', typedName(target), { saveWith })));
   const recording = join(home.path, `${name}-recording`);
   // The default redaction: a typed path and the words of a note are no secrets.
   const recorded = await runCli(['record', '--attach', editor.window.id!, '--out', recording, '--script', script, '--json'], { env, timeoutMs: 120_000 });

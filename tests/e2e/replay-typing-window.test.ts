@@ -7,7 +7,7 @@ import { runProgram } from '../../native/process/run.ts';
 import type { LaunchedApp } from '../../native/window/launch.ts';
 import { XdotoolWindows } from '../../native/window/xdotool-windows.ts';
 import { runCli } from '../support/cli.ts';
-import { centre, menuItemPoint, openAccessibleEditor, startAccessibleDisplay, type AccessibleDesk, type AccessibleDisplay } from '../support/desktop.ts';
+import { centre, menuItemPoint, openAccessibleEditor, saveAsScript, startAccessibleDisplay, type AccessibleDesk, type AccessibleDisplay } from '../support/desktop.ts';
 import { temporaryHome } from '../support/home.ts';
 
 // Issue 12, item 6 (featherpad, seen once at load 24): the File › Save As click landed but no Save
@@ -42,22 +42,8 @@ before(async () => {
   const text = centre(editor.nodes.find((node) => node.role === 'text')!.extents);
   const saveAs = await menuItemPoint(desk, file, editor.window.id!, editor.launched.pid, /^Save As/);
   const script = join(home.path, 'script.json');
-  writeFileSync(
-    script,
-    JSON.stringify([
-      { action: 'click', x: text.x, y: text.y },
-      { action: 'type', text: 'hello' },
-      { action: 'click', x: file.x, y: file.y },
-      { action: 'wait', ms: 500 },
-      { action: 'click', x: saveAs.x, y: saveAs.y },
-      { action: 'wait', ms: 1500 },
-      // GTK's dialog offers the file's own name, its stem selected: the whole name is replaced.
-      { action: 'press', key: 'ctrl+a' },
-      { action: 'type', text: target },
-      { action: 'press', key: 'Return' },
-      { action: 'wait', ms: 800 },
-    ]),
-  );
+  // GTK's dialog offers the file's own name, its stem selected: the whole name is replaced (ctrl+a).
+  writeFileSync(script, JSON.stringify(saveAsScript({ text, file, saveAs }, 'hello', target, { beforeName: ['ctrl+a'] })));
   const recording = join(home.path, 'recording');
   const recorded = await runCli(['record', '--attach', editor.window.id!, '--out', recording, '--script', script, '--json'], { env, timeoutMs: 120_000 });
   assert.equal(recorded.code, 0, recorded.stderr);

@@ -131,3 +131,22 @@ export async function menuItemPoint(desk: AccessibleDesk, file: { x: number; y: 
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
 }
+
+/**
+ * The note task as a recorder script: click into the text, type `note`, File › Save As…, type
+ * `name` into the dialog (after `beforeName`, e.g. ctrl+a over a name the dialog offers), `saveWith`.
+ */
+export function saveAsScript(points: { text: { x: number; y: number }; file: { x: number; y: number }; saveAs: { x: number; y: number } }, note: string, name: string, options: { saveWith?: string; beforeName?: string[] } = {}) {
+  return [
+    { action: 'click', x: points.text.x, y: points.text.y },
+    { action: 'type', text: note },
+    { action: 'click', x: points.file.x, y: points.file.y },
+    { action: 'wait', ms: 500 },
+    { action: 'click', x: points.saveAs.x, y: points.saveAs.y },
+    { action: 'wait', ms: 1500 },
+    ...(options.beforeName ?? []).map((key) => ({ action: 'press', key })),
+    { action: 'type', text: name },
+    { action: 'press', key: options.saveWith ?? 'Return' },
+    { action: 'wait', ms: 800 },
+  ];
+}

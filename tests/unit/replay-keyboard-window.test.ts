@@ -12,6 +12,7 @@ import { decisiveChange } from '../../engine/computer/replay/a11y-verify.ts';
 import { crop, type Box, type RgbaImage } from '../../native/image.ts';
 import { assertKeyboardTarget } from '../../engine/computer/replay/x11-surface.ts';
 import { FakeWindows } from '../../native/window/fake-windows.ts';
+import { scriptedSurface } from '../support/surface.ts';
 import { buildSkill } from '../../skills-mm/builder.ts';
 import { TrajectoryWriter } from '../../skills-mm/trajectory/store.ts';
 
@@ -151,22 +152,15 @@ function clickedMenu(dialog: () => { title: string } | undefined): { surface: Su
     if (!changed) for (let y = 40; y < 140; y += 1) frame.data.fill(40, (y * 400 + 20) * 4, (y * 400 + 140) * 4);
     return frame;
   };
-  const surface: Surface = {
-    kind: 'x11',
+  const surface = scriptedSurface({
     capture: async () => image(true),
     captureRegion: async (region: Box) => crop(image(true), region),
-    click: async () => undefined,
-    type: async () => undefined,
-    press: async () => undefined,
-    scroll: async () => undefined,
-    alive: async () => true,
-    dispose: async () => undefined,
     title: async () => 'note.txt - FeatherPad',
     activeDialog: async () => {
       const shown = dialog();
       return shown && { ...shown, geometry: { x: 50, y: 50, width: 200, height: 150 } };
     },
-  };
+  });
   return { surface, before: image(false) };
 }
 

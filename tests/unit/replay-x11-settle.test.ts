@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ExpectedPostState } from '../../core/schemas/skill.ts';
 import { crop, type Box, type RgbaImage } from '../../native/image.ts';
-import type { Surface } from '../../engine/computer/replay/surface.ts';
 import { verifyStep, type VerifyInput } from '../../engine/computer/replay/verify.ts';
 import { snapshotAccessible, waitForAccessibleChange } from '../../engine/computer/replay/a11y-verify.ts';
 import { FakeAccessibility } from '../../native/a11y/index.ts';
+import { scriptedSurface } from '../support/surface.ts';
 
 // X11 settle on a scripted screen (no display): the wait ends on the expected change or on another
 // witness (the accessibility tree, the title), the frame after a step re-reads only the window, and
@@ -37,8 +37,7 @@ function scriptedScreen(options: { changeAfterMs?: number; spinning?: boolean })
     if (options.spinning) fill(image, [display.x + 2, display.y + 2, 10, 10], (Math.floor(elapsed / 15) % 2) * 200);
     return image;
   };
-  const surface: Surface = {
-    kind: 'x11',
+  const surface = scriptedSurface({
     capture: async () => {
       counts.full += 1;
       return now();
@@ -47,13 +46,7 @@ function scriptedScreen(options: { changeAfterMs?: number; spinning?: boolean })
       counts.region += 1;
       return crop(now(), region);
     },
-    click: async () => undefined,
-    type: async () => undefined,
-    press: async () => undefined,
-    scroll: async () => undefined,
-    alive: async () => true,
-    dispose: async () => undefined,
-  };
+  });
   return { surface, counts, before: now() };
 }
 
