@@ -194,7 +194,8 @@ export async function launchDesktop(display: VirtualDisplay, busEnv: NodeJS.Proc
 /**
  * Where a label is on screen, as a person finds it: read the window, take the exact line, else the
  * exact word; on a calculator whose glyph OCR cannot read ("=", "-"), the button where the app's
- * layout puts it.
+ * layout puts it; where OCR misread it and the app has an accessibility tree, the showing control
+ * of that name.
  */
 async function findLabel(ocr: Ocr, running: RunningDesktopApp, label: string, calculator: boolean): Promise<{ x: number; y: number }> {
   const screen = await createScreen(running.env);
@@ -222,6 +223,12 @@ async function findLabel(ocr: Ocr, running: RunningDesktopApp, label: string, ca
       const onGrid = gridPoint(lines, layout, label);
       if (onGrid) return onGrid;
     }
+    // OCR misread it (featherpad's menu bar read as "Eile   Edit", at load ~29): a person still
+    // sees "File"; where the app has an accessibility tree, the showing control of that name.
+    if (!found.length && running.app.accessible) {
+      const named = await findControl(running, undefined, label).catch(() => undefined);
+      if (named) return named;
+    }
     if (!found.length) throw new SkillframeError('not_found', `label ${JSON.stringify(label)} not on screen (read: ${lines.map((line) => line.text).join(' | ').slice(0, 400)})`);
     // A calculator shows its digits in the display too: the button is the lowest one.
     found.sort((a, b) => (calculator ? b[1] - a[1] : a[1] - b[1]));
@@ -238,7 +245,7 @@ async function findLabel(ocr: Ocr, running: RunningDesktopApp, label: string, ca
  * margin its client-side decorations leave around it in the X window: the frame is centred in the
  * window to map them onto the screen.
  */
-export async function findControl(running: Pick<RunningDesktopApp, 'env' | 'windowId'>, role: string, name: string): Promise<{ x: number; y: number }> {
+export async function findControl(running: Pick<RunningDesktopApp, 'env' | 'windowId'>, role: string | undefined, name: string): Promise<{ x: number; y: number }> {
   const client = await openAtspi({ env: running.env, callTimeoutMs: 15_000 });
   try {
     const window = await windowGeometry(running.env, running.windowId);
@@ -246,9 +253,10 @@ export async function findControl(running: Pick<RunningDesktopApp, 'env' | 'wind
     const app = await appForWindow(client, { title: window.title });
     if (!app) throw new SkillframeError('not_found', `no application on the accessibility bus has the window ${JSON.stringify(window.title)}`);
     const { root } = await client.tree(app.ref, { showingOnly: false, maxNodes: 4000, timeoutMs: 30_000 });
-    const matches = [...walkNodes(root)].filter((node) => node.role === role && node.name === name && usableExtents(node.extents));
+    // Any role (a label looked up by name): only what shows on screen.
+    const matches = [...walkNodes(root)].filter((node) => (role === undefined ? node.states.includes('showing') : node.role === role) && node.name === name && usableExtents(node.extents));
     const box = matches.map((node) => node.extents!).sort((a, b) => a.width * a.height - b.width * b.height)[0];
-    if (!box) throw new SkillframeError('not_found', `no ${role} named ${JSON.stringify(name)} in ${app.name}'s tree`);
+    if (!box) throw new SkillframeError('not_found', `no ${role ?? 'showing control'} named ${JSON.stringify(name)} in ${app.name}'s tree`);
     // GTK 4 reports extents in its window's space (appOrigin).
     const origin = await appOrigin(client, app, window);
     return { x: Math.round(origin.x + box.x + box.width / 2), y: Math.round(origin.y + box.y + box.height / 2) };
