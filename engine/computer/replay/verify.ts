@@ -267,9 +267,14 @@ async function check(input: VerifyInput, after: RgbaImage | undefined, settledBy
     // is asked before the whole screen is read (seconds): with it the step passes whatever that
     // read finds (gnumeric: a toolbar icon read as "个" was looked for on the whole screen after
     // every key, 5–11 s a step under load, and the step passed on the change all the same).
+    // A text the screen shows with its letters in the other case is no glyph OCR missed: the step's
+    // effect did not happen (xfwrite, FOX: the click on Edit › Upper-case was dropped, the menu
+    // closed — a change there — and "fox toolkit" was saved as if "FOX TOOLKIT" had been verified).
     const changedThere = () => (expected.changed_region ? changedIn(input, screen, input.mapBox(expected.changed_region)) : false);
-    const missing = await missingText(input, screen, expected.ocr_text_appears, expected.changed_region, changedThere);
-    if (missing.length && !changedThere()) failures.push(`screen does not show ${missing.map((item) => JSON.stringify(item)).join(', ')}`);
+    const { missing, otherCase } = await missingText(input, screen, expected.ocr_text_appears, expected.changed_region, changedThere);
+    for (const [text, shown] of otherCase) failures.push(`screen shows ${JSON.stringify(shown)} where the recording showed ${JSON.stringify(text)}`);
+    const unread = missing.filter((text) => !otherCase.has(text));
+    if (unread.length && !changedThere()) failures.push(`screen does not show ${unread.map((item) => JSON.stringify(item)).join(', ')}`);
   }
   if (expected?.window_title && input.surface.window) {
     checks += 1;
@@ -377,9 +382,22 @@ function sameUrl(actual: string, expected: string): boolean {
   }
 }
 
-/** Expected texts not read on screen: first in the (mapped) region the recording changed, then in the whole app. */
-async function missingText(input: VerifyInput, after: RgbaImage, wanted: readonly string[], changed: ExpectedPostState['changed_region'], passesAnyway: () => boolean): Promise<string[]> {
-  const found = (lines: OcrLine[], text: string) => lines.some((line) => (findLabelInLine(text, line.text, line.box, line.words)?.score ?? 0) >= 0.75);
+/**
+ * Expected texts not read on screen: first in the (mapped) region the recording changed, then in the
+ * whole app; `otherCase` holds those shown only with most letters in the other case (what was shown).
+ */
+async function missingText(input: VerifyInput, after: RgbaImage, wanted: readonly string[], changed: ExpectedPostState['changed_region'], passesAnyway: () => boolean): Promise<{ missing: string[]; otherCase: Map<string, string> }> {
+  const otherCase = new Map<string, string>();
+  const found = (lines: OcrLine[], text: string) => {
+    if (!lines.some((line) => (findLabelInLine(text, line.text, line.box, line.words)?.score ?? 0) >= 0.75)) return false;
+    const turned = lines.map((line) => turnedCase(text, line.text)).find((shown) => shown !== undefined);
+    if (turned === undefined || lines.some((line) => collapse(line.text).includes(collapse(text)))) {
+      otherCase.delete(text);
+      return true;
+    }
+    otherCase.set(text, turned);
+    return false;
+  };
   let missing = [...wanted];
   if (changed) {
     const box = input.mapBox(changed);
@@ -390,11 +408,30 @@ async function missingText(input: VerifyInput, after: RgbaImage, wanted: readonl
       missing = missing.filter((text) => !found(lines, text));
     }
   }
-  if (missing.length && !passesAnyway()) {
+  if (missing.length && (otherCase.size || !passesAnyway())) {
     const lines = await input.readLines(after);
     missing = missing.filter((text) => !found(lines, text));
   }
-  return missing;
+  return { missing, otherCase };
+}
+
+const collapse = (text: string) => text.normalize('NFC').replace(/\s+/g, ' ').trim();
+
+/**
+ * The piece of `line` that is `text` with most of its letters in the other case ("fox toolkit" for
+ * "FOX TOOLKIT"), or undefined. Texts of fewer than 4 cased letters are left alone: OCR's case of a
+ * short word (an "o" or "x" drawn the same size either way) is no evidence.
+ */
+export function turnedCase(text: string, line: string): string | undefined {
+  const wanted = collapse(text);
+  const shown = collapse(line);
+  const cased = [...wanted].filter((character) => character.toLowerCase() !== character.toUpperCase());
+  if (cased.length < 4 || shown.includes(wanted) || shown.toLowerCase().length !== shown.length || wanted.toLowerCase().length !== wanted.length) return undefined;
+  const at = shown.toLowerCase().indexOf(wanted.toLowerCase());
+  if (at < 0) return undefined;
+  const piece = shown.slice(at, at + wanted.length);
+  const turned = [...wanted].filter((character, index) => character.toLowerCase() !== character.toUpperCase() && [...piece][index] !== character).length;
+  return turned * 2 > cased.length ? piece : undefined;
 }
 
 /** A change in `region` that is evidence: caret-sized changes (a blink) do not count. */
