@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { groundingInput } from '../support/grounding.ts';
 import { appOrigin, describeAt, WindowAccessibility } from '../../engine/computer/accessibility.ts';
 import { a11yRung } from '../../engine/computer/replay/rungs/a11y.ts';
-import type { GroundingInput, TargetStep } from '../../engine/computer/replay/rungs/rung.ts';
-import type { PlanFile } from '../../core/schemas/skill.ts';
 import type { Surface } from '../../engine/computer/replay/surface.ts';
 import { FakeAccessibility, type FakeNodeSpec } from '../../native/a11y/index.ts';
 
@@ -80,20 +79,12 @@ test('replaying on GTK 4 in a moved window: the a11y rung acts where the control
   assert.ok(recorded);
   const moved = { ...window, geometry: { x: 760, y: 420, width: 900, height: 600 } };
   const accessibility = new WindowAccessibility({ client, env: {}, dispose: async () => undefined }, async () => moved);
-  const input = {
+  const input = groundingInput({
     surface: { kind: 'x11', accessibility } as unknown as Surface,
-    plan: {} as PlanFile,
-    step: { id: 4, action: 'click', description: 'Click "Menu".', target: { point: menuOnScreen, anchors: [], accessible: recorded } } as unknown as TargetStep,
-    frame: { data: new Uint8Array(0), width: 1920, height: 1080 },
+    step: { id: 4, action: 'click', description: 'Click "Menu".', target: { point: menuOnScreen, anchors: [], accessible: recorded } },
     region: [760, 420, 900, 600],
     expected: { x: menuOnScreen.x + 560, y: menuOnScreen.y + 300 },
-    positionTrusted: true,
-    scale: { x: 1, y: 1 },
-    readLines: async () => [],
-    templateImage: async () => undefined,
-    threshold: 0.8,
-    disabled: new Set(),
-  } as unknown as GroundingInput;
+  });
   const found = await a11yRung.ground(input);
   assert.equal(typeof found, 'object', String(found));
   const hit = found as { tier: string; point: { x: number; y: number } };

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { GroundingInput, TargetStep } from '../../engine/computer/replay/rungs/rung.ts';
+import { groundingInput } from '../support/grounding.ts';
+import type { GroundingInput } from '../../engine/computer/replay/rungs/rung.ts';
 import { a11yRung, pointInNode } from '../../engine/computer/replay/rungs/a11y.ts';
 import { appForWindow } from '../../engine/computer/accessibility.ts';
 import { FakeAccessibility, type FakeNodeSpec } from '../../native/a11y/index.ts';
-import type { PlanFile } from '../../core/schemas/skill.ts';
 
 // Dogfood, gnumeric (GTK 3, in no test before): the whole sheet is one unnamed "panel" in the
 // accessibility tree. A click on cell A3 (near the sheet's top-left corner) was recorded with that
@@ -34,20 +34,12 @@ async function ground(live: Rect, step: { point: { x: number; y: number }; role:
   const fake = new FakeAccessibility();
   fake.addApp('gnumeric', spreadsheet(live), { pid: 9, toolkit: 'gtk' });
   const app = (await appForWindow(fake, { pid: 9, title: 'Book1.gnumeric - Gnumeric' }))!;
-  const input = {
+  const input = groundingInput({
     surface: { kind: 'x11', accessibility: { target: async () => ({ client: fake, app }), fail: (error: unknown) => String(error), origin: async () => ({ x: 0, y: 0 }) } } as unknown as GroundingInput['surface'],
-    plan: {} as PlanFile,
-    step: { id: 8, action: 'click', description: 'Click the sheet.', target: { point: step.point, anchors: [], accessible: { version: 1, role: step.role, name: step.name, states: shown, extents: step.extents, path: step.path } } } as unknown as TargetStep,
-    frame: { data: new Uint8Array(0), width: 1920, height: 1080 },
+    step: { id: 8, action: 'click', description: 'Click the sheet.', target: { point: step.point, anchors: [], accessible: { version: 1, role: step.role, name: step.name, states: shown, extents: step.extents, path: step.path } } },
     region: [200, 120, 1440, 810],
     expected: step.point,
-    positionTrusted: true,
-    scale: { x: 1, y: 1 },
-    readLines: async () => [],
-    templateImage: async () => undefined,
-    threshold: 0.8,
-    disabled: new Set(),
-  } as unknown as GroundingInput;
+  });
   return a11yRung.ground(input);
 }
 

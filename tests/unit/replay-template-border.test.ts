@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { groundingInput } from '../support/grounding.ts';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import type { PlanFile } from '../../core/schemas/skill.ts';
-import type { GroundingInput, TargetStep } from '../../engine/computer/replay/rungs/rung.ts';
+import type { TargetStep } from '../../engine/computer/replay/rungs/rung.ts';
 import { templateRung } from '../../engine/computer/replay/rungs/template.ts';
 import type { RgbaImage } from '../../native/image.ts';
 
@@ -41,20 +41,14 @@ test('a label whose OCR box takes in its button\'s border is matched by its glyp
   } as unknown as TargetStep;
   // The live window: 196×328 at (200, 120); the point the window maps to, in the crop's coordinates.
   const scale = { x: 0.8, y: 0.8 };
-  const input = {
-    surface: { kind: 'x11' } as GroundingInput['surface'],
-    plan: {} as PlanFile,
+  const input = groundingInput({
     step,
     frame: live,
     region: [200 - cropAt.x, 120 - cropAt.y, 196, 328],
     expected: { x: 200 + 158 * 0.8 - cropAt.x, y: 120 + 303 * 0.8 - cropAt.y },
-    positionTrusted: true,
     scale,
-    readLines: async () => [],
     templateImage: async () => needle,
-    threshold: 0.8,
-    disabled: new Set(),
-  } as unknown as GroundingInput;
+  });
   const found = await templateRung.ground(input);
   assert.ok(typeof found === 'object' && 'point' in found, JSON.stringify(found));
   assert.ok(found.confidence >= 0.8, `${found.confidence}: ${found.evidence}`);
