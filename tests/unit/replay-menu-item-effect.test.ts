@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import type { ExpectedPostState } from '../../core/schemas/skill.ts';
 import { crop, decodeImage, type Box, type RgbaImage } from '../../native/image.ts';
 import { createOcr, type Ocr } from '../../perception/ocr.ts';
-import type { Surface } from '../../engine/computer/replay/surface.ts';
 import { turnedCase, verifyStep } from '../../engine/computer/replay/verify.ts';
+import { scriptedSurface } from '../support/surface.ts';
 
 // Dogfood, xfe's xfwrite (FOX toolkit, in no test): replayed in a window resized to 0.8x, the click
 // on Edit › Upper-case was dropped by the app — the menu closed, the text stayed lower-case — and
@@ -29,17 +29,7 @@ after(async () => {
 });
 
 async function verifyAfter(menuOpen: RgbaImage, shown: RgbaImage) {
-  const surface: Surface = {
-    kind: 'x11',
-    capture: async () => shown,
-    captureRegion: async (region) => crop(shown, region),
-    click: async () => undefined,
-    type: async () => undefined,
-    press: async () => undefined,
-    scroll: async () => undefined,
-    alive: async () => true,
-    dispose: async () => undefined,
-  };
+  const surface = scriptedSurface({ capture: async () => shown, captureRegion: async (region) => crop(shown, region) });
   const window: Box = [0, 0, shown.width, shown.height];
   return verifyStep({
     surface,
