@@ -47,11 +47,21 @@ const cases = `<!doctype html><html><head><meta charset="utf-8"><title>Cases</ti
 <button id="more" type="button">Add a line</button>
 <p><label>City (Paris, Lyon)</label> <input id="city" autocomplete="off"></p>
 <a id="next" href="other.html">Archive</a>
+<shadow-card id="card"></shadow-card>
+<button id="reveal" type="button">Reveal the card's answer</button>
 <button id="plain" type="button">Say hello</button>
 <p id="greeting"></p>
 <button id="slide" type="button">Show the notes</button>
 <section id="notes" hidden style="transition: opacity 400ms ease; opacity: 0">Meeting notes</section>
 <script>
+  // A web component whose answer sits hidden in its open shadow root until revealed.
+  customElements.define('shadow-card', class extends HTMLElement {
+    constructor() {
+      super();
+      this.attachShadow({ mode: 'open' }).innerHTML = '<style>p { color: #333 }</style><h3>Question</h3><p id="answer" hidden>Forty two</p>';
+    }
+  });
+  document.getElementById('reveal').addEventListener('click', () => { document.getElementById('card').shadowRoot.getElementById('answer').hidden = false; });
   // Every animation frame the page is asked for, counted (replay's waits ask for them too).
   window.__frames = 0;
   const frame = window.requestAnimationFrame.bind(window);
@@ -122,7 +132,7 @@ async function appears(page: Page, texts: string[], act: () => Promise<void>, ti
   }
 }
 
-test('what counts as appeared: one more of a text, typed text, a new document; not text that was there', async () => {
+test('what counts as appeared: one more of a text, typed text, hidden shadow-root text shown, a new document; not text that was there', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   try {
     const page = await context.newPage();
@@ -134,6 +144,8 @@ test('what counts as appeared: one more of a text, typed text, a new document; n
     assert.deepEqual(await appears(page, ['2 items'], () => page.click('#more')), { held: true, missing: [] });
     // Typed into a field, while the label already names the city: the field's value is new.
     assert.deepEqual(await appears(page, ['Paris'], () => page.fill('#city', 'Paris')), { held: true, missing: [] });
+    // Held hidden in a shadow root before, shown now: it appeared (its text was in the root all along).
+    assert.deepEqual(await appears(page, ['Forty two'], () => page.click('#reveal')), { held: true, missing: [] });
     // The action opened another document, which shows text the old one had: all of it is new.
     assert.deepEqual(await appears(page, ['Open the archive'], () => page.click('#next')), { held: true, missing: [] });
   } finally {

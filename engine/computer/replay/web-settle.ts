@@ -28,7 +28,16 @@ const pageTextLibrary = String.raw`({
   // The rendered text, the text of open shadow roots and every field's value, as normalised lines.
   lines: function (roots) {
     const values = roots.flatMap((root) => Array.from(root.querySelectorAll('input, textarea, select')).map((element) => element.value || ''));
-    const raw = [document.body ? document.body.innerText : ''].concat(roots.slice(1).map((root) => root.textContent || ''), values);
+    // A shadow root's text as rendered too (its elements' innerText): text it holds hidden is not
+    // on the page yet, and shows as appearing when it is shown (the body's innerText stops at shadow roots).
+    // An element with no box answers innerText with all its text: it is left out (its children
+    // read for display: contents, which draws them without a box of its own).
+    const rendered = (parent) => Array.from(parent.children).map((element) => {
+      if (['STYLE', 'SCRIPT', 'TEMPLATE', 'LINK'].includes(element.tagName)) return '';
+      if (element.getClientRects().length) return element.innerText || '';
+      return getComputedStyle(element).display === 'contents' ? rendered(element) : '';
+    }).join('\n');
+    const raw = [document.body ? document.body.innerText : ''].concat(roots.slice(1).map(rendered), values);
     return raw.join('\n').split('\n').map(this.normalize).filter(Boolean);
   },
   count: (haystack, needle) => (needle ? haystack.split(needle).length - 1 : 0),
