@@ -112,8 +112,11 @@ async function noteTask(name: string, command: string, saveWith: string, typedNa
   await new Promise((resolve) => setTimeout(resolve, 800));
   // What the recorder chose to treat as secret (a keystroke whose window it could not be sure of)
   // comes back as parameters: a person gives them with --param, as this does.
-  const plan = JSON.parse(readFileSync(join(skill, 'plan.json'), 'utf8')) as { steps: { action: string; text?: string }[] };
+  const plan = JSON.parse(readFileSync(join(skill, 'plan.json'), 'utf8')) as { steps: { action: string; text?: string; keyboard_window?: { role: string } }[] };
   const params = secretValues(plan.steps, ['hello from the tree', typedName(target)]);
+  // Where the keys went (issue 12 item 6): the note into the main window, the file name into the Save As dialog.
+  const roles = plan.steps.filter((step) => step.action === 'type').map((step) => step.keyboard_window?.role);
+  assert.deepEqual([roles[0], roles.at(-1)], ['main', 'dialog'], JSON.stringify(plan.steps.map((step) => step.keyboard_window ?? step.action)));
   // Typed into the app's own Save As dialog after a click: ordinary text, not a secret parameter
   // (observed: the path came back as two {{secret_N}} pieces and the replay stopped in the dialog).
   assert.deepEqual(Object.keys(params).filter((key) => key.startsWith('secret')), [], `typed text recorded as secrets: ${JSON.stringify(plan.steps.filter((step) => step.action === 'type'))}`);
