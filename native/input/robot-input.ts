@@ -1,8 +1,10 @@
 import { createRequire } from 'node:module';
 import { SkillframeError } from '../../core/errors.ts';
 import type { Point } from '../../core/schemas/trajectory.ts';
-import type { InputDriver } from './input.ts';
+import { approachPoint, pointerRestMs, type InputDriver } from './input.ts';
 import { keyForRobot, modifiersForRobot, parseChord } from './keys.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Robot {
   moveMouse(x: number, y: number): void;
@@ -63,7 +65,12 @@ export class RobotInput implements InputDriver {
     this.robot.moveMouse(Math.round(x), Math.round(y));
   }
   async click(x: number, y: number, options: { button?: 'left' | 'right' | 'middle'; double?: boolean } = {}): Promise<void> {
+    // Arriving from the pixel beside and resting, as a person's pointer does (approachPoint).
+    const [fromX, fromY] = approachPoint(x, y);
+    this.robot.moveMouse(fromX, fromY);
+    await sleep(pointerRestMs);
     this.robot.moveMouse(Math.round(x), Math.round(y));
+    await sleep(pointerRestMs);
     this.robot.mouseClick(options.button ?? 'left', options.double ?? false);
   }
   async type(text: string, options: { delayMs?: number } = {}): Promise<void> {

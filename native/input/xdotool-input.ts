@@ -1,11 +1,8 @@
 import { SkillframeError } from '../../core/errors.ts';
 import type { Point } from '../../core/schemas/trajectory.ts';
 import { runProgram } from '../process/run.ts';
-import type { InputDriver } from './input.ts';
+import { approachPoint, pointerRestMs, type InputDriver } from './input.ts';
 import { chordForXdotool, parseChord } from './keys.ts';
-
-/** How long the pointer rests on a click's point before the press. */
-export const pointerRestMs = 30;
 
 /**
  * Synthetic input through xdotool (XTEST), one short process per action. It never blocks this
@@ -35,11 +32,10 @@ export class XdotoolInput implements InputDriver {
   async click(x: number, y: number, options: { button?: 'left' | 'right' | 'middle'; double?: boolean } = {}): Promise<void> {
     const button = { left: '1', middle: '2', right: '3' }[options.button ?? 'left'];
     const repeat = options.double ? ['--repeat', '2', '--delay', '80'] : [];
-    // The pointer rests where it lands before the press, as a person's does (and robotjs's mouse
-    // delay does): a FOX menu (xfe's xfwrite) drops a press that arrives with the motion that put
-    // the pointer on its item — the menu closed and the item did nothing, 3 of 3 without the rest,
-    // 3 of 3 right with 10 ms.
-    await this.xdotool(['mousemove', String(Math.round(x)), String(Math.round(y)), 'sleep', String(pointerRestMs / 1000), 'click', ...repeat, button]);
+    // The pointer comes to rest on its point before the press, as a person's does (see approachPoint).
+    const [fromX, fromY] = approachPoint(x, y);
+    const rest = String(pointerRestMs / 1000);
+    await this.xdotool(['mousemove', String(fromX), String(fromY), 'sleep', rest, 'mousemove', String(Math.round(x)), String(Math.round(y)), 'sleep', rest, 'click', ...repeat, button]);
   }
   async type(text: string, options: { delayMs?: number } = {}): Promise<void> {
     await this.xdotool(['type', '--delay', String(options.delayMs ?? 40), '--', text]);
