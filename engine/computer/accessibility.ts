@@ -376,8 +376,7 @@ export class WindowAccessibility implements AccessibilityProbe {
     const live = await this.target({ waitMs: 0 });
     if (typeof live === 'string') return undefined;
     // A bus that fails here fails the probe below too: that answer (undefined) stands.
-    const window = await this.window();
-    const origin = window ? await appOrigin(live.client, live.app, window).catch(() => ({ x: 0, y: 0 })) : { x: 0, y: 0 };
+    const origin = await this.origin().catch(() => ({ x: 0, y: 0 }));
     return focusProbe(live.client, live.app).focusedAt({ x: point.x - origin.x, y: point.y - origin.y });
   }
 
