@@ -259,16 +259,12 @@ const armInPage = `({ at, texts }) => {
     }, true);
   }
   // Open shadow roots attached since the last arming are watched too.
-  const pending = [document];
-  for (let index = 0; index < pending.length && pending.length < 500; index += 1) {
-    for (const element of pending[index].querySelectorAll('*')) {
-      const root = element.shadowRoot;
-      if (!root) continue;
-      pending.push(root);
-      if (!watch.roots.has(root)) {
-        watch.roots.add(root);
-        watch.observer.observe(root, options);
-      }
+  const text = ${pageTextLibrary};
+  const pending = text.roots();
+  for (const root of pending.slice(1)) {
+    if (!watch.roots.has(root)) {
+      watch.roots.add(root);
+      watch.observer.observe(root, options);
     }
   }
   watch.observer.takeRecords();
@@ -276,10 +272,7 @@ const armInPage = `({ at, texts }) => {
   watch.touched = new Set();
   watch.shadowRoots = pending.slice(1);
   // What the step expects to appear, as the page shows it now (only the step's own texts are kept).
-  if (texts.length) {
-    const text = ${pageTextLibrary};
-    watch.textsBefore = text.baseline(texts, text.lines(pending));
-  } else watch.textsBefore = undefined;
+  watch.textsBefore = texts.length ? text.baseline(texts, text.lines(pending)) : undefined;
   let element = at ? document.elementFromPoint(at.x, at.y) : document.activeElement;
   while (element && element.shadowRoot) {
     const inner = at ? element.shadowRoot.elementFromPoint(at.x, at.y) : element.shadowRoot.activeElement;
