@@ -39,12 +39,20 @@ async function appState(driver: WebDriver): Promise<string> {
   return (await driver.livePage?.getAttribute('html', 'data-fixture-state')) ?? '';
 }
 
+/** A page's own view as its `data-view` attribute says (the plain-HTML fixtures'). */
+async function dataView(driver: WebDriver): Promise<string> {
+  return (await driver.livePage?.getAttribute('html', 'data-view')) ?? '';
+}
+
 class Observed implements ExploreDriver {
   readonly kind = 'web' as const;
   readonly label: string;
   readonly pictureTolerance: number;
   readonly seen: { signature: string; phash: string; view: string }[] = [];
-  constructor(private readonly inner: WebDriver) {
+  constructor(
+    private readonly inner: WebDriver,
+    private readonly viewOf: (driver: WebDriver) => Promise<string> = appState,
+  ) {
     this.label = inner.label;
     this.pictureTolerance = inner.pictureTolerance;
   }
@@ -53,7 +61,7 @@ class Observed implements ExploreDriver {
   }
   async observe(signal: AbortSignal) {
     const observation = await this.inner.observe(signal);
-    this.seen.push({ signature: observation.signature, phash: observation.phash, view: await appState(this.inner) });
+    this.seen.push({ signature: observation.signature, phash: observation.phash, view: await this.viewOf(this.inner) });
     return observation;
   }
   perform(...args: Parameters<WebDriver['perform']>) {
@@ -127,6 +135,23 @@ test('explorer states match the views of a fixture whose views are known (precis
     const pairs = driver.seen.map((entry) => ({ state: summary.explorer.graph.match(entry)?.id ?? '?', view: entry.view }));
     const { precision, recall } = stateScores(pairs);
     assert.ok(precision >= 0.95 && recall >= 0.95, `precision ${precision}, recall ${recall} over ${new Set(pairs.map((pair) => pair.view)).size} views`);
+  } finally {
+    await driver.dispose();
+  }
+});
+
+test('tabs and pills shown active by a class alone, with panes of text only, are states of their own (fixture views/)', async () => {
+  // Bootstrap 3 tabs (li.active) and Bootstrap 4 pills (a.active): no ARIA says which is selected,
+  // and the panes hold no control, so only the class tells the views apart (3 tabs x 2 ranges).
+  const driver = new Observed(new WebDriver({ url: `${server.origin}/views/` }), dataView);
+  try {
+    const summary = await runExploration({ driver, strategy: 'dfs', budget: 16, seed: 1, outDir: join(work, 'views'), skills: 0, screenshots: false });
+    const pairs = driver.seen.map((entry) => ({ state: summary.explorer.graph.match(entry)?.id ?? '?', view: entry.view }));
+    const views = new Set(pairs.map((pair) => pair.view));
+    const { precision, recall } = stateScores(pairs);
+    assert.ok(views.size >= 4, `only ${views.size} views reached: ${[...views].join(', ')}`);
+    assert.equal(precision, 1, `a state holds two views (precision ${precision}): ${JSON.stringify(pairs)}`);
+    assert.equal(recall, 1, `a view is split over states (recall ${recall}): ${JSON.stringify(pairs)}`);
   } finally {
     await driver.dispose();
   }

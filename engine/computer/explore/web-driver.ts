@@ -109,7 +109,7 @@ export function signatureOf(scan: PageScan): string[] {
 }
 
 /**
- * The state flags that belong to the view: selected, expanded, pressed, and checked on ARIA
+ * The state flags that belong to the view: selected, expanded, pressed, active (by a class) and checked on ARIA
  * widgets (a switch, a checkable menu item). A native checkbox's tick is a field's content (a
  * boolean in a form or a data tree), and whether a button is enabled follows what was typed, not
  * what is shown — a form that became valid says so in its own words, which the signature has.

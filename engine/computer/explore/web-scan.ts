@@ -79,6 +79,7 @@ export interface ScannedElement {
   selector: string;
   tag: string;
   type: string;
+  /** d disabled, s aria-selected, e expanded (and showing), c checked, p pressed, a active by a class (see activeByClass). */
   flags: string;
   value: string;
   x: number;
@@ -199,6 +200,12 @@ export const scanPage = `(() => {
     const regions = ids.map((id) => roots.map((root) => root.getElementById(id)).find(Boolean)).filter(Boolean);
     return regions.length === 0 || regions.some(visible);
   };
+  // A tab, pill or menu entry that its page marks chosen by a class alone (Bootstrap's li.active
+  // and nav-link.active, UIkit's uk-active, is-active, selected, current), on itself or on the item
+  // it sits in: no ARIA says so, and a pane of text only would leave nothing else to tell the
+  // views apart. Whole class names only, and never an aria-selected element (ARIA said it already).
+  const activeClass = /^(is-|uk-)?(active|selected|current)$/;
+  const activeByClass = (el) => !el.hasAttribute('aria-selected') && [el, el.parentElement].some((node) => node && [...node.classList].some((name) => activeClass.test(name)));
   const elements = [];
   // The element behind each scanned item, to read the text it renders.
   const shownOf = [];
@@ -223,7 +230,7 @@ export const scanPage = `(() => {
     const hit = inViewport ? hitAt(x, y) : null;
     const disabled = el.disabled === true || el.getAttribute('aria-disabled') === 'true';
     const actionable = !disabled && !el.closest('[inert]') && Boolean(hit) && (holds(el, hit) || (hit.tagName === 'LABEL' && hit.control === el));
-    const flags = (disabled ? 'd' : '') + (el.getAttribute('aria-selected') === 'true' ? 's' : '') + (el.getAttribute('aria-expanded') === 'true' && expandedShows(el) ? 'e' : '') + (el.checked || el.getAttribute('aria-checked') === 'true' ? 'c' : '') + (el.getAttribute('aria-pressed') === 'true' ? 'p' : '');
+    const flags = (disabled ? 'd' : '') + (el.getAttribute('aria-selected') === 'true' ? 's' : '') + (el.getAttribute('aria-expanded') === 'true' && expandedShows(el) ? 'e' : '') + (el.checked || el.getAttribute('aria-checked') === 'true' ? 'c' : '') + (el.getAttribute('aria-pressed') === 'true' ? 'p' : '') + (activeByClass(el) ? 'a' : '');
     const item = { role, name: nameOf(el), selector: selectorOf(el), tag, type: (el.getAttribute('type') || '').toLowerCase(), flags, value: tag === 'select' ? el.value : '', x, y, width: rect.width, height: rect.height, actionable, listeners: heard, scrollable, draggable };
     if ((tag === 'input' && textTypes.has(item.type)) || tag === 'textarea' || el.isContentEditable) {
       item.field = { type: item.type || 'text', name: el.getAttribute('name') || '', placeholder: el.getAttribute('placeholder') || '', required: el.required === true };
