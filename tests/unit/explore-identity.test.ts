@@ -190,14 +190,26 @@ test('a control the page says is collapsed (aria-expanded=false, a closed popup)
   assert.equal(graph.untried(home)[0].target?.name, 'Components');
 });
 
-test('a click that only renamed the clicked control is feedback, not a view; any other change is a change', async () => {
-  const { renamedOnly } = await import('../../engine/computer/explore/web-driver.ts');
-  const before = ['path:/', 'button|Copy||', 'button|Copy||', 'tab|Code|s|'];
-  const clicked = { role: 'button', name: 'Copy' };
-  assert.equal(renamedOnly(before, ['path:/', 'button|Copied||', 'button|Copy||', 'tab|Code|s|'], clicked), 'Copied');
-  // Something else changed too (a tab was selected), or another control was renamed: not feedback.
-  assert.equal(renamedOnly(before, ['path:/', 'button|Copied||', 'button|Copy||', 'tab|Code||'], clicked), undefined);
-  assert.equal(renamedOnly(before, ['path:/', 'button|Copy||', 'button|Copy||', 'tab|Text|s|'], clicked), undefined);
-  // The control's own state flag changed with its name: a toggle, kept as a change.
-  assert.equal(renamedOnly(before, ['path:/', 'button|Copied|p|', 'button|Copy||', 'tab|Code|s|'], clicked), undefined);
+test('a control that takes another name when clicked is read by its first name there, its flags still count', async () => {
+  const { ControlNames } = await import('../../engine/computer/explore/web-driver.ts');
+  const names = new ControlNames();
+  const toggle = (name: string, flags = '') => element({ name, selector: '#toggle', flags });
+  const page = (toggleName: string, flags = '', extra: string[] = []) => [toggle(toggleName, flags), element({ name: 'Cancel', selector: '#cancel' }), ...extra.map((name) => element({ name, selector: `#${name}` }))];
+  const view = (elements: PageScan['elements']) => signatureOf({ title: 'T', url: 'http://127.0.0.1:1/', headings: [], cues: [], elements: names.apply(elements) });
+  const start = view(page('Open menu'));
+  // A sidebar toggle: "Open menu" → "Expand sidebar" (pressed: the sidebar is a rail) → "Collapse sidebar".
+  names.learn({ role: 'button', name: 'Open menu', selector: '#toggle', route: '/' }, page('Expand sidebar', 'p'));
+  const rail = view(page('Expand sidebar', 'p'));
+  assert.notDeepEqual(rail, start, 'the pressed flag is a view of its own');
+  names.learn({ role: 'button', name: 'Expand sidebar', selector: '#toggle', route: '/' }, page('Collapse sidebar'));
+  assert.deepEqual(view(page('Collapse sidebar')), start, 'the same sidebar under its later label is the start view');
+  // Feedback with more on the page changed: the label is read as before, the rest still counts.
+  names.learn({ role: 'button', name: 'Cancel', selector: '#cancel', route: '/' }, [toggle('Open menu'), element({ name: 'Cancelled', selector: '#cancel' })]);
+  assert.deepEqual(view([toggle('Open menu'), element({ name: 'Cancelled', selector: '#cancel' })]), start);
+  assert.notDeepEqual(view([toggle('Open menu'), element({ name: 'Cancelled', selector: '#cancel' }), element({ name: 'Execute', selector: '#run' })]), start);
+  // Only at that place: a control elsewhere with a learned name keeps its own.
+  assert.ok(view([toggle('Open menu'), element({ name: 'Cancel', selector: '#cancel' }), element({ name: 'Collapse sidebar', selector: '#other' })]).some((entry) => entry.startsWith('button|Collapse sidebar|')));
+  // A control not found at its place (or under another role) teaches nothing.
+  names.learn({ role: 'button', name: 'Save', selector: '#save', route: '/' }, [element({ name: 'Saved', selector: '#elsewhere' }), element({ role: 'link', name: 'Saved', selector: '#save' })]);
+  assert.ok(view([element({ name: 'Saved', selector: '#elsewhere' })]).some((entry) => entry.startsWith('button|Saved|')));
 });

@@ -142,11 +142,10 @@ export class WebDriver implements ExploreDriver {
   /** A main-frame navigation was requested and its page has not fired load yet (see `settle`). */
   private navigating = false;
   private lastScreenshot: Buffer | undefined;
-  /** The view's signature as last observed, and the control clicked since (see `renamedOnly`). */
-  private lastView: string[] | undefined;
-  private clicked: { role: string; name: string } | undefined;
-  /** Names a clicked control took on its own, read as the name it had ("Copied" → "Copy"). */
-  private readonly renames = new Map<string, string>();
+  /** The control clicked since the last look, and the route it was clicked on (see `ControlNames`). */
+  private clicked: ClickedControl | undefined;
+  /** Other names a clicked control took, read as its first one ("Copied" → "Copy", "Collapse sidebar" → "Open menu"). */
+  private readonly names = new ControlNames();
   /** Where each action's time goes (ms per phase, one entry per action or look), for `bench explore` and profiling. */
   readonly phaseMs: Record<WebPhase, number[]> = { locate: [], act: [], rest: [], settle: [], health: [], scan: [] };
 
@@ -180,7 +179,6 @@ export class WebDriver implements ExploreDriver {
     });
     this.pageErrors = [];
     this.crashed = false;
-    this.lastView = undefined;
     this.clicked = undefined;
     page.on('pageerror', (error) => this.pageErrors.push(String(error.message ?? error).split('\n')[0].slice(0, 200)));
     this.navigating = false;
@@ -278,29 +276,16 @@ export class WebDriver implements ExploreDriver {
   }
 
   /**
-   * The signature with the renames learned in this run applied. A click that changed nothing in
-   * the view but the clicked control's own name ("Copy" → "Copied" for a few seconds, "Play" →
-   * "Pause") showed feedback on that control, not another view: the new name is read as the old
-   * one from then on, so the state is the one the click came from.
+   * The signature with the control names learned in this run applied: a control that took
+   * another name when it was clicked ("Copy" → "Copied" for a few seconds, a sidebar toggle's
+   * "Open menu" → "Expand sidebar" → "Collapse sidebar") is read by its first name, so its label
+   * alone never makes another state; its state flags (pressed, expanded) still do.
    */
   private viewOf(scan: PageScan): string[] {
-    const rename = (entry: string) => {
-      const [role, name, ...rest] = entry.split('|');
-      const original = this.renames.get(`${role}|${name}`);
-      return original === undefined ? entry : [role, original, ...rest].join('|');
-    };
-    let view = signatureOf(scan).map(rename);
     const clicked = this.clicked;
     this.clicked = undefined;
-    if (clicked && this.lastView) {
-      const change = renamedOnly(this.lastView, view, clicked);
-      if (change) {
-        this.renames.set(`${clicked.role}|${change}`, clicked.name);
-        view = view.map(rename);
-      }
-    }
-    this.lastView = view.sort();
-    return view;
+    if (clicked && routeOf(scan.url) === clicked.route) this.names.learn(clicked, scan.elements);
+    return signatureOf({ ...scan, elements: this.names.apply(scan.elements) });
   }
 
   /** The page under exploration (benchmarks read the app's own state from it; the explorer does not). */
@@ -332,7 +317,7 @@ export class WebDriver implements ExploreDriver {
     try {
       switch (action.kind) {
         case 'click': {
-          if (action.target?.role && action.target.name) this.clicked = { role: action.target.role, name: action.target.name };
+          if (action.target?.role && action.target.name && action.target.selector) this.clicked = { role: action.target.role, name: action.target.name, selector: action.target.selector, route: routeOf(page.url()) };
           // Playwright's click (a click at a spot found in one round trip, 7f0be3d, scrolled admin-lte's
           // sidebar so that its links were no longer found: 14-16 views where this reaches 21).
           await page.evaluate(markAction).catch(() => undefined);
@@ -428,25 +413,50 @@ export class WebDriver implements ExploreDriver {
   }
 }
 
+/** A clicked control: its role, the name it was offered by, its locator, and the route it was clicked on. */
+export interface ClickedControl {
+  role: string;
+  name: string;
+  selector: string;
+  route: string | undefined;
+}
+
 /**
- * The new name of the clicked control when it is the only difference between two views (one
- * entry of its role and name gone, one of its role with another name and the same flags come),
- * else undefined.
+ * The names each control has shown when it was clicked. A control that reads differently after a
+ * click on it, at the same place with the same role on the same route, is one control with two
+ * labels — feedback ("Copy" → "Copied"), or a toggle that says what it will do next (a sidebar
+ * button "Open menu", then "Expand sidebar" while the sidebar is a rail, then "Collapse
+ * sidebar"): the label follows the history, not the view. Every later name is read as the first
+ * one, for that place only (another "Cancel" elsewhere keeps its own name); what else the click
+ * changed, its flags included, stays in the view.
  */
-export function renamedOnly(before: readonly string[], after: readonly string[], clicked: { role: string; name: string }): string | undefined {
-  const counts = new Map<string, number>();
-  for (const entry of before) counts.set(entry, (counts.get(entry) ?? 0) + 1);
-  const added: string[] = [];
-  for (const entry of after) {
-    const left = counts.get(entry) ?? 0;
-    if (left > 0) counts.set(entry, left - 1);
-    else added.push(entry);
+export class ControlNames {
+  private readonly first = new Map<string, string>();
+
+  private key(role: string, selector: string, name: string): string {
+    return `${role}|${selector}|${name}`;
   }
-  const removed = [...counts.entries()].flatMap(([entry, count]) => Array<string>(count).fill(entry));
-  if (removed.length !== 1 || added.length !== 1) return undefined;
-  const [gone, come] = [removed[0].split('|'), added[0].split('|')];
-  if (gone[0] !== clicked.role || gone[1] !== clicked.name || come[0] !== clicked.role || gone.slice(2).join('|') !== come.slice(2).join('|')) return undefined;
-  return come[1];
+
+  /** The first name of a control that shows `name` at `selector`. */
+  nameOf(role: string, selector: string, name: string): string {
+    return this.first.get(this.key(role, selector, name)) ?? name;
+  }
+
+  /** After a click: the name the clicked control shows now (found at its place, with its role) is another name of the one it had. */
+  learn(clicked: ClickedControl, elements: readonly ScannedElement[]): void {
+    const now = elements.find((element) => element.selector === clicked.selector && element.role === clicked.role);
+    if (!now?.name || now.name === clicked.name) return;
+    const key = this.key(clicked.role, clicked.selector, now.name);
+    if (!this.first.has(key)) this.first.set(key, this.nameOf(clicked.role, clicked.selector, clicked.name));
+  }
+
+  /** The elements, each control named by its first name. */
+  apply(elements: readonly ScannedElement[]): ScannedElement[] {
+    return elements.map((element) => {
+      const name = this.nameOf(element.role, element.selector, element.name);
+      return name === element.name ? element : { ...element, name };
+    });
+  }
 }
 
 /**
