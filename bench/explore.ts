@@ -59,6 +59,8 @@ export interface BenchRun {
   actions_used: number;
   stopped_by: string;
   ms_per_action_p50: number;
+  /** Each phase of an action (web: locate, act, rest, settle, health; and the look's scan), p50 ms, when the driver measures them. */
+  phase_ms_p50?: Record<string, number>;
   load_average: number;
   /** DFS runs: this run's states against its views (see stateScores). */
   state_precision?: number;
@@ -318,6 +320,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
           actions_used: summary.graph.actionsUsed,
           stopped_by: summary.graph.stoppedBy,
           ms_per_action_p50: Math.round(summary.msPerActionP50),
+          ...(opened.driver.phaseMs ? { phase_ms_p50: Object.fromEntries(Object.entries(opened.driver.phaseMs).map(([phase, times]) => [phase, Math.round(median(times))])) } : {}),
           load_average: oneMinuteLoad(),
           ...(runScores ? { state_precision: Math.round(runScores.precision * 100) / 100, state_recall: Math.round(runScores.recall * 100) / 100 } : {}),
         });

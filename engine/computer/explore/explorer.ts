@@ -21,6 +21,8 @@ export interface ExploreDriver {
    * inside each look): left out of the action timings.
    */
   readonly asideMs?: number;
+  /** Where each action's time went, ms per phase (one entry per action or look), when the driver measures it. */
+  readonly phaseMs?: Readonly<Record<string, readonly number[]>>;
 }
 
 export interface ExploreOptions {
