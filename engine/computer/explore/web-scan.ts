@@ -294,6 +294,14 @@ export const settleScript = (quietMs: number, maxMs: number, fromAction = false)
   // Quiet DOM is not enough: a panel sliding open by a CSS transition changes no node, yet its
   // content is half visible until it ends. Wait for finite animations too (spinners loop forever).
   const finite = () => (document.getAnimations ? document.getAnimations() : []).filter((animation) => animation.playState === 'running' && animation.effect && animation.effect.getComputedTiming().iterations !== Infinity);
+  // Milliseconds an animation has left to play (Infinity when it cannot tell).
+  const remaining = (animation) => {
+    const timing = animation.effect.getComputedTiming();
+    const rate = Math.abs(animation.playbackRate || 0);
+    const end = Number(timing.endTime);
+    const now = Number(animation.currentTime);
+    return rate > 0 && Number.isFinite(end) && Number.isFinite(now) ? (animation.playbackRate > 0 ? end - now : now) / rate : Infinity;
+  };
   let timer;
   let observer;
   const finish = (value) => { clearTimeout(timer); if (observer) observer.disconnect(); requestAnimationFrame(() => resolve(value)); };
@@ -310,6 +318,17 @@ export const settleScript = (quietMs: number, maxMs: number, fromAction = false)
     const running = finite();
     const left = ${maxMs} - (now - started);
     if (running.length && left > 0) {
+      // One that would end within this wait is played to its end now: the page reaches the state the
+      // wait would have shown (its end events fire, as they would), without the frames in between.
+      // Ones that would outlast the wait (a toast's fade after seconds) are waited for as before.
+      const ending = running.filter((animation) => remaining(animation) <= left);
+      if (ending.length) {
+        for (const animation of ending) { try { animation.finish(); } catch {} }
+        // End events (transitionend, animationend) are dispatched at the next frame; what their
+        // handlers change is then waited for like any other change.
+        requestAnimationFrame(() => { timer = wait(check, 0); });
+        return;
+      }
       Promise.race([Promise.all(running.map((animation) => animation.finished.catch(() => undefined))), new Promise((wake) => wait(wake, left))]).then(() => finish(true));
       return;
     }
