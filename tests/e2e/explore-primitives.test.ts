@@ -159,6 +159,26 @@ test('states match views where only a class tells tabs apart and a toggle relabe
   }
 });
 
+test('a modal dialog over a list that grows is one state per choice behind it (fixture modal/)', async () => {
+  // Each "Upload demo file" adds a row behind the dialog, as gentelella's file manager does: the
+  // dialog opened again was a new state every time (its background differed by a row). The tab
+  // chosen behind it still tells two dialog views apart.
+  const driver = new Observed(new WebDriver({ url: `${server.origin}/modal/` }), dataView);
+  try {
+    const summary = await runExploration({ driver, strategy: 'dfs', budget: 30, seed: 1, outDir: join(work, 'modal'), skills: 0, screenshots: false });
+    const pairs = driver.seen.map((entry) => ({ state: summary.explorer.graph.match(entry)?.id ?? '?', view: entry.view }));
+    const dialogs = pairs.filter((pair) => pair.view.includes('dialog:'));
+    const opened = new Map<string, number>();
+    for (const pair of dialogs) opened.set(pair.view, (opened.get(pair.view) ?? 0) + 1);
+    assert.ok([...opened.values()].some((count) => count >= 2), `no dialog view was seen twice: ${JSON.stringify(pairs)}`);
+    const { precision, recall } = stateScores(dialogs);
+    assert.equal(precision, 1, `a state holds two dialog views (precision ${precision}): ${JSON.stringify(dialogs)}`);
+    assert.equal(recall, 1, `a dialog view is split over states (recall ${recall}): ${JSON.stringify(dialogs)}`);
+  } finally {
+    await driver.dispose();
+  }
+});
+
 test('a control exploration found freezes the app is refused at replay', async () => {
   const url = `${server.origin}/trap/`;
   const driver = new WebDriver({ url });

@@ -79,6 +79,21 @@ test('DOM candidates follow the listeners and roles; the signature ignores free 
   assert.deepEqual(signatureOf(scan), again);
 });
 
+test('behind an open modal dialog only the choices made count: rows added behind it do not split the dialog, the tab chosen does', () => {
+  const dialog = [element({ name: 'Upload demo file', selector: '#send' }), element({ name: 'Cancel', selector: '#cancel' })];
+  const behind = (rows: string[], chosen: string) => [
+    element({ role: 'tab', name: 'Files', selector: '#files', flags: chosen === 'Files' ? 's' : '', behindModal: true }),
+    element({ role: 'tab', name: 'Shared', selector: '#shared', flags: chosen === 'Shared' ? 's' : '', behindModal: true }),
+    ...rows.map((row, index) => element({ name: row, selector: `#row${index}`, behindModal: true })),
+  ];
+  const scan = (rows: string[], chosen: string): PageScan => ({ title: 'Files', url: 'http://127.0.0.1:1/files/', headings: ['h1:Files', 'dialog:Upload files'], cues: [], elements: [...behind(rows, chosen), ...dialog] });
+  assert.deepEqual(signatureOf(scan(['Plan.pdf', 'New upload 1.pdf'], 'Files')), signatureOf(scan(['Plan.pdf'], 'Files')));
+  assert.notDeepEqual(signatureOf(scan(['Plan.pdf'], 'Shared')), signatureOf(scan(['Plan.pdf'], 'Files')));
+  // Without a modal the rows are part of the view, as before.
+  const open = (rows: string[]) => ({ ...scan(rows, 'Files'), elements: scan(rows, 'Files').elements.map(({ behindModal, ...rest }) => rest) });
+  assert.notDeepEqual(signatureOf(open(['Plan.pdf', 'New upload 1.pdf'])), signatureOf(open(['Plan.pdf'])));
+});
+
 test('the signature is the view: generic clickable text, enabled-ness, a native tick and a hash root do not split it; tabs and dialogs do', () => {
   const base: PageScan = {
     title: 'T',

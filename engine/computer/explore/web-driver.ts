@@ -96,7 +96,10 @@ export function structural(element: ScannedElement): boolean {
 /**
  * The state signature: what the user sees as the view — its route, headings and dialogs, and the
  * page's structural controls (role, name, state flags, chosen option); no free text, no field
- * contents, no generic clickable containers.
+ * contents, no generic clickable containers. Behind an open modal dialog only the choices made
+ * (a selected tab, a pressed toggle, an expanded section) count: the content there can be neither
+ * read nor used, and a dialog that adds a row to a list behind it is the same dialog when it opens
+ * again (gentelella's Upload dialog made a new state each time a file was added behind it).
  */
 export function signatureOf(scan: PageScan): string[] {
   // Sorted, not in page order: a re-render that moves the same controls around is the same view;
@@ -104,7 +107,7 @@ export function signatureOf(scan: PageScan): string[] {
   return [
     `path:${routeOf(scan.url) ?? ''}`,
     ...scan.headings.map((heading) => `h:${heading}`).sort(),
-    ...scan.elements.filter(structural).map((element: ScannedElement) => `${element.role}|${element.name}|${viewFlags(element)}|${element.value}${element.keys ? `|k:${element.keys}` : ''}`).sort(),
+    ...scan.elements.filter((element) => structural(element) && (!element.behindModal || viewFlags(element) !== '')).map((element: ScannedElement) => `${element.role}|${element.name}|${viewFlags(element)}|${element.value}${element.keys ? `|k:${element.keys}` : ''}`).sort(),
   ];
 }
 

@@ -96,6 +96,8 @@ export interface ScannedElement {
   anchor?: string;
   /** The page says it shows something hidden now: aria-expanded="false", or a declared popup while closed. */
   opens?: boolean;
+  /** A modal dialog is open (aria-modal, or a <dialog> shown modally) and this element lies outside it, behind. */
+  behindModal?: boolean;
   scrollable: boolean;
   draggable: boolean;
 }
@@ -206,6 +208,8 @@ export const scanPage = `(() => {
   // views apart. Whole class names only, and never an aria-selected element (ARIA said it already).
   const activeClass = /^(is-|uk-)?(active|selected|current)$/;
   const activeByClass = (el) => !el.hasAttribute('aria-selected') && [el, el.parentElement].some((node) => node && [...node.classList].some((name) => activeClass.test(name)));
+  // Open modal dialogs: while one shows, what lies behind it can be neither read nor used.
+  const modals = roots.flatMap((root) => [...root.querySelectorAll('[aria-modal=true],dialog[open]')]).filter((el) => (el.tagName !== 'DIALOG' || el.matches(':modal')) && visible(el));
   const elements = [];
   // The element behind each scanned item, to read the text it renders.
   const shownOf = [];
@@ -245,6 +249,7 @@ export const scanPage = `(() => {
     const popup = el.getAttribute('aria-haspopup');
     if (!disabled && (el.getAttribute('aria-expanded') === 'false' || (popup && popup !== 'false' && el.getAttribute('aria-expanded') !== 'true'))) item.opens = true;
     if (tag === 'a' && el.href) item.href = el.href;
+    if (modals.length && !modals.some((modal) => holds(modal, el))) item.behindModal = true;
     elements.push(item);
     shownOf.push(el);
   }
