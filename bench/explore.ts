@@ -65,6 +65,11 @@ export interface BenchRun {
   /** DFS runs: this run's states against its views (see stateScores). */
   state_precision?: number;
   state_recall?: number;
+  /**
+   * Where the run's budget went: exploring actions by what they did (a state not seen before,
+   * a known one, no change, an error), actions walking back to a state, and resets.
+   */
+  budget_spent?: { new: number; known: number; no_change: number; error: number; trip: number; reset: number };
 }
 
 type Interval = [number, number];
@@ -322,6 +327,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
           ms_per_action_p50: Math.round(summary.msPerActionP50),
           ...(opened.driver.phaseMs ? { phase_ms_p50: Object.fromEntries(Object.entries(opened.driver.phaseMs).map(([phase, times]) => [phase, Math.round(median(times))])) } : {}),
           load_average: oneMinuteLoad(),
+          budget_spent: { ...summary.explorer.spent, reset: summary.explorer.resets },
           ...(runScores ? { state_precision: Math.round(runScores.precision * 100) / 100, state_recall: Math.round(runScores.recall * 100) / 100 } : {}),
         });
         timings.push(...summary.explorer.actionMs);

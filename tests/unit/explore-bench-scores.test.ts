@@ -79,3 +79,26 @@ test('ms per action leaves out the ground-truth read: a probe that takes 150 ms 
   assert.ok((result.probe_ms_p50 ?? 0) >= 140, `probe ${result.probe_ms_p50} ms`);
   assert.ok(result.ms_per_action_p50 < 100, `${result.ms_per_action_p50} ms per action with a 150 ms probe`);
 });
+
+test('each run says where its budget went: exploring actions by outcome, trips back and resets add up to the actions used', async () => {
+  // A dialog with an option: backtracking takes trips (the close button) or resets.
+  const settings: AppModel = {
+    title: 'Settings',
+    initial: { open: false, option: 0 },
+    view(state) {
+      const { open, option } = state as { open: boolean; option: number };
+      const toggle = { id: 'settings', label: 'Settings', on: { click: () => ({ open: !open, option }) } };
+      if (!open) return { heading: `Home ${option}`, controls: [toggle, { id: 'noop', label: 'Nothing', on: { click: () => state } }] };
+      return { heading: `Settings ${option}`, controls: [toggle, ...[1, 2].map((value) => ({ id: `option-${value}`, label: `Option ${value}`, on: { click: () => ({ open, option: value }) } }))] };
+    },
+  };
+  const runs: BenchRun[] = [];
+  await measure({ app: 'settings', split: 'fixture', budget: 12, open: async () => ({ driver: new ModelDriver(settings), dispose: async () => undefined }), probe: async (driver) => (await driver.observe(new AbortController().signal)).title }, 1, { onRun: (run) => runs.push(run) });
+  for (const run of runs) {
+    const spent = run.budget_spent;
+    assert.ok(spent, `${run.strategy}: no budget_spent`);
+    assert.equal(spent.new + spent.known + spent.no_change + spent.error + spent.trip + spent.reset, run.actions_used, `${run.strategy}: ${JSON.stringify(spent)}`);
+    assert.ok(spent.reset >= 1, `${run.strategy}: the first launch is a reset`);
+  }
+  assert.ok(runs.some((run) => (run.budget_spent?.trip ?? 0) > 0), 'BFS walks back before its actions');
+});

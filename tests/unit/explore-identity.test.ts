@@ -228,3 +228,55 @@ test('a control that takes another name when clicked is read by its first name t
   names.learn({ role: 'button', name: 'Save', selector: '#save', route: '/' }, [element({ name: 'Saved', selector: '#elsewhere' }), element({ role: 'link', name: 'Saved', selector: '#save' })]);
   assert.ok(view([element({ name: 'Saved', selector: '#elsewhere' })]).some((entry) => entry.startsWith('button|Saved|')));
 });
+
+test('a predicted link that showed nothing new in one state is worth less in the next state that offers it', async () => {
+  const { StateGraph } = await import('../../engine/computer/explore/graph.ts');
+  const site = 'http://127.0.0.1:1';
+  // A same-origin link to a data file: predicted to show a page not seen yet, but it does nothing.
+  const spec = { kind: 'click' as const, target: { role: 'link', name: 'spec.json', selector: '#spec', href: `${site}/spec.json` } };
+  const button = { kind: 'click' as const, target: { role: 'button', name: 'Try it out', selector: '#try' } };
+  const graph = new StateGraph();
+  const first = graph.addNode({ signature: 'a', phash: '0000000000000000', title: 'a', url: `${site}/`, candidates: [spec, button], blocked: [] }, { depth: 0, discoveredAt: 0 });
+  assert.equal(graph.relation(first, spec), 'unseen-route');
+  assert.equal(graph.untried(first)[0].target?.name, 'spec.json', 'untried, the prediction ranks it first');
+  graph.markTried(first, spec);
+  graph.noteOutcome(spec, false, graph.relation(first, spec), first.id);
+  const second = graph.addNode({ signature: 'b', phash: '0000000000000000', title: 'b', url: `${site}/#/op`, candidates: [spec, button], blocked: [] }, { depth: 1, discoveredAt: 1 });
+  assert.equal(graph.relation(second, spec), 'unseen-route');
+  assert.equal(graph.untried(second)[0].target?.name, 'Try it out', 'the link that did nothing is not tried first again');
+});
+
+test('Escape over a menu opened from another menu is predicted to close onto a state already seen', async () => {
+  const { StateGraph } = await import('../../engine/computer/explore/graph.ts');
+  const menu = (name: string) => ({ kind: 'click' as const, target: { role: 'menu', name, selector: `#${name}`, opens: true } });
+  const item = { kind: 'click' as const, target: { role: 'menu item', name: 'Preferences', selector: '#preferences' } };
+  const escape = { kind: 'shortcut' as const, keys: 'Escape', target: { name: 'Escape' } };
+  const graph = new StateGraph();
+  const home = graph.addNode({ signature: 'home', phash: '0000000000000000', title: 'home', candidates: [menu('View'), menu('Edit')], blocked: [] }, { depth: 0, discoveredAt: 0 });
+  const view = graph.addNode({ signature: 'view', phash: '0000000000000000', title: 'view', candidates: [menu('View'), menu('Edit'), escape], blocked: [] }, { depth: 1, discoveredAt: 1, parent: home });
+  view.parentEdge = graph.recordEdge(home.id, menu('View'), 'new', view.id).id;
+  // Escape first in discovery order: unpredicted, it ties with the menu's own item.
+  const edit = graph.addNode({ signature: 'edit', phash: '0000000000000000', title: 'edit', candidates: [menu('View'), menu('Edit'), escape, item], blocked: [] }, { depth: 2, discoveredAt: 2, parent: view });
+  edit.parentEdge = graph.recordEdge(view.id, menu('Edit'), 'new', edit.id).id;
+  assert.equal(graph.relation(view, escape), 'undo');
+  assert.equal(graph.relation(edit, escape), 'known-destination');
+  assert.ok(graph.gain(edit, escape) < graph.gain(edit, item), `Escape ${graph.gain(edit, escape)} against Preferences ${graph.gain(edit, item)}`);
+});
+
+test('a toggle whose label flips is the way back of the state it opened', async () => {
+  const { StateGraph } = await import('../../engine/computer/explore/graph.ts');
+  const toggle = (name: string) => ({ kind: 'click' as const, target: { role: 'button', name, selector: '#theme' } });
+  const other = { kind: 'click' as const, target: { role: 'button', name: 'Explore', selector: '#explore' } };
+  const graph = new StateGraph();
+  const light = graph.addNode({ signature: 'light', phash: '0000000000000000', title: 'light', candidates: [toggle('Switch to dark mode'), other], blocked: [] }, { depth: 0, discoveredAt: 0 });
+  const dark = graph.addNode({ signature: 'dark', phash: '0000000000000000', title: 'dark', candidates: [toggle('Switch to light mode'), other], blocked: [] }, { depth: 1, discoveredAt: 1, parent: light });
+  dark.parentEdge = graph.recordEdge(light.id, toggle('Switch to dark mode'), 'new', dark.id).id;
+  assert.equal(graph.relation(dark, toggle('Switch to light mode')), 'undo');
+  assert.equal(graph.untried(dark)[0].target?.name, 'Explore');
+  assert.ok(graph.guessedInverses().some((edge) => edge.from === dark.id && edge.to === light.id && edge.action.target?.name === 'Switch to light mode'), 'a guessed way back by the flipped toggle');
+  // Look-alikes: the opener still offered by name means another control in its place is not its inverse.
+  const moved = { kind: 'click' as const, target: { role: 'button', name: 'Switch to dark mode', selector: '#theme-2' } };
+  const rows = graph.addNode({ signature: 'rows', phash: '0000000000000000', title: 'rows', candidates: [moved, toggle('Switch to light mode')], blocked: [] }, { depth: 1, discoveredAt: 2, parent: light });
+  rows.parentEdge = graph.recordEdge(light.id, toggle('Switch to dark mode'), 'new', rows.id).id;
+  assert.equal(graph.relation(rows, toggle('Switch to light mode')), undefined);
+});

@@ -83,6 +83,12 @@ export class Explorer {
   stoppedBy: StopReason | 'running' = 'running';
   /** Wall time of each exploring action (perform + settle + observe). */
   readonly actionMs: number[] = [];
+  /**
+   * Where the budget went: exploring actions by what they did, actions spent walking back to a
+   * state (trips), and resets (`resets`). They add up to `used`, but for an action a deadline or
+   * an abort cut short.
+   */
+  readonly spent: Record<Verification, number> & { trip: number } = { new: 0, known: 0, no_change: 0, error: 0, trip: 0 };
   private current: NodeRecord | undefined;
   /** Looks taken since the last action (see `dfsStep`). */
   private looksSinceAction = 0;
@@ -283,6 +289,7 @@ export class Explorer {
         this.graph.addBoundary({ node: node.id, action, reason: outcome.reason === 'error' ? 'repeated_failure' : outcome.reason, detail: outcome.detail });
       }
       this.actionMs.push(elapsed());
+      this.spent.error += 1;
       if (outcome.needsReset) this.current = undefined;
       else {
         const after = await this.look();
@@ -299,6 +306,7 @@ export class Explorer {
       const edge = this.graph.recordEdge(node.id, action, 'error', undefined, 'the app could not be observed after this action');
       this.options.onEdge?.(edge);
       this.graph.addBoundary({ node: node.id, action, reason: 'error', detail: 'the app could not be observed after this action' });
+      this.spent.error += 1;
       this.current = undefined;
       return 'error';
     }
@@ -323,6 +331,7 @@ export class Explorer {
       if (effect) edge.effect = effect;
     }
     this.options.onEdge?.(edge);
+    this.spent[result] += 1;
     this.current = reached;
     return result;
   }
@@ -355,6 +364,7 @@ export class Explorer {
       const from = this.current;
       if (!from || from.id !== edge.from) return false;
       this.spend();
+      this.spent.trip += 1;
       const started = Date.now();
       let outcome: ActionOutcome;
       try {

@@ -265,6 +265,11 @@ export class StateGraph {
       // "link" look barren and the site's own pages were never visited.
       const record = this.outcomes.get(relation) ?? { tried: 0, fresh: 0 };
       gain = (record.fresh + 3) / (record.tried + 4);
+      // The prediction is the prior of this control, not its verdict: the same link or toggle that
+      // showed nothing new where it was tried (a link to a data file, a '#' anchor) is worth that
+      // much less in the next state that offers it, as an unpredicted control is.
+      const control = this.outcomes.get(controlKey(action));
+      if (control) gain = (control.fresh + gain) / (control.tried + 1);
     } else if (relation) {
       // The graph already predicts where this leads (back where this state came from, to the one
       // state this control always reached, or off the site): no view not seen before. How often such predictions
@@ -311,6 +316,9 @@ export class StateGraph {
   relation(node: NodeRecord, action: ExploreAction): 'undo' | 'known-destination' | 'off-site' | 'unseen-route' | 'announced' | undefined {
     const key = controlKey(action);
     if (this.inverseOf(node)?.some((inverse) => controlKey(inverse) === key)) return 'undo';
+    // Escape over a menu or dialog opened from another one (a menu bar's second menu) closes it
+    // onto a state already seen, as over the first one.
+    if (isEscape(action) && escapes(node) && this.parentOf(node)) return 'known-destination';
     // A state and the transient ones over it (a menu or a dialog that Escape closes opened on
     // top) share their other controls: the menu closes first, so a control does from any of them
     // what it did from one.
@@ -347,15 +355,22 @@ export class StateGraph {
 
   /**
    * The actions of a node that probably lead back to the state it was first reached from: the
-   * control that opened it (a toggle, a menu button) when it still shows it, and Escape when the
-   * parent did not offer Escape (a dialog or menu that opened here).
+   * control that opened it (a toggle, a menu button) when it still shows it, or when its name
+   * is gone, the control of the same kind now in its place (a toggle whose label flips: "Switch to
+   * dark mode" becomes "Switch to light mode"), and Escape when the parent did not offer Escape
+   * (a dialog or menu that opened here).
    */
   inverseOf(node: NodeRecord): ExploreAction[] | undefined {
     const arrival = node.parentEdge ? this.edges.get(node.parentEdge) : undefined;
     const parent = this.parentOf(node);
     if (!arrival || !parent) return undefined;
     const opener = controlKey(arrival.action);
-    return node.actions.filter((action) => controlKey(action) === opener || (isEscape(action) && !escapes(parent) && !isEscape(arrival.action)));
+    const place = arrival.action.target?.selector;
+    // Only while the opener's own name is gone: a row of look-alikes shifts after an insert, and
+    // another row's button then sits where the clicked one was.
+    const renamed = place !== undefined && !node.actions.some((action) => controlKey(action) === opener);
+    const inPlace = (action: ExploreAction) => renamed && action.kind === arrival.action.kind && action.target?.selector === place;
+    return node.actions.filter((action) => controlKey(action) === opener || inPlace(action) || (isEscape(action) && !escapes(parent) && !isEscape(arrival.action)));
   }
 
   /** The nearest state below a transient one (the first ancestor without a menu or dialog open); undefined when the node is not transient. */
