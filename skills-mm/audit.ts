@@ -253,7 +253,7 @@ interface PackageText {
 
 /** Keys whose strings are identifiers, paths or enums of the format, not text anyone reads as words. */
 const structuralKeys = new Set(['format_version', 'skill', 'platform', 'permission_tier', 'state_id', 'image_role', 'view', 'file', 'marks', 'preferred_view', 'preferred_view_order', 'action', 'key', 'url', 'name', 'version', 'built_at', 'steps']);
-const labelKeys = new Set(['role', 'text', 'test_id', 'css', 'raw_name', 'raw_text', 'anchor_text', 'title', 'window_title', 'dom_text_appears', 'ocr_text_appears']);
+const labelKeys = new Set(['role', 'text', 'test_id', 'css', 'raw_name', 'raw_text', 'anchor_text', 'texts', 'title', 'window_title', 'dom_text_appears', 'ocr_text_appears']);
 
 /**
  * Every string a consumer reads (replay, consult, MCP get_skill, a person reading SKILL.md), with

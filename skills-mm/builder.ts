@@ -498,9 +498,12 @@ export async function readDemonstration(trajectoryDir: string, options: Pick<Bui
       case 'press':
         step = { ...common, action: 'press', key: draft.key!, ...(target ? { target } : {}), ...(keyboardWindow ? { keyboard_window: keyboardWindow } : {}) };
         break;
-      case 'scroll':
-        step = { ...common, action: 'scroll', dx: draft.dx ?? 0, dy: draft.dy ?? 0, ...(target ? { target } : {}) };
+      case 'scroll': {
+        // Coalesced wheel events: the place the last one left the container at is where the step goes.
+        const place = draft.events.at(-1)?.scrolledTo;
+        step = { ...common, action: 'scroll', dx: draft.dx ?? 0, dy: draft.dy ?? 0, ...(place ? { scroll_to: place } : {}), ...(target ? { target } : {}) };
         break;
+      }
       case 'wait':
         step = { ...common, action: 'wait', ms: draft.ms ?? 0 };
         break;
@@ -858,6 +861,7 @@ async function describeTarget(
       ...(recorded.scope && recorded.scope.length <= 300 ? { scope: recorded.scope } : {}),
       // A redacted anchor cannot match the live row: without it the look-alikes stay untold apart (replay refuses).
       ...(recorded.anchorText && recorded.anchorText.length <= 200 && !containsRedactionPlaceholder(recorded.anchorText) ? { anchor_text: recorded.anchorText } : {}),
+      ...(recorded.twin && !recorded.anchorText && !recorded.twin.texts.some(containsRedactionPlaceholder) ? { twin: recorded.twin } : {}),
       ...(recorded.css ? { css: recorded.css.slice(0, 500) } : {}),
       ...(box ? { box } : {}),
     };

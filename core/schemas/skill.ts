@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PixelPoint, Rect, Size, rectContains } from '../geometry.ts';
-import { AccessibleTarget } from './trajectory.ts';
+import { AccessibleTarget, LookAlikeTwin, ScrollPlace } from './trajectory.ts';
 
 /**
  * The MMSkills package, as files on disk (skills-mm/FORMAT.md). Every file carries `format_version` so a
@@ -163,6 +163,12 @@ export const LocatorDescriptor = z
      * match that still carries it (engine/computer/look-alike.ts).
      */
     anchor_text: text(200).optional(),
+    /**
+     * Web: a look-alike whose row shows only what another one's shows (two empty rows): which of
+     * the look-alikes showing exactly these texts it was; replay picks that one while the page
+     * shows as many of them, and refuses otherwise (see LookAlikeTwin).
+     */
+    twin: LookAlikeTwin.optional(),
   })
   .strict();
 export type LocatorDescriptor = z.infer<typeof LocatorDescriptor>;
@@ -386,7 +392,13 @@ export const PlanStep = z.discriminatedUnion('action', [
     key: z.string().regex(/^(?:(?:ctrl|alt|shift|meta)\+){0,3}[a-z0-9_]+$|^(?:(?:ctrl|alt|shift|meta)\+){0,3}.$/, 'must be a key chord like ctrl+s or enter').max(40),
     keyboard_window: KeyboardWindow.optional(),
   }).strict(),
-  StepBase.extend({ action: z.literal('scroll'), dx: z.number().int(), dy: z.number().int() }).strict(),
+  StepBase.extend({
+    action: z.literal('scroll'),
+    dx: z.number().int(),
+    dy: z.number().int(),
+    /** Web: the place the recording's scroll reached; replay scrolls there (dx/dy are what the recording's wheel moved). */
+    scroll_to: ScrollPlace.optional(),
+  }).strict(),
   /** Rest the pointer on the target (menus and tooltips that open under the pointer). */
   StepBase.extend({ action: z.literal('hover'), target: TargetDescriptor }).strict(),
   /** Choose an option of a list box (web `<select>`) by its value. */

@@ -50,6 +50,21 @@ export const WindowInfo = z.object({
 export type WindowInfo = z.infer<typeof WindowInfo>;
 
 /**
+ * Web, for a look-alike whose own row or card shows nothing that another look-alike's does not
+ * (two empty rows of a data tree, each with its actions button): the texts its row shows and which
+ * of the look-alikes showing exactly those texts it is, in page order. Replay acts on that one only
+ * while the page shows as many such look-alikes as when it was explored; otherwise it refuses.
+ */
+export const LookAlikeTwin = z.object({
+  texts: z.array(z.string().max(120)).max(12),
+  /** 0-based, in page order, among the look-alikes whose rows show `texts`. */
+  nth: z.number().int().nonnegative(),
+  /** How many look-alikes showed `texts`. */
+  count: z.number().int().min(2).max(50),
+});
+export type LookAlikeTwin = z.infer<typeof LookAlikeTwin>;
+
+/**
  * The UI element an action hit, as far as the recorder could tell. On the web every field that
  * could be read is filled; on X11 only `box` (the window) and what the window title says.
  * Replay tries them in order: role + name, test id, text, css.
@@ -87,6 +102,8 @@ export const Target = z.object({
    * card that no other look-alike's shows, as a person names it ("Archive in the Globex row").
    */
   anchorText: z.string().optional(),
+  /** Web, for a look-alike with no `anchorText` (its row shows only what another's shows): see LookAlikeTwin. */
+  twin: LookAlikeTwin.optional(),
   /** `name` exactly as the app has it, kept only when the cleaned `name` would not match it (invisible characters Playwright does not ignore). */
   rawName: z.string().optional(),
   /** `text` exactly as the app has it, kept only when the cleaned `text` would not match it. */
@@ -169,6 +186,19 @@ export const ActionEffect = z.object({
 });
 export type ActionEffect = z.infer<typeof ActionEffect>;
 
+/**
+ * Where a scroll left the container it scrolled (the list or panel under the pointer, else the
+ * page): its scroll offsets in CSS pixels and whether it was at its end. A step carrying it is
+ * replayed to that place, wherever the container starts, not by a fixed wheel distance.
+ */
+export const ScrollPlace = z.object({
+  top: z.number().nonnegative(),
+  left: z.number().nonnegative(),
+  /** Scrolled as far down as it goes (the end of a log or a list): replay goes to this container's end. */
+  end: z.boolean(),
+});
+export type ScrollPlace = z.infer<typeof ScrollPlace>;
+
 export const eventKinds = [
   'click',
   'double_click',
@@ -210,6 +240,8 @@ export const TrajectoryEvent = z.object({
   key: z.string().optional(),
   /** `scroll`: wheel delta in pixels (positive = down / right). */
   scroll: z.object({ dx: z.number(), dy: z.number() }).optional(),
+  /** `scroll` (web): where the scrolled container was left (see ScrollPlace). */
+  scrolledTo: ScrollPlace.optional(),
   /** `wait`: how long. */
   ms: z.number().nonnegative().optional(),
   /** `navigate` and every web event: the page URL (after redaction). */

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { exportSkill, verifiedPath } from '../../engine/computer/explore/export.ts';
 import { runExploration } from '../../engine/computer/explore/run.ts';
 import { WebDriver } from '../../engine/computer/explore/web-driver.ts';
 import { replaySkill } from '../../engine/computer/replay/replay.ts';
@@ -127,4 +128,92 @@ test('an exported step on one of three look-alike "Dropdown" controls carries th
   // Before: no text of its own container told the button apart, and replay refused the step
   // (three matches that nothing tells apart).
   await exploreExportReplay(`${origin}/lookalike/index.html`, 'lookalike', 12, (view) => view.split('+').includes('button-menu'));
+});
+
+test('an exported scroll step reaches the place exploration scrolled to, wherever the panel starts (fails when replay turns the wheel by a fixed distance)', async () => {
+  const url = `${origin}/reader/index.html`;
+  const driver = new ProbedDriver(new WebDriver({ url, loopbackOnly: true }), async (inner) => (await (inner as WebDriver).livePage?.getAttribute('html', 'data-view')) ?? '');
+  let summary;
+  try {
+    summary = await runExploration({ driver, strategy: 'dfs', budget: 3, seed: 1, outDir: join(work, 'reader'), skills: 0 });
+  } finally {
+    await driver.dispose();
+  }
+  const { graph } = summary;
+  const edge = graph.edges.find((entry) => entry.from === graph.root && entry.action.kind === 'scroll' && entry.result === 'new');
+  assert.ok(edge?.to && edge.scrolledTo, `no scroll from the start that showed a new view: ${JSON.stringify(graph.edges.map((entry) => [entry.action.kind, entry.result, entry.scrolledTo]))}`);
+  const view = driver.seen.find(({ observation }) => observation.signature === graph.nodes.find((node) => node.id === edge.to)?.signature)?.view;
+  assert.ok(view && view !== 'section-1', `the scroll showed ${view}`);
+  const node = graph.nodes.find((entry) => entry.id === edge.to)!;
+  const skill = await exportSkill(graph, join(work, 'reader'), node, [edge]);
+  assert.equal(skill.format, 'mmskill', skill.detail);
+  const plan = JSON.parse(readFileSync(join(skill.path, 'plan.json'), 'utf8')) as { steps: { action: string; scroll_to?: unknown }[] };
+  assert.deepEqual(plan.steps.map((step) => [step.action, step.scroll_to]), [['scroll', edge.scrolledTo]]);
+  // The page opens where the reader left off (here set before the replay): above the explored
+  // place, and below it. A fixed wheel distance would end 700 px further, or 1000 px further down.
+  for (const start of [700, (edge.scrolledTo.top ?? 0) + 1000]) {
+    const session = await launchBrowser({ viewport: { width: 1280, height: 800 }, loopbackOnly: true });
+    try {
+      await session.page.goto(url, { waitUntil: 'load' });
+      await session.page.evaluate((top) => {
+        const panel = document.getElementById('text') as HTMLElement;
+        panel.scrollTop = top;
+        panel.dispatchEvent(new Event('scroll'));
+      }, start);
+      assert.notEqual(await session.page.getAttribute('html', 'data-view'), view);
+      const report = await replaySkill({ skillDirectory: skill.path, surface: pageSurface(session.page, session), confirm: 'never', autoApproveTier: 'input' });
+      assert.ok(report.ok, `from ${start}: ${JSON.stringify(report.error)} ${JSON.stringify(report.steps.map((step) => [step.status, step.reason]))}`);
+      // The world: the section the app itself says is at the top of its panel.
+      assert.equal(await session.page.getAttribute('html', 'data-view'), view, `replayed from ${start} px, the app shows another section`);
+    } finally {
+      await session.dispose();
+    }
+  }
+});
+
+test('a look-alike that only its place among identical rows tells apart: exported with that place, replayed on it, refused when the page shows another number of such rows', async () => {
+  // Before: the exported step carried nothing that told the button apart and replay refused it
+  // ('5 matches that nothing tells apart'), as on JSONEditor after two inserted fields.
+  const url = `${origin}/twins/index.html`;
+  const driver = new ProbedDriver(new WebDriver({ url, loopbackOnly: true }), async (inner) => (await (inner as WebDriver).livePage?.getAttribute('html', 'data-view')) ?? '');
+  let summary;
+  try {
+    summary = await runExploration({ driver, strategy: 'dfs', budget: 12, seed: 1, outDir: join(work, 'twins'), skills: 0 });
+  } finally {
+    await driver.dispose();
+  }
+  const { graph } = summary;
+  const viewOf = new Map<string, string>();
+  for (const { observation, view } of driver.seen) if (!viewOf.has(observation.signature)) viewOf.set(observation.signature, view);
+  const node = graph.nodes.find((entry) => viewOf.get(entry.signature) === 'menu-row-4');
+  assert.ok(node, `the second empty row's menu was never opened: ${[...viewOf.values()].join(', ')}`);
+  const path = verifiedPath(graph, node.id);
+  assert.ok(path?.length, 'no verified path to it');
+  assert.deepEqual(path.at(-1)?.action.target?.twin, { texts: [':'], nth: 1, count: 2 });
+  const skill = await exportSkill(graph, join(work, 'twins'), node, path);
+  assert.equal(skill.format, 'mmskill', skill.detail);
+  const replayOn = async (page: string) => {
+    const session = await launchBrowser({ viewport: { width: 1280, height: 800 }, loopbackOnly: true });
+    try {
+      await session.page.goto(page, { waitUntil: 'load' });
+      const report = await replaySkill({ skillDirectory: skill.path, surface: pageSurface(session.page, session), confirm: 'never', autoApproveTier: 'input' });
+      return { report, view: await session.page.getAttribute('html', 'data-view') };
+    } finally {
+      await session.dispose();
+    }
+  };
+  const same = await replayOn(url);
+  assert.ok(same.report.ok, `${JSON.stringify(same.report.error)} ${JSON.stringify(same.report.steps.map((step) => [step.status, step.reason]))}`);
+  // The world: the menu the app opened is the second empty row's.
+  assert.equal(same.view, 'menu-row-4');
+  // A third empty row (after the others): which one was meant cannot be told any more; the step is not taken.
+  const more = await replayOn(`${url}?extra`);
+  assert.equal(more.report.ok, false);
+  assert.equal(more.report.error?.code, 'unsafe', JSON.stringify(more.report.error));
+  const stopped = more.report.steps.find((step) => step.status === 'aborted');
+  // Stopped at the first step on an empty row's button (the steps before it act on rows that have their own text).
+  assert.match(stopped?.reason ?? '', /3 in a row showing ":" where exploration saw 2/, JSON.stringify(more.report.steps.map((step) => [step.status, step.reason])));
+  assert.ok(path.slice(0, (stopped?.index ?? 1) - 1).every((step) => !step.action.target?.twin));
+  // No empty row's menu opened (rows 2, 4 and 6 are the empty ones there).
+  assert.ok(!['menu-row-2', 'menu-row-4', 'menu-row-6'].includes(more.view ?? ''), `an empty row's menu opened: ${more.view}`);
 });

@@ -1,8 +1,10 @@
 import type { Boundary, ExploreAction, GraphEdge, Strategy, Verification } from '../../../core/commands/explore.ts';
+import type { ScrollPlace } from '../../../core/schemas/trajectory.ts';
 import { actionKey, effectOf, type NodeRecord, type Observation, StateGraph } from './graph.ts';
 
 /** What goes wrong when an action runs; `needsReset` means the app is no longer usable as is. */
-export type ActionOutcome = { ok: true } | { ok: false; reason: Exclude<Boundary['reason'], 'repeated_failure' | 'blocked'>; detail: string; needsReset: boolean };
+/** `scrolledTo`: a scroll's place reached (web), carried by the edge for export. */
+export type ActionOutcome = { ok: true; scrolledTo?: ScrollPlace } | { ok: false; reason: Exclude<Boundary['reason'], 'repeated_failure' | 'blocked'>; detail: string; needsReset: boolean };
 
 /** One app under exploration. Web (Chromium), X11 (Xvfb) and a fake (unit tests) implement it. */
 export interface ExploreDriver {
@@ -326,6 +328,7 @@ export class Explorer {
     this.graph.noteOutcome(action, result === 'new', relation, node.id);
     this.graph.noteDestination(action, node.id, reached.id);
     noteSettle(edge, performedMs);
+    if (outcome.scrolledTo && !edge.scrolledTo) edge.scrolledTo = outcome.scrolledTo;
     if (result !== 'no_change') {
       const effect = effectOf(node, observation, action);
       if (effect) edge.effect = effect;

@@ -165,6 +165,7 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
       ...(accessibleOf(graph, action) ? { accessible: accessibleOf(graph, action) } : {}),
       ...(action.kind === 'shortcut' ? { key: chord(action.keys ?? '') } : {}),
       ...(action.kind === 'scroll' ? { scroll: { dx: 0, dy: action.deltaY ?? 0 } } : {}),
+      ...(action.kind === 'scroll' && edge.scrolledTo ? { scrolledTo: edge.scrolledTo } : {}),
       ...(graph.app.kind === 'web' && to?.url ? { url: byId.get(edge.from)?.url ?? to.url, pageTitle: byId.get(edge.from)?.title ?? '' } : {}),
       ...(target
         ? {
@@ -173,6 +174,7 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
               ...(target.name ? { name: target.name, text: target.name } : {}),
               ...(target.selector ? { css: target.selector, strategy: target.name ? ('role' as const) : ('css' as const) } : { strategy: 'position' as const }),
               ...(target.anchor ? { anchorText: target.anchor.slice(0, 200) } : {}),
+              ...(target.twin && !target.anchor ? { twin: target.twin } : {}),
               ...(box ? { box } : {}),
             },
           }

@@ -8,6 +8,7 @@ import type { Observation } from './graph.ts';
 import { routeOf, signatureHash } from './identity.ts';
 import { splitBlocked } from './safety.ts';
 import { generateValue } from './values.ts';
+import { carriedPlace, scrollPlaceAt } from '../scroll-place.ts';
 import { listenerTracker, type PageScan, type ScannedElement, scanPage, settleScript, twoFrames } from './web-scan.ts';
 
 /** The parts of one web action: find the target, act, let the pointer rest, settle, check the page's health; and a look's scan. */
@@ -50,7 +51,7 @@ export function candidatesFromScan(scan: PageScan): ExploreAction[] {
   const here = new URL(scan.url);
   for (const element of scan.elements) {
     if (!element.actionable || reloadsItself(element, here)) continue;
-    const target = { selector: element.selector, role: element.role, name: element.name, x: element.x, y: element.y, width: element.width, height: element.height, ...(element.tag === 'a' && element.href ? { href: element.href } : {}), ...(element.anchor ? { anchor: element.anchor } : {}), ...(element.opens ? { opens: true } : {}) };
+    const target = { selector: element.selector, role: element.role, name: element.name, x: element.x, y: element.y, width: element.width, height: element.height, ...(element.tag === 'a' && element.href ? { href: element.href } : {}), ...(element.anchor ? { anchor: element.anchor } : {}), ...(element.twin ? { twin: element.twin } : {}), ...(element.opens ? { opens: true } : {}) };
     const hears = (type: string) => element.listeners.includes(type);
     const textField = element.field !== undefined;
     if (!textField && element.tag !== 'select' && (hears('click') || hears('mousedown') || hears('pointerdown') || clickRoles.has(element.role) || ['button', 'a', 'summary'].includes(element.tag) || (element.tag === 'input' && !textField))) {
@@ -315,6 +316,8 @@ export class WebDriver implements ExploreDriver {
     phase('locate');
     if (action.kind !== 'shortcut' && !locator) return { ok: false, reason: 'error', detail: `${describeTarget(action.target)} is not on the page`, needsReset: false };
     const need = () => locator as Locator;
+    // Where a scroll's wheel turned: the place it reached there is read once the page settled.
+    let wheelAt: { x: number; y: number } | undefined;
     // The action's mark on the page's change clock: the settle counts its quiet from here (a click marks it just before clicking).
     if (action.kind !== 'click') await page.evaluate(markAction).catch(() => undefined);
     try {
@@ -347,10 +350,13 @@ export class WebDriver implements ExploreDriver {
         case 'select':
           await need().selectOption(action.text ?? '', { timeout });
           break;
-        case 'scroll':
+        case 'scroll': {
           await need().hover({ timeout });
+          const box = await need().boundingBox({ timeout });
+          if (box) wheelAt = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
           await page.mouse.wheel(0, action.deltaY ?? 600);
           break;
+        }
         case 'drag': {
           const drop = action.to ? await resolveTarget(page, action.to) : undefined;
           if (!drop) throw new Error('the drop target is not on the page');
@@ -385,7 +391,9 @@ export class WebDriver implements ExploreDriver {
     // A page whose settle answered is not frozen: the health check need not ask it again.
     const outcome = await this.health(errorsBefore, answered);
     phase('health');
-    return outcome;
+    // A scroll's step replays to the place it reached (scroll-place.ts), not by its wheel distance.
+    const place = outcome.ok && wheelAt ? await scrollPlaceAt(page, wheelAt) : undefined;
+    return place ? { ok: true, scrolledTo: carriedPlace(place) } : outcome;
   }
 
   /** After an action: did the page crash, freeze, throw or leave the site? */

@@ -1,4 +1,5 @@
 import { lookAlikeTextsSource } from '../look-alike.ts';
+import type { LookAlikeTwin } from '../../../core/schemas/trajectory.ts';
 
 /**
  * Scripts that run inside the page. They are plain strings, not functions, so no transpiler
@@ -94,6 +95,8 @@ export interface ScannedElement {
   href?: string;
   /** A look-alike's own row or item text that no other look-alike shows (see look-alike.ts). */
   anchor?: string;
+  /** A look-alike with no anchor: which of those showing the same texts it is (LookAlikeTwin). */
+  twin?: LookAlikeTwin;
   /** The page says it shows something hidden now: aria-expanded="false", or a declared popup while closed. */
   opens?: boolean;
   /** A modal dialog is open (aria-modal, or a <dialog> shown modally) and this element lies outside it, behind. */
@@ -262,10 +265,17 @@ export const scanPage = `(() => {
     if (members.length < 2 || members.length > 50) continue;
     const alike = members.map((index) => shownOf[index]);
     const texts = alike.map((element) => lookAlikeTexts(element, alike).map((text) => text.toLowerCase()));
+    const keys = texts.map((list) => list.join('\\n'));
     members.forEach((index, position) => {
       const theirs = new Set(texts.filter((_, other) => other !== position).flat());
-      const own = lookAlikeTexts(alike[position], alike).find((text) => !theirs.has(text.toLowerCase()));
+      const shows = lookAlikeTexts(alike[position], alike);
+      const own = shows.find((text) => !theirs.has(text.toLowerCase()));
       if (own) elements[index].anchor = own;
+      else {
+        // Nothing of its own (two empty rows): which of the look-alikes showing exactly these texts it is.
+        const twins = keys.flatMap((key, other) => (key === keys[position] ? [other] : []));
+        if (twins.length >= 2) elements[index].twin = { texts: shows, nth: twins.indexOf(position), count: twins.length };
+      }
     });
   }
   const headingElements = roots.flatMap((root) => [...root.querySelectorAll('h1,h2,h3,[role=heading]')]).filter(visible).slice(0, 30);

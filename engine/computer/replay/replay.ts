@@ -666,8 +666,8 @@ async function act(surface: Surface, step: PlanStep, point: Point | undefined, v
     case 'press':
       return surface.press(step.key, step.keyboard_window ? { window: step.keyboard_window } : undefined);
     case 'scroll': {
-      if (point) return surface.scroll(point, step.dx, step.dy);
-      return surface.scroll({ x: frame.width / 2, y: frame.height / 2 }, step.dx, step.dy);
+      if (point) return surface.scroll(point, step.dx, step.dy, step.scroll_to);
+      return surface.scroll({ x: frame.width / 2, y: frame.height / 2 }, step.dx, step.dy, step.scroll_to);
     }
     case 'wait':
       await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core';
 import type { Box, RgbaImage } from '../../../native/image.ts';
 import type { WindowAccessibility } from '../accessibility.ts';
 import type { KeyboardWindow } from '../../../core/schemas/skill.ts';
+import type { ScrollPlace } from '../../../core/schemas/trajectory.ts';
 
 export type { Point } from '../../../core/geometry.ts';
 import type { Point } from '../../../core/geometry.ts';
@@ -25,7 +26,12 @@ export interface Surface {
    * does not play the same part (a Save As dialog that did not open).
    */
   press(chord: string, options?: { window?: KeyboardWindow }): Promise<void>;
-  scroll(point: Point, dx: number, dy: number): Promise<void>;
+  /**
+   * The wheel at a point. `to` (web): the place the recording's scroll reached; the web surface
+   * turns the wheel by what that container still needs from where it is now (an X11 surface has
+   * no such place and turns dx/dy).
+   */
+  scroll(point: Point, dx: number, dy: number, to?: ScrollPlace): Promise<void>;
   /** Rests the pointer at a point. */
   hover?(point: Point): Promise<void>;
   /** Chooses an option (by value or label) of the list box at a point; web only (X11 answers unavailable). */

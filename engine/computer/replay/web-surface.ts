@@ -4,6 +4,7 @@ import { launchBrowser, type BrowserSession } from '../../../native/browser/brow
 import { chordForPlaywright, parseChord } from '../../../native/input/keys.ts';
 import { decodeImage } from '../../../native/image.ts';
 import type { Surface } from './surface.ts';
+import { scrollPlaceAt, scrollStopped, wheelTowards } from '../scroll-place.ts';
 
 /** A web page as a replay surface. Owns the browser when it launched it. */
 export function pageSurface(page: import('playwright-core').Page, owned?: BrowserSession): Surface {
@@ -42,9 +43,23 @@ export function pageSurface(page: import('playwright-core').Page, owned?: Browse
       if (!parsed) throw new SkillframeError('bad_input', `plan.json: key chord ${JSON.stringify(chord)} is not understood`);
       await page.keyboard.press(chordForPlaywright(parsed));
     },
-    scroll: async (point, dx, dy) => {
+    scroll: async (point, dx, dy, to) => {
       await page.mouse.move(point.x, point.y);
-      await page.mouse.wheel(dx, dy);
+      if (!to) return page.mouse.wheel(dx, dy);
+      // To the place the recording reached, from wherever this container starts (a page that
+      // opens scrolled, a step before that scrolled it): the wheel turns by what is left, and
+      // turns again while a turn moved it but not yet there (content that grows as it scrolls).
+      for (let turn = 0; turn < 4; turn += 1) {
+        const live = await scrollPlaceAt(page, point);
+        if (!live) {
+          if (turn === 0) await page.mouse.wheel(dx, dy);
+          return;
+        }
+        const left = wheelTowards(live, to);
+        if (Math.abs(left.dx) <= 1 && Math.abs(left.dy) <= 1) return;
+        await page.mouse.wheel(left.dx, left.dy);
+        if (!(await scrollStopped(page, point, live))) return;
+      }
     },
     hover: async (point) => {
       await page.mouse.move(point.x, point.y);

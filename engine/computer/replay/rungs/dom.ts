@@ -72,9 +72,10 @@ async function ground(input: GroundingInput): Promise<Grounding | Refusal | stri
       continue;
     }
     const anchorText = locator.anchor_text;
-    if (anchorText && strategy.name.startsWith('css')) {
+    const twin = anchorText ? undefined : locator.twin;
+    if ((anchorText || twin) && strategy.name.startsWith('css')) {
       // A CSS path names a position, not a row: recorded among look-alikes, it may now point at another row's.
-      reasons.push(`${strategy.name}: the target was one of several look-alikes, told apart by ${JSON.stringify(anchorText)}, which a CSS path does not check`);
+      reasons.push(`${strategy.name}: the target was one of several look-alikes, told apart by ${anchorText ? JSON.stringify(anchorText) : 'its place among those showing the same texts'}, which a CSS path does not check`);
       continue;
     }
     if (anchorText) {
@@ -89,6 +90,18 @@ async function ground(input: GroundingInput): Promise<Grounding | Refusal | stri
       }
       pick = carrying[0];
       confidence -= 0.04;
+    } else if (twin && candidates.length > 1) {
+      // Recorded among look-alikes whose rows showed the same texts (two empty rows): the one at
+      // its place among those showing them, only while the page shows as many (never a guess).
+      const alike = await showingTexts(located, candidates, twin.texts);
+      if (alike.length !== twin.count) {
+        tieSeen = true;
+        anchorMisses = true;
+        reasons.push(`${strategy.name}: ${candidates.length} matches, ${alike.length} in a row showing ${JSON.stringify(twin.texts.join(' '))} where exploration saw ${twin.count}`);
+        continue;
+      }
+      pick = alike[twin.nth];
+      confidence -= 0.06;
     } else if (candidates.length === 1) {
       pick = candidates[0];
       if (scopedPick) confidence -= 0.03;
@@ -117,7 +130,7 @@ async function ground(input: GroundingInput): Promise<Grounding | Refusal | stri
   // Recorded among look-alikes, and the page still has them but no single one in a row or card
   // showing the recorded text: a later rung only sees pictures of identical buttons, and one read
   // or matched a little better than the rest is not the right row. The ladder stops here.
-  if (locator.anchor_text && anchorMisses) return { refused: reasons.join('; ') };
+  if ((locator.anchor_text || locator.twin) && anchorMisses) return { refused: reasons.join('; ') };
   return reasons.join('; ') || 'no usable locator';
 }
 
@@ -148,6 +161,14 @@ async function carryingAnchor(located: import('playwright-core').Locator, candid
   if (!texts) return [];
   const wanted = normalizeLabel(anchorText);
   return candidates.filter((candidate) => (texts[candidate.index] ?? []).some((text) => normalizeLabel(text) === wanted));
+}
+
+/** The candidates, in page order, whose own row or card shows exactly `wanted` (the texts compared as labels are). */
+async function showingTexts(located: import('playwright-core').Locator, candidates: DomCandidate[], wanted: readonly string[]): Promise<DomCandidate[]> {
+  const texts = await located.evaluateAll(lookAlikeTextsAll).catch(() => undefined);
+  if (!texts) return [];
+  const key = (list: readonly string[]) => list.map(normalizeLabel).join('\n');
+  return candidates.filter((candidate) => key(texts[candidate.index] ?? []) === key(wanted)).sort((a, b) => a.index - b.index);
 }
 
 /** Scrolls the picked match into view (instantly, ignoring smooth scrolling) and measures it again. */
