@@ -259,13 +259,21 @@ export function describeNode(node: { role: string; name: string }): string {
 export async function actionableInWindow(client: Accessibility, window: Pick<WindowInfo, 'pid' | 'title' | 'geometry'>, limits?: WalkLimits): Promise<ActionableNode[]> {
   const app = await appForWindow(client, window);
   if (!app) return [];
-  const tops = (await client.children(app.ref, 64)).filter((top) => top.states.includes('showing') && overlaps(top.extents, window.geometry));
+  // Extents on the screen: GTK 4 answers them in its window's own space (see appOrigin).
+  const origin = await appOrigin(client, app, window);
+  const onScreen = <T extends { extents?: Rect }>(node: T): T => onScreenFrom(node, origin);
+  const tops = (await client.children(app.ref, 64)).filter((top) => top.states.includes('showing') && overlaps(onScreen(top).extents, window.geometry));
   const out: ActionableNode[] = [];
   for (const top of tops) {
     const tree = await client.tree(top.ref, limits);
-    out.push(...actionableNodes(tree, [{ role: top.role, name: top.name, index: top.index }]));
+    out.push(...actionableNodes(tree, [{ role: top.role, name: top.name, index: top.index }]).map(onScreen));
   }
   return out;
+}
+
+/** A node with its extents taken from the app's own space to the screen's (`origin`: see appOrigin). */
+export function onScreenFrom<T extends { extents?: Rect }>(node: T, origin: Point): T {
+  return node.extents && (origin.x || origin.y) ? { ...node, extents: { ...node.extents, x: node.extents.x + origin.x, y: node.extents.y + origin.y } } : node;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { ScreenSource } from '../../../native/screen/index.ts';
 import type { LaunchedApp, WindowInfo, WindowSystem } from '../../../native/window/index.ts';
 import type { Accessibility, ActionableNode } from '../../../native/a11y/index.ts';
 import { isEnabled } from '../../../native/a11y/a11y.ts';
+import { appOrigin, onScreenFrom } from '../accessibility.ts';
 import type { ElementDetector } from '../../../perception/detect.ts';
 import { pHash } from '../../../perception/hash.ts';
 import { crop, encodePng, type Box, type RgbaImage } from '../../../native/image.ts';
@@ -193,12 +194,12 @@ export class X11Driver implements ExploreDriver {
       if (settled) break;
     }
     const { capture, image } = shot;
-    let nodes = await this.actionableNodes();
+    let nodes = await this.actionableNodes(main);
     // A read that failed (a bus call timing out under load) is tried again: read through pixels
     // instead, a state would look like another one than when read through the tree.
     for (let attempt = 0; !nodes && this.exposesTree && attempt < 3; attempt += 1) {
       await delay(300);
-      nodes = await this.actionableNodes();
+      nodes = await this.actionableNodes(main);
     }
     if (nodes) return this.observeByTree(nodes, windows, main, capture);
     if (this.exposesTree) throw new SkillframeError('timeout', `${this.options.command}: its accessibility tree could not be read`);
@@ -268,8 +269,12 @@ export class X11Driver implements ExploreDriver {
     };
   }
 
-  /** The app's actionable nodes from its accessibility tree, or undefined when it exposes none. */
-  private async actionableNodes(): Promise<ActionableNode[] | undefined> {
+  /**
+   * The app's actionable nodes from its accessibility tree, or undefined when it exposes none; their
+   * extents on the screen. GTK 4 answers them in its window's own space (`appOrigin`): they are
+   * taken to the screen's with `window` (the main window as it is now), as record and replay do.
+   */
+  private async actionableNodes(window?: WindowInfo): Promise<ActionableNode[] | undefined> {
     const a11y = this.options.accessibility;
     if (!a11y || !this.app) return undefined;
     try {
@@ -280,7 +285,9 @@ export class X11Driver implements ExploreDriver {
       // Greyed-out controls too: they are part of what shows (a Save button that turns sensitive
       // once a name is typed is not another view); only the enabled ones become targets.
       const nodes = actionableNodes(tree, [], { disabled: true });
-      return nodes.some(isEnabled) ? nodes : undefined;
+      if (!nodes.some(isEnabled)) return undefined;
+      const origin = window ? await appOrigin(a11y, app, window) : { x: 0, y: 0 };
+      return nodes.map((node) => onScreenFrom(node, origin));
     } catch {
       return undefined;
     }
