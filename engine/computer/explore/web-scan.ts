@@ -319,7 +319,13 @@ export const settleScript = (quietMs: number, maxMs: number, fromAction = false)
   };
   let timer;
   let observer;
-  const finish = (value) => { clearTimeout(timer); if (observer) observer.disconnect(); requestAnimationFrame(() => resolve(value)); };
+  const done = (value) => { clearTimeout(timer); if (observer) observer.disconnect(); resolve(value); };
+  // The next frame runs what waits for one (animation-frame callbacks, resize and intersection
+  // observers): a change it makes is waited for like any other, else the page is settled.
+  const finish = (value) => {
+    const before = since();
+    requestAnimationFrame(() => (value && since() > before && performance.now() - started <= ${maxMs} ? check() : done(value)));
+  };
   const check = () => {
     const now = performance.now();
     if (now - started > ${maxMs}) return finish(false);
