@@ -280,3 +280,22 @@ test('a toggle whose label flips is the way back of the state it opened', async 
   rows.parentEdge = graph.recordEdge(light.id, toggle('Switch to dark mode'), 'new', rows.id).id;
   assert.equal(graph.relation(rows, toggle('Switch to light mode')), undefined);
 });
+
+test('look-alikes that showed only known states in one state are worth less there, whatever they did elsewhere', async () => {
+  const { StateGraph } = await import('../../engine/computer/explore/graph.ts');
+  const row = (index: number) => ({ kind: 'click' as const, target: { role: 'button', name: 'Open the actions menu', selector: `#row-${index} > button` } });
+  const sort = { kind: 'click' as const, target: { role: 'button', name: 'Sort', selector: '#sort' } };
+  const rows = [0, 1, 2, 3, 4].map(row);
+  const graph = new StateGraph();
+  const other = graph.addNode({ signature: 'other', phash: '0000000000000000', title: 'other', candidates: rows, blocked: [] }, { depth: 0, discoveredAt: 0 });
+  // Elsewhere, the rows' menus were new every time.
+  for (const action of rows.slice(0, 3)) graph.noteOutcome(action, true, graph.relation(other, action), other.id);
+  const here = graph.addNode({ signature: 'here', phash: '0000000000000000', title: 'here', candidates: [...rows, sort], blocked: [] }, { depth: 1, discoveredAt: 1 });
+  assert.equal(graph.untried(here)[0].target?.name, 'Open the actions menu', 'the rows first while their record is good');
+  // Here, two rows opened menus already seen.
+  for (const action of rows.slice(0, 2)) {
+    graph.markTried(here, action);
+    graph.noteOutcome(action, false, graph.relation(here, action), here.id);
+  }
+  assert.equal(graph.untried(here)[0].target?.name, 'Sort');
+});

@@ -77,6 +77,11 @@ function stateKey(node: string): string {
   return `s|${node}`;
 }
 
+/** The outcomes of one control in one state: its look-alikes there (one actions button per row) share it. */
+function siblingsKey(node: string, action: ExploreAction): string {
+  return `l|${node}|${controlKey(action)}`;
+}
+
 function roleKey(action: ExploreAction): string {
   return `r|${action.kind}|${action.target?.role ?? ''}`;
 }
@@ -287,6 +292,10 @@ export class StateGraph {
       // this control's own record says otherwise.
       if (!control && action.kind === 'click' && undoWords.test(action.target?.name ?? '')) gain /= 2;
     }
+    // Its look-alikes tried in this very state say most: the rows' actions buttons that only
+    // opened menus seen before make the next row's worth less here, whatever they did elsewhere.
+    const siblings = this.outcomes.get(siblingsKey(node.id, action));
+    if (siblings) gain = (siblings.fresh + gain) / (siblings.tried + 1);
     // A region of the tree (the element's container) that keeps yielding new states is worth more
     // than one already combed through: its rate against the run's, square-rooted to temper it.
     const region = this.outcomes.get(regionKey(action)) ?? { tried: 0, fresh: 0 };
@@ -417,7 +426,7 @@ export class StateGraph {
 
   /** Learns from one tried action: did it show a state never seen before? `relation` is what the graph predicted before it ran; `from` the state it was tried in. */
   noteOutcome(action: ExploreAction, fresh: boolean, relation?: string, from?: string): void {
-    for (const key of [controlKey(action), roleKey(action), regionKey(action), 'all', ...(relation ? [relation] : []), ...(from !== undefined ? [stateKey(from)] : [])]) {
+    for (const key of [controlKey(action), roleKey(action), regionKey(action), 'all', ...(relation ? [relation] : []), ...(from !== undefined ? [stateKey(from), siblingsKey(from, action)] : [])]) {
       const entry = this.outcomes.get(key) ?? { tried: 0, fresh: 0 };
       entry.tried += 1;
       if (fresh) entry.fresh += 1;
