@@ -179,6 +179,30 @@ test('a modal dialog over a list that grows is one state per choice behind it (f
   }
 });
 
+test('a copy button that still says "Copied" where the page redrew it elsewhere is the view it showed with "Copy" (fixture views/)', async () => {
+  // As an API explorer's copy button: the click changed nothing but its label, and a later redraw
+  // (another range) moved it, still "Copied"; a fresh page reaches the same range with "Copy".
+  const driver = new WebDriver({ url: `${server.origin}/views/` });
+  const signal = new AbortController().signal;
+  const click = async (name: string) => {
+    const action = (await driver.observe(signal)).candidates.find((candidate) => candidate.kind === 'click' && candidate.target?.name === name);
+    assert.ok(action, `no click on "${name}" offered`);
+    assert.deepEqual(await driver.perform(action, signal), { ok: true });
+  };
+  try {
+    await driver.reset(signal);
+    await click('Copy');
+    await click('Month');
+    const copied = await driver.observe(signal);
+    assert.equal(await dataView(driver), 'tab:Overview+range:Month+sidebar:full');
+    await driver.reset(signal);
+    await click('Month');
+    assert.equal((await driver.observe(signal)).signature, copied.signature);
+  } finally {
+    await driver.dispose();
+  }
+});
+
 test('a control exploration found freezes the app is refused at replay', async () => {
   const url = `${server.origin}/trap/`;
   const driver = new WebDriver({ url });

@@ -205,6 +205,18 @@ test('a control the page says is collapsed (aria-expanded=false, a closed popup)
   assert.equal(graph.untried(home)[0].target?.name, 'Components');
 });
 
+test('a click that only renamed the clicked control is feedback, not a view; any other change is a change', async () => {
+  const { renamedOnly } = await import('../../engine/computer/explore/web-driver.ts');
+  const before = ['path:/', 'button|Copy||', 'button|Copy||', 'tab|Code|s|'];
+  const clicked = { role: 'button', name: 'Copy' };
+  assert.equal(renamedOnly(before, ['path:/', 'button|Copied||', 'button|Copy||', 'tab|Code|s|'], clicked), 'Copied');
+  // Something else changed too (a tab was selected), or another control was renamed: not feedback.
+  assert.equal(renamedOnly(before, ['path:/', 'button|Copied||', 'button|Copy||', 'tab|Code||'], clicked), undefined);
+  assert.equal(renamedOnly(before, ['path:/', 'button|Copy||', 'button|Copy||', 'tab|Text|s|'], clicked), undefined);
+  // The control's own state flag changed with its name: a toggle, kept as a change.
+  assert.equal(renamedOnly(before, ['path:/', 'button|Copied|p|', 'button|Copy||', 'tab|Code|s|'], clicked), undefined);
+});
+
 test('a control that takes another name when clicked is read by its first name there, its flags still count', async () => {
   const { ControlNames } = await import('../../engine/computer/explore/web-driver.ts');
   const names = new ControlNames();
@@ -224,6 +236,10 @@ test('a control that takes another name when clicked is read by its first name t
   assert.notDeepEqual(view([toggle('Open menu'), element({ name: 'Cancelled', selector: '#cancel' }), element({ name: 'Execute', selector: '#run' })]), start);
   // Only at that place: a control elsewhere with a learned name keeps its own.
   assert.ok(view([toggle('Open menu'), element({ name: 'Cancel', selector: '#cancel' }), element({ name: 'Collapse sidebar', selector: '#other' })]).some((entry) => entry.startsWith('button|Collapse sidebar|')));
+  // A click that changed nothing but its own name is feedback the page may show wherever it
+  // re-draws the control: that name is read as the first one anywhere on the page.
+  names.learn({ role: 'button', name: 'Copy', selector: '#copy', route: '/' }, [element({ name: 'Copied', selector: '#copy' })], true);
+  assert.ok(view([element({ name: 'Copied', selector: '#moved' })]).some((entry) => entry.startsWith('button|Copy|')));
   // A control not found at its place (or under another role) teaches nothing.
   names.learn({ role: 'button', name: 'Save', selector: '#save', route: '/' }, [element({ name: 'Saved', selector: '#elsewhere' }), element({ role: 'link', name: 'Saved', selector: '#save' })]);
   assert.ok(view([element({ name: 'Saved', selector: '#elsewhere' })]).some((entry) => entry.startsWith('button|Saved|')));

@@ -146,7 +146,8 @@ export class WebDriver implements ExploreDriver {
   /** A main-frame navigation was requested and its page has not fired load yet (see `settle`). */
   private navigating = false;
   private lastScreenshot: Buffer | undefined;
-  /** The control clicked since the last look, and the route it was clicked on (see `ControlNames`). */
+  /** The view as last observed, and the control clicked since, with the route it was clicked on (see `ControlNames`). */
+  private lastView: string[] | undefined;
   private clicked: ClickedControl | undefined;
   /** Other names a clicked control took, read as its first one ("Copied" → "Copy", "Collapse sidebar" → "Open menu"). */
   private readonly names = new ControlNames();
@@ -183,6 +184,7 @@ export class WebDriver implements ExploreDriver {
     });
     this.pageErrors = [];
     this.crashed = false;
+    this.lastView = undefined;
     this.clicked = undefined;
     page.on('pageerror', (error) => this.pageErrors.push(String(error.message ?? error).split('\n')[0].slice(0, 200)));
     this.navigating = false;
@@ -288,8 +290,15 @@ export class WebDriver implements ExploreDriver {
   private viewOf(scan: PageScan): string[] {
     const clicked = this.clicked;
     this.clicked = undefined;
-    if (clicked && routeOf(scan.url) === clicked.route) this.names.learn(clicked, scan.elements);
-    return signatureOf({ ...scan, elements: this.names.apply(scan.elements) });
+    const view = () => signatureOf({ ...scan, elements: this.names.apply(scan.elements) });
+    let seen = view();
+    if (clicked && routeOf(scan.url) === clicked.route) {
+      const named = { role: clicked.role, name: this.names.nameOf(clicked.role, clicked.selector, clicked.name) };
+      const feedbackOnly = this.lastView !== undefined && renamedOnly(this.lastView, seen, named) !== undefined;
+      if (this.names.learn(clicked, scan.elements, feedbackOnly)) seen = view();
+    }
+    this.lastView = seen;
+    return seen;
   }
 
   /** The page under exploration (benchmarks read the app's own state from it; the explorer does not). */
@@ -438,27 +447,34 @@ export interface ClickedControl {
  * labels — feedback ("Copy" → "Copied"), or a toggle that says what it will do next (a sidebar
  * button "Open menu", then "Expand sidebar" while the sidebar is a rail, then "Collapse
  * sidebar"): the label follows the history, not the view. Every later name is read as the first
- * one, for that place only (another "Cancel" elsewhere keeps its own name); what else the click
- * changed, its flags included, stays in the view.
+ * one at that place (another "Cancel" elsewhere keeps its own name); what else the click changed,
+ * its flags included, stays in the view. A click whose only change was its own name is feedback
+ * the page may show wherever it re-draws that control (a copy button that moved): that name is
+ * read as the first one on the whole page.
  */
 export class ControlNames {
-  private readonly first = new Map<string, string>();
-
-  private key(role: string, selector: string, name: string): string {
-    return `${role}|${selector}|${name}`;
-  }
+  private readonly atPlace = new Map<string, string>();
+  private readonly onPage = new Map<string, string>();
 
   /** The first name of a control that shows `name` at `selector`. */
   nameOf(role: string, selector: string, name: string): string {
-    return this.first.get(this.key(role, selector, name)) ?? name;
+    return this.atPlace.get(`${role}|${selector}|${name}`) ?? this.onPage.get(`${role}|${name}`) ?? name;
   }
 
-  /** After a click: the name the clicked control shows now (found at its place, with its role) is another name of the one it had. */
-  learn(clicked: ClickedControl, elements: readonly ScannedElement[]): void {
+  /**
+   * After a click: the name the clicked control shows now (found at its place, with its role) is
+   * another name of the one it had; `feedbackOnly` when nothing else in the view changed. True when
+   * a name was learned.
+   */
+  learn(clicked: ClickedControl, elements: readonly ScannedElement[], feedbackOnly = false): boolean {
     const now = elements.find((element) => element.selector === clicked.selector && element.role === clicked.role);
-    if (!now?.name || now.name === clicked.name) return;
-    const key = this.key(clicked.role, clicked.selector, now.name);
-    if (!this.first.has(key)) this.first.set(key, this.nameOf(clicked.role, clicked.selector, clicked.name));
+    const first = this.nameOf(clicked.role, clicked.selector, clicked.name);
+    if (!now?.name || now.name === first) return false;
+    const [place, page] = [`${clicked.role}|${clicked.selector}|${now.name}`, `${clicked.role}|${now.name}`];
+    const learned = !this.atPlace.has(place) || (feedbackOnly && !this.onPage.has(page));
+    if (!this.atPlace.has(place)) this.atPlace.set(place, first);
+    if (feedbackOnly && !this.onPage.has(page)) this.onPage.set(page, first);
+    return learned;
   }
 
   /** The elements, each control named by its first name. */
@@ -468,6 +484,27 @@ export class ControlNames {
       return name === element.name ? element : { ...element, name };
     });
   }
+}
+
+/**
+ * The new name of the clicked control when it is the only difference between two views (one
+ * entry of its role and name gone, one of its role with another name and the same flags come),
+ * else undefined.
+ */
+export function renamedOnly(before: readonly string[], after: readonly string[], clicked: { role: string; name: string }): string | undefined {
+  const counts = new Map<string, number>();
+  for (const entry of before) counts.set(entry, (counts.get(entry) ?? 0) + 1);
+  const added: string[] = [];
+  for (const entry of after) {
+    const left = counts.get(entry) ?? 0;
+    if (left > 0) counts.set(entry, left - 1);
+    else added.push(entry);
+  }
+  const removed = [...counts.entries()].flatMap(([entry, count]) => Array<string>(count).fill(entry));
+  if (removed.length !== 1 || added.length !== 1) return undefined;
+  const [gone, come] = [removed[0].split('|'), added[0].split('|')];
+  if (gone[0] !== clicked.role || gone[1] !== clicked.name || come[0] !== clicked.role || gone.slice(2).join('|') !== come.slice(2).join('|')) return undefined;
+  return come[1];
 }
 
 /**
