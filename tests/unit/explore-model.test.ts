@@ -247,3 +247,30 @@ test('an exported skill whose path holds a predicted navigation passes the comma
   assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
   assert.equal(ExportedSkill.safeParse({ name: 'open-panel', node: 'n2', steps: 1, path: '/tmp/skill', format: 'mmskill', audited: true, edges: [{ ...tried, attempts: -1 }] }).success, false);
 });
+
+/** A page whose 'Export' control errors every time, beside panels that each open a view. */
+const erring: AppModel = {
+  title: 'Erring',
+  initial: 0,
+  view(state) {
+    const panel = (index: number) => ({ id: `panel-${index}`, label: `Panel ${index}`, on: { click: () => index } });
+    return { heading: `Panel ${state as number}`, controls: [{ id: 'export', label: 'Export', crash: 'throw' as const, on: { click: (s: unknown) => s } }, ...[1, 2, 3].map(panel)] };
+  },
+};
+
+test('DFS retries an action that errored in a state after the others there, not at once', async () => {
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    const tried: string[] = [];
+    const explorer = new Explorer(new ModelDriver(erring), { strategy: 'dfs', budget: 40, seed, onEdge: (edge) => tried.push(`${edge.from}:${edge.action.target?.name}:${edge.result}`) });
+    await explorer.run();
+    for (const [index, entry] of tried.entries()) {
+      if (!entry.endsWith(':Export:error') || index === 0) continue;
+      if (tried[index - 1] !== entry) continue;
+      // The same error twice in a row from one state: only once nothing else was left to try there.
+      const from = entry.split(':')[0];
+      const others = explorer.graph.nodes.get(from)?.actions.map((action) => action.target?.name).filter((name) => name !== 'Export') ?? [];
+      const before = tried.slice(0, index - 1).filter((earlier) => earlier.startsWith(`${from}:`));
+      assert.ok(others.every((name) => before.some((earlier) => earlier.startsWith(`${from}:${name}:`))), `seed ${seed}: ${tried.slice(0, index + 1).join(', ')}`);
+    }
+  }
+});

@@ -167,7 +167,10 @@ export class Explorer {
       }
       throw new Stop('exhausted');
     }
-    await this.tryAction(current, open[0]);
+    // An action that just errored here is retried (a control re-rendered mid-click may work the
+    // second time), but after the others: at once, the page has rarely changed since.
+    const failed = (action: ExploreAction) => this.failures.has(`${current.id}#${actionKey(action)}`);
+    await this.tryAction(current, open.find((action) => !failed(action)) ?? open[0]);
   }
 
   private async bfsStep(): Promise<void> {
