@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { ExploreAction } from '../../core/commands/explore.ts';
 import { WebDriver } from '../../engine/computer/explore/web-driver.ts';
-import { serveFolder } from '../../testkit/static-server.ts';
+import { serveFolder, serveMounts } from '../../testkit/static-server.ts';
+import { exploreApps, packageFolder } from '../../testkit/webapps/index.ts';
+import { join } from 'node:path';
 
 /**
  * One view, one state, on pages that finish drawing after their load event (the fixture `late`):
@@ -69,5 +71,60 @@ test('a page drawn from a fetch answered after load is looked at once the answer
     await driver.dispose();
     slow.closeAllConnections();
     await new Promise<void>((done) => slow.close(() => done()));
+  }
+});
+
+// The settle after an action plays a finite animation that would end within its wait to the end at
+// once, instead of waiting out its frames (swagger-ui's 0.3 s transitions were most of its settle),
+// and still waits for what the end handlers change; an animation that would outlast the wait (a
+// toast that fades after seconds) is not played away.
+test('a 1.2 s fade is played to its end at once, its end handler is waited for, and a toast due to fade in 6 s stays', async () => {
+  const driver = new WebDriver({ url: `${server.origin}/motion/ending.html`, loopbackOnly: true });
+  const signal = new AbortController().signal;
+  const click = (actions: ExploreAction[], name: string) => {
+    const action = actions.find((candidate) => candidate.kind === 'click' && candidate.target?.name === name);
+    assert.ok(action, `no click on ${name}: ${actions.map((candidate) => `${candidate.kind} ${candidate.target?.name}`).join(', ')}`);
+    return action;
+  };
+  try {
+    await driver.reset(signal);
+    const start = await driver.observe(signal);
+    assert.deepEqual(await driver.perform(click(start.candidates, 'Show details'), signal), { ok: true });
+    const shown = await driver.observe(signal);
+    // The view is the one the transition's end handler made.
+    assert.ok((shown.cues ?? []).includes('Details shown'), `the end handler's heading is not in the view: ${(shown.cues ?? []).join(', ')}`);
+    // The page's own clock: the fade ended well before its 1.2 s (before: the settle waited it out).
+    const ended = (await driver.livePage?.evaluate('window.ended')) as number;
+    assert.ok(ended < 1_100, `the fade ended ${Math.round(ended)} ms after the click`);
+    assert.deepEqual(await driver.perform(click(shown.candidates, 'Save'), signal), { ok: true });
+    const saved = await driver.observe(signal);
+    assert.ok((saved.cues ?? []).includes('Saved'), `the toast was played away: ${(saved.cues ?? []).join(', ')}`);
+    assert.notEqual(saved.signature, shown.signature);
+  } finally {
+    await driver.dispose();
+  }
+});
+
+test('a 1 s jQuery slide ends at once, and its completion callback is waited for', async () => {
+  // jQuery from the tune app sb-admin-2's package (its own scroll-to-top fades with it).
+  const app = exploreApps().web.find((entry) => entry.name === 'sb-admin-2');
+  assert.ok(app);
+  const site = await serveMounts([{ url: '/vendor/', path: join(packageFolder(app.package, app.version), 'vendor') }, { url: '/', path: fixtures }]);
+  const driver = new WebDriver({ url: `${site.origin}/motion/scripted.html`, loopbackOnly: true });
+  const signal = new AbortController().signal;
+  try {
+    await driver.reset(signal);
+    const start = await driver.observe(signal);
+    const show = start.candidates.find((action) => action.kind === 'click' && action.target?.name === 'Show filters');
+    assert.ok(show, `no click on Show filters: ${start.candidates.map((action) => `${action.kind} ${action.target?.name}`).join(', ')}`);
+    assert.deepEqual(await driver.perform(show, signal), { ok: true });
+    const shown = await driver.observe(signal);
+    assert.ok((shown.cues ?? []).includes('Filters shown'), `the completion callback's heading is not in the view: ${(shown.cues ?? []).join(', ')}`);
+    // The page's own clock: the slide ended well before its 1 s (before: the settle waited out every frame of it).
+    const ended = (await driver.livePage?.evaluate('window.ended')) as number;
+    assert.ok(ended < 900, `the slide ended ${Math.round(ended)} ms after the click`);
+  } finally {
+    await driver.dispose();
+    await site.dispose();
   }
 });

@@ -327,15 +327,15 @@ export class WebDriver implements ExploreDriver {
     const need = () => locator as Locator;
     // Where a scroll's wheel turned: the place it reached there is read once the page settled.
     let wheelAt: { x: number; y: number } | undefined;
-    // The action's mark on the page's change clock: the settle counts its quiet from here (a click marks it just before clicking).
-    if (action.kind !== 'click') await page.evaluate(markAction).catch(() => undefined);
+    // The action's mark on the page's change clock (the settle counts its quiet from here; a click marks it just before clicking), jQuery animations off.
+    if (action.kind !== 'click') await page.evaluate(prepareAction).catch(() => undefined);
     try {
       switch (action.kind) {
         case 'click': {
           if (action.target?.role && action.target.name && action.target.selector) this.clicked = { role: action.target.role, name: action.target.name, selector: action.target.selector, route: routeOf(page.url()) };
           // Playwright's click (a click at a spot found in one round trip, 7f0be3d, scrolled admin-lte's
           // sidebar so that its links were no longer found: 14-16 views where this reaches 21).
-          await page.evaluate(markAction).catch(() => undefined);
+          await page.evaluate(prepareAction).catch(() => undefined);
           await need().click({ timeout });
           break;
         }
@@ -544,8 +544,15 @@ export function navigatedAway(error: unknown): boolean {
  */
 const settleQuietMs = 60;
 
-/** Marks the moment of an action on the page's change clock (listenerTracker). */
-const markAction = '(() => { if (window.__sfChanges) window.__sfChanges.acted = performance.now(); })()';
+/**
+ * Before an action: marks its moment on the page's change clock (listenerTracker), and turns off
+ * jQuery's animations (`jQuery.fx.off`, jQuery's own switch: each one jumps to its end, its
+ * callbacks run). jQuery animates from script, a style change per frame, and ignores the reduced
+ * motion the context asks for; the settle cannot play it to its end as it does CSS and Web
+ * Animations, so it waited out every frame of it plus the quiet after (sb-admin-2's scroll-to-top
+ * fade after a scroll, a slideDown of 400 ms by default).
+ */
+const prepareAction = '(() => { if (window.__sfChanges) window.__sfChanges.acted = performance.now(); if (window.jQuery && window.jQuery.fx) window.jQuery.fx.off = true; })()';
 
 /** The picture hash of every web observation: states are told apart by their DOM signature alone. */
 const noPicture = '0'.repeat(16);
