@@ -203,6 +203,24 @@ test('a copy button that still says "Copied" where the page redrew it elsewhere 
   }
 });
 
+test('a click that only relabels controls in their places (three CLEAR turn SEARCH) leaves the state as it was (fixture views/search.html)', async () => {
+  const driver = new WebDriver({ url: `${server.origin}/views/search.html` });
+  const signal = new AbortController().signal;
+  try {
+    await driver.reset(signal);
+    const before = await driver.observe(signal);
+    const search = before.candidates.find((candidate) => candidate.kind === 'click' && candidate.target?.selector === '#run');
+    assert.ok(search, 'no click on SEARCH offered');
+    assert.deepEqual(await driver.perform(search, signal), { ok: true });
+    const after = await driver.observe(signal);
+    assert.ok(after.candidates.filter((candidate) => candidate.target?.name === 'SEARCH').length === 4, 'the filters were not relabelled');
+    assert.equal(after.signature, before.signature);
+    assert.equal(await dataView(driver), 'search');
+  } finally {
+    await driver.dispose();
+  }
+});
+
 test('a control exploration found freezes the app is refused at replay', async () => {
   const url = `${server.origin}/trap/`;
   const driver = new WebDriver({ url });

@@ -240,6 +240,14 @@ test('a control that takes another name when clicked is read by its first name t
   // re-draws the control: that name is read as the first one anywhere on the page.
   names.learn({ role: 'button', name: 'Copy', selector: '#copy', route: '/' }, [element({ name: 'Copied', selector: '#copy' })], true);
   assert.ok(view([element({ name: 'Copied', selector: '#moved' })]).some((entry) => entry.startsWith('button|Copy|')));
+  // A click that only relabelled controls in their places: the same view. A flag that changed or
+  // a control that came with the labels is a change, and teaches nothing.
+  const scan = (elements: PageScan['elements']): PageScan => ({ title: 'T', url: 'http://127.0.0.1:1/', headings: ['h1:Ops'], cues: [], elements });
+  const filters = (label: string, flags = '', extra: PageScan['elements'] = []) => scan([element({ name: label, selector: '#f1' }), element({ name: label, selector: '#f2', flags }), ...extra]);
+  assert.equal(names.learnRelabels(filters('CLEAR'), filters('SEARCH', 'p')), false);
+  assert.equal(names.learnRelabels(filters('CLEAR'), filters('SEARCH', '', [element({ name: 'Run', selector: '#run' })])), false);
+  assert.equal(names.learnRelabels(filters('CLEAR'), filters('SEARCH')), true);
+  assert.deepEqual(view(filters('SEARCH').elements), view(filters('CLEAR').elements));
   // A control not found at its place (or under another role) teaches nothing.
   names.learn({ role: 'button', name: 'Save', selector: '#save', route: '/' }, [element({ name: 'Saved', selector: '#elsewhere' }), element({ role: 'link', name: 'Saved', selector: '#save' })]);
   assert.ok(view([element({ name: 'Saved', selector: '#elsewhere' })]).some((entry) => entry.startsWith('button|Saved|')));

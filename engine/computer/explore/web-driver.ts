@@ -148,6 +148,8 @@ export class WebDriver implements ExploreDriver {
   private lastScreenshot: Buffer | undefined;
   /** The view as last observed, and the control clicked since, with the route it was clicked on (see `ControlNames`). */
   private lastView: string[] | undefined;
+  /** The scan behind it, each control named by its first name (see `ControlNames.learnRelabels`). */
+  private lastScan: PageScan | undefined;
   private clicked: ClickedControl | undefined;
   /** Other names a clicked control took, read as its first one ("Copied" → "Copy", "Collapse sidebar" → "Open menu"). */
   private readonly names = new ControlNames();
@@ -185,6 +187,7 @@ export class WebDriver implements ExploreDriver {
     this.pageErrors = [];
     this.crashed = false;
     this.lastView = undefined;
+    this.lastScan = undefined;
     this.clicked = undefined;
     page.on('pageerror', (error) => this.pageErrors.push(String(error.message ?? error).split('\n')[0].slice(0, 200)));
     this.navigating = false;
@@ -295,9 +298,12 @@ export class WebDriver implements ExploreDriver {
     if (clicked && routeOf(scan.url) === clicked.route) {
       const named = { role: clicked.role, name: this.names.nameOf(clicked.role, clicked.selector, clicked.name) };
       const feedbackOnly = this.lastView !== undefined && renamedOnly(this.lastView, seen, named) !== undefined;
-      if (this.names.learn(clicked, scan.elements, feedbackOnly)) seen = view();
+      const learned = this.names.learn(clicked, scan.elements, feedbackOnly);
+      const relabelled = this.lastScan !== undefined && routeOf(this.lastScan.url) === clicked.route && this.names.learnRelabels(this.lastScan, scan);
+      if (learned || relabelled) seen = view();
     }
     this.lastView = seen;
+    this.lastScan = { ...scan, elements: this.names.apply(scan.elements) };
     return seen;
   }
 
@@ -475,6 +481,29 @@ export class ControlNames {
     if (!this.atPlace.has(place)) this.atPlace.set(place, first);
     if (feedbackOnly && !this.onPage.has(page)) this.onPage.set(page, first);
     return learned;
+  }
+
+  /**
+   * After a click whose only change was the names of controls that stayed in their places (the
+   * same controls, roles, flags and headings; a button's click turned eight "CLEAR" buttons into
+   * "SEARCH", or a sort relabelled the rows): the labels follow what was done, the view is the
+   * same. Each new name is read as the first one at its place. `before` has its names read so
+   * already. True when a name was learned.
+   */
+  learnRelabels(before: PageScan, after: PageScan): boolean {
+    const shown = (scan: PageScan) => scan.elements.filter(structural);
+    const [previous, next] = [shown(before), shown(after)];
+    if (previous.length !== next.length || before.headings.join('\n') !== after.headings.join('\n')) return false;
+    const bySelector = new Map(previous.map((element) => [element.selector, element]));
+    if (bySelector.size !== previous.length) return false;
+    const renamed: [ScannedElement, ScannedElement][] = [];
+    for (const element of next) {
+      const was = bySelector.get(element.selector);
+      if (!was || was.role !== element.role || viewFlags(was) !== viewFlags(element) || was.value !== element.value || was.keys !== element.keys) return false;
+      if (was.name !== this.nameOf(element.role, element.selector, element.name)) renamed.push([was, element]);
+    }
+    for (const [was, element] of renamed) this.atPlace.set(`${element.role}|${element.selector}|${element.name}`, was.name);
+    return renamed.length > 0;
   }
 
   /** The elements, each control named by its first name. */
