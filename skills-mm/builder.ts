@@ -861,7 +861,7 @@ async function describeTarget(
       ...(recorded.scope && recorded.scope.length <= 300 ? { scope: recorded.scope } : {}),
       // A redacted anchor cannot match the live row: without it the look-alikes stay untold apart (replay refuses).
       ...(recorded.anchorText && recorded.anchorText.length <= 200 && !containsRedactionPlaceholder(recorded.anchorText) ? { anchor_text: recorded.anchorText } : {}),
-      ...(recorded.twin && !recorded.anchorText && !recorded.twin.texts.some(containsRedactionPlaceholder) ? { twin: recorded.twin } : {}),
+      ...(recorded.row && !recorded.anchorText && !recorded.row.texts.some(containsRedactionPlaceholder) ? { row: recorded.row } : {}),
       ...(recorded.css ? { css: recorded.css.slice(0, 500) } : {}),
       ...(box ? { box } : {}),
     };

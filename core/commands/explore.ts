@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineCommand, defineEvent } from '../contract.ts';
 import { commandMap, eventMap } from '../registry-helpers.ts';
-import { ActionEffect, LookAlikeTwin, ScrollPlace } from '../schemas/trajectory.ts';
+import { ActionEffect, LookAlikeRow, ScrollPlace } from '../schemas/trajectory.ts';
 
 /**
  * The explore room: GUI-DFS over a web page (Chromium) or an X11 app (under a throwaway HOME).
@@ -28,8 +28,8 @@ export const ActionTarget = z.object({
    * no other look-alike's shows; exported as the step's anchor text, so replay picks the same one.
    */
   anchor: z.string().optional(),
-  /** Web, a look-alike with no `anchor` (its row shows only what another's shows): exported as the step's `twin`. */
-  twin: LookAlikeTwin.optional(),
+  /** Web, a look-alike with no `anchor` (its row shows no text of its own): exported as the step's `row`. */
+  row: LookAlikeRow.optional(),
   /**
    * The page says this control shows something it hides now (web: aria-expanded="false", or a
    * popup it declares with aria-haspopup while closed; X11: the accessibility tree's closed menu,

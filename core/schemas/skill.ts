@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PixelPoint, Rect, Size, rectContains } from '../geometry.ts';
-import { AccessibleTarget, LookAlikeTwin, ScrollPlace } from './trajectory.ts';
+import { AccessibleTarget, LookAlikeRow, ScrollPlace } from './trajectory.ts';
 
 /**
  * The MMSkills package, as files on disk (skills-mm/FORMAT.md). Every file carries `format_version` so a
@@ -164,11 +164,11 @@ export const LocatorDescriptor = z
      */
     anchor_text: text(200).optional(),
     /**
-     * Web: a look-alike whose row shows only what another one's shows (two empty rows): which of
-     * the look-alikes showing exactly these texts it was; replay picks that one while the page
-     * shows as many of them, and refuses otherwise (see LookAlikeTwin).
+     * Web: a look-alike whose row shows no text of its own (two empty rows): which of the
+     * look-alikes showing exactly these texts it was; replay picks that one while the page shows as
+     * many of them, and refuses otherwise (see LookAlikeRow).
      */
-    twin: LookAlikeTwin.optional(),
+    row: LookAlikeRow.optional(),
   })
   .strict();
 export type LocatorDescriptor = z.infer<typeof LocatorDescriptor>;

@@ -50,19 +50,20 @@ export const WindowInfo = z.object({
 export type WindowInfo = z.infer<typeof WindowInfo>;
 
 /**
- * Web, for a look-alike whose own row or card shows nothing that another look-alike's does not
- * (two empty rows of a data tree, each with its actions button): the texts its row shows and which
- * of the look-alikes showing exactly those texts it is, in page order. Replay acts on that one only
- * while the page shows as many such look-alikes as when it was explored; otherwise it refuses.
+ * Web, for a look-alike whose own row or card shows no text that another look-alike's does not
+ * (two empty rows of a data tree; a nav item whose texts another item shows too): the texts its row
+ * shows, all of them, and which of the look-alikes showing exactly those texts it is, in page order
+ * (count 1: the only one). Replay acts on that one only while the page shows as many look-alikes
+ * showing exactly those texts as when it was explored; otherwise it refuses.
  */
-export const LookAlikeTwin = z.object({
+export const LookAlikeRow = z.object({
   texts: z.array(z.string().max(120)).max(12),
-  /** 0-based, in page order, among the look-alikes whose rows show `texts`. */
+  /** 0-based, in page order, among the look-alikes whose rows show exactly `texts`. */
   nth: z.number().int().nonnegative(),
-  /** How many look-alikes showed `texts`. */
-  count: z.number().int().min(2).max(50),
+  /** How many look-alikes showed exactly `texts`. */
+  count: z.number().int().min(1).max(50),
 });
-export type LookAlikeTwin = z.infer<typeof LookAlikeTwin>;
+export type LookAlikeRow = z.infer<typeof LookAlikeRow>;
 
 /**
  * The UI element an action hit, as far as the recorder could tell. On the web every field that
@@ -102,8 +103,8 @@ export const Target = z.object({
    * card that no other look-alike's shows, as a person names it ("Archive in the Globex row").
    */
   anchorText: z.string().optional(),
-  /** Web, for a look-alike with no `anchorText` (its row shows only what another's shows): see LookAlikeTwin. */
-  twin: LookAlikeTwin.optional(),
+  /** Web, for a look-alike with no `anchorText` (its row shows only what others' show): see LookAlikeRow. */
+  row: LookAlikeRow.optional(),
   /** `name` exactly as the app has it, kept only when the cleaned `name` would not match it (invisible characters Playwright does not ignore). */
   rawName: z.string().optional(),
   /** `text` exactly as the app has it, kept only when the cleaned `text` would not match it. */

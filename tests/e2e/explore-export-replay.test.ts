@@ -189,7 +189,7 @@ test('a look-alike that only its place among identical rows tells apart: exporte
   assert.ok(node, `the second empty row's menu was never opened: ${[...viewOf.values()].join(', ')}`);
   const path = verifiedPath(graph, node.id);
   assert.ok(path?.length, 'no verified path to it');
-  assert.deepEqual(path.at(-1)?.action.target?.twin, { texts: [':'], nth: 1, count: 2 });
+  assert.deepEqual(path.at(-1)?.action.target?.row, { texts: [':'], nth: 1, count: 2 });
   const skill = await exportSkill(graph, join(work, 'twins'), node, path);
   assert.equal(skill.format, 'mmskill', skill.detail);
   const replayOn = async (page: string) => {
@@ -213,7 +213,7 @@ test('a look-alike that only its place among identical rows tells apart: exporte
   const stopped = more.report.steps.find((step) => step.status === 'aborted');
   // Stopped at the first step on an empty row's button (the steps before it act on rows that have their own text).
   assert.match(stopped?.reason ?? '', /3 in a row showing ":" where exploration saw 2/, JSON.stringify(more.report.steps.map((step) => [step.status, step.reason])));
-  assert.ok(path.slice(0, (stopped?.index ?? 1) - 1).every((step) => !step.action.target?.twin));
+  assert.ok(path.slice(0, (stopped?.index ?? 1) - 1).every((step) => !step.action.target?.row));
   // No empty row's menu opened (rows 2, 4 and 6 are the empty ones there).
   assert.ok(!['menu-row-2', 'menu-row-4', 'menu-row-6'].includes(more.view ?? ''), `an empty row's menu opened: ${more.view}`);
 });

@@ -174,7 +174,7 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
               ...(target.name ? { name: target.name, text: target.name } : {}),
               ...(target.selector ? { css: target.selector, strategy: target.name ? ('role' as const) : ('css' as const) } : { strategy: 'position' as const }),
               ...(target.anchor ? { anchorText: target.anchor.slice(0, 200) } : {}),
-              ...(target.twin && !target.anchor ? { twin: target.twin } : {}),
+              ...(target.row && !target.anchor ? { row: target.row } : {}),
               ...(box ? { box } : {}),
             },
           }

@@ -1,5 +1,5 @@
 import { lookAlikeTextsSource } from '../look-alike.ts';
-import type { LookAlikeTwin } from '../../../core/schemas/trajectory.ts';
+import type { LookAlikeRow } from '../../../core/schemas/trajectory.ts';
 
 /**
  * Scripts that run inside the page. They are plain strings, not functions, so no transpiler
@@ -95,8 +95,8 @@ export interface ScannedElement {
   href?: string;
   /** A look-alike's own row or item text that no other look-alike shows (see look-alike.ts). */
   anchor?: string;
-  /** A look-alike with no anchor: which of those showing the same texts it is (LookAlikeTwin). */
-  twin?: LookAlikeTwin;
+  /** A look-alike with no anchor: which of those showing exactly the same texts it is (LookAlikeRow). */
+  row?: LookAlikeRow;
   /** The page says it shows something hidden now: aria-expanded="false", or a declared popup while closed. */
   opens?: boolean;
   /** A modal dialog is open (aria-modal, or a <dialog> shown modally) and this element lies outside it, behind. */
@@ -272,9 +272,9 @@ export const scanPage = `(() => {
       const own = shows.find((text) => !theirs.has(text.toLowerCase()));
       if (own) elements[index].anchor = own;
       else {
-        // Nothing of its own (two empty rows): which of the look-alikes showing exactly these texts it is.
-        const twins = keys.flatMap((key, other) => (key === keys[position] ? [other] : []));
-        if (twins.length >= 2) elements[index].twin = { texts: shows, nth: twins.indexOf(position), count: twins.length };
+        // No text of its own (two empty rows): which of the look-alikes showing exactly these texts it is.
+        const same = keys.flatMap((key, other) => (key === keys[position] ? [other] : []));
+        elements[index].row = { texts: shows.slice(0, 12), nth: same.indexOf(position), count: same.length };
       }
     });
   }

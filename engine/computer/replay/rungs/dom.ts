@@ -72,8 +72,8 @@ async function ground(input: GroundingInput): Promise<Grounding | Refusal | stri
       continue;
     }
     const anchorText = locator.anchor_text;
-    const twin = anchorText ? undefined : locator.twin;
-    if ((anchorText || twin) && strategy.name.startsWith('css')) {
+    const place = anchorText ? undefined : locator.row;
+    if ((anchorText || place) && strategy.name.startsWith('css')) {
       // A CSS path names a position, not a row: recorded among look-alikes, it may now point at another row's.
       reasons.push(`${strategy.name}: the target was one of several look-alikes, told apart by ${anchorText ? JSON.stringify(anchorText) : 'its place among those showing the same texts'}, which a CSS path does not check`);
       continue;
@@ -90,17 +90,17 @@ async function ground(input: GroundingInput): Promise<Grounding | Refusal | stri
       }
       pick = carrying[0];
       confidence -= 0.04;
-    } else if (twin && candidates.length > 1) {
-      // Recorded among look-alikes whose rows showed the same texts (two empty rows): the one at
-      // its place among those showing them, only while the page shows as many (never a guess).
-      const alike = await showingTexts(located, candidates, twin.texts);
-      if (alike.length !== twin.count) {
+    } else if (place && candidates.length > 1) {
+      // Recorded among look-alikes with no text of its own row (two empty rows): the one at its
+      // place among those showing exactly its texts, only while the page shows as many (never a guess).
+      const alike = await showingTexts(located, candidates, place.texts);
+      if (alike.length !== place.count) {
         tieSeen = true;
         anchorMisses = true;
-        reasons.push(`${strategy.name}: ${candidates.length} matches, ${alike.length} in a row showing ${JSON.stringify(twin.texts.join(' '))} where exploration saw ${twin.count}`);
+        reasons.push(`${strategy.name}: ${candidates.length} matches, ${alike.length} in a row showing ${JSON.stringify(place.texts.join(' '))} where exploration saw ${place.count}`);
         continue;
       }
-      pick = alike[twin.nth];
+      pick = alike[place.nth];
       confidence -= 0.06;
     } else if (candidates.length === 1) {
       pick = candidates[0];
@@ -130,7 +130,7 @@ async function ground(input: GroundingInput): Promise<Grounding | Refusal | stri
   // Recorded among look-alikes, and the page still has them but no single one in a row or card
   // showing the recorded text: a later rung only sees pictures of identical buttons, and one read
   // or matched a little better than the rest is not the right row. The ladder stops here.
-  if ((locator.anchor_text || locator.twin) && anchorMisses) return { refused: reasons.join('; ') };
+  if ((locator.anchor_text || locator.row) && anchorMisses) return { refused: reasons.join('; ') };
   return reasons.join('; ') || 'no usable locator';
 }
 

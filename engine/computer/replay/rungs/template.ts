@@ -102,18 +102,31 @@ function matchTemplate(input: GroundingInput, needle: RgbaImage, pointInCrop: Po
   if (!region) return `${what}: the expected place lies outside the window`;
   // NCC ignores contrast, so a faint crop can "match" any strong edge (a window border): a match
   // must also have about the contrast of what was recorded.
-  const matches = findTemplate(input.frame, needle, { region, minScore: 0.55, maxResults: 6, scales, signal: input.signal }).filter((match) => {
-    const ratio = lumaSpread(input.frame, match.box) / Math.max(1, needleSpread);
-    return ratio >= 0.5 && ratio <= 2;
-  });
-  if (!matches.length) return `${what}: no match above 0.55 with the recorded contrast`;
-  const found = matches.map((match) => ({
-    match,
-    point: { x: match.box[0] + pointInCrop.x * match.scale, y: match.box[1] + pointInCrop.y * match.scale },
-  }));
-  const hits = found.filter((hit) => within === undefined || distance(hit.point, input.expected) <= within);
+  const search = (minScore: number, searched: number[]) =>
+    findTemplate(input.frame, needle, { region, minScore, maxResults: 6, scales: searched, signal: input.signal })
+      .filter((match) => {
+        const ratio = lumaSpread(input.frame, match.box) / Math.max(1, needleSpread);
+        return ratio >= 0.5 && ratio <= 2;
+      })
+      .map((match) => ({ match, point: { x: match.box[0] + pointInCrop.x * match.scale, y: match.box[1] + pointInCrop.y * match.scale } }));
+  const found = search(0.55, scales);
+  if (!found.length) return `${what}: no match above 0.55 with the recorded contrast`;
+  let hits = found.filter((hit) => within === undefined || distance(hit.point, input.expected) <= within);
   if (!hits.length) return `${what}: no match within ${Math.round(within ?? 0)} px of where the window puts the target`;
   const top = hits[0];
+  // The search over several scales refines few candidates and may keep a look-alike at its own
+  // size but the target only at another, weaker (uikit: two identical nav items one under the
+  // other, the upper found at 1.00, the lower at 0.95 scale and 0.64): one clear match, the wrong
+  // one. At the best match's own scale, another as good is a rival too.
+  if (scales.length > 1) {
+    const twins = search(top.match.score - 0.04, [top.match.scale]).filter((hit) => within === undefined || distance(hit.point, input.expected) <= within);
+    // Each place once, by its best score (the target found weakly at another scale, strongly here).
+    for (const twin of twins) {
+      const kept = hits.filter((hit) => distance(hit.point, twin.point) > 3 || hit.match.score >= twin.match.score);
+      hits = kept.length < hits.length || !kept.some((hit) => distance(hit.point, twin.point) <= 3) ? [...kept, twin] : kept;
+    }
+    hits.sort((a, b) => b.match.score - a.match.score);
+  }
   // Near-equal matches elsewhere (two identical icons): only a clearly closer one may be taken.
   const rivals = hits.filter((hit) => hit.match.score >= top.match.score - 0.04);
   // A glyph alone (the label's ink, the crop's core) says nothing of its neighbours: another as good
