@@ -148,6 +148,10 @@ export const viewProbe = `(() => {
       .map((el) => which(el) + '/' + [...el.querySelectorAll('ul,ol,[role=menu],[role=group]')].filter(visible).length)
       .sort(),
     tabs: list('[role=tab][aria-selected=true],.nav-tabs .active,.nav-pills .active,.uk-tab > .uk-active,.uk-subnav > .uk-active,.tablinks .active,.tab-buttons .tab-btn.active'),
+    // The chosen entry of any other list of links or buttons (a mail folder, a filter), which the
+    // page marks as current (aria-current) or by a class on the entry or its item, as tabs above:
+    // the same kind of choice under other markup.
+    current: names(elements('a,button,[role=link],[role=button],[role=menuitem],[role=treeitem]', (el) => visible(el) && !el.closest('[role=tab]') && (['page', 'step', 'location', 'true'].includes(el.getAttribute('aria-current') || '') || [el, el.parentElement].some((node) => node && node.tagName !== 'BODY' && [...node.classList].some((name) => /^(is-|uk-)?(active|selected|current)$/.test(name)))))),
     panels: names([
       ...elements('.collapse.show,details[open],.opblock-tag-section.is-open,.opblock.is-open,.models.is-open,.model-box .model.model-open,.uk-accordion > .uk-open,.uk-offcanvas.uk-open,.treeview.menu-open,.menu-open > a,li.active > .child_menu,.jsoneditor-expanded'),
       ...elements('[aria-expanded=true]', expandedShows),

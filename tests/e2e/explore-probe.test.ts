@@ -55,3 +55,20 @@ test('the view probe reads page modes: pressed toggles, a sidebar state and a co
     await session.dispose();
   }
 });
+
+test('the view probe reads the chosen entry of a list of links marked current by a class or aria-current (a mail folder), as it reads tabs', async () => {
+  const session = await launchBrowser({ viewport: { width: 800, height: 600 } });
+  try {
+    const probe = async (html: string) => (JSON.parse((await session.page.evaluate(`(() => { document.body.innerHTML = ${JSON.stringify(html)}; return ${viewProbe}; })()`)) as string) as { current: string[] }).current;
+    const folders = (chosen: string) => `<ul class="folders">${['Inbox', 'Sent', 'Work'].map((name) => `<li${name === chosen ? ' class="active"' : ''}><a href="#">${name}</a></li>`).join('')}</ul>`;
+    assert.deepEqual(await probe(folders('Inbox')), ['Inbox']);
+    assert.deepEqual(await probe(folders('Sent')), ['Sent']);
+    // On the link itself (Bootstrap 4's nav-link.active, UIkit's uk-active), or said by ARIA.
+    assert.deepEqual(await probe('<nav><a href="#" class="nav-link active">Week</a><a href="#" class="nav-link">Month</a></nav>'), ['Week']);
+    assert.deepEqual(await probe('<nav><a href="#a" aria-current="page">Orders</a><a href="#b" aria-current="false">Reports</a></nav>'), ['Orders']);
+    // Class names that only contain the word, and hidden entries, are not a choice.
+    assert.deepEqual(await probe('<a href="#" class="inactive">A</a><a href="#" class="active" style="display:none">B</a><a href="#" class="activeish">C</a>'), []);
+  } finally {
+    await session.dispose();
+  }
+});
