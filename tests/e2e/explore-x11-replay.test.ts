@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import type { ExploreDriver } from '../../engine/computer/explore/explorer.ts';
+import { exportSkill } from '../../engine/computer/explore/export.ts';
 import { runExploration } from '../../engine/computer/explore/run.ts';
 import { X11Driver } from '../../engine/computer/explore/x11-driver.ts';
 import type { replaySkill } from '../../engine/computer/replay/replay.ts';
@@ -79,6 +80,57 @@ test('galculator: explored through AT-SPI, a path exported, replayed on a fresh 
     assert.ok(report.ok, `replay failed: ${JSON.stringify(report.error)} ${JSON.stringify(report.steps.map((step) => [step.tier, step.reason]))}`);
     assert.ok(report.steps.some((step) => step.tier === 'a11y'), `no step grounded through the accessibility tree: ${JSON.stringify(report.steps.map((step) => step.tier))}`);
     // The view the explored state showed (a menu open, another mode's keys), read the same way from this instance.
+    const pid = Number((await runProgram('xdotool', ['getwindowpid', windowId], { env, timeoutMs: 5_000 })).stdout.trim());
+    assert.equal(await probe.view(pid), expected);
+  } finally {
+    await runProgram('xdotool', ['windowkill', windowId], { env, timeoutMs: 5_000 }).catch(() => undefined);
+  }
+});
+
+test('galculator: a keyboard shortcut (F10, the menu bar) explored, exported as a key step, replayed on a fresh instance, the app shows the menu', { timeout: 300_000 }, async () => {
+  const inner = new X11Driver({ command: 'galculator', env: desktop.bus.env, accessibility: desktop.client });
+  const views: { signature: string; view: string }[] = [];
+  // The explorer as it is, offered only the app's shortcuts: the primitive under test, not a click, makes the state.
+  const driver: ExploreDriver = {
+    kind: inner.kind,
+    label: inner.label,
+    pictureTolerance: inner.pictureTolerance,
+    reset: (signal) => inner.reset(signal),
+    perform: (action, signal) => inner.perform(action, signal),
+    dispose: () => inner.dispose(),
+    observe: async (signal) => {
+      const observation = await inner.observe(signal);
+      views.push({ signature: observation.signature, view: await probe.view(inner.appPid as number) });
+      return { ...observation, candidates: observation.candidates.filter((action) => action.kind === 'shortcut') };
+    },
+  };
+  const out = join(work, 'galculator-f10');
+  let summary;
+  try {
+    summary = await runExploration({ driver, strategy: 'dfs', budget: 2, seed: 1, outDir: out, skills: 0 });
+  } finally {
+    await driver.dispose();
+  }
+  const { graph } = summary;
+  const edge = graph.edges.find((entry) => entry.from === graph.root && entry.action.kind === 'shortcut' && entry.action.keys === 'F10' && entry.result === 'new');
+  assert.ok(edge?.to, `F10 showed nothing new: ${JSON.stringify(graph.edges.map((entry) => [entry.action.keys, entry.result]))}`);
+  const node = graph.nodes.find((entry) => entry.id === edge.to)!;
+  const expected = views.find((entry) => entry.signature === node.signature)?.view;
+  assert.ok(expected && expected !== views[0].view, 'F10 showed no other view');
+  const skill = await exportSkill(graph, out, node, [edge]);
+  assert.equal(skill.format, 'mmskill', skill.detail);
+  const plan = JSON.parse(readFileSync(join(skill.path, 'plan.json'), 'utf8')) as { steps: { action: string; key?: string }[] };
+  assert.deepEqual(plan.steps.map((step) => [step.action, step.key]), [['press', 'f10']]);
+  const home = join(work, 'replay-home-f10');
+  mkdirSync(home, { recursive: true });
+  const env = { ...desktop.bus.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
+  const child = await runProgram(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../testkit/replay-child.ts', import.meta.url)), JSON.stringify({ skill: skill.path, app: 'galculator' })], { env, timeoutMs: 120_000 });
+  const line = child.stdout.trim().split('\n').pop() ?? '';
+  assert.ok(line.startsWith('{'), `replay-child: ${child.stdout.slice(-400)} ${child.stderr.slice(-800)}`);
+  const { report, windowId } = JSON.parse(line) as { report: Awaited<ReturnType<typeof replaySkill>>; windowId: string };
+  try {
+    assert.ok(report.ok, `replay failed: ${JSON.stringify(report.error)} ${JSON.stringify(report.steps.map((step) => [step.status, step.reason]))}`);
+    // The world: the view python3-pyatspi reads from the fresh instance is the one F10 showed while exploring.
     const pid = Number((await runProgram('xdotool', ['getwindowpid', windowId], { env, timeoutMs: 5_000 })).stdout.trim());
     assert.equal(await probe.view(pid), expected);
   } finally {
