@@ -263,7 +263,7 @@ export class WebDriver implements ExploreDriver {
     signal.throwIfAborted();
     const page = this.requirePage();
     const scanStarted = performance.now();
-    const scan = (await withTimeout(page.evaluate(scanPage), 5_000)) as PageScan;
+    const scan = JSON.parse((await withTimeout(page.evaluate(scanAsText), 5_000)) as string) as PageScan;
     this.phaseMs.scan.push(performance.now() - scanStarted);
     const { candidates, blocked } = splitBlocked(candidatesFromScan(scan), this.options.allow);
     return {
@@ -582,6 +582,13 @@ const settleQuietMs = 60;
  * fade after a scroll, a slideDown of 400 ms by default).
  */
 const prepareAction = '(() => { if (window.__sfChanges) window.__sfChanges.acted = performance.now(); if (window.jQuery && window.jQuery.fx) window.jQuery.fx.off = true; })()';
+
+/**
+ * The scan comes back as one JSON string: Playwright's own serializer walks a returned object node
+ * by node on both sides, and a scan of 130 controls (56 KB) took 204-409 ms to come back as an
+ * object, 132-223 ms as text (load ~22); swagger-ui (tune) 44 -> 19 ms. Both give the same scan.
+ */
+const scanAsText = `JSON.stringify(${scanPage})`;
 
 /** The picture hash of every web observation: states are told apart by their DOM signature alone. */
 const noPicture = '0'.repeat(16);
