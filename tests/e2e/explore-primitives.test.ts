@@ -128,16 +128,21 @@ test('a click that draws a hover target under the resting pointer ends in one st
   }
 });
 
-test('explorer states match the views of a fixture whose views are known (precision and recall >= 0.95)', async () => {
-  const driver = new Observed(new WebDriver({ url: `${server.origin}/office/` }));
+/** A DFS run on a fixture, each look paired with the state it was matched to and the view the page said it showed. */
+async function exploredPairs(path: string, viewOf: ((driver: WebDriver) => Promise<string>) | undefined, seed: number): Promise<{ state: string; view: string }[]> {
+  const driver = new Observed(new WebDriver({ url: `${server.origin}/${path}/` }), viewOf);
   try {
-    const summary = await runExploration({ driver, strategy: 'dfs', budget: 30, seed: 2, outDir: join(work, 'office'), skills: 0, screenshots: false });
-    const pairs = driver.seen.map((entry) => ({ state: summary.explorer.graph.match(entry)?.id ?? '?', view: entry.view }));
-    const { precision, recall } = stateScores(pairs);
-    assert.ok(precision >= 0.95 && recall >= 0.95, `precision ${precision}, recall ${recall} over ${new Set(pairs.map((pair) => pair.view)).size} views`);
+    const summary = await runExploration({ driver, strategy: 'dfs', budget: 30, seed, outDir: join(work, path), skills: 0, screenshots: false });
+    return driver.seen.map((entry) => ({ state: summary.explorer.graph.match(entry)?.id ?? '?', view: entry.view }));
   } finally {
     await driver.dispose();
   }
+}
+
+test('explorer states match the views of a fixture whose views are known (precision and recall >= 0.95)', async () => {
+  const pairs = await exploredPairs('office', undefined, 2);
+  const { precision, recall } = stateScores(pairs);
+  assert.ok(precision >= 0.95 && recall >= 0.95, `precision ${precision}, recall ${recall} over ${new Set(pairs.map((pair) => pair.view)).size} views`);
 });
 
 test('states match views where only a class tells tabs apart and a toggle relabels itself (fixture views/)', async () => {
@@ -145,18 +150,12 @@ test('states match views where only a class tells tabs apart and a toggle relabe
   // and the panes hold no control, so only the class tells the views apart (merged before). A
   // sidebar toggle shipped as "Open menu" reads "Collapse sidebar" once toggled twice: the same
   // view under another label (split before).
-  const driver = new Observed(new WebDriver({ url: `${server.origin}/views/` }), dataView);
-  try {
-    const summary = await runExploration({ driver, strategy: 'dfs', budget: 30, seed: 1, outDir: join(work, 'views'), skills: 0, screenshots: false });
-    const pairs = driver.seen.map((entry) => ({ state: summary.explorer.graph.match(entry)?.id ?? '?', view: entry.view }));
-    const views = new Set(pairs.map((pair) => pair.view));
-    const { precision, recall } = stateScores(pairs);
-    assert.ok(views.size >= 8, `only ${views.size} views reached: ${[...views].join(', ')}`);
-    assert.equal(precision, 1, `a state holds two views (precision ${precision}): ${JSON.stringify(pairs)}`);
-    assert.equal(recall, 1, `a view is split over states (recall ${recall}): ${JSON.stringify(pairs)}`);
-  } finally {
-    await driver.dispose();
-  }
+  const pairs = await exploredPairs('views', dataView, 1);
+  const views = new Set(pairs.map((pair) => pair.view));
+  const { precision, recall } = stateScores(pairs);
+  assert.ok(views.size >= 8, `only ${views.size} views reached: ${[...views].join(', ')}`);
+  assert.equal(precision, 1, `a state holds two views (precision ${precision}): ${JSON.stringify(pairs)}`);
+  assert.equal(recall, 1, `a view is split over states (recall ${recall}): ${JSON.stringify(pairs)}`);
 });
 
 test('a modal dialog over a list that grows is one state per choice behind it (fixture modal/)', async () => {
