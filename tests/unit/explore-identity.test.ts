@@ -323,3 +323,13 @@ test('look-alikes that showed only known states in one state are worth less ther
   }
   assert.equal(graph.untried(here)[0].target?.name, 'Sort');
 });
+
+test('where controls share a role and a name, which of them carries a state flag is part of the view', () => {
+  const page = (chosen: number) => ({ title: 'T', url: 'http://127.0.0.1:1/', headings: [], cues: [], elements: [0, 1, 2].flatMap((index) => [element({ role: 'tab', name: 'EXAMPLE', selector: `#e${index}`, flags: index === chosen ? '' : 'a' }), element({ role: 'tab', name: 'SCHEMA', selector: `#s${index}`, flags: index === chosen ? 'a' : '' })]) });
+  // One response shows its schema: the first one or the third one are two views.
+  assert.notDeepEqual(signatureOf(page(0)), signatureOf(page(2)));
+  assert.deepEqual(signatureOf(page(1)), signatureOf(page(1)));
+  // Alike controls without a flag stay order-free: the same buttons drawn in another order are one view.
+  const rows = (names: string[]) => ({ title: 'T', url: 'http://127.0.0.1:1/', headings: [], cues: [], elements: names.map((name, index) => element({ name, selector: `#r${index}` })) });
+  assert.deepEqual(signatureOf(rows(['Edit', 'Copy', 'Edit'])), signatureOf(rows(['Copy', 'Edit', 'Edit'])));
+});

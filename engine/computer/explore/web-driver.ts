@@ -104,11 +104,26 @@ export function structural(element: ScannedElement): boolean {
  */
 export function signatureOf(scan: PageScan): string[] {
   // Sorted, not in page order: a re-render that moves the same controls around is the same view;
-  // duplicates are kept, since three more rows of the same kind are more of the view.
+  // duplicates are kept, since three more rows of the same kind are more of the view. Where
+  // controls share a role and a name, one carrying a state flag also says which of them it is, in
+  // page order: thirteen "EXAMPLE" tabs, one per response, with "SCHEMA" chosen in the fourth
+  // response are not the page with it chosen in the sixth (RapiDoc: one state held both).
+  const shown = scan.elements.filter((element) => structural(element) && (!element.behindModal || viewFlags(element) !== ''));
+  const alike = new Map<string, number>();
+  for (const element of shown) alike.set(`${element.role}|${element.name}`, (alike.get(`${element.role}|${element.name}`) ?? 0) + 1);
+  const seen = new Map<string, number>();
   return [
     `path:${routeOf(scan.url) ?? ''}`,
     ...scan.headings.map((heading) => `h:${heading}`).sort(),
-    ...scan.elements.filter((element) => structural(element) && (!element.behindModal || viewFlags(element) !== '')).map((element: ScannedElement) => `${element.role}|${element.name}|${viewFlags(element)}|${element.value}${element.keys ? `|k:${element.keys}` : ''}`).sort(),
+    ...shown
+      .map((element: ScannedElement) => {
+        const same = `${element.role}|${element.name}`;
+        const index = seen.get(same) ?? 0;
+        seen.set(same, index + 1);
+        const which = viewFlags(element) !== '' && (alike.get(same) ?? 0) > 1 ? `|#${index}` : '';
+        return `${element.role}|${element.name}|${viewFlags(element)}|${element.value}${element.keys ? `|k:${element.keys}` : ''}${which}`;
+      })
+      .sort(),
   ];
 }
 
