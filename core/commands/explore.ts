@@ -300,6 +300,8 @@ export const commands = commandMap(
       .object({
         budget: z.coerce.number().int().min(5).max(2000).optional(),
         seeds: z.coerce.number().int().min(1).max(10).default(3),
+        /** The first seed (default 1): seeds first … first + seeds - 1, so one benchmark can be split over processes. */
+        firstSeed: z.coerce.number().int().min(1).max(1000).optional(),
         x11: z.boolean().default(true),
         /** Only these apps (names from testkit/webapps/explore-split.json), comma-separated. */
         apps: z

@@ -277,10 +277,10 @@ test('Escape over a menu opened from another menu is predicted to close onto a s
   const escape = { kind: 'shortcut' as const, keys: 'Escape', target: { name: 'Escape' } };
   const graph = new StateGraph();
   const home = graph.addNode({ signature: 'home', phash: '0000000000000000', title: 'home', candidates: [menu('View'), menu('Edit')], blocked: [] }, { depth: 0, discoveredAt: 0 });
-  const view = graph.addNode({ signature: 'view', phash: '0000000000000000', title: 'view', candidates: [menu('View'), menu('Edit'), escape], blocked: [] }, { depth: 1, discoveredAt: 1, parent: home });
+  const view = graph.addNode({ signature: 'view', phash: '0000000000000000', title: 'view', candidates: [menu('View'), menu('Edit'), escape], blocked: [] }, { depth: 1, discoveredAt: 1 });
   view.parentEdge = graph.recordEdge(home.id, menu('View'), 'new', view.id).id;
   // Escape first in discovery order: unpredicted, it ties with the menu's own item.
-  const edit = graph.addNode({ signature: 'edit', phash: '0000000000000000', title: 'edit', candidates: [menu('View'), menu('Edit'), escape, item], blocked: [] }, { depth: 2, discoveredAt: 2, parent: view });
+  const edit = graph.addNode({ signature: 'edit', phash: '0000000000000000', title: 'edit', candidates: [menu('View'), menu('Edit'), escape, item], blocked: [] }, { depth: 2, discoveredAt: 2 });
   edit.parentEdge = graph.recordEdge(view.id, menu('Edit'), 'new', edit.id).id;
   assert.equal(graph.relation(view, escape), 'undo');
   assert.equal(graph.relation(edit, escape), 'known-destination');
@@ -293,14 +293,14 @@ test('a toggle whose label flips is the way back of the state it opened', async 
   const other = { kind: 'click' as const, target: { role: 'button', name: 'Explore', selector: '#explore' } };
   const graph = new StateGraph();
   const light = graph.addNode({ signature: 'light', phash: '0000000000000000', title: 'light', candidates: [toggle('Switch to dark mode'), other], blocked: [] }, { depth: 0, discoveredAt: 0 });
-  const dark = graph.addNode({ signature: 'dark', phash: '0000000000000000', title: 'dark', candidates: [toggle('Switch to light mode'), other], blocked: [] }, { depth: 1, discoveredAt: 1, parent: light });
+  const dark = graph.addNode({ signature: 'dark', phash: '0000000000000000', title: 'dark', candidates: [toggle('Switch to light mode'), other], blocked: [] }, { depth: 1, discoveredAt: 1 });
   dark.parentEdge = graph.recordEdge(light.id, toggle('Switch to dark mode'), 'new', dark.id).id;
   assert.equal(graph.relation(dark, toggle('Switch to light mode')), 'undo');
   assert.equal(graph.untried(dark)[0].target?.name, 'Explore');
   assert.ok(graph.guessedInverses().some((edge) => edge.from === dark.id && edge.to === light.id && edge.action.target?.name === 'Switch to light mode'), 'a guessed way back by the flipped toggle');
   // Look-alikes: the opener still offered by name means another control in its place is not its inverse.
   const moved = { kind: 'click' as const, target: { role: 'button', name: 'Switch to dark mode', selector: '#theme-2' } };
-  const rows = graph.addNode({ signature: 'rows', phash: '0000000000000000', title: 'rows', candidates: [moved, toggle('Switch to light mode')], blocked: [] }, { depth: 1, discoveredAt: 2, parent: light });
+  const rows = graph.addNode({ signature: 'rows', phash: '0000000000000000', title: 'rows', candidates: [moved, toggle('Switch to light mode')], blocked: [] }, { depth: 1, discoveredAt: 2 });
   rows.parentEdge = graph.recordEdge(light.id, toggle('Switch to dark mode'), 'new', rows.id).id;
   assert.equal(graph.relation(rows, toggle('Switch to light mode')), undefined);
 });

@@ -256,7 +256,7 @@ export class Explorer {
     }
     const node = this.graph.addNode(
       { ...observation, candidates: actions },
-      { depth: via ? via.from.depth + 1 : 0, discoveredAt: this.used, ...(via ? { parent: via.from } : {}) },
+      { depth: via ? via.from.depth + 1 : 0, discoveredAt: this.used },
     );
     if (via) node.parentEdge = via.edge().id;
     for (const action of observation.blocked) {

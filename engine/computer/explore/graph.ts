@@ -127,8 +127,6 @@ export function describeAction(action: ExploreAction): string {
 export interface NodeRecord extends GraphNode {
   actions: ExploreAction[];
   triedKeys: Set<string>;
-  /** Keys of the actions present in the parent state: tried last, since they rarely lead anywhere new. */
-  inherited: Set<string>;
   cues: string[];
   dialogs: string[];
 }
@@ -169,9 +167,8 @@ export class StateGraph {
     return bestDistance <= this.tolerance ? best : undefined;
   }
 
-  addNode(observation: Observation, fields: { depth: number; discoveredAt: number; parentEdge?: string; screenshot?: string; parent?: NodeRecord }): NodeRecord {
+  addNode(observation: Observation, fields: { depth: number; discoveredAt: number; parentEdge?: string; screenshot?: string }): NodeRecord {
     const id = `s${this.nodes.size}`;
-    const inherited = new Set(fields.parent ? fields.parent.actions.map(actionKey) : []);
     const node: NodeRecord = {
       id,
       signature: observation.signature,
@@ -186,7 +183,6 @@ export class StateGraph {
       tried: 0,
       actions: observation.candidates,
       triedKeys: new Set(),
-      inherited,
       cues: observation.cues ?? [],
       dialogs: observation.dialogs ?? [],
     };
@@ -610,7 +606,7 @@ export function fewestSteps(edges: readonly GraphEdge[], from: string, to: strin
 }
 
 export function publicNode(node: NodeRecord): GraphNode {
-  const { actions: _actions, triedKeys: _tried, inherited: _inherited, cues: _cues, dialogs: _dialogs, ...rest } = node;
+  const { actions: _actions, triedKeys: _tried, cues: _cues, dialogs: _dialogs, ...rest } = node;
   return { ...rest };
 }
 
