@@ -50,18 +50,26 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('explore → export → replay by the replay engine on a fresh browser reaches the view each skill was exported for', async () => {
-  const url = `${origin}/pages/index.html`;
-  // Each explored state paired with the app's own view (the explorer never reads it).
+/**
+ * DFS over the fixture page at `url`, each explored state paired with the page's own view (its
+ * data-view, which the explorer never reads): the run and the first view seen per signature.
+ */
+async function explored(url: string, out: string, budget: number, skills: number): Promise<{ summary: Awaited<ReturnType<typeof runExploration>>; viewOf: Map<string, string> }> {
   const driver = new ProbedDriver(new WebDriver({ url, loopbackOnly: true }), async (inner) => (await (inner as WebDriver).livePage?.getAttribute('html', 'data-view')) ?? '');
   let summary;
   try {
-    summary = await runExploration({ driver, strategy: 'dfs', budget: 14, seed: 1, outDir: join(work, 'pages'), skills: 2 });
+    summary = await runExploration({ driver, strategy: 'dfs', budget, seed: 1, outDir: join(work, out), skills });
   } finally {
     await driver.dispose();
   }
   const viewOf = new Map<string, string>();
   for (const { observation, view } of driver.seen) if (!viewOf.has(observation.signature)) viewOf.set(observation.signature, view);
+  return { summary, viewOf };
+}
+
+test('explore → export → replay by the replay engine on a fresh browser reaches the view each skill was exported for', async () => {
+  const url = `${origin}/pages/index.html`;
+  const { summary, viewOf } = await explored(url, 'pages', 14, 2);
   const signatureOf = new Map(summary.graph.nodes.map((node) => [node.id, node.signature]));
   assert.ok([...viewOf.values()].includes('orders.html+filters'), `the filters panel was never opened: ${[...viewOf.values()].join(', ')}`);
   const skills = summary.skills.filter((skill) => skill.format === 'mmskill');
@@ -92,15 +100,7 @@ test('explore → export → replay by the replay engine on a fresh browser reac
  * browser; judged by the data-view the app then shows.
  */
 async function exploreExportReplay(url: string, out: string, budget: number, wanted: (view: string) => boolean): Promise<void> {
-  const driver = new ProbedDriver(new WebDriver({ url, loopbackOnly: true }), async (inner) => (await (inner as WebDriver).livePage?.getAttribute('html', 'data-view')) ?? '');
-  let summary;
-  try {
-    summary = await runExploration({ driver, strategy: 'dfs', budget, seed: 1, outDir: join(work, out), skills: 1 });
-  } finally {
-    await driver.dispose();
-  }
-  const viewOf = new Map<string, string>();
-  for (const { observation, view } of driver.seen) if (!viewOf.has(observation.signature)) viewOf.set(observation.signature, view);
+  const { summary, viewOf } = await explored(url, out, budget, 1);
   const nodes = summary.graph.nodes.filter((entry) => wanted(viewOf.get(entry.signature) ?? ''));
   assert.ok(nodes.length, `the wanted view was never shown: ${[...viewOf.values()].join(', ')}`);
   const skill = summary.skills.find((entry) => nodes.some((node) => node.id === entry.node) && entry.format === 'mmskill');
@@ -132,17 +132,11 @@ test('an exported step on one of three look-alike "Dropdown" controls carries th
 
 test('an exported scroll step reaches the place exploration scrolled to, wherever the panel starts (fails when replay turns the wheel by a fixed distance)', async () => {
   const url = `${origin}/reader/index.html`;
-  const driver = new ProbedDriver(new WebDriver({ url, loopbackOnly: true }), async (inner) => (await (inner as WebDriver).livePage?.getAttribute('html', 'data-view')) ?? '');
-  let summary;
-  try {
-    summary = await runExploration({ driver, strategy: 'dfs', budget: 3, seed: 1, outDir: join(work, 'reader'), skills: 0 });
-  } finally {
-    await driver.dispose();
-  }
+  const { summary, viewOf } = await explored(url, 'reader', 3, 0);
   const { graph } = summary;
   const edge = graph.edges.find((entry) => entry.from === graph.root && entry.action.kind === 'scroll' && entry.result === 'new');
   assert.ok(edge?.to && edge.scrolledTo, `no scroll from the start that showed a new view: ${JSON.stringify(graph.edges.map((entry) => [entry.action.kind, entry.result, entry.scrolledTo]))}`);
-  const view = driver.seen.find(({ observation }) => observation.signature === graph.nodes.find((node) => node.id === edge.to)?.signature)?.view;
+  const view = viewOf.get(graph.nodes.find((node) => node.id === edge.to)?.signature ?? '');
   assert.ok(view && view !== 'section-1', `the scroll showed ${view}`);
   const node = graph.nodes.find((entry) => entry.id === edge.to)!;
   const skill = await exportSkill(graph, join(work, 'reader'), node, [edge]);
@@ -175,16 +169,8 @@ test('a look-alike that only its place among identical rows tells apart: exporte
   // Before: the exported step carried nothing that told the button apart and replay refused it
   // ('5 matches that nothing tells apart'), as on JSONEditor after two inserted fields.
   const url = `${origin}/twins/index.html`;
-  const driver = new ProbedDriver(new WebDriver({ url, loopbackOnly: true }), async (inner) => (await (inner as WebDriver).livePage?.getAttribute('html', 'data-view')) ?? '');
-  let summary;
-  try {
-    summary = await runExploration({ driver, strategy: 'dfs', budget: 12, seed: 1, outDir: join(work, 'twins'), skills: 0 });
-  } finally {
-    await driver.dispose();
-  }
+  const { summary, viewOf } = await explored(url, 'twins', 12, 0);
   const { graph } = summary;
-  const viewOf = new Map<string, string>();
-  for (const { observation, view } of driver.seen) if (!viewOf.has(observation.signature)) viewOf.set(observation.signature, view);
   const node = graph.nodes.find((entry) => viewOf.get(entry.signature) === 'menu-row-4');
   assert.ok(node, `the second empty row's menu was never opened: ${[...viewOf.values()].join(', ')}`);
   const path = verifiedPath(graph, node.id);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
+import type { ExploreAction } from '../../core/commands/explore.ts';
 import type { ExploreDriver } from '../../engine/computer/explore/explorer.ts';
 import { exportSkill } from '../../engine/computer/explore/export.ts';
 import { runExploration } from '../../engine/computer/explore/run.ts';
@@ -34,7 +35,11 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-test('galculator: explored through AT-SPI, a path exported, replayed on a fresh instance, the app shows the explored view', { timeout: 300_000 }, async () => {
+/**
+ * galculator under the X11 explorer, each state it observes paired with the view python3-pyatspi
+ * reads from the app; `offered` narrows the candidates the explorer sees.
+ */
+function probedGalculator(offered: (action: ExploreAction) => boolean = () => true): { driver: ExploreDriver; views: { signature: string; view: string }[] } {
   const inner = new X11Driver({ command: 'galculator', env: desktop.bus.env, accessibility: desktop.client });
   const views: { signature: string; view: string }[] = [];
   const driver: ExploreDriver = {
@@ -47,9 +52,35 @@ test('galculator: explored through AT-SPI, a path exported, replayed on a fresh 
     observe: async (signal) => {
       const observation = await inner.observe(signal);
       views.push({ signature: observation.signature, view: await probe.view(inner.appPid as number) });
-      return observation;
+      return { ...observation, candidates: observation.candidates.filter(offered) };
     },
   };
+  return { driver, views };
+}
+
+/**
+ * Replays a skill on a fresh galculator with its own HOME (it keeps its mode in its config), in a
+ * process of its own (testkit/replay-child.ts: robotjs's X connection must not outlive the display
+ * in this one); the app stays open until the judge has read its view, then goes.
+ */
+async function replayOnFreshGalculator(skill: string, homeName: string): Promise<{ report: Awaited<ReturnType<typeof replaySkill>>; shown: string }> {
+  const home = join(work, homeName);
+  mkdirSync(home, { recursive: true });
+  const env = { ...desktop.bus.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
+  const child = await runProgram(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../testkit/replay-child.ts', import.meta.url)), JSON.stringify({ skill, app: 'galculator' })], { env, timeoutMs: 120_000 });
+  const line = child.stdout.trim().split('\n').pop() ?? '';
+  assert.ok(line.startsWith('{'), `replay-child: ${child.stdout.slice(-400)} ${child.stderr.slice(-800)}`);
+  const { report, windowId } = JSON.parse(line) as { report: Awaited<ReturnType<typeof replaySkill>>; windowId: string };
+  try {
+    const pid = Number((await runProgram('xdotool', ['getwindowpid', windowId], { env, timeoutMs: 5_000 })).stdout.trim());
+    return { report, shown: await probe.view(pid) };
+  } finally {
+    await runProgram('xdotool', ['windowkill', windowId], { env, timeoutMs: 5_000 }).catch(() => undefined);
+  }
+}
+
+test('galculator: explored through AT-SPI, a path exported, replayed on a fresh instance, the app shows the explored view', { timeout: 300_000 }, async () => {
+  const { driver, views } = probedGalculator();
   const out = join(work, 'galculator');
   let summary;
   try {
@@ -66,44 +97,16 @@ test('galculator: explored through AT-SPI, a path exported, replayed on a fresh 
   assert.ok(expected, 'the explored state was never probed');
   assert.notEqual(expected, views[0].view, 'the skill must lead somewhere other than the start');
 
-  // A fresh instance with its own HOME (galculator keeps its mode in its config), replayed in a
-  // process of its own (testkit/replay-child.ts: robotjs's X connection must not outlive
-  // the display in this one); the app stays open for the judge.
-  const home = join(work, 'replay-home');
-  mkdirSync(home, { recursive: true });
-  const env = { ...desktop.bus.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
-  const child = await runProgram(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../testkit/replay-child.ts', import.meta.url)), JSON.stringify({ skill: skill.path, app: 'galculator' })], { env, timeoutMs: 120_000 });
-  const line = child.stdout.trim().split('\n').pop() ?? '';
-  assert.ok(line.startsWith('{'), `replay-child: ${child.stdout.slice(-400)} ${child.stderr.slice(-800)}`);
-  const { report, windowId } = JSON.parse(line) as { report: Awaited<ReturnType<typeof replaySkill>>; windowId: string };
-  try {
-    assert.ok(report.ok, `replay failed: ${JSON.stringify(report.error)} ${JSON.stringify(report.steps.map((step) => [step.tier, step.reason]))}`);
-    assert.ok(report.steps.some((step) => step.tier === 'a11y'), `no step grounded through the accessibility tree: ${JSON.stringify(report.steps.map((step) => step.tier))}`);
-    // The view the explored state showed (a menu open, another mode's keys), read the same way from this instance.
-    const pid = Number((await runProgram('xdotool', ['getwindowpid', windowId], { env, timeoutMs: 5_000 })).stdout.trim());
-    assert.equal(await probe.view(pid), expected);
-  } finally {
-    await runProgram('xdotool', ['windowkill', windowId], { env, timeoutMs: 5_000 }).catch(() => undefined);
-  }
+  const { report, shown } = await replayOnFreshGalculator(skill.path, 'replay-home');
+  assert.ok(report.ok, `replay failed: ${JSON.stringify(report.error)} ${JSON.stringify(report.steps.map((step) => [step.tier, step.reason]))}`);
+  assert.ok(report.steps.some((step) => step.tier === 'a11y'), `no step grounded through the accessibility tree: ${JSON.stringify(report.steps.map((step) => step.tier))}`);
+  // The view the explored state showed (a menu open, another mode's keys), read the same way from this instance.
+  assert.equal(shown, expected);
 });
 
 test('galculator: a keyboard shortcut (F10, the menu bar) explored, exported as a key step, replayed on a fresh instance, the app shows the menu', { timeout: 300_000 }, async () => {
-  const inner = new X11Driver({ command: 'galculator', env: desktop.bus.env, accessibility: desktop.client });
-  const views: { signature: string; view: string }[] = [];
   // The explorer as it is, offered only the app's shortcuts: the primitive under test, not a click, makes the state.
-  const driver: ExploreDriver = {
-    kind: inner.kind,
-    label: inner.label,
-    pictureTolerance: inner.pictureTolerance,
-    reset: (signal) => inner.reset(signal),
-    perform: (action, signal) => inner.perform(action, signal),
-    dispose: () => inner.dispose(),
-    observe: async (signal) => {
-      const observation = await inner.observe(signal);
-      views.push({ signature: observation.signature, view: await probe.view(inner.appPid as number) });
-      return { ...observation, candidates: observation.candidates.filter((action) => action.kind === 'shortcut') };
-    },
-  };
+  const { driver, views } = probedGalculator((action) => action.kind === 'shortcut');
   const out = join(work, 'galculator-f10');
   let summary;
   try {
@@ -121,19 +124,8 @@ test('galculator: a keyboard shortcut (F10, the menu bar) explored, exported as 
   assert.equal(skill.format, 'mmskill', skill.detail);
   const plan = JSON.parse(readFileSync(join(skill.path, 'plan.json'), 'utf8')) as { steps: { action: string; key?: string }[] };
   assert.deepEqual(plan.steps.map((step) => [step.action, step.key]), [['press', 'f10']]);
-  const home = join(work, 'replay-home-f10');
-  mkdirSync(home, { recursive: true });
-  const env = { ...desktop.bus.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config') };
-  const child = await runProgram(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../../testkit/replay-child.ts', import.meta.url)), JSON.stringify({ skill: skill.path, app: 'galculator' })], { env, timeoutMs: 120_000 });
-  const line = child.stdout.trim().split('\n').pop() ?? '';
-  assert.ok(line.startsWith('{'), `replay-child: ${child.stdout.slice(-400)} ${child.stderr.slice(-800)}`);
-  const { report, windowId } = JSON.parse(line) as { report: Awaited<ReturnType<typeof replaySkill>>; windowId: string };
-  try {
-    assert.ok(report.ok, `replay failed: ${JSON.stringify(report.error)} ${JSON.stringify(report.steps.map((step) => [step.status, step.reason]))}`);
-    // The world: the view python3-pyatspi reads from the fresh instance is the one F10 showed while exploring.
-    const pid = Number((await runProgram('xdotool', ['getwindowpid', windowId], { env, timeoutMs: 5_000 })).stdout.trim());
-    assert.equal(await probe.view(pid), expected);
-  } finally {
-    await runProgram('xdotool', ['windowkill', windowId], { env, timeoutMs: 5_000 }).catch(() => undefined);
-  }
+  const { report, shown } = await replayOnFreshGalculator(skill.path, 'replay-home-f10');
+  assert.ok(report.ok, `replay failed: ${JSON.stringify(report.error)} ${JSON.stringify(report.steps.map((step) => [step.status, step.reason]))}`);
+  // The world: the view python3-pyatspi reads from the fresh instance is the one F10 showed while exploring.
+  assert.equal(shown, expected);
 });

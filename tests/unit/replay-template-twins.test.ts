@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import type { PlanFile } from '../../core/schemas/skill.ts';
-import type { GroundingInput, TargetStep } from '../../engine/computer/replay/rungs/rung.ts';
+import type { GroundingInput } from '../../engine/computer/replay/rungs/rung.ts';
 import { templateRung } from '../../engine/computer/replay/rungs/template.ts';
 import { crop, type RgbaImage } from '../../native/image.ts';
+import { groundingInput } from '../support/grounding.ts';
 
 // bench explore, uikit (unseen), seed 3: an exported skill's "Parent" step clicked the nav item
 // above the explored one. Two nav items look the same (label, chevron, 373 x 34 px, one under the
@@ -37,21 +37,9 @@ test('one of two identical nav items stacked one under the other: the template r
     action: 'click',
     description: 'Click the "Parent" button.',
     target: { point: at, template: { file: 'Images/step-01-target.png', box, frame: { width: 1280, height: 800 }, point_in_crop: { x: box.width / 2, y: box.height / 2 } }, anchors: [] },
-  } as unknown as TargetStep;
-  const input: GroundingInput = {
-    surface: { kind: 'web' } as GroundingInput['surface'],
-    plan: {} as PlanFile,
-    step,
-    frame,
-    region: [0, 0, frame.width, frame.height],
-    expected: at,
-    positionTrusted: true,
-    scale: { x: 1, y: 1 },
-    readLines: async () => [],
-    templateImage: async () => needle,
-    threshold: 0.8,
-    disabled: new Set(),
   };
+  // A web page: the recorded place is where the item is (no window moved or resized).
+  const input = groundingInput({ step, frame, region: [0, 0, frame.width, frame.height], expected: at, surface: { kind: 'web' } as GroundingInput['surface'], templateImage: async () => needle });
   const found = await templateRung.ground(input);
   assert.ok(typeof found === 'object' && 'point' in found, JSON.stringify(found));
   assert.ok(Math.abs(found.point.y - at.y) <= 3, `clicked at y ${found.point.y} (${found.evidence}); the explored item is at ${at.y}, its twin at ${at.y - height}`);
