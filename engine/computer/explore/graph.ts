@@ -82,6 +82,14 @@ function siblingsKey(node: string, action: ExploreAction): string {
   return `l|${node}|${controlKey(action)}`;
 }
 
+/**
+ * A chance learned from a record, with `prior` counted as one observation: the prior alone when
+ * nothing is recorded, then more and more the record's own rate.
+ */
+function withRecord(record: { tried: number; fresh: number } | undefined, prior: number): number {
+  return record ? (record.fresh + prior) / (record.tried + 1) : prior;
+}
+
 function roleKey(action: ExploreAction): string {
   return `r|${action.kind}|${action.target?.role ?? ''}`;
 }
@@ -269,8 +277,7 @@ export class StateGraph {
       // The prediction is the prior of this control, not its verdict: the same link or toggle that
       // showed nothing new where it was tried (a link to a data file, a '#' anchor) is worth that
       // much less in the next state that offers it, as an unpredicted control is.
-      const control = this.outcomes.get(controlKey(action));
-      if (control) gain = (control.fresh + gain) / (control.tried + 1);
+      gain = withRecord(this.outcomes.get(controlKey(action)), gain);
     } else if (relation) {
       // The graph already predicts where this leads (back where this state came from, to the one
       // state this control always reached, or off the site): no view not seen before. How often such predictions
@@ -283,15 +290,14 @@ export class StateGraph {
       // anything than a control the page names as one: Beta(1, 2) against Beta(1, 1).
       const prior = (role.fresh + 1) / (role.tried + (genericRole.test(action.target?.role ?? '') ? 3 : 2));
       const control = this.outcomes.get(controlKey(action));
-      gain = control ? (control.fresh + prior) / (control.tried + 1) : prior;
+      gain = withRecord(control, prior);
       // A control named to undo (close, cancel, back) tends to lead back: half the prior until
       // this control's own record says otherwise.
       if (!control && action.kind === 'click' && undoWords.test(action.target?.name ?? '')) gain /= 2;
     }
     // Its look-alikes tried in this very state say most: the rows' actions buttons that only
     // opened menus seen before make the next row's worth less here, whatever they did elsewhere.
-    const siblings = this.outcomes.get(siblingsKey(node.id, action));
-    if (siblings) gain = (siblings.fresh + gain) / (siblings.tried + 1);
+    gain = withRecord(this.outcomes.get(siblingsKey(node.id, action)), gain);
     // A region of the tree (the element's container) that keeps yielding new states is worth more
     // than one already combed through: its rate against the run's, square-rooted to temper it.
     const region = this.outcomes.get(regionKey(action)) ?? { tried: 0, fresh: 0 };

@@ -308,17 +308,22 @@ export class WebDriver implements ExploreDriver {
   private viewOf(scan: PageScan): string[] {
     const clicked = this.clicked;
     this.clicked = undefined;
-    const view = () => signatureOf({ ...scan, elements: this.names.apply(scan.elements) });
-    let seen = view();
+    // The scan with each control named by its first name, and its signature.
+    const named = () => ({ ...scan, elements: this.names.apply(scan.elements) });
+    let current = named();
+    let seen = signatureOf(current);
     if (clicked && routeOf(scan.url) === clicked.route) {
-      const named = { role: clicked.role, name: this.names.nameOf(clicked.role, clicked.selector, clicked.name) };
-      const feedbackOnly = this.lastView !== undefined && renamedOnly(this.lastView, seen, named) !== undefined;
+      const control = { role: clicked.role, name: this.names.nameOf(clicked.role, clicked.selector, clicked.name) };
+      const feedbackOnly = this.lastView !== undefined && renamedOnly(this.lastView, seen, control) !== undefined;
       const learned = this.names.learn(clicked, scan.elements, feedbackOnly);
       const relabelled = this.lastScan !== undefined && routeOf(this.lastScan.url) === clicked.route && this.names.learnRelabels(this.lastScan, scan);
-      if (learned || relabelled) seen = view();
+      if (learned || relabelled) {
+        current = named();
+        seen = signatureOf(current);
+      }
     }
     this.lastView = seen;
-    this.lastScan = { ...scan, elements: this.names.apply(scan.elements) };
+    this.lastScan = current;
     return seen;
   }
 
