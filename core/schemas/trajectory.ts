@@ -62,7 +62,9 @@ export const LookAlikeRow = z.object({
   nth: z.number().int().nonnegative(),
   /** How many look-alikes showed exactly `texts`. */
   count: z.number().int().min(1).max(50),
-});
+})
+  // A skill package is untrusted input: a place past the count names no look-alike at all.
+  .refine((row) => row.nth < row.count, { message: 'must be below count', path: ['nth'] });
 export type LookAlikeRow = z.infer<typeof LookAlikeRow>;
 
 /**
