@@ -157,7 +157,10 @@ export const viewProbe = `(() => {
       ...elements('[aria-expanded=true]', expandedShows),
     ]),
     // Toggle buttons that are on (a Day/Week switch, a pressed 'Toggle theme'): ARIA's own word for a mode.
-    pressed: list('[aria-pressed=true]'),
+    // swagger-ui says the same of an operation in its try-it-out mode (its tryItOutEnabled) by markup
+    // alone: the toggle then reads Cancel with the class cancel, the parameters become fields and an
+    // Execute button shows — a person sees another view of the operation, though no panel opened.
+    pressed: list('[aria-pressed=true],.try-out__btn.cancel'),
     // The page's modes as its root elements' classes carry them: any sidebar state (sidebar-collapse,
     // -toggled, -rail), a dark or light colour mode (dark-mode, uk-light); and the stylesheets that
     // style it (a theme switched by swapping them). A body-less page (a document still parsing) has none.

@@ -37,6 +37,10 @@ test('the view probe reads page modes: pressed toggles, a sidebar state and a co
     const toggles = (day: boolean) => `document.body.innerHTML = '<div role="group"><button aria-pressed="${day}">Day</button><button aria-pressed="${!day}">Week</button></div>'`;
     assert.deepEqual((await probe(toggles(true))).pressed, ['Day']);
     assert.deepEqual((await probe(toggles(false))).pressed, ['Week']);
+    // swagger-ui's try-it-out mode of an operation, said by markup alone (swagger-ui-dist 5.35's own classes).
+    const operation = (tryingOut: boolean) => `document.body.innerHTML = '<div class="opblock is-open"><div class="try-out">${tryingOut ? '<button class="btn try-out__btn cancel">Cancel</button>' : '<button class="btn try-out__btn">Try it out </button>'}</div>${tryingOut ? '<button class="btn execute">Execute</button>' : ''}</div>'`;
+    assert.deepEqual((await probe(operation(false))).pressed, []);
+    assert.deepEqual((await probe(operation(true))).pressed, ['Cancel']);
     // gentelella's collapsed sidebar (sidebar-rail), UIkit's inverse colours (uk-light on the body).
     const plain = await probe("document.body.className = ''");
     assert.ok((await probe("document.body.className = 'sidebar-rail'")).modes.includes('sidebar-rail'));
