@@ -8,6 +8,7 @@ import type { Observation } from '../engine/computer/explore/graph.ts';
 import { isBlocked } from '../engine/computer/explore/safety.ts';
 import { settleScript } from '../engine/computer/explore/web-scan.ts';
 import { median, runExploration, type RunSummary } from '../engine/computer/explore/run.ts';
+import { withDeadline } from '../core/abort.ts';
 import { enumerateStates } from '../testkit/model-app.ts';
 import { serveFolder } from '../testkit/static-server.ts';
 import { exploreApps, serveWebApp, viewProbe, type WebApp } from '../testkit/webapps/index.ts';
@@ -133,6 +134,20 @@ const fixtureApps: { name: string; budget: number }[] = [
 ];
 const webBudget = 60;
 
+/** Longest a page may take to answer one question of the benchmark's own (a settle, the view probe). */
+const pageAnswerMs = 15_000;
+/** Longest the replay of one exported skill may take. */
+const replayDeadlineMs = 180_000;
+
+/**
+ * Longest one exploration run may take: 10 s per action of its budget (about 30 times what an
+ * action takes at load 15, resets and skill checks included) and two minutes more. Past it the run
+ * is stopped with `timeout`: a run that stops answering ends instead of holding the benchmark.
+ */
+export function runDeadlineMs(budget: number): number {
+  return budget * 10_000 + 120_000;
+}
+
 /** Mean and a 95 % interval (t distribution) of a small sample. */
 export function meanInterval(values: readonly number[]): { mean: number; ci95: Interval } {
   const count = values.length;
@@ -240,18 +255,22 @@ export async function replayWeb(skillDirectory: string, url: string | undefined,
   const { replaySkill } = await import('../engine/computer/replay/replay.ts');
   const { launchBrowser } = await import('../native/browser/browser.ts');
   const session = await launchBrowser({ viewport: { width: 1280, height: 800 }, loopbackOnly: true, signal });
+  // Every wait on the page is bounded (a frozen renderer answers nothing, and the benchmark then hung
+  // at 0 % CPU): a settle that does not answer is passed over, a replay or a probe that does not
+  // answer fails with `timeout`; the session is killed if it will not close.
+  const settled = () => withDeadline(() => session.page.evaluate(settleScript(120, 3_000)), { ms: pageAnswerMs, what: 'the page settling' }).catch(() => undefined);
   try {
     await session.page.goto(url, { waitUntil: 'load', timeout: 30_000 });
     // The start state the explorer began from: the app loaded and its DOM quiet (an API explorer
     // renders its spec after the load event).
-    await session.page.evaluate(settleScript(120, 3_000)).catch(() => undefined);
+    await settled();
     // The surface after the first load: it takes the app's origin from the page it starts on.
     const surface = pageSurface(session.page, session);
-    const report = await replaySkill({ skillDirectory, surface, confirm: 'never', autoApproveTier: 'input', signal });
+    const report = await withDeadline((bounded) => replaySkill({ skillDirectory, surface, confirm: 'never', autoApproveTier: 'input', signal: bounded }), { ms: replayDeadlineMs, what: 'the replay of an exported skill', signal });
     await session.page.waitForLoadState('load', { timeout: 10_000 }).catch(() => undefined);
-    await session.page.evaluate(settleScript(120, 3_000)).catch(() => undefined);
+    await settled();
     // Both: the replay says it finished, and the app shows the view the skill was exported for.
-    const shown = (await session.page.evaluate(viewProbe)) as string;
+    const shown = (await withDeadline(() => session.page.evaluate(viewProbe), { ms: pageAnswerMs, what: 'the view probe after a replay' })) as string;
     if (!report.ok) {
       const failed = report.steps.find((step) => step.status === 'aborted');
       return { ok: false, miss: `replay stopped${failed ? ` at step ${failed.index} (${failed.description ?? failed.action ?? ''})` : ''}: ${report.error?.code ?? ''} ${report.error?.message ?? failed?.reason ?? ''}`.slice(0, 400) };
@@ -284,14 +303,26 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
       const opened = await target.open();
       const driver = new ProbedDriver(opened.driver, target.probe);
       try {
-        const run = () => runExploration({ driver, strategy, budget: target.budget, seed, outDir, skills: strategy === 'dfs' && target.replay ? 2 : 0, ...(options.signal ? { signal: options.signal } : {}) });
+        // A run that stops answering (an await on a browser that never replies) ends at its deadline
+        // with a coded `timeout` instead of holding the benchmark: its driver is disposed (the browser
+        // killed if it will not close), which also fails whatever still waits on it.
+        const run = () =>
+          withDeadline((bounded) => runExploration({ driver, strategy, budget: target.budget, seed, outDir, skills: strategy === 'dfs' && target.replay ? 2 : 0, signal: bounded }), {
+            ms: runDeadlineMs(target.budget),
+            what: `${target.app}: the ${strategy} run of seed ${seed}`,
+            ...(options.signal ? { signal: options.signal } : {}),
+          }).catch(async (error: unknown) => {
+            if ((error as { code?: string }).code === 'timeout') await driver.dispose();
+            throw error;
+          });
         let summary: RunSummary;
         try {
           summary = await run();
         } catch (error) {
-          // An app that did not load on a reset (under load, past the driver's timeout) ends that
-          // run, not the whole benchmark: the run is repeated once from a fresh start, and said so.
-          if ((error as { code?: string }).code !== 'unavailable') throw error;
+          // An app that did not load on a reset (under load, past the driver's timeout), or a run
+          // past its deadline, ends that run, not the whole benchmark: the run is repeated once
+          // from a fresh start, and said so.
+          if (!['unavailable', 'timeout'].includes((error as { code?: string }).code ?? '') || options.signal?.aborted) throw error;
           repeated += 1;
           driver.seen.length = 0;
           summary = await run();
@@ -353,7 +384,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
         }
       } finally {
         await driver.dispose();
-        await opened.dispose();
+        await withDeadline(() => opened.dispose(), { ms: 30_000, what: `${target.app}: closing the app` }).catch(() => undefined);
         rmSync(outDir, { recursive: true, force: true });
       }
     }
@@ -389,7 +420,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
     exported_replay_rate: exported ? round(replayed / exported) : 0,
     ...(replayMisses.length ? { replay_misses: replayMisses } : {}),
     load_average: [loadAtStart, oneMinuteLoad()],
-    ...(repeated ? { note: `${repeated} run(s) repeated: the app did not load on a reset` } : {}),
+    ...(repeated ? { note: `${repeated} run(s) repeated: the app did not load on a reset, or the run passed its deadline` } : {}),
     _perSeed: views,
   } as BenchApp & { _perSeed: Record<Strategy, number[]> };
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SkillframeError } from '../../core/errors.ts';
 import { chromiumFlags, chromiumPath } from './chromium-path.ts';
+import { closeOrKill, killOwned, ownerSwitch } from './owned-process.ts';
 
 /** One Chromium with one fresh profile and one page; `dispose()` closes all of it. */
 export interface BrowserSession {
@@ -21,6 +22,8 @@ export interface LaunchBrowserOptions {
   signal?: AbortSignal;
   /** Only loopback URLs may load (tests and fixtures); default false. */
   loopbackOnly?: boolean;
+  /** Longest Chromium may take to start (default 60 s): past it the launch is killed and fails with `timeout`. */
+  launchTimeoutMs?: number;
 }
 
 /**
@@ -47,12 +50,15 @@ export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise
   if (options.headed && !env.DISPLAY) throw new SkillframeError('unavailable', 'a headed browser needs an X display: DISPLAY is not set');
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'sf-chromium-'));
+  const owner = ownerSwitch();
+  const launchMs = options.launchTimeoutMs ?? 60_000;
   let browser: Browser | undefined;
   try {
     // A persistent context on a new temp folder is a fresh profile we can delete afterwards.
     const context = await chromium.launchPersistentContext(profile, {
       executablePath,
-      args: chromiumFlags,
+      args: [...chromiumFlags, owner],
+      timeout: launchMs,
       headless: !options.headed,
       env: env as Record<string, string>,
       viewport: options.viewport ?? { width: 1280, height: 800 },
@@ -71,7 +77,8 @@ export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise
       async dispose() {
         if (disposed) return;
         disposed = true;
-        await context.close().catch(() => undefined);
+        // A browser that will not close (frozen, stopped) is killed: a session never outlives its dispose.
+        await closeOrKill(() => context.close(), owner, 5_000);
         rmSync(profile, { recursive: true, force: true });
       },
     };
@@ -83,8 +90,11 @@ export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise
     }
     return session;
   } catch (error) {
+    killOwned(owner);
     rmSync(profile, { recursive: true, force: true });
     if (error instanceof SkillframeError) throw error;
-    throw new SkillframeError('unavailable', `Chromium failed to start: ${(error as Error).message.split('\n')[0]}`);
+    const message = (error as Error).message.split('\n')[0];
+    if (/timeout/i.test(message)) throw new SkillframeError('timeout', `Chromium did not start within ${launchMs} ms: ${message}`, { executablePath, ms: launchMs });
+    throw new SkillframeError('unavailable', `Chromium failed to start: ${message}`);
   }
 }

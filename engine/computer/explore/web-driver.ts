@@ -3,6 +3,7 @@ import { SkillframeError } from '../../../core/index.ts';
 import type { ExploreAction } from '../../../core/commands/explore.ts';
 import { keepToLoopback } from '../../../native/browser/browser.ts';
 import { chromiumFlags, chromiumPath } from '../../../native/browser/chromium-path.ts';
+import { closeOrKill, killOwned, ownerSwitch } from '../../../native/browser/owned-process.ts';
 import type { ActionOutcome, ExploreDriver } from './explorer.ts';
 import type { Observation } from './graph.ts';
 import { routeOf, signatureHash } from './identity.ts';
@@ -23,6 +24,8 @@ export interface WebDriverOptions {
   actionTimeoutMs?: number;
   /** Only loopback URLs may load (benchmarks and tests: apps served locally, no network). */
   loopbackOnly?: boolean;
+  /** Longest Chromium may take to start and answer (default 30 s); past it the launch is killed and fails with `timeout`. */
+  launchTimeoutMs?: number;
 }
 
 /** Actions that leave the pointer over the page. */
@@ -152,6 +155,8 @@ export class WebDriver implements ExploreDriver {
   readonly pictureTolerance = 64;
   readonly label: string;
   private browser: Browser | undefined;
+  /** The switch that marks the running browser's processes (owned-process.ts), to kill it when it will not close. */
+  private browserOwner: string | undefined;
   private context: BrowserContext | undefined;
   private page: Page | undefined;
   private readonly origin: string;
@@ -179,24 +184,50 @@ export class WebDriver implements ExploreDriver {
 
   private async launch(): Promise<Browser> {
     if (this.browser?.isConnected()) return this.browser;
+    // A browser that dropped its connection may still run: end it before starting another.
+    await this.closeBrowser();
     const executablePath = chromiumPath();
     if (!executablePath) throw new SkillframeError('unavailable', 'no Chromium found (install the Debian package chromium, or set SKILLFRAME_CHROMIUM)');
     const { chromium } = await import('playwright-core');
-    this.browser = await chromium.launch({ executablePath, args: chromiumFlags, headless: true, timeout: 30_000 });
+    const owner = ownerSwitch();
+    const ms = this.options.launchTimeoutMs ?? 30_000;
+    // Playwright's own launch timeout, and ours around it in case Playwright itself never answers.
+    const launching = chromium.launch({ executablePath, args: [...chromiumFlags, owner], headless: true, timeout: ms });
+    try {
+      this.browser = await withTimeout(launching, ms + 5_000);
+    } catch (error) {
+      void launching.then((browser) => browser.close()).catch(() => undefined);
+      killOwned(owner);
+      const message = (error as Error).message.split('\n')[0];
+      const late = /timeout|no answer/i.test(message);
+      throw new SkillframeError(late ? 'timeout' : 'unavailable', `Chromium (${executablePath}) did not start${late ? ` within ${ms} ms` : ''}: ${message}`, { executablePath, ms });
+    }
+    this.browserOwner = owner;
     return this.browser;
+  }
+
+  /** Ends the browser: closed when it answers within 5 s, else killed with everything it started. */
+  private async closeBrowser(): Promise<void> {
+    const [browser, owner] = [this.browser, this.browserOwner];
+    this.browser = undefined;
+    this.browserOwner = undefined;
+    if (!browser || !owner) return;
+    await closeOrKill(() => browser.close(), owner, 5_000);
   }
 
   async reset(signal: AbortSignal): Promise<void> {
     await this.closeContext();
     signal.throwIfAborted();
     const browser = await this.launch();
-    this.context = await browser.newContext({ viewport: { width: this.options.width ?? 1280, height: this.options.height ?? 800 }, reducedMotion: 'reduce' });
-    await this.context.addInitScript({ content: listenerTracker });
-    if (this.options.loopbackOnly) await keepToLoopback(this.context);
-    const page = await this.context.newPage();
-    this.page = page;
+    // A browser that started but does not open a page (a renderer that never comes) is ended, and
+    // the reset fails as the app not loading does: the caller may start afresh.
+    const page = await withTimeout(this.openPage(browser), 15_000).catch(async (error: unknown) => {
+      await this.closeBrowser();
+      throw new SkillframeError('unavailable', `input.url: Chromium did not open a page for ${this.options.url}: ${(error as Error).message.split('\n')[0]}`);
+    });
+    signal.throwIfAborted();
     // New windows and tabs are not followed: the exploration stays on one page.
-    this.context.on('page', (popup) => {
+    page.context().on('page', (popup) => {
       if (popup !== page) void popup.close().catch(() => undefined);
     });
     this.pageErrors = [];
@@ -231,18 +262,25 @@ export class WebDriver implements ExploreDriver {
     await this.settle();
   }
 
+  /** A fresh context (fresh profile) with the listener tracker, and its page. */
+  private async openPage(browser: Browser): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: this.options.width ?? 1280, height: this.options.height ?? 800 }, reducedMotion: 'reduce' });
+    this.context = context;
+    await context.addInitScript({ content: listenerTracker });
+    if (this.options.loopbackOnly) await keepToLoopback(context);
+    const page = await context.newPage();
+    this.page = page;
+    return page;
+  }
+
   private async closeContext(): Promise<void> {
     const context = this.context;
     this.context = undefined;
     this.page = undefined;
     if (!context) return;
     const closed = await Promise.race([context.close().then(() => true, () => false), delay(3_000).then(() => false)]);
-    // A frozen renderer can keep its context from closing: start a new browser.
-    if (!closed) {
-      const browser = this.browser;
-      this.browser = undefined;
-      await Promise.race([browser?.close().catch(() => undefined), delay(3_000)]);
-    }
+    // A frozen renderer can keep its context from closing: end the browser (killed if it will not close); the next reset starts another.
+    if (!closed) await this.closeBrowser();
   }
 
   private requirePage(): Page {
@@ -451,11 +489,10 @@ export class WebDriver implements ExploreDriver {
     return { ok: true };
   }
 
+  /** Ends the page and the browser within about 8 s: a browser that will not close is killed, so none outlives its driver. */
   async dispose(): Promise<void> {
     await this.closeContext();
-    const browser = this.browser;
-    this.browser = undefined;
-    await Promise.race([browser?.close().catch(() => undefined), delay(5_000)]);
+    await this.closeBrowser();
   }
 }
 
