@@ -443,13 +443,15 @@ function checkPlan(plan: PlanFile, frontmatter: SkillFrontmatter | undefined, ad
 /**
  * Word stems of actions that lose data, send something or spend money, matched at the start of a
  * word (so "deletes", "Deletion", "removing" count) after camelCase, kebab and snake case are
- * split ("deleteAccount", "btn-delete", "#remove_user").
+ * split ("deleteAccount", "btn-delete", "#remove_user"). "Sent", "paid" and "dropped" name what
+ * already happened (a mail app's Sent folder, an invoice marked paid), not an action: the explorer
+ * judges its controls by this list too, and held back every "Open Sent" and "Sent entry".
  */
 const destructiveStems = /^(?:delet|remov|eras(?:e|es|ed|ing|ure)$|discard|destr(?:oy|uct)|wipe|purg|truncat|overwrit|uninstall|revok|deactivat|unsubscrib|terminat|obliterat|shred|nuke)/;
-const destructiveWords = /^(?:drop|drops|dropped|dropping|send|sends|sending|sent|pay|pays|paying|payment|paid|purchase|purchases|purchasing|buy|buys|buying|checkout|transfer|transfers|transferring|reset|resets|resetting|kill|kills|killing)$/;
+const destructiveWords = /^(?:drop|drops|dropping|send|sends|sending|pay|pays|paying|payment|purchase|purchases|purchasing|buy|buys|buying|checkout|transfer|transfers|transferring|reset|resets|resetting|kill|kills|killing)$/;
 // "Format" alone is a menu of most editors and calculators (SpeedCrunch's Settings › Result Format
 // was asked about at every replay); formatting a disk, drive or card is what loses data.
-const destructivePhrases = /\b(?:format(?:s|ted|ting)? (?:the |this |a |your )?(?:disk|drive|partition|volume|(?:sd |memory )?card|device|usb|storage|hard ?disk)|(?:quick|full|low[- ]level) format|close without saving|don'?t save|do not save|discard changes|empty (?:the )?trash|submit (?:the )?(?:payment|order)|place (?:the )?order|close (?:my |the )?account|cancel (?:my |the )?(?:subscription|account|order))\b/;
+const destructivePhrases = /\b(?:format(?:s|ted|ting)? (?:the |this |a |your )?(?:disk|drive|partition|volume|(?:sd |memory )?card|device|usb|storage|hard ?disk)|(?:quick|full|low[- ]level) format|close without saving|don'?t save|do not save|discard changes|empty (?:the )?trash|submit (?:the )?(?:payment|order)|place (?:the |an )?order|order now|close (?:my |the )?account|cancel (?:my |the )?(?:subscription|account|order))\b/;
 
 /** Why a step's words mark it destructive (replay asks first), or undefined. */
 export function destructiveReason(text: string): string | undefined {
@@ -476,14 +478,25 @@ function actionableStrings(step: { description: string; target?: PlanStep['targe
 
 /** Why a plan step (as the builder drafts it, or as a package carries it) is destructive, or undefined. */
 export function stepDestructiveReason(step: { description: string; target?: PlanStep['target']; action?: string; key?: string }): string | undefined {
-  for (const text of actionableStrings(step)) {
-    const reason = destructiveReason(text);
+  return controlDestructiveReason(actionableStrings(step), step.action === 'press' ? step.key : undefined);
+}
+
+/**
+ * The one definition of destructive: why acting on a control is destructive, judged from every
+ * string that names or locates it (label, text, CSS or accessible path, the option or text it
+ * carries) and the chord it presses, or undefined. The audit and the builder judge a plan step by
+ * it, and the explorer judges a control by it before clicking (engine/computer/explore/safety.ts),
+ * so a step exploration takes freely is never one that replay then refuses as destructive.
+ */
+export function controlDestructiveReason(texts: readonly (string | undefined)[], pressed?: string): string | undefined {
+  for (const text of texts) {
+    const reason = text ? destructiveReason(text) : undefined;
     if (reason) return reason;
   }
-  if (step.action === 'press' && step.key) {
-    const chord = parseChord(step.key);
+  if (pressed) {
+    const chord = parseChord(pressed);
     const closes = chord && ((chord.modifiers.join('+') === 'ctrl' && (chord.key === 'w' || chord.key === 'q')) || (chord.modifiers.join('+') === 'alt' && chord.key === 'F4'));
-    if (closes) return `presses ${step.key}, which closes`;
+    if (closes) return `presses ${pressed}, which closes`;
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 import type { Boundary, ExploreAction, GraphEdge, Strategy, Verification } from '../../../core/commands/explore.ts';
 import type { ScrollPlace } from '../../../core/schemas/trajectory.ts';
 import { actionKey, effectOf, type NodeRecord, type Observation, StateGraph } from './graph.ts';
+import { heldBackReason } from './safety.ts';
 
 /** What goes wrong when an action runs; `needsReset` means the app is no longer usable as is. */
 /** `scrolledTo`: a scroll's place reached (web), carried by the edge for export. */
@@ -260,7 +261,7 @@ export class Explorer {
     );
     if (via) node.parentEdge = via.edge().id;
     for (const action of observation.blocked) {
-      this.graph.addBoundary({ node: node.id, action, reason: 'blocked', detail: 'destructive control held back by the blocklist (use --allow to explore it)' });
+      this.graph.addBoundary({ node: node.id, action, reason: 'blocked', detail: `held back: ${heldBackReason(action) ?? 'destructive'} (use --allow to explore it)` });
     }
     await this.options.onNode?.(node, observation);
     return node;

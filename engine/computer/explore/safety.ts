@@ -1,12 +1,34 @@
 import { SkillframeError } from '../../../core/index.ts';
 import type { ExploreAction } from '../../../core/commands/explore.ts';
+import { controlDestructiveReason } from '../../../skills-mm/audit.ts';
 
 /**
- * Controls the explorer never touches on its own: they delete, sign out, spend money or send
- * things. `--allow PATTERN` (a regular expression over the control's name) lets some through.
+ * What ends the session the explorer works in (signing out, quitting the app, shutting the machine
+ * down): not destructive to a replayed skill that means it, but an explorer that clicks it loses
+ * the state it was exploring, so it is held back as destructive controls are.
  */
-export const destructivePattern =
-  /\b(delete|remove|erase|destroy|wipe|purge|drop|format|log ?out|sign ?out|logout|signout|purchase|buy|pay|checkout|order now|place order|send|submit payment|unsubscribe|deactivate|close account|shut ?down|reboot|quit|exit)\b/i;
+const sessionEnding = /\b(log ?out|sign ?out|logout|signout|shut ?down|reboot|quit|exit)\b/i;
+
+/**
+ * Every string of an explored action that its exported step carries: the control's name (the
+ * step's label and text), its locator (CSS, or the accessible path on X11), its role, and what it
+ * types or chooses. The skill audit judges the same strings of the built step.
+ */
+function actionStrings(action: ExploreAction): string[] {
+  const target = action.target;
+  return [target?.name, target?.selector, target?.role, action.kind === 'type' || action.kind === 'select' ? action.text : undefined, action.keys].filter((text): text is string => Boolean(text));
+}
+
+/**
+ * Why the explorer holds an action back, or undefined: the control looks destructive by the skill
+ * audit's own definition (so a step explored freely is never refused at replay), or it ends the session.
+ */
+export function heldBackReason(action: ExploreAction): string | undefined {
+  const destructive = controlDestructiveReason(actionStrings(action), action.kind === 'shortcut' ? action.keys : undefined);
+  if (destructive) return `looks destructive (${destructive})`;
+  const ending = sessionEnding.exec(`${action.target?.name ?? ''} ${action.keys ?? ''}`);
+  return ending ? `ends the session ("${ending[0]}")` : undefined;
+}
 
 export function compileAllow(allow: string | undefined): RegExp | undefined {
   if (allow === undefined || allow === '') return undefined;
@@ -17,12 +39,14 @@ export function compileAllow(allow: string | undefined): RegExp | undefined {
   }
 }
 
-/** True when the action's control looks destructive and `allow` does not cover it. */
+/**
+ * True when the action is held back (heldBackReason) and `allow` (`--allow PATTERN`, a regular
+ * expression over the control's strings) does not cover it. A step `allow` lets through is
+ * marked destructive in its export by the builder, which judges it by the same definition.
+ */
 export function isBlocked(action: ExploreAction, allow: RegExp | undefined): boolean {
-  // Choosing an option does what the option says (a list box labelled "Format" formats nothing).
-  const name = (action.kind === 'select' ? (action.text ?? '') : `${action.target?.name ?? ''} ${action.keys ?? ''}`).trim();
-  if (!name || !destructivePattern.test(name)) return false;
-  return !(allow && allow.test(name));
+  if (!heldBackReason(action)) return false;
+  return !(allow && actionStrings(action).some((text) => allow.test(text)));
 }
 
 export function splitBlocked(actions: ExploreAction[], allow: RegExp | undefined): { candidates: ExploreAction[]; blocked: ExploreAction[] } {
