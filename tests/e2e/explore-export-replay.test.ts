@@ -11,6 +11,7 @@ import { runExploration } from '../../engine/computer/explore/run.ts';
 import { WebDriver } from '../../engine/computer/explore/web-driver.ts';
 import { replaySkill } from '../../engine/computer/replay/replay.ts';
 import { pageSurface } from '../../engine/computer/replay/web-surface.ts';
+import { sameRouteSource } from '../../engine/computer/replay/web-settle.ts';
 import { launchBrowser } from '../../native/browser/browser.ts';
 import { ProbedDriver } from '../../bench/explore.ts';
 
@@ -105,7 +106,11 @@ async function exploreExportReplay(url: string, out: string, budget: number, wan
   assert.ok(nodes.length, `the wanted view was never shown: ${[...viewOf.values()].join(', ')}`);
   const skill = summary.skills.find((entry) => nodes.some((node) => node.id === entry.node) && entry.format === 'mmskill');
   assert.ok(skill, `the wanted state was not exported: ${JSON.stringify(summary.skills)}`);
-  const view = viewOf.get(summary.graph.nodes.find((node) => node.id === skill.node)?.signature ?? '');
+  await replaysTo(skill, url, viewOf.get(summary.graph.nodes.find((node) => node.id === skill.node)?.signature ?? ''));
+}
+
+/** Replays `skill` by the replay engine on a fresh browser at `url`: it must finish, and the app then show `view` (its data-view). */
+async function replaysTo(skill: { name: string; path: string }, url: string, view: string | undefined): Promise<void> {
   const session = await launchBrowser({ viewport: { width: 1280, height: 800 }, loopbackOnly: true });
   try {
     await session.page.goto(url, { waitUntil: 'load' });
@@ -202,4 +207,52 @@ test('a look-alike that only its place among identical rows tells apart: exporte
   assert.ok(path.slice(0, (stopped?.index ?? 1) - 1).every((step) => !step.action.target?.row));
   // No empty row's menu opened (rows 2, 4 and 6 are the empty ones there).
   assert.ok(!['menu-row-2', 'menu-row-4', 'menu-row-6'].includes(more.view ?? ''), `an empty row's menu opened: ${more.view}`);
+});
+
+test('a documentation page whose scroll-spy rewrites the hash: no explored step expects a hash the spy wrote, and every exported skill replays (fails when a side-menu click expects the hash)', async () => {
+  // Before: every side-menu click carried the hash the page ended on (the spy's, or the click's
+  // own, which the spy overwrites as the content scrolls) as the step's expected route; on an API
+  // explorer (rapidoc) replay then stopped: "URL is …#get-/pet/findByStatus, expected …#get-/pet/-petId-".
+  const url = `${origin}/docs/index.html`;
+  const { summary, viewOf } = await explored(url, 'docs', 14, 3);
+  const { graph } = summary;
+  const menu = graph.edges.filter((edge) => edge.action.target?.role === 'button' && edge.result === 'new' && /^(get|post|put) \//.test(edge.action.target?.name ?? ''));
+  assert.ok(menu.length >= 2, `few side-menu clicks explored: ${JSON.stringify(graph.edges.map((edge) => [edge.action.target?.name, edge.result]))}`);
+  for (const edge of graph.edges) {
+    const hash = edge.effect?.routeChanged?.split('#')[1];
+    if (hash === undefined) continue;
+    // Only the hash the clicked link points to is an expectation here (the page has no hash routes).
+    assert.equal(edge.action.target?.href?.split('#')[1], hash, `${edge.action.target?.name}: expects #${hash}`);
+  }
+  const skills = summary.skills.filter((skill) => skill.format === 'mmskill');
+  assert.ok(skills.length >= 1, JSON.stringify(summary.skills));
+  // The world: the operation the page itself says is chosen.
+  for (const skill of skills) await replaysTo(skill, url, viewOf.get(graph.nodes.find((node) => node.id === skill.node)?.signature ?? ''));
+});
+
+test('replay takes a place on the page scrolled to for the hash a scroll-spy rewrote, never a neighbouring section or a hash route', async () => {
+  const url = `${origin}/docs/index.html`;
+  const session = await launchBrowser({ viewport: { width: 1280, height: 800 }, loopbackOnly: true });
+  try {
+    const page = session.page;
+    await page.goto(url, { waitUntil: 'load' });
+    const at = (expected: string) => page.evaluate(`(${sameRouteSource})(location.href, ${JSON.stringify(expected)})`);
+    // A link: the browser goes to #models, then the spy rewrites the hash to the section below it.
+    await page.getByRole('link', { name: 'Models' }).click();
+    await page.waitForFunction(() => location.hash === '#errors' && Math.abs((document.getElementById('models') as HTMLElement).getBoundingClientRect().top) < 2, undefined, { timeout: 10_000 });
+    assert.equal(await at(`${url}#models`), true, 'the section the link named is where the link left it');
+    assert.equal(await at(`${url}#errors`), true, 'the hash itself');
+    assert.equal(await at(`${url}#post-/stores`), false, 'a section scrolled past');
+    // A side-menu button: its section at the top, the next one in view below it.
+    await page.getByRole('button', { name: 'put /pets/{id}' }).click();
+    await page.waitForFunction(() => Math.abs((document.getElementById('put-/pets/-id-') as HTMLElement).getBoundingClientRect().top) < 2, undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => location.hash === '#get-/stores', undefined, { timeout: 10_000 });
+    assert.equal(await at(`${url}#put-/pets/-id-`), true);
+    assert.equal(await at(`${url}#get-/pets/-id-`), false, 'the section above, out of view');
+    assert.equal(await at(`${url}#post-/stores`), false, 'a neighbouring section merely in view');
+    assert.equal(await at(`${url}#/put-/pets/-id-`), false, 'a hash route must be the hash itself');
+    assert.equal(await at(`${origin}/pages/index.html#put-/pets/-id-`), false, 'another page');
+  } finally {
+    await session.dispose();
+  }
 });

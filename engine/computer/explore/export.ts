@@ -184,8 +184,10 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
       source: graph.app.kind === 'web' ? 'dom' : 'hook',
     });
     // The page went elsewhere, as the recorder writes it: replay then waits for that route
-    // (path and hash; the port of a fresh instance may differ) before it reads the page.
-    if (graph.app.kind === 'web' && edge.effect?.routeChanged && to?.url) writer.append({ kind: 'navigate', at: at + 1, url: to.url, source: 'dom' });
+    // (path and hash; the port of a fresh instance may differ) before it reads the page. The route
+    // is the one this step was seen to reach, not the state's address as first seen (reached by
+    // another way, its hash may be another place on the page).
+    if (graph.app.kind === 'web' && edge.effect?.routeChanged && to?.url) writer.append({ kind: 'navigate', at: at + 1, url: routeAddress(edge.effect.routeChanged, to.url), source: 'dom' });
   }
   writer.close();
   const packageDir = join(outDir, 'skills', name);
@@ -198,6 +200,18 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
     // A package its own audit refuses is never written (the builder refuses it); say so.
     const refused = error instanceof SkillframeError && error.code === 'refused';
     return { name, node: node.id, steps: path.length, path: trajectoryDir, format: 'trajectory', audited: false, edges: path, ...(refused ? { refused: true } : {}), detail: (error as Error).message.slice(0, 300) };
+  }
+}
+
+/** The address of `route` (path and hash) on the page at `address`, keeping its query where the path is the same. */
+function routeAddress(route: string, address: string): string {
+  try {
+    const page = new URL(address);
+    const reached = new URL(route, page);
+    if (reached.pathname === page.pathname) reached.search = page.search;
+    return reached.href;
+  } catch {
+    return address;
   }
 }
 

@@ -37,7 +37,7 @@ export function effectOf(before: { url?: string; cues?: string[]; dialogs?: stri
     }
   };
   const [from, to] = [route(before.url), route(after.url)];
-  if (to && from !== to) effect.routeChanged = to;
+  if (to && from !== to && routeIsEffect(before.url, after.url as string, action)) effect.routeChanged = to;
   const dialog = (after.dialogs ?? []).find((name) => !(before.dialogs ?? []).includes(name));
   if (dialog) effect.dialogOpened = dialog;
   const known = new Set(before.cues ?? []);
@@ -45,6 +45,32 @@ export function effectOf(before: { url?: string; cues?: string[]; dialogs?: stri
   if (appeared.length) effect.textAppeared = [...new Set(appeared)].slice(0, 4);
   if ((action.kind === 'type' || action.kind === 'select') && action.text !== undefined) effect.valueChanged = action.text;
   return Object.keys(effect).length ? effect : undefined;
+}
+
+/**
+ * Whether a changed address is what the action reliably did, to be expected again at replay: a
+ * new path (or query) is; so is a hash that is a route (`#/orders`, `#!/orders`: an SPA's hash
+ * router, where the hash is the page), and a hash the clicked link itself points to. Any other
+ * hash change is a place on the page, which a scroll-spy rewrites as sections pass while the page
+ * scrolls and settles (an API documentation page ended a side-menu click on the hash of a section
+ * the scroll passed, another time on the next one's): not an expectation, and the step is verified
+ * by its other effects. The address before is the state's as first seen, so its hash may be stale too.
+ */
+function routeIsEffect(before: string | undefined, after: string, action: ExploreAction): boolean {
+  try {
+    const [was, now] = [new URL(before ?? ''), new URL(after)];
+    if (was.origin !== now.origin || was.pathname !== now.pathname || was.search !== now.search) return true;
+  } catch {
+    return true;
+  }
+  const hash = new URL(after).hash;
+  if (/^#!?\//.test(hash)) return true;
+  try {
+    const link = new URL(action.target?.href ?? '');
+    return link.hash === hash && link.pathname === new URL(after).pathname;
+  } catch {
+    return false;
+  }
 }
 
 /** A stable key of an action, so the same control in the same state is tried once. */

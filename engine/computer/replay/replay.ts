@@ -334,7 +334,7 @@ export async function replaySkill(options: ReplayOptions): Promise<ReplayReport>
       // The page is watched from before the action, so the wait ends on the page's own events.
       const page = surface.page;
       const acted = surface.kind === 'web' && point && ['click', 'double_click', 'right_click'].includes(step.action) ? point : undefined;
-      const armed = page ? await timed('armMs', () => armPage(page, { ...(acted ? { at: acted } : {}), texts: expectation?.dom_text_appears ?? [] })) : undefined;
+      const armed = page ? await timed('armMs', () => armPage(page, { ...(acted ? { at: acted } : {}), texts: expectation?.dom_text_appears ?? [], scrolls: step.action === 'scroll' })) : undefined;
       // A check that compares pixels needs the frame from before the action.
       // The carried frame grounds the step, but the app may have changed a little after it was
       // taken (a title gaining its "*"): the pixels compared are taken right before acting — only

@@ -7,7 +7,7 @@ import { boxesOverlap, clampBox, crop, paste, unionBox, type Box, type RgbaImage
 import type { OcrLine } from '../../../perception/ocr.ts';
 import type { Point, Surface } from './surface.ts';
 import { findLabelInLine, normalizeLabel } from './text-match.ts';
-import { missingTextsSource, type ArmedPage } from './web-settle.ts';
+import { missingTextsSource, sameRouteSource, type ArmedPage } from './web-settle.ts';
 import { sleep } from '../../../core/abort.ts';
 import { dialogTitlesAgree } from './keyboard-window.ts';
 
@@ -231,7 +231,9 @@ async function check(input: VerifyInput, after: RgbaImage | undefined, settledBy
   const page = input.surface.page;
   if (expected?.url && page) {
     checks += 1;
-    if (!sameUrl(page.url(), expected.url)) failures.push(`URL is ${page.url()}, expected ${expected.url}`);
+    // In the page: where the hash is a place on it, that place scrolled to counts (sameRouteSource).
+    const there = sameUrl(page.url(), expected.url) || (await page.evaluate(`(${sameRouteSource})(location.href, ${JSON.stringify(expected.url)})`).catch(() => false)) === true;
+    if (!there) failures.push(`URL is ${page.url()}, expected ${expected.url}`);
   }
   // What the action itself changed comes first; page-wide text is only the second check, used
   // when that change cannot be read (an upgrade may reword the page around the target).

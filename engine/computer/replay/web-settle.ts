@@ -111,6 +111,55 @@ interface PageCondition {
 }
 
 /**
+ * Runs in the page: whether the page at `actual` is where `expected` leads — the same path, and the
+ * same hash, or, where the expected hash is a place on the page (not a hash route such as
+ * `#/orders`), that place scrolled to: a scroll-spy rewrites the hash as sections pass while the
+ * page scrolls, so the hash a link set may be gone while its section is where the link left it.
+ * Scrolled to is strict: the place's top at the top of its scrolling area (a sticky header's margin
+ * allowed), or in view where the area cannot scroll further; a neighbouring section merely in view
+ * is not. Places are looked up in the document and its open shadow roots.
+ */
+export const sameRouteSource = `(actual, expected) => {
+  let a;
+  let b;
+  try {
+    a = new URL(actual);
+    b = new URL(expected);
+  } catch (error) {
+    return actual === expected;
+  }
+  if (a.pathname.replace(/\\/$/, '') !== b.pathname.replace(/\\/$/, '')) return false;
+  if (a.hash === b.hash) return true;
+  if (!b.hash || /^#!?\\//.test(b.hash) || typeof document === 'undefined') return false;
+  let id = b.hash.slice(1);
+  try {
+    id = decodeURIComponent(id);
+  } catch (error) {}
+  const find = (root, depth) => {
+    const found = root.getElementById(id) || root.querySelector('a[name="' + CSS.escape(id) + '"]');
+    if (found || depth > 3) return found;
+    for (const element of root.querySelectorAll('*')) {
+      const inner = element.shadowRoot ? find(element.shadowRoot, depth + 1) : null;
+      if (inner) return inner;
+    }
+    return null;
+  };
+  const place = find(document, 0);
+  if (!place) return false;
+  const box = place.getBoundingClientRect();
+  if (!box.width && !box.height) return false;
+  let scroller = place.parentElement || (place.getRootNode && place.getRootNode().host) || null;
+  while (scroller && !(scroller.scrollHeight > scroller.clientHeight + 1 && /(auto|scroll)/.test(getComputedStyle(scroller).overflowY))) {
+    scroller = scroller.parentElement || (scroller.getRootNode && scroller.getRootNode().host) || null;
+  }
+  const area = scroller || document.scrollingElement || document.documentElement;
+  const port = scroller ? scroller.getBoundingClientRect() : { top: 0, bottom: innerHeight };
+  const atEnd = area.scrollTop + area.clientHeight >= area.scrollHeight - 2;
+  const offset = box.top - port.top;
+  return (offset >= -2 && offset <= 64) || (atEnd && box.top < port.bottom && box.bottom > port.top);
+}`;
+
+/**
  * Runs in the page: resolves the moment the condition holds, re-checking on every DOM mutation
  * (batched per animation frame) and on URL changes, instead of polling screenshots. The changes
  * a person could see since the page was armed are counted by the arming (armInPage), so a click
@@ -123,15 +172,7 @@ const waitInPage = `(condition) => {
   // A document that was never armed is a new one: the action navigated, which is a change.
   const watch = host.__skillframeWatch || (host.__skillframeWatch = { changes: 1 });
   const text = ${pageTextLibrary};
-  const sameUrl = (actual, expected) => {
-    try {
-      const a = new URL(actual);
-      const b = new URL(expected);
-      return a.pathname.replace(/\\/$/, '') === b.pathname.replace(/\\/$/, '') && a.hash === b.hash;
-    } catch (error) {
-      return actual === expected;
-    }
-  };
+  const sameUrl = ${sameRouteSource};
   const wanted = condition.texts;
   // The shadow roots the arming found (roots attached since are read by the checks afterwards).
   const roots = [document].concat(watch.shadowRoots || []);
@@ -213,7 +254,7 @@ const waitInPage = `(condition) => {
  * appears: see pageTextLibrary). Answers whether what the action lands on (the element at `at`, else the focused one)
  * paints where the DOM cannot see it.
  */
-const armInPage = `({ at, texts }) => {
+const armInPage = `({ at, texts, scrolls }) => {
   const watch = window.__skillframeWatch || (window.__skillframeWatch = { changes: 0 });
   const shows = (node) => {
     const element = node && (node.nodeType === 1 ? node : node.parentElement);
@@ -253,6 +294,12 @@ const armInPage = `({ at, texts }) => {
     for (const type of ['input', 'change', 'toggle']) document.addEventListener(type, count, true);
     addEventListener('hashchange', count);
     addEventListener('popstate', count);
+    // A scroll step's own change is the content moving: a page whose scroll-spy only rewrites the
+    // hash (replaceState, no event) shows it by nothing else. Counted only for scroll steps, so a
+    // click that merely scrolled the page (a grounding's scroll into view) proves nothing.
+    document.addEventListener('scroll', () => {
+      if (watch.scrolls) count();
+    }, true);
     document.addEventListener('focusin', (event) => {
       const target = event.composedPath()[0];
       if (target && target.matches && target.matches(':focus-visible')) count();
@@ -269,6 +316,7 @@ const armInPage = `({ at, texts }) => {
   }
   watch.observer.takeRecords();
   watch.changes = 0;
+  watch.scrolls = Boolean(scrolls);
   watch.touched = new Set();
   watch.shadowRoots = pending.slice(1);
   // What the step expects to appear, as the page shows it now (only the step's own texts are kept).
@@ -343,7 +391,7 @@ const finiteAnimationsEnd = `(maxMs) => {
  * URL — or, when nothing more specific is expected, once the DOM changed and the requests the
  * action started have finished; bounded by `timeoutMs` either way.
  */
-export async function armPage(page: Page, options: { at?: { x: number; y: number }; texts?: readonly string[] } = {}): Promise<ArmedPage> {
+export async function armPage(page: Page, options: { at?: { x: number; y: number }; texts?: readonly string[]; scrolls?: boolean } = {}): Promise<ArmedPage> {
   const pending = new Set<Request>();
   let drained: (() => void) | undefined;
   const started = (request: Request) => {
@@ -357,7 +405,7 @@ export async function armPage(page: Page, options: { at?: { x: number; y: number
   page.on('requestfinished', ended);
   page.on('requestfailed', ended);
   const navigated = page.mainFrame().url();
-  const arm = () => page.evaluate(`(${armInPage})(${JSON.stringify({ at: options.at ?? null, texts: options.texts ?? [] })})`).catch(() => true);
+  const arm = () => page.evaluate(`(${armInPage})(${JSON.stringify({ at: options.at ?? null, texts: options.texts ?? [], scrolls: options.scrolls ?? false })})`).catch(() => true);
   // A page that cannot be read counts as opaque: its change is then judged by pixels.
   const opaque = (await arm()) !== false;
   const dispose = () => {
