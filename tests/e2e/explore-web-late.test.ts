@@ -128,3 +128,24 @@ test('a 1 s jQuery slide ends at once, and its completion callback is waited for
     await site.dispose();
   }
 });
+
+test('a view seen for the first time is looked at again when the page changed after the scan began, and taken as it then shows', async () => {
+  const driver = new WebDriver({ url: `${server.origin}/late/`, loopbackOnly: true });
+  const signal = new AbortController().signal;
+  try {
+    await driver.reset(signal);
+    const start = await driver.observe(signal);
+    // A render still under way when the driver looks: a heading now, its control half a second later.
+    await driver.livePage?.evaluate(`(() => {
+      const heading = document.createElement('h2'); heading.textContent = 'Results'; document.body.append(heading);
+      setTimeout(() => { const button = document.createElement('button'); button.textContent = 'Drawn late'; document.body.append(button); }, 500);
+    })()`);
+    const look = await driver.observe(signal);
+    assert.notEqual(look.signature, start.signature);
+    assert.ok(look.candidates.some((action) => action.target?.name === 'Drawn late'), `the look stopped mid-render: ${look.candidates.map((action) => action.target?.name).join(', ')}`);
+    // Looked at again later, the same view is the same state.
+    assert.equal((await driver.observe(signal)).signature, look.signature);
+  } finally {
+    await driver.dispose();
+  }
+});

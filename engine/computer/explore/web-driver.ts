@@ -10,7 +10,7 @@ import { routeOf, signatureHash } from './identity.ts';
 import { splitBlocked } from './safety.ts';
 import { generateValue } from './values.ts';
 import { carriedPlace, scrollPlaceAt } from '../scroll-place.ts';
-import { listenerTracker, type PageScan, type ScannedElement, scanPage, settleScript, twoFrames } from './web-scan.ts';
+import { changedSince, listenerTracker, type PageScan, type ScannedElement, scanPage, settleScript, twoFrames } from './web-scan.ts';
 
 /** The parts of one web action: find the target, act, let the pointer rest, settle, check the page's health; and a look's scan. */
 export type WebPhase = 'locate' | 'act' | 'rest' | 'settle' | 'health' | 'scan';
@@ -173,6 +173,8 @@ export class WebDriver implements ExploreDriver {
   private clicked: ClickedControl | undefined;
   /** Other names a clicked control took, read as its first one ("Copied" → "Copy", "Collapse sidebar" → "Open menu"). */
   private readonly names = new ControlNames();
+  /** Signatures this driver has given (and the drafts they were read from): a view not among them is seen for the first time. */
+  private readonly signed = new Set<string>();
   /** Where each action's time goes (ms per phase, one entry per action or look), for `bench explore` and profiling. */
   readonly phaseMs: Record<WebPhase, number[]> = { locate: [], act: [], rest: [], settle: [], health: [], scan: [] };
 
@@ -316,11 +318,22 @@ export class WebDriver implements ExploreDriver {
     signal.throwIfAborted();
     const page = this.requirePage();
     const scanStarted = performance.now();
-    const scan = JSON.parse((await withTimeout(page.evaluate(scanAsText), 5_000)) as string) as PageScan;
+    let scan = await scanOf(page);
+    // A view seen for the first time is looked at twice: the page settled again, and scanned again
+    // when its DOM changed after the first scan began (a page still rendering: an API explorer's
+    // start page scanned mid-render made two start states that later scans could not tell apart).
+    // A known view is not: what it shows was signed before, and a look costs a round trip.
+    for (let look = 0; look < 2 && !this.signed.has(this.draftSignature(scan)) && scan.at !== undefined; look += 1) {
+      const changed = await withTimeout(page.evaluate(changedSince(scan.at, settleQuietMs, secondLookMs)), secondLookMs + 1_000).catch(() => false);
+      if (!changed) break;
+      scan = await scanOf(page);
+    }
     this.phaseMs.scan.push(performance.now() - scanStarted);
     const { candidates, blocked } = splitBlocked(candidatesFromScan(scan), this.options.allow);
+    const signature = signatureHash(this.viewOf(scan));
+    this.signed.add(signature).add(this.draftSignature(scan));
     return {
-      signature: signatureHash(this.viewOf(scan)),
+      signature,
       // The DOM signature is the state here (pictureTolerance: any picture matches), so no
       // capture is taken to tell states apart: one is taken, lazily, for a state seen first.
       phash: noPicture,
@@ -343,6 +356,11 @@ export class WebDriver implements ExploreDriver {
    * "Open menu" → "Expand sidebar" → "Collapse sidebar") is read by its first name, so its label
    * alone never makes another state; its state flags (pressed, expanded) still do.
    */
+  /** The signature of a scan with the names learned so far, before this look learns any (no side effects). */
+  private draftSignature(scan: PageScan): string {
+    return signatureHash(signatureOf({ ...scan, elements: this.names.apply(scan.elements) }));
+  }
+
   private viewOf(scan: PageScan): string[] {
     const clicked = this.clicked;
     this.clicked = undefined;
@@ -646,6 +664,16 @@ const prepareAction = '(() => { if (window.__sfChanges) window.__sfChanges.acted
  * object, 132-223 ms as text (load ~22); swagger-ui (tune) 44 -> 19 ms. Both give the same scan.
  */
 const scanAsText = `JSON.stringify(${scanPage})`;
+
+async function scanOf(page: Page): Promise<PageScan> {
+  return JSON.parse((await withTimeout(page.evaluate(scanAsText), 5_000)) as string) as PageScan;
+}
+
+/**
+ * The longest a second look at a new view waits for the page to settle again: a page whose DOM is
+ * quiet answers in a frame; one still changing, or with a timer due, is waited for this long at most.
+ */
+const secondLookMs = 600;
 
 /** The picture hash of every web observation: states are told apart by their DOM signature alone. */
 const noPicture = '0'.repeat(16);

@@ -116,10 +116,13 @@ export interface PageScan {
    * replay checks an expectation against the rendered text.
    */
   cues: string[];
+  /** When the scan began, on the page's clock (performance.now()): a change after it may be missing from the scan. */
+  at?: number;
 }
 
 /** Returns a PageScan of the interactive elements, headings and dialogs on screen. */
 export const scanPage = `(() => {
+  const at = performance.now();
   const listeners = window.__sfListeners;
   const clickRoles = new Set(['button','link','tab','menuitem','menuitemcheckbox','menuitemradio','checkbox','radio','option','switch','treeitem']);
   const textTypes = new Set(['text','email','url','tel','number','password','search','date','time','datetime-local','month','week','']);
@@ -288,8 +291,16 @@ export const scanPage = `(() => {
     ...dialogs.map((el) => nameOf(el)).filter((name, index) => shown(dialogs[index], name)),
     ...elements.filter((item, index) => !item.field && item.tag !== 'select' && shown(shownOf[index], item.name)).map((item) => item.name),
   ].filter(Boolean);
-  return { title: document.title, url: location.href, headings, elements, cues: [...new Set(cues)] };
+  return { title: document.title, url: location.href, headings, elements, cues: [...new Set(cues)], at };
 })()`;
+
+/**
+ * A second look at a page scanned at `at` (its clock): resolves once it is settled again (quiet for
+ * `quietMs`, its due timers and requests answered, at most `maxMs`), true when its DOM changed after
+ * `at`, so the scan may have caught it mid-change. A page without the change clock: false.
+ */
+export const changedSince = (at: number, quietMs: number, maxMs: number) =>
+  `${settleScript(quietMs, maxMs, true)}.then(() => Boolean(window.__sfChanges) && window.__sfChanges.last > ${at})`;
 
 /** Resolves after two animation frames: the page has laid out what changed and updated what is under the pointer. */
 export const twoFrames = 'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))';
