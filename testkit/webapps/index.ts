@@ -162,9 +162,9 @@ export const viewProbe = `(() => {
     // Execute button shows — a person sees another view of the operation, though no panel opened.
     pressed: list('[aria-pressed=true],.try-out__btn.cancel'),
     // The page's modes as its root elements' classes carry them: any sidebar state (sidebar-collapse,
-    // -toggled, -rail), a dark or light colour mode (dark-mode, uk-light); and the stylesheets that
+    // -toggled, -rail, and a second sidebar's: AdminLTE's control-sidebar-slide-open), a dark or light colour mode (dark-mode, uk-light); and the stylesheets that
     // style it (a theme switched by swapping them). A body-less page (a document still parsing) has none.
-    modes: [...new Set([...document.documentElement.classList, ...(document.body ? document.body.classList : [])].filter((name) => /^sidebar-|^nav-(sm|md)$|toggled|(^|-)(dark|light)(-mode|-theme)?$/.test(name))
+    modes: [...new Set([...document.documentElement.classList, ...(document.body ? document.body.classList : [])].filter((name) => /(^|-)sidebar-|^nav-(sm|md)$|toggled|(^|-)(dark|light)(-mode|-theme)?$/.test(name))
       .concat([...document.styleSheets].map((sheet) => sheet.href).filter(Boolean).map((href) => 'css:' + href.replace(/[?#].*$/, '').split('/').pop()))
       .concat(all('[class*=jsoneditor-mode-]').filter(visible).flatMap((el) => [...el.classList].filter((name) => name.startsWith('jsoneditor-mode-')))))].sort(),
   };

@@ -45,6 +45,8 @@ test('the view probe reads page modes: pressed toggles, a sidebar state and a co
     const plain = await probe("document.body.className = ''");
     assert.ok((await probe("document.body.className = 'sidebar-rail'")).modes.includes('sidebar-rail'));
     assert.ok((await probe("document.body.className = 'uk-light'")).modes.includes('uk-light'));
+    // A second sidebar slid open (AdminLTE's control sidebar: a panel of settings beside the page).
+    assert.ok((await probe("document.body.className = 'control-sidebar-slide-open'")).modes.includes('control-sidebar-slide-open'));
     assert.deepEqual(plain.modes.filter((mode) => !mode.startsWith('css:')), []);
     // A theme switched by swapping the stylesheet (UIkit's theme switcher).
     const sheet = async (css: string) => {
