@@ -295,12 +295,20 @@ export const scanPage = `(() => {
 })()`;
 
 /**
- * A second look at a page scanned at `at` (its clock): resolves once it is settled again (quiet for
- * `quietMs`, its due timers and requests answered, at most `maxMs`), true when its DOM changed after
- * `at`, so the scan may have caught it mid-change. A page without the change clock: false.
+ * A second look at a page scanned at `at` (its clock): true when its DOM changed after `at`, so the
+ * scan may have caught it mid-change — read once the page settled again (quiet for `quietMs`, its due
+ * timers and requests answered, at most `maxMs`) when anything changed or is pending, else at once.
+ * A page without the change clock: false.
  */
-export const changedSince = (at: number, quietMs: number, maxMs: number) =>
-  `${settleScript(quietMs, maxMs, true)}.then(() => Boolean(window.__sfChanges) && window.__sfChanges.last > ${at})`;
+export const changedSince = (at: number, quietMs: number, maxMs: number) => `(() => {
+  const clock = window.__sfChanges;
+  if (!clock) return false;
+  // Nothing changed since the scan began and nothing is pending (a timer due within the wait, a
+  // request in flight): the scan stands, with no frame waited for (the common case, one round trip).
+  const due = [...clock.timers.values()].some((time) => time <= performance.now() + ${maxMs});
+  if (clock.last <= ${at} && !due && !(clock.requests > 0)) return false;
+  return ${settleScript(quietMs, maxMs, true)}.then(() => clock.last > ${at});
+})()`;
 
 /** Resolves after two animation frames: the page has laid out what changed and updated what is under the pointer. */
 export const twoFrames = 'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))';
