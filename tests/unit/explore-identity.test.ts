@@ -94,6 +94,24 @@ test('behind an open modal dialog only the choices made count: rows added behind
   assert.notDeepEqual(signatureOf(open(['Plan.pdf', 'New upload 1.pdf'])), signatureOf(open(['Plan.pdf'])));
 });
 
+test('behind an open modal dialog, which of two look-alike items is expanded still tells the views apart', () => {
+  // An accordion nav with two "Parent" items behind a modal: only the expanded one is a choice made
+  // there, so only it is kept; which of the two it is must still count.
+  const scan = (expanded: 0 | 1): PageScan => ({
+    title: 'Nav',
+    url: 'http://127.0.0.1:1/tests/',
+    headings: ['dialog:Menu'],
+    cues: [],
+    elements: [
+      ...[0, 1].map((index) => element({ name: 'Parent', selector: `#parent${index}`, flags: index === expanded ? 'e' : '', behindModal: true })),
+      element({ name: 'Close', selector: '#close' }),
+    ],
+  });
+  assert.notDeepEqual(signatureOf(scan(0)), signatureOf(scan(1)));
+  // The same item expanded again is the same view.
+  assert.deepEqual(signatureOf(scan(1)), signatureOf(scan(1)));
+});
+
 test('the signature is the view: generic clickable text, enabled-ness, a native tick and a hash root do not split it; tabs and dialogs do', () => {
   const base: PageScan = {
     title: 'T',

@@ -111,20 +111,25 @@ export function signatureOf(scan: PageScan): string[] {
   // controls share a role and a name, one carrying a state flag also says which of them it is, in
   // page order: thirteen "EXAMPLE" tabs, one per response, with "SCHEMA" chosen in the fourth
   // response are not the page with it chosen in the sixth (RapiDoc: one state held both).
-  const shown = scan.elements.filter((element) => structural(element) && (!element.behindModal || viewFlags(element) !== ''));
+  // Which one a flagged control is counts among all its look-alikes on the page, those behind a modal
+  // included: with a dialog open, the "Parent" expanded behind it is either of two accordion items,
+  // and only the expanded one is kept, so counted among the kept ones it was always the first
+  // (UIkit's nav behind a modal: one state held both; reproduced in unit explore-identity).
+  const controls = scan.elements.filter(structural);
   const alike = new Map<string, number>();
-  for (const element of shown) alike.set(`${element.role}|${element.name}`, (alike.get(`${element.role}|${element.name}`) ?? 0) + 1);
+  for (const element of controls) alike.set(`${element.role}|${element.name}`, (alike.get(`${element.role}|${element.name}`) ?? 0) + 1);
   const seen = new Map<string, number>();
   return [
     `path:${routeOf(scan.url) ?? ''}`,
     ...scan.headings.map((heading) => `h:${heading}`).sort(),
-    ...shown
-      .map((element: ScannedElement) => {
+    ...controls
+      .flatMap((element: ScannedElement) => {
         const same = `${element.role}|${element.name}`;
         const index = seen.get(same) ?? 0;
         seen.set(same, index + 1);
+        if (element.behindModal && viewFlags(element) === '') return [];
         const which = viewFlags(element) !== '' && (alike.get(same) ?? 0) > 1 ? `|#${index}` : '';
-        return `${element.role}|${element.name}|${viewFlags(element)}|${element.value}${element.keys ? `|k:${element.keys}` : ''}${which}`;
+        return [`${element.role}|${element.name}|${viewFlags(element)}|${element.value}${element.keys ? `|k:${element.keys}` : ''}${which}`];
       })
       .sort(),
   ];
