@@ -10,7 +10,7 @@ import { routeOf, signatureHash } from './identity.ts';
 import { splitBlocked } from './safety.ts';
 import { generateValue } from './values.ts';
 import { carriedPlace, scrollPlaceAt } from '../scroll-place.ts';
-import { changedSince, listenerTracker, type PageScan, type ScannedElement, scanPage, settleScript, twoFrames } from './web-scan.ts';
+import { changedSince, listenerTracker, type PageScan, pendingWithinMs, type ScannedElement, scanPage, settleScript, twoFrames } from './web-scan.ts';
 
 /** The parts of one web action: find the target, act, let the pointer rest, settle, check the page's health; and a look's scan. */
 export type WebPhase = 'locate' | 'act' | 'rest' | 'settle' | 'health' | 'scan';
@@ -324,12 +324,13 @@ export class WebDriver implements ExploreDriver {
     const page = this.requirePage();
     const scanStarted = performance.now();
     let scan = await scanOf(page);
-    // A view seen for the first time is looked at twice: the page settled again, and scanned again
-    // when its DOM changed after the first scan began (a page still rendering: an API explorer's
-    // start page scanned mid-render made two start states that later scans could not tell apart).
-    // A known view is not: what it shows was signed before, and a look costs a round trip.
-    for (let look = 0; look < 2 && !this.signed.has(this.draftSignature(scan)) && scan.at !== undefined; look += 1) {
-      const changed = await withTimeout(page.evaluate(changedSince(scan.at, settleQuietMs, secondLookMs)), secondLookMs + 1_000).catch(() => false);
+    // A view seen for the first time on a page with work under way (a timer due, a request in
+    // flight) is looked at twice: the page settled again, and scanned again when its DOM changed
+    // after the first scan began (an API explorer's start page scanned mid-render made two start
+    // states that later scans could not tell apart). A known view, or a page with nothing under
+    // way, is not: the second look would cost a round trip per new state.
+    for (let look = 0; look < 2 && scan.pending && scan.at !== undefined && !this.signed.has(this.draftSignature(scan)); look += 1) {
+      const changed = await withTimeout(page.evaluate(changedSince(scan.at, settleQuietMs, pendingWithinMs)), pendingWithinMs + 1_000).catch(() => false);
       if (!changed) break;
       scan = await scanOf(page);
     }
@@ -674,11 +675,6 @@ async function scanOf(page: Page): Promise<PageScan> {
   return JSON.parse((await withTimeout(page.evaluate(scanAsText), 5_000)) as string) as PageScan;
 }
 
-/**
- * The longest a second look at a new view waits for the page to settle again: a page whose DOM is
- * quiet answers in a frame; one still changing, or with a timer due, is waited for this long at most.
- */
-const secondLookMs = 600;
 
 /** The picture hash of every web observation: states are told apart by their DOM signature alone. */
 const noPicture = '0'.repeat(16);

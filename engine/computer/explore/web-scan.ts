@@ -118,7 +118,12 @@ export interface PageScan {
   cues: string[];
   /** When the scan began, on the page's clock (performance.now()): a change after it may be missing from the scan. */
   at?: number;
+  /** The page had work under way when scanned (a timer it set due within `pendingWithinMs`, a request in flight): what it does next may change the view. */
+  pending?: boolean;
 }
+
+/** How far ahead a timer the page set counts as work under way at a scan, and the longest a second look waits. */
+export const pendingWithinMs = 600;
 
 /** Returns a PageScan of the interactive elements, headings and dialogs on screen. */
 export const scanPage = `(() => {
@@ -291,7 +296,9 @@ export const scanPage = `(() => {
     ...dialogs.map((el) => nameOf(el)).filter((name, index) => shown(dialogs[index], name)),
     ...elements.filter((item, index) => !item.field && item.tag !== 'select' && shown(shownOf[index], item.name)).map((item) => item.name),
   ].filter(Boolean);
-  return { title: document.title, url: location.href, headings, elements, cues: [...new Set(cues)], at };
+  const clock = window.__sfChanges;
+  const pending = Boolean(clock) && (clock.requests > 0 || [...clock.timers.values()].some((time) => time <= performance.now() + ${pendingWithinMs}));
+  return { title: document.title, url: location.href, headings, elements, cues: [...new Set(cues)], at, pending };
 })()`;
 
 /**
