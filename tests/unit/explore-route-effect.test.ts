@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ExploreAction } from '../../core/commands/explore.ts';
+import type { ExploreAction, GraphEdge, GraphNode } from '../../core/commands/explore.ts';
+import type { ExploreDriver } from '../../engine/computer/explore/explorer.ts';
+import { walkFresh } from '../../engine/computer/explore/export.ts';
 import { effectOf } from '../../engine/computer/explore/graph.ts';
 
 /**
@@ -31,4 +33,37 @@ test('a hash route is the page: kept exact; a new path or query always', () => {
   assert.equal(route(page, 'http://127.0.0.1:9/docs/orders.html', button('Orders')), '/docs/orders.html');
   assert.equal(route(`${page}#intro`, 'http://127.0.0.1:9/docs/orders.html#intro', button('Orders')), '/docs/orders.html#intro');
   assert.equal(route(page, page, button('Orders')), undefined);
+});
+
+test('an exported path keeps of each step only what it did again on a fresh instance', async () => {
+  // Exploring, "get /pet/{id}" unfolded with its "Try it out" still on from an earlier visit
+  // (Cancel, Execute); on a fresh instance it shows "Try it out". Replay would wait for Cancel in vain.
+  const looks = [
+    { signature: 'start', cues: ['pet'], url: `${page}` },
+    { signature: 'open', cues: ['pet', 'Try it out', 'Schema'], url: `${page}#/pet/getPetById` },
+  ];
+  let at = 0;
+  const driver: ExploreDriver = {
+    kind: 'fake',
+    label: 'fake',
+    reset: async () => {
+      at = 0;
+    },
+    observe: async () => ({ ...looks[at], phash: '0', title: 'Pets', candidates: [], blocked: [] }),
+    perform: async () => {
+      at = 1;
+      return { ok: true };
+    },
+    dispose: async () => undefined,
+  };
+  const edge: GraphEdge = { id: 'e1', from: 'n0', to: 'n1', action: button('get /pet/{id}'), result: 'new', attempts: 1, confirmations: 0, inconsistent: false, effect: { routeChanged: '/docs/index.html#/pet/getPetById', textAppeared: ['Cancel', 'Execute', 'Schema'] } };
+  const node: GraphNode = { id: 'n1', signature: 'open', phash: '0', title: 'Pets', depth: 1, discoveredAt: 1, candidates: 0, tried: 0 };
+  const walk = await walkFresh(driver, [edge], node, new AbortController().signal, true);
+  assert.equal(walk.reached, true);
+  assert.deepEqual(walk.path[0].effect, { routeChanged: '/docs/index.html#/pet/getPetById', textAppeared: ['Schema'] });
+  // A route the fresh walk did not reach is no expectation either; with nothing left, no effect at all.
+  const elsewhere = await walkFresh(driver, [{ ...edge, effect: { routeChanged: '/docs/index.html#/store', textAppeared: ['Cancel'] } }], node, new AbortController().signal, true);
+  assert.equal(elsewhere.path[0].effect, undefined);
+  // Without looking at each step (X11, where a look costs seconds) the path is kept as explored.
+  assert.deepEqual((await walkFresh(driver, [edge], node, new AbortController().signal, false)).path, [edge]);
 });

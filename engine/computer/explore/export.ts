@@ -2,12 +2,12 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SkillframeError } from '../../../core/index.ts';
 import type { ExploreAction, ExploreGraph, ExportedSkill, GraphEdge, GraphNode } from '../../../core/commands/explore.ts';
-import { AccessiblePathStep, type AccessibleTarget, type TrajectoryEventInput } from '../../../core/schemas/trajectory.ts';
+import { AccessiblePathStep, type AccessibleTarget, type ActionEffect, type TrajectoryEventInput } from '../../../core/schemas/trajectory.ts';
 import { TrajectoryWriter } from '../../../skills-mm/trajectory/store.ts';
 import { auditSource } from '../../../skills-mm/audit.ts';
 import { buildSkill } from '../../../skills-mm/builder.ts';
 import type { ExploreDriver } from './explorer.ts';
-import { describeAction, fewestSteps } from './graph.ts';
+import { describeAction, effectOf, fewestSteps, type Observation } from './graph.ts';
 import { accessibleSelectorPrefix, hammingDistance, samePictureTolerance } from './identity.ts';
 import { loadSharp } from '../../../native/image.ts';
 
@@ -247,11 +247,50 @@ async function screenSize(outDir: string, screenshot: string | undefined): Promi
  * has the node's identity (signature equal, screens alike). Stands in for the replayer until it lands.
  */
 export async function replayReaches(driver: ExploreDriver, path: GraphEdge[], node: GraphNode, signal: AbortSignal): Promise<boolean> {
+  return (await walkFresh(driver, path, node, signal, false)).reached;
+}
+
+/**
+ * Walks a path on a fresh instance as replayReaches does; with `lookEachStep`, also looks after
+ * every step and answers the path with each step's effect cut down to what the step did again
+ * there (agreedEffect). Exploration may have reached a state with something hidden set on the way
+ * (swagger-ui keeps an operation's "Try it out" while it is folded: unfolding it showed "Cancel"
+ * and "Execute" while exploring, "Try it out" on a fresh instance, and replay refused the step).
+ */
+export async function walkFresh(driver: ExploreDriver, path: GraphEdge[], node: GraphNode, signal: AbortSignal, lookEachStep: boolean): Promise<{ reached: boolean; path: GraphEdge[] }> {
   await driver.reset(signal);
+  const agreed: GraphEdge[] = [];
+  let before = lookEachStep ? await driver.observe(signal) : undefined;
   for (const edge of path) {
     const outcome = await driver.perform(edge.action, signal).catch(() => ({ ok: false }) as const);
-    if (!outcome.ok) return false;
+    if (!outcome.ok) return { reached: false, path };
+    if (!before) continue;
+    const after = await driver.observe(signal);
+    const { effect: explored, ...rest } = edge;
+    const effect = agreedEffect(explored, before, after, edge.action);
+    agreed.push(effect ? { ...rest, effect } : rest);
+    before = after;
   }
-  const observation = await driver.observe(signal);
-  return observation.signature === node.signature && hammingDistance(observation.phash, node.phash) <= (driver.pictureTolerance ?? samePictureTolerance);
+  const observation = before ?? (await driver.observe(signal));
+  const reached = observation.signature === node.signature && hammingDistance(observation.phash, node.phash) <= (driver.pictureTolerance ?? samePictureTolerance);
+  return { reached, path: lookEachStep ? agreed : path };
+}
+
+/**
+ * What a step did both while exploring and on a fresh instance (looked at before and after it):
+ * the route and the dialog when the same, the texts that appeared both times, the value it set.
+ * An expectation that held only once is not the step's own doing; replay would wait for it in vain.
+ */
+export function agreedEffect(explored: ActionEffect | undefined, before: Observation, after: Observation, action: ExploreAction): ActionEffect | undefined {
+  if (!explored) return undefined;
+  const fresh = effectOf(before, after, action);
+  const [had, shown] = [new Set(before.cues ?? []), new Set(after.cues ?? [])];
+  const texts = explored.textAppeared?.filter((text) => shown.has(text) && !had.has(text));
+  const effect: ActionEffect = {
+    ...(explored.routeChanged !== undefined && fresh?.routeChanged === explored.routeChanged ? { routeChanged: explored.routeChanged } : {}),
+    ...(explored.dialogOpened !== undefined && fresh?.dialogOpened === explored.dialogOpened ? { dialogOpened: explored.dialogOpened } : {}),
+    ...(texts?.length ? { textAppeared: texts } : {}),
+    ...(explored.valueChanged !== undefined ? { valueChanged: explored.valueChanged } : {}),
+  };
+  return Object.keys(effect).length ? effect : undefined;
 }

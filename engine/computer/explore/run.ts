@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { ExploreGraph, ExportedSkill, GraphEdge, GraphNode, Primitives, PrimitiveKind, Strategy } from '../../../core/commands/explore.ts';
 import { boundaryKey, knownBoundaries } from './knowledge.ts';
 import { type ExploreDriver, Explorer } from './explorer.ts';
-import { chooseSkillNodes, exportSkill, replayReaches, skillName, verifiedPath } from './export.ts';
+import { chooseSkillNodes, exportSkill, skillName, verifiedPath, walkFresh } from './export.ts';
 import { publicNode } from './graph.ts';
 import { thumbnail } from './identity.ts';
 import { writeFileAtomically } from '../../../native/files.ts';
@@ -162,9 +162,10 @@ export async function runExploration(options: RunOptions): Promise<RunSummary> {
       const predicted = chosen.path.some((edge) => edge.id.startsWith('predicted:'));
       path = undefined;
       for (const candidate of predicted && verified ? [chosen.path, verified] : [chosen.path]) {
-        const reproduced = await replayReaches(driver, candidate, node, options.signal ?? new AbortController().signal).catch(() => false);
-        if (reproduced) {
-          path = candidate;
+        // On the web a look is cheap: each step keeps only the effects it showed again here.
+        const walk = await walkFresh(driver, candidate, node, options.signal ?? new AbortController().signal, graph.app.kind === 'web').catch(() => undefined);
+        if (walk?.reached) {
+          path = walk.path;
           break;
         }
       }
