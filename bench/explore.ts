@@ -3,7 +3,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Strategy } from '../core/commands/explore.ts';
-import type { ExploreDriver } from '../engine/computer/explore/explorer.ts';
+import type { Choice, ExploreDriver } from '../engine/computer/explore/explorer.ts';
 import type { Observation } from '../engine/computer/explore/graph.ts';
 import { isBlocked } from '../engine/computer/explore/safety.ts';
 import { settleScript } from '../engine/computer/explore/web-scan.ts';
@@ -40,6 +40,8 @@ export interface BenchOptions {
   out?: string;
   /** Copies each exported skill that did not replay into this folder (`<app>-seed<N>-<skill>`). */
   keep?: string;
+  /** Appends one JSON line per DFS choice (see `Choice`): where the budget went, and why. */
+  choices?: string;
   signal?: AbortSignal;
   progress?: (fraction: number, message: string) => void;
   /** Each app's figures as soon as it is measured: a run stopped later keeps what it finished. */
@@ -303,15 +305,20 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
       const opened = await target.open();
       const driver = new ProbedDriver(opened.driver, target.probe);
       try {
+        const choices = options.choices;
+        const onChoice = choices ? (choice: Choice) => appendFileSync(choices, `${JSON.stringify({ app: target.app, strategy, seed, ...choice })}\n`) : undefined;
         // A run that stops answering (an await on a browser that never replies) ends at its deadline
         // with a coded `timeout` instead of holding the benchmark: its driver is disposed (the browser
         // killed if it will not close), which also fails whatever still waits on it.
         const run = () =>
-          withDeadline((bounded) => runExploration({ driver, strategy, budget: target.budget, seed, outDir, skills: strategy === 'dfs' && target.replay ? 2 : 0, signal: bounded }), {
-            ms: runDeadlineMs(target.budget),
-            what: `${target.app}: the ${strategy} run of seed ${seed}`,
-            ...(options.signal ? { signal: options.signal } : {}),
-          }).catch(async (error: unknown) => {
+          withDeadline(
+            (bounded) => runExploration({ driver, strategy, budget: target.budget, seed, outDir, skills: strategy === 'dfs' && target.replay ? 2 : 0, signal: bounded, ...(onChoice ? { onChoice } : {}) }),
+            {
+              ms: runDeadlineMs(target.budget),
+              what: `${target.app}: the ${strategy} run of seed ${seed}`,
+              ...(options.signal ? { signal: options.signal } : {}),
+            },
+          ).catch(async (error: unknown) => {
             if ((error as { code?: string }).code === 'timeout') await driver.dispose();
             throw error;
           });
@@ -484,6 +491,7 @@ export async function benchExplore(options: BenchOptions = {}): Promise<{
   const split = exploreApps();
   const results: (BenchApp & { _perSeed?: Record<Strategy, number[]> })[] = [];
   const record = recorder(options.out);
+  if (options.choices) mkdirSync(dirname(options.choices), { recursive: true });
   // Unseen first: that figure counts.
   const ordered = [...split.web.filter((app) => app.split === 'unseen'), ...split.web.filter((app) => app.split === 'tune')];
   // Every run's and app's figures are kept and handed on as soon as they are measured (and

@@ -317,6 +317,8 @@ export const commands = commandMap(
         out: z.string().min(1).max(4000).optional(),
         /** A folder that gets a copy of each exported skill that did not replay (named seed-skill), to read why. */
         keep: z.string().min(1).max(4000).optional(),
+        /** A file that gets one JSON line per choice of each DFS run: the state, the action and its predicted gain, or the trip taken, and what came of it. */
+        choices: z.string().min(1).max(4000).optional(),
       })
       .strict(),
     output: z.object({ apps: z.record(z.string(), BenchApp), unseen: BenchSplit.optional(), tune: BenchSplit.optional(), targets_met: z.boolean(), wall_ms: z.number() }),

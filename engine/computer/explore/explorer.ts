@@ -1,6 +1,6 @@
 import type { Boundary, ExploreAction, GraphEdge, Strategy, Verification } from '../../../core/commands/explore.ts';
 import type { ScrollPlace } from '../../../core/schemas/trajectory.ts';
-import { actionKey, effectOf, type NodeRecord, type Observation, StateGraph } from './graph.ts';
+import { actionKey, describeAction, effectOf, type NodeRecord, type Observation, StateGraph } from './graph.ts';
 import { heldBackReason } from './safety.ts';
 
 /** What goes wrong when an action runs; `needsReset` means the app is no longer usable as is. */
@@ -42,6 +42,36 @@ export interface ExploreOptions {
   onEdge?: (edge: GraphEdge) => void;
   /** Called after every step, so a partial graph is always on disk. */
   onStep?: () => void;
+  /** Each choice DFS makes and what came of it (why the budget went where it went). */
+  onChoice?: (choice: Choice) => void;
+}
+
+/**
+ * One choice of DFS and what came of it: an action tried from a state (its predicted gain, what
+ * the graph predicted of it, and the state it led to), a trip to another state (its value per
+ * action spent, the planned path, the actions it took, where it ended), or a reset after the app
+ * was lost. `used` is the budget spent before the choice.
+ */
+export interface Choice {
+  used: number;
+  kind: 'act' | 'trip' | 'reset';
+  /** The state the choice was made in (none after a lost app). */
+  from?: string;
+  /** The action tried, or the planned path of a trip, in words with each target's locator. */
+  actions: string[];
+  /** Act: the action's expected gain; trip: the best gain left where it started. */
+  gain?: number;
+  /** Act: what the graph predicted (see StateGraph.relation). */
+  predicted?: string;
+  /** Trip: the state aimed at and its gain per action spent, the trip included. */
+  target?: string;
+  value?: number;
+  /** Actions of the budget the choice took (a trip's walk and resets, or one action). */
+  cost: number;
+  /** Act: new, known, no_change or error; trip: arrived or not. */
+  outcome: string;
+  /** The state the choice ended in. */
+  to?: string;
 }
 
 export type StopReason = 'budget' | 'deadline' | 'exhausted' | 'aborted';
@@ -145,11 +175,20 @@ export class Explorer {
    * action spent, counting the trip there (a verified path, or a reset and the shortest verified path from the start).
    */
   private async dfsStep(): Promise<void> {
+    if (!this.current) {
+      // The app was lost (an action left it unreadable or broken): a reset, spent from the budget.
+      const before = this.used;
+      const node = await this.reset();
+      this.options.onChoice?.({ used: before, kind: 'reset', actions: [], cost: this.used - before, outcome: 'reset', to: node.id });
+    }
     const current = this.current ?? (await this.reset());
     const here = this.graph.bestGain(current);
     const target = this.bestFrontier();
     if (target && target.node.id !== current.id && target.value > here) {
-      await this.navigateTo(target.node);
+      const before = this.used;
+      const planned = this.options.onChoice ? (this.graph.shortestPath(current.id, target.node.id) ?? this.graph.pathFromRoot(target.node.id)).map(inWords) : [];
+      const arrived = await this.navigateTo(target.node);
+      this.options.onChoice?.({ used: before, kind: 'trip', from: current.id, actions: planned, gain: here, target: target.node.id, value: target.value, cost: this.used - before, outcome: arrived ? 'arrived' : 'missed', ...(this.current ? { to: this.current.id } : {}) });
       return;
     }
     const open = this.graph.untried(current);
@@ -171,7 +210,14 @@ export class Explorer {
     // An action that just errored here is retried (a control re-rendered mid-click may work the
     // second time), but after the others: at once, the page has rarely changed since.
     const failed = (action: ExploreAction) => this.failures.has(`${current.id}#${actionKey(action)}`);
-    await this.tryAction(current, open.find((action) => !failed(action)) ?? open[0]);
+    const chosen = open.find((action) => !failed(action)) ?? open[0];
+    if (!this.options.onChoice) {
+      await this.tryAction(current, chosen);
+      return;
+    }
+    const [gain, predicted, before] = [this.graph.gain(current, chosen), this.graph.relation(current, chosen), this.used];
+    const outcome = await this.tryAction(current, chosen);
+    this.options.onChoice({ used: before, kind: 'act', from: current.id, actions: [inWords({ action: chosen })], gain, ...(predicted ? { predicted } : {}), cost: this.used - before, outcome, ...(this.current ? { to: this.current.id } : {}) });
   }
 
   private async bfsStep(): Promise<void> {
@@ -413,6 +459,11 @@ export class Explorer {
     }
     return true;
   }
+}
+
+/** An action in words with its target's locator, for the choices a run reports. */
+function inWords({ action }: { action: ExploreAction }): string {
+  return `${describeAction(action)}${action.target?.selector ? ` @ ${action.target.selector}` : ''}`;
 }
 
 /** Keeps the slowest settle seen for an edge: replay waits for the worst case, not the luckiest. */

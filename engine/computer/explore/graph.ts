@@ -186,6 +186,8 @@ export class StateGraph {
   private readonly outcomes = new Map<string, { tried: number; fresh: number }>();
   /** Where each control (controlKey) has led when it changed the state: the states it reached. */
   private readonly destinations = new Map<string, Map<string, Set<string>>>();
+  /** Where each control (controlKey) led in place, and from which states: destination → states it was tried from. */
+  private readonly reachedFrom = new Map<string, Map<string, Set<string>>>();
 
   /** The node this observation is, or undefined when it is new. */
   match(observation: Pick<Observation, 'signature' | 'phash'>): NodeRecord | undefined {
@@ -325,11 +327,23 @@ export class StateGraph {
     // opened menus seen before make the next row's worth less here, whatever they did elsewhere.
     gain = withRecord(this.outcomes.get(siblingsKey(node.id, action)), gain);
     // A region of the tree (the element's container) that keeps yielding new states is worth more
-    // than one already combed through: its rate against the run's, square-rooted to temper it.
-    const region = this.outcomes.get(regionKey(action)) ?? { tried: 0, fresh: 0 };
+    // than one already combed through: its rate against the run's, square-rooted to temper it. A
+    // region not tried yet starts at the run's rate (worth two tries of evidence), not below it:
+    // while the run goes well, a menu that just opened is not worth less than the page it covers.
     const all = this.outcomes.get('all') ?? { tried: 0, fresh: 0 };
     const rate = (record: { tried: number; fresh: number }) => (record.fresh + 1) / (record.tried + 2);
-    gain *= Math.sqrt(rate(region) / rate(all));
+    const againstRun = (key: string) => {
+      const record = this.outcomes.get(key) ?? { tried: 0, fresh: 0 };
+      return Math.sqrt((record.fresh + 2 * rate(all)) / (record.tried + 2) / rate(all));
+    };
+    gain *= againstRun(regionKey(action));
+    // What was already there before the last change (the page below a menu that just opened: a
+    // click on it mostly closes the menu onto a state seen) against what the change showed (the
+    // menu's items): where the kept controls yield less than the shown ones in this run, each
+    // rate from the run's, they are lowered by how much less. Never the shown ones: they are what
+    // is new here. Only for controls the graph predicts nothing of: a predicted one (the opener
+    // that closes, a link to a page seen) has its own odds.
+    if (!relation && this.noveltyKey(node, action) === 'n|kept') gain *= Math.min(1, againstRun('n|kept') / againstRun('n|shown'));
     // The state itself is a region too: one whose tried actions keep showing nothing new (a
     // calculator's keypad once its menu bar is hidden: every key only changes the display) is
     // combed through, and what it still offers is worth less than its roles alone say, so a trip
@@ -367,6 +381,13 @@ export class StateGraph {
     }
     const byScope = this.destinations.get(key);
     if (byScope?.get('navigation')?.size === 1 && !byScope.has(`in-place:${routeOf(node.url) ?? ''}`)) return 'known-destination';
+    // A control that opened one same dialog from two different states: the dialog covers what
+    // lay below it, so it opens that state from here too. Only a dialog: a control that changes
+    // the page in place may land on one state from two and on a third from here (a tab that
+    // resets its panel's toggles), and independent toggles make a new combination from each.
+    const reached = this.reachedFrom.get(key);
+    const [only] = reached?.size === 1 ? [...reached] : [];
+    if (only && only[1].size >= 2 && this.nodes.get(only[0])?.dialogs.length) return 'known-destination';
     // A link to another site leaves the app: no view of it lies there (it ends in an off-site
     // boundary and a reset), so it is predicted like a known destination and tried last.
     if (offSite(action.target?.href, node.url)) return 'off-site';
@@ -407,7 +428,11 @@ export class StateGraph {
     // another row's button then sits where the clicked one was.
     const renamed = place !== undefined && !node.actions.some((action) => controlKey(action) === opener);
     const inPlace = (action: ExploreAction) => renamed && action.kind === arrival.action.kind && action.target?.selector === place;
-    return node.actions.filter((action) => controlKey(action) === opener || inPlace(action) || (isEscape(action) && !escapes(parent) && !isEscape(arrival.action)));
+    // The opener itself where it still stands: its look-alikes (every row's actions button) share
+    // its name but not what it opened, and each guessed as a way back cost a trip that went nowhere.
+    const itself = node.actions.filter((action) => controlKey(action) === opener && action.target?.selector === place);
+    const closers = itself.length ? itself : node.actions.filter((action) => controlKey(action) === opener || inPlace(action));
+    return [...closers, ...node.actions.filter((action) => isEscape(action) && !escapes(parent) && !isEscape(arrival.action))];
   }
 
   /** The nearest state below a transient one (the first ancestor without a menu or dialog open); undefined when the node is not transient. */
@@ -443,6 +468,23 @@ export class StateGraph {
     const byScope = this.destinations.get(key) ?? new Map<string, Set<string>>();
     byScope.set(scope, (byScope.get(scope) ?? new Set()).add(to));
     this.destinations.set(key, byScope);
+    if (scope !== 'navigation') {
+      const reached = this.reachedFrom.get(key) ?? new Map<string, Set<string>>();
+      reached.set(to, (reached.get(to) ?? new Set()).add(from));
+      this.reachedFrom.set(key, reached);
+    }
+  }
+
+  /**
+   * Whether a control of a state came with the change that made the state ('n|shown': the state
+   * it was reached from did not offer it) or was there before ('n|kept'); undefined for a state
+   * reached from nowhere (the start, a reset).
+   */
+  private noveltyKey(node: NodeRecord, action: ExploreAction): string | undefined {
+    const parent = this.parentOf(node);
+    if (!parent) return undefined;
+    const key = controlKey(action);
+    return parent.actions.some((offered) => controlKey(offered) === key) ? 'n|kept' : 'n|shown';
   }
 
   /** Best expected gain among a node's untried actions; 0 when none is left. */
@@ -454,7 +496,9 @@ export class StateGraph {
 
   /** Learns from one tried action: did it show a state never seen before? `relation` is what the graph predicted before it ran; `from` the state it was tried in. */
   noteOutcome(action: ExploreAction, fresh: boolean, relation?: string, from?: string): void {
-    for (const key of [controlKey(action), roleKey(action), regionKey(action), 'all', ...(relation ? [relation] : []), ...(from !== undefined ? [stateKey(from), siblingsKey(from, action)] : [])]) {
+    const node = from !== undefined ? this.nodes.get(from) : undefined;
+    const novelty = node && !relation ? this.noveltyKey(node, action) : undefined;
+    for (const key of [controlKey(action), roleKey(action), regionKey(action), 'all', ...(relation ? [relation] : []), ...(novelty ? [novelty] : []), ...(from !== undefined ? [stateKey(from), siblingsKey(from, action)] : [])]) {
       const entry = this.outcomes.get(key) ?? { tried: 0, fresh: 0 };
       entry.tried += 1;
       if (fresh) entry.fresh += 1;

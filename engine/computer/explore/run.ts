@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExploreGraph, ExportedSkill, GraphEdge, GraphNode, Primitives, PrimitiveKind, Strategy } from '../../../core/commands/explore.ts';
 import { boundaryKey, knownBoundaries } from './knowledge.ts';
-import { type ExploreDriver, Explorer } from './explorer.ts';
+import { type ExploreDriver, type ExploreOptions, Explorer } from './explorer.ts';
 import { chooseSkillNodes, exportSkill, skillName, verifiedPath, walkFresh } from './export.ts';
 import { publicNode } from './graph.ts';
 import { thumbnail } from './identity.ts';
@@ -24,6 +24,8 @@ export interface RunOptions {
   screenshots?: boolean;
   onNode?: (node: GraphNode, thumbnail: string | undefined) => void;
   onEdge?: (edge: GraphEdge, actionsUsed: number, budget: number) => void;
+  /** Each choice DFS makes and what came of it. */
+  onChoice?: ExploreOptions['onChoice'];
 }
 
 export interface RunSummary {
@@ -138,6 +140,7 @@ export async function runExploration(options: RunOptions): Promise<RunSummary> {
     },
     onEdge: (edge) => options.onEdge?.({ ...edge }, explorer.used, options.budget),
     onStep: persist,
+    ...(options.onChoice ? { onChoice: options.onChoice } : {}),
   });
   try {
     await explorer.run();
