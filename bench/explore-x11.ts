@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { X11Driver } from '../engine/computer/explore/x11-driver.ts';
 import type { ExploreApps } from '../testkit/webapps/index.ts';
 import { X11ViewProbe } from '../testkit/x11-views.ts';
-import type { BenchOptions, measure } from './explore.ts';
+import { type BenchOptions, type measure, runDeadlineMs } from './explore.ts';
 
 /**
  * The X11 part of `skillframe bench explore`: Debian apps on a virtual display, explored through
@@ -81,6 +81,8 @@ export async function measureX11Apps(apps: ExploreApps['x11'], seeds: number, op
             app: app.name,
             split: app.split,
             budget: options.budget ?? x11Budget,
+            // An action on an X11 app took 1.6-28 s (p50) under load: a run counts as hung only far past that.
+            runDeadlineMs: runDeadlineMs(options.budget ?? x11Budget, 120_000),
             open: async () => ({ driver: new X11Driver({ command: app.command, env: bus.env, ...(accessibility ? { accessibility } : {}) }), dispose: async () => undefined }),
             probe: async (driver) => {
               const pid = (driver as X11Driver).appPid;

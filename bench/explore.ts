@@ -142,12 +142,13 @@ const pageAnswerMs = 15_000;
 const replayDeadlineMs = 180_000;
 
 /**
- * Longest one exploration run may take: 10 s per action of its budget (about 30 times what an
- * action takes at load 15, resets and skill checks included) and two minutes more. Past it the run
- * is stopped with `timeout`: a run that stops answering ends instead of holding the benchmark.
+ * Longest one exploration run may take: `perActionMs` per action of its budget (web 10 s, about 30
+ * times what an action takes at load 15, resets and skill checks included; X11 apps set their own,
+ * their actions take seconds) and two minutes more. Past it the run is stopped with `timeout`: a run
+ * that stops answering ends instead of holding the benchmark.
  */
-export function runDeadlineMs(budget: number): number {
-  return budget * 10_000 + 120_000;
+export function runDeadlineMs(budget: number, perActionMs = 10_000): number {
+  return budget * perActionMs + 120_000;
 }
 
 /** Mean and a 95 % interval (t distribution) of a small sample. */
@@ -227,6 +228,8 @@ export interface Target {
   app: string;
   split: BenchApp['split'];
   budget: number;
+  /** Longest one run may take before it counts as hung (default runDeadlineMs(budget): 10 s per action). */
+  runDeadlineMs?: number;
   trueStates?: number;
   /** A fresh driver, and (web) where a fresh instance of the app lives. */
   open: () => Promise<{ driver: ExploreDriver; url?: string; dispose(): Promise<void> }>;
@@ -314,7 +317,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
           withDeadline(
             (bounded) => runExploration({ driver, strategy, budget: target.budget, seed, outDir, skills: strategy === 'dfs' && target.replay ? 2 : 0, signal: bounded, ...(onChoice ? { onChoice } : {}) }),
             {
-              ms: runDeadlineMs(target.budget),
+              ms: target.runDeadlineMs ?? runDeadlineMs(target.budget),
               what: `${target.app}: the ${strategy} run of seed ${seed}`,
               ...(options.signal ? { signal: options.signal } : {}),
             },

@@ -102,3 +102,28 @@ test('each run says where its budget went: exploring actions by outcome, trips b
   }
   assert.ok(runs.some((run) => (run.budget_spent?.trip ?? 0) > 0), 'BFS walks back before its actions');
 });
+
+test('a run that stops answering ends at its deadline with a coded timeout (repeated once), and its driver is disposed: the benchmark never hangs', async () => {
+  const tabs: AppModel = {
+    title: 'Tabs',
+    initial: 0,
+    view: (state) => ({ heading: `Tab ${state as number}`, tabs: [0, 1].map((index) => ({ id: `tab-${index}`, label: `Tab ${index}`, role: 'tab', selected: index === state, on: { click: () => index } })), controls: [] }),
+  };
+  let disposed = 0;
+  // A browser that stopped answering: every action waits for ever, and looks at no signal.
+  class Frozen extends ModelDriver {
+    override perform(): ReturnType<ModelDriver['perform']> {
+      return new Promise(() => undefined);
+    }
+    override async dispose(): Promise<void> {
+      disposed += 1;
+    }
+  }
+  const started = Date.now();
+  await assert.rejects(
+    measure({ app: 'frozen', split: 'fixture', budget: 4, runDeadlineMs: 300, open: async () => ({ driver: new Frozen(tabs), dispose: async () => undefined }), probe: async () => 'view' }, 1, {}),
+    (error: unknown) => (error as { code?: string }).code === 'timeout' && /frozen: the dfs run of seed 1 did not finish within 300 ms/.test((error as Error).message),
+  );
+  assert.ok(Date.now() - started < 10_000, `ended after ${Date.now() - started} ms`);
+  assert.ok(disposed >= 2, `the driver was disposed ${disposed} times`);
+});
