@@ -187,6 +187,11 @@ export class ProbedDriver implements ExploreDriver {
   readonly label: string;
   readonly pictureTolerance?: number;
   readonly seen: { observation: Pick<Observation, 'signature' | 'phash'>; view: string }[] = [];
+  /**
+   * Whether a look is the exploration's: off once it is over, so the looks of the skills' walks on
+   * a fresh instance (each step, on the web) add no view the budget did not reach.
+   */
+  exploring = true;
   /** Time each ground-truth read took: it runs inside the explorer's look, and is left out of ms per action (asideMs). */
   readonly probeMs: number[] = [];
   asideMs = 0;
@@ -207,6 +212,7 @@ export class ProbedDriver implements ExploreDriver {
 
   async observe(signal: AbortSignal): Promise<Observation> {
     const observation = await this.inner.observe(signal);
+    if (!this.exploring) return observation;
     const started = performance.now();
     const view = await this.probe().catch(() => unreadable);
     this.probeMs.push(performance.now() - started);
@@ -315,7 +321,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
         // killed if it will not close), which also fails whatever still waits on it.
         const run = () =>
           withDeadline(
-            (bounded) => runExploration({ driver, strategy, budget: target.budget, seed, outDir, skills: strategy === 'dfs' && target.replay ? 2 : 0, signal: bounded, ...(onChoice ? { onChoice } : {}) }),
+            (bounded) => runExploration({ driver, strategy, budget: target.budget, seed, outDir, skills: strategy === 'dfs' && target.replay ? 2 : 0, signal: bounded, onExplored: () => (driver.exploring = false), ...(onChoice ? { onChoice } : {}) }),
             {
               ms: target.runDeadlineMs ?? runDeadlineMs(target.budget),
               what: `${target.app}: the ${strategy} run of seed ${seed}`,
@@ -335,6 +341,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
           if (!['unavailable', 'timeout'].includes((error as { code?: string }).code ?? '') || options.signal?.aborted) throw error;
           repeated += 1;
           driver.seen.length = 0;
+          driver.exploring = true;
           summary = await run();
         }
         // Single-instance apps (mousepad) hand a second launch to the first: end it before replaying.

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { measure, meanInterval, stateScores, type BenchRun } from '../../bench/explore.ts';
+import { measure, meanInterval, ProbedDriver, stateScores, type BenchRun } from '../../bench/explore.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runExploration } from '../../engine/computer/explore/run.ts';
 import { ModelDriver, type AppModel } from '../../testkit/model-app.ts';
 import { exploreApps } from '../../testkit/webapps/index.ts';
 
@@ -126,4 +130,31 @@ test('a run that stops answering ends at its deadline with a coded timeout (repe
   );
   assert.ok(Date.now() - started < 10_000, `ended after ${Date.now() - started} ms`);
   assert.ok(disposed >= 2, `the driver was disposed ${disposed} times`);
+});
+
+test('the views counted are the exploration\'s: the looks of the skills\' walks on a fresh instance add none', async () => {
+  const model = (await import(`../../testkit/fixtures/explore/${'shop'}/model.js`)) as AppModel;
+  const inner = new ModelDriver(model);
+  let looks = 0;
+  const counted = { observe: inner.observe.bind(inner) };
+  inner.observe = async (...args: Parameters<ModelDriver['observe']>) => {
+    looks += 1;
+    return counted.observe(...args);
+  };
+  const driver = new ProbedDriver(inner, async () => 'view');
+  const out = mkdtempSync(join(tmpdir(), 'sf-bench-looks-'));
+  try {
+    let atEnd = -1;
+    let looksAtEnd = -1;
+    const summary = await runExploration({ driver, strategy: 'dfs', budget: 12, seed: 1, outDir: out, skills: 1, onExplored: () => {
+      driver.exploring = false;
+      atEnd = driver.seen.length;
+      looksAtEnd = looks;
+    } });
+    assert.ok(summary.skills.length + summary.rejectedSkills.length >= 1, 'a skill was walked');
+    assert.ok(looks > looksAtEnd, 'the walk looked at the app');
+    assert.equal(driver.seen.length, atEnd);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

@@ -26,6 +26,8 @@ export interface RunOptions {
   onEdge?: (edge: GraphEdge, actionsUsed: number, budget: number) => void;
   /** Each choice DFS makes and what came of it. */
   onChoice?: ExploreOptions['onChoice'];
+  /** Called once exploring is over, before the skills are exported (their walks on a fresh instance look at the app again). */
+  onExplored?: () => void;
 }
 
 export interface RunSummary {
@@ -147,6 +149,7 @@ export async function runExploration(options: RunOptions): Promise<RunSummary> {
   } finally {
     persist();
   }
+  options.onExplored?.();
   const graph = snapshot();
   const skills: ExportedSkill[] = [];
   const names = new Set<string>();
