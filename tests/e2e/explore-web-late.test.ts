@@ -149,3 +149,29 @@ test('a view seen for the first time is looked at again when the page changed af
     await driver.dispose();
   }
 });
+
+test('a value chosen in a list that changes nothing else is a field\'s content (one state); a choice that loads the page again is not', async () => {
+  const driver = new WebDriver({ url: `${server.origin}/late/choices.html`, loopbackOnly: true });
+  const signal = new AbortController().signal;
+  const choose = (actions: ExploreAction[], list: string, value: string) => actions.find((action) => action.kind === 'select' && action.target?.name === list && action.text === value);
+  try {
+    await driver.reset(signal);
+    const start = await driver.observe(signal);
+    const sold = choose(start.candidates, 'Status', 'sold');
+    assert.ok(sold, `no Status choice: ${start.candidates.map((action) => `${action.kind} ${action.target?.name} ${action.text ?? ''}`).join(', ')}`);
+    assert.deepEqual(await driver.perform(sold, signal), { ok: true });
+    const afterSold = await driver.observe(signal);
+    assert.equal(afterSold.signature, start.signature);
+    const available = choose(afterSold.candidates, 'Status', 'available');
+    assert.ok(available);
+    assert.deepEqual(await driver.perform(available, signal), { ok: true });
+    assert.equal((await driver.observe(signal)).signature, start.signature);
+    // The theme reloads the page with it: another view, though only the list's value shows it in the DOM.
+    const dark = choose(start.candidates, 'Theme', 'dark');
+    assert.ok(dark);
+    assert.deepEqual(await driver.perform(dark, signal), { ok: true });
+    assert.notEqual((await driver.observe(signal)).signature, start.signature);
+  } finally {
+    await driver.dispose();
+  }
+});

@@ -176,6 +176,12 @@ export class WebDriver implements ExploreDriver {
   /** The scan behind it, each control named by its first name (see `ControlNames.learnRelabels`). */
   private lastScan: PageScan | undefined;
   private clicked: ClickedControl | undefined;
+  /** The list a value was chosen in since the last look, with the route and the count of page loads then (see `viewOf`). */
+  private chosen: { role: string; selector: string; route: string | undefined; navigations: number } | undefined;
+  /** Main-frame navigations requested so far: a choice that loaded a page is not a field's value. */
+  private navigations = 0;
+  /** Lists whose chosen value is a field's content, by role and locator, with the first value read for any of theirs. */
+  private readonly values = new Map<string, string>();
   /** Other names a clicked control took, read as its first one ("Copied" → "Copy", "Collapse sidebar" → "Open menu"). */
   private readonly names = new ControlNames();
   /** Signatures this driver has given (and the drafts they were read from): a view not among them is seen for the first time. */
@@ -242,10 +248,14 @@ export class WebDriver implements ExploreDriver {
     this.lastView = undefined;
     this.lastScan = undefined;
     this.clicked = undefined;
+    this.chosen = undefined;
     page.on('pageerror', (error) => this.pageErrors.push(String(error.message ?? error).split('\n')[0].slice(0, 200)));
     this.navigating = false;
     page.on('request', (request) => {
-      if (request.isNavigationRequest() && request.frame() === page.mainFrame()) this.navigating = true;
+      if (request.isNavigationRequest() && request.frame() === page.mainFrame()) {
+        this.navigating = true;
+        this.navigations += 1;
+      }
     });
     // A navigation that never loads (refused off the loopback, aborted) is not waited for.
     page.on('requestfailed', (request) => {
@@ -370,8 +380,10 @@ export class WebDriver implements ExploreDriver {
   private viewOf(scan: PageScan): string[] {
     const clicked = this.clicked;
     this.clicked = undefined;
-    // The scan with each control named by its first name, and its signature.
-    const named = () => ({ ...scan, elements: this.names.apply(scan.elements) });
+    const chosen = this.chosen;
+    this.chosen = undefined;
+    // The scan with each control named by its first name (and each list known as a field showing its first value), and its signature.
+    const named = () => ({ ...scan, elements: this.firstValues(this.names.apply(scan.elements)) });
     let current = named();
     let seen = signatureOf(current);
     if (clicked && routeOf(scan.url) === clicked.route) {
@@ -384,9 +396,30 @@ export class WebDriver implements ExploreDriver {
         seen = signatureOf(current);
       }
     }
+    // A value chosen in a list that changed nothing else, in place (no page loaded, the same route):
+    // the list is a field (a parameter's status, available or sold), its value content, as a text
+    // field's is — a person sees the same view with another value in it. Its later values are read
+    // as the first one. A choice that reloads the page (a theme switcher) or changes anything else is not.
+    if (chosen && this.lastView && this.lastScan && this.navigations === chosen.navigations && routeOf(scan.url) === chosen.route) {
+      const before = this.lastScan.elements.find((element) => element.selector === chosen.selector && element.role === chosen.role);
+      if (before && valueOnly(this.lastView, seen)) {
+        this.values.set(`${chosen.role}|${chosen.selector}`, before.value);
+        current = named();
+        seen = signatureOf(current);
+      }
+    }
     this.lastView = seen;
     this.lastScan = current;
     return seen;
+  }
+
+  /** The elements, each list known as a field showing the first value read there. */
+  private firstValues(elements: ScannedElement[]): ScannedElement[] {
+    if (!this.values.size) return elements;
+    return elements.map((element) => {
+      const first = this.values.get(`${element.role}|${element.selector}`);
+      return first === undefined || first === element.value ? element : { ...element, value: first };
+    });
   }
 
   /** The page under exploration (benchmarks read the app's own state from it; the explorer does not). */
@@ -445,6 +478,7 @@ export class WebDriver implements ExploreDriver {
           await need().fill(action.text ?? '', { timeout });
           break;
         case 'select':
+          if (action.target?.role && action.target.selector) this.chosen = { role: action.target.role, selector: action.target.selector, route: routeOf(page.url()), navigations: this.navigations };
           await need().selectOption(action.text ?? '', { timeout });
           break;
         case 'scroll': {
@@ -596,12 +630,8 @@ export class ControlNames {
   }
 }
 
-/**
- * The new name of the clicked control when it is the only difference between two views (one
- * entry of its role and name gone, one of its role with another name and the same flags come),
- * else undefined.
- */
-export function renamedOnly(before: readonly string[], after: readonly string[], clicked: { role: string; name: string }): string | undefined {
+/** The entries of one signature gone and come in the next (as multisets). */
+function signatureChange(before: readonly string[], after: readonly string[]): { removed: string[]; added: string[] } {
   const counts = new Map<string, number>();
   for (const entry of before) counts.set(entry, (counts.get(entry) ?? 0) + 1);
   const added: string[] = [];
@@ -610,7 +640,24 @@ export function renamedOnly(before: readonly string[], after: readonly string[],
     if (left > 0) counts.set(entry, left - 1);
     else added.push(entry);
   }
-  const removed = [...counts.entries()].flatMap(([entry, count]) => Array<string>(count).fill(entry));
+  return { removed: [...counts.entries()].flatMap(([entry, count]) => Array<string>(count).fill(entry)), added };
+}
+
+/** Whether the only difference between two views is one control's value (role, name and flags the same). */
+export function valueOnly(before: readonly string[], after: readonly string[]): boolean {
+  const { removed, added } = signatureChange(before, after);
+  if (removed.length !== 1 || added.length !== 1) return false;
+  const [gone, come] = [removed[0].split('|'), added[0].split('|')];
+  return gone.slice(0, 3).join('|') === come.slice(0, 3).join('|') && gone.slice(4).join('|') === come.slice(4).join('|') && gone[3] !== come[3];
+}
+
+/**
+ * The new name of the clicked control when it is the only difference between two views (one
+ * entry of its role and name gone, one of its role with another name and the same flags come),
+ * else undefined.
+ */
+export function renamedOnly(before: readonly string[], after: readonly string[], clicked: { role: string; name: string }): string | undefined {
+  const { removed, added } = signatureChange(before, after);
   if (removed.length !== 1 || added.length !== 1) return undefined;
   const [gone, come] = [removed[0].split('|'), added[0].split('|')];
   if (gone[0] !== clicked.role || gone[1] !== clicked.name || come[0] !== clicked.role || gone.slice(2).join('|') !== come.slice(2).join('|')) return undefined;
