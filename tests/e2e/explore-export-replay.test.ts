@@ -174,7 +174,7 @@ test('a look-alike that only its place among identical rows tells apart: exporte
   // Before: the exported step carried nothing that told the button apart and replay refused it
   // ('5 matches that nothing tells apart'), as on JSONEditor after two inserted fields.
   const url = `${origin}/twins/index.html`;
-  const { summary, viewOf } = await explored(url, 'twins', 12, 0);
+  const { summary, viewOf } = await explored(url, 'twins', 20, 0);
   const { graph } = summary;
   const node = graph.nodes.find((entry) => viewOf.get(entry.signature) === 'menu-row-4');
   assert.ok(node, `the second empty row's menu was never opened: ${[...viewOf.values()].join(', ')}`);
