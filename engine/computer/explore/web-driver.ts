@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { SkillframeError } from '../../../core/index.ts';
+import { withDeadline } from '../../../core/abort.ts';
 import type { ExploreAction } from '../../../core/commands/explore.ts';
 import { keepToLoopback } from '../../../native/browser/browser.ts';
 import { chromiumFlags, chromiumPath } from '../../../native/browser/chromium-path.ts';
@@ -207,12 +208,12 @@ export class WebDriver implements ExploreDriver {
     // Playwright's own launch timeout, and ours around it in case Playwright itself never answers.
     const launching = chromium.launch({ executablePath, args: [...chromiumFlags, owner], headless: true, timeout: ms });
     try {
-      this.browser = await withTimeout(launching, ms + 5_000);
+      this.browser = await withDeadline(() => launching, { ms: ms + 5_000, what: 'Chromium starting' });
     } catch (error) {
       void launching.then((browser) => browser.close()).catch(() => undefined);
       killOwned(owner);
       const message = (error as Error).message.split('\n')[0];
-      const late = /timeout|no answer/i.test(message);
+      const late = (error as { code?: string }).code === 'timeout' || /timeout/i.test(message);
       throw new SkillframeError(late ? 'timeout' : 'unavailable', `Chromium (${executablePath}) did not start${late ? ` within ${ms} ms` : ''}: ${message}`, { executablePath, ms });
     }
     this.browserOwner = owner;
@@ -234,7 +235,7 @@ export class WebDriver implements ExploreDriver {
     const browser = await this.launch();
     // A browser that started but does not open a page (a renderer that never comes) is ended, and
     // the reset fails as the app not loading does: the caller may start afresh.
-    const page = await withTimeout(this.openPage(browser), 15_000).catch(async (error: unknown) => {
+    const page = await withDeadline(() => this.openPage(browser), { ms: 15_000, what: 'opening a page' }).catch(async (error: unknown) => {
       await this.closeBrowser();
       throw new SkillframeError('unavailable', `input.url: Chromium did not open a page for ${this.options.url}: ${(error as Error).message.split('\n')[0]}`);
     });
@@ -321,7 +322,7 @@ export class WebDriver implements ExploreDriver {
       }
       await page.waitForLoadState('load', { timeout: 5_000 }).catch(() => undefined);
       try {
-        await withTimeout(page.evaluate(settleScript(settleQuietMs, 1_500, true)), 2_500);
+        await withDeadline(() => page.evaluate(settleScript(settleQuietMs, 1_500, true)), { ms: 2_500, what: 'the page settling' });
         if (!this.navigating || attempt >= 2) return true;
       } catch (error) {
         if (attempt >= 2 || !navigatedAway(error)) return false;
@@ -340,7 +341,8 @@ export class WebDriver implements ExploreDriver {
     // states that later scans could not tell apart). A known view, or a page with nothing under
     // way, is not: the second look would cost a round trip per new state.
     for (let look = 0; look < 2 && scan.pending && scan.at !== undefined && !this.signed.has(this.draftSignature(scan)); look += 1) {
-      const changed = await withTimeout(page.evaluate(changedSince(scan.at, settleQuietMs, pendingWithinMs)), pendingWithinMs + 1_000).catch(() => false);
+      const check = changedSince(scan.at, settleQuietMs, pendingWithinMs);
+      const changed = await withDeadline(() => page.evaluate(check), { ms: pendingWithinMs + 1_000, what: 'the check for a late change' }).catch(() => false);
       if (!changed) break;
       scan = await scanOf(page);
     }
@@ -511,7 +513,7 @@ export class WebDriver implements ExploreDriver {
       // under a person's hand and under replay's pointer. Moving on before that frame made the
       // outcome a race (an office chart drawn under a clicked row showed its tooltip in 4 of 5
       // replays), so the page answers the resting pointer first.
-      if (pointerActions.has(action.kind)) await withTimeout(page.evaluate(twoFrames), 1_000).catch(() => undefined);
+      if (pointerActions.has(action.kind)) await withDeadline(() => page.evaluate(twoFrames), { ms: 1_000, what: 'two frames' }).catch(() => undefined);
       // Then the pointer moves on, as a person's does: a control shown only under the pointer is
       // not part of the state the action made. A hover's state is the hover.
       await page.mouse.move(this.options.width ?? 1280, this.options.height ?? 800).catch(() => undefined);
@@ -532,7 +534,7 @@ export class WebDriver implements ExploreDriver {
     const page = this.requirePage();
     if (this.crashed) return { ok: false, reason: 'crash', detail: 'the page crashed', needsReset: true };
     try {
-      if (!answered) await withTimeout(page.evaluate('1'), 1_500);
+      if (!answered) await withDeadline(() => page.evaluate('1'), { ms: 1_500, what: 'the page answering' });
     } catch {
       return { ok: false, reason: 'hang', detail: 'the page stopped answering for 1.5 s', needsReset: true };
     }
@@ -719,9 +721,8 @@ const prepareAction = '(() => { if (window.__sfChanges) window.__sfChanges.acted
 const scanAsText = `JSON.stringify(${scanPage})`;
 
 async function scanOf(page: Page): Promise<PageScan> {
-  return JSON.parse((await withTimeout(page.evaluate(scanAsText), 5_000)) as string) as PageScan;
+  return JSON.parse((await withDeadline(() => page.evaluate(scanAsText), { ms: 5_000, what: 'the page scan' })) as string) as PageScan;
 }
-
 
 /** The picture hash of every web observation: states are told apart by their DOM signature alone. */
 const noPicture = '0'.repeat(16);
@@ -730,7 +731,3 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  work.catch(() => undefined);
-  return Promise.race([work, delay(ms).then(() => Promise.reject(new Error(`no answer in ${ms} ms`)))]);
-}
