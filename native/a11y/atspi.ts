@@ -1,3 +1,4 @@
+import { withDeadline } from '../../core/abort.ts';
 import { SkillframeError } from '../../core/errors.ts';
 import { rectContains } from '../../core/geometry.ts';
 import type { Rect } from '../../core/schemas/trajectory.ts';
@@ -112,14 +113,9 @@ async function loadDbus(): Promise<DbusModule> {
   return loaded.default ?? loaded;
 }
 
+/** A D-Bus call that must answer within `ms`; past it, a coded `timeout` naming the call. */
 function bounded<T>(pending: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    pending,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new SkillframeError('timeout', `accessibility: ${what} did not answer in ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return withDeadline(() => pending, { ms, what: `accessibility: ${what}` });
 }
 
 function variantValue(value: unknown): unknown {
