@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { withDeadline } from '../../core/abort.ts';
 import { SkillframeError } from '../../core/errors.ts';
 import { chromiumFlags, chromiumPath } from './chromium-path.ts';
 import { closeOrKill, killOwned, ownerSwitch } from './owned-process.ts';
@@ -39,62 +40,95 @@ export async function keepToLoopback(context: BrowserContext): Promise<void> {
   });
 }
 
+/** A Chromium that started: what Playwright returned, and the switch its processes carry (owned-process.ts). */
+export interface OwnedChromium<T> {
+  readonly launched: T;
+  readonly owner: string;
+  /** Closes through `close` when it answers within 5 s, else kills everything the launch started. */
+  end(close: (launched: T) => Promise<unknown>): Promise<'closed' | 'killed'>;
+}
+
+/**
+ * Starts Debian's Chromium once, through `start` (a plain browser or a persistent context), with
+ * an owner switch on its command line, so a browser that will not close or answer can be killed
+ * with everything it started. Playwright's own launch timeout is `ms`; a guard 5 s past it ends the
+ * wait in case Playwright itself never answers. A start that fails or runs late kills what it
+ * started and throws `timeout` (late) or `unavailable`, naming the executable.
+ */
+export async function startOwnedChromium<T extends { close(): Promise<unknown> }>(start: (launch: { executablePath: string; args: string[]; timeout: number }) => Promise<T>, ms: number): Promise<OwnedChromium<T>> {
+  const executablePath = chromiumPath();
+  if (!executablePath) throw new SkillframeError('unavailable', 'no Chromium found (install the Debian package chromium, or set SKILLFRAME_CHROMIUM)');
+  const owner = ownerSwitch();
+  let launching: Promise<T>;
+  try {
+    launching = start({ executablePath, args: [...chromiumFlags, owner], timeout: ms });
+  } catch (error) {
+    launching = Promise.reject(error);
+  }
+  try {
+    const launched = await withDeadline(() => launching, { ms: ms + 5_000, what: 'Chromium starting' });
+    return { launched, owner, end: (close) => closeOrKill(() => close(launched), owner, 5_000) };
+  } catch (error) {
+    // One that starts after we gave up is closed when it does; whatever it started so far is killed now.
+    void launching.then((late) => late.close()).catch(() => undefined);
+    killOwned(owner);
+    const message = (error as Error).message.split('\n')[0];
+    const late = (error as { code?: string }).code === 'timeout' || /timeout/i.test(message);
+    throw new SkillframeError(late ? 'timeout' : 'unavailable', `Chromium (${executablePath}) did not start${late ? ` within ${ms} ms` : ''}: ${message}`, { executablePath, ms });
+  }
+}
+
 /**
  * Launches Debian's Chromium through playwright-core (never a downloaded browser) with a fresh
  * temporary profile, so nothing from the person's own browser leaks into a recording.
  */
 export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise<BrowserSession> {
-  const executablePath = chromiumPath();
-  if (!executablePath) throw new SkillframeError('unavailable', 'Chromium not found (apt-get install chromium, or set SKILLFRAME_CHROMIUM)');
   const env = options.env ?? process.env;
   if (options.headed && !env.DISPLAY) throw new SkillframeError('unavailable', 'a headed browser needs an X display: DISPLAY is not set');
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'sf-chromium-'));
-  const owner = ownerSwitch();
-  const launchMs = options.launchTimeoutMs ?? 60_000;
-  let browser: Browser | undefined;
+  let chromiumStarted: OwnedChromium<BrowserContext> | undefined;
   try {
     // A persistent context on a new temp folder is a fresh profile we can delete afterwards.
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      args: [...chromiumFlags, owner],
-      timeout: launchMs,
-      headless: !options.headed,
-      env: env as Record<string, string>,
-      viewport: options.viewport ?? { width: 1280, height: 800 },
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-    });
-    browser = context.browser() ?? undefined;
+    chromiumStarted = await startOwnedChromium(
+      (launch) =>
+        chromium.launchPersistentContext(profile, {
+          ...launch,
+          headless: !options.headed,
+          env: env as Record<string, string>,
+          viewport: options.viewport ?? { width: 1280, height: 800 },
+          handleSIGINT: false,
+          handleSIGTERM: false,
+          handleSIGHUP: false,
+        }),
+      options.launchTimeoutMs ?? 60_000,
+    );
+    const started = chromiumStarted;
+    const context = started.launched;
     if (options.loopbackOnly) await keepToLoopback(context);
     const page = context.pages()[0] ?? (await context.newPage());
     let disposed = false;
     const session: BrowserSession = {
-      browser: browser as Browser,
+      browser: context.browser() as Browser,
       context,
       page,
       async dispose() {
         if (disposed) return;
         disposed = true;
         // A browser that will not close (frozen, stopped) is killed: a session never outlives its dispose.
-        await closeOrKill(() => context.close(), owner, 5_000);
+        await started.end((launched) => launched.close());
         rmSync(profile, { recursive: true, force: true });
       },
     };
-    if (options.signal) {
-      if (options.signal.aborted) {
-        await session.dispose();
-        throw new SkillframeError('aborted', 'browser launch cancelled');
-      }
+    if (options.signal?.aborted) {
+      await session.dispose();
+      throw new SkillframeError('aborted', 'browser launch cancelled');
     }
     return session;
   } catch (error) {
-    killOwned(owner);
+    if (chromiumStarted) killOwned(chromiumStarted.owner);
     rmSync(profile, { recursive: true, force: true });
     if (error instanceof SkillframeError) throw error;
-    const message = (error as Error).message.split('\n')[0];
-    if (/timeout/i.test(message)) throw new SkillframeError('timeout', `Chromium did not start within ${launchMs} ms: ${message}`, { executablePath, ms: launchMs });
-    throw new SkillframeError('unavailable', `Chromium failed to start: ${message}`);
+    throw new SkillframeError('unavailable', `Chromium failed to start: ${(error as Error).message.split('\n')[0]}`);
   }
 }

@@ -2,9 +2,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { SkillframeError } from '../../../core/index.ts';
 import { withDeadline } from '../../../core/abort.ts';
 import type { ExploreAction } from '../../../core/commands/explore.ts';
-import { keepToLoopback } from '../../../native/browser/browser.ts';
-import { chromiumFlags, chromiumPath } from '../../../native/browser/chromium-path.ts';
-import { closeOrKill, killOwned, ownerSwitch } from '../../../native/browser/owned-process.ts';
+import { keepToLoopback, type OwnedChromium, startOwnedChromium } from '../../../native/browser/browser.ts';
 import type { ActionOutcome, ExploreDriver } from './explorer.ts';
 import type { Observation } from './graph.ts';
 import { routeOf, signatureHash } from './identity.ts';
@@ -160,9 +158,8 @@ export class WebDriver implements ExploreDriver {
    */
   readonly pictureTolerance = 64;
   readonly label: string;
-  private browser: Browser | undefined;
-  /** The switch that marks the running browser's processes (owned-process.ts), to kill it when it will not close. */
-  private browserOwner: string | undefined;
+  /** The running browser and the switch that marks its processes, to kill it when it will not close. */
+  private browser: OwnedChromium<Browser> | undefined;
   private context: BrowserContext | undefined;
   private page: Page | undefined;
   private readonly origin: string;
@@ -197,36 +194,19 @@ export class WebDriver implements ExploreDriver {
   }
 
   private async launch(): Promise<Browser> {
-    if (this.browser?.isConnected()) return this.browser;
+    if (this.browser?.launched.isConnected()) return this.browser.launched;
     // A browser that dropped its connection may still run: end it before starting another.
     await this.closeBrowser();
-    const executablePath = chromiumPath();
-    if (!executablePath) throw new SkillframeError('unavailable', 'no Chromium found (install the Debian package chromium, or set SKILLFRAME_CHROMIUM)');
     const { chromium } = await import('playwright-core');
-    const owner = ownerSwitch();
-    const ms = this.options.launchTimeoutMs ?? 30_000;
-    // Playwright's own launch timeout, and ours around it in case Playwright itself never answers.
-    const launching = chromium.launch({ executablePath, args: [...chromiumFlags, owner], headless: true, timeout: ms });
-    try {
-      this.browser = await withDeadline(() => launching, { ms: ms + 5_000, what: 'Chromium starting' });
-    } catch (error) {
-      void launching.then((browser) => browser.close()).catch(() => undefined);
-      killOwned(owner);
-      const message = (error as Error).message.split('\n')[0];
-      const late = (error as { code?: string }).code === 'timeout' || /timeout/i.test(message);
-      throw new SkillframeError(late ? 'timeout' : 'unavailable', `Chromium (${executablePath}) did not start${late ? ` within ${ms} ms` : ''}: ${message}`, { executablePath, ms });
-    }
-    this.browserOwner = owner;
-    return this.browser;
+    this.browser = await startOwnedChromium((launch) => chromium.launch({ ...launch, headless: true }), this.options.launchTimeoutMs ?? 30_000);
+    return this.browser.launched;
   }
 
   /** Ends the browser: closed when it answers within 5 s, else killed with everything it started. */
   private async closeBrowser(): Promise<void> {
-    const [browser, owner] = [this.browser, this.browserOwner];
+    const browser = this.browser;
     this.browser = undefined;
-    this.browserOwner = undefined;
-    if (!browser || !owner) return;
-    await closeOrKill(() => browser.close(), owner, 5_000);
+    await browser?.end((launched) => launched.close());
   }
 
   async reset(signal: AbortSignal): Promise<void> {
