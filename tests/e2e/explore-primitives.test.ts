@@ -178,6 +178,21 @@ test('a modal dialog over a list that grows is one state per choice behind it (f
   }
 });
 
+test('page settings applied on a reload are views, with a modal dialog open over them too (fixture settings/)', async () => {
+  // As UIkit's test loader: a list of colours and a right-to-left checkbox, each stored and applied
+  // as the page reloads. The tick of a native checkbox is a field's content, so the page laid out
+  // right to left was the same state as left to right; and behind a modal only flags counted, so
+  // the help dialog over dark colours was the dialog over light ones (uikit: 2-3 states of ~26
+  // each held two views).
+  const pairs = await exploredPairs('settings', dataView, 1);
+  const views = new Set(pairs.map((pair) => pair.view));
+  const { precision, recall } = stateScores(pairs);
+  assert.ok([...views].some((view) => view.includes('dark') && view.includes('dialog')), `the dialog over dark colours was not reached: ${[...views].join(', ')}`);
+  assert.ok([...views].some((view) => view.includes('rtl')), `the page right to left was not reached: ${[...views].join(', ')}`);
+  assert.equal(precision, 1, `a state holds two views (precision ${precision}): ${JSON.stringify(pairs)}`);
+  assert.equal(recall, 1, `a view is split over states (recall ${recall}): ${JSON.stringify(pairs)}`);
+});
+
 test('a copy button that still says "Copied" where the page redrew it elsewhere is the view it showed with "Copy" (fixture views/)', async () => {
   // As an API explorer's copy button: the click changed nothing but its label, and a later redraw
   // (another range) moved it, still "Copied"; a fresh page reaches the same range with "Copy".

@@ -112,6 +112,27 @@ test('behind an open modal dialog, which of two look-alike items is expanded sti
   assert.deepEqual(signatureOf(scan(1)), signatureOf(scan(1)));
 });
 
+test('page settings are the view: a list chosen behind a modal, and the page laid out right to left', () => {
+  // UIkit's test loader: a list of colours and a right-to-left checkbox apply to the whole page.
+  const scan = (colours: string, direction: string, dialog: boolean): PageScan => ({
+    title: 'Settings',
+    url: 'http://127.0.0.1:1/settings/',
+    headings: dialog ? ['dialog:Help'] : [],
+    cues: [],
+    direction,
+    elements: [
+      element({ role: 'combobox', name: 'Colours', selector: '#colours', tag: 'select', value: colours, options: ['light', 'dark'], behindModal: dialog }),
+      element({ role: 'checkbox', name: 'Right to left', selector: '#direction', tag: 'input', type: 'checkbox', flags: direction === 'rtl' ? 'c' : '', behindModal: dialog }),
+      ...(dialog ? [element({ name: 'Close', selector: '#close' })] : []),
+    ],
+  });
+  assert.notDeepEqual(signatureOf(scan('dark', 'ltr', true)), signatureOf(scan('light', 'ltr', true)));
+  assert.notDeepEqual(signatureOf(scan('light', 'rtl', false)), signatureOf(scan('light', 'ltr', false)));
+  assert.notDeepEqual(signatureOf(scan('light', 'rtl', true)), signatureOf(scan('light', 'ltr', true)));
+  // A scan that does not say its direction (an older one) reads as left to right.
+  assert.deepEqual(signatureOf({ ...scan('light', 'ltr', false), direction: undefined }), signatureOf(scan('light', 'ltr', false)));
+});
+
 test('the signature is the view: generic clickable text, enabled-ness, a native tick and a hash root do not split it; tabs and dialogs do', () => {
   const base: PageScan = {
     title: 'T',

@@ -97,10 +97,10 @@ export function structural(element: ScannedElement): boolean {
 }
 
 /**
- * The state signature: what the user sees as the view — its route, headings and dialogs, and the
- * page's structural controls (role, name, state flags, chosen option); no free text, no field
+ * The state signature: what the user sees as the view — its route, direction, headings and dialogs,
+ * and the page's structural controls (role, name, state flags, chosen option); no free text, no field
  * contents, no generic clickable containers. Behind an open modal dialog only the choices made
- * (a selected tab, a pressed toggle, an expanded section) count: the content there can be neither
+ * (a selected tab, a pressed toggle, an expanded section, a list's chosen value) count: the content there can be neither
  * read nor used, and a dialog that adds a row to a list behind it is the same dialog when it opens
  * again (gentelella's Upload dialog made a new state each time a file was added behind it).
  */
@@ -120,13 +120,20 @@ export function signatureOf(scan: PageScan): string[] {
   const seen = new Map<string, number>();
   return [
     `path:${routeOf(scan.url) ?? ''}`,
+    // A page laid out right to left is the page mirrored, every control in another place: another
+    // view, though its controls, their names and flags are the same (a direction setting's tick is a
+    // native checkbox's, content below). Left to right, the usual, adds nothing.
+    ...(scan.direction === 'rtl' ? ['direction:rtl'] : []),
     ...scan.headings.map((heading) => `h:${heading}`).sort(),
     ...controls
       .flatMap((element: ScannedElement) => {
         const same = `${element.role}|${element.name}`;
         const index = seen.get(same) ?? 0;
         seen.set(same, index + 1);
-        if (element.behindModal && viewFlags(element) === '') return [];
+        // A list's chosen value behind a modal is kept: it is a choice made, as a selected tab is
+        // (a list of colours applied to the page the dialog lies over); a list whose choice only
+        // ever was a field's content reads as its first value here (see viewOf), so it splits nothing.
+        if (element.behindModal && viewFlags(element) === '' && element.tag !== 'select') return [];
         const which = viewFlags(element) !== '' && (alike.get(same) ?? 0) > 1 ? `|#${index}` : '';
         return [`${element.role}|${element.name}|${viewFlags(element)}|${element.value}${element.keys ? `|k:${element.keys}` : ''}${which}`];
       })

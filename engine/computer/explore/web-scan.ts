@@ -118,6 +118,8 @@ export interface PageScan {
   cues: string[];
   /** When the scan began, on the page's clock (performance.now()): a change after it may be missing from the scan. */
   at?: number;
+  /** The direction the page is laid out in ('ltr', 'rtl'), as its root computes it: a page mirrored right to left is another view of it. */
+  direction?: string;
   /** The page had work under way when scanned (a timer it set due within `pendingWithinMs`, a request in flight): what it does next may change the view. */
   pending?: boolean;
 }
@@ -298,7 +300,8 @@ export const scanPage = `(() => {
   ].filter(Boolean);
   const clock = window.__sfChanges;
   const pending = Boolean(clock) && (clock.requests > 0 || [...clock.timers.values()].some((time) => time <= performance.now() + ${pendingWithinMs}));
-  return { title: document.title, url: location.href, headings, elements, cues: [...new Set(cues)], at, pending };
+  const direction = getComputedStyle(document.documentElement).direction;
+  return { title: document.title, url: location.href, headings, elements, cues: [...new Set(cues)], at, pending, direction };
 })()`;
 
 /**
