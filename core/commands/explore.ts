@@ -36,6 +36,13 @@ export const ActionTarget = z.object({
    * expandable or popup node, combo box, unselected tab): expected to show a view not seen yet.
    */
   opens: z.boolean().optional(),
+  /**
+   * Web: the name is text that elements inside the target render (a list entry holding a label and
+   * an icon), not text of its own: a text match finds the label, which the page may not take for
+   * the target (a list whose listener reads the entry from the event's target). Exported without
+   * that text, so replay grounds the target itself, by its selector.
+   */
+  nameInside: z.boolean().optional(),
 });
 export type ActionTarget = z.infer<typeof ActionTarget>;
 

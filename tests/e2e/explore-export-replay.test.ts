@@ -256,3 +256,39 @@ test('replay takes a place on the page scrolled to for the hash a scroll-spy rew
     await session.dispose();
   }
 });
+
+test('a menu whose one click listener serves its entries: each entry in view is its own click, the list is no spot to click, and the skills replay (fails when the list is clicked at its centre)', async () => {
+  // Before: the entries (no listener, role or tabindex of their own) were no candidates; the list
+  // was, as one "unlabelled spot" clicked at its centre, which hits whichever entry the list's
+  // scroll puts there (rapidoc, unseen: an exported skill began with a click on its whole side menu).
+  const url = `${origin}/delegated/index.html`;
+  const driver = new WebDriver({ url, loopbackOnly: true });
+  const signal = new AbortController().signal;
+  try {
+    await driver.reset(signal);
+    const clicks = (await driver.observe(signal)).candidates.filter((candidate) => candidate.kind === 'click');
+    const topics = clicks.filter((click) => /^#topic-/.test(click.target?.selector ?? ''));
+    assert.ok(topics.length >= 5, `entries offered: ${JSON.stringify(clicks.map((click) => [click.target?.selector, click.target?.name]))}`);
+    // Each named by its own text, as a person reads it.
+    for (const topic of topics) assert.match(topic.target?.name ?? '', /^[A-Z][a-z]+$/, JSON.stringify(topic.target));
+    const list = clicks.filter((click) => topics.filter((topic) => inside(topic.target, click.target)).length > 1);
+    assert.deepEqual(list.map((click) => click.target?.selector), [], 'a click on the whole list');
+  } finally {
+    await driver.dispose();
+  }
+  const { summary, viewOf } = await explored(url, 'delegated', 10, 2);
+  const skills = summary.skills.filter((skill) => skill.format === 'mmskill');
+  assert.ok(skills.length >= 1, JSON.stringify(summary.skills));
+  for (const skill of skills) {
+    const view = viewOf.get(summary.graph.nodes.find((node) => node.id === skill.node)?.signature ?? '');
+    assert.notEqual(view, 'start', `${skill.name} exported for the start`);
+    await replaysTo(skill, url, view);
+  }
+});
+
+/** Whether box `inner` (centre and size, as scanned) lies within box `outer`. */
+function inside(inner: { x?: number; y?: number; width?: number; height?: number } | undefined, outer: { x?: number; y?: number; width?: number; height?: number } | undefined): boolean {
+  if (!inner || !outer || inner === outer) return false;
+  const [a, b] = [inner, outer].map((box) => ({ left: (box.x ?? 0) - (box.width ?? 0) / 2, top: (box.y ?? 0) - (box.height ?? 0) / 2, right: (box.x ?? 0) + (box.width ?? 0) / 2, bottom: (box.y ?? 0) + (box.height ?? 0) / 2 }));
+  return a.left >= b.left && a.right <= b.right && a.top >= b.top && a.bottom <= b.bottom && (a.right - a.left) * (a.bottom - a.top) < (b.right - b.left) * (b.bottom - b.top);
+}

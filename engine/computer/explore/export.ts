@@ -171,8 +171,9 @@ export async function exportSkill(graph: ExploreGraph, outDir: string, node: Gra
         ? {
             target: {
               ...(target.role ? { role: target.role } : {}),
-              ...(target.name ? { name: target.name, text: target.name } : {}),
-              ...(target.selector ? { css: target.selector, strategy: target.name ? ('role' as const) : ('css' as const) } : { strategy: 'position' as const }),
+              // A name its children render is no text of the target's own: a text match would find a child.
+              ...(target.name ? { name: target.name, ...(target.nameInside ? {} : { text: target.name }) } : {}),
+              ...(target.selector ? { css: target.selector, strategy: target.name && !target.nameInside ? ('role' as const) : ('css' as const) } : { strategy: 'position' as const }),
               ...(target.anchor ? { anchorText: target.anchor.slice(0, 200) } : {}),
               ...(target.row && !target.anchor ? { row: target.row } : {}),
               ...(box ? { box } : {}),

@@ -53,10 +53,12 @@ export function candidatesFromScan(scan: PageScan): ExploreAction[] {
   const here = new URL(scan.url);
   for (const element of scan.elements) {
     if (!element.actionable || reloadsItself(element, here)) continue;
-    const target = { selector: element.selector, role: element.role, name: element.name, x: element.x, y: element.y, width: element.width, height: element.height, ...(element.tag === 'a' && element.href ? { href: element.href } : {}), ...(element.anchor ? { anchor: element.anchor } : {}), ...(element.row ? { row: element.row } : {}), ...(element.opens ? { opens: true } : {}) };
+    const target = { selector: element.selector, role: element.role, name: element.name, x: element.x, y: element.y, width: element.width, height: element.height, ...(element.tag === 'a' && element.href ? { href: element.href } : {}), ...(element.anchor ? { anchor: element.anchor } : {}), ...(element.row ? { row: element.row } : {}), ...(element.opens ? { opens: true } : {}), ...(element.nameInside ? { nameInside: true } : {}) };
     const hears = (type: string) => element.listeners.includes(type);
     const textField = element.field !== undefined;
-    if (!textField && element.tag !== 'select' && (hears('click') || hears('mousedown') || hears('pointerdown') || clickRoles.has(element.role) || ['button', 'a', 'summary'].includes(element.tag) || (element.tag === 'input' && !textField))) {
+    // A list that serves its entries through its own listener is clicked on them, each one its own
+    // action; its centre is merely the entry its scroll puts there.
+    if (!textField && element.tag !== 'select' && !element.delegates && (hears('click') || hears('mousedown') || hears('pointerdown') || clickRoles.has(element.role) || ['button', 'a', 'summary'].includes(element.tag) || (element.tag === 'input' && !textField))) {
       actions.push({ kind: 'click', target });
     }
     if (hears('dblclick')) actions.push({ kind: 'double_click', target });

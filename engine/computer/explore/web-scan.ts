@@ -103,6 +103,10 @@ export interface ScannedElement {
   behindModal?: boolean;
   scrollable: boolean;
   draggable: boolean;
+  /** Its name is text its children render, not its own (see ActionTarget.nameInside). */
+  nameInside?: boolean;
+  /** A list or panel whose click listener serves entries scanned inside it (event delegation): they are the places to click, not its centre. */
+  delegates?: boolean;
 }
 
 export interface PageScan {
@@ -226,6 +230,29 @@ export const scanPage = `(() => {
   const elements = [];
   // The element behind each scanned item, to read the text it renders.
   const shownOf = [];
+  // Generic elements (no control by tag or role) that hear clicks, in page order: a list or a
+  // panel that may serve the entries inside it through one listener.
+  const delegators = [];
+  const controls = new Set();
+  // The delegator whose listener serves el as an entry of its own: one holding it with no control
+  // between them (a span inside a button is the button's), where el is what shows a pointer cursor
+  // (its parent does not: the top of the region that does), holds no control itself (a row with
+  // its own buttons is their container, not an entry), and has a name.
+  const delegatorOf = (el) => {
+    if (!delegators.length) return undefined;
+    let served;
+    for (let node = parentOf(el); node && !served; node = parentOf(node)) {
+      served = delegators.find((entry) => entry.el === node);
+      if (!served && controls.has(node)) return undefined;
+    }
+    if (!served) return undefined;
+    const parent = parentOf(el);
+    if (getComputedStyle(el).cursor !== 'pointer' || (parent && parent.nodeType === 1 && getComputedStyle(parent).cursor === 'pointer')) return undefined;
+    if (el.querySelector('a[href],button,input,select,textarea,summary,[role=button],[role=link],[role=tab],[role=menuitem],[role=checkbox],[role=radio],[role=option],[role=switch],[role=treeitem],[tabindex]:not([tabindex="-1"])')) return undefined;
+    // An entry is read by its name: a nameless spot that takes the pointer (a map's region, a chart's
+    // bar, an empty cell) is part of a picture, not an entry of a list.
+    return nameOf(el) || text(el.innerText) ? served : undefined;
+  };
   const all = roots.flatMap((root) => [...(root === document ? (document.body ? document.body.querySelectorAll('*') : []) : root.querySelectorAll('*'))]);
   for (let index = 0; index < all.length && elements.length < 400; index += 1) {
     const el = all[index];
@@ -240,7 +267,13 @@ export const scanPage = `(() => {
     const keys = el.getAttribute('aria-keyshortcuts') || undefined;
     const native = ['button','a','input','select','textarea','summary'].includes(tag) && (tag !== 'a' || el.hasAttribute('href'));
     const isInteractive = native || clickRoles.has(role) || heard.length > 0 || scrollable || draggable || keys || el.isContentEditable || (el.hasAttribute('tabindex') && el.tabIndex >= 0);
-    if (!isInteractive || !visible(el)) continue;
+    // An entry of a list whose one click listener sits on the list (event delegation): it has no
+    // listener, role or tabindex of its own, and a click on it reaches the list's. It is one control
+    // to a person, and the list is many: clicked at its centre, the list hits whichever entry its
+    // scroll puts there. Its click is the list's, heard through it.
+    const servedBy = isInteractive ? undefined : delegatorOf(el);
+    if (servedBy) heard.push('click');
+    if ((!isInteractive && !servedBy) || !visible(el)) continue;
     const rect = el.getBoundingClientRect();
     const x = rect.left + rect.width / 2, y = rect.top + rect.height / 2;
     const inViewport = x >= 0 && y >= 0 && x < innerWidth && y < innerHeight;
@@ -263,6 +296,19 @@ export const scanPage = `(() => {
     if (!disabled && (el.getAttribute('aria-expanded') === 'false' || (popup && popup !== 'false' && el.getAttribute('aria-expanded') !== 'true'))) item.opens = true;
     if (tag === 'a' && el.href) item.href = el.href;
     if (modals.length && !modals.some((modal) => holds(modal, el))) item.behindModal = true;
+    if (servedBy) {
+      // Named by the text it shows, as a person reads it (nameOf leaves a generic element that
+      // holds others unnamed, taking its text for content), and its list is no place to click.
+      if (!item.name && el.childElementCount > 0 && text(el.innerText)) {
+        item.name = text(el.innerText);
+        item.nameInside = true;
+      }
+      elements[servedBy.index].delegates = true;
+    }
+    // A control by tag or role is one control, whatever it holds; a generic element that hears
+    // clicks may serve entries inside it.
+    if (native || clickRoles.has(role)) controls.add(el);
+    else if (!servedBy && heard.some((type) => type === 'click' || type === 'mousedown' || type === 'pointerdown')) delegators.push({ el, index: elements.length });
     elements.push(item);
     shownOf.push(el);
   }
