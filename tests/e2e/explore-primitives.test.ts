@@ -193,6 +193,18 @@ test('page settings applied on a reload are views, with a modal dialog open over
   assert.equal(recall, 1, `a view is split over states (recall ${recall}): ${JSON.stringify(pairs)}`);
 });
 
+test('which of its look-alikes a chosen tab is counts its hidden look-alikes too (fixture responses/)', async () => {
+  // As RapiDoc's operations: each shows "Example" and "Schema" tabs, and once run a "Response" tab
+  // in their place, the others kept hidden in the page. Counted among the visible ones only, the
+  // chosen tabs were the same whichever operation ran (rapidoc: one state held three views).
+  const pairs = await exploredPairs('responses', dataView, 1);
+  const views = new Set(pairs.map((pair) => pair.view));
+  const { precision, recall } = stateScores(pairs);
+  assert.ok(views.size >= 3, `only ${views.size} views reached: ${[...views].join(', ')}`);
+  assert.equal(precision, 1, `a state holds two views (precision ${precision}): ${JSON.stringify(pairs)}`);
+  assert.equal(recall, 1, `a view is split over states (recall ${recall}): ${JSON.stringify(pairs)}`);
+});
+
 test('a copy button that still says "Copied" where the page redrew it elsewhere is the view it showed with "Copy" (fixture views/)', async () => {
   // As an API explorer's copy button: the click changed nothing but its label, and a later redraw
   // (another range) moved it, still "Copied"; a fresh page reaches the same range with "Copy".

@@ -372,3 +372,20 @@ test('where controls share a role and a name, which of them carries a state flag
   const rows = (names: string[]) => ({ title: 'T', url: 'http://127.0.0.1:1/', headings: [], cues: [], elements: names.map((name, index) => element({ name, selector: `#r${index}` })) });
   assert.deepEqual(signatureOf(rows(['Edit', 'Copy', 'Edit'])), signatureOf(rows(['Copy', 'Edit', 'Edit'])));
 });
+
+test('which of its look-alikes a flagged control is counts the hidden ones the scan found in the page', () => {
+  // Three operations' "Example" tabs, one hidden where its operation shows its response instead:
+  // the two showing are the same two flagged tabs, whichever one is hidden.
+  const page = (hidden: number) => ({
+    title: 'T',
+    url: 'http://127.0.0.1:1/',
+    headings: [],
+    cues: [],
+    elements: [0, 1, 2].filter((index) => index !== hidden).map((index) => element({ role: 'button', name: 'Example', selector: `#e${index}`, flags: 'a', alikeInPage: { index, count: 3 } })),
+  });
+  assert.notDeepEqual(signatureOf(page(0)), signatureOf(page(2)));
+  assert.deepEqual(signatureOf(page(1)), signatureOf(page(1)));
+  // One flagged control and a hidden look-alike: which of the two shows still counts.
+  const one = (index: number) => ({ ...page(-1), elements: [element({ name: 'Response', selector: `#r${index}`, flags: 'a', alikeInPage: { index, count: 2 } })] });
+  assert.notDeepEqual(signatureOf(one(0)), signatureOf(one(1)));
+});

@@ -115,7 +115,10 @@ export function signatureOf(scan: PageScan): string[] {
   // Which one a flagged control is counts among all its look-alikes on the page, those behind a modal
   // included: with a dialog open, the "Parent" expanded behind it is either of two accordion items,
   // and only the expanded one is kept, so counted among the kept ones it was always the first
-  // (UIkit's nav behind a modal: one state held both; reproduced in unit explore-identity).
+  // (UIkit's nav behind a modal: one state held both; reproduced in unit explore-identity). Hidden
+  // look-alikes count too, as the scan counts them (alikeInPage): RapiDoc hides an operation's
+  // example tabs when it shows its response, and counted among the visible ones the chosen tabs read
+  // the same whichever operation it was (one state held three views; e2e fixture responses/).
   const controls = scan.elements.filter(structural);
   const alike = new Map<string, number>();
   for (const element of controls) alike.set(`${element.role}|${element.name}`, (alike.get(`${element.role}|${element.name}`) ?? 0) + 1);
@@ -136,7 +139,9 @@ export function signatureOf(scan: PageScan): string[] {
         // (a list of colours applied to the page the dialog lies over); a list whose choice only
         // ever was a field's content reads as its first value here (see viewOf), so it splits nothing.
         if (element.behindModal && viewFlags(element) === '' && element.tag !== 'select') return [];
-        const which = viewFlags(element) !== '' && (alike.get(same) ?? 0) > 1 ? `|#${index}` : '';
+        // Among all of them in the page, hidden ones too, when the scan counted them (see alikeInPage).
+        const place = element.alikeInPage ?? { index, count: alike.get(same) ?? 0 };
+        const which = viewFlags(element) !== '' && place.count > 1 ? `|#${place.index}` : '';
         return [`${element.role}|${element.name}|${viewFlags(element)}|${element.value}${element.keys ? `|k:${element.keys}` : ''}${which}`];
       })
       .sort(),

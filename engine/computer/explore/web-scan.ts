@@ -101,6 +101,11 @@ export interface ScannedElement {
   opens?: boolean;
   /** A modal dialog is open (aria-modal, or a <dialog> shown modally) and this element lies outside it, behind. */
   behindModal?: boolean;
+  /**
+   * An element carrying a state flag: which of the page's elements with its tag and name it is, in
+   * page order, and how many there are — hidden ones included (see signatureOf).
+   */
+  alikeInPage?: { index: number; count: number };
   scrollable: boolean;
   draggable: boolean;
   /** Its name is text its children render, not its own (see ActionTarget.nameInside). */
@@ -334,6 +339,21 @@ export const scanPage = `(() => {
       }
     });
   }
+  // A control carrying a state flag (a chosen tab, an expanded section): which of the page's
+  // elements with its tag and name it is, hidden ones included. Operations that each show an
+  // "Example" tab, or a "Response" tab once run, with the rest kept hidden in the page: counted
+  // among the visible ones, the chosen tabs read the same whichever operation showed its response.
+  const namesOfTag = new Map();
+  const sameNamed = (tag, name) => {
+    if (!namesOfTag.has(tag)) namesOfTag.set(tag, roots.flatMap((root) => [...root.querySelectorAll(tag)]).map((el) => ({ el, name: nameOf(el) })));
+    return namesOfTag.get(tag).filter((entry) => entry.name === name).map((entry) => entry.el);
+  };
+  elements.forEach((item, index) => {
+    if (!item.name || item.flags.replace(/d/g, '') === '') return;
+    const alike = sameNamed(item.tag, item.name);
+    const place = alike.indexOf(shownOf[index]);
+    if (place >= 0) item.alikeInPage = { index: place, count: alike.length };
+  });
   const headingElements = roots.flatMap((root) => [...root.querySelectorAll('h1,h2,h3,[role=heading]')]).filter(visible).slice(0, 30);
   const headings = headingElements.map((el) => el.tagName.toLowerCase() + ':' + text(el.textContent));
   const dialogs = roots.flatMap((root) => [...root.querySelectorAll('[role=dialog],[role=alertdialog],dialog[open]')]).filter(visible);
