@@ -32,6 +32,31 @@ test('where the opener moved (its place taken, a row inserted above), its look-a
   assert.equal(graph.guessedInverses().filter((edge) => edge.from === shifted.id).length, 2);
 });
 
+test('a way back that left one row\'s menu as it was is not guessed for the other rows\' menus; one that did more still is', () => {
+  const graph = new StateGraph();
+  const rows = [1, 2, 3].map(rowButton);
+  const escape: ExploreAction = { kind: 'shortcut', keys: 'Escape' };
+  const tree = graph.addNode({ signature: 'tree', phash, title: 'tree', candidates: rows, blocked: [] }, { depth: 0, discoveredAt: 0 });
+  const menuOf = (index: number) => {
+    const menu = graph.addNode({ signature: `menu of row ${index + 1}`, phash, title: 'menu', candidates: [...rows, escape], blocked: [] }, { depth: 1, discoveredAt: index + 1 });
+    menu.parentEdge = graph.recordEdge(tree.id, rows[index], 'new', menu.id).id;
+    return menu;
+  };
+  const guessed = (node: { id: string }) => graph.guessedInverses().filter((edge) => edge.from === node.id).map((edge) => edge.action.target?.selector ?? edge.action.keys);
+  const [first, second] = [menuOf(0), menuOf(1)];
+  assert.deepEqual(guessed(second), ['#row-2 > button', 'Escape']);
+  // In the first row's menu its opener only opened the menu again, and Escape did nothing.
+  for (const guess of [rows[0], escape]) {
+    graph.markTried(first, guess);
+    graph.noteWayBack(first, guess, true);
+  }
+  assert.deepEqual(guessed(second), [], 'each guess is a trip that changes nothing here');
+  // A guess that once did more, elsewhere (it led back, or somewhere else), is still guessed for a look-alike state.
+  const third = menuOf(2);
+  graph.noteWayBack(second, escape, false);
+  assert.deepEqual(guessed(third), ['Escape']);
+});
+
 test('a control that opened one same dialog from two states is predicted to open it from a third; a toggle is not', () => {
   const graph = new StateGraph();
   const filter = { kind: 'click' as const, target: { role: 'button', name: 'Filter, sort, or transform contents', selector: '#filter' } };

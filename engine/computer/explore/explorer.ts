@@ -448,6 +448,7 @@ export class Explorer {
         // A guessed way back, now tried: a real edge with what it really did.
         const result: Verification = reached.id === from.id ? 'no_change' : known ? 'known' : 'new';
         this.graph.markTried(from, edge.action);
+        this.graph.noteWayBack(from, edge.action, result === 'no_change');
         this.graph.recordEdge(from.id, edge.action, result, reached.id);
         this.graph.noteOutcome(edge.action, result === 'new', this.graph.relation(from, edge.action), from.id);
       } else {

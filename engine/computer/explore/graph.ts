@@ -98,6 +98,11 @@ function controlKey(action: ExploreAction): string {
   return `c|${action.kind}|${action.target?.role ?? ''}|${action.target?.name ?? ''}|${action.text ?? ''}|${action.keys ?? ''}|${action.to?.name ?? ''}`;
 }
 
+/** A guessed way back, by the control that opened the state and the guess (both as controls, so look-alikes share it). */
+function wayBackKey(opener: ExploreAction, guess: ExploreAction): string {
+  return `${controlKey(opener)}>${controlKey(guess)}`;
+}
+
 /** The outcomes of the actions tried from one state. */
 function stateKey(node: string): string {
   return `s|${node}`;
@@ -188,6 +193,14 @@ export class StateGraph {
   private readonly destinations = new Map<string, Map<string, Set<string>>>();
   /** Where each control (controlKey) led in place, and from which states: destination → states it was tried from. */
   private readonly reachedFrom = new Map<string, Map<string, Set<string>>>();
+  /**
+   * Guessed ways back, by the control that opened the state and the guess (wayBackKey): how often
+   * walked, how often they changed nothing. Look-alikes open look-alike states (each row's menu),
+   * and a guess that left one as it was (an opener that only re-opens its menu, an Escape the menu
+   * ignores) is not guessed for the others while it never did more: each such guess had cost a
+   * trip that changed nothing. One that led elsewhere still closed something and stays a guess.
+   */
+  private readonly wayBacks = new Map<string, { walked: number; changedNothing: number }>();
 
   /** The node this observation is, or undefined when it is new. */
   match(observation: Pick<Observation, 'signature' | 'phash'>): NodeRecord | undefined {
@@ -269,6 +282,15 @@ export class StateGraph {
     if (node.triedKeys.has(key)) return;
     node.triedKeys.add(key);
     node.tried = node.triedKeys.size;
+  }
+
+  /** Records a guessed way back from `node`, walked: whether it left the state as it was. */
+  noteWayBack(node: NodeRecord, guess: ExploreAction, changedNothing: boolean): void {
+    const arrival = node.parentEdge ? this.edges.get(node.parentEdge) : undefined;
+    if (!arrival) return;
+    const key = wayBackKey(arrival.action, guess);
+    const record = this.wayBacks.get(key) ?? { walked: 0, changedNothing: 0 };
+    this.wayBacks.set(key, { walked: record.walked + 1, changedNothing: record.changedNothing + (changedNothing ? 1 : 0) });
   }
 
   /** Untried actions of a node in discovery order (the seeded shuffle): what BFS and random draw from. */
@@ -537,6 +559,8 @@ export class StateGraph {
       if (!arrival) continue;
       for (const inverse of this.inverseOf(node) ?? []) {
         if (node.triedKeys.has(actionKey(inverse)) || this.isFailing(inverse) || this.edgeFor(node.id, inverse)) continue;
+        const walked = this.wayBacks.get(wayBackKey(arrival.action, inverse));
+        if (walked && walked.changedNothing === walked.walked) continue;
         guesses.push({ id: `guess:${node.id}:${guesses.length}`, from: node.id, to: arrival.from, action: inverse, result: 'known', attempts: 0, confirmations: 0, inconsistent: false });
       }
     }
