@@ -64,6 +64,10 @@ export interface BenchRun {
   ms_per_action_p50: number;
   /** Each phase of an action (web: locate, act, rest, settle, health; and the look's scan), p50 ms, when the driver measures them. */
   phase_ms_p50?: Record<string, number>;
+  /** How the driver's waits ended in this run, as counts (web: settles by what ended them, second looks). */
+  wait_counts?: Record<string, number>;
+  /** Where the driver's waits' time went in this run, ms summed (web: page loads, each thing a settle waited on, second looks). */
+  wait_ms_total?: Record<string, number>;
   load_average: number;
   /** DFS runs: this run's states against its views (see stateScores). */
   state_precision?: number;
@@ -374,6 +378,8 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
           stopped_by: summary.graph.stoppedBy,
           ms_per_action_p50: Math.round(summary.msPerActionP50),
           ...(opened.driver.phaseMs ? { phase_ms_p50: Object.fromEntries(Object.entries(opened.driver.phaseMs).map(([phase, times]) => [phase, Math.round(median(times))])) } : {}),
+          ...(opened.driver.waitCounts ? { wait_counts: { ...opened.driver.waitCounts } } : {}),
+          ...(opened.driver.waitMs ? { wait_ms_total: { ...opened.driver.waitMs } } : {}),
           load_average: oneMinuteLoad(),
           budget_spent: { ...summary.explorer.spent, reset: summary.explorer.resets },
           ...(runScores ? { state_precision: Math.round(runScores.precision * 100) / 100, state_recall: Math.round(runScores.recall * 100) / 100 } : {}),

@@ -26,6 +26,10 @@ export interface ExploreDriver {
   readonly asideMs?: number;
   /** Where each action's time went, ms per phase (one entry per action or look), when the driver measures it. */
   readonly phaseMs?: Readonly<Record<string, readonly number[]>>;
+  /** How the driver's waits ended, as counts (web: settles by what ended them, second looks), when it counts them. */
+  readonly waitCounts?: Readonly<Record<string, number>>;
+  /** Where the driver's waits' time went, ms summed over the run, when it measures it. */
+  readonly waitMs?: Readonly<Record<string, number>>;
 }
 
 export interface ExploreOptions {

@@ -9,7 +9,7 @@ import { routeOf, signatureHash } from './identity.ts';
 import { splitBlocked } from './safety.ts';
 import { generateValue } from './values.ts';
 import { carriedPlace, scrollPlaceAt } from '../scroll-place.ts';
-import { changedSince, listenerTracker, type PageScan, pendingWithinMs, type ScannedElement, scanPage, settleScript, twoFrames } from './web-scan.ts';
+import { changedSince, listenerTracker, type PageScan, pendingWithinMs, type ScannedElement, scanPage, type SettleResult, settleScript, twoFrames } from './web-scan.ts';
 
 /** The parts of one web action: find the target, act, let the pointer rest, settle, check the page's health; and a look's scan. */
 export type WebPhase = 'locate' | 'act' | 'rest' | 'settle' | 'health' | 'scan';
@@ -200,6 +200,14 @@ export class WebDriver implements ExploreDriver {
   private readonly signed = new Set<string>();
   /** Where each action's time goes (ms per phase, one entry per action or look), for `bench explore` and profiling. */
   readonly phaseMs: Record<WebPhase, number[]> = { locate: [], act: [], rest: [], settle: [], health: [], scan: [] };
+  /**
+   * How the waits ended, as counts (ms alone say little on a loaded machine): settles by what
+   * ended them (`quiet`, or what held them to their bound: see SettleEnd) and the second looks
+   * at a view seen first, taken and those that found a late change.
+   */
+  readonly waitCounts: Record<string, number> = {};
+  /** Where the waits' time went, ms summed over the run: a page's load after a navigation, each thing a settle waited on, second looks. */
+  readonly waitMs: Record<string, number> = {};
 
   constructor(options: WebDriverOptions) {
     this.options = options;
@@ -310,13 +318,18 @@ export class WebDriver implements ExploreDriver {
     // The same when the old page settled before the new one came: a main-frame navigation asked
     // for and not loaded yet is waited for.
     for (let attempt = 0; ; attempt += 1) {
+      const loading = performance.now();
       if (this.navigating) {
+        this.count('settle_navigation');
         await page.waitForEvent('load', { timeout: 5_000 }).catch(() => undefined);
         this.navigating = false;
       }
       await page.waitForLoadState('load', { timeout: 5_000 }).catch(() => undefined);
+      this.waitMs.load = (this.waitMs.load ?? 0) + Math.round(performance.now() - loading);
       try {
-        await withDeadline(() => page.evaluate(settleScript(settleQuietMs, 1_500, true)), { ms: 2_500, what: 'the page settling' });
+        const settled = (await withDeadline(() => page.evaluate(settleScript(settleQuietMs, 1_500, true)), { ms: 2_500, what: 'the page settling' })) as SettleResult;
+        this.count(`settle_${settled.end}`);
+        for (const [what, ms] of Object.entries(settled.spent)) this.waitMs[`settle_${what}`] = (this.waitMs[`settle_${what}`] ?? 0) + ms;
         if (!this.navigating || attempt >= 2) return true;
       } catch (error) {
         if (attempt >= 2 || !navigatedAway(error)) return false;
@@ -335,9 +348,13 @@ export class WebDriver implements ExploreDriver {
     // states that later scans could not tell apart). A known view, or a page with nothing under
     // way, is not: the second look would cost a round trip per new state.
     for (let look = 0; look < 2 && scan.pending && scan.at !== undefined && !this.signed.has(this.draftSignature(scan)); look += 1) {
+      const looked = performance.now();
       const check = changedSince(scan.at, settleQuietMs, pendingWithinMs);
       const changed = await withDeadline(() => page.evaluate(check), { ms: pendingWithinMs + 1_000, what: 'the check for a late change' }).catch(() => false);
+      this.count('second_look');
+      this.waitMs.second_look = (this.waitMs.second_look ?? 0) + Math.round(performance.now() - looked);
       if (!changed) break;
+      this.count('second_look_changed');
       scan = await scanOf(page);
     }
     this.phaseMs.scan.push(performance.now() - scanStarted);
@@ -416,6 +433,10 @@ export class WebDriver implements ExploreDriver {
       const first = this.values.get(`${element.role}|${element.selector}`);
       return first === undefined || first === element.value ? element : { ...element, value: first };
     });
+  }
+
+  private count(what: string): void {
+    this.waitCounts[what] = (this.waitCounts[what] ?? 0) + 1;
   }
 
   /** The page under exploration (benchmarks read the app's own state from it; the explorer does not). */

@@ -390,10 +390,25 @@ export const changedSince = (at: number, quietMs: number, maxMs: number) => `(()
 export const twoFrames = 'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))';
 
 /**
+ * What a settle waited on when it ended: `quiet` when the page settled; at its bound, what it was
+ * still waiting for — DOM changes (`dom`), a timer the page set (`timer`), a request in flight
+ * (`request`) or a finite animation (`animation`). Counted by the explore driver, so a page that
+ * keeps every settle to its bound shows why.
+ */
+export type SettleEnd = 'quiet' | 'dom' | 'timer' | 'request' | 'animation';
+
+/** How a settle ended, and the ms it spent waiting on each thing (the frames after the quiet are `frame`). */
+export interface SettleResult {
+  end: SettleEnd;
+  spent: Partial<Record<Exclude<SettleEnd, 'quiet'> | 'frame', number>>;
+}
+
+/**
  * Resolves once the DOM has been quiet for `quietMs` (or after `maxMs`): the UI has settled.
  * `fromAction`: the quiet is counted from the page's own change clock (the later of the action's
  * mark and the DOM's last change, see `listenerTracker`), so the time since the action counts; on a
  * page without the clock (or a new document: no action mark), from its last change or from now.
+ * Resolves with a SettleResult.
  */
 export const settleScript = (quietMs: number, maxMs: number, fromAction = false) => `new Promise((resolve) => {
   const started = performance.now();
@@ -414,26 +429,35 @@ export const settleScript = (quietMs: number, maxMs: number, fromAction = false)
   };
   let timer;
   let observer;
-  const done = (value) => { clearTimeout(timer); if (observer) observer.disconnect(); resolve(value); };
+  let waitingOn = 'dom';
+  const spent = {};
+  let since_ = started;
+  // The time since the last check goes to what that check waited on.
+  const charge = () => { const now = performance.now(); spent[waitingOn] = Math.round((spent[waitingOn] || 0) + now - since_); since_ = now; };
+  const done = (value) => { charge(); clearTimeout(timer); if (observer) observer.disconnect(); resolve({ end: value ? 'quiet' : waitingOn, spent }); };
   // The next frame runs what waits for one (animation-frame callbacks, resize and intersection
   // observers): a change it makes is waited for like any other, else the page is settled.
   const finish = (value) => {
+    charge();
+    if (value) waitingOn = 'frame';
     const before = since();
     requestAnimationFrame(() => (value && since() > before && performance.now() - started <= ${maxMs} ? check() : done(value)));
   };
   const check = () => {
+    charge();
     const now = performance.now();
     if (now - started > ${maxMs}) return finish(false);
     const quiet = now - since();
-    if (quiet < ${quietMs}) { timer = wait(check, ${quietMs} - quiet); return; }
+    if (quiet < ${quietMs}) { waitingOn = 'dom'; timer = wait(check, ${quietMs} - quiet); return; }
     // A timer the page set that falls due before this wait would give up, or a request for data
     // in flight (see listenerTracker): wait for it, then for quiet again (what follows may change the page).
     const due = clock && clock.timers ? [...clock.timers.values()].filter((at) => at <= started + ${maxMs}) : [];
-    if (due.length) { timer = wait(check, Math.max(1, Math.min(...due) - now + 1)); return; }
-    if (clock && clock.requests > 0) { timer = wait(check, 20); return; }
+    if (due.length) { waitingOn = 'timer'; timer = wait(check, Math.max(1, Math.min(...due) - now + 1)); return; }
+    if (clock && clock.requests > 0) { waitingOn = 'request'; timer = wait(check, 20); return; }
     const running = finite();
     const left = ${maxMs} - (now - started);
     if (running.length && left > 0) {
+      waitingOn = 'animation';
       // One that would end within this wait is played to its end now: the page reaches the state the
       // wait would have shown (its end events fire, as they would), without the frames in between.
       // Ones that would outlast the wait (a toast's fade after seconds) are waited for as before.
