@@ -64,6 +64,8 @@ export interface BenchRun {
   ms_per_action_p50: number;
   /** Each phase of an action (web: locate, act, rest, settle, health; and the look's scan), p50 ms, when the driver measures them. */
   phase_ms_p50?: Record<string, number>;
+  /** The same phases summed over the run, and the exploring actions' wall time summed (`actions`): where the time went in all. */
+  phase_ms_total?: Record<string, number>;
   /** How the driver's waits ended in this run, as counts (web: settles by what ended them, second looks). */
   wait_counts?: Record<string, number>;
   /** Where the driver's waits' time went in this run, ms summed (web: page loads, each thing a settle waited on, second looks). */
@@ -378,6 +380,7 @@ export async function measure(target: Target, seeds: number, options: BenchOptio
           stopped_by: summary.graph.stoppedBy,
           ms_per_action_p50: Math.round(summary.msPerActionP50),
           ...(opened.driver.phaseMs ? { phase_ms_p50: Object.fromEntries(Object.entries(opened.driver.phaseMs).map(([phase, times]) => [phase, Math.round(median(times))])) } : {}),
+          ...(opened.driver.phaseMs ? { phase_ms_total: { ...Object.fromEntries(Object.entries(opened.driver.phaseMs).map(([phase, times]) => [phase, Math.round(times.reduce((sum, time) => sum + time, 0))])), actions: Math.round(summary.explorer.actionMs.reduce((sum, time) => sum + time, 0)) } } : {}),
           ...(opened.driver.waitCounts ? { wait_counts: { ...opened.driver.waitCounts } } : {}),
           ...(opened.driver.waitMs ? { wait_ms_total: { ...opened.driver.waitMs } } : {}),
           load_average: oneMinuteLoad(),
