@@ -175,3 +175,32 @@ test('a value chosen in a list that changes nothing else is a field\'s content (
     await driver.dispose();
   }
 });
+
+// A timer every page sets at load whose callback changes nothing (a template's demo notice, as
+// AdminLTE's demo.js: 1 s after each page load) is waited for once: once seen to change nothing,
+// the settle after each later page load no longer waits for it (it cost admin-lte's DFS, which
+// loads a new page with most actions, a settle p50 of 877 ms). A load timer that draws (the
+// preloader above) is still waited for on every page.
+test('a load timer seen to change nothing is not waited for on the pages loaded after', async () => {
+  const driver = new WebDriver({ url: `${server.origin}/late/notice-first.html`, loopbackOnly: true });
+  const signal = new AbortController().signal;
+  const follow = async (name: string) => {
+    const look = await driver.observe(signal);
+    const link = look.candidates.find((action) => action.kind === 'click' && action.target?.name === name);
+    assert.ok(link, `no link ${name} on ${look.url}: ${look.candidates.map((action) => `${action.kind} ${action.target?.name}`).join(', ')}`);
+    assert.deepEqual(await driver.perform(link, signal), { ok: true });
+  };
+  try {
+    await driver.reset(signal);
+    // The first page's settle waited for the notice timer, and saw it change nothing.
+    await follow('Second page');
+    const waited = driver.waitCounts.settle_waited_timer ?? 0;
+    await follow('First page');
+    await follow('Second page');
+    await follow('First page');
+    assert.match((await driver.observe(signal)).url ?? '', /notice-first\.html$/);
+    assert.equal(driver.waitCounts.settle_waited_timer ?? 0, waited, `the settles after the notice was seen to change nothing waited for it again: ${JSON.stringify(driver.waitCounts)}`);
+  } finally {
+    await driver.dispose();
+  }
+});

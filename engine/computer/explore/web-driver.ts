@@ -206,6 +206,12 @@ export class WebDriver implements ExploreDriver {
    * at a view seen first, taken and those that found a late change.
    */
   readonly waitCounts: Record<string, number> = {};
+  /**
+   * The sources of page timers whose callbacks were seen to change nothing (see listenerTracker),
+   * kept across documents and resets: a site's script that sets the same idle timer on every page
+   * load is waited for once, not after every link followed.
+   */
+  private readonly quietTimers = new Set<string>();
   /** Where the waits' time went, ms summed over the run: a page's load after a navigation, each thing a settle waited on, second looks. */
   readonly waitMs: Record<string, number> = {};
 
@@ -327,8 +333,13 @@ export class WebDriver implements ExploreDriver {
       await page.waitForLoadState('load', { timeout: 5_000 }).catch(() => undefined);
       this.waitMs.load = (this.waitMs.load ?? 0) + Math.round(performance.now() - loading);
       try {
-        const settled = (await withDeadline(() => page.evaluate(settleScript(settleQuietMs, 1_500, true)), { ms: 2_500, what: 'the page settling' })) as SettleResult;
+        const settled = (await withDeadline(() => page.evaluate(settleScript(settleQuietMs, 1_500, true, [...this.quietTimers])), { ms: 2_500, what: 'the page settling' })) as SettleResult;
+        for (const [source, quiet] of settled.learned) {
+          if (quiet) this.quietTimers.add(source);
+          else this.quietTimers.delete(source);
+        }
         this.count(`settle_${settled.end}`);
+        if (settled.timerWaits > 0) this.count('settle_waited_timer');
         for (const [what, ms] of Object.entries(settled.spent)) this.waitMs[`settle_${what}`] = (this.waitMs[`settle_${what}`] ?? 0) + ms;
         if (!this.navigating || attempt >= 2) return true;
       } catch (error) {

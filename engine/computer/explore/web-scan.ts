@@ -29,29 +29,57 @@ export const listenerTracker = `(() => {
   // preloader lifted by a timer, switchers added by one) is not settled while that timer is
   // pending, though its DOM is quiet. Timers set inside a timer callback are not followed: a
   // polling chain or a ticking clock would never let the page settle.
+  // Each such timer is known by its source (its delay and the calls that set it): a timer whose
+  // callback changed nothing — no DOM change, no timer set, no request — is not work toward the
+  // view. Its source is \`quiet\`, and where the same source sets it again (the same script on the
+  // next page of a site: a template's demo notice 1 s after every load) it is not waited for.
+  // \`learned\`: what this document's callbacks showed, by source (the driver carries it to the next
+  // document, and a source seen to change something is waited for again).
   const timers = new Map();
+  const sources = new Map();
   const setTimer = window.setTimeout;
   const clearTimer = window.clearTimeout;
   // The settle's own waits use the page's original timer, so they are not timers it waits for.
-  const clock = { last: performance.now(), acted: 0, timers, wait: (callback, ms) => setTimer.call(window, callback, ms) };
+  const clock = { last: performance.now(), acted: 0, timers, quiet: new Set(), learned: new Map(), wait: (callback, ms) => setTimer.call(window, callback, ms) };
+  // When the pending timers not known to be quiet fall due, on the page's clock.
+  clock.due = () => [...timers.entries()].filter(([id]) => !clock.quiet.has(sources.get(id))).map(([, at]) => at);
   Object.defineProperty(window, '__sfChanges', { value: clock, enumerable: false });
   new MutationObserver(() => { clock.last = performance.now(); }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
   let depth = 0;
+  let set = 0;
+  let started = 0;
   window.setTimeout = function (handler, delay, ...rest) {
     if (typeof handler !== 'function') return setTimer.call(window, handler, delay, ...rest);
+    set += 1;
     const level = depth;
     let id;
     const run = function (...values) {
       timers.delete(id);
+      const source = sources.get(id);
+      sources.delete(id);
       const saved = depth;
       depth = level + 1;
-      try { return handler.apply(this, values); } finally { depth = saved; }
+      const before = { last: clock.last, set, started };
+      try { return handler.apply(this, values); } finally {
+        depth = saved;
+        // The observer's records of the callback's changes are delivered in a microtask queued at
+        // its first change, so this one, queued after, sees them.
+        if (source !== undefined) queueMicrotask(() => {
+          const quiet = clock.last === before.last && set === before.set && started === before.started;
+          clock.learned.set(source, quiet);
+          if (quiet) clock.quiet.add(source);
+          else clock.quiet.delete(source);
+        });
+      }
     };
     id = setTimer.call(window, run, delay, ...rest);
-    if (level === 0) timers.set(id, performance.now() + Math.max(0, Number(delay) || 0));
+    if (level === 0) {
+      timers.set(id, performance.now() + Math.max(0, Number(delay) || 0));
+      sources.set(id, String(delay) + ' ' + String(new Error().stack).split('\\n').slice(2, 5).map((line) => line.trim()).join(' '));
+    }
     return id;
   };
-  window.clearTimeout = function (id) { timers.delete(id); return clearTimer.call(window, id); };
+  window.clearTimeout = function (id) { timers.delete(id); sources.delete(id); return clearTimer.call(window, id); };
   // Requests for data the page has in flight (fetch, XMLHttpRequest): an API explorer renders its
   // document when the fetch of it answers, with a quiet DOM meanwhile. The answer counts as a change.
   clock.requests = 0;
@@ -60,6 +88,7 @@ export const listenerTracker = `(() => {
   if (fetcher) {
     window.fetch = function (...values) {
       clock.requests += 1;
+      started += 1;
       let sent;
       try { sent = fetcher.apply(this, values); } catch (error) { answered(); throw error; }
       Promise.resolve(sent).then(answered, answered);
@@ -69,6 +98,7 @@ export const listenerTracker = `(() => {
   const send = XMLHttpRequest.prototype.send;
   XMLHttpRequest.prototype.send = function (...values) {
     clock.requests += 1;
+    started += 1;
     this.addEventListener('loadend', answered, { once: true });
     try { return send.apply(this, values); } catch (error) { this.removeEventListener('loadend', answered); answered(); throw error; }
   };
@@ -365,7 +395,7 @@ export const scanPage = `(() => {
     ...elements.filter((item, index) => !item.field && item.tag !== 'select' && shown(shownOf[index], item.name)).map((item) => item.name),
   ].filter(Boolean);
   const clock = window.__sfChanges;
-  const pending = Boolean(clock) && (clock.requests > 0 || [...clock.timers.values()].some((time) => time <= performance.now() + ${pendingWithinMs}));
+  const pending = Boolean(clock) && (clock.requests > 0 || clock.due().some((time) => time <= performance.now() + ${pendingWithinMs}));
   const direction = getComputedStyle(document.documentElement).direction;
   return { title: document.title, url: location.href, headings, elements, cues: [...new Set(cues)], at, pending, direction };
 })()`;
@@ -381,7 +411,7 @@ export const changedSince = (at: number, quietMs: number, maxMs: number) => `(()
   if (!clock) return false;
   // Nothing changed since the scan began and nothing is pending (a timer due within the wait, a
   // request in flight): the scan stands, with no frame waited for (the common case, one round trip).
-  const due = [...clock.timers.values()].some((time) => time <= performance.now() + ${maxMs});
+  const due = clock.due().some((time) => time <= performance.now() + ${maxMs});
   if (clock.last <= ${at} && !due && !(clock.requests > 0)) return false;
   return ${settleScript(quietMs, maxMs, true)}.then(() => clock.last > ${at});
 })()`;
@@ -401,6 +431,10 @@ export type SettleEnd = 'quiet' | 'dom' | 'timer' | 'request' | 'animation';
 export interface SettleResult {
   end: SettleEnd;
   spent: Partial<Record<Exclude<SettleEnd, 'quiet'> | 'frame', number>>;
+  /** How many times it waited for a timer the page set to fall due. */
+  timerWaits: number;
+  /** By source, whether the page's timers' callbacks in this document changed nothing (see listenerTracker). */
+  learned: [string, boolean][];
 }
 
 /**
@@ -410,9 +444,11 @@ export interface SettleResult {
  * page without the clock (or a new document: no action mark), from its last change or from now.
  * Resolves with a SettleResult.
  */
-export const settleScript = (quietMs: number, maxMs: number, fromAction = false) => `new Promise((resolve) => {
+export const settleScript = (quietMs: number, maxMs: number, fromAction = false, quietSources: readonly string[] = []) => `new Promise((resolve) => {
   const started = performance.now();
   const clock = ${fromAction ? 'window.__sfChanges' : 'undefined'};
+  // Timer sources seen to change nothing on earlier pages, unless this page's own callback from one changed something.
+  if (clock && clock.quiet) for (const source of ${JSON.stringify(quietSources)}) if (clock.learned.get(source) !== false) clock.quiet.add(source);
   const wait = clock && clock.wait ? clock.wait : setTimeout;
   let last = started;
   const since = () => (clock ? Math.max(clock.last, clock.acted) : last);
@@ -430,11 +466,12 @@ export const settleScript = (quietMs: number, maxMs: number, fromAction = false)
   let timer;
   let observer;
   let waitingOn = 'dom';
+  let timerWaits = 0;
   const spent = {};
   let since_ = started;
   // The time since the last check goes to what that check waited on.
   const charge = () => { const now = performance.now(); spent[waitingOn] = Math.round((spent[waitingOn] || 0) + now - since_); since_ = now; };
-  const done = (value) => { charge(); clearTimeout(timer); if (observer) observer.disconnect(); resolve({ end: value ? 'quiet' : waitingOn, spent }); };
+  const done = (value) => { charge(); clearTimeout(timer); if (observer) observer.disconnect(); resolve({ end: value ? 'quiet' : waitingOn, spent, timerWaits, learned: clock && clock.learned ? [...clock.learned] : [] }); };
   // The next frame runs what waits for one (animation-frame callbacks, resize and intersection
   // observers): a change it makes is waited for like any other, else the page is settled.
   const finish = (value) => {
@@ -451,8 +488,8 @@ export const settleScript = (quietMs: number, maxMs: number, fromAction = false)
     if (quiet < ${quietMs}) { waitingOn = 'dom'; timer = wait(check, ${quietMs} - quiet); return; }
     // A timer the page set that falls due before this wait would give up, or a request for data
     // in flight (see listenerTracker): wait for it, then for quiet again (what follows may change the page).
-    const due = clock && clock.timers ? [...clock.timers.values()].filter((at) => at <= started + ${maxMs}) : [];
-    if (due.length) { waitingOn = 'timer'; timer = wait(check, Math.max(1, Math.min(...due) - now + 1)); return; }
+    const due = clock && clock.due ? clock.due().filter((at) => at <= started + ${maxMs}) : [];
+    if (due.length) { waitingOn = 'timer'; timerWaits += 1; timer = wait(check, Math.max(1, Math.min(...due) - now + 1)); return; }
     if (clock && clock.requests > 0) { waitingOn = 'request'; timer = wait(check, 20); return; }
     const running = finite();
     const left = ${maxMs} - (now - started);
