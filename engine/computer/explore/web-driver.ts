@@ -119,7 +119,7 @@ export function signatureOf(scan: PageScan): string[] {
   // look-alikes count too, as the scan counts them (alikeInPage): RapiDoc hides an operation's
   // example tabs when it shows its response, and counted among the visible ones the chosen tabs read
   // the same whichever operation it was (one state held three views; e2e fixture responses/).
-  const controls = scan.elements.filter(structural);
+  const controls = scan.elements.filter((element) => structural(element) && !bareTick(element));
   const alike = new Map<string, number>();
   for (const element of controls) alike.set(`${element.role}|${element.name}`, (alike.get(`${element.role}|${element.name}`) ?? 0) + 1);
   const seen = new Map<string, number>();
@@ -146,6 +146,17 @@ export function signatureOf(scan: PageScan): string[] {
       })
       .sort(),
   ];
+}
+
+/**
+ * A native checkbox or radio button with no name: a value's own widget drawn beside it (a data
+ * tree's boolean, a table row's selector), there or not as the data is. Its tick is content (see
+ * viewFlags), and so is whether it is drawn: JSONEditor drops a boolean's checkbox once text is
+ * typed into the value, and every view after was a second state (e2e fixture booleans/). It is
+ * still a control to try; a labelled one ("Remember me", "RTL") is part of the view.
+ */
+function bareTick(element: ScannedElement): boolean {
+  return element.tag === 'input' && (element.type === 'checkbox' || element.type === 'radio') && element.name === '';
 }
 
 /**
