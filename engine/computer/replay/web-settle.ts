@@ -297,9 +297,10 @@ const armInPage = `({ at, texts, scrolls }) => {
     // A scroll step's own change is the content moving: a page whose scroll-spy only rewrites the
     // hash (replaceState, no event) shows it by nothing else. Counted only for scroll steps, so a
     // click that merely scrolled the page (a grounding's scroll into view) proves nothing.
-    document.addEventListener('scroll', () => {
+    watch.scrolled = () => {
       if (watch.scrolls) count();
-    }, true);
+    };
+    document.addEventListener('scroll', watch.scrolled, true);
     document.addEventListener('focusin', (event) => {
       const target = event.composedPath()[0];
       if (target && target.matches && target.matches(':focus-visible')) count();
@@ -312,6 +313,9 @@ const armInPage = `({ at, texts, scrolls }) => {
     if (!watch.roots.has(root)) {
       watch.roots.add(root);
       watch.observer.observe(root, options);
+      // A scroll event is not composed: one inside a shadow root (a web component's panel) stops
+      // there and never reaches the document's listener.
+      root.addEventListener('scroll', watch.scrolled, true);
     }
   }
   watch.observer.takeRecords();
