@@ -24,8 +24,12 @@ export function verifiedPath(graph: ExploreGraph, nodeId: string): GraphEdge[] |
 }
 
 /**
- * Picks the nodes worth a skill: deepest first, each a different goal, reachable by a verified
- * path — or by `pathOf`'s shorter way when given (depth then counts the steps really needed).
+ * Picks the nodes worth a skill: the most steps that teach something first (a deeper
+ * procedure), each a different goal, reachable by a verified path — or by `pathOf`'s shorter way
+ * when given (depth then counts the steps really needed). A step teaches something once in the
+ * same context (`distinctSteps`): a document grown by inserting a field eighteen times is three
+ * steps done again, and as a 55-step skill it was a chain where any step could miss at replay
+ * (jsoneditor, tune). Among paths that teach as much, the shorter goes first.
  */
 export function chooseSkillNodes(graph: ExploreGraph, count: number, pathOf: (nodeId: string) => GraphEdge[] | undefined = (nodeId) => verifiedPath(graph, nodeId)): { node: GraphNode; path: GraphEdge[] }[] {
   const chosen: { node: GraphNode; path: GraphEdge[] }[] = [];
@@ -34,15 +38,33 @@ export function chooseSkillNodes(graph: ExploreGraph, count: number, pathOf: (no
     .filter((node) => node.id !== graph.root)
     .map((node) => ({ node, path: pathOf(node.id) }))
     .filter((entry): entry is { node: GraphNode; path: GraphEdge[] } => entry.path !== undefined && entry.path.length > 0 && exportable(entry.path))
-    .sort((a, b) => b.path.length - a.path.length || a.node.discoveredAt - b.node.discoveredAt);
-  for (const entry of candidates) {
+    .map((entry) => ({ ...entry, teaches: distinctSteps(entry.path) }))
+    .sort((a, b) => b.teaches - a.teaches || a.path.length - b.path.length || a.node.discoveredAt - b.node.discoveredAt);
+  for (const { node, path } of candidates) {
     if (chosen.length >= count) break;
-    const last = describeAction(entry.path[entry.path.length - 1].action);
+    const last = describeAction(path[path.length - 1].action);
     if (lastSteps.has(last)) continue;
     lastSteps.add(last);
-    chosen.push(entry);
+    chosen.push({ node, path });
   }
   return chosen;
+}
+
+/**
+ * The steps of a path that are not a repetition: each step counted once per step it follows (the
+ * first after the start). Three steps done four times count four (the loop back to the first is
+ * one more), where a look-alike clicked again in another context (the second "Dropdown", under
+ * a panel the step before opened) still counts.
+ */
+export function distinctSteps(path: readonly GraphEdge[]): number {
+  const transitions = new Set<string>();
+  let before = '';
+  for (const edge of path) {
+    const step = describeAction(edge.action);
+    transitions.add(`${before}\n${step}`);
+    before = step;
+  }
+  return transitions.size;
 }
 
 /**
