@@ -204,3 +204,28 @@ test('a load timer seen to change nothing is not waited for on the pages loaded 
     await driver.dispose();
   }
 });
+
+// A load timer whose callback only asks for a frame, the frame drawing the page's switcher bar
+// (uikit's test loader, found on an unseen app): the callback itself changes nothing, but it is
+// work toward the view. Before, it was taken for a quiet timer after the first page, the next
+// pages were looked at before the bar was drawn, and one view was split in two states.
+test('a load timer that asks for a frame which draws is waited for on every page, not taken for a quiet one', async () => {
+  const driver = new WebDriver({ url: `${server.origin}/late/frame-first.html`, loopbackOnly: true });
+  const signal = new AbortController().signal;
+  const names = (look: { candidates: { kind: string; target?: { name?: string } }[] }) => look.candidates.map((action) => `${action.kind} ${action.target?.name}`);
+  try {
+    await driver.reset(signal);
+    for (const next of ['Second page', 'First page', 'Second page']) {
+      const look = await driver.observe(signal);
+      assert.ok(names(look).includes('click Switch theme'), `${look.url} was looked at before its switcher bar was drawn: ${names(look).join(', ')}`);
+      const link = look.candidates.find((action) => action.kind === 'click' && action.target?.name === next);
+      assert.ok(link, `no link ${next} on ${look.url}`);
+      assert.deepEqual(await driver.perform(link, signal), { ok: true });
+    }
+    const last = await driver.observe(signal);
+    assert.match(last.url ?? '', /frame-second\.html$/);
+    assert.ok(names(last).includes('click Switch theme'), `${last.url} was looked at before its switcher bar was drawn: ${names(last).join(', ')}`);
+  } finally {
+    await driver.dispose();
+  }
+});

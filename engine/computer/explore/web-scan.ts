@@ -30,7 +30,7 @@ export const listenerTracker = `(() => {
   // pending, though its DOM is quiet. Timers set inside a timer callback are not followed: a
   // polling chain or a ticking clock would never let the page settle.
   // Each such timer is known by its source (its delay and the calls that set it): a timer whose
-  // callback changed nothing — no DOM change, no timer set, no request — is not work toward the
+  // callback changed nothing — no DOM change, no timer set, no request, no frame asked for — is not work toward the
   // view. Its source is \`quiet\`, and where the same source sets it again (the same script on the
   // next page of a site: a template's demo notice 1 s after every load) it is not waited for.
   // \`learned\`: what this document's callbacks showed, by source (the driver carries it to the next
@@ -44,10 +44,16 @@ export const listenerTracker = `(() => {
   // When the pending timers not known to be quiet fall due, on the page's clock.
   clock.due = () => [...timers.entries()].filter(([id]) => !clock.quiet.has(sources.get(id))).map(([, at]) => at);
   Object.defineProperty(window, '__sfChanges', { value: clock, enumerable: false });
-  new MutationObserver(() => { clock.last = performance.now(); }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  const observer = new MutationObserver(() => { clock.last = performance.now(); });
+  observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
   let depth = 0;
   let set = 0;
   let started = 0;
+  // Frames asked for: a callback that asks for one has work left (uikit's test loader: a 100 ms
+  // timer after load asks for a frame, and the frame draws the switcher bar).
+  let framed = 0;
+  const requestFrame = window.requestAnimationFrame;
+  if (typeof requestFrame === 'function') window.requestAnimationFrame = function (...values) { framed += 1; return requestFrame.apply(window, values); };
   window.setTimeout = function (handler, delay, ...rest) {
     if (typeof handler !== 'function') return setTimer.call(window, handler, delay, ...rest);
     set += 1;
@@ -59,13 +65,16 @@ export const listenerTracker = `(() => {
       sources.delete(id);
       const saved = depth;
       depth = level + 1;
-      const before = { last: clock.last, set, started };
+      const before = { last: clock.last, set, started, framed };
       try { return handler.apply(this, values); } finally {
         depth = saved;
         // The observer's records of the callback's changes are delivered in a microtask queued at
         // its first change, so this one, queued after, sees them.
         if (source !== undefined) queueMicrotask(() => {
-          const quiet = clock.last === before.last && set === before.set && started === before.started;
+          // A change made in a microtask the callback queued (a promise's then) may not have reached
+          // the observer yet: its records are taken here.
+          if (observer.takeRecords().length) clock.last = performance.now();
+          const quiet = clock.last === before.last && set === before.set && started === before.started && framed === before.framed;
           clock.learned.set(source, quiet);
           if (quiet) clock.quiet.add(source);
           else clock.quiet.delete(source);
