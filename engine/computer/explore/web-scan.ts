@@ -30,7 +30,7 @@ export const listenerTracker = `(() => {
   // pending, though its DOM is quiet. Timers set inside a timer callback are not followed: a
   // polling chain or a ticking clock would never let the page settle.
   // Each such timer is known by its source (its delay and the calls that set it): a timer whose
-  // callback changed nothing — no DOM change, no timer set, no request, no frame asked for — is not work toward the
+  // callback changed nothing — no DOM change, no timer set, no request, nor did the frame it asked for — is not work toward the
   // view. Its source is \`quiet\`, and where the same source sets it again (the same script on the
   // next page of a site: a template's demo notice 1 s after every load) it is not waited for.
   // \`learned\`: what this document's callbacks showed, by source (the driver carries it to the next
@@ -49,8 +49,8 @@ export const listenerTracker = `(() => {
   let depth = 0;
   let set = 0;
   let started = 0;
-  // Frames asked for: a callback that asks for one has work left (uikit's test loader: a 100 ms
-  // timer after load asks for a frame, and the frame draws the switcher bar).
+  // Frames asked for: a callback that asks for one may have work left (uikit's test loader: a
+  // 100 ms timer after load asks for a frame, and the frame draws the switcher bar).
   let framed = 0;
   const requestFrame = window.requestAnimationFrame;
   if (typeof requestFrame === 'function') window.requestAnimationFrame = function (...values) { framed += 1; return requestFrame.apply(window, values); };
@@ -70,15 +70,21 @@ export const listenerTracker = `(() => {
         depth = saved;
         // The observer's records of the callback's changes are delivered in a microtask queued at
         // its first change, so this one, queued after, sees them.
-        if (source !== undefined) queueMicrotask(() => {
-          // A change made in a microtask the callback queued (a promise's then) may not have reached
-          // the observer yet: its records are taken here.
+        // A change made in a microtask the callback queued (a promise's then) may not have reached
+        // the observer yet: its records are taken before judging.
+        const judge = () => {
           if (observer.takeRecords().length) clock.last = performance.now();
-          const quiet = clock.last === before.last && set === before.set && started === before.started && framed === before.framed;
+          const quiet = clock.last === before.last && set === before.set && started === before.started;
           clock.learned.set(source, quiet);
           if (quiet) clock.quiet.add(source);
           else clock.quiet.delete(source);
-        });
+        };
+        // A callback that asked for a frame is judged after that frame ran (ours is asked for after
+        // it, so it runs after it), by what the callback and the frame changed together.
+        if (source !== undefined) {
+          if (framed !== before.framed) requestFrame.call(window, () => queueMicrotask(judge));
+          else queueMicrotask(judge);
+        }
       }
     };
     id = setTimer.call(window, run, delay, ...rest);
