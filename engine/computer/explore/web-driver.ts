@@ -342,7 +342,7 @@ export class WebDriver implements ExploreDriver {
         this.navigating = false;
       }
       await page.waitForLoadState('load', { timeout: 5_000 }).catch(() => undefined);
-      this.waitMs.load = (this.waitMs.load ?? 0) + Math.round(performance.now() - loading);
+      this.addWait('load', performance.now() - loading);
       try {
         const settled = (await withDeadline(() => page.evaluate(settleScript(settleQuietMs, 1_500, true, [...this.quietTimers])), { ms: 2_500, what: 'the page settling' })) as SettleResult;
         for (const [source, quiet] of settled.learned) {
@@ -351,7 +351,7 @@ export class WebDriver implements ExploreDriver {
         }
         this.count(`settle_${settled.end}`);
         if (settled.timerWaits > 0) this.count('settle_waited_timer');
-        for (const [what, ms] of Object.entries(settled.spent)) this.waitMs[`settle_${what}`] = (this.waitMs[`settle_${what}`] ?? 0) + ms;
+        for (const [what, ms] of Object.entries(settled.spent)) this.addWait(`settle_${what}`, ms);
         if (!this.navigating || attempt >= 2) return true;
       } catch (error) {
         if (attempt >= 2 || !navigatedAway(error)) return false;
@@ -374,7 +374,7 @@ export class WebDriver implements ExploreDriver {
       const check = changedSince(scan.at, settleQuietMs, pendingWithinMs);
       const changed = await withDeadline(() => page.evaluate(check), { ms: pendingWithinMs + 1_000, what: 'the check for a late change' }).catch(() => false);
       this.count('second_look');
-      this.waitMs.second_look = (this.waitMs.second_look ?? 0) + Math.round(performance.now() - looked);
+      this.addWait('second_look', performance.now() - looked);
       if (!changed) break;
       this.count('second_look_changed');
       scan = await scanOf(page);
@@ -459,6 +459,10 @@ export class WebDriver implements ExploreDriver {
 
   private count(what: string): void {
     this.waitCounts[what] = (this.waitCounts[what] ?? 0) + 1;
+  }
+
+  private addWait(what: string, ms: number): void {
+    this.waitMs[what] = (this.waitMs[what] ?? 0) + Math.round(ms);
   }
 
   /** The page under exploration (benchmarks read the app's own state from it; the explorer does not). */

@@ -30,8 +30,8 @@ export const listenerTracker = `(() => {
   // pending, though its DOM is quiet. Timers set inside a timer callback are not followed: a
   // polling chain or a ticking clock would never let the page settle.
   // Each such timer is known by its source (its delay and the calls that set it): a timer whose
-  // callback changed nothing — no DOM change, no timer set, no request, nor did the frame it asked for — is not work toward the
-  // view. Its source is \`quiet\`, and where the same source sets it again (the same script on the
+  // callback changed nothing — no DOM change, no timer set, no request, nor did a frame it asked
+  // for — is not work toward the view. Its source is \`quiet\`, and where the same source sets it again (the same script on the
   // next page of a site: a template's demo notice 1 s after every load) it is not waited for.
   // \`learned\`: what this document's callbacks showed, by source (the driver carries it to the next
   // document, and a source seen to change something is waited for again).
@@ -68,10 +68,8 @@ export const listenerTracker = `(() => {
       const before = { last: clock.last, set, started, framed };
       try { return handler.apply(this, values); } finally {
         depth = saved;
-        // The observer's records of the callback's changes are delivered in a microtask queued at
-        // its first change, so this one, queued after, sees them.
-        // A change made in a microtask the callback queued (a promise's then) may not have reached
-        // the observer yet: its records are taken before judging.
+        // The observer's records are taken before judging: a change the callback (or a microtask it
+        // queued, a promise's then) made may not have been delivered to it yet.
         const judge = () => {
           if (observer.takeRecords().length) clock.last = performance.now();
           const quiet = clock.last === before.last && set === before.set && started === before.started;
